@@ -1,0 +1,3 @@
+fn main() {
+    println!("framecast {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,1 @@
+//! Allocators and memories (being written).

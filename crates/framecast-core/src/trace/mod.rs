@@ -1,0 +1,351 @@
+//! Lifecycle tracing: the hooks every tracked object reports to.
+//!
+//! Every [`Memory`](crate::Memory), [`Buffer`](crate::Buffer) and
+//! [`BufferPool`](crate::BufferPool) (and, in the `framecast` crate, every
+//! element and pad) has an [`ObjectId`] and reports its creation — with the
+//! `#[track_caller]` site that created it — and its destruction here. Tracers
+//! ([`Tracer`]) plug into these hooks at run time.
+//!
+//! # Cost
+//!
+//! While no tracer wants an event, reporting it costs one relaxed atomic load
+//! of [`interests`] and a predictable branch: the event's details are built
+//! inside a closure that never runs. That is why hooks take closures.
+//!
+//! # Hooks
+//!
+//! | hook | fired when |
+//! |---|---|
+//! | [`object_created`] / [`object_destroyed`] | an object is made / freed |
+//! | [`object_reffed`] / [`object_unreffed`] | a handle is cloned / dropped (not the last) |
+//! | [`object_linked`] / [`object_unlinked`] | a child (memory) joins / leaves a parent (buffer) |
+//! | [`object_annotated`] | a note is attached (a meta added to a buffer) |
+//! | [`pool_acquired`] / [`pool_released`] | a pool hands out / takes back a buffer |
+//! | [`pad_push_pre`] / [`pad_push_post`] | a buffer crosses a pad (pipeline) |
+//! | [`element_processed`] | an element finished handling one buffer |
+
+mod id;
+
+pub use id::ObjectId;
+
+use arc_swap::ArcSwap;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use crate::ClockTime;
+
+/// A creation or reference site, from `#[track_caller]`.
+pub type Site = &'static Location<'static>;
+
+bitflags::bitflags! {
+    /// The families of events a tracer wants. The union over all active
+    /// tracers is kept in one atomic, read (relaxed) before every event.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Interest: u32 {
+        /// Creation and destruction.
+        const LIFECYCLE = 1 << 0;
+        /// Handle clones and drops (costly: one event per clone/drop).
+        const REFS = 1 << 1;
+        /// Parent/child links (memory in buffer) and annotations (metas).
+        const LINKS = 1 << 2;
+        /// Pool acquire and release.
+        const POOL = 1 << 3;
+        /// Buffers crossing pads.
+        const PADS = 1 << 4;
+        /// Element processing times.
+        const ELEMENTS = 1 << 5;
+    }
+}
+
+/// What kind of object an event is about. The name is what reports and
+/// filters use (`filters=Buffer,BufferPool`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectKind {
+    /// A [`Memory`](crate::Memory).
+    Memory,
+    /// A [`Buffer`](crate::Buffer).
+    Buffer,
+    /// A [`BufferPool`](crate::BufferPool).
+    BufferPool,
+    /// An allocator.
+    Allocator,
+    /// A pipeline element.
+    Element,
+    /// A pad of an element.
+    Pad,
+    /// Any other type, named.
+    Other(&'static str),
+}
+
+impl ObjectKind {
+    /// The type name used in reports and filters.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Memory => "Memory",
+            ObjectKind::Buffer => "Buffer",
+            ObjectKind::BufferPool => "BufferPool",
+            ObjectKind::Allocator => "Allocator",
+            ObjectKind::Element => "Element",
+            ObjectKind::Pad => "Pad",
+            ObjectKind::Other(name) => name,
+        }
+    }
+}
+
+/// Everything known about an object when it is created.
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectInfo {
+    /// Its id.
+    pub id: ObjectId,
+    /// Its kind.
+    pub kind: ObjectKind,
+    /// Where it was created (`#[track_caller]`).
+    pub site: Site,
+    /// Bytes it holds (a memory's maxsize; 0 for containers).
+    pub size: usize,
+    /// The object it belongs to: a share's root memory, a pooled buffer's
+    /// pool, a pad's element.
+    pub parent: Option<ObjectId>,
+    /// A short description (allocator name, element name); `""` if none.
+    pub description: &'static str,
+    /// Intentionally long-lived (registered allocators, factories): never
+    /// reported as a leak. GStreamer's `MAY_BE_LEAKED` flag.
+    pub may_be_leaked: bool,
+}
+
+/// A buffer crossing a pad, for the latency and stats tracers.
+#[derive(Debug, Clone, Copy)]
+pub struct PadPush<'a> {
+    /// The pad pushing (a source pad).
+    pub pad: ObjectId,
+    /// `element:pad` name of the pushing pad.
+    pub pad_name: &'a str,
+    /// The element that owns the peer pad (receives the buffer).
+    pub peer_element: &'a str,
+    /// The buffer's id.
+    pub buffer: ObjectId,
+    /// The buffer's size in bytes.
+    pub size: usize,
+    /// The buffer's presentation timestamp.
+    pub pts: Option<ClockTime>,
+    /// The source time stamped on the buffer (reference timestamp), if any.
+    pub source_time: Option<ClockTime>,
+}
+
+/// A plug-in to the lifecycle hooks. Every method has an empty default, so a
+/// tracer implements only what it uses and says so in [`Tracer::interests`].
+///
+/// Methods are called on whatever thread the event happens on, possibly many
+/// at once: keep them short and lock-light.
+pub trait Tracer: Send + Sync + 'static {
+    /// Instance name (`leaks`, `latency`, or a user name).
+    fn name(&self) -> &str;
+    /// Which event families this tracer wants.
+    fn interests(&self) -> Interest;
+    /// An object was created.
+    fn object_created(&self, _info: &ObjectInfo) {}
+    /// An object was destroyed.
+    fn object_destroyed(&self, _id: ObjectId, _kind: ObjectKind) {}
+    /// A handle to the object was cloned at `site`.
+    fn object_reffed(&self, _id: ObjectId, _kind: ObjectKind, _site: Site) {}
+    /// A handle to the object was dropped (not the last one).
+    fn object_unreffed(&self, _id: ObjectId, _kind: ObjectKind) {}
+    /// `child` now belongs to `parent` (a memory appended to a buffer).
+    fn object_linked(&self, _child: ObjectId, _parent: ObjectId) {}
+    /// `child` left `parent`.
+    fn object_unlinked(&self, _child: ObjectId, _parent: ObjectId) {}
+    /// A note was attached to the object (a meta API name on a buffer).
+    fn object_annotated(&self, _id: ObjectId, _note: &'static str) {}
+    /// A pool handed a buffer out.
+    fn pool_acquired(&self, _pool: ObjectId, _buffer: ObjectId) {}
+    /// A buffer came back to its pool.
+    fn pool_released(&self, _pool: ObjectId, _buffer: ObjectId) {}
+    /// A buffer is about to be pushed through a pad.
+    fn pad_push_pre(&self, _push: &PadPush<'_>) {}
+    /// The push returned, after `elapsed`.
+    fn pad_push_post(&self, _push: &PadPush<'_>, _elapsed: Duration) {}
+    /// An element finished processing one buffer in `elapsed`.
+    fn element_processed(&self, _element: ObjectId, _name: &str, _elapsed: Duration) {}
+    /// Tracing ends: write final reports. Returns `false` when the tracer
+    /// judged the run a failure (the leaks tracer with `fatal=true`).
+    fn finish(&self) -> bool {
+        true
+    }
+}
+
+static INTERESTS: AtomicU32 = AtomicU32::new(0);
+static TRACERS: LazyLock<ArcSwap<Vec<Arc<dyn Tracer>>>> =
+    LazyLock::new(|| ArcSwap::from_pointee(Vec::new()));
+/// Serializes changes to the tracer list (readers never take it).
+static CHANGE: Mutex<()> = Mutex::new(());
+
+/// The union of the active tracers' interests. One relaxed load.
+#[inline(always)]
+pub fn interests() -> Interest {
+    Interest::from_bits_retain(INTERESTS.load(Ordering::Relaxed))
+}
+
+#[inline(always)]
+fn wants(interest: Interest) -> bool {
+    INTERESTS.load(Ordering::Relaxed) & interest.bits() != 0
+}
+
+/// Activates a tracer. Several tracers (and several instances of one) may be
+/// active at once.
+pub fn add_tracer(tracer: Arc<dyn Tracer>) {
+    let _guard = CHANGE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut list: Vec<Arc<dyn Tracer>> = TRACERS.load().as_ref().clone();
+    list.push(tracer);
+    store(list);
+}
+
+/// Deactivates every tracer with this instance name and returns them.
+pub fn remove_tracer(name: &str) -> Vec<Arc<dyn Tracer>> {
+    let _guard = CHANGE.lock().unwrap_or_else(|e| e.into_inner());
+    let (removed, kept): (Vec<_>, Vec<_>) = TRACERS
+        .load()
+        .iter()
+        .cloned()
+        .partition(|t| t.name() == name);
+    store(kept);
+    removed
+}
+
+/// Deactivates every tracer and returns them (in activation order).
+pub fn remove_all_tracers() -> Vec<Arc<dyn Tracer>> {
+    let _guard = CHANGE.lock().unwrap_or_else(|e| e.into_inner());
+    let all = TRACERS.load().as_ref().clone();
+    store(Vec::new());
+    all
+}
+
+/// The active tracers.
+pub fn active_tracers() -> Vec<Arc<dyn Tracer>> {
+    TRACERS.load().as_ref().clone()
+}
+
+fn store(list: Vec<Arc<dyn Tracer>>) {
+    let union = list
+        .iter()
+        .fold(Interest::empty(), |acc, t| acc | t.interests());
+    TRACERS.store(Arc::new(list));
+    INTERESTS.store(union.bits(), Ordering::Release);
+}
+
+#[inline(never)]
+#[cold]
+fn dispatch(interest: Interest, f: impl Fn(&dyn Tracer)) {
+    for tracer in TRACERS.load().iter() {
+        if tracer.interests().intersects(interest) {
+            f(tracer.as_ref());
+        }
+    }
+}
+
+/// Reports a creation. `info` runs only when a tracer listens.
+#[inline(always)]
+pub fn object_created(info: impl FnOnce() -> ObjectInfo) {
+    if wants(Interest::LIFECYCLE) {
+        let info = info();
+        dispatch(Interest::LIFECYCLE, |t| t.object_created(&info));
+    }
+}
+
+/// Reports a destruction.
+#[inline(always)]
+pub fn object_destroyed(id: ObjectId, kind: ObjectKind) {
+    if wants(Interest::LIFECYCLE) {
+        dispatch(Interest::LIFECYCLE, |t| t.object_destroyed(id, kind));
+    }
+}
+
+/// Reports a handle clone at `site`.
+#[inline(always)]
+pub fn object_reffed(id: ObjectId, kind: ObjectKind, site: Site) {
+    if wants(Interest::REFS) {
+        dispatch(Interest::REFS, |t| t.object_reffed(id, kind, site));
+    }
+}
+
+/// Reports a handle drop that was not the last.
+#[inline(always)]
+pub fn object_unreffed(id: ObjectId, kind: ObjectKind) {
+    if wants(Interest::REFS) {
+        dispatch(Interest::REFS, |t| t.object_unreffed(id, kind));
+    }
+}
+
+/// Reports that `child` joined `parent`.
+#[inline(always)]
+pub fn object_linked(child: ObjectId, parent: ObjectId) {
+    if wants(Interest::LINKS) {
+        dispatch(Interest::LINKS, |t| t.object_linked(child, parent));
+    }
+}
+
+/// Reports that `child` left `parent`.
+#[inline(always)]
+pub fn object_unlinked(child: ObjectId, parent: ObjectId) {
+    if wants(Interest::LINKS) {
+        dispatch(Interest::LINKS, |t| t.object_unlinked(child, parent));
+    }
+}
+
+/// Attaches a note (a meta API name) to an object.
+#[inline(always)]
+pub fn object_annotated(id: ObjectId, note: &'static str) {
+    if wants(Interest::LINKS) {
+        dispatch(Interest::LINKS, |t| t.object_annotated(id, note));
+    }
+}
+
+/// Reports a pool handing out a buffer.
+#[inline(always)]
+pub fn pool_acquired(pool: ObjectId, buffer: ObjectId) {
+    if wants(Interest::POOL) {
+        dispatch(Interest::POOL, |t| t.pool_acquired(pool, buffer));
+    }
+}
+
+/// Reports a buffer returning to its pool.
+#[inline(always)]
+pub fn pool_released(pool: ObjectId, buffer: ObjectId) {
+    if wants(Interest::POOL) {
+        dispatch(Interest::POOL, |t| t.pool_released(pool, buffer));
+    }
+}
+
+/// Reports a buffer about to cross a pad. `push` runs only when a tracer listens.
+#[inline(always)]
+pub fn pad_push_pre<'a>(push: impl FnOnce() -> PadPush<'a>) {
+    if wants(Interest::PADS) {
+        let push = push();
+        dispatch(Interest::PADS, |t| t.pad_push_pre(&push));
+    }
+}
+
+/// Reports a push returning after `elapsed`.
+#[inline(always)]
+pub fn pad_push_post<'a>(push: impl FnOnce() -> PadPush<'a>, elapsed: Duration) {
+    if wants(Interest::PADS) {
+        let push = push();
+        dispatch(Interest::PADS, |t| t.pad_push_post(&push, elapsed));
+    }
+}
+
+/// Reports an element's processing time for one buffer.
+#[inline(always)]
+pub fn element_processed(element: ObjectId, name: &str, elapsed: Duration) {
+    if wants(Interest::ELEMENTS) {
+        dispatch(Interest::ELEMENTS, |t| t.element_processed(element, name, elapsed));
+    }
+}
+
+/// Whether pad and element timing is wanted: lets callers skip reading the
+/// clock when nobody listens.
+#[inline(always)]
+pub fn timing_wanted() -> bool {
+    wants(Interest::PADS | Interest::ELEMENTS)
+}

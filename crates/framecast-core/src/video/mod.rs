@@ -1,0 +1,1 @@
+//! Video formats and plane arithmetic (being written).
