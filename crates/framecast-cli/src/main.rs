@@ -1,3 +1,37 @@
-fn main() {
-    println!("framecast {}", env!("CARGO_PKG_VERSION"));
+//! `framecast`: the command-line face of framecast.
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Get video frames out of a program and onto the network.
+#[derive(Debug, Parser)]
+#[command(name = "framecast", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Measure framecast's own costs (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Bench { which } => bench::run(which),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("framecast: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }

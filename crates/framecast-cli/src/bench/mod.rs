@@ -1,0 +1,23 @@
+//! `framecast bench …`: benchmarks that print figures for BENCHMARKS.md.
+
+mod memory;
+mod tracers;
+
+use clap::Subcommand;
+
+/// Which benchmark to run.
+#[derive(Debug, Subcommand)]
+pub enum Which {
+    /// Memory core: pool cycle, clone, map, meta, fresh allocation per frame.
+    Memory(memory::Args),
+    /// Tracer overhead on a buffer-heavy workload, beside GStreamer's leaks tracer.
+    Tracers(tracers::Args),
+}
+
+/// Runs the chosen benchmark.
+pub fn run(which: Which) -> Result<(), String> {
+    match which {
+        Which::Memory(args) => memory::run(&args),
+        Which::Tracers(args) => tracers::run(&args),
+    }
+}
