@@ -164,7 +164,12 @@ impl Error {
         }
     }
 
-    pub(crate) fn out_of_bounds(what: &'static str, offset: i128, size: usize, limit: usize) -> Self {
+    pub(crate) fn out_of_bounds(
+        what: &'static str,
+        offset: i128,
+        size: usize,
+        limit: usize,
+    ) -> Self {
         Error::OutOfBounds {
             what,
             offset,

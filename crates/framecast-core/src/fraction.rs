@@ -187,7 +187,11 @@ fn parse_decimal(int: &str, frac: &str) -> Option<Fraction> {
     } else {
         digits.parse().ok()?
     };
-    let part: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let part: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
     let scale = 10_i64.pow(u32::try_from(frac.len()).ok()?);
     let magnitude = whole.checked_mul(scale)?.checked_add(part)?;
     Fraction::from_i64(if negative { -magnitude } else { magnitude }, scale)
@@ -236,7 +240,10 @@ mod tests {
     #[test]
     fn parse_forms() {
         assert_eq!("30/1".parse::<Fraction>().unwrap(), f(30, 1));
-        assert_eq!(" 30000 / 1001 ".parse::<Fraction>().unwrap(), f(30000, 1001));
+        assert_eq!(
+            " 30000 / 1001 ".parse::<Fraction>().unwrap(),
+            f(30000, 1001)
+        );
         assert_eq!("60/2".parse::<Fraction>().unwrap(), f(30, 1));
         assert_eq!("30".parse::<Fraction>().unwrap(), f(30, 1));
         assert_eq!("-5".parse::<Fraction>().unwrap(), f(-5, 1));
@@ -251,8 +258,20 @@ mod tests {
     #[test]
     fn parse_errors_are_invalid_argument() {
         for bad in [
-            "", "/", "30/", "/1", "30/0", "abc", "1.2.3", "1/2/3", ".", "-", "1e3", "0.1234567891",
-            "99999999999", "3000000000.5",
+            "",
+            "/",
+            "30/",
+            "/1",
+            "30/0",
+            "abc",
+            "1.2.3",
+            "1/2/3",
+            ".",
+            "-",
+            "1e3",
+            "0.1234567891",
+            "99999999999",
+            "3000000000.5",
         ] {
             let err = bad.parse::<Fraction>().unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument, "{bad:?}");
@@ -262,16 +281,39 @@ mod tests {
 
     #[test]
     fn round_trips_through_display() {
-        for v in [f(30, 1), f(30000, 1001), f(-7, 3), Fraction::ZERO, f(i32::MAX, 1)] {
+        for v in [
+            f(30, 1),
+            f(30000, 1001),
+            f(-7, 3),
+            Fraction::ZERO,
+            f(i32::MAX, 1),
+        ] {
             assert_eq!(v.to_string().parse::<Fraction>().unwrap(), v);
         }
     }
 
     #[test]
     fn orders_by_value() {
-        let mut v = vec![f(30, 1), f(30000, 1001), f(60, 1), f(-1, 2), Fraction::ZERO, f(24000, 1001)];
+        let mut v = vec![
+            f(30, 1),
+            f(30000, 1001),
+            f(60, 1),
+            f(-1, 2),
+            Fraction::ZERO,
+            f(24000, 1001),
+        ];
         v.sort();
-        assert_eq!(v, [f(-1, 2), Fraction::ZERO, f(24000, 1001), f(30000, 1001), f(30, 1), f(60, 1)]);
+        assert_eq!(
+            v,
+            [
+                f(-1, 2),
+                Fraction::ZERO,
+                f(24000, 1001),
+                f(30000, 1001),
+                f(30, 1),
+                f(60, 1)
+            ]
+        );
         // Extremes do not overflow the cross product.
         assert!(f(i32::MAX, 1) > f(i32::MAX - 1, 1));
         assert!(f(1, i32::MAX) < f(1, i32::MAX - 1));
@@ -287,10 +329,14 @@ mod tests {
 
     #[test]
     fn hash_matches_eq_for_reduced_values() {
-        let set: HashSet<Fraction> = [Fraction::new(30, 1), Fraction::new(60, 2), "30".parse().ok()]
-            .into_iter()
-            .flatten()
-            .collect();
+        let set: HashSet<Fraction> = [
+            Fraction::new(30, 1),
+            Fraction::new(60, 2),
+            "30".parse().ok(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         assert_eq!(set.len(), 1);
     }
 

@@ -23,6 +23,7 @@
 
 pub mod buffer;
 mod error;
+mod fraction;
 pub mod memory;
 mod time;
 pub mod trace;
@@ -30,6 +31,7 @@ pub mod video;
 
 pub use buffer::*;
 pub use error::{Error, ErrorKind, Result};
+pub use fraction::Fraction;
 pub use memory::*;
 pub use time::ClockTime;
 pub use video::*;

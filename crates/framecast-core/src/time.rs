@@ -79,7 +79,10 @@ impl ClockTime {
             return None;
         }
         let r = (self.0 as u128 * num as u128) / den as u128;
-        u64::try_from(r).ok().filter(|&v| v != u64::MAX).map(ClockTime)
+        u64::try_from(r)
+            .ok()
+            .filter(|&v| v != u64::MAX)
+            .map(ClockTime)
     }
     /// Subtraction that reports underflow as `None`.
     pub fn checked_sub(self, rhs: ClockTime) -> Option<ClockTime> {

@@ -74,7 +74,9 @@ impl fmt::Display for PacketContext {
 #[non_exhaustive]
 pub enum Error {
     /// The input ended before a field it announced.
-    #[error("{what} truncated{ctx}: needs {needed} bytes at offset {offset}, {available} available")]
+    #[error(
+        "{what} truncated{ctx}: needs {needed} bytes at offset {offset}, {available} available"
+    )]
     Truncated {
         /// The structure being read (`"RTP header"`, `"FU-A"`...).
         what: &'static str,

@@ -86,9 +86,12 @@ impl RtpHeader {
                 u64::from(self.payload_type),
             ));
         }
-        let out = out
-            .get_mut(..FIXED_HEADER_LEN)
-            .ok_or(Error::too_small("RTP header", FIXED_HEADER_LEN, out.len()))?;
+        let available = out.len();
+        let out = out.get_mut(..FIXED_HEADER_LEN).ok_or(Error::too_small(
+            "RTP header",
+            FIXED_HEADER_LEN,
+            available,
+        ))?;
         out[0] = RTP_VERSION << 6;
         out[1] = (u8::from(self.marker) << 7) | self.payload_type;
         out[2..4].copy_from_slice(&self.sequence_number.to_be_bytes());
@@ -166,18 +169,23 @@ impl<'a> RtpPacket<'a> {
         let csrc_count = usize::from(buf[0] & 0x0f);
         let mut pos = FIXED_HEADER_LEN + 4 * csrc_count;
         if buf.len() < pos {
-            return Err(
-                Error::truncated("RTP CSRC list", FIXED_HEADER_LEN, 4 * csrc_count, buf.len() - 12)
-                    .in_packet(seq, ssrc),
-            );
+            return Err(Error::truncated(
+                "RTP CSRC list",
+                FIXED_HEADER_LEN,
+                4 * csrc_count,
+                buf.len() - 12,
+            )
+            .in_packet(seq, ssrc));
         }
         let mut extension = None;
         if buf[0] & 0x10 != 0 {
             // RFC 3550 §5.3.1: 16-bit profile field, 16-bit length in
             // 32-bit words, not counting the 4-byte extension header.
             if buf.len() < pos + 4 {
-                return Err(Error::truncated("RTP header extension", pos, 4, buf.len() - pos)
-                    .in_packet(seq, ssrc));
+                return Err(
+                    Error::truncated("RTP header extension", pos, 4, buf.len() - pos)
+                        .in_packet(seq, ssrc),
+                );
             }
             let profile = be16(buf, pos);
             let words = usize::from(be16(buf, pos + 2));

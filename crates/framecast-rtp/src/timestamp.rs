@@ -97,7 +97,9 @@ impl RtpClock {
             return None;
         }
         let nanos = (ticks as u128) * NANOS_PER_SEC / u128::from(self.clock_rate);
-        Some(Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX)))
+        Some(Duration::from_nanos(
+            u64::try_from(nanos).unwrap_or(u64::MAX),
+        ))
     }
 }
 
@@ -134,7 +136,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn round_trip_within_one_tick(offset: u32, ms in 0u64..40_000_000) {
+        fn round_trip_within_one_tick(offset: u32, ms in 0u64..23_000_000) {
             let mut c = RtpClock::video(offset);
             let t = Duration::from_millis(ms);
             let back = c.to_running_time(c.to_rtp(t)).unwrap();

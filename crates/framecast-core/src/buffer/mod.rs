@@ -1,5 +1,23 @@
-//! Buffers, metas, pools (being written).
+//! Buffers, metas, buffer pools and the allocation query.
 
-/// Placeholder until the pool lands.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PoolConfig;
+mod allocation;
+mod buffer_ref;
+mod copy;
+mod flags;
+mod handle;
+pub mod meta;
+mod pool;
+mod pool_config;
+
+pub use allocation::{
+    AllocationDecision, AllocationQuery, AllocatorProposal, MetaParams, MetaProposal, PoolProposal,
+};
+pub use buffer_ref::{BufferMap, BufferRef};
+pub use flags::{BufferCopyFlags, BufferFlags};
+pub use handle::Buffer;
+pub use meta::{
+    Meta, MetaFlags, MetaRef, MetaTransform, ParentBufferMeta, ReferenceTimestampMeta,
+    VideoCropMeta, VideoMeta,
+};
+pub use pool::{AcquireFlags, BufferPool, DiscardReason, PoolStats};
+pub use pool_config::PoolConfig;

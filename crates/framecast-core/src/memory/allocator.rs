@@ -31,7 +31,12 @@ pub trait Allocator: Send + Sync + fmt::Debug + 'static {
     /// bytes whose byte at `params.prefix` is aligned to `align_mask + 1`
     /// (`align_mask` is `params.align` with the default alignment ORed in).
     /// The block's `maxsize` must be exactly `prefix + size + padding`.
-    fn alloc_block(&self, size: usize, params: &AllocationParams, align_mask: usize) -> Result<Block>;
+    fn alloc_block(
+        &self,
+        size: usize,
+        params: &AllocationParams,
+        align_mask: usize,
+    ) -> Result<Block>;
 }
 
 /// The default allocator: zero-filled memory from the global allocator.
@@ -47,7 +52,12 @@ impl Allocator for SystemAllocator {
         SYSTEM_MEMORY
     }
 
-    fn alloc_block(&self, size: usize, params: &AllocationParams, align_mask: usize) -> Result<Block> {
+    fn alloc_block(
+        &self,
+        size: usize,
+        params: &AllocationParams,
+        align_mask: usize,
+    ) -> Result<Block> {
         Block::system(params.prefix, size, params.padding, align_mask)
     }
 }

@@ -60,7 +60,12 @@ fn round_up(n: usize, align_mask: usize) -> Option<usize> {
 impl Block {
     /// Zero-filled system memory laid out for `prefix`, `size`, `padding`
     /// with the data (base + prefix) aligned to `align_mask + 1`.
-    pub(crate) fn system(prefix: usize, size: usize, padding: usize, align_mask: usize) -> Result<Block> {
+    pub(crate) fn system(
+        prefix: usize,
+        size: usize,
+        padding: usize,
+        align_mask: usize,
+    ) -> Result<Block> {
         let fail = |reason: &str| Error::AllocationFailed {
             size,
             allocator: super::SYSTEM_MEMORY.into(),
@@ -72,9 +77,12 @@ impl Block {
             .ok_or_else(|| fail("size overflows"))?;
         // Put the data start on an aligned address: the allocation starts
         // aligned, so skip `lead` bytes such that lead + prefix is aligned.
-        let aligned_prefix = round_up(prefix, align_mask).ok_or_else(|| fail("prefix overflows"))?;
+        let aligned_prefix =
+            round_up(prefix, align_mask).ok_or_else(|| fail("prefix overflows"))?;
         let lead = aligned_prefix - prefix;
-        let total = lead.checked_add(maxsize).ok_or_else(|| fail("size overflows"))?;
+        let total = lead
+            .checked_add(maxsize)
+            .ok_or_else(|| fail("size overflows"))?;
         if total == 0 {
             return Ok(Block {
                 base: NonNull::new(std::ptr::without_provenance_mut(align_mask + 1))
@@ -84,7 +92,8 @@ impl Block {
                 backing: Backing::Empty,
             });
         }
-        let layout = Layout::from_size_align(total, align_mask + 1).map_err(|e| fail(&e.to_string()))?;
+        let layout =
+            Layout::from_size_align(total, align_mask + 1).map_err(|e| fail(&e.to_string()))?;
         // SAFETY: `layout` has a non-zero size (total > 0).
         let raw = unsafe { alloc::alloc_zeroed(layout) };
         let alloc = NonNull::new(raw).ok_or_else(|| fail("out of memory"))?;
@@ -105,7 +114,13 @@ impl Block {
     ///
     /// `map` must be a live `mmap` of `len` bytes that this block now owns
     /// (it is unmapped on drop), with `base_offset + maxsize <= len`.
-    pub(crate) unsafe fn mapped(map: NonNull<u8>, len: usize, fd: OwnedFd, base_offset: usize, maxsize: usize) -> Block {
+    pub(crate) unsafe fn mapped(
+        map: NonNull<u8>,
+        len: usize,
+        fd: OwnedFd,
+        base_offset: usize,
+        maxsize: usize,
+    ) -> Block {
         Block {
             // SAFETY: the caller guarantees base_offset + maxsize <= len.
             base: unsafe { map.add(base_offset) },

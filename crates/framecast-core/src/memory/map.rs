@@ -54,6 +54,14 @@ pub struct MapWrite<'a> {
 }
 
 impl MapWrite<'_> {
+    /// A mapping of no bytes (an empty buffer).
+    pub(crate) fn empty() -> MapWrite<'static> {
+        MapWrite {
+            bytes: &mut [],
+            maxsize: 0,
+        }
+    }
+
     /// The mapped bytes.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         self.bytes

@@ -77,7 +77,11 @@ impl Memory {
     /// `maxsize = prefix + size + padding`, `offset = prefix`, the data
     /// aligned to `params.align + 1` (at least 8).
     #[track_caller]
-    pub fn alloc_from(allocator: &Arc<dyn Allocator>, size: usize, params: &AllocationParams) -> Result<Memory> {
+    pub fn alloc_from(
+        allocator: &Arc<dyn Allocator>,
+        size: usize,
+        params: &AllocationParams,
+    ) -> Result<Memory> {
         let align = params.effective_align()?;
         let block = allocator.alloc_block(size, params, align)?;
         let expected = params.maxsize_for(size)?;
@@ -85,14 +89,25 @@ impl Memory {
             return Err(Error::AllocationFailed {
                 size,
                 allocator: allocator.mem_type().into(),
-                reason: format!("allocator returned {} bytes, expected {expected}", block.maxsize()),
+                reason: format!(
+                    "allocator returned {} bytes, expected {expected}",
+                    block.maxsize()
+                ),
             });
         }
         let mut flags = params.flags;
         if !block.is_writable() {
             flags |= MemoryFlags::READONLY;
         }
-        Ok(Self::root(allocator.clone(), block, flags, align, params.prefix, size, Location::caller()))
+        Ok(Self::root(
+            allocator.clone(),
+            block,
+            flags,
+            align,
+            params.prefix,
+            size,
+            Location::caller(),
+        ))
     }
 
     /// Wraps a [`Block`] (e.g. a foreign owner) whole: offset 0, size =
@@ -106,7 +121,15 @@ impl Memory {
             MemoryFlags::READONLY
         };
         let size = block.maxsize();
-        Self::root(Arc::new(SystemAllocator), block, flags, 0, 0, size, Location::caller())
+        Self::root(
+            Arc::new(SystemAllocator),
+            block,
+            flags,
+            0,
+            0,
+            size,
+            Location::caller(),
+        )
     }
 
     /// Wraps a foreign owner's bytes without copying, read-only. The owner is
@@ -272,7 +295,12 @@ impl Memory {
         let (offset, maxsize, old_size) = (self.0.offset, self.0.maxsize, self.0.size);
         let new_offset = offset as i128 + offset_delta as i128;
         if new_offset < 0 || new_offset + size as i128 > maxsize as i128 {
-            return Err(Error::out_of_bounds("memory resize", new_offset, size, maxsize));
+            return Err(Error::out_of_bounds(
+                "memory resize",
+                new_offset,
+                size,
+                maxsize,
+            ));
         }
         let obj = Arc::get_mut(&mut self.0).ok_or(Error::NotWritable("memory"))?;
         if offset_delta > 0 {
@@ -296,7 +324,12 @@ impl Memory {
         let size = size.unwrap_or(self.0.size.saturating_sub(offset));
         let available = self.0.maxsize - self.0.offset;
         if offset.checked_add(size).is_none_or(|end| end > available) {
-            return Err(Error::out_of_bounds("memory copy", offset as i128, size, available));
+            return Err(Error::out_of_bounds(
+                "memory copy",
+                offset as i128,
+                size,
+                available,
+            ));
         }
         let allocator = if self
             .0
@@ -308,7 +341,8 @@ impl Memory {
         } else {
             self.0.allocator.clone()
         };
-        let mut copy = Self::alloc_from(&allocator, size, &AllocationParams::aligned(self.0.align))?;
+        let mut copy =
+            Self::alloc_from(&allocator, size, &AllocationParams::aligned(self.0.align))?;
         let src = self.0.window(self.0.offset + offset, size);
         if let Some(obj) = Arc::get_mut(&mut copy.0) {
             obj.bytes_mut().copy_from_slice(src);
@@ -372,7 +406,12 @@ impl Memory {
     #[doc(alias = "gst_memory_is_span")]
     pub fn is_span(&self, other: &Memory) -> Option<usize> {
         let (p1, p2) = (self.0.parent.as_ref()?, other.0.parent.as_ref()?);
-        if !Memory::ptr_eq(p1, p2) || !std::ptr::addr_eq(Arc::as_ptr(&self.0.allocator), Arc::as_ptr(&other.0.allocator)) {
+        if !Memory::ptr_eq(p1, p2)
+            || !std::ptr::addr_eq(
+                Arc::as_ptr(&self.0.allocator),
+                Arc::as_ptr(&other.0.allocator),
+            )
+        {
             return None;
         }
         if self.0.offset + self.0.size != other.0.offset {
@@ -396,11 +435,6 @@ impl Memory {
     fn new_ref(&self) -> Memory {
         trace::object_reffed(self.0.id, ObjectKind::Memory, Location::caller());
         Memory(self.0.clone())
-    }
-
-    /// Address of the first visible byte (for span checks in buffers).
-    pub(crate) fn data_addr(&self) -> usize {
-        self.0.base.as_ptr() as usize + self.0.offset
     }
 }
 

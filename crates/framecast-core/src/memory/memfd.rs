@@ -33,7 +33,12 @@ impl Allocator for MemfdAllocator {
         MEMFD_MEMORY
     }
 
-    fn alloc_block(&self, size: usize, params: &AllocationParams, align_mask: usize) -> Result<Block> {
+    fn alloc_block(
+        &self,
+        size: usize,
+        params: &AllocationParams,
+        align_mask: usize,
+    ) -> Result<Block> {
         let maxsize = params.maxsize_for(size)?;
         // The mapping is page aligned; larger alignments need slack.
         // SAFETY: sysconf has no preconditions.

@@ -69,7 +69,9 @@ mod tests {
     #[test]
     fn ids_are_unique_across_threads() {
         let handles: Vec<_> = (0..4)
-            .map(|_| std::thread::spawn(|| (0..10_000).map(|_| ObjectId::next()).collect::<Vec<_>>()))
+            .map(|_| {
+                std::thread::spawn(|| (0..10_000).map(|_| ObjectId::next()).collect::<Vec<_>>())
+            })
             .collect();
         let mut all = HashSet::new();
         for h in handles {

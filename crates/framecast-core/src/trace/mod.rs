@@ -339,7 +339,9 @@ pub fn pad_push_post<'a>(push: impl FnOnce() -> PadPush<'a>, elapsed: Duration) 
 #[inline(always)]
 pub fn element_processed(element: ObjectId, name: &str, elapsed: Duration) {
     if wants(Interest::ELEMENTS) {
-        dispatch(Interest::ELEMENTS, |t| t.element_processed(element, name, elapsed));
+        dispatch(Interest::ELEMENTS, |t| {
+            t.element_processed(element, name, elapsed)
+        });
     }
 }
 

@@ -74,7 +74,13 @@ struct Desc {
 const NO_SUB: [(u32, u32); 4] = [(0, 0); 4];
 const SUB_420: [(u32, u32); 4] = [(0, 0), (1, 1), (1, 1), (0, 0)];
 
-const fn packed(name: &'static str, n_components: usize, model: Model, alpha: bool, pstride: usize) -> Desc {
+const fn packed(
+    name: &'static str,
+    n_components: usize,
+    model: Model,
+    alpha: bool,
+    pstride: usize,
+) -> Desc {
     Desc {
         name,
         n_planes: 1,
@@ -328,7 +334,11 @@ mod tests {
         assert!(I420.is_yuv() && Nv12.is_yuv());
         assert!(Rgb.is_rgb() && Bgrx.is_rgb() && Rgba.is_rgb());
         assert!(Gray8.is_gray() && !Gray8.is_yuv() && !Gray8.is_rgb());
-        let alpha: Vec<VideoFormat> = VideoFormat::ALL.iter().copied().filter(|f| f.has_alpha()).collect();
+        let alpha: Vec<VideoFormat> = VideoFormat::ALL
+            .iter()
+            .copied()
+            .filter(|f| f.has_alpha())
+            .collect();
         assert_eq!(alpha, [Rgba, Bgra]);
     }
 
@@ -351,7 +361,10 @@ mod tests {
     #[test]
     fn subsampling_per_plane() {
         use VideoFormat::*;
-        assert_eq!([0, 1, 2].map(|p| I420.subsampling(p)), [(0, 0), (1, 1), (1, 1)]);
+        assert_eq!(
+            [0, 1, 2].map(|p| I420.subsampling(p)),
+            [(0, 0), (1, 1), (1, 1)]
+        );
         assert_eq!([0, 1].map(|p| Nv12.subsampling(p)), [(0, 0), (1, 1)]);
         assert_eq!(Rgb.subsampling(0), (0, 0));
         assert_eq!(I420.subsampling(7), (0, 0));

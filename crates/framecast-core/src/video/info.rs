@@ -89,16 +89,17 @@ fn round_up(v: u64, n: u64) -> u64 {
 /// below far from overflowing `u64`. Refuses in addition strides that do
 /// not fit `gint` (GStreamer's stride type), where GStreamer would wrap.
 pub(crate) fn fill_planes(format: VideoFormat, width: u64, height: u64) -> Result<PlaneLayout> {
-    let too_big = |what: &str| {
-        Error::InvalidVideoInfo(format!("{format} {width}x{height}: {what}"))
-    };
+    let too_big =
+        |what: &str| Error::InvalidVideoInfo(format!("{format} {width}x{height}: {what}"));
     let int_max = i32::MAX as u64;
     if width > int_max || height > int_max {
         return Err(too_big("width and height must be at most 2147483647"));
     }
     let bpp = format.bytes_per_pixel();
     if round_up(width, 128) * height >= u64::from(u32::MAX) / bpp {
-        return Err(too_big("frame size would overflow (GStreamer's 4 GiB limit)"));
+        return Err(too_big(
+            "frame size would overflow (GStreamer's 4 GiB limit)",
+        ));
     }
 
     let (w, h) = (width, height);
@@ -258,11 +259,13 @@ mod tests {
     use crate::ErrorKind;
     use VideoFormat::*;
 
-    /// `(format, width, height, strides, offsets, size)` printed by
-    /// GStreamer 1.22's `gst_video_info_set_format` on this project's build
-    /// machine (see `testdata/gst-layouts.py`).
+    /// `(format, width, height, strides, offsets, size)`.
+    type DefaultCase = (VideoFormat, u32, u32, [usize; 3], [usize; 3], usize);
+
+    /// Layouts printed by GStreamer 1.22's `gst_video_info_set_format`
+    /// (libgstvideo-1.0.so.0.2200.0, Debian 12), called through ctypes.
     #[rustfmt::skip]
-    const GST_DEFAULTS: &[(VideoFormat, u32, u32, [usize; 3], [usize; 3], usize)] = &[
+    const GST_DEFAULTS: &[DefaultCase] = &[
         (I420, 320, 240, [320, 160, 160], [0, 76800, 96000], 115200),
         (I420, 1920, 1080, [1920, 960, 960], [0, 2073600, 2592000], 3110400),
         (I420, 101, 99, [104, 52, 52], [0, 10400, 13000], 15600),
@@ -378,7 +381,10 @@ mod tests {
     fn plane_sizes_cover_visible_rows() {
         // GStreamer's fill_planes plane_size: scale_height * stride.
         let info = VideoInfo::new(I420, 101, 99).unwrap();
-        assert_eq!([0, 1, 2, 3].map(|p| info.plane_size(p)), [104 * 99, 52 * 50, 52 * 50, 0]);
+        assert_eq!(
+            [0, 1, 2, 3].map(|p| info.plane_size(p)),
+            [104 * 99, 52 * 50, 52 * 50, 0]
+        );
         let info = VideoInfo::new(Nv12, 1920, 1080).unwrap();
         assert_eq!([0, 1, 2].map(|p| info.plane_size(p)), [2073600, 1036800, 0]);
         assert_eq!(info.plane_size(0) + info.plane_size(1), info.size);
@@ -395,7 +401,10 @@ mod tests {
                 for p in 0..info.n_planes {
                     let row = info.comp_width(p) as usize * format.pixel_stride(p);
                     assert!(row <= info.stride[p], "{format} {w}x{h} plane {p}");
-                    assert!(info.offset[p] + info.plane_size(p) <= info.size, "{format} {w}x{h} plane {p}");
+                    assert!(
+                        info.offset[p] + info.plane_size(p) <= info.size,
+                        "{format} {w}x{h} plane {p}"
+                    );
                 }
             }
         }
