@@ -1,9 +1,13 @@
 //! `framecast`: the command-line face of framecast.
 
+mod alloc_counter;
 mod bench;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOCATOR: alloc_counter::Counting = alloc_counter::Counting;
 
 /// Get video frames out of a program and onto the network.
 #[derive(Debug, Parser)]

@@ -45,8 +45,13 @@ pub use h264::{
     AccessUnit, Aggregation, ConfigInterval, H264DepayStats, H264Depayloader,
     H264DepayloaderConfig, H264Packets, H264Payloader, H264PayloaderConfig, NalUnits,
 };
-
+pub use jpeg::{JpegDepayloader, JpegFrame, JpegPackets, JpegPayloader, JpegPayloaderConfig};
 pub use packet::{RtpHeader, RtpPacket};
 pub use packetizer::{PacketMeta, PacketSource};
-
+pub use raw::{
+    Plane, PlaneMut, RawDepayloader, RawFormat, RawFrameInfo, RawPackets, RawPayloader,
+    RawPayloaderConfig, RawPush,
+};
+pub use rtcp::{NtpTimestamp, SenderReport, SenderStats};
+pub use sdp::SessionDescription;
 pub use timestamp::RtpClock;

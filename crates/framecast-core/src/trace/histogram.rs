@@ -105,6 +105,12 @@ impl Histogram {
         self.count
     }
 
+    /// Sum of all samples (exact).
+    pub fn sum(&self) -> Duration {
+        let secs = u64::try_from(self.sum / 1_000_000_000).unwrap_or(u64::MAX);
+        Duration::new(secs, (self.sum % 1_000_000_000) as u32)
+    }
+
     /// The value below which a fraction `q` (0.0–1.0) of the samples fall:
     /// the middle of the bucket holding that rank, clamped to the exact
     /// minimum and maximum. Zero when empty.
@@ -189,20 +195,6 @@ impl fmt::Display for Summary {
             fmt_duration(self.p99),
             fmt_duration(self.max)
         )
-    }
-}
-
-impl Summary {
-    /// Writes the summary as JSON fields (durations in nanoseconds).
-    pub(crate) fn json_fields(&self, o: &mut super::json::Obj<'_>) {
-        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        o.uint("count", self.count)
-            .uint("min_ns", ns(self.min))
-            .uint("mean_ns", ns(self.mean))
-            .uint("p50_ns", ns(self.p50))
-            .uint("p90_ns", ns(self.p90))
-            .uint("p99_ns", ns(self.p99))
-            .uint("max_ns", ns(self.max));
     }
 }
 

@@ -43,17 +43,6 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub(crate) fn num(&mut self, key: &str, value: impl Into<f64> + Copy + std::fmt::Display) -> &mut Self {
-        self.key(key);
-        let f: f64 = value.into();
-        if f.is_finite() {
-            let _ = write!(self.out, "{value}");
-        } else {
-            self.out.push_str("null");
-        }
-        self
-    }
-
     pub(crate) fn uint(&mut self, key: &str, value: u64) -> &mut Self {
         self.key(key);
         let _ = write!(self.out, "{value}");
@@ -138,7 +127,6 @@ mod tests {
         let mut o = Obj::new(&mut out);
         o.str("s", "a\"b\\c\n\u{1}é")
             .uint("n", 42)
-            .num("f", 1.5f64)
             .bool("b", true)
             .opt_str("none", None)
             .strs("list", ["x", "y\"z"])
@@ -147,7 +135,6 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["s"], "a\"b\\c\n\u{1}é");
         assert_eq!(v["n"], 42);
-        assert_eq!(v["f"], 1.5);
         assert_eq!(v["b"], true);
         assert!(v["none"].is_null());
         assert_eq!(v["list"][1], "y\"z");

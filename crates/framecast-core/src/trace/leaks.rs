@@ -905,21 +905,7 @@ impl fmt::Debug for LeaksTracer {
 
 /// The active leaks tracers, in activation order.
 pub(crate) fn active() -> Vec<Arc<LeaksTracer>> {
-    let active = super::active_tracers();
-    let mut instances = lock(&INSTANCES);
-    instances.retain(|w| w.strong_count() > 0);
-    let mut found: Vec<(usize, Arc<LeaksTracer>)> = instances
-        .iter()
-        .filter_map(Weak::upgrade)
-        .filter_map(|l| {
-            active
-                .iter()
-                .position(|t| std::ptr::addr_eq(Arc::as_ptr(t), Arc::as_ptr(&l)))
-                .map(|pos| (pos, l))
-        })
-        .collect();
-    found.sort_by_key(|(pos, _)| *pos);
-    found.into_iter().map(|(_, l)| l).collect()
+    super::find_active(&INSTANCES)
 }
 
 impl LeaksTracer {

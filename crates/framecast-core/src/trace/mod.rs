@@ -23,15 +23,57 @@
 //! | [`pool_acquired`] / [`pool_released`] | a pool hands out / takes back a buffer |
 //! | [`pad_push_pre`] / [`pad_push_post`] | a buffer crosses a pad (pipeline) |
 //! | [`element_processed`] | an element finished handling one buffer |
+//! | [`pool_acquired_at`] | as [`pool_acquired`], with the acquiring call site |
+//! | [`queue_level`] / [`queue_dropped`] | a queue's fill changed / it dropped buffers |
+//!
+//! # Tracers
+//!
+//! Three tracers come built in, switched on by `FRAMECAST_TRACERS` (read by
+//! [`init`], which `framecast::init()` calls) or at run time by [`start`]:
+//!
+//! - [`leaks`](leaks/index.html) ([`LeaksTracer`]): live objects with their
+//!   creation sites, grouped, nested (memories under their buffer), checked
+//!   at [`deinit`]; snapshots and checkpoints on demand or on
+//!   SIGUSR1/SIGUSR2. Reach the active one with [`leaks()`].
+//! - [`latency`](latency/index.html) ([`LatencyTracer`]): source-to-element
+//!   latency and per-element processing time, with percentiles. [`latency()`].
+//! - [`stats`](stats/index.html) ([`StatsTracer`]): buffers and bytes per pad,
+//!   pool, queue and object counts. [`stats()`].
+//!
+//! ```text
+//! FRAMECAST_TRACERS='leaks(filters=Buffer,BufferPool,stack-traces=true,check-refs=true,output=/tmp/leaks.json,fatal=true);latency;stats'
+//! ```
+//!
+//! Your own tracer implements [`Tracer`]; activate an instance with
+//! [`add_tracer`], or make it nameable in specs with [`register_tracer`].
 
+mod control;
+mod error;
+mod histogram;
 mod id;
+mod json;
+pub mod latency;
+pub mod leaks;
+mod signals;
+mod spec;
+pub mod stats;
 
+pub use control::{
+    build, deinit, init, register_tracer, registered_tracers, start, stop, TracerFactory, LEAKS_SIGNALS_ENV,
+    TRACERS_ENV,
+};
+pub use error::{TraceError, TraceErrorKind};
+pub use histogram::{Histogram, Summary};
 pub use id::ObjectId;
+pub use latency::{LatencySummary, LatencyTracer};
+pub use leaks::{Checkpoint, LeakReport, LeaksConfig, LeaksTracer, LiveObject};
+pub use spec::{parse as parse_spec, TracerParams, TracerSpec};
+pub use stats::{StatsSummary, StatsTracer};
 
 use arc_swap::ArcSwap;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
 
 use crate::ClockTime;
@@ -56,6 +98,8 @@ bitflags::bitflags! {
         const PADS = 1 << 4;
         /// Element processing times.
         const ELEMENTS = 1 << 5;
+        /// Queue levels and drops.
+        const QUEUES = 1 << 6;
     }
 }
 
@@ -134,6 +178,17 @@ pub struct PadPush<'a> {
     pub source_time: Option<ClockTime>,
 }
 
+/// A queue's fill, reported when it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueLevel {
+    /// Buffers queued.
+    pub buffers: usize,
+    /// Bytes queued.
+    pub bytes: usize,
+    /// Capacity in buffers.
+    pub max_buffers: usize,
+}
+
 /// A plug-in to the lifecycle hooks. Every method has an empty default, so a
 /// tracer implements only what it uses and says so in [`Tracer::interests`].
 ///
@@ -160,6 +215,12 @@ pub trait Tracer: Send + Sync + 'static {
     fn object_annotated(&self, _id: ObjectId, _note: &'static str) {}
     /// A pool handed a buffer out.
     fn pool_acquired(&self, _pool: ObjectId, _buffer: ObjectId) {}
+    /// A pool handed a buffer out to the code at `site`. The default
+    /// forwards to [`pool_acquired`](Tracer::pool_acquired), so tracers
+    /// that do not care about the site implement only that.
+    fn pool_acquired_at(&self, pool: ObjectId, buffer: ObjectId, _site: Site) {
+        self.pool_acquired(pool, buffer)
+    }
     /// A buffer came back to its pool.
     fn pool_released(&self, _pool: ObjectId, _buffer: ObjectId) {}
     /// A buffer is about to be pushed through a pad.
@@ -168,10 +229,25 @@ pub trait Tracer: Send + Sync + 'static {
     fn pad_push_post(&self, _push: &PadPush<'_>, _elapsed: Duration) {}
     /// An element finished processing one buffer in `elapsed`.
     fn element_processed(&self, _element: ObjectId, _name: &str, _elapsed: Duration) {}
+    /// A queue's fill changed.
+    fn queue_level(&self, _queue: ObjectId, _name: &str, _level: QueueLevel) {}
+    /// A queue dropped `dropped` buffers (its policy: oldest or newest).
+    fn queue_dropped(&self, _queue: ObjectId, _name: &str, _dropped: u64) {}
     /// Tracing ends: write final reports. Returns `false` when the tracer
     /// judged the run a failure (the leaks tracer with `fatal=true`).
     fn finish(&self) -> bool {
         true
+    }
+}
+
+/// Prints the instance name and interests, so lists of active tracers can
+/// be debugged and `Result`s holding them unwrapped.
+impl std::fmt::Debug for dyn Tracer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer")
+            .field("name", &self.name())
+            .field("interests", &self.interests())
+            .finish()
     }
 }
 
@@ -309,6 +385,17 @@ pub fn pool_acquired(pool: ObjectId, buffer: ObjectId) {
     }
 }
 
+/// Reports a pool handing out a buffer to the code at `site` (the caller of
+/// `acquire`, from `#[track_caller]`): the leaks tracer shows it for a
+/// pooled buffer that was never given back. Use this or [`pool_acquired`],
+/// not both.
+#[inline(always)]
+pub fn pool_acquired_at(pool: ObjectId, buffer: ObjectId, site: Site) {
+    if wants(Interest::POOL) {
+        dispatch(Interest::POOL, |t| t.pool_acquired_at(pool, buffer, site));
+    }
+}
+
 /// Reports a buffer returning to its pool.
 #[inline(always)]
 pub fn pool_released(pool: ObjectId, buffer: ObjectId) {
@@ -345,9 +432,102 @@ pub fn element_processed(element: ObjectId, name: &str, elapsed: Duration) {
     }
 }
 
+/// Reports a queue's fill. `level` runs only when a tracer listens.
+#[inline(always)]
+pub fn queue_level(queue: ObjectId, name: &str, level: impl FnOnce() -> QueueLevel) {
+    if wants(Interest::QUEUES) {
+        let level = level();
+        dispatch(Interest::QUEUES, |t| t.queue_level(queue, name, level));
+    }
+}
+
+/// Reports buffers dropped by a queue's policy.
+#[inline(always)]
+pub fn queue_dropped(queue: ObjectId, name: &str, dropped: u64) {
+    if wants(Interest::QUEUES) {
+        dispatch(Interest::QUEUES, |t| t.queue_dropped(queue, name, dropped));
+    }
+}
+
 /// Whether pad and element timing is wanted: lets callers skip reading the
 /// clock when nobody listens.
 #[inline(always)]
 pub fn timing_wanted() -> bool {
     wants(Interest::PADS | Interest::ELEMENTS)
 }
+
+/// The first active leaks tracer, for its run-time API
+/// ([`live_objects`](LeaksTracer::live_objects),
+/// [`log_live_objects`](LeaksTracer::log_live_objects),
+/// [`activity_start_tracking`](LeaksTracer::activity_start_tracking),
+/// [`activity_checkpoint`](LeaksTracer::activity_checkpoint),
+/// [`activity_log_checkpoint`](LeaksTracer::activity_log_checkpoint),
+/// [`activity_stop_tracking`](LeaksTracer::activity_stop_tracking)) —
+/// GStreamer's action signals as methods. `None` when none is active.
+///
+/// ```
+/// use framecast_core::trace;
+///
+/// trace::start("leaks(name=doc-leaks,filters=Pad)").unwrap();
+/// let leaks = trace::leaks_named("doc-leaks").unwrap();
+/// leaks.activity_start_tracking().unwrap();
+/// let checkpoint = leaks.activity_checkpoint().unwrap();
+/// assert!(checkpoint.is_empty());
+/// assert!(trace::stop("doc-leaks"));
+/// ```
+pub fn leaks() -> Option<Arc<LeaksTracer>> {
+    leaks::active().into_iter().next()
+}
+
+/// The active leaks tracer with instance name `name` (`leaks(name=...)`).
+pub fn leaks_named(name: &str) -> Option<Arc<LeaksTracer>> {
+    leaks::active().into_iter().find(|l| Tracer::name(l.as_ref()) == name)
+}
+
+/// The first active latency tracer, for its on-demand
+/// [`summary`](LatencyTracer::summary).
+pub fn latency() -> Option<Arc<LatencyTracer>> {
+    latency::active().into_iter().next()
+}
+
+/// The first active stats tracer, for its on-demand
+/// [`summary`](StatsTracer::summary).
+pub fn stats() -> Option<Arc<StatsTracer>> {
+    stats::active().into_iter().next()
+}
+
+/// Starts the SIGUSR1/SIGUSR2 watcher for leaks tracers activated with
+/// [`add_tracer`] rather than a spec (a spec starts it itself when
+/// `FRAMECAST_LEAKS_TRACER_SIG` is set). Stopped by [`deinit`].
+pub fn enable_leaks_signals() {
+    signals::start();
+}
+
+/// Whether the SIGUSR1/SIGUSR2 watcher is running.
+pub fn leaks_signals_enabled() -> bool {
+    signals::running()
+}
+
+/// The instances in `instances` that are active now, in activation order.
+/// Each tracer type keeps weak references to its instances so typed
+/// look-ups need no downcasting of `dyn Tracer`.
+fn find_active<T: Tracer>(instances: &Mutex<Vec<Weak<T>>>) -> Vec<Arc<T>> {
+    let active = active_tracers();
+    let mut list = instances.lock().unwrap_or_else(|e| e.into_inner());
+    list.retain(|w| w.strong_count() > 0);
+    let mut found: Vec<(usize, Arc<T>)> = list
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter_map(|t| {
+            active
+                .iter()
+                .position(|a| std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(&t)))
+                .map(|pos| (pos, t))
+        })
+        .collect();
+    found.sort_by_key(|(pos, _)| *pos);
+    found.into_iter().map(|(_, t)| t).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,277 @@
+//! H.264 packetize → depacketize round trips (RFC 6184), every MTU.
+
+mod common;
+
+use framecast_rtp::h264::{nal_type, START_CODE};
+use framecast_rtp::*;
+use proptest::prelude::*;
+
+fn annexb(nals: &[Vec<u8>]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for n in nals {
+        v.extend_from_slice(&START_CODE);
+        v.extend_from_slice(n);
+    }
+    v
+}
+
+/// NAL units with F = 0, a type in 1..=23, random NRI, and bodies with no
+/// zero byte (so that they are also valid Annex B without emulation
+/// prevention).
+fn arb_nal() -> impl Strategy<Value = Vec<u8>> {
+    (0u8..4, 1u8..=23, prop::collection::vec(1u8..=255, 0..3000)).prop_map(|(nri, t, body)| {
+        let mut v = vec![(nri << 5) | t];
+        v.extend(body);
+        v
+    })
+}
+
+fn arb_aggregation() -> impl Strategy<Value = Aggregation> {
+    prop_oneof![
+        Just(Aggregation::None),
+        Just(Aggregation::ParameterSets),
+        Just(Aggregation::ZeroLatency)
+    ]
+}
+
+fn check_round_trip(nals: &[Vec<u8>], mtu: usize, aggregation: Aggregation, annex_b: bool) {
+    let cfg = H264PayloaderConfig {
+        mtu,
+        aggregation,
+        config_interval: ConfigInterval::Never,
+        strip_aud: false,
+        ssrc: 0x1234_5678,
+        initial_sequence_number: 65530,
+        ..Default::default()
+    };
+    let mut pay = H264Payloader::new(cfg).unwrap();
+    let stream = annexb(nals);
+    let refs: Vec<&[u8]> = nals.iter().map(|n| &n[..]).collect();
+    let input = if annex_b {
+        NalUnits::AnnexB(&stream)
+    } else {
+        NalUnits::List(&refs)
+    };
+    let packets = common::collect(pay.packetize(input, 12345).unwrap(), mtu);
+    let mut in_fu = false;
+    for p in &packets {
+        let r = RtpPacket::parse(p).unwrap();
+        let pl = r.payload();
+        assert_eq!(pl[0] & 0x80, 0);
+        match pl[0] & 0x1f {
+            nal_type::FU_A => {
+                let (s, e) = (pl[1] & 0x80 != 0, pl[1] & 0x40 != 0);
+                assert_eq!(s, !in_fu, "S bit");
+                assert!(!(s && e), "S and E in one FU-A (RFC 6184 §5.8)");
+                assert!(pl.len() > 2);
+                in_fu = !e;
+            }
+            nal_type::STAP_A => assert!(!in_fu),
+            1..=23 => assert!(!in_fu),
+            t => panic!("type {t}"),
+        }
+    }
+    assert!(!in_fu);
+    let mut d = H264Depayloader::default();
+    for p in &packets {
+        d.push(&RtpPacket::parse(p).unwrap()).unwrap();
+    }
+    let au = d.pull().expect("one access unit");
+    assert_eq!(au.data, &stream[..]);
+    assert_eq!(au.timestamp, 12345);
+    assert!(d.pull().is_none());
+    assert_eq!(d.stats().lost_packets, 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn round_trip_random_access_units(
+        nals in prop::collection::vec(arb_nal(), 1..8),
+        mtu in 15usize..=1500,
+        aggregation in arb_aggregation(),
+        annex_b: bool,
+    ) {
+        check_round_trip(&nals, mtu, aggregation, annex_b);
+    }
+}
+
+/// Every MTU from the smallest (header + 3) to 1500, on an access unit
+/// with parameter sets, SEI, a big IDR slice and small slices.
+#[test]
+fn round_trip_every_mtu() {
+    let mut idr = vec![0x65];
+    idr.extend((0..4000).map(|i| (i % 251 + 1) as u8));
+    let nals = vec![
+        vec![0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x01],
+        vec![0x68, 0xce, 0x3c, 0x80],
+        vec![0x06, 0x05, 0x01, 0x80],
+        idr,
+        vec![0x41, 0x9a, 0x02],
+        vec![0x01, 0x03],
+    ];
+    for mtu in 15..=1500 {
+        for agg in [Aggregation::None, Aggregation::ParameterSets, Aggregation::ZeroLatency] {
+            check_round_trip(&nals, mtu, agg, mtu % 2 == 0);
+        }
+    }
+}
+
+#[test]
+fn stap_a_holds_sps_and_pps_and_marker_is_on_last_packet() {
+    let sps = vec![0x67, 0x42, 0xc0, 0x1e];
+    let pps = vec![0x68, 0xce, 0x3c, 0x80];
+    let idr = vec![0x65; 3000];
+    let mut pay = H264Payloader::new(H264PayloaderConfig::default()).unwrap();
+    let au = annexb(&[sps.clone(), pps.clone(), idr]);
+    let pk = common::collect(pay.packetize(NalUnits::AnnexB(&au), 0).unwrap(), 1400);
+    let first = RtpPacket::parse(&pk[0]).unwrap();
+    // NRI of the STAP-A is the maximum of the aggregated units (3).
+    assert_eq!(first.payload()[0], 0x60 | 24);
+    let mut expect = vec![0x78, 0, 4];
+    expect.extend(&sps);
+    expect.extend([0, 4]);
+    expect.extend(&pps);
+    assert_eq!(first.payload(), &expect[..]);
+    assert!(!first.marker());
+    // 3000-byte IDR at 1388 bytes of payload, 1386 per FU-A: 3 fragments.
+    assert_eq!(pk.len(), 4);
+    for p in &pk[1..] {
+        assert_eq!(RtpPacket::parse(p).unwrap().payload()[0], 0x60 | 28);
+    }
+}
+
+#[test]
+fn annexb_with_aud_is_stripped_by_default() {
+    let au = [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x41, 1, 2, 3];
+    let mut pay = H264Payloader::new(H264PayloaderConfig::default()).unwrap();
+    let pk = common::collect(pay.packetize(NalUnits::AnnexB(&au), 0).unwrap(), 1400);
+    assert_eq!(pk.len(), 1);
+    assert_eq!(RtpPacket::parse(&pk[0]).unwrap().payload(), &[0x41, 1, 2, 3]);
+    assert_eq!(
+        pay.packetize(NalUnits::AnnexB(&[0, 0, 1, 0x09, 0xf0]), 0).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}
+
+#[test]
+fn timestamp_change_completes_access_unit_without_marker() {
+    let mk = |seq: u16, ts: u32, marker: bool, payload: &[u8]| {
+        let mut p = vec![0u8; 12];
+        RtpHeader { marker, payload_type: 96, sequence_number: seq, timestamp: ts, ssrc: 1 }
+            .write(&mut p)
+            .unwrap();
+        p.extend_from_slice(payload);
+        p
+    };
+    let mut d = H264Depayloader::default();
+    d.push(&RtpPacket::parse(&mk(1, 0, false, &[0x65, 1])).unwrap()).unwrap();
+    assert!(d.pull().is_none());
+    // New timestamp and a marker: two access units from one push.
+    d.push(&RtpPacket::parse(&mk(2, 3000, true, &[0x41, 2])).unwrap()).unwrap();
+    assert_eq!(d.pull().unwrap().data, &[0, 0, 0, 1, 0x65, 1]);
+    assert_eq!(d.pull().unwrap().data, &[0, 0, 0, 1, 0x41, 2]);
+    assert!(d.pull().is_none());
+    // Late packet: dropped, counted.
+    d.push(&RtpPacket::parse(&mk(1, 0, true, &[0x65, 1])).unwrap()).unwrap();
+    assert!(d.pull().is_none());
+    assert_eq!(d.stats().late_packets, 1);
+    // Malformed STAP-A: error with packet context, AU discarded.
+    let e = d.push(&RtpPacket::parse(&mk(3, 6000, true, &[24, 0, 9, 0x41])).unwrap()).unwrap_err();
+    assert_eq!(e.packet_context().unwrap().seq, Some(3));
+    assert!(d.pull().is_none());
+    assert_eq!(d.stats().discarded_access_units, 1);
+    assert!(d.is_waiting_for_idr());
+    // FU-B is not allowed in mode 1.
+    let e = d.push(&RtpPacket::parse(&mk(4, 9000, true, &[29, 0x85, 0, 1, 1])).unwrap()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+}
+
+/// A real capture: GStreamer 1.22 `x264enc tune=zerolatency ! rtph264pay
+/// config-interval=-1 aggregate-mode=zero-latency mtu=600`; the encoder's
+/// byte stream was saved beside it by a `tee`.
+#[test]
+fn gstreamer_capture_depayloads_to_the_encoded_stream() {
+    let packets = common::read_capture("gst_h264_176x144.rtpcap");
+    let es = common::testdata("gst_h264_176x144.h264");
+    let mut d = H264Depayloader::default();
+    let mut out = Vec::new();
+    let mut aus = 0;
+    let mut saw = [false; 32];
+    for p in &packets {
+        let r = RtpPacket::parse(p).unwrap();
+        assert_eq!(r.ssrc(), 0x1234_5678);
+        saw[usize::from(r.payload()[0] & 0x1f)] = true;
+        d.push(&r).unwrap();
+        while let Some(au) = d.pull() {
+            out.extend_from_slice(au.data);
+            aus += 1;
+        }
+    }
+    assert!(saw[24] && saw[28], "capture has STAP-A and FU-A");
+    assert_eq!(aus, 10);
+    assert_eq!(d.stats().lost_packets, 0);
+    // Same NAL units (start code lengths differ).
+    let a: Vec<&[u8]> = NalUnits::AnnexB(&es).iter().collect();
+    let b: Vec<&[u8]> = NalUnits::AnnexB(&out).iter().collect();
+    assert_eq!(a, b);
+
+    // And our payloader re-sends it so that our depayloader gets it back.
+    let mut pay = H264Payloader::new(H264PayloaderConfig { mtu: 500, ..Default::default() }).unwrap();
+    let mut d2 = H264Depayloader::default();
+    let mut again = Vec::new();
+    for (i, au) in es_access_units(&es).iter().enumerate() {
+        for p in common::collect(pay.packetize(NalUnits::List(au), i as u32 * 3000).unwrap(), 500) {
+            d2.push(&RtpPacket::parse(&p).unwrap()).unwrap();
+        }
+        while let Some(au) = d2.pull() {
+            again.extend_from_slice(au.data);
+        }
+    }
+    assert_eq!(again, out);
+}
+
+/// Splits a byte stream into access units at each first VCL NAL unit's
+/// predecessor (good enough for x264's one-slice pictures).
+fn es_access_units(es: &[u8]) -> Vec<Vec<&[u8]>> {
+    let mut aus: Vec<Vec<&[u8]>> = Vec::new();
+    let mut cur: Vec<&[u8]> = Vec::new();
+    let mut has_vcl = false;
+    for n in NalUnits::AnnexB(es).iter() {
+        let t = n[0] & 0x1f;
+        let vcl = (1..=5).contains(&t);
+        if has_vcl && (!vcl || vcl) && (t == 7 || t == 9 || t == 6 || vcl) {
+            aus.push(std::mem::take(&mut cur));
+            has_vcl = false;
+        }
+        has_vcl |= vcl;
+        cur.push(n);
+    }
+    if !cur.is_empty() {
+        aus.push(cur);
+    }
+    aus
+}
+
+/// A real capture from FFmpeg 5.1's RTP muxer (`-c:v libx264 -flags
+/// +global_header -pkt_size 700`), whose SDP is testdata/ffmpeg_h264.sdp.
+#[test]
+fn ffmpeg_capture_depayloads() {
+    let sdp = SessionDescription::parse(&String::from_utf8(common::testdata("ffmpeg_h264.sdp")).unwrap()).unwrap();
+    let v = sdp.video().unwrap();
+    let sets = h264::parse_sprop_parameter_sets(&v.fmtp["sprop-parameter-sets"]).unwrap();
+    assert_eq!(h264::profile_level_id(&sets[0]).unwrap(), v.fmtp["profile-level-id"]);
+    let mut d = H264Depayloader::default();
+    let mut aus = Vec::new();
+    for p in common::read_capture("ffmpeg_h264_176x144.rtpcap") {
+        let r = RtpPacket::parse(&p).unwrap();
+        assert_eq!(r.payload_type(), v.payload_type());
+        d.push(&r).unwrap();
+        while let Some(au) = d.pull() {
+            aus.push((au.is_idr, au.data.len()));
+        }
+    }
+    assert_eq!(aus.len(), 5);
+    assert!(aus[0].0, "first access unit is an IDR");
+}
