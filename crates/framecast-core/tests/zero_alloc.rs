@@ -8,8 +8,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use framecast_core::{
-    AllocationParams, Buffer, BufferPool, ClockTime, PoolConfig, ReferenceTimestampMeta, VideoAlignment,
-    VideoFormat, VideoInfo, VideoMeta,
+    AllocationParams, Buffer, BufferPool, ClockTime, PoolConfig, ReferenceTimestampMeta,
+    VideoAlignment, VideoFormat, VideoInfo, VideoMeta,
 };
 
 struct Counting;
@@ -118,8 +118,14 @@ fn pooled_1080p_frames_allocate_nothing_in_steady_state() {
     });
 
     let after = pool.stats();
-    assert_eq!(allocations, 0, "heap allocations in 10 000 steady-state frames");
-    assert_eq!(after.total_allocated, before.total_allocated, "pool allocated new buffers");
+    assert_eq!(
+        allocations, 0,
+        "heap allocations in 10 000 steady-state frames"
+    );
+    assert_eq!(
+        after.total_allocated, before.total_allocated,
+        "pool allocated new buffers"
+    );
     assert_eq!(after.discarded(), 0);
     assert_eq!(after.reused - before.reused, 10_000);
     assert_eq!(after.outstanding, 0);
@@ -132,5 +138,8 @@ fn the_counter_does_count() {
         let b = Buffer::with_size(64).expect("buffer");
         drop(b);
     });
-    assert!(n >= 2, "expected the buffer shell and its memory to allocate, counted {n}");
+    assert!(
+        n >= 2,
+        "expected the buffer shell and its memory to allocate, counted {n}"
+    );
 }

@@ -380,7 +380,7 @@ impl H264Payloader {
             && match self.cfg.config_interval {
                 ConfigInterval::Never => false,
                 ConfigInterval::EveryIdr => true,
-                ConfigInterval::Every(d) => self.last_config.is_none_or(|last| {
+                ConfigInterval::Every(d) => self.last_config.map_or(true, |last| {
                     let ticks = u128::try_from(now - last).unwrap_or(0);
                     ticks * 1_000_000_000 >= d.as_nanos() * 90_000
                 }),
@@ -750,6 +750,7 @@ pub struct H264Depayloader {
     ready: VecDeque<Ready>,
     spare: Vec<Vec<u8>>,
     out: Option<Ready>,
+    largest: usize,
     stats: H264DepayStats,
 }
 
@@ -775,6 +776,7 @@ impl H264Depayloader {
             ready: VecDeque::with_capacity(READY_QUEUE_LEN),
             spare: Vec::with_capacity(READY_QUEUE_LEN + 2),
             out: None,
+            largest: 0,
             stats: H264DepayStats::default(),
         }
     }
@@ -1000,7 +1002,12 @@ impl H264Depayloader {
                 self.recycle(old.data);
             }
         }
-        let next = self.spare.pop().unwrap_or_default();
+        // Every buffer in rotation is grown to the largest access unit
+        // seen, so that once each has been used, nothing allocates again
+        // until a larger access unit comes.
+        self.largest = self.largest.max(self.current.len());
+        let mut next = self.spare.pop().unwrap_or_default();
+        next.reserve(self.largest);
         let data = std::mem::replace(&mut self.current, next);
         self.stats.access_units += 1;
         self.ready.push_back(Ready {

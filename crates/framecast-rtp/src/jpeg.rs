@@ -164,6 +164,9 @@ pub struct JpegInfo<'a> {
     pub scan: &'a [u8],
 }
 
+/// A SOF0 component: (id, sampling factors H<<4|V, quantization table).
+type Component = (u8, u8, u8);
+
 fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
 }
@@ -184,7 +187,7 @@ pub fn parse_jpeg(data: &[u8]) -> Result<JpegInfo<'_>> {
         return Err(Error::input(W, 0, "does not start with SOI", 0));
     }
     let mut quant: [Option<&[u8; 64]>; 4] = [None; 4];
-    let mut sof: Option<(u16, u16, [(u8, u8, u8); 3])> = None;
+    let mut sof: Option<(u16, u16, [Component; 3])> = None;
     let mut restart_interval = 0u16;
     let mut pos = 2;
     loop {
@@ -363,7 +366,7 @@ fn scan_end(data: &[u8], start: usize) -> usize {
     data.len()
 }
 
-fn check_sos(seg: &[u8], comps: &[(u8, u8, u8); 3], pos: usize) -> Result<()> {
+fn check_sos(seg: &[u8], comps: &[Component; 3], pos: usize) -> Result<()> {
     const W: &str = "JPEG";
     if seg.len() != 1 + 2 * 3 + 3 || seg[0] != 3 {
         return Err(Error::input(

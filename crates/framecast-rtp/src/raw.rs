@@ -552,11 +552,21 @@ impl RawDepayloader {
         )?;
 
         let ts = pkt.timestamp();
+        let seq = pkt.sequence_number();
         if self.in_frame && ts != self.ts {
+            // The frame lost at least its marker packet: a gap before this
+            // packet is charged to it (its tail), not to the next frame.
+            if let Some(exp) = self.expected_seq {
+                let d = seq_delta(exp, seq);
+                if d > 0 {
+                    self.stats.lost_packets += d as u64;
+                    self.lost += d as u64;
+                    self.expected_seq = Some(seq);
+                }
+            }
             return Ok(RawPush::FrameEndedPushAgain(self.finish(false)));
         }
         self.stats.packets += 1;
-        let seq = pkt.sequence_number();
         if let Some(exp) = self.expected_seq {
             let d = seq_delta(exp, seq);
             if d < 0 {

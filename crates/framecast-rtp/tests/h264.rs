@@ -112,7 +112,11 @@ fn round_trip_every_mtu() {
         vec![0x01, 0x03],
     ];
     for mtu in 15..=1500 {
-        for agg in [Aggregation::None, Aggregation::ParameterSets, Aggregation::ZeroLatency] {
+        for agg in [
+            Aggregation::None,
+            Aggregation::ParameterSets,
+            Aggregation::ZeroLatency,
+        ] {
             check_round_trip(&nals, mtu, agg, mtu % 2 == 0);
         }
     }
@@ -148,9 +152,14 @@ fn annexb_with_aud_is_stripped_by_default() {
     let mut pay = H264Payloader::new(H264PayloaderConfig::default()).unwrap();
     let pk = common::collect(pay.packetize(NalUnits::AnnexB(&au), 0).unwrap(), 1400);
     assert_eq!(pk.len(), 1);
-    assert_eq!(RtpPacket::parse(&pk[0]).unwrap().payload(), &[0x41, 1, 2, 3]);
     assert_eq!(
-        pay.packetize(NalUnits::AnnexB(&[0, 0, 1, 0x09, 0xf0]), 0).unwrap_err().kind(),
+        RtpPacket::parse(&pk[0]).unwrap().payload(),
+        &[0x41, 1, 2, 3]
+    );
+    assert_eq!(
+        pay.packetize(NalUnits::AnnexB(&[0, 0, 1, 0x09, 0xf0]), 0)
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidInput
     );
 }
@@ -159,32 +168,45 @@ fn annexb_with_aud_is_stripped_by_default() {
 fn timestamp_change_completes_access_unit_without_marker() {
     let mk = |seq: u16, ts: u32, marker: bool, payload: &[u8]| {
         let mut p = vec![0u8; 12];
-        RtpHeader { marker, payload_type: 96, sequence_number: seq, timestamp: ts, ssrc: 1 }
-            .write(&mut p)
-            .unwrap();
+        RtpHeader {
+            marker,
+            payload_type: 96,
+            sequence_number: seq,
+            timestamp: ts,
+            ssrc: 1,
+        }
+        .write(&mut p)
+        .unwrap();
         p.extend_from_slice(payload);
         p
     };
     let mut d = H264Depayloader::default();
-    d.push(&RtpPacket::parse(&mk(1, 0, false, &[0x65, 1])).unwrap()).unwrap();
+    d.push(&RtpPacket::parse(&mk(1, 0, false, &[0x65, 1])).unwrap())
+        .unwrap();
     assert!(d.pull().is_none());
     // New timestamp and a marker: two access units from one push.
-    d.push(&RtpPacket::parse(&mk(2, 3000, true, &[0x41, 2])).unwrap()).unwrap();
+    d.push(&RtpPacket::parse(&mk(2, 3000, true, &[0x41, 2])).unwrap())
+        .unwrap();
     assert_eq!(d.pull().unwrap().data, &[0, 0, 0, 1, 0x65, 1]);
     assert_eq!(d.pull().unwrap().data, &[0, 0, 0, 1, 0x41, 2]);
     assert!(d.pull().is_none());
     // Late packet: dropped, counted.
-    d.push(&RtpPacket::parse(&mk(1, 0, true, &[0x65, 1])).unwrap()).unwrap();
+    d.push(&RtpPacket::parse(&mk(1, 0, true, &[0x65, 1])).unwrap())
+        .unwrap();
     assert!(d.pull().is_none());
     assert_eq!(d.stats().late_packets, 1);
     // Malformed STAP-A: error with packet context, AU discarded.
-    let e = d.push(&RtpPacket::parse(&mk(3, 6000, true, &[24, 0, 9, 0x41])).unwrap()).unwrap_err();
+    let e = d
+        .push(&RtpPacket::parse(&mk(3, 6000, true, &[24, 0, 9, 0x41])).unwrap())
+        .unwrap_err();
     assert_eq!(e.packet_context().unwrap().seq, Some(3));
     assert!(d.pull().is_none());
     assert_eq!(d.stats().discarded_access_units, 1);
     assert!(d.is_waiting_for_idr());
     // FU-B is not allowed in mode 1.
-    let e = d.push(&RtpPacket::parse(&mk(4, 9000, true, &[29, 0x85, 0, 1, 1])).unwrap()).unwrap_err();
+    let e = d
+        .push(&RtpPacket::parse(&mk(4, 9000, true, &[29, 0x85, 0, 1, 1])).unwrap())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
 }
 
@@ -212,28 +234,56 @@ fn gstreamer_capture_depayloads_to_the_encoded_stream() {
     assert!(saw[24] && saw[28], "capture has STAP-A and FU-A");
     assert_eq!(aus, 10);
     assert_eq!(d.stats().lost_packets, 0);
-    // Same NAL units (start code lengths differ).
-    let a: Vec<&[u8]> = NalUnits::AnnexB(&es).iter().collect();
-    let b: Vec<&[u8]> = NalUnits::AnnexB(&out).iter().collect();
-    assert_eq!(a, b);
+    // GStreamer 1.22 keeps the AUDs and, with config-interval=-1, sends
+    // SPS+PPS again before *each* IDR slice even though x264 already put
+    // them in the access unit: compare the other NAL units, and check the
+    // repeated parameter sets are the stream's.
+    let es_nals: Vec<&[u8]> = NalUnits::AnnexB(&es).iter().collect();
+    let out_nals: Vec<&[u8]> = NalUnits::AnnexB(&out).iter().collect();
+    let not_ps_aud = |n: &&[u8]| !matches!(n[0] & 0x1f, 7..=9);
+    let a: Vec<&[u8]> = es_nals.iter().copied().filter(not_ps_aud).collect();
+    let b: Vec<&[u8]> = out_nals.iter().copied().filter(not_ps_aud).collect();
+    assert_eq!(a.len(), 21); // 20 slices (2 per picture) and one SEI
+    assert!(a == b, "NAL units differ");
+    for n in &out_nals {
+        if matches!(n[0] & 0x1f, 7 | 8) {
+            assert!(es_nals.contains(n));
+        }
+    }
 
     // And our payloader re-sends it so that our depayloader gets it back.
-    let mut pay = H264Payloader::new(H264PayloaderConfig { mtu: 500, ..Default::default() }).unwrap();
+    let mut pay = H264Payloader::new(H264PayloaderConfig {
+        mtu: 500,
+        ..Default::default()
+    })
+    .unwrap();
     let mut d2 = H264Depayloader::default();
-    let mut again = Vec::new();
+    let mut again: Vec<u8> = Vec::new();
     for (i, au) in es_access_units(&es).iter().enumerate() {
-        for p in common::collect(pay.packetize(NalUnits::List(au), i as u32 * 3000).unwrap(), 500) {
+        for p in common::collect(
+            pay.packetize(NalUnits::List(au), i as u32 * 3000).unwrap(),
+            500,
+        ) {
             d2.push(&RtpPacket::parse(&p).unwrap()).unwrap();
         }
         while let Some(au) = d2.pull() {
             again.extend_from_slice(au.data);
         }
     }
-    assert_eq!(again, out);
+    // Ours strips the AUDs and inserts nothing (the IDR access units
+    // carry their SPS and PPS).
+    let expect: Vec<&[u8]> = es_nals
+        .iter()
+        .copied()
+        .filter(|n| n[0] & 0x1f != 9)
+        .collect();
+    let got: Vec<&[u8]> = NalUnits::AnnexB(&again).iter().collect();
+    assert!(got == expect, "re-payloaded stream differs");
 }
 
-/// Splits a byte stream into access units at each first VCL NAL unit's
-/// predecessor (good enough for x264's one-slice pictures).
+/// Splits a byte stream into access units: after a VCL NAL unit, the next
+/// AUD, SEI, SPS, PPS, or slice with `first_mb_in_slice == 0` (its first
+/// bit after the header is 1) starts a new one (H.264 §7.4.1.2.3).
 fn es_access_units(es: &[u8]) -> Vec<Vec<&[u8]>> {
     let mut aus: Vec<Vec<&[u8]>> = Vec::new();
     let mut cur: Vec<&[u8]> = Vec::new();
@@ -241,7 +291,8 @@ fn es_access_units(es: &[u8]) -> Vec<Vec<&[u8]>> {
     for n in NalUnits::AnnexB(es).iter() {
         let t = n[0] & 0x1f;
         let vcl = (1..=5).contains(&t);
-        if has_vcl && (!vcl || vcl) && (t == 7 || t == 9 || t == 6 || vcl) {
+        let first_slice = vcl && n.get(1).is_some_and(|b| b & 0x80 != 0);
+        if has_vcl && (first_slice || (6..=9).contains(&t)) {
             aus.push(std::mem::take(&mut cur));
             has_vcl = false;
         }
@@ -258,10 +309,15 @@ fn es_access_units(es: &[u8]) -> Vec<Vec<&[u8]>> {
 /// +global_header -pkt_size 700`), whose SDP is testdata/ffmpeg_h264.sdp.
 #[test]
 fn ffmpeg_capture_depayloads() {
-    let sdp = SessionDescription::parse(&String::from_utf8(common::testdata("ffmpeg_h264.sdp")).unwrap()).unwrap();
+    let sdp =
+        SessionDescription::parse(&String::from_utf8(common::testdata("ffmpeg_h264.sdp")).unwrap())
+            .unwrap();
     let v = sdp.video().unwrap();
     let sets = h264::parse_sprop_parameter_sets(&v.fmtp["sprop-parameter-sets"]).unwrap();
-    assert_eq!(h264::profile_level_id(&sets[0]).unwrap(), v.fmtp["profile-level-id"]);
+    assert_eq!(
+        h264::profile_level_id(&sets[0]).unwrap(),
+        v.fmtp["profile-level-id"]
+    );
     let mut d = H264Depayloader::default();
     let mut aus = Vec::new();
     for p in common::read_capture("ffmpeg_h264_176x144.rtpcap") {

@@ -8,7 +8,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use framecast::{
-    AllocationParams, Buffer, BufferPool, ClockTime, PoolConfig, ReferenceTimestampMeta, VideoFormat, VideoInfo,
+    AllocationParams, Buffer, BufferPool, ClockTime, PoolConfig, ReferenceTimestampMeta,
+    VideoFormat, VideoInfo,
 };
 
 use crate::alloc_counter;
@@ -73,9 +74,13 @@ pub fn run(args: &Args) -> Result<(), String> {
     let pool = video_pool(info)?;
     let mut rows = Vec::new();
 
-    rows.push(measure("pool acquire+release, 1080p I420", args.iters, |_| {
-        black_box(pool.acquire().ok());
-    }));
+    rows.push(measure(
+        "pool acquire+release, 1080p I420",
+        args.iters,
+        |_| {
+            black_box(pool.acquire().ok());
+        },
+    ));
 
     let shared = pool.acquire().map_err(|e| e.to_string())?;
     rows.push(measure("buffer clone+drop", args.iters, |_| {
@@ -100,38 +105,60 @@ pub fn run(args: &Args) -> Result<(), String> {
     drop(writable);
 
     let mut meta_buf = Buffer::new();
-    rows.push(measure("meta add+get+remove (reference timestamp)", args.iters, |i| {
-        if let Some(b) = meta_buf.get_mut() {
-            b.add_meta(ReferenceTimestampMeta::capture(ClockTime::from_nseconds(i)));
-            black_box(b.meta::<ReferenceTimestampMeta>());
-            let _ = black_box(b.remove_meta::<ReferenceTimestampMeta>());
-        }
-    }));
-
-    rows.push(measure("pooled 1080p frame: acquire, fill, release", args.frames, |i| {
-        if let Ok(mut b) = pool.acquire() {
-            if let Some(Ok(mut map)) = b.get_mut().map(|b| b.map_writable()) {
-                map.fill(i as u8);
+    rows.push(measure(
+        "meta add+get+remove (reference timestamp)",
+        args.iters,
+        |i| {
+            if let Some(b) = meta_buf.get_mut() {
+                b.add_meta(ReferenceTimestampMeta::capture(ClockTime::from_nseconds(i)));
+                black_box(b.meta::<ReferenceTimestampMeta>());
+                let _ = black_box(b.remove_meta::<ReferenceTimestampMeta>());
             }
-        }
-    }));
+        },
+    ));
 
-    rows.push(measure("seed pattern: fresh 1080p buffer, fill, free", args.frames, |i| {
-        if let Ok(mut b) = Buffer::with_size(info.size) {
-            if let Some(Ok(mut map)) = b.get_mut().map(|b| b.map_writable()) {
-                map.fill(i as u8);
+    rows.push(measure(
+        "pooled 1080p frame: acquire, fill, release",
+        args.frames,
+        |i| {
+            if let Ok(mut b) = pool.acquire() {
+                if let Some(Ok(mut map)) = b.get_mut().map(|b| b.map_writable()) {
+                    map.fill(i as u8);
+                }
             }
-        }
-    }));
+        },
+    ));
 
-    rows.push(measure("fresh 1080p buffer, allocate+free only", args.frames, |_| {
-        black_box(Buffer::with_size(info.size).ok());
-    }));
+    rows.push(measure(
+        "seed pattern: fresh 1080p buffer, fill, free",
+        args.frames,
+        |i| {
+            if let Ok(mut b) = Buffer::with_size(info.size) {
+                if let Some(Ok(mut map)) = b.get_mut().map(|b| b.map_writable()) {
+                    map.fill(i as u8);
+                }
+            }
+        },
+    ));
 
-    println!("framecast bench memory ({} ops, {} frames per run; median of 5)", args.iters, args.frames);
+    rows.push(measure(
+        "fresh 1080p buffer, allocate+free only",
+        args.frames,
+        |_| {
+            black_box(Buffer::with_size(info.size).ok());
+        },
+    ));
+
+    println!(
+        "framecast bench memory ({} ops, {} frames per run; median of 5)",
+        args.iters, args.frames
+    );
     println!("{:<48} {:>12} {:>14}", "case", "ns/op", "allocs/op");
     for row in &rows {
-        println!("{:<48} {:>12.1} {:>14.3}", row.name, row.ns_per_op, row.allocs_per_op);
+        println!(
+            "{:<48} {:>12.1} {:>14.3}",
+            row.name, row.ns_per_op, row.allocs_per_op
+        );
     }
     let pooled = rows.iter().find(|r| r.name.starts_with("pooled 1080p"));
     let fresh = rows.iter().find(|r| r.name.starts_with("seed pattern"));

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::io::IoSlice;
 use std::panic::Location;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use smallvec::SmallVec;
 
@@ -19,7 +19,7 @@ use crate::{Buffer, ClockTime, Error, Result};
 
 /// How a pooled buffer finds its way home, and the layout to restore there.
 pub(crate) struct PoolLink {
-    pub(crate) home: Weak<PoolShared>,
+    pub(crate) home: Arc<PoolShared>,
     pub(crate) pool_id: ObjectId,
     /// (memory id, offset, size) of each memory as allocated.
     pub(crate) layout: SmallVec<[(ObjectId, usize, usize); 1]>,
@@ -76,10 +76,6 @@ impl BufferRef {
             metas: MetaList::default(),
             pool: None,
         }
-    }
-
-    pub(crate) fn pool_home(&self) -> Option<Arc<PoolShared>> {
-        self.pool.as_ref().and_then(|link| link.home.upgrade())
     }
 
     /// Resets a returning pooled buffer; `Err(reason)` if it cannot be reused.

@@ -13,6 +13,7 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicUsize, Ordering};
 
+use super::pool::PoolShared;
 use super::BufferRef;
 use crate::trace::{self, ObjectKind};
 
@@ -157,19 +158,23 @@ impl Clone for Buffer {
 impl Drop for Buffer {
     fn drop(&mut self) {
         let inner = self.inner();
-        let id = inner.buf.id();
-        if inner.refs.fetch_sub(1, Ordering::Release) != 1 {
-            trace::object_unreffed(id, ObjectKind::Buffer);
-            return;
+        // Fast path: a count of 1 seen by this handle cannot change under us
+        // (any other change needs another handle), so the last drop of a
+        // unique buffer — the pooled frame's usual end — needs no RMW.
+        if inner.refs.load(Ordering::Acquire) != 1 {
+            let id = inner.buf.id();
+            if inner.refs.fetch_sub(1, Ordering::Release) != 1 {
+                trace::object_unreffed(id, ObjectKind::Buffer);
+                return;
+            }
+            atomic::fence(Ordering::Acquire);
         }
-        atomic::fence(Ordering::Acquire);
-        // SAFETY: the count reached zero: this was the last handle, and the
-        // fence orders every other handle's use before this point. The box
-        // came from Box::into_raw in `from_box`.
+        // SAFETY: this was the last handle (count 1 seen, or brought to 0),
+        // and the Acquire load/fence orders every other handle's use before
+        // this point. The box came from Box::into_raw in `from_box`.
         let boxed = unsafe { Box::from_raw(self.ptr.as_ptr()) };
-        match boxed.buf.pool_home() {
-            Some(pool) => pool.release(boxed),
-            None => drop(boxed),
+        if boxed.buf.pool.is_some() {
+            PoolShared::release(boxed);
         }
     }
 }

@@ -69,7 +69,7 @@ struct Registry {
 
 static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(|| {
     let system: Arc<dyn Allocator> = Arc::new(SystemAllocator);
-    let memfd: Arc<dyn Allocator> = Arc::new(MemfdAllocator::default());
+    let memfd: Arc<dyn Allocator> = Arc::new(MemfdAllocator);
     let mut by_name = HashMap::new();
     by_name.insert(SYSTEM_MEMORY.to_string(), system.clone());
     by_name.insert(MEMFD_MEMORY.to_string(), memfd);

@@ -13,7 +13,9 @@ use std::sync::{Arc, LazyLock, Mutex};
 use super::latency::LatencyTracer;
 use super::leaks::LeaksTracer;
 use super::stats::StatsTracer;
-use super::{add_tracer, remove_all_tracers, remove_tracer, spec, TraceError, Tracer, TracerParams};
+use super::{
+    add_tracer, remove_all_tracers, remove_tracer, spec, TraceError, Tracer, TracerParams,
+};
 
 /// The environment variable [`init`] reads.
 pub const TRACERS_ENV: &str = "FRAMECAST_TRACERS";
@@ -21,7 +23,8 @@ pub const TRACERS_ENV: &str = "FRAMECAST_TRACERS";
 pub const LEAKS_SIGNALS_ENV: &str = "FRAMECAST_LEAKS_TRACER_SIG";
 
 /// Builds a tracer from its spec parameters.
-pub type TracerFactory = Arc<dyn Fn(&TracerParams) -> Result<Arc<dyn Tracer>, TraceError> + Send + Sync>;
+pub type TracerFactory =
+    Arc<dyn Fn(&TracerParams) -> Result<Arc<dyn Tracer>, TraceError> + Send + Sync>;
 
 static FACTORIES: LazyLock<Mutex<HashMap<String, TracerFactory>>> = LazyLock::new(|| {
     let mut m: HashMap<String, TracerFactory> = HashMap::new();

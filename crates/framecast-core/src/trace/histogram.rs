@@ -208,7 +208,10 @@ mod tests {
             let i = index(v);
             assert!(i < BUCKETS, "{v} -> {i}");
             let (low, width) = bounds(i);
-            assert!(low <= v && v - low < width, "{v}: bucket {i} = [{low}, +{width})");
+            assert!(
+                low <= v && v - low < width,
+                "{v}: bucket {i} = [{low}, +{width})"
+            );
         }
     }
 

@@ -61,7 +61,11 @@ impl<'a> Obj<'a> {
         self
     }
 
-    pub(crate) fn strs<'s>(&mut self, key: &str, values: impl IntoIterator<Item = &'s str>) -> &mut Self {
+    pub(crate) fn strs<'s>(
+        &mut self,
+        key: &str,
+        values: impl IntoIterator<Item = &'s str>,
+    ) -> &mut Self {
         self.nested(key, |out| {
             out.push('[');
             for (i, v) in values.into_iter().enumerate() {
@@ -87,7 +91,11 @@ impl<'a> Obj<'a> {
 }
 
 /// Writes a JSON array whose items `item` appends.
-pub(crate) fn array<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut item: impl FnMut(&mut String, T)) {
+pub(crate) fn array<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    mut item: impl FnMut(&mut String, T),
+) {
     out.push('[');
     for (i, v) in items.into_iter().enumerate() {
         if i > 0 {
@@ -130,7 +138,9 @@ mod tests {
             .bool("b", true)
             .opt_str("none", None)
             .strs("list", ["x", "y\"z"])
-            .nested("arr", |out| array(out, [1u32, 2], |out, v| out.push_str(&v.to_string())));
+            .nested("arr", |out| {
+                array(out, [1u32, 2], |out, v| out.push_str(&v.to_string()))
+            });
         o.end();
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["s"], "a\"b\\c\n\u{1}é");

@@ -20,7 +20,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -114,7 +113,9 @@ pub struct LatencySummary {
 impl LatencySummary {
     /// The path from `source` to `element`, if seen.
     pub fn path(&self, source: &str, element: &str) -> Option<&PathLatency> {
-        self.paths.iter().find(|p| p.source == source && p.element == element)
+        self.paths
+            .iter()
+            .find(|p| p.source == source && p.element == element)
     }
 
     /// The processing time of `element`, if seen.
@@ -213,7 +214,7 @@ impl LatencyTracer {
         let summary = self.summary();
         let mut text = String::new();
         let _ = write!(text, "[tracer {:?}] {summary}", self.name);
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        super::log_text(&text);
         summary
     }
 
@@ -304,7 +305,11 @@ mod tests {
             // convert makes a new buffer with the same PTS.
             let converted = ObjectId::next();
             t.pad_push_pre(&push("convert:src", "sink", converted, frame * 33));
-            t.element_processed(ObjectId::next(), "convert", Duration::from_micros(150 + frame));
+            t.element_processed(
+                ObjectId::next(),
+                "convert",
+                Duration::from_micros(150 + frame),
+            );
         }
         let s = t.summary();
         let first = s.path("src", "convert").unwrap();
@@ -314,8 +319,15 @@ mod tests {
         let to_sink = s.path("src", "sink").unwrap();
         assert!(to_sink.sink);
         assert_eq!(to_sink.summary.count, 20);
-        assert!(to_sink.summary.p50 >= Duration::from_micros(200), "{:?}", to_sink.summary);
-        assert!(s.path("convert", "sink").is_none(), "convert is not a source: {s}");
+        assert!(
+            to_sink.summary.p50 >= Duration::from_micros(200),
+            "{:?}",
+            to_sink.summary
+        );
+        assert!(
+            s.path("convert", "sink").is_none(),
+            "convert is not a source: {s}"
+        );
         let conv = s.element("convert").unwrap().summary;
         assert_eq!(conv.count, 20);
         assert_eq!(conv.min, Duration::from_micros(150));

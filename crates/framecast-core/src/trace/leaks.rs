@@ -96,7 +96,14 @@ impl Default for LeaksConfig {
 /// Type names framecast itself reports; a filter outside this list is kept
 /// (user types report [`ObjectKind::Other`]) but warned about, since it is
 /// most often a typo.
-const KNOWN_TYPES: &[&str] = &["Memory", "Buffer", "BufferPool", "Allocator", "Element", "Pad"];
+const KNOWN_TYPES: &[&str] = &[
+    "Memory",
+    "Buffer",
+    "BufferPool",
+    "Allocator",
+    "Element",
+    "Pad",
+];
 
 impl LeaksConfig {
     /// Reads `filters`, `stack-traces`, `check-refs`, `output`, `fatal`,
@@ -122,11 +129,10 @@ impl LeaksConfig {
         let filters = params.list("filters")?;
         for f in filters.iter().flatten() {
             if !KNOWN_TYPES.contains(&f.as_str()) {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "framecast leaks: filter {f:?} is not one of {} (kept for custom object kinds)",
+                super::log_text(&format!(
+                    "framecast leaks: filter {f:?} is not one of {} (kept for custom object kinds)\n",
                     KNOWN_TYPES.join(", ")
-                );
+                ));
             }
         }
         let output = match params.get("output") {
@@ -473,8 +479,9 @@ pub struct LiveObject {
     pub refs_dropped: u64,
     /// Creation backtrace, resolved (`stack-traces=true`).
     pub stack_trace: Option<Vec<String>>,
-    /// Objects it owns: a buffer's memories, a share's root, a pool's idle
-    /// buffers.
+    /// Objects it keeps alive: a buffer's memories, a share's root, a pool's
+    /// idle buffers, and — for the oldest buffer handed out by a pool — that
+    /// pool.
     pub children: Vec<LiveObject>,
 }
 
@@ -549,7 +556,9 @@ impl LeakReport {
         };
         for g in &self.groups {
             let mut o = Obj::new(&mut out);
-            o.str("event", group_event).str("tracer", &self.tracer).str("type", g.kind.name());
+            o.str("event", group_event)
+                .str("tracer", &self.tracer)
+                .str("type", g.kind.name());
             site_fields(&mut o, g.site);
             o.uint("count", g.count as u64)
                 .uint("bytes", g.bytes as u64)
@@ -615,8 +624,10 @@ fn object_fields(o: &mut Obj<'_>, obj: &LiveObject) {
         None => o.opt_str("pool", None),
     };
     if obj.pool.is_some() {
-        o.bool("in_pool", obj.in_pool)
-            .opt_str("acquired_at", obj.acquired_at.map(|s| s.to_string()).as_deref());
+        o.bool("in_pool", obj.in_pool).opt_str(
+            "acquired_at",
+            obj.acquired_at.map(|s| s.to_string()).as_deref(),
+        );
     }
     o.strs("notes", obj.notes.iter().copied());
     if let Some(rc) = obj.refcount {
@@ -752,10 +763,16 @@ fn write_object(f: &mut fmt::Formatter<'_>, obj: &LiveObject, depth: usize) -> f
         writeln!(f, "{pad}  meta {note}")?;
     }
     if let Some(rc) = obj.refcount {
-        writeln!(f, "{pad}  references: {rc}, still held:")?;
+        writeln!(f, "{pad}  references: {rc}, held since:")?;
         for h in &obj.held {
             let how = if h.from_creation { "created" } else { "cloned" };
-            writeln!(f, "{pad}    {how} at {} on {} (+{})", h.site, h.thread, fmt_duration(h.after))?;
+            writeln!(
+                f,
+                "{pad}    {how} at {} on {} (+{})",
+                h.site,
+                h.thread,
+                fmt_duration(h.after)
+            )?;
         }
         if !obj.refs.is_empty() {
             let dropped = if obj.refs_dropped > 0 {
@@ -835,15 +852,24 @@ impl Checkpoint {
             self.removed.len()
         );
         for (created, r) in self.events() {
-            let _ = writeln!(
-                out,
-                "  {} {} {} created at {} ({} bytes)",
-                if created { "+ created" } else { "- removed" },
-                r.kind.name(),
-                r.id,
-                r.site,
-                r.size
-            );
+            let _ = if created {
+                writeln!(
+                    out,
+                    "  + created {} {} at {}, {} bytes",
+                    r.kind.name(),
+                    r.id,
+                    r.site,
+                    r.size
+                )
+            } else {
+                writeln!(
+                    out,
+                    "  - removed {} {} (created at {})",
+                    r.kind.name(),
+                    r.id,
+                    r.site
+                )
+            };
         }
         out
     }
@@ -859,11 +885,18 @@ impl Checkpoint {
         out.push('\n');
         for (created, r) in self.events() {
             let mut o = Obj::new(&mut out);
-            o.str("event", if created { "object-created" } else { "object-removed" })
-                .str("tracer", tracer)
-                .uint("seq", r.seq)
-                .uint("id", r.id.get())
-                .str("type", r.kind.name());
+            o.str(
+                "event",
+                if created {
+                    "object-created"
+                } else {
+                    "object-removed"
+                },
+            )
+            .str("tracer", tracer)
+            .uint("seq", r.seq)
+            .uint("id", r.id.get())
+            .str("type", r.kind.name());
             site_fields(&mut o, r.site);
             o.uint("size", r.size as u64);
             o.end();
@@ -1004,7 +1037,9 @@ impl LeaksTracer {
         groups.sort_by(|a, b| {
             (b.bytes, b.count, b.oldest)
                 .cmp(&(a.bytes, a.count, a.oldest))
-                .then_with(|| (a.kind.name(), a.site.to_string()).cmp(&(b.kind.name(), b.site.to_string())))
+                .then_with(|| {
+                    (a.kind.name(), a.site.to_string()).cmp(&(b.kind.name(), b.site.to_string()))
+                })
         });
         LeakReport {
             tracer: self.config.name.clone(),
@@ -1067,7 +1102,9 @@ impl LeaksTracer {
     /// SIGUSR2 does after the first time.
     pub fn activity_log_checkpoint(&self) -> Result<Checkpoint, TraceError> {
         let cp = self.activity_checkpoint()?;
-        self.emit(&cp.to_text(&self.config.name), || cp.to_json_lines(&self.config.name));
+        self.emit(&cp.to_text(&self.config.name), || {
+            cp.to_json_lines(&self.config.name)
+        });
         Ok(cp)
     }
 
@@ -1085,16 +1122,15 @@ impl LeaksTracer {
     /// Errors are reported once on stderr, never raised: a full disk must
     /// not take the traced program down.
     fn emit(&self, text: &str, json: impl FnOnce() -> String) {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        super::log_text(text);
         let mut output = lock(&self.output);
         if let Some(w) = output.as_mut() {
             let lines = json();
             if let Err(e) = w.write_all(lines.as_bytes()).and_then(|()| w.flush()) {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "framecast leaks: writing {:?} failed: {e}; JSON output stopped",
+                super::log_text(&format!(
+                    "framecast leaks: writing {:?} failed: {e}; JSON output stopped\n",
                     self.config.output
-                );
+                ));
                 *output = None;
             }
         }
@@ -1428,6 +1464,12 @@ impl Raw {
 
 /// Nests children under their owners and returns the top-level objects,
 /// oldest first, leaving out may-be-leaked ones.
+///
+/// "Owner" means "keeps it alive": a buffer its memories; a share its root
+/// memory (when no buffer holds the root); a pool its idle buffers; the
+/// oldest buffer handed out by a pool, the pool (a pooled buffer holds its
+/// pool until it comes home). So one leaked pooled buffer is one entry: the
+/// buffer, its memory, and the pool it pins.
 fn build_trees(mut raws: Vec<Raw>, now: Instant) -> Vec<LiveObject> {
     raws.sort_by_key(|r| r.created);
     let index: HashMap<ObjectId, usize> = raws.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
@@ -1436,6 +1478,13 @@ fn build_trees(mut raws: Vec<Raw>, now: Instant) -> Vec<LiveObject> {
     for (i, r) in raws.iter().enumerate() {
         if let (ObjectKind::Memory, Some(root)) = (r.kind, r.parent) {
             shares.entry(root).or_insert(i);
+        }
+    }
+    // Buffers handed out, by pool, oldest first: they keep their pool alive.
+    let mut outstanding: HashMap<ObjectId, usize> = HashMap::new();
+    for (i, r) in raws.iter().enumerate() {
+        if let (ObjectKind::Buffer, Some(pool), false) = (r.kind, r.parent, r.in_pool) {
+            outstanding.entry(pool).or_insert(i);
         }
     }
     let mut owner: Vec<Option<usize>> = raws
@@ -1448,6 +1497,7 @@ fn build_trees(mut raws: Vec<Raw>, now: Instant) -> Vec<LiveObject> {
                 .find_map(|c| index.get(c).copied())
                 .or_else(|| shares.get(&r.id).copied().filter(|&s| s != i)),
             ObjectKind::Buffer if r.in_pool => r.parent.and_then(|p| index.get(&p).copied()),
+            ObjectKind::BufferPool => outstanding.get(&r.id).copied(),
             _ => None,
         })
         .collect();
@@ -1532,7 +1582,11 @@ fn build_one(
             let mut rc = total;
             for r in history.iter().rev() {
                 count_after.push(rc);
-                rc = if r.reffed { rc.saturating_sub(1) } else { rc + 1 };
+                rc = if r.reffed {
+                    rc.saturating_sub(1)
+                } else {
+                    rc + 1
+                };
             }
             count_after.reverse();
             let refs = history
@@ -1579,36 +1633,53 @@ fn build_one(
 }
 
 /// Resolves a backtrace into `function at file:line` lines, leaving out the
-/// tracer's own frames at the top and the runtime's below `main` (or the
-/// test harness).
+/// capture machinery and the tracer's own frames at the top (everything up
+/// to the last `backtrace::` or `framecast_core::trace::` frame among the
+/// first few) and the runtime's frames below `main` or the test harness.
 fn resolve(mut trace: Backtrace) -> Vec<String> {
     trace.resolve();
-    let mut lines = Vec::new();
-    let mut skipping = true;
-    'frames: for frame in trace.frames() {
+    let mut symbols: Vec<(String, Option<String>)> = Vec::new();
+    for frame in trace.frames() {
+        if frame.symbols().is_empty() {
+            symbols.push((String::new(), Some(format!("?? at {:?}", frame.ip()))));
+        }
         for sym in frame.symbols() {
             let name = sym.name().map(|n| format!("{n:#}")).unwrap_or_default();
-            if skipping
-                && (name.starts_with("backtrace::")
-                    || name.contains("framecast_core::trace::")
-                    || name.is_empty())
-            {
-                continue;
-            }
-            skipping = false;
-            if name.contains("__rust_begin_short_backtrace") || name.starts_with("std::rt::lang_start") {
-                break 'frames;
-            }
-            let line = match (sym.filename(), sym.lineno()) {
-                (Some(file), Some(line)) => format!("{name} at {}:{line}", file.display()),
-                _ if name.is_empty() => format!("?? at {:?}", frame.ip()),
-                _ => name,
+            let place = match (sym.filename(), sym.lineno()) {
+                (Some(file), Some(line)) => Some(format!("{}:{line}", file.display())),
+                _ => None,
             };
-            lines.push(line);
-            if lines.len() >= MAX_FRAMES {
-                lines.push("...".to_string());
-                break 'frames;
-            }
+            symbols.push((name, place));
+        }
+    }
+    let internal = |name: &str| {
+        name.starts_with("backtrace::")
+            || (name.contains("framecast_core::trace::") && !name.contains("::tests::"))
+    };
+    let start = symbols
+        .iter()
+        .take(24)
+        .rposition(|(name, _)| internal(name))
+        .map_or(0, |i| i + 1);
+    let mut lines = Vec::new();
+    for (name, place) in &symbols[start..] {
+        if name.contains("__rust_begin_short_backtrace") || name.starts_with("std::rt::lang_start")
+        {
+            break;
+        }
+        // Closure-call shims say nothing about the program.
+        if name.starts_with("core::ops::function::") {
+            continue;
+        }
+        lines.push(match (name.is_empty(), place) {
+            (false, Some(place)) => format!("{name} at {place}"),
+            (false, None) => name.clone(),
+            (true, Some(place)) => place.clone(),
+            (true, None) => "??".to_string(),
+        });
+        if lines.len() >= MAX_FRAMES {
+            lines.push("...".to_string());
+            break;
         }
     }
     lines

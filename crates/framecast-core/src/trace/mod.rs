@@ -59,8 +59,8 @@ mod spec;
 pub mod stats;
 
 pub use control::{
-    build, deinit, init, register_tracer, registered_tracers, start, stop, TracerFactory, LEAKS_SIGNALS_ENV,
-    TRACERS_ENV,
+    build, deinit, init, register_tracer, registered_tracers, start, stop, TracerFactory,
+    LEAKS_SIGNALS_ENV, TRACERS_ENV,
 };
 pub use error::{TraceError, TraceErrorKind};
 pub use histogram::{Histogram, Summary};
@@ -481,7 +481,9 @@ pub fn leaks() -> Option<Arc<LeaksTracer>> {
 
 /// The active leaks tracer with instance name `name` (`leaks(name=...)`).
 pub fn leaks_named(name: &str) -> Option<Arc<LeaksTracer>> {
-    leaks::active().into_iter().find(|l| Tracer::name(l.as_ref()) == name)
+    leaks::active()
+        .into_iter()
+        .find(|l| Tracer::name(l.as_ref()) == name)
 }
 
 /// The first active latency tracer, for its on-demand
@@ -506,6 +508,20 @@ pub fn enable_leaks_signals() {
 /// Whether the SIGUSR1/SIGUSR2 watcher is running.
 pub fn leaks_signals_enabled() -> bool {
     signals::running()
+}
+
+/// Writes tracer output to stderr. Errors are ignored (a closed stderr must
+/// not take the traced program down, so no `eprint!`, which panics on
+/// failure); in this crate's unit tests it goes through `eprint!` so the
+/// test harness captures it.
+pub(crate) fn log_text(text: &str) {
+    #[cfg(test)]
+    eprint!("{text}");
+    #[cfg(not(test))]
+    {
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
 }
 
 /// The instances in `instances` that are active now, in activation order.

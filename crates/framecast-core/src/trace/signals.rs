@@ -37,8 +37,7 @@ mod imp {
     }
 
     fn warn(what: &str, e: &dyn std::fmt::Display) {
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "framecast leaks: {what}: {e}");
+        super::super::log_text(&format!("framecast leaks: {what}: {e}\n"));
     }
 
     /// Installs the handlers and starts the watcher, once.
@@ -79,12 +78,10 @@ mod imp {
                             if leaks.is_tracking() {
                                 let _ = leaks.activity_log_checkpoint();
                             } else if leaks.activity_start_tracking().is_ok() {
-                                use std::io::Write;
-                                let _ = writeln!(
-                                    std::io::stderr(),
-                                    "activity tracking started [tracer {:?}]",
+                                super::super::log_text(&format!(
+                                    "activity tracking started [tracer {:?}]\n",
                                     super::super::Tracer::name(leaks.as_ref())
-                                );
+                                ));
                             }
                         }
                     }
@@ -125,10 +122,8 @@ mod imp {
 mod imp {
     /// No SIGUSR1/SIGUSR2 here; says so once, as GStreamer does.
     pub(crate) fn start() {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "framecast leaks: FRAMECAST_LEAKS_TRACER_SIG is only supported on POSIX systems"
+        super::super::log_text(
+            "framecast leaks: FRAMECAST_LEAKS_TRACER_SIG is only supported on POSIX systems\n",
         );
     }
     pub(crate) fn stop() {}

@@ -169,8 +169,7 @@ fn spec_error(spec: &str, part: &str, position: usize, reason: impl Into<String>
 
 fn is_name(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
@@ -235,7 +234,12 @@ fn parse_entry(spec: &str, entry: &str, pos: usize) -> Result<TracerSpec, TraceE
             let name = entry[..open].trim_end();
             let rest = &entry[open + 1..];
             let Some(body) = rest.strip_suffix(')') else {
-                return Err(spec_error(spec, entry, pos, "missing ')' at the end of the entry"));
+                return Err(spec_error(
+                    spec,
+                    entry,
+                    pos,
+                    "missing ')' at the end of the entry",
+                ));
             };
             (name, Some((pos + open + 1, body)))
         }
@@ -270,17 +274,37 @@ fn parse_entry(spec: &str, entry: &str, pos: usize) -> Result<TracerSpec, TraceE
                 Some((key, value)) => {
                     let key = key.trim();
                     if !is_name(key) {
-                        return Err(spec_error(spec, token, ppos, format!("{key:?} is not a parameter name")));
+                        return Err(spec_error(
+                            spec,
+                            token,
+                            ppos,
+                            format!("{key:?} is not a parameter name"),
+                        ));
                     }
                     if params.params.iter().any(|p| p.key == key) {
-                        return Err(spec_error(spec, token, ppos, format!("parameter {key:?} given twice")));
+                        return Err(spec_error(
+                            spec,
+                            token,
+                            ppos,
+                            format!("parameter {key:?} given twice"),
+                        ));
                     }
                     let value = value.trim();
                     if !value.starts_with('"') && value.contains(['(', ')']) {
-                        return Err(spec_error(spec, token, ppos, "unexpected parenthesis (quote the value)"));
+                        return Err(spec_error(
+                            spec,
+                            token,
+                            ppos,
+                            "unexpected parenthesis (quote the value)",
+                        ));
                     }
                     let value = unquote(value).ok_or_else(|| {
-                        spec_error(spec, token, ppos, "unterminated or misplaced quote in value")
+                        spec_error(
+                            spec,
+                            token,
+                            ppos,
+                            "unterminated or misplaced quote in value",
+                        )
                     })?;
                     params.params.push(Param {
                         key: key.to_string(),
@@ -296,7 +320,12 @@ fn parse_entry(spec: &str, entry: &str, pos: usize) -> Result<TracerSpec, TraceE
                         return Err(spec_error(spec, token, ppos, "expected key=value"));
                     };
                     if !is_name(token) {
-                        return Err(spec_error(spec, token, ppos, "expected key=value or a list item"));
+                        return Err(spec_error(
+                            spec,
+                            token,
+                            ppos,
+                            "expected key=value or a list item",
+                        ));
                     }
                     last.value.push(',');
                     last.value.push_str(token);
@@ -370,7 +399,8 @@ mod tests {
 
     #[test]
     fn whitespace_empty_entries_and_quotes() {
-        let entries = parse("  leaks ( output = \"/tmp/a,b);c.json\" , fatal=yes ) ;; latency() ; ").unwrap();
+        let entries =
+            parse("  leaks ( output = \"/tmp/a,b);c.json\" , fatal=yes ) ;; latency() ; ").unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].params.get("output"), Some("/tmp/a,b);c.json"));
         assert!(entries[0].params.bool("fatal", false).unwrap());
@@ -419,7 +449,10 @@ mod tests {
         let params = &parse("leaks(check-ref=true)").unwrap()[0].params;
         let (part, _, reason) = part_of(params.check_known("leaks", &["check-refs"]).unwrap_err());
         assert_eq!(part, "check-ref=true");
-        assert!(reason.contains("unknown parameter \"check-ref\""), "{reason}");
+        assert!(
+            reason.contains("unknown parameter \"check-ref\""),
+            "{reason}"
+        );
         assert!(reason.contains("check-refs"), "{reason}");
     }
 

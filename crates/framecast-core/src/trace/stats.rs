@@ -11,13 +11,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use super::histogram::{fmt_duration, Histogram, Summary};
-use super::{Interest, ObjectId, ObjectInfo, ObjectKind, PadPush, QueueLevel, Site, TraceError, Tracer, TracerParams};
+use super::{
+    Interest, ObjectId, ObjectInfo, ObjectKind, PadPush, QueueLevel, Site, TraceError, Tracer,
+    TracerParams,
+};
 
 const BUILTIN: [ObjectKind; 6] = [
     ObjectKind::Memory,
@@ -194,7 +196,10 @@ impl fmt::Display for StatsSummary {
         if !self.pools.is_empty() {
             writeln!(f, "  pools:")?;
             for p in &self.pools {
-                let site = p.site.map(|s| format!(" (created at {s})")).unwrap_or_default();
+                let site = p
+                    .site
+                    .map(|s| format!(" (created at {s})"))
+                    .unwrap_or_default();
                 writeln!(
                     f,
                     "    {}{site}: {} acquired, {} released, {} out now, {} out at most",
@@ -215,7 +220,13 @@ impl fmt::Display for StatsSummary {
         if !self.elements.is_empty() {
             writeln!(f, "  elements:")?;
             for e in &self.elements {
-                writeln!(f, "    {}: {}, total {}", e.element, e.time, fmt_duration(e.total))?;
+                writeln!(
+                    f,
+                    "    {}: {}, total {}",
+                    e.element,
+                    e.time,
+                    fmt_duration(e.total)
+                )?;
             }
         }
         Ok(())
@@ -296,13 +307,18 @@ impl StatsTracer {
             .map(|(k, c)| c.snapshot(k.name()))
             .filter(|o| o.created + o.destroyed > 0)
             .collect();
-        objects.extend(state.other_kinds.iter().map(|(name, &(created, destroyed, peak))| ObjectStats {
-            kind: name.to_string(),
-            created,
-            destroyed,
-            alive: created.saturating_sub(destroyed),
-            peak,
-        }));
+        objects.extend(
+            state
+                .other_kinds
+                .iter()
+                .map(|(name, &(created, destroyed, peak))| ObjectStats {
+                    kind: name.to_string(),
+                    created,
+                    destroyed,
+                    alive: created.saturating_sub(destroyed),
+                    peak,
+                }),
+        );
         StatsSummary {
             objects,
             pads: state
@@ -334,7 +350,7 @@ impl StatsTracer {
         let summary = self.summary();
         let mut text = String::new();
         let _ = write!(text, "[tracer {:?}] {summary}", self.name);
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        super::log_text(&text);
         summary
     }
 }
@@ -345,7 +361,11 @@ impl Tracer for StatsTracer {
     }
 
     fn interests(&self) -> Interest {
-        Interest::LIFECYCLE | Interest::POOL | Interest::PADS | Interest::ELEMENTS | Interest::QUEUES
+        Interest::LIFECYCLE
+            | Interest::POOL
+            | Interest::PADS
+            | Interest::ELEMENTS
+            | Interest::QUEUES
     }
 
     fn object_created(&self, info: &ObjectInfo) {
@@ -368,7 +388,13 @@ impl Tracer for StatsTracer {
             Some(i) => {
                 self.kinds[i].destroyed.fetch_add(1, Ordering::Relaxed);
             }
-            None => lock(&self.state).other_kinds.entry(kind.name()).or_default().1 += 1,
+            None => {
+                lock(&self.state)
+                    .other_kinds
+                    .entry(kind.name())
+                    .or_default()
+                    .1 += 1
+            }
         }
     }
 
@@ -410,7 +436,11 @@ impl Tracer for StatsTracer {
         let mut state = lock(&self.state);
         match state.elements.get_mut(name) {
             Some(h) => h.record(elapsed),
-            None => state.elements.entry(name.to_string()).or_default().record(elapsed),
+            None => state
+                .elements
+                .entry(name.to_string())
+                .or_default()
+                .record(elapsed),
         }
     }
 
@@ -418,10 +448,13 @@ impl Tracer for StatsTracer {
         let mut state = lock(&self.state);
         let q = match state.queues.get_mut(name) {
             Some(q) => q,
-            None => state.queues.entry(name.to_string()).or_insert_with(|| QueueStats {
-                queue: name.to_string(),
-                ..QueueStats::default()
-            }),
+            None => state
+                .queues
+                .entry(name.to_string())
+                .or_insert_with(|| QueueStats {
+                    queue: name.to_string(),
+                    ..QueueStats::default()
+                }),
         };
         q.level = level.buffers;
         q.bytes = level.bytes;
@@ -433,10 +466,13 @@ impl Tracer for StatsTracer {
         let mut state = lock(&self.state);
         let q = match state.queues.get_mut(name) {
             Some(q) => q,
-            None => state.queues.entry(name.to_string()).or_insert_with(|| QueueStats {
-                queue: name.to_string(),
-                ..QueueStats::default()
-            }),
+            None => state
+                .queues
+                .entry(name.to_string())
+                .or_insert_with(|| QueueStats {
+                    queue: name.to_string(),
+                    ..QueueStats::default()
+                }),
         };
         q.dropped += dropped;
     }
@@ -524,12 +560,24 @@ mod tests {
         assert_eq!(pad.push_time.max, Duration::from_micros(19));
         let p = s.pool(pool.id).unwrap();
         assert_eq!(p.site, Some(pool.site));
-        assert_eq!((p.acquired, p.released, p.outstanding, p.max_outstanding), (5, 2, 3, 5));
+        assert_eq!(
+            (p.acquired, p.released, p.outstanding, p.max_outstanding),
+            (5, 2, 3, 5)
+        );
         let q = s.queue("queue0").unwrap();
-        assert_eq!((q.level, q.max_level, q.bytes, q.capacity, q.dropped), (3, 5, 300, 5, 3));
+        assert_eq!(
+            (q.level, q.max_level, q.bytes, q.capacity, q.dropped),
+            (3, 5, 300, 5, 3)
+        );
         assert_eq!(s.elements[0].total, Duration::from_millis(10));
         let text = s.to_string();
-        for want in ["Buffer: 5 / 3 / 2 / 5", "src:src: 10 buffers, 1000 bytes", "3 out now", "3 dropped", "enc: count 10"] {
+        for want in [
+            "Buffer: 5 / 3 / 2 / 5",
+            "src:src: 10 buffers, 1000 bytes",
+            "3 out now",
+            "3 dropped",
+            "enc: count 10",
+        ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }
     }

@@ -152,7 +152,13 @@ fn hooks_reach_only_tracers_that_want_them() {
     assert_eq!(
         *pool.events.lock().unwrap(),
         // pool_acquired_at falls back to pool_acquired by default.
-        vec!["acquired", "acquired", "released", "queue-level", "queue-dropped"]
+        vec![
+            "acquired",
+            "acquired",
+            "released",
+            "queue-level",
+            "queue-dropped"
+        ]
     );
     assert_eq!(all.events.lock().unwrap().len(), 15);
 }
@@ -188,7 +194,9 @@ fn no_tracer_means_no_closure_runs() {
 #[test]
 fn start_find_and_stop_at_run_time() {
     let _g = serial();
-    let started = start("leaks(name=ut-leaks,filters=UtWidget);latency(name=ut-lat);stats(name=ut-stats)").unwrap();
+    let started =
+        start("leaks(name=ut-leaks,filters=UtWidget);latency(name=ut-lat);stats(name=ut-stats)")
+            .unwrap();
     assert_eq!(started.len(), 3);
     let leaks = leaks_named("ut-leaks").expect("active");
     assert!(latency().is_some());

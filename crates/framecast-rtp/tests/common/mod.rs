@@ -44,7 +44,10 @@ pub fn collect<S: PacketSource>(mut src: S, mtu: usize) -> Vec<Vec<u8>> {
         v.push(slot[..meta.len].to_vec());
     }
     if let Some(last) = v.last() {
-        assert!(RtpPacket::parse(last).unwrap().marker(), "last packet lacks the marker");
+        assert!(
+            RtpPacket::parse(last).unwrap().marker(),
+            "last packet lacks the marker"
+        );
     }
     v
 }

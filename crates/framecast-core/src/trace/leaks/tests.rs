@@ -66,8 +66,14 @@ fn a_leaked_buffer_is_one_entry_with_its_memory_and_metas() {
     assert_eq!(report.groups[0].count, 1);
     assert_eq!(report.groups[0].bytes, 64);
     let text = report.to_string();
-    assert!(text.starts_with("Leaks detected: 1 object still alive"), "{text}");
-    assert!(text.contains(&format!("1 x Buffer created at {}:{line}:", file!())), "{text}");
+    assert!(
+        text.starts_with("Leaks detected: 1 object still alive"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("1 x Buffer created at {}:{line}:", file!())),
+        "{text}"
+    );
     assert!(text.contains("meta VideoMeta"), "{text}");
     assert!(text.contains("Memory"), "{text}");
 
@@ -107,14 +113,23 @@ fn pooled_buffers_nest_under_their_pool_until_handed_out() {
     assert_eq!(objects[0].bytes, 300);
     assert!(objects[0].children.iter().all(|b| b.in_pool));
 
-    // One handed out and kept: it is its own entry naming its pool.
+    // One handed out and kept: it is the entry, naming its pool, and it
+    // pins the pool, which nests under it with the idle buffers.
     let acquire_site = Location::caller();
     t.pool_acquired_at(pool.id, bufs[0].id, acquire_site);
     t.pool_acquired(pool.id, bufs[1].id);
     t.pool_released(pool.id, bufs[1].id);
     let objects = t.live_objects();
-    assert_eq!(objects.len(), 2, "{objects:#?}");
-    let out = objects.iter().find(|o| o.kind == ObjectKind::Buffer).unwrap();
+    assert_eq!(objects.len(), 1, "{objects:#?}");
+    let out = &objects[0];
+    assert_eq!(out.kind, ObjectKind::Buffer);
+    assert_eq!(out.children.len(), 2, "its memory and its pool");
+    let pinned = out
+        .children
+        .iter()
+        .find(|c| c.kind == ObjectKind::BufferPool)
+        .expect("the pool under the buffer");
+    assert_eq!(pinned.children.len(), 2, "the idle buffers");
     assert_eq!(out.id, bufs[0].id);
     assert_eq!(
         out.pool,
@@ -125,10 +140,16 @@ fn pooled_buffers_nest_under_their_pool_until_handed_out() {
     );
     assert!(!out.in_pool);
     assert_eq!(out.acquired_at, Some(acquire_site));
-    assert_eq!(out.bytes, 100);
+    assert_eq!(out.bytes, 300, "its memory and the idle buffers it pins");
     let text = t.report(true).to_string();
-    assert!(text.contains(&format!("pool {} (created at {})", pool.id, pool.site)), "{text}");
-    assert!(text.contains(&format!("acquired at {acquire_site}")), "{text}");
+    assert!(
+        text.contains(&format!("pool {} (created at {})", pool.id, pool.site)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("acquired at {acquire_site}")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -146,7 +167,10 @@ fn may_be_leaked_objects_are_never_reported() {
         ..LeaksConfig::default()
     });
     fatal.object_created(&alloc);
-    assert!(fatal.finish(), "a may-be-leaked object must not fail the run");
+    assert!(
+        fatal.finish(),
+        "a may-be-leaked object must not fail the run"
+    );
 }
 
 #[test]
@@ -172,15 +196,24 @@ fn fatal_fails_the_run_only_when_something_leaked() {
 #[test]
 fn checkpoints_list_what_happened_in_order() {
     let t = plain();
-    assert!(matches!(t.activity_checkpoint(), Err(TraceError::NotTracking)));
-    assert!(matches!(t.activity_log_checkpoint(), Err(TraceError::NotTracking)));
+    assert!(matches!(
+        t.activity_checkpoint(),
+        Err(TraceError::NotTracking)
+    ));
+    assert!(matches!(
+        t.activity_log_checkpoint(),
+        Err(TraceError::NotTracking)
+    ));
 
     // Alive before tracking: never listed as created.
     let before = info(ObjectKind::Buffer, 0, None);
     t.object_created(&before);
 
     t.activity_start_tracking().unwrap();
-    assert!(matches!(t.activity_start_tracking(), Err(TraceError::AlreadyTracking)));
+    assert!(matches!(
+        t.activity_start_tracking(),
+        Err(TraceError::AlreadyTracking)
+    ));
     // Many objects spread over the shards, so order must come from the
     // sequence numbers, not the shard layout.
     let xs: Vec<ObjectInfo> = (0..50).map(|_| info(ObjectKind::Buffer, 0, None)).collect();
@@ -202,7 +235,10 @@ fn checkpoints_list_what_happened_in_order() {
     assert_eq!(cp.created.last().unwrap().size, 10);
     assert_eq!(cp.created[0].site, xs[0].site);
 
-    assert!(t.activity_checkpoint().unwrap().is_empty(), "next checkpoint is empty");
+    assert!(
+        t.activity_checkpoint().unwrap().is_empty(),
+        "next checkpoint is empty"
+    );
 
     // An object alive before tracking that dies now is a removal.
     t.object_destroyed(before.id, before.kind);
@@ -213,9 +249,15 @@ fn checkpoints_list_what_happened_in_order() {
 
     assert!(t.activity_stop_tracking());
     assert!(!t.activity_stop_tracking());
-    assert!(matches!(t.activity_checkpoint(), Err(TraceError::NotTracking)));
+    assert!(matches!(
+        t.activity_checkpoint(),
+        Err(TraceError::NotTracking)
+    ));
     t.activity_start_tracking().unwrap();
-    assert!(t.activity_checkpoint().unwrap().is_empty(), "restart forgets the old interval");
+    assert!(
+        t.activity_checkpoint().unwrap().is_empty(),
+        "restart forgets the old interval"
+    );
 }
 
 #[test]
@@ -250,7 +292,10 @@ fn check_refs_names_the_clone_never_given_back() {
     assert!(o.refs[2].held);
     assert!(!o.refs[0].held);
     let text = t.report(true).to_string();
-    assert!(text.contains(&format!("cloned at {leaked_clone} on")), "{text}");
+    assert!(
+        text.contains(&format!("cloned at {leaked_clone} on")),
+        "{text}"
+    );
     assert!(text.contains("never given back"), "{text}");
 }
 
@@ -298,11 +343,15 @@ fn stack_traces_for_filtered_types_only() {
     let objects = t.live_objects();
     let trace = objects[0].stack_trace.as_ref().expect("a stack trace");
     assert!(
-        trace.iter().any(|l| l.contains("create_here_for_stack_trace")),
+        trace
+            .iter()
+            .any(|l| l.contains("create_here_for_stack_trace")),
         "{trace:#?}"
     );
     assert!(
-        !trace.iter().any(|l| l.contains("backtrace::") || l.contains("LeaksTracer")),
+        !trace
+            .iter()
+            .any(|l| l.contains("backtrace::") || l.contains("LeaksTracer")),
         "tracer frames are trimmed: {trace:#?}"
     );
     let no_traces = plain();
@@ -368,12 +417,17 @@ fn four_threads_creating_and_destroying_leave_an_exact_count() {
             })
         })
         .collect();
-    let kept: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let kept: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
     assert_eq!(kept.len(), 200);
     assert_eq!(t.live_count(), 400);
     let objects = t.live_objects();
     assert_eq!(objects.len(), 200);
-    assert!(objects.iter().all(|o| o.children.len() == 1 && o.bytes == 16));
+    assert!(objects
+        .iter()
+        .all(|o| o.children.len() == 1 && o.bytes == 16));
     assert_eq!(t.report(true).tracked.min(40_000), 40_000);
 }
 
@@ -420,7 +474,10 @@ fn json_lines_carry_type_site_and_size() {
         ..LeaksConfig::default()
     })
     .unwrap_err();
-    assert!(err.to_string().contains("/nonexistent-dir/x/leaks.json"), "{err}");
+    assert!(
+        err.to_string().contains("/nonexistent-dir/x/leaks.json"),
+        "{err}"
+    );
 }
 
 #[test]
