@@ -117,12 +117,29 @@ impl<'a> NalUnits<'a> {
 }
 
 /// Iterator over the NAL units of [`NalUnits`]; never allocates.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum NalIter<'a> {
     #[doc(hidden)]
     AnnexB { data: &'a [u8], next: Option<usize> },
     #[doc(hidden)]
     List(std::slice::Iter<'a, &'a [u8]>),
+}
+
+impl std::fmt::Debug for NalIter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Positions, not the access unit's bytes.
+        match self {
+            NalIter::AnnexB { data, next } => f
+                .debug_struct("NalIter::AnnexB")
+                .field("len", &data.len())
+                .field("next", next)
+                .finish(),
+            NalIter::List(it) => f
+                .debug_struct("NalIter::List")
+                .field("left", &it.len())
+                .finish(),
+        }
+    }
 }
 
 impl<'a> Iterator for NalIter<'a> {
@@ -266,6 +283,7 @@ pub const MIN_MTU: usize = FIXED_HEADER_LEN + 3;
 /// // SPS+PPS in one STAP-A, then four FU-A fragments, marker on the last.
 /// assert_eq!(kinds, [(24, false), (28, false), (28, false), (28, false), (28, true)]);
 /// ```
+#[doc(alias = "rtph264pay")]
 #[derive(Debug)]
 pub struct H264Payloader {
     cfg: H264PayloaderConfig,
@@ -380,10 +398,13 @@ impl H264Payloader {
             && match self.cfg.config_interval {
                 ConfigInterval::Never => false,
                 ConfigInterval::EveryIdr => true,
-                ConfigInterval::Every(d) => self.last_config.map_or(true, |last| {
-                    let ticks = u128::try_from(now - last).unwrap_or(0);
-                    ticks * 1_000_000_000 >= d.as_nanos() * 90_000
-                }),
+                ConfigInterval::Every(d) => match self.last_config {
+                    None => true,
+                    Some(last) => {
+                        let ticks = u128::try_from(now - last).unwrap_or(0);
+                        ticks * 1_000_000_000 >= d.as_nanos() * 90_000
+                    }
+                },
             };
         if insert || (has_sps && has_pps) {
             self.last_config = Some(now);
@@ -736,6 +757,7 @@ struct Ready {
 /// assert_eq!(au.data, &[0, 0, 0, 1, 0x65, 0x88, 0x84]);
 /// assert!(au.is_idr);
 /// ```
+#[doc(alias = "rtph264depay")]
 #[derive(Debug)]
 pub struct H264Depayloader {
     cfg: H264DepayloaderConfig,

@@ -146,7 +146,7 @@ const DRI: u8 = 0xdd;
 const SOS: u8 = 0xda;
 
 /// What the payloader needs from a baseline JPEG.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct JpegInfo<'a> {
     /// RFC 2435 type: 0 (4:2:2) or 1 (4:2:0), plus 64 with restart markers.
     pub rtp_type: u8,
@@ -162,6 +162,18 @@ pub struct JpegInfo<'a> {
     pub chroma_quant: &'a [u8; 64],
     /// Entropy-coded scan data, from after SOS to before EOI.
     pub scan: &'a [u8],
+}
+
+impl std::fmt::Debug for JpegInfo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JpegInfo")
+            .field("rtp_type", &self.rtp_type)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("restart_interval", &self.restart_interval)
+            .field("scan_len", &self.scan.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A SOF0 component: (id, sampling factors H<<4|V, quantization table).
@@ -450,7 +462,10 @@ impl Default for JpegPayloaderConfig {
     }
 }
 
-/// Cuts baseline JPEG frames into RFC 2435 packets.
+/// Cuts baseline JPEG frames into RFC 2435 packets (Q = 255, tables in
+/// band, restart header when the JPEG has a DRI), into caller slots like
+/// every payloader here ([`PacketSource`]).
+#[doc(alias = "rtpjpegpay")]
 #[derive(Debug)]
 pub struct JpegPayloader {
     cfg: JpegPayloaderConfig,
@@ -634,6 +649,7 @@ pub struct JpegFrame<'a> {
 /// dropped and counted ([`JpegDepayStats`]). Memory: one frame buffer,
 /// reused, plus the tables of Q values 128–254 seen so far (§3.1.8 lets a
 /// sender send them once).
+#[doc(alias = "rtpjpegdepay")]
 #[derive(Debug)]
 pub struct JpegDepayloader {
     frame: Vec<u8>,

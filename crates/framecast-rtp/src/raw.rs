@@ -138,7 +138,7 @@ impl RawFormat {
 }
 
 /// One plane of a frame to send: its bytes and the distance between rows.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Plane<'a> {
     /// The plane's bytes, row 0 first.
     pub data: &'a [u8],
@@ -147,12 +147,29 @@ pub struct Plane<'a> {
 }
 
 /// One plane of a frame to fill.
-#[derive(Debug)]
 pub struct PlaneMut<'a> {
     /// The plane's bytes, row 0 first.
     pub data: &'a mut [u8],
     /// Bytes from one row to the next.
     pub stride: usize,
+}
+
+impl std::fmt::Debug for Plane<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plane")
+            .field("len", &self.data.len())
+            .field("stride", &self.stride)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for PlaneMut<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlaneMut")
+            .field("len", &self.data.len())
+            .field("stride", &self.stride)
+            .finish()
+    }
 }
 
 fn check_geometry(format: RawFormat, width: usize, height: usize) -> Result<()> {
@@ -236,6 +253,7 @@ impl RawPayloaderConfig {
 
 /// Cuts uncompressed frames into RFC 4175 packets, copying pixels straight
 /// from the caller's planes into the caller's packet slots.
+#[doc(alias = "rtpvrawpay")]
 #[derive(Debug)]
 pub struct RawPayloader {
     cfg: RawPayloaderConfig,
@@ -475,6 +493,7 @@ pub struct RawDepayStats {
 /// packet leaves its pixels as they were, and the frame is still
 /// delivered, flagged incomplete: for uncompressed video a few stale
 /// lines are better than no picture.
+#[doc(alias = "rtpvrawdepay")]
 #[derive(Debug)]
 pub struct RawDepayloader {
     format: RawFormat,

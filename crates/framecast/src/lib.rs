@@ -20,6 +20,16 @@
 
 pub use framecast_core::*;
 
+pub mod elements;
+mod error;
+pub mod pipeline;
+
+pub use error::{Error, ErrorKind, Result};
+pub use pipeline::{
+    make_element, Bus, Caps, Element, ElementImpl, Event, FlowError, FlowResult, FlowSuccess,
+    Message, Pad, Pipeline, Query, State,
+};
+
 /// Starts framecast: reads `FRAMECAST_TRACERS` and activates the tracers it
 /// names (see [`trace`]); with `FRAMECAST_LEAKS_TRACER_SIG` set, SIGUSR1 logs
 /// the live objects and SIGUSR2 starts activity tracking, then logs a

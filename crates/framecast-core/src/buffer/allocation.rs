@@ -286,7 +286,8 @@ impl AllocationQuery {
     /// Merges the answers of several downstream branches as GStreamer's tee
     /// does: one allocator entry with the largest alignment, prefix and
     /// padding (only if any is non-zero); one pool entry with no pool, the
-    /// largest size and the largest min (+1 when there is more than one
+    /// largest size and the largest min of each branch's first pool entry
+    /// (+1 when there is more than one
     /// branch, for the buffer the tee itself holds) and max 0 (only if the
     /// size is non-zero); the metas all branches support, with merged params.
     /// A branch whose query failed fails the whole query: pass its error.
@@ -321,15 +322,17 @@ impl AllocationQuery {
                 },
             );
         }
+        // Only each branch's first pool entry counts, as in tee: the
+        // minimum is normally the same whichever pool is used.
         let size = answered
             .iter()
-            .flat_map(|q| q.pools.iter())
+            .filter_map(|q| q.pools.first())
             .map(|p| p.size)
             .max()
             .unwrap_or(0);
         let mut min = answered
             .iter()
-            .flat_map(|q| q.pools.iter())
+            .filter_map(|q| q.pools.first())
             .map(|p| p.min_buffers)
             .max()
             .unwrap_or(0);

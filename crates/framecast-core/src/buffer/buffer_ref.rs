@@ -303,6 +303,8 @@ impl BufferRef {
 
     /// Replaces `len` memories from `index` (all to the end when `None`)
     /// with `memory`; on a bad range `memory` comes back with the error.
+    /// The range must not be empty (as in GStreamer): replacing nothing
+    /// would silently be an insert.
     pub fn replace_memory_range(
         &mut self,
         index: usize,
@@ -310,7 +312,12 @@ impl BufferRef {
         memory: Memory,
     ) -> std::result::Result<(), (Error, Memory)> {
         let range = match self.range("replace_memory_range", index, len) {
-            Ok(r) => r,
+            Ok(r) if !r.is_empty() => r,
+            Ok(r) => {
+                let n = self.memories.len();
+                let err = Error::out_of_bounds("replace_memory_range", index as i128, r.len(), n);
+                return Err((err, memory));
+            }
             Err(e) => return Err((e, memory)),
         };
         let start = range.start;

@@ -1,0 +1,566 @@
+//! Elements: the [`ElementImpl`] trait an element type implements, and the
+//! [`Element`] handle the engine and applications use.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use framecast_core::trace::{self, ObjectId, ObjectInfo, ObjectKind};
+use framecast_core::Buffer;
+
+use super::bus::Message;
+use super::context::PipelineContext;
+use super::event::Event;
+use super::factory::ElementFactory;
+use super::flow::{FlowError, FlowResult};
+use super::pad::{Pad, PadDirection, PadPresence};
+use super::property::PropertyValue;
+use super::query::Query;
+use super::state::{State, StateChange, StateChangeSuccess};
+use crate::error::closest;
+use crate::{Error, Result};
+
+/// What an element type implements. Every method has a default that does
+/// what a simple one-in, one-out element would: events and queries are
+/// forwarded to the other side.
+///
+/// Methods receive the [`Element`] handle so an implementation can reach its
+/// pads, properties, bus and clock without storing a reference to itself.
+/// Per-stream state belongs behind the implementation's own locks or
+/// atomics; it is touched on the streaming thread, while properties may be
+/// set from the application thread.
+pub trait ElementImpl: Any + Send + Sync + 'static {
+    /// Called once, after the element's always-pads exist.
+    fn constructed(&self, _element: &Element) {}
+
+    /// A property was set (already type- and range-checked). Return an
+    /// error to refuse it; the stored value then stays unchanged.
+    fn property_changed(
+        &self,
+        _element: &Element,
+        _name: &str,
+        _value: &PropertyValue,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// The current value of a read-only or computed property (levels,
+    /// counters); `None` to use the stored value.
+    fn read_property(&self, _element: &Element, _name: &str) -> Option<PropertyValue> {
+        None
+    }
+
+    /// A buffer arrived on sink pad `pad`.
+    fn chain(&self, _element: &Element, _pad: &Pad, _buffer: Buffer) -> FlowResult {
+        Err(FlowError::NotSupported)
+    }
+
+    /// An event arrived on sink pad `pad` (from upstream).
+    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        element.forward_event(pad, event)
+    }
+
+    /// An upstream event arrived on source pad `pad` (from downstream).
+    fn src_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        element.forward_event(pad, event)
+    }
+
+    /// A query on one of the element's pads.
+    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
+        element.default_query(pad, query)
+    }
+
+    /// One state step. Pads are activated before an upward Ready -> Paused
+    /// and deactivated (flushing) before a downward Paused -> Ready, so a
+    /// streaming thread blocked downstream is released before this runs.
+    fn change_state(&self, _element: &Element, _change: StateChange) -> Result<StateChangeSuccess> {
+        Ok(StateChangeSuccess::Success)
+    }
+
+    /// A request pad was added (`tee`'s `src_%u`).
+    fn pad_added(&self, _element: &Element, _pad: &Pad) {}
+}
+
+pub(crate) struct ElementInner {
+    pub(crate) id: ObjectId,
+    name: String,
+    factory: Arc<ElementFactory>,
+    pub(crate) imp: Box<dyn ElementImpl>,
+    pads: RwLock<Vec<Pad>>,
+    properties: Mutex<HashMap<&'static str, PropertyValue>>,
+    state: Mutex<State>,
+    context: RwLock<Option<Arc<PipelineContext>>>,
+    request_counter: AtomicU32,
+}
+
+impl Drop for ElementInner {
+    fn drop(&mut self) {
+        trace::object_destroyed(self.id, ObjectKind::Element);
+    }
+}
+
+/// An element (`GstElement`): a handle; clones refer to the same element.
+#[derive(Clone)]
+pub struct Element(pub(crate) Arc<ElementInner>);
+
+impl Element {
+    pub(crate) fn new(factory: Arc<ElementFactory>, name: String) -> Element {
+        let id = ObjectId::next();
+        let site = std::panic::Location::caller();
+        let description = factory.name;
+        trace::object_created(|| ObjectInfo {
+            id,
+            kind: ObjectKind::Element,
+            site,
+            size: 0,
+            parent: None,
+            description,
+            may_be_leaked: false,
+        });
+        let properties = factory
+            .properties
+            .iter()
+            .map(|spec| (spec.name, spec.default_value()))
+            .collect();
+        let imp = (factory.create)();
+        let inner = Arc::new(ElementInner {
+            id,
+            name,
+            imp,
+            pads: RwLock::new(Vec::new()),
+            properties: Mutex::new(properties),
+            state: Mutex::new(State::Null),
+            context: RwLock::new(None),
+            request_counter: AtomicU32::new(0),
+            factory,
+        });
+        let element = Element(inner);
+        let always: Vec<Pad> = element
+            .0
+            .factory
+            .pad_templates
+            .iter()
+            .filter(|t| t.presence == PadPresence::Always)
+            .map(|t| Pad::new(&element.0, &element.0.name, t.name, t))
+            .collect();
+        element
+            .0
+            .pads
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(always);
+        element.0.imp.constructed(&element);
+        element
+    }
+
+    /// The element's name (unique within its pipeline).
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Process-unique id.
+    pub fn id(&self) -> ObjectId {
+        self.0.id
+    }
+
+    /// The factory that made it.
+    pub fn factory(&self) -> &ElementFactory {
+        &self.0.factory
+    }
+
+    /// The implementation as its concrete type (to reach an element's own
+    /// API, e.g. `AppSrc::push_buffer`).
+    pub fn imp<T: ElementImpl>(&self) -> Option<&T> {
+        let any: &dyn Any = &*self.0.imp;
+        any.downcast_ref::<T>()
+    }
+
+    /// Whether both handles refer to the same element.
+    pub fn ptr_eq(a: &Element, b: &Element) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    // ---- pads -----------------------------------------------------------
+
+    /// All pads.
+    pub fn pads(&self) -> Vec<Pad> {
+        self.0
+            .pads
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The pad named `name`.
+    pub fn static_pad(&self, name: &str) -> Option<Pad> {
+        self.0
+            .pads
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|p| p.name() == name)
+            .cloned()
+    }
+
+    /// Source pads.
+    pub fn src_pads(&self) -> Vec<Pad> {
+        self.pads_in(PadDirection::Src)
+    }
+
+    /// Sink pads.
+    pub fn sink_pads(&self) -> Vec<Pad> {
+        self.pads_in(PadDirection::Sink)
+    }
+
+    fn pads_in(&self, direction: PadDirection) -> Vec<Pad> {
+        self.0
+            .pads
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|p| p.direction() == direction)
+            .cloned()
+            .collect()
+    }
+
+    /// The first source pad (the only one, for most elements).
+    pub fn src_pad(&self) -> Option<Pad> {
+        self.first_pad(PadDirection::Src)
+    }
+
+    /// The first sink pad.
+    pub fn sink_pad(&self) -> Option<Pad> {
+        self.first_pad(PadDirection::Sink)
+    }
+
+    fn first_pad(&self, direction: PadDirection) -> Option<Pad> {
+        self.0
+            .pads
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|p| p.direction() == direction)
+            .cloned()
+    }
+
+    /// Makes a pad from a request template (`src_%u`), named with the next
+    /// free number.
+    pub fn request_pad(&self, template_name: &str) -> Result<Pad> {
+        let template = self
+            .0
+            .factory
+            .pad_templates
+            .iter()
+            .find(|t| t.name == template_name && t.presence == PadPresence::Request)
+            .cloned()
+            .ok_or_else(|| Error::Link {
+                from: self.name().to_string(),
+                to: template_name.to_string(),
+                reason: format!(
+                    "{} has no request pad template {template_name:?}",
+                    self.factory().name
+                ),
+            })?;
+        let n = self.0.request_counter.fetch_add(1, Ordering::Relaxed);
+        let name = template
+            .name
+            .replace("%u", &n.to_string())
+            .replace("%d", &n.to_string());
+        let pad = Pad::new(&self.0, &self.0.name, &name, &template);
+        if *self.0.state.lock().unwrap_or_else(|e| e.into_inner()) >= State::Paused {
+            pad.set_flushing(false);
+        }
+        self.0
+            .pads
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(pad.clone());
+        self.0.imp.pad_added(self, &pad);
+        Ok(pad)
+    }
+
+    /// A free pad to link `direction`-wards: an unlinked always-pad, or a
+    /// new request pad.
+    pub fn free_pad(&self, direction: PadDirection) -> Result<Pad> {
+        if let Some(pad) = self.pads_in(direction).into_iter().find(|p| !p.is_linked()) {
+            return Ok(pad);
+        }
+        let template = self
+            .0
+            .factory
+            .pad_templates
+            .iter()
+            .find(|t| t.direction == direction && t.presence == PadPresence::Request)
+            .map(|t| t.name);
+        match template {
+            Some(name) => self.request_pad(name),
+            None => Err(Error::Link {
+                from: self.name().to_string(),
+                to: String::new(),
+                reason: format!(
+                    "{} has no free {} pad",
+                    self.name(),
+                    if direction == PadDirection::Src {
+                        "source"
+                    } else {
+                        "sink"
+                    }
+                ),
+            }),
+        }
+    }
+
+    /// Links a free source pad of this element to a free sink pad of
+    /// `downstream`.
+    pub fn link(&self, downstream: &Element) -> Result<()> {
+        let src = self.free_pad(PadDirection::Src)?;
+        let sink = downstream.free_pad(PadDirection::Sink)?;
+        src.link(&sink)
+    }
+
+    // ---- properties -----------------------------------------------------
+
+    fn no_such_property(&self, name: &str) -> Error {
+        Error::NoSuchProperty {
+            element: self.name().to_string(),
+            property: name.to_string(),
+            suggestion: closest(name, self.0.factory.properties.iter().map(|p| p.name)),
+        }
+    }
+
+    /// Sets a property from a typed value (checked against its type and range).
+    pub fn set_property(&self, name: &str, value: impl Into<PropertyValue>) -> Result<()> {
+        let spec = self
+            .0
+            .factory
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| self.no_such_property(name))?;
+        let value = spec.validate(self.name(), value.into())?;
+        self.store_property(spec.name, spec.mutable_in_playing, value)
+    }
+
+    /// Sets a property from text, as pipeline strings do (`max-buffers=2`).
+    pub fn set_property_from_str(&self, name: &str, text: &str) -> Result<()> {
+        let spec = self
+            .0
+            .factory
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| self.no_such_property(name))?;
+        let value = spec.parse(self.name(), text)?;
+        self.store_property(spec.name, spec.mutable_in_playing, value)
+    }
+
+    fn store_property(
+        &self,
+        name: &'static str,
+        mutable_in_playing: bool,
+        value: PropertyValue,
+    ) -> Result<()> {
+        if !mutable_in_playing && self.state() >= State::Paused {
+            return Err(Error::InvalidPropertyValue {
+                element: self.name().to_string(),
+                property: name.to_string(),
+                value: value.to_string(),
+                reason: "can only be changed in the Null or Ready state".into(),
+            });
+        }
+        self.0.imp.property_changed(self, name, &value)?;
+        self.0
+            .properties
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name, value);
+        Ok(())
+    }
+
+    /// A property's current value.
+    pub fn property(&self, name: &str) -> Result<PropertyValue> {
+        if let Some(value) = self.0.imp.read_property(self, name) {
+            return Ok(value);
+        }
+        self.0
+            .properties
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| self.no_such_property(name))
+    }
+
+    /// The stored value of a property the element declares (for element
+    /// implementations: no error path, the default when unset).
+    pub fn prop(&self, name: &str) -> PropertyValue {
+        self.0
+            .properties
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+            .unwrap_or(PropertyValue::String(None))
+    }
+
+    // ---- pipeline context ---------------------------------------------------
+
+    /// The pipeline context (bus, clock, base time), once in a pipeline.
+    pub fn context(&self) -> Option<Arc<PipelineContext>> {
+        self.0
+            .context
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_context(&self, context: Option<Arc<PipelineContext>>) {
+        *self.0.context.write().unwrap_or_else(|e| e.into_inner()) = context;
+    }
+
+    /// Posts a message on the pipeline's bus (dropped when not in a pipeline).
+    pub fn post_message(&self, message: Message) {
+        if let Some(ctx) = self.context() {
+            ctx.bus.post(message);
+        }
+    }
+
+    /// Posts an error message naming this element.
+    pub fn post_error(&self, message: impl Into<String>, debug: Option<String>) {
+        self.post_message(Message::Error {
+            source: self.name().to_string(),
+            message: message.into(),
+            debug,
+        });
+    }
+
+    /// Posts a warning message naming this element.
+    pub fn post_warning(&self, message: impl Into<String>, debug: Option<String>) {
+        self.post_message(Message::Warning {
+            source: self.name().to_string(),
+            message: message.into(),
+            debug,
+        });
+    }
+
+    // ---- state ----------------------------------------------------------
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        *self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Steps the element to `target` one state at a time.
+    pub fn set_state(&self, target: State) -> Result<StateChangeSuccess> {
+        let mut result = StateChangeSuccess::Success;
+        loop {
+            let current = self.state();
+            if current == target {
+                return Ok(result);
+            }
+            let next = current.next_towards(target);
+            let Some(change) = StateChange::between(current, next) else {
+                return Ok(result);
+            };
+            result = self.change_state(change)?;
+        }
+    }
+
+    /// Performs one state step.
+    pub fn change_state(&self, change: StateChange) -> Result<StateChangeSuccess> {
+        if change == StateChange::ReadyToPaused {
+            for pad in self.pads() {
+                pad.set_flushing(false);
+            }
+        }
+        if change == StateChange::PausedToReady {
+            for pad in self.pads() {
+                pad.set_flushing(true);
+            }
+        }
+        let result = self.0.imp.change_state(self, change);
+        match &result {
+            Ok(_) => {
+                *self.0.state.lock().unwrap_or_else(|e| e.into_inner()) = change.to();
+                self.post_message(Message::StateChanged {
+                    source: self.name().to_string(),
+                    old: change.from(),
+                    new: change.to(),
+                });
+            }
+            Err(_) if change == StateChange::ReadyToPaused => {
+                for pad in self.pads() {
+                    pad.set_flushing(true);
+                }
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    // ---- default event and query handling -----------------------------
+
+    /// Forwards an event to the other side: from a sink pad to every source
+    /// pad, from a source pad to every sink pad. True if any peer handled it
+    /// (or there was nobody to send it to).
+    pub fn forward_event(&self, from: &Pad, event: Event) -> bool {
+        let targets = match from.direction() {
+            PadDirection::Sink => self.src_pads(),
+            PadDirection::Src => self.sink_pads(),
+        };
+        if targets.is_empty() {
+            return true;
+        }
+        let mut handled = false;
+        for pad in targets {
+            handled |= pad.push_event(event.clone());
+        }
+        handled
+    }
+
+    /// The default query handling of a one-in, one-out element that does not
+    /// change the data: caps and accept-caps are answered from the other
+    /// side intersected with the pad template; allocation and latency are
+    /// forwarded.
+    pub fn default_query(&self, pad: &Pad, query: &mut Query) -> bool {
+        let others = match pad.direction() {
+            PadDirection::Sink => self.src_pads(),
+            PadDirection::Src => self.sink_pads(),
+        };
+        match query {
+            Query::Caps { filter, result } => {
+                let mut caps = pad.template_caps().clone();
+                if let Some(f) = filter.as_ref() {
+                    caps = caps.intersect(f);
+                }
+                for other in &others {
+                    if other.is_linked() {
+                        caps = caps.intersect(&other.peer_query_caps(Some(&caps)));
+                    }
+                }
+                *result = Some(caps);
+                true
+            }
+            Query::AcceptCaps { caps, result } => {
+                *result = caps.can_intersect(pad.template_caps());
+                true
+            }
+            _ => match others.first() {
+                Some(other) => other.peer_query(query),
+                None => false,
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Element {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Element")
+            .field("name", &self.0.name)
+            .field("factory", &self.0.factory.name)
+            .field("state", &self.state())
+            .finish()
+    }
+}

@@ -1,0 +1,111 @@
+//! Events: serialized with the data (stream-start, caps, segment, eos) or
+//! out of band (flushes, reconfigure).
+
+use framecast_core::ClockTime;
+
+use super::caps::{Caps, Structure};
+
+/// A TIME segment: maps buffer timestamps to running time.
+///
+/// `running_time(ts) = (ts - start) / rate + base` for `start <= ts <= stop`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    /// Playback rate (1.0 normally).
+    pub rate: f64,
+    /// First timestamp in the segment.
+    pub start: ClockTime,
+    /// Last timestamp, if bounded.
+    pub stop: Option<ClockTime>,
+    /// Stream time of `start`.
+    pub time: ClockTime,
+    /// Running time already elapsed before this segment.
+    pub base: ClockTime,
+}
+
+impl Default for Segment {
+    fn default() -> Self {
+        Segment {
+            rate: 1.0,
+            start: ClockTime::ZERO,
+            stop: None,
+            time: ClockTime::ZERO,
+            base: ClockTime::ZERO,
+        }
+    }
+}
+
+impl Segment {
+    /// The running time of timestamp `ts`, `None` outside the segment.
+    pub fn to_running_time(&self, ts: ClockTime) -> Option<ClockTime> {
+        if ts < self.start || self.stop.is_some_and(|stop| ts > stop) {
+            return None;
+        }
+        let offset = ts - self.start;
+        let scaled = if self.rate == 1.0 || self.rate <= 0.0 {
+            offset
+        } else {
+            ClockTime::from_nseconds((offset.nseconds() as f64 / self.rate) as u64)
+        };
+        Some(scaled + self.base)
+    }
+}
+
+/// An event travelling along a pad.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// A new stream starts (first event of a stream).
+    StreamStart {
+        /// Identifies the stream.
+        stream_id: String,
+    },
+    /// The format of the buffers that follow.
+    Caps(Caps),
+    /// The segment for the buffers that follow.
+    Segment(Segment),
+    /// No more data. Serialized: it follows the queued buffers.
+    Eos,
+    /// Drop everything in flight and refuse data until `FlushStop`.
+    FlushStart,
+    /// Flushing ends.
+    FlushStop {
+        /// Whether running time restarts at zero.
+        reset_time: bool,
+    },
+    /// Upstream: renegotiate caps and allocation.
+    Reconfigure,
+    /// Upstream: the pipeline latency to apply.
+    Latency(ClockTime),
+    /// An application-defined event, serialized with the data.
+    Custom(Structure),
+}
+
+impl Event {
+    /// Whether the event travels in order with the buffers.
+    pub fn is_serialized(&self) -> bool {
+        !matches!(
+            self,
+            Event::FlushStart | Event::FlushStop { .. } | Event::Reconfigure | Event::Latency(_)
+        )
+    }
+
+    /// Whether the event travels upstream.
+    pub fn is_upstream(&self) -> bool {
+        matches!(self, Event::Reconfigure | Event::Latency(_))
+    }
+
+    /// A short name, for logs and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::StreamStart { .. } => "stream-start",
+            Event::Caps(_) => "caps",
+            Event::Segment(_) => "segment",
+            Event::Eos => "eos",
+            Event::FlushStart => "flush-start",
+            Event::FlushStop { .. } => "flush-stop",
+            Event::Reconfigure => "reconfigure",
+            Event::Latency(_) => "latency",
+            Event::Custom(_) => "custom",
+        }
+    }
+}

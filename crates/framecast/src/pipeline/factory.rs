@@ -1,0 +1,130 @@
+//! Element factories and the registry that finds them by name.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, LazyLock, RwLock};
+
+use super::element::{Element, ElementImpl};
+use super::pad::PadTemplate;
+use super::property::PropertySpec;
+use crate::error::closest;
+use crate::{Error, Result};
+
+/// How to make an element, and what it looks like from outside.
+pub struct ElementFactory {
+    /// Factory name (`videoconvert`), used in pipeline strings.
+    pub name: &'static str,
+    /// Human-readable name.
+    pub long_name: &'static str,
+    /// Classification (`Source/Video`, `Filter/Converter/Video`).
+    pub klass: &'static str,
+    /// What it does.
+    pub description: &'static str,
+    /// Preference among factories doing the same job (higher wins).
+    pub rank: u32,
+    /// Its pad templates.
+    pub pad_templates: Vec<PadTemplate>,
+    /// Its properties.
+    pub properties: Vec<PropertySpec>,
+    /// Makes the implementation.
+    pub create: fn() -> Box<dyn ElementImpl>,
+    counter: AtomicU32,
+}
+
+impl ElementFactory {
+    /// A factory description.
+    pub fn new(
+        name: &'static str,
+        long_name: &'static str,
+        klass: &'static str,
+        description: &'static str,
+        pad_templates: Vec<PadTemplate>,
+        properties: Vec<PropertySpec>,
+        create: fn() -> Box<dyn ElementImpl>,
+    ) -> ElementFactory {
+        ElementFactory {
+            name,
+            long_name,
+            klass,
+            description,
+            rank: 0,
+            pad_templates,
+            properties,
+            create,
+            counter: AtomicU32::new(0),
+        }
+    }
+
+    /// The property spec named `name`.
+    pub fn property(&self, name: &str) -> Option<&PropertySpec> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+}
+
+impl fmt::Debug for ElementFactory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ElementFactory")
+            .field("name", &self.name)
+            .field("klass", &self.klass)
+            .finish()
+    }
+}
+
+static REGISTRY: LazyLock<RwLock<BTreeMap<&'static str, Arc<ElementFactory>>>> =
+    LazyLock::new(|| {
+        let mut map = BTreeMap::new();
+        for factory in crate::elements::builtin_factories() {
+            map.insert(factory.name, Arc::new(factory));
+        }
+        RwLock::new(map)
+    });
+
+/// Registers an element factory (replacing one of the same name).
+pub fn register_element(factory: ElementFactory) {
+    REGISTRY
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(factory.name, Arc::new(factory));
+}
+
+/// The factory named `name`.
+pub fn find_factory(name: &str) -> Option<Arc<ElementFactory>> {
+    REGISTRY
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(name)
+        .cloned()
+}
+
+/// All factories, by name.
+pub fn factories() -> Vec<Arc<ElementFactory>> {
+    REGISTRY
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .cloned()
+        .collect()
+}
+
+/// Makes an element from the factory `factory_name`, named `name` (or
+/// `<factory><n>`). An unknown factory name is an error with the closest
+/// known name as a suggestion.
+pub fn make_element(factory_name: &str, name: Option<&str>) -> Result<Element> {
+    let factory = find_factory(factory_name).ok_or_else(|| {
+        let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+        Error::NoSuchElement {
+            name: factory_name.to_string(),
+            suggestion: closest(factory_name, registry.keys().copied()),
+        }
+    })?;
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => format!(
+            "{}{}",
+            factory.name,
+            factory.counter.fetch_add(1, Ordering::Relaxed)
+        ),
+    };
+    Ok(Element::new(factory, name))
+}

@@ -1,0 +1,38 @@
+//! The pipeline engine: elements linked by pads, negotiating caps and
+//! allocation, pushing pooled buffers on streaming threads, reporting to a
+//! bus, in a live clock.
+//!
+//! The shape is GStreamer's push model: a source element runs a loop on its
+//! own streaming thread and pushes into its peer; the call chain runs
+//! downstream on that thread until a `queue`, which hands buffers to the
+//! next thread through a bounded ring. Serialized events (stream-start,
+//! caps, segment, eos) travel in order with the buffers; flushes and queries
+//! go out of band.
+
+mod bin;
+pub mod bus;
+pub mod caps;
+mod clock;
+mod context;
+mod element;
+mod event;
+mod factory;
+mod flow;
+mod pad;
+mod property;
+mod query;
+mod state;
+
+pub use bin::Pipeline;
+pub use bus::{Bus, Message};
+pub use caps::{Caps, Structure, Value};
+pub use clock::{ClockCancel, SystemClock};
+pub use context::PipelineContext;
+pub use element::{Element, ElementImpl};
+pub use event::{Event, Segment};
+pub use factory::{factories, find_factory, make_element, register_element, ElementFactory};
+pub use flow::{FlowError, FlowResult, FlowSuccess};
+pub use pad::{Pad, PadDirection, PadPresence, PadTemplate};
+pub use property::{PropertySpec, PropertyType, PropertyValue};
+pub use query::Query;
+pub use state::{State, StateChange, StateChangeSuccess};

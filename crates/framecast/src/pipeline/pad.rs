@@ -1,0 +1,446 @@
+//! Pads: an element's inputs (sink pads) and outputs (source pads), linked
+//! in pairs. Buffers and serialized events flow downstream by push on the
+//! streaming thread; queries and upstream events travel the other way.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use arc_swap::ArcSwapOption;
+use framecast_core::trace::{self, ObjectId, ObjectInfo, ObjectKind, PadPush};
+use framecast_core::{Buffer, ReferenceTimestampMeta};
+
+use super::bus::Message;
+use super::caps::Caps;
+use super::element::{Element, ElementInner};
+use super::event::{Event, Segment};
+use super::flow::{FlowError, FlowResult};
+use super::query::Query;
+use crate::{Error, Result};
+
+/// Which way data flows through a pad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PadDirection {
+    /// Output: pushes buffers to its peer.
+    Src,
+    /// Input: receives buffers from its peer.
+    Sink,
+}
+
+/// When a pad exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PadPresence {
+    /// Always there.
+    Always,
+    /// Made on request (`tee`'s `src_%u`).
+    Request,
+    /// Appears when the stream says so (demuxers).
+    Sometimes,
+}
+
+/// A description of pads an element can have: name template, direction,
+/// presence and the caps they can carry.
+#[derive(Debug, Clone)]
+pub struct PadTemplate {
+    /// Name, or a template such as `src_%u`.
+    pub name: &'static str,
+    /// Direction.
+    pub direction: PadDirection,
+    /// Presence.
+    pub presence: PadPresence,
+    /// Caps the pad can carry.
+    pub caps: Caps,
+}
+
+impl PadTemplate {
+    /// An always-present pad template.
+    pub fn always(name: &'static str, direction: PadDirection, caps: Caps) -> PadTemplate {
+        PadTemplate {
+            name,
+            direction,
+            presence: PadPresence::Always,
+            caps,
+        }
+    }
+
+    /// A request pad template.
+    pub fn request(name: &'static str, direction: PadDirection, caps: Caps) -> PadTemplate {
+        PadTemplate {
+            name,
+            direction,
+            presence: PadPresence::Request,
+            caps,
+        }
+    }
+}
+
+pub(crate) struct PadInner {
+    id: ObjectId,
+    name: String,
+    full_name: String,
+    direction: PadDirection,
+    template_caps: Caps,
+    element: Weak<ElementInner>,
+    /// Source pads: the peer sink pad (strong).
+    peer: ArcSwapOption<PadInner>,
+    /// Sink pads: the peer source pad (weak, so links do not form cycles).
+    upstream: Mutex<Weak<PadInner>>,
+    caps: Mutex<Option<Caps>>,
+    segment: Mutex<Segment>,
+    flushing: AtomicBool,
+    eos: AtomicBool,
+}
+
+impl Drop for PadInner {
+    fn drop(&mut self) {
+        trace::object_destroyed(self.id, ObjectKind::Pad);
+    }
+}
+
+/// A pad (`GstPad`): a handle; clones refer to the same pad.
+#[derive(Clone)]
+pub struct Pad(pub(crate) Arc<PadInner>);
+
+impl Pad {
+    pub(crate) fn new(
+        element: &Arc<ElementInner>,
+        element_name: &str,
+        name: &str,
+        template: &PadTemplate,
+    ) -> Pad {
+        let id = ObjectId::next();
+        let site = std::panic::Location::caller();
+        trace::object_created(|| ObjectInfo {
+            id,
+            kind: ObjectKind::Pad,
+            site,
+            size: 0,
+            parent: Some(element.id),
+            description: "",
+            may_be_leaked: false,
+        });
+        Pad(Arc::new(PadInner {
+            id,
+            name: name.to_string(),
+            full_name: format!("{element_name}:{name}"),
+            direction: template.direction,
+            template_caps: template.caps.clone(),
+            element: Arc::downgrade(element),
+            peer: ArcSwapOption::empty(),
+            upstream: Mutex::new(Weak::new()),
+            caps: Mutex::new(None),
+            segment: Mutex::new(Segment::default()),
+            flushing: AtomicBool::new(true),
+            eos: AtomicBool::new(false),
+        }))
+    }
+
+    /// The pad's name (`src`, `sink`, `src_0`).
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// `element:pad`, for messages.
+    pub fn full_name(&self) -> &str {
+        &self.0.full_name
+    }
+
+    /// Process-unique id.
+    pub fn id(&self) -> ObjectId {
+        self.0.id
+    }
+
+    /// Direction.
+    pub fn direction(&self) -> PadDirection {
+        self.0.direction
+    }
+
+    /// The caps of the pad's template.
+    pub fn template_caps(&self) -> &Caps {
+        &self.0.template_caps
+    }
+
+    /// The element the pad belongs to (`None` once it is gone).
+    pub fn element(&self) -> Option<Element> {
+        self.0.element.upgrade().map(Element)
+    }
+
+    /// The negotiated caps, once a caps event went through.
+    pub fn caps(&self) -> Option<Caps> {
+        self.0
+            .caps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The last segment received (sink pads) or sent (source pads).
+    pub fn segment(&self) -> Segment {
+        *self.0.segment.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The linked peer pad.
+    pub fn peer(&self) -> Option<Pad> {
+        match self.0.direction {
+            PadDirection::Src => self.0.peer.load_full().map(Pad),
+            PadDirection::Sink => self
+                .0
+                .upstream
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .upgrade()
+                .map(Pad),
+        }
+    }
+
+    /// Whether the pad is linked.
+    pub fn is_linked(&self) -> bool {
+        self.peer().is_some()
+    }
+
+    /// Whether the pad refuses data (inactive, or between flush-start and
+    /// flush-stop).
+    pub fn is_flushing(&self) -> bool {
+        self.0.flushing.load(Ordering::Acquire)
+    }
+
+    /// Sets or clears flushing (pad activation).
+    pub fn set_flushing(&self, flushing: bool) {
+        self.0.flushing.store(flushing, Ordering::Release);
+        if !flushing {
+            self.0.eos.store(false, Ordering::Release);
+        }
+    }
+
+    /// Whether EOS went through this pad.
+    pub fn is_eos(&self) -> bool {
+        self.0.eos.load(Ordering::Acquire)
+    }
+
+    /// Links this source pad to `sink`. Both must be free, in the right
+    /// directions, and their template caps must intersect.
+    pub fn link(&self, sink: &Pad) -> Result<()> {
+        let fail = |reason: String| Error::Link {
+            from: self.full_name().to_string(),
+            to: sink.full_name().to_string(),
+            reason,
+        };
+        if self.direction() != PadDirection::Src || sink.direction() != PadDirection::Sink {
+            return Err(fail("link goes from a source pad to a sink pad".into()));
+        }
+        if self.is_linked() {
+            return Err(fail(format!("{} is already linked", self.full_name())));
+        }
+        if sink.is_linked() {
+            return Err(fail(format!("{} is already linked", sink.full_name())));
+        }
+        if !self.template_caps().can_intersect(sink.template_caps()) {
+            return Err(fail(format!(
+                "no common caps: {} produces {} but {} accepts {}",
+                self.full_name(),
+                self.template_caps(),
+                sink.full_name(),
+                sink.template_caps()
+            )));
+        }
+        self.0.peer.store(Some(sink.0.clone()));
+        *sink.0.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&self.0);
+        Ok(())
+    }
+
+    /// Unlinks the pad from its peer.
+    pub fn unlink(&self) {
+        match self.0.direction {
+            PadDirection::Src => {
+                if let Some(peer) = self.0.peer.swap(None) {
+                    *peer.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Weak::new();
+                }
+            }
+            PadDirection::Sink => {
+                let upstream =
+                    std::mem::take(&mut *self.0.upstream.lock().unwrap_or_else(|e| e.into_inner()));
+                if let Some(up) = upstream.upgrade() {
+                    up.peer.store(None);
+                }
+            }
+        }
+    }
+
+    /// Pushes a buffer to the peer (source pads): runs the peer element's
+    /// chain function on this thread and returns its result.
+    pub fn push(&self, buffer: Buffer) -> FlowResult {
+        let guard = self.0.peer.load();
+        let Some(peer) = guard.as_ref() else {
+            return Err(FlowError::NotLinked);
+        };
+        if peer.flushing.load(Ordering::Acquire) {
+            return Err(FlowError::Flushing);
+        }
+        if peer.eos.load(Ordering::Acquire) {
+            return Err(FlowError::Eos);
+        }
+        let Some(element) = peer.element.upgrade().map(Element) else {
+            return Err(FlowError::Flushing);
+        };
+        let peer = Pad(peer.clone());
+        drop(guard);
+        if !trace::timing_wanted() {
+            return element.0.imp.chain(&element, &peer, buffer);
+        }
+        let (id, size, pts) = (buffer.id(), buffer.size(), buffer.pts());
+        let source_time = buffer.meta::<ReferenceTimestampMeta>().map(|m| m.timestamp);
+        let describe = || PadPush {
+            pad: self.0.id,
+            pad_name: &self.0.full_name,
+            peer_element: element.name(),
+            buffer: id,
+            size,
+            pts,
+            source_time,
+        };
+        trace::pad_push_pre(describe);
+        let start = Instant::now();
+        let result = element.0.imp.chain(&element, &peer, buffer);
+        let elapsed = start.elapsed();
+        trace::pad_push_post(describe, elapsed);
+        trace::element_processed(element.id(), element.name(), elapsed);
+        result
+    }
+
+    /// Sends an event from this pad: downstream events from a source pad go
+    /// to the peer sink pad; upstream events from a sink pad go to the peer
+    /// source pad. Returns whether it was handled.
+    pub fn push_event(&self, event: Event) -> bool {
+        match self.0.direction {
+            PadDirection::Src => {
+                if event.is_upstream() {
+                    return false;
+                }
+                match &event {
+                    Event::Caps(caps) => {
+                        *self.0.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps.clone());
+                        if let Some(element) = self.element() {
+                            if let Some(ctx) = element.context() {
+                                if ctx.verbose() {
+                                    ctx.bus.post(Message::Caps {
+                                        pad: self.full_name().to_string(),
+                                        caps: caps.to_string(),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                    Event::Segment(segment) => {
+                        *self.0.segment.lock().unwrap_or_else(|e| e.into_inner()) = *segment;
+                    }
+                    _ => {}
+                }
+                match self.peer() {
+                    Some(peer) => peer.receive_event(event),
+                    None => false,
+                }
+            }
+            PadDirection::Sink => {
+                if !event.is_upstream()
+                    && !matches!(event, Event::FlushStart | Event::FlushStop { .. })
+                {
+                    return false;
+                }
+                match self.peer() {
+                    Some(peer) => match peer.element() {
+                        Some(element) => element.0.imp.src_event(&element, &peer, event),
+                        None => false,
+                    },
+                    None => false,
+                }
+            }
+        }
+    }
+
+    /// Delivers an event arriving at this sink pad to its element, keeping
+    /// the pad's own state (caps, segment, flushing, EOS) up to date.
+    pub(crate) fn receive_event(&self, event: Event) -> bool {
+        match &event {
+            Event::FlushStart => self.0.flushing.store(true, Ordering::Release),
+            Event::FlushStop { .. } => {
+                self.0.flushing.store(false, Ordering::Release);
+                self.0.eos.store(false, Ordering::Release);
+            }
+            _ if self.is_flushing() => return false,
+            Event::Caps(caps) => {
+                *self.0.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps.clone());
+            }
+            Event::Segment(segment) => {
+                *self.0.segment.lock().unwrap_or_else(|e| e.into_inner()) = *segment;
+            }
+            _ => {}
+        }
+        let is_eos = matches!(event, Event::Eos);
+        let handled = match self.element() {
+            Some(element) => element.0.imp.sink_event(&element, self, event),
+            None => false,
+        };
+        if is_eos {
+            self.0.eos.store(true, Ordering::Release);
+        }
+        handled
+    }
+
+    /// Asks the peer (and the elements behind it) a question.
+    pub fn peer_query(&self, query: &mut Query) -> bool {
+        match self.peer() {
+            Some(peer) => peer.query(query),
+            None => false,
+        }
+    }
+
+    /// Asks this pad's own element about this pad.
+    pub fn query(&self, query: &mut Query) -> bool {
+        match self.element() {
+            Some(element) => element.0.imp.query(&element, self, query),
+            None => false,
+        }
+    }
+
+    /// The caps the peer can handle, filtered; the template caps (or the
+    /// filter) when unlinked.
+    pub fn peer_query_caps(&self, filter: Option<&Caps>) -> Caps {
+        let mut query = Query::new_caps(filter.cloned());
+        if self.peer_query(&mut query) {
+            if let Query::Caps {
+                result: Some(caps), ..
+            } = query
+            {
+                return caps;
+            }
+        }
+        match filter {
+            Some(f) => f.clone(),
+            None => Caps::new_any(),
+        }
+    }
+
+    /// Whether the peer accepts exactly these caps.
+    pub fn peer_accept_caps(&self, caps: &Caps) -> bool {
+        let mut query = Query::new_accept_caps(caps.clone());
+        self.peer_query(&mut query) && matches!(query, Query::AcceptCaps { result: true, .. })
+    }
+}
+
+impl PartialEq for Pad {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Pad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pad")
+            .field("name", &self.0.full_name)
+            .field("direction", &self.0.direction)
+            .field("linked", &self.is_linked())
+            .field("caps", &self.caps().map(|c| c.to_string()))
+            .finish()
+    }
+}

@@ -1,0 +1,147 @@
+//! SIGUSR1 / SIGUSR2 on a live process: a child holding buffers gets
+//! SIGUSR1 (live objects), then SIGUSR2 twice (start tracking, then a
+//! checkpoint listing what it made in between), and its output is checked.
+#![cfg(unix)]
+
+mod common;
+
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use framecast::{trace, Buffer, BufferPool, PoolConfig};
+
+use common::{child_command, role, wait_bounded, Lines};
+
+const STEP: Duration = Duration::from_secs(20);
+
+fn signal(pid: u32, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {sig} {pid} failed");
+}
+
+/// The word after `marker` in `line` (the test harness may print its own
+/// `test name ... ` before the child's output on the same line).
+fn word_after(line: &str, marker: &str) -> String {
+    line.split(marker)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {marker} <word> in {line:?}"))
+        .to_string()
+}
+
+#[test]
+fn sigusr1_logs_live_objects_and_sigusr2_tracks_then_checkpoints() {
+    if role().is_some() {
+        return;
+    }
+    let mut child = child_command(
+        "child_holds_buffers",
+        "signals",
+        &[
+            ("FRAMECAST_TRACERS", "leaks"),
+            ("FRAMECAST_LEAKS_TRACER_SIG", "1"),
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn child");
+    let pid = child.id();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = Lines::new(child.stdout.take().expect("stdout"));
+    let mut err = Lines::new(child.stderr.take().expect("stderr"));
+
+    let ready = out.wait_for("READY", STEP);
+    let held_line = word_after(ready.last().unwrap(), "READY");
+
+    // SIGUSR1: the live objects, with the held buffer's site.
+    signal(pid, "-USR1");
+    let live = err.wait_for("live objects:", STEP);
+    assert!(live.last().unwrap().contains("live objects: 2"), "{live:?}");
+    let site = format!("{}:{held_line}:", file!());
+    let lines = err.wait_for(&site, STEP);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Buffer") && l.contains(&site)),
+        "{lines:?}"
+    );
+
+    // First SIGUSR2: tracking starts.
+    signal(pid, "-USR2");
+    err.wait_for("activity tracking started", STEP);
+
+    // The child makes one buffer and frees another.
+    writeln!(stdin, "make").unwrap();
+    let made = out.wait_for("MADE", STEP);
+    let made_line = word_after(made.last().unwrap(), "MADE");
+
+    // Second SIGUSR2: a checkpoint with exactly that, in order.
+    signal(pid, "-USR2");
+    let head = err.wait_for("activity checkpoint", STEP);
+    let head = head.last().unwrap();
+    assert!(head.contains("2 created, 2 removed"), "{head}");
+    let entries = err.collect_until_quiet(Duration::from_millis(500), STEP);
+    let made_site = format!("{}:{made_line}:", file!());
+    let created: Vec<&String> = entries.iter().filter(|l| l.contains("+ created")).collect();
+    let removed: Vec<&String> = entries.iter().filter(|l| l.contains("- removed")).collect();
+    assert_eq!(created.len(), 2, "{entries:?}");
+    assert!(
+        created[0].contains("Buffer") && created[0].contains(&made_site),
+        "{entries:?}"
+    );
+    assert!(created[1].contains("Memory"), "{entries:?}");
+    assert_eq!(removed.len(), 2, "{entries:?}");
+    assert!(removed[0].contains("Buffer"), "{entries:?}");
+
+    // Quit: everything dropped, `no leaks`.
+    writeln!(stdin, "quit").unwrap();
+    drop(stdin);
+    err.wait_for("no leaks", STEP);
+    let status = wait_bounded(&mut child, STEP);
+    assert!(status.success(), "child exit {status:?}");
+}
+
+/// Child: holds a pool buffer and a plain buffer, prints `READY <line>`,
+/// then obeys `make` (a new buffer kept, the plain one dropped; prints
+/// `MADE <line>`) and `quit` from stdin. A watchdog ends it after 60 s
+/// whatever happens.
+#[test]
+fn child_holds_buffers() {
+    if role().as_deref() != Some("signals") {
+        return;
+    }
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(60));
+        eprintln!("child watchdog: giving up");
+        std::process::exit(9);
+    });
+    framecast::init().expect("FRAMECAST_TRACERS");
+    assert!(trace::leaks_signals_enabled());
+    let pool = BufferPool::new();
+    pool.set_config(PoolConfig::new(100, 0, 2)).unwrap();
+    pool.set_active(true).unwrap();
+    let pooled = pool.acquire().unwrap();
+    let mut plain = Some(Buffer::with_size(50).unwrap());
+    let held_line = line!() - 1;
+    println!("READY {held_line}");
+    let mut made = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        match line.as_deref() {
+            Ok("make") => {
+                made.push(Buffer::with_size(70).unwrap());
+                let made_line = line!() - 1;
+                drop(plain.take());
+                println!("MADE {made_line}");
+            }
+            _ => break,
+        }
+    }
+    drop((pooled, plain, made, pool));
+    framecast::deinit();
+}
