@@ -456,3 +456,20 @@ fn aggregate_then_decide() {
     let meta_api = |q: &AllocationQuery| q.metas.iter().map(|m| m.api).collect::<Vec<_>>();
     assert_eq!(meta_api(&out), [VideoMeta::API]);
 }
+
+#[test]
+fn decide_retries_with_the_pools_suggestion() {
+    // A proposal too small for the frame: the offered video pool rejects it
+    // with the frame size, which still satisfies the request, so the offered
+    // pool is kept with the suggested config.
+    let info = i420(100, 100);
+    let offered = BufferPool::new_video();
+    let mut q = AllocationQuery::new(Some(info), true);
+    q.size = 1000;
+    q.add_pool(Some(offered.clone()), 1000, 2, 4);
+    let d = q.decide().unwrap();
+    assert!(BufferPool::ptr_eq(&d.pool, &offered));
+    assert_eq!(d.config.size, 15_200);
+    assert_eq!((d.config.min_buffers, d.config.max_buffers), (2, 4));
+    assert_eq!(q.pools[0].size, 15_200);
+}

@@ -894,9 +894,8 @@ fn make_contiguous_and_map_writable() {
     b.map_writable().unwrap()[0] = b'X';
     assert_eq!(&*shared.map_readable().unwrap(), b"xyz");
     assert_eq!(b.map_readable().unwrap().contiguous(), &b"Xyz"[..]);
-    let mut w = b.memory_writable(0).unwrap();
-    w[1] = b'Y';
-    drop(w);
+    b.memory_writable(0).unwrap()[1] = b'Y';
+    assert_eq!(b.map_readable().unwrap().contiguous(), &b"XYz"[..]);
     assert!(b.memory_writable(1).is_err());
 }
 
@@ -1073,4 +1072,60 @@ proptest! {
             .collect();
         prop_assert_eq!(b.map_readable().unwrap().contiguous().into_owned(), want);
     }
+}
+
+/// An allocator that serves `budget` allocations, then fails.
+#[derive(Debug)]
+struct LimitedAllocator(std::sync::atomic::AtomicUsize);
+
+impl framecast_core::Allocator for LimitedAllocator {
+    fn mem_type(&self) -> &'static str {
+        "LimitedTest"
+    }
+    fn alloc_block(
+        &self,
+        size: usize,
+        params: &AllocationParams,
+        align_mask: usize,
+    ) -> framecast_core::Result<framecast_core::Block> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self
+            .0
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .is_err()
+        {
+            return Err(Error::AllocationFailed {
+                size,
+                allocator: "LimitedTest".into(),
+                reason: "budget spent".into(),
+            });
+        }
+        framecast_core::SystemAllocator.alloc_block(size, params, align_mask)
+    }
+}
+
+#[test]
+fn copy_of_no_share_memory_never_panics() {
+    // A whole NO_SHARE memory is copied (as GStreamer); when that copy
+    // cannot be made, the shallow copy still succeeds by referencing it.
+    let allocator: std::sync::Arc<dyn framecast_core::Allocator> =
+        std::sync::Arc::new(LimitedAllocator(std::sync::atomic::AtomicUsize::new(2)));
+    let p = AllocationParams {
+        flags: MemoryFlags::NO_SHARE,
+        ..Default::default()
+    };
+    let m = Memory::alloc_from(&allocator, 8, &p).unwrap();
+    let buf = Buffer::from_memory(m.clone());
+    // Budget left: the copy gets its own memory.
+    let copy = buf.copy();
+    assert!(!Memory::ptr_eq(copy.memory(0).unwrap(), &m));
+    // Budget spent: referenced instead of a panic.
+    let copy = buf.copy();
+    assert!(Memory::ptr_eq(copy.memory(0).unwrap(), &m));
+    let mut shared = buf.clone();
+    shared.make_mut().set_flags(BufferFlags::MARKER);
+    assert!(shared.flags().contains(BufferFlags::MARKER));
+    // Explicit copies that must copy report the failure.
+    assert!(buf.copy_deep().is_err());
+    assert!(buf.copy_region(BufferCopyFlags::ALL, 1, Some(2)).is_err());
 }

@@ -211,10 +211,11 @@ fn writable_owner_in_a_unique_buffer_is_written_in_place() {
     let b = buf.get_mut().unwrap();
     assert_eq!(b.fill(0, &[7; 4]).unwrap(), 4);
     assert_eq!(addr(b.memory(0).unwrap()), owner_addr);
-    let map = b.map_writable().unwrap();
-    assert_eq!(map.as_ptr() as usize, owner_addr);
-    assert_eq!(&map[..5], &[7, 7, 7, 7, 4]);
-    drop(map);
+    {
+        let map = b.map_writable().unwrap();
+        assert_eq!(map.as_ptr() as usize, owner_addr);
+        assert_eq!(&map[..5], &[7, 7, 7, 7, 4]);
+    }
     drop(buf);
     assert_eq!(drops(&c), 1);
 }

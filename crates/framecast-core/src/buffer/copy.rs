@@ -18,7 +18,8 @@ impl Buffer {
     pub fn copy(&self) -> Buffer {
         match self.copy_region_at(BufferCopyFlags::ALL, 0, None, Location::caller()) {
             Ok(copy) => copy,
-            // A whole, non-deep copy only references memories and cannot fail.
+            // A whole, non-deep copy only references memories (or copies a
+            // NO_SHARE one, falling back to a reference) and cannot fail.
             Err(_) => unreachable!("whole shallow copy failed"),
         }
     }
@@ -116,6 +117,18 @@ impl Buffer {
                     if !deep && !no_share {
                         shared_pooled_memory = true;
                         mem.share(skip, Some(take))?
+                    } else if !deep && take == bsize {
+                        // A whole NO_SHARE memory is copied, as GStreamer
+                        // does; should that copy fail, referencing it is
+                        // still safe (writes need a unique handle) and keeps
+                        // `Buffer::copy` / `make_mut` infallible.
+                        match mem.copy(skip, Some(take)) {
+                            Ok(copy) => copy,
+                            Err(_) => {
+                                shared_pooled_memory = true;
+                                mem.clone()
+                            }
+                        }
                     } else {
                         mem.copy(skip, Some(take))?
                     }

@@ -9,6 +9,7 @@
 //! caps, segment, eos) travel in order with the buffers; flushes and queries
 //! go out of band.
 
+pub mod base;
 mod bin;
 pub mod bus;
 pub mod caps;

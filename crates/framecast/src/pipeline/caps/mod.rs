@@ -22,6 +22,25 @@ impl Caps {
         Caps
     }
     /// Placeholder.
+    pub fn video_info(&self) -> crate::Result<framecast_core::VideoInfo> {
+        Err(crate::Error::Element {
+            element: String::new(),
+            message: "placeholder".into(),
+        })
+    }
+    /// Placeholder.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+    /// Placeholder.
+    pub fn is_fixed(&self) -> bool {
+        true
+    }
+    /// Placeholder.
+    pub fn fixate(self) -> Caps {
+        self
+    }
+    /// Placeholder.
     pub fn can_intersect(&self, _other: &Caps) -> bool {
         true
     }
