@@ -70,10 +70,10 @@ pub use leaks::{Checkpoint, LeakReport, LeaksConfig, LeaksTracer, LiveObject};
 pub use spec::{parse as parse_spec, TracerParams, TracerSpec};
 pub use stats::{StatsSummary, StatsTracer};
 
-use arc_swap::ArcSwap;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use crate::ClockTime;
@@ -251,11 +251,34 @@ impl std::fmt::Debug for dyn Tracer {
     }
 }
 
+/// An active tracer with the interests it declared when added (read once,
+/// so dispatch makes no virtual call to ask again).
+type Entry = (Interest, Arc<dyn Tracer>);
+type List = Arc<Vec<Entry>>;
+
 static INTERESTS: AtomicU32 = AtomicU32::new(0);
-static TRACERS: LazyLock<ArcSwap<Vec<Arc<dyn Tracer>>>> =
-    LazyLock::new(|| ArcSwap::from_pointee(Vec::new()));
-/// Serializes changes to the tracer list (readers never take it).
-static CHANGE: Mutex<()> = Mutex::new(());
+/// The active tracers. Changed under its lock; readers use [`CACHE`].
+static TRACERS: Mutex<Option<List>> = Mutex::new(None);
+/// Bumped after every change of [`TRACERS`].
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Each thread's copy of the tracer list and the generation it was
+    /// taken at. Dispatching compares one shared, read-mostly counter and
+    /// then iterates this copy: no atomic read-modify-write per event (an
+    /// `ArcSwap` load costs one), which matters when two threads fire
+    /// events for the same objects. A thread keeps a removed tracer's `Arc`
+    /// until its next event or its exit; it never calls it again.
+    static CACHE: RefCell<(u64, Option<List>)> = const { RefCell::new((0, None)) };
+}
+
+fn lock_tracers() -> std::sync::MutexGuard<'static, Option<List>> {
+    TRACERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn current() -> Option<List> {
+    lock_tracers().clone()
+}
 
 /// The union of the active tracers' interests. One relaxed load.
 #[inline(always)]
@@ -269,53 +292,84 @@ fn wants(interest: Interest) -> bool {
 }
 
 /// Activates a tracer. Several tracers (and several instances of one) may be
-/// active at once.
+/// active at once. Its [`interests`](Tracer::interests) are read now, once.
 pub fn add_tracer(tracer: Arc<dyn Tracer>) {
-    let _guard = CHANGE.lock().unwrap_or_else(|e| e.into_inner());
-    let mut list: Vec<Arc<dyn Tracer>> = TRACERS.load().as_ref().clone();
-    list.push(tracer);
-    store(list);
+    let mut guard = lock_tracers();
+    let mut list: Vec<Entry> = guard.as_deref().cloned().unwrap_or_default();
+    list.push((tracer.interests(), tracer));
+    store(&mut guard, list);
 }
 
 /// Deactivates every tracer with this instance name and returns them.
 pub fn remove_tracer(name: &str) -> Vec<Arc<dyn Tracer>> {
-    let _guard = CHANGE.lock().unwrap_or_else(|e| e.into_inner());
-    let (removed, kept): (Vec<_>, Vec<_>) = TRACERS
-        .load()
-        .iter()
+    let mut guard = lock_tracers();
+    let (removed, kept): (Vec<Entry>, Vec<Entry>) = guard
+        .as_deref()
         .cloned()
-        .partition(|t| t.name() == name);
-    store(kept);
-    removed
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|(_, t)| t.name() == name);
+    store(&mut guard, kept);
+    removed.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Deactivates every tracer and returns them (in activation order).
 pub fn remove_all_tracers() -> Vec<Arc<dyn Tracer>> {
-    let _guard = CHANGE.lock().unwrap_or_else(|e| e.into_inner());
-    let all = TRACERS.load().as_ref().clone();
-    store(Vec::new());
-    all
+    let mut guard = lock_tracers();
+    let all = guard.as_deref().cloned().unwrap_or_default();
+    store(&mut guard, Vec::new());
+    all.into_iter().map(|(_, t)| t).collect()
 }
 
-/// The active tracers.
+/// The active tracers, in activation order.
 pub fn active_tracers() -> Vec<Arc<dyn Tracer>> {
-    TRACERS.load().as_ref().clone()
+    current()
+        .map(|l| l.iter().map(|(_, t)| Arc::clone(t)).collect())
+        .unwrap_or_default()
 }
 
-fn store(list: Vec<Arc<dyn Tracer>>) {
-    let union = list
-        .iter()
-        .fold(Interest::empty(), |acc, t| acc | t.interests());
-    TRACERS.store(Arc::new(list));
+fn store(guard: &mut Option<List>, list: Vec<Entry>) {
+    let union = list.iter().fold(Interest::empty(), |acc, (i, _)| acc | *i);
+    *guard = Some(Arc::new(list));
+    GENERATION.fetch_add(1, Ordering::Release);
     INTERESTS.store(union.bits(), Ordering::Release);
 }
 
 #[inline(never)]
 #[cold]
 fn dispatch(interest: Interest, f: impl Fn(&dyn Tracer)) {
-    for tracer in TRACERS.load().iter() {
-        if tracer.interests().intersects(interest) {
-            f(tracer.as_ref());
+    let generation = GENERATION.load(Ordering::Acquire);
+    let done = CACHE
+        .try_with(|cell| {
+            let stale = cell.try_borrow().map(|c| c.0 != generation).unwrap_or(true);
+            if stale {
+                // Refresh, unless a hook further up this thread's stack is
+                // iterating the copy (a tracer that made an object).
+                let Ok(mut c) = cell.try_borrow_mut() else {
+                    return false;
+                };
+                *c = (generation, current());
+            }
+            let Ok(c) = cell.try_borrow() else {
+                return false;
+            };
+            if c.0 != generation {
+                return false;
+            }
+            for (wants, tracer) in c.1.iter().flat_map(|l| l.iter()) {
+                if wants.intersects(interest) {
+                    f(tracer.as_ref());
+                }
+            }
+            true
+        })
+        .unwrap_or(false);
+    if !done {
+        // Thread-local storage is gone (thread exit) or busy: use the list.
+        for (wants, tracer) in current().iter().flat_map(|l| l.iter()) {
+            if wants.intersects(interest) {
+                f(tracer.as_ref());
+            }
         }
     }
 }
