@@ -35,12 +35,14 @@ use std::io::{BufWriter, Write as _};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use backtrace::Backtrace;
 use smallvec::SmallVec;
 
+use super::clock::{coarse_ns, precise_ns, ClockUser};
 use super::histogram::fmt_duration;
+
 use super::json::{self, Obj};
 use super::{Interest, ObjectId, ObjectInfo, ObjectKind, Site, TraceError, Tracer, TracerParams};
 
@@ -293,8 +295,10 @@ type IdMap<V> = HashMap<ObjectId, V, BuildHasherDefault<IdHasher>>;
 /// One recorded clone or drop.
 #[derive(Debug)]
 struct RefEvent {
-    seq: u64,
-    at: Instant,
+    /// For a clone, its ordinal among the object's clones (1, 2, ...).
+    ord: u64,
+    /// Coarse clock, ns.
+    at: u64,
     reffed: bool,
     site: Option<Site>,
     thread: u32,
@@ -302,11 +306,11 @@ struct RefEvent {
 }
 
 /// A reference not yet given back (by the pairing described in the module
-/// docs). `seq == 0` is the reference the object was created with.
+/// docs). `ord == 0` is the reference the object was created with.
 #[derive(Debug, Clone, Copy)]
 struct Held {
-    seq: u64,
-    at: Instant,
+    ord: u64,
+    at: u64,
     site: Site,
     thread: u32,
 }
@@ -331,7 +335,8 @@ struct Entry {
     size: usize,
     parent: Option<ObjectId>,
     description: &'static str,
-    created: Instant,
+    /// Coarse clock, ns (see [`clock`](super::clock)).
+    created: u64,
     thread: u32,
     may_be_leaked: bool,
     /// A pool's buffer currently inside its pool (not handed out).
@@ -372,6 +377,10 @@ struct Activity {
 struct ShardInner {
     live: IdMap<Entry>,
     activity: Vec<Activity>,
+    /// Objects tracked here since the tracer started (kept per shard, under
+    /// its lock: a shared counter would be one more contended atomic per
+    /// object).
+    tracked: u64,
 }
 
 /// One shard on its own cache line, so two threads working on different
@@ -591,6 +600,16 @@ impl LeakReport {
     }
 }
 
+/// Ages come from the millisecond clock: below a millisecond says so
+/// rather than printing a misleading `0ns`.
+fn fmt_age(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        "<1ms".to_string()
+    } else {
+        fmt_duration(d)
+    }
+}
+
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
@@ -718,7 +737,7 @@ impl fmt::Display for LeakReport {
                 g.kind.name(),
                 g.site,
                 g.bytes,
-                fmt_duration(g.oldest)
+                fmt_age(g.oldest)
             )?;
         }
         writeln!(f, "  objects:")?;
@@ -738,7 +757,7 @@ fn write_object(f: &mut fmt::Formatter<'_>, obj: &LiveObject, depth: usize) -> f
         obj.id,
         obj.site,
         obj.thread,
-        fmt_duration(obj.age),
+        fmt_age(obj.age),
         obj.bytes
     )?;
     if !obj.description.is_empty() {
@@ -771,7 +790,7 @@ fn write_object(f: &mut fmt::Formatter<'_>, obj: &LiveObject, depth: usize) -> f
                 "{pad}    {how} at {} on {} (+{})",
                 h.site,
                 h.thread,
-                fmt_duration(h.after)
+                fmt_age(h.after)
             )?;
         }
         if !obj.refs.is_empty() {
@@ -791,7 +810,7 @@ fn write_object(f: &mut fmt::Formatter<'_>, obj: &LiveObject, depth: usize) -> f
                 writeln!(
                     f,
                     "{pad}    +{} {what} on {} -> {} ref{}{held}",
-                    fmt_duration(r.after),
+                    fmt_age(r.after),
                     r.thread,
                     r.refcount,
                     if r.refcount == 1 { "" } else { "s" }
@@ -922,7 +941,7 @@ pub struct LeaksTracer {
     shards: Box<[Shard]>,
     tracking: AtomicBool,
     seq: AtomicU64,
-    tracked: AtomicU64,
+    _clock: ClockUser,
     output: Mutex<Option<BufWriter<File>>>,
 }
 
@@ -966,7 +985,7 @@ impl LeaksTracer {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             tracking: AtomicBool::new(false),
             seq: AtomicU64::new(1),
-            tracked: AtomicU64::new(0),
+            _clock: ClockUser::new(),
             output: Mutex::new(output),
         });
         lock(&INSTANCES).push(Arc::downgrade(&tracer));
@@ -1013,7 +1032,7 @@ impl LeaksTracer {
     /// Takes each shard's lock in turn, so it is consistent per object, not
     /// across objects created or destroyed while it runs.
     pub fn live_objects(&self) -> Vec<LiveObject> {
-        let now = Instant::now();
+        let now = precise_ns();
         build_trees(self.collect(), now)
     }
 
@@ -1045,7 +1064,7 @@ impl LeaksTracer {
             tracer: self.config.name.clone(),
             groups,
             objects,
-            tracked: self.tracked.load(Ordering::Relaxed),
+            tracked: self.shards.iter().map(|s| lock(&s.0).tracked).sum(),
             at_deinit,
         }
     }
@@ -1170,7 +1189,7 @@ impl Tracer for LeaksTracer {
             size: info.size,
             parent: info.parent,
             description: info.description,
-            created: Instant::now(),
+            created: coarse_ns(),
             thread: thread_index(),
             may_be_leaked: info.may_be_leaked,
             in_pool: matches!(info.kind, ObjectKind::Buffer) && info.parent.is_some(),
@@ -1182,9 +1201,9 @@ impl Tracer for LeaksTracer {
                 })
             }),
         };
-        self.tracked.fetch_add(1, Ordering::Relaxed);
         let replaced = {
             let mut shard = self.shard(info.id);
+            shard.tracked += 1;
             if self.tracking.load(Ordering::Relaxed) {
                 let seq = self.next_seq();
                 shard.activity.push(Activity {
@@ -1238,24 +1257,24 @@ impl Tracer for LeaksTracer {
             return;
         }
         let trace = self.capture();
-        let now = Instant::now();
+        let now = coarse_ns();
         let thread = thread_index();
         let mut shard = self.shard(id);
-        let seq = self.next_seq();
         if let Some(e) = shard.live.get_mut(&id) {
             let (created, creation_site, creation_thread) = (e.created, e.site, e.thread);
             let x = e.extra();
             if x.reffed == 0 && x.unreffed == 0 {
                 x.held.push_back(Held {
-                    seq: 0,
+                    ord: 0,
                     at: created,
                     site: creation_site,
                     thread: creation_thread,
                 });
             }
             x.reffed += 1;
+            let ord = x.reffed;
             x.held.push_back(Held {
-                seq,
+                ord,
                 at: now,
                 site,
                 thread,
@@ -1263,7 +1282,7 @@ impl Tracer for LeaksTracer {
             push_history(
                 x,
                 RefEvent {
-                    seq,
+                    ord,
                     at: now,
                     reffed: true,
                     site: Some(site),
@@ -1279,16 +1298,15 @@ impl Tracer for LeaksTracer {
             return;
         }
         let trace = self.capture();
-        let now = Instant::now();
+        let now = coarse_ns();
         let thread = thread_index();
         let mut shard = self.shard(id);
-        let seq = self.next_seq();
         if let Some(e) = shard.live.get_mut(&id) {
             let (created, creation_site, creation_thread) = (e.created, e.site, e.thread);
             let x = e.extra();
             if x.reffed == 0 && x.unreffed == 0 {
                 x.held.push_back(Held {
-                    seq: 0,
+                    ord: 0,
                     at: created,
                     site: creation_site,
                     thread: creation_thread,
@@ -1301,7 +1319,7 @@ impl Tracer for LeaksTracer {
             push_history(
                 x,
                 RefEvent {
-                    seq,
+                    ord: 0,
                     at: now,
                     reffed: false,
                     site: None,
@@ -1384,8 +1402,8 @@ fn push_history(x: &mut Extra, event: RefEvent) {
 
 #[derive(Debug)]
 struct RawRef {
-    seq: u64,
-    at: Instant,
+    ord: u64,
+    at: u64,
     reffed: bool,
     site: Option<Site>,
     thread: u32,
@@ -1400,7 +1418,7 @@ struct Raw {
     size: usize,
     parent: Option<ObjectId>,
     description: &'static str,
-    created: Instant,
+    created: u64,
     thread: u32,
     may_be_leaked: bool,
     in_pool: bool,
@@ -1422,7 +1440,7 @@ impl Raw {
                 x.history
                     .iter()
                     .map(|r| RawRef {
-                        seq: r.seq,
+                        ord: r.ord,
                         at: r.at,
                         reffed: r.reffed,
                         site: r.site,
@@ -1470,8 +1488,8 @@ impl Raw {
 /// oldest buffer handed out by a pool, the pool (a pooled buffer holds its
 /// pool until it comes home). So one leaked pooled buffer is one entry: the
 /// buffer, its memory, and the pool it pins.
-fn build_trees(mut raws: Vec<Raw>, now: Instant) -> Vec<LiveObject> {
-    raws.sort_by_key(|r| r.created);
+fn build_trees(mut raws: Vec<Raw>, now: u64) -> Vec<LiveObject> {
+    raws.sort_by_key(|r| (r.created, r.id));
     let index: HashMap<ObjectId, usize> = raws.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     // Shares by root, oldest first (raws are sorted).
     let mut shares: HashMap<ObjectId, usize> = HashMap::new();
@@ -1542,7 +1560,7 @@ fn build_one(
     children: &[Vec<usize>],
     pools: &HashMap<ObjectId, Site>,
     names: &mut HashMap<u32, String>,
-    now: Instant,
+    now: u64,
 ) -> Option<LiveObject> {
     let raw = slots.get_mut(i)?.take()?;
     let kids: Vec<LiveObject> = children
@@ -1565,14 +1583,14 @@ fn build_one(
     let (refcount, held, refs, refs_dropped) = match raw.refs {
         None => (None, Vec::new(), Vec::new(), 0),
         Some((reffed, unreffed, held_raw, history, dropped)) => {
-            let held_seqs: Vec<u64> = held_raw.iter().map(|h| h.seq).collect();
+            let held_ords: Vec<u64> = held_raw.iter().map(|h| h.ord).collect();
             let held = held_raw
                 .iter()
                 .map(|h| HeldRef {
                     site: h.site,
-                    from_creation: h.seq == 0,
+                    from_creation: h.ord == 0,
                     thread: name_of(h.thread),
-                    after: h.at.saturating_duration_since(raw.created),
+                    after: Duration::from_nanos(h.at.saturating_sub(raw.created)),
                 })
                 .collect();
             // Reference count after each kept event, counting back from the
@@ -1600,9 +1618,9 @@ fn build_one(
                     },
                     site: r.site,
                     thread: name_of(r.thread),
-                    after: r.at.saturating_duration_since(raw.created),
+                    after: Duration::from_nanos(r.at.saturating_sub(raw.created)),
                     refcount,
-                    held: r.reffed && held_seqs.contains(&r.seq),
+                    held: r.reffed && held_ords.contains(&r.ord),
                     stack_trace: r.trace.map(resolve),
                 })
                 .collect();
@@ -1614,7 +1632,7 @@ fn build_one(
         kind: raw.kind,
         site: raw.site,
         thread: name_of(raw.thread),
-        age: now.saturating_duration_since(raw.created),
+        age: Duration::from_nanos(now.saturating_sub(raw.created)),
         size: own,
         bytes,
         description: raw.description,

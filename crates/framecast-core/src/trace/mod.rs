@@ -47,6 +47,7 @@
 //! Your own tracer implements [`Tracer`]; activate an instance with
 //! [`add_tracer`], or make it nameable in specs with [`register_tracer`].
 
+mod clock;
 mod control;
 mod error;
 mod histogram;
@@ -70,8 +71,8 @@ pub use leaks::{Checkpoint, LeakReport, LeaksConfig, LeaksTracer, LiveObject};
 pub use spec::{parse as parse_spec, TracerParams, TracerSpec};
 pub use stats::{StatsSummary, StatsTracer};
 
-use std::panic::Location;
 use std::cell::RefCell;
+use std::panic::Location;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;

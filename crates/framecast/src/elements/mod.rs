@@ -1,8 +1,10 @@
 //! The built-in elements.
 
+pub mod queue;
+
 use crate::pipeline::ElementFactory;
 
 /// Every built-in element factory.
 pub(crate) fn builtin_factories() -> Vec<ElementFactory> {
-    Vec::new()
+    vec![queue::factory()]
 }

@@ -297,7 +297,12 @@ impl DataQueue {
                 return Some(item);
             }
             match deadline {
-                None => state = self.not_empty.wait(state).unwrap_or_else(|e| e.into_inner()),
+                None => {
+                    state = self
+                        .not_empty
+                        .wait(state)
+                        .unwrap_or_else(|e| e.into_inner())
+                }
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -344,7 +349,10 @@ impl State {
     }
 
     fn remove_oldest_buffer(&mut self) -> Option<Buffer> {
-        let index = self.items.iter().position(|i| matches!(i, Item::Buffer(_)))?;
+        let index = self
+            .items
+            .iter()
+            .position(|i| matches!(i, Item::Buffer(_)))?;
         match self.items.remove(index)? {
             Item::Buffer(b) => {
                 self.levels.buffers -= 1;
@@ -374,8 +382,12 @@ mod tests {
 
     fn buf(pts_ms: u64) -> Item {
         let mut b = Buffer::with_size(100).unwrap();
-        b.get_mut().unwrap().set_pts(Some(ClockTime::from_mseconds(pts_ms)));
-        b.get_mut().unwrap().set_duration(Some(ClockTime::from_mseconds(10)));
+        b.get_mut()
+            .unwrap()
+            .set_pts(Some(ClockTime::from_mseconds(pts_ms)));
+        b.get_mut()
+            .unwrap()
+            .set_duration(Some(ClockTime::from_mseconds(10)));
         Item::Buffer(b)
     }
 
@@ -388,13 +400,22 @@ mod tests {
 
     #[test]
     fn drop_oldest_keeps_the_latest() {
-        let q = DataQueue::new(Limits { buffers: 2, ..Default::default() }, Overflow::DropOldest);
+        let q = DataQueue::new(
+            Limits {
+                buffers: 2,
+                ..Default::default()
+            },
+            Overflow::DropOldest,
+        );
         q.set_flushing(false);
         for t in 0..5 {
             q.push(buf(t * 10)).unwrap();
         }
         let levels = q.levels();
-        assert_eq!((levels.buffers, levels.bytes, levels.dropped, levels.pushed), (2, 200, 3, 5));
+        assert_eq!(
+            (levels.buffers, levels.bytes, levels.dropped, levels.pushed),
+            (2, 200, 3, 5)
+        );
         assert_eq!(levels.time, ClockTime::from_mseconds(20));
         let first = q.pop(Some(Duration::ZERO));
         match &first {
@@ -407,7 +428,13 @@ mod tests {
 
     #[test]
     fn drop_newest_hands_the_buffer_back() {
-        let q = DataQueue::new(Limits { buffers: 1, ..Default::default() }, Overflow::DropNewest);
+        let q = DataQueue::new(
+            Limits {
+                buffers: 1,
+                ..Default::default()
+            },
+            Overflow::DropNewest,
+        );
         q.set_flushing(false);
         q.push(buf(0)).unwrap();
         let (why, item) = q.push(buf(10)).unwrap_err();
@@ -418,7 +445,13 @@ mod tests {
 
     #[test]
     fn events_pass_limits_and_eos_ends() {
-        let q = DataQueue::new(Limits { buffers: 1, ..Default::default() }, Overflow::DropNewest);
+        let q = DataQueue::new(
+            Limits {
+                buffers: 1,
+                ..Default::default()
+            },
+            Overflow::DropNewest,
+        );
         q.set_flushing(false);
         q.push(buf(0)).unwrap();
         q.push(Item::Event(Event::Eos)).unwrap();
@@ -428,7 +461,13 @@ mod tests {
 
     #[test]
     fn block_waits_and_flush_releases() {
-        let q = std::sync::Arc::new(DataQueue::new(Limits { buffers: 1, ..Default::default() }, Overflow::Block));
+        let q = std::sync::Arc::new(DataQueue::new(
+            Limits {
+                buffers: 1,
+                ..Default::default()
+            },
+            Overflow::Block,
+        ));
         q.set_flushing(false);
         q.push(buf(0)).unwrap();
         let q2 = q.clone();

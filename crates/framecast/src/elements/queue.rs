@@ -1,0 +1,292 @@
+//! `queue`: a thread boundary with a bounded, optionally leaky buffer.
+
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use framecast_core::{Buffer, ClockTime};
+
+use crate::pipeline::{
+    Caps, DataQueue, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult,
+    FlowSuccess, Item, Limits, Overflow, Pad, PadDirection, PadTemplate, PropertySpec,
+    PropertyType, PropertyValue, Query, Refused, StateChange, StateChangeSuccess,
+};
+use crate::Result;
+
+const LEAKY: &[(&str, &str)] = &[
+    ("no", "Not leaky: block when full"),
+    ("upstream", "Leaky on upstream: drop new buffers when full"),
+    (
+        "downstream",
+        "Leaky on downstream: drop the oldest buffers when full",
+    ),
+];
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    ElementFactory::new(
+        "queue",
+        "Queue",
+        "Generic",
+        "A thread boundary with a bounded buffer: levels and drops readable",
+        vec![
+            PadTemplate::always("sink", PadDirection::Sink, Caps::new_any()),
+            PadTemplate::always("src", PadDirection::Src, Caps::new_any()),
+        ],
+        vec![
+            uint(
+                "max-size-buffers",
+                "Max buffers queued (0 = no limit)",
+                200,
+                u32::MAX as u64,
+            ),
+            uint(
+                "max-size-bytes",
+                "Max bytes queued (0 = no limit)",
+                10 * 1024 * 1024,
+                u32::MAX as u64,
+            ),
+            uint(
+                "max-size-time",
+                "Max time queued in ns (0 = no limit)",
+                1_000_000_000,
+                u64::MAX,
+            ),
+            PropertySpec {
+                name: "leaky",
+                blurb: "Where the queue leaks when full",
+                kind: PropertyType::Enum {
+                    values: LEAKY,
+                    default: "no",
+                },
+                mutable_in_playing: true,
+            },
+            read_only("current-level-buffers", "Buffers queued now"),
+            read_only("current-level-bytes", "Bytes queued now"),
+            read_only("current-level-time", "Time span queued now, ns"),
+            read_only("dropped", "Buffers dropped by the leaky policy"),
+        ],
+        || Box::new(Queue::default()),
+    )
+}
+
+fn uint(name: &'static str, blurb: &'static str, default: u64, max: u64) -> PropertySpec {
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::UInt {
+            min: 0,
+            max,
+            default,
+        },
+        mutable_in_playing: true,
+    }
+}
+
+pub(crate) fn read_only(name: &'static str, blurb: &'static str) -> PropertySpec {
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::UInt {
+            min: 0,
+            max: u64::MAX,
+            default: 0,
+        },
+        mutable_in_playing: true,
+    }
+}
+
+/// The `queue` element.
+pub struct Queue {
+    queue: Arc<DataQueue>,
+    /// Last result of pushing downstream, returned to upstream.
+    downstream: Arc<Mutex<FlowResult>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            queue: Arc::new(DataQueue::new(
+                Limits {
+                    buffers: 200,
+                    bytes: 10 * 1024 * 1024,
+                    time: ClockTime::SECOND,
+                },
+                Overflow::Block,
+            )),
+            downstream: Arc::new(Mutex::new(Ok(FlowSuccess::Ok))),
+            task: Mutex::new(None),
+        }
+    }
+}
+
+impl Queue {
+    /// The underlying queue (levels, drops).
+    pub fn data_queue(&self) -> &DataQueue {
+        &self.queue
+    }
+
+    fn start(&self, element: &Element) {
+        let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        if task.is_some() {
+            return;
+        }
+        *self.downstream.lock().unwrap_or_else(|e| e.into_inner()) = Ok(FlowSuccess::Ok);
+        self.queue.set_flushing(false);
+        let queue = self.queue.clone();
+        let downstream = self.downstream.clone();
+        let thread_element = element.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("fc-{}", element.name()))
+            .spawn(move || {
+                let element = thread_element;
+                let Some(src) = element.src_pad() else {
+                    return;
+                };
+                // Ends when the queue flushes (pop returns None).
+                while let Some(item) = queue.pop(None) {
+                    let result = match item {
+                        Item::Buffer(buffer) => src.push(buffer),
+                        Item::Event(event) => {
+                            let eos = matches!(event, Event::Eos);
+                            src.push_event(event);
+                            if eos {
+                                Err(FlowError::Eos)
+                            } else {
+                                Ok(FlowSuccess::Ok)
+                            }
+                        }
+                    };
+                    if let Err(reason) = result {
+                        *downstream.lock().unwrap_or_else(|e| e.into_inner()) = Err(reason);
+                        if reason.is_fatal() {
+                            element.post_error(
+                                format!("Internal data stream error: streaming stopped, reason {reason}"),
+                                None,
+                            );
+                        }
+                        if reason != FlowError::Eos || queue.is_flushing() {
+                            // Stop taking data; upstream sees the error on its next push.
+                            queue.set_flushing(true);
+                            break;
+                        }
+                    }
+                }
+            });
+        match spawned {
+            Ok(handle) => *task = Some(handle),
+            Err(e) => element.post_error(format!("cannot start the queue thread: {e}"), None),
+        }
+    }
+
+    fn stop(&self) {
+        self.queue.set_flushing(true);
+        let handle = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+
+    fn limits_from(element: &Element) -> Limits {
+        Limits {
+            buffers: element.prop("max-size-buffers").as_u64().unwrap_or(200),
+            bytes: element.prop("max-size-bytes").as_u64().unwrap_or(0),
+            time: ClockTime::from_nseconds(element.prop("max-size-time").as_u64().unwrap_or(0)),
+        }
+    }
+}
+
+impl ElementImpl for Queue {
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        match name {
+            "max-size-buffers" | "max-size-bytes" | "max-size-time" => {
+                let mut limits = Self::limits_from(element);
+                let v = value.as_u64().unwrap_or(0);
+                match name {
+                    "max-size-buffers" => limits.buffers = v,
+                    "max-size-bytes" => limits.bytes = v,
+                    _ => limits.time = ClockTime::from_nseconds(v),
+                }
+                self.queue.set_limits(limits);
+            }
+            "leaky" => {
+                let policy = value
+                    .as_str()
+                    .and_then(Overflow::from_leaky_nick)
+                    .unwrap_or(Overflow::Block);
+                self.queue.set_overflow(policy);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        let levels = self.queue.levels();
+        Some(PropertyValue::UInt(match name {
+            "current-level-buffers" => levels.buffers,
+            "current-level-bytes" => levels.bytes,
+            "current-level-time" => levels.time.nseconds(),
+            "dropped" => levels.dropped,
+            _ => return None,
+        }))
+    }
+
+    fn chain(&self, _element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
+        let last = *self.downstream.lock().unwrap_or_else(|e| e.into_inner());
+        last?;
+        match self.queue.push(Item::Buffer(buffer)) {
+            Ok(()) | Err((Refused::Dropped, _)) => Ok(FlowSuccess::Ok),
+            Err((Refused::Flushing, _)) => {
+                let last = *self.downstream.lock().unwrap_or_else(|e| e.into_inner());
+                Err(last.err().unwrap_or(FlowError::Flushing))
+            }
+            Err((Refused::Eos, _)) => Err(FlowError::Eos),
+        }
+    }
+
+    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        match event {
+            Event::FlushStart => {
+                self.queue.set_flushing(true);
+                element.forward_event(pad, Event::FlushStart)
+            }
+            Event::FlushStop { reset_time } => {
+                let handled = element.forward_event(pad, Event::FlushStop { reset_time });
+                self.stop();
+                self.start(element);
+                handled
+            }
+            event if event.is_serialized() => self.queue.push(Item::Event(event)).is_ok(),
+            event => element.forward_event(pad, event),
+        }
+    }
+
+    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
+        let handled = element.default_query(pad, query);
+        if let Query::Latency { max, .. } = query {
+            // The queue can hold its time limit more before blocking.
+            let limit = self.queue.limits().time;
+            if let Some(m) = max.as_mut() {
+                if limit > ClockTime::ZERO {
+                    *m = *m + limit;
+                } else {
+                    *max = None;
+                }
+            }
+        }
+        handled
+    }
+
+    fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
+        match change {
+            StateChange::ReadyToPaused => {
+                self.queue.set_limits(Self::limits_from(element));
+                self.start(element);
+            }
+            StateChange::PausedToReady => self.stop(),
+            _ => {}
+        }
+        Ok(StateChangeSuccess::Success)
+    }
+}
