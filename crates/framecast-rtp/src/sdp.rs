@@ -268,8 +268,11 @@ impl SessionDescription {
             media: Vec::new(),
         };
         let mut seen_v = false;
+        let (mut seen_o, mut seen_s) = (false, false);
+        let mut last_line = 0;
         for (i, raw_line) in text.split('\n').enumerate() {
             let line_no = i + 1;
+            last_line = line_no;
             let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
             if line.trim().is_empty() {
                 continue;
@@ -302,8 +305,12 @@ impl SessionDescription {
                     s.session_id = f[1].parse().unwrap_or(0);
                     s.session_version = f[2].parse().unwrap_or(0);
                     s.origin_address = f[5].to_string();
+                    seen_o = true;
                 }
-                b's' => s.session_name = value.to_string(),
+                b's' => {
+                    s.session_name = value.trim().to_string();
+                    seen_s = true;
+                }
                 b'c' => {
                     let f: Vec<&str> = value.split_whitespace().collect();
                     if f.len() != 3 || f[0] != "IN" {
@@ -428,11 +435,12 @@ impl SessionDescription {
                 _ => {} // t, i, u, e, p, b, r, z, k: nothing a receiver of one stream needs
             }
         }
-        if !seen_v {
+        if !seen_v || !seen_o || !seen_s {
+            // §5: v=, o= and s= are required.
             return Err(Error::Sdp {
-                line: 1,
+                line: last_line.max(1),
                 text: String::new(),
-                reason: "empty SDP",
+                reason: "missing v=, o= or s= line (RFC 4566 §5)",
             });
         }
         Ok(s)
@@ -504,11 +512,9 @@ impl fmt::Display for SessionDescription {
                 write!(f, "\r\n")?;
             }
             if let Some(fr) = m.framerate {
-                if fr.fract() == 0.0 {
-                    write!(f, "a=framerate:{}\r\n", fr as u64)?;
-                } else {
-                    write!(f, "a=framerate:{fr:.3}\r\n")?;
-                }
+                // Shortest form that parses back to the same value: "30",
+                // "29.97".
+                write!(f, "a=framerate:{fr}\r\n")?;
             }
             for (k, v) in &m.attributes {
                 write_attr(f, k, v.as_deref())?;
@@ -576,6 +582,8 @@ mod tests {
 
     #[test]
     fn jpeg_and_raw_round_trip() {
+        let s = SessionDescription::jpeg(LOCAL, 5006, Some(1.234_567));
+        assert_eq!(SessionDescription::parse(&s.to_string()).unwrap(), s);
         let s = SessionDescription::jpeg(LOCAL, 5006, Some(29.97));
         let back = SessionDescription::parse(&s.to_string()).unwrap();
         assert_eq!(back.video().unwrap().framerate, Some(29.97));
@@ -601,9 +609,18 @@ mod tests {
         assert_eq!(e.kind(), crate::ErrorKind::Sdp);
         assert!(SessionDescription::parse("o=- 0 0 IN IP4 x\n").is_err());
         assert!(SessionDescription::parse("").is_err());
-        assert!(SessionDescription::parse("v=0\nm=video 99999 RTP/AVP 96\n").is_err());
-        assert!(
-            SessionDescription::parse("v=0\nm=video 5 RTP/AVP 96\na=rtpmap:96 H264\n").is_err()
-        );
+        // Found by the sdp_parse fuzz target: v=0 alone used to parse, and
+        // its written form (an o= line without address) did not.
+        assert!(SessionDescription::parse("v=0\n").is_err());
+        let ok = SessionDescription::parse("v=0\no=- 0 0 IN IP4 h\ns=\n").unwrap();
+        assert_eq!(SessionDescription::parse(&ok.to_string()).unwrap(), ok);
+        assert!(SessionDescription::parse(
+            "v=0\no=- 0 0 IN IP4 h\ns=x\nm=video 99999 RTP/AVP 96\n"
+        )
+        .is_err());
+        assert!(SessionDescription::parse(
+            "v=0\no=- 0 0 IN IP4 h\ns=x\nm=video 5 RTP/AVP 96\na=rtpmap:96 H264\n"
+        )
+        .is_err());
     }
 }

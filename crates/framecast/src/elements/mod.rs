@@ -1,10 +1,12 @@
 //! The built-in elements.
 
+pub mod appsink;
+pub mod appsrc;
 pub mod queue;
 
 use crate::pipeline::ElementFactory;
 
 /// Every built-in element factory.
 pub(crate) fn builtin_factories() -> Vec<ElementFactory> {
-    vec![queue::factory()]
+    vec![appsink::factory(), appsrc::factory(), queue::factory()]
 }

@@ -212,12 +212,15 @@ impl DataQueue {
         }
         let buffer = match item {
             Item::Event(event) => {
-                if matches!(event, Event::Eos) {
-                    state.eos = true;
-                }
+                let eos = matches!(event, Event::Eos);
+                state.eos |= eos;
                 state.items.push_back(Item::Event(event));
                 drop(state);
                 self.not_empty.notify_one();
+                if eos {
+                    // Release pushers blocked on a full queue: no more data.
+                    self.not_full.notify_all();
+                }
                 return Ok(());
             }
             Item::Buffer(buffer) => buffer,

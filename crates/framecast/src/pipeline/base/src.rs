@@ -22,13 +22,14 @@ use crate::{Error, Result};
 /// What a source element implements; [`Source`] runs the loop around it:
 /// negotiation, the allocation query, timestamps, EOS and errors.
 pub trait SourceImpl: Send + Sync + 'static {
-    /// The caps this source can produce now (given its properties).
+    /// The caps this source can produce now (given its properties). ANY
+    /// caps mean a byte stream: no negotiation and no pool.
     fn caps(&self, element: &Element) -> Caps;
 
     /// Picks fixed caps out of the negotiated ones (default: GStreamer's
     /// default fixation).
     fn fixate(&self, _element: &Element, caps: Caps) -> Caps {
-        caps.fixate()
+        caps.fixate().unwrap_or(caps)
     }
 
     /// The caps are decided: prepare for them. Returns the buffer size the
@@ -54,6 +55,10 @@ pub trait SourceImpl: Send + Sync + 'static {
     fn latency(&self, _element: &Element) -> (ClockTime, Option<ClockTime>) {
         (ClockTime::ZERO, None)
     }
+
+    /// The allocation query decided `pool` (active) for the negotiated caps;
+    /// `create` gets it too through [`CreateContext::pool`].
+    fn pool_decided(&self, _element: &Element, _pool: &BufferPool) {}
 
     /// Ready -> Paused: open devices or files.
     fn start(&self, _element: &Element) -> Result<()> {
@@ -251,6 +256,11 @@ fn negotiate<S: SourceImpl>(
     src_pad: &Pad,
 ) -> std::result::Result<Option<BufferPool>, FlowError> {
     let mine = imp.caps(element);
+    if mine.is_any() {
+        // A byte stream (fdsrc, fakesrc, appsrc without caps): no format to
+        // agree on, and buffers come from the source itself.
+        return Ok(None);
+    }
     let peer = src_pad.peer_query_caps(Some(&mine));
     let caps = mine.intersect(&peer);
     let downstream = src_pad
@@ -295,7 +305,10 @@ fn negotiate<S: SourceImpl>(
         return Ok(None);
     }
     match negotiate_pool(element, src_pad, &caps, size, 2) {
-        Ok(pool) => Ok(Some(pool)),
+        Ok(pool) => {
+            imp.pool_decided(element, &pool);
+            Ok(Some(pool))
+        }
         Err(e) => {
             element.post_error(format!("allocation failed: {e}"), None);
             Err(FlowError::Error)
@@ -406,7 +419,11 @@ fn run_loop<S: SourceImpl>(
             }
         }
     }
-    drop(pool);
+    if let Some(pool) = pool {
+        // Buffers still out (queued downstream, held by the application)
+        // are freed when they come back.
+        let _ = pool.set_active(false);
+    }
 }
 
 fn answer_latency<S: SourceImpl>(element: &Element, imp: &S, query: &mut Query) -> bool {

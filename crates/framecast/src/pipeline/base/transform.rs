@@ -25,7 +25,7 @@ pub trait TransformImpl: Send + Sync + 'static {
     /// Fixates the output caps given fixed input caps (default: GStreamer's
     /// default fixation of `othercaps`).
     fn fixate_caps(&self, _element: &Element, _incaps: &Caps, othercaps: Caps) -> Caps {
-        othercaps.fixate()
+        othercaps.fixate().unwrap_or(othercaps)
     }
 
     /// Caps are decided on both sides. Returns the output buffer size.

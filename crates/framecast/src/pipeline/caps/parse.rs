@@ -68,7 +68,11 @@ pub(crate) fn check_name(kind: &str, name: &str) -> Result<()> {
     } else {
         0
     };
-    let token = name.get(at..).and_then(|s| s.chars().next()).map(String::from).unwrap_or_default();
+    let token = name
+        .get(at..)
+        .and_then(|s| s.chars().next())
+        .map(String::from)
+        .unwrap_or_default();
     let message = if is_reserved(name) {
         format!("{name:?} is a caps keyword, not a {kind}")
     } else {
@@ -114,7 +118,14 @@ pub(crate) fn parse_caps(input: &str) -> Result<Caps> {
 /// ```
 pub fn parse_caps_prefix(input: &str, start: usize) -> Result<(Caps, usize)> {
     if !input.is_char_boundary(start) {
-        return Err(Error::parse(WHAT, input, 0, "", "start is not at a character boundary", None));
+        return Err(Error::parse(
+            WHAT,
+            input,
+            0,
+            "",
+            "start is not at a character boundary",
+            None,
+        ));
     }
     let mut p = Parser::new(input, start, true);
     let caps = p.caps()?;
@@ -129,7 +140,14 @@ pub fn parse_caps_prefix(input: &str, start: usize) -> Result<(Caps, usize)> {
 /// [`Error::Parse`] for malformed caps or a span outside `input`.
 pub fn parse_caps_span(input: &str, span: Range<usize>) -> Result<Caps> {
     let Some(text) = input.get(span.clone()) else {
-        return Err(Error::parse(WHAT, input, 0, "", "span is not inside the input", None));
+        return Err(Error::parse(
+            WHAT,
+            input,
+            0,
+            "",
+            "span is not inside the input",
+            None,
+        ));
     };
     parse_caps(text).map_err(|e| match e {
         Error::Parse {
@@ -138,7 +156,14 @@ pub fn parse_caps_span(input: &str, span: Range<usize>) -> Result<Caps> {
             message,
             suggestion,
             ..
-        } => Error::parse(WHAT, input, span.start + position, &token, message, suggestion),
+        } => Error::parse(
+            WHAT,
+            input,
+            span.start + position,
+            &token,
+            message,
+            suggestion,
+        ),
         other => other,
     })
 }
@@ -223,7 +248,10 @@ impl Ty {
     }
 
     fn name(self) -> &'static str {
-        TYPE_NAMES.iter().find(|(_, t)| *t == self).map_or("?", |(n, _)| n)
+        TYPE_NAMES
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("?", |(n, _)| n)
     }
 }
 
@@ -312,10 +340,18 @@ impl<'a> Parser<'a> {
                 Some(b) => self.prefix && !matches!(b, b';' | b',' | b'('),
             };
             if !standalone {
-                return Err(self.error(at, word, format!("{word} stands alone: it cannot be combined with structures or fields")));
+                return Err(self.error(
+                    at,
+                    word,
+                    format!("{word} stands alone: it cannot be combined with structures or fields"),
+                ));
             }
             self.pos = after;
-            return Ok(if word == "ANY" { Caps::new_any() } else { Caps::new_empty() });
+            return Ok(if word == "ANY" {
+                Caps::new_any()
+            } else {
+                Caps::new_empty()
+            });
         }
         self.pos = start;
         let mut caps = Caps::new_empty();
@@ -350,7 +386,11 @@ impl<'a> Parser<'a> {
             return Err(self.error(at, name, "a media type starts with a letter"));
         }
         if is_reserved(name) {
-            return Err(self.error(at, name, format!("{name} stands alone: it cannot be combined with structures or fields")));
+            return Err(self.error(
+                at,
+                name,
+                format!("{name} stands alone: it cannot be combined with structures or fields"),
+            ));
         }
         let mut s = Structure::new_unchecked(name);
         if self.peek() == Some(b'(') {
@@ -417,8 +457,19 @@ impl<'a> Parser<'a> {
             let (at, name) = self.word();
             let Some(&(_, t)) = TYPE_NAMES.iter().find(|(n, _)| *n == name) else {
                 let suggestion = closest(name, TYPE_NAMES.iter().map(|(n, _)| *n));
-                let message = if name.is_empty() { "expected a type name".to_string() } else { format!("unknown type `{name}`") };
-                return Err(Error::parse(WHAT, self.input, at, self.token_at(at), message, suggestion));
+                let message = if name.is_empty() {
+                    "expected a type name".to_string()
+                } else {
+                    format!("unknown type `{name}`")
+                };
+                return Err(Error::parse(
+                    WHAT,
+                    self.input,
+                    at,
+                    self.token_at(at),
+                    message,
+                    suggestion,
+                ));
             };
             self.skip_ws();
             if !self.eat(b')') {
@@ -460,14 +511,18 @@ impl<'a> Parser<'a> {
         let parsed = match ty {
             Ty::Str => Some(Value::String(text.to_string())),
             Ty::Int => match parse_int(text) {
-                Err(IntError::OutOfRange) => return fail(format!("`{text}` is out of range for a 32-bit int")),
+                Err(IntError::OutOfRange) => {
+                    return fail(format!("`{text}` is out of range for a 32-bit int"))
+                }
                 other => other.ok().map(Value::Int),
             },
             Ty::Double => parse_double(text).map(Value::Double),
             Ty::Fraction => match parse_fraction(text) {
                 Some(Err(message)) => return fail(message.to_string()),
                 Some(Ok(f)) => Some(Value::Fraction(f)),
-                None => parse_int(text).ok().map(|n| Value::Fraction(Fraction::from_integer(n))),
+                None => parse_int(text)
+                    .ok()
+                    .map(|n| Value::Fraction(Fraction::from_integer(n))),
             },
             Ty::Bool => parse_bool(text).map(Value::Bool),
             Ty::IntRange | Ty::DoubleRange | Ty::FractionRange => {
@@ -476,7 +531,10 @@ impl<'a> Parser<'a> {
             Ty::List => return fail("a (list) is written `{ a, b }`".to_string()),
             Ty::Array => return fail("an (array) is written `< a, b >`".to_string()),
         };
-        parsed.map_or_else(|| fail(format!("`{text}` is not a valid {}", ty.name())), Ok)
+        parsed.map_or_else(
+            || fail(format!("`{text}` is not a valid {}", ty.name())),
+            Ok,
+        )
     }
 
     fn quoted(&mut self) -> Result<String> {
@@ -493,18 +551,27 @@ impl<'a> Parser<'a> {
                 b'\\' => {
                     let esc = self.pos - 1;
                     match self.peek() {
-                        None => return Err(self.error(open, "\"", "unterminated string: expected a closing `\"`")),
+                        None => {
+                            return Err(self.error(
+                                open,
+                                "\"",
+                                "unterminated string: expected a closing `\"`",
+                            ))
+                        }
                         Some(d) if d.is_ascii_digit() => {
                             let digits = self.input.as_bytes().get(self.pos..self.pos + 3);
                             let octal = digits.filter(|d| {
-                                matches!(d[0], b'0'..=b'3') && d[1..].iter().all(|b| matches!(b, b'0'..=b'7'))
+                                matches!(d[0], b'0'..=b'3')
+                                    && d[1..].iter().all(|b| matches!(b, b'0'..=b'7'))
                             });
                             let Some(octal) = octal else {
                                 let end = (self.pos + 3).min(self.input.len());
                                 let token = self.input.get(esc..end).unwrap_or("\\");
                                 return Err(self.error(esc, token, "bad escape: `\\` and a digit starts a 3-digit octal byte (\\000 to \\377)"));
                             };
-                            bytes.push((octal[0] - b'0') * 64 + (octal[1] - b'0') * 8 + (octal[2] - b'0'));
+                            bytes.push(
+                                (octal[0] - b'0') * 64 + (octal[1] - b'0') * 8 + (octal[2] - b'0'),
+                            );
                             self.pos += 3;
                         }
                         Some(_) => {
@@ -521,7 +588,11 @@ impl<'a> Parser<'a> {
         }
         String::from_utf8(bytes).map_err(|_| {
             let token = &self.input[open..self.pos];
-            self.error(open, token, "string is not valid UTF-8 once its escapes are decoded")
+            self.error(
+                open,
+                token,
+                "string is not valid UTF-8 once its escapes are decoded",
+            )
         })
     }
 
@@ -534,7 +605,14 @@ impl<'a> Parser<'a> {
             Some(Ty::DoubleRange) => Some(Ty::Double),
             Some(Ty::FractionRange) => Some(Ty::Fraction),
             Some(t) => {
-                return Err(self.error(open, "[", format!("a range holds ints, doubles or fractions, not ({})", t.name())));
+                return Err(self.error(
+                    open,
+                    "[",
+                    format!(
+                        "a range holds ints, doubles or fractions, not ({})",
+                        t.name()
+                    ),
+                ));
             }
         };
         self.pos += 1;
@@ -545,7 +623,11 @@ impl<'a> Parser<'a> {
             if !matches!(v, Value::Int(_) | Value::Double(_) | Value::Fraction(_)) {
                 let token = self.input[at..self.pos].trim_start();
                 let at = self.pos - token.len();
-                return Err(self.error(at, token, "a range end must be an int, double or fraction"));
+                return Err(self.error(
+                    at,
+                    token,
+                    "a range end must be an int, double or fraction",
+                ));
             }
             ends.push(v);
             self.skip_ws();
@@ -556,16 +638,25 @@ impl<'a> Parser<'a> {
                 return Err(if self.pos >= self.input.len() {
                     self.error(open, "[", "unterminated range: expected `]`")
                 } else {
-                    self.error_here(if ends.len() == 3 { "expected `]` after the step" } else { "expected `,` or `]` in a range" })
+                    self.error_here(if ends.len() == 3 {
+                        "expected `]` after the step"
+                    } else {
+                        "expected `,` or `]` in a range"
+                    })
                 });
             }
         }
         let token = &self.input[open..self.pos];
         let fail = |message: String, suggestion: Option<String>| {
-            Err(Error::parse(WHAT, self.input, open, token, message, suggestion))
+            Err(Error::parse(
+                WHAT, self.input, open, token, message, suggestion,
+            ))
         };
         match ends.as_slice() {
-            [_] => fail("a range needs a minimum and a maximum: `[ min, max ]`".into(), None),
+            [_] => fail(
+                "a range needs a minimum and a maximum: `[ min, max ]`".into(),
+                None,
+            ),
             [Value::Int(a), Value::Int(b)] | [Value::Int(a), Value::Int(b), Value::Int(_)] => {
                 let step = match ends.get(2) {
                     Some(Value::Int(s)) => *s,
@@ -574,28 +665,55 @@ impl<'a> Parser<'a> {
                 if let Some(r) = IntRange::with_step(*a, *b, step) {
                     Ok(Value::IntRange(r))
                 } else if a == b {
-                    fail("a range holds at least two values".into(), Some(a.to_string()))
+                    fail(
+                        "a range holds at least two values".into(),
+                        Some(a.to_string()),
+                    )
                 } else if a > b {
-                    fail("empty range: the minimum must be below the maximum".into(), None)
+                    fail(
+                        "empty range: the minimum must be below the maximum".into(),
+                        None,
+                    )
                 } else if step <= 0 {
                     fail("the step of a range must be positive".into(), None)
                 } else {
-                    fail(format!("both ends of a stepped range must be multiples of the step {step}"), None)
+                    fail(
+                        format!(
+                            "both ends of a stepped range must be multiples of the step {step}"
+                        ),
+                        None,
+                    )
                 }
             }
             [Value::Double(a), Value::Double(b)] => match DoubleRange::new(*a, *b) {
                 Some(r) => Ok(Value::DoubleRange(r)),
-                None if a == b => fail("a range holds at least two values".into(), Some(format!("{a:?}"))),
-                None => fail("empty range: the minimum must be below the maximum".into(), None),
+                None if a == b => fail(
+                    "a range holds at least two values".into(),
+                    Some(format!("{a:?}")),
+                ),
+                None => fail(
+                    "empty range: the minimum must be below the maximum".into(),
+                    None,
+                ),
             },
             [Value::Fraction(a), Value::Fraction(b)] => match FractionRange::new(*a, *b) {
                 Some(r) => Ok(Value::FractionRange(r)),
-                None if a == b => fail("a range holds at least two values".into(), Some(a.to_string())),
-                None => fail("empty range: the minimum must be below the maximum".into(), None),
+                None if a == b => fail(
+                    "a range holds at least two values".into(),
+                    Some(a.to_string()),
+                ),
+                None => fail(
+                    "empty range: the minimum must be below the maximum".into(),
+                    None,
+                ),
             },
             [_, _, _] => fail("only int ranges have a step".into(), None),
             [a, b, ..] => fail(
-                format!("the ends of a range must have the same type, not {} and {}", a.type_name(), b.type_name()),
+                format!(
+                    "the ends of a range must have the same type, not {} and {}",
+                    a.type_name(),
+                    b.type_name()
+                ),
                 None,
             ),
             [] => fail("empty range".into(), None),
@@ -608,7 +726,15 @@ impl<'a> Parser<'a> {
             Some(t) if t == kind => None,
             Some(t @ (Ty::List | Ty::Array)) => {
                 let token = &self.input[open..=open];
-                return Err(self.error(open, token, format!("a ({}) does not start with `{}`", t.name(), char::from(open_b))));
+                return Err(self.error(
+                    open,
+                    token,
+                    format!(
+                        "a ({}) does not start with `{}`",
+                        t.name(),
+                        char::from(open_b)
+                    ),
+                ));
             }
             Some(t) => t.element(),
             None => None,
@@ -627,14 +753,25 @@ impl<'a> Parser<'a> {
                     let what = if kind == Ty::List { "list" } else { "array" };
                     return Err(if self.pos >= self.input.len() {
                         let token = &self.input[open..=open];
-                        self.error(open, token, format!("unterminated {what}: expected `{}`", char::from(close_b)))
+                        self.error(
+                            open,
+                            token,
+                            format!("unterminated {what}: expected `{}`", char::from(close_b)),
+                        )
                     } else {
-                        self.error_here(format!("expected `,` or `{}` in a {what}", char::from(close_b)))
+                        self.error_here(format!(
+                            "expected `,` or `{}` in a {what}",
+                            char::from(close_b)
+                        ))
                     });
                 }
             }
         }
-        Ok(if kind == Ty::List { Value::List(items) } else { Value::Array(items) })
+        Ok(if kind == Ty::List {
+            Value::List(items)
+        } else {
+            Value::Array(items)
+        })
     }
 }
 
@@ -661,7 +798,11 @@ fn parse_int(text: &str) -> Result<i32, IntError> {
         Some("0x" | "0X") => (16, &body[2..]),
         _ => (10, body),
     };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || (radix == 16 && b.is_ascii_hexdigit())) {
+    if digits.is_empty()
+        || !digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (radix == 16 && b.is_ascii_hexdigit()))
+    {
         return Err(IntError::NotInt);
     }
     // Digits only, so the only failure is overflow.
@@ -710,7 +851,9 @@ fn parse_bool(text: &str) -> Option<bool> {
 fn infer(text: &str) -> Result<Value, &'static str> {
     match parse_int(text) {
         Ok(n) => return Ok(Value::Int(n)),
-        Err(IntError::OutOfRange) => return Err("integer out of range for a 32-bit int (write (double) for larger numbers)"),
+        Err(IntError::OutOfRange) => {
+            return Err("integer out of range for a 32-bit int (write (double) for larger numbers)")
+        }
         Err(IntError::NotInt) => {}
     }
     if text.bytes().any(|b| b.is_ascii_digit()) {
@@ -740,7 +883,10 @@ mod tests {
         match s.parse::<Caps>() {
             Ok(c) => panic!("{s:?} parsed as {c}"),
             Err(Error::Parse {
-                position, token, message, ..
+                position,
+                token,
+                message,
+                ..
             }) => (position, token, message),
             Err(e) => panic!("{s:?}: not a parse error: {e}"),
         }
@@ -781,37 +927,82 @@ mod tests {
         assert_eq!(caps("a,x=1,").to_string(), "a,x=1");
         assert_eq!(caps("a;").to_string(), "a");
         assert_eq!(caps("a(memory:SystemMemory),x=1").to_string(), "a,x=1");
-        assert_eq!(caps("a,s=\"a\\\"b\\\\c\\303\\251\"").structure(0).and_then(|s| s.get_str("s")), Some("a\"b\\cé"));
+        assert_eq!(
+            caps("a,s=\"a\\\"b\\\\c\\303\\251\"")
+                .structure(0)
+                .and_then(|s| s.get_str("s")),
+            Some("a\"b\\cé")
+        );
     }
 
     #[test]
     fn errors_point_at_the_token() {
         let cases: &[(&str, usize, &str, &str)] = &[
             ("video/x-raw,width=[1,2", 18, "[", "unterminated range"),
-            ("video/x-raw,format={I420,NV12", 19, "{", "unterminated list"),
+            (
+                "video/x-raw,format={I420,NV12",
+                19,
+                "{",
+                "unterminated list",
+            ),
             ("video/x-raw,width=<1,2", 18, "<", "unterminated array"),
             ("video/x-raw,width=(int)abc", 23, "abc", "not a valid int"),
             ("video/x-raw,width=(itn)5", 19, "itn", "unknown type"),
             ("video/x-raw,width", 17, "", "expected `=`"),
             ("video/x-raw,=5", 12, "=", "expected a field name"),
             ("1video/x-raw", 0, "1video/x-raw", "starts with a letter"),
-            ("video/x-raw; ; video/x-h264", 13, ";", "expected a media type"),
+            (
+                "video/x-raw; ; video/x-h264",
+                13,
+                ";",
+                "expected a media type",
+            ),
             ("video/x-raw,format=\"I420", 19, "\"", "unterminated string"),
             ("video/x-raw,width=[10,1]", 18, "[10,1]", "empty range"),
-            ("video/x-raw,width=[5,5]", 18, "[5,5]", "at least two values"),
-            ("video/x-raw,width=[1,10,3]", 18, "[1,10,3]", "multiples of the step"),
+            (
+                "video/x-raw,width=[5,5]",
+                18,
+                "[5,5]",
+                "at least two values",
+            ),
+            (
+                "video/x-raw,width=[1,10,3]",
+                18,
+                "[1,10,3]",
+                "multiples of the step",
+            ),
             ("video/x-raw,framerate=30/0", 22, "30/0", "zero denominator"),
-            ("video/x-raw,width=3000000000", 18, "3000000000", "out of range"),
+            (
+                "video/x-raw,width=3000000000",
+                18,
+                "3000000000",
+                "out of range",
+            ),
             ("video/x-raw width=5", 12, "width", "expected `;`"),
             ("video/x-raw,width=[1,2.5]", 18, "[1,2.5]", "same type"),
             ("ANY; video/x-raw", 0, "ANY", "stands alone"),
             ("video/x-raw,width=1,width=2", 20, "width", "given twice"),
             ("video/x-raw,s=\"a\\9b\"", 16, "\\9b", "bad escape"),
-            ("video/x-raw(memory:DMABuf)", 12, "memory:DMABuf", "not supported"),
-            ("video/x-raw,format={I420 NV12}", 25, "NV12", "expected `,` or `}`"),
+            (
+                "video/x-raw(memory:DMABuf)",
+                12,
+                "memory:DMABuf",
+                "not supported",
+            ),
+            (
+                "video/x-raw,format={I420 NV12}",
+                25,
+                "NV12",
+                "expected `,` or `}`",
+            ),
             ("video/x-raw,width=[{1},2]", 19, "{1}", "range end"),
             ("video/x-raw,width=", 18, "", "expected a value"),
-            ("video/x-raw,width=(int)[1.5,2]", 24, "1.5", "not a valid int"),
+            (
+                "video/x-raw,width=(int)[1.5,2]",
+                24,
+                "1.5",
+                "not a valid int",
+            ),
             ("video/x-raw,x=(list)<1>", 20, "<", "does not start with"),
             ("video/x-raw,x=(GstIntRange)5", 27, "5", "[ min, max ]"),
             ("video/x-raw,format=I420 !", 24, "!", "expected `;`"),
@@ -830,14 +1021,21 @@ mod tests {
         };
         assert_eq!(suggestion.as_deref(), Some("fraction"));
         let e = "video/x-raw,width=[10,1]".parse::<Caps>().unwrap_err();
-        assert!(e.to_string().ends_with("\n  video/x-raw,width=[10,1]\n                    ^^^^^^"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("\n  video/x-raw,width=[10,1]\n                    ^^^^^^"),
+            "{e}"
+        );
     }
 
     #[test]
     fn prefix_stops_where_caps_end() {
         let line = "testsrc ! video/x-raw,format={I420,NV12}, width=320 ; video/x-h264 ! sink";
         let (c, end) = parse_caps_prefix(line, 10).unwrap();
-        assert_eq!(c.to_string(), "video/x-raw,format={ I420, NV12 },width=320; video/x-h264");
+        assert_eq!(
+            c.to_string(),
+            "video/x-raw,format={ I420, NV12 },width=320; video/x-h264"
+        );
         assert_eq!(&line[end..], " ! sink");
         let (c, end) = parse_caps_prefix("ANY ! x", 0).unwrap();
         assert!(c.is_any());

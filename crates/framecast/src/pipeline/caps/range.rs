@@ -224,7 +224,9 @@ impl FractionRange {
         let lo = self.min.max(other.min);
         let hi = self.max.min(other.max);
         match lo.cmp(&hi) {
-            std::cmp::Ordering::Less => Some(Value::FractionRange(FractionRange { min: lo, max: hi })),
+            std::cmp::Ordering::Less => {
+                Some(Value::FractionRange(FractionRange { min: lo, max: hi }))
+            }
             std::cmp::Ordering::Equal => Some(Value::Fraction(lo)),
             std::cmp::Ordering::Greater => None,
         }
@@ -259,7 +261,10 @@ mod tests {
     #[test]
     fn stepped_intersection_uses_the_lcm() {
         // Multiples of 6 in [6, 18].
-        assert_eq!(r(2, 20, 2).intersect(&r(3, 18, 3)), Some(Value::IntRange(r(6, 18, 6))));
+        assert_eq!(
+            r(2, 20, 2).intersect(&r(3, 18, 3)),
+            Some(Value::IntRange(r(6, 18, 6)))
+        );
         assert_eq!(r(2, 10, 2).intersect(&r(3, 9, 3)), Some(Value::Int(6)));
         assert_eq!(r(2, 4, 2).intersect(&r(3, 5, 1)), Some(Value::Int(4)));
         assert_eq!(r(2, 4, 2).intersect(&r(5, 9, 1)), None);

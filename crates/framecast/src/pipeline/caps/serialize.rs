@@ -120,8 +120,12 @@ fn write_gst_body(f: &mut dyn Write, v: &Value, nested: bool) -> fmt::Result {
         Value::IntRange(r) => write!(f, "[ {}, {}, {} ]", r.min(), r.max(), r.step()),
         Value::DoubleRange(r) => write!(f, "[ {}, {} ]", format_g17(r.min()), format_g17(r.max())),
         Value::FractionRange(r) => write!(f, "[ {}, {} ]", r.min(), r.max()),
-        Value::List(items) => write_seq(f, "{ ", items, " }", |f, e| write_gst_element(f, e, nested)),
-        Value::Array(items) => write_seq(f, "< ", items, " >", |f, e| write_gst_element(f, e, nested)),
+        Value::List(items) => {
+            write_seq(f, "{ ", items, " }", |f, e| write_gst_element(f, e, nested))
+        }
+        Value::Array(items) => {
+            write_seq(f, "< ", items, " >", |f, e| write_gst_element(f, e, nested))
+        }
     }
 }
 
@@ -218,7 +222,10 @@ mod tests {
         assert_eq!(format_g17(0.1), "0.10000000000000001");
         assert_eq!(format_g17(1e20), "1e+20");
         assert_eq!(format_g17(-1e-5), "-1.0000000000000001e-05");
-        assert_eq!(format_g17(123_456_789_012_345_678.0), "1.2345678901234568e+17");
+        assert_eq!(
+            format_g17(123_456_789_012_345_678.0),
+            "1.2345678901234568e+17"
+        );
         assert_eq!(format_g17(1.5), "1.5");
         assert_eq!(format_g17(1000.0), "1000");
         assert_eq!(format_g17(1e10), "10000000000");
@@ -236,8 +243,14 @@ mod tests {
     #[test]
     fn typed_form_matches_gstreamer() {
         assert_eq!(typed("{ I420, NV12 }"), "(string){ I420, NV12 }");
-        assert_eq!(typed("< [ 1, 2 ], { 3, 4 } >"), "(int)< [ 1, 2 ], { (int)3, (int)4 } >");
-        assert_eq!(typed("< { < 1, 2 > }, 3 >"), "(int)< { (array)< (int)1, (int)2 > }, 3 >");
+        assert_eq!(
+            typed("< [ 1, 2 ], { 3, 4 } >"),
+            "(int)< [ 1, 2 ], { (int)3, (int)4 } >"
+        );
+        assert_eq!(
+            typed("< { < 1, 2 > }, 3 >"),
+            "(int)< { (array)< (int)1, (int)2 > }, 3 >"
+        );
         assert_eq!(
             typed("< { [ 1, 2 ], [ 1/2, 3/4 ], [ 1.0, 2.0 ], (string)s, true, 1.5, 1/2, < 1 >, { 2 } } >"),
             "(int)< { (GstIntRange)[ 1, 2 ], (GstFractionRange)[ 1/2, 3/4 ], (GstDoubleRange)[ 1, 2 ], \

@@ -10,11 +10,12 @@
 //! caps a GStreamer element would.
 
 use std::fmt;
+use std::str::FromStr;
 
-use crate::{Fraction, VideoFormat};
+use crate::{Error, Fraction, Result, VideoFormat};
 
 use super::range::{DoubleRange, FractionRange, IntRange};
-use super::serialize;
+use super::{parse, serialize};
 
 /// A caps field value: a fixed value, a range, a list of alternatives or
 /// an ordered array.
@@ -136,8 +137,15 @@ impl Value {
     #[doc(alias = "gst_value_is_fixed")]
     pub fn is_fixed(&self) -> bool {
         match self {
-            Value::Bool(_) | Value::Int(_) | Value::Double(_) | Value::Fraction(_) | Value::String(_) => true,
-            Value::IntRange(_) | Value::DoubleRange(_) | Value::FractionRange(_) | Value::List(_) => false,
+            Value::Bool(_)
+            | Value::Int(_)
+            | Value::Double(_)
+            | Value::Fraction(_)
+            | Value::String(_) => true,
+            Value::IntRange(_)
+            | Value::DoubleRange(_)
+            | Value::FractionRange(_)
+            | Value::List(_) => false,
             Value::Array(v) => v.iter().all(Value::is_fixed),
         }
     }
@@ -165,8 +173,12 @@ impl Value {
     pub fn intersect(&self, other: &Value) -> Option<Value> {
         use Value::*;
         match (self, other) {
-            (List(items), _) => collect_alternatives(items.iter().filter_map(|e| e.intersect(other))),
-            (_, List(items)) => collect_alternatives(items.iter().filter_map(|e| self.intersect(e))),
+            (List(items), _) => {
+                collect_alternatives(items.iter().filter_map(|e| e.intersect(other)))
+            }
+            (_, List(items)) => {
+                collect_alternatives(items.iter().filter_map(|e| self.intersect(e)))
+            }
             (Array(a), Array(b)) if a.len() == b.len() => a
                 .iter()
                 .zip(b)
@@ -179,7 +191,9 @@ impl Value {
             (Int(v), IntRange(r)) | (IntRange(r), Int(v)) => r.contains(*v).then_some(Int(*v)),
             (IntRange(a), IntRange(b)) => a.intersect(b),
             (Double(a), Double(b)) => (a == b).then(|| self.clone()),
-            (Double(v), DoubleRange(r)) | (DoubleRange(r), Double(v)) => r.contains(*v).then_some(Double(*v)),
+            (Double(v), DoubleRange(r)) | (DoubleRange(r), Double(v)) => {
+                r.contains(*v).then_some(Double(*v))
+            }
             (DoubleRange(a), DoubleRange(b)) => a.intersect(b),
             (Fraction(a), Fraction(b)) => (a == b).then(|| self.clone()),
             (Fraction(v), FractionRange(r)) | (FractionRange(r), Fraction(v)) => {
@@ -236,7 +250,9 @@ impl Value {
                 })
             }
             (_, List(items)) => items.iter().any(|e| self.is_subset(e)),
-            (Array(a), Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.is_subset(y)),
+            (Array(a), Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.is_subset(y))
+            }
             (Int(v), IntRange(r)) => r.contains(*v),
             (IntRange(a), IntRange(b)) => a.is_subset(b),
             (Double(v), DoubleRange(r)) => r.contains(*v),
@@ -260,10 +276,16 @@ impl Value {
             Value::DoubleRange(r) => Some(Value::Double(r.min())),
             Value::FractionRange(r) => Some(Value::Fraction(r.min())),
             Value::List(items) => items.first().and_then(Value::fixate),
-            Value::Array(items) => items.iter().map(Value::fixate).collect::<Option<Vec<_>>>().map(Value::Array),
-            Value::Bool(_) | Value::Int(_) | Value::Double(_) | Value::Fraction(_) | Value::String(_) => {
-                Some(self.clone())
-            }
+            Value::Array(items) => items
+                .iter()
+                .map(Value::fixate)
+                .collect::<Option<Vec<_>>>()
+                .map(Value::Array),
+            Value::Bool(_)
+            | Value::Int(_)
+            | Value::Double(_)
+            | Value::Fraction(_)
+            | Value::String(_) => Some(self.clone()),
         }
     }
 }
@@ -342,7 +364,11 @@ fn interval_covered<T: PartialOrd + Copy>(
     items: &[Value],
     bounds: impl Fn(&Value) -> Option<(T, T)>,
 ) -> bool {
-    let spans: Vec<(T, T)> = items.iter().filter_map(bounds).filter(|(lo, hi)| lo < hi).collect();
+    let spans: Vec<(T, T)> = items
+        .iter()
+        .filter_map(bounds)
+        .filter(|(lo, hi)| lo < hi)
+        .collect();
     let mut cur = min;
     // Every pass either finishes or strictly extends `cur` past a member's
     // upper end, so there are at most `spans.len()` passes.
@@ -380,7 +406,9 @@ impl PartialEq for Value {
             (String(a), String(b)) => a == b,
             (Array(a), Array(b)) => a == b,
             (List(a), List(b)) => {
-                a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
+                a.len() == b.len()
+                    && a.iter().all(|x| b.contains(x))
+                    && b.iter().all(|x| a.contains(x))
             }
             _ => false,
         }
@@ -399,6 +427,16 @@ impl fmt::Display for Value {
         } else {
             serialize::write_value(f, self)
         }
+    }
+}
+
+impl FromStr for Value {
+    type Err = Error;
+
+    /// Parses a field value in caps syntax (`1280`, `[ 1, 4096 ]`,
+    /// `{ I420, NV12 }`, `(double)5`).
+    fn from_str(s: &str) -> Result<Value> {
+        parse::parse_value(s)
     }
 }
 
@@ -605,26 +643,50 @@ mod tests {
     fn intersections_match_gstreamer() {
         // Expected strings checked against GStreamer 1.22's gst_caps_intersect.
         assert_eq!(inter("[ 1, 10 ]", "5").as_deref(), Some("5"));
-        assert_eq!(inter("[ 1, 10 ]", "[ 5, 20 ]").as_deref(), Some("[ 5, 10 ]"));
+        assert_eq!(
+            inter("[ 1, 10 ]", "[ 5, 20 ]").as_deref(),
+            Some("[ 5, 10 ]")
+        );
         assert_eq!(inter("[ 1, 10 ]", "[ 11, 20 ]"), None);
         assert_eq!(inter("[ 1, 10 ]", "[ 10, 20 ]").as_deref(), Some("10"));
         assert_eq!(inter("{ 1, 5, 20 }", "[ 2, 10 ]").as_deref(), Some("5"));
-        assert_eq!(inter("{ 1, 5, 20 }", "{ 5, 20, 1 }").as_deref(), Some("{ 1, 5, 20 }"));
-        assert_eq!(inter("{ 5, 20, 1 }", "{ 1, 5, 20 }").as_deref(), Some("{ 5, 20, 1 }"));
+        assert_eq!(
+            inter("{ 1, 5, 20 }", "{ 5, 20, 1 }").as_deref(),
+            Some("{ 1, 5, 20 }")
+        );
+        assert_eq!(
+            inter("{ 5, 20, 1 }", "{ 1, 5, 20 }").as_deref(),
+            Some("{ 5, 20, 1 }")
+        );
         assert_eq!(inter("{ 1, 5 }", "{ 5, 7 }").as_deref(), Some("5"));
         assert_eq!(inter("[ 0/1, 30/1 ]", "25/1").as_deref(), Some("25/1"));
-        assert_eq!(inter("[ 0/1, 30/1 ]", "[ 15/1, 60/1 ]").as_deref(), Some("[ 15/1, 30/1 ]"));
+        assert_eq!(
+            inter("[ 0/1, 30/1 ]", "[ 15/1, 60/1 ]").as_deref(),
+            Some("[ 15/1, 30/1 ]")
+        );
         assert_eq!(inter("[ 1.0, 2.0 ]", "1.5").as_deref(), Some("1.5"));
         assert_eq!(inter("[ 1.0, 2.0 ]", "2").as_deref(), None);
-        assert_eq!(inter("< 1, 2 >", "< 1, [ 1, 5 ] >").as_deref(), Some("< 1, 2 >"));
+        assert_eq!(
+            inter("< 1, 2 >", "< 1, [ 1, 5 ] >").as_deref(),
+            Some("< 1, 2 >")
+        );
         assert_eq!(inter("< 1, 2 >", "< 1, 2, 3 >"), None);
         assert_eq!(inter("[ 1, 5 ]", "(double)3"), None);
         assert_eq!(inter("yes", "true").as_deref(), Some("true"));
         assert_eq!(inter("I420", "i420"), None);
-        assert_eq!(inter("{ I420, NV12 }", "{ RGB, NV12, I420 }").as_deref(), Some("{ I420, NV12 }"));
+        assert_eq!(
+            inter("{ I420, NV12 }", "{ RGB, NV12, I420 }").as_deref(),
+            Some("{ I420, NV12 }")
+        );
         assert_eq!(inter("{ }", "{ 1 }"), None);
-        assert_eq!(inter("{ [ 1, 5 ], [ 3, 9 ] }", "[ 4, 4096 ]").as_deref(), Some("{ [ 4, 5 ], [ 4, 9 ] }"));
-        assert_eq!(inter("{ 1, { 2, 3 } }", "[ 2, 3 ]").as_deref(), Some("{ 2, 3 }"));
+        assert_eq!(
+            inter("{ [ 1, 5 ], [ 3, 9 ] }", "[ 4, 4096 ]").as_deref(),
+            Some("{ [ 4, 5 ], [ 4, 9 ] }")
+        );
+        assert_eq!(
+            inter("{ 1, { 2, 3 } }", "[ 2, 3 ]").as_deref(),
+            Some("{ 2, 3 }")
+        );
     }
 
     #[test]
@@ -679,13 +741,19 @@ mod tests {
         assert_eq!(Value::from(1..=1), Value::Int(1));
         assert_eq!(Value::from(2..=1), Value::List(vec![]));
         assert_eq!(Value::from(VideoFormat::Rgbx).to_string(), "RGBx");
-        assert_eq!(Value::from(Fraction::ZERO..=Fraction::from_integer(30)).to_string(), "[ 0/1, 30/1 ]");
+        assert_eq!(
+            Value::from(Fraction::ZERO..=Fraction::from_integer(30)).to_string(),
+            "[ 0/1, 30/1 ]"
+        );
         assert_eq!(Value::from(1.0..=2.0).to_string(), "[ 1.0, 2.0 ]");
         assert_eq!(Value::list(["I420", "NV12"]).to_string(), "{ I420, NV12 }");
         assert_eq!(Value::array([1, 2]).to_string(), "< 1, 2 >");
         assert_eq!(<&str>::from_value(&Value::from("x")), Some("x"));
         assert_eq!(f64::from_value(&Value::Int(1)), None);
-        assert_eq!(VideoFormat::from_value(&Value::from("nv12")), Some(VideoFormat::Nv12));
+        assert_eq!(
+            VideoFormat::from_value(&Value::from("nv12")),
+            Some(VideoFormat::Nv12)
+        );
         assert_eq!(v("{ (string)a, 1 }").type_name(), "string");
         assert_eq!(v("{ }").type_name(), "int");
     }

@@ -1,0 +1,296 @@
+//! `appsink`: hands buffers to the application, pulled or by callback.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use framecast_core::{
+    AllocationQuery, Buffer, BufferPool, Meta, MetaParams, PoolConfig, VideoMeta,
+};
+
+use super::queue::read_only;
+use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::{
+    Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Item,
+    Limits, Overflow, PadDirection, PadTemplate, PropertySpec, PropertyType, PropertyValue,
+    Refused,
+};
+use crate::Result;
+
+/// A buffer with the caps it was negotiated with (`GstSample`).
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The buffer.
+    pub buffer: Buffer,
+    /// Its caps.
+    pub caps: Option<Caps>,
+}
+
+type NewSample = dyn Fn(Sample) -> FlowResult + Send + Sync;
+type OnEos = dyn Fn() + Send + Sync;
+
+/// Callbacks run on the streaming thread instead of queueing.
+#[derive(Default)]
+pub struct AppSinkCallbacks {
+    /// Each buffer, as it arrives (its result goes back upstream).
+    pub new_sample: Option<Box<NewSample>>,
+    /// End of stream.
+    pub eos: Option<Box<OnEos>>,
+}
+
+impl std::fmt::Debug for AppSinkCallbacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSinkCallbacks")
+            .field("new_sample", &self.new_sample.is_some())
+            .field("eos", &self.eos.is_some())
+            .finish()
+    }
+}
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = sink_properties(true);
+    properties.extend([
+        PropertySpec {
+            name: "caps",
+            blurb: "The caps to accept (ANY = whatever upstream offers)",
+            kind: PropertyType::Caps,
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "max-buffers",
+            blurb: "Most buffers queued for pull_sample (0 = no limit)",
+            kind: PropertyType::UInt {
+                min: 0,
+                max: u32::MAX as u64,
+                default: 8,
+            },
+            mutable_in_playing: true,
+        },
+        PropertySpec {
+            name: "drop",
+            blurb: "When full, drop the oldest buffer instead of blocking the stream",
+            kind: PropertyType::Bool { default: false },
+            mutable_in_playing: true,
+        },
+        read_only("dropped", "Buffers dropped because the queue was full"),
+        read_only("current-level-buffers", "Buffers waiting to be pulled"),
+    ]);
+    ElementFactory::new(
+        "appsink",
+        "AppSink",
+        "Generic/Sink",
+        "Hands buffers to the application: pull_sample or a callback; bounded",
+        vec![PadTemplate::always(
+            "sink",
+            PadDirection::Sink,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Sink::new(AppSink::default())),
+    )
+}
+
+/// The `appsink` element's implementation; reach it with
+/// [`AppSink::from_element`].
+pub struct AppSink {
+    queue: DataQueue,
+    caps: Mutex<Option<Caps>>,
+    callbacks: Mutex<Option<Arc<AppSinkCallbacks>>>,
+    eos: AtomicBool,
+    propose: Mutex<Option<(u32, u32)>>,
+    proposed: Mutex<Option<BufferPool>>,
+}
+
+impl Default for AppSink {
+    fn default() -> Self {
+        AppSink {
+            queue: DataQueue::new(
+                Limits {
+                    buffers: 8,
+                    ..Default::default()
+                },
+                Overflow::Block,
+            ),
+            caps: Mutex::new(None),
+            callbacks: Mutex::new(None),
+            eos: AtomicBool::new(false),
+            propose: Mutex::new(None),
+            proposed: Mutex::new(None),
+        }
+    }
+}
+
+impl AppSink {
+    /// The appsink behind an `appsink` element.
+    pub fn from_element(element: &Element) -> Option<&AppSink> {
+        element.imp::<Sink<AppSink>>().map(Sink::imp)
+    }
+
+    /// The next sample, waiting up to `timeout` (`None` = until one comes,
+    /// EOS, or the element stops). `None` at EOS, on timeout, or stopped.
+    pub fn pull_sample(&self, timeout: Option<Duration>) -> Option<Sample> {
+        match self.queue.pop(timeout)? {
+            Item::Buffer(buffer) => Some(Sample {
+                buffer,
+                caps: self.caps.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            }),
+            Item::Event(_) => {
+                self.eos.store(true, Ordering::Release);
+                None
+            }
+        }
+    }
+
+    /// Whether EOS was reached and every buffer was pulled.
+    pub fn is_eos(&self) -> bool {
+        self.eos.load(Ordering::Acquire)
+    }
+
+    /// Runs callbacks on the streaming thread instead of queueing.
+    pub fn set_callbacks(&self, callbacks: AppSinkCallbacks) {
+        *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(callbacks));
+    }
+
+    /// Offers upstream a video pool of `min..max` buffers (with video meta)
+    /// in the allocation query, so frames arrive in buffers this sink chose.
+    pub fn propose_pool(&self, min_buffers: u32, max_buffers: u32) {
+        *self.propose.lock().unwrap_or_else(|e| e.into_inner()) = Some((min_buffers, max_buffers));
+    }
+
+    /// The pool this sink proposed, once it did.
+    pub fn proposed_pool(&self) -> Option<BufferPool> {
+        self.proposed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Buffers dropped because the queue was full (with `drop=true`).
+    pub fn dropped(&self) -> u64 {
+        self.queue.levels().dropped
+    }
+
+    fn callbacks(&self) -> Option<Arc<AppSinkCallbacks>> {
+        self.callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl SinkImpl for AppSink {
+    fn caps(&self, element: &Element, template: &Caps) -> Caps {
+        match element.prop("caps").as_caps() {
+            Some(c) if !c.is_any() => template.intersect(c),
+            _ => template.clone(),
+        }
+    }
+
+    fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
+        *self.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps.clone());
+        Ok(())
+    }
+
+    fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
+        if let Some(callbacks) = self.callbacks() {
+            if let Some(new_sample) = &callbacks.new_sample {
+                let caps = self.caps.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                return new_sample(Sample { buffer, caps });
+            }
+        }
+        let _ = element;
+        match self.queue.push(Item::Buffer(buffer)) {
+            Ok(()) | Err((Refused::Dropped, _)) => Ok(FlowSuccess::Ok),
+            Err((Refused::Flushing, _)) => Err(FlowError::Flushing),
+            Err((Refused::Eos, _)) => Err(FlowError::Eos),
+        }
+    }
+
+    fn propose_allocation(&self, _element: &Element, query: &mut AllocationQuery) -> bool {
+        query.add_meta(VideoMeta::API, MetaParams::None);
+        let propose = *self.propose.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some((min, max)), Some(info)) = (propose, query.layout) {
+            let pool = BufferPool::new_video();
+            if pool
+                .set_config(PoolConfig::for_video(info, min, max).with_video_meta())
+                .is_ok()
+            {
+                query.add_pool(Some(pool.clone()), info.size, min, max);
+                *self.proposed.lock().unwrap_or_else(|e| e.into_inner()) = Some(pool);
+            }
+        }
+        true
+    }
+
+    fn eos(&self, _element: &Element) {
+        if let Some(callbacks) = self.callbacks() {
+            if let Some(eos) = &callbacks.eos {
+                eos();
+                self.eos.store(true, Ordering::Release);
+                return;
+            }
+        }
+        let _ = self.queue.push(Item::Event(Event::Eos));
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        self.eos.store(false, Ordering::Release);
+        self.queue.set_limits(Limits {
+            buffers: element.prop("max-buffers").as_u64().unwrap_or(8),
+            ..Default::default()
+        });
+        self.queue
+            .set_overflow(if element.prop("drop").as_bool().unwrap_or(false) {
+                Overflow::DropOldest
+            } else {
+                Overflow::Block
+            });
+        self.queue.set_flushing(false);
+        Ok(())
+    }
+
+    fn stop(&self, _element: &Element) {
+        self.queue.set_flushing(true);
+        self.proposed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
+
+    fn unlock(&self, _element: &Element) {
+        self.queue.set_flushing(true);
+    }
+
+    fn property_changed(
+        &self,
+        _element: &Element,
+        name: &str,
+        value: &PropertyValue,
+    ) -> Result<()> {
+        match name {
+            "max-buffers" => self.queue.set_limits(Limits {
+                buffers: value.as_u64().unwrap_or(0),
+                ..Default::default()
+            }),
+            "drop" => self
+                .queue
+                .set_overflow(if value.as_bool().unwrap_or(false) {
+                    Overflow::DropOldest
+                } else {
+                    Overflow::Block
+                }),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        let levels = self.queue.levels();
+        match name {
+            "dropped" => Some(PropertyValue::UInt(levels.dropped)),
+            "current-level-buffers" => Some(PropertyValue::UInt(levels.buffers)),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! `appsrc`: the application pushes frames into a pipeline — done right.
+//!
+//! What GStreamer's appsrc gets wrong by default, and what this one does:
+//! the queue is bounded (buffers, bytes, time) with a named overflow policy
+//! (`block` for files, `drop-oldest` — the latest frame wins — for live
+//! sources, or `drop-newest`), and drops are counted; `push_buffer` takes
+//! ownership and hands the buffer back when it cannot take it; frames can be
+//! written straight into pooled memory from the negotiated pool
+//! ([`AppSrc::acquire_buffer`]); live timestamps are taken at push time, not
+//! when the streaming thread gets round to it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use framecast_core::{Buffer, BufferPool, ClockTime, ReferenceTimestampMeta};
+
+use super::queue::read_only;
+use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::{
+    Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowSuccess, Item, Levels, Limits,
+    Overflow, PadDirection, PadTemplate, PipelineContext, PropertySpec, PropertyType,
+    PropertyValue, Refused,
+};
+use crate::Result;
+
+const OVERFLOW: &[(&str, &str)] = &[
+    ("auto", "drop-oldest when is-live, else block"),
+    (
+        "block",
+        "Wait for room: the pusher is paced by the pipeline",
+    ),
+    (
+        "drop-oldest",
+        "Drop the oldest queued buffer: the latest frame wins",
+    ),
+    (
+        "drop-newest",
+        "Refuse the new buffer: it comes back to the caller",
+    ),
+];
+const LEAKY_TYPE: &[(&str, &str)] = &[
+    ("none", "Use `overflow`"),
+    ("upstream", "GStreamer name for drop-newest"),
+    ("downstream", "GStreamer name for drop-oldest"),
+];
+
+/// How long [`AppSrc::acquire_buffer`] waits for caps and a pool to be
+/// negotiated after the pipeline starts.
+pub const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = source_properties();
+    let uint = |name, blurb, default, max| PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::UInt {
+            min: 0,
+            max,
+            default,
+        },
+        mutable_in_playing: true,
+    };
+    properties.extend([
+        PropertySpec {
+            name: "caps",
+            blurb: "The caps of the pushed buffers (raw video caps enable acquire_buffer)",
+            kind: PropertyType::Caps,
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "is-live",
+            blurb: "Live source: produce only in Playing; timestamps are capture times",
+            kind: PropertyType::Bool { default: false },
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "format",
+            blurb: "Segment format (only time is supported)",
+            kind: PropertyType::Enum {
+                values: &[("time", "Timestamps in nanoseconds")],
+                default: "time",
+            },
+            mutable_in_playing: false,
+        },
+        uint(
+            "max-buffers",
+            "Most buffers queued (0 = no limit)",
+            4,
+            u32::MAX as u64,
+        ),
+        uint("max-bytes", "Most bytes queued (0 = no limit)", 0, u64::MAX),
+        uint(
+            "max-time",
+            "Most time queued, ns (0 = no limit)",
+            0,
+            u64::MAX,
+        ),
+        PropertySpec {
+            name: "overflow",
+            blurb: "What a push into a full queue does",
+            kind: PropertyType::Enum {
+                values: OVERFLOW,
+                default: "auto",
+            },
+            mutable_in_playing: true,
+        },
+        PropertySpec {
+            name: "leaky-type",
+            blurb: "GStreamer-compatible alias of overflow",
+            kind: PropertyType::Enum {
+                values: LEAKY_TYPE,
+                default: "none",
+            },
+            mutable_in_playing: true,
+        },
+        uint("min-latency", "Latency the source adds, ns", 0, u64::MAX),
+        read_only("current-level-buffers", "Buffers queued now"),
+        read_only("current-level-bytes", "Bytes queued now"),
+        read_only("current-level-time", "Time span queued now, ns"),
+        read_only("dropped", "Buffers dropped by the overflow policy"),
+        read_only("in", "Buffers accepted"),
+        read_only("out", "Buffers handed downstream"),
+    ]);
+    ElementFactory::new(
+        "appsrc",
+        "AppSrc",
+        "Generic/Source",
+        "Frames pushed by the application; bounded queue with a named overflow policy",
+        vec![PadTemplate::always(
+            "src",
+            PadDirection::Src,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Source::new(AppSrc::default())),
+    )
+}
+
+/// Why [`AppSrc::push_buffer`] did not take a buffer; the buffer is inside.
+#[derive(Debug)]
+pub enum PushError {
+    /// The queue is full and the policy is `drop-newest`.
+    Full(Buffer),
+    /// The element is not running (not Paused/Playing) or is flushing.
+    Flushing(Buffer),
+    /// End of stream was signalled.
+    Eos(Buffer),
+}
+
+impl PushError {
+    /// The refused buffer.
+    pub fn into_buffer(self) -> Buffer {
+        match self {
+            PushError::Full(b) | PushError::Flushing(b) | PushError::Eos(b) => b,
+        }
+    }
+
+    /// The matching flow error.
+    pub fn flow_error(&self) -> FlowError {
+        match self {
+            PushError::Full(_) => FlowError::Error,
+            PushError::Flushing(_) => FlowError::Flushing,
+            PushError::Eos(_) => FlowError::Eos,
+        }
+    }
+}
+
+impl std::fmt::Display for PushError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PushError::Full(_) => "appsrc queue is full (drop-newest)",
+            PushError::Flushing(_) => "appsrc is not running",
+            PushError::Eos(_) => "appsrc is at end of stream",
+        })
+    }
+}
+
+impl std::error::Error for PushError {}
+
+type NeedData = dyn Fn(&AppSrc, u32) + Send + Sync;
+type EnoughData = dyn Fn(&AppSrc) + Send + Sync;
+
+/// Callbacks (`need-data`, `enough-data`).
+#[derive(Default)]
+pub struct AppSrcCallbacks {
+    /// The queue is empty: push more. Runs on the streaming thread; the
+    /// hint is the number of buffers wanted (1).
+    pub need_data: Option<Box<NeedData>>,
+    /// A push found the queue full.
+    pub enough_data: Option<Box<EnoughData>>,
+}
+
+impl std::fmt::Debug for AppSrcCallbacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSrcCallbacks")
+            .field("need_data", &self.need_data.is_some())
+            .field("enough_data", &self.enough_data.is_some())
+            .finish()
+    }
+}
+
+/// The `appsrc` element's implementation; reach it with
+/// [`AppSrc::from_element`].
+pub struct AppSrc {
+    queue: DataQueue,
+    pool: Mutex<Option<BufferPool>>,
+    pool_ready: Condvar,
+    context: Mutex<Option<Arc<PipelineContext>>>,
+    callbacks: Mutex<Option<Arc<AppSrcCallbacks>>>,
+    live: AtomicBool,
+    do_timestamp: AtomicBool,
+    running: AtomicBool,
+    out: std::sync::atomic::AtomicU64,
+}
+
+impl Default for AppSrc {
+    fn default() -> Self {
+        AppSrc {
+            queue: DataQueue::new(
+                Limits {
+                    buffers: 4,
+                    ..Default::default()
+                },
+                Overflow::Block,
+            ),
+            pool: Mutex::new(None),
+            pool_ready: Condvar::new(),
+            context: Mutex::new(None),
+            callbacks: Mutex::new(None),
+            live: AtomicBool::new(false),
+            do_timestamp: AtomicBool::new(false),
+            running: AtomicBool::new(false),
+            out: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
+
+impl AppSrc {
+    /// The appsrc behind an `appsrc` element.
+    pub fn from_element(element: &Element) -> Option<&AppSrc> {
+        element.imp::<Source<AppSrc>>().map(Source::imp)
+    }
+
+    /// Queues a buffer for the pipeline, taking ownership. With
+    /// `do-timestamp` (or when live) an unstamped buffer gets the running
+    /// time now as PTS, and every buffer without one gets a capture
+    /// [`ReferenceTimestampMeta`] (for latency measurement).
+    ///
+    /// With the `block` policy this waits for room. A buffer that cannot be
+    /// taken comes back in the error.
+    pub fn push_buffer(&self, mut buffer: Buffer) -> std::result::Result<FlowSuccess, PushError> {
+        if !self.running.load(Ordering::Acquire) {
+            return Err(PushError::Flushing(buffer));
+        }
+        let ctx = self
+            .context
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(ctx) = ctx {
+            let stamp =
+                self.do_timestamp.load(Ordering::Relaxed) || self.live.load(Ordering::Relaxed);
+            let needs_pts = stamp && buffer.pts().is_none();
+            let needs_meta = buffer.meta::<ReferenceTimestampMeta>().is_none();
+            if needs_pts || needs_meta {
+                let b = buffer.make_mut();
+                if needs_pts {
+                    let now = ctx.running_time();
+                    b.set_pts(Some(now));
+                    b.set_dts(Some(now));
+                }
+                if needs_meta {
+                    b.add_meta(ReferenceTimestampMeta::capture(ctx.clock.time()));
+                }
+            }
+        }
+        let result = self.queue.push(Item::Buffer(buffer));
+        if self.queue.is_full() || matches!(result, Err((Refused::Dropped, _))) {
+            if let Some(cb) = self
+                .callbacks()
+                .and_then(|c| c.enough_data.as_ref().map(|_| c.clone()))
+            {
+                if let Some(enough) = &cb.enough_data {
+                    enough(self);
+                }
+            }
+        }
+        match result {
+            Ok(()) => Ok(FlowSuccess::Ok),
+            Err((why, Item::Buffer(buffer))) => Err(match why {
+                Refused::Dropped => PushError::Full(buffer),
+                Refused::Flushing => PushError::Flushing(buffer),
+                Refused::Eos => PushError::Eos(buffer),
+            }),
+            Err((_, Item::Event(_))) => Ok(FlowSuccess::Ok),
+        }
+    }
+
+    /// Signals end of stream: queued after the data; later pushes return
+    /// [`PushError::Eos`]. A push blocked on a full queue is released.
+    pub fn end_of_stream(&self) -> std::result::Result<FlowSuccess, FlowError> {
+        match self.queue.push(Item::Event(Event::Eos)) {
+            Ok(()) => Ok(FlowSuccess::Ok),
+            Err((Refused::Eos, _)) => Err(FlowError::Eos),
+            Err(_) => Err(FlowError::Flushing),
+        }
+    }
+
+    /// A buffer from the negotiated pool, to write a frame straight into
+    /// pooled memory. Waits (up to [`NEGOTIATION_TIMEOUT`]) for caps and the
+    /// pool after the pipeline starts, and while every pooled buffer is in
+    /// use. Needs raw video `caps` on the element.
+    pub fn acquire_buffer(&self) -> std::result::Result<Buffer, FlowError> {
+        self.acquire_buffer_timeout(NEGOTIATION_TIMEOUT)
+    }
+
+    /// [`acquire_buffer`](Self::acquire_buffer) with a given negotiation timeout.
+    pub fn acquire_buffer_timeout(
+        &self,
+        timeout: Duration,
+    ) -> std::result::Result<Buffer, FlowError> {
+        let deadline = Instant::now() + timeout;
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(p) = pool.as_ref() {
+                let p = p.clone();
+                drop(pool);
+                return p.acquire().map_err(|e| match e {
+                    framecast_core::Error::Flushing => FlowError::Flushing,
+                    _ => FlowError::Error,
+                });
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(FlowError::NotNegotiated);
+            }
+            pool = self
+                .pool_ready
+                .wait_timeout(pool, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Sets the callbacks.
+    pub fn set_callbacks(&self, callbacks: AppSrcCallbacks) {
+        *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(callbacks));
+    }
+
+    /// Queue levels and counters (`current-level-*`, `dropped`, `in`).
+    pub fn levels(&self) -> Levels {
+        self.queue.levels()
+    }
+
+    /// The current overflow policy.
+    pub fn overflow(&self) -> Overflow {
+        self.queue.overflow()
+    }
+
+    fn callbacks(&self) -> Option<Arc<AppSrcCallbacks>> {
+        self.callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn apply_settings(&self, element: &Element) {
+        let live = element.prop("is-live").as_bool().unwrap_or(false);
+        self.live.store(live, Ordering::Relaxed);
+        self.do_timestamp.store(
+            element.prop("do-timestamp").as_bool().unwrap_or(false),
+            Ordering::Relaxed,
+        );
+        self.queue.set_limits(Limits {
+            buffers: element.prop("max-buffers").as_u64().unwrap_or(4),
+            bytes: element.prop("max-bytes").as_u64().unwrap_or(0),
+            time: ClockTime::from_nseconds(element.prop("max-time").as_u64().unwrap_or(0)),
+        });
+        self.queue.set_overflow(Self::policy(element, live));
+    }
+
+    fn policy(element: &Element, live: bool) -> Overflow {
+        match element.prop("leaky-type").as_str() {
+            Some("upstream") => return Overflow::DropNewest,
+            Some("downstream") => return Overflow::DropOldest,
+            _ => {}
+        }
+        match element.prop("overflow").as_str() {
+            Some("block") => Overflow::Block,
+            Some("drop-oldest") => Overflow::DropOldest,
+            Some("drop-newest") => Overflow::DropNewest,
+            _ if live => Overflow::DropOldest,
+            _ => Overflow::Block,
+        }
+    }
+}
+
+impl SourceImpl for AppSrc {
+    fn caps(&self, element: &Element) -> Caps {
+        element
+            .prop("caps")
+            .as_caps()
+            .cloned()
+            .unwrap_or_else(Caps::new_any)
+    }
+
+    fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<usize> {
+        Ok(caps.video_info().map(|info| info.size).unwrap_or(0))
+    }
+
+    fn pool_decided(&self, _element: &Element, pool: &BufferPool) {
+        *self.pool.lock().unwrap_or_else(|e| e.into_inner()) = Some(pool.clone());
+        self.pool_ready.notify_all();
+    }
+
+    fn create(
+        &self,
+        _element: &Element,
+        _ctx: &mut CreateContext<'_>,
+    ) -> std::result::Result<Buffer, FlowError> {
+        if self.queue.is_empty() {
+            if let Some(cb) = self.callbacks() {
+                if let Some(need) = &cb.need_data {
+                    need(self, 1);
+                }
+            }
+        }
+        match self.queue.pop(None) {
+            Some(Item::Buffer(buffer)) => {
+                self.out.fetch_add(1, Ordering::Relaxed);
+                Ok(buffer)
+            }
+            Some(Item::Event(_)) => Err(FlowError::Eos),
+            None => Err(FlowError::Flushing),
+        }
+    }
+
+    fn is_live(&self, element: &Element) -> bool {
+        element.prop("is-live").as_bool().unwrap_or(false)
+    }
+
+    fn latency(&self, element: &Element) -> (ClockTime, Option<ClockTime>) {
+        let min = ClockTime::from_nseconds(element.prop("min-latency").as_u64().unwrap_or(0));
+        (min, None)
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        self.apply_settings(element);
+        *self.context.lock().unwrap_or_else(|e| e.into_inner()) = element.context();
+        self.out.store(0, Ordering::Relaxed);
+        self.queue.set_flushing(false);
+        self.running.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn stop(&self, _element: &Element) {
+        self.running.store(false, Ordering::Release);
+        self.queue.set_flushing(true);
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    fn unlock(&self, _element: &Element) {
+        self.running.store(false, Ordering::Release);
+        self.queue.set_flushing(true);
+    }
+
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        match name {
+            "max-buffers" | "max-bytes" | "max-time" => {
+                let mut limits = self.queue.limits();
+                let v = value.as_u64().unwrap_or(0);
+                match name {
+                    "max-buffers" => limits.buffers = v,
+                    "max-bytes" => limits.bytes = v,
+                    _ => limits.time = ClockTime::from_nseconds(v),
+                }
+                self.queue.set_limits(limits);
+            }
+            "overflow" | "leaky-type" => {
+                // Re-resolve after the new value is stored.
+                let live = self.live.load(Ordering::Relaxed);
+                let policy = match (name, value.as_str()) {
+                    ("leaky-type", Some("upstream")) => Overflow::DropNewest,
+                    ("leaky-type", Some("downstream")) => Overflow::DropOldest,
+                    ("overflow", Some("block")) => Overflow::Block,
+                    ("overflow", Some("drop-oldest")) => Overflow::DropOldest,
+                    ("overflow", Some("drop-newest")) => Overflow::DropNewest,
+                    _ => Self::policy(element, live),
+                };
+                self.queue.set_overflow(policy);
+            }
+            "is-live" => {
+                let live = value.as_bool().unwrap_or(false);
+                self.live.store(live, Ordering::Relaxed);
+                if element.prop("overflow").as_str() == Some("auto")
+                    && element.prop("leaky-type").as_str() == Some("none")
+                {
+                    self.queue.set_overflow(if live {
+                        Overflow::DropOldest
+                    } else {
+                        Overflow::Block
+                    });
+                }
+            }
+            "do-timestamp" => self
+                .do_timestamp
+                .store(value.as_bool().unwrap_or(false), Ordering::Relaxed),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        let levels = self.queue.levels();
+        Some(PropertyValue::UInt(match name {
+            "current-level-buffers" => levels.buffers,
+            "current-level-bytes" => levels.bytes,
+            "current-level-time" => levels.time.nseconds(),
+            "dropped" => levels.dropped,
+            "in" => levels.pushed,
+            "out" => self.out.load(Ordering::Relaxed),
+            _ => return None,
+        }))
+    }
+}

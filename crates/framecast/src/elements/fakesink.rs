@@ -1,0 +1,264 @@
+//! `fakesink`: takes every buffer and drops it, counting. The sink of
+//! benchmarks and of pipelines that only test what happens upstream.
+//!
+//! Properties as GStreamer's `fakesink`: `sync` (false), `silent` (true: no
+//! `last-message`), `num-buffers` (accept that many buffers, then answer
+//! EOS), `dump` (hex dump to stdout); and `rendered`, a read-only count of
+//! the buffers taken since the last start.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use framecast_core::Buffer;
+
+use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::{
+    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
+    PropertySpec, PropertyType, PropertyValue,
+};
+use crate::{Error, Result};
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = sink_properties(false);
+    properties.extend([
+        PropertySpec {
+            name: "silent",
+            blurb: "Don't produce last-message",
+            kind: PropertyType::Bool { default: true },
+            mutable_in_playing: true,
+        },
+        PropertySpec {
+            name: "num-buffers",
+            blurb: "Number of buffers to accept before going EOS (-1 = unlimited)",
+            kind: PropertyType::Int {
+                min: -1,
+                max: i32::MAX as i64,
+                default: -1,
+            },
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "dump",
+            blurb: "Dump buffer contents to stdout",
+            kind: PropertyType::Bool { default: false },
+            mutable_in_playing: true,
+        },
+        PropertySpec {
+            name: "last-message",
+            blurb: "The message describing current status (read-only; needs silent=false)",
+            kind: PropertyType::String { default: None },
+            mutable_in_playing: true,
+        },
+        PropertySpec {
+            name: "rendered",
+            blurb: "Buffers rendered since the last start (read-only)",
+            kind: PropertyType::UInt {
+                min: 0,
+                max: u64::MAX,
+                default: 0,
+            },
+            mutable_in_playing: true,
+        },
+    ]);
+    ElementFactory::new(
+        "fakesink",
+        "Fake Sink",
+        "Sink",
+        "Black hole for data",
+        vec![PadTemplate::always(
+            "sink",
+            PadDirection::Sink,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Sink::new(FakeSink::default())),
+    )
+}
+
+/// The `fakesink` element's implementation (wrapped in [`Sink`]).
+#[derive(Debug, Default)]
+pub struct FakeSink {
+    rendered: AtomicU64,
+    /// Buffers still accepted before EOS; -1 = unlimited.
+    left: AtomicI64,
+    last_message: Mutex<Option<String>>,
+}
+
+impl FakeSink {
+    /// Buffers rendered since the last start.
+    pub fn rendered(&self) -> u64 {
+        self.rendered.load(Ordering::Relaxed)
+    }
+
+    fn set_last_message(&self, message: String) {
+        *self
+            .last_message
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(message);
+    }
+}
+
+pub(crate) fn read_only_error(element: &Element, name: &str, value: &PropertyValue) -> Error {
+    Error::InvalidPropertyValue {
+        element: element.name().to_string(),
+        property: name.to_string(),
+        value: value.to_string(),
+        reason: "the property is read-only".into(),
+    }
+}
+
+fn describe(buffer: &Buffer) -> String {
+    let time = |t: Option<framecast_core::ClockTime>| match t {
+        Some(t) => format!("{}", t.nseconds()),
+        None => "none".to_string(),
+    };
+    format!(
+        "chain   ******* ({} bytes, pts: {}, dts: {}, duration: {}, offset: {}, flags: {:?}) {:?}",
+        buffer.size(),
+        time(buffer.pts()),
+        time(buffer.dts()),
+        time(buffer.duration()),
+        buffer
+            .offset()
+            .map_or_else(|| "none".to_string(), |o| o.to_string()),
+        buffer.flags(),
+        buffer.id(),
+    )
+}
+
+fn hex_dump(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    let mut offset = 0usize;
+    let mut line: Vec<u8> = Vec::with_capacity(16);
+    let mut flush = |line: &mut Vec<u8>, offset: usize, out: &mut String| {
+        if line.is_empty() {
+            return;
+        }
+        let _ = write!(out, "{offset:08x}: ");
+        for i in 0..16 {
+            match line.get(i) {
+                Some(b) => {
+                    let _ = write!(out, "{b:02x} ");
+                }
+                None => out.push_str("   "),
+            }
+        }
+        out.push(' ');
+        for b in line.iter() {
+            out.push(if b.is_ascii_graphic() || *b == b' ' {
+                *b as char
+            } else {
+                '.'
+            });
+        }
+        out.push('\n');
+        line.clear();
+    };
+    for slice in buffer.slices() {
+        for &b in slice {
+            line.push(b);
+            if line.len() == 16 {
+                flush(&mut line, offset, &mut out);
+                offset += 16;
+            }
+        }
+    }
+    flush(&mut line, offset, &mut out);
+    out
+}
+
+impl SinkImpl for FakeSink {
+    fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
+        // GStreamer's fakesink: a buffer past num-buffers is refused with
+        // EOS; the last accepted one already answers EOS.
+        let left = self.left.load(Ordering::Acquire);
+        if left == 0 {
+            return Err(FlowError::Eos);
+        }
+        if !element.prop("silent").as_bool().unwrap_or(true) {
+            self.set_last_message(describe(&buffer));
+        }
+        if element.prop("dump").as_bool().unwrap_or(false) {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(hex_dump(&buffer).as_bytes());
+        }
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+        drop(buffer);
+        if left > 0 {
+            let now = left - 1;
+            self.left.store(now, Ordering::Release);
+            if now == 0 {
+                return Err(FlowError::Eos);
+            }
+        }
+        Ok(FlowSuccess::Ok)
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        self.rendered.store(0, Ordering::Relaxed);
+        let n = element.prop("num-buffers").as_i64().unwrap_or(-1);
+        self.left.store(n, Ordering::Release);
+        *self
+            .last_message
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(())
+    }
+
+    fn eos(&self, element: &Element) {
+        if !element.prop("silent").as_bool().unwrap_or(true) {
+            self.set_last_message("event   ******* (eos)".into());
+        }
+    }
+
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        match name {
+            "rendered" | "last-message" => Err(read_only_error(element, name, value)),
+            _ => Ok(()),
+        }
+    }
+
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        match name {
+            "rendered" => Some(PropertyValue::UInt(self.rendered())),
+            "last-message" => Some(PropertyValue::String(
+                self.last_message
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::make_element;
+
+    #[test]
+    fn defaults_match_gstreamer() {
+        let sink = make_element("fakesink", None).unwrap();
+        assert_eq!(sink.property("sync").unwrap(), PropertyValue::Bool(false));
+        assert_eq!(sink.property("silent").unwrap(), PropertyValue::Bool(true));
+        assert_eq!(sink.property("num-buffers").unwrap(), PropertyValue::Int(-1));
+        assert_eq!(sink.property("rendered").unwrap(), PropertyValue::UInt(0));
+        let err = sink.set_property("rendered", 5u64).unwrap_err().to_string();
+        assert!(err.contains("read-only"), "{err}");
+    }
+
+    #[test]
+    fn hex_dump_lines() {
+        let buffer = Buffer::from_slice(b"0123456789abcdefXY").unwrap();
+        let text = hex_dump(&buffer);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("00000000: 30 31 32"), "{text}");
+        assert!(lines[1].starts_with("00000010: 58 59"), "{text}");
+        assert!(lines[1].ends_with("XY"), "{text}");
+    }
+}

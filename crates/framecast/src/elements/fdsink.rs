@@ -1,0 +1,89 @@
+//! `fdsink`: writes the stream's bytes to a file descriptor (stdout by
+//! default), unbuffered: each buffer is written through when it arrives,
+//! so a reader on the other end of a pipe gets it at once.
+//!
+//! `fd=1` and `fd=2` duplicate the process's stdout and stderr; other
+//! numbers are opened through `/dev/fd/N` (for a pipe or socket that is
+//! the same stream; for a regular file it is a fresh open at offset 0).
+
+use std::fs::File;
+use std::sync::Mutex;
+
+use framecast_core::Buffer;
+
+use super::fdsrc::open_fd;
+use super::filesink::write_buffer;
+use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::{
+    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
+    PropertySpec, PropertyType,
+};
+use crate::{Error, Result};
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = sink_properties(false);
+    properties.push(PropertySpec {
+        name: "fd",
+        blurb: "An open file descriptor to write to",
+        kind: PropertyType::Int {
+            min: 0,
+            max: i32::MAX as i64,
+            default: 1,
+        },
+        mutable_in_playing: false,
+    });
+    ElementFactory::new(
+        "fdsink",
+        "Filedescriptor Sink",
+        "Sink/File",
+        "Write data to a file descriptor",
+        vec![PadTemplate::always(
+            "sink",
+            PadDirection::Sink,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Sink::new(FdSink::default())),
+    )
+}
+
+/// The `fdsink` element's implementation (wrapped in [`Sink`]).
+#[derive(Debug, Default)]
+pub struct FdSink {
+    file: Mutex<Option<(i64, File)>>,
+}
+
+impl SinkImpl for FdSink {
+    fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((fd, out)) = file.as_mut() else {
+            element.post_error("fdsink is not open", None);
+            return Err(FlowError::Error);
+        };
+        match write_buffer(out, &buffer) {
+            Ok(()) => Ok(FlowSuccess::Ok),
+            Err(e) => {
+                element.post_error(
+                    format!("Error while writing to file descriptor {fd}."),
+                    Some(e.to_string()),
+                );
+                Err(FlowError::Error)
+            }
+        }
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        let fd = element.prop("fd").as_i64().unwrap_or(1);
+        let file = open_fd(fd, true).map_err(|source| Error::Io {
+            context: format!("Could not open file descriptor {fd} for writing"),
+            source,
+        })?;
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, file));
+        Ok(())
+    }
+
+    fn stop(&self, _element: &Element) {
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}

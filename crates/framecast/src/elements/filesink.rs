@@ -1,0 +1,162 @@
+//! `filesink`: writes the stream's bytes to a file.
+//!
+//! Properties as GStreamer's: `location`, `append`, `buffer-size` (bytes
+//! kept before a write; 0 = write every buffer through), `sync` (false).
+//! The file is opened going to Paused and flushed at end-of-stream and when
+//! stopping; errors name the file and carry the OS error.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use framecast_core::Buffer;
+
+use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::{
+    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
+    PropertySpec, PropertyType,
+};
+use crate::{Error, Result};
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = sink_properties(false);
+    properties.extend([
+        PropertySpec {
+            name: "location",
+            blurb: "Location of the file to write",
+            kind: PropertyType::String { default: None },
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "append",
+            blurb: "Append to an already existing file",
+            kind: PropertyType::Bool { default: false },
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "buffer-size",
+            blurb: "Bytes buffered before writing (0 = write each buffer through)",
+            kind: PropertyType::UInt {
+                min: 0,
+                max: u32::MAX as u64,
+                default: 65536,
+            },
+            mutable_in_playing: false,
+        },
+    ]);
+    ElementFactory::new(
+        "filesink",
+        "File Sink",
+        "Sink/File",
+        "Write stream to a file",
+        vec![PadTemplate::always(
+            "sink",
+            PadDirection::Sink,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Sink::new(FileSink::default())),
+    )
+}
+
+struct Open {
+    path: PathBuf,
+    writer: BufWriter<File>,
+}
+
+/// The `filesink` element's implementation (wrapped in [`Sink`]).
+#[derive(Default)]
+pub struct FileSink {
+    file: Mutex<Option<Open>>,
+}
+
+impl std::fmt::Debug for FileSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("FileSink")
+            .field("path", &file.as_ref().map(|o| o.path.clone()))
+            .finish()
+    }
+}
+
+impl FileSink {
+    fn flush(&self, element: &Element) {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = file.as_mut() {
+            if let Err(e) = open.writer.flush() {
+                element.post_error(
+                    format!("Error while writing to file {:?}.", open.path),
+                    Some(e.to_string()),
+                );
+            }
+        }
+    }
+}
+
+/// Writes every memory of `buffer` to `out`.
+pub(crate) fn write_buffer(out: &mut impl Write, buffer: &Buffer) -> std::io::Result<()> {
+    for slice in buffer.slices() {
+        out.write_all(slice)?;
+    }
+    Ok(())
+}
+
+impl SinkImpl for FileSink {
+    fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(open) = file.as_mut() else {
+            element.post_error("filesink is not open", None);
+            return Err(FlowError::Error);
+        };
+        match write_buffer(&mut open.writer, &buffer) {
+            Ok(()) => Ok(FlowSuccess::Ok),
+            Err(e) => {
+                element.post_error(
+                    format!("Error while writing to file {:?}.", open.path),
+                    Some(e.to_string()),
+                );
+                Err(FlowError::Error)
+            }
+        }
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        let Some(location) = element.prop("location").as_str().map(str::to_string) else {
+            return Err(Error::Element {
+                element: element.name().to_string(),
+                message: "No file name specified for writing (set location)".into(),
+            });
+        };
+        let append = element.prop("append").as_bool().unwrap_or(false);
+        let capacity = element.prop("buffer-size").as_u64().unwrap_or(65536);
+        let capacity = usize::try_from(capacity).unwrap_or(65536);
+        let mut options = OpenOptions::new();
+        options.write(true).create(true);
+        if append {
+            options.append(true);
+        } else {
+            options.truncate(true);
+        }
+        let path = PathBuf::from(&location);
+        let file = options.open(&path).map_err(|source| Error::Io {
+            context: format!("Could not open file {location:?} for writing"),
+            source,
+        })?;
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some(Open {
+            path,
+            writer: BufWriter::with_capacity(capacity, file),
+        });
+        Ok(())
+    }
+
+    fn eos(&self, element: &Element) {
+        self.flush(element);
+    }
+
+    fn stop(&self, element: &Element) {
+        self.flush(element);
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
