@@ -565,8 +565,13 @@ impl<'a> Parser<'a> {
                                     && d[1..].iter().all(|b| matches!(b, b'0'..=b'7'))
                             });
                             let Some(octal) = octal else {
-                                let end = (self.pos + 3).min(self.input.len());
-                                let token = self.input.get(esc..end).unwrap_or("\\");
+                                // Show the backslash and the digits that follow it.
+                                let digits = self.input.as_bytes()[self.pos..]
+                                    .iter()
+                                    .take(3)
+                                    .take_while(|b| b.is_ascii_digit())
+                                    .count();
+                                let token = &self.input[esc..self.pos + digits];
                                 return Err(self.error(esc, token, "bad escape: `\\` and a digit starts a 3-digit octal byte (\\000 to \\377)"));
                             };
                             bytes.push(

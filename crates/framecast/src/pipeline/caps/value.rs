@@ -296,7 +296,7 @@ impl Value {
 /// the partial results.
 fn collect_alternatives(results: impl Iterator<Item = Value>) -> Option<Value> {
     let mut out: Vec<Value> = Vec::new();
-    let mut push = |v: Value, out: &mut Vec<Value>| {
+    let push = |v: Value, out: &mut Vec<Value>| {
         if !out.contains(&v) {
             out.push(v);
         }

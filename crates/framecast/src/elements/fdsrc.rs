@@ -1,0 +1,225 @@
+//! `fdsrc`: reads a byte stream from a file descriptor (stdin by default),
+//! in buffers of at most `blocksize` bytes, as they arrive.
+//!
+//! The read waits in `poll(2)` with a short timeout, so stopping the
+//! pipeline never hangs on a quiet stdin (GStreamer's fdsrc uses a control
+//! socket for the same reason). `fd=0`, `1` and `2` duplicate the process's
+//! standard streams; other numbers are opened through `/dev/fd/N`.
+//!
+//! ```text
+//! cat frames.bgr | framecast launch "fdsrc ! rawvideoparse format=bgr width=1280 height=720 ! fakesink"
+//! ```
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use framecast_core::Buffer;
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+
+use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::{
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
+    PropertyType,
+};
+use crate::{Error, Result};
+
+/// GStreamer's default `blocksize`.
+pub(crate) const DEFAULT_BLOCKSIZE: u64 = 4096;
+
+/// How long one `poll` waits before checking whether the source is stopping.
+const POLL_INTERVAL: Timespec = Timespec {
+    tv_sec: 0,
+    tv_nsec: 50_000_000,
+};
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = source_properties();
+    properties.extend([
+        blocksize_property(),
+        PropertySpec {
+            name: "fd",
+            blurb: "An open file descriptor to read from",
+            kind: PropertyType::Int {
+                min: 0,
+                max: i32::MAX as i64,
+                default: 0,
+            },
+            mutable_in_playing: false,
+        },
+    ]);
+    ElementFactory::new(
+        "fdsrc",
+        "Filedescriptor Source",
+        "Source/File",
+        "Read from a file descriptor",
+        vec![PadTemplate::always(
+            "src",
+            PadDirection::Src,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Source::new(FdSrc::default())),
+    )
+}
+
+pub(crate) fn blocksize_property() -> PropertySpec {
+    PropertySpec {
+        name: "blocksize",
+        blurb: "Size in bytes to read per buffer (0 = default, 4096)",
+        kind: PropertyType::UInt {
+            min: 0,
+            max: u32::MAX as u64,
+            default: DEFAULT_BLOCKSIZE,
+        },
+        mutable_in_playing: false,
+    }
+}
+
+pub(crate) fn blocksize(element: &Element) -> usize {
+    match element.prop("blocksize").as_u64() {
+        Some(0) | None => DEFAULT_BLOCKSIZE as usize,
+        Some(n) => usize::try_from(n).unwrap_or(DEFAULT_BLOCKSIZE as usize),
+    }
+}
+
+/// Opens file descriptor `fd` as a `File` of its own: a duplicate of the
+/// standard stream for 0, 1 and 2 (closing it leaves the process's stream
+/// open), else `/dev/fd/N`.
+pub(crate) fn open_fd(fd: i64, write: bool) -> io::Result<File> {
+    let owned = match fd {
+        0 => io::stdin().as_fd().try_clone_to_owned()?,
+        1 => io::stdout().as_fd().try_clone_to_owned()?,
+        2 => io::stderr().as_fd().try_clone_to_owned()?,
+        n => {
+            return OpenOptions::new()
+                .read(!write)
+                .append(write)
+                .open(format!("/dev/fd/{n}"))
+        }
+    };
+    Ok(File::from(owned))
+}
+
+/// Reads up to `size` bytes from `file` into a new buffer; `Ok(None)` at
+/// end of file.
+pub(crate) fn read_buffer(
+    ctx: &CreateContext<'_>,
+    file: &mut File,
+    size: usize,
+) -> std::result::Result<io::Result<Option<Buffer>>, FlowError> {
+    let mut buffer = ctx.acquire(size)?;
+    let Some(b) = buffer.get_mut() else {
+        return Err(FlowError::Error);
+    };
+    let read = {
+        let Ok(mut map) = b.map_writable() else {
+            return Err(FlowError::Error);
+        };
+        loop {
+            match file.read(map.as_mut_slice()) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        }
+    };
+    Ok(match read {
+        Ok(0) => Ok(None),
+        Ok(n) => {
+            if b.set_size(n).is_err() {
+                return Err(FlowError::Error);
+            }
+            Ok(Some(buffer))
+        }
+        Err(e) => Err(e),
+    })
+}
+
+/// The `fdsrc` element's implementation (wrapped in [`Source`]).
+#[derive(Debug, Default)]
+pub struct FdSrc {
+    file: Mutex<Option<(i64, File)>>,
+    unlocked: AtomicBool,
+}
+
+/// Waits until `file` is readable (or closed); `Ok(false)` once `unlocked`
+/// is set (the source is stopping).
+pub(crate) fn wait_readable(unlocked: &AtomicBool, file: &File) -> io::Result<bool> {
+    loop {
+        if unlocked.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let mut fds = [PollFd::new(file, PollFlags::IN)];
+        match poll(&mut fds, Some(&POLL_INTERVAL)) {
+            Ok(0) => continue,
+            Ok(_) => return Ok(true),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+impl SourceImpl for FdSrc {
+    fn caps(&self, _element: &Element) -> Caps {
+        Caps::new_any()
+    }
+
+    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
+        Ok(0)
+    }
+
+    fn create(
+        &self,
+        element: &Element,
+        ctx: &mut CreateContext<'_>,
+    ) -> std::result::Result<Buffer, FlowError> {
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((fd, file)) = guard.as_mut() else {
+            element.post_error("fdsrc is not open", None);
+            return Err(FlowError::Error);
+        };
+        let fd = *fd;
+        let fail = |e: io::Error| {
+            element.post_error(
+                format!("Could not read from file descriptor {fd}."),
+                Some(e.to_string()),
+            );
+            FlowError::Error
+        };
+        match wait_readable(&self.unlocked, file) {
+            Ok(true) => {}
+            Ok(false) => return Err(FlowError::Flushing),
+            Err(e) => return Err(fail(e)),
+        }
+        match read_buffer(ctx, file, blocksize(element))? {
+            Ok(Some(buffer)) => Ok(buffer),
+            Ok(None) => Err(FlowError::Eos),
+            Err(e) => Err(fail(e)),
+        }
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        let fd = element.prop("fd").as_i64().unwrap_or(0);
+        let file = open_fd(fd, false).map_err(|source| Error::Io {
+            context: format!("Could not open file descriptor {fd} for reading"),
+            source,
+        })?;
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, file));
+        Ok(())
+    }
+
+    fn stop(&self, _element: &Element) {
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    fn unlock(&self, _element: &Element) {
+        self.unlocked.store(true, Ordering::Release);
+    }
+
+    fn unlock_stop(&self, _element: &Element) {
+        self.unlocked.store(false, Ordering::Release);
+    }
+}

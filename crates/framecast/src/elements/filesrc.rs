@@ -1,0 +1,161 @@
+//! `filesrc`: reads a file as a byte stream, `blocksize` bytes a buffer,
+//! then sends end-of-stream.
+//!
+//! The file is opened going to Paused; a missing file, a directory or a
+//! permission problem fails that state change with the file's name and the
+//! OS error. Buffers carry their byte `offset` and `offset_end` in the
+//! file, as GStreamer's filesrc sets them.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+use framecast_core::Buffer;
+
+use super::fdsrc::{blocksize, blocksize_property, read_buffer, wait_readable};
+use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::{
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
+    PropertyType,
+};
+use crate::{Error, Result};
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = source_properties();
+    properties.extend([
+        blocksize_property(),
+        PropertySpec {
+            name: "location",
+            blurb: "Location of the file to read",
+            kind: PropertyType::String { default: None },
+            mutable_in_playing: false,
+        },
+    ]);
+    ElementFactory::new(
+        "filesrc",
+        "File Source",
+        "Source/File",
+        "Read from arbitrary point in a file",
+        vec![PadTemplate::always(
+            "src",
+            PadDirection::Src,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Source::new(FileSrc::default())),
+    )
+}
+
+struct Open {
+    path: PathBuf,
+    file: File,
+    offset: u64,
+}
+
+/// The `filesrc` element's implementation (wrapped in [`Source`]).
+#[derive(Default)]
+pub struct FileSrc {
+    file: Mutex<Option<Open>>,
+    unlocked: AtomicBool,
+}
+
+impl std::fmt::Debug for FileSrc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("FileSrc")
+            .field("path", &file.as_ref().map(|o| o.path.clone()))
+            .field("offset", &file.as_ref().map(|o| o.offset))
+            .finish()
+    }
+}
+
+impl SourceImpl for FileSrc {
+    fn caps(&self, _element: &Element) -> Caps {
+        Caps::new_any()
+    }
+
+    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
+        Ok(0)
+    }
+
+    fn create(
+        &self,
+        element: &Element,
+        ctx: &mut CreateContext<'_>,
+    ) -> std::result::Result<Buffer, FlowError> {
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(open) = guard.as_mut() else {
+            element.post_error("filesrc is not open", None);
+            return Err(FlowError::Error);
+        };
+        let path = open.path.clone();
+        let fail = |e: std::io::Error| {
+            element.post_error(
+                format!("Could not read from file {path:?}."),
+                Some(e.to_string()),
+            );
+            FlowError::Error
+        };
+        // A FIFO can block: wait for data in slices that notice stopping.
+        match wait_readable(&self.unlocked, &open.file) {
+            Ok(true) => {}
+            Ok(false) => return Err(FlowError::Flushing),
+            Err(e) => return Err(fail(e)),
+        }
+        match read_buffer(ctx, &mut open.file, blocksize(element))? {
+            Ok(Some(mut buffer)) => {
+                let start = open.offset;
+                open.offset += buffer.size() as u64;
+                if let Some(b) = buffer.get_mut() {
+                    b.set_offset(Some(start));
+                    b.set_offset_end(Some(open.offset));
+                }
+                Ok(buffer)
+            }
+            Ok(None) => Err(FlowError::Eos),
+            Err(e) => Err(fail(e)),
+        }
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        let Some(location) = element.prop("location").as_str().map(str::to_string) else {
+            return Err(Error::Element {
+                element: element.name().to_string(),
+                message: "No file name specified for reading (set location)".into(),
+            });
+        };
+        let path = PathBuf::from(&location);
+        let io_error = |source| Error::Io {
+            context: format!("Could not open file {location:?} for reading"),
+            source,
+        };
+        let file = File::open(&path).map_err(io_error)?;
+        if file.metadata().map_err(io_error)?.is_dir() {
+            return Err(Error::Element {
+                element: element.name().to_string(),
+                message: format!("{location:?} is a directory"),
+            });
+        }
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some(Open {
+            path,
+            file,
+            offset: 0,
+        });
+        Ok(())
+    }
+
+    fn stop(&self, _element: &Element) {
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    fn unlock(&self, _element: &Element) {
+        self.unlocked.store(true, Ordering::Release);
+    }
+
+    fn unlock_stop(&self, _element: &Element) {
+        self.unlocked.store(false, Ordering::Release);
+    }
+}

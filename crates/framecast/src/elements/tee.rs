@@ -1,0 +1,155 @@
+//! `tee`: sends every buffer and event to several branches.
+//!
+//! Source pads are requested (`src_%u`; `parse_launch` requests one per
+//! `t. ! ...` branch). A buffer goes to each linked branch as a new
+//! reference to the same memory — no copy; a branch that wants to write
+//! into it copies on write (`make_mut`).
+//!
+//! Flow, as GStreamer's tee: a push succeeds when at least one branch took
+//! the buffer; when every branch is unlinked it fails with `NotLinked`
+//! unless `allow-not-linked` is set; when every linked branch is at
+//! end-of-stream it answers `Eos`; a fatal error (or flushing) of any
+//! branch is returned at once.
+//!
+//! The ALLOCATION query is asked of every linked branch and the answers
+//! merged with [`AllocationQuery::aggregate`]: the largest size, alignment
+//! and minimum (+1 for the buffer the tee holds), and only the metas every
+//! branch supports. A branch that fails the query fails it for the tee.
+
+use framecast_core::{AllocationQuery, Buffer};
+
+use super::fakesink::read_only_error;
+use crate::pipeline::{
+    Caps, Element, ElementFactory, ElementImpl, FlowError, FlowResult, FlowSuccess, Pad,
+    PadDirection, PadTemplate, PropertySpec, PropertyType, PropertyValue, Query,
+};
+use crate::Result;
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    ElementFactory::new(
+        "tee",
+        "Tee pipe fitting",
+        "Generic",
+        "1-to-N pipe fitting",
+        vec![
+            PadTemplate::always("sink", PadDirection::Sink, Caps::new_any()),
+            PadTemplate::request("src_%u", PadDirection::Src, Caps::new_any()),
+        ],
+        vec![
+            PropertySpec {
+                name: "allow-not-linked",
+                blurb: "Return Ok even if there are no source pads or they are all unlinked",
+                kind: PropertyType::Bool { default: false },
+                mutable_in_playing: true,
+            },
+            PropertySpec {
+                name: "num-src-pads",
+                blurb: "The number of source pads (read-only)",
+                kind: PropertyType::Int {
+                    min: 0,
+                    max: i32::MAX as i64,
+                    default: 0,
+                },
+                mutable_in_playing: true,
+            },
+        ],
+        || Box::new(Tee),
+    )
+}
+
+/// The `tee` element.
+#[derive(Debug, Default)]
+pub struct Tee;
+
+impl Tee {
+    fn allocation(element: &Element, query: &mut AllocationQuery) -> bool {
+        let branches: Vec<framecast_core::Result<AllocationQuery>> = element
+            .src_pads()
+            .iter()
+            .filter(|pad| pad.is_linked())
+            .map(|pad| {
+                let mut wrapped = Query::Allocation(query.clone());
+                let answered = pad.peer_query(&mut wrapped);
+                match wrapped {
+                    Query::Allocation(q) if answered => Ok(q),
+                    _ => Err(framecast_core::Error::Allocation(format!(
+                        "{} refused the allocation query",
+                        pad.peer()
+                            .map_or_else(|| pad.full_name().to_string(), |p| p.full_name().to_string())
+                    ))),
+                }
+            })
+            .collect();
+        match query.aggregate(&branches) {
+            Ok(merged) => {
+                *query = merged;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl ElementImpl for Tee {
+    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
+        let pads = element.src_pads();
+        let mut any_ok = false;
+        let mut any_eos = false;
+        for pad in &pads {
+            if !pad.is_linked() {
+                continue;
+            }
+            // A clone is a new reference to the same buffer, not a copy.
+            match pad.push(buffer.clone()) {
+                Ok(_) => any_ok = true,
+                Err(FlowError::NotLinked) => {}
+                Err(FlowError::Eos) => any_eos = true,
+                Err(e) => return Err(e),
+            }
+        }
+        drop(buffer);
+        if any_ok {
+            Ok(FlowSuccess::Ok)
+        } else if any_eos {
+            Err(FlowError::Eos)
+        } else if element.prop("allow-not-linked").as_bool().unwrap_or(false) {
+            Ok(FlowSuccess::Ok)
+        } else {
+            Err(FlowError::NotLinked)
+        }
+    }
+
+    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
+        match query {
+            Query::Allocation(q) if pad.direction() == PadDirection::Sink => {
+                Self::allocation(element, q)
+            }
+            Query::AcceptCaps { caps, result } if pad.direction() == PadDirection::Sink => {
+                // Every linked branch must take them.
+                let caps = caps.clone();
+                *result = element
+                    .src_pads()
+                    .iter()
+                    .filter(|p| p.is_linked())
+                    .all(|p| p.peer_accept_caps(&caps));
+                true
+            }
+            _ => element.default_query(pad, query),
+        }
+    }
+
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        match name {
+            "num-src-pads" => Err(read_only_error(element, name, value)),
+            _ => Ok(()),
+        }
+    }
+
+    fn read_property(&self, element: &Element, name: &str) -> Option<PropertyValue> {
+        match name {
+            "num-src-pads" => Some(PropertyValue::Int(element.src_pads().len() as i64)),
+            _ => None,
+        }
+    }
+}
