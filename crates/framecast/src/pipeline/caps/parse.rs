@@ -987,7 +987,7 @@ mod tests {
             ("video/x-raw,width=[1,2.5]", 18, "[1,2.5]", "same type"),
             ("ANY; video/x-raw", 0, "ANY", "stands alone"),
             ("video/x-raw,width=1,width=2", 20, "width", "given twice"),
-            ("video/x-raw,s=\"a\\9b\"", 16, "\\9b", "bad escape"),
+            ("video/x-raw,s=\"a\\9b\"", 16, "\\9", "bad escape"),
             (
                 "video/x-raw(memory:DMABuf)",
                 12,
