@@ -2,6 +2,8 @@
 
 mod alloc_counter;
 mod bench;
+mod inspect;
+mod launch;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,12 +26,19 @@ enum Command {
         #[command(subcommand)]
         which: bench::Which,
     },
+    /// Build a pipeline from gst-launch syntax and run it until
+    /// end-of-stream, an error, or Ctrl-C.
+    Launch(launch::LaunchArgs),
+    /// List the elements, or show one element's pads, caps and properties.
+    Inspect(inspect::InspectArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench { which } => bench::run(which),
+        Command::Launch(args) => launch::run(args),
+        Command::Inspect(args) => inspect::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -149,17 +149,36 @@ pub fn run(args: &Args) -> Result<(), String> {
         },
     ));
 
+    let anchor = match gst_anchor(args.iters, args.frames) {
+        Ok(rows) => rows,
+        Err(why) => {
+            eprintln!("GStreamer anchor skipped: {why}");
+            Vec::new()
+        }
+    };
     println!(
         "framecast bench memory ({} ops, {} frames per run; median of 5)",
         args.iters, args.frames
     );
-    println!("{:<48} {:>12} {:>14}", "case", "ns/op", "allocs/op");
+    println!(
+        "{:<46} {:>12} {:>10} {:>12} {:>8}",
+        "case", "framecast ns", "allocs/op", "GStreamer ns", "ratio"
+    );
     for row in &rows {
+        let gst = anchor
+            .iter()
+            .find(|(name, _)| name == row.name)
+            .map(|(_, ns)| *ns);
+        let (gst_text, ratio) = match gst {
+            Some(ns) => (format!("{ns:.1}"), format!("{:.2}x", row.ns_per_op / ns)),
+            None => ("-".to_string(), "-".to_string()),
+        };
         println!(
-            "{:<48} {:>12.1} {:>14.3}",
-            row.name, row.ns_per_op, row.allocs_per_op
+            "{:<46} {:>12.1} {:>10.3} {:>12} {:>8}",
+            row.name, row.ns_per_op, row.allocs_per_op, gst_text, ratio
         );
     }
+    println!("ratio = framecast / GStreamer 1.22 doing the same in the same run (lower is better)");
     let pooled = rows.iter().find(|r| r.name.starts_with("pooled 1080p"));
     let fresh = rows.iter().find(|r| r.name.starts_with("seed pattern"));
     if let (Some(p), Some(f)) = (pooled, fresh) {
@@ -169,4 +188,55 @@ pub fn run(args: &Args) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+const GST_ANCHOR_SOURCE: &str = include_str!("../../anchors/gst_memory_bench.c");
+
+/// Builds and runs the GStreamer C anchor (anchors/gst_memory_bench.c):
+/// the same cases through GstBufferPool, gst_buffer_ref/map and
+/// gst_buffer_new_allocate. Needs `cc`, `pkg-config` and GStreamer's
+/// development files (`libgstreamer-plugins-base1.0-dev`).
+fn gst_anchor(iters: u64, frames: u64) -> Result<Vec<(String, f64)>, String> {
+    use std::process::Command;
+    let flags = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "gstreamer-1.0", "gstreamer-video-1.0"])
+        .output()
+        .map_err(|e| format!("pkg-config: {e}"))?;
+    if !flags.status.success() {
+        return Err("GStreamer development files not found (apt-get install libgstreamer-plugins-base1.0-dev)".into());
+    }
+    let dir = std::env::temp_dir().join("framecast-anchors");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let source = dir.join("gst_memory_bench.c");
+    let exe = dir.join("gst_memory_bench");
+    std::fs::write(&source, GST_ANCHOR_SOURCE).map_err(|e| format!("{}: {e}", source.display()))?;
+    let flags = String::from_utf8_lossy(&flags.stdout).to_string();
+    let built = Command::new("cc")
+        .arg("-O2")
+        .arg(&source)
+        .arg("-o")
+        .arg(&exe)
+        .args(flags.split_whitespace())
+        .status()
+        .map_err(|e| format!("cc: {e}"))?;
+    if !built.success() {
+        return Err("compiling the GStreamer anchor failed".into());
+    }
+    let out = Command::new(&exe)
+        .args([iters.to_string(), frames.to_string()])
+        .output()
+        .map_err(|e| format!("{}: {e}", exe.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "anchor failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (name, ns) = line.split_once('\t')?;
+            Some((name.to_string(), ns.trim().parse().ok()?))
+        })
+        .collect())
 }

@@ -1,5 +1,6 @@
 //! `framecast bench …`: benchmarks that print figures for BENCHMARKS.md.
 
+mod convert;
 mod memory;
 mod tracers;
 
@@ -8,6 +9,8 @@ use clap::Subcommand;
 /// Which benchmark to run.
 #[derive(Debug, Subcommand)]
 pub enum Which {
+    /// videoconvert's per-frame cost (BGR -> I420 1080p by default), beside GStreamer's.
+    Convert(convert::Args),
     /// Memory core: pool cycle, clone, map, meta, fresh allocation per frame.
     Memory(memory::Args),
     /// Tracer overhead on a buffer-heavy workload, beside GStreamer's leaks tracer.
@@ -17,6 +20,7 @@ pub enum Which {
 /// Runs the chosen benchmark.
 pub fn run(which: Which) -> Result<(), String> {
     match which {
+        Which::Convert(args) => convert::run(&args),
         Which::Memory(args) => memory::run(&args),
         Which::Tracers(args) => tracers::run(&args),
     }

@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     size: usize,
     /// Runs per configuration (the median is reported).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 9)]
     runs: usize,
     /// Queue capacity between the two threads (GStreamer's `queue` holds
     /// 200 buffers by default).
@@ -374,12 +374,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     println!();
     for (ci, c) in configs.iter().enumerate() {
         print!("| framecast {} |", c.label);
-        for wi in 0..Workload::ALL.len() {
-            print!(
-                " {} | {} |",
-                secs(medians[ci][wi]),
-                ratio(medians[ci][wi], medians[0][wi])
-            );
+        for (t, off) in medians[ci].iter().zip(&medians[0]) {
+            print!(" {} | {} |", secs(*t), ratio(*t, *off));
         }
         println!();
     }

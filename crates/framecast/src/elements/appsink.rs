@@ -22,8 +22,8 @@ use crate::Result;
 pub struct Sample {
     /// The buffer.
     pub buffer: Buffer,
-    /// Its caps.
-    pub caps: Option<Caps>,
+    /// Its caps (shared: handing them out per frame must not copy them).
+    pub caps: Option<Arc<Caps>>,
 }
 
 type NewSample = dyn Fn(Sample) -> FlowResult + Send + Sync;
@@ -95,7 +95,7 @@ pub fn factory() -> ElementFactory {
 /// [`AppSink::from_element`].
 pub struct AppSink {
     queue: DataQueue,
-    caps: Mutex<Option<Caps>>,
+    caps: Mutex<Option<Arc<Caps>>>,
     callbacks: Mutex<Option<Arc<AppSinkCallbacks>>>,
     eos: AtomicBool,
     propose: Mutex<Option<(u32, u32)>>,
@@ -188,7 +188,7 @@ impl SinkImpl for AppSink {
     }
 
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
-        *self.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps.clone());
+        *self.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(caps.clone()));
         Ok(())
     }
 
