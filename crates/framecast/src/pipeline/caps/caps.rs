@@ -396,7 +396,7 @@ impl FromStr for Caps {
     /// `video/x-raw,format={I420,NV12},width=[1,4096]; video/x-h264`,
     /// `ANY`, `EMPTY` (also the empty string), with optional type
     /// annotations (`width=(int)320`), quoted strings and whitespace
-    /// anywhere between tokens. See [`parse`](super::parse) for the
+    /// anywhere between tokens. See the [module docs](super) for the
     /// grammar and where framecast is stricter than GStreamer.
     ///
     /// # Errors

@@ -15,6 +15,44 @@
 //! `gstvalue.c`) so that framecast negotiates what a GStreamer pipeline
 //! would; the unit tests' expected strings were checked against it.
 //!
+//! # Syntax
+//!
+//! ```text
+//! caps      = "ANY" | "EMPTY" | "NONE" | "" | structure *( ";" structure ) [";"]
+//! structure = name [ "(memory:SystemMemory)" ] *( "," field ) [","]
+//! field     = name "=" value
+//! value     = [ "(" type ")" ] ( range | list | array | string | word )
+//! range     = "[" value "," value [ "," value ] "]"
+//! list      = "{" [ value *( "," value ) ] "}"
+//! array     = "<" [ value *( "," value ) ] ">"
+//! string    = '"' chars with \" \\ \ooo escapes '"'
+//! word      = 1*( letter | digit | "_" | "-" | "+" | "/" | ":" | "." )
+//! ```
+//!
+//! Whitespace is allowed around every token. A word without a type
+//! annotation is read, as GStreamer reads it, as the first of int
+//! (`1280`, `-5`, `0x10`, `max`, `min`), double (`1.5`, `1e3`), fraction
+//! (`30/1`), boolean (`true`, `yes`, `t`, `false`, `no`, `f`) and string
+//! that fits. A quoted value is always a string (GStreamer 1.22 warns that
+//! it will stop guessing there).
+//!
+//! Where GStreamer silently does something surprising, framecast refuses
+//! with an error instead: integers beyond 32 bits (GStreamer wraps them),
+//! `1/0` (GStreamer makes it a string), ranges that are empty or hold one
+//! value, stepped ranges whose ends are off the step, and fields given
+//! twice (GStreamer keeps the last). A leading zero does not make a number
+//! octal (GStreamer reads `010` as 8).
+//!
+//! `Display` writes the compact form people type
+//! (`video/x-raw,format={ I420, NV12 },width=[ 1, 4096 ]`), quoting a
+//! string only where the bare word would read as another type; `{:#}` and
+//! [`Caps::to_gst_string`] write GStreamer's annotated form
+//! (`video/x-raw, format=(string){ I420, NV12 }, width=(int)[ 1, 4096 ]`),
+//! byte for byte what `gst_caps_to_string` and `gst-launch-1.0 -v` print
+//! (except in two corners where GStreamer's text does not read back:
+//! lists mixing types, and ranges in lists nested in lists). Both read
+//! back to the same caps, in framecast and in GStreamer.
+//!
 //! # Examples
 //!
 //! ```
@@ -28,6 +66,9 @@
 //! # Ok::<(), framecast::Error>(())
 //! ```
 
+// `caps.rs` holds `Caps` as `value.rs` holds `Value`: one concept per
+// file, named after it, even where that repeats the module's name.
+#[allow(clippy::module_inception)]
 mod caps;
 mod parse;
 mod range;

@@ -2,31 +2,8 @@
 //! (`gst_caps_from_string`, `gst_structure_from_string`,
 //! `gst_value_deserialize`), with errors that point at the bad token.
 //!
-//! ```text
-//! caps      = "ANY" | "EMPTY" | "NONE" | "" | structure *( ";" structure ) [";"]
-//! structure = name [ "(memory:SystemMemory)" ] *( "," field ) [","]
-//! field     = name "=" value
-//! value     = [ "(" type ")" ] ( range | list | array | string | word )
-//! range     = "[" value "," value [ "," value ] "]"
-//! list      = "{" [ value *( "," value ) ] "}"
-//! array     = "<" [ value *( "," value ) ] ">"
-//! string    = '"' chars with \" \\ \ooo escapes '"'
-//! word      = 1*( letter | digit | "_" | "-" | "+" | "/" | ":" | "." )
-//! ```
-//!
-//! Whitespace is allowed around every token. A word without a type
-//! annotation is read, as GStreamer reads it, as the first of int
-//! (`1280`, `-5`, `0x10`, `max`, `min`), double (`1.5`, `1e3`), fraction
-//! (`30/1`), boolean (`true`, `yes`, `t`, `false`, `no`, `f`) and string
-//! that fits. A quoted value is always a string (GStreamer 1.22 warns that
-//! it will stop guessing there).
-//!
-//! Where GStreamer silently does something surprising, this parser refuses
-//! with an error instead: integers beyond 32 bits (GStreamer wraps them),
-//! `1/0` (GStreamer makes it a string), ranges that are empty or hold one
-//! value, stepped ranges whose ends are off the step, and fields given
-//! twice (GStreamer keeps the last). A leading zero does not make a number
-//! octal (GStreamer reads `010` as 8).
+//! The grammar and the reading rules are documented on the
+//! [module](super), where users find them.
 
 use std::ops::Range;
 
@@ -263,11 +240,23 @@ struct Parser<'a> {
     /// Stop quietly where caps syntax ends instead of requiring the end of
     /// input (caps inside a pipeline string).
     prefix: bool,
+    /// How many ranges, lists and arrays enclose the cursor.
+    depth: usize,
 }
+
+/// How deeply ranges, lists and arrays may nest. Real caps nest two
+/// levels at most; the limit keeps hostile input from exhausting the
+/// stack of this recursive parser (and of the recursive set operations).
+const MAX_DEPTH: usize = 32;
 
 impl<'a> Parser<'a> {
     fn new(input: &'a str, pos: usize, prefix: bool) -> Parser<'a> {
-        Parser { input, pos, prefix }
+        Parser {
+            input,
+            pos,
+            prefix,
+            depth: 0,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -479,10 +468,20 @@ impl<'a> Parser<'a> {
             ty = Some(t);
         }
         let start = self.pos;
+        if matches!(self.peek(), Some(b'[' | b'{' | b'<')) {
+            if self.depth >= MAX_DEPTH {
+                return Err(self.error_here(format!("values nested more than {MAX_DEPTH} deep")));
+            }
+            self.depth += 1;
+            let v = match self.peek() {
+                Some(b'[') => self.range(ty),
+                Some(b'{') => self.sequence(ty, b'{', b'}', Ty::List),
+                _ => self.sequence(ty, b'<', b'>', Ty::Array),
+            };
+            self.depth -= 1;
+            return v;
+        }
         match self.peek() {
-            Some(b'[') => self.range(ty),
-            Some(b'{') => self.sequence(ty, b'{', b'}', Ty::List),
-            Some(b'<') => self.sequence(ty, b'<', b'>', Ty::Array),
             Some(b'"') => {
                 let text = self.quoted()?;
                 self.scalar(ty, &text, true, start)
@@ -1017,6 +1016,16 @@ mod tests {
             assert_eq!((p, t.as_str()), (position, token), "{input:?}: {m}");
             assert!(m.contains(message), "{input:?}: {m:?} lacks {message:?}");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("a,x={}1{}", "{".repeat(100_000), "}".repeat(100_000));
+        let (position, token, message) = err(&deep);
+        assert_eq!((position, token.as_str()), (4 + MAX_DEPTH, "{"));
+        assert!(message.contains("nested"), "{message}");
+        let ok = format!("a,x={}1{}", "<".repeat(MAX_DEPTH), ">".repeat(MAX_DEPTH));
+        assert!(ok.parse::<Caps>().is_ok());
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! - GStreamer's annotated form of `{:#}` (`video/x-raw, format=(string)I420,
 //!   width=(int)1280`), byte for byte what `gst_caps_to_string` prints, so
 //!   that `framecast launch -v` output can be compared with `gst-launch-1.0
-//!   -v` and pasted into GStreamer tools.
+//!   -v` and pasted into GStreamer tools. Two exceptions, where GStreamer's
+//!   own text does not read back: lists mixing types, and ranges inside a
+//!   list nested in a list (see `write_gst_body` and `exact_type_name`).
 
 use std::fmt::{self, Write};
 
@@ -109,7 +111,13 @@ pub(crate) fn write_typed_value(f: &mut dyn Write, v: &Value) -> fmt::Result {
 /// nested lists and arrays, whose own elements then carry exact type
 /// annotations (`< [ 1, 2 ], { (int)3, (int)4 } >`): the rule
 /// `gst_value_serialize` follows, checked against GStreamer 1.22.
+///
+/// GStreamer assumes a field-level list holds one type, named by the
+/// outer annotation; for a mixed list (`{ 1, 2.5 }`) it writes text that
+/// reads back wrongly. Here a mixed list annotates every element instead,
+/// so the text always reads back to the same value.
 fn write_gst_body(f: &mut dyn Write, v: &Value, nested: bool) -> fmt::Result {
+    let nested = nested || is_mixed(v);
     match v {
         Value::Bool(b) => write!(f, "{b}"),
         Value::Int(i) => write!(f, "{i}"),
@@ -129,6 +137,16 @@ fn write_gst_body(f: &mut dyn Write, v: &Value, nested: bool) -> fmt::Result {
     }
 }
 
+/// Whether a list or array holds elements of more than one type name.
+fn is_mixed(v: &Value) -> bool {
+    match v {
+        Value::List(items) | Value::Array(items) => {
+            items.iter().any(|e| e.type_name() != v.type_name())
+        }
+        _ => false,
+    }
+}
+
 fn write_gst_element(f: &mut dyn Write, e: &Value, nested: bool) -> fmt::Result {
     if nested {
         write!(f, "({})", exact_type_name(e))?;
@@ -139,17 +157,20 @@ fn write_gst_element(f: &mut dyn Write, e: &Value, nested: bool) -> fmt::Result 
     }
 }
 
-/// The GType name GStreamer writes before a value nested in a nested
-/// list (`(GstIntRange)[ 1, 2 ]`, `(list){ ... }`).
+/// The annotation written before a value nested in a nested list: the
+/// GType name GStreamer writes (`(list){ ... }`, `(array)< ... >`), except
+/// for ranges. GStreamer writes `(GstIntRange)[ 1, 2 ]` there but cannot
+/// read it back ("unimplemented"); `(int)[ 1, 2 ]` reads back in both
+/// GStreamer and framecast, so that is written instead.
 fn exact_type_name(v: &Value) -> &'static str {
     match v {
         Value::Bool(_) => "boolean",
         Value::Int(_) => "int",
-        Value::IntRange(_) => "GstIntRange",
+        Value::IntRange(_) => "int",
         Value::Double(_) => "double",
-        Value::DoubleRange(_) => "GstDoubleRange",
+        Value::DoubleRange(_) => "double",
         Value::Fraction(_) => "fraction",
-        Value::FractionRange(_) => "GstFractionRange",
+        Value::FractionRange(_) => "fraction",
         Value::String(_) => "string",
         Value::List(_) => "list",
         Value::Array(_) => "array",
@@ -168,7 +189,7 @@ fn write_string_gst(f: &mut dyn Write, s: &str) -> fmt::Result {
     for b in s.bytes() {
         if parse::is_bare_byte(b) {
             f.write_char(char::from(b))?;
-        } else if b < 0x20 || b >= 0x7f {
+        } else if !(0x20..0x7f).contains(&b) {
             write!(f, "\\{b:03o}")?;
         } else {
             write!(f, "\\{}", char::from(b))?;
@@ -253,7 +274,7 @@ mod tests {
         );
         assert_eq!(
             typed("< { [ 1, 2 ], [ 1/2, 3/4 ], [ 1.0, 2.0 ], (string)s, true, 1.5, 1/2, < 1 >, { 2 } } >"),
-            "(int)< { (GstIntRange)[ 1, 2 ], (GstFractionRange)[ 1/2, 3/4 ], (GstDoubleRange)[ 1, 2 ], \
+            "(int)< { (int)[ 1, 2 ], (fraction)[ 1/2, 3/4 ], (double)[ 1, 2 ], \
              (string)s, (boolean)true, (double)1.5, (fraction)1/2, (array)< (int)1 >, (list){ (int)2 } } >"
         );
         assert_eq!(typed("{ }"), "(int){  }");
@@ -263,6 +284,12 @@ mod tests {
         assert_eq!(typed("\"\""), "(string)\"\"");
         assert_eq!(typed("(string)30/1"), "(string)30/1");
         assert_eq!(typed("[ 2, 10, 2 ]"), "(int)[ 2, 10, 2 ]");
+        // Mixed lists annotate their elements so that they read back.
+        assert_eq!(typed("{ 1, 2.5 }"), "(int){ (int)1, (double)2.5 }");
+        assert_eq!(
+            typed("< { 1 }, a >"),
+            "(int)< (list){ (int)1 }, (string)a >"
+        );
     }
 
     #[test]

@@ -234,6 +234,10 @@ impl Value {
         use Value::*;
         match (self, superset) {
             (List(items), _) => items.iter().all(|e| e.is_subset(superset)),
+            // A list nested in a list adds alternatives: flatten it first.
+            (_, List(items)) if items.iter().any(|e| matches!(e, List(_))) => {
+                self.is_subset(&List(flatten_alternatives(items)))
+            }
             (IntRange(r), List(items)) => int_range_covered(r, items),
             (DoubleRange(r), List(items)) => {
                 interval_covered(r.min(), r.max(), items, |v| match v {
@@ -312,6 +316,18 @@ fn collect_alternatives(results: impl Iterator<Item = Value>) -> Option<Value> {
         1 => out.pop(),
         _ => Some(Value::List(out)),
     }
+}
+
+/// The members of a list with nested lists spliced in, recursively.
+fn flatten_alternatives(items: &[Value]) -> Vec<Value> {
+    let mut out = Vec::with_capacity(items.len());
+    for e in items {
+        match e {
+            Value::List(inner) => out.extend(flatten_alternatives(inner)),
+            e => out.push(e.clone()),
+        }
+    }
+    out
 }
 
 /// How many list members a stepped walk may visit before
@@ -704,6 +720,8 @@ mod tests {
         assert!(!sub("[ 1.0, 3.0 ]", "{ [ 1.0, 2.0 ], [ 2.5, 3.0 ] }"));
         assert!(sub("[ 0/1, 30/1 ]", "{ [ 0/1, 15/1 ], [ 10/1, 60/1 ] }"));
         assert!(sub("{ }", "1"));
+        assert!(sub("{ { [ 0, 1 ] } }", "{ { [ 0, 1 ] } }"));
+        assert!(sub("[ 0, 3 ]", "{ { [ 0, 1 ] }, { 2, { 3 } } }"));
         assert!(sub("< 1, 2 >", "< [ 0, 1 ], { 2, 3 } >"));
         assert!(!sub("< 1, 2 >", "< 1 >"));
         assert!(sub("I420", "{ NV12, I420 }"));
@@ -739,7 +757,8 @@ mod tests {
     #[test]
     fn conversions() {
         assert_eq!(Value::from(1..=1), Value::Int(1));
-        assert_eq!(Value::from(2..=1), Value::List(vec![]));
+        let (lo, hi) = (2, 1);
+        assert_eq!(Value::from(lo..=hi), Value::List(vec![]));
         assert_eq!(Value::from(VideoFormat::Rgbx).to_string(), "RGBx");
         assert_eq!(
             Value::from(Fraction::ZERO..=Fraction::from_integer(30)).to_string(),
