@@ -25,6 +25,7 @@ mod error;
 pub mod pipeline;
 
 pub use error::{Error, ErrorKind, Result};
+pub use pipeline::parse_launch;
 pub use pipeline::{
     make_element, Bus, Caps, Element, ElementImpl, Event, FlowError, FlowResult, FlowSuccess,
     Message, Pad, Pipeline, Query, State,

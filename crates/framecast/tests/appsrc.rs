@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use framecast::elements::appsink::{AppSink, AppSinkCallbacks};
 use framecast::elements::appsrc::{AppSrc, AppSrcCallbacks, PushError};
 use framecast::pipeline::Overflow;
-use framecast::{make_element, Buffer, ClockTime, Element, FlowError, FlowSuccess, Message, Pipeline, State};
+use framecast::{
+    make_element, Buffer, ClockTime, Element, FlowError, FlowSuccess, Message, Pipeline, State,
+};
 
 const CAPS: &str = "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1";
 
@@ -35,14 +37,16 @@ fn rig(props: &[(&str, &str)]) -> Rig {
     {
         let gate = gate.clone();
         let rendered = rendered.clone();
-        AppSink::from_element(&sink).unwrap().set_callbacks(AppSinkCallbacks {
-            new_sample: Some(Box::new(move |_sample| {
-                let _held = gate.lock().unwrap();
-                rendered.fetch_add(1, Ordering::SeqCst);
-                Ok(FlowSuccess::Ok)
-            })),
-            eos: None,
-        });
+        AppSink::from_element(&sink)
+            .unwrap()
+            .set_callbacks(AppSinkCallbacks {
+                new_sample: Some(Box::new(move |_sample| {
+                    let _held = gate.lock().unwrap();
+                    rendered.fetch_add(1, Ordering::SeqCst);
+                    Ok(FlowSuccess::Ok)
+                })),
+                eos: None,
+            });
     }
     pipeline.add_and_link(&[&src, &sink]).unwrap();
     Rig {
@@ -72,9 +76,11 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// Pushes one frame and waits until the streaming thread holds it inside
 /// the (gated) sink, so the queue is empty and the stream is stuck.
-fn clog(r: &Rig, appsrc: &AppSrc) {
+fn clog(appsrc: &AppSrc) {
     appsrc.push_buffer(frame(1000, 256)).unwrap();
-    wait_for("the first frame to reach the sink", || appsrc.levels().popped == 1);
+    wait_for("the first frame to reach the sink", || {
+        appsrc.levels().popped == 1
+    });
 }
 
 #[test]
@@ -84,19 +90,28 @@ fn drop_newest_returns_the_buffer_and_counts() {
     let appsrc = AppSrc::from_element(&r.src).unwrap();
     assert_eq!(appsrc.overflow(), Overflow::DropNewest);
     let held = r.gate.lock().unwrap();
-    clog(&r, appsrc);
+    clog(appsrc);
     for n in 0..3 {
         appsrc.push_buffer(frame(n, 256)).unwrap();
     }
     let refused = appsrc.push_buffer(frame(3, 256)).unwrap_err();
     assert!(matches!(refused, PushError::Full(_)));
-    assert_eq!(refused.into_buffer().offset(), Some(3), "the refused frame comes back");
+    assert_eq!(
+        refused.into_buffer().offset(),
+        Some(3),
+        "the refused frame comes back"
+    );
     let levels = appsrc.levels();
     assert_eq!((levels.buffers, levels.bytes, levels.dropped), (3, 768, 1));
-    assert_eq!(r.src.property("current-level-buffers").unwrap().as_u64(), Some(3));
+    assert_eq!(
+        r.src.property("current-level-buffers").unwrap().as_u64(),
+        Some(3)
+    );
     assert_eq!(r.src.property("dropped").unwrap().as_u64(), Some(1));
     drop(held);
-    wait_for("all frames rendered", || r.rendered.load(Ordering::SeqCst) == 4);
+    wait_for("all frames rendered", || {
+        r.rendered.load(Ordering::SeqCst) == 4
+    });
     r.pipeline.set_state(State::Null).unwrap();
 }
 
@@ -106,12 +121,15 @@ fn drop_oldest_keeps_the_latest_frames() {
     r.pipeline.set_state(State::Playing).unwrap();
     let appsrc = AppSrc::from_element(&r.src).unwrap();
     let held = r.gate.lock().unwrap();
-    clog(&r, appsrc);
+    clog(appsrc);
     for n in 0..6 {
         appsrc.push_buffer(frame(n, 100)).unwrap();
     }
     let levels = appsrc.levels();
-    assert_eq!((levels.buffers, levels.bytes, levels.dropped, levels.pushed), (2, 200, 4, 7));
+    assert_eq!(
+        (levels.buffers, levels.bytes, levels.dropped, levels.pushed),
+        (2, 200, 4, 7)
+    );
     drop(held);
     wait_for("rendered", || r.rendered.load(Ordering::SeqCst) == 3);
     r.pipeline.set_state(State::Null).unwrap();
@@ -121,41 +139,61 @@ fn drop_oldest_keeps_the_latest_frames() {
 fn live_appsrc_defaults_to_drop_oldest_and_non_live_to_block() {
     let r = rig(&[("is-live", "true")]);
     r.pipeline.set_state(State::Playing).unwrap();
-    assert_eq!(AppSrc::from_element(&r.src).unwrap().overflow(), Overflow::DropOldest);
+    assert_eq!(
+        AppSrc::from_element(&r.src).unwrap().overflow(),
+        Overflow::DropOldest
+    );
     r.pipeline.set_state(State::Null).unwrap();
     let r = rig(&[]);
     r.pipeline.set_state(State::Playing).unwrap();
-    assert_eq!(AppSrc::from_element(&r.src).unwrap().overflow(), Overflow::Block);
+    assert_eq!(
+        AppSrc::from_element(&r.src).unwrap().overflow(),
+        Overflow::Block
+    );
     r.pipeline.set_state(State::Null).unwrap();
 }
 
 #[test]
 fn byte_and_time_limits() {
-    let r = rig(&[("max-buffers", "0"), ("max-bytes", "1000"), ("overflow", "drop-newest")]);
+    let r = rig(&[
+        ("max-buffers", "0"),
+        ("max-bytes", "1000"),
+        ("overflow", "drop-newest"),
+    ]);
     r.pipeline.set_state(State::Playing).unwrap();
     let appsrc = AppSrc::from_element(&r.src).unwrap();
     let held = r.gate.lock().unwrap();
-    clog(&r, appsrc);
+    clog(appsrc);
     for n in 0..4 {
         appsrc.push_buffer(frame(n, 256)).unwrap();
     }
     // 1024 bytes queued >= 1000: full.
-    assert!(matches!(appsrc.push_buffer(frame(4, 256)), Err(PushError::Full(_))));
+    assert!(matches!(
+        appsrc.push_buffer(frame(4, 256)),
+        Err(PushError::Full(_))
+    ));
     assert_eq!(appsrc.levels().bytes, 1024);
     drop(held);
     r.pipeline.set_state(State::Null).unwrap();
 
-    let r = rig(&[("max-buffers", "0"), ("max-time", "100000000"), ("overflow", "drop-newest")]);
+    let r = rig(&[
+        ("max-buffers", "0"),
+        ("max-time", "100000000"),
+        ("overflow", "drop-newest"),
+    ]);
     r.pipeline.set_state(State::Playing).unwrap();
     let appsrc = AppSrc::from_element(&r.src).unwrap();
     let held = r.gate.lock().unwrap();
-    clog(&r, appsrc);
+    clog(appsrc);
     // 33 ms frames: 0..=2 span 99 ms, the 4th makes 132 ms >= 100 ms.
     for n in 0..4 {
         appsrc.push_buffer(frame(n, 10)).unwrap();
     }
     assert_eq!(appsrc.levels().time, ClockTime::from_mseconds(132));
-    assert!(matches!(appsrc.push_buffer(frame(4, 10)), Err(PushError::Full(_))));
+    assert!(matches!(
+        appsrc.push_buffer(frame(4, 10)),
+        Err(PushError::Full(_))
+    ));
     drop(held);
     r.pipeline.set_state(State::Null).unwrap();
 }
@@ -166,12 +204,15 @@ fn eos_into_a_blocked_appsrc_does_not_hang() {
     r.pipeline.set_state(State::Playing).unwrap();
     let appsrc = AppSrc::from_element(&r.src).unwrap();
     let held = r.gate.lock().unwrap();
-    clog(&r, appsrc);
+    clog(appsrc);
     appsrc.push_buffer(frame(0, 10)).unwrap();
     std::thread::scope(|s| {
         let blocked = s.spawn(|| appsrc.push_buffer(frame(1, 10)));
         std::thread::sleep(Duration::from_millis(50));
-        assert!(!blocked.is_finished(), "the push should block on the full queue");
+        assert!(
+            !blocked.is_finished(),
+            "the push should block on the full queue"
+        );
         appsrc.end_of_stream().unwrap();
         let result = blocked.join().unwrap();
         assert!(matches!(result, Err(PushError::Eos(_))), "{result:?}");
@@ -213,20 +254,25 @@ fn need_data_mode_delivers_exactly_the_requested_frames() {
     let asked = Arc::new(AtomicU64::new(0));
     {
         let asked = asked.clone();
-        AppSrc::from_element(&src).unwrap().set_callbacks(AppSrcCallbacks {
-            need_data: Some(Box::new(move |appsrc, _hint| {
-                let n = asked.fetch_add(1, Ordering::SeqCst);
-                if n < 30 {
-                    let mut frame = appsrc.acquire_buffer().expect("pool");
-                    frame.get_mut().unwrap().set_offset(Some(n));
-                    frame.get_mut().unwrap().set_pts(Some(ClockTime::from_mseconds(n * 33)));
-                    appsrc.push_buffer(frame).expect("push");
-                } else {
-                    let _ = appsrc.end_of_stream();
-                }
-            })),
-            enough_data: None,
-        });
+        AppSrc::from_element(&src)
+            .unwrap()
+            .set_callbacks(AppSrcCallbacks {
+                need_data: Some(Box::new(move |appsrc, _hint| {
+                    let n = asked.fetch_add(1, Ordering::SeqCst);
+                    if n < 30 {
+                        let mut frame = appsrc.acquire_buffer().expect("pool");
+                        frame.get_mut().unwrap().set_offset(Some(n));
+                        frame
+                            .get_mut()
+                            .unwrap()
+                            .set_pts(Some(ClockTime::from_mseconds(n * 33)));
+                        appsrc.push_buffer(frame).expect("push");
+                    } else {
+                        let _ = appsrc.end_of_stream();
+                    }
+                })),
+                enough_data: None,
+            });
     }
     pipeline.set_state(State::Playing).unwrap();
     let appsink = AppSink::from_element(&sink).unwrap();
@@ -235,7 +281,11 @@ fn need_data_mode_delivers_exactly_the_requested_frames() {
         offsets.push(sample.buffer.offset().unwrap());
     }
     assert_eq!(offsets, (0..30).collect::<Vec<_>>());
-    assert_eq!(asked.load(Ordering::SeqCst), 31, "30 frames + the call that ended the stream");
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        31,
+        "30 frames + the call that ended the stream"
+    );
     pipeline.set_state(State::Null).unwrap();
 }
 
@@ -260,8 +310,14 @@ fn do_timestamp_stamps_running_time_at_push() {
         .pull_sample(Some(Duration::from_secs(5)))
         .expect("sample");
     let pts = sample.buffer.pts().expect("stamped");
-    assert!(pts >= before && pts <= after, "{pts} not in {before}..{after}");
+    assert!(
+        pts >= before && pts <= after,
+        "{pts} not in {before}..{after}"
+    );
     assert!(pts >= ClockTime::from_mseconds(40));
-    assert!(sample.buffer.meta::<framecast::ReferenceTimestampMeta>().is_some());
+    assert!(sample
+        .buffer
+        .meta::<framecast::ReferenceTimestampMeta>()
+        .is_some());
     pipeline.set_state(State::Null).unwrap();
 }

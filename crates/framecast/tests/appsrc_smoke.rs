@@ -10,8 +10,11 @@ fn appsrc_queue_appsink_delivers_frames_in_order() {
     let src = make_element("appsrc", Some("src")).unwrap();
     let queue = make_element("queue", None).unwrap();
     let sink = make_element("appsink", Some("sink")).unwrap();
-    src.set_property_from_str("caps", "video/x-raw,format=I420,width=320,height=240,framerate=30/1")
-        .unwrap();
+    src.set_property_from_str(
+        "caps",
+        "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
+    )
+    .unwrap();
     sink.set_property("sync", false).unwrap();
     pipeline.add_and_link(&[&src, &queue, &sink]).unwrap();
     pipeline.set_state(State::Playing).unwrap();
@@ -35,7 +38,10 @@ fn appsrc_queue_appsink_delivers_frames_in_order() {
         while let Some(sample) = appsink.pull_sample(Some(Duration::from_secs(5))) {
             let first = sample.buffer.map_readable().unwrap().contiguous()[0];
             got.push((first, sample.buffer.pts().map(|t| t.mseconds())));
-            assert!(sample.buffer.pool_id().is_some(), "frames come from the negotiated pool");
+            assert!(
+                sample.buffer.pool_id().is_some(),
+                "frames come from the negotiated pool"
+            );
         }
         h.join().unwrap();
         got
@@ -47,7 +53,9 @@ fn appsrc_queue_appsink_delivers_frames_in_order() {
     }
     assert!(appsink.is_eos());
     let bus = pipeline.bus();
-    let eos = bus.timed_pop_filtered(Some(Duration::from_secs(5)), |m| matches!(m, Message::Eos | Message::Error { .. }));
+    let eos = bus.timed_pop_filtered(Some(Duration::from_secs(5)), |m| {
+        matches!(m, Message::Eos | Message::Error { .. })
+    });
     assert!(matches!(eos, Some(Message::Eos)), "{eos:?}");
     pipeline.set_state(State::Null).unwrap();
 }

@@ -11,20 +11,32 @@ fn incompatible_caps_fail_with_not_negotiated_naming_both_elements() {
     let pipeline = Pipeline::new("p");
     let src = make_element("appsrc", Some("camera")).unwrap();
     let sink = make_element("appsink", Some("consumer")).unwrap();
-    src.set_property_from_str("caps", "video/x-raw,format=I420,width=64,height=48,framerate=30/1")
+    src.set_property_from_str(
+        "caps",
+        "video/x-raw,format=I420,width=64,height=48,framerate=30/1",
+    )
+    .unwrap();
+    sink.set_property_from_str("caps", "video/x-raw,format=NV12")
         .unwrap();
-    sink.set_property_from_str("caps", "video/x-raw,format=NV12").unwrap();
     pipeline.add_and_link(&[&src, &sink]).unwrap();
     pipeline.set_state(State::Playing).unwrap();
     let error = pipeline
         .bus()
-        .timed_pop_filtered(Some(Duration::from_secs(10)), |m| matches!(m, Message::Error { .. }));
-    let Some(Message::Error { source, message, .. }) = error else {
+        .timed_pop_filtered(Some(Duration::from_secs(10)), |m| {
+            matches!(m, Message::Error { .. })
+        });
+    let Some(Message::Error {
+        source, message, ..
+    }) = error
+    else {
         panic!("expected an error, got {error:?}");
     };
     assert_eq!(source, "camera");
     assert!(message.contains("not negotiated"), "{message}");
-    assert!(message.contains("camera") && message.contains("consumer"), "{message}");
+    assert!(
+        message.contains("camera") && message.contains("consumer"),
+        "{message}"
+    );
     pipeline.set_state(State::Null).unwrap();
 }
 
@@ -34,8 +46,11 @@ fn playing_null_playing_restarts_cleanly() {
     let src = make_element("appsrc", Some("src")).unwrap();
     let queue = make_element("queue", None).unwrap();
     let sink = make_element("appsink", Some("sink")).unwrap();
-    src.set_property_from_str("caps", "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1")
-        .unwrap();
+    src.set_property_from_str(
+        "caps",
+        "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1",
+    )
+    .unwrap();
     sink.set_property("sync", false).unwrap();
     pipeline.add_and_link(&[&src, &queue, &sink]).unwrap();
     for round in 0..3u64 {
@@ -49,7 +64,9 @@ fn playing_null_playing_restarts_cleanly() {
             appsrc.push_buffer(b).unwrap();
         }
         for n in 0..5u64 {
-            let s = appsink.pull_sample(Some(Duration::from_secs(5))).expect("sample");
+            let s = appsink
+                .pull_sample(Some(Duration::from_secs(5)))
+                .expect("sample");
             assert_eq!(s.buffer.offset(), Some(round * 100 + n));
         }
         // Leave a frame in flight, then stop: it must be freed, not leaked.

@@ -52,11 +52,12 @@ fn run_frames(appsrc: &AppSrc, appsink: &AppSink, from: u64, count: u64) {
             let (offset, stride) = f
                 .meta::<VideoMeta>()
                 .map_or((0, W * 3), |m| (m.offset[0], m.stride[0]));
-            let mut map = f.map_writable().expect("map");
-            for row in map[offset..].chunks_mut(stride).take(H) {
-                row[..W * 3].fill(n as u8);
+            {
+                let mut map = f.map_writable().expect("map");
+                for row in map[offset..].chunks_mut(stride).take(H) {
+                    row[..W * 3].fill(n as u8);
+                }
             }
-            drop(map);
             f.set_pts(Some(ClockTime::from_nseconds(n * 33_333_333)));
         }
         appsrc.push_buffer(frame).expect("push");
@@ -89,9 +90,9 @@ fn appsrc_videoconvert_appsink_allocates_nothing_per_frame() {
     let appsrc = AppSrc::from_element(&src).unwrap();
     let appsink = AppSink::from_element(&sink).unwrap();
 
-    run_frames(appsrc, appsink, 0, 100); // warm-up: pools fill, threads start
+    run_frames(appsrc, appsink, 0, 500); // warm-up: pools fill, threads start
     let before = ALLOCATIONS.load(Ordering::SeqCst);
-    run_frames(appsrc, appsink, 100, 10_000);
+    run_frames(appsrc, appsink, 500, 10_000);
     let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
     pipeline.set_state(State::Null).unwrap();
     assert_eq!(

@@ -1,13 +1,16 @@
 //! `framecast bench tracers`: what the tracers cost on a buffer-heavy
 //! workload, beside GStreamer's leaks tracer on the same machine.
 //!
-//! The framecast workload mimics
-//! `fakesrc num-buffers=N sizetype=fixed sizemax=64 ! queue ! fakesink`:
-//! one thread makes N buffers of 64 bytes and pushes them through a bounded
-//! queue (200 buffers, `queue`'s default) to a second thread that drops
-//! them. Two variants stress other hooks: one clone and drop per buffer
-//! (what `check-refs` records), and buffers from a pool (acquire/release
-//! instead of create/destroy).
+//! The main framecast workload mimics
+//! `fakesrc num-buffers=N sizetype=fixed sizemax=64 ! queue ! fakesink`
+//! with the memory core alone: one thread makes N new buffers of 64 bytes
+//! and pushes them through a bounded queue (200 buffers, `queue`'s default)
+//! to a second thread that drops them — five hook calls per buffer, the
+//! worst case for the leaks tracer. Variants: one clone and drop per buffer
+//! (what `check-refs` records), buffers from a pool (acquire/release
+//! instead of create/destroy), and the real framecast pipeline
+//! `fakesrc ... ! queue ! fakesink` (pooled buffers, pad pushes, a queue
+//! thread).
 //!
 //! Tracers are global and switchable at run time, so every configuration
 //! runs in this one process, interleaved run by run so drift (frequency,
@@ -22,9 +25,7 @@ use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use framecast::trace::{
-    self, Interest, LeaksConfig, LeaksTracer, ObjectId, ObjectInfo, ObjectKind, Tracer,
-};
+use framecast::trace::{self, Interest, ObjectId, ObjectInfo, ObjectKind, Tracer};
 use framecast::{Buffer, BufferPool, PoolConfig};
 
 /// Options.
@@ -52,7 +53,7 @@ pub struct Args {
     only: Option<String>,
 }
 
-/// The three workloads.
+/// The workloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Workload {
     /// New buffer per frame, moved through the queue, dropped.
@@ -61,22 +62,62 @@ enum Workload {
     CreateClone,
     /// Buffers from a pool, returned when dropped.
     Pooled,
+    /// `fakesrc ! queue ! fakesink` through the pipeline engine.
+    Pipeline,
 }
 
 impl Workload {
-    const ALL: [Workload; 3] = [Workload::Create, Workload::CreateClone, Workload::Pooled];
+    const ALL: [Workload; 4] = [
+        Workload::Create,
+        Workload::CreateClone,
+        Workload::Pooled,
+        Workload::Pipeline,
+    ];
 
     fn label(self) -> &'static str {
         match self {
-            Workload::Create => "create->queue->drop",
-            Workload::CreateClone => "+1 clone/buffer",
-            Workload::Pooled => "pool acquire->queue->release",
+            Workload::Create => "new buffer->queue->drop",
+            Workload::CreateClone => "same +1 clone",
+            Workload::Pooled => "pooled->queue->drop",
+            Workload::Pipeline => "fakesrc!queue!fakesink",
         }
+    }
+}
+
+/// Runs `fakesrc num-buffers=N sizetype=fixed sizemax=SIZE ! queue !
+/// fakesink` to end of stream.
+fn run_pipeline(args: &Args) -> Result<Duration, String> {
+    let launch = format!(
+        "fakesrc num-buffers={} sizetype=fixed sizemax={} ! queue ! fakesink",
+        args.buffers, args.size
+    );
+    let pipeline = framecast::parse_launch(&launch).map_err(|e| e.to_string())?;
+    let bus = pipeline.bus();
+    let start = Instant::now();
+    pipeline
+        .set_state(framecast::State::Playing)
+        .map_err(|e| e.to_string())?;
+    let msg = bus.timed_pop_filtered(Some(Duration::from_secs(300)), |m| {
+        matches!(
+            m,
+            framecast::Message::Eos | framecast::Message::Error { .. }
+        )
+    });
+    let elapsed = start.elapsed();
+    pipeline
+        .set_state(framecast::State::Null)
+        .map_err(|e| e.to_string())?;
+    match msg {
+        Some(framecast::Message::Eos) => Ok(elapsed),
+        other => Err(format!("{launch}: no end of stream: {other:?}")),
     }
 }
 
 /// Runs one workload once and returns its wall time.
 fn run_workload(w: Workload, args: &Args) -> Result<Duration, String> {
+    if w == Workload::Pipeline {
+        return run_pipeline(args);
+    }
     let pool = if w == Workload::Pooled {
         let pool = BufferPool::new();
         pool.set_config(PoolConfig::new(args.size, 8, 0))
@@ -121,62 +162,91 @@ fn run_workload(w: Workload, args: &Args) -> Result<Duration, String> {
     Ok(elapsed)
 }
 
-/// One tracer configuration.
+/// One tracer configuration: a `FRAMECAST_TRACERS` spec. Every leaks
+/// instance is named `bench` so its report can be checked after each run.
 struct Config {
     label: &'static str,
-    leaks: Option<LeaksConfig>,
+    spec: Option<&'static str>,
 }
 
 fn configs() -> Vec<Config> {
-    let base = |name: &str| LeaksConfig {
-        name: name.to_string(),
-        ..LeaksConfig::default()
-    };
     vec![
         Config {
             label: "off",
-            leaks: None,
+            spec: None,
         },
         Config {
             label: "leaks",
-            leaks: Some(base("bench-leaks")),
+            spec: Some("leaks(name=bench)"),
         },
         Config {
             label: "leaks(check-refs=true)",
-            leaks: Some(LeaksConfig {
-                check_refs: true,
-                ..base("bench-check-refs")
-            }),
+            spec: Some("leaks(name=bench,check-refs=true)"),
         },
         Config {
             label: "leaks(filters=Buffer,stack-traces=true)",
-            leaks: Some(LeaksConfig {
-                filters: Some(vec!["Buffer".into()]),
-                stack_traces: true,
-                ..base("bench-stack-traces")
-            }),
+            spec: Some("leaks(name=bench,filters=Buffer,stack-traces=true)"),
+        },
+        Config {
+            label: "latency;stats",
+            spec: Some("latency(name=bench-latency);stats(name=bench-stats)"),
         },
     ]
 }
 
-/// Runs `w` under `config`, checking that the tracer saw everything freed.
+/// Runs `w` under `config`, checking that a leaks tracer saw everything
+/// freed. Tracers are removed without writing their final reports.
 fn run_with(config: &Config, w: Workload, args: &Args) -> Result<Duration, String> {
-    let Some(leaks) = &config.leaks else {
+    let Some(spec) = config.spec else {
         return run_workload(w, args);
     };
-    let tracer = LeaksTracer::new(leaks.clone()).map_err(|e| e.to_string())?;
-    trace::add_tracer(tracer.clone());
-    let result = run_workload(w, args);
-    trace::remove_tracer(&leaks.name);
-    let elapsed = result?;
-    let report = tracer.report(true);
-    if !report.is_clean() {
-        return Err(format!(
-            "{}: the tracer reports leaks:\n{report}",
-            config.label
-        ));
+    let tracers = trace::build(spec).map_err(|e| e.to_string())?;
+    for t in &tracers {
+        trace::add_tracer(Arc::clone(t));
     }
-    Ok(elapsed)
+    let leaks = trace::leaks_named("bench");
+    let result = run_workload(w, args);
+    let report = leaks.map(|l| l.report(true));
+    for t in &tracers {
+        trace::remove_tracer(t.name());
+    }
+    let elapsed = result?;
+    match report {
+        Some(r) if !r.is_clean() => Err(format!(
+            "{} on {}: the tracer reports leaks:\n{r}",
+            config.label,
+            w.label()
+        )),
+        _ => Ok(elapsed),
+    }
+}
+
+/// Prints one markdown table: a row per configuration, time and ratio to
+/// `off` per workload.
+fn print_table(title: &str, configs: &[Config], times: &[Vec<Duration>]) {
+    println!();
+    println!("{title}:");
+    println!();
+    print!("| tracer |");
+    for w in Workload::ALL {
+        print!(" {} | ratio |", w.label());
+    }
+    println!();
+    print!("|---|");
+    for _ in Workload::ALL {
+        print!("---:|---:|");
+    }
+    println!();
+    let Some(off) = times.first() else {
+        return;
+    };
+    for (c, row) in configs.iter().zip(times) {
+        print!("| {} |", c.label);
+        for (t, base) in row.iter().zip(off) {
+            print!(" {} | {} |", secs(*t), ratio(*t, *base));
+        }
+        println!();
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -357,28 +427,27 @@ pub fn run(args: &Args) -> Result<(), String> {
         })
         .collect();
     let medians: Vec<Vec<Duration>> = times
-        .into_iter()
-        .map(|per_w| per_w.into_iter().map(median).collect())
+        .iter()
+        .map(|per_w| per_w.iter().cloned().map(median).collect())
         .collect();
-
-    println!();
-    print!("| tracer |");
-    for w in Workload::ALL {
-        print!(" {} | ratio |", w.label());
-    }
-    println!();
-    print!("|---|");
-    for _ in Workload::ALL {
-        print!("---:|---:|");
-    }
-    println!();
-    for (ci, c) in configs.iter().enumerate() {
-        print!("| framecast {} |", c.label);
-        for (t, off) in medians[ci].iter().zip(&medians[0]) {
-            print!(" {} | {} |", secs(*t), ratio(*t, *off));
-        }
-        println!();
-    }
+    let bests: Vec<Vec<Duration>> = times
+        .iter()
+        .map(|per_w| {
+            per_w
+                .iter()
+                .map(|runs| runs.iter().min().copied().unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    print_table(&format!("Median of {} runs", args.runs), &configs, &medians);
+    print_table(
+        &format!(
+            "Best of {} runs (least disturbed by other load on the machine)",
+            args.runs
+        ),
+        &configs,
+        &bests,
+    );
     println!();
     println!("off, run-to-run range: {}", spread.join("; "));
     let per_buffer: Vec<String> = Workload::ALL

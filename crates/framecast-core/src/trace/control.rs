@@ -138,7 +138,17 @@ pub fn stop(name: &str) -> bool {
     if super::leaks::active().is_empty() {
         super::signals::stop();
     }
-    removed.iter().fold(true, |ok, t| t.finish() && ok)
+    finish_all(&removed)
+}
+
+/// Lets every tracer write its report (all of them, even after one
+/// failed) and says whether all judged the run a success.
+fn finish_all(tracers: &[Arc<dyn Tracer>]) -> bool {
+    let mut ok = true;
+    for t in tracers {
+        ok &= t.finish();
+    }
+    ok
 }
 
 /// Reads `FRAMECAST_TRACERS` and activates the tracers it names; with
@@ -175,6 +185,5 @@ pub fn deinit() -> bool {
     let mut initialized = lock(&INITIALIZED);
     *initialized = false;
     super::signals::stop();
-    let tracers = remove_all_tracers();
-    tracers.iter().fold(true, |ok, t| t.finish() && ok)
+    finish_all(&remove_all_tracers())
 }

@@ -27,7 +27,7 @@
 //! drop also has its backtrace.
 
 use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -323,8 +323,10 @@ struct Extra {
     acquired_at: Option<Site>,
     reffed: u64,
     unreffed: u64,
-    held: VecDeque<Held>,
-    history: VecDeque<RefEvent>,
+    /// Inline capacities cover the common case (a few clones per object)
+    /// with the one allocation of this struct.
+    held: SmallVec<[Held; 2]>,
+    history: SmallVec<[RefEvent; 4]>,
     history_dropped: u64,
 }
 
@@ -482,7 +484,7 @@ pub struct LiveObject {
     /// References never given back (`check-refs=true` only).
     pub held: Vec<HeldRef>,
     /// Recorded clones and drops, oldest first (`check-refs=true`; the most
-    /// recent 256).
+    /// recent 128 to 256).
     pub refs: Vec<RefRecord>,
     /// Events left out of `refs` because the history is bounded.
     pub refs_dropped: u64,
@@ -1264,7 +1266,7 @@ impl Tracer for LeaksTracer {
             let (created, creation_site, creation_thread) = (e.created, e.site, e.thread);
             let x = e.extra();
             if x.reffed == 0 && x.unreffed == 0 {
-                x.held.push_back(Held {
+                x.held.push(Held {
                     ord: 0,
                     at: created,
                     site: creation_site,
@@ -1273,7 +1275,7 @@ impl Tracer for LeaksTracer {
             }
             x.reffed += 1;
             let ord = x.reffed;
-            x.held.push_back(Held {
+            x.held.push(Held {
                 ord,
                 at: now,
                 site,
@@ -1305,7 +1307,7 @@ impl Tracer for LeaksTracer {
             let (created, creation_site, creation_thread) = (e.created, e.site, e.thread);
             let x = e.extra();
             if x.reffed == 0 && x.unreffed == 0 {
-                x.held.push_back(Held {
+                x.held.push(Held {
                     ord: 0,
                     at: created,
                     site: creation_site,
@@ -1315,7 +1317,9 @@ impl Tracer for LeaksTracer {
             x.unreffed += 1;
             // The pairing rule from the module docs: a drop gives back the
             // oldest reference still held.
-            x.held.pop_front();
+            if !x.held.is_empty() {
+                x.held.remove(0);
+            }
             push_history(
                 x,
                 RefEvent {
@@ -1384,16 +1388,18 @@ impl Tracer for LeaksTracer {
         }
         let report = self.report(true);
         self.emit(&report.to_string(), || report.to_json_lines());
-        !(self.config.fatal && !report.is_clean())
+        !self.config.fatal || report.is_clean()
     }
 }
 
+/// Appends to the bounded history: when full, the older half goes (in one
+/// move, so a hot object's events stay O(1) amortized).
 fn push_history(x: &mut Extra, event: RefEvent) {
     if x.history.len() >= HISTORY {
-        x.history.pop_front();
-        x.history_dropped += 1;
+        x.history.drain(..HISTORY / 2);
+        x.history_dropped += (HISTORY / 2) as u64;
     }
-    x.history.push_back(event);
+    x.history.push(event);
 }
 
 // ---------------------------------------------------------------------------
@@ -1426,30 +1432,39 @@ struct Raw {
     notes: Vec<&'static str>,
     trace: Option<Backtrace>,
     acquired_at: Option<Site>,
-    refs: Option<(u64, u64, Vec<Held>, Vec<RawRef>, u64)>,
+    refs: Option<RawRefs>,
+}
+
+/// A copy of an object's reference records.
+#[derive(Debug)]
+struct RawRefs {
+    reffed: u64,
+    unreffed: u64,
+    held: Vec<Held>,
+    history: Vec<RawRef>,
+    dropped: u64,
 }
 
 impl Raw {
     fn from_entry(id: ObjectId, e: &Entry) -> Raw {
         let x = e.extra.as_deref();
-        let refs = x.filter(|x| x.reffed + x.unreffed > 0).map(|x| {
-            (
-                x.reffed,
-                x.unreffed,
-                x.held.iter().copied().collect(),
-                x.history
-                    .iter()
-                    .map(|r| RawRef {
-                        ord: r.ord,
-                        at: r.at,
-                        reffed: r.reffed,
-                        site: r.site,
-                        thread: r.thread,
-                        trace: r.trace.as_deref().cloned(),
-                    })
-                    .collect(),
-                x.history_dropped,
-            )
+        let refs = x.filter(|x| x.reffed + x.unreffed > 0).map(|x| RawRefs {
+            reffed: x.reffed,
+            unreffed: x.unreffed,
+            held: x.held.iter().copied().collect(),
+            history: x
+                .history
+                .iter()
+                .map(|r| RawRef {
+                    ord: r.ord,
+                    at: r.at,
+                    reffed: r.reffed,
+                    site: r.site,
+                    thread: r.thread,
+                    trace: r.trace.as_deref().cloned(),
+                })
+                .collect(),
+            dropped: x.history_dropped,
         });
         Raw {
             id,
@@ -1582,7 +1597,13 @@ fn build_one(
     };
     let (refcount, held, refs, refs_dropped) = match raw.refs {
         None => (None, Vec::new(), Vec::new(), 0),
-        Some((reffed, unreffed, held_raw, history, dropped)) => {
+        Some(RawRefs {
+            reffed,
+            unreffed,
+            held: held_raw,
+            history,
+            dropped,
+        }) => {
             let held_ords: Vec<u64> = held_raw.iter().map(|h| h.ord).collect();
             let held = held_raw
                 .iter()

@@ -21,8 +21,7 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
-    PropertyType,
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyType,
 };
 use crate::{Error, Result};
 

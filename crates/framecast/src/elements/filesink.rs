@@ -97,7 +97,10 @@ impl FileSink {
 
 /// Writes every memory of `buffer` to `out`.
 pub(crate) fn write_buffer(out: &mut impl Write, buffer: &Buffer) -> std::io::Result<()> {
-    for slice in buffer.slices() {
+    let map = buffer
+        .map_readable()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    for slice in map.slices() {
         out.write_all(slice)?;
     }
     Ok(())

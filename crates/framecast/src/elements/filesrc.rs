@@ -17,8 +17,7 @@ use framecast_core::Buffer;
 use super::fdsrc::{blocksize, blocksize_property, read_buffer, wait_readable};
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
-    PropertyType,
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyType,
 };
 use crate::{Error, Result};
 

@@ -269,7 +269,7 @@ impl ElementImpl for Queue {
             let limit = self.queue.limits().time;
             if let Some(m) = max.as_mut() {
                 if limit > ClockTime::ZERO {
-                    *m = *m + limit;
+                    *m += limit;
                 } else {
                     *max = None;
                 }

@@ -75,8 +75,10 @@ impl Tee {
                     Query::Allocation(q) if answered => Ok(q),
                     _ => Err(framecast_core::Error::Allocation(format!(
                         "{} refused the allocation query",
-                        pad.peer()
-                            .map_or_else(|| pad.full_name().to_string(), |p| p.full_name().to_string())
+                        pad.peer().map_or_else(
+                            || pad.full_name().to_string(),
+                            |p| p.full_name().to_string()
+                        )
                     ))),
                 }
             })
@@ -151,5 +153,27 @@ impl ElementImpl for Tee {
             "num-src-pads" => Some(PropertyValue::Int(element.src_pads().len() as i64)),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{make_element, State};
+
+    #[test]
+    fn unlinked_branches_are_an_error_unless_allowed() {
+        let tee = make_element("tee", None).unwrap();
+        let _unlinked = tee.request_pad("src_%u").unwrap();
+        tee.set_state(State::Paused).unwrap();
+        let sink = tee.sink_pad().unwrap();
+        let imp = tee.imp::<Tee>().unwrap();
+        let buffer = || Buffer::from_slice(b"x").unwrap();
+        assert_eq!(imp.chain(&tee, &sink, buffer()), Err(FlowError::NotLinked));
+        tee.set_property("allow-not-linked", true).unwrap();
+        assert_eq!(imp.chain(&tee, &sink, buffer()), Ok(FlowSuccess::Ok));
+        assert_eq!(tee.property("num-src-pads").unwrap(), PropertyValue::Int(1));
+        assert!(tee.set_property("num-src-pads", 3i64).is_err());
+        tee.set_state(State::Null).unwrap();
     }
 }

@@ -160,17 +160,42 @@ impl Pipeline {
         let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
         let current = *state;
         let result = change_all(&self.0.ctx, &elements, current, target);
-        *state = match &result {
-            Ok((_, reached)) | Err((_, reached)) => *reached,
-        };
         match result {
-            Ok((success, _)) => Ok(success),
-            Err((e, _)) => Err(e),
+            Ok((success, reached)) => {
+                *state = reached;
+                Ok(success)
+            }
+            Err(failed) => {
+                let (e, reached) = *failed;
+                *state = reached;
+                Err(e)
+            }
         }
+    }
+
+    /// Ends the stream from the sources down (`gst-launch -e` on Ctrl-C):
+    /// sends end-of-stream from every source pad of every source element
+    /// (an element with no sink pads). The pipeline posts [`Message::Eos`]
+    /// once every sink has it. Returns whether any peer took the event.
+    ///
+    /// The event is sent from the calling thread, out of band with the
+    /// sources' streaming threads: a source stops at its next push, which
+    /// downstream then refuses with EOS.
+    pub fn send_eos(&self) -> bool {
+        let mut handled = false;
+        for element in self.elements() {
+            if !element.sink_pads().is_empty() {
+                continue;
+            }
+            for pad in element.src_pads() {
+                handled |= pad.push_event(super::event::Event::Eos);
+            }
+        }
+        handled
     }
 }
 
-type ChangeResult = std::result::Result<(StateChangeSuccess, State), (Error, State)>;
+type ChangeResult = std::result::Result<(StateChangeSuccess, State), Box<(Error, State)>>;
 
 fn change_all(
     ctx: &Arc<PipelineContext>,
@@ -211,7 +236,7 @@ fn change_all(
                         debug: Some(format!("state change {change}")),
                     });
                     if change.is_upward() {
-                        return Err((e, current));
+                        return Err(Box::new((e, current)));
                     }
                     // Going down never stops half-way: keep tearing down.
                 }

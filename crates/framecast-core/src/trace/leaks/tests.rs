@@ -314,8 +314,8 @@ fn reference_history_is_bounded_but_counts_stay_true() {
     t.object_reffed(buf.id, buf.kind, Location::caller());
     let o = &t.live_objects()[0];
     assert_eq!(o.refcount, Some(2));
-    assert_eq!(o.refs.len(), HISTORY);
-    assert_eq!(o.refs_dropped, 2001 - HISTORY as u64);
+    assert!(o.refs.len() > HISTORY / 2 && o.refs.len() <= HISTORY);
+    assert_eq!(o.refs_dropped + o.refs.len() as u64, 2001);
     assert_eq!(o.refs.last().unwrap().refcount, 2);
     assert_eq!(o.held.len(), 2);
 }

@@ -1,0 +1,308 @@
+//! `fakesrc`: buffers with no meaning, for benchmarks against GStreamer's
+//! `fakesrc` (`fakesrc num-buffers=N sizetype=fixed sizemax=64 ! queue !
+//! fakesink`).
+//!
+//! Its caps are `ANY`, so there is no negotiation and no allocation query:
+//! the source keeps its own pool of `sizemax`-byte buffers (GStreamer's
+//! `fakesrc` allocates a new buffer each time; a pool is framecast's
+//! steady state and what the comparison is about). `sizetype=empty` (the
+//! default, as in GStreamer) pushes buffers with no memory at all.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use framecast_core::{Buffer, BufferPool, PoolConfig};
+
+use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::{
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyType,
+};
+use crate::Result;
+
+const SIZETYPES: &[(&str, &str)] = &[
+    ("empty", "Send empty buffers"),
+    ("fixed", "Fixed size buffers (sizemax sized)"),
+    (
+        "random",
+        "Random sized buffers (sizemin <= size <= sizemax)",
+    ),
+];
+
+const FILLTYPES: &[(&str, &str)] = &[
+    ("nothing", "Leave data as malloced"),
+    ("zero", "Fill buffers with zeros"),
+    ("random", "Fill buffers with random data"),
+    ("pattern", "Fill buffers with pattern 0x00 -> 0xff"),
+    (
+        "pattern-span",
+        "Fill buffers with pattern 0x00 -> 0xff that spans buffers",
+    ),
+];
+
+fn int(name: &'static str, blurb: &'static str, default: i64) -> PropertySpec {
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::Int {
+            min: 0,
+            max: i64::from(i32::MAX),
+            default,
+        },
+        mutable_in_playing: false,
+    }
+}
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = source_properties();
+    properties.extend([
+        PropertySpec {
+            name: "sizetype",
+            blurb: "How to determine buffer sizes",
+            kind: PropertyType::Enum {
+                values: SIZETYPES,
+                default: "empty",
+            },
+            mutable_in_playing: false,
+        },
+        int("sizemin", "Minimum buffer size (sizetype=random)", 0),
+        int("sizemax", "Maximum buffer size", 4096),
+        PropertySpec {
+            name: "filltype",
+            blurb: "How to fill the buffer, if at all",
+            kind: PropertyType::Enum {
+                values: FILLTYPES,
+                default: "nothing",
+            },
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "is-live",
+            blurb: "True if the element cannot produce data in PAUSED",
+            kind: PropertyType::Bool { default: false },
+            mutable_in_playing: false,
+        },
+    ]);
+    ElementFactory::new(
+        "fakesrc",
+        "Fake Source",
+        "Source",
+        "Push empty (no data) buffers around, for benchmarks",
+        vec![PadTemplate::always(
+            "src",
+            PadDirection::Src,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Source::new(FakeSrc::default())),
+    )
+}
+
+/// What one run is configured as (read at start).
+#[derive(Debug, Clone, Copy)]
+struct Config {
+    sizetype: &'static str,
+    filltype: &'static str,
+    sizemin: usize,
+    sizemax: usize,
+}
+
+/// The `fakesrc` element's implementation.
+#[derive(Debug, Default)]
+pub struct FakeSrc {
+    run: Mutex<Option<(Config, Option<BufferPool>)>>,
+    /// xorshift64 state for random sizes and data.
+    rng: AtomicU64,
+    /// Next byte of the `pattern-span` fill.
+    span: AtomicU64,
+}
+
+fn enum_prop(element: &Element, name: &str, default: &'static str) -> &'static str {
+    match element.prop(name) {
+        crate::pipeline::PropertyValue::Enum(nick) => nick,
+        _ => default,
+    }
+}
+
+impl FakeSrc {
+    fn next_random(&self) -> u64 {
+        let mut x = self.rng.load(Ordering::Relaxed);
+        if x == 0 {
+            x = 0x2545_F491_4F6C_DD1D;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.store(x, Ordering::Relaxed);
+        x
+    }
+}
+
+impl SourceImpl for FakeSrc {
+    /// `ANY`: a byte stream, no negotiation.
+    fn caps(&self, _element: &Element) -> Caps {
+        Caps::new_any()
+    }
+
+    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
+        Ok(0)
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        let size = |name| {
+            element
+                .prop(name)
+                .as_u64()
+                .and_then(|v| usize::try_from(v).ok())
+                .unwrap_or(0)
+        };
+        let config = Config {
+            sizetype: enum_prop(element, "sizetype", "empty"),
+            filltype: enum_prop(element, "filltype", "nothing"),
+            sizemin: size("sizemin"),
+            sizemax: size("sizemax"),
+        };
+        let pool = if config.sizetype == "empty" || config.sizemax == 0 {
+            None
+        } else {
+            let pool = BufferPool::new();
+            pool.set_config(PoolConfig::new(config.sizemax, 4, 0))?;
+            pool.set_active(true)?;
+            Some(pool)
+        };
+        self.span.store(0, Ordering::Relaxed);
+        let old = self
+            .run
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace((config, pool));
+        if let Some((_, Some(old))) = old {
+            let _ = old.set_active(false);
+        }
+        Ok(())
+    }
+
+    fn stop(&self, _element: &Element) {
+        let old = self.run.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((_, Some(pool))) = old {
+            let _ = pool.set_active(false);
+        }
+    }
+
+    fn create(
+        &self,
+        _element: &Element,
+        _ctx: &mut CreateContext<'_>,
+    ) -> std::result::Result<Buffer, FlowError> {
+        let (config, pool) = match &*self.run.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some((c, p)) => (*c, p.clone()),
+            None => return Err(FlowError::Flushing),
+        };
+        let Some(pool) = pool else {
+            return Ok(Buffer::new());
+        };
+        let size = match config.sizetype {
+            "random" if config.sizemax > config.sizemin => {
+                let span = (config.sizemax - config.sizemin + 1) as u64;
+                config.sizemin + (self.next_random() % span) as usize
+            }
+            "random" => config.sizemin.min(config.sizemax),
+            _ => config.sizemax,
+        };
+        let mut buffer = pool.acquire().map_err(|e| match e {
+            framecast_core::Error::Flushing => FlowError::Flushing,
+            _ => FlowError::Error,
+        })?;
+        let Some(b) = buffer.get_mut() else {
+            return Err(FlowError::Error);
+        };
+        if size != config.sizemax {
+            b.set_size(size).map_err(|_| FlowError::Error)?;
+        }
+        if config.filltype != "nothing" && size > 0 {
+            let mut map = b.map_writable().map_err(|_| FlowError::Error)?;
+            match config.filltype {
+                "zero" => map.fill(0),
+                "random" => {
+                    for chunk in map.chunks_mut(8) {
+                        let r = self.next_random().to_le_bytes();
+                        chunk.copy_from_slice(&r[..chunk.len()]);
+                    }
+                }
+                "pattern" => {
+                    for (i, v) in map.iter_mut().enumerate() {
+                        *v = i as u8;
+                    }
+                }
+                _ => {
+                    let start = self.span.fetch_add(size as u64, Ordering::Relaxed);
+                    for (i, v) in map.iter_mut().enumerate() {
+                        *v = (start + i as u64) as u8;
+                    }
+                }
+            }
+        }
+        Ok(buffer)
+    }
+
+    fn is_live(&self, element: &Element) -> bool {
+        element.prop("is-live").as_bool().unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::elements::appsink::AppSink;
+    use crate::{make_element, Pipeline, State};
+
+    fn run(props: &[(&str, &str)]) -> Vec<crate::Buffer> {
+        let pipeline = Pipeline::new("p");
+        let src = make_element("fakesrc", None).unwrap();
+        for (k, v) in props {
+            src.set_property_from_str(k, v).unwrap();
+        }
+        let sink = make_element("appsink", None).unwrap();
+        sink.set_property("sync", false).unwrap();
+        sink.set_property_from_str("max-buffers", "100").unwrap();
+        pipeline.add_and_link(&[&src, &sink]).unwrap();
+        pipeline.set_state(State::Playing).unwrap();
+        let appsink = AppSink::from_element(&sink).unwrap();
+        let mut out = Vec::new();
+        while let Some(s) = appsink.pull_sample(Some(Duration::from_secs(5))) {
+            out.push(s.buffer);
+        }
+        pipeline.set_state(State::Null).unwrap();
+        out
+    }
+
+    #[test]
+    fn sizes_and_fills() {
+        let empty = run(&[("num-buffers", "3")]);
+        assert_eq!(empty.len(), 3);
+        assert!(empty.iter().all(|b| b.size() == 0));
+        let fixed = run(&[
+            ("num-buffers", "5"),
+            ("sizetype", "fixed"),
+            ("sizemax", "64"),
+            ("filltype", "pattern"),
+        ]);
+        assert_eq!(fixed.len(), 5);
+        for b in &fixed {
+            assert_eq!(b.size(), 64);
+            assert!(b.pool_id().is_some());
+            let map = b.map_readable().unwrap();
+            assert_eq!(map.contiguous()[..4], [0, 1, 2, 3]);
+        }
+        let random = run(&[
+            ("num-buffers", "20"),
+            ("sizetype", "random"),
+            ("sizemin", "10"),
+            ("sizemax", "20"),
+            ("filltype", "zero"),
+        ]);
+        assert!(random.iter().all(|b| (10..=20).contains(&b.size())));
+        assert!(random.iter().any(|b| b.size() != random[0].size()));
+    }
+}

@@ -1,0 +1,199 @@
+//! Plane access to a raw video frame held in a buffer: the layout comes from
+//! the buffer's [`VideoMeta`] when it has one (a pool that pads or aligns
+//! frames), else from the negotiated [`VideoInfo`]'s default layout, as
+//! `gst_video_frame_map` does.
+//!
+//! Every plane is handed out as a slice of exactly `stride * rows` bytes:
+//! the SIMD conversion code walks rows in pairs by stride, and a slice
+//! that runs past the plane (into the next one, or past an odd height)
+//! would make it process rows that are not there.
+
+use framecast_core::{BufferRef, VideoFormat, VideoInfo, VideoMeta, VIDEO_MAX_PLANES};
+use smallvec::SmallVec;
+
+use crate::{Error, Result};
+
+/// A layout problem, as the crate's error.
+pub(crate) fn layout_error(message: String) -> Error {
+    Error::Core(framecast_core::Error::InvalidVideoInfo(message))
+}
+
+/// The layout of the frame in `buffer`: `info` with the offsets and strides
+/// of the buffer's [`VideoMeta`] when it has one for the same format and
+/// size (a meta for another format or size means the buffer does not hold
+/// what the caps say, and is refused).
+pub fn frame_layout(buffer: &BufferRef, info: &VideoInfo) -> Result<VideoInfo> {
+    let Some(meta) = buffer.meta::<VideoMeta>() else {
+        return Ok(*info);
+    };
+    if meta.format != info.format || meta.width != info.width || meta.height != info.height {
+        return Err(layout_error(format!(
+            "buffer's video meta says {} {}x{}, the caps say {} {}x{}",
+            meta.format, meta.width, meta.height, info.format, info.width, info.height
+        )));
+    }
+    let mut layout = *info;
+    layout.offset = meta.offset;
+    layout.stride = meta.stride;
+    Ok(layout)
+}
+
+/// Bytes of one row of visible pixels in `plane`.
+pub fn row_bytes(info: &VideoInfo, plane: usize) -> usize {
+    info.comp_width(plane) as usize * info.format.pixel_stride(plane)
+}
+
+/// The byte range of `plane` in a frame of `len` bytes: `stride * rows`
+/// from its offset, checked to fit and to hold a visible row.
+fn plane_range(info: &VideoInfo, plane: usize, len: usize) -> Result<std::ops::Range<usize>> {
+    let stride = info.stride[plane];
+    let rows = info.comp_height(plane) as usize;
+    let start = info.offset[plane];
+    let end = stride
+        .checked_mul(rows)
+        .and_then(|n| n.checked_add(start))
+        .filter(|&end| end <= len);
+    match end {
+        Some(end) if stride >= row_bytes(info, plane) => Ok(start..end),
+        _ => Err(layout_error(format!(
+            "{} {}x{}: plane {plane} (offset {start}, stride {stride}, {rows} rows) does not fit \
+             in a {len}-byte frame",
+            info.format, info.width, info.height
+        ))),
+    }
+}
+
+/// A read-only view of one frame's planes.
+#[derive(Debug)]
+pub struct Frame<'a> {
+    /// The layout (with the buffer's strides and offsets).
+    pub info: VideoInfo,
+    planes: SmallVec<[&'a [u8]; VIDEO_MAX_PLANES]>,
+}
+
+impl<'a> Frame<'a> {
+    /// The planes of a frame laid out as `info` in `data`.
+    pub fn new(info: VideoInfo, data: &'a [u8]) -> Result<Frame<'a>> {
+        let mut planes = SmallVec::new();
+        for plane in 0..info.n_planes {
+            planes.push(&data[plane_range(&info, plane, data.len())?]);
+        }
+        Ok(Frame { info, planes })
+    }
+
+    /// Plane `i` (`stride * rows` bytes); empty for a plane the format lacks.
+    pub fn plane(&self, i: usize) -> &'a [u8] {
+        self.planes.get(i).copied().unwrap_or(&[])
+    }
+
+    /// Stride of plane `i`.
+    pub fn stride(&self, i: usize) -> usize {
+        self.info.stride[i]
+    }
+
+    /// The pixel format.
+    pub fn format(&self) -> VideoFormat {
+        self.info.format
+    }
+}
+
+/// A writable view of one frame's planes (disjoint slices).
+#[derive(Debug)]
+pub struct FrameMut<'a> {
+    /// The layout (with the buffer's strides and offsets).
+    pub info: VideoInfo,
+    planes: SmallVec<[&'a mut [u8]; VIDEO_MAX_PLANES]>,
+}
+
+impl<'a> FrameMut<'a> {
+    /// The planes of a frame laid out as `info` in `data`; planes must not
+    /// overlap.
+    pub fn new(info: VideoInfo, data: &'a mut [u8]) -> Result<FrameMut<'a>> {
+        let len = data.len();
+        let mut ranges: SmallVec<[(usize, std::ops::Range<usize>); VIDEO_MAX_PLANES]> =
+            SmallVec::new();
+        for plane in 0..info.n_planes {
+            ranges.push((plane, plane_range(&info, plane, len)?));
+        }
+        ranges.sort_by_key(|(_, r)| r.start);
+        let mut planes: SmallVec<[(usize, &'a mut [u8]); VIDEO_MAX_PLANES]> = SmallVec::new();
+        let mut rest: &'a mut [u8] = data;
+        let mut consumed = 0usize;
+        for (plane, range) in ranges {
+            if range.start < consumed {
+                return Err(layout_error(format!(
+                    "{} {}x{}: plane {plane} overlaps the plane before it",
+                    info.format, info.width, info.height
+                )));
+            }
+            let taken = std::mem::take(&mut rest);
+            let (_, tail) = taken.split_at_mut(range.start - consumed);
+            let (slice, tail) = tail.split_at_mut(range.end - range.start);
+            rest = tail;
+            consumed = range.end;
+            planes.push((plane, slice));
+        }
+        planes.sort_by_key(|(plane, _)| *plane);
+        Ok(FrameMut {
+            info,
+            planes: planes.into_iter().map(|(_, s)| s).collect(),
+        })
+    }
+
+    /// Plane `i`, writable; empty for a plane the format lacks.
+    pub fn plane_mut(&mut self, i: usize) -> &mut [u8] {
+        match self.planes.get_mut(i) {
+            Some(p) => p,
+            None => &mut [],
+        }
+    }
+
+    /// Plane `i`, read-only.
+    pub fn plane(&self, i: usize) -> &[u8] {
+        self.planes.get(i).map(|p| &**p).unwrap_or(&[])
+    }
+
+    /// All planes at once, writable (for converters that write several).
+    pub fn planes_mut(&mut self) -> &mut [&'a mut [u8]] {
+        &mut self.planes
+    }
+
+    /// Stride of plane `i`.
+    pub fn stride(&self, i: usize) -> usize {
+        self.info.stride[i]
+    }
+
+    /// The pixel format.
+    pub fn format(&self) -> VideoFormat {
+        self.info.format
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planes_are_exact_and_disjoint() {
+        // Odd height: I420's luma plane is followed by one spare row that
+        // must not be part of the luma slice.
+        let info = VideoInfo::new(VideoFormat::I420, 6, 5).unwrap();
+        let mut data = vec![0u8; info.size];
+        let mut frame = FrameMut::new(info, &mut data).unwrap();
+        assert_eq!(frame.plane(0).len(), 8 * 5);
+        assert_eq!(frame.plane(1).len(), 4 * 3);
+        assert_eq!(frame.plane(2).len(), 4 * 3);
+        frame.plane_mut(2).fill(7);
+        drop(frame);
+        assert_eq!(data[info.offset[2]], 7);
+        assert_eq!(data[info.offset[2] - 1], 0);
+    }
+
+    #[test]
+    fn short_buffer_is_an_error() {
+        let info = VideoInfo::new(VideoFormat::Bgr, 10, 10).unwrap();
+        let data = vec![0u8; info.size - 1];
+        let err = Frame::new(info, &data).unwrap_err().to_string();
+        assert!(err.contains("does not fit"), "{err}");
+    }
+}

@@ -1,0 +1,78 @@
+//! Raw-video pixel code shared by `testsrc`, `videoconvert` and
+//! `videoscale`: plane access honouring video metas ([`frame`]), format
+//! conversion ([`convert`]), bilinear scaling ([`scale`]) and the
+//! frame-counter stamp tests and latency probes read back ([`counter`]).
+
+pub mod convert;
+pub mod counter;
+pub mod frame;
+pub mod scale;
+
+pub use convert::{convert, Matrix};
+pub use counter::{
+    counter_block_size, decode_counter, decode_counter_buffer, write_counter, write_counter_buffer,
+    CounterStamp, COUNTER_BITS,
+};
+pub use frame::{frame_layout, Frame, FrameMut};
+pub use scale::Scaler;
+
+use framecast_core::VideoFormat;
+
+/// The raw formats the video elements handle, in `testsrc`'s order of
+/// preference (I420 first, as GStreamer's fixation of a format list picks
+/// the first).
+pub const FORMATS: &[VideoFormat] = &[
+    VideoFormat::I420,
+    VideoFormat::Nv12,
+    VideoFormat::Rgb,
+    VideoFormat::Bgr,
+    VideoFormat::Rgba,
+    VideoFormat::Bgra,
+    VideoFormat::Rgbx,
+    VideoFormat::Bgrx,
+    VideoFormat::Gray8,
+];
+
+use framecast_core::{AllocationQuery, BufferPool, Meta, MetaParams, VideoMeta};
+
+use crate::pipeline::{Caps, Structure, Value};
+
+/// What a video filter answers an allocation query from upstream with: a
+/// video pool for the frames it will receive (upstream configures it for
+/// its caps; `appsrc`'s `acquire_buffer` then hands out its buffers) and
+/// support for [`VideoMeta`], so padded or aligned frames need no copy.
+pub(crate) fn propose_video_allocation(query: &mut AllocationQuery) -> bool {
+    if query.pools.is_empty() {
+        let pool = query.layout.map(|_| BufferPool::new_video());
+        query.add_pool(pool, query.size, 2, 0);
+    }
+    query.add_meta(VideoMeta::API, MetaParams::None);
+    true
+}
+
+/// The structures of `caps` that are raw video, each passed through `edit`;
+/// `ANY` gives `template`.
+pub(crate) fn map_video_structures(
+    caps: &Caps,
+    template: &Caps,
+    mut edit: impl FnMut(&mut Structure),
+) -> Caps {
+    if caps.is_any() {
+        return template.clone();
+    }
+    let mut out = Caps::new_empty();
+    for s in caps.iter() {
+        if !s.has_name(crate::pipeline::caps::VIDEO_RAW) {
+            continue;
+        }
+        let mut s = s.clone();
+        edit(&mut s);
+        out.merge_structure(s);
+    }
+    out
+}
+
+/// `format` as a list of every supported format.
+pub(crate) fn any_format() -> Value {
+    Value::list(FORMATS.iter().copied())
+}

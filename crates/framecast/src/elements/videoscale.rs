@@ -1,0 +1,142 @@
+//! `videoscale`: resizes raw video (bilinear), same format and rate
+//! (GStreamer's `videoscale` with `method=bilinear`).
+//!
+//! Passthrough when the size does not change. When downstream fixes only
+//! one of width and height, the other is chosen to keep the display aspect
+//! ratio, as GStreamer does; when it fixes neither, the input size is kept.
+//! Frames with a [`VideoMeta`](crate::VideoMeta) (padded strides) are read
+//! and written through it.
+
+use std::sync::Mutex;
+
+use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoInfo};
+
+use super::video::{self, map_video_structures, Frame, FrameMut, Scaler};
+use crate::pipeline::base::{Transform, TransformImpl};
+use crate::pipeline::caps::IntRange;
+use crate::pipeline::{
+    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
+    Value,
+};
+use crate::Result;
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    ElementFactory::new(
+        "videoscale",
+        "Video scaler",
+        "Filter/Converter/Video/Scaler",
+        "Resizes raw video (bilinear), keeping the format",
+        vec![
+            PadTemplate::always(
+                "sink",
+                PadDirection::Sink,
+                Caps::video_raw_any(video::FORMATS),
+            ),
+            PadTemplate::always(
+                "src",
+                PadDirection::Src,
+                Caps::video_raw_any(video::FORMATS),
+            ),
+        ],
+        Vec::new(),
+        || Box::new(Transform::new(VideoScale::default())),
+    )
+}
+
+/// The `videoscale` element's implementation.
+#[derive(Debug, Default)]
+pub struct VideoScale {
+    /// Input and output layouts and the scaler between them.
+    state: Mutex<Option<(VideoInfo, VideoInfo, Scaler)>>,
+}
+
+impl TransformImpl for VideoScale {
+    /// The same caps first (passthrough), then any size.
+    fn transform_caps(&self, _element: &Element, _direction: PadDirection, caps: &Caps) -> Caps {
+        let template = Caps::video_raw_any(video::FORMATS);
+        let same = map_video_structures(caps, &template, |_| {});
+        let any_size = IntRange::new(1, i32::MAX).map_or(Value::Int(1), Value::IntRange);
+        let open = map_video_structures(caps, &template, |s| {
+            let _ = s.set("width", any_size.clone());
+            let _ = s.set("height", any_size.clone());
+            s.remove("pixel-aspect-ratio");
+        });
+        same.merge(open)
+    }
+
+    fn fixate_caps(&self, _element: &Element, incaps: &Caps, othercaps: Caps) -> Caps {
+        let Some(mut s) = othercaps.structure(0).cloned() else {
+            return othercaps;
+        };
+        let input = incaps
+            .structure(0)
+            .and_then(|i| Some((i.get_int("width")?, i.get_int("height")?)));
+        if let Some((iw, ih)) = input {
+            match (s.get_int("width"), s.get_int("height")) {
+                (Some(w), None) => {
+                    let h = (i64::from(w) * i64::from(ih) / i64::from(iw.max(1))).max(1);
+                    s.fixate_field_nearest_int("height", i32::try_from(h).unwrap_or(i32::MAX));
+                }
+                (None, Some(h)) => {
+                    let w = (i64::from(h) * i64::from(iw) / i64::from(ih.max(1))).max(1);
+                    s.fixate_field_nearest_int("width", i32::try_from(w).unwrap_or(i32::MAX));
+                }
+                _ => {
+                    s.fixate_field_nearest_int("width", iw);
+                    s.fixate_field_nearest_int("height", ih);
+                }
+            }
+        }
+        if let Some(rate) = incaps
+            .structure(0)
+            .and_then(|i| i.get_fraction("framerate"))
+        {
+            s.fixate_field_nearest_fraction("framerate", rate);
+        }
+        let first = Caps::from_structure(s);
+        first.fixate().unwrap_or(first)
+    }
+
+    fn set_caps(&self, _element: &Element, incaps: &Caps, outcaps: &Caps) -> Result<usize> {
+        let (i, o) = (incaps.video_info()?, outcaps.video_info()?);
+        let scaler = Scaler::new(&i, &o)?;
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some((i, o, scaler));
+        Ok(o.size)
+    }
+
+    fn passthrough(&self, _element: &Element, incaps: &Caps, outcaps: &Caps) -> bool {
+        match (incaps.video_info(), outcaps.video_info()) {
+            (Ok(i), Ok(o)) => (i.format, i.width, i.height) == (o.format, o.width, o.height),
+            _ => incaps == outcaps,
+        }
+    }
+
+    fn transform(&self, element: &Element, input: &Buffer, output: &mut BufferRef) -> FlowResult {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((ii, oi, scaler)) = state.as_mut() else {
+            return Err(FlowError::NotNegotiated);
+        };
+        let result = (|| -> Result<()> {
+            let in_layout = video::frame_layout(input, ii)?;
+            let out_layout = video::frame_layout(output, oi)?;
+            let map = input.map_readable()?;
+            let data = map.contiguous();
+            let src = Frame::new(in_layout, &data)?;
+            let mut out = output.map_writable()?;
+            let mut dst = FrameMut::new(out_layout, &mut out)?;
+            scaler.scale(&src, &mut dst)
+        })();
+        match result {
+            Ok(()) => Ok(FlowSuccess::Ok),
+            Err(e) => {
+                element.post_error(format!("scaling failed: {e}"), None);
+                Err(FlowError::Error)
+            }
+        }
+    }
+
+    fn propose_allocation(&self, _element: &Element, query: &mut AllocationQuery) -> bool {
+        video::propose_video_allocation(query)
+    }
+}

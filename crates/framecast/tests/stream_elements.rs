@@ -1,0 +1,434 @@
+//! The byte-stream and plumbing elements running in pipelines: filesrc,
+//! filesink, fdsrc, fdsink, rawvideoparse, tee, capsfilter, fakesink.
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use framecast::elements::appsink::AppSink;
+use framecast::pipeline::{PropertyValue, Query};
+use framecast::{
+    parse_launch, AllocationQuery, Buffer, Caps, ClockTime, Message, MetaParams, Pipeline, State,
+    VideoFormat, VideoInfo, VideoMeta,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A fresh path in the temp dir for this test.
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("framecast-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+/// Deterministic bytes that do not repeat with a short period.
+fn pattern(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x1234_5678;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Plays `pipeline` until EOS or an error (bounded), collecting every
+/// message, then stops it.
+fn run(pipeline: &Pipeline) -> Vec<Message> {
+    pipeline.set_state(State::Playing).expect("playing");
+    let messages = collect(pipeline);
+    pipeline.set_state(State::Null).expect("null");
+    messages
+}
+
+fn collect(pipeline: &Pipeline) -> Vec<Message> {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut messages = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "no EOS within {TIMEOUT:?}: {messages:?}");
+        let Some(message) = pipeline.bus().timed_pop(Some(left)) else {
+            continue;
+        };
+        let done = matches!(message, Message::Eos | Message::Error { .. });
+        messages.push(message);
+        if done {
+            return messages;
+        }
+    }
+}
+
+fn assert_eos(messages: &[Message]) {
+    assert!(
+        matches!(messages.last(), Some(Message::Eos)),
+        "expected EOS: {messages:?}"
+    );
+}
+
+#[test]
+fn filesrc_to_filesink_copies_exactly() {
+    let input = temp_path("copy-in.bin");
+    let output = temp_path("copy-out.bin");
+    let data = pattern(100_003);
+    std::fs::write(&input, &data).unwrap();
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" blocksize=1000 ! filesink location=\"{}\"",
+        input.display(),
+        output.display()
+    ))
+    .unwrap();
+    assert_eos(&run(&pipeline));
+    assert_eq!(std::fs::read(&output).unwrap(), data);
+}
+
+#[test]
+fn filesrc_buffers_carry_byte_offsets() {
+    let input = temp_path("offsets.bin");
+    std::fs::write(&input, pattern(250)).unwrap();
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" blocksize=100 ! appsink name=sink",
+        input.display()
+    ))
+    .unwrap();
+    let sink = pipeline.by_name("sink").unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let appsink = AppSink::from_element(&sink).unwrap();
+    let mut ranges = Vec::new();
+    while let Some(sample) = appsink.pull_sample(Some(TIMEOUT)) {
+        ranges.push((
+            sample.buffer.offset(),
+            sample.buffer.offset_end(),
+            sample.buffer.size(),
+        ));
+    }
+    pipeline.set_state(State::Null).unwrap();
+    assert_eq!(
+        ranges,
+        [
+            (Some(0), Some(100), 100),
+            (Some(100), Some(200), 100),
+            (Some(200), Some(250), 50)
+        ]
+    );
+}
+
+#[test]
+fn a_missing_file_fails_naming_the_file_and_the_os_error() {
+    let missing = temp_path("does-not-exist/nothing.bin");
+    let pipeline = parse_launch(&format!(
+        "filesrc name=reader location=\"{}\" ! fakesink",
+        missing.display()
+    ))
+    .unwrap();
+    let err = pipeline.set_state(State::Playing).unwrap_err().to_string();
+    assert!(err.contains("nothing.bin"), "{err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+    let error = pipeline
+        .bus()
+        .timed_pop_filtered(Some(TIMEOUT), |m| matches!(m, Message::Error { .. }));
+    let Some(Message::Error {
+        source, message, ..
+    }) = error
+    else {
+        panic!("no error on the bus");
+    };
+    assert_eq!(source, "reader");
+    assert!(message.contains("nothing.bin"), "{message}");
+    pipeline.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn filesink_into_a_missing_directory_fails() {
+    let input = temp_path("sink-fail-in.bin");
+    std::fs::write(&input, b"abc").unwrap();
+    let bad = temp_path("no-such-dir/out.bin");
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" ! filesink name=writer location=\"{}\"",
+        input.display(),
+        bad.display()
+    ))
+    .unwrap();
+    let err = pipeline.set_state(State::Playing).unwrap_err().to_string();
+    assert!(
+        err.contains("out.bin") && err.contains("for writing"),
+        "{err}"
+    );
+    pipeline.set_state(State::Null).unwrap();
+    // No location at all.
+    let pipeline = parse_launch("filesrc location=/dev/null ! filesink").unwrap();
+    let err = pipeline.set_state(State::Playing).unwrap_err().to_string();
+    assert!(err.contains("No file name specified"), "{err}");
+    pipeline.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn fdsrc_and_fdsink_use_the_given_descriptors() {
+    let input = temp_path("fd-in.bin");
+    let output = temp_path("fd-out.bin");
+    let data = pattern(20_000);
+    std::fs::write(&input, &data).unwrap();
+    let reader = File::open(&input).unwrap();
+    let writer = File::create(&output).unwrap();
+    let pipeline = parse_launch(&format!(
+        "fdsrc fd={} blocksize=3000 ! fdsink fd={}",
+        reader.as_raw_fd(),
+        writer.as_raw_fd()
+    ))
+    .unwrap();
+    assert_eos(&run(&pipeline));
+    drop((reader, writer));
+    assert_eq!(std::fs::read(&output).unwrap(), data);
+    // A descriptor that is not open.
+    let pipeline = parse_launch("fdsrc fd=987654 ! fakesink").unwrap();
+    let err = pipeline.set_state(State::Playing).unwrap_err().to_string();
+    assert!(err.contains("file descriptor 987654"), "{err}");
+    pipeline.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn fakesink_num_buffers_ends_the_stream() {
+    let input = temp_path("fakesink.bin");
+    std::fs::write(&input, pattern(1000)).unwrap();
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" blocksize=10 ! fakesink name=s num-buffers=3 silent=false",
+        input.display()
+    ))
+    .unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    assert_eos(&collect(&pipeline));
+    let sink = pipeline.by_name("s").unwrap();
+    assert_eq!(sink.property("rendered").unwrap(), PropertyValue::UInt(3));
+    let last = sink.property("last-message").unwrap();
+    assert!(
+        last.as_str()
+            .is_some_and(|m| m.contains("eos") || m.contains("10 bytes")),
+        "{last:?}"
+    );
+    pipeline.set_state(State::Null).unwrap();
+}
+
+/// GRAY8 16x8 frames, frame n filled with byte n+1.
+fn gray_frames(n: usize, tail: usize, padding: usize) -> Vec<u8> {
+    let mut data = Vec::new();
+    for i in 0..n {
+        data.extend(std::iter::repeat_n(i as u8 + 1, 128));
+        data.extend(std::iter::repeat_n(0xEE, padding));
+    }
+    data.extend(std::iter::repeat_n(0x77, tail));
+    data
+}
+
+#[test]
+fn rawvideoparse_cuts_frames_from_any_chunking() {
+    let input = temp_path("frames.gray");
+    std::fs::write(&input, gray_frames(3, 50, 0)).unwrap();
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" blocksize=37 ! rawvideoparse name=parse format=gray8 width=16 height=8 framerate=30/1 ! appsink name=sink",
+        input.display()
+    ))
+    .unwrap();
+    let sink = pipeline.by_name("sink").unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let appsink = AppSink::from_element(&sink).unwrap();
+    let info = VideoInfo::new(VideoFormat::Gray8, 16, 8)
+        .unwrap()
+        .with_fps(framecast::Fraction::from_integer(30));
+    let mut frames = Vec::new();
+    while let Some(sample) = appsink.pull_sample(Some(TIMEOUT)) {
+        assert_eq!(
+            sample.caps.as_deref(),
+            Some(&Caps::from_video_info(&info)),
+            "caps"
+        );
+        frames.push(sample.buffer);
+    }
+    let messages = collect(&pipeline);
+    pipeline.set_state(State::Null).unwrap();
+    assert_eq!(frames.len(), 3);
+    for (n, frame) in frames.iter().enumerate() {
+        let bytes = frame.map_readable().unwrap().contiguous().into_owned();
+        assert_eq!(bytes, vec![n as u8 + 1; 128], "frame {n}");
+        let pts = ClockTime::SECOND.mul_div_floor(n as u64, 30).unwrap();
+        assert_eq!(frame.pts(), Some(pts), "pts of frame {n}");
+        let next = ClockTime::SECOND.mul_div_floor(n as u64 + 1, 30).unwrap();
+        assert_eq!(frame.duration(), Some(next - pts));
+        assert_eq!(frame.offset(), Some(n as u64));
+        assert!(frame.pool_id().is_some(), "frame {n} is not from a pool");
+    }
+    assert_eos(&messages);
+    let warning = messages.iter().find_map(|m| match m {
+        Message::Warning {
+            source, message, ..
+        } => Some((source.clone(), message.clone())),
+        _ => None,
+    });
+    let (source, message) = warning.expect("a warning about the partial frame");
+    assert_eq!(source, "parse");
+    assert!(message.contains("50 of 128 bytes"), "{message}");
+}
+
+#[test]
+fn rawvideoparse_skips_frame_padding() {
+    let input = temp_path("frames-padded.gray");
+    std::fs::write(&input, gray_frames(4, 0, 7)).unwrap();
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" blocksize=100 ! rawvideoparse format=gray8 width=16 height=8 frame-size=135 ! appsink name=sink",
+        input.display()
+    ))
+    .unwrap();
+    let sink = pipeline.by_name("sink").unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let appsink = AppSink::from_element(&sink).unwrap();
+    let mut n = 0u8;
+    while let Some(sample) = appsink.pull_sample(Some(TIMEOUT)) {
+        let bytes = sample
+            .buffer
+            .map_readable()
+            .unwrap()
+            .contiguous()
+            .into_owned();
+        assert_eq!(bytes, vec![n + 1; 128]);
+        n += 1;
+    }
+    pipeline.set_state(State::Null).unwrap();
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn rawvideoparse_refuses_a_bad_frame_description() {
+    let pipeline = parse_launch(
+        "filesrc location=/dev/zero num-buffers=2 ! rawvideoparse name=parse width=0 ! fakesink",
+    )
+    .unwrap();
+    let messages = run(&pipeline);
+    let error = messages.iter().find_map(|m| match m {
+        Message::Error {
+            source, message, ..
+        } => Some((source.clone(), message.clone())),
+        _ => None,
+    });
+    let (source, message) = error.expect("an error");
+    assert_eq!(source, "parse");
+    assert!(message.contains("invalid frame description"), "{message}");
+}
+
+#[test]
+fn tee_gives_every_branch_the_same_buffer() {
+    let input = temp_path("tee.bin");
+    std::fs::write(&input, pattern(1000)).unwrap();
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" blocksize=100 ! tee name=t t. ! queue ! appsink name=a t. ! queue ! appsink name=b",
+        input.display()
+    ))
+    .unwrap();
+    let a = pipeline.by_name("a").unwrap();
+    let b = pipeline.by_name("b").unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let (a, b) = (
+        AppSink::from_element(&a).unwrap(),
+        AppSink::from_element(&b).unwrap(),
+    );
+    let mut n = 0;
+    while let Some(x) = a.pull_sample(Some(TIMEOUT)) {
+        let y = b.pull_sample(Some(TIMEOUT)).expect("branch b has as many");
+        assert!(
+            Buffer::ptr_eq(&x.buffer, &y.buffer),
+            "buffer {n} was copied"
+        );
+        n += 1;
+    }
+    assert!(b.pull_sample(Some(Duration::from_secs(5))).is_none());
+    assert_eos(&collect(&pipeline));
+    pipeline.set_state(State::Null).unwrap();
+    assert_eq!(n, 10);
+}
+
+#[test]
+fn tee_aggregates_allocation_proposals() {
+    let pipeline = parse_launch(
+        "appsrc name=src ! tee name=t t. ! appsink name=a t. ! queue ! appsink name=b",
+    )
+    .unwrap();
+    let a = pipeline.by_name("a").unwrap();
+    let b = pipeline.by_name("b").unwrap();
+    AppSink::from_element(&a).unwrap().propose_pool(3, 0);
+    AppSink::from_element(&b).unwrap().propose_pool(5, 0);
+    let info = VideoInfo::new(VideoFormat::I420, 64, 48).unwrap();
+    let mut query = Query::Allocation(AllocationQuery::new(Some(info), true));
+    let tee_sink = pipeline.by_name("t").unwrap().sink_pad().unwrap();
+    assert!(tee_sink.query(&mut query));
+    let Query::Allocation(answer) = query else {
+        panic!("query changed type");
+    };
+    assert_eq!(answer.pools.len(), 1);
+    let pool = &answer.pools[0];
+    assert!(pool.pool.is_none(), "a tee never hands out a branch's pool");
+    assert_eq!(pool.size, info.size);
+    assert_eq!(pool.min_buffers, 6, "largest minimum + 1 for the tee");
+    assert_eq!(pool.max_buffers, 0);
+    assert!(answer.supports::<VideoMeta>());
+    assert_eq!(answer.metas[0].params, MetaParams::None);
+
+    // A branch that refuses the query fails it for the tee.
+    let pipeline =
+        parse_launch("appsrc ! tee name=t t. ! appsink t. ! rawvideoparse ! appsink").unwrap();
+    let mut query = Query::Allocation(AllocationQuery::new(Some(info), true));
+    let tee_sink = pipeline.by_name("t").unwrap().sink_pad().unwrap();
+    assert!(!tee_sink.query(&mut query));
+}
+
+#[test]
+fn capsfilter_restricts_negotiation() {
+    // The filter's fixed caps go to a byte stream that had none.
+    let input = temp_path("capsfilter.gray");
+    std::fs::write(&input, gray_frames(2, 0, 0)).unwrap();
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" blocksize=256 ! video/x-raw,format=GRAY8,width=16,height=16,framerate=0/1 ! appsink name=sink",
+        input.display()
+    ))
+    .unwrap();
+    let sink = pipeline.by_name("sink").unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let appsink = AppSink::from_element(&sink).unwrap();
+    let sample = appsink.pull_sample(Some(TIMEOUT)).expect("one buffer");
+    let expected: Caps = "video/x-raw,format=GRAY8,width=16,height=16,framerate=0/1"
+        .parse()
+        .unwrap();
+    assert_eq!(sample.caps.as_deref(), Some(&expected));
+    pipeline.set_state(State::Null).unwrap();
+
+    // Caps that do not fit the filter are not negotiated.
+    let pipeline = parse_launch(&format!(
+        "filesrc location=\"{}\" ! rawvideoparse format=gray8 width=16 height=8 ! video/x-raw,format=I420 ! fakesink",
+        input.display()
+    ))
+    .unwrap();
+    let messages = run(&pipeline);
+    let error = messages.iter().find_map(|m| match m {
+        Message::Error { message, .. } => Some(message.clone()),
+        _ => None,
+    });
+    let message = error.expect("a negotiation error");
+    assert!(message.contains("do not match the filter"), "{message}");
+}
+
+#[test]
+fn capsfilter_answers_caps_queries_with_the_filter() {
+    let pipeline = parse_launch(
+        "appsrc ! capsfilter name=f caps=video/x-raw,format={I420,NV12} ! appsink caps=video/x-raw,format=NV12",
+    )
+    .unwrap();
+    let filter = pipeline.by_name("f").unwrap();
+    let caps = filter
+        .sink_pad()
+        .unwrap()
+        .peer()
+        .unwrap()
+        .peer_query_caps(None);
+    let expected: Caps = "video/x-raw,format=NV12".parse().unwrap();
+    assert!(caps.is_subset(&expected), "{caps}");
+    assert!(!caps.is_empty());
+}
