@@ -63,12 +63,24 @@ impl Pipeline {
             description: "",
             may_be_leaked: false,
         });
-        Pipeline(Arc::new(PipelineInner {
+        let inner = Arc::new(PipelineInner {
             id,
             ctx: PipelineContext::new(name),
             elements: Mutex::new(Vec::new()),
             state: Mutex::new(State::Null),
-        }))
+        });
+        let weak = Arc::downgrade(&inner);
+        inner.ctx.set_latency_hook(Box::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                let elements = inner
+                    .elements
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                compute_latency(&inner.ctx, &elements);
+            }
+        }));
+        Pipeline(inner)
     }
 
     /// The pipeline's name.

@@ -2,7 +2,7 @@
 //! and the end-of-stream count.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use framecast_core::ClockTime;
 
@@ -10,7 +10,6 @@ use super::bus::{Bus, Message};
 use super::clock::SystemClock;
 
 /// Shared by a pipeline and its elements.
-#[derive(Debug)]
 pub struct PipelineContext {
     /// The pipeline's name.
     pub name: String,
@@ -24,6 +23,19 @@ pub struct PipelineContext {
     sinks_pending_eos: AtomicUsize,
     eos_posted: AtomicBool,
     verbose: AtomicBool,
+    latency_hook: Mutex<Option<LatencyHook>>,
+}
+
+type LatencyHook = Box<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for PipelineContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineContext")
+            .field("name", &self.name)
+            .field("base_time", &self.base_time())
+            .field("latency", &self.latency())
+            .finish()
+    }
 }
 
 impl PipelineContext {
@@ -37,6 +49,7 @@ impl PipelineContext {
             sinks_pending_eos: AtomicUsize::new(0),
             eos_posted: AtomicBool::new(false),
             verbose: AtomicBool::new(false),
+            latency_hook: Mutex::new(None),
         })
     }
 
@@ -77,6 +90,20 @@ impl PipelineContext {
             .unwrap_or(0);
         if before <= 1 && !self.eos_posted.swap(true, Ordering::AcqRel) {
             self.bus.post(Message::Eos);
+        }
+    }
+
+    pub(crate) fn set_latency_hook(&self, hook: LatencyHook) {
+        *self.latency_hook.lock().unwrap_or_else(|e| e.into_inner()) = Some(hook);
+    }
+
+    /// An element's latency changed (a source negotiated its framerate, an
+    /// encoder was configured): the pipeline queries its sinks again,
+    /// updates the latency they apply, and posts [`Message::Latency`].
+    pub fn update_latency(&self) {
+        let hook = self.latency_hook.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hook) = hook.as_ref() {
+            hook();
         }
     }
 

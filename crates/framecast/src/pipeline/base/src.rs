@@ -301,6 +301,10 @@ fn negotiate<S: SourceImpl>(
         element.post_error(err.to_string(), None);
         return Err(FlowError::NotNegotiated);
     }
+    if let Some(ctx) = element.context() {
+        // The latency may depend on the caps (a frame at the framerate).
+        ctx.update_latency();
+    }
     if size == 0 {
         return Ok(None);
     }
