@@ -56,3 +56,26 @@ fn live_pipeline_reports_its_latency_and_runs_in_real_time() {
     );
     pipeline.set_state(State::Null).unwrap();
 }
+
+#[test]
+fn eos_sent_to_a_live_pipeline_ends_it() {
+    let pipeline = framecast::parse_launch("testsrc is-live=true ! video/x-raw,width=32,height=32,framerate=10/1 ! queue ! fakesink sync=true").unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    let start = Instant::now();
+    assert!(pipeline.send_eos());
+    let eos = pipeline
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(5)), |m| {
+            matches!(m, Message::Eos | Message::Error { .. })
+        });
+    assert!(matches!(eos, Some(Message::Eos)), "{eos:?}");
+    // The source was waiting up to 100 ms for its next frame: EOS does not
+    // wait for it.
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        start.elapsed()
+    );
+    pipeline.set_state(State::Null).unwrap();
+}

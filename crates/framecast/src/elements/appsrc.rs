@@ -441,6 +441,12 @@ impl SourceImpl for AppSrc {
         element.prop("is-live").as_bool().unwrap_or(false)
     }
 
+    fn eos_requested(&self, _element: &Element) -> bool {
+        // Queued behind the data already pushed.
+        let _ = self.end_of_stream();
+        true
+    }
+
     fn latency(&self, element: &Element) -> (ClockTime, Option<ClockTime>) {
         let min = ClockTime::from_nseconds(element.prop("min-latency").as_u64().unwrap_or(0));
         (min, None)

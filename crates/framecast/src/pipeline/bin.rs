@@ -199,9 +199,7 @@ impl Pipeline {
             if !element.sink_pads().is_empty() {
                 continue;
             }
-            for pad in element.src_pads() {
-                handled |= pad.push_event(super::event::Event::Eos);
-            }
+            handled |= element.send_event(super::event::Event::Eos);
         }
         handled
     }

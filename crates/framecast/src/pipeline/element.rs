@@ -81,6 +81,22 @@ pub trait ElementImpl: Any + Send + Sync + 'static {
 
     /// A request pad was added (`tee`'s `src_%u`).
     fn pad_added(&self, _element: &Element, _pad: &Pad) {}
+
+    /// An event sent to the element by the application (`gst_element_send_event`):
+    /// by default a source pushes it downstream from its source pads, other
+    /// elements pass it upstream through their sink pads.
+    fn send_event(&self, element: &Element, event: Event) -> bool {
+        let pads = element.sink_pads();
+        if pads.is_empty() {
+            let mut handled = false;
+            for pad in element.src_pads() {
+                handled |= pad.push_event(event.clone());
+            }
+            handled
+        } else {
+            pads.iter().any(|p| p.push_event(event.clone()))
+        }
+    }
 }
 
 pub(crate) struct ElementInner {
@@ -418,6 +434,12 @@ impl Element {
 
     pub(crate) fn set_context(&self, context: Option<Arc<PipelineContext>>) {
         *self.0.context.write().unwrap_or_else(|e| e.into_inner()) = context;
+    }
+
+    /// Sends an event to the element from the application (EOS to a source
+    /// ends its stream after what it has already produced).
+    pub fn send_event(&self, event: Event) -> bool {
+        self.0.imp.send_event(self, event)
     }
 
     /// Posts a message on the pipeline's bus (dropped when not in a pipeline).

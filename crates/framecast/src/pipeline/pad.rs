@@ -361,6 +361,11 @@ impl Pad {
     /// Delivers an event arriving at this sink pad to its element, keeping
     /// the pad's own state (caps, segment, flushing, EOS) up to date.
     pub(crate) fn receive_event(&self, event: Event) -> bool {
+        if matches!(event, Event::Eos) && self.is_eos() {
+            // One EOS per stream: a second one (an application EOS racing
+            // the source's own) is absorbed here.
+            return true;
+        }
         match &event {
             Event::FlushStart => self.0.flushing.store(true, Ordering::Release),
             Event::FlushStop { .. } => {

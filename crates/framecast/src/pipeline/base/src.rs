@@ -68,6 +68,13 @@ pub trait SourceImpl: Send + Sync + 'static {
     /// Paused -> Ready: close them.
     fn stop(&self, _element: &Element) {}
 
+    /// The application asked for end-of-stream. Return true if the source
+    /// ends its stream itself (appsrc queues EOS behind its data); false
+    /// lets the base class end it before the next buffer.
+    fn eos_requested(&self, _element: &Element) -> bool {
+        false
+    }
+
     /// Wake a `create` blocked waiting for data: the source is stopping.
     fn unlock(&self, _element: &Element) {}
 
@@ -156,6 +163,7 @@ pub fn source_properties() -> Vec<PropertySpec> {
 #[derive(Default)]
 struct TaskControl {
     stop: AtomicBool,
+    eos: AtomicBool,
     paused: Mutex<bool>,
     resume: Condvar,
 }
@@ -203,6 +211,7 @@ impl<S: SourceImpl> Source<S> {
             return;
         }
         self.control.stop.store(false, Ordering::Release);
+        self.control.eos.store(false, Ordering::Release);
         self.cancel.reset();
         self.imp.unlock_stop(element);
         let thread_element = element.clone();
@@ -363,6 +372,10 @@ fn run_loop<S: SourceImpl>(
         if control.stop.load(Ordering::Acquire) {
             break;
         }
+        if control.eos.load(Ordering::Acquire) {
+            src_pad.push_event(Event::Eos);
+            break;
+        }
         if num_buffers >= 0 && count >= num_buffers as u64 {
             src_pad.push_event(Event::Eos);
             break;
@@ -379,7 +392,12 @@ fn run_loop<S: SourceImpl>(
                 src_pad.push_event(Event::Eos);
                 break;
             }
-            Err(FlowError::Flushing) => break,
+            Err(FlowError::Flushing) => {
+                if control.eos.load(Ordering::Acquire) {
+                    src_pad.push_event(Event::Eos);
+                }
+                break;
+            }
             Err(reason) => {
                 flow_to_error(element, &src_pad, reason);
                 src_pad.push_event(Event::Eos);
@@ -442,6 +460,34 @@ fn answer_latency<S: SourceImpl>(element: &Element, imp: &S, query: &mut Query) 
 }
 
 impl<S: SourceImpl> ElementImpl for Source<S> {
+    fn send_event(&self, element: &Element, event: Event) -> bool {
+        if !matches!(event, Event::Eos) {
+            return element.src_pads().iter().fold(false, |handled, pad| {
+                pad.push_event(event.clone()) || handled
+            });
+        }
+        if self.imp.eos_requested(element) {
+            return true;
+        }
+        // End before the next buffer; wake a live source waiting for its
+        // next frame time.
+        self.control.eos.store(true, Ordering::Release);
+        self.cancel.cancel();
+        if self
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+        {
+            // Not streaming: nothing will push it, so push it here.
+            return element
+                .src_pads()
+                .iter()
+                .any(|pad| pad.push_event(Event::Eos));
+        }
+        true
+    }
+
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
         self.imp.property_changed(element, name, value)
     }
