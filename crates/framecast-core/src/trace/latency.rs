@@ -46,7 +46,8 @@ struct Origin {
 struct State {
     origins: HashMap<Key, Origin>,
     order: VecDeque<Key>,
-    paths: BTreeMap<(Arc<str>, String), Histogram>,
+    /// By source, then by element reached.
+    paths: BTreeMap<Arc<str>, BTreeMap<String, Histogram>>,
     processing: BTreeMap<String, Histogram>,
     pushers: BTreeSet<String>,
 }
@@ -191,11 +192,13 @@ impl LatencyTracer {
             paths: state
                 .paths
                 .iter()
-                .map(|((source, element), h)| PathLatency {
-                    source: source.to_string(),
-                    element: element.clone(),
-                    sink: !state.pushers.contains(element),
-                    summary: h.summary(),
+                .flat_map(|(source, elements)| {
+                    elements.iter().map(|(element, h)| PathLatency {
+                        source: source.to_string(),
+                        element: element.clone(),
+                        sink: !state.pushers.contains(element),
+                        summary: h.summary(),
+                    })
                 })
                 .collect(),
             elements: state
@@ -241,23 +244,44 @@ impl Tracer for LatencyTracer {
             state.pushers.insert(pusher.to_string());
         }
         let origin = match state.find(push) {
-            Some(o) => o,
-            None => Origin {
-                source: Arc::from(pusher),
-                at: now,
-                pts: push.pts.map(|t| t.nseconds()),
-            },
+            Some(o) => {
+                // A transform's new buffer: remember it under its own id
+                // too, so its next push is found directly.
+                if !matches!(state.origins.get(&Key::Buffer(push.buffer)), Some(b) if b.pts == o.pts)
+                {
+                    state.remember(Key::Buffer(push.buffer), &o);
+                }
+                o
+            }
+            None => {
+                let o = Origin {
+                    source: Arc::from(pusher),
+                    at: now,
+                    pts: push.pts.map(|t| t.nseconds()),
+                };
+                state.remember(Key::Buffer(push.buffer), &o);
+                if let Some(t) = push.source_time {
+                    state.remember(Key::SourceTime(t.nseconds()), &o);
+                }
+                if let Some(p) = push.pts {
+                    state.remember(Key::Pts(p.nseconds()), &o);
+                }
+                o
+            }
         };
-        state.remember(Key::Buffer(push.buffer), &origin);
-        if let Some(t) = push.source_time {
-            state.remember(Key::SourceTime(t.nseconds()), &origin);
-        }
-        if let Some(p) = push.pts {
-            state.remember(Key::Pts(p.nseconds()), &origin);
-        }
         let elapsed = now.saturating_duration_since(origin.at);
-        let key = (origin.source, push.peer_element.to_string());
-        state.paths.entry(key).or_default().record(elapsed);
+        // Look up without allocating; allocate the names once per path.
+        let per_source = match state.paths.get_mut(&origin.source) {
+            Some(m) => m,
+            None => state.paths.entry(Arc::clone(&origin.source)).or_default(),
+        };
+        match per_source.get_mut(push.peer_element) {
+            Some(h) => h.record(elapsed),
+            None => per_source
+                .entry(push.peer_element.to_string())
+                .or_default()
+                .record(elapsed),
+        }
     }
 
     fn element_processed(&self, _element: ObjectId, name: &str, elapsed: Duration) {

@@ -784,7 +784,7 @@ fn write_object(f: &mut fmt::Formatter<'_>, obj: &LiveObject, depth: usize) -> f
         writeln!(f, "{pad}  meta {note}")?;
     }
     if let Some(rc) = obj.refcount {
-        writeln!(f, "{pad}  references: {rc}, held since:")?;
+        writeln!(f, "{pad}  references: {rc}; held ones were taken at:")?;
         for h in &obj.held {
             let how = if h.from_creation { "created" } else { "cloned" };
             writeln!(

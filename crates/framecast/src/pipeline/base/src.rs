@@ -462,9 +462,11 @@ fn answer_latency<S: SourceImpl>(element: &Element, imp: &S, query: &mut Query) 
 impl<S: SourceImpl> ElementImpl for Source<S> {
     fn send_event(&self, element: &Element, event: Event) -> bool {
         if !matches!(event, Event::Eos) {
-            return element.src_pads().iter().fold(false, |handled, pad| {
-                pad.push_event(event.clone()) || handled
-            });
+            let mut handled = false;
+            for pad in element.src_pads() {
+                handled |= pad.push_event(event.clone());
+            }
+            return handled;
         }
         if self.imp.eos_requested(element) {
             return true;

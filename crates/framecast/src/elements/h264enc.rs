@@ -1,0 +1,599 @@
+//! `h264enc`: H.264 encoding with the best encoder this build has, and the
+//! element every H.264 encoder runs in (`openh264enc`, `x264enc`).
+//!
+//! `h264enc` picks from the [encoder registry](super::codec_registry) by
+//! tier (`x264` when built with the `x264` feature, else `openh264`; a
+//! registered hardware encoder first), or the one named by its `encoder`
+//! property. `openh264enc` and `x264enc` are the same element fixed to one
+//! back-end, with that back-end's extra properties.
+//!
+//! Low latency by default, for every back-end (the defaults GStreamer
+//! users learn to set by hand, `tune=zerolatency key-int-max=30`):
+//! no B-frames, no lookahead, no frame skipping, an IDR every `gop-size`
+//! frames (default: one second of frames) with SPS/PPS in front of it.
+//!
+//! Input: `video/x-raw,format=I420`, read in place at the buffer's strides
+//! (its [`VideoMeta`](crate::VideoMeta)); upstream is offered a video pool.
+//! Output: one access unit per buffer,
+//! `video/x-h264,stream-format=byte-stream,alignment=au,profile=...`
+//! (what `rtph264pay`, `avdec_h264` and `h264parse` take), in buffers from
+//! a pool negotiated downstream — the encoder's own output is copied once.
+//! PTS, DTS (= PTS: no reordering), duration and the
+//! [`ReferenceTimestampMeta`] (capture time) follow the frame; non-IDR
+//! buffers are flagged `DELTA_UNIT`, those carrying SPS/PPS `HEADER`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use framecast_core::{
+    AllocationQuery, Buffer, BufferFlags, BufferPool, ClockTime, ReferenceTimestampMeta,
+    VideoFormat, VideoInfo,
+};
+
+use super::codec_registry::{
+    best_h264_encoder, find_h264_encoder, resolve_threads, H264Encoder, H264EncoderConfig,
+    H264EncoderDescriptor,
+};
+use super::h264_nal::{classify, sps_profile};
+use super::queue::read_only;
+use super::video::{frame_layout, propose_video_allocation, Frame};
+use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::{
+    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
+    PadDirection, PadTemplate, PropertySpec, PropertyType, PropertyValue, Query, StateChange,
+    StateChangeSuccess,
+};
+use crate::{Error, Result};
+
+/// `h264enc`'s factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = common_properties();
+    properties.push(PropertySpec {
+        name: "encoder",
+        blurb: "The encoder to use (openh264, x264, ...); unset = the best available by tier",
+        kind: PropertyType::String { default: None },
+        mutable_in_playing: false,
+    });
+    ElementFactory::new(
+        "h264enc",
+        "H.264 encoder (best available)",
+        "Codec/Encoder/Video",
+        "Encodes I420 to H.264 with the best registered encoder (preferred, standard, fallback \
+         tiers); low latency: no B-frames, no lookahead, IDR + SPS/PPS every second",
+        templates(),
+        properties,
+        || Box::new(H264Enc::new(None)),
+    )
+}
+
+/// The pad templates of every H.264 encoder element.
+pub(crate) fn templates() -> Vec<PadTemplate> {
+    vec![
+        PadTemplate::always(
+            "sink",
+            PadDirection::Sink,
+            Caps::video_raw_any(&[VideoFormat::I420]),
+        ),
+        PadTemplate::always("src", PadDirection::Src, h264_template()),
+    ]
+}
+
+/// `video/x-h264,stream-format=byte-stream,alignment=au` at any size and rate.
+pub fn h264_template() -> Caps {
+    "video/x-h264,stream-format=byte-stream,alignment=au,width=[1,2147483647],\
+     height=[1,2147483647],framerate=[0/1,2147483647/1]"
+        .parse()
+        .unwrap_or_else(|_| Caps::new_any())
+}
+
+fn uint(name: &'static str, blurb: &'static str, min: u64, max: u64, default: u64) -> PropertySpec {
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::UInt { min, max, default },
+        mutable_in_playing: false,
+    }
+}
+
+/// Properties every H.264 encoder element has.
+pub(crate) fn common_properties() -> Vec<PropertySpec> {
+    vec![
+        uint(
+            "bitrate",
+            "Target bitrate in kbit/s (as GStreamer's x264enc)",
+            1,
+            2_048_000,
+            2048,
+        ),
+        uint(
+            "gop-size",
+            "An IDR (with SPS/PPS) every this many frames; 0 = one second of frames",
+            0,
+            100_000,
+            0,
+        ),
+        uint("threads", "Encoder threads; 0 = one per core", 0, 64, 0),
+        read_only("frames-encoded", "Access units produced"),
+        read_only("keyframes", "IDR access units produced"),
+        read_only("bytes-encoded", "Bytes of H.264 produced"),
+        read_only(
+            "frames-skipped",
+            "Frames the encoder produced no output for",
+        ),
+        read_only(
+            "encode-time-us",
+            "Time spent in the encoder, microseconds, in total",
+        ),
+    ]
+}
+
+const READ_ONLY: &[&str] = &[
+    "frames-encoded",
+    "keyframes",
+    "bytes-encoded",
+    "frames-skipped",
+    "encode-time-us",
+    "asm",
+];
+
+/// An encoder element's factory for one back-end: the common properties
+/// plus the back-end's own.
+pub(crate) fn backend_factory(
+    descriptor: &H264EncoderDescriptor,
+    long_name: &'static str,
+    description: &'static str,
+    create: fn() -> Box<dyn ElementImpl>,
+) -> ElementFactory {
+    let mut properties = common_properties();
+    properties.extend((descriptor.properties)());
+    ElementFactory::new(
+        descriptor.element,
+        long_name,
+        "Codec/Encoder/Video",
+        description,
+        templates(),
+        properties,
+        create,
+    )
+}
+
+/// Per-stream state: touched on the streaming thread only.
+struct Stream {
+    encoder: Box<dyn H264Encoder>,
+    backend: &'static str,
+    info: VideoInfo,
+    pool: Option<BufferPool>,
+    /// Bytes a pool buffer holds (a bigger access unit gets its own buffer).
+    pool_size: usize,
+    /// What the pool is asked for: a raw frame plus headroom.
+    max_size: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    frames: AtomicU64,
+    keyframes: AtomicU64,
+    bytes: AtomicU64,
+    skipped: AtomicU64,
+    encode_ns: AtomicU64,
+}
+
+/// The H.264 encoder element: runs one back-end from the registry.
+pub struct H264Enc {
+    /// The back-end (`None`: `h264enc`, chosen at stream start).
+    fixed: Option<&'static str>,
+    input: Mutex<Option<VideoInfo>>,
+    stream: Mutex<Option<Stream>>,
+    chosen: Mutex<Option<&'static str>>,
+    force_keyframe: AtomicBool,
+    counters: Counters,
+}
+
+impl H264Enc {
+    /// An encoder element running back-end `fixed`, or the best one.
+    pub fn new(fixed: Option<&'static str>) -> H264Enc {
+        H264Enc {
+            fixed,
+            input: Mutex::new(None),
+            stream: Mutex::new(None),
+            chosen: Mutex::new(None),
+            force_keyframe: AtomicBool::new(false),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Asks for an IDR (with SPS/PPS) on the next frame: a receiver joined
+    /// or lost packets.
+    pub fn force_keyframe(&self) {
+        self.force_keyframe.store(true, Ordering::Relaxed);
+    }
+
+    /// The back-end in use (after the first frame), e.g. `"openh264"`.
+    pub fn backend(&self) -> Option<&'static str> {
+        *self.chosen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn descriptor(&self, element: &Element) -> Result<H264EncoderDescriptor> {
+        let fail = |message: String| Error::Element {
+            element: element.name().to_string(),
+            message,
+        };
+        let wanted = self
+            .fixed
+            .map(str::to_string)
+            .or_else(|| element.prop("encoder").as_str().map(str::to_string));
+        match wanted {
+            Some(name) => match find_h264_encoder(&name) {
+                Some(d) if (d.available)() => Ok(d),
+                Some(_) => Err(fail(format!(
+                    "H.264 encoder {name:?} is not available here"
+                ))),
+                None => {
+                    let known: Vec<&str> = super::codec_registry::h264_encoders()
+                        .iter()
+                        .map(|d| d.name)
+                        .collect();
+                    Err(fail(format!(
+                        "no H.264 encoder named {name:?}; registered: {}",
+                        known.join(", ")
+                    )))
+                }
+            },
+            None => best_h264_encoder().ok_or_else(|| fail("no H.264 encoder available".into())),
+        }
+    }
+
+    fn start_stream(&self, element: &Element, info: VideoInfo) -> Result<Stream> {
+        let descriptor = self.descriptor(element)?;
+        let fps_frames = if info.fps.num > 0 && info.fps.den > 0 {
+            // Round to the nearest whole frame, at least one.
+            ((i64::from(info.fps.num) + i64::from(info.fps.den) / 2) / i64::from(info.fps.den))
+                .max(1) as u64
+        } else {
+            30
+        };
+        let mut gop = element.prop("gop-size").as_u64().unwrap_or(0);
+        if let Ok(v) = element.property("key-int-max") {
+            gop = v.as_u64().filter(|&v| v > 0).unwrap_or(gop);
+        }
+        if gop == 0 {
+            gop = fps_frames;
+        }
+        let config = H264EncoderConfig {
+            info,
+            bitrate_kbps: element
+                .prop("bitrate")
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(2048),
+            gop_size: u32::try_from(gop).unwrap_or(u32::MAX).max(1),
+            threads: resolve_threads(element.prop("threads").as_u64().unwrap_or(0)),
+        };
+        let encoder = (descriptor.create)(element, &config).map_err(|message| Error::Element {
+            element: element.name().to_string(),
+            message: format!("cannot start the {} encoder: {message}", descriptor.name),
+        })?;
+        *self.chosen.lock().unwrap_or_else(|e| e.into_inner()) = Some(descriptor.name);
+        // A raw frame's size plus headroom holds any sane access unit; a
+        // bigger one gets a buffer of its own.
+        let max_size = info.size + 64 * 1024;
+        Ok(Stream {
+            encoder,
+            backend: descriptor.name,
+            info,
+            pool: None,
+            pool_size: 0,
+            max_size,
+        })
+    }
+
+    fn output_caps(info: &VideoInfo, profile: Option<&str>) -> Caps {
+        let mut text = format!(
+            "video/x-h264,stream-format=byte-stream,alignment=au,width={},height={},framerate={},\
+             pixel-aspect-ratio={}",
+            info.width, info.height, info.fps, info.par
+        );
+        if let Some(p) = profile {
+            text.push_str(",profile=");
+            text.push_str(p);
+        }
+        text.parse().unwrap_or_else(|_| h264_template())
+    }
+
+    fn encode(
+        &self,
+        element: &Element,
+        buffer: Buffer,
+    ) -> std::result::Result<Option<Buffer>, FlowError> {
+        let Some(info) = *self.input.lock().unwrap_or_else(|e| e.into_inner()) else {
+            element.post_error("no caps before the first frame", None);
+            return Err(FlowError::NotNegotiated);
+        };
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            match self.start_stream(element, info) {
+                Ok(s) => *guard = Some(s),
+                Err(e) => {
+                    element.post_error(e.to_string(), None);
+                    return Err(FlowError::Error);
+                }
+            }
+        }
+        let Some(stream) = guard.as_mut() else {
+            return Err(FlowError::Error);
+        };
+        let layout = match frame_layout(&buffer, &stream.info) {
+            Ok(l) => l,
+            Err(e) => {
+                element.post_error(format!("input frame: {e}"), None);
+                return Err(FlowError::Error);
+            }
+        };
+        let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
+        let data = map.contiguous();
+        let frame = match Frame::new(layout, &data) {
+            Ok(f) => f,
+            Err(e) => {
+                element.post_error(format!("input frame: {e}"), None);
+                return Err(FlowError::Error);
+            }
+        };
+        let force = self.force_keyframe.swap(false, Ordering::Relaxed);
+        let started = Instant::now();
+        let encoded = match stream.encoder.encode(&frame, buffer.pts(), force) {
+            Ok(e) => e,
+            Err(message) => {
+                element.post_error(
+                    format!("{} encoder failed: {message}", stream.backend),
+                    None,
+                );
+                return Err(FlowError::Error);
+            }
+        };
+        self.counters
+            .encode_ns
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        if encoded.is_empty() {
+            self.counters.skipped.fetch_add(1, Ordering::Relaxed);
+            return Ok(None);
+        }
+        let total = encoded.len();
+        // The first NALs tell parameter sets and IDR apart; stop at the first slice.
+        let mut kind = super::h264_nal::AccessUnitKind::default();
+        for chunk in &encoded.chunks {
+            let k = classify(chunk);
+            kind.parameter_sets |= k.parameter_sets;
+            kind.idr |= k.idr;
+            if k.slice {
+                break;
+            }
+        }
+        let keyframe = encoded.keyframe || kind.idr;
+        if stream.pool.is_none() {
+            let profile = encoded.chunks.iter().find_map(|c| sps_profile(c));
+            let caps = Self::output_caps(&stream.info, profile);
+            let Some(src) = element.src_pad() else {
+                return Err(FlowError::NotLinked);
+            };
+            if !src.push_event(Event::Caps(caps.clone())) {
+                element.post_error(format!("downstream refused {caps}"), None);
+                return Err(FlowError::NotNegotiated);
+            }
+            match negotiate_pool(element, &src, &caps, stream.max_size, 2) {
+                Ok(pool) => {
+                    stream.pool_size = pool.config().map_or(0, |c| c.size);
+                    stream.pool = Some(pool);
+                }
+                Err(e) => {
+                    element.post_error(format!("output pool: {e}"), None);
+                    return Err(FlowError::Error);
+                }
+            }
+        }
+        let pooled = stream
+            .pool
+            .as_ref()
+            .filter(|_| stream.pool_size >= total)
+            .map(|p| p.acquire());
+        let mut out = match pooled {
+            Some(Ok(b)) => b,
+            Some(Err(framecast_core::Error::Flushing)) => return Err(FlowError::Flushing),
+            Some(Err(_)) => return Err(FlowError::Error),
+            None => Buffer::with_size(total).map_err(|_| FlowError::Error)?,
+        };
+        {
+            let Some(o) = out.get_mut() else {
+                return Err(FlowError::Error);
+            };
+            {
+                let mut w = o.map_writable().map_err(|_| FlowError::Error)?;
+                let dst: &mut [u8] = &mut w;
+                if dst.len() < total {
+                    return Err(FlowError::Error);
+                }
+                let mut at = 0;
+                for chunk in &encoded.chunks {
+                    dst[at..at + chunk.len()].copy_from_slice(chunk);
+                    at += chunk.len();
+                }
+            }
+            o.set_size(total).map_err(|_| FlowError::Error)?;
+            o.set_pts(buffer.pts());
+            o.set_dts(buffer.dts().or(buffer.pts()));
+            o.set_duration(buffer.duration());
+            o.set_offset(buffer.offset());
+            o.set_offset_end(buffer.offset_end());
+            let mut flags = buffer.flags() & (BufferFlags::DISCONT | BufferFlags::LIVE);
+            if !keyframe {
+                flags |= BufferFlags::DELTA_UNIT;
+            }
+            if kind.parameter_sets {
+                flags |= BufferFlags::HEADER;
+            }
+            o.set_flags(flags);
+            if let Some(ts) = buffer.meta::<ReferenceTimestampMeta>() {
+                o.add_meta(*ts);
+            }
+        }
+        drop(encoded);
+        drop(guard);
+        self.counters.frames.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes
+            .fetch_add(total as u64, Ordering::Relaxed);
+        if keyframe {
+            self.counters.keyframes.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(Some(out))
+    }
+
+    fn reset(&self) {
+        let old = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(pool) = old.and_then(|s| s.pool) {
+            let _ = pool.set_active(false);
+        }
+    }
+}
+
+impl ElementImpl for H264Enc {
+    fn property_changed(
+        &self,
+        element: &Element,
+        name: &str,
+        _value: &PropertyValue,
+    ) -> Result<()> {
+        if READ_ONLY.contains(&name) {
+            return Err(Error::InvalidPropertyValue {
+                element: element.name().to_string(),
+                property: name.to_string(),
+                value: String::new(),
+                reason: "read-only".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        let c = &self.counters;
+        let v = match name {
+            "frames-encoded" => c.frames.load(Ordering::Relaxed),
+            "keyframes" => c.keyframes.load(Ordering::Relaxed),
+            "bytes-encoded" => c.bytes.load(Ordering::Relaxed),
+            "frames-skipped" => c.skipped.load(Ordering::Relaxed),
+            "encode-time-us" => c.encode_ns.load(Ordering::Relaxed) / 1000,
+            "encoder" => {
+                return self
+                    .backend()
+                    .map(|b| PropertyValue::String(Some(b.to_string())))
+            }
+            _ => return None,
+        };
+        Some(PropertyValue::UInt(v))
+    }
+
+    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
+        match self.encode(element, buffer)? {
+            Some(out) => match element.src_pad() {
+                Some(src) => src.push(out),
+                None => Err(FlowError::NotLinked),
+            },
+            None => Ok(FlowSuccess::Ok),
+        }
+    }
+
+    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        match event {
+            Event::Caps(caps) => match caps.video_info() {
+                Ok(info) if info.format == VideoFormat::I420 => {
+                    let changed = {
+                        let mut input = self.input.lock().unwrap_or_else(|e| e.into_inner());
+                        let changed = *input != Some(info);
+                        *input = Some(info);
+                        changed
+                    };
+                    if changed {
+                        // The next frame starts a new encoder (and new output caps).
+                        self.reset();
+                    }
+                    true
+                }
+                Ok(info) => {
+                    element.post_error(
+                        format!(
+                            "{} input is not supported: convert to I420 first",
+                            info.format
+                        ),
+                        None,
+                    );
+                    false
+                }
+                Err(e) => {
+                    element.post_error(format!("bad input caps: {e}"), None);
+                    false
+                }
+            },
+            other => element.forward_event(pad, other),
+        }
+    }
+
+    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
+        match query {
+            Query::Caps { filter, result } => {
+                let mut caps = pad.template_caps().clone();
+                if let Some(f) = filter {
+                    caps = caps.intersect(f);
+                }
+                *result = Some(caps);
+                true
+            }
+            Query::AcceptCaps { caps, result } => {
+                *result = caps.can_intersect(pad.template_caps());
+                true
+            }
+            Query::Allocation(q) if pad.direction() == PadDirection::Sink => propose_allocation(q),
+            Query::Latency { .. } => {
+                let handled = element.default_query(pad, query);
+                let extra = self.latency();
+                if let Query::Latency { min, max, .. } = query {
+                    *min += extra;
+                    if let Some(m) = max.as_mut() {
+                        *m += extra;
+                    }
+                }
+                handled
+            }
+            _ => element.default_query(pad, query),
+        }
+    }
+
+    fn change_state(&self, _element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
+        if change == StateChange::PausedToReady {
+            self.reset();
+            *self.input.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        Ok(StateChangeSuccess::Success)
+    }
+}
+
+impl H264Enc {
+    /// The encoder's own delay: frames held back times the frame duration.
+    fn latency(&self) -> ClockTime {
+        let guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(stream) = guard.as_ref() else {
+            return ClockTime::ZERO;
+        };
+        let frames = u64::from(stream.encoder.latency_frames());
+        let fps = stream.info.fps;
+        match (u64::try_from(fps.num), u64::try_from(fps.den)) {
+            (Ok(num), Ok(den)) if num > 0 && frames > 0 => ClockTime::SECOND
+                .mul_div_floor(frames.saturating_mul(den), num)
+                .unwrap_or(ClockTime::ZERO),
+            _ => ClockTime::ZERO,
+        }
+    }
+}
+
+fn propose_allocation(query: &mut AllocationQuery) -> bool {
+    propose_video_allocation(query)
+}

@@ -1,0 +1,148 @@
+//! The part every depayloader shares (GStreamer's `GstRTPBaseDepayload`):
+//! reading an RTP packet out of a buffer, the counters the application
+//! reads as properties, and stamping the frames that come out.
+//!
+//! Nothing the network sends can make a depayloader fail the stream: a
+//! buffer that is not an RTP packet, or whose payload does not parse, is
+//! counted (`packets-malformed`) and dropped.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use framecast_core::{Buffer, BufferFlags, ReferenceTimestampMeta};
+use framecast_rtp::RtpPacket;
+
+use super::prop_counter;
+use crate::pipeline::{FlowError, PropertySpec, PropertyValue};
+
+/// The read-only counters of every depayloader.
+pub(crate) fn depayloader_properties() -> Vec<PropertySpec> {
+    vec![
+        prop_counter("packets-received", "RTP packets received"),
+        prop_counter(
+            "packets-lost",
+            "Packets missing by sequence number (a jitter buffer upstream reorders)",
+        ),
+        prop_counter(
+            "packets-late",
+            "Packets older than one already seen (dropped)",
+        ),
+        prop_counter(
+            "packets-malformed",
+            "Buffers that were not RTP packets of this payload format (dropped)",
+        ),
+        prop_counter("frames-out", "Frames (access units) pushed downstream"),
+        prop_counter(
+            "frames-discarded",
+            "Frames dropped because a packet of theirs was lost or malformed",
+        ),
+    ]
+}
+
+/// The counters, as atomics so that reading one never waits for a push.
+#[derive(Debug, Default)]
+pub(crate) struct DepayCounters {
+    /// Packets handed to the depayloader.
+    pub received: AtomicU64,
+    /// Lost by sequence number.
+    pub lost: AtomicU64,
+    /// Late or duplicated.
+    pub late: AtomicU64,
+    /// Not RTP, or a payload that did not parse.
+    pub malformed: AtomicU64,
+    /// Frames pushed.
+    pub frames: AtomicU64,
+    /// Frames dropped as damaged.
+    pub discarded: AtomicU64,
+}
+
+impl DepayCounters {
+    /// Sets the counters the depayloader keeps itself; `extra_malformed`
+    /// adds the buffers refused before they reached it.
+    pub(crate) fn store(
+        &self,
+        received: u64,
+        lost: u64,
+        late: u64,
+        malformed: u64,
+        discarded: u64,
+    ) {
+        self.received.store(received, Ordering::Relaxed);
+        self.lost.store(lost, Ordering::Relaxed);
+        self.late.store(late, Ordering::Relaxed);
+        self.malformed.store(malformed, Ordering::Relaxed);
+        self.discarded.store(discarded, Ordering::Relaxed);
+    }
+
+    /// Zeroes every counter (a new run).
+    pub(crate) fn reset(&self) {
+        self.store(0, 0, 0, 0, 0);
+        self.frames.store(0, Ordering::Relaxed);
+    }
+
+    /// The property named `name`.
+    pub(crate) fn read(&self, name: &str) -> Option<PropertyValue> {
+        let c = match name {
+            "packets-received" => &self.received,
+            "packets-lost" => &self.lost,
+            "packets-late" => &self.late,
+            "packets-malformed" => &self.malformed,
+            "frames-out" => &self.frames,
+            "frames-discarded" => &self.discarded,
+            _ => return None,
+        };
+        Some(PropertyValue::UInt(c.load(Ordering::Relaxed)))
+    }
+}
+
+/// Runs `f` on the RTP packet in `buffer`, or on the parse error. Only a
+/// buffer that cannot be mapped is a flow error.
+pub(crate) fn with_packet<R>(
+    buffer: &Buffer,
+    f: impl FnOnce(std::result::Result<RtpPacket<'_>, framecast_rtp::Error>) -> R,
+) -> std::result::Result<R, FlowError> {
+    let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
+    let data = map.contiguous();
+    Ok(f(RtpPacket::parse(&data)))
+}
+
+/// A frame buffer holding `parts` one after another, stamped from the
+/// packet `last` that completed it: its PTS (arrival running time, or
+/// whatever upstream set), its capture meta, `discont` and, for frames a
+/// decoder cannot start at, `DELTA_UNIT`.
+pub(crate) fn frame_buffer(
+    parts: &[&[u8]],
+    last: &Buffer,
+    discont: bool,
+    delta: bool,
+) -> std::result::Result<Buffer, FlowError> {
+    let len = parts.iter().map(|p| p.len()).sum();
+    let mut out = Buffer::with_size(len).map_err(|_| FlowError::Error)?;
+    let Some(b) = out.get_mut() else {
+        return Err(FlowError::Error);
+    };
+    {
+        let mut map = b.map_writable().map_err(|_| FlowError::Error)?;
+        let mut pos = 0;
+        for p in parts {
+            map.as_mut_slice()[pos..pos + p.len()].copy_from_slice(p);
+            pos += p.len();
+        }
+    }
+    stamp(b, last, discont, delta);
+    Ok(out)
+}
+
+/// Stamps a frame from the packet that completed it.
+pub(crate) fn stamp(b: &mut framecast_core::BufferRef, last: &Buffer, discont: bool, delta: bool) {
+    b.set_pts(last.pts());
+    b.set_dts(None);
+    if discont {
+        b.set_flags(BufferFlags::DISCONT);
+    }
+    if delta {
+        b.set_flags(BufferFlags::DELTA_UNIT);
+    }
+    if let Some(m) = last.meta::<ReferenceTimestampMeta>() {
+        b.add_meta(*m);
+    }
+}

@@ -1,0 +1,498 @@
+//! What the RTP and UDP elements share: RTP caps and their SDP form
+//! ([`sdp_for_caps`], [`caps_for_sdp`]), client lists, random stream
+//! identifiers, the payloader and depayloader plumbing, and the socket
+//! calls `std` lacks (`sys`, the only `unsafe` of the network elements).
+//!
+//! # RTP caps
+//!
+//! Payloaders describe their output as GStreamer does, so that the same
+//! caps strings work in both (`udpsrc caps="application/x-rtp,..."`):
+//!
+//! ```text
+//! application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96,
+//!     packetization-mode=1,profile-level-id=42C01F,sprop-parameter-sets="Z0LAH9kA...,aM48gA=="
+//! application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26
+//! application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,
+//!     sampling=YCbCr-4:2:0,depth=(string)8,width=(string)640,height=(string)480,colorimetry=BT709-2
+//! ```
+//!
+//! Media-type parameters travel as strings (they are SDP `fmtp` text; RFC
+//! 4175 even writes `width` that way), plus `a-framerate` when the input
+//! framerate is known. [`sdp_for_caps`] turns such caps into the SDP a
+//! player opens; [`caps_for_sdp`] reads an SDP back into caps for `udpsrc`.
+
+pub(crate) mod depay;
+pub(crate) mod pay;
+pub(crate) mod sys;
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::Path;
+
+use framecast_rtp::raw::RawFormat;
+use framecast_rtp::sdp::MediaDescription;
+use framecast_rtp::SessionDescription;
+
+use crate::pipeline::{Caps, PropertySpec, PropertyType, Structure, Value};
+use crate::{Error, Result, VideoFormat};
+
+/// Media type of RTP caps.
+pub const RTP_MEDIA_TYPE: &str = "application/x-rtp";
+
+/// The 90 kHz clock of every video payload format (RFC 3551 §5, RFC 6184
+/// §5.1, RFC 2435 §3, RFC 4175 §6.1).
+pub const VIDEO_CLOCK_RATE: i32 = 90_000;
+
+/// `application/x-rtp,media=video,clock-rate=90000,encoding-name=<name>`:
+/// the sink template of a depayloader, as GStreamer's.
+pub(crate) fn rtp_template(encoding_name: &str) -> Caps {
+    let s = format!(
+        "{RTP_MEDIA_TYPE},media=video,clock-rate={VIDEO_CLOCK_RATE},encoding-name={encoding_name}"
+    );
+    s.parse().unwrap_or_else(|_| Caps::new_any())
+}
+
+/// A random 32-bit value for SSRCs, initial sequence numbers and timestamp
+/// offsets (RFC 3550 §5.1 and §8: random, so that streams do not collide
+/// and known-plaintext attacks on encryption get harder). Not
+/// cryptographic: it hashes the time, the process id and a per-process
+/// random key (`std`'s `RandomState`).
+pub fn random_u32() -> u32 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(d.as_nanos());
+    }
+    let v = h.finish();
+    (v >> 32) as u32 ^ v as u32
+}
+
+/// Resolves `host` (a name or an address) and `port` to the first
+/// address, IPv4 preferred.
+pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    let host = host.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|source| Error::Io {
+            context: format!("resolving {host:?}"),
+            source,
+        })?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| Error::Io {
+            context: format!("resolving {host:?}"),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no address"),
+        })
+}
+
+/// Parses a client list `host:port,host:port` (IPv6 as `[addr]:port`),
+/// resolving names.
+///
+/// # Errors
+///
+/// An entry without a port, with a bad port, or a name that does not
+/// resolve.
+pub fn parse_clients(list: &str) -> Result<Vec<SocketAddr>> {
+    let mut out = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let bad = |why: &str| Error::Parse {
+            what: "udp client list",
+            input: list.to_string(),
+            position: list.find(entry).unwrap_or(0),
+            token: entry.to_string(),
+            message: why.to_string(),
+            suggestion: None,
+        };
+        let (host, port) = entry
+            .rsplit_once(':')
+            .ok_or_else(|| bad("expected host:port"))?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| bad("the port must be a number in 0..=65535"))?;
+        out.push(resolve(host, port)?);
+    }
+    Ok(out)
+}
+
+/// The SDP `encoding-name` field of RTP caps, upper-cased.
+fn encoding_name(s: &Structure) -> Option<String> {
+    s.get_str("encoding-name").map(|n| n.to_ascii_uppercase())
+}
+
+/// A caps field that GStreamer writes as a string (`width=(string)640`)
+/// but people also write as an int.
+pub(crate) fn field_text(s: &Structure, name: &str) -> Option<String> {
+    match s.value(name)? {
+        Value::String(v) => Some(v.clone()),
+        Value::Int(v) => Some(v.to_string()),
+        Value::Double(v) => Some(v.to_string()),
+        Value::Fraction(f) => Some(f.to_string()),
+        _ => None,
+    }
+}
+
+/// A numeric caps field given as an int or a string.
+pub(crate) fn field_usize(s: &Structure, name: &str) -> Option<usize> {
+    field_text(s, name)?.trim().parse().ok()
+}
+
+/// `a-framerate` of RTP caps (`30`, `29.97`, `30000/1001`).
+pub(crate) fn caps_framerate(s: &Structure) -> Option<f64> {
+    let text = field_text(s, "a-framerate")?;
+    match text.split_once('/') {
+        Some((n, d)) => {
+            let (n, d): (f64, f64) = (n.trim().parse().ok()?, d.trim().parse().ok()?);
+            (d != 0.0).then_some(n / d)
+        }
+        None => text.trim().parse().ok(),
+    }
+    .filter(|f: &f64| f.is_finite() && *f > 0.0)
+}
+
+/// The RFC 4175 format of a raw video format, if RTP can carry it here.
+pub fn raw_format_of(format: VideoFormat) -> Option<RawFormat> {
+    Some(match format {
+        VideoFormat::I420 => RawFormat::I420,
+        VideoFormat::Rgb => RawFormat::Rgb,
+        VideoFormat::Bgr => RawFormat::Bgr,
+        VideoFormat::Rgba => RawFormat::Rgba,
+        VideoFormat::Bgra => RawFormat::Bgra,
+        _ => return None,
+    })
+}
+
+/// The raw video format of an RFC 4175 format, if framecast has it.
+pub fn video_format_of(format: RawFormat) -> Option<VideoFormat> {
+    Some(match format {
+        RawFormat::I420 => VideoFormat::I420,
+        RawFormat::Rgb => VideoFormat::Rgb,
+        RawFormat::Bgr => VideoFormat::Bgr,
+        RawFormat::Rgba => VideoFormat::Rgba,
+        RawFormat::Bgra => VideoFormat::Bgra,
+        _ => return None,
+    })
+}
+
+/// The SDP (RFC 4566) that lets a player receive the stream described by
+/// RTP `caps` at `host:port`: H.264 with `profile-level-id` and
+/// `sprop-parameter-sets` when the caps carry them, JPEG (static payload
+/// type 26), or raw video with `sampling`, `width`, `height`.
+///
+/// `host` is where the receiver listens (the sender's destination, a
+/// multicast group, or the receiver's own address).
+///
+/// # Errors
+///
+/// Caps that are not fixed RTP video caps of one of these encodings, or
+/// that lack a required parameter (raw video: `sampling`, `width`,
+/// `height`).
+///
+/// # Examples
+///
+/// ```
+/// use framecast::elements::net::sdp_for_caps;
+/// use framecast::pipeline::Caps;
+/// let caps: Caps = "application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26"
+///     .parse()?;
+/// let sdp = sdp_for_caps(&caps, "127.0.0.1".parse().unwrap(), 5004)?.to_string();
+/// assert!(sdp.contains("m=video 5004 RTP/AVP 26"));
+/// # Ok::<(), framecast::Error>(())
+/// ```
+pub fn sdp_for_caps(caps: &Caps, host: IpAddr, port: u16) -> Result<SessionDescription> {
+    let bad = |why: String| Error::Element {
+        element: "sdp".into(),
+        message: format!("cannot describe {caps} in SDP: {why}"),
+    };
+    let s = match caps.structures() {
+        [s] if s.has_name(RTP_MEDIA_TYPE) => s,
+        _ => return Err(bad("not one application/x-rtp structure".into())),
+    };
+    let pt = s
+        .get_int("payload")
+        .and_then(|p| u8::try_from(p).ok())
+        .filter(|p| *p < 128);
+    let framerate = caps_framerate(s);
+    let name = encoding_name(s).ok_or_else(|| bad("no encoding-name".into()))?;
+    let mut sdp = match name.as_str() {
+        "H264" => {
+            let sets = s
+                .get_str("sprop-parameter-sets")
+                .and_then(|v| framecast_rtp::h264::parse_sprop_parameter_sets(v).ok());
+            let ps = sets.as_ref().and_then(|sets| {
+                let sps = sets
+                    .iter()
+                    .find(|n| n.first().is_some_and(|b| b & 0x1f == 7))?;
+                let pps = sets
+                    .iter()
+                    .find(|n| n.first().is_some_and(|b| b & 0x1f == 8))?;
+                Some((&sps[..], &pps[..]))
+            });
+            let mut sdp = SessionDescription::h264(host, port, pt.unwrap_or(96), ps, framerate);
+            if let Some(m) = sdp.media.first_mut() {
+                if let Some(pli) = s.get_str("profile-level-id") {
+                    m.fmtp
+                        .entry("profile-level-id".into())
+                        .or_insert_with(|| pli.to_string());
+                }
+            }
+            sdp
+        }
+        "JPEG" => {
+            let mut sdp = SessionDescription::jpeg(host, port, framerate);
+            if let (Some(pt), Some(m)) = (pt, sdp.media.first_mut()) {
+                m.payload_types = vec![pt];
+            }
+            sdp
+        }
+        "RAW" => {
+            let sampling = field_text(s, "sampling").ok_or_else(|| bad("no sampling".into()))?;
+            let format = RawFormat::from_sampling(&sampling)
+                .ok_or_else(|| bad(format!("sampling {sampling} is not supported")))?;
+            let width = field_usize(s, "width").ok_or_else(|| bad("no width".into()))?;
+            let height = field_usize(s, "height").ok_or_else(|| bad("no height".into()))?;
+            SessionDescription::raw(
+                host,
+                port,
+                pt.unwrap_or(96),
+                format,
+                width,
+                height,
+                framerate,
+            )
+        }
+        other => return Err(bad(format!("encoding {other} is not one framecast sends"))),
+    };
+    sdp.session_name = "framecast".into();
+    Ok(sdp)
+}
+
+/// The RTP caps a receiver of SDP medium `m` should set on `udpsrc`, as
+/// GStreamer's `gst_sdp_media_get_caps_from_media`: `media`, `payload`,
+/// `clock-rate`, `encoding-name` (upper case), every `fmtp` parameter as a
+/// string, and `a-framerate`.
+///
+/// # Errors
+///
+/// A medium without a payload type.
+pub fn caps_for_media(m: &MediaDescription) -> Result<Caps> {
+    let pt = m
+        .payload_types
+        .first()
+        .copied()
+        .ok_or_else(|| Error::Element {
+            element: "sdp".into(),
+            message: "the m= line lists no payload type".into(),
+        })?;
+    let mut s = Structure::new(RTP_MEDIA_TYPE)?;
+    s.set("media", m.media.as_str())?;
+    s.set("payload", i32::from(pt))?;
+    s.set(
+        "clock-rate",
+        i32::try_from(m.clock_rate).unwrap_or(VIDEO_CLOCK_RATE),
+    )?;
+    let name = m.encoding_name.to_ascii_uppercase();
+    s.set("encoding-name", name.as_str())?;
+    for (k, v) in &m.fmtp {
+        let valid = !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && k.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        if valid && !s.has_field(k) {
+            s.set(k, Value::String(v.clone()))?;
+        }
+    }
+    if let Some(fps) = m.framerate {
+        s.set("a-framerate", Value::String(format!("{fps}")))?;
+    }
+    Ok(Caps::from_structure(s))
+}
+
+/// The caps, listening address and port of the first video medium of
+/// `sdp` (for `udpsrc sdp-file=`).
+///
+/// # Errors
+///
+/// No video medium, or [`caps_for_media`]'s.
+pub fn caps_for_sdp(sdp: &SessionDescription) -> Result<(Caps, Option<IpAddr>, u16)> {
+    let m = sdp.video().ok_or_else(|| Error::Element {
+        element: "sdp".into(),
+        message: "the SDP has no video medium".into(),
+    })?;
+    let addr = sdp.address_of(m).and_then(|a| a.parse::<IpAddr>().ok());
+    Ok((caps_for_media(m)?, addr, m.port))
+}
+
+/// Reads and parses an SDP file.
+///
+/// # Errors
+///
+/// I/O errors and SDP syntax errors (with the line).
+pub fn read_sdp_file(path: &Path) -> Result<SessionDescription> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        context: format!("reading SDP {}", path.display()),
+        source,
+    })?;
+    SessionDescription::parse(&text).map_err(|e| Error::Element {
+        element: "sdp".into(),
+        message: format!("{}: {e}", path.display()),
+    })
+}
+
+/// Writes `sdp` to `path` through a temporary file and a rename, so that a
+/// player never reads half a file.
+///
+/// # Errors
+///
+/// I/O errors, with the path.
+pub fn write_sdp_file(path: &Path, sdp: &SessionDescription) -> Result<()> {
+    let io = |source| Error::Io {
+        context: format!("writing SDP {}", path.display()),
+        source,
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, sdp.to_string()).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+// ---- property specs shared by the elements --------------------------------
+
+pub(crate) fn prop_int(
+    name: &'static str,
+    blurb: &'static str,
+    min: i64,
+    max: i64,
+    default: i64,
+    mutable_in_playing: bool,
+) -> PropertySpec {
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::Int { min, max, default },
+        mutable_in_playing,
+    }
+}
+
+pub(crate) fn prop_uint(
+    name: &'static str,
+    blurb: &'static str,
+    min: u64,
+    max: u64,
+    default: u64,
+    mutable_in_playing: bool,
+) -> PropertySpec {
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::UInt { min, max, default },
+        mutable_in_playing,
+    }
+}
+
+pub(crate) fn prop_bool(
+    name: &'static str,
+    blurb: &'static str,
+    default: bool,
+    mutable_in_playing: bool,
+) -> PropertySpec {
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::Bool { default },
+        mutable_in_playing,
+    }
+}
+
+pub(crate) fn prop_string(
+    name: &'static str,
+    blurb: &'static str,
+    default: Option<&'static str>,
+    mutable_in_playing: bool,
+) -> PropertySpec {
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::String { default },
+        mutable_in_playing,
+    }
+}
+
+/// A read-only counter.
+pub(crate) fn prop_counter(name: &'static str, blurb: &'static str) -> PropertySpec {
+    prop_uint(name, blurb, 0, u64::MAX, 0, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_parse_and_reject() {
+        let c = parse_clients("127.0.0.1:5000, [::1]:5002,").unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0], "127.0.0.1:5000".parse().unwrap());
+        assert_eq!(c[1], "[::1]:5002".parse().unwrap());
+        assert!(parse_clients("127.0.0.1").is_err());
+        assert!(parse_clients("127.0.0.1:70000").is_err());
+    }
+
+    #[test]
+    fn sdp_round_trips_through_caps() {
+        let caps: Caps = "application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,\
+                          payload=96,sampling=YCbCr-4:2:0,depth=(string)8,width=(string)64,\
+                          height=(string)48,a-framerate=(string)30"
+            .parse()
+            .unwrap();
+        let sdp = sdp_for_caps(&caps, "127.0.0.1".parse().unwrap(), 5004).unwrap();
+        let text = sdp.to_string();
+        assert!(text.contains("a=rtpmap:96 raw/90000"), "{text}");
+        assert!(text.contains("sampling=YCbCr-4:2:0"), "{text}");
+        let back = SessionDescription::parse(&text).unwrap();
+        let (caps2, addr, port) = caps_for_sdp(&back).unwrap();
+        assert_eq!(port, 5004);
+        assert_eq!(addr, Some("127.0.0.1".parse().unwrap()));
+        let s = caps2.structure(0).unwrap();
+        assert_eq!(field_usize(s, "width"), Some(64));
+        assert_eq!(s.get_str("encoding-name"), Some("RAW"));
+        assert_eq!(caps_framerate(s), Some(30.0));
+        assert!(caps2.can_intersect(&rtp_template("RAW")));
+    }
+
+    #[test]
+    fn h264_sdp_has_parameter_sets() {
+        let caps: Caps = "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,\
+                          payload=96,sprop-parameter-sets=\"Z0LAHtkA,aM48gA==\""
+            .parse()
+            .unwrap();
+        let text = sdp_for_caps(&caps, "127.0.0.1".parse().unwrap(), 5000)
+            .unwrap()
+            .to_string();
+        assert!(
+            text.contains("sprop-parameter-sets=Z0LAHtkA,aM48gA=="),
+            "{text}"
+        );
+        assert!(text.contains("profile-level-id=42C01E"), "{text}");
+        assert!(text.contains("packetization-mode=1"), "{text}");
+    }
+
+    #[test]
+    fn random_values_differ() {
+        let v: Vec<u32> = (0..8).map(|_| random_u32()).collect();
+        assert!(v.windows(2).any(|w| w[0] != w[1]));
+    }
+}

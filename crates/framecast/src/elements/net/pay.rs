@@ -1,0 +1,343 @@
+//! The part every payloader shares (GStreamer's `GstRTPBasePayload`): the
+//! `mtu`/`pt`/`ssrc`/`seqnum-offset`/`timestamp-offset` properties, the
+//! 90 kHz timestamps from running time, and the loop that pulls packets
+//! out of a [`PacketSource`] into pooled buffers and pushes them.
+//!
+//! Each packet is written straight into a buffer of the payloader's pool
+//! (`mtu` bytes each): no copy after packetizing and no allocation per
+//! packet once the pool is warm. The packet that carries the RTP marker bit
+//! (the last of an access unit or frame) also gets
+//! [`BufferFlags::MARKER`], which is how `udpsink` knows an access unit is
+//! complete and sends its packets in one batch. Every packet keeps the
+//! input's PTS, DTS and [`ReferenceTimestampMeta`] (the capture time), so
+//! latency tracing sees through the payloader.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use framecast_core::{
+    Buffer, BufferFlags, BufferPool, ClockTime, PoolConfig, ReferenceTimestampMeta,
+};
+use framecast_rtp::{PacketSource, RtpClock};
+
+use super::{prop_counter, prop_int, prop_uint, random_u32};
+use crate::pipeline::{
+    Caps, Element, FlowError, FlowResult, FlowSuccess, Pad, PadDirection, PropertySpec,
+    PropertyValue, Query,
+};
+
+/// Default `mtu`: GStreamer's, below the 1500-byte Ethernet MTU with room
+/// for IP, UDP and tunnel headers.
+pub const DEFAULT_MTU: u64 = 1400;
+
+/// Buffers the payloader's pool preallocates: one access unit's worth at
+/// small sizes; it grows to the largest burst in flight and stays there.
+const POOL_MIN_BUFFERS: u32 = 16;
+
+/// The properties every payloader has, with `pt`'s default.
+pub(crate) fn payloader_properties(default_pt: u64) -> Vec<PropertySpec> {
+    vec![
+        prop_uint(
+            "mtu",
+            "Largest RTP packet in bytes, header included",
+            28,
+            65_507,
+            DEFAULT_MTU,
+            false,
+        ),
+        prop_uint(
+            "pt",
+            "Payload type (0-127; 96-127 are dynamic)",
+            0,
+            127,
+            default_pt,
+            false,
+        ),
+        prop_int(
+            "ssrc",
+            "SSRC of the stream (-1 = random)",
+            -1,
+            i64::from(u32::MAX),
+            -1,
+            false,
+        ),
+        prop_int(
+            "seqnum-offset",
+            "Sequence number of the first packet (-1 = random)",
+            -1,
+            i64::from(u16::MAX),
+            -1,
+            false,
+        ),
+        prop_int(
+            "timestamp-offset",
+            "RTP timestamp of running time 0 (-1 = random)",
+            -1,
+            i64::from(u32::MAX),
+            -1,
+            false,
+        ),
+        prop_counter("seqnum", "Sequence number of the last packet sent"),
+        prop_counter("timestamp", "RTP timestamp of the last packet sent"),
+        prop_counter("packets-sent", "Packets pushed since the start"),
+        prop_counter(
+            "frames-dropped",
+            "Input frames that could not be packetized",
+        ),
+    ]
+}
+
+/// The stream identity chosen when streaming starts: properties, with
+/// random values where they say -1.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PayConfig {
+    /// Largest packet.
+    pub mtu: usize,
+    /// Payload type.
+    pub pt: u8,
+    /// SSRC.
+    pub ssrc: u32,
+    /// First sequence number.
+    pub seqnum_offset: u16,
+    /// RTP timestamp at running time 0.
+    pub timestamp_offset: u32,
+}
+
+impl PayConfig {
+    /// Reads the properties of `element`, drawing the random ones.
+    pub(crate) fn from_element(element: &Element) -> PayConfig {
+        let random_if_neg = |name: &str| match element.prop(name).as_i64() {
+            Some(v) if v >= 0 => u32::try_from(v).unwrap_or_else(|_| random_u32()),
+            _ => random_u32(),
+        };
+        PayConfig {
+            mtu: element
+                .prop("mtu")
+                .as_u64()
+                .and_then(|v| usize::try_from(v).ok())
+                .unwrap_or(DEFAULT_MTU as usize),
+            pt: element
+                .prop("pt")
+                .as_u64()
+                .and_then(|v| u8::try_from(v).ok())
+                .unwrap_or(96)
+                .min(127),
+            ssrc: random_if_neg("ssrc"),
+            seqnum_offset: random_if_neg("seqnum-offset") as u16,
+            timestamp_offset: random_if_neg("timestamp-offset"),
+        }
+    }
+
+    /// The 90 kHz media clock starting at the timestamp offset.
+    pub(crate) fn clock(&self) -> RtpClock {
+        RtpClock::video(self.timestamp_offset)
+    }
+}
+
+/// What the packets of one input buffer inherit from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InputStamp {
+    pts: Option<ClockTime>,
+    dts: Option<ClockTime>,
+    discont: bool,
+    capture: Option<ReferenceTimestampMeta>,
+}
+
+impl InputStamp {
+    /// The stamp of `buffer`.
+    pub(crate) fn of(buffer: &Buffer) -> InputStamp {
+        InputStamp {
+            pts: buffer.pts(),
+            dts: buffer.dts(),
+            discont: buffer.flags().contains(BufferFlags::DISCONT),
+            capture: buffer.meta::<ReferenceTimestampMeta>().copied(),
+        }
+    }
+}
+
+/// Shared payloader state: the packet pool and the counters the
+/// application may read while streaming (atomics, so that reading a
+/// property never waits for a push).
+#[derive(Debug, Default)]
+pub(crate) struct PayBase {
+    pool: Mutex<Option<BufferPool>>,
+    last_seqnum: AtomicU32,
+    last_timestamp: AtomicU32,
+    packets: AtomicU64,
+    dropped: AtomicU64,
+    /// Last RTP timestamp, for buffers without a PTS.
+    last_rtp: Mutex<Option<u32>>,
+}
+
+impl PayBase {
+    /// Makes and activates the packet pool for `mtu`-byte packets.
+    pub(crate) fn start(&self, mtu: usize) -> crate::Result<()> {
+        let pool = BufferPool::new();
+        pool.set_config(PoolConfig::new(mtu, POOL_MIN_BUFFERS, 0))?;
+        pool.set_active(true)?;
+        let old = self
+            .pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(pool);
+        if let Some(old) = old {
+            let _ = old.set_active(false);
+        }
+        Ok(())
+    }
+
+    /// Deactivates the pool (waking a push blocked on it) and resets the
+    /// counters.
+    pub(crate) fn stop(&self) {
+        let pool = self.pool.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(pool) = pool {
+            let _ = pool.set_active(false);
+        }
+        *self.last_rtp.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Counts an input frame that could not be packetized.
+    pub(crate) fn count_dropped(&self) -> u64 {
+        self.dropped.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The read-only properties.
+    pub(crate) fn read_property(&self, name: &str) -> Option<PropertyValue> {
+        Some(PropertyValue::UInt(match name {
+            "seqnum" => u64::from(self.last_seqnum.load(Ordering::Relaxed)),
+            "timestamp" => u64::from(self.last_timestamp.load(Ordering::Relaxed)),
+            "packets-sent" => self.packets.load(Ordering::Relaxed),
+            "frames-dropped" => self.dropped.load(Ordering::Relaxed),
+            _ => return None,
+        }))
+    }
+
+    /// The RTP timestamp of `buffer` on `pad`: its PTS as running time in
+    /// the pad's segment, on `clock` (RFC 3550 §5.1: the sampling instant;
+    /// framecast's sources stamp the capture time). A buffer without a PTS
+    /// (or outside the segment) gets the previous timestamp, as
+    /// GStreamer's payloaders do.
+    pub(crate) fn rtp_timestamp(&self, pad: &Pad, buffer: &Buffer, clock: &RtpClock) -> u32 {
+        let mut last = self.last_rtp.lock().unwrap_or_else(|e| e.into_inner());
+        let rt = buffer
+            .pts()
+            .and_then(|pts| pad.segment().to_running_time(pts));
+        let ts = match (rt, *last) {
+            (Some(rt), _) => clock.to_rtp(Duration::from(rt)),
+            (None, Some(prev)) => prev,
+            (None, None) => clock.to_rtp(Duration::ZERO),
+        };
+        *last = Some(ts);
+        ts
+    }
+
+    /// Pulls every packet out of `packets` into pooled buffers and pushes
+    /// them on `src`, stamped from `input`.
+    ///
+    /// A packetizer error mid-frame drops the rest of the frame (counted in
+    /// `frames-dropped`, a warning on the bus the first time): the packets
+    /// already sent lack their marker, which a receiver treats as a loss.
+    pub(crate) fn push_packets<P: PacketSource>(
+        &self,
+        element: &Element,
+        src: &Pad,
+        packets: &mut P,
+        input: &InputStamp,
+        mtu: usize,
+    ) -> FlowResult {
+        let Some(pool) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+            return Err(FlowError::Flushing);
+        };
+        let mut first = true;
+        loop {
+            let mut out = pool.acquire().map_err(|e| match e {
+                framecast_core::Error::Flushing => FlowError::Flushing,
+                _ => FlowError::Error,
+            })?;
+            let Some(b) = out.get_mut() else {
+                return Err(FlowError::Error);
+            };
+            let written = {
+                let mut map = b.map_writable().map_err(|_| FlowError::Error)?;
+                let slot = map.as_mut_slice();
+                let n = slot.len().min(mtu);
+                packets.next_into(&mut slot[..n])
+            };
+            let meta = match written {
+                Ok(Some(meta)) => meta,
+                Ok(None) => return Ok(FlowSuccess::Ok),
+                Err(e) => {
+                    if self.count_dropped() == 1 {
+                        element.post_warning(
+                            "could not packetize a frame; dropping it",
+                            Some(e.to_string()),
+                        );
+                    }
+                    return Ok(FlowSuccess::Ok);
+                }
+            };
+            b.set_size(meta.len).map_err(|_| FlowError::Error)?;
+            b.set_pts(input.pts);
+            b.set_dts(input.dts);
+            if meta.marker {
+                b.set_flags(BufferFlags::MARKER);
+            }
+            if first && input.discont {
+                b.set_flags(BufferFlags::DISCONT);
+            }
+            if let Some(capture) = input.capture {
+                b.add_meta(capture);
+            }
+            first = false;
+            self.last_seqnum
+                .store(u32::from(meta.sequence_number), Ordering::Relaxed);
+            self.last_timestamp.store(meta.timestamp, Ordering::Relaxed);
+            self.packets.fetch_add(1, Ordering::Relaxed);
+            src.push(out)?;
+        }
+    }
+}
+
+/// Adds the fields every payloader's output caps carry to `caps`' first
+/// structure: `payload`, and `a-framerate` when the input has a framerate.
+pub(crate) fn finish_src_caps(mut caps: Caps, pt: u8, input: Option<&Caps>) -> Caps {
+    let fps = input
+        .and_then(|c| c.structure(0))
+        .and_then(|s| s.get_fraction("framerate"))
+        .filter(|f| f.num > 0 && f.den > 0);
+    if let Some(s) = caps.structure_mut(0) {
+        let _ = s.set("payload", i32::from(pt));
+        if let Some(f) = fps {
+            let text = if f.den == 1 {
+                f.num.to_string()
+            } else {
+                format!("{:.6}", f64::from(f.num) / f64::from(f.den))
+                    .trim_end_matches('0')
+                    .to_string()
+            };
+            let _ = s.set("a-framerate", text);
+        }
+    }
+    caps
+}
+
+/// The query handling of a one-in, one-out element whose two sides carry
+/// different media (payloaders, depayloaders): a caps query is answered
+/// from the pad's own template (the default would intersect with the other
+/// side's media and find nothing), and allocation is not forwarded (the
+/// other side's pool holds different buffers).
+pub(crate) fn codec_query(element: &Element, pad: &Pad, query: &mut Query) -> bool {
+    match query {
+        Query::Caps { filter, result } => {
+            let mut caps = pad.template_caps().clone();
+            if let Some(f) = filter {
+                caps = caps.intersect(f);
+            }
+            *result = Some(caps);
+            true
+        }
+        Query::Allocation(_) if pad.direction() == PadDirection::Sink => false,
+        _ => element.default_query(pad, query),
+    }
+}

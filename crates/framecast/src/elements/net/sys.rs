@@ -1,0 +1,386 @@
+//! The socket calls `std::net` lacks, fenced into this one file: batched
+//! sends (`sendmmsg(2)`), receive with truncation detection, socket buffer
+//! sizes (with the `FORCE` variants a privileged process may use), and a
+//! bind with `SO_REUSEADDR` set before it.
+//!
+//! Everything else (multicast membership, TTL, loop) goes through
+//! [`std::net::UdpSocket`].
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// Most datagrams handed to one `sendmmsg` call (the stack arrays' size).
+pub(crate) const MMSG_CHUNK: usize = 64;
+
+/// A destination address in the form the kernel takes (`sockaddr_in` or
+/// `sockaddr_in6`), made once per client, not per packet.
+#[derive(Clone, Copy)]
+pub(crate) enum RawAddr {
+    /// IPv4.
+    V4(libc::sockaddr_in),
+    /// IPv6 (also IPv4-mapped addresses on a dual-stack socket).
+    V6(libc::sockaddr_in6),
+}
+
+impl std::fmt::Debug for RawAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_socket_addr())
+    }
+}
+
+impl RawAddr {
+    /// The kernel form of `addr`.
+    pub(crate) fn new(addr: SocketAddr) -> RawAddr {
+        match addr {
+            SocketAddr::V4(a) => RawAddr::V4(libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            }),
+            SocketAddr::V6(a) => RawAddr::V6(libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            }),
+        }
+    }
+
+    /// Back to a `SocketAddr` (for messages).
+    pub(crate) fn to_socket_addr(self) -> SocketAddr {
+        match self {
+            RawAddr::V4(a) => {
+                SocketAddr::from((a.sin_addr.s_addr.to_ne_bytes(), u16::from_be(a.sin_port)))
+            }
+            RawAddr::V6(a) => SocketAddr::from((a.sin6_addr.s6_addr, u16::from_be(a.sin6_port))),
+        }
+    }
+
+    /// Pointer and length for `msg_name` / `bind`. The kernel only reads
+    /// through it.
+    fn as_ptr_len(&self) -> (*const libc::c_void, libc::socklen_t) {
+        match self {
+            RawAddr::V4(a) => (
+                a as *const libc::sockaddr_in as *const libc::c_void,
+                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            ),
+            RawAddr::V6(a) => (
+                a as *const libc::sockaddr_in6 as *const libc::c_void,
+                std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+            ),
+        }
+    }
+}
+
+/// What one [`send_batch`] did.
+#[derive(Debug, Default)]
+pub(crate) struct SendOutcome {
+    /// Datagrams the kernel took.
+    pub sent: u64,
+    /// Bytes in them.
+    pub bytes: u64,
+    /// `ECONNREFUSED` reports (an earlier datagram drew an ICMP port
+    /// unreachable): counted, the datagram retried once.
+    pub refused: u64,
+    /// Datagrams dropped after another error.
+    pub failed: u64,
+    /// `sendmmsg` calls made.
+    pub calls: u64,
+    /// The first error other than `ECONNREFUSED`, for a warning.
+    pub first_error: Option<io::Error>,
+}
+
+/// Sends every `(bytes, destination)` pair, `MMSG_CHUNK` per `sendmmsg`
+/// call, in order.
+///
+/// A client that is not listening never stops the others: an
+/// `ECONNREFUSED` (the kernel reporting an ICMP port unreachable that an
+/// earlier datagram drew) is counted and the datagram it stopped is sent
+/// again once; any other error drops the one datagram it stopped, is
+/// counted, and the rest goes on. Every iteration either sends at least one
+/// datagram or drops one, so the loop ends after at most `2 * msgs.len()`
+/// calls.
+pub(crate) fn send_batch(sock: &UdpSocket, msgs: &[(&[u8], &RawAddr)]) -> SendOutcome {
+    let mut out = SendOutcome::default();
+    let mut next = 0;
+    let mut retried_at = usize::MAX;
+    while next < msgs.len() {
+        let chunk = &msgs[next..msgs.len().min(next + MMSG_CHUNK)];
+        match send_chunk(sock, chunk) {
+            Ok(n) => {
+                out.calls += 1;
+                let n = n.clamp(1, chunk.len());
+                out.sent += n as u64;
+                out.bytes += chunk[..n].iter().map(|(d, _)| d.len() as u64).sum::<u64>();
+                next += n;
+            }
+            Err(e) => {
+                out.calls += 1;
+                match e.kind() {
+                    io::ErrorKind::Interrupted => {}
+                    io::ErrorKind::ConnectionRefused if retried_at != next => {
+                        out.refused += 1;
+                        retried_at = next;
+                    }
+                    io::ErrorKind::ConnectionRefused => {
+                        out.refused += 1;
+                        out.failed += 1;
+                        next += 1;
+                    }
+                    _ => {
+                        if out.first_error.is_none() {
+                            out.first_error = Some(e);
+                        }
+                        out.failed += 1;
+                        next += 1;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+fn send_chunk(sock: &UdpSocket, chunk: &[(&[u8], &RawAddr)]) -> io::Result<usize> {
+    // SAFETY: `mmsghdr` and `iovec` are plain C structs of integers and
+    // pointers, for which all-zero bytes are a valid (empty) value.
+    let mut hdrs: [libc::mmsghdr; MMSG_CHUNK] = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut iovs: [libc::iovec; MMSG_CHUNK] = unsafe { std::mem::zeroed() };
+    let n = chunk.len().min(MMSG_CHUNK);
+    for (i, (data, dest)) in chunk.iter().take(n).enumerate() {
+        iovs[i].iov_base = data.as_ptr() as *mut libc::c_void;
+        iovs[i].iov_len = data.len();
+        let (name, namelen) = dest.as_ptr_len();
+        hdrs[i].msg_hdr.msg_name = name as *mut libc::c_void;
+        hdrs[i].msg_hdr.msg_namelen = namelen;
+        hdrs[i].msg_hdr.msg_iov = &mut iovs[i];
+        hdrs[i].msg_hdr.msg_iovlen = 1;
+    }
+    // SAFETY: `hdrs[..n]` are initialised headers whose `msg_iov` point
+    // into `iovs` and whose `msg_name` point at the caller's `RawAddr`s,
+    // all alive until the call returns. The kernel reads the datagrams and
+    // addresses (it never writes through `iov_base` or `msg_name` on send)
+    // and writes only `msg_len` of the first `n` headers. `fd` is an open
+    // socket owned by `sock` for the duration of the call.
+    let r = unsafe {
+        libc::sendmmsg(
+            sock.as_raw_fd(),
+            hdrs.as_mut_ptr(),
+            n as libc::c_uint,
+            libc::MSG_NOSIGNAL,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_chunk(sock: &UdpSocket, chunk: &[(&[u8], &RawAddr)]) -> io::Result<usize> {
+    let mut sent = 0;
+    for (data, dest) in chunk {
+        match sock.send_to(data, dest.to_socket_addr()) {
+            Ok(_) => sent += 1,
+            Err(e) if sent == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(sent)
+}
+
+/// Receives one datagram into `buf` without blocking. Returns its full
+/// length, which is larger than `buf` when it was truncated
+/// (`MSG_TRUNC`), and `Ok(None)` when none is waiting.
+pub(crate) fn recv_datagram(sock: &UdpSocket, buf: &mut [u8]) -> io::Result<Option<usize>> {
+    loop {
+        // SAFETY: `buf` is a valid, exclusively borrowed byte slice of
+        // `buf.len()` bytes for the duration of the call; the kernel writes
+        // at most that many bytes into it. `fd` is owned by `sock`.
+        let r = unsafe {
+            libc::recv(
+                sock.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+            )
+        };
+        if r >= 0 {
+            return Ok(Some(r as usize));
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => return Ok(None),
+            // An ICMP error queued on the socket (Linux reports them on
+            // receive, too): not a datagram, and not fatal.
+            io::ErrorKind::ConnectionRefused => return Ok(None),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Which socket buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BufferDir {
+    /// `SO_SNDBUF`.
+    Send,
+    /// `SO_RCVBUF`.
+    Receive,
+}
+
+fn setsockopt_int(sock: &impl AsRawFd, level: i32, name: i32, value: i32) -> io::Result<()> {
+    // SAFETY: passes a pointer to a live `c_int` and its exact size; the
+    // kernel only reads it. `fd` is open for the call.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            &value as *const i32 as *const libc::c_void,
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn getsockopt_int(sock: &impl AsRawFd, level: i32, name: i32) -> io::Result<i32> {
+    let mut value: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are live locals; the kernel writes at most
+    // `len` (4) bytes into `value` and the written length into `len`.
+    let r = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            &mut value as *mut i32 as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(value)
+    }
+}
+
+/// Asks for a socket buffer of `bytes` and returns the size the kernel
+/// granted (as the application sees it: Linux reports twice the usable
+/// size, for its bookkeeping, and this halves it back).
+///
+/// An unprivileged process is capped at `net.core.rmem_max` /
+/// `wmem_max` (212 992 bytes by default on Linux); when the cap bites, the
+/// `SO_RCVBUFFORCE`/`SO_SNDBUFFORCE` variants are tried, which a process
+/// with `CAP_NET_ADMIN` may use, as GStreamer's udpsrc does.
+pub(crate) fn set_buffer_size(sock: &UdpSocket, dir: BufferDir, bytes: usize) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    const SO_SNDBUFFORCE: i32 = 32;
+    #[cfg(target_os = "linux")]
+    const SO_RCVBUFFORCE: i32 = 33;
+    let want = i32::try_from(bytes).unwrap_or(i32::MAX);
+    let name = match dir {
+        BufferDir::Send => libc::SO_SNDBUF,
+        BufferDir::Receive => libc::SO_RCVBUF,
+    };
+    setsockopt_int(sock, libc::SOL_SOCKET, name, want)?;
+    let granted = |v: i32| if cfg!(target_os = "linux") { v / 2 } else { v };
+    let mut got = granted(getsockopt_int(sock, libc::SOL_SOCKET, name)?);
+    #[cfg(target_os = "linux")]
+    if got < want {
+        let force = match dir {
+            BufferDir::Send => SO_SNDBUFFORCE,
+            BufferDir::Receive => SO_RCVBUFFORCE,
+        };
+        if setsockopt_int(sock, libc::SOL_SOCKET, force, want).is_ok() {
+            got = granted(getsockopt_int(sock, libc::SOL_SOCKET, name)?);
+        }
+    }
+    Ok(usize::try_from(got).unwrap_or(0))
+}
+
+/// A UDP socket bound to `addr`, with `SO_REUSEADDR` set first when
+/// `reuse` (several receivers of one multicast group on one host, a quick
+/// restart on the same port), as GStreamer's udpsrc `reuse=true`.
+pub(crate) fn bind_udp(addr: SocketAddr, reuse: bool) -> io::Result<UdpSocket> {
+    let family = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: socket(2) with constant arguments; the result is checked.
+    let fd = unsafe { libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by socket(2), is open, and nothing
+    // else owns it: the OwnedFd closes it exactly once.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    if reuse {
+        setsockopt_int(&owned, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    }
+    let raw = RawAddr::new(addr);
+    let (ptr, len) = raw.as_ptr_len();
+    // SAFETY: `ptr`/`len` describe the live `raw` sockaddr of the socket's
+    // family; the kernel only reads it.
+    let r = unsafe { libc::bind(owned.as_raw_fd(), ptr as *const libc::sockaddr, len) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(UdpSocket::from(owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_addr_round_trips() {
+        for s in ["127.0.0.1:5004", "[::1]:6000", "239.1.2.3:1"] {
+            let a: SocketAddr = s.parse().unwrap();
+            assert_eq!(RawAddr::new(a).to_socket_addr(), a);
+        }
+    }
+
+    #[test]
+    fn batch_reaches_a_listener_and_survives_a_closed_port() {
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+        let tx = bind_udp("127.0.0.1:0".parse().unwrap(), false).unwrap();
+        let good = RawAddr::new(rx.local_addr().unwrap());
+        let bad = RawAddr::new(closed_addr);
+        let payloads: Vec<Vec<u8>> = (0..100u8).map(|i| vec![i; 10 + i as usize]).collect();
+        let mut msgs = Vec::new();
+        for p in &payloads {
+            msgs.push((&p[..], &bad));
+            msgs.push((&p[..], &good));
+        }
+        let out = send_batch(&tx, &msgs);
+        assert_eq!(out.sent + out.failed, 200, "{out:?}");
+        assert!(out.sent >= 100, "{out:?}");
+        let mut buf = [0u8; 256];
+        for i in 0..100u8 {
+            let n = rx.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &payloads[i as usize][..]);
+        }
+        let n = set_buffer_size(&tx, BufferDir::Send, 1 << 20).unwrap();
+        assert!(n > 0);
+    }
+}

@@ -1,0 +1,241 @@
+//! `rtph264depay`: RTP packets (RFC 6184, packetization-mode 1) back into
+//! H.264 access units, Annex B with 4-byte start codes
+//! (`video/x-h264,stream-format=byte-stream,alignment=au`), through
+//! [`framecast_rtp::H264Depayloader`].
+//!
+//! Packets must come in order (put `rtpjitterbuffer` before it on a
+//! network that reorders). An access unit that lost a packet is dropped,
+//! never delivered half-built; with `wait-for-keyframe` (the default, unlike
+//! GStreamer's) nothing is delivered after a loss until the next IDR, so a
+//! decoder never shows the smeared pictures that predict from a frame it
+//! did not get. The next frame out carries `DISCONT`; frames a decoder
+//! cannot start at carry `DELTA_UNIT`.
+//!
+//! When the sink caps carry `sprop-parameter-sets` (from an SDP), SPS and
+//! PPS are put in front of every IDR access unit that lacks them, so a
+//! stream whose sender sends them only out of band still decodes.
+//!
+//! Counters (read-only properties): `packets-received`, `packets-lost`,
+//! `packets-late`, `packets-malformed`, `frames-out`, `frames-discarded`,
+//! `frames-skipped` (intact frames dropped while waiting for an IDR).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use framecast_core::Buffer;
+use framecast_rtp::h264::{nal_type, nal_unit_type, parse_sprop_parameter_sets, START_CODE};
+use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits};
+
+use super::net::depay::{depayloader_properties, frame_buffer, with_packet, DepayCounters};
+use super::net::pay::codec_query;
+use super::net::{prop_bool, prop_counter, rtp_template};
+use super::rtph264pay::SINK_CAPS as H264_CAPS;
+use crate::pipeline::{
+    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
+    PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
+};
+use crate::Result;
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = depayloader_properties();
+    properties.extend([
+        prop_bool(
+            "wait-for-keyframe",
+            "After a loss, drop frames until the next IDR",
+            true,
+            false,
+        ),
+        prop_counter(
+            "frames-skipped",
+            "Intact frames dropped while waiting for an IDR after a loss",
+        ),
+    ]);
+    ElementFactory::new(
+        "rtph264depay",
+        "RTP H264 depayloader",
+        "Codec/Depayloader/Network/RTP",
+        "Extracts H.264 video from RTP packets (RFC 6184)",
+        vec![
+            PadTemplate::always("sink", PadDirection::Sink, rtp_template("H264")),
+            PadTemplate::always(
+                "src",
+                PadDirection::Src,
+                H264_CAPS.parse().unwrap_or_else(|_| Caps::new_any()),
+            ),
+        ],
+        properties,
+        || Box::new(RtpH264Depay::default()),
+    )
+}
+
+struct Stream {
+    depay: H264Depayloader,
+    /// SPS then PPS from `sprop-parameter-sets`, each behind a start code.
+    sprop: Vec<u8>,
+    caps_sent: bool,
+    /// Buffers that were not RTP at all.
+    not_rtp: u64,
+}
+
+/// The `rtph264depay` element.
+#[derive(Default)]
+pub struct RtpH264Depay {
+    counters: DepayCounters,
+    skipped: AtomicU64,
+    stream: Mutex<Option<Stream>>,
+}
+
+impl RtpH264Depay {
+    fn publish(&self, st: &Stream) {
+        let s = st.depay.stats();
+        self.counters.store(
+            s.packets + st.not_rtp,
+            s.lost_packets,
+            s.late_packets,
+            s.malformed_packets + st.not_rtp,
+            s.discarded_access_units + s.overflowed_access_units,
+        );
+        self.skipped
+            .store(s.skipped_waiting_for_idr, Ordering::Relaxed);
+    }
+}
+
+fn has_sps(au: &[u8]) -> bool {
+    NalUnits::AnnexB(au)
+        .iter()
+        .any(|n| nal_unit_type(n[0]) == nal_type::SPS)
+}
+
+impl ElementImpl for RtpH264Depay {
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        match name {
+            "frames-skipped" => Some(PropertyValue::UInt(self.skipped.load(Ordering::Relaxed))),
+            _ => self.counters.read(name),
+        }
+    }
+
+    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
+        let Some(src) = element.src_pad() else {
+            return Err(FlowError::NotLinked);
+        };
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(st) = guard.as_mut() else {
+            return Err(FlowError::Flushing);
+        };
+        let is_rtp = with_packet(&buffer, |p| match p {
+            Ok(pkt) => {
+                // A payload error is counted by the depayloader, and the
+                // access unit it belonged to is discarded there.
+                let _ = st.depay.push(&pkt);
+                true
+            }
+            Err(_) => false,
+        })?;
+        if !is_rtp {
+            st.not_rtp += 1;
+        }
+        if !st.caps_sent {
+            if !src.push_event(Event::Caps(
+                H264_CAPS.parse().unwrap_or_else(|_| Caps::new_any()),
+            )) {
+                return Err(FlowError::NotNegotiated);
+            }
+            st.caps_sent = true;
+        }
+        let mut result = Ok(FlowSuccess::Ok);
+        // One packet completes at most two access units (READY_QUEUE_LEN
+        // bounds this loop in any case).
+        for _ in 0..framecast_rtp::h264::READY_QUEUE_LEN {
+            let out = {
+                let Some(au) = st.depay.pull() else {
+                    break;
+                };
+                let prepend = au.is_idr && !st.sprop.is_empty() && !has_sps(au.data);
+                let sprop: &[u8] = if prepend { &st.sprop } else { &[] };
+                frame_buffer(&[sprop, au.data], &buffer, au.discontinuity, !au.is_idr)
+            };
+            let out = out?;
+            self.counters.frames.fetch_add(1, Ordering::Relaxed);
+            result = src.push(out);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.publish(st);
+        result
+    }
+
+    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        match event {
+            Event::Caps(caps) => {
+                let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(st) = guard.as_mut() else {
+                    return false;
+                };
+                st.sprop.clear();
+                let sets = caps
+                    .structure(0)
+                    .and_then(|s| s.get_str("sprop-parameter-sets"))
+                    .and_then(|v| parse_sprop_parameter_sets(v).ok())
+                    .unwrap_or_default();
+                for set in sets {
+                    st.sprop.extend_from_slice(&START_CODE);
+                    st.sprop.extend_from_slice(&set);
+                }
+                let Some(src) = element.src_pad() else {
+                    return false;
+                };
+                st.caps_sent = src.push_event(Event::Caps(
+                    H264_CAPS.parse().unwrap_or_else(|_| Caps::new_any()),
+                ));
+                st.caps_sent
+            }
+            Event::Eos => {
+                // The last access unit may lack its marker: finish it.
+                let pending = {
+                    let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+                    guard.as_mut().and_then(|st| {
+                        st.depay.flush();
+                        let au = st.depay.pull()?;
+                        let b = Buffer::from_slice(au.data).ok()?;
+                        Some(b)
+                    })
+                };
+                if let (Some(b), Some(src)) = (pending, element.src_pad()) {
+                    let _ = src.push(b);
+                }
+                element.forward_event(pad, Event::Eos)
+            }
+            other => element.forward_event(pad, other),
+        }
+    }
+
+    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
+        codec_query(element, pad, query)
+    }
+
+    fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
+        match change {
+            StateChange::ReadyToPaused => {
+                self.counters.reset();
+                self.skipped.store(0, Ordering::Relaxed);
+                let wait = element.prop("wait-for-keyframe").as_bool().unwrap_or(true);
+                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stream {
+                    depay: H264Depayloader::new(H264DepayloaderConfig {
+                        wait_for_idr_after_loss: wait,
+                        ..Default::default()
+                    }),
+                    sprop: Vec::new(),
+                    caps_sent: false,
+                    not_rtp: 0,
+                });
+            }
+            StateChange::PausedToReady => {
+                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            }
+            _ => {}
+        }
+        Ok(StateChangeSuccess::Success)
+    }
+}

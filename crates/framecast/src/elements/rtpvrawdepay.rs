@@ -1,0 +1,319 @@
+//! `rtpvrawdepay`: RTP packets (RFC 4175) back into raw video frames,
+//! through [`framecast_rtp::RawDepayloader`], which writes each packet's
+//! pixels straight into a pooled output frame (negotiated with downstream
+//! by the allocation query, with its strides): no intermediate frame.
+//!
+//! The sink caps must say `sampling`, `width` and `height` (as strings, as
+//! GStreamer and SDP write them, or as ints); `a-framerate` becomes the
+//! output framerate. A lost packet leaves its lines as the pool buffer had
+//! them and the frame is still delivered, flagged `CORRUPTED` (for
+//! uncompressed video a few stale lines beat a missing picture). Counters as
+//! every depayloader, `frames-discarded` counting those incomplete frames.
+
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+use framecast_core::{Buffer, BufferFlags, BufferPool, Fraction, VideoInfo};
+use framecast_rtp::raw::{PlaneMut, RawFrameInfo, RawPush};
+use framecast_rtp::{RawDepayloader, RawFormat};
+
+use super::net::depay::{depayloader_properties, stamp, DepayCounters};
+use super::net::pay::codec_query;
+use super::net::{caps_framerate, field_text, field_usize, rtp_template, video_format_of};
+use super::rtpvrawpay::FORMATS;
+use super::video::{frame_layout, FrameMut};
+use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::{
+    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
+    PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
+};
+use crate::{Error, Result};
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    ElementFactory::new(
+        "rtpvrawdepay",
+        "RTP Raw Video depayloader",
+        "Codec/Depayloader/Network/RTP",
+        "Extracts raw video from RTP packets (RFC 4175)",
+        vec![
+            PadTemplate::always("sink", PadDirection::Sink, rtp_template("RAW")),
+            PadTemplate::always("src", PadDirection::Src, Caps::video_raw_any(FORMATS)),
+        ],
+        depayloader_properties(),
+        || Box::new(RtpVRawDepay::default()),
+    )
+}
+
+struct Format {
+    info: VideoInfo,
+    depay: RawDepayloader,
+    pool: BufferPool,
+}
+
+#[derive(Default)]
+struct Stream {
+    format: Option<Format>,
+    /// The frame being filled, and whether its first packet started at
+    /// line 0, offset 0 (if not, its head was lost with the previous
+    /// frame's tail, and the depayloader charged the loss to that one).
+    frame: Option<(Buffer, bool)>,
+    not_rtp: u64,
+    /// Frames the depayloader thought complete whose head was lost.
+    head_lost: u64,
+    /// Counters of depayloaders from earlier caps.
+    carried: [u64; 5],
+}
+
+/// The `rtpvrawdepay` element.
+#[derive(Default)]
+pub struct RtpVRawDepay {
+    counters: DepayCounters,
+    stream: Mutex<Option<Stream>>,
+}
+
+/// The output format for RTP raw-video `caps`.
+fn output_info(caps: &Caps) -> Result<(VideoInfo, RawFormat)> {
+    let bad = |why: String| Error::Element {
+        element: "rtpvrawdepay".into(),
+        message: format!("caps {caps}: {why}"),
+    };
+    let s = caps.structure(0).ok_or_else(|| bad("empty".into()))?;
+    let sampling = field_text(s, "sampling").ok_or_else(|| bad("no sampling".into()))?;
+    let depth = field_usize(s, "depth").unwrap_or(8);
+    if depth != 8 {
+        return Err(bad(format!("depth {depth} is not supported (8 only)")));
+    }
+    let format = RawFormat::from_sampling(&sampling)
+        .ok_or_else(|| bad(format!("sampling {sampling} is not supported")))?;
+    let video = video_format_of(format)
+        .ok_or_else(|| bad(format!("sampling {sampling} has no framecast format")))?;
+    let width = field_usize(s, "width").ok_or_else(|| bad("no width".into()))?;
+    let height = field_usize(s, "height").ok_or_else(|| bad("no height".into()))?;
+    let (w, h) = (
+        u32::try_from(width).map_err(|_| bad("width too large".into()))?,
+        u32::try_from(height).map_err(|_| bad("height too large".into()))?,
+    );
+    let mut info = VideoInfo::new(video, w, h)?;
+    if let Some(fps) = caps_framerate(s) {
+        let f = if (fps - fps.round()).abs() < 1e-6 {
+            Fraction::new(fps.round() as i32, 1)
+        } else {
+            Fraction::new((fps * 1000.0).round() as i32, 1000)
+        };
+        if let Some(f) = f {
+            info = info.with_fps(f);
+        }
+    }
+    Ok((info, format))
+}
+
+impl RtpVRawDepay {
+    fn set_caps(&self, element: &Element, st: &mut Stream, caps: &Caps) -> Result<()> {
+        let (info, format) = output_info(caps)?;
+        let depay = RawDepayloader::new(format, info.width as usize, info.height as usize)
+            .map_err(|e| Error::Element {
+                element: element.name().to_string(),
+                message: e.to_string(),
+            })?;
+        let out = Caps::from_video_info(&info);
+        let src = element.src_pad().ok_or_else(|| Error::Element {
+            element: element.name().to_string(),
+            message: "no source pad".into(),
+        })?;
+        if !src.push_event(Event::Caps(out.clone())) {
+            return Err(Error::NotNegotiated {
+                upstream: element.name().to_string(),
+                downstream: src
+                    .peer()
+                    .and_then(|p| p.element())
+                    .map(|e| e.name().to_string())
+                    .unwrap_or_default(),
+                reason: format!("downstream refused {out}"),
+            });
+        }
+        let pool = negotiate_pool(element, &src, &out, info.size, 2)?;
+        if let Some(old) = st.format.take() {
+            let s = old.depay.stats();
+            for (c, v) in st.carried.iter_mut().zip([
+                s.packets,
+                s.lost_packets,
+                s.late_packets,
+                s.malformed_packets,
+                s.incomplete_frames,
+            ]) {
+                *c += v;
+            }
+            let _ = old.pool.set_active(false);
+        }
+        st.frame = None;
+        st.format = Some(Format { info, depay, pool });
+        Ok(())
+    }
+
+    fn publish(&self, st: &Stream) {
+        let s = st
+            .format
+            .as_ref()
+            .map(|f| f.depay.stats())
+            .unwrap_or_default();
+        let c = st.carried;
+        self.counters.store(
+            c[0] + s.packets + st.not_rtp,
+            c[1] + s.lost_packets,
+            c[2] + s.late_packets,
+            c[3] + s.malformed_packets + st.not_rtp,
+            c[4] + s.incomplete_frames + st.head_lost,
+        );
+    }
+}
+
+/// Whether `pkt` holds the first pixels of a frame: its first line
+/// segment (RFC 4175 §4.3, after the 2-byte extended sequence number) is
+/// line 0 at offset 0.
+fn starts_frame(pkt: &framecast_rtp::RtpPacket<'_>) -> bool {
+    match pkt.payload() {
+        [_, _, _, _, l0, l1, o0, o1, ..] => {
+            let line = u16::from_be_bytes([*l0, *l1]) & 0x7fff;
+            let offset = u16::from_be_bytes([*o0, *o1]) & 0x7fff;
+            line == 0 && offset == 0
+        }
+        _ => false,
+    }
+}
+
+/// Writes `pkt`'s pixels into `frame`.
+fn push_into(
+    fmt: &mut Format,
+    frame: &mut Buffer,
+    pkt: &framecast_rtp::RtpPacket<'_>,
+) -> std::result::Result<framecast_rtp::Result<RawPush>, FlowError> {
+    let b = frame.get_mut().ok_or(FlowError::Error)?;
+    let layout = frame_layout(b, &fmt.info).map_err(|_| FlowError::Error)?;
+    let mut map = b.map_writable().map_err(|_| FlowError::Error)?;
+    let mut fm = FrameMut::new(layout, map.as_mut_slice()).map_err(|_| FlowError::Error)?;
+    let n = layout.n_planes.min(3);
+    let strides = [fm.stride(0), fm.stride(1), fm.stride(2)];
+    let planes = fm.planes_mut();
+    let mut it = planes.iter_mut();
+    let mut next = |i: usize| PlaneMut {
+        data: it.next().map(|p| &mut p[..]).unwrap_or(&mut []),
+        stride: strides[i],
+    };
+    let mut arr = [next(0), next(1), next(2)];
+    Ok(fmt.depay.push(pkt, &mut arr[..n]))
+}
+
+impl ElementImpl for RtpVRawDepay {
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        self.counters.read(name)
+    }
+
+    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
+        let Some(src) = element.src_pad() else {
+            return Err(FlowError::NotLinked);
+        };
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(st) = guard.as_mut() else {
+            return Err(FlowError::Flushing);
+        };
+        let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
+        let data = map.contiguous();
+        let pkt = match framecast_rtp::RtpPacket::parse(&data) {
+            Ok(pkt) => pkt,
+            Err(_) => {
+                st.not_rtp += 1;
+                self.publish(st);
+                return Ok(FlowSuccess::Ok);
+            }
+        };
+        let Some(fmt) = st.format.as_mut() else {
+            return Err(FlowError::NotNegotiated);
+        };
+        let mut result = Ok(FlowSuccess::Ok);
+        // A packet is pushed at most twice: once to end the previous frame
+        // (when its marker was lost), once into a fresh frame.
+        for _ in 0..2 {
+            let (mut frame, head) = match st.frame.take() {
+                Some(f) => f,
+                None => (
+                    fmt.pool.acquire().map_err(|e| match e {
+                        framecast_core::Error::Flushing => FlowError::Flushing,
+                        _ => FlowError::Error,
+                    })?,
+                    starts_frame(&pkt),
+                ),
+            };
+            let pushed = push_into(fmt, &mut frame, &pkt)?;
+            let (info, again): (RawFrameInfo, bool) = match pushed {
+                Ok(RawPush::InProgress) => {
+                    st.frame = Some((frame, head));
+                    break;
+                }
+                Ok(RawPush::Frame(info)) => (info, false),
+                Ok(RawPush::FrameEndedPushAgain(info)) => (info, true),
+                Err(_) => {
+                    // A malformed segment (counted); the frame goes on.
+                    st.frame = Some((frame, head));
+                    break;
+                }
+            };
+            if let Some(b) = frame.get_mut() {
+                stamp(b, &buffer, false, false);
+                if info.complete && !head {
+                    st.head_lost += 1;
+                }
+                if !info.complete || !head {
+                    b.set_flags(BufferFlags::CORRUPTED);
+                }
+            }
+            self.counters.frames.fetch_add(1, Ordering::Relaxed);
+            result = src.push(frame);
+            if result.is_err() || !again {
+                break;
+            }
+        }
+        self.publish(st);
+        result
+    }
+
+    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        match event {
+            Event::Caps(caps) => {
+                let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(st) = guard.as_mut() else {
+                    return false;
+                };
+                match self.set_caps(element, st, &caps) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        element.post_error(format!("cannot depayload {caps}"), Some(e.to_string()));
+                        false
+                    }
+                }
+            }
+            other => element.forward_event(pad, other),
+        }
+    }
+
+    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
+        codec_query(element, pad, query)
+    }
+
+    fn change_state(&self, _element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
+        match change {
+            StateChange::ReadyToPaused => {
+                self.counters.reset();
+                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stream::default());
+            }
+            StateChange::PausedToReady => {
+                let st = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(fmt) = st.and_then(|s| s.format) {
+                    let _ = fmt.pool.set_active(false);
+                }
+            }
+            _ => {}
+        }
+        Ok(StateChangeSuccess::Success)
+    }
+}

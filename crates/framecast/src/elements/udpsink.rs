@@ -1,0 +1,657 @@
+//! `udpsink`: sends each buffer as one UDP datagram to one or more clients
+//! (GStreamer's `udpsink`/`multiudpsink` in one element).
+//!
+//! # Batching
+//!
+//! RTP packets are gathered until the packet that ends an access unit or
+//! frame (the buffer's `MARKER` flag, or the RTP marker bit) and then sent
+//! together, to every client, with as few `sendmmsg(2)` calls as possible
+//! (64 datagrams each): one system call per frame instead of one per
+//! packet. A batch is also sent when it reaches 64 packets or 256 KiB, and
+//! at end of stream. A buffer that is not RTP is sent at once. Packets are
+//! copied into the batch (one `memcpy` of at most `mtu` bytes each), so the
+//! payloader's buffers go back to its pool immediately and no pool size has
+//! to cover a whole batch.
+//!
+//! # Clients
+//!
+//! `host` and `port` name one client; `clients=h:p,h:p` names several and
+//! replaces them. Both may change while playing. A multicast address gets
+//! `ttl-mc` and `loop`; unicast, `ttl`. A client that is not listening (its
+//! host answers with ICMP port unreachable, which Linux reports as
+//! `ECONNREFUSED` on a later send) never stops the stream: the refusal is
+//! counted (`refused`) and the datagram sent again; other send errors drop
+//! the one datagram, are counted (`send-errors`), and the first posts a
+//! warning.
+//!
+//! # RTCP
+//!
+//! With `rtcp=true` (the default) and RTP input, a sender report
+//! (RFC 3550 §6.4.1) and an SDES CNAME go to port + 1 of every client about
+//! once a second (the RFC's 5 s minimum is relaxed as GStreamer's rtpbin
+//! does for one sender, so a receiver maps RTP time to wall clock quickly),
+//! and a BYE at end of stream. This is what GStreamer's `rtpbin` does next
+//! to a payloader: a receiver pairs the report's NTP time with its RTP
+//! timestamp to learn the wall-clock time of every frame. The report's RTP
+//! timestamp is the last packet's, advanced by the running time since it.
+//!
+//! # SDP
+//!
+//! `sdp-file=PATH` writes the SDP of the stream being sent (from the RTP
+//! caps: `sprop-parameter-sets` for H.264 once the payloader has seen
+//! them, JPEG, raw video's sampling and size) for the first client, and
+//! rewrites it when the caps change. `ffplay -protocol_whitelist
+//! file,udp,rtp PATH`, `ffmpeg -i PATH`, VLC and `framecast receive --sdp`
+//! open it.
+//!
+//! # `sync`
+//!
+//! `sync` defaults to `false` (GStreamer: `true`): framecast's live
+//! sources stamp capture time and the chain upstream runs at their pace, so
+//! waiting for the clock would only add the pipeline latency as real delay
+//! (`gstreamer-semantics.md` §1.8). Set `sync=true` to pace a non-live
+//! source (a file) at its framerate.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use framecast_core::{Buffer, BufferFlags, ClockTime};
+use framecast_rtp::rtcp::{CompoundWriter, NtpTimestamp};
+use framecast_rtp::{RtpPacket, SenderStats};
+
+use super::net::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
+use super::net::{
+    parse_clients, prop_bool, prop_counter, prop_int, prop_string, resolve, sdp_for_caps,
+    write_sdp_file, RTP_MEDIA_TYPE,
+};
+use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::{Caps, Element, ElementFactory, PadDirection, PadTemplate, PropertyValue};
+use crate::{Error, FlowError, FlowResult, FlowSuccess, Result};
+
+/// Most packets gathered before a batch is sent.
+pub const BATCH_PACKETS: usize = 64;
+
+/// Most bytes gathered before a batch is sent.
+pub const BATCH_BYTES: usize = 256 * 1024;
+
+/// Time between RTCP sender reports.
+pub const RTCP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = sink_properties(false);
+    properties.extend([
+        prop_string(
+            "host",
+            "The host/IP/multicast group to send to",
+            Some("localhost"),
+            true,
+        ),
+        prop_int("port", "The port to send to", 0, 65_535, 5004, true),
+        prop_string(
+            "clients",
+            "Clients as host:port,host:port (replaces host and port when set)",
+            None,
+            true,
+        ),
+        prop_int("ttl", "Unicast TTL", 0, 255, 64, false),
+        prop_int("ttl-mc", "Multicast TTL", 0, 255, 1, false),
+        prop_bool(
+            "loop",
+            "Multicast loopback (receivers on this host hear it)",
+            true,
+            false,
+        ),
+        prop_int(
+            "buffer-size",
+            "Socket send buffer in bytes (0 = the kernel's default)",
+            0,
+            i64::from(i32::MAX),
+            0,
+            false,
+        ),
+        prop_string(
+            "bind-address",
+            "Local address to send from (default: any)",
+            None,
+            false,
+        ),
+        prop_int(
+            "bind-port",
+            "Local port to send from (0 = any)",
+            0,
+            65_535,
+            0,
+            false,
+        ),
+        prop_string(
+            "sdp-file",
+            "Write the SDP of the stream to this file (for ffplay, VLC, GStreamer)",
+            None,
+            false,
+        ),
+        prop_bool(
+            "rtcp",
+            "Send RTCP sender reports to port+1 of every client about once a second",
+            true,
+            false,
+        ),
+        prop_counter("packets-sent", "Datagrams sent (to all clients)"),
+        prop_counter("bytes-sent", "Bytes sent (to all clients)"),
+        prop_counter("batches", "sendmmsg calls made for media packets"),
+        prop_counter("send-errors", "Datagrams dropped after a send error"),
+        prop_counter(
+            "refused",
+            "ICMP port unreachable reports (a client not listening)",
+        ),
+        prop_counter("rtcp-sent", "RTCP compound packets sent (to all clients)"),
+    ]);
+    ElementFactory::new(
+        "udpsink",
+        "UDP packet sender",
+        "Sink/Network",
+        "Sends each buffer as a UDP datagram to one or more clients, batched per access unit",
+        vec![PadTemplate::always(
+            "sink",
+            PadDirection::Sink,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Sink::new(UdpSink::default())),
+    )
+}
+
+/// One destination.
+#[derive(Debug, Clone, Copy)]
+struct Client {
+    addr: SocketAddr,
+    rtp: RawAddr,
+    rtcp: RawAddr,
+}
+
+impl Client {
+    fn new(addr: SocketAddr, v6_socket: bool) -> Client {
+        let addr = match (addr, v6_socket) {
+            (SocketAddr::V4(a), true) => {
+                SocketAddr::new(IpAddr::V6(a.ip().to_ipv6_mapped()), a.port())
+            }
+            _ => addr,
+        };
+        let mut rtcp = addr;
+        rtcp.set_port(addr.port().wrapping_add(1));
+        Client {
+            addr,
+            rtp: RawAddr::new(addr),
+            rtcp: RawAddr::new(rtcp),
+        }
+    }
+}
+
+/// RTCP sender state.
+#[derive(Debug)]
+struct Rtcp {
+    stats: SenderStats,
+    /// An RTP packet has been seen (SSRC known).
+    active: bool,
+    last_rtp_ts: u32,
+    last_running_time: Option<ClockTime>,
+    clock_rate: u32,
+    last_report: Option<Instant>,
+    cname: String,
+}
+
+impl Default for Rtcp {
+    fn default() -> Self {
+        Rtcp {
+            stats: SenderStats::default(),
+            active: false,
+            last_rtp_ts: 0,
+            last_running_time: None,
+            clock_rate: 90_000,
+            last_report: None,
+            cname: String::new(),
+        }
+    }
+}
+
+/// Per-stream state, touched on the streaming thread.
+#[derive(Debug, Default)]
+struct Stream {
+    socket: Option<UdpSocket>,
+    /// Whether the socket is IPv6 (IPv4 clients then go v4-mapped).
+    v6: bool,
+    /// The batch: packet bytes back to back, and `(offset, len)` of each.
+    slab: Vec<u8>,
+    packets: Vec<(usize, usize)>,
+    rtcp: Rtcp,
+    caps: Option<Caps>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    batches: AtomicU64,
+    errors: AtomicU64,
+    refused: AtomicU64,
+    rtcp: AtomicU64,
+}
+
+/// The `udpsink` element's implementation (wrapped in [`Sink`]).
+pub struct UdpSink {
+    clients: ArcSwap<Vec<Client>>,
+    stream: Mutex<Stream>,
+    counters: Counters,
+    warned: AtomicBool,
+}
+
+impl Default for UdpSink {
+    fn default() -> Self {
+        UdpSink {
+            clients: ArcSwap::from_pointee(Vec::new()),
+            stream: Mutex::new(Stream::default()),
+            counters: Counters::default(),
+            warned: AtomicBool::new(false),
+        }
+    }
+}
+
+impl std::fmt::Debug for UdpSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdpSink")
+            .field("clients", &self.clients.load().len())
+            .field(
+                "packets_sent",
+                &self.counters.packets.load(Ordering::Relaxed),
+            )
+            .finish()
+    }
+}
+
+/// The client addresses the properties name, with `name` about to become
+/// `value`.
+fn client_addrs(
+    element: &Element,
+    name: Option<(&str, &PropertyValue)>,
+) -> Result<Vec<SocketAddr>> {
+    let prop = |n: &str| match name {
+        Some((changed, v)) if changed == n => v.clone(),
+        _ => element.prop(n),
+    };
+    if let Some(list) = prop("clients").as_str().filter(|s| !s.trim().is_empty()) {
+        return parse_clients(list);
+    }
+    let host = prop("host").as_str().unwrap_or("localhost").to_string();
+    let port = prop("port")
+        .as_i64()
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(5004);
+    Ok(vec![resolve(&host, port)?])
+}
+
+impl UdpSink {
+    /// Clients to send to now.
+    pub fn client_addresses(&self) -> Vec<SocketAddr> {
+        self.clients.load().iter().map(|c| c.addr).collect()
+    }
+
+    fn set_clients(&self, addrs: &[SocketAddr], v6: bool) {
+        let clients = addrs.iter().map(|a| Client::new(*a, v6)).collect();
+        self.clients.store(Arc::new(clients));
+    }
+
+    fn record(&self, element: &Element, out: SendOutcome, rtcp: bool) {
+        let c = &self.counters;
+        if rtcp {
+            c.rtcp.fetch_add(out.sent, Ordering::Relaxed);
+        } else {
+            c.packets.fetch_add(out.sent, Ordering::Relaxed);
+            c.bytes.fetch_add(out.bytes, Ordering::Relaxed);
+            c.batches.fetch_add(out.calls, Ordering::Relaxed);
+        }
+        c.errors.fetch_add(out.failed, Ordering::Relaxed);
+        c.refused.fetch_add(out.refused, Ordering::Relaxed);
+        if let Some(e) = out.first_error {
+            if !self.warned.swap(true, Ordering::Relaxed) {
+                element.post_warning(
+                    "could not send a datagram; dropping it and going on",
+                    Some(e.to_string()),
+                );
+            }
+        }
+    }
+
+    /// Sends the gathered batch to every client and empties it.
+    fn flush(&self, element: &Element, st: &mut Stream) {
+        if st.packets.is_empty() {
+            return;
+        }
+        let clients = self.clients.load();
+        if let (Some(sock), Some(first)) = (st.socket.as_ref(), clients.first()) {
+            let empty: &[u8] = &[];
+            let mut msgs = [(empty, &first.rtp); MMSG_CHUNK];
+            let mut n = 0;
+            for client in clients.iter() {
+                for &(off, len) in &st.packets {
+                    msgs[n] = (&st.slab[off..off + len], &client.rtp);
+                    n += 1;
+                    if n == MMSG_CHUNK {
+                        self.record(element, sys::send_batch(sock, &msgs[..n]), false);
+                        n = 0;
+                    }
+                }
+            }
+            if n > 0 {
+                self.record(element, sys::send_batch(sock, &msgs[..n]), false);
+            }
+        }
+        st.packets.clear();
+        st.slab.clear();
+    }
+
+    /// Sends an RTCP compound packet (SR + SDES, and BYE when `bye`) when
+    /// one is due.
+    fn maybe_rtcp(&self, element: &Element, st: &mut Stream, bye: bool) {
+        if !st.rtcp.active || !element.prop("rtcp").as_bool().unwrap_or(true) {
+            return;
+        }
+        let now = Instant::now();
+        if !bye
+            && st
+                .rtcp
+                .last_report
+                .is_some_and(|t| now.duration_since(t) < RTCP_INTERVAL)
+        {
+            return;
+        }
+        st.rtcp.last_report = Some(now);
+        let ntp = NtpTimestamp::now();
+        let r = &st.rtcp;
+        let rtp_ts = match (r.last_running_time, element.context()) {
+            (Some(last), Some(ctx)) => {
+                let now_rt = ctx.running_time();
+                let ticks = |d: ClockTime| {
+                    (u128::from(d.nseconds()) * u128::from(r.clock_rate) / 1_000_000_000) as u32
+                };
+                if now_rt >= last {
+                    r.last_rtp_ts.wrapping_add(ticks(now_rt - last))
+                } else {
+                    r.last_rtp_ts.wrapping_sub(ticks(last - now_rt))
+                }
+            }
+            _ => r.last_rtp_ts,
+        };
+        let mut buf = [0u8; 512];
+        let len = {
+            let mut w = CompoundWriter::new(&mut buf);
+            let ok = w
+                .sender_report(&r.stats.report(ntp, rtp_ts), &[])
+                .and_then(|_| w.sdes_cname(r.stats.ssrc, &r.cname))
+                .and_then(|_| {
+                    if bye {
+                        w.bye(&[r.stats.ssrc], None)
+                    } else {
+                        Ok(())
+                    }
+                });
+            if ok.is_err() {
+                return;
+            }
+            w.finish()
+        };
+        let (Some(sock), clients) = (st.socket.as_ref(), self.clients.load()) else {
+            return;
+        };
+        for chunk in clients.chunks(MMSG_CHUNK) {
+            let empty: &[u8] = &[];
+            let mut msgs = [(empty, &chunk[0].rtcp); MMSG_CHUNK];
+            for (m, c) in msgs.iter_mut().zip(chunk) {
+                *m = (&buf[..len], &c.rtcp);
+            }
+            self.record(element, sys::send_batch(sock, &msgs[..chunk.len()]), true);
+        }
+    }
+
+    fn write_sdp(&self, element: &Element, caps: &Caps) {
+        let Some(path) = element.prop("sdp-file").as_str().map(PathBuf::from) else {
+            return;
+        };
+        let Some(first) = self.clients.load().first().copied() else {
+            return;
+        };
+        let ip = match first.addr.ip() {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        let result =
+            sdp_for_caps(caps, ip, first.addr.port()).and_then(|sdp| write_sdp_file(&path, &sdp));
+        if let Err(e) = result {
+            element.post_warning(
+                format!("cannot write the SDP to {}", path.display()),
+                Some(e.to_string()),
+            );
+        }
+    }
+
+    fn open(&self, element: &Element) -> Result<()> {
+        let addrs = client_addrs(element, None)?;
+        let v6 = addrs.iter().any(|a| a.is_ipv6());
+        let bind_ip: IpAddr = match element.prop("bind-address").as_str() {
+            Some(a) if !a.trim().is_empty() => resolve(a, 0)?.ip(),
+            _ if v6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        };
+        let bind_port = element
+            .prop("bind-port")
+            .as_i64()
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(0);
+        let bind = SocketAddr::new(bind_ip, bind_port);
+        let io = |what: &str, source| Error::Io {
+            context: format!("{}: {what}", element.name()),
+            source,
+        };
+        let sock = sys::bind_udp(bind, false).map_err(|e| io(&format!("binding {bind}"), e))?;
+        let size = element.prop("buffer-size").as_i64().unwrap_or(0);
+        if size > 0 {
+            let want = usize::try_from(size).unwrap_or(0);
+            let got = sys::set_buffer_size(&sock, sys::BufferDir::Send, want)
+                .map_err(|e| io("setting the send buffer", e))?;
+            if got < want {
+                element.post_warning(
+                    format!("send buffer is {got} bytes, not the {want} asked for"),
+                    Some("raise net.core.wmem_max".into()),
+                );
+            }
+        }
+        let multicast = addrs.iter().any(|a| a.ip().is_multicast());
+        let ttl = |n: &str, d: u32| {
+            element
+                .prop(n)
+                .as_i64()
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(d)
+        };
+        let looped = element.prop("loop").as_bool().unwrap_or(true);
+        if multicast {
+            if v6 {
+                let _ = sock.set_multicast_loop_v6(looped);
+            } else {
+                let _ = sock.set_multicast_ttl_v4(ttl("ttl-mc", 1));
+                let _ = sock.set_multicast_loop_v4(looped);
+            }
+        }
+        if !v6 {
+            let _ = sock.set_ttl(ttl("ttl", 64));
+        }
+        self.set_clients(&addrs, v6);
+        let local = sock.local_addr().ok();
+        let mut st = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        st.socket = Some(sock);
+        st.v6 = v6;
+        st.slab = Vec::with_capacity(BATCH_BYTES);
+        st.packets = Vec::with_capacity(BATCH_PACKETS);
+        st.rtcp = Rtcp {
+            cname: format!(
+                "framecast@{}",
+                local.map(|a| a.ip().to_string()).unwrap_or_default()
+            ),
+            ..Rtcp::default()
+        };
+        st.caps = None;
+        self.warned.store(false, Ordering::Relaxed);
+        let c = &self.counters;
+        for v in [
+            &c.packets, &c.bytes, &c.batches, &c.errors, &c.refused, &c.rtcp,
+        ] {
+            v.store(0, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Sends one buffer too large for a batch on its own.
+    fn send_single(&self, element: &Element, st: &Stream, data: &[u8]) {
+        let Some(sock) = st.socket.as_ref() else {
+            return;
+        };
+        let clients = self.clients.load();
+        for chunk in clients.chunks(MMSG_CHUNK) {
+            let empty: &[u8] = &[];
+            let mut msgs = [(empty, &chunk[0].rtp); MMSG_CHUNK];
+            for (m, c) in msgs.iter_mut().zip(chunk) {
+                *m = (data, &c.rtp);
+            }
+            self.record(element, sys::send_batch(sock, &msgs[..chunk.len()]), false);
+        }
+    }
+}
+
+impl SinkImpl for UdpSink {
+    fn set_caps(&self, element: &Element, caps: &Caps) -> Result<()> {
+        let mut st = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(rate) = caps
+            .structure(0)
+            .filter(|s| s.has_name(RTP_MEDIA_TYPE))
+            .and_then(|s| s.get_int("clock-rate"))
+            .and_then(|r| u32::try_from(r).ok())
+            .filter(|r| *r > 0)
+        {
+            st.rtcp.clock_rate = rate;
+        }
+        if st.caps.as_ref() != Some(caps) {
+            st.caps = Some(caps.clone());
+            drop(st);
+            if caps
+                .structure(0)
+                .is_some_and(|s| s.has_name(RTP_MEDIA_TYPE))
+            {
+                self.write_sdp(element, caps);
+            }
+        }
+        Ok(())
+    }
+
+    fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let st = &mut *guard;
+        if st.socket.is_none() {
+            return Err(FlowError::Flushing);
+        }
+        let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
+        let len = map.len();
+        if len == 0 {
+            return Ok(FlowSuccess::Ok);
+        }
+        if len > BATCH_BYTES.saturating_sub(st.slab.len()) || st.packets.len() >= BATCH_PACKETS {
+            self.flush(element, st);
+        }
+        if len > BATCH_BYTES {
+            let data = map.contiguous();
+            self.send_single(element, st, &data);
+            return Ok(FlowSuccess::Ok);
+        }
+        let off = st.slab.len();
+        st.slab.resize(off + len, 0);
+        map.copy_to(0, &mut st.slab[off..]);
+        drop(map);
+        st.packets.push((off, len));
+        let mut end = buffer.flags().contains(BufferFlags::MARKER);
+        match RtpPacket::parse(&st.slab[off..]) {
+            Ok(pkt) => {
+                end |= pkt.marker();
+                let r = &mut st.rtcp;
+                if !r.active || r.stats.ssrc != pkt.ssrc() {
+                    r.stats = SenderStats::new(pkt.ssrc());
+                    r.active = true;
+                    r.last_report = None;
+                }
+                r.stats.on_packet(len, pkt.payload_offset());
+                r.last_rtp_ts = pkt.timestamp();
+                r.last_running_time = buffer.pts().and_then(|pts| {
+                    element
+                        .sink_pad()
+                        .and_then(|p| p.segment().to_running_time(pts))
+                });
+            }
+            Err(_) => end = true,
+        }
+        if end || st.packets.len() >= BATCH_PACKETS {
+            self.flush(element, st);
+            self.maybe_rtcp(element, st, false);
+        }
+        Ok(FlowSuccess::Ok)
+    }
+
+    fn eos(&self, element: &Element) {
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let st = &mut *guard;
+        self.flush(element, st);
+        self.maybe_rtcp(element, st, true);
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        self.open(element)
+    }
+
+    fn stop(&self, element: &Element) {
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let st = &mut *guard;
+        self.flush(element, st);
+        st.socket = None;
+        st.rtcp.active = false;
+    }
+
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        if matches!(name, "host" | "port" | "clients") {
+            let addrs = client_addrs(element, Some((name, value)))?;
+            let st = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+            if st.socket.is_some() {
+                let v6 = st.v6;
+                drop(st);
+                self.set_clients(&addrs, v6);
+            }
+        }
+        Ok(())
+    }
+
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        let c = &self.counters;
+        let v = match name {
+            "packets-sent" => &c.packets,
+            "bytes-sent" => &c.bytes,
+            "batches" => &c.batches,
+            "send-errors" => &c.errors,
+            "refused" => &c.refused,
+            "rtcp-sent" => &c.rtcp,
+            _ => return None,
+        };
+        Some(PropertyValue::UInt(v.load(Ordering::Relaxed)))
+    }
+}

@@ -1,0 +1,451 @@
+//! `udpsrc`: a live source of UDP datagrams, one buffer each (GStreamer's
+//! `udpsrc`).
+//!
+//! Datagrams are received straight into buffers of the element's own pool
+//! (`mtu` bytes each; a longer datagram is counted in `packets-truncated`
+//! and dropped, never delivered cut), stamped with the running time of
+//! arrival as PTS and the clock time as capture meta. The pool grows to
+//! the most buffers in flight downstream (a jitter buffer holds a few
+//! hundred at most) and stays there.
+//!
+//! # Properties
+//!
+//! - `port` (default 5004; 0 picks a free port, readable back once the
+//!   element is in Paused), `address` (default `0.0.0.0`): where to listen.
+//!   A multicast `address` (or `multicast-group`) is joined, and the
+//!   socket bound to it, as GStreamer does on Linux; `reuse` (default true)
+//!   lets several receivers share the port.
+//! - `caps`: the caps of the stream (`application/x-rtp,...`); without
+//!   them the output is a byte stream and a depayloader cannot negotiate.
+//! - `sdp-file`: read caps, port and multicast group from an SDP (what
+//!   `udpsink sdp-file=` or `ffmpeg -f rtp` write); `caps` and a `port`
+//!   other than 5004 win over it.
+//! - `buffer-size` (default 4 MiB, GStreamer's is the kernel's 212 KB):
+//!   `SO_RCVBUF`. The kernel's default drops packets in a keyframe burst
+//!   (15 in 10 s of 720p H.264 here); if the kernel grants less (capped by
+//!   `net.core.rmem_max` for an unprivileged process), a warning says so.
+//! - `timeout` (ns, 0 = off): when no datagram arrived for that long, an
+//!   element message `GstUDPSrcTimeout` (field `timeout`, ns as a double)
+//!   is posted on the bus, again after every further period of silence.
+//!
+//! Read-only: `packets-received`, `bytes-received`, `packets-truncated`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use framecast_core::{Buffer, BufferPool, PoolConfig};
+use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
+
+use super::net::sys;
+use super::net::{
+    caps_for_sdp, prop_bool, prop_counter, prop_int, prop_string, prop_uint, read_sdp_file, resolve,
+};
+use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::{
+    Caps, Element, ElementFactory, FlowError, Message, PadDirection, PadTemplate, PropertySpec,
+    PropertyType, PropertyValue, Structure,
+};
+use crate::{Error, Result};
+
+/// Default `buffer-size`: 4 MiB.
+pub const DEFAULT_BUFFER_SIZE: i64 = 4 * 1024 * 1024;
+
+/// Default `mtu`: the largest datagram received whole.
+pub const DEFAULT_MTU: u64 = 1500;
+
+/// Default `port` (GStreamer's).
+pub const DEFAULT_PORT: i64 = 5004;
+
+/// The factory.
+pub fn factory() -> ElementFactory {
+    let mut properties = source_properties();
+    properties.extend([
+        prop_int(
+            "port",
+            "The port to listen on (0 = any free port, readable once in Paused)",
+            0,
+            65_535,
+            DEFAULT_PORT,
+            false,
+        ),
+        prop_string(
+            "address",
+            "The address to listen on (a multicast group is joined)",
+            Some("0.0.0.0"),
+            false,
+        ),
+        prop_string(
+            "multicast-group",
+            "Multicast group to join (default: address, when it is one)",
+            None,
+            false,
+        ),
+        PropertySpec {
+            name: "caps",
+            blurb: "The caps of the stream (application/x-rtp,...)",
+            kind: PropertyType::Caps,
+            mutable_in_playing: false,
+        },
+        prop_string(
+            "sdp-file",
+            "Read caps, port and multicast group from this SDP",
+            None,
+            false,
+        ),
+        prop_int(
+            "buffer-size",
+            "Socket receive buffer in bytes (0 = the kernel's default)",
+            0,
+            i64::from(i32::MAX),
+            DEFAULT_BUFFER_SIZE,
+            false,
+        ),
+        prop_uint(
+            "timeout",
+            "Post a GstUDPSrcTimeout element message after this many ns without data (0 = off)",
+            0,
+            u64::MAX,
+            0,
+            true,
+        ),
+        prop_bool(
+            "reuse",
+            "Allow other sockets to bind the same port",
+            true,
+            false,
+        ),
+        prop_uint(
+            "mtu",
+            "Largest datagram received whole, in bytes",
+            64,
+            65_535,
+            DEFAULT_MTU,
+            false,
+        ),
+        prop_counter("packets-received", "Datagrams received"),
+        prop_counter("bytes-received", "Bytes received"),
+        prop_counter("packets-truncated", "Datagrams longer than mtu (dropped)"),
+    ]);
+    ElementFactory::new(
+        "udpsrc",
+        "UDP packet receiver",
+        "Source/Network",
+        "Receives UDP datagrams into pooled buffers, stamped with their arrival time",
+        vec![PadTemplate::always(
+            "src",
+            PadDirection::Src,
+            Caps::new_any(),
+        )],
+        properties,
+        || Box::new(Source::new(UdpSrc::default())),
+    )
+}
+
+struct Open {
+    socket: UdpSocket,
+    pool: BufferPool,
+    mtu: usize,
+}
+
+/// The `udpsrc` element's implementation (wrapped in [`Source`]).
+#[derive(Default)]
+pub struct UdpSrc {
+    open: Mutex<Option<Open>>,
+    /// An eventfd that `unlock` writes to wake a `create` blocked in poll.
+    wake: Mutex<Option<Arc<OwnedFd>>>,
+    unlocked: AtomicBool,
+    /// Caps read from `sdp-file`.
+    sdp_caps: Mutex<Option<Caps>>,
+    bound_port: AtomicU64,
+    received: AtomicU64,
+    bytes: AtomicU64,
+    truncated: AtomicU64,
+}
+
+impl std::fmt::Debug for UdpSrc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdpSrc")
+            .field("port", &self.bound_port.load(Ordering::Relaxed))
+            .field("received", &self.received.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl UdpSrc {
+    /// The port the socket is bound to, once in Paused.
+    pub fn bound_port(&self) -> Option<u16> {
+        u16::try_from(self.bound_port.load(Ordering::Relaxed))
+            .ok()
+            .filter(|p| *p != 0)
+    }
+
+    /// The `udpsrc` behind an element.
+    pub fn from_element(element: &Element) -> Option<&UdpSrc> {
+        element.imp::<Source<UdpSrc>>().map(Source::imp)
+    }
+
+    fn bind(&self, element: &Element) -> Result<Open> {
+        let name = element.name().to_string();
+        let io = |what: String, source| Error::Io {
+            context: format!("{name}: {what}"),
+            source,
+        };
+        let mut port = element
+            .prop("port")
+            .as_i64()
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(5004);
+        let mut address = element
+            .prop("address")
+            .as_str()
+            .unwrap_or("0.0.0.0")
+            .to_string();
+        let mut group: Option<IpAddr> = None;
+        *self.sdp_caps.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(path) = element.prop("sdp-file").as_str().map(PathBuf::from) {
+            let sdp = read_sdp_file(&path)?;
+            let (caps, addr, sdp_port) = caps_for_sdp(&sdp)?;
+            if i64::from(port) == DEFAULT_PORT {
+                port = sdp_port;
+            }
+            if let Some(a) = addr.filter(|a| a.is_multicast()) {
+                group = Some(a);
+            }
+            *self.sdp_caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps);
+        }
+        if let Some(g) = element.prop("multicast-group").as_str() {
+            if !g.trim().is_empty() && g.trim() != "0.0.0.0" {
+                group = Some(resolve(g, 0)?.ip());
+            }
+        }
+        let local = resolve(&address, port)?;
+        if group.is_none() && local.ip().is_multicast() {
+            group = Some(local.ip());
+        }
+        if let Some(g) = group {
+            address = g.to_string();
+        }
+        let bind = match group {
+            Some(g) => SocketAddr::new(g, port),
+            None => local,
+        };
+        let reuse = element.prop("reuse").as_bool().unwrap_or(true);
+        let socket = sys::bind_udp(bind, reuse).map_err(|e| io(format!("binding {bind}"), e))?;
+        match group {
+            Some(IpAddr::V4(g)) => socket
+                .join_multicast_v4(&g, &Ipv4Addr::UNSPECIFIED)
+                .map_err(|e| io(format!("joining {g}"), e))?,
+            Some(IpAddr::V6(g)) => socket
+                .join_multicast_v6(&g, 0)
+                .map_err(|e| io(format!("joining {g}"), e))?,
+            None => {}
+        }
+        let size = element
+            .prop("buffer-size")
+            .as_i64()
+            .unwrap_or(DEFAULT_BUFFER_SIZE);
+        if size > 0 {
+            let want = usize::try_from(size).unwrap_or(0);
+            let got = sys::set_buffer_size(&socket, sys::BufferDir::Receive, want)
+                .map_err(|e| io("setting the receive buffer".into(), e))?;
+            if got < want {
+                element.post_warning(
+                    format!(
+                        "receive buffer is {got} bytes, not the {want} asked for: \
+                         packets may be dropped in bursts"
+                    ),
+                    Some(format!(
+                        "raise net.core.rmem_max (sysctl -w net.core.rmem_max={want}) \
+                         or run with CAP_NET_ADMIN ({address}:{port})"
+                    )),
+                );
+            }
+        }
+        let bound = socket
+            .local_addr()
+            .map_err(|e| io("reading the bound address".into(), e))?;
+        self.bound_port
+            .store(u64::from(bound.port()), Ordering::Relaxed);
+        let mtu = element
+            .prop("mtu")
+            .as_u64()
+            .and_then(|m| usize::try_from(m).ok())
+            .unwrap_or(DEFAULT_MTU as usize);
+        let pool = BufferPool::new();
+        pool.set_config(PoolConfig::new(mtu, 16, 0))?;
+        pool.set_active(true)?;
+        Ok(Open { socket, pool, mtu })
+    }
+
+    fn post_timeout(element: &Element, timeout_ns: u64) {
+        let structure = Structure::builder("GstUDPSrcTimeout")
+            .field("timeout", timeout_ns as f64)
+            .build();
+        if let Ok(structure) = structure {
+            element.post_message(Message::Element {
+                source: element.name().to_string(),
+                structure,
+            });
+        }
+    }
+}
+
+impl SourceImpl for UdpSrc {
+    fn caps(&self, element: &Element) -> Caps {
+        if let Some(c) = element.prop("caps").as_caps().filter(|c| !c.is_any()) {
+            return c.clone();
+        }
+        self.sdp_caps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_else(Caps::new_any)
+    }
+
+    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
+        // Buffers come from the element's own pool of mtu-sized buffers.
+        Ok(0)
+    }
+
+    fn is_live(&self, _element: &Element) -> bool {
+        true
+    }
+
+    fn start(&self, element: &Element) -> Result<()> {
+        let open = self.bind(element)?;
+        let wake =
+            eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).map_err(|e| Error::Io {
+                context: format!("{}: eventfd", element.name()),
+                source: e.into(),
+            })?;
+        *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(wake));
+        for c in [&self.received, &self.bytes, &self.truncated] {
+            c.store(0, Ordering::Relaxed);
+        }
+        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = Some(open);
+        Ok(())
+    }
+
+    fn stop(&self, _element: &Element) {
+        if let Some(open) = self.open.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = open.pool.set_active(false);
+        }
+        *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.bound_port.store(0, Ordering::Relaxed);
+    }
+
+    fn unlock(&self, _element: &Element) {
+        self.unlocked.store(true, Ordering::Release);
+        if let Some(fd) = self.wake.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let _ = rustix::io::write(fd, &1u64.to_ne_bytes());
+        }
+    }
+
+    fn unlock_stop(&self, _element: &Element) {
+        self.unlocked.store(false, Ordering::Release);
+        if let Some(fd) = self.wake.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let mut b = [0u8; 8];
+            let _ = rustix::io::read(fd, &mut b);
+        }
+    }
+
+    fn create(
+        &self,
+        element: &Element,
+        _ctx: &mut CreateContext<'_>,
+    ) -> std::result::Result<Buffer, FlowError> {
+        let guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(open) = guard.as_ref() else {
+            return Err(FlowError::Flushing);
+        };
+        // A clone, so that `unlock` never waits for this thread's poll.
+        let wake = self.wake.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(wake) = wake else {
+            return Err(FlowError::Flushing);
+        };
+        loop {
+            if self.unlocked.load(Ordering::Acquire) {
+                return Err(FlowError::Flushing);
+            }
+            let timeout_ns = element.prop("timeout").as_u64().unwrap_or(0);
+            let timeout = (timeout_ns > 0).then(|| Timespec {
+                tv_sec: i64::try_from(timeout_ns / 1_000_000_000).unwrap_or(i64::MAX),
+                tv_nsec: (timeout_ns % 1_000_000_000) as _,
+            });
+            let mut fds = [
+                PollFd::new(&open.socket, PollFlags::IN),
+                PollFd::new(&*wake, PollFlags::IN),
+            ];
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(0) => {
+                    Self::post_timeout(element, timeout_ns);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => {
+                    element.post_error("polling the socket failed", Some(e.to_string()));
+                    return Err(FlowError::Error);
+                }
+            }
+            if !fds[1].revents().is_empty() {
+                return Err(FlowError::Flushing);
+            }
+            if fds[0].revents().is_empty() {
+                continue;
+            }
+            let mut buffer = open.pool.acquire().map_err(|e| match e {
+                framecast_core::Error::Flushing => FlowError::Flushing,
+                _ => FlowError::Error,
+            })?;
+            let Some(b) = buffer.get_mut() else {
+                return Err(FlowError::Error);
+            };
+            let got = {
+                let mut map = b.map_writable().map_err(|_| FlowError::Error)?;
+                sys::recv_datagram(&open.socket, map.as_mut_slice())
+            };
+            let n = match got {
+                Ok(Some(0)) | Ok(None) => continue,
+                Ok(Some(n)) => n,
+                Err(e) => {
+                    element.post_error("receiving from the socket failed", Some(e.to_string()));
+                    return Err(FlowError::Error);
+                }
+            };
+            if n > open.mtu {
+                if self.truncated.fetch_add(1, Ordering::Relaxed) == 0 {
+                    element.post_warning(
+                        format!("dropping a {n}-byte datagram larger than mtu {}", open.mtu),
+                        Some("raise the mtu property".into()),
+                    );
+                }
+                continue;
+            }
+            b.set_size(n).map_err(|_| FlowError::Error)?;
+            self.received.fetch_add(1, Ordering::Relaxed);
+            self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+            return Ok(buffer);
+        }
+    }
+
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        let v = match name {
+            "port" => {
+                let p = self.bound_port.load(Ordering::Relaxed);
+                if p == 0 {
+                    return None;
+                }
+                return Some(PropertyValue::Int(p as i64));
+            }
+            "packets-received" => &self.received,
+            "bytes-received" => &self.bytes,
+            "packets-truncated" => &self.truncated,
+            _ => return None,
+        };
+        Some(PropertyValue::UInt(v.load(Ordering::Relaxed)))
+    }
+}

@@ -1,0 +1,571 @@
+//! Encoders and decoders in real pipelines: H.264 (openh264, x264 with the
+//! `x264` feature, `h264enc`'s choice) and JPEG round trips where every
+//! frame arrives with its frame number readable and PSNR >= 35 dB against
+//! the source; the keyframe interval and buffer flags; decoders fed
+//! garbage and truncated streams (no panic, errors counted, pictures
+//! resume at the next IDR); and FFmpeg decoding our H.264 (skipped when
+//! ffmpeg is missing, unless `FRAMECAST_REQUIRE_INTEROP=1`).
+
+use std::time::Duration;
+
+use framecast::elements::appsink::AppSink;
+use framecast::elements::appsrc::AppSrc;
+use framecast::elements::h264_nal::{classify, sps_profile};
+use framecast::elements::video::{decode_counter_buffer, frame_layout, Frame};
+use framecast::pipeline::Caps;
+use framecast::{
+    parse_launch, Buffer, BufferFlags, ClockTime, Message, Pipeline, ReferenceTimestampMeta, State,
+    VideoInfo,
+};
+
+const RAW: &str = "video/x-raw,format=I420,width=320,height=240,framerate=30/1";
+
+/// Runs a pipeline string ending in `appsink name=sink`; returns what the
+/// sink got, its caps, and the pipeline (stopped) for reading properties.
+fn run(description: &str) -> (Vec<Buffer>, Option<Caps>, Pipeline) {
+    let pipeline = parse_launch(description).unwrap_or_else(|e| panic!("{description}: {e}"));
+    let sink = pipeline.by_name("sink").expect("appsink named sink");
+    sink.set_property("sync", false).unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let appsink = AppSink::from_element(&sink).unwrap();
+    let mut frames = Vec::new();
+    let mut caps = None;
+    while let Some(sample) = appsink.pull_sample(Some(Duration::from_secs(20))) {
+        caps = sample.caps.as_deref().cloned();
+        frames.push(sample.buffer);
+    }
+    let end = pipeline
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(10)), |m| {
+            matches!(m, Message::Eos | Message::Error { .. })
+        });
+    assert!(matches!(end, Some(Message::Eos)), "{description}: {end:?}");
+    pipeline.set_state(State::Null).unwrap();
+    (frames, caps, pipeline)
+}
+
+/// The I420 planes of `buffer`, repacked tightly (Y, then U, then V).
+fn planes(buffer: &Buffer, info: &VideoInfo) -> Vec<u8> {
+    let layout = frame_layout(buffer, info).unwrap();
+    let map = buffer.map_readable().unwrap();
+    let data = map.contiguous();
+    let frame = Frame::new(layout, &data).unwrap();
+    let mut out = Vec::with_capacity(info.size);
+    for p in 0..3 {
+        let w = info.comp_width(p) as usize;
+        for row in 0..info.comp_height(p) as usize {
+            out.extend_from_slice(&frame.plane(p)[row * frame.stride(p)..][..w]);
+        }
+    }
+    out
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let mse: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let d = f64::from(x) - f64::from(y);
+            d * d
+        })
+        .sum::<f64>()
+        / a.len() as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+/// The source frames, straight from testsrc.
+fn reference(n: u32) -> Vec<Buffer> {
+    let (frames, _, _) = run(&format!(
+        "testsrc pattern=counter num-buffers={n} ! {RAW} ! appsink name=sink"
+    ));
+    assert_eq!(frames.len(), n as usize);
+    frames
+}
+
+/// Checks decoded frames against the source: all there, in order, the
+/// counter reads the right number, timestamps kept, PSNR >= `min_psnr`.
+fn check_round_trip(what: &str, decoded: &[Buffer], caps: &Caps, source: &[Buffer], min_psnr: f64) {
+    assert_eq!(decoded.len(), source.len(), "{what}: every frame arrives");
+    let info = caps.video_info().unwrap();
+    let src_info: VideoInfo = RAW.parse::<Caps>().unwrap().video_info().unwrap();
+    assert_eq!((info.width, info.height), (320, 240), "{what}: {caps}");
+    let mut worst = f64::INFINITY;
+    for (i, (d, s)) in decoded.iter().zip(source).enumerate() {
+        let stamp = decode_counter_buffer(d, &info)
+            .unwrap_or_else(|| panic!("{what}: frame {i}: counter unreadable"));
+        assert_eq!(stamp.frame, i as u64, "{what}: frame order");
+        assert_eq!(d.pts(), s.pts(), "{what}: frame {i} PTS");
+        let p = psnr(&planes(d, &info), &planes(s, &src_info));
+        worst = worst.min(p);
+    }
+    eprintln!("{what}: {} frames, worst PSNR {worst:.1} dB", decoded.len());
+    assert!(
+        worst >= min_psnr,
+        "{what}: worst PSNR {worst:.1} dB < {min_psnr}"
+    );
+}
+
+#[test]
+fn openh264_round_trip_every_frame_counter_and_psnr() {
+    let source = reference(60);
+    let (decoded, caps, pipeline) = run(&format!(
+        "testsrc pattern=counter num-buffers=60 ! {RAW} ! videoconvert ! openh264enc name=enc ! \
+         openh264dec name=dec ! videoconvert ! {RAW} ! appsink name=sink"
+    ));
+    check_round_trip("openh264", &decoded, &caps.expect("caps"), &source, 35.0);
+    let enc = pipeline.by_name("enc").unwrap();
+    assert_eq!(enc.property("frames-encoded").unwrap().as_u64(), Some(60));
+    assert_eq!(enc.property("frames-skipped").unwrap().as_u64(), Some(0));
+    let dec = pipeline.by_name("dec").unwrap();
+    assert_eq!(dec.property("frames-decoded").unwrap().as_u64(), Some(60));
+    assert_eq!(dec.property("decode-errors").unwrap().as_u64(), Some(0));
+    eprintln!(
+        "openh264enc asm: {:?}",
+        enc.property("asm").unwrap().as_bool()
+    );
+}
+
+/// Encodes `n` counter frames with `encoder` (and its properties) and
+/// returns the access units and their caps.
+fn encode(encoder: &str, n: u32) -> (Vec<Buffer>, Caps, Pipeline) {
+    let (aus, caps, pipeline) = run(&format!(
+        "testsrc pattern=counter num-buffers={n} ! {RAW} ! {encoder} ! appsink name=sink"
+    ));
+    assert_eq!(
+        aus.len(),
+        n as usize,
+        "{encoder}: one access unit per frame"
+    );
+    (aus, caps.expect("caps"), pipeline)
+}
+
+/// Keyframes where expected, flags consistent with the NAL units, caps as
+/// rtph264pay and avdec_h264 take them, timestamps and capture time kept.
+fn check_access_units(what: &str, aus: &[Buffer], caps: &Caps, gop: usize) {
+    let s = caps.structure(0).unwrap();
+    assert_eq!(s.name(), "video/x-h264", "{what}: {caps}");
+    assert_eq!(s.get_str("stream-format"), Some("byte-stream"));
+    assert_eq!(s.get_str("alignment"), Some("au"));
+    assert_eq!(
+        (s.get_int("width"), s.get_int("height")),
+        (Some(320), Some(240))
+    );
+    let profile = s.get_str("profile").expect("profile in caps");
+    let mut keyframes = Vec::new();
+    for (i, au) in aus.iter().enumerate() {
+        let data = au.map_readable().unwrap().contiguous().into_owned();
+        let kind = classify(&data);
+        let delta = au.flags().contains(BufferFlags::DELTA_UNIT);
+        assert_eq!(
+            !delta, kind.idr,
+            "{what}: AU {i}: DELTA_UNIT flag vs IDR NAL"
+        );
+        assert_eq!(
+            au.flags().contains(BufferFlags::HEADER),
+            kind.parameter_sets,
+            "{what}: AU {i}: HEADER flag vs SPS/PPS"
+        );
+        if kind.idr {
+            assert!(
+                kind.parameter_sets,
+                "{what}: AU {i}: SPS/PPS before every IDR"
+            );
+            assert_eq!(sps_profile(&data), Some(profile));
+            keyframes.push(i);
+        }
+        assert_eq!(
+            au.pts(),
+            Some(ClockTime::from_nseconds(i as u64 * 1_000_000_000 / 30))
+        );
+        assert!(au.duration().is_some());
+    }
+    let expected: Vec<usize> = (0..aus.len()).step_by(gop).collect();
+    assert_eq!(keyframes, expected, "{what}: an IDR every {gop} frames");
+}
+
+#[test]
+fn openh264_keyframe_interval_flags_and_caps() {
+    let (aus, caps, _) = encode("openh264enc gop-size=10", 45);
+    check_access_units("openh264 gop 10", &aus, &caps, 10);
+    assert_eq!(
+        caps.structure(0).unwrap().get_str("profile"),
+        Some("constrained-baseline")
+    );
+    // Default: one second of frames.
+    let (aus, caps, _) = encode("openh264enc", 65);
+    check_access_units("openh264 default gop", &aus, &caps, 30);
+}
+
+#[test]
+fn h264enc_picks_the_best_encoder() {
+    let (aus, caps, pipeline) = encode("h264enc name=enc gop-size=15", 30);
+    check_access_units("h264enc", &aus, &caps, 15);
+    let chosen = pipeline
+        .by_name("enc")
+        .unwrap()
+        .property("encoder")
+        .unwrap();
+    let expected = if cfg!(feature = "x264") {
+        "x264"
+    } else {
+        "openh264"
+    };
+    assert_eq!(chosen.as_str(), Some(expected));
+    // Forcing one by name.
+    let (_, _, pipeline) = encode("h264enc name=enc encoder=openh264", 3);
+    let chosen = pipeline
+        .by_name("enc")
+        .unwrap()
+        .property("encoder")
+        .unwrap();
+    assert_eq!(chosen.as_str(), Some("openh264"));
+}
+
+#[test]
+fn unknown_encoder_name_is_an_error_on_the_bus() {
+    let pipeline = parse_launch(&format!(
+        "testsrc num-buffers=3 ! {RAW} ! h264enc encoder=nosuch ! fakesink"
+    ))
+    .unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let end = pipeline
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(10)), |m| {
+            matches!(m, Message::Eos | Message::Error { .. })
+        });
+    pipeline.set_state(State::Null).unwrap();
+    match end {
+        Some(Message::Error { message, .. }) => {
+            assert!(
+                message.contains("nosuch") && message.contains("openh264"),
+                "{message}"
+            )
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[cfg(feature = "x264")]
+#[test]
+fn x264_round_trip_and_keyframes() {
+    let source = reference(40);
+    let (decoded, caps, _) = run(&format!(
+        "testsrc pattern=counter num-buffers=40 ! {RAW} ! x264enc key-int-max=20 ! openh264dec ! \
+         appsink name=sink"
+    ));
+    check_round_trip("x264", &decoded, &caps.expect("caps"), &source, 35.0);
+    let (aus, caps, _) = encode("x264enc", 40);
+    check_access_units("x264 default gop", &aus, &caps, 30);
+    let (aus, caps, _) = encode("x264enc speed-preset=medium tune=none gop-size=8", 24);
+    check_access_units("x264 medium", &aus, &caps, 8);
+}
+
+#[test]
+fn jpeg_round_trip_every_frame_counter_and_psnr() {
+    let source = reference(20);
+    let (decoded, caps, pipeline) = run(&format!(
+        "testsrc pattern=counter num-buffers=20 ! {RAW} ! jpegenc ! jpegdec name=dec ! \
+         appsink name=sink"
+    ));
+    let caps = caps.expect("caps");
+    assert_eq!(caps.structure(0).unwrap().get_str("format"), Some("I420"));
+    check_round_trip("jpeg", &decoded, &caps, &source, 35.0);
+    let dec = pipeline.by_name("dec").unwrap();
+    assert_eq!(dec.property("decode-errors").unwrap().as_u64(), Some(0));
+}
+
+#[test]
+fn jpeg_is_baseline_420_with_standard_tables() {
+    let (jpegs, caps, _) = run(&format!(
+        "testsrc pattern=counter num-buffers=2 ! {RAW} ! jpegenc quality=95 ! appsink name=sink"
+    ));
+    let caps = caps.expect("caps");
+    assert_eq!(
+        caps.to_string(),
+        "image/jpeg,width=320,height=240,framerate=30/1"
+    );
+    for jpeg in &jpegs {
+        let data = jpeg.map_readable().unwrap().contiguous().into_owned();
+        assert_eq!(&data[..2], &[0xff, 0xd8], "SOI");
+        assert_eq!(&data[data.len() - 2..], &[0xff, 0xd9], "EOI");
+        // SOF0 (baseline), three components, luma sampled 2x2 (4:2:0).
+        let sof = data
+            .windows(2)
+            .position(|w| w == [0xff, 0xc0])
+            .expect("SOF0");
+        assert_eq!(data[sof + 9], 3);
+        assert_eq!(data[sof + 11], 0x22, "luma 2x2");
+        assert!(
+            !data.windows(2).any(|w| w == [0xff, 0xc2]),
+            "not progressive"
+        );
+        assert!(jpeg.meta::<ReferenceTimestampMeta>().is_none() || jpeg.pts().is_some());
+    }
+}
+
+#[test]
+fn jpegdec_outputs_rgb_when_downstream_wants_it() {
+    let (frames, caps, _) = run(&format!(
+        "testsrc pattern=counter num-buffers=3 ! {RAW} ! jpegenc ! jpegdec ! \
+         video/x-raw,format=RGB ! appsink name=sink"
+    ));
+    let caps = caps.expect("caps");
+    let info = caps.video_info().unwrap();
+    assert_eq!(info.format, framecast::VideoFormat::Rgb);
+    for (i, f) in frames.iter().enumerate() {
+        let stamp = decode_counter_buffer(f, &info).expect("counter in RGB");
+        assert_eq!(stamp.frame, i as u64);
+    }
+}
+
+// ---- robustness ---------------------------------------------------------
+
+/// `appsrc ! <decoder> ! appsink`, fed `inputs` in order; returns the
+/// decoded frames and the decoder's error and drop counters.
+fn feed(decoder: &str, caps: &str, inputs: Vec<Vec<u8>>) -> (Vec<Buffer>, u64, u64) {
+    let pipeline = parse_launch(&format!(
+        "appsrc name=src caps=\"{caps}\" ! {decoder} name=dec ! appsink name=sink"
+    ))
+    .unwrap();
+    let src = pipeline.by_name("src").unwrap();
+    let sink = pipeline.by_name("sink").unwrap();
+    sink.set_property("sync", false).unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let appsrc = AppSrc::from_element(&src).unwrap();
+    let appsink = AppSink::from_element(&sink).unwrap();
+    let frames = std::thread::scope(|s| {
+        s.spawn(|| {
+            for (i, bytes) in inputs.into_iter().enumerate() {
+                let mut b = Buffer::from_slice(&bytes).unwrap_or_else(|_| Buffer::new());
+                b.make_mut()
+                    .set_pts(Some(ClockTime::from_mseconds(i as u64 * 33)));
+                appsrc.push_buffer(b).map_err(|_| "push").unwrap();
+            }
+            appsrc.end_of_stream().unwrap();
+        });
+        let mut frames = Vec::new();
+        while let Some(sample) = appsink.pull_sample(Some(Duration::from_secs(20))) {
+            frames.push(sample.buffer);
+        }
+        frames
+    });
+    let end = pipeline
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(10)), |m| {
+            matches!(m, Message::Eos | Message::Error { .. })
+        });
+    assert!(matches!(end, Some(Message::Eos)), "{decoder}: {end:?}");
+    let dec = pipeline.by_name("dec").unwrap();
+    let errors = dec.property("decode-errors").unwrap().as_u64().unwrap();
+    let dropped = dec.property("frames-dropped").unwrap().as_u64().unwrap();
+    pipeline.set_state(State::Null).unwrap();
+    (frames, errors, dropped)
+}
+
+/// A deterministic byte generator (xorshift), so failures reproduce.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn bytes_of(b: &Buffer) -> Vec<u8> {
+    b.map_readable().unwrap().contiguous().into_owned()
+}
+
+const H264_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au";
+
+#[test]
+fn openh264dec_survives_garbage_and_resumes_at_the_next_idr() {
+    let (aus, _, _) = encode("openh264enc gop-size=10", 30);
+    let aus: Vec<Vec<u8>> = aus.iter().map(bytes_of).collect();
+    let mut inputs = Vec::new();
+    // Random bytes, some with start codes sprinkled in, before any IDR.
+    for i in 0..20 {
+        let mut junk = noise(i, 50 + (i as usize * 997) % 4000);
+        if i % 2 == 0 {
+            junk[..4].copy_from_slice(&[0, 0, 0, 1]);
+        }
+        inputs.push(junk);
+    }
+    inputs.push(Vec::new());
+    // A good GOP, then the next IDR truncated and its P-frames (which now
+    // miss their reference), then the third GOP intact.
+    inputs.extend(aus[..10].iter().cloned());
+    let cut = aus[10].len() / 3;
+    inputs.push(aus[10][..cut].to_vec());
+    inputs.extend(aus[11..20].iter().cloned());
+    // Garbage inside an otherwise valid P-frame.
+    inputs.extend(aus[20..30].iter().cloned());
+    let mut corrupt = aus[25].clone();
+    let mid = corrupt.len() / 2;
+    let tail = noise(99, corrupt.len() - mid);
+    corrupt[mid..].copy_from_slice(&tail);
+    inputs.push(corrupt);
+    let (frames, errors, dropped) = feed("openh264dec", H264_CAPS, inputs);
+    eprintln!(
+        "openh264dec: {} pictures, {errors} errors, {dropped} dropped",
+        frames.len()
+    );
+    assert!(errors >= 1, "garbage is counted");
+    assert!(dropped >= errors);
+    // The first GOP and the last GOP decode; the broken GOP does not
+    // produce pictures after the truncated IDR.
+    let info: VideoInfo = RAW.parse::<Caps>().unwrap().video_info().unwrap();
+    let numbers: Vec<u64> = frames
+        .iter()
+        .filter_map(|f| decode_counter_buffer(f, &info).map(|s| s.frame))
+        .collect();
+    for n in (0..10).chain(20..30) {
+        assert!(numbers.contains(&n), "frame {n} decoded: {numbers:?}");
+    }
+    assert!(
+        numbers.iter().all(|n| !(11..20).contains(n)),
+        "no pictures from the GOP whose IDR was cut: {numbers:?}"
+    );
+}
+
+#[test]
+fn openh264dec_random_inputs_never_panic() {
+    let (aus, _, _) = encode("openh264enc gop-size=5", 10);
+    let aus: Vec<Vec<u8>> = aus.iter().map(bytes_of).collect();
+    let mut inputs = Vec::new();
+    for seed in 0..60u64 {
+        let base = &aus[(seed as usize) % aus.len()];
+        let mut v = base.clone();
+        // Flip bytes, truncate, or splice: mutations of real streams reach
+        // deeper than pure noise.
+        match seed % 3 {
+            0 => {
+                for (k, b) in noise(seed, 16).into_iter().enumerate() {
+                    let at = (b as usize * 131 + k * 977) % v.len();
+                    v[at] ^= b | 1;
+                }
+            }
+            1 => v.truncate((seed as usize * 37) % v.len()),
+            _ => v.extend(noise(seed, 300)),
+        }
+        inputs.push(v);
+    }
+    let (_, errors, _) = feed("openh264dec", H264_CAPS, inputs);
+    eprintln!("openh264dec mutated inputs: {errors} errors");
+}
+
+#[test]
+fn jpegdec_survives_garbage() {
+    let (jpegs, _, _) = run(&format!(
+        "testsrc pattern=counter num-buffers=3 ! {RAW} ! jpegenc ! appsink name=sink"
+    ));
+    let jpegs: Vec<Vec<u8>> = jpegs.iter().map(bytes_of).collect();
+    let mut inputs = vec![noise(1, 1000), Vec::new(), vec![0xff, 0xd8]];
+    inputs.push(jpegs[0][..jpegs[0].len() / 2].to_vec());
+    let mut flipped = jpegs[1].clone();
+    for (k, b) in noise(7, 40).into_iter().enumerate() {
+        let at = 700 + (b as usize * 31 + k * 101) % (flipped.len() - 800);
+        flipped[at] ^= b | 1;
+    }
+    inputs.push(flipped);
+    for seed in 0..30u64 {
+        let mut v = jpegs[2].clone();
+        v.truncate(2 + (seed as usize * 211) % (v.len() - 2));
+        inputs.push(v);
+    }
+    inputs.push(jpegs[2].clone());
+    let count = inputs.len();
+    let (frames, errors, _) = feed("jpegdec", "image/jpeg", inputs);
+    eprintln!(
+        "jpegdec: {} of {count} decoded, {errors} errors",
+        frames.len()
+    );
+    assert!(errors >= 3, "garbage is counted ({errors})");
+    // The last, intact JPEG decodes after all that.
+    let last = frames.last().expect("the intact JPEG decodes");
+    let info = VideoInfo::new(framecast::VideoFormat::I420, 320, 240).unwrap();
+    assert_eq!(decode_counter_buffer(last, &info).map(|s| s.frame), Some(2));
+}
+
+// ---- interop ------------------------------------------------------------
+
+fn interop_tool(name: &str) -> bool {
+    let found = std::process::Command::new(name)
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() == Ok("1") {
+            panic!("{name} is required (FRAMECAST_REQUIRE_INTEROP=1) but not found");
+        }
+        eprintln!("skipping: {name} not found (set FRAMECAST_REQUIRE_INTEROP=1 to fail instead)");
+    }
+    found
+}
+
+/// FFmpeg decodes what `encoder` writes through filesink: every frame,
+/// counter intact.
+fn ffmpeg_decodes(encoder: &str, tag: &str) {
+    if !interop_tool("ffmpeg") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("framecast-codecs-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out.h264");
+    let n = 45u64;
+    let pipeline = parse_launch(&format!(
+        "testsrc pattern=counter num-buffers={n} ! {RAW} ! {encoder} ! filesink location={}",
+        file.display()
+    ))
+    .unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let end = pipeline
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(20)), |m| {
+            matches!(m, Message::Eos | Message::Error { .. })
+        });
+    pipeline.set_state(State::Null).unwrap();
+    assert!(matches!(end, Some(Message::Eos)), "{end:?}");
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "h264", "-i"])
+        .arg(&file)
+        .args(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = VideoInfo::new(framecast::VideoFormat::I420, 320, 240).unwrap();
+    assert_eq!(
+        out.stdout.len(),
+        info.size * n as usize,
+        "{tag}: ffmpeg decodes every frame"
+    );
+    for (i, frame) in out.stdout.chunks_exact(info.size).enumerate() {
+        let frame = Frame::new(info, frame).unwrap();
+        let stamp = framecast::elements::video::decode_counter(&frame).expect("counter");
+        assert_eq!(stamp.frame, i as u64, "{tag}: ffmpeg frame order");
+    }
+}
+
+#[test]
+fn ffmpeg_decodes_openh264_output() {
+    ffmpeg_decodes("openh264enc", "openh264");
+}
+
+#[cfg(feature = "x264")]
+#[test]
+fn ffmpeg_decodes_x264_output() {
+    ffmpeg_decodes("x264enc", "x264");
+}

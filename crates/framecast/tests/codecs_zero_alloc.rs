@@ -1,0 +1,115 @@
+//! `appsrc (acquire_buffer) ! openh264enc ! openh264dec ! appsink`
+//! allocates nothing per frame on the Rust side in steady state: the
+//! encoder reads the pooled frame in place and writes each access unit
+//! into a pooled buffer, the decoder copies each picture into a pooled
+//! frame. Counted with a global counting allocator (OpenH264's own C++
+//! allocations are not seen by it; OpenH264 allocates its frame stores at
+//! initialisation). This binary holds this one test so nothing else
+//! allocates meanwhile.
+//!
+//! (The JPEG elements are not here: `jpeg-encoder` and `zune-jpeg`
+//! allocate their working buffers per image.)
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use framecast::elements::appsink::AppSink;
+use framecast::elements::appsrc::AppSrc;
+use framecast::{make_element, ClockTime, Pipeline, State, VideoMeta};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const W: usize = 320;
+const H: usize = 240;
+
+fn run_frames(appsrc: &AppSrc, appsink: &AppSink, from: u64, count: u64) {
+    for n in from..from + count {
+        let mut frame = appsrc.acquire_buffer().expect("pooled frame");
+        {
+            let f = frame.get_mut().expect("unique");
+            let (offset, stride) = f
+                .meta::<VideoMeta>()
+                .map_or((0, W), |m| (m.offset[0], m.stride[0]));
+            {
+                let mut map = f.map_writable().expect("map");
+                // A moving bar on the luma plane, so every frame differs.
+                for (y, row) in map[offset..].chunks_mut(stride).take(H).enumerate() {
+                    for (x, px) in row[..W].iter_mut().enumerate() {
+                        *px = if (x + n as usize * 4) % 64 < 16 {
+                            235
+                        } else {
+                            (y % 200) as u8 + 16
+                        };
+                    }
+                }
+            }
+            f.set_pts(Some(ClockTime::from_nseconds(n * 33_333_333)));
+        }
+        appsrc.push_buffer(frame).expect("push");
+        let sample = appsink
+            .pull_sample(Some(Duration::from_secs(5)))
+            .expect("frame out");
+        assert_eq!(
+            sample.buffer.pts(),
+            Some(ClockTime::from_nseconds(n * 33_333_333))
+        );
+    }
+}
+
+#[test]
+fn openh264_encode_decode_allocates_nothing_per_frame() {
+    let pipeline = Pipeline::new("zero-alloc-h264");
+    let src = make_element("appsrc", Some("src")).unwrap();
+    let enc = make_element("openh264enc", None).unwrap();
+    let dec = make_element("openh264dec", None).unwrap();
+    let sink = make_element("appsink", Some("sink")).unwrap();
+    src.set_property_from_str(
+        "caps",
+        &format!("video/x-raw,format=I420,width={W},height={H},framerate=30/1"),
+    )
+    .unwrap();
+    sink.set_property("sync", false).unwrap();
+    pipeline.add_and_link(&[&src, &enc, &dec, &sink]).unwrap();
+    pipeline.set_state(State::Playing).unwrap();
+    let appsrc = AppSrc::from_element(&src).unwrap();
+    let appsink = AppSink::from_element(&sink).unwrap();
+
+    run_frames(appsrc, appsink, 0, 200); // warm-up: pools fill, caps settle
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    run_frames(appsrc, appsink, 200, 1_000);
+    let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    pipeline.set_state(State::Null).unwrap();
+    assert_eq!(
+        allocations, 0,
+        "heap allocations during 1 000 steady-state frames"
+    );
+}

@@ -1,0 +1,1020 @@
+//! RTP and UDP elements end to end over 127.0.0.1: payloaders into
+//! `udpsink`, `udpsrc` into depayloaders, frames compared exactly (raw)
+//! or by their counter stamp (codecs); a lossy, reordering relay in front
+//! of `rtpjitterbuffer`; a client that is not listening; SDP files; and
+//! GStreamer receiving what framecast sends.
+//!
+//! Every socket here is bound to or sends to 127.0.0.1 only, and every
+//! wait is bounded in time.
+
+use std::collections::BTreeMap;
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use framecast::elements::appsink::AppSink;
+use framecast::elements::appsrc::AppSrc;
+use framecast::elements::video::frame::row_bytes;
+use framecast::elements::video::{decode_counter, decode_counter_buffer, frame_layout, Frame};
+use framecast::pipeline::Caps;
+use framecast::{
+    make_element, parse_launch, Buffer, BufferFlags, Element, Message, Pipeline, State, VideoInfo,
+};
+
+const W: u32 = 64;
+const H: u32 = 48;
+
+const RAW_RTP_CAPS: &str = "application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,\
+     sampling=YCbCr-4:2:0,depth=(string)8,width=(string)64,height=(string)48,payload=96";
+
+/// A port nobody listens on right now (bound, read, released).
+fn free_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    s.local_addr().expect("local addr").port()
+}
+
+fn launch(description: &str) -> Pipeline {
+    parse_launch(description).unwrap_or_else(|e| panic!("{description}: {e}"))
+}
+
+fn element(p: &Pipeline, name: &str) -> Element {
+    p.by_name(name)
+        .unwrap_or_else(|| panic!("no element {name}"))
+}
+
+fn uint(e: &Element, name: &str) -> u64 {
+    e.property(name)
+        .unwrap_or_else(|err| panic!("{name}: {err}"))
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name} is not a number"))
+}
+
+/// Starts a receiver whose `udpsrc` is named `src` and binds port 0; returns
+/// it and the port it got.
+fn start_receiver(description: &str) -> (Pipeline, u16) {
+    let p = launch(description);
+    p.set_state(State::Playing).expect("receiver to Playing");
+    let port = element(&p, "src")
+        .property("port")
+        .expect("port")
+        .as_i64()
+        .and_then(|v| u16::try_from(v).ok())
+        .expect("bound port");
+    assert_ne!(port, 0);
+    (p, port)
+}
+
+/// Pulls samples from appsink `name` until `n` came or `timeout` passed.
+fn pull(p: &Pipeline, name: &str, n: usize, timeout: Duration) -> Vec<(Buffer, Option<Caps>)> {
+    let sink_el = element(p, name);
+    let sink = AppSink::from_element(&sink_el).expect("appsink");
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match sink.pull_sample(Some(left.min(Duration::from_millis(200)))) {
+            Some(s) => out.push((s.buffer, s.caps.as_deref().cloned())),
+            None if sink.is_eos() => break,
+            None => {}
+        }
+    }
+    out
+}
+
+/// Waits for EOS (or an error, which fails the test).
+fn wait_eos(p: &Pipeline, timeout: Duration) {
+    let msg = p.bus().timed_pop_filtered(Some(timeout), |m| {
+        matches!(m, Message::Eos | Message::Error { .. })
+    });
+    assert!(
+        matches!(msg, Some(Message::Eos)),
+        "expected EOS, got {msg:?}"
+    );
+}
+
+/// No error message is waiting on the bus.
+fn assert_no_error(p: &Pipeline) {
+    let err = p
+        .bus()
+        .timed_pop_filtered(Some(Duration::ZERO), |m| matches!(m, Message::Error { .. }));
+    assert!(err.is_none(), "error on the bus: {err:?}");
+}
+
+/// The visible pixels of a raw frame, plane after plane, row after row.
+fn visible(buffer: &Buffer, info: &VideoInfo) -> Vec<u8> {
+    let layout = frame_layout(buffer, info).expect("layout");
+    let map = buffer.map_readable().expect("map");
+    let data = map.contiguous();
+    let frame = Frame::new(layout, &data).expect("frame");
+    let mut out = Vec::new();
+    for plane in 0..layout.n_planes {
+        let rb = row_bytes(&layout, plane);
+        let rows = layout.comp_height(plane) as usize;
+        let p = frame.plane(plane);
+        for r in 0..rows {
+            out.extend_from_slice(&p[r * layout.stride[plane]..][..rb]);
+        }
+    }
+    out
+}
+
+fn info_of(caps: &Option<Caps>) -> VideoInfo {
+    caps.as_ref().expect("caps").video_info().expect("raw caps")
+}
+
+/// Frame number -> visible bytes.
+fn by_counter(frames: &[(Buffer, Option<Caps>)]) -> BTreeMap<u64, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for (b, c) in frames {
+        let info = info_of(c);
+        if let Some(stamp) = decode_counter_buffer(b, &info) {
+            out.insert(stamp.frame, visible(b, &info));
+        }
+    }
+    out
+}
+
+/// A live counter pattern, `n` frames, split by a tee into the network
+/// branch `net` and a reference appsink `ref`.
+fn sender(n: u32, caps: &str, net: &str) -> Pipeline {
+    launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers={n} ! {caps} ! tee name=t \
+         t. ! queue ! {net} \
+         t. ! queue ! appsink name=ref sync=false max-buffers=0"
+    ))
+}
+
+#[test]
+fn raw_video_arrives_exactly() {
+    let n: u32 = 30;
+    let (rx, port) = start_receiver(&format!(
+        "udpsrc name=src port=0 address=127.0.0.1 caps=\"{RAW_RTP_CAPS}\" ! rtpvrawdepay name=depay \
+         ! appsink name=sink sync=false max-buffers=0"
+    ));
+    let tx = sender(
+        n,
+        "video/x-raw,width=64,height=48,framerate=50/1 ! videoconvert ! video/x-raw,format=I420",
+        &format!("rtpvrawpay name=pay ! udpsink name=net host=127.0.0.1 port={port}"),
+    );
+    tx.set_state(State::Playing).unwrap();
+    let sent = pull(&tx, "ref", n as usize, Duration::from_secs(10));
+    wait_eos(&tx, Duration::from_secs(10));
+    let got = pull(&rx, "sink", n as usize, Duration::from_secs(5));
+    let net = element(&tx, "net");
+    let pay = element(&tx, "pay");
+    let depay = element(&rx, "depay");
+    assert_eq!(sent.len(), n as usize);
+    assert_eq!(got.len(), n as usize, "frames received");
+    let sent = by_counter(&sent);
+    let got_frames = by_counter(&got);
+    assert_eq!(sent.len(), n as usize);
+    assert_eq!(
+        got_frames.keys().collect::<Vec<_>>(),
+        sent.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &sent {
+        assert!(got_frames[k] == *v, "frame {k} differs");
+    }
+    // 64x48 I420 = 4608 bytes: 4 packets of at most 1400 bytes per frame,
+    // sent in one sendmmsg per frame.
+    assert_eq!(uint(&pay, "packets-sent"), 4 * u64::from(n));
+    assert_eq!(uint(&net, "packets-sent"), 4 * u64::from(n));
+    assert!(
+        uint(&net, "batches") <= u64::from(n),
+        "{}",
+        uint(&net, "batches")
+    );
+    assert!(uint(&net, "rtcp-sent") >= 1);
+    assert_eq!(uint(&depay, "packets-lost"), 0);
+    assert_eq!(uint(&depay, "frames-out"), u64::from(n));
+    for (b, _) in &got {
+        assert!(!b.flags().contains(BufferFlags::CORRUPTED));
+        assert!(b.pts().is_some());
+    }
+    assert_no_error(&rx);
+    tx.set_state(State::Null).unwrap();
+    rx.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn rtcp_sender_reports_reach_port_plus_one() {
+    // Listen on P (RTP) and P+1 (RTCP) with plain sockets.
+    let (rtp, rtcp) = (0..50)
+        .find_map(|_| {
+            let a = UdpSocket::bind("127.0.0.1:0").ok()?;
+            let p = a.local_addr().ok()?.port();
+            let b = UdpSocket::bind(("127.0.0.1", p.checked_add(1)?)).ok()?;
+            Some((a, b))
+        })
+        .expect("two adjacent ports");
+    rtcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = rtp.local_addr().unwrap().port();
+    let tx = launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers=10 ! video/x-raw,format=I420,width=64,height=48,framerate=50/1 \
+         ! rtpvrawpay ssrc=0x1234 ! udpsink host=127.0.0.1 port={port}"
+    ));
+    tx.set_state(State::Playing).unwrap();
+    wait_eos(&tx, Duration::from_secs(10));
+    let mut buf = [0u8; 1500];
+    let mut kinds = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !kinds.contains(&203u8) {
+        let Ok(n) = rtcp.recv(&mut buf) else { break };
+        for p in framecast_rtp::rtcp::parse_compound(&buf[..n]) {
+            let p = p.expect("valid RTCP");
+            if let framecast_rtp::rtcp::RtcpPacket::SenderReport(sr, _) = &p {
+                assert_eq!(sr.ssrc, 0x1234);
+                assert!(sr.packet_count > 0);
+            }
+            kinds.push(p.packet_type());
+        }
+    }
+    assert!(kinds.contains(&200), "no sender report: {kinds:?}");
+    assert!(kinds.contains(&202), "no SDES: {kinds:?}");
+    assert!(kinds.contains(&203), "no BYE at EOS: {kinds:?}");
+    tx.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn unreachable_client_never_stops_the_stream() {
+    let port = free_port(); // nobody listens here
+    let tx = launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers=20 ! video/x-raw,format=I420,width=64,height=48,framerate=100/1 \
+         ! rtpvrawpay ! udpsink name=net clients=127.0.0.1:{port},127.0.0.1:{port}"
+    ));
+    tx.set_state(State::Playing).unwrap();
+    wait_eos(&tx, Duration::from_secs(10));
+    let net = element(&tx, "net");
+    assert_eq!(
+        uint(&net, "packets-sent") + uint(&net, "send-errors"),
+        2 * 4 * 20
+    );
+    assert!(uint(&net, "packets-sent") > 0);
+    assert_no_error(&tx);
+    tx.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn sdp_file_describes_the_stream_and_udpsrc_reads_it() {
+    let dir = std::env::temp_dir().join(format!("framecast-rtp-udp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sdp = dir.join("raw.sdp");
+    let port = free_port();
+    let tx = launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers=3 ! video/x-raw,format=I420,width=64,height=48,framerate=25/1 \
+         ! rtpvrawpay ! udpsink host=127.0.0.1 port={port} sdp-file=\"{}\"",
+        sdp.display()
+    ));
+    tx.set_state(State::Playing).unwrap();
+    wait_eos(&tx, Duration::from_secs(10));
+    tx.set_state(State::Null).unwrap();
+    let text = std::fs::read_to_string(&sdp).expect("SDP written");
+    assert!(
+        text.contains(&format!("m=video {port} RTP/AVP 96")),
+        "{text}"
+    );
+    assert!(text.contains("c=IN IP4 127.0.0.1"), "{text}");
+    assert!(text.contains("a=rtpmap:96 raw/90000"), "{text}");
+    assert!(text.contains("sampling=YCbCr-4:2:0"), "{text}");
+    assert!(text.contains("width=64"), "{text}");
+    assert!(text.contains("a=framerate:25"), "{text}");
+
+    // udpsrc takes caps and port from it.
+    let rx = launch(&format!(
+        "udpsrc name=src address=127.0.0.1 sdp-file=\"{}\" ! rtpvrawdepay ! appsink name=sink sync=false max-buffers=0",
+        sdp.display()
+    ));
+    rx.set_state(State::Playing).unwrap();
+    let src = element(&rx, "src");
+    assert_eq!(
+        src.property("port").unwrap().as_i64(),
+        Some(i64::from(port))
+    );
+    let tx = sender(
+        5,
+        "video/x-raw,format=I420,width=64,height=48,framerate=50/1",
+        &format!("rtpvrawpay ! udpsink host=127.0.0.1 port={port}"),
+    );
+    tx.set_state(State::Playing).unwrap();
+    let got = pull(&rx, "sink", 5, Duration::from_secs(5));
+    assert_eq!(got.len(), 5);
+    let info = info_of(&got[0].1);
+    assert_eq!((info.width, info.height), (W, H));
+    assert_eq!(info.fps.num, 25, "a-framerate from the SDP");
+    tx.set_state(State::Null).unwrap();
+    rx.set_state(State::Null).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn udpsrc_timeout_posts_an_element_message() {
+    let rx = launch("udpsrc name=src port=0 address=127.0.0.1 timeout=50000000 ! fakesink");
+    rx.set_state(State::Playing).unwrap();
+    let msg = rx
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(5)), |m| {
+            matches!(m, Message::Element { .. })
+        });
+    match msg {
+        Some(Message::Element { source, structure }) => {
+            assert_eq!(source, "src");
+            assert_eq!(structure.name(), "GstUDPSrcTimeout");
+        }
+        other => panic!("no timeout message: {other:?}"),
+    }
+    // Stopping a source blocked in poll is immediate.
+    let t = Instant::now();
+    rx.set_state(State::Null).unwrap();
+    assert!(t.elapsed() < Duration::from_secs(2));
+}
+
+// ---- loss and reordering ------------------------------------------------
+
+/// What the relay did.
+#[derive(Debug, Default)]
+struct RelayStats {
+    forwarded: u64,
+    dropped: u64,
+    reordered: u64,
+}
+
+/// Forwards datagrams from `rx` to `to` until `stop` or 20 s, dropping
+/// about 5 % and swapping about 5 % with the next one (a fixed-seed
+/// generator, so every run loses the same packets).
+fn relay(
+    rx: UdpSocket,
+    to: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> RelayStats {
+    use std::sync::atomic::Ordering;
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % 100
+    };
+    let mut stats = RelayStats::default();
+    let mut held: Option<Vec<u8>> = None;
+    let mut buf = [0u8; 2048];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+        let n = match rx.recv(&mut buf) {
+            Ok(n) => n,
+            Err(_) => {
+                if let Some(h) = held.take() {
+                    let _ = tx.send_to(&h, ("127.0.0.1", to));
+                    stats.forwarded += 1;
+                }
+                continue;
+            }
+        };
+        let r = rand();
+        if r < 5 {
+            stats.dropped += 1;
+            continue;
+        }
+        if r < 10 && held.is_none() {
+            held = Some(buf[..n].to_vec());
+            stats.reordered += 1;
+            continue;
+        }
+        let _ = tx.send_to(&buf[..n], ("127.0.0.1", to));
+        stats.forwarded += 1;
+        if let Some(h) = held.take() {
+            let _ = tx.send_to(&h, ("127.0.0.1", to));
+            stats.forwarded += 1;
+        }
+    }
+    stats
+}
+
+#[test]
+fn jitterbuffer_reorders_and_counts_loss_behind_a_lossy_relay() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let n: u32 = 100;
+    let (rx, port) = start_receiver(&format!(
+        "udpsrc name=src port=0 address=127.0.0.1 caps=\"{RAW_RTP_CAPS}\" \
+         ! rtpjitterbuffer name=jb latency=30 ! rtpvrawdepay name=depay \
+         ! appsink name=sink sync=false max-buffers=0"
+    ));
+    let relay_in = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let relay_port = relay_in.local_addr().unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let relay_thread = {
+        let stop = stop.clone();
+        std::thread::spawn(move || relay(relay_in, port, stop))
+    };
+    let tx = sender(
+        n,
+        "video/x-raw,format=I420,width=64,height=48,framerate=100/1",
+        &format!("rtpvrawpay ! udpsink host=127.0.0.1 port={relay_port}"),
+    );
+    tx.set_state(State::Playing).unwrap();
+    let sent = pull(&tx, "ref", n as usize, Duration::from_secs(10));
+    wait_eos(&tx, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let stats = relay_thread.join().expect("relay");
+    let got = pull(&rx, "sink", n as usize, Duration::from_millis(500));
+    let jb = element(&rx, "jb");
+    let depay = element(&rx, "depay");
+    let lost = uint(&jb, "num-lost");
+    eprintln!(
+        "relay {stats:?}; jitterbuffer pushed {} lost {lost} late {} dup {}; depay frames {} lost {}",
+        uint(&jb, "num-pushed"),
+        uint(&jb, "num-late"),
+        uint(&jb, "num-duplicates"),
+        uint(&depay, "frames-out"),
+        uint(&depay, "packets-lost"),
+    );
+    assert!(stats.dropped > 0 && stats.reordered > 0, "{stats:?}");
+    // Every drop but a trailing one is declared lost; reordered packets
+    // are put back, not counted as lost or late.
+    assert!(
+        lost > 0 && lost <= stats.dropped,
+        "lost {lost}, relay {stats:?}"
+    );
+    assert!(lost + 2 >= stats.dropped, "lost {lost}, relay {stats:?}");
+    assert_eq!(uint(&jb, "num-late"), 0);
+    assert_eq!(uint(&depay, "packets-lost"), lost);
+    // Frames keep coming after losses, and complete ones are exact.
+    let sent = by_counter(&sent);
+    let mut complete = 0;
+    let mut last_frame = 0;
+    for (b, c) in &got {
+        if b.flags().contains(BufferFlags::CORRUPTED) {
+            continue;
+        }
+        let info = info_of(c);
+        let stamp = decode_counter_buffer(b, &info).expect("complete frame has its stamp");
+        assert!(
+            sent[&stamp.frame] == visible(b, &info),
+            "frame {} differs",
+            stamp.frame
+        );
+        complete += 1;
+        last_frame = last_frame.max(stamp.frame);
+    }
+    assert!(
+        complete >= n as usize / 2,
+        "{complete} complete frames of {n}"
+    );
+    assert!(
+        last_frame >= u64::from(n) - 10,
+        "frames resumed up to {last_frame}"
+    );
+    assert_no_error(&rx);
+    tx.set_state(State::Null).unwrap();
+    rx.set_state(State::Null).unwrap();
+}
+
+// ---- robustness ---------------------------------------------------------
+
+/// Pushes `packets` through `appsrc caps=<caps> ! <chain> ! fakesink`;
+/// nothing may panic and no error may reach the bus.
+fn feed(caps: &str, chain: &str, packets: &[Vec<u8>]) {
+    let p = launch(&format!(
+        "appsrc name=in caps=\"{caps}\" max-buffers=0 ! {chain} ! fakesink sync=false"
+    ));
+    p.set_state(State::Playing).unwrap();
+    let src_el = element(&p, "in");
+    let src = AppSrc::from_element(&src_el).expect("appsrc");
+    for pkt in packets {
+        let b = Buffer::from_slice(pkt).unwrap();
+        let _ = src.push_buffer(b);
+    }
+    let _ = src.end_of_stream();
+    wait_eos(&p, Duration::from_secs(10));
+    assert_no_error(&p);
+    p.set_state(State::Null).unwrap();
+}
+
+fn h264_caps() -> String {
+    "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264".into()
+}
+
+fn jpeg_caps() -> String {
+    "application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26".into()
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// An RTP-looking packet: a valid fixed header (sometimes), then
+    /// arbitrary bytes; sequence numbers near each other so that
+    /// reassembly paths run.
+    fn packet() -> impl Strategy<Value = Vec<u8>> {
+        (
+            any::<bool>(),
+            any::<bool>(),
+            0u16..8,
+            0u32..4,
+            proptest::collection::vec(any::<u8>(), 0..300),
+        )
+            .prop_map(|(valid, marker, seq, ts, body)| {
+                if !valid {
+                    return body;
+                }
+                let mut p = vec![0x80, (u8::from(marker) << 7) | 96];
+                p.extend_from_slice(&seq.to_be_bytes());
+                p.extend_from_slice(&(ts * 3000).to_be_bytes());
+                p.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+                p.extend_from_slice(&body);
+                p
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        #[test]
+        fn depayloaders_survive_random_packets(
+            packets in proptest::collection::vec(packet(), 0..60)
+        ) {
+            feed(&h264_caps(), "rtpjitterbuffer latency=5 ! rtph264depay", &packets);
+            feed(&jpeg_caps(), "rtpjpegdepay", &packets);
+            feed(RAW_RTP_CAPS, "rtpvrawdepay", &packets);
+        }
+    }
+}
+
+#[test]
+fn h264_depay_puts_sdp_parameter_sets_before_an_idr_that_lacks_them() {
+    let p = launch(
+        "appsrc name=in caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,\
+         sprop-parameter-sets=(string)\\\"Z0LAHtkA,aM48gA==\\\"\" \
+         ! rtph264depay ! appsink name=sink sync=false max-buffers=0",
+    );
+    p.set_state(State::Playing).unwrap();
+    let src_el = element(&p, "in");
+    let src = AppSrc::from_element(&src_el).expect("appsrc");
+    // One IDR slice as a single NAL unit packet, marker set.
+    let mut pkt = vec![0x80, 0x80 | 96, 0, 1, 0, 0, 0x0b, 0xb8, 0, 0, 0, 7];
+    pkt.extend_from_slice(&[0x65, 0x88, 0x84, 0x21]);
+    let _ = src.push_buffer(Buffer::from_slice(&pkt).unwrap());
+    let got = pull(&p, "sink", 1, Duration::from_secs(5));
+    assert_eq!(got.len(), 1);
+    let map = got[0].0.map_readable().unwrap();
+    let data = map.contiguous();
+    let mut expected = vec![0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00];
+    expected.extend_from_slice(&[0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80]);
+    expected.extend_from_slice(&[0, 0, 0, 1, 0x65, 0x88, 0x84, 0x21]);
+    assert_eq!(&data[..], &expected[..]);
+    assert!(!got[0].0.flags().contains(BufferFlags::DELTA_UNIT));
+    p.set_state(State::Null).unwrap();
+}
+
+// ---- codecs (when the encoders exist) ----------------------------------
+
+fn have(factory: &str) -> bool {
+    make_element(factory, None).is_ok()
+}
+
+#[test]
+fn jpeg_frames_arrive_with_their_counters() {
+    if !have("jpegenc") || !have("jpegdec") {
+        eprintln!("skipping: jpegenc/jpegdec not built");
+        return;
+    }
+    let n: u32 = 20;
+    let (rx, port) = start_receiver(
+        "udpsrc name=src port=0 address=127.0.0.1 \
+         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26\" \
+         ! rtpjpegdepay name=depay ! jpegdec ! appsink name=sink sync=false max-buffers=0",
+    );
+    let tx = launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers={n} \
+         ! video/x-raw,format=I420,width=320,height=240,framerate=50/1 \
+         ! jpegenc ! rtpjpegpay ! udpsink host=127.0.0.1 port={port}"
+    ));
+    tx.set_state(State::Playing).unwrap();
+    wait_eos(&tx, Duration::from_secs(15));
+    let got = pull(&rx, "sink", n as usize, Duration::from_secs(5));
+    let frames: Vec<u64> = got
+        .iter()
+        .filter_map(|(b, c)| decode_counter_buffer(b, &info_of(c)).map(|s| s.frame))
+        .collect();
+    assert_eq!(frames, (0..u64::from(n)).collect::<Vec<_>>());
+    assert_eq!(uint(&element(&rx, "depay"), "packets-lost"), 0);
+    assert_no_error(&rx);
+    tx.set_state(State::Null).unwrap();
+    rx.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn h264_frames_arrive_with_their_counters_and_sdp() {
+    if !have("openh264enc") || !have("openh264dec") {
+        eprintln!("skipping: openh264enc/openh264dec not built");
+        return;
+    }
+    let n: u32 = 30;
+    let dir = std::env::temp_dir().join(format!("framecast-rtp-h264-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sdp: PathBuf = dir.join("h264.sdp");
+    let (rx, port) = start_receiver(
+        "udpsrc name=src port=0 address=127.0.0.1 \
+         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
+         ! rtph264depay name=depay ! openh264dec ! appsink name=sink sync=false max-buffers=0",
+    );
+    let tx = launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers={n} \
+         ! video/x-raw,format=I420,width=320,height=240,framerate=50/1 \
+         ! openh264enc ! rtph264pay name=pay ! udpsink host=127.0.0.1 port={port} sdp-file=\"{}\"",
+        sdp.display()
+    ));
+    tx.set_state(State::Playing).unwrap();
+    wait_eos(&tx, Duration::from_secs(20));
+    let got = pull(&rx, "sink", n as usize, Duration::from_secs(5));
+    let frames: Vec<u64> = got
+        .iter()
+        .filter_map(|(b, c)| decode_counter_buffer(b, &info_of(c)).map(|s| s.frame))
+        .collect();
+    assert!(frames.len() >= n as usize - 1, "decoded {frames:?}");
+    assert!(frames.windows(2).all(|w| w[0] < w[1]), "{frames:?}");
+    let text = std::fs::read_to_string(&sdp).expect("SDP written");
+    assert!(text.contains("a=rtpmap:96 H264/90000"), "{text}");
+    assert!(text.contains("sprop-parameter-sets="), "{text}");
+    assert!(text.contains("profile-level-id="), "{text}");
+    assert_no_error(&rx);
+    tx.set_state(State::Null).unwrap();
+    rx.set_state(State::Null).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- interop with GStreamer and FFmpeg (real tools, 127.0.0.1) -------
+
+fn tool_available(tool: &str) -> bool {
+    let available = Command::new(tool)
+        .arg("-version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !available {
+        assert!(
+            std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "{tool} is missing and FRAMECAST_REQUIRE_INTEROP=1"
+        );
+        eprintln!("skipping: {tool} not found (set FRAMECAST_REQUIRE_INTEROP=1 to fail)");
+    }
+    available
+}
+
+/// A child process killed (and reaped) when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(tool: &str, args: &[String]) -> KillOnDrop {
+    KillOnDrop(
+        Command::new(tool)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {tool}: {e}")),
+    )
+}
+
+/// Waits (at most 10 s) until `child` holds UDP port `port` on 127.0.0.1.
+fn wait_bound(child: &mut KillOnDrop, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the receiver never bound port {port}"
+        );
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("the receiver exited: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Bound happens before Playing; datagrams in between wait in the
+    // socket, but give the tool a moment anyway.
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Waits (at most `timeout`) until `path` holds at least `len` bytes.
+fn wait_file(path: &std::path::Path, len: usize, timeout: Duration) -> Vec<u8> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let have = std::fs::metadata(path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
+        if have >= len || Instant::now() >= deadline {
+            return std::fs::read(path).unwrap_or_default();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Frame numbers stamped in a file of back-to-back I420 frames.
+fn counters_in_i420_file(data: &[u8], w: u32, h: u32) -> Vec<Option<u64>> {
+    let info = VideoInfo::new(framecast::VideoFormat::I420, w, h).unwrap();
+    data.chunks_exact(info.size)
+        .map(|chunk| {
+            let frame = Frame::new(info, chunk).ok()?;
+            decode_counter(&frame).map(|s| s.frame)
+        })
+        .collect()
+}
+
+fn tmp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("framecast-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `gst-launch-1.0 -q udpsrc port=<port> caps=<caps> ! <chain> ! filesink`
+/// writing every buffer to `out` unbuffered.
+fn gst_receiver(port: u16, caps: &str, chain: &str, out: &std::path::Path) -> KillOnDrop {
+    let mut args: Vec<String> = vec![
+        "-q".into(),
+        "udpsrc".into(),
+        format!("port={port}"),
+        "address=127.0.0.1".into(),
+        format!("caps={caps}"),
+    ];
+    for item in chain.split_whitespace() {
+        args.push(item.into());
+    }
+    args.extend([
+        "!".into(),
+        "filesink".into(),
+        format!("location={}", out.display()),
+        "buffer-mode=unbuffered".into(),
+        "sync=false".into(),
+    ]);
+    let mut child = spawn("gst-launch-1.0", &args);
+    wait_bound(&mut child, port);
+    child
+}
+
+#[test]
+fn gstreamer_receives_raw_video_exactly() {
+    if !tool_available("gst-launch-1.0") {
+        return;
+    }
+    let n: usize = 20;
+    let frame_size = (W * H * 3 / 2) as usize;
+    let dir = tmp_dir("gst-raw");
+    let out = dir.join("out.yuv");
+    let port = free_port();
+    let gst = gst_receiver(
+        port,
+        &format!(
+            "application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,\
+             sampling=YCbCr-4:2:0,depth=(string)8,width=(string){W},height=(string){H},payload=96"
+        ),
+        "! rtpvrawdepay",
+        &out,
+    );
+    let tx = sender(
+        n as u32,
+        "video/x-raw,format=I420,width=64,height=48,framerate=50/1",
+        &format!("rtpvrawpay ! udpsink host=127.0.0.1 port={port}"),
+    );
+    tx.set_state(State::Playing).unwrap();
+    let sent = pull(&tx, "ref", n, Duration::from_secs(10));
+    wait_eos(&tx, Duration::from_secs(10));
+    tx.set_state(State::Null).unwrap();
+    let data = wait_file(&out, n * frame_size, Duration::from_secs(10));
+    drop(gst);
+    assert_eq!(
+        data.len(),
+        n * frame_size,
+        "GStreamer wrote {} bytes",
+        data.len()
+    );
+    let sent = by_counter(&sent);
+    for (i, chunk) in data.chunks(frame_size).enumerate() {
+        let expected = &sent[&(i as u64)];
+        assert!(
+            chunk == &expected[..],
+            "frame {i} differs after GStreamer's rtpvrawdepay"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// framecast encodes with `encoder`, payloads with `pay`; GStreamer
+/// receives with `caps` and decodes with `chain` to I420; every frame
+/// arrives, in order, with its counter.
+fn gstreamer_decodes(encoder: &str, pay: &str, caps: &str, chain: &str, tag: &str) {
+    if !tool_available("gst-launch-1.0") || !have(encoder) {
+        eprintln!("skipping {tag}");
+        return;
+    }
+    let (w, h, n) = (320u32, 240u32, 30usize);
+    let frame_size = (w * h * 3 / 2) as usize;
+    let dir = tmp_dir(tag);
+    let out = dir.join("out.yuv");
+    let port = free_port();
+    let gst = gst_receiver(port, caps, chain, &out);
+    let tx = launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers={n} \
+         ! video/x-raw,format=I420,width={w},height={h},framerate=30/1 \
+         ! {encoder} ! {pay} ! udpsink host=127.0.0.1 port={port}"
+    ));
+    tx.set_state(State::Playing).unwrap();
+    wait_eos(&tx, Duration::from_secs(20));
+    tx.set_state(State::Null).unwrap();
+    let data = wait_file(&out, n * frame_size, Duration::from_secs(10));
+    drop(gst);
+    let frames = counters_in_i420_file(&data, w, h);
+    let decoded: Vec<u64> = frames.iter().flatten().copied().collect();
+    assert_eq!(
+        decoded,
+        (0..n as u64).collect::<Vec<_>>(),
+        "{tag}: GStreamer decoded {} frames ({} bytes)",
+        frames.len(),
+        data.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn gstreamer_decodes_our_h264() {
+    gstreamer_decodes(
+        "openh264enc",
+        "rtph264pay",
+        "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96",
+        "! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420",
+        "gst-h264",
+    );
+}
+
+#[test]
+fn gstreamer_decodes_our_jpeg() {
+    gstreamer_decodes(
+        "jpegenc",
+        "rtpjpegpay",
+        "application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26",
+        "! rtpjpegdepay ! jpegdec ! videoconvert ! video/x-raw,format=I420",
+        "gst-jpeg",
+    );
+}
+
+#[test]
+fn ffmpeg_opens_our_h264_sdp() {
+    if !tool_available("ffmpeg") || !have("openh264enc") {
+        return;
+    }
+    let (w, h) = (320u32, 240u32);
+    let dir = tmp_dir("ffmpeg-h264");
+    let sdp = dir.join("stream.sdp");
+    let out = dir.join("out.yuv");
+    let port = free_port();
+    // A long live stream; ffmpeg joins once the SDP exists and keeps 10
+    // frames from its first IDR (one a second: gop-size default).
+    let tx = launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers=150 \
+         ! video/x-raw,format=I420,width={w},height={h},framerate=30/1 \
+         ! openh264enc ! rtph264pay ! udpsink host=127.0.0.1 port={port} sdp-file=\"{}\"",
+        sdp.display()
+    ));
+    tx.set_state(State::Playing).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = std::fs::read_to_string(&sdp).unwrap_or_default();
+        if text.contains("sprop-parameter-sets") || Instant::now() >= deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(text.contains("sprop-parameter-sets"), "{text}");
+    let args: Vec<String> = [
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-protocol_whitelist",
+        "file,udp,rtp",
+        "-i",
+        &sdp.display().to_string(),
+        "-frames:v",
+        "10",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-y",
+        &out.display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut ff = spawn("ffmpeg", &args);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = ff.0.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(ff);
+    tx.set_state(State::Null).unwrap();
+    let data = std::fs::read(&out).unwrap_or_default();
+    let frames = counters_in_i420_file(&data, w, h);
+    let decoded: Vec<u64> = frames.iter().flatten().copied().collect();
+    assert!(decoded.len() >= 8, "ffmpeg decoded {frames:?} from our SDP");
+    assert!(decoded.windows(2).all(|p| p[0] < p[1]), "{decoded:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn we_decode_gstreamer_x264_over_rtp() {
+    if !tool_available("gst-launch-1.0") || !have("openh264dec") {
+        return;
+    }
+    let n = 30;
+    let (rx, port) = start_receiver(
+        "udpsrc name=src port=0 address=127.0.0.1 \
+         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
+         ! rtpjitterbuffer ! rtph264depay name=depay ! openh264dec ! appsink name=sink sync=false max-buffers=0",
+    );
+    let args: Vec<String> = format!(
+        "-q videotestsrc num-buffers={n} pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 \
+         ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 \
+         ! video/x-h264,profile=constrained-baseline ! rtph264pay config-interval=-1 ! udpsink host=127.0.0.1 port={port} sync=true"
+    )
+    .split_whitespace()
+    .map(str::to_string)
+    .collect();
+    let mut gst = spawn("gst-launch-1.0", &args);
+    let got = pull(&rx, "sink", n, Duration::from_secs(15));
+    let _ = gst.0.wait();
+    let depay = element(&rx, "depay");
+    assert!(
+        got.len() >= n - 1,
+        "decoded {} of {n} frames; depayloader: {} packets, {} frames out, {} lost, {} malformed",
+        got.len(),
+        uint(&depay, "packets-received"),
+        uint(&depay, "frames-out"),
+        uint(&depay, "packets-lost"),
+        uint(&depay, "packets-malformed"),
+    );
+    let info = info_of(&got[0].1);
+    assert_eq!((info.width, info.height), (320, 240));
+    assert_eq!(uint(&element(&rx, "depay"), "packets-lost"), 0);
+    assert_no_error(&rx);
+    rx.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn we_decode_ffmpeg_h264_through_its_sdp() {
+    if !tool_available("ffmpeg") || !have("openh264dec") {
+        return;
+    }
+    let dir = tmp_dir("ffmpeg-send");
+    let sdp = dir.join("ffmpeg.sdp");
+    let port = free_port();
+    // udpsrc takes caps and port from FFmpeg's SDP (FFmpeg 5.1 with
+    // `-tune zerolatency` sends SPS/PPS in band and leaves
+    // sprop-parameter-sets out of it).
+    let args: Vec<String> = format!(
+        "-hide_banner -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=30 -frames:v 90 \
+         -pix_fmt yuv420p -c:v libx264 -profile:v baseline -preset ultrafast -tune zerolatency -g 15 \
+         -f rtp -sdp_file {} rtp://127.0.0.1:{port}",
+        sdp.display()
+    )
+    .split_whitespace()
+    .map(str::to_string)
+    .collect();
+    let mut ff = spawn("ffmpeg", &args);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // FFmpeg writes the file in pieces: wait for its last line.
+    while !std::fs::read_to_string(&sdp).is_ok_and(|t| t.contains("a=fmtp:96")) {
+        assert!(Instant::now() < deadline, "ffmpeg wrote no SDP");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rx = launch(&format!(
+        "udpsrc name=src address=127.0.0.1 sdp-file=\"{}\" ! rtpjitterbuffer ! rtph264depay name=depay \
+         ! openh264dec ! appsink name=sink sync=false max-buffers=0",
+        sdp.display()
+    ));
+    rx.set_state(State::Playing).unwrap();
+    let got = pull(&rx, "sink", 30, Duration::from_secs(10));
+    let _ = ff.0.wait();
+    assert!(got.len() >= 30, "decoded {} frames from ffmpeg", got.len());
+    let info = info_of(&got[0].1);
+    assert_eq!((info.width, info.height), (320, 240));
+    assert_no_error(&rx);
+    rx.set_state(State::Null).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
