@@ -110,6 +110,37 @@ pub enum Error {
     /// An allocation query failed (a branch refused it, or nothing fits).
     #[error("allocation query: {0}")]
     Allocation(String),
+    /// A tracer spec (`FRAMECAST_TRACERS`, or a string given to
+    /// `trace::start`) could not be understood.
+    #[error("bad tracer spec {spec:?}: at {part:?} (byte {position}): {reason}")]
+    TracerSpec {
+        /// The whole spec.
+        spec: String,
+        /// The part that was rejected (an entry, a parameter, a value).
+        part: String,
+        /// Byte offset of `part` inside `spec`.
+        position: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A tracer's `output=` file could not be created.
+    #[error("tracer {tracer}: cannot create output file {}: {source}", path.display())]
+    TracerOutput {
+        /// Tracer instance name.
+        tracer: String,
+        /// The path from `output=`.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `activity_checkpoint` while activity tracking was off. GStreamer logs
+    /// criticals and returns empty lists here; framecast says so.
+    #[error("activity tracking was not started (call activity_start_tracking first)")]
+    NotTracking,
+    /// `activity_start_tracking` while tracking was already on.
+    #[error("activity tracking is already started")]
+    AlreadyTracking,
     /// An operating-system call failed.
     #[error("{call} failed: {source}")]
     Os {
@@ -141,6 +172,8 @@ pub enum ErrorKind {
     Pool,
     /// Operating-system failures.
     Os,
+    /// Tracer API used out of order (checkpoint before tracking).
+    Tracing,
 }
 
 impl Error {
@@ -153,6 +186,7 @@ impl Error {
             | InvalidVideoInfo(_)
             | PoolConfigRejected { .. }
             | NoShare
+            | TracerSpec { .. }
             | Allocation(_) => ErrorKind::InvalidArgument,
             ReadOnly | NotWritable(_) => ErrorKind::NotWritable,
             NotMappable => ErrorKind::NotMappable,
@@ -160,7 +194,8 @@ impl Error {
             NotRegistered { .. } | AlreadyRegistered { .. } => ErrorKind::Registry,
             MetaLocked { .. } | InvalidMeta { .. } => ErrorKind::Meta,
             PoolActive(_) | PoolNotConfigured | Flushing | WouldBlock { .. } => ErrorKind::Pool,
-            Os { .. } => ErrorKind::Os,
+            Os { .. } | TracerOutput { .. } => ErrorKind::Os,
+            NotTracking | AlreadyTracking => ErrorKind::Tracing,
         }
     }
 

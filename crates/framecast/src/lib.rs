@@ -51,8 +51,8 @@ pub use pipeline::{
 /// // ... build and run pipelines ...
 /// framecast::deinit();
 /// ```
-pub fn init() -> Result<(), trace::TraceError> {
-    trace::init()
+pub fn init() -> Result<()> {
+    Ok(trace::init()?)
 }
 
 /// Ends framecast: deactivates every tracer and lets each write its final

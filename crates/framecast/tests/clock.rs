@@ -44,6 +44,11 @@ fn live_pipeline_reports_its_latency_and_runs_in_real_time() {
         pts.push(sample.buffer.pts().expect("live buffers are stamped"));
     }
     assert_eq!(pts.len(), 10);
+    assert_eq!(
+        pipeline.position(),
+        pts.last().copied(),
+        "position = last rendered running time"
+    );
     assert!(
         pts.windows(2).all(|w| w[0] < w[1]),
         "increasing running times: {pts:?}"

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use framecast::trace::{self, LeaksConfig, LeaksTracer, TraceError, Tracer};
+use framecast::trace::{self, LeaksConfig, LeaksTracer, Tracer};
 use framecast::{Buffer, BufferPool, PoolConfig};
 
 use common::{role, run_child, serial};
@@ -216,7 +216,7 @@ fn checkpoints_list_created_and_removed_in_order() {
     let t = &leaks.tracer;
     assert!(matches!(
         t.activity_checkpoint(),
-        Err(TraceError::NotTracking)
+        Err(framecast_core::Error::NotTracking)
     ));
     let before = Buffer::with_size(8).unwrap();
     t.activity_start_tracking().unwrap();
@@ -248,7 +248,7 @@ fn checkpoints_list_created_and_removed_in_order() {
     assert!(t.activity_stop_tracking());
     assert!(matches!(
         t.activity_checkpoint(),
-        Err(TraceError::NotTracking)
+        Err(framecast_core::Error::NotTracking)
     ));
     drop(y);
 }

@@ -481,7 +481,7 @@ impl BufferPool {
         state.stats.outstanding += 1;
         drop(state);
         let mut buffer = Buffer::from_box(boxed);
-        trace::pool_acquired(self.0.shared.id, buffer.id());
+        trace::pool_acquired_at(self.0.shared.id, buffer.id(), site);
         if flags.contains(AcquireFlags::DISCONT) {
             if let Some(b) = buffer.get_mut() {
                 b.set_flags(BufferFlags::DISCONT);

@@ -13,9 +13,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use super::latency::LatencyTracer;
 use super::leaks::LeaksTracer;
 use super::stats::StatsTracer;
-use super::{
-    add_tracer, remove_all_tracers, remove_tracer, spec, TraceError, Tracer, TracerParams,
-};
+use super::{add_tracer, remove_all_tracers, remove_tracer, spec, Tracer, TracerParams};
 
 /// The environment variable [`init`] reads.
 pub const TRACERS_ENV: &str = "FRAMECAST_TRACERS";
@@ -24,7 +22,7 @@ pub const LEAKS_SIGNALS_ENV: &str = "FRAMECAST_LEAKS_TRACER_SIG";
 
 /// Builds a tracer from its spec parameters.
 pub type TracerFactory =
-    Arc<dyn Fn(&TracerParams) -> Result<Arc<dyn Tracer>, TraceError> + Send + Sync>;
+    Arc<dyn Fn(&TracerParams) -> Result<Arc<dyn Tracer>, crate::Error> + Send + Sync>;
 
 static FACTORIES: LazyLock<Mutex<HashMap<String, TracerFactory>>> = LazyLock::new(|| {
     let mut m: HashMap<String, TracerFactory> = HashMap::new();
@@ -72,10 +70,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// assert_eq!(started[0].name(), "counter");
 /// assert!(trace::stop("counter"));
 /// ```
-pub fn register_tracer(name: &str, factory: TracerFactory) -> Result<(), TraceError> {
+pub fn register_tracer(name: &str, factory: TracerFactory) -> Result<(), crate::Error> {
     let mut factories = lock(&FACTORIES);
     if factories.contains_key(name) {
-        return Err(TraceError::AlreadyRegistered(name.to_string()));
+        return Err(crate::Error::AlreadyRegistered {
+            what: "tracer",
+            name: name.to_string(),
+        });
     }
     factories.insert(name.to_string(), factory);
     Ok(())
@@ -90,7 +91,7 @@ pub fn registered_tracers() -> Vec<String> {
 
 /// Builds (without activating) the tracers a spec names. All or nothing:
 /// any bad entry fails the whole spec.
-pub fn build(spec_text: &str) -> Result<Vec<Arc<dyn Tracer>>, TraceError> {
+pub fn build(spec_text: &str) -> Result<Vec<Arc<dyn Tracer>>, crate::Error> {
     let entries = spec::parse(spec_text)?;
     let mut built = Vec::with_capacity(entries.len());
     for entry in entries {
@@ -116,7 +117,7 @@ pub fn build(spec_text: &str) -> Result<Vec<Arc<dyn Tracer>>, TraceError> {
 ///
 /// When a leaks tracer is among them and `FRAMECAST_LEAKS_TRACER_SIG` is
 /// set, SIGUSR1/SIGUSR2 handling starts too.
-pub fn start(spec_text: &str) -> Result<Vec<Arc<dyn Tracer>>, TraceError> {
+pub fn start(spec_text: &str) -> Result<Vec<Arc<dyn Tracer>>, crate::Error> {
     let tracers = build(spec_text)?;
     for t in &tracers {
         add_tracer(Arc::clone(t));
@@ -155,7 +156,7 @@ fn finish_all(tracers: &[Arc<dyn Tracer>]) -> bool {
 /// `FRAMECAST_LEAKS_TRACER_SIG` set, starts the SIGUSR1/SIGUSR2 watcher.
 /// Called by `framecast::init()`. A second call before [`deinit`] does
 /// nothing.
-pub fn init() -> Result<(), TraceError> {
+pub fn init() -> Result<(), crate::Error> {
     let mut initialized = lock(&INITIALIZED);
     if *initialized {
         return Ok(());
@@ -164,7 +165,7 @@ pub fn init() -> Result<(), TraceError> {
         Ok(s) => s,
         Err(std::env::VarError::NotPresent) => String::new(),
         Err(std::env::VarError::NotUnicode(raw)) => {
-            return Err(TraceError::Spec {
+            return Err(crate::Error::TracerSpec {
                 spec: raw.to_string_lossy().into_owned(),
                 part: TRACERS_ENV.to_string(),
                 position: 0,

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use super::histogram::{Histogram, Summary};
-use super::{Interest, ObjectId, PadPush, TraceError, Tracer, TracerParams};
+use super::{Interest, ObjectId, PadPush, Tracer, TracerParams};
 
 const MAX_ORIGINS: usize = 4096;
 
@@ -180,7 +180,7 @@ impl LatencyTracer {
     }
 
     /// Builds one from spec parameters (`latency(name=...)`).
-    pub fn from_params(params: &TracerParams) -> Result<Arc<LatencyTracer>, TraceError> {
+    pub fn from_params(params: &TracerParams) -> Result<Arc<LatencyTracer>, crate::Error> {
         params.check_known("latency", &["name"])?;
         Ok(LatencyTracer::new(params.get("name").unwrap_or("latency")))
     }

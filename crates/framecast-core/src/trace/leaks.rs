@@ -14,7 +14,7 @@
 //! | no grouping | grouped by (type, creation site) with count, bytes, oldest age |
 //! | `check-refs` lists refs, never says which one leaked | each clone's site is kept, and the references not yet given back are named |
 //! | checkpoints in hash-table order | ordered by a global sequence number |
-//! | checkpoint without tracking: criticals + empty lists | [`TraceError::NotTracking`] |
+//! | checkpoint without tracking: criticals + empty lists | [`crate::Error::NotTracking`] |
 //! | construct-only properties | add and remove the tracer at run time |
 //!
 //! # Reading reports
@@ -44,7 +44,7 @@ use super::clock::{coarse_ns, precise_ns, ClockUser};
 use super::histogram::fmt_duration;
 
 use super::json::{self, Obj};
-use super::{Interest, ObjectId, ObjectInfo, ObjectKind, Site, TraceError, Tracer, TracerParams};
+use super::{Interest, ObjectId, ObjectInfo, ObjectKind, Site, Tracer, TracerParams};
 
 const SHARDS: usize = 64;
 /// Reference events kept per object for the history (the references still
@@ -110,7 +110,7 @@ const KNOWN_TYPES: &[&str] = &[
 impl LeaksConfig {
     /// Reads `filters`, `stack-traces`, `check-refs`, `output`, `fatal`,
     /// `log-leaks-on-deinit` and `name` from spec parameters.
-    pub fn from_params(params: &TracerParams) -> Result<LeaksConfig, TraceError> {
+    pub fn from_params(params: &TracerParams) -> Result<LeaksConfig, crate::Error> {
         params.check_known(
             "leaks",
             &[
@@ -965,10 +965,10 @@ pub(crate) fn active() -> Vec<Arc<LeaksTracer>> {
 impl LeaksTracer {
     /// A leaks tracer (not yet active). Fails only when `output=` cannot be
     /// created.
-    pub fn new(config: LeaksConfig) -> Result<Arc<LeaksTracer>, TraceError> {
+    pub fn new(config: LeaksConfig) -> Result<Arc<LeaksTracer>, crate::Error> {
         let output = match &config.output {
             Some(path) => Some(BufWriter::new(File::create(path).map_err(|source| {
-                TraceError::Output {
+                crate::Error::TracerOutput {
                     tracer: config.name.clone(),
                     path: path.clone(),
                     source,
@@ -995,7 +995,7 @@ impl LeaksTracer {
     }
 
     /// Builds one from spec parameters (`leaks(...)`).
-    pub fn from_params(params: &TracerParams) -> Result<Arc<LeaksTracer>, TraceError> {
+    pub fn from_params(params: &TracerParams) -> Result<Arc<LeaksTracer>, crate::Error> {
         LeaksTracer::new(LeaksConfig::from_params(params)?)
     }
 
@@ -1087,21 +1087,21 @@ impl LeaksTracer {
     /// Starts recording creations and removals for
     /// [`activity_checkpoint`](Self::activity_checkpoint). Objects alive
     /// before this call are never listed as created.
-    pub fn activity_start_tracking(&self) -> Result<(), TraceError> {
+    pub fn activity_start_tracking(&self) -> Result<(), crate::Error> {
         for shard in self.shards.iter() {
             lock(&shard.0).activity.clear();
         }
         self.tracking
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
             .map(|_| ())
-            .map_err(|_| TraceError::AlreadyTracking)
+            .map_err(|_| crate::Error::AlreadyTracking)
     }
 
     /// What was created and removed since the previous checkpoint (or since
     /// tracking started), in order; then starts a new interval.
-    pub fn activity_checkpoint(&self) -> Result<Checkpoint, TraceError> {
+    pub fn activity_checkpoint(&self) -> Result<Checkpoint, crate::Error> {
         if !self.is_tracking() {
-            return Err(TraceError::NotTracking);
+            return Err(crate::Error::NotTracking);
         }
         let mut all = Vec::new();
         for shard in self.shards.iter() {
@@ -1121,7 +1121,7 @@ impl LeaksTracer {
 
     /// Takes a checkpoint and writes it to stderr (and `output=`): what
     /// SIGUSR2 does after the first time.
-    pub fn activity_log_checkpoint(&self) -> Result<Checkpoint, TraceError> {
+    pub fn activity_log_checkpoint(&self) -> Result<Checkpoint, crate::Error> {
         let cp = self.activity_checkpoint()?;
         self.emit(&cp.to_text(&self.config.name), || {
             cp.to_json_lines(&self.config.name)

@@ -49,7 +49,6 @@
 
 mod clock;
 mod control;
-mod error;
 mod histogram;
 mod id;
 mod json;
@@ -63,7 +62,6 @@ pub use control::{
     build, deinit, init, register_tracer, registered_tracers, start, stop, TracerFactory,
     LEAKS_SIGNALS_ENV, TRACERS_ENV,
 };
-pub use error::{TraceError, TraceErrorKind};
 pub use histogram::{Histogram, Summary};
 pub use id::ObjectId;
 pub use latency::{LatencySummary, LatencyTracer};

@@ -14,11 +14,9 @@
 //! `,`, `)` or `;` can be quoted: `output="/tmp/a,b.json"` (`\"` and `\\`
 //! escape inside quotes).
 //!
-//! Every error is a [`TraceError::Spec`] naming the rejected part and its byte
+//! Every error is a [`crate::Error::TracerSpec`] naming the rejected part and its byte
 //! offset, because the person reading it typed the spec into an environment
 //! variable and has nothing else to go on.
-
-use super::TraceError;
 
 /// One `name(params)` entry of a spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +83,7 @@ impl TracerParams {
 
     /// `key` as a boolean (`true`/`false`, `yes`/`no`, `1`/`0`), or `default`
     /// when absent.
-    pub fn bool(&self, key: &str, default: bool) -> Result<bool, TraceError> {
+    pub fn bool(&self, key: &str, default: bool) -> Result<bool, crate::Error> {
         match self.get(key) {
             None => Ok(default),
             Some(v) => match v.to_ascii_lowercase().as_str() {
@@ -98,7 +96,7 @@ impl TracerParams {
 
     /// `key` as a comma-separated list of non-empty names, or `None` when
     /// absent.
-    pub fn list(&self, key: &str) -> Result<Option<Vec<String>>, TraceError> {
+    pub fn list(&self, key: &str) -> Result<Option<Vec<String>>, crate::Error> {
         let Some(v) = self.get(key) else {
             return Ok(None);
         };
@@ -111,7 +109,7 @@ impl TracerParams {
 
     /// Rejects any parameter not in `known`, naming it and listing the
     /// accepted ones: a typo (`check-ref=true`) must not be silently ignored.
-    pub fn check_known(&self, tracer: &str, known: &[&str]) -> Result<(), TraceError> {
+    pub fn check_known(&self, tracer: &str, known: &[&str]) -> Result<(), crate::Error> {
         for p in &self.params {
             if !known.contains(&p.key.as_str()) {
                 let reason = if known.is_empty() {
@@ -131,10 +129,10 @@ impl TracerParams {
 
     /// An error about parameter `key` (or the whole entry if `key` is not
     /// present), for factories validating values.
-    pub fn error(&self, key: &str, reason: String) -> TraceError {
+    pub fn error(&self, key: &str, reason: String) -> crate::Error {
         match self.params.iter().find(|p| p.key == key) {
             Some(p) => self.param_error(p, format!("{key}: {reason}")),
-            None => TraceError::Spec {
+            None => crate::Error::TracerSpec {
                 spec: self.spec.clone(),
                 part: self.entry.clone(),
                 position: self.entry_position,
@@ -143,8 +141,8 @@ impl TracerParams {
         }
     }
 
-    fn param_error(&self, p: &Param, reason: String) -> TraceError {
-        TraceError::Spec {
+    fn param_error(&self, p: &Param, reason: String) -> crate::Error {
+        crate::Error::TracerSpec {
             spec: self.spec.clone(),
             part: p.text.clone(),
             position: p.position,
@@ -158,8 +156,8 @@ impl TracerParams {
     }
 }
 
-fn spec_error(spec: &str, part: &str, position: usize, reason: impl Into<String>) -> TraceError {
-    TraceError::Spec {
+fn spec_error(spec: &str, part: &str, position: usize, reason: impl Into<String>) -> crate::Error {
+    crate::Error::TracerSpec {
         spec: spec.to_string(),
         part: part.to_string(),
         position,
@@ -215,7 +213,7 @@ fn trimmed(piece: &str, base: usize) -> (usize, &str) {
 
 /// Parses a whole spec. Empty entries (a trailing `;`) are skipped; an empty
 /// spec gives no tracers.
-pub fn parse(spec: &str) -> Result<Vec<TracerSpec>, TraceError> {
+pub fn parse(spec: &str) -> Result<Vec<TracerSpec>, crate::Error> {
     let mut out = Vec::new();
     for (pos, piece) in split_top(spec, 0, ';') {
         let (pos, entry) = trimmed(piece, pos);
@@ -227,7 +225,7 @@ pub fn parse(spec: &str) -> Result<Vec<TracerSpec>, TraceError> {
     Ok(out)
 }
 
-fn parse_entry(spec: &str, entry: &str, pos: usize) -> Result<TracerSpec, TraceError> {
+fn parse_entry(spec: &str, entry: &str, pos: usize) -> Result<TracerSpec, crate::Error> {
     let (name, inner) = match entry.find('(') {
         None => (entry, None),
         Some(open) => {
@@ -364,9 +362,9 @@ fn unquote(value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn part_of(err: TraceError) -> (String, usize, String) {
+    fn part_of(err: crate::Error) -> (String, usize, String) {
         match err {
-            TraceError::Spec {
+            crate::Error::TracerSpec {
                 part,
                 position,
                 reason,

@@ -17,8 +17,7 @@ use std::time::Duration;
 
 use super::histogram::{fmt_duration, Histogram, Summary};
 use super::{
-    Interest, ObjectId, ObjectInfo, ObjectKind, PadPush, QueueLevel, Site, TraceError, Tracer,
-    TracerParams,
+    Interest, ObjectId, ObjectInfo, ObjectKind, PadPush, QueueLevel, Site, Tracer, TracerParams,
 };
 
 const BUILTIN: [ObjectKind; 6] = [
@@ -293,7 +292,7 @@ impl StatsTracer {
     }
 
     /// Builds one from spec parameters (`stats(name=...)`).
-    pub fn from_params(params: &TracerParams) -> Result<Arc<StatsTracer>, TraceError> {
+    pub fn from_params(params: &TracerParams) -> Result<Arc<StatsTracer>, crate::Error> {
         params.check_known("stats", &["name"])?;
         Ok(StatsTracer::new(params.get("name").unwrap_or("stats")))
     }

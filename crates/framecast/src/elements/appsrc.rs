@@ -213,6 +213,7 @@ pub struct AppSrc {
     do_timestamp: AtomicBool,
     running: AtomicBool,
     out: std::sync::atomic::AtomicU64,
+    reported_drops: std::sync::atomic::AtomicU64,
 }
 
 impl Default for AppSrc {
@@ -233,6 +234,7 @@ impl Default for AppSrc {
             do_timestamp: AtomicBool::new(false),
             running: AtomicBool::new(false),
             out: std::sync::atomic::AtomicU64::new(0),
+            reported_drops: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -417,9 +419,11 @@ impl SourceImpl for AppSrc {
 
     fn create(
         &self,
-        _element: &Element,
+        element: &Element,
         _ctx: &mut CreateContext<'_>,
     ) -> std::result::Result<Buffer, FlowError> {
+        self.queue
+            .trace_levels(element.id(), element.name(), &self.reported_drops);
         if self.queue.is_empty() {
             if let Some(cb) = self.callbacks() {
                 if let Some(need) = &cb.need_data {

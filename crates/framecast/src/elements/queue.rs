@@ -101,6 +101,7 @@ pub struct Queue {
     /// Last result of pushing downstream, returned to upstream.
     downstream: Arc<Mutex<FlowResult>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    reported_drops: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Queue {
@@ -116,6 +117,7 @@ impl Default for Queue {
             )),
             downstream: Arc::new(Mutex::new(Ok(FlowSuccess::Ok))),
             task: Mutex::new(None),
+            reported_drops: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -232,10 +234,13 @@ impl ElementImpl for Queue {
         }))
     }
 
-    fn chain(&self, _element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
+    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
         let last = *self.downstream.lock().unwrap_or_else(|e| e.into_inner());
         last?;
-        match self.queue.push(Item::Buffer(buffer)) {
+        let pushed = self.queue.push(Item::Buffer(buffer));
+        self.queue
+            .trace_levels(element.id(), element.name(), &self.reported_drops);
+        match pushed {
             Ok(()) | Err((Refused::Dropped, _)) => Ok(FlowSuccess::Ok),
             Err((Refused::Flushing, _)) => {
                 let last = *self.downstream.lock().unwrap_or_else(|e| e.into_inner());

@@ -165,6 +165,23 @@ impl Pipeline {
         self.0.ctx.latency()
     }
 
+    /// The running time of the last buffer a sink rendered (the position
+    /// query, answered by the sinks; the furthest one wins).
+    pub fn position(&self) -> Option<ClockTime> {
+        let mut best: Option<ClockTime> = None;
+        for sink in self.elements().iter().filter(|e| e.src_pads().is_empty()) {
+            for pad in sink.sink_pads() {
+                let mut query = Query::Position { result: None };
+                if pad.query(&mut query) {
+                    if let Query::Position { result: Some(t) } = query {
+                        best = Some(best.map_or(t, |b| b.max(t)));
+                    }
+                }
+            }
+        }
+        best
+    }
+
     /// Changes state, one step at a time, every element sinks first. A
     /// failing element stops the change; its error is returned and posted.
     pub fn set_state(&self, target: State) -> Result<StateChangeSuccess> {

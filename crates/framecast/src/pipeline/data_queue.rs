@@ -321,6 +321,34 @@ impl DataQueue {
         }
     }
 
+    /// Reports the levels (and drops since the last report) to tracers that
+    /// want queue events (the stats tracer). Costs one relaxed load when
+    /// none does.
+    pub fn trace_levels(
+        &self,
+        id: framecast_core::trace::ObjectId,
+        name: &str,
+        reported_drops: &std::sync::atomic::AtomicU64,
+    ) {
+        use framecast_core::trace::{self, Interest, QueueLevel};
+        if !trace::interests().intersects(Interest::QUEUES) {
+            return;
+        }
+        let (levels, max) = {
+            let state = self.lock();
+            (state.levels, state.limits.buffers)
+        };
+        trace::queue_level(id, name, || QueueLevel {
+            buffers: levels.buffers as usize,
+            bytes: levels.bytes as usize,
+            max_buffers: max as usize,
+        });
+        let before = reported_drops.swap(levels.dropped, std::sync::atomic::Ordering::Relaxed);
+        if levels.dropped > before {
+            trace::queue_dropped(id, name, levels.dropped - before);
+        }
+    }
+
     /// Items queued (buffers and events).
     pub fn len(&self) -> usize {
         self.lock().items.len()

@@ -198,11 +198,11 @@ fn checkpoints_list_what_happened_in_order() {
     let t = plain();
     assert!(matches!(
         t.activity_checkpoint(),
-        Err(TraceError::NotTracking)
+        Err(crate::Error::NotTracking)
     ));
     assert!(matches!(
         t.activity_log_checkpoint(),
-        Err(TraceError::NotTracking)
+        Err(crate::Error::NotTracking)
     ));
 
     // Alive before tracking: never listed as created.
@@ -212,7 +212,7 @@ fn checkpoints_list_what_happened_in_order() {
     t.activity_start_tracking().unwrap();
     assert!(matches!(
         t.activity_start_tracking(),
-        Err(TraceError::AlreadyTracking)
+        Err(crate::Error::AlreadyTracking)
     ));
     // Many objects spread over the shards, so order must come from the
     // sequence numbers, not the shard layout.
@@ -251,7 +251,7 @@ fn checkpoints_list_what_happened_in_order() {
     assert!(!t.activity_stop_tracking());
     assert!(matches!(
         t.activity_checkpoint(),
-        Err(TraceError::NotTracking)
+        Err(crate::Error::NotTracking)
     ));
     t.activity_start_tracking().unwrap();
     assert!(

@@ -85,6 +85,9 @@ pub fn sink_properties(sync_default: bool) -> Vec<PropertySpec> {
 pub struct Sink<S: SinkImpl> {
     imp: S,
     cancel: ClockCancel,
+    /// Running time of the last rendered buffer + 1 ns (0 = none yet), for
+    /// the position query.
+    position: std::sync::atomic::AtomicU64,
 }
 
 impl<S: SinkImpl> Sink<S> {
@@ -93,6 +96,7 @@ impl<S: SinkImpl> Sink<S> {
         Sink {
             imp,
             cancel: ClockCancel::default(),
+            position: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -129,6 +133,15 @@ impl<S: SinkImpl> ElementImpl for Sink<S> {
     fn chain(&self, element: &Element, pad: &Pad, buffer: Buffer) -> FlowResult {
         if !self.wait_for(element, pad, &buffer) {
             return Err(FlowError::Flushing);
+        }
+        if let Some(rt) = buffer
+            .pts()
+            .and_then(|pts| pad.segment().to_running_time(pts))
+        {
+            self.position.store(
+                rt.nseconds().saturating_add(1),
+                std::sync::atomic::Ordering::Relaxed,
+            );
         }
         self.imp.render(element, buffer)
     }
@@ -180,6 +193,13 @@ impl<S: SinkImpl> ElementImpl for Sink<S> {
                 true
             }
             Query::Allocation(q) => self.imp.propose_allocation(element, q),
+            Query::Position { result } => {
+                let stored = self.position.load(std::sync::atomic::Ordering::Relaxed);
+                *result = stored
+                    .checked_sub(1)
+                    .map(framecast_core::ClockTime::from_nseconds);
+                true
+            }
             _ => element.default_query(pad, query),
         }
     }
@@ -188,6 +208,7 @@ impl<S: SinkImpl> ElementImpl for Sink<S> {
         match change {
             StateChange::ReadyToPaused => {
                 self.cancel.reset();
+                self.position.store(0, std::sync::atomic::Ordering::Relaxed);
                 self.imp.start(element)?;
             }
             StateChange::PausedToReady => {
