@@ -472,9 +472,12 @@ impl<S: SourceImpl> ElementImpl for Source<S> {
             return true;
         }
         // End before the next buffer; wake a live source waiting for its
-        // next frame time.
+        // next frame time, or for data.
         self.control.eos.store(true, Ordering::Release);
         self.cancel.cancel();
+        // A source blocked in I/O (fdsrc waiting on a quiet pipe) must wake
+        // up too: it produces nothing more after EOS anyway.
+        self.imp.unlock(element);
         if self
             .task
             .lock()
