@@ -3,43 +3,14 @@
 //! with a global counting allocator; this binary holds this one test so
 //! nothing else allocates meanwhile.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
 use framecast::{make_element, ClockTime, Pipeline, State, VideoMeta};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 const W: usize = 320;
 const H: usize = 240;
@@ -91,9 +62,9 @@ fn appsrc_videoconvert_appsink_allocates_nothing_per_frame() {
     let appsink = AppSink::from_element(&sink).unwrap();
 
     run_frames(appsrc, appsink, 0, 500); // warm-up: pools fill, threads start
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = counting_alloc::allocations();
     run_frames(appsrc, appsink, 500, 10_000);
-    let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    let allocations = counting_alloc::allocations() - before;
     pipeline.set_state(State::Null).unwrap();
     assert_eq!(
         allocations, 0,
