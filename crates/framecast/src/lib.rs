@@ -23,6 +23,7 @@ pub use framecast_core::*;
 pub mod elements;
 mod error;
 pub mod pipeline;
+pub mod sender;
 
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::parse_launch;

@@ -1,0 +1,296 @@
+//! [`Sender`]: send frames from a program to clients, in a few lines.
+//!
+//! A thin layer over a pipeline (`appsrc ! videoconvert ! <encoder> !
+//! <payloader> ! udpsink`), not a second engine: the appsrc is live with a
+//! latest-frame-wins queue, frames are written into pooled buffers
+//! ([`Sender::frame`]), the encoder is tuned for latency, and every RTP
+//! output can describe itself as SDP ([`Sender::sdp`]).
+//!
+//! ```no_run
+//! use framecast::sender::{Codec, Sender};
+//! use framecast::VideoFormat;
+//! let sender = Sender::builder()
+//!     .to("127.0.0.1:5000")
+//!     .codec(Codec::H264)
+//!     .size(1280, 720)
+//!     .fps(30)
+//!     .input_format(VideoFormat::Bgr)
+//!     .build()?;
+//! let mut frame = sender.frame()?;
+//! // ... write BGR pixels into frame.get_mut().unwrap().map_writable()? ...
+//! sender.push(frame).map_err(|e| e.flow_error())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use framecast_core::{Buffer, VideoFormat};
+
+use crate::elements::appsrc::{AppSrc, PushError};
+use crate::elements::net::sdp_for_caps;
+use crate::pipeline::{Element, FlowError, FlowSuccess, Pipeline, State};
+use crate::{parse_launch, Error, Result};
+
+/// What the frames are encoded as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Codec {
+    /// H.264 over RTP (RFC 6184), the best encoder available (`h264enc`).
+    H264,
+    /// Motion JPEG over RTP (RFC 2435).
+    Jpeg,
+    /// Uncompressed I420 over RTP (RFC 4175), for LAN links.
+    Raw,
+}
+
+/// Builds a [`Sender`].
+#[derive(Debug, Clone)]
+pub struct SenderBuilder {
+    to: Vec<String>,
+    codec: Codec,
+    width: u32,
+    height: u32,
+    fps: u32,
+    input_format: VideoFormat,
+    bitrate_kbps: u32,
+    max_queued: u32,
+}
+
+impl Default for SenderBuilder {
+    fn default() -> Self {
+        SenderBuilder {
+            to: Vec::new(),
+            codec: Codec::H264,
+            width: 1280,
+            height: 720,
+            fps: 30,
+            input_format: VideoFormat::Bgr,
+            bitrate_kbps: 4000,
+            max_queued: 2,
+        }
+    }
+}
+
+impl SenderBuilder {
+    /// Adds a client `host:port` (repeatable).
+    pub fn to(mut self, address: &str) -> Self {
+        self.to.push(address.to_string());
+        self
+    }
+    /// The codec (default H.264).
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+    /// Frame size (default 1280x720).
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.width = width;
+        self.height = height;
+        self
+    }
+    /// Frames per second (default 30).
+    pub fn fps(mut self, fps: u32) -> Self {
+        self.fps = fps;
+        self
+    }
+    /// The pixel format the program writes (default BGR, as OpenCV).
+    pub fn input_format(mut self, format: VideoFormat) -> Self {
+        self.input_format = format;
+        self
+    }
+    /// H.264 bitrate in kbit/s (default 4000).
+    pub fn bitrate(mut self, kbps: u32) -> Self {
+        self.bitrate_kbps = kbps;
+        self
+    }
+    /// Most frames waiting to be encoded (default 2; beyond it the oldest
+    /// is dropped: the latest frame wins).
+    pub fn max_queued(mut self, frames: u32) -> Self {
+        self.max_queued = frames.max(1);
+        self
+    }
+
+    /// Builds and starts the pipeline.
+    pub fn build(self) -> Result<Sender> {
+        let mut clients = Vec::new();
+        for to in &self.to {
+            let addr = to
+                .to_socket_addrs()
+                .map_err(|source| Error::Io {
+                    context: format!("resolving {to}"),
+                    source,
+                })?
+                .next()
+                .ok_or_else(|| Error::InvalidPropertyValue {
+                    element: "sender".into(),
+                    property: "to".into(),
+                    value: to.clone(),
+                    reason: "no address".into(),
+                })?;
+            clients.push(addr);
+        }
+        if clients.is_empty() {
+            return Err(Error::InvalidPropertyValue {
+                element: "sender".into(),
+                property: "to".into(),
+                value: String::new(),
+                reason: "give at least one client host:port".into(),
+            });
+        }
+        let encode = match self.codec {
+            Codec::H264 => format!("h264enc bitrate={} ! rtph264pay", self.bitrate_kbps),
+            Codec::Jpeg => "video/x-raw,format=I420 ! jpegenc ! rtpjpegpay".to_string(),
+            Codec::Raw => "video/x-raw,format=I420 ! rtpvrawpay".to_string(),
+        };
+        let list: Vec<String> = clients.iter().map(SocketAddr::to_string).collect();
+        let description = format!(
+            "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
+             caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
+             ! videoconvert ! {encode} ! udpsink name=sink clients={clients}",
+            queued = self.max_queued,
+            format = self.input_format.name(),
+            w = self.width,
+            h = self.height,
+            fps = self.fps,
+            clients = list.join(","),
+        );
+        let pipeline = parse_launch(&description)?;
+        let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
+        let sink = pipeline.by_name("sink").ok_or_else(|| missing("sink"))?;
+        pipeline.set_state(State::Playing)?;
+        Ok(Sender {
+            pipeline,
+            src,
+            sink,
+            clients,
+            started: Instant::now(),
+        })
+    }
+}
+
+fn missing(name: &str) -> Error {
+    Error::Element {
+        element: name.into(),
+        message: "missing from the sender pipeline".into(),
+    }
+}
+
+/// Counters of a [`Sender`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SenderStats {
+    /// Frames accepted by [`Sender::push`].
+    pub frames_in: u64,
+    /// Frames handed to the encoder.
+    pub frames_out: u64,
+    /// Frames dropped because the encoder fell behind (latest wins).
+    pub dropped: u64,
+    /// RTP packets sent.
+    pub packets: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Average bitrate since the start, bit/s.
+    pub bitrate: f64,
+    /// Total encode time (H.264 only).
+    pub encode_time: Duration,
+}
+
+/// Sends frames to clients over RTP/UDP. Dropping it stops the pipeline.
+#[derive(Debug)]
+pub struct Sender {
+    pipeline: Pipeline,
+    src: Element,
+    sink: Element,
+    clients: Vec<SocketAddr>,
+    started: Instant,
+}
+
+impl Sender {
+    /// A builder, defaulting to H.264 1280x720 at 30 fps from BGR.
+    pub fn builder() -> SenderBuilder {
+        SenderBuilder::default()
+    }
+
+    fn appsrc(&self) -> std::result::Result<&AppSrc, FlowError> {
+        AppSrc::from_element(&self.src).ok_or(FlowError::Error)
+    }
+
+    /// A frame to write into: a pooled buffer laid out for the input
+    /// format (see its `VideoMeta` for strides).
+    pub fn frame(&self) -> std::result::Result<Buffer, FlowError> {
+        self.appsrc()?.acquire_buffer()
+    }
+
+    /// Sends a frame; it is stamped with the capture time now. A frame that
+    /// cannot be taken comes back in the error.
+    pub fn push(&self, frame: Buffer) -> std::result::Result<FlowSuccess, PushError> {
+        match self.appsrc() {
+            Ok(appsrc) => appsrc.push_buffer(frame),
+            Err(_) => Err(PushError::Flushing(frame)),
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> SenderStats {
+        let levels = self.appsrc().map(|a| a.levels()).unwrap_or_default();
+        let read = |element: &Element, name: &str| {
+            element
+                .property(name)
+                .ok()
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0)
+        };
+        let bytes = read(&self.sink, "bytes-sent");
+        let encode_us = self
+            .pipeline
+            .elements()
+            .iter()
+            .filter_map(|e| e.property("encode-time-us").ok().and_then(|v| v.as_u64()))
+            .sum::<u64>();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        SenderStats {
+            frames_in: levels.pushed,
+            frames_out: levels.popped,
+            dropped: levels.dropped,
+            packets: read(&self.sink, "packets-sent"),
+            bytes,
+            bitrate: bytes as f64 * 8.0 / secs,
+            encode_time: Duration::from_micros(encode_us),
+        }
+    }
+
+    /// The SDP a client opens to receive this stream (ffplay, VLC,
+    /// GStreamer, `framecast receive`), for the first client. Known once
+    /// the first frame is encoded (H.264 needs its SPS/PPS).
+    pub fn sdp(&self) -> Result<String> {
+        let caps = self
+            .sink
+            .sink_pad()
+            .and_then(|p| p.caps())
+            .ok_or_else(|| Error::Element {
+                element: "sender".into(),
+                message: "no stream yet: push a frame first".into(),
+            })?;
+        let client = self.clients[0];
+        Ok(sdp_for_caps(&caps, client.ip(), client.port())?.to_string())
+    }
+
+    /// The pipeline underneath (bus, elements).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Ends the stream: EOS after the queued frames, then stops.
+    pub fn finish(self) -> Result<()> {
+        if let Ok(appsrc) = self.appsrc() {
+            let _ = appsrc.end_of_stream();
+        }
+        let _ = self
+            .pipeline
+            .bus()
+            .timed_pop_filtered(Some(Duration::from_secs(5)), |m| {
+                matches!(m, crate::Message::Eos | crate::Message::Error { .. })
+            });
+        self.pipeline.set_state(State::Null)?;
+        Ok(())
+    }
+}
