@@ -4,6 +4,7 @@ mod alloc_counter;
 mod bench;
 mod inspect;
 mod launch;
+mod send;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Launch(launch::LaunchArgs),
     /// List the elements, or show one element's pads, caps and properties.
     Inspect(inspect::InspectArgs),
+    /// Send raw frames from stdin, or a test pattern, to clients over RTP/UDP.
+    Send(send::SendArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Bench { which } => bench::run(which),
         Command::Launch(args) => launch::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Send(args) => send::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

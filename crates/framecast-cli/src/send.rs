@@ -1,0 +1,237 @@
+//! `framecast send`: frames from stdin (raw) or a test pattern to clients
+//! over RTP/UDP, with a live stats line on stderr.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use framecast::sender::{Codec, Sender};
+use framecast::{Buffer, VideoFormat, VideoInfo, VideoMeta};
+
+/// Options.
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// A client `HOST:PORT` (repeatable).
+    #[arg(long = "to", required = true)]
+    to: Vec<String>,
+    /// Encoding on the wire.
+    #[arg(long, value_parser = ["h264", "jpeg", "raw"], default_value = "h264")]
+    codec: String,
+    /// H.264 bitrate, kbit/s.
+    #[arg(long, default_value_t = 4000)]
+    bitrate: u32,
+    /// Frame size `WxH`.
+    #[arg(long, default_value = "1280x720")]
+    size: String,
+    /// Frames per second.
+    #[arg(long, default_value_t = 30)]
+    fps: u32,
+    /// `-` reads raw frames from standard input.
+    #[arg(long)]
+    input: Option<String>,
+    /// Pixel format of the raw input: bgr, rgb, i420, nv12.
+    #[arg(long, default_value = "bgr")]
+    format: String,
+    /// Send a test pattern instead of input: `ball`.
+    #[arg(long, value_parser = ["ball"])]
+    pattern: Option<String>,
+    /// Stop after this many seconds (pattern mode; default: until Ctrl-C).
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Write the stream's SDP here once it is known (open it with ffplay,
+    /// VLC, GStreamer or `framecast receive`).
+    #[arg(long)]
+    sdp: Option<std::path::PathBuf>,
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("--size {text:?}: expected WxH, e.g. 1280x720"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("--size {text:?}: {v:?} is not a number"))
+    };
+    Ok((parse(w)?, parse(h)?))
+}
+
+/// Copies one packed frame (default strides) into a pooled frame laid out
+/// as its `VideoMeta` says.
+fn fill_from_packed(frame: &mut Buffer, packed: &[u8], info: &VideoInfo) -> Result<(), String> {
+    let f = frame.get_mut().ok_or("frame is shared")?;
+    let meta = f.meta::<VideoMeta>().copied();
+    let mut map = f.map_writable().map_err(|e| e.to_string())?;
+    for plane in 0..info.n_planes {
+        let (dst_off, dst_stride) = meta.map_or((info.offset[plane], info.stride[plane]), |m| {
+            (m.offset[plane], m.stride[plane])
+        });
+        let row = info.comp_width(plane) as usize * info.format.pixel_stride(plane);
+        for y in 0..info.comp_height(plane) as usize {
+            let src = info.offset[plane] + y * info.stride[plane];
+            let dst = dst_off + y * dst_stride;
+            let (Some(s), Some(d)) = (packed.get(src..src + row), map.get_mut(dst..dst + row))
+            else {
+                return Err("frame layout out of range".into());
+            };
+            d.copy_from_slice(s);
+        }
+    }
+    Ok(())
+}
+
+/// A white square bouncing on grey, in a packed BGR frame.
+fn paint_ball(packed: &mut [u8], width: usize, height: usize, stride: usize, n: u64) {
+    packed.fill(64);
+    let size = (width.min(height) / 8).max(2);
+    let span_x = width.saturating_sub(size).max(1);
+    let span_y = height.saturating_sub(size).max(1);
+    let bounce = |t: usize, span: usize| {
+        let p = t % (2 * span);
+        if p < span {
+            p
+        } else {
+            2 * span - p
+        }
+    };
+    let (x0, y0) = (
+        bounce(n as usize * 7, span_x),
+        bounce(n as usize * 5, span_y),
+    );
+    for y in y0..(y0 + size).min(height) {
+        let row = y * stride;
+        if let Some(px) = packed.get_mut(row + x0 * 3..row + (x0 + size).min(width) * 3) {
+            px.fill(255);
+        }
+    }
+}
+
+/// Runs `framecast send`.
+pub fn run(args: SendArgs) -> Result<(), String> {
+    framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
+    let result = send(&args);
+    framecast::deinit();
+    result
+}
+
+fn send(args: &SendArgs) -> Result<(), String> {
+    let (width, height) = parse_size(&args.size)?;
+    let from_stdin = match (args.input.as_deref(), args.pattern.as_deref()) {
+        (Some("-"), None) => true,
+        (None, Some(_)) | (None, None) => false,
+        (Some(other), None) => {
+            return Err(format!(
+                "--input {other:?}: only - (standard input) is supported"
+            ))
+        }
+        (Some(_), Some(_)) => return Err("give --input - or --pattern, not both".into()),
+    };
+    let format = if from_stdin {
+        VideoFormat::from_name(&args.format).map_err(|e| format!("--format: {e}"))?
+    } else {
+        VideoFormat::Bgr
+    };
+    let codec = match args.codec.as_str() {
+        "jpeg" => Codec::Jpeg,
+        "raw" => Codec::Raw,
+        _ => Codec::H264,
+    };
+    let info = VideoInfo::new(format, width, height).map_err(|e| e.to_string())?;
+    let mut builder = Sender::builder()
+        .codec(codec)
+        .size(width, height)
+        .fps(args.fps.max(1))
+        .input_format(format)
+        .bitrate(args.bitrate);
+    for to in &args.to {
+        builder = builder.to(to);
+    }
+    let sender = builder.build().map_err(|e| e.to_string())?;
+    let frame_time = Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)));
+    let limit = args.seconds.map(Duration::from_secs_f64);
+    let mut packed = vec![0u8; info.size];
+    let mut stdin = std::io::stdin().lock();
+    let start = Instant::now();
+    let mut next_report = start + Duration::from_secs(1);
+    let mut sdp_written = args.sdp.is_none();
+    let mut n: u64 = 0;
+    loop {
+        if limit.is_some_and(|l| start.elapsed() >= l) {
+            break;
+        }
+        if from_stdin {
+            match stdin.read_exact(&mut packed) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(format!("reading standard input: {e}")),
+            }
+        } else {
+            paint_ball(
+                &mut packed,
+                width as usize,
+                height as usize,
+                info.stride[0],
+                n,
+            );
+        }
+        let mut frame = sender
+            .frame()
+            .map_err(|e| format!("no frame from the pool: {e}"))?;
+        fill_from_packed(&mut frame, &packed, &info)?;
+        if let Err(refused) = sender.push(frame) {
+            return Err(format!("frame {n}: {refused}"));
+        }
+        n += 1;
+        if !sdp_written {
+            if let (Some(path), Ok(sdp)) = (&args.sdp, sender.sdp()) {
+                std::fs::write(path, sdp).map_err(|e| format!("{}: {e}", path.display()))?;
+                sdp_written = true;
+            }
+        }
+        if let Some(framecast::Message::Error {
+            source, message, ..
+        }) = sender
+            .pipeline()
+            .bus()
+            .timed_pop_filtered(Some(Duration::ZERO), |m| {
+                matches!(m, framecast::Message::Error { .. })
+            })
+        {
+            return Err(format!("{source}: {message}"));
+        }
+        if Instant::now() >= next_report {
+            let s = sender.stats();
+            let secs = start.elapsed().as_secs_f64().max(1e-9);
+            eprint!(
+                "\rframes={} fps={:.1} bitrate={:.0} kbit/s drops={} encode={:.2} ms/frame queue={}   ",
+                s.frames_in,
+                s.frames_out as f64 / secs,
+                s.bitrate / 1000.0,
+                s.dropped,
+                s.encode_time.as_secs_f64() * 1000.0 / s.frames_out.max(1) as f64,
+                s.frames_in.saturating_sub(s.frames_out + s.dropped),
+            );
+            next_report += Duration::from_secs(1);
+        }
+        if !from_stdin {
+            let due = start + frame_time.mul_f64(n as f64);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+    if !sdp_written {
+        if let (Some(path), Ok(sdp)) = (&args.sdp, sender.sdp()) {
+            std::fs::write(path, sdp).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let s = sender.stats();
+    eprintln!(
+        "\nsent {} frames ({} dropped), {} packets, {} bytes in {:.1} s",
+        s.frames_in,
+        s.dropped,
+        s.packets,
+        s.bytes,
+        start.elapsed().as_secs_f64()
+    );
+    sender.finish().map_err(|e| e.to_string())
+}
