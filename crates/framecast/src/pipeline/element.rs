@@ -211,12 +211,16 @@ impl Element {
 
     /// The pad named `name`.
     pub fn static_pad(&self, name: &str) -> Option<Pad> {
+        self.find_pad(|p| p.name() == name)
+    }
+
+    fn find_pad(&self, matches: impl Fn(&Pad) -> bool) -> Option<Pad> {
         self.0
             .pads
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .find(|p| p.name() == name)
+            .find(|p| matches(p))
             .cloned()
     }
 
@@ -252,13 +256,7 @@ impl Element {
     }
 
     fn first_pad(&self, direction: PadDirection) -> Option<Pad> {
-        self.0
-            .pads
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|p| p.direction() == direction)
-            .cloned()
+        self.find_pad(|p| p.direction() == direction)
     }
 
     /// Makes a pad from a request template (`src_%u`), named with the next
