@@ -117,6 +117,9 @@ impl Drop for ElementInner {
     }
 }
 
+/// A list of pads (inline up to four).
+pub type Pads = smallvec::SmallVec<[Pad; 4]>;
+
 /// An element (`GstElement`): a handle; clones refer to the same element.
 #[derive(Clone)]
 pub struct Element(pub(crate) Arc<ElementInner>);
@@ -224,17 +227,18 @@ impl Element {
             .cloned()
     }
 
-    /// Source pads.
-    pub fn src_pads(&self) -> Vec<Pad> {
+    /// Source pads. Up to four are returned without a heap allocation, so
+    /// per-buffer fan-out (`tee`) stays allocation-free.
+    pub fn src_pads(&self) -> Pads {
         self.pads_in(PadDirection::Src)
     }
 
     /// Sink pads.
-    pub fn sink_pads(&self) -> Vec<Pad> {
+    pub fn sink_pads(&self) -> Pads {
         self.pads_in(PadDirection::Sink)
     }
 
-    fn pads_in(&self, direction: PadDirection) -> Vec<Pad> {
+    fn pads_in(&self, direction: PadDirection) -> Pads {
         self.0
             .pads
             .read()

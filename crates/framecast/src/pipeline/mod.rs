@@ -32,7 +32,7 @@ pub use caps::{Caps, Structure, Value};
 pub use clock::{ClockCancel, SystemClock};
 pub use context::PipelineContext;
 pub use data_queue::{DataQueue, Item, Levels, Limits, Overflow, Refused};
-pub use element::{Element, ElementImpl};
+pub use element::{Element, ElementImpl, Pads};
 pub use event::{Event, Segment};
 pub use factory::{factories, find_factory, make_element, register_element, ElementFactory};
 pub use flow::{FlowError, FlowResult, FlowSuccess};
