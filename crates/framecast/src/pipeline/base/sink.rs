@@ -88,6 +88,8 @@ pub struct Sink<S: SinkImpl> {
     /// Running time of the last rendered buffer + 1 ns (0 = none yet), for
     /// the position query.
     position: std::sync::atomic::AtomicU64,
+    /// The `sync` property, cached: read per buffer without the property lock.
+    sync: std::sync::atomic::AtomicBool,
 }
 
 impl<S: SinkImpl> Sink<S> {
@@ -97,6 +99,7 @@ impl<S: SinkImpl> Sink<S> {
             imp,
             cancel: ClockCancel::default(),
             position: std::sync::atomic::AtomicU64::new(0),
+            sync: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -107,7 +110,7 @@ impl<S: SinkImpl> Sink<S> {
 
     /// Waits until `buffer` is due; false when flushing.
     fn wait_for(&self, element: &Element, pad: &Pad, buffer: &Buffer) -> bool {
-        if !element.prop("sync").as_bool().unwrap_or(false) {
+        if !self.sync.load(std::sync::atomic::Ordering::Relaxed) {
             return true;
         }
         let (Some(ctx), Some(pts)) = (element.context(), buffer.pts()) else {
@@ -123,7 +126,14 @@ impl<S: SinkImpl> Sink<S> {
 
 impl<S: SinkImpl> ElementImpl for Sink<S> {
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
-        self.imp.property_changed(element, name, value)
+        self.imp.property_changed(element, name, value)?;
+        if name == "sync" {
+            self.sync.store(
+                value.as_bool().unwrap_or(false),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+        Ok(())
     }
 
     fn read_property(&self, element: &Element, name: &str) -> Option<PropertyValue> {
@@ -207,6 +217,10 @@ impl<S: SinkImpl> ElementImpl for Sink<S> {
     fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
         match change {
             StateChange::ReadyToPaused => {
+                self.sync.store(
+                    element.prop("sync").as_bool().unwrap_or(false),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 self.cancel.reset();
                 self.position.store(0, std::sync::atomic::Ordering::Relaxed);
                 self.imp.start(element)?;
