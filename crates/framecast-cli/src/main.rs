@@ -4,7 +4,9 @@ mod alloc_counter;
 mod bench;
 mod inspect;
 mod launch;
+mod receive;
 mod send;
+mod stamp;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +36,9 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Send raw frames from stdin, or a test pattern, to clients over RTP/UDP.
     Send(send::SendArgs),
+    /// Receive an RTP stream (H.264, JPEG, raw), decode it, show fps, loss,
+    /// jitter and end-to-end latency, optionally write the frames.
+    Receive(receive::ReceiveArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
         Command::Launch(args) => launch::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Send(args) => send::run(args),
+        Command::Receive(args) => receive::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,42 +8,42 @@ use framecast::sender::{Codec, Sender};
 use framecast::{Buffer, VideoFormat, VideoInfo, VideoMeta};
 
 /// Options.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct SendArgs {
     /// A client `HOST:PORT` (repeatable).
     #[arg(long = "to", required = true)]
-    to: Vec<String>,
+    pub to: Vec<String>,
     /// Encoding on the wire.
     #[arg(long, value_parser = ["h264", "jpeg", "raw"], default_value = "h264")]
-    codec: String,
+    pub codec: String,
     /// H.264 bitrate, kbit/s.
     #[arg(long, default_value_t = 4000)]
-    bitrate: u32,
+    pub bitrate: u32,
     /// Frame size `WxH`.
     #[arg(long, default_value = "1280x720")]
-    size: String,
+    pub size: String,
     /// Frames per second.
     #[arg(long, default_value_t = 30)]
-    fps: u32,
+    pub fps: u32,
     /// `-` reads raw frames from standard input.
     #[arg(long)]
-    input: Option<String>,
+    pub input: Option<String>,
     /// Pixel format of the raw input: bgr, rgb, i420, nv12.
     #[arg(long, default_value = "bgr")]
-    format: String,
+    pub format: String,
     /// Send a test pattern instead of input: `ball`.
     #[arg(long, value_parser = ["ball"])]
-    pattern: Option<String>,
+    pub pattern: Option<String>,
     /// Stop after this many seconds (pattern mode; default: until Ctrl-C).
     #[arg(long)]
-    seconds: Option<f64>,
+    pub seconds: Option<f64>,
     /// Write the stream's SDP here once it is known (open it with ffplay,
     /// VLC, GStreamer or `framecast receive`).
     #[arg(long)]
-    sdp: Option<std::path::PathBuf>,
+    pub sdp: Option<std::path::PathBuf>,
 }
 
-fn parse_size(text: &str) -> Result<(u32, u32), String> {
+pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
     let (w, h) = text
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("--size {text:?}: expected WxH, e.g. 1280x720"))?;
@@ -108,12 +108,33 @@ fn paint_ball(packed: &mut [u8], width: usize, height: usize, stride: usize, n: 
 /// Runs `framecast send`.
 pub fn run(args: SendArgs) -> Result<(), String> {
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
-    let result = send(&args);
+    let result = send(&args).map(|report| {
+        let s = report.stats;
+        eprintln!(
+            "\nsent {} frames ({} dropped), {} packets, {} bytes in {:.1} s",
+            s.frames_in,
+            s.dropped,
+            s.packets,
+            s.bytes,
+            report.elapsed.as_secs_f64()
+        );
+    });
     framecast::deinit();
     result
 }
 
-fn send(args: &SendArgs) -> Result<(), String> {
+/// What a send run did.
+#[derive(Debug, Clone, Copy)]
+pub struct SendReport {
+    /// The sender's counters at the end.
+    pub stats: framecast::sender::SenderStats,
+    /// From the first frame to the end of the stream.
+    pub elapsed: Duration,
+}
+
+/// Sends until the input ends, `--seconds` pass, or an error; the stream
+/// is finished (end-of-stream, RTCP BYE) before returning.
+pub fn send(args: &SendArgs) -> Result<SendReport, String> {
     let (width, height) = parse_size(&args.size)?;
     let from_stdin = match (args.input.as_deref(), args.pattern.as_deref()) {
         (Some("-"), None) => true,
@@ -224,14 +245,7 @@ fn send(args: &SendArgs) -> Result<(), String> {
             std::fs::write(path, sdp).map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
-    let s = sender.stats();
-    eprintln!(
-        "\nsent {} frames ({} dropped), {} packets, {} bytes in {:.1} s",
-        s.frames_in,
-        s.dropped,
-        s.packets,
-        s.bytes,
-        start.elapsed().as_secs_f64()
-    );
-    sender.finish().map_err(|e| e.to_string())
+    let stats = sender.finish().map_err(|e| e.to_string())?;
+    let elapsed = start.elapsed();
+    Ok(SendReport { stats, elapsed })
 }

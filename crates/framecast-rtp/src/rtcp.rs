@@ -91,6 +91,12 @@ impl NtpTimestamp {
         }
     }
 
+    /// Nanoseconds since 1900-01-01 (era 0): what GStreamer's
+    /// `timestamp/x-ntp` reference timestamps hold.
+    pub fn as_nanos(self) -> u64 {
+        (self.0 >> 32) * 1_000_000_000 + (((self.0 & 0xffff_ffff) * 1_000_000_000) >> 32)
+    }
+
     /// The middle 32 bits, as echoed in a report block's LSR field
     /// (§6.4.1).
     pub fn middle32(self) -> u32 {

@@ -21,6 +21,8 @@
 pub use framecast_core::*;
 
 pub mod elements;
+/// The RTP layer (payload formats, RTCP, SDP), with no pipeline in it.
+pub use framecast_rtp as rtp;
 mod error;
 pub mod pipeline;
 pub mod sender;

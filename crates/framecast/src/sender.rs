@@ -279,8 +279,9 @@ impl Sender {
         &self.pipeline
     }
 
-    /// Ends the stream: EOS after the queued frames, then stops.
-    pub fn finish(self) -> Result<()> {
+    /// Ends the stream: EOS after the queued frames (udpsink says RTCP BYE),
+    /// then stops. Returns the final counters, every frame sent.
+    pub fn finish(self) -> Result<SenderStats> {
         if let Ok(appsrc) = self.appsrc() {
             let _ = appsrc.end_of_stream();
         }
@@ -290,7 +291,8 @@ impl Sender {
             .timed_pop_filtered(Some(Duration::from_secs(5)), |m| {
                 matches!(m, crate::Message::Eos | crate::Message::Error { .. })
             });
+        let stats = self.stats();
         self.pipeline.set_state(State::Null)?;
-        Ok(())
+        Ok(stats)
     }
 }

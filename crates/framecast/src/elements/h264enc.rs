@@ -432,9 +432,7 @@ impl H264Enc {
                 flags |= BufferFlags::HEADER;
             }
             o.set_flags(flags);
-            if let Some(ts) = buffer.meta::<ReferenceTimestampMeta>() {
-                o.add_meta(*ts);
-            }
+            ReferenceTimestampMeta::copy_all(&buffer, o);
         }
         drop(encoded);
         drop(guard);

@@ -215,9 +215,7 @@ impl RawOutput {
         o.set_duration(input.duration().or_else(|| info.frame_duration()));
         o.set_offset(input.offset());
         o.set_flags(input.flags() & (BufferFlags::DISCONT | BufferFlags::LIVE));
-        if let Some(ts) = input.meta::<ReferenceTimestampMeta>() {
-            o.add_meta(*ts);
-        }
+        ReferenceTimestampMeta::copy_all(input, o);
         Ok(out)
     }
 

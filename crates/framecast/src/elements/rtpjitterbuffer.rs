@@ -34,7 +34,24 @@
 //!
 //! Stats, read-only properties: `num-pushed`, `num-lost`, `num-late`,
 //! `num-duplicates`, `num-resets`, `num-invalid` (buffers that were not
-//! RTP, dropped).
+//! RTP, dropped), and `jitter-us`, the RFC 3550 §6.4.1 interarrival
+//! jitter estimate (needs `clock-rate` in the caps).
+//!
+//! # Sender reports and capture time
+//!
+//! The request pad `sink_rtcp` takes the sender's RTCP (`udpsrc
+//! port=5001 ! jb.sink_rtcp`, the port after the RTP one). From each
+//! sender report it learns which wall-clock (NTP) time an RTP timestamp
+//! stands for, and with `add-reference-timestamp-meta=true` (the default;
+//! GStreamer's is false) stamps every packet pushed with a
+//! `ReferenceTimestampMeta` `timestamp/x-ntp`: when the sender captured
+//! the frame. Depayloaders and decoders carry it, so a receiver measures
+//! the end-to-end latency of every decoded frame (`framecast receive`
+//! does). `num-sender-reports` counts the reports taken. Nothing on
+//! `sink_rtcp` goes downstream, its end-of-stream included. With
+//! `eos-on-bye=true` an RTCP BYE from the sender ends the stream: what is
+//! held goes out, then end-of-stream (the sender stopped; without it a
+//! receiver cannot tell an ended stream from a pause).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,10 +60,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferFlags, ClockTime};
+use framecast_core::ReferenceTimestampMeta;
+use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::seq::SeqUnwrapper;
 use framecast_rtp::RtpPacket;
 
-use super::net::{prop_counter, prop_uint, RTP_MEDIA_TYPE};
+use super::net::{prop_bool, prop_counter, prop_uint, RTP_MEDIA_TYPE};
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -75,6 +94,13 @@ pub fn factory() -> ElementFactory {
         vec![
             PadTemplate::always("sink", PadDirection::Sink, rtp()),
             PadTemplate::always("src", PadDirection::Src, rtp()),
+            PadTemplate::request(
+                "sink_rtcp",
+                PadDirection::Sink,
+                "application/x-rtcp"
+                    .parse()
+                    .unwrap_or_else(|_| Caps::new_any()),
+            ),
         ],
         vec![
             prop_uint(
@@ -94,6 +120,26 @@ pub fn factory() -> ElementFactory {
             prop_counter("num-duplicates", "Packets received twice (dropped)"),
             prop_counter("num-resets", "Sequence jumps taken as a new stream"),
             prop_counter("num-invalid", "Buffers that were not RTP packets (dropped)"),
+            prop_counter(
+                "jitter-us",
+                "Interarrival jitter (RFC 3550 6.4.1), microseconds",
+            ),
+            prop_counter(
+                "num-sender-reports",
+                "RTCP sender reports taken on sink_rtcp",
+            ),
+            prop_bool(
+                "add-reference-timestamp-meta",
+                "Stamp packets with the sender's NTP capture time (timestamp/x-ntp) once an RTCP sender report maps RTP time to it",
+                true,
+                true,
+            ),
+            prop_bool(
+                "eos-on-bye",
+                "End the stream when the sender says RTCP BYE (its stream ended)",
+                false,
+                true,
+            ),
         ],
         || Box::new(RtpJitterBuffer::default()),
     )
@@ -102,6 +148,60 @@ pub fn factory() -> ElementFactory {
 struct Held {
     buffer: Buffer,
     arrival: Instant,
+    ssrc: u32,
+    rtp_ts: u32,
+}
+
+/// What the last sender report said: RTP time `rtp_ts` of source `ssrc`
+/// was wall-clock time `ntp_ns` (nanoseconds since 1900).
+#[derive(Debug, Clone, Copy)]
+struct SenderClock {
+    ssrc: u32,
+    rtp_ts: u32,
+    ntp_ns: u64,
+}
+
+impl SenderClock {
+    /// The NTP time of RTP timestamp `ts` at `clock_rate` (timestamps
+    /// within ±2^31 ticks of the report's, as RFC 3550 arithmetic has it).
+    fn ntp_ns_of(&self, ts: u32, clock_rate: u32) -> Option<u64> {
+        if clock_rate == 0 {
+            return None;
+        }
+        let ticks = i64::from(ts.wrapping_sub(self.rtp_ts) as i32);
+        let delta = ticks * 1_000_000_000 / i64::from(clock_rate);
+        self.ntp_ns.checked_add_signed(delta)
+    }
+}
+
+/// The RFC 3550 interarrival jitter estimator, in timestamp units ×16
+/// (the RFC's fixed-point form, A.8).
+#[derive(Debug, Default)]
+struct Jitter {
+    /// Arrival and RTP timestamp of the previous packet.
+    last: Option<(Instant, u32)>,
+    scaled: u64,
+}
+
+impl Jitter {
+    fn on_packet(&mut self, arrival: Instant, rtp_ts: u32, clock_rate: u32) {
+        if let Some((prev_arrival, prev_ts)) = self.last {
+            let transit_arrival = arrival.saturating_duration_since(prev_arrival).as_nanos() as i64
+                * i64::from(clock_rate)
+                / 1_000_000_000;
+            let d = (transit_arrival - i64::from(rtp_ts.wrapping_sub(prev_ts) as i32)).unsigned_abs();
+            // J += (|D| - J) / 16, kept ×16: J16 += |D| - J16/16.
+            self.scaled = self.scaled + d.min(1 << 40) - self.scaled.div_ceil(16).min(self.scaled);
+        }
+        self.last = Some((arrival, rtp_ts));
+    }
+
+    fn micros(&self, clock_rate: u32) -> u64 {
+        if clock_rate == 0 {
+            return 0;
+        }
+        self.scaled / 16 * 1_000_000 / u64::from(clock_rate)
+    }
 }
 
 struct State {
@@ -120,6 +220,14 @@ struct State {
     latency: Duration,
     /// What the last push downstream returned (handed back upstream).
     last: FlowResult,
+    /// From the caps: RTP timestamp ticks per second.
+    clock_rate: u32,
+    jitter: Jitter,
+    sender_clock: Option<SenderClock>,
+    stamp_ntp: bool,
+    /// The source of the last packet filed.
+    ssrc: Option<u32>,
+    eos_on_bye: bool,
 }
 
 impl Default for State {
@@ -136,6 +244,12 @@ impl Default for State {
             discont: false,
             latency: Duration::from_millis(DEFAULT_LATENCY_MS),
             last: Ok(FlowSuccess::Ok),
+            clock_rate: 0,
+            jitter: Jitter::default(),
+            sender_clock: None,
+            stamp_ntp: true,
+            ssrc: None,
+            eos_on_bye: false,
         }
     }
 }
@@ -156,6 +270,9 @@ impl State {
         self.eos = false;
         self.discont = false;
         self.last = Ok(FlowSuccess::Ok);
+        self.jitter = Jitter::default();
+        self.sender_clock = None;
+        self.ssrc = None;
     }
 
     /// The first held packet after `next`: its extended number and
@@ -178,6 +295,8 @@ struct Counters {
     duplicates: AtomicU64,
     resets: AtomicU64,
     invalid: AtomicU64,
+    jitter_us: AtomicU64,
+    sender_reports: AtomicU64,
 }
 
 #[derive(Default)]
@@ -226,6 +345,17 @@ fn next_step(shared: &Shared, st: &mut State) -> Step {
             let mut buffer = h.buffer;
             if std::mem::take(&mut st.discont) {
                 buffer.make_mut().set_flags(BufferFlags::DISCONT);
+            }
+            if st.stamp_ntp {
+                let ntp = st
+                    .sender_clock
+                    .filter(|c| c.ssrc == h.ssrc)
+                    .and_then(|c| c.ntp_ns_of(h.rtp_ts, st.clock_rate));
+                if let Some(ns) = ntp {
+                    buffer
+                        .make_mut()
+                        .add_meta(ReferenceTimestampMeta::ntp(ClockTime::from_nseconds(ns)));
+                }
             }
             return Step::Packet(buffer);
         }
@@ -315,6 +445,11 @@ impl RtpJitterBuffer {
             st.running = true;
             st.flushing = false;
             st.latency = Duration::from_millis(element.prop("latency").as_u64().unwrap_or(50));
+            st.stamp_ntp = element
+                .prop("add-reference-timestamp-meta")
+                .as_bool()
+                .unwrap_or(true);
+            st.eos_on_bye = element.prop("eos-on-bye").as_bool().unwrap_or(false);
         }
         let c = &self.shared.counters;
         for v in [
@@ -324,6 +459,8 @@ impl RtpJitterBuffer {
             &c.duplicates,
             &c.resets,
             &c.invalid,
+            &c.jitter_us,
+            &c.sender_reports,
         ] {
             v.store(0, Ordering::Relaxed);
         }
@@ -353,15 +490,25 @@ impl RtpJitterBuffer {
     }
 
     /// Files one packet.
-    fn insert(&self, st: &mut State, seq: u16, buffer: Buffer) {
+    fn insert(&self, st: &mut State, header: PacketHeader, buffer: Buffer) {
         let c = &self.shared.counters;
+        let arrival = Instant::now();
+        let clock_rate = st.clock_rate;
+        st.jitter.on_packet(arrival, header.rtp_ts, clock_rate);
+        c.jitter_us
+            .store(st.jitter.micros(clock_rate), Ordering::Relaxed);
+        let held = |buffer| Held {
+            buffer,
+            arrival,
+            ssrc: header.ssrc,
+            rtp_ts: header.rtp_ts,
+        };
+        st.ssrc = Some(header.ssrc);
+        let seq = header.seq;
         let mut ext = st.unwrapper.extend(seq);
         let Some(next) = st.next else {
             st.next = Some(ext);
-            st.slots[State::slot(ext)] = Some(Held {
-                buffer,
-                arrival: Instant::now(),
-            });
+            st.slots[State::slot(ext)] = Some(held(buffer));
             st.held += 1;
             return;
         };
@@ -374,21 +521,18 @@ impl RtpJitterBuffer {
             // A new stream: what is held goes out first (as a gap would),
             // then numbering starts again at this packet.
             c.resets.fetch_add(1, Ordering::Relaxed);
-            let mut rest: Vec<Buffer> = Vec::with_capacity(st.held);
+            let mut rest: Vec<Held> = Vec::with_capacity(st.held);
             for d in 0..RING as u64 {
                 if let Some(h) = st.slots[State::slot(next + d)].take() {
-                    rest.push(h.buffer);
+                    rest.push(h);
                 }
             }
             st.held = 0;
             st.unwrapper = SeqUnwrapper::new();
             ext = st.unwrapper.extend(seq);
             let base = ext - rest.len() as u64;
-            for (i, b) in rest.into_iter().enumerate() {
-                st.slots[State::slot(base + i as u64)] = Some(Held {
-                    buffer: b,
-                    arrival: Instant::now(),
-                });
+            for (i, h) in rest.into_iter().enumerate() {
+                st.slots[State::slot(base + i as u64)] = Some(h);
                 st.held += 1;
             }
             st.next = Some(base);
@@ -402,12 +546,53 @@ impl RtpJitterBuffer {
             c.duplicates.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        *slot = Some(Held {
-            buffer,
-            arrival: Instant::now(),
-        });
+        *slot = Some(held(buffer));
         st.held += 1;
     }
+
+    /// Takes the sender reports out of an RTCP compound packet.
+    fn on_rtcp(&self, buffer: &Buffer) {
+        let Ok(map) = buffer.map_readable() else {
+            return;
+        };
+        let data = map.contiguous();
+        let mut st = self.shared.lock();
+        for packet in parse_compound(&data) {
+            match packet {
+                Ok(RtcpPacket::Bye(bye)) => {
+                    let ours = bye.ssrcs().any(|ssrc| Some(ssrc) == st.ssrc);
+                    if ours && st.eos_on_bye {
+                        st.eos = true;
+                        self.shared.wake.notify_all();
+                    }
+                }
+                Ok(RtcpPacket::SenderReport(sr, _)) => {
+                    st.sender_clock = Some(SenderClock {
+                        ssrc: sr.ssrc,
+                        rtp_ts: sr.rtp_timestamp,
+                        ntp_ns: sr.ntp_timestamp.as_nanos(),
+                    });
+                    self.shared
+                        .counters
+                        .sender_reports
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    self.shared.counters.invalid.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The header fields the jitter buffer files a packet by.
+#[derive(Debug, Clone, Copy)]
+struct PacketHeader {
+    seq: u16,
+    ssrc: u32,
+    rtp_ts: u32,
 }
 
 impl ElementImpl for RtpJitterBuffer {
@@ -421,6 +606,12 @@ impl ElementImpl for RtpJitterBuffer {
             self.shared.lock().latency = Duration::from_millis(value.as_u64().unwrap_or(50));
             self.shared.wake.notify_all();
         }
+        if name == "add-reference-timestamp-meta" {
+            self.shared.lock().stamp_ntp = value.as_bool().unwrap_or(true);
+        }
+        if name == "eos-on-bye" {
+            self.shared.lock().eos_on_bye = value.as_bool().unwrap_or(false);
+        }
         Ok(())
     }
 
@@ -433,18 +624,30 @@ impl ElementImpl for RtpJitterBuffer {
             "num-duplicates" => &c.duplicates,
             "num-resets" => &c.resets,
             "num-invalid" => &c.invalid,
+            "jitter-us" => &c.jitter_us,
+            "num-sender-reports" => &c.sender_reports,
             _ => return None,
         };
         Some(PropertyValue::UInt(v.load(Ordering::Relaxed)))
     }
 
-    fn chain(&self, _element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
-        let seq = {
+    fn chain(&self, _element: &Element, pad: &Pad, buffer: Buffer) -> FlowResult {
+        if pad.name() == "sink_rtcp" {
+            self.on_rtcp(&buffer);
+            return Ok(FlowSuccess::Ok);
+        }
+        let header = {
             let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
             let data = map.contiguous();
-            RtpPacket::parse(&data).map(|p| p.sequence_number()).ok()
+            RtpPacket::parse(&data)
+                .map(|p| PacketHeader {
+                    seq: p.sequence_number(),
+                    ssrc: p.ssrc(),
+                    rtp_ts: p.timestamp(),
+                })
+                .ok()
         };
-        let Some(seq) = seq else {
+        let Some(header) = header else {
             self.shared.counters.invalid.fetch_add(1, Ordering::Relaxed);
             return Ok(FlowSuccess::Ok);
         };
@@ -458,13 +661,24 @@ impl ElementImpl for RtpJitterBuffer {
                 return last;
             }
         }
-        self.insert(&mut st, seq, buffer);
+        self.insert(&mut st, header, buffer);
         drop(st);
         self.shared.wake.notify_all();
         Ok(FlowSuccess::Ok)
     }
 
     fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        if pad.name() == "sink_rtcp" {
+            // RTCP's own stream (its caps, segment, EOS) stays here.
+            return true;
+        }
+        if let Event::Caps(caps) = &event {
+            let rate = caps
+                .structure(0)
+                .and_then(|s| s.get_int("clock-rate"))
+                .unwrap_or(0);
+            self.shared.lock().clock_rate = u32::try_from(rate).unwrap_or(0);
+        }
         match event {
             Event::FlushStart => {
                 {

@@ -142,7 +142,5 @@ pub(crate) fn stamp(b: &mut framecast_core::BufferRef, last: &Buffer, discont: b
     if delta {
         b.set_flags(BufferFlags::DELTA_UNIT);
     }
-    if let Some(m) = last.meta::<ReferenceTimestampMeta>() {
-        b.add_meta(*m);
-    }
+    ReferenceTimestampMeta::copy_all(last, b);
 }

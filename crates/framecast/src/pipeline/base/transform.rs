@@ -177,9 +177,7 @@ impl<T: TransformImpl> ElementImpl for Transform<T> {
             o.set_offset(buffer.offset());
             o.set_offset_end(buffer.offset_end());
             o.set_flags(buffer.flags() - framecast_core::BufferFlags::TAG_MEMORY);
-            if let Some(ts) = buffer.meta::<ReferenceTimestampMeta>() {
-                o.add_meta(*ts);
-            }
+            ReferenceTimestampMeta::copy_all(&buffer, o);
             self.imp.transform(element, &buffer, o)?;
         }
         drop(buffer);
