@@ -2,6 +2,7 @@
 
 mod alloc_counter;
 mod bench;
+mod demo;
 mod inspect;
 mod launch;
 mod receive;
@@ -24,6 +25,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The whole job on 127.0.0.1: a receiver and a sender stream 720p30
+    /// RTP/H.264 for 10 s, then a summary (frames, latency, CPU, memory,
+    /// leaks).
+    Demo(demo::DemoArgs),
     /// Measure framecast's own costs (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench { which } => bench::run(which),
+        Command::Demo(args) => demo::run(args),
         Command::Launch(args) => launch::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Send(args) => send::run(args),

@@ -79,28 +79,79 @@ fn fill_from_packed(frame: &mut Buffer, packed: &[u8], info: &VideoInfo) -> Resu
     Ok(())
 }
 
-/// A white square bouncing on grey, in a packed BGR frame.
-fn paint_ball(packed: &mut [u8], width: usize, height: usize, stride: usize, n: u64) {
-    packed.fill(64);
-    let size = (width.min(height) / 8).max(2);
-    let span_x = width.saturating_sub(size).max(1);
-    let span_y = height.saturating_sub(size).max(1);
-    let bounce = |t: usize, span: usize| {
-        let p = t % (2 * span);
-        if p < span {
-            p
-        } else {
-            2 * span - p
+/// The `ball` test pattern: a white square bouncing over a textured
+/// background that pans like a camera, in packed BGR. The texture (colour
+/// gradients with fine detail) gives the encoder real work, as camera
+/// frames do; a flat background would compress to almost nothing and
+/// flatter every figure. It is made once; each frame copies a window of
+/// it (one `memcpy` per row) and draws the square.
+pub struct BallPattern {
+    width: usize,
+    height: usize,
+    /// Texture rows, `width + PAN` pixels wide.
+    texture: Vec<u8>,
+}
+
+/// How far the background pans before it wraps, in pixels.
+const PAN: usize = 256;
+
+impl BallPattern {
+    /// The pattern for `width` x `height` frames.
+    pub fn new(width: usize, height: usize) -> BallPattern {
+        let tw = width + PAN;
+        let mut texture = vec![0u8; tw * height * 3];
+        for y in 0..height {
+            for x in 0..tw {
+                let i = (y * tw + x) * 3;
+                // Smooth gradients plus a fine checker of varying contrast.
+                let fine = if (x / 4 + y / 4) % 2 == 0 { 24 } else { 0 };
+                let wave = ((x * 7 + y * 3) % 97) as u8;
+                texture[i] = (x * 255 / tw) as u8 / 2 + fine + wave / 2;
+                texture[i + 1] = (y * 255 / height.max(1)) as u8 / 2 + fine;
+                texture[i + 2] = ((x + y) % 256) as u8 / 2 + wave / 3;
+            }
         }
-    };
-    let (x0, y0) = (
-        bounce(n as usize * 7, span_x),
-        bounce(n as usize * 5, span_y),
-    );
-    for y in y0..(y0 + size).min(height) {
-        let row = y * stride;
-        if let Some(px) = packed.get_mut(row + x0 * 3..row + (x0 + size).min(width) * 3) {
-            px.fill(255);
+        BallPattern {
+            width,
+            height,
+            texture,
+        }
+    }
+
+    /// Paints frame `n` into `packed` (rows `stride` bytes apart).
+    pub fn paint(&self, packed: &mut [u8], stride: usize, n: u64) {
+        let (width, height) = (self.width, self.height);
+        let tw = width + PAN;
+        let bounce = |t: usize, span: usize| {
+            let p = t % (2 * span);
+            if p < span {
+                p
+            } else {
+                2 * span - p
+            }
+        };
+        let pan = bounce(n as usize * 2, PAN);
+        for y in 0..height {
+            let src = (y * tw + pan) * 3;
+            if let (Some(d), Some(s)) = (
+                packed.get_mut(y * stride..y * stride + width * 3),
+                self.texture.get(src..src + width * 3),
+            ) {
+                d.copy_from_slice(s);
+            }
+        }
+        let size = (width.min(height) / 8).max(2);
+        let span_x = width.saturating_sub(size).max(1);
+        let span_y = height.saturating_sub(size).max(1);
+        let (x0, y0) = (
+            bounce(n as usize * 7, span_x),
+            bounce(n as usize * 5, span_y),
+        );
+        for y in y0..(y0 + size).min(height) {
+            let row = y * stride;
+            if let Some(px) = packed.get_mut(row + x0 * 3..row + (x0 + size).min(width) * 3) {
+                px.fill(255);
+            }
         }
     }
 }
@@ -170,6 +221,7 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
     let frame_time = Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)));
     let limit = args.seconds.map(Duration::from_secs_f64);
     let mut packed = vec![0u8; info.size];
+    let pattern = (!from_stdin).then(|| BallPattern::new(width as usize, height as usize));
     let mut stdin = std::io::stdin().lock();
     let start = Instant::now();
     let mut next_report = start + Duration::from_secs(1);
@@ -186,13 +238,9 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
                 Err(e) => return Err(format!("reading standard input: {e}")),
             }
         } else {
-            paint_ball(
-                &mut packed,
-                width as usize,
-                height as usize,
-                info.stride[0],
-                n,
-            );
+            if let Some(p) = &pattern {
+                p.paint(&mut packed, info.stride[0], n);
+            }
         }
         let mut frame = sender
             .frame()

@@ -1,0 +1,301 @@
+//! `framecast demo`: the whole job on one machine. A receiver
+//! (`framecast receive`, a child process, as a client would run it) and a
+//! sender (this process, the `Sender` API, a moving test pattern in BGR as
+//! OpenCV makes it) stream 1280x720 at 30 fps over RTP/H.264 on 127.0.0.1,
+//! then a summary says what happened: frames sent and received, latency
+//! from `push` to decoded frame, the sender's CPU time per frame, peak
+//! memory, drops, and the leaks tracer's verdict on both processes.
+
+use std::io::Read;
+use std::net::UdpSocket;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::receive::Summary;
+use crate::send::{send, SendArgs};
+
+/// Options.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// How long to stream.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Frame size `WxH`.
+    #[arg(long, default_value = "1280x720")]
+    size: String,
+    /// Frames per second.
+    #[arg(long, default_value_t = 30)]
+    fps: u32,
+    /// Encoding on the wire.
+    #[arg(long, value_parser = ["h264", "jpeg", "raw"], default_value = "h264")]
+    codec: String,
+    /// H.264 bitrate, kbit/s.
+    #[arg(long, default_value_t = 4000)]
+    bitrate: u32,
+    /// RTP port on 127.0.0.1 (RTCP on the next); default: a free pair.
+    #[arg(long)]
+    port: Option<u16>,
+}
+
+/// A free UDP port `p` on 127.0.0.1 with `p + 1` free too (RTP, RTCP).
+fn free_port_pair() -> Result<u16, String> {
+    for _ in 0..64 {
+        let rtp = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("binding a UDP port: {e}"))?;
+        let port = rtp.local_addr().map_err(|e| e.to_string())?.port();
+        let Some(next) = port.checked_add(1) else {
+            continue;
+        };
+        if UdpSocket::bind(("127.0.0.1", next)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err("no free pair of UDP ports on 127.0.0.1".into())
+}
+
+/// CPU time (user + system) and peak RSS (KiB) of this process
+/// (`RUSAGE_SELF`) or of its waited-for children (`RUSAGE_CHILDREN`).
+fn rusage(who: libc::c_int) -> (Duration, u64) {
+    // SAFETY: `rusage` is plain data; all-zero is a valid value.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid, writable rusage; `who` is RUSAGE_SELF or
+    // RUSAGE_CHILDREN, so the call cannot fail.
+    unsafe { libc::getrusage(who, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (tv(u.ru_utime) + tv(u.ru_stime), u.ru_maxrss as u64)
+}
+
+/// Waits for `child` at most `limit`, then kills it.
+fn wait_bounded(child: &mut Child, limit: Duration) -> Result<std::process::ExitStatus, String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            return child.wait().map_err(|e| e.to_string());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Pulls one number out of the receiver's one-line JSON summary.
+fn json_number(json: &str, key: &str) -> Option<f64> {
+    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = &json[at..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim().parse().ok()
+}
+
+/// The receiver's summary, from its JSON line.
+fn parse_summary(json: &str) -> Summary {
+    let n = |k| json_number(json, k).unwrap_or(0.0);
+    Summary {
+        frames: n("frames") as u64,
+        seconds: n("seconds"),
+        packets: n("packets") as u64,
+        lost: n("lost") as u64,
+        frames_discarded: n("frames_discarded") as u64,
+        jitter_us: n("jitter_us") as u64,
+        latencies_ms: Vec::new(),
+        decoded: None,
+    }
+}
+
+/// Runs `framecast demo`.
+pub fn run(args: DemoArgs) -> Result<(), String> {
+    let port = match args.port {
+        Some(p) => p,
+        None => free_port_pair()?,
+    };
+    let exe = std::env::current_exe().map_err(|e| format!("finding framecast itself: {e}"))?;
+    let mut receiver = Command::new(&exe)
+        .args(["receive", "--quiet", "--json", "--address", "127.0.0.1"])
+        .args(["--port", &port.to_string(), "--codec", &args.codec])
+        .args(["--size", &args.size])
+        .args(["--seconds", &format!("{}", args.seconds + 15.0)])
+        .env("FRAMECAST_TRACERS", "leaks(fatal=true)")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting the receiver: {e}"))?;
+    let stdout = receiver.stdout.take();
+    let stderr = receiver.stderr.take();
+    let read_all = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out_reader = read_all(stdout.map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let err_reader = read_all(stderr.map(|s| Box::new(s) as Box<dyn Read + Send>));
+    // Let the receiver bind its sockets before the first keyframe goes.
+    std::thread::sleep(Duration::from_millis(300));
+
+    eprintln!(
+        "framecast demo: {} {} at {} fps, {} over RTP/UDP to 127.0.0.1:{port} (RTCP {}), {} s",
+        args.codec.to_uppercase(),
+        args.size,
+        args.fps,
+        if args.codec == "h264" {
+            format!("{} kbit/s", args.bitrate)
+        } else {
+            "default quality".into()
+        },
+        port + 1,
+        args.seconds
+    );
+    eprintln!(
+        "receiver: framecast receive --port {port} (pid {})",
+        receiver.id()
+    );
+
+    let send_args = SendArgs {
+        to: vec![format!("127.0.0.1:{port}")],
+        codec: args.codec.clone(),
+        bitrate: args.bitrate,
+        size: args.size.clone(),
+        fps: args.fps,
+        input: None,
+        format: "bgr".into(),
+        pattern: Some("ball".into()),
+        seconds: Some(args.seconds),
+        sdp: None,
+    };
+    framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
+    let own_tracer = framecast::trace::leaks().is_none();
+    if own_tracer {
+        framecast::trace::start("leaks(name=demo-leaks,log-leaks-on-deinit=false)")
+            .map_err(|e| e.to_string())?;
+    }
+    let (cpu_before, _) = rusage(libc::RUSAGE_SELF);
+    let sent = send(&send_args);
+    let (cpu_after, sender_rss_kib) = rusage(libc::RUSAGE_SELF);
+    let leak_report = framecast::trace::leaks().map(|l| l.report(true));
+    if own_tracer {
+        framecast::trace::stop("demo-leaks");
+    }
+    framecast::deinit();
+    eprintln!();
+    let sent = match sent {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = receiver.kill();
+            let _ = receiver.wait();
+            return Err(e);
+        }
+    };
+
+    // The sender's BYE ends the receiver; bounded in case it was lost.
+    let status = wait_bounded(&mut receiver, Duration::from_secs(10))?;
+    let (_, receiver_rss_kib) = rusage(libc::RUSAGE_CHILDREN);
+    let json = out_reader.join().unwrap_or_default();
+    let receiver_log = err_reader.join().unwrap_or_default();
+    let json = json.lines().last().unwrap_or_default().to_string();
+    if json.is_empty() {
+        return Err(format!(
+            "the receiver gave no summary ({status}):\n{receiver_log}"
+        ));
+    }
+    let received = parse_summary(&json);
+
+    let s = sent.stats;
+    let frames_encoded = s.frames_out.max(1);
+    let cpu_ms = (cpu_after - cpu_before).as_secs_f64() * 1000.0 / frames_encoded as f64;
+    let p50 = json_number(&json, "latency_p50_ms");
+    let p99 = json_number(&json, "latency_p99_ms");
+    let latency_frames = json_number(&json, "latency_frames").unwrap_or(0.0) as u64;
+    let sender_leaks = match &leak_report {
+        Some(r) if r.is_clean() => format!("none ({} objects tracked)", r.tracked),
+        Some(r) => format!(
+            "{} objects, {} bytes still alive:\n{r}",
+            r.object_count(),
+            r.bytes()
+        ),
+        None => "not tracked".into(),
+    };
+    let receiver_leaks = match status.code() {
+        Some(0) => "none".to_string(),
+        Some(framecast::FATAL_LEAKS_EXIT_STATUS) => format!("LEAKS:\n{receiver_log}"),
+        _ => format!("receiver failed ({status}):\n{receiver_log}"),
+    };
+
+    println!("framecast demo summary");
+    println!(
+        "  frames sent       {} in {:.1} s ({} dropped by the sender, latest-wins queue)",
+        s.frames_in,
+        sent.elapsed.as_secs_f64(),
+        s.dropped
+    );
+    println!(
+        "  frames received   {} decoded ({} packets, {} lost, {} damaged frames dropped, jitter {:.2} ms)",
+        received.frames,
+        received.packets,
+        received.lost,
+        received.frames_discarded,
+        received.jitter_us as f64 / 1000.0
+    );
+    match (p50, p99) {
+        (Some(p50), Some(p99)) => println!(
+            "  latency           push -> decoded p50 {p50:.1} ms, p99 {p99:.1} ms ({latency_frames} frames, from the sender's RTCP clock)"
+        ),
+        _ => println!("  latency           unknown (no RTCP sender report reached the receiver)"),
+    }
+    println!(
+        "  sender CPU        {cpu_ms:.2} ms per frame (pattern, BGR->I420, encode, RTP, send)"
+    );
+    println!(
+        "  peak RSS          sender {:.1} MiB, receiver {:.1} MiB",
+        sender_rss_kib as f64 / 1024.0,
+        receiver_rss_kib as f64 / 1024.0
+    );
+    println!("  bitrate           {:.0} kbit/s", s.bitrate / 1000.0);
+    println!("  leaks             sender: {sender_leaks}; receiver: {receiver_leaks}");
+
+    let mut problems = Vec::new();
+    if received.frames * 10 < s.frames_out * 9 {
+        problems.push(format!(
+            "only {} of {} frames arrived",
+            received.frames, s.frames_out
+        ));
+    }
+    if leak_report.as_ref().is_some_and(|r| !r.is_clean()) {
+        problems.push("the sender leaked".into());
+    }
+    if status.code() != Some(0) {
+        problems.push("the receiver failed or leaked".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_numbers_and_nulls_from_the_receiver_summary() {
+        let j = r#"{"frames":300,"seconds":9.967,"lost":2,"latency_p50_ms":7.853,"latency_p99_ms":null}"#;
+        assert_eq!(json_number(j, "frames"), Some(300.0));
+        assert_eq!(json_number(j, "latency_p50_ms"), Some(7.853));
+        assert_eq!(json_number(j, "latency_p99_ms"), None);
+        assert_eq!(json_number(j, "missing"), None);
+        let s = parse_summary(j);
+        assert_eq!((s.frames, s.lost), (300, 2));
+    }
+
+    #[test]
+    fn a_free_port_pair_is_two_free_ports() {
+        let p = free_port_pair().unwrap();
+        let a = UdpSocket::bind(("127.0.0.1", p));
+        let b = UdpSocket::bind(("127.0.0.1", p + 1));
+        assert!(a.is_ok() && b.is_ok());
+    }
+}
