@@ -6,6 +6,7 @@ mod demo;
 mod inspect;
 mod launch;
 mod receive;
+mod sdp;
 mod send;
 mod stamp;
 
@@ -44,6 +45,9 @@ enum Command {
     /// Receive an RTP stream (H.264, JPEG, raw), decode it, show fps, loss,
     /// jitter and end-to-end latency, optionally write the frames.
     Receive(receive::ReceiveArgs),
+    /// Print the SDP of an RTP sending pipeline (for ffplay, VLC,
+    /// GStreamer, `framecast receive --sdp`).
+    Sdp(sdp::SdpArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Send(args) => send::run(args),
         Command::Receive(args) => receive::run(args),
+        Command::Sdp(args) => sdp::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -182,8 +182,7 @@ struct StreamSource {
 fn stream_source(args: &ReceiveArgs) -> Result<StreamSource, String> {
     let (udpsrc, port, encoding) = if let Some(path) = &args.sdp {
         let sdp = read_sdp_file(path).map_err(|e| e.to_string())?;
-        let (caps, _, port) =
-            caps_for_sdp(&sdp).map_err(|e| format!("{}: {e}", path.display()))?;
+        let (caps, _, port) = caps_for_sdp(&sdp).map_err(|e| format!("{}: {e}", path.display()))?;
         let encoding = caps
             .structure(0)
             .and_then(|s| s.get_str("encoding-name"))
@@ -328,7 +327,8 @@ fn write_frame(out: &mut dyn Write, buffer: &Buffer, caps: Option<&Caps>) -> Res
             let bytes = data
                 .get(start..start + row)
                 .ok_or("a decoded frame smaller than its caps say")?;
-            out.write_all(bytes).map_err(|e| format!("writing frames: {e}"))?;
+            out.write_all(bytes)
+                .map_err(|e| format!("writing frames: {e}"))?;
         }
     }
     Ok(())
@@ -383,18 +383,15 @@ fn receive(
         {
             break Ok(());
         }
-        if let Some(msg) = pipeline
+        if let Some(Message::Error {
+            source, message, ..
+        }) = pipeline
             .bus()
             .timed_pop_filtered(Some(Duration::ZERO), |m| {
                 matches!(m, Message::Error { .. })
             })
         {
-            if let Message::Error {
-                source, message, ..
-            } = msg
-            {
-                break Err(format!("{source}: {message}"));
-            }
+            break Err(format!("{source}: {message}"));
         }
         if let Some(sample) = sink.pull_sample(Some(Duration::from_millis(100))) {
             let now = Instant::now();

@@ -93,18 +93,15 @@ impl Stamp {
         BITS.div_ceil(Self::columns(width)) * BLOCK
     }
 
-    /// Paints the stamp into one plane: `pixel` bytes per pixel, `white`
-    /// and `black` the bytes of a lit and an unlit pixel. Does nothing if
-    /// the plane is too small.
-    pub fn paint(
+    /// Paints the stamp into one plane: `pixel` bytes per pixel, `levels`
+    /// the bytes of a lit and an unlit pixel. Does nothing if the plane is
+    /// too small.
+    fn paint(
         &self,
         plane: &mut [u8],
-        stride: usize,
-        width: usize,
-        rows: usize,
+        (stride, width, rows): (usize, usize, usize),
         pixel: usize,
-        white: u8,
-        black: u8,
+        (white, black): (u8, u8),
     ) {
         let columns = Self::columns(width);
         if width < MIN_WIDTH || rows < Self::height(width) {
@@ -124,12 +121,12 @@ impl Stamp {
 
     /// Paints the stamp into a packed 3-byte-per-pixel frame (BGR or RGB).
     pub fn paint_rgb24(&self, frame: &mut [u8], stride: usize, width: usize, rows: usize) {
-        self.paint(frame, stride, width, rows, 3, 255, 0);
+        self.paint(frame, (stride, width, rows), 3, (255, 0));
     }
 
     /// Paints the stamp into a luma plane (video-range black and white).
     pub fn paint_luma(&self, plane: &mut [u8], stride: usize, width: usize, rows: usize) {
-        self.paint(plane, stride, width, rows, 1, 235, 16);
+        self.paint(plane, (stride, width, rows), 1, (235, 16));
     }
 
     /// Reads a stamp from a decoded luma plane; `None` if the frame is too

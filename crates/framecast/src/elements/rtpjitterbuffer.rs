@@ -59,8 +59,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use framecast_core::{Buffer, BufferFlags, ClockTime};
 use framecast_core::ReferenceTimestampMeta;
+use framecast_core::{Buffer, BufferFlags, ClockTime};
 use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::seq::SeqUnwrapper;
 use framecast_rtp::RtpPacket;
@@ -189,7 +189,8 @@ impl Jitter {
             let transit_arrival = arrival.saturating_duration_since(prev_arrival).as_nanos() as i64
                 * i64::from(clock_rate)
                 / 1_000_000_000;
-            let d = (transit_arrival - i64::from(rtp_ts.wrapping_sub(prev_ts) as i32)).unsigned_abs();
+            let d =
+                (transit_arrival - i64::from(rtp_ts.wrapping_sub(prev_ts) as i32)).unsigned_abs();
             // J += (|D| - J) / 16, kept ×16: J16 += |D| - J16/16.
             self.scaled = self.scaled + d.min(1 << 40) - self.scaled.div_ceil(16).min(self.scaled);
         }

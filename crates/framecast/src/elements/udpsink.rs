@@ -294,6 +294,11 @@ fn client_addrs(
 }
 
 impl UdpSink {
+    /// The `udpsink` behind an element.
+    pub fn from_element(element: &Element) -> Option<&UdpSink> {
+        element.imp::<Sink<UdpSink>>().map(Sink::imp)
+    }
+
     /// Clients to send to now.
     pub fn client_addresses(&self) -> Vec<SocketAddr> {
         self.clients.load().iter().map(|c| c.addr).collect()
