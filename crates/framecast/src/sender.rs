@@ -157,11 +157,17 @@ impl SenderBuilder {
         let pipeline = parse_launch(&description)?;
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
         let sink = pipeline.by_name("sink").ok_or_else(|| missing("sink"))?;
+        let encoders = pipeline
+            .elements()
+            .into_iter()
+            .filter(|e| e.property("encode-time-us").is_ok())
+            .collect();
         pipeline.set_state(State::Playing)?;
         Ok(Sender {
             pipeline,
             src,
             sink,
+            encoders,
             clients,
             started: Instant::now(),
         })
@@ -200,6 +206,9 @@ pub struct Sender {
     pipeline: Pipeline,
     src: Element,
     sink: Element,
+    /// Elements that report `encode-time-us` (found once, so that
+    /// [`Sender::stats`] allocates nothing).
+    encoders: Vec<Element>,
     clients: Vec<SocketAddr>,
     started: Instant,
 }
@@ -229,7 +238,7 @@ impl Sender {
         }
     }
 
-    /// Counters.
+    /// Counters (cheap: no allocation, no lock held across a push).
     pub fn stats(&self) -> SenderStats {
         let levels = self.appsrc().map(|a| a.levels()).unwrap_or_default();
         let read = |element: &Element, name: &str| {
@@ -241,8 +250,7 @@ impl Sender {
         };
         let bytes = read(&self.sink, "bytes-sent");
         let encode_us = self
-            .pipeline
-            .elements()
+            .encoders
             .iter()
             .filter_map(|e| e.property("encode-time-us").ok().and_then(|v| v.as_u64()))
             .sum::<u64>();

@@ -1,0 +1,97 @@
+//! The whole sender, as `framecast::Sender` builds it (`appsrc` BGR, live,
+//! latest-wins ! `videoconvert` ! `h264enc` ! `rtph264pay` ! `udpsink`,
+//! RTCP included), allocates nothing per frame on the Rust side in steady
+//! state: frames come from the appsrc pool, the encoder writes into pooled
+//! buffers, the payloader writes packets into pooled buffers, udpsink
+//! batches them into a reused slab and sends with one sendmmsg. Reading
+//! `Sender::stats` allocates nothing either.
+//!
+//! The test thread waits for each frame's last packet (marker bit) on a
+//! plain UDP socket, so every counted frame really went out. Counted
+//! with a global counting allocator on every thread (OpenH264's own C++
+//! allocations are not seen by it). This binary holds this one test so
+//! nothing else allocates meanwhile.
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use framecast::sender::{Codec, Sender};
+use framecast::{VideoFormat, VideoMeta};
+
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+
+const W: usize = 320;
+const H: usize = 240;
+
+/// Pushes `count` frames, each after the previous one's last packet
+/// arrived; returns the packets seen.
+fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64 {
+    let mut buf = [0u8; 2048];
+    let mut packets = 0;
+    for n in from..from + count {
+        let mut frame = sender.frame().expect("pooled frame");
+        {
+            let f = frame.get_mut().expect("unique");
+            let (offset, stride) = f
+                .meta::<VideoMeta>()
+                .map_or((0, W * 3), |m| (m.offset[0], m.stride[0]));
+            let mut map = f.map_writable().expect("map");
+            // A moving bar, so every frame differs and is encoded.
+            for (y, row) in map[offset..].chunks_mut(stride).take(H).enumerate() {
+                for (x, px) in row[..W * 3].chunks_mut(3).enumerate() {
+                    let lit = (x + n as usize * 4) % 64 < 16;
+                    px.fill(if lit { 255 } else { (y % 200) as u8 });
+                }
+            }
+        }
+        assert!(sender.push(frame).is_ok(), "push refused");
+        // What a live stats line reads, every frame here.
+        let stats = sender.stats();
+        assert!(stats.frames_in > n);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            assert!(Instant::now() < deadline, "frame {n} never went out");
+            let Ok(len) = socket.recv(&mut buf) else {
+                continue;
+            };
+            packets += 1;
+            // RTP marker bit: the last packet of an access unit.
+            if len >= 12 && buf[1] & 0x80 != 0 {
+                break;
+            }
+        }
+    }
+    packets
+}
+
+#[test]
+fn the_sender_allocates_nothing_per_frame() {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let port = socket.local_addr().expect("addr").port();
+    let sender = Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(Codec::H264)
+        .size(W as u32, H as u32)
+        .fps(30)
+        .input_format(VideoFormat::Bgr)
+        .bitrate(1000)
+        .build()
+        .expect("sender");
+
+    // Warm-up: pools fill, caps settle, the first RTCP report goes.
+    run_frames(&sender, &socket, 0, 100);
+    let before = counting_alloc::allocations();
+    let packets = run_frames(&sender, &socket, 100, 500);
+    let allocations = counting_alloc::allocations() - before;
+    let stats = sender.finish().expect("finish");
+    assert!(packets >= 500, "{packets} packets");
+    assert_eq!(stats.dropped, 0);
+    assert_eq!(
+        allocations, 0,
+        "heap allocations while sending 500 steady-state frames ({packets} packets)"
+    );
+}
