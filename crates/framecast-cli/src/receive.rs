@@ -387,9 +387,7 @@ fn receive(
             source, message, ..
         }) = pipeline
             .bus()
-            .timed_pop_filtered(Some(Duration::ZERO), |m| {
-                matches!(m, Message::Error { .. })
-            })
+            .timed_pop_filtered(Some(Duration::ZERO), |m| matches!(m, Message::Error { .. }))
         {
             break Err(format!("{source}: {message}"));
         }
@@ -416,7 +414,17 @@ fn receive(
                 }
             }
         } else if sink.is_eos() {
-            break Ok(());
+            // A source that fails pushes end-of-stream after its error:
+            // report the error, not a clean end.
+            break match pipeline
+                .bus()
+                .timed_pop_filtered(Some(Duration::ZERO), |m| matches!(m, Message::Error { .. }))
+            {
+                Some(Message::Error {
+                    source, message, ..
+                }) => Err(format!("{source}: {message}")),
+                _ => Ok(()),
+            };
         }
         if !args.quiet && Instant::now() >= next_report {
             window.sort_by(f64::total_cmp);

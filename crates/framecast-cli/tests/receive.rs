@@ -569,3 +569,45 @@ fn demo_streams_and_reports_latency_cpu_memory_and_no_leaks() {
         "{leaks}"
     );
 }
+
+#[test]
+fn a_stream_openh264_cannot_decode_is_a_clear_error_not_silence() {
+    if !tool_available("gst-launch-1.0") {
+        return;
+    }
+    let port = free_port_pair();
+    let mut rx = framecast()
+        .args([
+            "receive",
+            "--port",
+            &port.to_string(),
+            "--address",
+            "127.0.0.1",
+        ])
+        .args(["--seconds", "20"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn receive");
+    let stderr = rx.stderr.take().expect("stderr");
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut s);
+        s
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    // H.264 High 4:4:4 (x264 fed Y444).
+    run_tool(
+        "gst-launch-1.0",
+        &format!(
+            "-q videotestsrc num-buffers=30 ! video/x-raw,format=Y444,width=320,height=240,framerate=30/1 \
+             ! x264enc tune=zerolatency speed-preset=ultrafast ! rtph264pay config-interval=-1 \
+             ! udpsink host=127.0.0.1 port={port} sync=true"
+        ),
+    );
+    let status = wait(&mut rx);
+    let log = log.join().unwrap_or_default();
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("profile high-4:4:4"), "{log}");
+}

@@ -33,7 +33,7 @@ use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig};
 use openh264::formats::YUVSource;
 use openh264::OpenH264API;
 
-use super::h264_nal::classify;
+use super::h264_nal::{classify, sps_profile};
 use super::queue::read_only;
 use super::video::{frame_layout, FrameMut};
 use crate::pipeline::base::negotiate_pool;
@@ -282,6 +282,16 @@ fn new_decoder() -> std::result::Result<Decoder, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Whether OpenH264 decodes streams of this caps `profile`: 8-bit 4:2:0
+/// ones (it has no 4:2:2, 4:4:4, high bit depth or Extended-profile data
+/// partitioning support).
+fn decodable(profile: &str) -> bool {
+    matches!(
+        profile,
+        "constrained-baseline" | "baseline" | "main" | "high"
+    )
+}
+
 /// Decodes one access unit. The decoder is C++ behind a Rust wrapper: a
 /// panic in the wrapper is caught and reported as an error like any bad
 /// access unit (the caller then drops the decoder), never passed up the
@@ -326,6 +336,21 @@ impl OpenH264Dec {
         let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
         let data = map.contiguous();
         let kind = classify(&data);
+        if kind.parameter_sets {
+            if let Some(profile) = sps_profile(&data).filter(|p| !decodable(p)) {
+                // OpenH264 would take these access units and never output a
+                // picture: say so instead of decoding nothing in silence.
+                element.post_error(
+                    format!(
+                        "the stream is H.264 profile {profile}; openh264dec decodes 8-bit 4:2:0 \
+                         (constrained-baseline, baseline, main, high): have the sender encode \
+                         I420 (e.g. `videoconvert ! video/x-raw,format=I420` before the encoder)"
+                    ),
+                    None,
+                );
+                return Err(FlowError::NotNegotiated);
+            }
+        }
         let mut guard = self.lock();
         let stream = &mut *guard;
         if stream.waiting_for_idr && !kind.idr {
