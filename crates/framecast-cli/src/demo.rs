@@ -79,6 +79,92 @@ fn wait_bounded(child: &mut Child, limit: Duration) -> Result<std::process::Exit
     }
 }
 
+/// Resident set size of process `pid` (`self` for this one), in KiB, from
+/// `/proc/<pid>/statm`.
+fn rss_kib(pid: &str) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).unwrap_or(4096) / 1024)
+}
+
+/// Memory growth over a run: RSS sampled once a second, judged after a
+/// warm-up (pools filling, the encoder's first allocations).
+#[derive(Debug, Default, Clone)]
+struct RssTrend {
+    /// (seconds since start, KiB).
+    samples: Vec<(f64, u64)>,
+}
+
+/// Samples before this many seconds are warm-up.
+const WARM_UP_S: f64 = 5.0;
+
+impl RssTrend {
+    /// Least-squares slope after warm-up, KiB per minute, and the growth
+    /// from the first sample after warm-up to the last, KiB.
+    fn after_warm_up(&self) -> Option<(f64, i64)> {
+        let s: Vec<(f64, f64)> = self
+            .samples
+            .iter()
+            .filter(|(t, _)| *t >= WARM_UP_S)
+            .map(|&(t, k)| (t, k as f64))
+            .collect();
+        if s.len() < 3 {
+            return None;
+        }
+        let n = s.len() as f64;
+        let (mt, mk) = (
+            s.iter().map(|p| p.0).sum::<f64>() / n,
+            s.iter().map(|p| p.1).sum::<f64>() / n,
+        );
+        let cov: f64 = s.iter().map(|(t, k)| (t - mt) * (k - mk)).sum();
+        let var: f64 = s.iter().map(|(t, _)| (t - mt).powi(2)).sum();
+        let slope = if var > 0.0 { cov / var * 60.0 } else { 0.0 };
+        let growth = s[s.len() - 1].1 as i64 - s[0].1 as i64;
+        Some((slope, growth))
+    }
+
+    fn describe(&self) -> String {
+        match self.after_warm_up() {
+            Some((slope, growth)) => format!(
+                "{:+.2} MiB after the first {WARM_UP_S:.0} s ({slope:+.0} KiB/min)",
+                growth as f64 / 1024.0
+            ),
+            None => "run too short to judge".into(),
+        }
+    }
+}
+
+/// Samples the RSS of this process and of `child` once a second until
+/// `stop` is set.
+fn sample_rss(
+    child: u32,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(RssTrend, RssTrend)> {
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let (mut own, mut theirs) = (RssTrend::default(), RssTrend::default());
+        let child = child.to_string();
+        while !stop.load(std::sync::atomic::Ordering::Acquire) {
+            let t = start.elapsed().as_secs_f64();
+            if let Some(k) = rss_kib("self") {
+                own.samples.push((t, k));
+            }
+            if let Some(k) = rss_kib(&child) {
+                theirs.samples.push((t, k));
+            }
+            for _ in 0..10 {
+                if stop.load(std::sync::atomic::Ordering::Acquire) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        (own, theirs)
+    })
+}
+
 /// Pulls one number out of the receiver's one-line JSON summary.
 fn json_number(json: &str, key: &str) -> Option<f64> {
     let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
@@ -172,9 +258,13 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         framecast::trace::start("leaks(name=demo-leaks,log-leaks-on-deinit=false)")
             .map_err(|e| e.to_string())?;
     }
+    let stop_sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = sample_rss(receiver.id(), stop_sampling.clone());
     let (cpu_before, _) = rusage(libc::RUSAGE_SELF);
     let sent = send(&send_args);
     let (cpu_after, sender_rss_kib) = rusage(libc::RUSAGE_SELF);
+    stop_sampling.store(true, std::sync::atomic::Ordering::Release);
+    let (sender_trend, receiver_trend) = sampler.join().unwrap_or_default();
     let leak_report = framecast::trace::leaks().map(|l| l.report(true));
     if own_tracer {
         framecast::trace::stop("demo-leaks");
@@ -253,6 +343,11 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         sender_rss_kib as f64 / 1024.0,
         receiver_rss_kib as f64 / 1024.0
     );
+    println!(
+        "  RSS growth        sender {}; receiver {}",
+        sender_trend.describe(),
+        receiver_trend.describe()
+    );
     println!("  bitrate           {:.0} kbit/s", s.bitrate / 1000.0);
     println!("  leaks             sender: {sender_leaks}; receiver: {receiver_leaks}");
 
@@ -279,6 +374,23 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rss_trend_ignores_warm_up_and_fits_a_slope() {
+        let mut t = RssTrend::default();
+        // Warm-up growth, then 1 MiB per minute.
+        t.samples.push((0.0, 1000));
+        t.samples.push((2.0, 30_000));
+        for i in 0..=60 {
+            t.samples
+                .push((WARM_UP_S + f64::from(i), 40_000 + (1024 * i / 60) as u64));
+        }
+        let (slope, growth) = t.after_warm_up().unwrap();
+        assert!((slope - 1024.0).abs() < 20.0, "{slope}");
+        assert_eq!(growth, 1024);
+        assert!(RssTrend::default().after_warm_up().is_none());
+        assert!(rss_kib("self").is_some_and(|k| k > 0));
+    }
 
     #[test]
     fn reads_numbers_and_nulls_from_the_receiver_summary() {
