@@ -17,22 +17,17 @@
 //! `sprop-parameter-sets` and `profile-level-id`, which `udpsink
 //! sdp-file=` writes into the SDP.
 
-use std::sync::Mutex;
-
 use framecast_core::Buffer;
 use framecast_rtp::h264::{nal_type, nal_unit_type, profile_level_id, sprop_parameter_sets};
-use framecast_rtp::{
-    Aggregation, ConfigInterval, H264Payloader, H264PayloaderConfig, NalUnits, RtpClock,
-};
+use framecast_rtp::{Aggregation, ConfigInterval, H264Payloader, H264PayloaderConfig, NalUnits};
 
 use super::net::pay::{
-    codec_query, finish_src_caps, payloader_properties, InputStamp, PayBase, PayConfig,
+    finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
 use super::net::{prop_int, rtp_template};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertySpec, PropertyType, PropertyValue, Query, StateChange,
-    StateChangeSuccess,
+    Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate, PropertySpec,
+    PropertyType,
 };
 use crate::{Error, Result};
 
@@ -91,22 +86,20 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("src", PadDirection::Src, rtp_template("H264")),
         ],
         properties,
-        || Box::new(RtpH264Pay::default()),
+        || Box::new(Payloader::<H264>::default()),
     )
 }
 
-struct Stream {
-    cfg: PayConfig,
-    clock: RtpClock,
+/// RFC 6184, as a [`PayloadFormat`].
+pub(crate) struct H264 {
     pay: H264Payloader,
     input_caps: Option<Caps>,
     /// The SPS and PPS the output caps announce.
     advertised: Option<(Vec<u8>, Vec<u8>)>,
-    caps_sent: bool,
 }
 
-impl Stream {
-    fn src_caps(&self) -> Caps {
+impl H264 {
+    fn src_caps(&self, cfg: &PayConfig) -> Caps {
         let mut caps = rtp_template("H264");
         if let Some(s) = caps.structure_mut(0) {
             let _ = s.set("packetization-mode", "1");
@@ -117,20 +110,25 @@ impl Stream {
                 let _ = s.set("sprop-parameter-sets", sprop_parameter_sets(&[sps, pps]));
             }
         }
-        finish_src_caps(caps, self.cfg.pt, self.input_caps.as_ref())
+        finish_src_caps(caps, cfg.pt, self.input_caps.as_ref())
     }
 }
 
-/// The `rtph264pay` element.
-#[derive(Default)]
-pub struct RtpH264Pay {
-    base: PayBase,
-    stream: Mutex<Option<Stream>>,
+/// The first SPS and PPS of an access unit.
+fn parameter_sets(data: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+    let (mut sps, mut pps) = (None, None);
+    for nal in NalUnits::AnnexB(data).iter() {
+        match nal_unit_type(nal[0]) {
+            nal_type::SPS if sps.is_none() => sps = Some(nal),
+            nal_type::PPS if pps.is_none() => pps = Some(nal),
+            _ => {}
+        }
+    }
+    (sps, pps)
 }
 
-impl RtpH264Pay {
-    fn start(&self, element: &Element) -> Result<()> {
-        let cfg = PayConfig::from_element(element);
+impl PayloadFormat for H264 {
+    fn start(element: &Element, cfg: &PayConfig) -> Result<Self> {
         let aggregation = match element.prop("aggregate-mode").as_str() {
             Some("none") => Aggregation::None,
             Some("zero-latency") | Some("max") => Aggregation::ZeroLatency,
@@ -150,113 +148,38 @@ impl RtpH264Pay {
             element: element.name().to_string(),
             message: e.to_string(),
         })?;
-        self.base.start(cfg.mtu)?;
-        *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stream {
-            clock: cfg.clock(),
-            cfg,
+        Ok(H264 {
             pay,
             input_caps: None,
             advertised: None,
-            caps_sent: false,
-        });
-        Ok(())
-    }
-}
-
-/// The first SPS and PPS of an access unit.
-fn parameter_sets(data: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
-    let (mut sps, mut pps) = (None, None);
-    for nal in NalUnits::AnnexB(data).iter() {
-        match nal_unit_type(nal[0]) {
-            nal_type::SPS if sps.is_none() => sps = Some(nal),
-            nal_type::PPS if pps.is_none() => pps = Some(nal),
-            _ => {}
-        }
-    }
-    (sps, pps)
-}
-
-impl ElementImpl for RtpH264Pay {
-    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        self.base.read_property(name)
+        })
     }
 
-    fn chain(&self, element: &Element, pad: &Pad, buffer: Buffer) -> FlowResult {
-        let Some(src) = element.src_pad() else {
-            return Err(FlowError::NotLinked);
-        };
-        let input = InputStamp::of(&buffer);
-        let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
+    fn initial_caps(&self, cfg: &PayConfig) -> Option<Caps> {
+        Some(self.src_caps(cfg))
+    }
+
+    fn set_caps(&mut self, _element: &Element, cfg: &PayConfig, caps: &Caps) -> Result<Caps> {
+        self.input_caps = Some(caps.clone());
+        Ok(self.src_caps(cfg))
+    }
+
+    fn payload(&mut self, buffer: &Buffer, ts: u32, out: &mut PacketOut<'_>) -> FlowResult {
+        let map = buffer.map_readable().map_err(|_| crate::FlowError::Error)?;
         let data = map.contiguous();
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(st) = guard.as_mut() else {
-            return Err(FlowError::Flushing);
-        };
         if let (Some(sps), Some(pps)) = parameter_sets(&data) {
-            let changed = st
+            let changed = self
                 .advertised
                 .as_ref()
                 .is_none_or(|(s, p)| s[..] != *sps || p[..] != *pps);
             if changed {
-                st.advertised = Some((sps.to_vec(), pps.to_vec()));
-                st.caps_sent = false;
+                self.advertised = Some((sps.to_vec(), pps.to_vec()));
+                out.set_caps(self.src_caps(out.cfg));
             }
         }
-        if !st.caps_sent {
-            if !src.push_event(Event::Caps(st.src_caps())) {
-                return Err(FlowError::NotNegotiated);
-            }
-            st.caps_sent = true;
+        match self.pay.packetize(NalUnits::AnnexB(&data), ts) {
+            Ok(mut packets) => out.push(&mut packets),
+            Err(e) => out.drop_frame("dropping a buffer that holds no H.264 NAL unit", e),
         }
-        let ts = self.base.rtp_timestamp(pad, &buffer, &st.clock);
-        let mtu = st.cfg.mtu;
-        match st.pay.packetize(NalUnits::AnnexB(&data), ts) {
-            Ok(mut packets) => self
-                .base
-                .push_packets(element, &src, &mut packets, &input, mtu),
-            Err(e) => {
-                if self.base.count_dropped() == 1 {
-                    element.post_warning(
-                        "dropping a buffer that holds no H.264 NAL unit",
-                        Some(e.to_string()),
-                    );
-                }
-                Ok(FlowSuccess::Ok)
-            }
-        }
-    }
-
-    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
-        match event {
-            Event::Caps(caps) => {
-                let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(st) = guard.as_mut() else {
-                    return false;
-                };
-                st.input_caps = Some(caps);
-                let Some(src) = element.src_pad() else {
-                    return false;
-                };
-                st.caps_sent = src.push_event(Event::Caps(st.src_caps()));
-                st.caps_sent
-            }
-            other => element.forward_event(pad, other),
-        }
-    }
-
-    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
-        codec_query(element, pad, query)
-    }
-
-    fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
-        match change {
-            StateChange::ReadyToPaused => self.start(element)?,
-            StateChange::PausedToReady => {
-                self.base.stop();
-                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            }
-            _ => {}
-        }
-        Ok(StateChangeSuccess::Success)
     }
 }

@@ -11,6 +11,9 @@
 //! complete and sends its packets in one batch. Every packet keeps the
 //! input's PTS, DTS and [`ReferenceTimestampMeta`] (the capture time), so
 //! latency tracing sees through the payloader.
+//!
+//! [`Payloader`] is the element itself, generic over a [`PayloadFormat`]
+//! (`rtph264pay`, `rtpjpegpay`, `rtpvrawpay` are its three formats).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -339,5 +342,192 @@ pub(crate) fn codec_query(element: &Element, pad: &Pad, query: &mut Query) -> bo
         }
         Query::Allocation(_) if pad.direction() == PadDirection::Sink => false,
         _ => element.default_query(pad, query),
+    }
+}
+
+/// What one RTP payload format does on top of [`Payloader`]: build its
+/// packetizer when streaming starts, turn input caps into packet caps, and
+/// packetize one input buffer. Everything else (properties, timestamps,
+/// the packet pool, caps events, state changes, queries) is shared.
+pub(crate) trait PayloadFormat: Sized + Send + 'static {
+    /// The format's state for a stream with identity `cfg`.
+    fn start(element: &Element, cfg: &PayConfig) -> crate::Result<Self>;
+
+    /// Caps of the packets before any input caps arrived (`None`: wait
+    /// for them).
+    fn initial_caps(&self, cfg: &PayConfig) -> Option<Caps>;
+
+    /// Takes new input caps; returns the caps of the packets.
+    fn set_caps(&mut self, element: &Element, cfg: &PayConfig, caps: &Caps) -> crate::Result<Caps>;
+
+    /// Packetizes `buffer` (RTP timestamp `ts`) and pushes the packets
+    /// through `out`.
+    fn payload(&mut self, buffer: &Buffer, ts: u32, out: &mut PacketOut<'_>) -> FlowResult;
+}
+
+/// Where a [`PayloadFormat`] sends the packets of one input buffer.
+pub(crate) struct PacketOut<'a> {
+    base: &'a PayBase,
+    element: &'a Element,
+    src: &'a Pad,
+    input: InputStamp,
+    /// The stream identity.
+    pub cfg: &'a PayConfig,
+    caps: &'a mut Option<Caps>,
+    caps_sent: &'a mut bool,
+}
+
+impl PacketOut<'_> {
+    /// The element (for messages).
+    pub(crate) fn element(&self) -> &Element {
+        self.element
+    }
+
+    /// New caps for the packets (e.g. H.264 parameter sets changed): sent
+    /// before the next packet.
+    pub(crate) fn set_caps(&mut self, caps: Caps) {
+        *self.caps = Some(caps);
+        *self.caps_sent = false;
+    }
+
+    /// Sends the caps if they are not sent yet, then every packet of
+    /// `packets`.
+    pub(crate) fn push<P: PacketSource>(&mut self, packets: &mut P) -> FlowResult {
+        if !*self.caps_sent {
+            let Some(caps) = self.caps.clone() else {
+                return Err(FlowError::NotNegotiated);
+            };
+            if !self.src.push_event(crate::pipeline::Event::Caps(caps)) {
+                return Err(FlowError::NotNegotiated);
+            }
+            *self.caps_sent = true;
+        }
+        self.base
+            .push_packets(self.element, self.src, packets, &self.input, self.cfg.mtu)
+    }
+
+    /// Drops an input frame the format cannot carry: counted in
+    /// `frames-dropped`, a warning on the bus the first time.
+    pub(crate) fn drop_frame(&self, what: &str, why: impl std::fmt::Display) -> FlowResult {
+        if self.base.count_dropped() == 1 {
+            self.element.post_warning(what, Some(why.to_string()));
+        }
+        Ok(FlowSuccess::Ok)
+    }
+}
+
+/// A stream being payloaded: identity, media clock, format state, and the
+/// packet caps.
+struct Stream<F> {
+    cfg: PayConfig,
+    clock: RtpClock,
+    format: F,
+    caps: Option<Caps>,
+    caps_sent: bool,
+}
+
+/// A payloader element: one [`PayloadFormat`] on the shared machinery
+/// (GStreamer's `GstRTPBasePayload` subclassing, as a generic).
+pub(crate) struct Payloader<F> {
+    base: PayBase,
+    stream: Mutex<Option<Stream<F>>>,
+}
+
+impl<F> Default for Payloader<F> {
+    fn default() -> Self {
+        Payloader {
+            base: PayBase::default(),
+            stream: Mutex::new(None),
+        }
+    }
+}
+
+impl<F: PayloadFormat> Payloader<F> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Stream<F>>> {
+        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn start(&self, element: &Element) -> crate::Result<()> {
+        let cfg = PayConfig::from_element(element);
+        let format = F::start(element, &cfg)?;
+        self.base.start(cfg.mtu)?;
+        *self.lock() = Some(Stream {
+            clock: cfg.clock(),
+            caps: format.initial_caps(&cfg),
+            cfg,
+            format,
+            caps_sent: false,
+        });
+        Ok(())
+    }
+}
+
+impl<F: PayloadFormat> crate::pipeline::ElementImpl for Payloader<F> {
+    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
+        self.base.read_property(name)
+    }
+
+    fn chain(&self, element: &Element, pad: &Pad, buffer: Buffer) -> FlowResult {
+        let Some(src) = element.src_pad() else {
+            return Err(FlowError::NotLinked);
+        };
+        let mut guard = self.lock();
+        let Some(st) = guard.as_mut() else {
+            return Err(FlowError::Flushing);
+        };
+        let ts = self.base.rtp_timestamp(pad, &buffer, &st.clock);
+        let mut out = PacketOut {
+            base: &self.base,
+            element,
+            src: &src,
+            input: InputStamp::of(&buffer),
+            cfg: &st.cfg,
+            caps: &mut st.caps,
+            caps_sent: &mut st.caps_sent,
+        };
+        st.format.payload(&buffer, ts, &mut out)
+    }
+
+    fn sink_event(&self, element: &Element, pad: &Pad, event: crate::pipeline::Event) -> bool {
+        let crate::pipeline::Event::Caps(caps) = event else {
+            return element.forward_event(pad, event);
+        };
+        let mut guard = self.lock();
+        let Some(st) = guard.as_mut() else {
+            return false;
+        };
+        let out = match st.format.set_caps(element, &st.cfg, &caps) {
+            Ok(out) => out,
+            Err(e) => {
+                element.post_error(format!("cannot payload {caps}"), Some(e.to_string()));
+                return false;
+            }
+        };
+        let Some(src) = element.src_pad() else {
+            return false;
+        };
+        st.caps = Some(out.clone());
+        st.caps_sent = src.push_event(crate::pipeline::Event::Caps(out));
+        st.caps_sent
+    }
+
+    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
+        codec_query(element, pad, query)
+    }
+
+    fn change_state(
+        &self,
+        element: &Element,
+        change: crate::pipeline::StateChange,
+    ) -> crate::Result<crate::pipeline::StateChangeSuccess> {
+        match change {
+            crate::pipeline::StateChange::ReadyToPaused => self.start(element)?,
+            crate::pipeline::StateChange::PausedToReady => {
+                self.base.stop();
+                *self.lock() = None;
+            }
+            _ => {}
+        }
+        Ok(crate::pipeline::StateChangeSuccess::Success)
     }
 }
