@@ -31,6 +31,7 @@ use framecast_core::{
     VideoFormat, VideoInfo,
 };
 
+use super::codec::{codec_query, push_output};
 use super::codec_registry::{
     best_h264_encoder, find_h264_encoder, resolve_threads, H264Encoder, H264EncoderConfig,
     H264EncoderDescriptor,
@@ -40,9 +41,8 @@ use super::queue::read_only;
 use super::video::{frame_layout, propose_video_allocation, Frame};
 use crate::pipeline::base::negotiate_pool;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertySpec, PropertyType, PropertyValue, Query, StateChange,
-    StateChangeSuccess,
+    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
+    PadTemplate, PropertySpec, PropertyType, PropertyValue, Query, StateChange, StateChangeSuccess,
 };
 use crate::{Error, Result};
 
@@ -491,13 +491,8 @@ impl ElementImpl for H264Enc {
     }
 
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
-        match self.encode(element, buffer)? {
-            Some(out) => match element.src_pad() {
-                Some(src) => src.push(out),
-                None => Err(FlowError::NotLinked),
-            },
-            None => Ok(FlowSuccess::Ok),
-        }
+        let out = self.encode(element, buffer)?;
+        push_output(element, out)
     }
 
     fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
@@ -537,18 +532,6 @@ impl ElementImpl for H264Enc {
 
     fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
         match query {
-            Query::Caps { filter, result } => {
-                let mut caps = pad.template_caps().clone();
-                if let Some(f) = filter {
-                    caps = caps.intersect(f);
-                }
-                *result = Some(caps);
-                true
-            }
-            Query::AcceptCaps { caps, result } => {
-                *result = caps.can_intersect(pad.template_caps());
-                true
-            }
             Query::Allocation(q) if pad.direction() == PadDirection::Sink => propose_allocation(q),
             Query::Latency { .. } => {
                 let handled = element.default_query(pad, query);
@@ -561,7 +544,7 @@ impl ElementImpl for H264Enc {
                 }
                 handled
             }
-            _ => element.default_query(pad, query),
+            _ => codec_query(element, pad, query),
         }
     }
 

@@ -22,12 +22,14 @@ use zune_jpeg::zune_core::colorspace::ColorSpace;
 use zune_jpeg::zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
+use super::codec::{
+    codec_query, copy_plane, decoder_properties, push_output, DecoderCounters, RawOutput,
+};
 use super::jpegenc::jpeg_template;
-use super::openh264dec::{copy_plane, decoder_properties, DecoderCounters, RawOutput};
 use super::video::FrameMut;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
+    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
+    PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
 };
 use crate::Result;
 
@@ -260,13 +262,7 @@ impl ElementImpl for JpegDec {
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
         let out = self.decode(element, &buffer)?;
         drop(buffer);
-        match out {
-            Some(out) => match element.src_pad() {
-                Some(src) => src.push(out),
-                None => Err(FlowError::NotLinked),
-            },
-            None => Ok(FlowSuccess::Ok),
-        }
+        push_output(element, out)
     }
 
     fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
@@ -280,22 +276,8 @@ impl ElementImpl for JpegDec {
     }
 
     fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
-        match query {
-            Query::Caps { filter, result } => {
-                let mut caps = pad.template_caps().clone();
-                if let Some(f) = filter {
-                    caps = caps.intersect(f);
-                }
-                *result = Some(caps);
-                true
-            }
-            Query::AcceptCaps { caps, result } => {
-                *result = caps.can_intersect(pad.template_caps());
-                true
-            }
-            Query::Allocation(_) => false,
-            _ => element.default_query(pad, query),
-        }
+        // Coded input: upstream's buffers are its own business.
+        codec_query(element, pad, query)
     }
 
     fn change_state(&self, _element: &Element, change: StateChange) -> Result<StateChangeSuccess> {

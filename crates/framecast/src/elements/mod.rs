@@ -3,6 +3,7 @@
 pub mod appsink;
 pub mod appsrc;
 pub mod capsfilter;
+pub(crate) mod codec;
 pub mod codec_registry;
 pub mod fakesink;
 pub mod fakesrc;

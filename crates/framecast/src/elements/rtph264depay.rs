@@ -26,8 +26,8 @@ use framecast_core::Buffer;
 use framecast_rtp::h264::{nal_type, nal_unit_type, parse_sprop_parameter_sets, START_CODE};
 use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits};
 
+use super::codec::codec_query;
 use super::net::depay::{depayloader_properties, frame_buffer, with_packet, DepayCounters};
-use super::net::pay::codec_query;
 use super::net::{prop_bool, prop_counter, rtp_template};
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
 use crate::pipeline::{

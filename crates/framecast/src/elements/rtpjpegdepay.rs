@@ -16,8 +16,8 @@ use std::sync::Mutex;
 use framecast_core::Buffer;
 use framecast_rtp::JpegDepayloader;
 
+use super::codec::codec_query;
 use super::net::depay::{depayloader_properties, frame_buffer, with_packet, DepayCounters};
-use super::net::pay::codec_query;
 use super::net::rtp_template;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,

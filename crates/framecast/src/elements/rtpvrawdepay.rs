@@ -17,8 +17,8 @@ use framecast_core::{Buffer, BufferFlags, BufferPool, Fraction, VideoInfo};
 use framecast_rtp::raw::{PlaneMut, RawFrameInfo, RawPush};
 use framecast_rtp::{RawDepayloader, RawFormat};
 
+use super::codec::codec_query;
 use super::net::depay::{depayloader_properties, stamp, DepayCounters};
-use super::net::pay::codec_query;
 use super::net::{caps_framerate, field_text, field_usize, rtp_template, video_format_of};
 use super::rtpvrawpay::FORMATS;
 use super::video::{frame_layout, FrameMut};

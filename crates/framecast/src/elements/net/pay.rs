@@ -25,9 +25,9 @@ use framecast_core::{
 use framecast_rtp::{PacketSource, RtpClock};
 
 use super::{prop_counter, prop_int, prop_uint, random_u32};
+use crate::elements::codec::codec_query;
 use crate::pipeline::{
-    Caps, Element, FlowError, FlowResult, FlowSuccess, Pad, PadDirection, PropertySpec,
-    PropertyValue, Query,
+    Caps, Element, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec, PropertyValue, Query,
 };
 
 /// Default `mtu`: GStreamer's, below the 1500-byte Ethernet MTU with room
@@ -323,26 +323,6 @@ pub(crate) fn finish_src_caps(mut caps: Caps, pt: u8, input: Option<&Caps>) -> C
         }
     }
     caps
-}
-
-/// The query handling of a one-in, one-out element whose two sides carry
-/// different media (payloaders, depayloaders): a caps query is answered
-/// from the pad's own template (the default would intersect with the other
-/// side's media and find nothing), and allocation is not forwarded (the
-/// other side's pool holds different buffers).
-pub(crate) fn codec_query(element: &Element, pad: &Pad, query: &mut Query) -> bool {
-    match query {
-        Query::Caps { filter, result } => {
-            let mut caps = pad.template_caps().clone();
-            if let Some(f) = filter {
-                caps = caps.intersect(f);
-            }
-            *result = Some(caps);
-            true
-        }
-        Query::Allocation(_) if pad.direction() == PadDirection::Sink => false,
-        _ => element.default_query(pad, query),
-    }
 }
 
 /// What one RTP payload format does on top of [`Payloader`]: build its

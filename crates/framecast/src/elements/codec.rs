@@ -1,0 +1,246 @@
+//! What codec elements share: the glue every one-in, one-out element
+//! with different media on each side needs (encoders, decoders,
+//! payloaders, depayloaders: caps queries answered from templates, pushing
+//! an optional output), and the video decoders' common half (GStreamer's
+//! `GstVideoDecoder`, reduced): read-only counters and the raw-video
+//! output side (caps, pool, filling a pooled frame).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use framecast_core::{
+    Buffer, BufferFlags, BufferPool, Fraction, ReferenceTimestampMeta, VideoFormat, VideoInfo,
+};
+
+use super::queue::read_only;
+use super::video::{frame_layout, FrameMut};
+use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::{
+    Caps, Element, Event, FlowError, FlowResult, FlowSuccess, Pad, PadDirection, PropertyValue,
+    Query,
+};
+use crate::{Error, Result};
+
+/// Pushes a codec element's output, if the input made one.
+pub(crate) fn push_output(element: &Element, out: Option<Buffer>) -> FlowResult {
+    match out {
+        Some(out) => match element.src_pad() {
+            Some(src) => src.push(out),
+            None => Err(FlowError::NotLinked),
+        },
+        None => Ok(FlowSuccess::Ok),
+    }
+}
+
+/// The query handling of a one-in, one-out element whose two sides carry
+/// different media (encoders, decoders, payloaders, depayloaders): caps
+/// and accept-caps are answered from the pad's own template (the default
+/// would intersect with the other side's media and find nothing), and
+/// allocation is not forwarded upstream (the other side's pool holds
+/// different buffers).
+pub(crate) fn codec_query(element: &Element, pad: &Pad, query: &mut Query) -> bool {
+    match query {
+        Query::Caps { filter, result } => {
+            let mut caps = pad.template_caps().clone();
+            if let Some(f) = filter {
+                caps = caps.intersect(f);
+            }
+            *result = Some(caps);
+            true
+        }
+        Query::AcceptCaps { caps, result } => {
+            *result = caps.can_intersect(pad.template_caps());
+            true
+        }
+        Query::Allocation(_) if pad.direction() == PadDirection::Sink => false,
+        _ => element.default_query(pad, query),
+    }
+}
+
+/// The read-only counters every decoder element has.
+pub(crate) fn decoder_properties() -> Vec<crate::pipeline::PropertySpec> {
+    vec![
+        read_only("frames-decoded", "Pictures output"),
+        read_only("decode-errors", "Input buffers the decoder rejected"),
+        read_only(
+            "frames-dropped",
+            "Input buffers dropped: errors, and everything after one until the next keyframe",
+        ),
+    ]
+}
+
+/// Decoder counters, readable from any thread.
+#[derive(Debug, Default)]
+pub(crate) struct DecoderCounters {
+    pub(crate) decoded: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+}
+
+impl DecoderCounters {
+    pub(crate) fn read(&self, name: &str) -> Option<PropertyValue> {
+        let v = match name {
+            "frames-decoded" => self.decoded.load(Ordering::Relaxed),
+            "decode-errors" => self.errors.load(Ordering::Relaxed),
+            "frames-dropped" => self.dropped.load(Ordering::Relaxed),
+            _ => return None,
+        };
+        Some(PropertyValue::UInt(v))
+    }
+
+    pub(crate) fn refuse_write(element: &Element, name: &str) -> Result<()> {
+        if matches!(name, "frames-decoded" | "decode-errors" | "frames-dropped") {
+            return Err(Error::InvalidPropertyValue {
+                element: element.name().to_string(),
+                property: name.to_string(),
+                value: String::new(),
+                reason: "read-only".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The raw-video output side shared by the decoders: caps and pool for
+/// the current picture size, and filling a pooled frame.
+#[derive(Debug)]
+pub(crate) struct RawOutput {
+    /// Framerate and pixel aspect ratio from the input caps.
+    pub(crate) fps: Fraction,
+    pub(crate) par: Option<Fraction>,
+    pub(crate) info: Option<VideoInfo>,
+    pub(crate) pool: Option<BufferPool>,
+}
+
+impl Default for RawOutput {
+    fn default() -> Self {
+        RawOutput {
+            fps: Fraction::ZERO,
+            par: None,
+            info: None,
+            pool: None,
+        }
+    }
+}
+
+impl RawOutput {
+    /// Reads framerate and pixel aspect ratio from coded-video caps.
+    pub(crate) fn set_input_caps(&mut self, caps: &Caps) {
+        if let Some(s) = caps.structure(0) {
+            self.fps = s.get_fraction("framerate").unwrap_or(Fraction::ZERO);
+            self.par = s.get_fraction("pixel-aspect-ratio");
+        }
+    }
+
+    /// Makes sure caps and a pool for `format` `width`x`height` are set up
+    /// downstream; returns the output layout.
+    pub(crate) fn ensure(
+        &mut self,
+        element: &Element,
+        format: VideoFormat,
+        width: u32,
+        height: u32,
+    ) -> std::result::Result<VideoInfo, FlowError> {
+        if let (Some(info), Some(_)) = (self.info, self.pool.as_ref()) {
+            if (info.format, info.width, info.height) == (format, width, height) {
+                return Ok(info);
+            }
+        }
+        let mut info = VideoInfo::new(format, width, height)
+            .map_err(|e| {
+                element.post_error(format!("decoded picture {width}x{height}: {e}"), None);
+                FlowError::Error
+            })?
+            .with_fps(self.fps);
+        if let Some(par) = self.par.filter(|p| p.num > 0 && p.den > 0) {
+            info = info.with_par(par);
+        }
+        let caps = Caps::from_video_info(&info);
+        let Some(src) = element.src_pad() else {
+            return Err(FlowError::NotLinked);
+        };
+        if !src.push_event(Event::Caps(caps.clone())) {
+            element.post_error(format!("downstream refused {caps}"), None);
+            return Err(FlowError::NotNegotiated);
+        }
+        let pool = negotiate_pool(element, &src, &caps, info.size, 2).map_err(|e| {
+            element.post_error(format!("output pool: {e}"), None);
+            FlowError::Error
+        })?;
+        if let Some(old) = self.pool.replace(pool) {
+            let _ = old.set_active(false);
+        }
+        self.info = Some(info);
+        Ok(info)
+    }
+
+    /// A pooled output buffer with the timestamps and capture-time meta of
+    /// `input`, its frame filled by `fill`.
+    pub(crate) fn frame(
+        &self,
+        input: &Buffer,
+        fill: impl FnOnce(&mut FrameMut<'_>) -> std::result::Result<(), String>,
+    ) -> std::result::Result<Buffer, FlowError> {
+        let (Some(info), Some(pool)) = (self.info, self.pool.as_ref()) else {
+            return Err(FlowError::NotNegotiated);
+        };
+        let mut out = pool.acquire().map_err(|e| match e {
+            framecast_core::Error::Flushing => FlowError::Flushing,
+            _ => FlowError::Error,
+        })?;
+        let Some(o) = out.get_mut() else {
+            return Err(FlowError::Error);
+        };
+        let layout = frame_layout(o, &info).map_err(|_| FlowError::Error)?;
+        {
+            let mut map = o.map_writable().map_err(|_| FlowError::Error)?;
+            let mut frame = FrameMut::new(layout, &mut map).map_err(|_| FlowError::Error)?;
+            fill(&mut frame).map_err(|_| FlowError::Error)?;
+        }
+        o.set_pts(input.pts());
+        o.set_dts(input.dts());
+        o.set_duration(input.duration().or_else(|| info.frame_duration()));
+        o.set_offset(input.offset());
+        o.set_flags(input.flags() & (BufferFlags::DISCONT | BufferFlags::LIVE));
+        ReferenceTimestampMeta::copy_all(input, o);
+        Ok(out)
+    }
+
+    pub(crate) fn reset(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = pool.set_active(false);
+        }
+        self.info = None;
+    }
+}
+
+/// Copies `rows` rows of `width` bytes from `src` (at `src_stride`) into
+/// `dst` (at `dst_stride`), refusing planes that are too short.
+pub(crate) fn copy_plane(
+    src: &[u8],
+    src_stride: usize,
+    dst: &mut [u8],
+    dst_stride: usize,
+    width: usize,
+    rows: usize,
+) -> std::result::Result<(), String> {
+    if rows == 0 || width == 0 {
+        return Ok(());
+    }
+    let need = |stride: usize| (rows - 1) * stride + width;
+    if src_stride < width
+        || dst_stride < width
+        || src.len() < need(src_stride)
+        || dst.len() < need(dst_stride)
+    {
+        return Err(format!(
+            "plane of {width}x{rows} does not fit (source {} bytes at stride {src_stride}, \
+             destination {} at {dst_stride})",
+            src.len(),
+            dst.len()
+        ));
+    }
+    for row in 0..rows {
+        dst[row * dst_stride..][..width].copy_from_slice(&src[row * src_stride..][..width]);
+    }
+    Ok(())
+}
