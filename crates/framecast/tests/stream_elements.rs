@@ -1,5 +1,6 @@
 //! The byte-stream and plumbing elements running in pipelines: filesrc,
-//! filesink, fdsrc, fdsink, rawvideoparse, tee, capsfilter, fakesink.
+//! filesink, fdsrc, fdsink, rawvideoparse, tee, capsfilter, fakesink, and
+//! rtpjitterbuffer's RTCP side (sender reports, BYE).
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -431,4 +432,98 @@ fn capsfilter_answers_caps_queries_with_the_filter() {
     let expected: Caps = "video/x-raw,format=NV12".parse().unwrap();
     assert!(caps.is_subset(&expected), "{caps}");
     assert!(!caps.is_empty());
+}
+
+/// An RTP packet: version 2, payload type 96, `marker` on, and 8 bytes.
+fn rtp_packet(seq: u16, ts: u32, ssrc: u32) -> Vec<u8> {
+    let mut p = vec![0x80, 0x80 | 96];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&ts.to_be_bytes());
+    p.extend_from_slice(&ssrc.to_be_bytes());
+    p.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    p
+}
+
+#[test]
+fn jitterbuffer_stamps_sender_ntp_time_from_rtcp_and_ends_on_bye() {
+    use framecast::elements::appsrc::AppSrc;
+    use framecast::rtp::rtcp::{CompoundWriter, NtpTimestamp, SenderReport};
+    use framecast::ReferenceTimestampMeta;
+
+    let pipeline = parse_launch(
+        "appsrc name=rtp is-live=true caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
+         ! rtpjitterbuffer name=jb eos-on-bye=true ! appsink name=sink sync=false max-buffers=0 \
+         appsrc name=rtcp is-live=true ! jb.sink_rtcp",
+    )
+    .expect("pipeline");
+    pipeline.set_state(State::Playing).expect("playing");
+    let el = |name: &str| pipeline.by_name(name).expect(name);
+    let (rtp_el, rtcp_el, sink_el, jb) = (el("rtp"), el("rtcp"), el("sink"), el("jb"));
+    let rtp = AppSrc::from_element(&rtp_el).expect("appsrc");
+    let rtcp = AppSrc::from_element(&rtcp_el).expect("appsrc");
+    let sink = AppSink::from_element(&sink_el).expect("appsink");
+    let ssrc = 0x1234_5678;
+    let pull = || sink.pull_sample(Some(TIMEOUT)).expect("a packet").buffer;
+
+    // Before any report: no NTP stamp.
+    let push = |src: &AppSrc, bytes: &[u8]| {
+        assert!(src
+            .push_buffer(Buffer::from_slice(bytes).expect("buffer"))
+            .is_ok());
+    };
+    push(rtp, &rtp_packet(1, 1000, ssrc));
+    assert_eq!(
+        ReferenceTimestampMeta::find(&pull(), ReferenceTimestampMeta::NTP),
+        None
+    );
+
+    // Garbage on the RTCP pad is counted and changes nothing.
+    push(rtcp, &[0xde, 0xad, 0xbe, 0xef, 0, 0]);
+    // A report: RTP time 10_000 was NTP second 4_000_000_000.5.
+    let ntp = NtpTimestamp((4_000_000_000u64 << 32) | (1 << 31));
+    let mut buf = [0u8; 256];
+    let len = {
+        let mut w = CompoundWriter::new(&mut buf);
+        let sr = SenderReport {
+            ssrc,
+            ntp_timestamp: ntp,
+            rtp_timestamp: 10_000,
+            packet_count: 1,
+            octet_count: 8,
+        };
+        w.sender_report(&sr, &[]).expect("sr");
+        w.finish()
+    };
+    push(rtcp, &buf[..len]);
+    let deadline = Instant::now() + TIMEOUT;
+    while jb
+        .property("num-sender-reports")
+        .ok()
+        .and_then(|v| v.as_u64())
+        != Some(1)
+    {
+        assert!(Instant::now() < deadline, "the report was not taken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(jb.property("num-invalid").ok().and_then(|v| v.as_u64()) >= Some(1));
+
+    // A packet 0.1 s (9000 ticks) after the report's RTP time.
+    push(rtp, &rtp_packet(2, 19_000, ssrc));
+    let stamped = ReferenceTimestampMeta::find(&pull(), ReferenceTimestampMeta::NTP)
+        .expect("NTP capture time");
+    assert_eq!(stamped.nseconds(), ntp.as_nanos() + 100_000_000);
+
+    // The sender's BYE ends the stream.
+    let len = {
+        let mut w = CompoundWriter::new(&mut buf);
+        w.bye(&[ssrc], None).expect("bye");
+        w.finish()
+    };
+    push(rtcp, &buf[..len]);
+    let deadline = Instant::now() + TIMEOUT;
+    while !sink.is_eos() {
+        assert!(Instant::now() < deadline, "no end-of-stream after BYE");
+        let _ = sink.pull_sample(Some(Duration::from_millis(20)));
+    }
+    pipeline.set_state(State::Null).expect("null");
 }

@@ -735,3 +735,46 @@ impl ElementImpl for RtpJitterBuffer {
         Ok(StateChangeSuccess::Success)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sender_clock_maps_rtp_time_both_ways_and_across_wrap() {
+        let c = SenderClock {
+            ssrc: 1,
+            rtp_ts: u32::MAX - 44_999, // half a second before the wrap
+            ntp_ns: 10_000_000_000,
+        };
+        // One second later at 90 kHz, across the 32-bit wrap.
+        let later = c.rtp_ts.wrapping_add(90_000);
+        assert_eq!(c.ntp_ns_of(later, 90_000), Some(11_000_000_000));
+        // A frame captured before the report.
+        let earlier = c.rtp_ts.wrapping_sub(9_000);
+        assert_eq!(c.ntp_ns_of(earlier, 90_000), Some(9_900_000_000));
+        assert_eq!(c.ntp_ns_of(later, 0), None);
+    }
+
+    #[test]
+    fn jitter_is_zero_for_perfect_pacing_and_follows_rfc3550_otherwise() {
+        let start = Instant::now();
+        let mut j = Jitter::default();
+        // 30 fps, one packet per frame, arriving exactly on time.
+        for n in 0..100u32 {
+            let arrival = start + Duration::from_micros(u64::from(n) * 33_333);
+            j.on_packet(arrival, n * 3000, 90_000);
+        }
+        assert!(j.micros(90_000) <= 1, "{}", j.micros(90_000));
+        // Every other packet 2 ms late: |D| = 180 ticks each time, so J
+        // converges to 180 ticks = 2 ms.
+        let mut j = Jitter::default();
+        for n in 0..400u32 {
+            let late = if n % 2 == 1 { 2_000 } else { 0 };
+            let arrival = start + Duration::from_micros(u64::from(n) * 33_333 + late);
+            j.on_packet(arrival, n * 3000, 90_000);
+        }
+        let us = j.micros(90_000);
+        assert!((1_900..=2_100).contains(&us), "{us} µs");
+    }
+}
