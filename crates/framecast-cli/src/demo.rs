@@ -336,6 +336,11 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         _ => println!("  latency           unknown (no RTCP sender report reached the receiver)"),
     }
     println!(
+        "  push -> wire      avg {:.1} ms, max {:.1} ms (sender side, every frame)",
+        s.latency.as_secs_f64() * 1000.0,
+        s.latency_max.as_secs_f64() * 1000.0
+    );
+    println!(
         "  sender CPU        {cpu_ms:.2} ms per frame (pattern, BGR->I420, encode, RTP, send)"
     );
     println!(

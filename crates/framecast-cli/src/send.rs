@@ -271,13 +271,15 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
             let s = sender.stats();
             let secs = start.elapsed().as_secs_f64().max(1e-9);
             eprint!(
-                "\rframes={} fps={:.1} bitrate={:.0} kbit/s drops={} encode={:.2} ms/frame queue={}   ",
+                "\rframes={} fps={:.1} bitrate={:.0} kbit/s drops={} encode={:.2} ms/frame queue={} push->wire={:.1} ms (max {:.1})   ",
                 s.frames_in,
                 s.frames_out as f64 / secs,
                 s.bitrate / 1000.0,
                 s.dropped,
                 s.encode_time.as_secs_f64() * 1000.0 / s.frames_out.max(1) as f64,
                 s.frames_in.saturating_sub(s.frames_out + s.dropped),
+                s.latency_last.as_secs_f64() * 1000.0,
+                s.latency_max.as_secs_f64() * 1000.0,
             );
             next_report += Duration::from_secs(1);
         }

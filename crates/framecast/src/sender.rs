@@ -198,6 +198,13 @@ pub struct SenderStats {
     pub bitrate: f64,
     /// Total encode time (H.264 only).
     pub encode_time: Duration,
+    /// From `push` to the frame's last packet on the wire, averaged over
+    /// the frames sent.
+    pub latency: Duration,
+    /// The same, for the last frame sent.
+    pub latency_last: Duration,
+    /// The same, for the slowest frame.
+    pub latency_max: Duration,
 }
 
 /// Sends frames to clients over RTP/UDP. Dropping it stops the pipeline.
@@ -263,6 +270,9 @@ impl Sender {
             bytes,
             bitrate: bytes as f64 * 8.0 / secs,
             encode_time: Duration::from_micros(encode_us),
+            latency: Duration::from_micros(read(&self.sink, "latency-avg-us")),
+            latency_last: Duration::from_micros(read(&self.sink, "latency-last-us")),
+            latency_max: Duration::from_micros(read(&self.sink, "latency-max-us")),
         }
     }
 

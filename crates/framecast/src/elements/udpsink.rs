@@ -35,6 +35,15 @@
 //! timestamp to learn the wall-clock time of every frame. The report's RTP
 //! timestamp is the last packet's, advanced by the running time since it.
 //!
+//! # Latency
+//!
+//! When a frame's packets carry the capture time framecast's sources stamp
+//! at `push` (a `ReferenceTimestampMeta` `timestamp/x-framecast-capture`),
+//! the time from it to the frame's last packet leaving is measured against
+//! the pipeline clock: `latency-last-us`, `latency-avg-us`,
+//! `latency-max-us`. This is the sender's half of the end-to-end latency,
+//! with no receiver needed.
+//!
 //! # SDP
 //!
 //! `sdp-file=PATH` writes the SDP of the stream being sent (from the RTP
@@ -59,7 +68,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use framecast_core::{Buffer, BufferFlags, ClockTime};
+use framecast_core::{Buffer, BufferFlags, ClockTime, ReferenceTimestampMeta};
 use framecast_rtp::rtcp::{CompoundWriter, NtpTimestamp};
 use framecast_rtp::{RtpPacket, SenderStats};
 
@@ -149,6 +158,18 @@ pub fn factory() -> ElementFactory {
             "ICMP port unreachable reports (a client not listening)",
         ),
         prop_counter("rtcp-sent", "RTCP compound packets sent (to all clients)"),
+        prop_counter(
+            "latency-last-us",
+            "Capture (push) to last packet sent, of the last frame, in µs",
+        ),
+        prop_counter(
+            "latency-avg-us",
+            "Capture (push) to last packet sent, averaged over the frames, in µs",
+        ),
+        prop_counter(
+            "latency-max-us",
+            "Capture (push) to last packet sent, the worst frame, in µs",
+        ),
     ]);
     ElementFactory::new(
         "udpsink",
@@ -239,6 +260,12 @@ struct Counters {
     errors: AtomicU64,
     refused: AtomicU64,
     rtcp: AtomicU64,
+    /// Frames whose capture-to-wire latency was measured, and its sum,
+    /// last and max in µs.
+    latency_frames: AtomicU64,
+    latency_sum_us: AtomicU64,
+    latency_last_us: AtomicU64,
+    latency_max_us: AtomicU64,
 }
 
 /// The `udpsink` element's implementation (wrapped in [`Sink`]).
@@ -307,6 +334,27 @@ impl UdpSink {
     fn set_clients(&self, addrs: &[SocketAddr], v6: bool) {
         let clients = addrs.iter().map(|a| Client::new(*a, v6)).collect();
         self.clients.store(Arc::new(clients));
+    }
+
+    /// Latency from `push` to the wire: the clock now against the capture
+    /// time stamped on the frame's last packet (when the frame has one).
+    fn record_latency(&self, element: &Element, last_packet: &Buffer) {
+        let (Some(ctx), Some(captured)) = (
+            element.context(),
+            ReferenceTimestampMeta::find(last_packet, ReferenceTimestampMeta::CAPTURE),
+        ) else {
+            return;
+        };
+        let now = ctx.clock.time();
+        if now < captured {
+            return;
+        }
+        let us = (now - captured).nseconds() / 1000;
+        let c = &self.counters;
+        c.latency_frames.fetch_add(1, Ordering::Relaxed);
+        c.latency_sum_us.fetch_add(us, Ordering::Relaxed);
+        c.latency_last_us.store(us, Ordering::Relaxed);
+        c.latency_max_us.fetch_max(us, Ordering::Relaxed);
     }
 
     fn record(&self, element: &Element, out: SendOutcome, rtcp: bool) {
@@ -514,7 +562,16 @@ impl UdpSink {
         self.warned.store(false, Ordering::Relaxed);
         let c = &self.counters;
         for v in [
-            &c.packets, &c.bytes, &c.batches, &c.errors, &c.refused, &c.rtcp,
+            &c.packets,
+            &c.bytes,
+            &c.batches,
+            &c.errors,
+            &c.refused,
+            &c.rtcp,
+            &c.latency_frames,
+            &c.latency_sum_us,
+            &c.latency_last_us,
+            &c.latency_max_us,
         ] {
             v.store(0, Ordering::Relaxed);
         }
@@ -609,6 +666,9 @@ impl SinkImpl for UdpSink {
         }
         if end || st.packets.len() >= BATCH_PACKETS {
             self.flush(element, st);
+            if end {
+                self.record_latency(element, &buffer);
+            }
             self.maybe_rtcp(element, st, false);
         }
         Ok(FlowSuccess::Ok)
@@ -655,6 +715,13 @@ impl SinkImpl for UdpSink {
             "send-errors" => &c.errors,
             "refused" => &c.refused,
             "rtcp-sent" => &c.rtcp,
+            "latency-last-us" => &c.latency_last_us,
+            "latency-max-us" => &c.latency_max_us,
+            "latency-avg-us" => {
+                let n = c.latency_frames.load(Ordering::Relaxed);
+                let sum = c.latency_sum_us.load(Ordering::Relaxed);
+                return Some(PropertyValue::UInt(sum.checked_div(n).unwrap_or(0)));
+            }
             _ => return None,
         };
         Some(PropertyValue::UInt(v.load(Ordering::Relaxed)))
