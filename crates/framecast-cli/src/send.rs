@@ -79,6 +79,38 @@ fn fill_from_packed(frame: &mut Buffer, packed: &[u8], info: &VideoInfo) -> Resu
     Ok(())
 }
 
+/// Whether `frame` holds its picture in the packed layout of `info` (no
+/// row padding), so a packed frame can go straight into it.
+fn is_packed(frame: &Buffer, info: &VideoInfo) -> bool {
+    let layout_matches = frame.meta::<VideoMeta>().is_none_or(|m| {
+        (0..info.n_planes).all(|p| m.offset[p] == info.offset[p] && m.stride[p] == info.stride[p])
+    });
+    layout_matches && frame.size() >= info.size
+}
+
+/// Fills `dst` (a packed frame) with the next frame: read from standard
+/// input, or painted. `false` at the end of the input.
+fn next_frame(
+    dst: &mut [u8],
+    from_stdin: bool,
+    stdin: &mut impl Read,
+    pattern: Option<&BallPattern>,
+    info: &VideoInfo,
+    n: u64,
+) -> Result<bool, String> {
+    if from_stdin {
+        return match stdin.read_exact(dst) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(format!("reading standard input: {e}")),
+        };
+    }
+    if let Some(p) = pattern {
+        p.paint(dst, info.stride[0], n);
+    }
+    Ok(true)
+}
+
 /// The `ball` test pattern: a white square bouncing over a textured
 /// background that pans like a camera, in packed BGR. The texture (colour
 /// gradients with fine detail) gives the encoder real work, as camera
@@ -231,21 +263,35 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
         if limit.is_some_and(|l| start.elapsed() >= l) {
             break;
         }
-        if from_stdin {
-            match stdin.read_exact(&mut packed) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-                Err(e) => return Err(format!("reading standard input: {e}")),
-            }
-        } else {
-            if let Some(p) = &pattern {
-                p.paint(&mut packed, info.stride[0], n);
-            }
-        }
         let mut frame = sender
             .frame()
             .map_err(|e| format!("no frame from the pool: {e}"))?;
-        fill_from_packed(&mut frame, &packed, &info)?;
+        let got = if is_packed(&frame, &info) {
+            // The pooled frame has the packed layout: read or paint
+            // straight into it, no copy.
+            let f = frame.get_mut().ok_or("frame is shared")?;
+            let mut map = f.map_writable().map_err(|e| e.to_string())?;
+            let dst = map
+                .get_mut(..info.size)
+                .ok_or("pooled frame smaller than a frame")?;
+            next_frame(dst, from_stdin, &mut stdin, pattern.as_ref(), &info, n)?
+        } else {
+            let got = next_frame(
+                &mut packed,
+                from_stdin,
+                &mut stdin,
+                pattern.as_ref(),
+                &info,
+                n,
+            )?;
+            if got {
+                fill_from_packed(&mut frame, &packed, &info)?;
+            }
+            got
+        };
+        if !got {
+            break;
+        }
         if let Err(refused) = sender.push(frame) {
             return Err(format!("frame {n}: {refused}"));
         }

@@ -25,8 +25,13 @@ use crate::pipeline::{
 };
 use crate::{Error, Result};
 
-/// GStreamer's default `blocksize`.
-pub(crate) const DEFAULT_BLOCKSIZE: u64 = 4096;
+/// Default `blocksize`: 64 KiB, a Linux pipe's whole buffer (GStreamer:
+/// 4096). Raw frames piped in from a program are megabytes each; reading
+/// them 4 KiB at a time costs a `poll`, a `read`, a buffer and a wake-up
+/// of the writer per 4 KiB (340 per 720p I420 frame), which measured 1.5
+/// to 3 ms more latency per frame at 720p and 1080p
+/// (`framecast bench latency --fdsrc-blocksize`, BENCHMARKS.md).
+pub(crate) const DEFAULT_BLOCKSIZE: u64 = 65_536;
 
 /// How long one `poll` waits before checking whether the source is stopping.
 const POLL_INTERVAL: Timespec = Timespec {
@@ -68,7 +73,7 @@ pub fn factory() -> ElementFactory {
 pub(crate) fn blocksize_property() -> PropertySpec {
     PropertySpec {
         name: "blocksize",
-        blurb: "Size in bytes to read per buffer (0 = default, 4096)",
+        blurb: "Size in bytes to read per buffer (0 = default, 65536)",
         kind: PropertyType::UInt {
             min: 0,
             max: u32::MAX as u64,
