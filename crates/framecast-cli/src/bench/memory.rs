@@ -198,30 +198,11 @@ const GST_ANCHOR_SOURCE: &str = include_str!("../../anchors/gst_memory_bench.c")
 /// development files (`libgstreamer-plugins-base1.0-dev`).
 fn gst_anchor(iters: u64, frames: u64) -> Result<Vec<(String, f64)>, String> {
     use std::process::Command;
-    let flags = Command::new("pkg-config")
-        .args(["--cflags", "--libs", "gstreamer-1.0", "gstreamer-video-1.0"])
-        .output()
-        .map_err(|e| format!("pkg-config: {e}"))?;
-    if !flags.status.success() {
-        return Err("GStreamer development files not found (apt-get install libgstreamer-plugins-base1.0-dev)".into());
-    }
-    let dir = std::env::temp_dir().join("framecast-anchors");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let source = dir.join("gst_memory_bench.c");
-    let exe = dir.join("gst_memory_bench");
-    std::fs::write(&source, GST_ANCHOR_SOURCE).map_err(|e| format!("{}: {e}", source.display()))?;
-    let flags = String::from_utf8_lossy(&flags.stdout).to_string();
-    let built = Command::new("cc")
-        .arg("-O2")
-        .arg(&source)
-        .arg("-o")
-        .arg(&exe)
-        .args(flags.split_whitespace())
-        .status()
-        .map_err(|e| format!("cc: {e}"))?;
-    if !built.success() {
-        return Err("compiling the GStreamer anchor failed".into());
-    }
+    let exe = super::build_c_anchor(
+        "gst_memory_bench",
+        GST_ANCHOR_SOURCE,
+        &["gstreamer-1.0", "gstreamer-video-1.0"],
+    )?;
     let out = Command::new(&exe)
         .args([iters.to_string(), frames.to_string()])
         .output()

@@ -2,6 +2,7 @@
 
 mod convert;
 mod encode;
+mod latency;
 mod memory;
 mod tracers;
 
@@ -14,6 +15,8 @@ pub enum Which {
     Convert(convert::Args),
     /// H.264 encode throughput (720p), framecast's encoders beside GStreamer's x264enc.
     Encode(encode::Args),
+    /// End-to-end latency push -> decoded over RTP/H.264 on 127.0.0.1, framecast beside GStreamer and FFmpeg.
+    Latency(latency::Args),
     /// Memory core: pool cycle, clone, map, meta, fresh allocation per frame.
     Memory(memory::Args),
     /// Tracer overhead on a buffer-heavy workload, beside GStreamer's leaks tracer.
@@ -25,7 +28,47 @@ pub fn run(which: Which) -> Result<(), String> {
     match which {
         Which::Convert(args) => convert::run(&args),
         Which::Encode(args) => encode::run(&args),
+        Which::Latency(args) => latency::run(&args),
         Which::Memory(args) => memory::run(&args),
         Which::Tracers(args) => tracers::run(&args),
     }
+}
+
+/// Compiles a C anchor (`source`, named `name`) against the `pkg-config`
+/// packages `packages` into the temp dir; returns the executable. Needs
+/// `cc`, `pkg-config` and GStreamer's development files.
+pub(crate) fn build_c_anchor(
+    name: &str,
+    source: &str,
+    packages: &[&str],
+) -> Result<std::path::PathBuf, String> {
+    use std::process::Command;
+    let flags = Command::new("pkg-config")
+        .args(["--cflags", "--libs"])
+        .args(packages)
+        .output()
+        .map_err(|e| format!("pkg-config: {e} (apt-get install pkg-config)"))?;
+    if !flags.status.success() {
+        return Err("GStreamer development files not found \
+                    (apt-get install libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev)"
+            .into());
+    }
+    let dir = std::env::temp_dir().join("framecast-anchors");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let source_path = dir.join(format!("{name}.c"));
+    let exe = dir.join(format!("{name}-{}", std::process::id()));
+    std::fs::write(&source_path, source).map_err(|e| format!("{}: {e}", source_path.display()))?;
+    let flags = String::from_utf8_lossy(&flags.stdout).to_string();
+    let built = Command::new("cc")
+        .arg("-O2")
+        .arg(&source_path)
+        .arg("-o")
+        .arg(&exe)
+        .args(flags.split_whitespace())
+        .status()
+        .map_err(|e| format!("cc: {e} (apt-get install gcc)"))?;
+    if !built.success() {
+        return Err(format!("compiling the {name} anchor failed"));
+    }
+    Ok(exe)
 }

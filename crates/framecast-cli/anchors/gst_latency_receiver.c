@@ -1,0 +1,246 @@
+/* The common receiver of `framecast bench latency`: every sender
+ * (framecast, GStreamer, FFmpeg) is measured by this one program, so the
+ * receive side costs the same for all of them.
+ *
+ *   udpsrc address=127.0.0.1 port=P buffer-size=4194304 caps=RTP/H264/96
+ *     ! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420
+ *     ! appsink sync=false async=false
+ *
+ * (videoconvert passes through when the decoder gives I420; async=false
+ * lets the pipeline reach PLAYING before the first frame, so "# ready"
+ * can be said before any sender starts.)
+ *
+ * The moment a frame comes out of the decoder (the appsink callback), it
+ * takes CLOCK_MONOTONIC, reads the stamp painted in the frame's top rows
+ * (src/stamp.rs: 128 bits as 16x16 blocks, MSB first, left to right,
+ * min(width/16, 128) blocks a row; a bit is set when the mean of the
+ * block's centre 8x8 luma is >= 128) and prints
+ *
+ *   <frame>\t<latency ns>
+ *
+ * for each stamp whose check value matches. Stamps that fail the check
+ * (a damaged or concealed picture) are counted, not printed.
+ *
+ * Lines starting with '#' are status: "# ready" once the pipeline plays,
+ * "# frames=<n> bad=<m>" last, at end-of-stream, SIGTERM/SIGINT, or after
+ * SECONDS. Exit status 0 then; 1 with a message on stderr when the
+ * pipeline fails.
+ *
+ * Usage: gst_latency_receiver PORT SECONDS
+ */
+#include <glib-unix.h>
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define BLOCK 16
+#define BITS 128
+#define MIN_WIDTH (8 * BLOCK)
+
+typedef struct {
+  GMainLoop *loop;
+  GstElement *pipeline;
+  GstCaps *caps;       /* caps `info` was parsed from (one ref held) */
+  GstVideoInfo info;
+  guint64 frames;      /* stamps read */
+  guint64 bad;         /* frames whose stamp failed the check */
+  gboolean ready;
+  int status;          /* exit status */
+} Receiver;
+
+static uint64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Exactly `check` of src/stamp.rs. */
+static uint32_t stamp_check(uint64_t time_ns, uint32_t frame) {
+  uint64_t x = time_ns ^ (((uint64_t)frame << 32) | (uint64_t)frame) ^ 0x9e3779b97f4a7c15ull;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return (uint32_t)(x ^ (x >> 32));
+}
+
+/* Reads a stamp from a luma plane; 1 when it is whole (check matches). */
+static int read_stamp(const guint8 *plane, int stride, int width, int rows, uint64_t *time_ns,
+                      uint32_t *frame) {
+  uint32_t words[4] = {0, 0, 0, 0};
+  int columns, height;
+  if (width < MIN_WIDTH) return 0;
+  columns = width / BLOCK < BITS ? width / BLOCK : BITS;
+  height = (BITS + columns - 1) / columns * BLOCK;
+  if (rows < height) return 0;
+  for (int i = 0; i < BITS; i++) {
+    int bx = i % columns * BLOCK, by = i / columns * BLOCK;
+    uint32_t sum = 0;
+    for (int y = by + 4; y < by + 12; y++) {
+      const guint8 *row = plane + (size_t)y * (size_t)stride + bx + 4;
+      for (int x = 0; x < 8; x++) sum += row[x];
+    }
+    if (sum / 64 >= 128) words[i / 32] |= 1u << (31 - i % 32);
+  }
+  *time_ns = (uint64_t)words[0] << 32 | words[1];
+  *frame = words[2];
+  return stamp_check(*time_ns, *frame) == words[3];
+}
+
+static GstFlowReturn on_sample(GstAppSink *sink, gpointer data) {
+  uint64_t now = monotonic_ns();
+  Receiver *r = data;
+  GstSample *sample = gst_app_sink_pull_sample(sink);
+  GstBuffer *buffer;
+  GstCaps *caps;
+  GstVideoFrame frame;
+  uint64_t stamp_ns = 0;
+  uint32_t number = 0;
+  int whole = 0;
+
+  if (sample == NULL) return GST_FLOW_EOS;
+  buffer = gst_sample_get_buffer(sample);
+  caps = gst_sample_get_caps(sample);
+  if (caps != NULL && caps != r->caps) {
+    if (!gst_video_info_from_caps(&r->info, caps)) {
+      gst_sample_unref(sample);
+      r->bad++;
+      return GST_FLOW_OK;
+    }
+    gst_caps_replace(&r->caps, caps);
+  }
+  if (buffer != NULL && r->caps != NULL && gst_video_frame_map(&frame, &r->info, buffer, GST_MAP_READ)) {
+    whole = read_stamp(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0), GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0),
+                       GST_VIDEO_FRAME_WIDTH(&frame), GST_VIDEO_FRAME_HEIGHT(&frame), &stamp_ns,
+                       &number);
+    gst_video_frame_unmap(&frame);
+  }
+  gst_sample_unref(sample);
+  if (whole) {
+    r->frames++;
+    printf("%u\t%lld\n", number, (long long)(now - stamp_ns));
+    fflush(stdout);
+  } else {
+    r->bad++;
+  }
+  return GST_FLOW_OK;
+}
+
+static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer data) {
+  Receiver *r = data;
+  (void)bus;
+  switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_ERROR: {
+      GError *err = NULL;
+      gchar *debug = NULL;
+      gst_message_parse_error(msg, &err, &debug);
+      fprintf(stderr, "gst_latency_receiver: error from %s: %s\n%s\n", GST_OBJECT_NAME(msg->src),
+              err ? err->message : "?", debug ? debug : "");
+      g_clear_error(&err);
+      g_free(debug);
+      r->status = 1;
+      g_main_loop_quit(r->loop);
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      g_main_loop_quit(r->loop);
+      break;
+    case GST_MESSAGE_STATE_CHANGED:
+      if (GST_MESSAGE_SRC(msg) == GST_OBJECT(r->pipeline) && !r->ready) {
+        GstState old_state, new_state;
+        gst_message_parse_state_changed(msg, &old_state, &new_state, NULL);
+        if (new_state == GST_STATE_PLAYING) {
+          r->ready = TRUE;
+          printf("# ready\n");
+          fflush(stdout);
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  return TRUE;
+}
+
+static gboolean on_stop(gpointer data) {
+  g_main_loop_quit(((Receiver *)data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int main(int argc, char **argv) {
+  Receiver r = {0};
+  GError *err = NULL;
+  GstElement *sink;
+  GstBus *bus;
+  gchar *description;
+  long port;
+  double seconds;
+  char *end;
+
+  gst_init(&argc, &argv);
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s PORT SECONDS\n", argv[0]);
+    return 2;
+  }
+  port = strtol(argv[1], &end, 10);
+  if (*end != '\0' || port <= 0 || port > 65535) {
+    fprintf(stderr, "gst_latency_receiver: bad port %s\n", argv[1]);
+    return 2;
+  }
+  seconds = strtod(argv[2], &end);
+  if (*end != '\0' || !(seconds > 0)) {
+    fprintf(stderr, "gst_latency_receiver: bad seconds %s\n", argv[2]);
+    return 2;
+  }
+
+  description = g_strdup_printf(
+      "udpsrc address=127.0.0.1 port=%ld buffer-size=4194304 "
+      "caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" "
+      "! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 "
+      "! appsink name=sink sync=false async=false",
+      port);
+  r.pipeline = gst_parse_launch(description, &err);
+  g_free(description);
+  if (r.pipeline == NULL || err != NULL) {
+    fprintf(stderr, "gst_latency_receiver: %s (gstreamer1.0-plugins-good and gstreamer1.0-libav installed?)\n",
+            err ? err->message : "cannot build the pipeline");
+    g_clear_error(&err);
+    return 1;
+  }
+  sink = gst_bin_get_by_name(GST_BIN(r.pipeline), "sink");
+  {
+    GstAppSinkCallbacks callbacks = {0};
+    callbacks.new_sample = on_sample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, &r, NULL);
+  }
+  gst_object_unref(sink);
+
+  r.loop = g_main_loop_new(NULL, FALSE);
+  bus = gst_element_get_bus(r.pipeline);
+  gst_bus_add_watch(bus, on_bus, &r);
+  gst_object_unref(bus);
+  g_unix_signal_add(SIGTERM, on_stop, &r);
+  g_unix_signal_add(SIGINT, on_stop, &r);
+  g_timeout_add((guint)(seconds * 1000.0), on_stop, &r);
+
+  /* As gst-launch does: PAUSED first (a live udpsrc answers NO_PREROLL),
+   * then PLAYING; straight to PLAYING leaves the sink waiting to preroll. */
+  if (gst_element_set_state(r.pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE ||
+      gst_element_set_state(r.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    fprintf(stderr, "gst_latency_receiver: the pipeline could not start (port %ld taken?)\n", port);
+    r.status = 1;
+  } else {
+    g_main_loop_run(r.loop);
+  }
+  gst_element_set_state(r.pipeline, GST_STATE_NULL);
+  printf("# frames=%llu bad=%llu\n", (unsigned long long)r.frames, (unsigned long long)r.bad);
+  fflush(stdout);
+  gst_caps_replace(&r.caps, NULL);
+  gst_object_unref(r.pipeline);
+  g_main_loop_unref(r.loop);
+  return r.status;
+}
