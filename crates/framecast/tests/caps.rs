@@ -454,7 +454,13 @@ fn agrees_with_gstreamer() {
             ours,
             inter
         );
-        prop_assert_eq!(a.is_subset(&b), subset == "1", "{} ⊆ {}", ga, gb);
+        // GStreamer 1.22 contradicts itself on a value against a list of
+        // ranges: `(double)1 ⊆ (double){ [ -1, 1 ] }` is 0 while the
+        // intersection is `(double)1`, the subset itself (a scalar against
+        // the bare range `[ -1, 1 ]` is 1). Where GStreamer's own
+        // intersection equals `a`, `a` is a subset of `b`.
+        let gst_subset = subset == "1" || inter.is_equal(&a);
+        prop_assert_eq!(a.is_subset(&b), gst_subset, "{} ⊆ {}", ga, gb);
         // GStreamer leaves an empty list unfixed where framecast moves on
         // to the next alternative; compare the rest exactly.
         if !a.is_any() && !a.is_empty() && !ga.contains("{  }") {
