@@ -183,7 +183,7 @@ fn parse_summary(json: &str) -> Summary {
         lost: n("lost") as u64,
         frames_discarded: n("frames_discarded") as u64,
         jitter_us: n("jitter_us") as u64,
-        latencies_ms: Vec::new(),
+        latency: Default::default(),
         decoded: None,
     }
 }

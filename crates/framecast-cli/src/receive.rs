@@ -25,6 +25,7 @@ use framecast::elements::appsink::AppSink;
 use framecast::elements::net::{caps_for_sdp, read_sdp_file};
 use framecast::elements::video::frame::frame_layout;
 use framecast::rtp::rtcp::NtpTimestamp;
+use framecast::trace::Histogram;
 use framecast::{
     parse_launch, Buffer, Caps, Element, Message, Pipeline, ReferenceTimestampMeta, State,
     VideoFormat, VideoInfo,
@@ -91,19 +92,24 @@ pub struct Summary {
     pub frames_discarded: u64,
     /// Interarrival jitter at the end, µs.
     pub jitter_us: u64,
-    /// End-to-end latency of every frame with a sender capture time, ms
-    /// (sorted).
-    pub latencies_ms: Vec<f64>,
+    /// End-to-end latency of every frame with a sender capture time (a
+    /// fixed-size histogram: a receiver that runs for days must not grow).
+    pub latency: Histogram,
     /// Frame size and format as decoded.
     pub decoded: Option<(VideoFormat, u32, u32)>,
 }
 
 impl Summary {
-    /// p50, p99 and max latency in ms, when any frame had one.
+    /// p50 and p99 (±3 %) and max (exact) latency in ms, when any frame
+    /// had one.
     pub fn latency(&self) -> Option<(f64, f64, f64)> {
-        let l = &self.latencies_ms;
-        let max = *l.last()?;
-        Some((percentile(l, 50.0), percentile(l, 99.0), max))
+        let h = &self.latency;
+        if h.count() == 0 {
+            return None;
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let s = h.summary();
+        Some((ms(s.p50), ms(s.p99), ms(s.max)))
     }
 
     fn fps(&self) -> f64 {
@@ -136,7 +142,7 @@ impl Summary {
             self.lost,
             self.frames_discarded,
             self.jitter_us,
-            self.latencies_ms.len(),
+            self.latency.count(),
             num(p50),
             num(p99),
             num(max),
@@ -162,7 +168,7 @@ impl Summary {
         match self.latency() {
             Some((p50, p99, max)) => s.push_str(&format!(
                 "\nlatency capture -> decoded ({} frames): p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms",
-                self.latencies_ms.len()
+                self.latency.count()
             )),
             None => s.push_str("\nlatency: unknown (no RTCP sender report from the sender)"),
         }
@@ -398,7 +404,9 @@ fn receive(
             summary.frames += 1;
             window_frames += 1;
             if let Some(ms) = latency_ms(&sample.buffer) {
-                summary.latencies_ms.push(ms);
+                summary
+                    .latency
+                    .record(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
                 window.push(ms);
             }
             if summary.decoded.is_none() {
@@ -460,7 +468,6 @@ fn receive(
     summary.lost = counter(jb.as_ref(), "num-lost");
     summary.frames_discarded = counter(depay.as_ref(), "frames-discarded");
     summary.jitter_us = counter(jb.as_ref(), "jitter-us");
-    summary.latencies_ms.sort_by(f64::total_cmp);
     pipeline.set_state(State::Null).map_err(|e| e.to_string())?;
     result.map(|()| summary)
 }
@@ -482,11 +489,19 @@ mod tests {
         assert!(j.contains("\"frames\":31"), "{j}");
         assert!(j.contains("\"fps\":30.00"), "{j}");
         assert!(j.contains("\"latency_p50_ms\":null"), "{j}");
-        s.latencies_ms = vec![1.0, 2.0, 3.0];
+        for ms in [1, 2, 3] {
+            s.latency.record(Duration::from_millis(ms));
+        }
         let j = s.to_json();
-        assert!(j.contains("\"latency_p50_ms\":2.000"), "{j}");
+        // Percentiles are within the histogram's 3 %; the max is exact.
+        let p50 = j
+            .split("\"latency_p50_ms\":")
+            .nth(1)
+            .and_then(|r| r.split(',').next());
+        let p50: f64 = p50.and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+        assert!((p50 - 2.0).abs() < 0.07, "{j}");
         assert!(j.contains("\"latency_max_ms\":3.000"), "{j}");
-        assert!(s.to_text().contains("p50 2.0 ms"));
+        assert!(s.to_text().contains("p50 2.0 ms"), "{}", s.to_text());
     }
 
     #[test]
