@@ -27,7 +27,9 @@ use framecast_rtp::h264::{nal_type, nal_unit_type, parse_sprop_parameter_sets, S
 use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits};
 
 use super::codec::codec_query;
-use super::net::depay::{depayloader_properties, frame_buffer, with_packet, DepayCounters};
+use super::net::depay::{
+    depayloader_properties, frame_buffer, with_packet, DepayCounters, FramePool,
+};
 use super::net::{prop_bool, prop_counter, rtp_template};
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
 use crate::pipeline::{
@@ -76,6 +78,7 @@ struct Stream {
     caps_sent: bool,
     /// Buffers that were not RTP at all.
     not_rtp: u64,
+    frames: FramePool,
 }
 
 /// The `rtph264depay` element.
@@ -153,7 +156,13 @@ impl ElementImpl for RtpH264Depay {
                 };
                 let prepend = au.is_idr && !st.sprop.is_empty() && !has_sps(au.data);
                 let sprop: &[u8] = if prepend { &st.sprop } else { &[] };
-                frame_buffer(&[sprop, au.data], &buffer, au.discontinuity, !au.is_idr)
+                frame_buffer(
+                    &mut st.frames,
+                    &[sprop, au.data],
+                    &buffer,
+                    au.discontinuity,
+                    !au.is_idr,
+                )
             };
             let out = out?;
             self.counters.frames.fetch_add(1, Ordering::Relaxed);
@@ -229,6 +238,7 @@ impl ElementImpl for RtpH264Depay {
                     sprop: Vec::new(),
                     caps_sent: false,
                     not_rtp: 0,
+                    frames: FramePool::default(),
                 });
             }
             StateChange::PausedToReady => {

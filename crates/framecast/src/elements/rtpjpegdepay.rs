@@ -17,7 +17,9 @@ use framecast_core::Buffer;
 use framecast_rtp::JpegDepayloader;
 
 use super::codec::codec_query;
-use super::net::depay::{depayloader_properties, frame_buffer, with_packet, DepayCounters};
+use super::net::depay::{
+    depayloader_properties, frame_buffer, with_packet, DepayCounters, FramePool,
+};
 use super::net::rtp_template;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
@@ -56,6 +58,7 @@ struct Stream {
     /// The size the output caps announce.
     size: Option<(u16, u16)>,
     not_rtp: u64,
+    frames: FramePool,
 }
 
 /// The `rtpjpegdepay` element.
@@ -90,7 +93,13 @@ impl ElementImpl for RtpJpegDepay {
             match st.depay.push(&pkt) {
                 Ok(Some(frame)) => Some((
                     (frame.width, frame.height),
-                    frame_buffer(&[frame.data], &buffer, frame.discontinuity, false),
+                    frame_buffer(
+                        &mut st.frames,
+                        &[frame.data],
+                        &buffer,
+                        frame.discontinuity,
+                        false,
+                    ),
                 )),
                 // Malformed payloads are counted by the depayloader.
                 Ok(None) | Err(_) => None,
@@ -146,6 +155,7 @@ impl ElementImpl for RtpJpegDepay {
                     depay: JpegDepayloader::new(),
                     size: None,
                     not_rtp: 0,
+                    frames: FramePool::default(),
                 });
             }
             StateChange::PausedToReady => {

@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use framecast_core::{Buffer, BufferFlags, ReferenceTimestampMeta};
+use framecast_core::{Buffer, BufferFlags, BufferPool, PoolConfig, ReferenceTimestampMeta};
 use framecast_rtp::RtpPacket;
 
 use super::prop_counter;
@@ -105,18 +105,64 @@ pub(crate) fn with_packet<R>(
     Ok(f(RtpPacket::parse(&data)))
 }
 
-/// A frame buffer holding `parts` one after another, stamped from the
-/// packet `last` that completed it: its PTS (arrival running time, or
-/// whatever upstream set), its capture meta, `discont` and, for frames a
-/// decoder cannot start at, `DELTA_UNIT`.
+/// Pooled buffers for whole frames of varying size: one pool whose
+/// buffers are as large as the largest frame so far (rounded up to a power
+/// of two); a larger frame replaces it with a pool of larger buffers. Once
+/// the largest frame (an IDR) has been seen, depayloading allocates
+/// nothing.
+#[derive(Default)]
+pub(crate) struct FramePool(Option<(BufferPool, usize)>);
+
+impl FramePool {
+    /// Smallest buffer the pool makes.
+    const MIN_SIZE: usize = 16 * 1024;
+
+    /// A buffer of exactly `len` bytes.
+    fn acquire(&mut self, len: usize) -> std::result::Result<Buffer, FlowError> {
+        if self.0.as_ref().is_none_or(|(_, size)| *size < len) {
+            let size = len.max(Self::MIN_SIZE).next_power_of_two();
+            let pool = BufferPool::new();
+            pool.set_config(PoolConfig::new(size, 2, 0))
+                .and_then(|()| pool.set_active(true))
+                .map_err(|_| FlowError::Error)?;
+            if let Some((old, _)) = self.0.replace((pool, size)) {
+                // Buffers still out go back to it and are freed.
+                let _ = old.set_active(false);
+            }
+        }
+        let Some((pool, _)) = &self.0 else {
+            return Err(FlowError::Error);
+        };
+        let mut out = pool.acquire().map_err(|_| FlowError::Error)?;
+        out.get_mut()
+            .ok_or(FlowError::Error)?
+            .set_size(len)
+            .map_err(|_| FlowError::Error)?;
+        Ok(out)
+    }
+}
+
+impl Drop for FramePool {
+    fn drop(&mut self) {
+        if let Some((pool, _)) = self.0.take() {
+            let _ = pool.set_active(false);
+        }
+    }
+}
+
+/// A frame buffer from `pool` holding `parts` one after another, stamped
+/// from the packet `last` that completed it: its PTS (arrival running
+/// time, or whatever upstream set), its capture meta, `discont` and, for
+/// frames a decoder cannot start at, `DELTA_UNIT`.
 pub(crate) fn frame_buffer(
+    pool: &mut FramePool,
     parts: &[&[u8]],
     last: &Buffer,
     discont: bool,
     delta: bool,
 ) -> std::result::Result<Buffer, FlowError> {
     let len = parts.iter().map(|p| p.len()).sum();
-    let mut out = Buffer::with_size(len).map_err(|_| FlowError::Error)?;
+    let mut out = pool.acquire(len)?;
     let Some(b) = out.get_mut() else {
         return Err(FlowError::Error);
     };
