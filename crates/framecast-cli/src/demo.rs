@@ -35,6 +35,10 @@ pub struct DemoArgs {
     /// RTP port on 127.0.0.1 (RTCP on the next); default: a free pair.
     #[arg(long)]
     port: Option<u16>,
+    /// Write the RSS samples (seconds, sender KiB, receiver KiB; one a
+    /// second) to this CSV file.
+    #[arg(long)]
+    rss_log: Option<std::path::PathBuf>,
 }
 
 /// A free UDP port `p` on 127.0.0.1 with `p + 1` free too (RTP, RTCP).
@@ -265,6 +269,14 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     let (cpu_after, sender_rss_kib) = rusage(libc::RUSAGE_SELF);
     stop_sampling.store(true, std::sync::atomic::Ordering::Release);
     let (sender_trend, receiver_trend) = sampler.join().unwrap_or_default();
+    if let Some(path) = &args.rss_log {
+        let mut csv = String::from("seconds,sender_kib,receiver_kib\n");
+        for (i, (t, k)) in sender_trend.samples.iter().enumerate() {
+            let theirs = receiver_trend.samples.get(i).map_or(0, |s| s.1);
+            csv.push_str(&format!("{t:.1},{k},{theirs}\n"));
+        }
+        std::fs::write(path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let leak_report = framecast::trace::leaks().map(|l| l.report(true));
     if own_tracer {
         framecast::trace::stop("demo-leaks");
