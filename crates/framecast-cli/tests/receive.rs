@@ -2,6 +2,10 @@
 //! 127.0.0.1: from framecast's own sender, from GStreamer and FFmpeg, and
 //! behind a relay that loses and reorders packets.
 
+#[path = "../../framecast/tests/support/interop.rs"]
+mod interop;
+use interop::{tool_available, KillOnDrop};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
@@ -34,33 +38,6 @@ fn free_port_pair() -> u16 {
         }
     }
     panic!("no free port pair");
-}
-
-fn tool_available(tool: &str) -> bool {
-    let available = Command::new(tool)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !available {
-        assert!(
-            std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "{tool} is missing and FRAMECAST_REQUIRE_INTEROP=1"
-        );
-        eprintln!("skipping: {tool} not found (set FRAMECAST_REQUIRE_INTEROP=1 to fail)");
-    }
-    available
-}
-
-/// A child killed and reaped however the test ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn wait(child: &mut Child) -> ExitStatus {

@@ -6,6 +6,10 @@
 //! resume at the next IDR); and FFmpeg decoding our H.264 (skipped when
 //! ffmpeg is missing, unless `FRAMECAST_REQUIRE_INTEROP=1`).
 
+#[path = "support/interop.rs"]
+mod interop;
+use interop::tool_available;
+
 use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
@@ -497,24 +501,10 @@ fn jpegdec_survives_garbage() {
 
 // ---- interop ------------------------------------------------------------
 
-fn interop_tool(name: &str) -> bool {
-    let found = std::process::Command::new(name)
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() == Ok("1") {
-            panic!("{name} is required (FRAMECAST_REQUIRE_INTEROP=1) but not found");
-        }
-        eprintln!("skipping: {name} not found (set FRAMECAST_REQUIRE_INTEROP=1 to fail instead)");
-    }
-    found
-}
-
 /// FFmpeg decodes what `encoder` writes through filesink: every frame,
 /// counter intact.
 fn ffmpeg_decodes(encoder: &str, tag: &str) {
-    if !interop_tool("ffmpeg") {
+    if !tool_available("ffmpeg") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("framecast-codecs-{}-{tag}", std::process::id()));

@@ -7,10 +7,13 @@
 //! Every socket here is bound to or sends to 127.0.0.1 only, and every
 //! wait is bounded in time.
 
+#[path = "support/interop.rs"]
+mod interop;
+use interop::{spawn, tool_available, KillOnDrop};
+
 use std::collections::BTreeMap;
 use std::net::UdpSocket;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use framecast::elements::appsink::AppSink;
@@ -652,45 +655,6 @@ fn h264_frames_arrive_with_their_counters_and_sdp() {
 }
 
 // ---- interop with GStreamer and FFmpeg (real tools, 127.0.0.1) -------
-
-fn tool_available(tool: &str) -> bool {
-    let available = Command::new(tool)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !available {
-        assert!(
-            std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "{tool} is missing and FRAMECAST_REQUIRE_INTEROP=1"
-        );
-        eprintln!("skipping: {tool} not found (set FRAMECAST_REQUIRE_INTEROP=1 to fail)");
-    }
-    available
-}
-
-/// A child process killed (and reaped) when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(tool: &str, args: &[String]) -> KillOnDrop {
-    KillOnDrop(
-        Command::new(tool)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {tool}: {e}")),
-    )
-}
 
 /// Waits (at most 10 s) until `child` holds UDP port `port` on 127.0.0.1.
 fn wait_bound(child: &mut KillOnDrop, port: u16) {

@@ -1,0 +1,51 @@
+//! What the interop tests share: finding the real tools (ffmpeg,
+//! gst-launch-1.0) and running them as children that never outlive the
+//! test. Include with `#[path = ".../support/interop.rs"] mod interop;`
+//! (the CLI's tests include it from here too).
+
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+
+/// Whether `tool` runs. Missing, it is a skip with a message, or a
+/// failure when `FRAMECAST_REQUIRE_INTEROP=1` (as CI sets).
+pub fn tool_available(tool: &str) -> bool {
+    let available = Command::new(tool)
+        .arg("-version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        // Started at all is enough: `gst-launch-1.0 -version` exits 1.
+        .is_ok();
+    if !available {
+        assert!(
+            std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "{tool} is missing and FRAMECAST_REQUIRE_INTEROP=1"
+        );
+        eprintln!("skipping: {tool} not found (set FRAMECAST_REQUIRE_INTEROP=1 to fail)");
+    }
+    available
+}
+
+/// A child process killed (and reaped) when the test ends, however it ends.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `tool` with `args`, its standard streams closed.
+pub fn spawn(tool: &str, args: &[String]) -> KillOnDrop {
+    KillOnDrop(
+        Command::new(tool)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {tool}: {e}")),
+    )
+}
