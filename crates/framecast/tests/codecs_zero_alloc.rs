@@ -14,10 +14,12 @@ use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::{make_element, ClockTime, Pipeline, State, VideoMeta};
+use framecast::{make_element, ClockTime, Pipeline, State};
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/frames.rs"]
+mod frames;
 
 const W: usize = 320;
 const H: usize = 240;
@@ -25,26 +27,11 @@ const H: usize = 240;
 fn run_frames(appsrc: &AppSrc, appsink: &AppSink, from: u64, count: u64) {
     for n in from..from + count {
         let mut frame = appsrc.acquire_buffer().expect("pooled frame");
-        {
-            let f = frame.get_mut().expect("unique");
-            let (offset, stride) = f
-                .meta::<VideoMeta>()
-                .map_or((0, W), |m| (m.offset[0], m.stride[0]));
-            {
-                let mut map = f.map_writable().expect("map");
-                // A moving bar on the luma plane, so every frame differs.
-                for (y, row) in map[offset..].chunks_mut(stride).take(H).enumerate() {
-                    for (x, px) in row[..W].iter_mut().enumerate() {
-                        *px = if (x + n as usize * 4) % 64 < 16 {
-                            235
-                        } else {
-                            (y % 200) as u8 + 16
-                        };
-                    }
-                }
-            }
-            f.set_pts(Some(ClockTime::from_nseconds(n * 33_333_333)));
-        }
+        frames::paint_moving_bar(&mut frame, W, H, 1, n);
+        frame
+            .get_mut()
+            .expect("unique")
+            .set_pts(Some(ClockTime::from_nseconds(n * 33_333_333)));
         appsrc.push_buffer(frame).expect("push");
         let sample = appsink
             .pull_sample(Some(Duration::from_secs(5)))

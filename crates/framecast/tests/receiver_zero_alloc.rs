@@ -15,10 +15,12 @@ use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::sender::{Codec, Sender};
-use framecast::{parse_launch, ReferenceTimestampMeta, State, VideoFormat, VideoMeta};
+use framecast::{parse_launch, ReferenceTimestampMeta, State, VideoFormat};
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/frames.rs"]
+mod frames;
 
 const W: usize = 320;
 const H: usize = 240;
@@ -40,19 +42,7 @@ fn run_frames(sender: &Sender, sink: &AppSink, from: u64, count: u64) -> u64 {
     let mut stamped = 0;
     for n in from..from + count {
         let mut frame = sender.frame().expect("pooled frame");
-        {
-            let f = frame.get_mut().expect("unique");
-            let (offset, stride) = f
-                .meta::<VideoMeta>()
-                .map_or((0, W * 3), |m| (m.offset[0], m.stride[0]));
-            let mut map = f.map_writable().expect("map");
-            for (y, row) in map[offset..].chunks_mut(stride).take(H).enumerate() {
-                for (x, px) in row[..W * 3].chunks_mut(3).enumerate() {
-                    let lit = (x + n as usize * 4) % 64 < 16;
-                    px.fill(if lit { 255 } else { (y % 200) as u8 });
-                }
-            }
-        }
+        frames::paint_moving_bar(&mut frame, W, H, 3, n);
         assert!(sender.push(frame).is_ok(), "push refused");
         let sample = sink
             .pull_sample(Some(Duration::from_secs(5)))

@@ -16,10 +16,12 @@ use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use framecast::sender::{Codec, Sender};
-use framecast::{VideoFormat, VideoMeta};
+use framecast::VideoFormat;
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/frames.rs"]
+mod frames;
 
 const W: usize = 320;
 const H: usize = 240;
@@ -31,20 +33,7 @@ fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64
     let mut packets = 0;
     for n in from..from + count {
         let mut frame = sender.frame().expect("pooled frame");
-        {
-            let f = frame.get_mut().expect("unique");
-            let (offset, stride) = f
-                .meta::<VideoMeta>()
-                .map_or((0, W * 3), |m| (m.offset[0], m.stride[0]));
-            let mut map = f.map_writable().expect("map");
-            // A moving bar, so every frame differs and is encoded.
-            for (y, row) in map[offset..].chunks_mut(stride).take(H).enumerate() {
-                for (x, px) in row[..W * 3].chunks_mut(3).enumerate() {
-                    let lit = (x + n as usize * 4) % 64 < 16;
-                    px.fill(if lit { 255 } else { (y % 200) as u8 });
-                }
-            }
-        }
+        frames::paint_moving_bar(&mut frame, W, H, 3, n);
         assert!(sender.push(frame).is_ok(), "push refused");
         // What a live stats line reads, every frame here.
         let stats = sender.stats();
