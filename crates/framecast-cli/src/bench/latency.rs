@@ -68,9 +68,21 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     cases: Vec<String>,
     /// `fdsrc blocksize=` for the `launch` cases of framecast and
-    /// GStreamer (default: unset, 4096 bytes in both).
+    /// GStreamer (default: unset, each tool's own: 65536 bytes in
+    /// framecast, 4096 in GStreamer).
     #[arg(long)]
     fdsrc_blocksize: Option<u32>,
+    /// Extra properties for framecast's encoder in the `launch` cases,
+    /// e.g. `threads=3` (to try encoder settings against the same peers).
+    #[arg(long, default_value = "")]
+    encoder_props: String,
+}
+
+/// Settings that change how the senders are run.
+#[derive(Debug, Clone, Default)]
+struct Knobs {
+    fdsrc_blocksize: Option<u32>,
+    encoder_props: String,
 }
 
 /// One sender.
@@ -199,9 +211,12 @@ fn sender_invocation(
     (width, height): (usize, usize),
     port: u16,
     exe: &Path,
-    blocksize: Option<u32>,
+    knobs: &Knobs,
 ) -> Invocation {
-    let blocksize = blocksize.map_or(String::new(), |b| format!(" blocksize={b}"));
+    let blocksize = knobs
+        .fdsrc_blocksize
+        .map_or(String::new(), |b| format!(" blocksize={b}"));
+    let extra = &knobs.encoder_props;
     let raw_in = format!(
         "fdsrc fd=0{blocksize} ! rawvideoparse format={} width={width} height={height} \
          framerate={FPS}/1 ! videoconvert ! video/x-raw,format=I420",
@@ -219,7 +234,7 @@ fn sender_invocation(
         args: tokens(
             "launch",
             format!(
-                "{raw_in} ! {encoder} bitrate={BITRATE_KBPS} ! rtph264pay mtu={MTU} \
+                "{raw_in} ! {encoder} bitrate={BITRATE_KBPS} {extra} ! rtph264pay mtu={MTU} \
                  ! udpsink host=127.0.0.1 port={port}"
             ),
         ),
@@ -939,7 +954,7 @@ struct Setup {
     /// The built receiver.
     receiver: PathBuf,
     seconds: f64,
-    fdsrc_blocksize: Option<u32>,
+    knobs: Knobs,
 }
 
 /// Runs one case.
@@ -952,7 +967,7 @@ fn run_case(
     let seconds = setup.seconds;
     let port = free_udp_port()?;
     let receiver = Receiver::start(&setup.receiver, port, seconds + 60.0)?;
-    let invocation = sender_invocation(case, format, size, port, &setup.exe, setup.fdsrc_blocksize);
+    let invocation = sender_invocation(case, format, size, port, &setup.exe, &setup.knobs);
     let spawned = Command::new(&invocation.program)
         .args(&invocation.args)
         .stdin(Stdio::piped())
@@ -1149,7 +1164,10 @@ pub fn run(args: &Args) -> Result<(), String> {
         receiver: build_receiver()?,
         exe,
         seconds: args.seconds,
-        fdsrc_blocksize: args.fdsrc_blocksize,
+        knobs: Knobs {
+            fdsrc_blocksize: args.fdsrc_blocksize,
+            encoder_props: args.encoder_props.clone(),
+        },
     };
     let mut runnable = Vec::new();
     for case in cases {
@@ -1200,6 +1218,11 @@ pub fn run(args: &Args) -> Result<(), String> {
         WARMUP.as_secs(),
         args.fdsrc_blocksize
             .map_or(String::new(), |b| format!(", fdsrc blocksize={b}"))
+            + &if args.encoder_props.is_empty() {
+                String::new()
+            } else {
+                format!(", framecast encoder {}", args.encoder_props)
+            }
     );
     print_header();
     for o in &outcomes {
@@ -1289,7 +1312,7 @@ mod tests {
         let exe = Path::new("/x/framecast");
         let all: Vec<Invocation> = Case::ALL
             .into_iter()
-            .map(|c| sender_invocation(c, Format::Bgr, (1280, 720), 5000, exe, None))
+            .map(|c| sender_invocation(c, Format::Bgr, (1280, 720), 5000, exe, &Knobs::default()))
             .collect();
         for (case, inv) in Case::ALL.into_iter().zip(&all) {
             let line = inv.args.join(" ");
@@ -1301,8 +1324,17 @@ mod tests {
                 assert!(line.contains("1400"), "{line}");
             }
         }
-        let blocks =
-            sender_invocation(Case::GstX264, Format::I420, (640, 480), 1, exe, Some(65536));
+        let blocks = sender_invocation(
+            Case::GstX264,
+            Format::I420,
+            (640, 480),
+            1,
+            exe,
+            &Knobs {
+                fdsrc_blocksize: Some(65536),
+                ..Knobs::default()
+            },
+        );
         assert!(blocks
             .args
             .join(" ")
