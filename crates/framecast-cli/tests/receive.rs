@@ -253,6 +253,18 @@ fn last_bars(path: &Path, w: usize, h: usize) -> Vec<u8> {
     last[..w * (h * 2 / 3)].to_vec()
 }
 
+/// The receiver decoded 40 frames, and the bars of the last one written
+/// to `out` are within `min_db` of the 320x240 `reference`; then both
+/// files go.
+fn assert_40_frames_of_bars(json: &str, out: &Path, reference: &Path, min_db: f64, what: &str) {
+    assert_eq!(number(json, "frames"), Some(40.0), "{json}");
+    let want = std::fs::read(reference).expect("reference");
+    let db = psnr(&last_bars(out, 320, 240), &want[..320 * 160]);
+    assert!(db >= min_db, "{what}: {db:.1} dB");
+    let _ = std::fs::remove_file(out);
+    let _ = std::fs::remove_file(reference);
+}
+
 fn run_tool(tool: &str, args: &str) {
     let status = Command::new(tool)
         .args(args.split_whitespace())
@@ -309,12 +321,13 @@ fn gstreamer_to_receive(codec: &str, encode: &str, min_db: f64) {
     );
     let json = rx.finish();
     let _ = wait(&mut gst.0);
-    assert_eq!(number(&json, "frames"), Some(40.0), "{json}");
-    let want = std::fs::read(&reference).expect("reference");
-    let db = psnr(&last_bars(&out, 320, 240), &want[..320 * 160]);
-    assert!(db >= min_db, "{codec} from GStreamer: {db:.1} dB");
-    let _ = std::fs::remove_file(out);
-    let _ = std::fs::remove_file(reference);
+    assert_40_frames_of_bars(
+        &json,
+        &out,
+        &reference,
+        min_db,
+        &format!("{codec} from GStreamer"),
+    );
 }
 
 #[test]
@@ -386,12 +399,13 @@ fn ffmpeg_to_receive(tag: &str, encode: &str, pix_fmt: &str, min_db: f64) {
     ]);
     let json = rx.finish();
     let _ = wait(&mut ff.0);
-    assert_eq!(number(&json, "frames"), Some(40.0), "{json}");
-    let want = std::fs::read(&reference).expect("reference");
-    let db = psnr(&last_bars(&out, 320, 240), &want[..320 * 160]);
-    assert!(db >= min_db, "{tag} from FFmpeg: {db:.1} dB");
-    let _ = std::fs::remove_file(out);
-    let _ = std::fs::remove_file(reference);
+    assert_40_frames_of_bars(
+        &json,
+        &out,
+        &reference,
+        min_db,
+        &format!("{tag} from FFmpeg"),
+    );
     let _ = std::fs::remove_file(sdp);
 }
 
