@@ -204,6 +204,62 @@ fn raw_video_arrives_exactly() {
 }
 
 #[test]
+fn multicast_on_the_loopback_interface_arrives_exactly() {
+    // An administratively scoped group (RFC 2365), TTL 0 and the loopback
+    // interface on both ends: nothing leaves this host.
+    let group = format!(
+        "239.255.{}.{}",
+        std::process::id() % 250,
+        1 + (std::process::id() / 250) % 250
+    );
+    let port = free_port();
+    let n: u32 = 20;
+    let rx = launch(&format!(
+        "udpsrc name=src address={group} port={port} multicast-iface=lo caps=\"{RAW_RTP_CAPS}\" \
+         ! rtpvrawdepay name=depay ! appsink name=sink sync=false max-buffers=0"
+    ));
+    rx.set_state(State::Playing).unwrap();
+    let tx = sender(
+        n,
+        "video/x-raw,width=64,height=48,framerate=50/1 ! videoconvert ! video/x-raw,format=I420",
+        &format!(
+            "rtpvrawpay ! udpsink name=net host={group} port={port} multicast-iface=127.0.0.1 ttl-mc=0 loop=true"
+        ),
+    );
+    tx.set_state(State::Playing).unwrap();
+    let sent = by_counter(&pull(&tx, "ref", n as usize, Duration::from_secs(10)));
+    wait_eos(&tx, Duration::from_secs(10));
+    let got = by_counter(&pull(&rx, "sink", n as usize, Duration::from_secs(5)));
+    assert_eq!(got.len(), n as usize, "frames received over multicast");
+    for (k, v) in &sent {
+        assert!(got.get(k) == Some(v), "frame {k} differs or is missing");
+    }
+    assert_no_error(&tx);
+    assert_no_error(&rx);
+    tx.set_state(State::Null).unwrap();
+    rx.set_state(State::Null).unwrap();
+    // A name that is no interface is a clear error, not a silent default.
+    let bad = launch(&format!(
+        "udpsrc address={group} port={port} multicast-iface=no-such-if0 ! fakesink"
+    ));
+    let err = bad.set_state(State::Playing).err().map(|e| e.to_string());
+    let posted = bad
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(2)), |m| {
+            matches!(m, framecast::Message::Error { .. })
+        });
+    let text = match (err, posted) {
+        (Some(e), _) => e,
+        (None, Some(framecast::Message::Error { message, debug, .. })) => {
+            format!("{message} {debug:?}")
+        }
+        _ => String::new(),
+    };
+    assert!(text.contains("no-such-if0"), "{text:?}");
+    let _ = bad.set_state(State::Null);
+}
+
+#[test]
 fn rtcp_sender_reports_reach_port_plus_one() {
     // Listen on P (RTP) and P+1 (RTCP) with plain sockets.
     let (rtp, rtcp) = (0..50)

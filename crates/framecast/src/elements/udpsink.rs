@@ -17,7 +17,9 @@
 //!
 //! `host` and `port` name one client; `clients=h:p,h:p` names several and
 //! replaces them. Both may change while playing. A multicast address gets
-//! `ttl-mc` and `loop`; unicast, `ttl`. A client that is not listening (its
+//! `ttl-mc` and `loop`, and goes out of `multicast-iface` (an interface
+//! name or an IPv4 address on it; default the routing table's choice);
+//! unicast gets `ttl`. A client that is not listening (its
 //! host answers with ICMP port unreachable, which Linux reports as
 //! `ECONNREFUSED` on a later send) never stops the stream: the refusal is
 //! counted (`refused`) and the datagram sent again; other send errors drop
@@ -113,6 +115,12 @@ pub fn factory() -> ElementFactory {
             "loop",
             "Multicast loopback (receivers on this host hear it)",
             true,
+            false,
+        ),
+        prop_string(
+            "multicast-iface",
+            "Interface to send multicast out of: a name (lo, eth0) or an IPv4 address on it (default: the routing table's)",
+            None,
             false,
         ),
         prop_int(
@@ -534,6 +542,15 @@ impl UdpSink {
         };
         let looped = element.prop("loop").as_bool().unwrap_or(true);
         if multicast {
+            if let Some(spec) = element
+                .prop("multicast-iface")
+                .as_str()
+                .filter(|s| !s.trim().is_empty())
+            {
+                sys::Iface::resolve(spec)
+                    .and_then(|i| sys::set_multicast_iface(&sock, i, v6))
+                    .map_err(|e| io(&format!("multicast-iface={spec}"), e))?;
+            }
             if v6 {
                 let _ = sock.set_multicast_loop_v6(looped);
             } else {

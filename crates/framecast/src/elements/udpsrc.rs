@@ -13,8 +13,9 @@
 //! - `port` (default 5004; 0 picks a free port, readable back once the
 //!   element is in Paused), `address` (default `0.0.0.0`): where to listen.
 //!   A multicast `address` (or `multicast-group`) is joined, and the
-//!   socket bound to it, as GStreamer does on Linux; `reuse` (default true)
-//!   lets several receivers share the port.
+//!   socket bound to it, as GStreamer does on Linux, on the interface
+//!   `multicast-iface` names (`lo`, `eth0`, or an IPv4 address on it);
+//!   `reuse` (default true) lets several receivers share the port.
 //! - `caps`: the caps of the stream (`application/x-rtp,...`); without
 //!   them the output is a byte stream and a depayloader cannot negotiate.
 //! - `sdp-file`: read caps, port and multicast group from an SDP (what
@@ -80,6 +81,12 @@ pub fn factory() -> ElementFactory {
         prop_string(
             "multicast-group",
             "Multicast group to join (default: address, when it is one)",
+            None,
+            false,
+        ),
+        prop_string(
+            "multicast-iface",
+            "Interface to join the multicast group on: a name (lo, eth0) or an IPv4 address on it (default: the kernel's choice)",
             None,
             false,
         ),
@@ -234,12 +241,20 @@ impl UdpSrc {
         };
         let reuse = element.prop("reuse").as_bool().unwrap_or(true);
         let socket = sys::bind_udp(bind, reuse).map_err(|e| io(format!("binding {bind}"), e))?;
+        let iface = match element.prop("multicast-iface").as_str() {
+            Some(spec) if !spec.trim().is_empty() => Some(
+                sys::Iface::resolve(spec).map_err(|e| io(format!("multicast-iface={spec}"), e))?,
+            ),
+            _ => None,
+        };
         match group {
-            Some(IpAddr::V4(g)) => socket
-                .join_multicast_v4(&g, &Ipv4Addr::UNSPECIFIED)
-                .map_err(|e| io(format!("joining {g}"), e))?,
+            Some(IpAddr::V4(g)) => match iface {
+                Some(i) => sys::join_multicast_v4(&socket, g, i),
+                None => socket.join_multicast_v4(&g, &Ipv4Addr::UNSPECIFIED),
+            }
+            .map_err(|e| io(format!("joining {g}"), e))?,
             Some(IpAddr::V6(g)) => socket
-                .join_multicast_v6(&g, 0)
+                .join_multicast_v6(&g, iface.map_or(0, sys::Iface::index))
                 .map_err(|e| io(format!("joining {g}"), e))?,
             None => {}
         }

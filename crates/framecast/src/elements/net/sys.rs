@@ -3,8 +3,9 @@
 //! sizes (with the `FORCE` variants a privileged process may use), and a
 //! bind with `SO_REUSEADDR` set before it.
 //!
-//! Everything else (multicast membership, TTL, loop) goes through
-//! [`std::net::UdpSocket`].
+//! Multicast on a chosen interface (by name or address: `std` takes only
+//! an address for IPv4 and has no `IP_MULTICAST_IF`) is here too;
+//! everything else (TTL, loop) goes through [`std::net::UdpSocket`].
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -240,15 +241,25 @@ pub(crate) enum BufferDir {
 }
 
 fn setsockopt_int(sock: &impl AsRawFd, level: i32, name: i32, value: i32) -> io::Result<()> {
-    // SAFETY: passes a pointer to a live `c_int` and its exact size; the
-    // kernel only reads it. `fd` is open for the call.
+    setsockopt_value(sock, level, name, &value)
+}
+
+/// `setsockopt` with a plain-data option value (`c_int`, `ip_mreqn`).
+fn setsockopt_value<T: Copy>(
+    sock: &impl AsRawFd,
+    level: i32,
+    name: i32,
+    value: &T,
+) -> io::Result<()> {
+    // SAFETY: passes a pointer to a live `T` and its exact size; the kernel
+    // only reads it. `fd` is open for the call.
     let r = unsafe {
         libc::setsockopt(
             sock.as_raw_fd(),
             level,
             name,
-            &value as *const i32 as *const libc::c_void,
-            std::mem::size_of::<i32>() as libc::socklen_t,
+            value as *const T as *const libc::c_void,
+            std::mem::size_of::<T>() as libc::socklen_t,
         )
     };
     if r < 0 {
@@ -256,6 +267,88 @@ fn setsockopt_int(sock: &impl AsRawFd, level: i32, name: i32, value: i32) -> io:
     } else {
         Ok(())
     }
+}
+
+/// A local interface for multicast, as `multicast-iface` names it: an
+/// interface name (`lo`, `eth0`) gives its index, an address on the
+/// interface (`127.0.0.1`) is used as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Iface {
+    /// By index (`if_nametoindex`).
+    Index(u32),
+    /// By an IPv4 address on it.
+    V4(std::net::Ipv4Addr),
+}
+
+impl Iface {
+    /// Resolves `spec`: an IPv4 address, or the name of an interface.
+    pub(crate) fn resolve(spec: &str) -> io::Result<Iface> {
+        let spec = spec.trim();
+        if let Ok(addr) = spec.parse::<std::net::Ipv4Addr>() {
+            return Ok(Iface::V4(addr));
+        }
+        let name = std::ffi::CString::new(spec)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in interface name"))?;
+        // SAFETY: `name` is a valid NUL-terminated string for the call.
+        let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+        if index == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "no network interface {spec:?} (give a name such as lo, or an IPv4 address)"
+                ),
+            ));
+        }
+        Ok(Iface::Index(index))
+    }
+
+    /// The index for IPv6 calls (0, the default, for an address).
+    pub(crate) fn index(self) -> u32 {
+        match self {
+            Iface::Index(i) => i,
+            Iface::V4(_) => 0,
+        }
+    }
+
+    fn mreqn(self, group: std::net::Ipv4Addr) -> libc::ip_mreqn {
+        let in_addr = |a: std::net::Ipv4Addr| libc::in_addr {
+            s_addr: u32::from_ne_bytes(a.octets()),
+        };
+        let (address, index) = match self {
+            Iface::Index(i) => (std::net::Ipv4Addr::UNSPECIFIED, i),
+            Iface::V4(a) => (a, 0),
+        };
+        libc::ip_mreqn {
+            imr_multiaddr: in_addr(group),
+            imr_address: in_addr(address),
+            imr_ifindex: i32::try_from(index).unwrap_or(0),
+        }
+    }
+}
+
+/// Joins IPv4 `group` on `iface` (`IP_ADD_MEMBERSHIP` with `ip_mreqn`).
+pub(crate) fn join_multicast_v4(
+    sock: &UdpSocket,
+    group: std::net::Ipv4Addr,
+    iface: Iface,
+) -> io::Result<()> {
+    setsockopt_value(
+        sock,
+        libc::IPPROTO_IP,
+        libc::IP_ADD_MEMBERSHIP,
+        &iface.mreqn(group),
+    )
+}
+
+/// Sends multicast out of `iface` (`IP_MULTICAST_IF`, or
+/// `IPV6_MULTICAST_IF` on an IPv6 socket).
+pub(crate) fn set_multicast_iface(sock: &UdpSocket, iface: Iface, v6: bool) -> io::Result<()> {
+    if v6 {
+        let index = i32::try_from(iface.index()).unwrap_or(0);
+        return setsockopt_int(sock, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_IF, index);
+    }
+    let req = iface.mreqn(std::net::Ipv4Addr::UNSPECIFIED);
+    setsockopt_value(sock, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &req)
 }
 
 fn getsockopt_int(sock: &impl AsRawFd, level: i32, name: i32) -> io::Result<i32> {
