@@ -122,7 +122,9 @@ fn write_caps(out: &mut String, caps: &framecast::Caps) {
 
 fn write_property(out: &mut String, spec: &PropertySpec) {
     let _ = writeln!(out, "  {:<20}: {}", spec.name, spec.blurb);
-    let flags = if spec.mutable_in_playing {
+    let flags = if !spec.is_writable() {
+        "readable"
+    } else if spec.mutable_in_playing {
         "readable, writable, changeable in NULL, READY, PAUSED or PLAYING state"
     } else {
         "readable, writable, changeable only in NULL or READY state"

@@ -18,7 +18,6 @@ use crate::pipeline::{
     Caps, Element, Event, FlowError, FlowResult, FlowSuccess, Pad, PadDirection, PropertyValue,
     Query,
 };
-use crate::{Error, Result};
 
 /// Pushes a codec element's output, if the input made one.
 pub(crate) fn push_output(element: &Element, out: Option<Buffer>) -> FlowResult {
@@ -85,18 +84,6 @@ impl DecoderCounters {
             _ => return None,
         };
         Some(PropertyValue::UInt(v))
-    }
-
-    pub(crate) fn refuse_write(element: &Element, name: &str) -> Result<()> {
-        if matches!(name, "frames-decoded" | "decode-errors" | "frames-dropped") {
-            return Err(Error::InvalidPropertyValue {
-                element: element.name().to_string(),
-                property: name.to_string(),
-                value: String::new(),
-                reason: "read-only".into(),
-            });
-        }
-        Ok(())
     }
 }
 

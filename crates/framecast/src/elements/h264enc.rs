@@ -128,14 +128,9 @@ pub(crate) fn common_properties() -> Vec<PropertySpec> {
     ]
 }
 
-const READ_ONLY: &[&str] = &[
-    "frames-encoded",
-    "keyframes",
-    "bytes-encoded",
-    "frames-skipped",
-    "encode-time-us",
-    "asm",
-];
+/// Read-only properties that are not counters (counters refuse writes
+/// by their type).
+const READ_ONLY: &[&str] = &["asm"];
 
 /// An encoder element's factory for one back-end: the common properties
 /// plus the back-end's own.

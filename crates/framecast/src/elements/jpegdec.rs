@@ -246,15 +246,6 @@ impl JpegDec {
 }
 
 impl ElementImpl for JpegDec {
-    fn property_changed(
-        &self,
-        element: &Element,
-        name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
-        DecoderCounters::refuse_write(element, name)
-    }
-
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         self.counters.read(name)
     }

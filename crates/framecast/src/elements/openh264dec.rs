@@ -257,15 +257,6 @@ impl OpenH264Dec {
 }
 
 impl ElementImpl for OpenH264Dec {
-    fn property_changed(
-        &self,
-        element: &Element,
-        name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
-        DecoderCounters::refuse_write(element, name)
-    }
-
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         self.counters.read(name)
     }

@@ -86,12 +86,8 @@ pub(crate) fn read_only(name: &'static str, blurb: &'static str) -> PropertySpec
     PropertySpec {
         name,
         blurb,
-        kind: PropertyType::UInt {
-            min: 0,
-            max: u64::MAX,
-            default: 0,
-        },
-        mutable_in_playing: true,
+        kind: PropertyType::Counter,
+        mutable_in_playing: false,
     }
 }
 

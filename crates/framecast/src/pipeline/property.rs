@@ -63,6 +63,10 @@ pub enum PropertyType {
         /// Default nick.
         default: &'static str,
     },
+    /// A count the element reports (packets sent, frames dropped):
+    /// readable only, as GStreamer's `G_PARAM_READABLE` statistics. Setting
+    /// it, from code or a pipeline string, is an error that says so.
+    Counter,
 }
 
 /// A property an element factory declares.
@@ -252,7 +256,13 @@ impl PropertySpec {
             PropertyType::Fraction { default } => PropertyValue::Fraction(*default),
             PropertyType::Caps => PropertyValue::Caps(Caps::new_any()),
             PropertyType::Enum { default, .. } => PropertyValue::Enum(default),
+            PropertyType::Counter => PropertyValue::UInt(0),
         }
+    }
+
+    /// Whether the application may set it (counters are read-only).
+    pub fn is_writable(&self) -> bool {
+        !matches!(self.kind, PropertyType::Counter)
     }
 
     /// A short type description for `inspect` and error messages.
@@ -269,6 +279,7 @@ impl PropertySpec {
                 let names: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
                 format!("one of {}", names.join(", "))
             }
+            PropertyType::Counter => "read-only counter".into(),
         }
     }
 
@@ -319,6 +330,9 @@ impl PropertySpec {
                 text.parse::<Caps>()
                     .map_err(|e| self.invalid(element, text, format!("bad caps: {e}")))?,
             ),
+            PropertyType::Counter => {
+                return Err(self.invalid(element, text, "read-only: the element reports it".into()))
+            }
             PropertyType::Enum { values, .. } => {
                 let t = text.trim();
                 let by_nick = values.iter().find(|(nick, _)| nick.eq_ignore_ascii_case(t));
@@ -366,6 +380,9 @@ impl PropertySpec {
                 Ok(PropertyValue::Enum(nick))
             }
             (PropertyType::Enum { .. }, PropertyValue::String(Some(s))) => self.parse(element, &s),
+            (PropertyType::Counter, _) => {
+                Err(self.invalid(element, &shown, "read-only: the element reports it".into()))
+            }
             _ => Err(out_of_range(self)),
         }
     }
@@ -430,5 +447,20 @@ mod tests {
             u.validate("e", PropertyValue::Int(3)).unwrap(),
             PropertyValue::UInt(3)
         );
+    }
+
+    #[test]
+    fn counters_read_zero_and_refuse_every_write() {
+        let c = spec(PropertyType::Counter);
+        assert_eq!(c.default_value(), PropertyValue::UInt(0));
+        assert!(!c.is_writable());
+        let by_text = c.parse("sink", "5").unwrap_err().to_string();
+        assert!(by_text.contains("read-only"), "{by_text}");
+        let by_value = c
+            .validate("sink", PropertyValue::UInt(5))
+            .unwrap_err()
+            .to_string();
+        assert!(by_value.contains("read-only"), "{by_value}");
+        assert!(spec(PropertyType::Bool { default: true }).is_writable());
     }
 }

@@ -434,7 +434,12 @@ pub(crate) fn prop_string(
 
 /// A read-only counter.
 pub(crate) fn prop_counter(name: &'static str, blurb: &'static str) -> PropertySpec {
-    prop_uint(name, blurb, 0, u64::MAX, 0, true)
+    PropertySpec {
+        name,
+        blurb,
+        kind: PropertyType::Counter,
+        mutable_in_playing: false,
+    }
 }
 
 #[cfg(test)]
