@@ -527,3 +527,50 @@ fn jitterbuffer_stamps_sender_ntp_time_from_rtcp_and_ends_on_bye() {
     }
     pipeline.set_state(State::Null).expect("null");
 }
+
+#[test]
+fn a_tee_branch_added_while_playing_gets_the_stream_and_its_caps() {
+    use framecast::make_element;
+    let pipeline = parse_launch(
+        "testsrc is-live=true ! video/x-raw,format=I420,width=64,height=48,framerate=30/1 \
+         ! tee name=t t. ! queue ! appsink name=a sync=false max-buffers=0",
+    )
+    .expect("pipeline");
+    pipeline.set_state(State::Playing).expect("playing");
+    let a_el = pipeline.by_name("a").expect("a");
+    let a = AppSink::from_element(&a_el).expect("appsink");
+    for _ in 0..3 {
+        assert!(a.pull_sample(Some(TIMEOUT)).is_some(), "first branch flows");
+    }
+    // A second branch, made and linked mid-stream (a client joining).
+    let queue = make_element("queue", Some("q2")).expect("queue");
+    let sink = make_element("appsink", Some("b")).expect("appsink");
+    sink.set_property("sync", false).expect("sync");
+    pipeline.add(&queue).expect("add");
+    pipeline.add(&sink).expect("add");
+    queue
+        .src_pad()
+        .expect("src")
+        .link(&sink.sink_pad().expect("sink"))
+        .expect("link");
+    sink.set_state(State::Playing).expect("sink playing");
+    queue.set_state(State::Playing).expect("queue playing");
+    let tee = pipeline.by_name("t").expect("tee");
+    let branch = tee.request_pad("src_%u").expect("request pad");
+    branch
+        .link(&queue.sink_pad().expect("queue sink"))
+        .expect("link branch");
+    let b = AppSink::from_element(&sink).expect("appsink");
+    let sample = b
+        .pull_sample(Some(TIMEOUT))
+        .expect("the new branch gets frames");
+    let caps = sample.caps.expect("and the caps, replayed before them");
+    let info = caps.video_info().expect("video caps");
+    assert_eq!((info.width, info.height), (64, 48));
+    assert!(sample.buffer.pts().is_some());
+    let error = pipeline
+        .bus()
+        .timed_pop_filtered(Some(Duration::ZERO), |m| matches!(m, Message::Error { .. }));
+    assert!(error.is_none(), "{error:?}");
+    pipeline.set_state(State::Null).expect("null");
+}

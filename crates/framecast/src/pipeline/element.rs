@@ -289,6 +289,12 @@ impl Element {
         let pad = Pad::new(&self.0, &self.0.name, &name, &template);
         if *self.0.state.lock().unwrap_or_else(|e| e.into_inner()) >= State::Paused {
             pad.set_flushing(false);
+            if pad.direction() == PadDirection::Src {
+                // A branch added mid-stream starts where the stream is.
+                if let Some(sink) = self.sink_pad() {
+                    pad.adopt_sticky(&sink);
+                }
+            }
         }
         self.0
             .pads

@@ -88,6 +88,12 @@ pub(crate) struct PadInner {
     upstream: Mutex<Weak<PadInner>>,
     caps: Mutex<Option<Caps>>,
     segment: Mutex<Segment>,
+    /// The stream id of the last stream-start through this pad.
+    stream_id: Mutex<Option<String>>,
+    /// Source pads: the peer has not seen this pad's sticky events
+    /// (stream-start, caps, segment) yet, because it was linked, or the pad
+    /// was made, after they went by. They are sent before the next buffer.
+    sticky_pending: AtomicBool,
     flushing: AtomicBool,
     eos: AtomicBool,
 }
@@ -131,6 +137,8 @@ impl Pad {
             upstream: Mutex::new(Weak::new()),
             caps: Mutex::new(None),
             segment: Mutex::new(Segment::default()),
+            stream_id: Mutex::new(None),
+            sticky_pending: AtomicBool::new(false),
             flushing: AtomicBool::new(true),
             eos: AtomicBool::new(false),
         }))
@@ -246,7 +254,53 @@ impl Pad {
         }
         self.0.peer.store(Some(sink.0.clone()));
         *sink.0.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&self.0);
+        if self.caps().is_some() {
+            // Linked mid-stream: the new peer gets stream-start, caps and
+            // segment before the next buffer (GStreamer's sticky events).
+            self.0.sticky_pending.store(true, Ordering::Release);
+        }
         Ok(())
+    }
+
+    /// Takes over the sticky events (stream-start, caps, segment) `from`
+    /// has seen, to send them before this source pad's next buffer: a
+    /// request pad made mid-stream (a new `tee` branch) starts where the
+    /// stream is.
+    pub(crate) fn adopt_sticky(&self, from: &Pad) {
+        let Some(caps) = from.caps() else {
+            return;
+        };
+        *self.0.stream_id.lock().unwrap_or_else(|e| e.into_inner()) = from
+            .0
+            .stream_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        *self.0.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps);
+        *self.0.segment.lock().unwrap_or_else(|e| e.into_inner()) = from.segment();
+        self.0.sticky_pending.store(true, Ordering::Release);
+    }
+
+    /// Sends the sticky events to the peer if it has not seen them.
+    fn send_pending_sticky(&self, peer: &Pad) {
+        if !self.0.sticky_pending.load(Ordering::Acquire)
+            || !self.0.sticky_pending.swap(false, Ordering::AcqRel)
+        {
+            return;
+        }
+        let stream_id = self
+            .0
+            .stream_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(stream_id) = stream_id {
+            peer.receive_event(Event::StreamStart { stream_id });
+        }
+        if let Some(caps) = self.caps() {
+            peer.receive_event(Event::Caps(caps));
+        }
+        peer.receive_event(Event::Segment(self.segment()));
     }
 
     /// Unlinks the pad from its peer.
@@ -285,6 +339,7 @@ impl Pad {
         };
         let peer = Pad(peer.clone());
         drop(guard);
+        self.send_pending_sticky(&peer);
         if !trace::timing_wanted() {
             return element.0.imp.chain(&element, &peer, buffer);
         }
@@ -334,6 +389,10 @@ impl Pad {
                     Event::Segment(segment) => {
                         *self.0.segment.lock().unwrap_or_else(|e| e.into_inner()) = *segment;
                     }
+                    Event::StreamStart { stream_id } => {
+                        *self.0.stream_id.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(stream_id.clone());
+                    }
                     _ => {}
                 }
                 match self.peer() {
@@ -378,6 +437,10 @@ impl Pad {
             }
             Event::Segment(segment) => {
                 *self.0.segment.lock().unwrap_or_else(|e| e.into_inner()) = *segment;
+            }
+            Event::StreamStart { stream_id } => {
+                *self.0.stream_id.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(stream_id.clone());
             }
             _ => {}
         }
