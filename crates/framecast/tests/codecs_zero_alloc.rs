@@ -10,11 +10,9 @@
 //! (The JPEG elements are not here: `jpeg-encoder` and `zune-jpeg`
 //! allocate their working buffers per image.)
 
-use std::time::Duration;
-
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::{make_element, ClockTime, Pipeline, State};
+use framecast::{make_element, Pipeline, State};
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
@@ -23,25 +21,6 @@ mod frames;
 
 const W: usize = 320;
 const H: usize = 240;
-
-fn run_frames(appsrc: &AppSrc, appsink: &AppSink, from: u64, count: u64) {
-    for n in from..from + count {
-        let mut frame = appsrc.acquire_buffer().expect("pooled frame");
-        frames::paint_moving_bar(&mut frame, W, H, 1, n);
-        frame
-            .get_mut()
-            .expect("unique")
-            .set_pts(Some(ClockTime::from_nseconds(n * 33_333_333)));
-        appsrc.push_buffer(frame).expect("push");
-        let sample = appsink
-            .pull_sample(Some(Duration::from_secs(5)))
-            .expect("frame out");
-        assert_eq!(
-            sample.buffer.pts(),
-            Some(ClockTime::from_nseconds(n * 33_333_333))
-        );
-    }
-}
 
 #[test]
 fn openh264_encode_decode_allocates_nothing_per_frame() {
@@ -61,9 +40,9 @@ fn openh264_encode_decode_allocates_nothing_per_frame() {
     let appsrc = AppSrc::from_element(&src).unwrap();
     let appsink = AppSink::from_element(&sink).unwrap();
 
-    run_frames(appsrc, appsink, 0, 200); // warm-up: pools fill, caps settle
+    frames::push_and_pull(appsrc, appsink, (W, H, 1), 0, 200); // warm-up: pools fill, caps settle
     let before = counting_alloc::allocations();
-    run_frames(appsrc, appsink, 200, 1_000);
+    frames::push_and_pull(appsrc, appsink, (W, H, 1), 200, 1_000);
     let allocations = counting_alloc::allocations() - before;
     pipeline.set_state(State::Null).unwrap();
     assert_eq!(

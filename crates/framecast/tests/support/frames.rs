@@ -5,7 +5,11 @@
 
 #![allow(dead_code)]
 
-use framecast::{Buffer, VideoMeta};
+use std::time::Duration;
+
+use framecast::elements::appsink::AppSink;
+use framecast::elements::appsrc::AppSrc;
+use framecast::{Buffer, ClockTime, VideoMeta};
 
 /// Paints frame `n` into plane 0 of `frame` (`width` x `height` pixels of
 /// `pixel` bytes; the strides from its `VideoMeta`).
@@ -15,10 +19,41 @@ pub fn paint_moving_bar(frame: &mut Buffer, width: usize, height: usize, pixel: 
         .meta::<VideoMeta>()
         .map_or((0, width * pixel), |m| (m.offset[0], m.stride[0]));
     let mut map = f.map_writable().expect("map");
+    // Lit where (x + 4n) mod 64 < 16: runs of 16 pixels every 64, filled
+    // a run at a time (per pixel is too slow for 10 000 frames in a debug
+    // build).
+    let shift = (n as usize * 4) % 64;
     for (y, row) in map[offset..].chunks_mut(stride).take(height).enumerate() {
-        for (x, px) in row[..width * pixel].chunks_mut(pixel).enumerate() {
-            let lit = (x + n as usize * 4) % 64 < 16;
-            px.fill(if lit { 235 } else { (y % 200) as u8 + 16 });
+        let row = &mut row[..width * pixel];
+        row.fill((y % 200) as u8 + 16);
+        if shift < 16 {
+            row[..(16 - shift).min(width) * pixel].fill(235);
         }
+        for start in ((64 - shift) % 64..width).step_by(64) {
+            row[start * pixel..(start + 16).min(width) * pixel].fill(235);
+        }
+    }
+}
+
+/// Pushes frames `from..from + count` (plane 0 `width` x `height` of
+/// `pixel` bytes, painted in place, PTS at 30 fps) through `appsrc`, each
+/// pulled back out of `appsink` with its PTS intact before the next.
+pub fn push_and_pull(
+    appsrc: &AppSrc,
+    appsink: &AppSink,
+    (width, height, pixel): (usize, usize, usize),
+    from: u64,
+    count: u64,
+) {
+    for n in from..from + count {
+        let mut frame = appsrc.acquire_buffer().expect("pooled frame");
+        paint_moving_bar(&mut frame, width, height, pixel, n);
+        let pts = ClockTime::from_nseconds(n * 33_333_333);
+        frame.get_mut().expect("unique").set_pts(Some(pts));
+        appsrc.push_buffer(frame).expect("push");
+        let sample = appsink
+            .pull_sample(Some(Duration::from_secs(5)))
+            .expect("frame out");
+        assert_eq!(sample.buffer.pts(), Some(pts));
     }
 }
