@@ -88,27 +88,30 @@ fn is_packed(frame: &Buffer, info: &VideoInfo) -> bool {
     layout_matches && frame.size() >= info.size
 }
 
-/// Fills `dst` (a packed frame) with the next frame: read from standard
-/// input, or painted. `false` at the end of the input.
-fn next_frame(
-    dst: &mut [u8],
-    from_stdin: bool,
-    stdin: &mut impl Read,
-    pattern: Option<&BallPattern>,
-    info: &VideoInfo,
-    n: u64,
-) -> Result<bool, String> {
-    if from_stdin {
-        return match stdin.read_exact(dst) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
-            Err(e) => Err(format!("reading standard input: {e}")),
-        };
+/// Where the frames come from.
+enum FrameSource {
+    /// Raw packed frames on standard input, as fast as they come.
+    Stdin(std::io::StdinLock<'static>),
+    /// The test pattern, paced at the frame rate.
+    Pattern(BallPattern),
+}
+
+impl FrameSource {
+    /// Fills `dst` (a packed frame, rows `stride` bytes apart) with frame
+    /// `n`. `false` at the end of the input.
+    fn next_frame(&mut self, dst: &mut [u8], stride: usize, n: u64) -> Result<bool, String> {
+        match self {
+            FrameSource::Stdin(stdin) => match stdin.read_exact(dst) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+                Err(e) => Err(format!("reading standard input: {e}")),
+            },
+            FrameSource::Pattern(pattern) => {
+                pattern.paint(dst, stride, n);
+                Ok(true)
+            }
+        }
     }
-    if let Some(p) = pattern {
-        p.paint(dst, info.stride[0], n);
-    }
-    Ok(true)
 }
 
 /// The `ball` test pattern: a white square bouncing over a textured
@@ -252,9 +255,13 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
     let sender = builder.build().map_err(|e| e.to_string())?;
     let frame_time = Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)));
     let limit = args.seconds.map(Duration::from_secs_f64);
-    let mut packed = vec![0u8; info.size];
-    let pattern = (!from_stdin).then(|| BallPattern::new(width as usize, height as usize));
-    let mut stdin = std::io::stdin().lock();
+    // Only for pooled frames whose rows are padded (made on first need).
+    let mut packed = Vec::new();
+    let mut source = if from_stdin {
+        FrameSource::Stdin(std::io::stdin().lock())
+    } else {
+        FrameSource::Pattern(BallPattern::new(width as usize, height as usize))
+    };
     let start = Instant::now();
     let mut next_report = start + Duration::from_secs(1);
     let mut sdp_written = args.sdp.is_none();
@@ -274,16 +281,10 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
             let dst = map
                 .get_mut(..info.size)
                 .ok_or("pooled frame smaller than a frame")?;
-            next_frame(dst, from_stdin, &mut stdin, pattern.as_ref(), &info, n)?
+            source.next_frame(dst, info.stride[0], n)?
         } else {
-            let got = next_frame(
-                &mut packed,
-                from_stdin,
-                &mut stdin,
-                pattern.as_ref(),
-                &info,
-                n,
-            )?;
+            packed.resize(info.size, 0);
+            let got = source.next_frame(&mut packed, info.stride[0], n)?;
             if got {
                 fill_from_packed(&mut frame, &packed, &info)?;
             }
@@ -329,7 +330,7 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
             );
             next_report += Duration::from_secs(1);
         }
-        if !from_stdin {
+        if matches!(source, FrameSource::Pattern(_)) {
             let due = start + frame_time.mul_f64(n as f64);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);

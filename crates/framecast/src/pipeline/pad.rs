@@ -254,7 +254,13 @@ impl Pad {
         }
         self.0.peer.store(Some(sink.0.clone()));
         *sink.0.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&self.0);
-        if self.caps().is_some() {
+        if self
+            .0
+            .caps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+        {
             // Linked mid-stream: the new peer gets stream-start, caps and
             // segment before the next buffer (GStreamer's sticky events).
             self.0.sticky_pending.store(true, Ordering::Release);
