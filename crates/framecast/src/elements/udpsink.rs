@@ -282,6 +282,9 @@ pub struct UdpSink {
     stream: Mutex<Stream>,
     counters: Counters,
     warned: AtomicBool,
+    /// The `rtcp` property, read once per access unit without the
+    /// property lock.
+    rtcp_enabled: AtomicBool,
 }
 
 impl Default for UdpSink {
@@ -291,6 +294,7 @@ impl Default for UdpSink {
             stream: Mutex::new(Stream::default()),
             counters: Counters::default(),
             warned: AtomicBool::new(false),
+            rtcp_enabled: AtomicBool::new(true),
         }
     }
 }
@@ -417,7 +421,7 @@ impl UdpSink {
     /// Sends an RTCP compound packet (SR + SDES, and BYE when `bye`) when
     /// one is due.
     fn maybe_rtcp(&self, element: &Element, st: &mut Stream, bye: bool) {
-        if !st.rtcp.active || !element.prop("rtcp").as_bool().unwrap_or(true) {
+        if !st.rtcp.active || !self.rtcp_enabled.load(Ordering::Relaxed) {
             return;
         }
         let now = Instant::now();
@@ -502,6 +506,10 @@ impl UdpSink {
     }
 
     fn open(&self, element: &Element) -> Result<()> {
+        self.rtcp_enabled.store(
+            element.prop("rtcp").as_bool().unwrap_or(true),
+            Ordering::Relaxed,
+        );
         let addrs = client_addrs(element, None)?;
         let v6 = addrs.iter().any(|a| a.is_ipv6());
         let bind_ip: IpAddr = match element.prop("bind-address").as_str() {
@@ -711,6 +719,10 @@ impl SinkImpl for UdpSink {
     }
 
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        if name == "rtcp" {
+            self.rtcp_enabled
+                .store(value.as_bool().unwrap_or(true), Ordering::Relaxed);
+        }
         if matches!(name, "host" | "port" | "clients") {
             let addrs = client_addrs(element, Some((name, value)))?;
             let st = self.stream.lock().unwrap_or_else(|e| e.into_inner());
