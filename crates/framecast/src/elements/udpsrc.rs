@@ -170,6 +170,9 @@ pub struct UdpSrc {
     received: AtomicU64,
     bytes: AtomicU64,
     truncated: AtomicU64,
+    /// The `timeout` property (ns), read per datagram without the
+    /// property lock.
+    timeout_ns: AtomicU64,
 }
 
 impl std::fmt::Debug for UdpSrc {
@@ -309,6 +312,19 @@ impl UdpSrc {
 }
 
 impl SourceImpl for UdpSrc {
+    fn property_changed(
+        &self,
+        _element: &Element,
+        name: &str,
+        value: &PropertyValue,
+    ) -> Result<()> {
+        if name == "timeout" {
+            self.timeout_ns
+                .store(value.as_u64().unwrap_or(0), Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
     fn caps(&self, element: &Element) -> Caps {
         if let Some(c) = element.prop("caps").as_caps().filter(|c| !c.is_any()) {
             return c.clone();
@@ -330,6 +346,10 @@ impl SourceImpl for UdpSrc {
     }
 
     fn start(&self, element: &Element) -> Result<()> {
+        self.timeout_ns.store(
+            element.prop("timeout").as_u64().unwrap_or(0),
+            Ordering::Relaxed,
+        );
         let open = self.bind(element)?;
         let wake =
             eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).map_err(|e| Error::Io {
@@ -385,7 +405,7 @@ impl SourceImpl for UdpSrc {
             if self.unlocked.load(Ordering::Acquire) {
                 return Err(FlowError::Flushing);
             }
-            let timeout_ns = element.prop("timeout").as_u64().unwrap_or(0);
+            let timeout_ns = self.timeout_ns.load(Ordering::Relaxed);
             let timeout = (timeout_ns > 0).then(|| Timespec {
                 tv_sec: i64::try_from(timeout_ns / 1_000_000_000).unwrap_or(i64::MAX),
                 tv_nsec: (timeout_ns % 1_000_000_000) as _,
