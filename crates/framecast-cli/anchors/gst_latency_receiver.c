@@ -16,13 +16,16 @@
  * min(width/16, 128) blocks a row; a bit is set when the mean of the
  * block's centre 8x8 luma is >= 128) and prints
  *
- *   <frame>\t<latency ns>
+ *   <frame>\t<latency ns>\t<first packet ns>\t<last packet ns>
  *
- * for each stamp whose check value matches. Stamps that fail the check
+ * for each stamp whose check value matches; the packet times are when the
+ * frame's first and last (marker) RTP packets came out of udpsrc, from
+ * the stamp, which splits the latency into the sender's share (network
+ * included) and the receiver's. Stamps that fail the check
  * (a damaged or concealed picture) are counted, not printed.
  *
  * Lines starting with '#' are status: "# ready" once the pipeline plays,
- * "# frames=<n> bad=<m>" last, at end-of-stream, SIGTERM/SIGINT, or after
+ * "# frames=<n> bad=<m> payload-bytes=<b>" last (b: RTP payload bytes received), at end-of-stream, SIGTERM/SIGINT, or after
  * SECONDS. Exit status 0 then; 1 with a message on stderr when the
  * pipeline fails.
  *
@@ -51,6 +54,11 @@ typedef struct {
   guint64 bad;         /* frames whose stamp failed the check */
   gboolean ready;
   int status;          /* exit status */
+  guint32 rtp_ts;      /* RTP timestamp of the packets arriving now */
+  uint64_t first_ns;   /* when its first packet came out of udpsrc */
+  uint64_t marker_ns;  /* when the last packet (marker bit) of the newest whole frame did */
+  uint64_t marker_first_ns; /* first_ns of that frame */
+  guint64 payload_bytes; /* RTP payload received (the video's bitrate) */
 } Receiver;
 
 static uint64_t monotonic_ns(void) {
@@ -91,6 +99,34 @@ static int read_stamp(const guint8 *plane, int stride, int width, int rows, uint
   return stamp_check(*time_ns, *frame) == words[3];
 }
 
+/* udpsrc's src pad: notes when each frame's first and last (marker)
+ * packets leave udpsrc, so the latency can be split into the sender's
+ * share (stamp -> last packet in) and the receiver's (-> decoded). */
+static GstPadProbeReturn on_packet(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  Receiver *r = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  guint8 head[8];
+  uint64_t now = monotonic_ns();
+  guint32 ts;
+  (void)pad;
+  if (buffer == NULL || gst_buffer_extract(buffer, 0, head, sizeof head) != sizeof head) return GST_PAD_PROBE_OK;
+  {
+    gsize size = gst_buffer_get_size(buffer);
+    gsize header = 12 + 4 * (gsize)(head[0] & 0x0f);
+    if (size > header) r->payload_bytes += size - header;
+  }
+  ts = (guint32)head[4] << 24 | (guint32)head[5] << 16 | (guint32)head[6] << 8 | head[7];
+  if (ts != r->rtp_ts || r->first_ns == 0) {
+    r->rtp_ts = ts;
+    r->first_ns = now;
+  }
+  if (head[1] & 0x80) {
+    r->marker_ns = now;
+    r->marker_first_ns = r->first_ns;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 static GstFlowReturn on_sample(GstAppSink *sink, gpointer data) {
   uint64_t now = monotonic_ns();
   Receiver *r = data;
@@ -122,7 +158,8 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data) {
   gst_sample_unref(sample);
   if (whole) {
     r->frames++;
-    printf("%u\t%lld\n", number, (long long)(now - stamp_ns));
+    printf("%u\t%lld\t%lld\t%lld\n", number, (long long)(now - stamp_ns),
+           (long long)(r->marker_first_ns - stamp_ns), (long long)(r->marker_ns - stamp_ns));
     fflush(stdout);
   } else {
     r->bad++;
@@ -198,7 +235,7 @@ int main(int argc, char **argv) {
   }
 
   description = g_strdup_printf(
-      "udpsrc address=127.0.0.1 port=%ld buffer-size=4194304 "
+      "udpsrc name=src address=127.0.0.1 port=%ld buffer-size=4194304 "
       "caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" "
       "! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 "
       "! appsink name=sink sync=false async=false",
@@ -218,6 +255,13 @@ int main(int argc, char **argv) {
     gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, &r, NULL);
   }
   gst_object_unref(sink);
+  {
+    GstElement *src = gst_bin_get_by_name(GST_BIN(r.pipeline), "src");
+    GstPad *pad = gst_element_get_static_pad(src, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_packet, &r, NULL);
+    gst_object_unref(pad);
+    gst_object_unref(src);
+  }
 
   r.loop = g_main_loop_new(NULL, FALSE);
   bus = gst_element_get_bus(r.pipeline);
@@ -237,7 +281,8 @@ int main(int argc, char **argv) {
     g_main_loop_run(r.loop);
   }
   gst_element_set_state(r.pipeline, GST_STATE_NULL);
-  printf("# frames=%llu bad=%llu\n", (unsigned long long)r.frames, (unsigned long long)r.bad);
+  printf("# frames=%llu bad=%llu payload-bytes=%llu\n", (unsigned long long)r.frames,
+         (unsigned long long)r.bad, (unsigned long long)r.payload_bytes);
   fflush(stdout);
   gst_caps_replace(&r.caps, NULL);
   gst_object_unref(r.pipeline);

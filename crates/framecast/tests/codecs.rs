@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::elements::h264_nal::{classify, sps_profile};
+use framecast::elements::h264_nal::{classify, nal_type, nal_units, sps_profile};
 use framecast::elements::video::{decode_counter_buffer, frame_layout, Frame};
 use framecast::pipeline::Caps;
 use framecast::{
@@ -131,6 +131,140 @@ fn openh264_round_trip_every_frame_counter_and_psnr() {
     eprintln!(
         "openh264enc asm: {:?}",
         enc.property("asm").unwrap().as_bool()
+    );
+}
+
+/// Reads H.264 RBSP bits (emulation prevention bytes dropped).
+struct Bits {
+    rbsp: Vec<u8>,
+    pos: usize,
+}
+
+impl Bits {
+    /// The RBSP of `nal`, after its one-byte header.
+    fn of(nal: &[u8]) -> Bits {
+        let mut rbsp = Vec::new();
+        let mut zeros = 0;
+        for &b in &nal[1..] {
+            if zeros >= 2 && b == 3 {
+                zeros = 0;
+                continue;
+            }
+            zeros = if b == 0 { zeros + 1 } else { 0 };
+            rbsp.push(b);
+        }
+        Bits { rbsp, pos: 0 }
+    }
+
+    fn u(&mut self, n: u32) -> u32 {
+        (0..n).fold(0, |acc, _| {
+            let bit = (self.rbsp[self.pos / 8] >> (7 - self.pos % 8)) & 1;
+            self.pos += 1;
+            acc << 1 | u32::from(bit)
+        })
+    }
+
+    /// ue(v); se(v) has the same length, which is all the parse needs.
+    fn ue(&mut self) -> u32 {
+        let mut leading = 0;
+        while self.u(1) == 0 {
+            leading += 1;
+        }
+        (1 << leading) - 1 + self.u(leading)
+    }
+}
+
+/// `disable_deblocking_filter_idc` of the first IDR slice in `data`
+/// (Annex B, baseline profile as OpenH264 writes it: frames only, no
+/// slice groups), parsing the SPS, PPS and slice header
+/// (H.264 7.3.2.1, 7.3.2.2, 7.3.3); 0 (filter on) when the PPS has no
+/// deblocking control.
+fn idr_disable_deblocking_filter_idc(data: &[u8]) -> u32 {
+    let nal = |t: u8| nal_units(data).find(|n| nal_type(n) == Some(t)).unwrap();
+    let mut sps = Bits::of(nal(7));
+    assert_eq!(sps.u(8), 66, "baseline profile");
+    sps.u(16); // constraint flags, level_idc
+    sps.ue(); // seq_parameter_set_id
+    let log2_max_frame_num = sps.ue() + 4;
+    let poc_type = sps.ue();
+    let log2_max_poc_lsb = if poc_type == 0 { sps.ue() + 4 } else { 0 };
+    assert_ne!(poc_type, 1, "POC type 1 is not parsed here");
+    let mut pps = Bits::of(nal(8));
+    pps.ue(); // pic_parameter_set_id
+    pps.ue(); // seq_parameter_set_id
+    assert_eq!(pps.u(1), 0, "CAVLC");
+    let bottom_field_pic_order = pps.u(1) == 1;
+    assert_eq!(pps.ue(), 0, "no slice groups");
+    pps.ue(); // num_ref_idx_l0_default_active_minus1
+    pps.ue(); // num_ref_idx_l1_default_active_minus1
+    pps.u(3); // weighted_pred_flag, weighted_bipred_idc
+    pps.ue(); // pic_init_qp_minus26
+    pps.ue(); // pic_init_qs_minus26
+    pps.ue(); // chroma_qp_index_offset
+    let deblocking_control = pps.u(1) == 1;
+    pps.u(1); // constrained_intra_pred_flag
+    let redundant_pic_cnt = pps.u(1) == 1;
+    let mut slice = Bits::of(nal(5));
+    slice.ue(); // first_mb_in_slice
+    slice.ue(); // slice_type
+    slice.ue(); // pic_parameter_set_id
+    slice.u(log2_max_frame_num); // frame_num
+    slice.ue(); // idr_pic_id
+    if poc_type == 0 {
+        slice.u(log2_max_poc_lsb);
+        if bottom_field_pic_order {
+            slice.ue(); // delta_pic_order_cnt_bottom
+        }
+    }
+    if redundant_pic_cnt {
+        slice.ue();
+    }
+    slice.u(2); // no_output_of_prior_pics_flag, long_term_reference_flag
+    slice.ue(); // slice_qp_delta
+    if deblocking_control {
+        slice.ue()
+    } else {
+        0
+    }
+}
+
+#[test]
+fn openh264_deblocking_off_by_default_and_on_when_asked() {
+    let source = reference(30);
+    let mut pictures = Vec::new();
+    // disable_deblocking_filter_idc with one thread and with two: with
+    // several, OpenH264 keeps the filter off slice boundaries (2) so that
+    // slices filter in parallel; with one slice there are none.
+    for (setting, one_thread, two_threads) in [
+        ("", 1, 1),
+        (" deblocking=on", 0, 2),
+        (" deblocking=not-slice-boundaries", 0, 2),
+    ] {
+        for (threads, idc) in [(1, one_thread), (2, two_threads)] {
+            let (aus, _, _) = encode(&format!("openh264enc threads={threads}{setting}"), 1);
+            let data = aus[0].map_readable().unwrap().contiguous().into_owned();
+            assert_eq!(
+                idr_disable_deblocking_filter_idc(&data),
+                idc,
+                "openh264enc threads={threads}{setting}"
+            );
+        }
+        if setting.contains("slice") {
+            continue;
+        }
+        let what = format!("openh264enc threads=1{setting}");
+        let (decoded, caps, _) = run(&format!(
+            "testsrc pattern=counter num-buffers=30 ! {RAW} ! {what} bitrate=300 ! \
+             openh264dec ! videoconvert ! {RAW} ! appsink name=sink"
+        ));
+        let caps = caps.expect("caps");
+        check_round_trip(&what, &decoded, &caps, &source, 30.0);
+        let info = caps.video_info().unwrap();
+        pictures.push(planes(&decoded[29], &info));
+    }
+    assert_ne!(
+        pictures[0], pictures[1],
+        "the deblocking filter changes the decoded picture"
     );
 }
 

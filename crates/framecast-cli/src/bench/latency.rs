@@ -450,12 +450,22 @@ impl Tail {
 /// One line of the receiver's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Line {
-    /// A decoded frame: its number and latency.
-    Frame { frame: u32, latency_ns: i64 },
+    /// A decoded frame: its number, its latency, and when the last of its
+    /// packets came out of the receiver's socket (the sender's share,
+    /// network included), both from the stamp.
+    Frame {
+        frame: u32,
+        latency_ns: i64,
+        wire_ns: Option<i64>,
+    },
     /// The pipeline plays.
     Ready,
     /// The last line: whole stamps read, damaged stamps.
-    Summary { frames: u64, bad: u64 },
+    Summary {
+        frames: u64,
+        bad: u64,
+        payload_bytes: Option<u64>,
+    },
     /// Anything else.
     Other(String),
 }
@@ -471,13 +481,24 @@ fn parse_line(line: &str) -> Line {
                 .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
         };
         if let (Some(frames), Some(bad)) = (field("frames"), field("bad")) {
-            return Line::Summary { frames, bad };
+            return Line::Summary {
+                frames,
+                bad,
+                payload_bytes: field("payload-bytes"),
+            };
         }
     }
-    if let Some((frame, latency)) = line.split_once('\t') {
-        if let (Ok(frame), Ok(latency_ns)) = (frame.parse(), latency.parse()) {
-            return Line::Frame { frame, latency_ns };
-        }
+    let mut fields = line.split('\t');
+    if let (Some(Ok(frame)), Some(Ok(latency_ns))) =
+        (fields.next().map(str::parse), fields.next().map(str::parse))
+    {
+        // Fields 3 and 4: first and last packet out of the socket.
+        let wire_ns = fields.nth(1).and_then(|f| f.parse().ok());
+        return Line::Frame {
+            frame,
+            latency_ns,
+            wire_ns,
+        };
     }
     Line::Other(line.to_string())
 }
@@ -542,12 +563,28 @@ impl Receiver {
     /// Collects the frames decoded until none came for [`DRAIN_IDLE`],
     /// stops the receiver and returns the frames and its damaged-stamp
     /// count.
-    fn finish(mut self) -> (Vec<(u32, i64)>, Option<u64>) {
+    fn finish(mut self) -> Received {
         let mut frames = Vec::new();
+        let mut wire = Vec::new();
         let mut bad = None;
+        let mut payload_bytes = None;
         let mut take = |line: Line| match line {
-            Line::Frame { frame, latency_ns } => frames.push((frame, latency_ns)),
-            Line::Summary { bad: b, .. } => bad = Some(b),
+            Line::Frame {
+                frame,
+                latency_ns,
+                wire_ns,
+            } => {
+                frames.push((frame, latency_ns));
+                wire.extend(wire_ns.map(|ns| (frame, ns)));
+            }
+            Line::Summary {
+                bad: b,
+                payload_bytes: p,
+                ..
+            } => {
+                bad = Some(b);
+                payload_bytes = p;
+            }
             _ => {}
         };
         let drain_end = Instant::now() + Duration::from_secs(5);
@@ -571,7 +608,12 @@ impl Receiver {
             }
         }
         self.stop();
-        (frames, bad)
+        Received {
+            frames,
+            wire,
+            bad,
+            payload_bytes,
+        }
     }
 
     /// Waits a little for the receiver to exit, then kills it.
@@ -586,6 +628,18 @@ impl Receiver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What the receiver reported.
+struct Received {
+    /// Frame number and latency (ns) of every whole frame decoded.
+    frames: Vec<(u32, i64)>,
+    /// Frame number and stamp -> last packet out of the socket (ns).
+    wire: Vec<(u32, i64)>,
+    /// Damaged stamps, when the receiver said.
+    bad: Option<u64>,
+    /// RTP payload bytes received, when the receiver said.
+    payload_bytes: Option<u64>,
 }
 
 /// How a sender ended.
@@ -922,6 +976,12 @@ struct Outcome {
     counted_sent: u32,
     /// Median time the sender took to read a frame off the pipe, ms.
     handover_p50_ms: f64,
+    /// Median time from the stamp to the frame's last packet leaving the
+    /// receiver's socket, ms: the sender's share of the latency (the
+    /// rest is the receiver's depayload and decode).
+    wire_p50_ms: f64,
+    /// Video bitrate received (RTP payload), kbit/s.
+    kbps: f64,
     bad: Option<u64>,
     skipped: u64,
     cpu_ms_per_frame: f64,
@@ -991,7 +1051,12 @@ fn run_case(
     let exit = libc::pid_t::try_from(pid)
         .map_err(|_| "bad pid".to_string())
         .and_then(wait_with_rusage);
-    let (frames, bad) = receiver.finish();
+    let Received {
+        frames,
+        wire,
+        bad,
+        payload_bytes,
+    } = receiver.finish();
     let exit = exit?;
     let mut failure = exit.failure.map(|f| format!("sender {f}"));
     let produced = match produced {
@@ -1021,12 +1086,19 @@ fn run_case(
         format: format.name(),
         size: format!("{}x{}", size.0, size.1),
         latencies_ms: counted_latencies(&frames, produced.first_counted),
+        wire_p50_ms: stamp::percentile(&counted_latencies(&wire, produced.first_counted), 50.0),
         handover_p50_ms: {
             let mut v = produced.handover_ms;
             v.sort_by(|a, b| a.total_cmp(b));
             stamp::percentile(&v, 50.0)
         },
         counted_sent: counted,
+        // Payload bits over the frames handed over, at 30 fps.
+        kbps: payload_bytes
+            .filter(|_| produced.frames > 0)
+            .map_or(f64::NAN, |b| {
+                b as f64 * 8.0 * f64::from(FPS) / f64::from(produced.frames) / 1000.0
+            }),
         bad,
         skipped: produced.skipped,
         cpu_ms_per_frame: steady_cpu / 1e6,
@@ -1099,19 +1171,21 @@ fn print_row(o: &Outcome) {
     let bad = o.bad.map_or("?".to_string(), |b| b.to_string());
     let lost = i64::from(o.counted_sent) - o.latencies_ms.len() as i64;
     println!(
-        "{:<26} {:<5} {:<10} {:>7} {:>7} {:>6} {:>6} {:>5} {:>4} {:>5} {:>8} {:>7}",
+        "{:<26} {:<5} {:<10} {:>7} {:>7} {:>6} {:>7} {:>6} {:>5} {:>4} {:>5} {:>8} {:>7} {:>6}",
         o.case_name,
         o.format,
         o.size,
         figure(o.p(50.0), 1),
         figure(o.p(99.0), 1),
         figure(o.handover_p50_ms, 2),
+        figure(o.wire_p50_ms, 2),
         o.latencies_ms.len(),
         lost,
         bad,
         o.skipped,
         figure(o.cpu_ms_per_frame, 2),
-        figure(o.rss_mib, 1)
+        figure(o.rss_mib, 1),
+        figure(o.kbps, 0)
     );
     if let Some(f) = &o.failure {
         println!("    ! {f}");
@@ -1120,19 +1194,21 @@ fn print_row(o: &Outcome) {
 
 fn print_header() {
     println!(
-        "{:<26} {:<5} {:<10} {:>7} {:>7} {:>6} {:>6} {:>5} {:>4} {:>5} {:>8} {:>7}",
+        "{:<26} {:<5} {:<10} {:>7} {:>7} {:>6} {:>7} {:>6} {:>5} {:>4} {:>5} {:>8} {:>7} {:>6}",
         "case",
         "fmt",
         "size",
         "p50 ms",
         "p99 ms",
         "in ms",
+        "wire ms",
         "frames",
         "lost",
         "bad",
         "skip",
         "CPU ms/f",
-        "RSS MiB"
+        "RSS MiB",
+        "kbit/s"
     );
 }
 
@@ -1230,9 +1306,12 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
     println!(
         "in: median time the sender took to read a frame off its stdin pipe (part of the latency);\n\
+         wire: median time from the stamp to the frame's last packet out of the receiver's socket \
+         (the sender's share; the rest is depayload and decode);\n\
          frames: stamps decoded after the first second; lost: handed over but not decoded whole; \
          bad: damaged stamps (whole run);\nskip: 30 fps slots skipped because the sender had not \
          taken the previous frame; CPU: sender's steady-state utime+stime per frame; \
+         kbit/s: RTP payload received over the run; \
          RSS: sender's peak."
     );
     let mut compared = false;
@@ -1277,14 +1356,32 @@ mod tests {
             parse_line("42\t5600123\n"),
             Line::Frame {
                 frame: 42,
-                latency_ns: 5_600_123
+                latency_ns: 5_600_123,
+                wire_ns: None
+            }
+        );
+        assert_eq!(
+            parse_line("42\t5600123\t900000\t3100000"),
+            Line::Frame {
+                frame: 42,
+                latency_ns: 5_600_123,
+                wire_ns: Some(3_100_000)
             }
         );
         assert_eq!(
             parse_line("# frames=300 bad=2"),
             Line::Summary {
                 frames: 300,
-                bad: 2
+                bad: 2,
+                payload_bytes: None
+            }
+        );
+        assert_eq!(
+            parse_line("# frames=300 bad=0 payload-bytes=1500000"),
+            Line::Summary {
+                frames: 300,
+                bad: 0,
+                payload_bytes: Some(1_500_000)
             }
         );
         assert!(matches!(parse_line("x\ty"), Line::Other(_)));

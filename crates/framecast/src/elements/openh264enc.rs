@@ -19,6 +19,14 @@
 //! IDR every `gop-size` frames with SPS/PPS before it, no scene-change
 //! IDRs, no denoise, background detection or adaptive quantisation (they
 //! cost time and make frame sizes less predictable).
+//!
+//! The deblocking filter is off by default (`deblocking=off`; GStreamer's
+//! `openh264enc` has it on), as in x264's `ultrafast` preset that the
+//! low-latency x264 senders use: it costs the encoder about a tenth of its
+//! time and the receiver's decoder as much again, and on loopback at 720p
+//! it measured 0.5-1.5 ms off the median latency and more off the IDR
+//! frames (`framecast bench latency`, BENCHMARKS.md). The price is blockier
+//! pictures at low bitrates; `deblocking=on` brings it back.
 
 use std::os::raw::{c_int, c_void};
 use std::ptr::null_mut;
@@ -53,6 +61,19 @@ pub fn asm_enabled() -> bool {
     })
 }
 
+const DEBLOCKING: &[(&str, &str)] = &[
+    ("off", "No deblocking filter: fastest to encode and decode"),
+    (
+        "on",
+        "Deblocking filter on (OpenH264's and GStreamer's default; with several threads \
+         OpenH264 keeps it off slice boundaries)",
+    ),
+    (
+        "not-slice-boundaries",
+        "Deblocking filter on, except across slice boundaries",
+    ),
+];
+
 const COMPLEXITY: &[(&str, &str)] = &[
     ("low", "Fastest"),
     ("medium", "Balanced (OpenH264's default)"),
@@ -67,6 +88,17 @@ fn properties() -> Vec<PropertySpec> {
             kind: PropertyType::Enum {
                 values: COMPLEXITY,
                 default: "low",
+            },
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "deblocking",
+            blurb:
+                "Deblocking (loop) filter: off is faster at both ends, on looks smoother at low \
+                    bitrates",
+            kind: PropertyType::Enum {
+                values: DEBLOCKING,
+                default: "off",
             },
             mutable_in_playing: false,
         },
@@ -117,17 +149,34 @@ fn create_encoder(
     element: &Element,
     config: &H264EncoderConfig,
 ) -> Result<Box<dyn H264Encoder>, String> {
-    let complexity = match element
-        .property("complexity")
-        .ok()
-        .as_ref()
-        .and_then(|v| v.as_str())
-    {
-        Some("high") => sys::HIGH_COMPLEXITY,
-        Some("medium") => sys::MEDIUM_COMPLEXITY,
-        _ => sys::LOW_COMPLEXITY,
+    let choice = |name: &str| {
+        element
+            .property(name)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
     };
-    OpenH264Encoder::new(config, complexity).map(|e| Box::new(e) as Box<dyn H264Encoder>)
+    let tuning = Tuning {
+        complexity: match choice("complexity").as_deref() {
+            Some("high") => sys::HIGH_COMPLEXITY,
+            Some("medium") => sys::MEDIUM_COMPLEXITY,
+            _ => sys::LOW_COMPLEXITY,
+        },
+        // OpenH264's iLoopFilterDisableIdc: 0 on, 1 off, 2 on but not
+        // across slice boundaries.
+        loop_filter_disable_idc: match choice("deblocking").as_deref() {
+            Some("on") => 0,
+            Some("not-slice-boundaries") => 2,
+            _ => 1,
+        },
+    };
+    OpenH264Encoder::new(config, tuning).map(|e| Box::new(e) as Box<dyn H264Encoder>)
+}
+
+/// The element's speed-against-compression choices.
+#[derive(Debug, Clone, Copy)]
+struct Tuning {
+    complexity: sys::ECOMPLEXITY_MODE,
+    loop_filter_disable_idc: c_int,
 }
 
 /// An initialised OpenH264 `ISVCEncoder`.
@@ -153,7 +202,7 @@ fn check(what: &str, rc: c_int) -> Result<(), String> {
 }
 
 impl OpenH264Encoder {
-    fn new(config: &H264EncoderConfig, complexity: sys::ECOMPLEXITY_MODE) -> Result<Self, String> {
+    fn new(config: &H264EncoderConfig, tuning: Tuning) -> Result<Self, String> {
         let info = &config.info;
         let (width, height) = (
             c_int::try_from(info.width).map_err(|_| "width too large")?,
@@ -184,15 +233,11 @@ impl OpenH264Encoder {
             width,
             height,
         };
-        this.initialize(config, complexity)?;
+        this.initialize(config, tuning)?;
         Ok(this)
     }
 
-    fn initialize(
-        &mut self,
-        config: &H264EncoderConfig,
-        complexity: sys::ECOMPLEXITY_MODE,
-    ) -> Result<(), String> {
+    fn initialize(&mut self, config: &H264EncoderConfig, tuning: Tuning) -> Result<(), String> {
         let (Some(get_default), Some(init), Some(set_option)) = (
             self.vtbl.GetDefaultParams,
             self.vtbl.InitializeExt,
@@ -231,7 +276,7 @@ impl OpenH264Encoder {
         p.fMaxFrameRate = fps;
         p.iTemporalLayerNum = 1;
         p.iSpatialLayerNum = 1;
-        p.iComplexityMode = complexity;
+        p.iComplexityMode = tuning.complexity;
         p.uiIntraPeriod = config.gop_size;
         p.iNumRefFrame = 1;
         p.eSpsPpsIdStrategy = sys::CONSTANT_ID;
@@ -245,7 +290,7 @@ impl OpenH264Encoder {
         p.bEnableLongTermReference = false;
         p.iMultipleThreadIdc = threads as u16;
         p.bUseLoadBalancing = true;
-        p.iLoopFilterDisableIdc = 0;
+        p.iLoopFilterDisableIdc = tuning.loop_filter_disable_idc;
         p.bEnableDenoise = false;
         p.bEnableBackgroundDetection = false;
         p.bEnableAdaptiveQuant = false;
