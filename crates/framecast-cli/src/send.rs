@@ -57,7 +57,11 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
 
 /// Copies one packed frame (default strides) into a pooled frame laid out
 /// as its `VideoMeta` says.
-fn fill_from_packed(frame: &mut Buffer, packed: &[u8], info: &VideoInfo) -> Result<(), String> {
+pub(crate) fn fill_from_packed(
+    frame: &mut Buffer,
+    packed: &[u8],
+    info: &VideoInfo,
+) -> Result<(), String> {
     let f = frame.get_mut().ok_or("frame is shared")?;
     let meta = f.meta::<VideoMeta>().copied();
     let mut map = f.map_writable().map_err(|e| e.to_string())?;

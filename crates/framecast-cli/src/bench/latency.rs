@@ -15,6 +15,12 @@
 //! clock (`CLOCK_MONOTONIC`). The first second is not counted (start-up,
 //! the first IDR).
 //!
+//! One more case, `framecast-sender-lib`, has no child and no pipe: a
+//! [`framecast::sender::Sender`] in this process, each stamped frame copied
+//! into `Sender::frame()` and pushed, as a program linking framecast does.
+//! Its CPU time is this process's less the painting thread's; it has no
+//! RSS of its own.
+//!
 //! The sender's CPU time per frame is steady state: its `utime + stime`
 //! at exit (`wait4(2)`) less what it had used at the one-second mark
 //! (`/proc/PID/stat`), over the frames written since; its peak RSS is
@@ -64,7 +70,7 @@ pub struct Args {
     formats: Vec<String>,
     /// Sender cases to run (default all): framecast-launch-x264,
     /// framecast-launch-openh264, framecast-send, gst-x264, gst-openh264,
-    /// ffmpeg-x264.
+    /// ffmpeg-x264, framecast-sender-lib (in process).
     #[arg(long, value_delimiter = ',')]
     cases: Vec<String>,
     /// `fdsrc blocksize=` for the `launch` cases of framecast and
@@ -94,16 +100,19 @@ enum Case {
     GstX264,
     GstOpenh264,
     FfmpegX264,
+    /// framecast's `Sender` in the benchmark's own process (no pipe).
+    Library,
 }
 
 impl Case {
-    const ALL: [Case; 6] = [
+    const ALL: [Case; 7] = [
         Case::LaunchX264,
         Case::LaunchOpenh264,
         Case::Send,
         Case::GstX264,
         Case::GstOpenh264,
         Case::FfmpegX264,
+        Case::Library,
     ];
 
     fn name(self) -> &'static str {
@@ -114,6 +123,7 @@ impl Case {
             Case::GstX264 => "gst-x264",
             Case::GstOpenh264 => "gst-openh264",
             Case::FfmpegX264 => "ffmpeg-x264",
+            Case::Library => "framecast-sender-lib",
         }
     }
 
@@ -131,7 +141,10 @@ impl Case {
     }
 
     fn is_framecast(self) -> bool {
-        matches!(self, Case::LaunchX264 | Case::LaunchOpenh264 | Case::Send)
+        matches!(
+            self,
+            Case::LaunchX264 | Case::LaunchOpenh264 | Case::Send | Case::Library
+        )
     }
 }
 
@@ -205,6 +218,7 @@ struct Invocation {
 
 /// The command line of `case` sending `format` frames of `width`x`height`
 /// to 127.0.0.1:`port`; `exe` is this program (for the framecast cases).
+/// `None` for the in-process case, which has no command line.
 fn sender_invocation(
     case: Case,
     format: Format,
@@ -212,7 +226,7 @@ fn sender_invocation(
     port: u16,
     exe: &Path,
     knobs: &Knobs,
-) -> Invocation {
+) -> Option<Invocation> {
     let blocksize = knobs
         .fdsrc_blocksize
         .map_or(String::new(), |b| format!(" blocksize={b}"));
@@ -249,7 +263,8 @@ fn sender_invocation(
             ),
         ),
     };
-    match case {
+    Some(match case {
+        Case::Library => return None,
         Case::LaunchX264 => framecast_launch("x264enc"),
         Case::LaunchOpenh264 => framecast_launch("openh264enc"),
         Case::Send => Invocation {
@@ -331,7 +346,7 @@ fn sender_invocation(
                 .to_vec(),
             }
         }
-    }
+    })
 }
 
 /// Runs `program args` quietly; `Ok(true)` when it exits 0, `Err` when it
@@ -376,7 +391,7 @@ fn available(case: Case, exe: &Path) -> Result<(), String> {
     match case {
         Case::LaunchX264 => framecast("x264enc"),
         Case::LaunchOpenh264 => framecast("openh264enc"),
-        Case::Send => Ok(()),
+        Case::Send | Case::Library => Ok(()),
         Case::GstX264 => gst("x264enc", "gstreamer1.0-plugins-ugly"),
         Case::GstOpenh264 => gst("openh264enc", "gstreamer1.0-plugins-bad"),
         Case::FfmpegX264 => {
@@ -647,7 +662,9 @@ struct Exit {
     /// `None` when it exited 0, else what happened.
     failure: Option<String>,
     cpu_ns: u64,
-    max_rss_kib: u64,
+    /// Peak RSS; `None` for the in-process sender (this process's RSS
+    /// is the benchmark's).
+    max_rss_kib: Option<u64>,
 }
 
 fn timeval_ns(tv: libc::timeval) -> u64 {
@@ -688,7 +705,7 @@ fn wait_with_rusage(pid: libc::pid_t) -> Result<Exit, String> {
             return Ok(Exit {
                 failure,
                 cpu_ns: timeval_ns(usage.ru_utime) + timeval_ns(usage.ru_stime),
-                max_rss_kib: usage.ru_maxrss.max(0) as u64,
+                max_rss_kib: Some(usage.ru_maxrss.max(0) as u64),
             });
         }
         if r < 0 {
@@ -890,12 +907,13 @@ fn next_slot(slot: u64, elapsed: Duration, period: Duration) -> u64 {
     (slot + 1).max(now_slot)
 }
 
-/// Feeds the sender frames at [`FPS`] for `seconds`.
+/// Feeds the sender frames through its standard input at [`FPS`] for
+/// `seconds`.
 fn produce(
     stdin: &mut ChildStdin,
     pid: u32,
     format: Format,
-    (width, height): (usize, usize),
+    size: (usize, usize),
     seconds: f64,
 ) -> Result<Produced, String> {
     // Non-blocking, so a sender that stops reading cannot hang us.
@@ -911,6 +929,26 @@ fn produce(
             std::io::Error::last_os_error()
         ));
     }
+    let write_deadline = Instant::now() + Duration::from_secs_f64(seconds) + EXIT_TIMEOUT;
+    pace(
+        format,
+        size,
+        seconds,
+        |frame| write_all_by(stdin, frame, write_deadline).map_err(|e| e.to_string()),
+        || process_cpu_ns(pid),
+    )
+}
+
+/// Paints frames of `format` and `size` at [`FPS`] for `seconds`, stamps
+/// each and gives it to `hand_over`; `sender_cpu_ns` reads the sender's
+/// CPU time (at the warm-up mark).
+fn pace(
+    format: Format,
+    (width, height): (usize, usize),
+    seconds: f64,
+    mut hand_over: impl FnMut(&[u8]) -> Result<(), String>,
+    sender_cpu_ns: impl Fn() -> Option<u64>,
+) -> Result<Produced, String> {
     let mut pattern = Pattern::new(format, width, height);
     if format == Format::I420 {
         // The producer's own check: the stamp reads back from a frame.
@@ -925,7 +963,6 @@ fn produce(
     let period = Duration::from_secs(1) / FPS;
     let length = Duration::from_secs_f64(seconds);
     let start = Instant::now();
-    let write_deadline = start + length + EXIT_TIMEOUT;
     let mut produced = Produced::default();
     let mut marked = false;
     let mut slot: u64 = 0;
@@ -941,12 +978,12 @@ fn produce(
         if !marked && due >= WARMUP {
             marked = true;
             produced.first_counted = produced.frames;
-            produced.cpu_at_mark_ns = process_cpu_ns(pid);
+            produced.cpu_at_mark_ns = sender_cpu_ns();
         }
         let stamp = Stamp::now(produced.frames);
         pattern.paint(&stamp);
-        write_all_by(stdin, &pattern.frame, write_deadline)
-            .map_err(|e| format!("writing frame {}: {e}", produced.frames))?;
+        hand_over(&pattern.frame)
+            .map_err(|e| format!("handing over frame {}: {e}", produced.frames))?;
         if marked {
             produced
                 .handover_ms
@@ -1017,6 +1054,133 @@ struct Setup {
     knobs: Knobs,
 }
 
+/// What a sender did, however it ran.
+struct Sent {
+    produced: Result<Produced, String>,
+    exit: Result<Exit, String>,
+    /// Its standard error (child processes).
+    stderr: Tail,
+}
+
+/// Runs `case` as a child process fed through its standard input.
+fn send_from_child(
+    setup: &Setup,
+    case: Case,
+    format: Format,
+    size: (usize, usize),
+    port: u16,
+) -> Result<Sent, String> {
+    let invocation = sender_invocation(case, format, size, port, &setup.exe, &setup.knobs)
+        .ok_or_else(|| format!("{} has no command line", case.name()))?;
+    let mut child = Command::new(&invocation.program)
+        .args(&invocation.args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", invocation.program.display()))?;
+    let stderr = child.stderr.take().map(Tail::follow).unwrap_or_default();
+    let pid = child.id();
+    let produced = match child.stdin.take() {
+        Some(mut stdin) => produce(&mut stdin, pid, format, size, setup.seconds),
+        None => Err("no pipe to the sender".into()),
+    };
+    // The pipe closed above: end of stream for the sender.
+    let exit = libc::pid_t::try_from(pid)
+        .map_err(|_| "bad pid".to_string())
+        .and_then(wait_with_rusage);
+    Ok(Sent {
+        produced,
+        exit,
+        stderr,
+    })
+}
+
+/// CPU time of this process less the calling thread's, nanoseconds: what
+/// the library sender's threads used while this thread painted frames.
+fn other_threads_cpu_ns() -> Option<u64> {
+    let clock = |id| {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec to a valid local.
+        let ok = unsafe { libc::clock_gettime(id, &mut ts) } == 0;
+        ok.then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+    };
+    Some(
+        clock(libc::CLOCK_PROCESS_CPUTIME_ID)?
+            .saturating_sub(clock(libc::CLOCK_THREAD_CPUTIME_ID)?),
+    )
+}
+
+/// The library case: a [`framecast::Sender`] in this process; each
+/// stamped frame is copied into a pooled frame from `Sender::frame()` (a
+/// program copying its image in) and pushed. No pipe, no second process.
+fn send_in_process(
+    format: Format,
+    (width, height): (usize, usize),
+    port: u16,
+    seconds: f64,
+) -> Sent {
+    let video_format = match format {
+        Format::Bgr => framecast::VideoFormat::Bgr,
+        Format::I420 => framecast::VideoFormat::I420,
+    };
+    let built = framecast::sender::Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(framecast::sender::Codec::H264)
+        .size(width as u32, height as u32)
+        .fps(FPS)
+        .input_format(video_format)
+        .bitrate(BITRATE_KBPS)
+        .build();
+    let sender = match built {
+        Ok(sender) => sender,
+        Err(e) => {
+            return Sent {
+                produced: Err(format!("Sender::build: {e}")),
+                exit: Err(e.to_string()),
+                stderr: Tail::default(),
+            }
+        }
+    };
+    let info = match framecast::VideoInfo::new(video_format, width as u32, height as u32) {
+        Ok(info) => info,
+        Err(e) => {
+            return Sent {
+                produced: Err(e.to_string()),
+                exit: Err(e.to_string()),
+                stderr: Tail::default(),
+            }
+        }
+    };
+    let produced = pace(
+        format,
+        (width, height),
+        seconds,
+        |packed| {
+            let mut frame = sender
+                .frame()
+                .map_err(|e| format!("no pooled frame: {e}"))?;
+            crate::send::fill_from_packed(&mut frame, packed, &info)?;
+            sender.push(frame).map(|_| ()).map_err(|e| e.to_string())
+        },
+        other_threads_cpu_ns,
+    );
+    let finished = sender.finish();
+    let exit = Ok(Exit {
+        failure: finished.err().map(|e| e.to_string()),
+        cpu_ns: other_threads_cpu_ns().unwrap_or(0),
+        max_rss_kib: None,
+    });
+    Sent {
+        produced,
+        exit,
+        stderr: Tail::default(),
+    }
+}
+
 /// Runs one case.
 fn run_case(
     setup: &Setup,
@@ -1027,36 +1191,22 @@ fn run_case(
     let seconds = setup.seconds;
     let port = free_udp_port()?;
     let receiver = Receiver::start(&setup.receiver, port, seconds + 60.0)?;
-    let invocation = sender_invocation(case, format, size, port, &setup.exe, &setup.knobs);
-    let spawned = Command::new(&invocation.program)
-        .args(&invocation.args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(e) => {
-            receiver.finish();
-            return Err(format!("{}: {e}", invocation.program.display()));
-        }
+    let sent = if case == Case::Library {
+        Ok(send_in_process(format, size, port, seconds))
+    } else {
+        send_from_child(setup, case, format, size, port)
     };
-    let stderr = child.stderr.take().map(Tail::follow).unwrap_or_default();
-    let pid = child.id();
-    let produced = match child.stdin.take() {
-        Some(mut stdin) => produce(&mut stdin, pid, format, size, seconds),
-        None => Err("no pipe to the sender".into()),
-    };
-    // The pipe closed above: end of stream for the sender.
-    let exit = libc::pid_t::try_from(pid)
-        .map_err(|_| "bad pid".to_string())
-        .and_then(wait_with_rusage);
     let Received {
         frames,
         wire,
         bad,
         payload_bytes,
     } = receiver.finish();
+    let Sent {
+        produced,
+        exit,
+        stderr,
+    } = sent?;
     let exit = exit?;
     let mut failure = exit.failure.map(|f| format!("sender {f}"));
     let produced = match produced {
@@ -1102,7 +1252,7 @@ fn run_case(
         bad,
         skipped: produced.skipped,
         cpu_ms_per_frame: steady_cpu / 1e6,
-        rss_mib: exit.max_rss_kib as f64 / 1024.0,
+        rss_mib: exit.max_rss_kib.map_or(f64::NAN, |k| k as f64 / 1024.0),
         failure,
     })
 }
@@ -1128,7 +1278,7 @@ const OPENH264_PEERS: &[&str] = &["gst-openh264"];
 fn peers_of(case_name: &str) -> &'static [&'static [&'static str]] {
     if case_name == Case::LaunchOpenh264.name() {
         &[OPENH264_PEERS]
-    } else if case_name == Case::Send.name() {
+    } else if case_name == Case::Send.name() || case_name == Case::Library.name() {
         &[X264_PEERS, OPENH264_PEERS]
     } else {
         &[X264_PEERS]
@@ -1409,8 +1559,11 @@ mod tests {
         let exe = Path::new("/x/framecast");
         let all: Vec<Invocation> = Case::ALL
             .into_iter()
-            .map(|c| sender_invocation(c, Format::Bgr, (1280, 720), 5000, exe, &Knobs::default()))
+            .filter_map(|c| {
+                sender_invocation(c, Format::Bgr, (1280, 720), 5000, exe, &Knobs::default())
+            })
             .collect();
+        assert_eq!(all.len(), Case::ALL.len() - 1, "all but the library case");
         for (case, inv) in Case::ALL.into_iter().zip(&all) {
             let line = inv.args.join(" ");
             assert!(line.contains("127.0.0.1"), "{line}");
@@ -1431,7 +1584,8 @@ mod tests {
                 fdsrc_blocksize: Some(65536),
                 ..Knobs::default()
             },
-        );
+        )
+        .unwrap();
         assert!(blocks
             .args
             .join(" ")
