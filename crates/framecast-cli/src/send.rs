@@ -262,6 +262,9 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
     // Only for pooled frames whose rows are padded (made on first need).
     let mut packed = Vec::new();
     let mut source = if from_stdin {
+        // A bigger pipe: the producer hands a frame over in one or two
+        // writes instead of 64 KiB at a time.
+        let _ = framecast::elements::fdsrc::enlarge_pipe(std::io::stdin());
         FrameSource::Stdin(std::io::stdin().lock())
     } else {
         FrameSource::Pattern(BallPattern::new(width as usize, height as usize))

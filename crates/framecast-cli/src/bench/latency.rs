@@ -24,7 +24,9 @@
 //! The sender's CPU time per frame is steady state: its `utime + stime`
 //! at exit (`wait4(2)`) less what it had used at the one-second mark
 //! (`/proc/PID/stat`), over the frames written since; its peak RSS is
-//! `ru_maxrss`.
+//! `VmHWM` in `/proc/PID/status` when the last frame has been written (not
+//! `ru_maxrss`: Linux carries the parent's peak into a child across
+//! fork and exec, so it would report at least this benchmark's own RSS).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
@@ -662,9 +664,6 @@ struct Exit {
     /// `None` when it exited 0, else what happened.
     failure: Option<String>,
     cpu_ns: u64,
-    /// Peak RSS; `None` for the in-process sender (this process's RSS
-    /// is the benchmark's).
-    max_rss_kib: Option<u64>,
 }
 
 fn timeval_ns(tv: libc::timeval) -> u64 {
@@ -705,7 +704,6 @@ fn wait_with_rusage(pid: libc::pid_t) -> Result<Exit, String> {
             return Ok(Exit {
                 failure,
                 cpu_ns: timeval_ns(usage.ru_utime) + timeval_ns(usage.ru_stime),
-                max_rss_kib: Some(usage.ru_maxrss.max(0) as u64),
             });
         }
         if r < 0 {
@@ -897,6 +895,10 @@ struct Produced {
     /// How long the sender took to read each counted frame off the pipe
     /// (stamp to last byte written), ms.
     handover_ms: Vec<f64>,
+    /// The sender's peak RSS once the last frame was handed over
+    /// (`None` for the in-process sender: this process's RSS is the
+    /// benchmark's).
+    peak_rss_kib: Option<u64>,
 }
 
 /// The slot to send in next: `slot + 1`, unless the clock (`elapsed`) is
@@ -1172,7 +1174,6 @@ fn send_in_process(
     let exit = Ok(Exit {
         failure: finished.err().map(|e| e.to_string()),
         cpu_ns: other_threads_cpu_ns().unwrap_or(0),
-        max_rss_kib: None,
     });
     Sent {
         produced,
@@ -1252,7 +1253,9 @@ fn run_case(
         bad,
         skipped: produced.skipped,
         cpu_ms_per_frame: steady_cpu / 1e6,
-        rss_mib: exit.max_rss_kib.map_or(f64::NAN, |k| k as f64 / 1024.0),
+        rss_mib: produced
+            .peak_rss_kib
+            .map_or(f64::NAN, |k| k as f64 / 1024.0),
         failure,
     })
 }
@@ -1598,6 +1601,16 @@ mod tests {
             .contains("openh264enc bitrate=4000000 gop-size=30"));
         assert_eq!(all[5].program, PathBuf::from("ffmpeg"));
         assert!(all[5].args.contains(&"bgr24".to_string()));
+    }
+
+    #[test]
+    fn peak_rss_is_vm_hwm() {
+        let status =
+            "Name:\tframecast\nVmPeak:\t  900000 kB\nVmHWM:\t   35512 kB\nVmRSS:\t 30000 kB\n";
+        assert_eq!(vm_hwm_kib(status), Some(35_512));
+        assert_eq!(vm_hwm_kib("Name:\tx\n"), None);
+        let own = peak_rss_kib(std::process::id()).expect("this process's VmHWM");
+        assert!(own > 100, "{own} KiB");
     }
 
     #[test]

@@ -25,13 +25,34 @@ use crate::pipeline::{
 };
 use crate::{Error, Result};
 
-/// Default `blocksize`: 64 KiB, a Linux pipe's whole buffer (GStreamer:
-/// 4096). Raw frames piped in from a program are megabytes each; reading
-/// them 4 KiB at a time costs a `poll`, a `read`, a buffer and a wake-up
-/// of the writer per 4 KiB (340 per 720p I420 frame), which measured 1.5
-/// to 3 ms more latency per frame at 720p and 1080p
-/// (`framecast bench latency --fdsrc-blocksize`, BENCHMARKS.md).
+/// Default `blocksize`: 64 KiB (GStreamer: 4096). Raw frames piped in from
+/// a program are megabytes each; reading them 4 KiB at a time costs a
+/// `poll`, a `read`, a buffer and a wake-up of the writer per 4 KiB (340
+/// per 720p I420 frame), which measured 1.5 to 3 ms more latency per
+/// frame at 720p and 1080p. Larger blocks (256 KiB, 1 MiB) measured no
+/// better and 1 MiB worse, even from a grown pipe ([`enlarge_pipe`];
+/// `framecast bench latency --fdsrc-blocksize`, BENCHMARKS.md).
 pub(crate) const DEFAULT_BLOCKSIZE: u64 = 65_536;
+
+/// Pipe capacities `fdsrc` asks for, largest first (`F_SETPIPE_SZ`): 4
+/// MiB holds a whole 1080p I420 frame and is granted to privileged
+/// processes; 1 MiB is Linux's default limit for the others
+/// (`/proc/sys/fs/pipe-max-size`).
+const PIPE_CAPACITIES: [usize; 2] = [4 << 20, 1 << 20];
+
+/// Grows the pipe behind `fd` (when it is one) to the largest of
+/// [`PIPE_CAPACITIES`] the kernel grants, and returns its capacity.
+///
+/// A Linux pipe holds 64 KiB by default, so a program writing a 1.4 MB
+/// 720p frame into it wakes the reader and waits for it 22 times per
+/// frame; with a megabyte or more it hands the frame over in one or two
+/// writes. The pages are only allocated while data sits in the pipe.
+pub fn enlarge_pipe(fd: impl AsFd) -> Option<usize> {
+    let fd = fd.as_fd();
+    PIPE_CAPACITIES
+        .iter()
+        .find_map(|&size| rustix::pipe::fcntl_setpipe_size(fd, size).ok())
+}
 
 /// How long one `poll` waits before checking whether the source is stopping.
 const POLL_INTERVAL: Timespec = Timespec {
@@ -211,6 +232,8 @@ impl SourceImpl for FdSrc {
             context: format!("Could not open file descriptor {fd} for reading"),
             source,
         })?;
+        // Not a pipe (a file, a socket): nothing to grow.
+        let _ = enlarge_pipe(&file);
         *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, file));
         Ok(())
     }
@@ -225,5 +248,25 @@ impl SourceImpl for FdSrc {
 
     fn unlock_stop(&self, _element: &Element) {
         self.unlocked.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pipe_grows_to_a_megabyte_or_more() {
+        let (reader, _writer) = std::io::pipe().unwrap();
+        let before = rustix::pipe::fcntl_getpipe_size(&reader).unwrap();
+        let after = enlarge_pipe(&reader).expect("a pipe can grow to 1 MiB");
+        assert!(after >= 1 << 20 && after > before, "{before} -> {after}");
+        assert_eq!(rustix::pipe::fcntl_getpipe_size(&reader).unwrap(), after);
+    }
+
+    #[test]
+    fn a_file_is_left_alone() {
+        let file = File::open("/proc/self/stat").unwrap();
+        assert_eq!(enlarge_pipe(&file), None);
     }
 }
