@@ -932,13 +932,27 @@ fn produce(
         ));
     }
     let write_deadline = Instant::now() + Duration::from_secs_f64(seconds) + EXIT_TIMEOUT;
-    pace(
+    let mut produced = pace(
         format,
         size,
         seconds,
         |frame| write_all_by(stdin, frame, write_deadline).map_err(|e| e.to_string()),
         || process_cpu_ns(pid),
-    )
+    )?;
+    produced.peak_rss_kib = peak_rss_kib(pid);
+    Ok(produced)
+}
+
+/// `VmHWM` of process `pid` (its peak resident set since exec), KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    vm_hwm_kib(&status)
+}
+
+/// The `VmHWM:` line of a `/proc/PID/status` text, KiB.
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    line.trim().strip_suffix("kB")?.trim().parse().ok()
 }
 
 /// Paints frames of `format` and `size` at [`FPS`] for `seconds`, stamps
