@@ -39,7 +39,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::packet::{RtpHeader, RtpPacket, FIXED_HEADER_LEN};
 use crate::packetizer::{PacketMeta, PacketSource};
-use crate::seq::seq_delta;
+use crate::seq::{SeqCheck, SeqTracker};
 
 /// NAL unit type numbers (H.264 Table 7-1, RFC 6184 Table 1).
 pub mod nal_type {
@@ -692,6 +692,9 @@ pub struct H264DepayStats {
     pub lost_packets: u64,
     /// Packets older than one already seen (late or duplicated); dropped.
     pub late_packets: u64,
+    /// Times the stream restarted (a new SSRC, or a sequence number far
+    /// from the expected one): the access unit in progress was dropped.
+    pub restarts: u64,
     /// Packets whose payload could not be parsed.
     pub malformed_packets: u64,
     /// Access units delivered.
@@ -761,7 +764,7 @@ struct Ready {
 #[derive(Debug)]
 pub struct H264Depayloader {
     cfg: H264DepayloaderConfig,
-    expected_seq: Option<u16>,
+    seq: SeqTracker,
     current: Vec<u8>,
     cur_ts: Option<u32>,
     cur_damaged: bool,
@@ -787,7 +790,7 @@ impl H264Depayloader {
     pub fn new(cfg: H264DepayloaderConfig) -> Self {
         Self {
             cfg,
-            expected_seq: None,
+            seq: SeqTracker::default(),
             current: Vec::new(),
             cur_ts: None,
             cur_damaged: false,
@@ -827,18 +830,29 @@ impl H264Depayloader {
         self.stats.packets += 1;
         let seq = pkt.sequence_number();
         let mut gap = false;
-        if let Some(exp) = self.expected_seq {
-            let d = seq_delta(exp, seq);
-            if d < 0 {
+        match self.seq.check(seq, pkt.ssrc()) {
+            SeqCheck::Late => {
                 self.stats.late_packets += 1;
                 return Ok(());
             }
-            if d > 0 {
-                self.stats.lost_packets += d as u64;
+            SeqCheck::Next { lost: 0 } => {}
+            SeqCheck::Next { lost } => {
+                self.stats.lost_packets += u64::from(lost);
                 gap = true;
             }
+            SeqCheck::Restart => {
+                // The old stream's access unit in progress will never be
+                // finished; the new stream starts clean, and a decoder
+                // can only join it at an IDR.
+                self.stats.restarts += 1;
+                if self.cur_ts.is_some() {
+                    self.cur_damaged = true;
+                    self.complete();
+                }
+                self.discont_pending = true;
+                self.waiting_for_idr = self.cfg.wait_for_idr_after_loss;
+            }
         }
-        self.expected_seq = Some(seq.wrapping_add(1));
 
         let ts = pkt.timestamp();
         // Lost packets belonged to the access unit in progress (if any),
@@ -864,10 +878,8 @@ impl H264Depayloader {
             self.current.clear();
         }
         if pkt.marker() {
-            if self.in_fu {
-                // The marker came before the FU-A's end bit.
-                self.cur_damaged = true;
-            }
+            // A FU-A still open here lost its end bit: complete() counts
+            // the access unit as damaged.
             self.complete();
         }
         res.map_err(|e| e.in_packet(seq, pkt.ssrc()))
@@ -988,13 +1000,15 @@ impl H264Depayloader {
     /// Ends the access unit in progress (at end of stream: its last packet
     /// had no marker and no later timestamp will come).
     pub fn flush(&mut self) {
-        if self.in_fu {
-            self.cur_damaged = true;
-        }
         self.complete();
     }
 
     fn complete(&mut self) {
+        if self.in_fu {
+            // A fragmented NAL unit cut off by a new timestamp (its end
+            // fragment was lost with no sequence gap to show it).
+            self.cur_damaged = true;
+        }
         let had_content = !self.current.is_empty() || self.cur_damaged;
         let ts = self.cur_ts.take().unwrap_or(0);
         let is_idr = std::mem::take(&mut self.cur_idr);

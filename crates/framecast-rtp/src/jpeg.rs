@@ -46,7 +46,7 @@ use crate::error::{Error, Result};
 use crate::h264::check_mtu_pt;
 use crate::packet::{RtpHeader, RtpPacket, FIXED_HEADER_LEN};
 use crate::packetizer::{PacketMeta, PacketSource};
-use crate::seq::seq_delta;
+use crate::seq::{SeqCheck, SeqTracker};
 
 /// Static payload type of JPEG (RFC 3551 §6, Table 5).
 pub const PAYLOAD_TYPE: u8 = 26;
@@ -620,6 +620,9 @@ pub struct JpegDepayStats {
     pub lost_packets: u64,
     /// Late or duplicated packets (dropped).
     pub late_packets: u64,
+    /// Times the stream restarted (a new SSRC, or a sequence number far
+    /// from the expected one): the frame in progress was dropped.
+    pub restarts: u64,
     /// Packets that failed to parse.
     pub malformed_packets: u64,
     /// Frames delivered.
@@ -659,7 +662,7 @@ pub struct JpegDepayloader {
     ts: u32,
     width: u16,
     height: u16,
-    expected_seq: Option<u16>,
+    seq: SeqTracker,
     discont_pending: bool,
     q_cache: Vec<(u8, [u8; 128])>,
     max_frame_size: usize,
@@ -683,7 +686,7 @@ impl JpegDepayloader {
             ts: 0,
             width: 0,
             height: 0,
-            expected_seq: None,
+            seq: SeqTracker::default(),
             discont_pending: false,
             q_cache: Vec::new(),
             max_frame_size: 32 << 20,
@@ -714,18 +717,26 @@ impl JpegDepayloader {
     pub fn push(&mut self, pkt: &RtpPacket<'_>) -> Result<Option<JpegFrame<'_>>> {
         self.stats.packets += 1;
         let seq = pkt.sequence_number();
-        if let Some(exp) = self.expected_seq {
-            let d = seq_delta(exp, seq);
-            if d < 0 {
+        match self.seq.check(seq, pkt.ssrc()) {
+            SeqCheck::Late => {
                 self.stats.late_packets += 1;
                 return Ok(None);
             }
-            if d > 0 {
-                self.stats.lost_packets += d as u64;
+            SeqCheck::Next { lost: 0 } => {}
+            SeqCheck::Next { lost } => {
+                self.stats.lost_packets += u64::from(lost);
                 self.damaged = true;
+                // Between frames the loss may have taken whole frames:
+                // the next frame delivered follows a discontinuity either
+                // way.
+                self.discont_pending = true;
+            }
+            SeqCheck::Restart => {
+                self.stats.restarts += 1;
+                self.drop_frame();
+                self.discont_pending = true;
             }
         }
-        self.expected_seq = Some(seq.wrapping_add(1));
         if self.in_frame && pkt.timestamp() != self.ts {
             // The previous frame's last packet never came.
             self.drop_frame();

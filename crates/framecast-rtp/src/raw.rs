@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 use crate::h264::check_mtu_pt;
 use crate::packet::{RtpHeader, RtpPacket, FIXED_HEADER_LEN};
 use crate::packetizer::{PacketMeta, PacketSource};
-use crate::seq::seq_delta;
+use crate::seq::{SeqCheck, SeqTracker};
 
 /// Pixel formats this module carries, with their RFC 4175 sampling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -478,6 +478,9 @@ pub struct RawDepayStats {
     pub lost_packets: u64,
     /// Late or duplicated packets, dropped.
     pub late_packets: u64,
+    /// Times the stream restarted (a new SSRC, or a sequence number far
+    /// from the expected one): the frame in progress ended there.
+    pub restarts: u64,
     /// Packets with at least one malformed segment.
     pub malformed_packets: u64,
     /// Frames delivered.
@@ -499,7 +502,7 @@ pub struct RawDepayloader {
     format: RawFormat,
     width: usize,
     height: usize,
-    expected_seq: Option<u16>,
+    seq: SeqTracker,
     in_frame: bool,
     ts: u32,
     lost: u64,
@@ -519,7 +522,7 @@ impl RawDepayloader {
             format,
             width,
             height,
-            expected_seq: None,
+            seq: SeqTracker::default(),
             in_frame: false,
             ts: 0,
             lost: 0,
@@ -550,6 +553,14 @@ impl RawDepayloader {
         info
     }
 
+    /// Ends the frame in progress, if any, as incomplete (at end of stream,
+    /// or on a flush: its marker packet will not come). The next packet
+    /// starts a new frame, in sequence with no expectation.
+    pub fn flush(&mut self) -> Option<RawFrameInfo> {
+        self.seq = SeqTracker::default();
+        self.in_frame.then(|| self.finish(false))
+    }
+
     /// Writes the packet's pixels into `frame` (one plane for packed
     /// formats, Y/U/V for I420).
     ///
@@ -557,7 +568,10 @@ impl RawDepayloader {
     ///
     /// [`Error::InvalidConfig`]/[`Error::BufferTooSmall`] if `frame` does
     /// not fit the geometry (nothing is consumed), or a malformed payload
-    /// (with sequence number and SSRC; the frame continues, flagged).
+    /// (with sequence number and SSRC; the frame continues, flagged). A
+    /// malformed packet carrying the marker still ends its frame: the
+    /// frame comes back flagged, with the packet counted in its
+    /// [`RawFrameInfo::malformed_packets`].
     pub fn push(&mut self, pkt: &RtpPacket<'_>, frame: &mut [PlaneMut<'_>]) -> Result<RawPush> {
         let mut sizes = [(0usize, 0usize); 3];
         for (s, p) in sizes.iter_mut().zip(frame.iter()) {
@@ -572,32 +586,41 @@ impl RawDepayloader {
 
         let ts = pkt.timestamp();
         let seq = pkt.sequence_number();
-        if self.in_frame && ts != self.ts {
-            // The frame lost at least its marker packet: a gap before this
-            // packet is charged to it (its tail), not to the next frame.
-            if let Some(exp) = self.expected_seq {
-                let d = seq_delta(exp, seq);
-                if d > 0 {
-                    self.stats.lost_packets += d as u64;
-                    self.lost += d as u64;
-                    self.expected_seq = Some(seq);
+        let ssrc = pkt.ssrc();
+        let verdict = self.seq.classify(seq, ssrc);
+        if verdict == SeqCheck::Late {
+            // Checked before the timestamp: a late or duplicated packet of
+            // the previous frame must not end the frame in progress.
+            self.stats.packets += 1;
+            self.stats.late_packets += 1;
+            return Ok(RawPush::InProgress);
+        }
+        if self.in_frame && (ts != self.ts || verdict == SeqCheck::Restart) {
+            // The frame lost at least its marker packet (or its stream
+            // restarted): a gap before this packet is charged to it (its
+            // tail), not to the next frame.
+            match verdict {
+                SeqCheck::Next { lost } => {
+                    self.stats.lost_packets += u64::from(lost);
+                    self.lost += u64::from(lost);
                 }
+                SeqCheck::Restart => self.stats.restarts += 1,
+                SeqCheck::Late => {}
             }
+            // Pushed again, this packet is next in order.
+            self.seq.expect(seq, ssrc);
             return Ok(RawPush::FrameEndedPushAgain(self.finish(false)));
         }
         self.stats.packets += 1;
-        if let Some(exp) = self.expected_seq {
-            let d = seq_delta(exp, seq);
-            if d < 0 {
-                self.stats.late_packets += 1;
-                return Ok(RawPush::InProgress);
+        match verdict {
+            SeqCheck::Next { lost } => {
+                self.stats.lost_packets += u64::from(lost);
+                self.lost += u64::from(lost);
             }
-            if d > 0 {
-                self.stats.lost_packets += d as u64;
-                self.lost += d as u64;
-            }
+            SeqCheck::Restart => self.stats.restarts += 1,
+            SeqCheck::Late => {}
         }
-        self.expected_seq = Some(seq.wrapping_add(1));
+        self.seq.accept(seq, ssrc);
         if !self.in_frame {
             self.in_frame = true;
             self.ts = ts;
@@ -607,13 +630,14 @@ impl RawDepayloader {
             self.malformed += 1;
             self.stats.malformed_packets += 1;
         }
-        let out = if pkt.marker() {
-            RawPush::Frame(self.finish(true))
-        } else {
-            RawPush::InProgress
-        };
-        res.map_err(|e| e.in_packet(seq, pkt.ssrc()))?;
-        Ok(out)
+        match res {
+            // The marker ends the frame even when this packet was
+            // malformed: the frame goes out flagged (its info counts the
+            // malformed packet), never merged into the next one.
+            _ if pkt.marker() => Ok(RawPush::Frame(self.finish(true))),
+            Ok(()) => Ok(RawPush::InProgress),
+            Err(e) => Err(e.in_packet(seq, ssrc)),
+        }
     }
 
     fn write_segments(&mut self, p: &[u8], frame: &mut [PlaneMut<'_>]) -> Result<()> {

@@ -25,6 +25,92 @@ pub fn seq_before(a: u16, b: u16) -> bool {
     seq_delta(a, b) > 0
 }
 
+/// How far behind the expected sequence number a packet may be and still
+/// count as late (reordered or duplicated) rather than as the start of a
+/// new stream (RFC 3550 Appendix A.1's `MAX_MISORDER`).
+pub const MAX_MISORDER: u16 = 100;
+
+/// How far ahead of the expected sequence number a packet may be and
+/// still count as following a loss rather than as a new stream (RFC 3550
+/// Appendix A.1's `MAX_DROPOUT`).
+pub const MAX_DROPOUT: u16 = 3000;
+
+/// What a packet's sequence number says about it, against the one a
+/// depayloader expects next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqCheck {
+    /// In order, after `lost` missing packets (0: none; also the first
+    /// packet seen).
+    Next {
+        /// Packets missing just before this one.
+        lost: u16,
+    },
+    /// At most [`MAX_MISORDER`] behind: reordered late or duplicated. The
+    /// depayloader drops it.
+    Late,
+    /// A new stream: its SSRC differs, or its number is more than
+    /// [`MAX_MISORDER`] behind or [`MAX_DROPOUT`] ahead (a sender that
+    /// restarted with a new random sequence-number offset). What was in
+    /// progress belongs to the old stream; nothing counts as lost.
+    Restart,
+}
+
+/// The sequence-number check every depayloader makes: which packets are
+/// next, late, or from a restarted stream. Without the restart case, a
+/// sender restarting with a number behind the old one would have every
+/// packet dropped as late for up to 32 767 packets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeqTracker {
+    expected: Option<u16>,
+    ssrc: Option<u32>,
+}
+
+impl SeqTracker {
+    /// What packet `seq` of stream `ssrc` is, without taking it.
+    pub fn classify(&self, seq: u16, ssrc: u32) -> SeqCheck {
+        let Some(expected) = self.expected else {
+            return SeqCheck::Next { lost: 0 };
+        };
+        if self.ssrc.is_some_and(|s| s != ssrc) {
+            return SeqCheck::Restart;
+        }
+        let d = seq_delta(expected, seq);
+        if d >= 0 {
+            let ahead = d as u16;
+            if ahead > MAX_DROPOUT {
+                SeqCheck::Restart
+            } else {
+                SeqCheck::Next { lost: ahead }
+            }
+        } else if d.unsigned_abs() <= MAX_MISORDER {
+            SeqCheck::Late
+        } else {
+            SeqCheck::Restart
+        }
+    }
+
+    /// Takes packet `seq` of `ssrc`: the next one expected is `seq + 1`.
+    pub fn accept(&mut self, seq: u16, ssrc: u32) {
+        self.expected = Some(seq.wrapping_add(1));
+        self.ssrc = Some(ssrc);
+    }
+
+    /// Classifies packet `seq` of `ssrc` and, unless it is late, takes it.
+    pub fn check(&mut self, seq: u16, ssrc: u32) -> SeqCheck {
+        let verdict = self.classify(seq, ssrc);
+        if verdict != SeqCheck::Late {
+            self.accept(seq, ssrc);
+        }
+        verdict
+    }
+
+    /// Expects `seq` next (its predecessors are accounted for).
+    pub fn expect(&mut self, seq: u16, ssrc: u32) {
+        self.expected = Some(seq);
+        self.ssrc = Some(ssrc);
+    }
+}
+
 /// Extends 16-bit sequence numbers to 64 bits by counting wraps ("cycles"
 /// in RFC 3550 Appendix A.1), so that gaps and order can be computed
 /// without modular arithmetic downstream, and so that the "extended
@@ -76,6 +162,35 @@ impl SeqUnwrapper {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn tracker_tells_next_lost_late_and_restart() {
+        let mut t = SeqTracker::default();
+        assert_eq!(t.check(65534, 7), SeqCheck::Next { lost: 0 });
+        assert_eq!(t.check(65535, 7), SeqCheck::Next { lost: 0 });
+        // Across the wrap, two lost.
+        assert_eq!(t.check(2, 7), SeqCheck::Next { lost: 2 });
+        // A duplicate and a reordered one are late and not taken.
+        assert_eq!(t.check(2, 7), SeqCheck::Late);
+        assert_eq!(t.check(65535, 7), SeqCheck::Late);
+        assert_eq!(t.check(3, 7), SeqCheck::Next { lost: 0 });
+        // A restarted sender far behind, far ahead, or with a new SSRC.
+        // Expected 4: 4 - 100 is late, 4 - 101 a restart.
+        assert_eq!(t.check(4u16.wrapping_sub(MAX_MISORDER), 7), SeqCheck::Late);
+        let behind = 4u16.wrapping_sub(MAX_MISORDER + 1);
+        assert_eq!(t.check(behind, 7), SeqCheck::Restart);
+        assert_eq!(
+            t.check(behind.wrapping_add(1), 7),
+            SeqCheck::Next { lost: 0 }
+        );
+        let next = behind.wrapping_add(2 + MAX_DROPOUT + 1);
+        assert_eq!(t.check(next, 7), SeqCheck::Restart);
+        assert_eq!(t.check(next.wrapping_add(1), 9), SeqCheck::Restart);
+        assert_eq!(t.check(next.wrapping_add(2), 9), SeqCheck::Next { lost: 0 });
+        // `expect` charges a gap elsewhere: the packet is then next.
+        t.expect(500, 9);
+        assert_eq!(t.classify(500, 9), SeqCheck::Next { lost: 0 });
+    }
 
     #[test]
     fn delta_and_order_wrap() {

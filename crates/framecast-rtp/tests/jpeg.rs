@@ -181,3 +181,27 @@ fn gstreamer_capture_decodes() {
     }
     assert_eq!(frames, 3);
 }
+
+#[test]
+fn a_frame_lost_whole_marks_the_next_one_discontinuous() {
+    let jpeg = encode(128, 64, SamplingFactor::R_4_2_0, 0);
+    let mut pay = JpegPayloader::new(JpegPayloaderConfig {
+        mtu: 300,
+        ..Default::default()
+    })
+    .unwrap();
+    let frames: Vec<Vec<Vec<u8>>> = (0..3)
+        .map(|i| common::collect(pay.packetize(&jpeg, i * 3000).unwrap(), 300))
+        .collect();
+    let mut d = JpegDepayloader::new();
+    let mut got = vec![];
+    // Frame 1 is lost entirely: no packet of a frame in progress is
+    // missing, so only the sequence gap tells.
+    for p in frames[0].iter().chain(&frames[2]) {
+        if let Some(f) = d.push(&RtpPacket::parse(p).unwrap()).unwrap() {
+            got.push((f.timestamp, f.discontinuity));
+        }
+    }
+    assert_eq!(got, [(0, false), (6000, true)]);
+    assert_eq!(d.stats().lost_packets, frames[1].len() as u64);
+}

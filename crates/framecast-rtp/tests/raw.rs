@@ -224,3 +224,111 @@ fn bad_geometry_and_buffers_are_rejected() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
 }
+
+/// Pushes `packets` (each maybe pushed twice, as `FrameEndedPushAgain`
+/// asks) into `d`; returns the frames that ended.
+fn depayload_all(
+    d: &mut RawDepayloader,
+    packets: &[Vec<u8>],
+    buf: &mut [u8],
+    stride: usize,
+) -> Vec<RawFrameInfo> {
+    let mut got = vec![];
+    for p in packets {
+        loop {
+            let mut planes = [PlaneMut {
+                data: &mut *buf,
+                stride,
+            }];
+            match d.push(&RtpPacket::parse(p).unwrap(), &mut planes) {
+                Ok(RawPush::InProgress) | Err(_) => break,
+                Ok(RawPush::Frame(i)) => {
+                    got.push(i);
+                    break;
+                }
+                Ok(RawPush::FrameEndedPushAgain(i)) => got.push(i),
+            }
+        }
+    }
+    got
+}
+
+#[test]
+fn a_late_packet_of_the_previous_frame_does_not_split_the_current_one() {
+    let (w, h) = (64, 16);
+    let src = planes_for(RawFormat::Rgb, w, h, 0, 3);
+    let planes = [Plane {
+        data: &src[0].0,
+        stride: src[0].1,
+    }];
+    let mut cfg = RawPayloaderConfig::new(RawFormat::Rgb, w, h);
+    cfg.mtu = 300;
+    let mut pay = RawPayloader::new(cfg).unwrap();
+    let a = common::collect(pay.packetize(&planes, 0).unwrap(), 300);
+    let b = common::collect(pay.packetize(&planes, 3000).unwrap(), 300);
+    // Frame a whole, then b with a's packet 1 duplicated in its middle.
+    let mut stream: Vec<Vec<u8>> = a.clone();
+    stream.extend_from_slice(&b[..2]);
+    stream.push(a[1].clone());
+    stream.extend_from_slice(&b[2..]);
+    let mut buf = vec![0u8; w * h * 3];
+    let mut d = RawDepayloader::new(RawFormat::Rgb, w, h).unwrap();
+    let got = depayload_all(&mut d, &stream, &mut buf, w * 3);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|f| f.complete), "{got:?}");
+    assert_eq!(d.stats().late_packets, 1);
+    assert_eq!(buf, src[0].0);
+}
+
+#[test]
+fn a_malformed_marker_packet_still_ends_its_frame() {
+    let (w, h) = (64, 16);
+    let src = planes_for(RawFormat::Rgb, w, h, 0, 5);
+    let planes = [Plane {
+        data: &src[0].0,
+        stride: src[0].1,
+    }];
+    let mut cfg = RawPayloaderConfig::new(RawFormat::Rgb, w, h);
+    cfg.mtu = 300;
+    let mut pay = RawPayloader::new(cfg).unwrap();
+    let mut a = common::collect(pay.packetize(&planes, 0).unwrap(), 300);
+    let b = common::collect(pay.packetize(&planes, 3000).unwrap(), 300);
+    // Cut the last packet of a inside its line header.
+    let last = a.len() - 1;
+    a[last].truncate(12 + 2 + 3);
+    a.extend(b);
+    let mut buf = vec![0u8; w * h * 3];
+    let mut d = RawDepayloader::new(RawFormat::Rgb, w, h).unwrap();
+    let got = depayload_all(&mut d, &a, &mut buf, w * 3);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(!got[0].complete && got[0].malformed_packets == 1 && got[0].timestamp == 0);
+    assert!(got[1].complete && got[1].timestamp == 3000);
+}
+
+#[test]
+fn a_restarted_sender_is_followed_not_dropped_as_late() {
+    let (w, h) = (64, 16);
+    let src = planes_for(RawFormat::Rgb, w, h, 0, 7);
+    let planes = [Plane {
+        data: &src[0].0,
+        stride: src[0].1,
+    }];
+    let mut frames = vec![];
+    // The first sender starts at 40 000, the restarted one at 1 000 (far
+    // "behind": without the restart rule every packet would be late).
+    for start in [40_000u32, 1_000] {
+        let mut cfg = RawPayloaderConfig::new(RawFormat::Rgb, w, h);
+        cfg.mtu = 300;
+        cfg.initial_sequence_number = start;
+        let mut pay = RawPayloader::new(cfg).unwrap();
+        frames.extend(common::collect(pay.packetize(&planes, 0).unwrap(), 300));
+        frames.extend(common::collect(pay.packetize(&planes, 3000).unwrap(), 300));
+    }
+    let mut buf = vec![0u8; w * h * 3];
+    let mut d = RawDepayloader::new(RawFormat::Rgb, w, h).unwrap();
+    let got = depayload_all(&mut d, &frames, &mut buf, w * 3);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got.iter().all(|f| f.complete), "{got:?}");
+    assert_eq!(d.stats().restarts, 1);
+    assert_eq!((d.stats().late_packets, d.stats().lost_packets), (0, 0));
+}

@@ -299,18 +299,54 @@ impl Sender {
 
     /// Ends the stream: EOS after the queued frames (udpsink says RTCP BYE),
     /// then stops. Returns the final counters, every frame sent.
+    ///
+    /// # Errors
+    ///
+    /// The pipeline's error when an element failed before the queued
+    /// frames were out, or [`Error::Element`] when end-of-stream did not
+    /// come within 5 s (frames may be lost); the pipeline is stopped in
+    /// every case.
     pub fn finish(self) -> Result<SenderStats> {
-        if let Ok(appsrc) = self.appsrc() {
-            let _ = appsrc.end_of_stream();
-        }
-        let _ = self
+        let ended = match self.appsrc() {
+            Ok(appsrc) => match appsrc.end_of_stream() {
+                Ok(_) => self.wait_for_eos(),
+                Err(e) => Err(Error::Element {
+                    element: "sender".into(),
+                    message: format!("end of stream refused: {e:?}"),
+                }),
+            },
+            Err(_) => Err(Error::Element {
+                element: "sender".into(),
+                message: "the sender's appsrc is gone".into(),
+            }),
+        };
+        let stats = self.stats();
+        let stopped = self.pipeline.set_state(State::Null);
+        ended?;
+        stopped?;
+        Ok(stats)
+    }
+
+    /// Waits up to 5 s for end-of-stream to reach the sink.
+    fn wait_for_eos(&self) -> Result<()> {
+        let message = self
             .pipeline
             .bus()
             .timed_pop_filtered(Some(Duration::from_secs(5)), |m| {
                 matches!(m, crate::Message::Eos | crate::Message::Error { .. })
             });
-        let stats = self.stats();
-        self.pipeline.set_state(State::Null)?;
-        Ok(stats)
+        match message {
+            Some(crate::Message::Eos) => Ok(()),
+            Some(crate::Message::Error {
+                source, message, ..
+            }) => Err(Error::Element {
+                element: source,
+                message,
+            }),
+            _ => Err(Error::Element {
+                element: "sender".into(),
+                message: "end of stream did not reach the network within 5 s".into(),
+            }),
+        }
     }
 }

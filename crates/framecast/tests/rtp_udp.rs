@@ -22,7 +22,8 @@ use framecast::elements::video::frame::row_bytes;
 use framecast::elements::video::{decode_counter, decode_counter_buffer, frame_layout, Frame};
 use framecast::pipeline::Caps;
 use framecast::{
-    make_element, parse_launch, Buffer, BufferFlags, Element, Message, Pipeline, State, VideoInfo,
+    make_element, parse_launch, Buffer, BufferFlags, ClockTime, Element, Message, Pipeline, State,
+    VideoInfo,
 };
 
 const W: u32 = 64;
@@ -295,6 +296,34 @@ fn rtcp_sender_reports_reach_port_plus_one() {
     assert!(kinds.contains(&200), "no sender report: {kinds:?}");
     assert!(kinds.contains(&202), "no SDES: {kinds:?}");
     assert!(kinds.contains(&203), "no BYE at EOS: {kinds:?}");
+    tx.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn a_client_on_port_65535_gets_rtp_and_no_rtcp_to_port_0() {
+    // Port 65535 has no RTCP port above it: reports must not go to port 0
+    // (where every send fails). A second client shows reports still flow.
+    let Ok(top) = UdpSocket::bind("127.0.0.1:65535") else {
+        eprintln!("port 65535 is taken here; skipped");
+        return;
+    };
+    let port = free_port();
+    let tx = launch(&format!(
+        "testsrc pattern=counter is-live=true num-buffers=10 ! video/x-raw,format=I420,width=64,height=48,framerate=50/1 \
+         ! rtpvrawpay ! udpsink name=net clients=127.0.0.1:65535,127.0.0.1:{port}"
+    ));
+    tx.set_state(State::Playing).unwrap();
+    wait_eos(&tx, Duration::from_secs(10));
+    let net = element(&tx, "net");
+    assert_eq!(uint(&net, "send-errors"), 0);
+    assert!(
+        uint(&net, "rtcp-sent") > 0,
+        "reports still go to the other client"
+    );
+    top.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 2048];
+    assert!(top.recv(&mut buf).is_ok(), "RTP reaches port 65535");
+    assert_no_error(&tx);
     tx.set_state(State::Null).unwrap();
 }
 
@@ -631,6 +660,89 @@ fn h264_depay_puts_sdp_parameter_sets_before_an_idr_that_lacks_them() {
     assert_eq!(&data[..], &expected[..]);
     assert!(!got[0].0.flags().contains(BufferFlags::DELTA_UNIT));
     p.set_state(State::Null).unwrap();
+}
+
+/// Pushes `packets` (with PTS 10 ms, 20 ms, ...) into `appsrc caps=<caps>
+/// ! <depay> name=depay ! appsink`, ends the stream, and returns what the
+/// sink got and the depayloader's `frames-out` and `frames-discarded`.
+fn depayload_to_eos(caps: &str, depay: &str, packets: &[Vec<u8>]) -> (Vec<Buffer>, u64, u64) {
+    let p = launch(&format!(
+        "appsrc name=in caps=\"{caps}\" max-buffers=0 ! {depay} name=depay \
+         ! appsink name=sink sync=false max-buffers=0"
+    ));
+    p.set_state(State::Playing).unwrap();
+    let src_el = element(&p, "in");
+    let src = AppSrc::from_element(&src_el).expect("appsrc");
+    for (i, pkt) in packets.iter().enumerate() {
+        let mut b = Buffer::from_slice(pkt).unwrap();
+        b.get_mut()
+            .unwrap()
+            .set_pts(Some(ClockTime::from_mseconds(10 * (i as u64 + 1))));
+        src.push_buffer(b).unwrap();
+    }
+    src.end_of_stream().unwrap();
+    let sink_el = element(&p, "sink");
+    let sink = AppSink::from_element(&sink_el).unwrap();
+    let mut got = Vec::new();
+    while let Some(sample) = sink.pull_sample(Some(Duration::from_secs(5))) {
+        got.push(sample.buffer);
+    }
+    wait_eos(&p, Duration::from_secs(5));
+    assert_no_error(&p);
+    let depay = element(&p, "depay");
+    let counts = (uint(&depay, "frames-out"), uint(&depay, "frames-discarded"));
+    p.set_state(State::Null).unwrap();
+    (got, counts.0, counts.1)
+}
+
+#[test]
+fn h264_depay_sends_the_last_access_unit_at_eos_like_any_other() {
+    // A P slice whose packet lacks the marker bit: only end-of-stream
+    // finishes its access unit. It must come out stamped and counted.
+    let mut idr = vec![0x80, 0x80 | 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7];
+    idr.extend_from_slice(&[0x65, 0x88, 0x84, 0x21]);
+    let mut last = vec![0x80, 96, 0, 2, 0, 0, 0x0b, 0xb8, 0, 0, 0, 7];
+    last.extend_from_slice(&[0x41, 0x9a, 0x02]);
+    let (got, out, discarded) = depayload_to_eos(&h264_caps(), "rtph264depay", &[idr, last]);
+    assert_eq!((got.len(), out, discarded), (2, 2, 0));
+    assert_eq!(got[1].pts(), Some(ClockTime::from_mseconds(20)));
+    assert!(got[1].flags().contains(BufferFlags::DELTA_UNIT));
+    let map = got[1].map_readable().unwrap();
+    assert_eq!(&map.contiguous()[..], &[0, 0, 0, 1, 0x41, 0x9a, 0x02]);
+}
+
+#[test]
+fn vraw_depay_sends_a_frame_that_lost_its_marker_at_eos_flagged() {
+    // 8x2 RGB in two packets of one line each; the second (the marker)
+    // is lost, so end-of-stream has to end the frame.
+    let caps = "application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,\
+                sampling=RGB,depth=(string)8,width=(string)8,height=(string)2";
+    let line = |seq: u8, y: u8, marker: bool| {
+        let mut p = vec![
+            0x80,
+            (u8::from(marker) << 7) | 96,
+            0,
+            seq,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            9,
+        ];
+        // Extended seq, then length 24, line y (F=0), offset 0 (C=0).
+        p.extend_from_slice(&[0, 0, 0, 24, 0, y, 0, 0]);
+        p.extend(std::iter::repeat_n(0x40 + y, 24));
+        p
+    };
+    let (got, out, discarded) = depayload_to_eos(caps, "rtpvrawdepay", &[line(1, 0, false)]);
+    assert_eq!((got.len(), out, discarded), (1, 1, 1));
+    assert!(got[0].flags().contains(BufferFlags::CORRUPTED));
+    assert_eq!(got[0].pts(), Some(ClockTime::from_mseconds(10)));
+    let map = got[0].map_readable().unwrap();
+    assert_eq!(&map.contiguous()[..24], &[0x40; 24][..]);
 }
 
 // ---- codecs (when the encoders exist) ----------------------------------

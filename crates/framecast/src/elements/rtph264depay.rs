@@ -17,7 +17,8 @@
 //!
 //! Counters (read-only properties): `packets-received`, `packets-lost`,
 //! `packets-late`, `packets-malformed`, `frames-out`, `frames-discarded`,
-//! `frames-skipped` (intact frames dropped while waiting for an IDR).
+//! `stream-restarts`, `frames-skipped` (intact frames dropped while
+//! waiting for an IDR).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -28,7 +29,7 @@ use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits};
 
 use super::codec::codec_query;
 use super::net::depay::{
-    depayloader_properties, frame_buffer, with_packet, DepayCounters, FramePool,
+    depayloader_properties, frame_buffer, with_packet, DepayCounters, DepayFigures, FramePool,
 };
 use super::net::{prop_bool, prop_counter, rtp_template};
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
@@ -79,6 +80,9 @@ struct Stream {
     /// Buffers that were not RTP at all.
     not_rtp: u64,
     frames: FramePool,
+    /// The last packet taken (a reference, not a copy): the timing and
+    /// capture time of an access unit finished at end of stream.
+    last_packet: Option<Buffer>,
 }
 
 /// The `rtph264depay` element.
@@ -90,15 +94,48 @@ pub struct RtpH264Depay {
 }
 
 impl RtpH264Depay {
+    /// Pushes every access unit the depayloader has completed, stamped
+    /// from `packet` (the one that completed them).
+    fn push_ready(&self, st: &mut Stream, src: &Pad, packet: &Buffer) -> FlowResult {
+        let mut result = Ok(FlowSuccess::Ok);
+        // One packet completes at most two access units (READY_QUEUE_LEN
+        // bounds this loop in any case).
+        for _ in 0..framecast_rtp::h264::READY_QUEUE_LEN {
+            let out = {
+                let Some(au) = st.depay.pull() else {
+                    break;
+                };
+                let prepend = au.is_idr && !st.sprop.is_empty() && !has_sps(au.data);
+                let sprop: &[u8] = if prepend { &st.sprop } else { &[] };
+                frame_buffer(
+                    &mut st.frames,
+                    &[sprop, au.data],
+                    packet,
+                    au.discontinuity,
+                    !au.is_idr,
+                )
+            };
+            let out = out?;
+            self.counters.frames.fetch_add(1, Ordering::Relaxed);
+            result = src.push(out);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.publish(st);
+        result
+    }
+
     fn publish(&self, st: &Stream) {
         let s = st.depay.stats();
-        self.counters.store(
-            s.packets + st.not_rtp,
-            s.lost_packets,
-            s.late_packets,
-            s.malformed_packets + st.not_rtp,
-            s.discarded_access_units + s.overflowed_access_units,
-        );
+        self.counters.store(DepayFigures {
+            received: s.packets + st.not_rtp,
+            lost: s.lost_packets,
+            late: s.late_packets,
+            malformed: s.malformed_packets + st.not_rtp,
+            discarded: s.discarded_access_units + s.overflowed_access_units,
+            restarts: s.restarts,
+        });
         self.skipped
             .store(s.skipped_waiting_for_idr, Ordering::Relaxed);
     }
@@ -146,32 +183,8 @@ impl ElementImpl for RtpH264Depay {
             }
             st.caps_sent = true;
         }
-        let mut result = Ok(FlowSuccess::Ok);
-        // One packet completes at most two access units (READY_QUEUE_LEN
-        // bounds this loop in any case).
-        for _ in 0..framecast_rtp::h264::READY_QUEUE_LEN {
-            let out = {
-                let Some(au) = st.depay.pull() else {
-                    break;
-                };
-                let prepend = au.is_idr && !st.sprop.is_empty() && !has_sps(au.data);
-                let sprop: &[u8] = if prepend { &st.sprop } else { &[] };
-                frame_buffer(
-                    &mut st.frames,
-                    &[sprop, au.data],
-                    &buffer,
-                    au.discontinuity,
-                    !au.is_idr,
-                )
-            };
-            let out = out?;
-            self.counters.frames.fetch_add(1, Ordering::Relaxed);
-            result = src.push(out);
-            if result.is_err() {
-                break;
-            }
-        }
-        self.publish(st);
+        let result = self.push_ready(st, &src, &buffer);
+        st.last_packet = Some(buffer);
         result
     }
 
@@ -201,18 +214,21 @@ impl ElementImpl for RtpH264Depay {
                 st.caps_sent
             }
             Event::Eos => {
-                // The last access unit may lack its marker: finish it.
-                let pending = {
+                // The last access unit may lack its marker: finish it and
+                // send it like any other (stamped from the last packet).
+                if let Some(src) = element.src_pad() {
                     let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
-                    guard.as_mut().and_then(|st| {
+                    if let Some(st) = guard.as_mut() {
                         st.depay.flush();
-                        let au = st.depay.pull()?;
-                        let b = Buffer::from_slice(au.data).ok()?;
-                        Some(b)
-                    })
-                };
-                if let (Some(b), Some(src)) = (pending, element.src_pad()) {
-                    let _ = src.push(b);
+                        if let Some(last) = st.last_packet.take() {
+                            if let Err(e) = self.push_ready(st, &src, &last) {
+                                element.post_warning(
+                                    "the last access unit could not be sent at end of stream",
+                                    Some(format!("{e:?}")),
+                                );
+                            }
+                        }
+                    }
                 }
                 element.forward_event(pad, Event::Eos)
             }
@@ -239,6 +255,7 @@ impl ElementImpl for RtpH264Depay {
                     caps_sent: false,
                     not_rtp: 0,
                     frames: FramePool::default(),
+                    last_packet: None,
                 });
             }
             StateChange::PausedToReady => {

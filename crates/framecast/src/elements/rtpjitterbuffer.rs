@@ -186,11 +186,16 @@ struct Jitter {
 impl Jitter {
     fn on_packet(&mut self, arrival: Instant, rtp_ts: u32, clock_rate: u32) {
         if let Some((prev_arrival, prev_ts)) = self.last {
-            let transit_arrival = arrival.saturating_duration_since(prev_arrival).as_nanos() as i64
-                * i64::from(clock_rate)
+            // In i128: nanoseconds times a clock rate from the caps (or
+            // an SDP) overflow i64 after a few seconds' pause at GHz rates.
+            let transit_arrival = arrival.saturating_duration_since(prev_arrival).as_nanos()
+                as i128
+                * i128::from(clock_rate)
                 / 1_000_000_000;
-            let d =
-                (transit_arrival - i64::from(rtp_ts.wrapping_sub(prev_ts) as i32)).unsigned_abs();
+            let d = u64::try_from(
+                (transit_arrival - i128::from(rtp_ts.wrapping_sub(prev_ts) as i32)).unsigned_abs(),
+            )
+            .unwrap_or(u64::MAX);
             // J += (|D| - J) / 16, kept ×16: J16 += |D| - J16/16.
             self.scaled = self.scaled + d.min(1 << 40) - self.scaled.div_ceil(16).min(self.scaled);
         }
@@ -776,5 +781,16 @@ mod tests {
         }
         let us = j.micros(90_000);
         assert!((1_900..=2_100).contains(&us), "{us} µs");
+    }
+
+    #[test]
+    fn jitter_survives_a_long_pause_at_the_largest_clock_rate() {
+        // 2^31 Hz from caps and a 10 s pause: 10^10 ns x 2^31 overflows
+        // an i64 (this panicked in debug builds).
+        let start = Instant::now();
+        let mut j = Jitter::default();
+        j.on_packet(start, 0, i32::MAX as u32);
+        j.on_packet(start + Duration::from_secs(10), 1, i32::MAX as u32);
+        assert!(j.micros(i32::MAX as u32) > 0);
     }
 }

@@ -18,7 +18,7 @@ use framecast_rtp::JpegDepayloader;
 
 use super::codec::codec_query;
 use super::net::depay::{
-    depayloader_properties, frame_buffer, with_packet, DepayCounters, FramePool,
+    depayloader_properties, frame_buffer, with_packet, DepayCounters, DepayFigures, FramePool,
 };
 use super::net::rtp_template;
 use crate::pipeline::{
@@ -109,13 +109,14 @@ impl ElementImpl for RtpJpegDepay {
             st.not_rtp += 1;
         }
         let s = st.depay.stats();
-        self.counters.store(
-            s.packets + st.not_rtp,
-            s.lost_packets,
-            s.late_packets,
-            s.malformed_packets + st.not_rtp,
-            s.discarded_frames,
-        );
+        self.counters.store(DepayFigures {
+            received: s.packets + st.not_rtp,
+            lost: s.lost_packets,
+            late: s.late_packets,
+            malformed: s.malformed_packets + st.not_rtp,
+            discarded: s.discarded_frames,
+            restarts: s.restarts,
+        });
         let Some((size, out)) = out else {
             return Ok(FlowSuccess::Ok);
         };

@@ -14,11 +14,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use framecast_core::{Buffer, BufferFlags, BufferPool, Fraction, VideoInfo};
-use framecast_rtp::raw::{PlaneMut, RawFrameInfo, RawPush};
+use framecast_rtp::raw::{PlaneMut, RawDepayStats, RawFrameInfo, RawPush};
 use framecast_rtp::{RawDepayloader, RawFormat};
 
 use super::codec::codec_query;
-use super::net::depay::{depayloader_properties, stamp, DepayCounters};
+use super::net::depay::{depayloader_properties, stamp, DepayCounters, DepayFigures};
 use super::net::{caps_framerate, field_text, field_usize, rtp_template, video_format_of};
 use super::rtpvrawpay::FORMATS;
 use super::video::{frame_layout, FrameMut};
@@ -62,7 +62,10 @@ struct Stream {
     /// Frames the depayloader thought complete whose head was lost.
     head_lost: u64,
     /// Counters of depayloaders from earlier caps.
-    carried: [u64; 5],
+    carried: DepayFigures,
+    /// The last packet taken (a reference): the timing of a frame ended
+    /// at end of stream.
+    last_packet: Option<Buffer>,
 }
 
 /// The `rtpvrawdepay` element.
@@ -134,16 +137,7 @@ impl RtpVRawDepay {
         }
         let pool = negotiate_pool(element, &src, &out, info.size, 2)?;
         if let Some(old) = st.format.take() {
-            let s = old.depay.stats();
-            for (c, v) in st.carried.iter_mut().zip([
-                s.packets,
-                s.lost_packets,
-                s.late_packets,
-                s.malformed_packets,
-                s.incomplete_frames,
-            ]) {
-                *c += v;
-            }
+            st.carried = st.carried + figures(&old.depay.stats());
             let _ = old.pool.set_active(false);
         }
         st.frame = None;
@@ -157,14 +151,25 @@ impl RtpVRawDepay {
             .as_ref()
             .map(|f| f.depay.stats())
             .unwrap_or_default();
-        let c = st.carried;
-        self.counters.store(
-            c[0] + s.packets + st.not_rtp,
-            c[1] + s.lost_packets,
-            c[2] + s.late_packets,
-            c[3] + s.malformed_packets + st.not_rtp,
-            c[4] + s.incomplete_frames + st.head_lost,
-        );
+        let outside = DepayFigures {
+            received: st.not_rtp,
+            malformed: st.not_rtp,
+            discarded: st.head_lost,
+            ..DepayFigures::default()
+        };
+        self.counters.store(st.carried + figures(&s) + outside);
+    }
+}
+
+/// The depayloader's own counts, as the properties show them.
+fn figures(s: &RawDepayStats) -> DepayFigures {
+    DepayFigures {
+        received: s.packets,
+        lost: s.lost_packets,
+        late: s.late_packets,
+        malformed: s.malformed_packets,
+        discarded: s.incomplete_frames,
+        restarts: s.restarts,
     }
 }
 
@@ -202,6 +207,56 @@ fn push_into(
     };
     let mut arr = [next(0), next(1), next(2)];
     Ok(fmt.depay.push(pkt, &mut arr[..n]))
+}
+
+impl RtpVRawDepay {
+    /// Stamps an ended frame from `packet`, flags it when incomplete or
+    /// headless, and pushes it.
+    fn push_frame(
+        &self,
+        head_lost: &mut u64,
+        src: &Pad,
+        mut frame: Buffer,
+        head: bool,
+        info: &RawFrameInfo,
+        packet: &Buffer,
+    ) -> FlowResult {
+        if let Some(b) = frame.get_mut() {
+            stamp(b, packet, false, false);
+            if info.complete && !head {
+                *head_lost += 1;
+            }
+            if !info.complete || !head {
+                b.set_flags(BufferFlags::CORRUPTED);
+            }
+        }
+        self.counters.frames.fetch_add(1, Ordering::Relaxed);
+        src.push(frame)
+    }
+
+    /// Ends the frame in progress: at end of stream it goes out flagged
+    /// (`push`), after a flush it is dropped; either way it is counted
+    /// as incomplete.
+    fn end_frame(&self, element: &Element, push: bool) {
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(st) = guard.as_mut() else {
+            return;
+        };
+        let info = st.format.as_mut().and_then(|f| f.depay.flush());
+        let pending = st.frame.take();
+        let last = st.last_packet.take();
+        if let (true, Some(info), Some((frame, head)), Some(last), Some(src)) =
+            (push, info, pending, last, element.src_pad())
+        {
+            if let Err(e) = self.push_frame(&mut st.head_lost, &src, frame, head, &info, &last) {
+                element.post_warning(
+                    "the last, incomplete frame could not be sent at end of stream",
+                    Some(format!("{e:?}")),
+                );
+            }
+        }
+        self.publish(st);
+    }
 }
 
 impl ElementImpl for RtpVRawDepay {
@@ -258,21 +313,13 @@ impl ElementImpl for RtpVRawDepay {
                     break;
                 }
             };
-            if let Some(b) = frame.get_mut() {
-                stamp(b, &buffer, false, false);
-                if info.complete && !head {
-                    st.head_lost += 1;
-                }
-                if !info.complete || !head {
-                    b.set_flags(BufferFlags::CORRUPTED);
-                }
-            }
-            self.counters.frames.fetch_add(1, Ordering::Relaxed);
-            result = src.push(frame);
+            result = self.push_frame(&mut st.head_lost, &src, frame, head, &info, &buffer);
             if result.is_err() || !again {
                 break;
             }
         }
+        drop(map);
+        st.last_packet = Some(buffer);
         self.publish(st);
         result
     }
@@ -291,6 +338,15 @@ impl ElementImpl for RtpVRawDepay {
                         false
                     }
                 }
+            }
+            Event::Eos => {
+                // A frame whose marker packet was lost is still pending.
+                self.end_frame(element, true);
+                element.forward_event(pad, Event::Eos)
+            }
+            flush @ Event::FlushStop { .. } => {
+                self.end_frame(element, false);
+                element.forward_event(pad, flush)
             }
             other => element.forward_event(pad, other),
         }

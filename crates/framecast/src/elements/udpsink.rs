@@ -200,6 +200,8 @@ struct Client {
     addr: SocketAddr,
     rtp: RawAddr,
     rtcp: RawAddr,
+    /// Whether the RTP port leaves room for an RTCP port above it.
+    has_rtcp: bool,
 }
 
 impl Client {
@@ -211,11 +213,15 @@ impl Client {
             _ => addr,
         };
         let mut rtcp = addr;
-        rtcp.set_port(addr.port().wrapping_add(1));
+        // RTCP goes to the next port (RFC 3550 §11); a client on 65535
+        // has none, so it gets no reports rather than reports to port 0.
+        let has_rtcp = addr.port() < u16::MAX;
+        rtcp.set_port(addr.port().saturating_add(1));
         Client {
             addr,
             rtp: RawAddr::new(addr),
             rtcp: RawAddr::new(rtcp),
+            has_rtcp,
         }
     }
 }
@@ -471,13 +477,21 @@ impl UdpSink {
         let (Some(sock), clients) = (st.socket.as_ref(), self.clients.load()) else {
             return;
         };
-        for chunk in clients.chunks(MMSG_CHUNK) {
-            let empty: &[u8] = &[];
-            let mut msgs = [(empty, &chunk[0].rtcp); MMSG_CHUNK];
-            for (m, c) in msgs.iter_mut().zip(chunk) {
+        let mut with_rtcp = clients.iter().filter(|c| c.has_rtcp).peekable();
+        let Some(first) = with_rtcp.peek().copied() else {
+            return;
+        };
+        let mut msgs = [(&buf[..len], &first.rtcp); MMSG_CHUNK];
+        loop {
+            let mut n = 0;
+            for (m, c) in msgs.iter_mut().zip(with_rtcp.by_ref()) {
                 *m = (&buf[..len], &c.rtcp);
+                n += 1;
             }
-            self.record(element, sys::send_batch(sock, &msgs[..chunk.len()]), true);
+            if n == 0 {
+                break;
+            }
+            self.record(element, sys::send_batch(sock, &msgs[..n]), true);
         }
     }
 

@@ -35,7 +35,40 @@ pub(crate) fn depayloader_properties() -> Vec<PropertySpec> {
             "frames-discarded",
             "Frames dropped because a packet of theirs was lost or malformed",
         ),
+        prop_counter(
+            "stream-restarts",
+            "Times the sender's stream restarted (a new SSRC, or a sequence number far from \
+             the expected one); the frame in progress ended there",
+        ),
     ]
+}
+
+/// What a depayloader counted, as the properties show it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DepayFigures {
+    /// Packets handed to the depayloader (and buffers that were not RTP).
+    pub received: u64,
+    pub lost: u64,
+    pub late: u64,
+    /// Payloads that did not parse, and buffers that were not RTP.
+    pub malformed: u64,
+    pub discarded: u64,
+    pub restarts: u64,
+}
+
+impl std::ops::Add for DepayFigures {
+    type Output = DepayFigures;
+
+    fn add(self, o: DepayFigures) -> DepayFigures {
+        DepayFigures {
+            received: self.received + o.received,
+            lost: self.lost + o.lost,
+            late: self.late + o.late,
+            malformed: self.malformed + o.malformed,
+            discarded: self.discarded + o.discarded,
+            restarts: self.restarts + o.restarts,
+        }
+    }
 }
 
 /// The counters, as atomics so that reading one never waits for a push.
@@ -53,29 +86,25 @@ pub(crate) struct DepayCounters {
     pub frames: AtomicU64,
     /// Frames dropped as damaged.
     pub discarded: AtomicU64,
+    /// Streams restarted.
+    pub restarts: AtomicU64,
 }
 
 impl DepayCounters {
-    /// Sets the counters the depayloader keeps itself; `extra_malformed`
-    /// adds the buffers refused before they reached it.
-    pub(crate) fn store(
-        &self,
-        received: u64,
-        lost: u64,
-        late: u64,
-        malformed: u64,
-        discarded: u64,
-    ) {
-        self.received.store(received, Ordering::Relaxed);
-        self.lost.store(lost, Ordering::Relaxed);
-        self.late.store(late, Ordering::Relaxed);
-        self.malformed.store(malformed, Ordering::Relaxed);
-        self.discarded.store(discarded, Ordering::Relaxed);
+    /// Sets the counters the depayloader keeps itself (all but
+    /// `frames-out`).
+    pub(crate) fn store(&self, f: DepayFigures) {
+        self.received.store(f.received, Ordering::Relaxed);
+        self.lost.store(f.lost, Ordering::Relaxed);
+        self.late.store(f.late, Ordering::Relaxed);
+        self.malformed.store(f.malformed, Ordering::Relaxed);
+        self.discarded.store(f.discarded, Ordering::Relaxed);
+        self.restarts.store(f.restarts, Ordering::Relaxed);
     }
 
     /// Zeroes every counter (a new run).
     pub(crate) fn reset(&self) {
-        self.store(0, 0, 0, 0, 0);
+        self.store(DepayFigures::default());
         self.frames.store(0, Ordering::Relaxed);
     }
 
@@ -88,6 +117,7 @@ impl DepayCounters {
             "packets-malformed" => &self.malformed,
             "frames-out" => &self.frames,
             "frames-discarded" => &self.discarded,
+            "stream-restarts" => &self.restarts,
             _ => return None,
         };
         Some(PropertyValue::UInt(c.load(Ordering::Relaxed)))
