@@ -1290,11 +1290,13 @@ const OPENH264_PEERS: &[&str] = &["gst-openh264"];
 
 /// The peer groups a framecast case is compared with: the best x264
 /// sender of GStreamer and FFmpeg, and GStreamer's openh264enc for the
-/// openh264 case and for `framecast send` (whose encoder is openh264
-/// unless framecast was built with x264).
+/// openh264 case and for `framecast send` and the library sender (whose
+/// encoder is openh264 unless framecast was built with x264). The openh264
+/// case is held to both: ahead of GStreamer's openh264enc, and near the
+/// best x264 sender.
 fn peers_of(case_name: &str) -> &'static [&'static [&'static str]] {
     if case_name == Case::LaunchOpenh264.name() {
-        &[OPENH264_PEERS]
+        &[OPENH264_PEERS, X264_PEERS]
     } else if case_name == Case::Send.name() || case_name == Case::Library.name() {
         &[X264_PEERS, OPENH264_PEERS]
     } else {
@@ -1672,6 +1674,11 @@ mod tests {
         assert_eq!(
             best_peer(&all, fc, peers_of("framecast-launch-openh264")[0]),
             Some((9.0, 9.0))
+        );
+        // The openh264 case is also held against the best x264 sender.
+        assert_eq!(
+            best_peer(&all, fc, peers_of("framecast-launch-openh264")[1]),
+            Some((6.0, 12.0))
         );
         assert_eq!(
             best_peer(&all, fc, peers_of(&fc.case_name)[1]),
