@@ -553,6 +553,19 @@ impl RawDepayloader {
         info
     }
 
+    /// Counts what a packet's sequence number said: packets lost before
+    /// it (charged to the frame in progress) or a restarted stream.
+    fn count(&mut self, verdict: SeqCheck) {
+        match verdict {
+            SeqCheck::Next { lost } => {
+                self.stats.lost_packets += u64::from(lost);
+                self.lost += u64::from(lost);
+            }
+            SeqCheck::Restart => self.stats.restarts += 1,
+            SeqCheck::Late => {}
+        }
+    }
+
     /// Ends the frame in progress, if any, as incomplete (at end of stream,
     /// or on a flush: its marker packet will not come). The next packet
     /// starts a new frame, in sequence with no expectation.
@@ -599,27 +612,13 @@ impl RawDepayloader {
             // The frame lost at least its marker packet (or its stream
             // restarted): a gap before this packet is charged to it (its
             // tail), not to the next frame.
-            match verdict {
-                SeqCheck::Next { lost } => {
-                    self.stats.lost_packets += u64::from(lost);
-                    self.lost += u64::from(lost);
-                }
-                SeqCheck::Restart => self.stats.restarts += 1,
-                SeqCheck::Late => {}
-            }
+            self.count(verdict);
             // Pushed again, this packet is next in order.
             self.seq.expect(seq, ssrc);
             return Ok(RawPush::FrameEndedPushAgain(self.finish(false)));
         }
         self.stats.packets += 1;
-        match verdict {
-            SeqCheck::Next { lost } => {
-                self.stats.lost_packets += u64::from(lost);
-                self.lost += u64::from(lost);
-            }
-            SeqCheck::Restart => self.stats.restarts += 1,
-            SeqCheck::Late => {}
-        }
+        self.count(verdict);
         self.seq.accept(seq, ssrc);
         if !self.in_frame {
             self.in_frame = true;

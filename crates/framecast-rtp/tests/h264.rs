@@ -166,20 +166,8 @@ fn annexb_with_aud_is_stripped_by_default() {
 
 #[test]
 fn timestamp_change_completes_access_unit_without_marker() {
-    let mk = |seq: u16, ts: u32, marker: bool, payload: &[u8]| {
-        let mut p = vec![0u8; 12];
-        RtpHeader {
-            marker,
-            payload_type: 96,
-            sequence_number: seq,
-            timestamp: ts,
-            ssrc: 1,
-        }
-        .write(&mut p)
-        .unwrap();
-        p.extend_from_slice(payload);
-        p
-    };
+    let mk =
+        |seq: u16, ts: u32, marker: bool, payload: &[u8]| common::rtp(seq, ts, 1, marker, payload);
     let mut d = H264Depayloader::default();
     d.push(&RtpPacket::parse(&mk(1, 0, false, &[0x65, 1])).unwrap())
         .unwrap();
@@ -332,31 +320,16 @@ fn ffmpeg_capture_depayloads() {
     assert!(aus[0].0, "first access unit is an IDR");
 }
 
-fn rtp(seq: u16, ts: u32, ssrc: u32, marker: bool, payload: &[u8]) -> Vec<u8> {
-    let mut p = vec![0u8; 12];
-    RtpHeader {
-        marker,
-        payload_type: 96,
-        sequence_number: seq,
-        timestamp: ts,
-        ssrc,
-    }
-    .write(&mut p)
-    .unwrap();
-    p.extend_from_slice(payload);
-    p
-}
-
 #[test]
 fn a_fragment_cut_off_by_a_new_timestamp_is_discarded_not_delivered() {
     let mut d = H264Depayloader::default();
     // FU-A start and middle of an IDR slice, no end; then, with no
     // sequence gap, the next access unit.
-    d.push(&RtpPacket::parse(&rtp(1, 0, 1, false, &[0x7c, 0x85, 1, 2])).unwrap())
+    d.push(&RtpPacket::parse(&common::rtp(1, 0, 1, false, &[0x7c, 0x85, 1, 2])).unwrap())
         .unwrap();
-    d.push(&RtpPacket::parse(&rtp(2, 0, 1, false, &[0x7c, 0x05, 3])).unwrap())
+    d.push(&RtpPacket::parse(&common::rtp(2, 0, 1, false, &[0x7c, 0x05, 3])).unwrap())
         .unwrap();
-    d.push(&RtpPacket::parse(&rtp(3, 3000, 1, true, &[0x65, 9])).unwrap())
+    d.push(&RtpPacket::parse(&common::rtp(3, 3000, 1, true, &[0x65, 9])).unwrap())
         .unwrap();
     let au = d.pull().unwrap();
     assert_eq!((au.timestamp, au.discontinuity), (3000, true));
@@ -369,16 +342,16 @@ fn a_restarted_sender_is_followed_from_its_first_idr() {
     let mut d = H264Depayloader::default();
     let idr = [0x65, 1];
     let p_slice = [0x41, 2];
-    d.push(&RtpPacket::parse(&rtp(40_000, 0, 7, true, &idr)).unwrap())
+    d.push(&RtpPacket::parse(&common::rtp(40_000, 0, 7, true, &idr)).unwrap())
         .unwrap();
     assert!(d.pull().unwrap().is_idr);
     // Half of a new access unit, then the sender restarts far "behind".
-    d.push(&RtpPacket::parse(&rtp(40_001, 3000, 7, false, &p_slice)).unwrap())
+    d.push(&RtpPacket::parse(&common::rtp(40_001, 3000, 7, false, &p_slice)).unwrap())
         .unwrap();
     for (i, seq) in [1_000u16, 1_001, 1_002].into_iter().enumerate() {
         let ts = 90_000 + 3000 * i as u32;
         let payload: &[u8] = if i == 1 { &idr } else { &p_slice };
-        d.push(&RtpPacket::parse(&rtp(seq, ts, 7, true, payload)).unwrap())
+        d.push(&RtpPacket::parse(&common::rtp(seq, ts, 7, true, payload)).unwrap())
             .unwrap();
     }
     // The unfinished access unit and the P frame before the new stream's
@@ -390,7 +363,7 @@ fn a_restarted_sender_is_followed_from_its_first_idr() {
     let s = d.stats();
     assert_eq!((s.restarts, s.late_packets, s.lost_packets), (1, 0, 0));
     // A new SSRC is a new stream too, whatever its numbers.
-    d.push(&RtpPacket::parse(&rtp(1_003, 99_000, 8, true, &idr)).unwrap())
+    d.push(&RtpPacket::parse(&common::rtp(1_003, 99_000, 8, true, &idr)).unwrap())
         .unwrap();
     assert!(d.pull().unwrap().discontinuity);
     assert_eq!(d.stats().restarts, 2);

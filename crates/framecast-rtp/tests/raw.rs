@@ -117,46 +117,75 @@ fn round_trip_720p_i420_and_bgr() {
     round_trip(RawFormat::Bgr, 1280, 720, 1400, 0, 0);
 }
 
-#[test]
-fn lost_packet_still_delivers_flagged_frame_and_timestamp_change_ends_it() {
-    let (w, h) = (64, 16);
-    let src = planes_for(RawFormat::Rgb, w, h, 0, 1);
+/// 64x16 RGB frames for the loss tests: the source picture, and its
+/// packets (mtu 300) at RTP times 0 and 3000 from a payloader whose first
+/// sequence number is `first_seq`.
+struct TwoFrames {
+    src: Vec<u8>,
+    a: Vec<Vec<u8>>,
+    b: Vec<Vec<u8>>,
+}
+
+const LOSS_W: usize = 64;
+const LOSS_H: usize = 16;
+
+fn two_frames(seed: u8, first_seq: u32) -> TwoFrames {
+    let src = planes_for(RawFormat::Rgb, LOSS_W, LOSS_H, 0, seed);
     let planes = [Plane {
         data: &src[0].0,
         stride: src[0].1,
     }];
-    let mut cfg = RawPayloaderConfig::new(RawFormat::Rgb, w, h);
+    let mut cfg = RawPayloaderConfig::new(RawFormat::Rgb, LOSS_W, LOSS_H);
     cfg.mtu = 300;
+    cfg.initial_sequence_number = first_seq;
     let mut pay = RawPayloader::new(cfg).unwrap();
     let a = common::collect(pay.packetize(&planes, 0).unwrap(), 300);
     let b = common::collect(pay.packetize(&planes, 3000).unwrap(), 300);
-    let mut buf = vec![0u8; w * h * 3];
-    let mut d = RawDepayloader::new(RawFormat::Rgb, w, h).unwrap();
+    TwoFrames {
+        src: src[0].0.clone(),
+        a,
+        b,
+    }
+}
+
+/// Pushes `packets` (each maybe pushed twice, as `FrameEndedPushAgain`
+/// asks) into a fresh 64x16 RGB depayloader writing into `buf`; returns
+/// the frames that ended and the depayloader.
+fn depayload_all(packets: &[Vec<u8>], buf: &mut [u8]) -> (Vec<RawFrameInfo>, RawDepayloader) {
+    let mut d = RawDepayloader::new(RawFormat::Rgb, LOSS_W, LOSS_H).unwrap();
     let mut got = vec![];
-    // Lose a middle packet of frame a and the last (marker) packet too.
-    let stream: Vec<&Vec<u8>> = a[..a.len() - 1]
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != 1)
-        .map(|(_, p)| p)
-        .chain(&b)
-        .collect();
-    for p in stream {
+    for p in packets {
         loop {
             let mut planes = [PlaneMut {
-                data: &mut buf,
-                stride: w * 3,
+                data: &mut *buf,
+                stride: LOSS_W * 3,
             }];
-            match d.push(&RtpPacket::parse(p).unwrap(), &mut planes).unwrap() {
-                RawPush::InProgress => break,
-                RawPush::Frame(i) => {
+            match d.push(&RtpPacket::parse(p).unwrap(), &mut planes) {
+                Ok(RawPush::InProgress) | Err(_) => break,
+                Ok(RawPush::Frame(i)) => {
                     got.push(i);
                     break;
                 }
-                RawPush::FrameEndedPushAgain(i) => got.push(i), // and push again
+                Ok(RawPush::FrameEndedPushAgain(i)) => got.push(i),
             }
         }
     }
+    (got, d)
+}
+
+#[test]
+fn lost_packet_still_delivers_flagged_frame_and_timestamp_change_ends_it() {
+    let f = two_frames(1, 0);
+    // Lose a middle packet of frame a and the last (marker) packet too.
+    let stream: Vec<Vec<u8>> = f.a[..f.a.len() - 1]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, p)| p.clone())
+        .chain(f.b.iter().cloned())
+        .collect();
+    let mut buf = vec![0u8; LOSS_W * LOSS_H * 3];
+    let (got, _) = depayload_all(&stream, &mut buf);
     assert_eq!(got.len(), 2);
     assert!(
         !got[0].complete && got[0].lost_packets == 2 && got[0].timestamp == 0,
@@ -164,7 +193,7 @@ fn lost_packet_still_delivers_flagged_frame_and_timestamp_change_ends_it() {
         got[0]
     );
     assert!(got[1].complete && got[1].timestamp == 3000);
-    assert_eq!(buf, src[0].0);
+    assert_eq!(buf, f.src);
 }
 
 /// A real capture: GStreamer 1.22 `rtpvrawpay mtu=200`, two 32×16 I420
@@ -225,81 +254,32 @@ fn bad_geometry_and_buffers_are_rejected() {
     assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
 }
 
-/// Pushes `packets` (each maybe pushed twice, as `FrameEndedPushAgain`
-/// asks) into `d`; returns the frames that ended.
-fn depayload_all(
-    d: &mut RawDepayloader,
-    packets: &[Vec<u8>],
-    buf: &mut [u8],
-    stride: usize,
-) -> Vec<RawFrameInfo> {
-    let mut got = vec![];
-    for p in packets {
-        loop {
-            let mut planes = [PlaneMut {
-                data: &mut *buf,
-                stride,
-            }];
-            match d.push(&RtpPacket::parse(p).unwrap(), &mut planes) {
-                Ok(RawPush::InProgress) | Err(_) => break,
-                Ok(RawPush::Frame(i)) => {
-                    got.push(i);
-                    break;
-                }
-                Ok(RawPush::FrameEndedPushAgain(i)) => got.push(i),
-            }
-        }
-    }
-    got
-}
-
 #[test]
 fn a_late_packet_of_the_previous_frame_does_not_split_the_current_one() {
-    let (w, h) = (64, 16);
-    let src = planes_for(RawFormat::Rgb, w, h, 0, 3);
-    let planes = [Plane {
-        data: &src[0].0,
-        stride: src[0].1,
-    }];
-    let mut cfg = RawPayloaderConfig::new(RawFormat::Rgb, w, h);
-    cfg.mtu = 300;
-    let mut pay = RawPayloader::new(cfg).unwrap();
-    let a = common::collect(pay.packetize(&planes, 0).unwrap(), 300);
-    let b = common::collect(pay.packetize(&planes, 3000).unwrap(), 300);
+    let f = two_frames(3, 0);
     // Frame a whole, then b with a's packet 1 duplicated in its middle.
-    let mut stream: Vec<Vec<u8>> = a.clone();
-    stream.extend_from_slice(&b[..2]);
-    stream.push(a[1].clone());
-    stream.extend_from_slice(&b[2..]);
-    let mut buf = vec![0u8; w * h * 3];
-    let mut d = RawDepayloader::new(RawFormat::Rgb, w, h).unwrap();
-    let got = depayload_all(&mut d, &stream, &mut buf, w * 3);
+    let mut stream = f.a.clone();
+    stream.extend_from_slice(&f.b[..2]);
+    stream.push(f.a[1].clone());
+    stream.extend_from_slice(&f.b[2..]);
+    let mut buf = vec![0u8; LOSS_W * LOSS_H * 3];
+    let (got, d) = depayload_all(&stream, &mut buf);
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got.iter().all(|f| f.complete), "{got:?}");
     assert_eq!(d.stats().late_packets, 1);
-    assert_eq!(buf, src[0].0);
+    assert_eq!(buf, f.src);
 }
 
 #[test]
 fn a_malformed_marker_packet_still_ends_its_frame() {
-    let (w, h) = (64, 16);
-    let src = planes_for(RawFormat::Rgb, w, h, 0, 5);
-    let planes = [Plane {
-        data: &src[0].0,
-        stride: src[0].1,
-    }];
-    let mut cfg = RawPayloaderConfig::new(RawFormat::Rgb, w, h);
-    cfg.mtu = 300;
-    let mut pay = RawPayloader::new(cfg).unwrap();
-    let mut a = common::collect(pay.packetize(&planes, 0).unwrap(), 300);
-    let b = common::collect(pay.packetize(&planes, 3000).unwrap(), 300);
+    let f = two_frames(5, 0);
+    let mut stream = f.a.clone();
     // Cut the last packet of a inside its line header.
-    let last = a.len() - 1;
-    a[last].truncate(12 + 2 + 3);
-    a.extend(b);
-    let mut buf = vec![0u8; w * h * 3];
-    let mut d = RawDepayloader::new(RawFormat::Rgb, w, h).unwrap();
-    let got = depayload_all(&mut d, &a, &mut buf, w * 3);
+    let last = stream.len() - 1;
+    stream[last].truncate(12 + 2 + 3);
+    stream.extend(f.b);
+    let mut buf = vec![0u8; LOSS_W * LOSS_H * 3];
+    let (got, _) = depayload_all(&stream, &mut buf);
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(!got[0].complete && got[0].malformed_packets == 1 && got[0].timestamp == 0);
     assert!(got[1].complete && got[1].timestamp == 3000);
@@ -307,26 +287,13 @@ fn a_malformed_marker_packet_still_ends_its_frame() {
 
 #[test]
 fn a_restarted_sender_is_followed_not_dropped_as_late() {
-    let (w, h) = (64, 16);
-    let src = planes_for(RawFormat::Rgb, w, h, 0, 7);
-    let planes = [Plane {
-        data: &src[0].0,
-        stride: src[0].1,
-    }];
-    let mut frames = vec![];
     // The first sender starts at 40 000, the restarted one at 1 000 (far
     // "behind": without the restart rule every packet would be late).
-    for start in [40_000u32, 1_000] {
-        let mut cfg = RawPayloaderConfig::new(RawFormat::Rgb, w, h);
-        cfg.mtu = 300;
-        cfg.initial_sequence_number = start;
-        let mut pay = RawPayloader::new(cfg).unwrap();
-        frames.extend(common::collect(pay.packetize(&planes, 0).unwrap(), 300));
-        frames.extend(common::collect(pay.packetize(&planes, 3000).unwrap(), 300));
-    }
-    let mut buf = vec![0u8; w * h * 3];
-    let mut d = RawDepayloader::new(RawFormat::Rgb, w, h).unwrap();
-    let got = depayload_all(&mut d, &frames, &mut buf, w * 3);
+    let first = two_frames(7, 40_000);
+    let second = two_frames(7, 1_000);
+    let stream: Vec<Vec<u8>> = [first.a, first.b, second.a, second.b].concat();
+    let mut buf = vec![0u8; LOSS_W * LOSS_H * 3];
+    let (got, d) = depayload_all(&stream, &mut buf);
     assert_eq!(got.len(), 4, "{got:?}");
     assert!(got.iter().all(|f| f.complete), "{got:?}");
     assert_eq!(d.stats().restarts, 1);

@@ -3,23 +3,14 @@
 //! deeper than random headers do). The same entry points are fuzzed in
 //! `fuzz/`; these run in every `cargo test`.
 
+mod common;
+
 use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::*;
 use proptest::prelude::*;
 
 fn packet(seq: u16, ts: u32, marker: bool, payload: &[u8]) -> Vec<u8> {
-    let mut p = vec![0u8; 12];
-    RtpHeader {
-        marker,
-        payload_type: 96,
-        sequence_number: seq,
-        timestamp: ts,
-        ssrc: 5,
-    }
-    .write(&mut p)
-    .unwrap();
-    p.extend_from_slice(payload);
-    p
+    common::rtp(seq, ts, 5, marker, payload)
 }
 
 struct Sinks {

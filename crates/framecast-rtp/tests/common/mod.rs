@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use framecast_rtp::{PacketSource, RtpPacket};
+use framecast_rtp::{PacketSource, RtpHeader, RtpPacket};
 
 /// Reads a capture in testdata/: each datagram behind a big-endian u16
 /// length (written by a 15-line UDP receiver; see testdata/README.md).
@@ -50,4 +50,20 @@ pub fn collect<S: PacketSource>(mut src: S, mtu: usize) -> Vec<Vec<u8>> {
         );
     }
     v
+}
+
+/// An RTP packet (payload type 96) around `payload`.
+pub fn rtp(seq: u16, ts: u32, ssrc: u32, marker: bool, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0u8; 12];
+    RtpHeader {
+        marker,
+        payload_type: 96,
+        sequence_number: seq,
+        timestamp: ts,
+        ssrc,
+    }
+    .write(&mut p)
+    .unwrap();
+    p.extend_from_slice(payload);
+    p
 }
