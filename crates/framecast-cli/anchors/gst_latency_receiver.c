@@ -101,7 +101,10 @@ static int read_stamp(const guint8 *plane, int stride, int width, int rows, uint
 
 /* udpsrc's src pad: notes when each frame's first and last (marker)
  * packets leave udpsrc, so the latency can be split into the sender's
- * share (stamp -> last packet in) and the receiver's (-> decoded). */
+ * share (stamp -> last packet in) and the receiver's (-> decoded). The
+ * pipeline has no queue: udpsrc's thread pushes the marker packet through
+ * the depayloader and the decoder (slice threads, no frame delay) into
+ * the appsink callback, so the newest marker is the decoded frame's. */
 static GstPadProbeReturn on_packet(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   Receiver *r = data;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
@@ -158,8 +161,11 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data) {
   gst_sample_unref(sample);
   if (whole) {
     r->frames++;
-    printf("%u\t%lld\t%lld\t%lld\n", number, (long long)(now - stamp_ns),
-           (long long)(r->marker_first_ns - stamp_ns), (long long)(r->marker_ns - stamp_ns));
+    if (r->marker_ns != 0)
+      printf("%u\t%lld\t%lld\t%lld\n", number, (long long)(now - stamp_ns),
+             (long long)(r->marker_first_ns - stamp_ns), (long long)(r->marker_ns - stamp_ns));
+    else
+      printf("%u\t%lld\n", number, (long long)(now - stamp_ns));
     fflush(stdout);
   } else {
     r->bad++;

@@ -690,7 +690,9 @@ pub struct H264DepayStats {
     pub packets: u64,
     /// Packets missing according to sequence numbers.
     pub lost_packets: u64,
-    /// Packets older than one already seen (late or duplicated); dropped.
+    /// Packets out of sequence, dropped: older than one already seen (late
+    /// or duplicated), or a lone stray far from the sequence or from
+    /// another SSRC.
     pub late_packets: u64,
     /// Times the stream restarted (a new SSRC, or a sequence number far
     /// from the expected one): the access unit in progress was dropped.
@@ -831,7 +833,7 @@ impl H264Depayloader {
         let seq = pkt.sequence_number();
         let mut gap = false;
         match self.seq.check(seq, pkt.ssrc()) {
-            SeqCheck::Late => {
+            SeqCheck::Late | SeqCheck::Stray => {
                 self.stats.late_packets += 1;
                 return Ok(());
             }
@@ -995,6 +997,24 @@ impl H264Depayloader {
                 u64::from(t),
             )),
         }
+    }
+
+    /// Forgets the access unit in progress, those not yet pulled and the
+    /// sequence (after a flush: what comes next is not a continuation);
+    /// the counters stay. The next access unit out is a discontinuity,
+    /// and with `wait_for_idr_after_loss` an IDR.
+    pub fn reset(&mut self) {
+        self.seq = SeqTracker::default();
+        self.current.clear();
+        self.cur_ts = None;
+        self.cur_damaged = false;
+        self.cur_idr = false;
+        self.in_fu = false;
+        while let Some(r) = self.ready.pop_front() {
+            self.recycle(r.data);
+        }
+        self.discont_pending = true;
+        self.waiting_for_idr = self.cfg.wait_for_idr_after_loss;
     }
 
     /// Ends the access unit in progress (at end of stream: its last packet

@@ -618,7 +618,8 @@ pub struct JpegDepayStats {
     pub packets: u64,
     /// Packets missing by sequence number.
     pub lost_packets: u64,
-    /// Late or duplicated packets (dropped).
+    /// Packets out of sequence, dropped: late, duplicated, or a lone stray
+    /// far from the sequence or from another SSRC.
     pub late_packets: u64,
     /// Times the stream restarted (a new SSRC, or a sequence number far
     /// from the expected one): the frame in progress was dropped.
@@ -699,6 +700,16 @@ impl JpegDepayloader {
         self.stats
     }
 
+    /// Forgets the frame in progress and the sequence (after a flush:
+    /// what comes next is not a continuation); the counters stay. The
+    /// next frame out is a discontinuity.
+    pub fn reset(&mut self) {
+        self.seq = SeqTracker::default();
+        self.in_frame = false;
+        self.damaged = false;
+        self.discont_pending = true;
+    }
+
     fn drop_frame(&mut self) {
         if self.in_frame {
             self.stats.discarded_frames += 1;
@@ -718,7 +729,7 @@ impl JpegDepayloader {
         self.stats.packets += 1;
         let seq = pkt.sequence_number();
         match self.seq.check(seq, pkt.ssrc()) {
-            SeqCheck::Late => {
+            SeqCheck::Late | SeqCheck::Stray => {
                 self.stats.late_packets += 1;
                 return Ok(None);
             }

@@ -476,7 +476,8 @@ pub struct RawDepayStats {
     pub packets: u64,
     /// Packets missing by sequence number.
     pub lost_packets: u64,
-    /// Late or duplicated packets, dropped.
+    /// Packets out of sequence, dropped: late, duplicated, or a lone stray
+    /// far from the sequence or from another SSRC.
     pub late_packets: u64,
     /// Times the stream restarted (a new SSRC, or a sequence number far
     /// from the expected one): the frame in progress ended there.
@@ -561,17 +562,29 @@ impl RawDepayloader {
                 self.stats.lost_packets += u64::from(lost);
                 self.lost += u64::from(lost);
             }
-            SeqCheck::Restart => self.stats.restarts += 1,
-            SeqCheck::Late => {}
+            SeqCheck::Restart => {
+                // The stray packet before this one was the new stream's:
+                // dropped, its pixels are missing from this frame.
+                self.stats.restarts += 1;
+                self.lost += 1;
+            }
+            SeqCheck::Late | SeqCheck::Stray => {}
         }
     }
 
-    /// Ends the frame in progress, if any, as incomplete (at end of stream,
-    /// or on a flush: its marker packet will not come). The next packet
-    /// starts a new frame, in sequence with no expectation.
+    /// Ends the frame in progress, if any, as delivered incomplete (at end
+    /// of stream: its marker packet will not come).
     pub fn flush(&mut self) -> Option<RawFrameInfo> {
-        self.seq = SeqTracker::default();
         self.in_frame.then(|| self.finish(false))
+    }
+
+    /// Forgets the frame in progress (not delivered, not counted) and the
+    /// sequence: after a flush, what comes next is not a continuation.
+    pub fn reset(&mut self) {
+        self.seq = SeqTracker::default();
+        self.in_frame = false;
+        self.lost = 0;
+        self.malformed = 0;
     }
 
     /// Writes the packet's pixels into `frame` (one plane for packed
@@ -601,9 +614,13 @@ impl RawDepayloader {
         let seq = pkt.sequence_number();
         let ssrc = pkt.ssrc();
         let verdict = self.seq.classify(seq, ssrc);
-        if verdict == SeqCheck::Late {
+        if matches!(verdict, SeqCheck::Late | SeqCheck::Stray) {
             // Checked before the timestamp: a late or duplicated packet of
-            // the previous frame must not end the frame in progress.
+            // the previous frame, or a stray, must not end the frame in
+            // progress.
+            if verdict == SeqCheck::Stray {
+                self.seq.note_stray(seq, ssrc);
+            }
             self.stats.packets += 1;
             self.stats.late_packets += 1;
             return Ok(RawPush::InProgress);
@@ -612,9 +629,13 @@ impl RawDepayloader {
             // The frame lost at least its marker packet (or its stream
             // restarted): a gap before this packet is charged to it (its
             // tail), not to the next frame.
-            self.count(verdict);
-            // Pushed again, this packet is next in order.
-            self.seq.expect(seq, ssrc);
+            if let SeqCheck::Next { .. } = verdict {
+                self.count(verdict);
+                // Pushed again, this packet is next in order.
+                self.seq.expect(seq, ssrc);
+            }
+            // A restart is counted when the packet comes again (it is
+            // still one then), against the new stream's frame.
             return Ok(RawPush::FrameEndedPushAgain(self.finish(false)));
         }
         self.stats.packets += 1;

@@ -26,21 +26,17 @@ pub fn seq_before(a: u16, b: u16) -> bool {
 }
 
 /// How far behind the expected sequence number a packet may be and still
-/// count as late (reordered or duplicated) rather than as the start of a
-/// new stream (RFC 3550 Appendix A.1's `MAX_MISORDER`).
+/// count as late (reordered or duplicated) rather than as a possible
+/// start of a new stream (RFC 3550 Appendix A.1's `MAX_MISORDER`).
 pub const MAX_MISORDER: u16 = 100;
-
-/// How far ahead of the expected sequence number a packet may be and
-/// still count as following a loss rather than as a new stream (RFC 3550
-/// Appendix A.1's `MAX_DROPOUT`).
-pub const MAX_DROPOUT: u16 = 3000;
 
 /// What a packet's sequence number says about it, against the one a
 /// depayloader expects next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeqCheck {
     /// In order, after `lost` missing packets (0: none; also the first
-    /// packet seen).
+    /// packet seen). Any jump forward within one SSRC is loss, however
+    /// large: a 1080p raw frame alone is over 4 000 packets.
     Next {
         /// Packets missing just before this one.
         lost: u16,
@@ -48,21 +44,27 @@ pub enum SeqCheck {
     /// At most [`MAX_MISORDER`] behind: reordered late or duplicated. The
     /// depayloader drops it.
     Late,
-    /// A new stream: its SSRC differs, or its number is more than
-    /// [`MAX_MISORDER`] behind or [`MAX_DROPOUT`] ahead (a sender that
-    /// restarted with a new random sequence-number offset). What was in
+    /// Far behind, or from another SSRC, and not (yet) confirmed by the
+    /// packet after it: a stray the depayloader drops. If the next packet
+    /// follows it, the stream restarted (RFC 3550 A.1's probation).
+    Stray,
+    /// A new stream, confirmed: this packet follows a stray one (a sender
+    /// restarted with a new SSRC or sequence-number offset). What was in
     /// progress belongs to the old stream; nothing counts as lost.
     Restart,
 }
 
 /// The sequence-number check every depayloader makes: which packets are
-/// next, late, or from a restarted stream. Without the restart case, a
-/// sender restarting with a number behind the old one would have every
-/// packet dropped as late for up to 32 767 packets.
+/// next, late, stray, or from a restarted stream. Without the restart
+/// case, a sender restarting with a number behind the old one would have
+/// every packet dropped as late for up to 32 767 packets; with probation,
+/// one stray packet cannot throw away the frame in progress.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SeqTracker {
     expected: Option<u16>,
     ssrc: Option<u32>,
+    /// The sequence number and SSRC that would confirm a restart.
+    probation: Option<(u16, u32)>,
 }
 
 impl SeqTracker {
@@ -71,21 +73,18 @@ impl SeqTracker {
         let Some(expected) = self.expected else {
             return SeqCheck::Next { lost: 0 };
         };
-        if self.ssrc.is_some_and(|s| s != ssrc) {
-            return SeqCheck::Restart;
-        }
         let d = seq_delta(expected, seq);
-        if d >= 0 {
-            let ahead = d as u16;
-            if ahead > MAX_DROPOUT {
-                SeqCheck::Restart
-            } else {
-                SeqCheck::Next { lost: ahead }
+        let same_stream = self.ssrc.is_none_or(|s| s == ssrc);
+        if same_stream && d >= 0 {
+            SeqCheck::Next {
+                lost: d.unsigned_abs(),
             }
-        } else if d.unsigned_abs() <= MAX_MISORDER {
+        } else if same_stream && d.unsigned_abs() <= MAX_MISORDER {
             SeqCheck::Late
-        } else {
+        } else if self.probation == Some((seq, ssrc)) {
             SeqCheck::Restart
+        } else {
+            SeqCheck::Stray
         }
     }
 
@@ -93,13 +92,23 @@ impl SeqTracker {
     pub fn accept(&mut self, seq: u16, ssrc: u32) {
         self.expected = Some(seq.wrapping_add(1));
         self.ssrc = Some(ssrc);
+        self.probation = None;
     }
 
-    /// Classifies packet `seq` of `ssrc` and, unless it is late, takes it.
+    /// Notes a stray packet: if the next packet follows it, that one is a
+    /// [`SeqCheck::Restart`].
+    pub fn note_stray(&mut self, seq: u16, ssrc: u32) {
+        self.probation = Some((seq.wrapping_add(1), ssrc));
+    }
+
+    /// Classifies packet `seq` of `ssrc` and takes it when it is next or
+    /// confirms a restart (a stray is noted, a late packet ignored).
     pub fn check(&mut self, seq: u16, ssrc: u32) -> SeqCheck {
         let verdict = self.classify(seq, ssrc);
-        if verdict != SeqCheck::Late {
-            self.accept(seq, ssrc);
+        match verdict {
+            SeqCheck::Next { .. } | SeqCheck::Restart => self.accept(seq, ssrc),
+            SeqCheck::Stray => self.note_stray(seq, ssrc),
+            SeqCheck::Late => {}
         }
         verdict
     }
@@ -108,6 +117,7 @@ impl SeqTracker {
     pub fn expect(&mut self, seq: u16, ssrc: u32) {
         self.expected = Some(seq);
         self.ssrc = Some(ssrc);
+        self.probation = None;
     }
 }
 
@@ -164,7 +174,7 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn tracker_tells_next_lost_late_and_restart() {
+    fn tracker_tells_next_lost_late_stray_and_restart() {
         let mut t = SeqTracker::default();
         assert_eq!(t.check(65534, 7), SeqCheck::Next { lost: 0 });
         assert_eq!(t.check(65535, 7), SeqCheck::Next { lost: 0 });
@@ -174,22 +184,26 @@ mod tests {
         assert_eq!(t.check(2, 7), SeqCheck::Late);
         assert_eq!(t.check(65535, 7), SeqCheck::Late);
         assert_eq!(t.check(3, 7), SeqCheck::Next { lost: 0 });
-        // A restarted sender far behind, far ahead, or with a new SSRC.
-        // Expected 4: 4 - 100 is late, 4 - 101 a restart.
-        assert_eq!(t.check(4u16.wrapping_sub(MAX_MISORDER), 7), SeqCheck::Late);
-        let behind = 4u16.wrapping_sub(MAX_MISORDER + 1);
-        assert_eq!(t.check(behind, 7), SeqCheck::Restart);
-        assert_eq!(
-            t.check(behind.wrapping_add(1), 7),
-            SeqCheck::Next { lost: 0 }
-        );
-        let next = behind.wrapping_add(2 + MAX_DROPOUT + 1);
-        assert_eq!(t.check(next, 7), SeqCheck::Restart);
-        assert_eq!(t.check(next.wrapping_add(1), 9), SeqCheck::Restart);
-        assert_eq!(t.check(next.wrapping_add(2), 9), SeqCheck::Next { lost: 0 });
+        // A big jump forward is loss, not a new stream.
+        assert_eq!(t.check(5003, 7), SeqCheck::Next { lost: 4999 });
+        // Expected 5004: 5004 - 100 is late; 5004 - 101 is a stray, and
+        // the stream goes on after it untouched.
+        assert_eq!(t.check(5004 - MAX_MISORDER, 7), SeqCheck::Late);
+        assert_eq!(t.check(5004 - MAX_MISORDER - 1, 7), SeqCheck::Stray);
+        assert_eq!(t.check(5004, 7), SeqCheck::Next { lost: 0 });
+        // A stray from another SSRC, then the stream goes on.
+        assert_eq!(t.check(9, 8), SeqCheck::Stray);
+        assert_eq!(t.check(5005, 7), SeqCheck::Next { lost: 0 });
+        // A restarted sender far behind: its second packet confirms it.
+        assert_eq!(t.check(1000, 7), SeqCheck::Stray);
+        assert_eq!(t.check(1001, 7), SeqCheck::Restart);
+        assert_eq!(t.check(1002, 7), SeqCheck::Next { lost: 0 });
+        // A new SSRC, confirmed the same way, whatever its numbers.
+        assert_eq!(t.check(1003, 9), SeqCheck::Stray);
+        assert_eq!(t.check(1004, 9), SeqCheck::Restart);
         // `expect` charges a gap elsewhere: the packet is then next.
-        t.expect(500, 9);
-        assert_eq!(t.classify(500, 9), SeqCheck::Next { lost: 0 });
+        t.expect(1500, 9);
+        assert_eq!(t.classify(1500, 9), SeqCheck::Next { lost: 0 });
     }
 
     #[test]

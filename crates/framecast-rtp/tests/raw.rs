@@ -287,15 +287,43 @@ fn a_malformed_marker_packet_still_ends_its_frame() {
 
 #[test]
 fn a_restarted_sender_is_followed_not_dropped_as_late() {
-    // The first sender starts at 40 000, the restarted one at 1 000 (far
+    // The first sender starts at 40 000, the restarted one at 20 000 (far
     // "behind": without the restart rule every packet would be late).
     let first = two_frames(7, 40_000);
-    let second = two_frames(7, 1_000);
+    let second = two_frames(7, 20_000);
     let stream: Vec<Vec<u8>> = [first.a, first.b, second.a, second.b].concat();
     let mut buf = vec![0u8; LOSS_W * LOSS_H * 3];
     let (got, d) = depayload_all(&stream, &mut buf);
+    // The new stream's first packet is a stray until the second confirms
+    // the restart: its first frame goes out without its first line.
     assert_eq!(got.len(), 4, "{got:?}");
-    assert!(got.iter().all(|f| f.complete), "{got:?}");
+    let complete: Vec<bool> = got.iter().map(|f| f.complete).collect();
+    assert_eq!(complete, [true, true, false, true]);
     assert_eq!(d.stats().restarts, 1);
-    assert_eq!((d.stats().late_packets, d.stats().lost_packets), (0, 0));
+    assert_eq!((d.stats().late_packets, d.stats().lost_packets), (1, 0));
+}
+
+#[test]
+fn a_sender_restarting_mid_frame_ends_that_frame_and_charges_the_new_one() {
+    let first = two_frames(9, 40_000);
+    let second = two_frames(9, 20_000);
+    // The old stream's frame b stops after two packets; the new stream
+    // starts (its first packet a stray until the second confirms it).
+    let stream: Vec<Vec<u8>> = [&first.a[..], &first.b[..2], &second.a[..], &second.b[..]].concat();
+    let mut buf = vec![0u8; LOSS_W * LOSS_H * 3];
+    let (got, d) = depayload_all(&stream, &mut buf);
+    let summary: Vec<(u32, bool, u64)> = got
+        .iter()
+        .map(|f| (f.timestamp, f.complete, f.lost_packets))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (0, true, 0),
+            (3000, false, 0),
+            (0, false, 1),
+            (3000, true, 0)
+        ]
+    );
+    assert_eq!(d.stats().restarts, 1);
 }

@@ -712,6 +712,37 @@ fn h264_depay_sends_the_last_access_unit_at_eos_like_any_other() {
 }
 
 #[test]
+fn h264_depay_forgets_an_access_unit_in_progress_at_a_flush() {
+    let p = launch(&format!(
+        "appsrc name=in caps=\"{}\" max-buffers=0 ! rtph264depay name=depay \
+         ! appsink name=sink sync=false max-buffers=0",
+        h264_caps()
+    ));
+    p.set_state(State::Playing).unwrap();
+    let src_el = element(&p, "in");
+    let src = AppSrc::from_element(&src_el).expect("appsrc");
+    // An IDR slice whose packet lacks the marker: in progress at the flush.
+    let mut pkt = vec![0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7];
+    pkt.extend_from_slice(&[0x65, 0x88, 0x84, 0x21]);
+    src.push_buffer(Buffer::from_slice(&pkt).unwrap()).unwrap();
+    let out = src_el.src_pad().unwrap();
+    // Let the queued packet through before flushing behind it.
+    std::thread::sleep(Duration::from_millis(200));
+    out.push_event(framecast::Event::FlushStart);
+    out.push_event(framecast::Event::FlushStop { reset_time: false });
+    src.end_of_stream().unwrap();
+    wait_eos(&p, Duration::from_secs(5));
+    let depay = element(&p, "depay");
+    assert_eq!(uint(&depay, "packets-received"), 1);
+    assert_eq!(
+        uint(&depay, "frames-out"),
+        0,
+        "the pre-flush access unit came out"
+    );
+    p.set_state(State::Null).unwrap();
+}
+
+#[test]
 fn vraw_depay_sends_a_frame_that_lost_its_marker_at_eos_flagged() {
     // 8x2 RGB in two packets of one line each; the second (the marker)
     // is lost, so end-of-stream has to end the frame.

@@ -18,8 +18,8 @@
 //! One more case, `framecast-sender-lib`, has no child and no pipe: a
 //! [`framecast::sender::Sender`] in this process, each stamped frame copied
 //! into `Sender::frame()` and pushed, as a program linking framecast does.
-//! Its CPU time is this process's less the painting thread's; it has no
-//! RSS of its own.
+//! Its CPU time is this process's less the painting thread's, plus that
+//! thread's time in the copy and `push`; it has no RSS of its own.
 //!
 //! The sender's CPU time per frame is steady state: its `utime + stime`
 //! at exit (`wait4(2)`) less what it had used at the one-second mark
@@ -1112,22 +1112,29 @@ fn send_from_child(
     })
 }
 
-/// CPU time of this process less the calling thread's, nanoseconds: what
-/// the library sender's threads used while this thread painted frames.
-fn other_threads_cpu_ns() -> Option<u64> {
-    let clock = |id| {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime writes one timespec to a valid local.
-        let ok = unsafe { libc::clock_gettime(id, &mut ts) } == 0;
-        ok.then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+/// A CPU-time clock (`CLOCK_PROCESS_CPUTIME_ID`, `CLOCK_THREAD_CPUTIME_ID`),
+/// nanoseconds.
+fn cpu_clock_ns(id: libc::clockid_t) -> Option<u64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    Some(
-        clock(libc::CLOCK_PROCESS_CPUTIME_ID)?
-            .saturating_sub(clock(libc::CLOCK_THREAD_CPUTIME_ID)?),
-    )
+    // SAFETY: clock_gettime writes one timespec to a valid local.
+    let ok = unsafe { libc::clock_gettime(id, &mut ts) } == 0;
+    ok.then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+/// The calling thread's CPU time, nanoseconds (0 if unreadable).
+fn thread_cpu_ns() -> u64 {
+    cpu_clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).unwrap_or(0)
+}
+
+/// CPU time of this process less the calling thread's, nanoseconds: what
+/// the library sender's threads used while this thread painted frames
+/// (the benchmark's own reader threads, a few wake-ups a frame, are in
+/// it too).
+fn other_threads_cpu_ns() -> Option<u64> {
+    Some(cpu_clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)?.saturating_sub(thread_cpu_ns()))
 }
 
 /// The library case: a [`framecast::Sender`] in this process; each
@@ -1171,23 +1178,30 @@ fn send_in_process(
             }
         }
     };
+    // The copy into the pooled frame and the push run on the painting
+    // thread but are the sender's work (a child process pays its pipe
+    // read): their thread CPU time is added back.
+    let hand_over_ns = std::cell::Cell::new(0u64);
     let produced = pace(
         format,
         (width, height),
         seconds,
         |packed| {
+            let before = thread_cpu_ns();
             let mut frame = sender
                 .frame()
                 .map_err(|e| format!("no pooled frame: {e}"))?;
             crate::send::fill_from_packed(&mut frame, packed, &info)?;
-            sender.push(frame).map(|_| ()).map_err(|e| e.to_string())
+            let pushed = sender.push(frame).map(|_| ()).map_err(|e| e.to_string());
+            hand_over_ns.set(hand_over_ns.get() + thread_cpu_ns().saturating_sub(before));
+            pushed
         },
-        other_threads_cpu_ns,
+        || Some(other_threads_cpu_ns()? + hand_over_ns.get()),
     );
     let finished = sender.finish();
     let exit = Ok(Exit {
         failure: finished.err().map(|e| e.to_string()),
-        cpu_ns: other_threads_cpu_ns().unwrap_or(0),
+        cpu_ns: other_threads_cpu_ns().unwrap_or(0) + hand_over_ns.get(),
     });
     Sent {
         produced,
@@ -1258,11 +1272,13 @@ fn run_case(
             stamp::percentile(&v, 50.0)
         },
         counted_sent: counted,
-        // Payload bits over the frames handed over, at 30 fps.
+        // Payload bits over the run's length: its 30 fps slots, taken or
+        // skipped.
         kbps: payload_bytes
             .filter(|_| produced.frames > 0)
             .map_or(f64::NAN, |b| {
-                b as f64 * 8.0 * f64::from(FPS) / f64::from(produced.frames) / 1000.0
+                let slots = u64::from(produced.frames) + produced.skipped;
+                b as f64 * 8.0 * f64::from(FPS) / slots as f64 / 1000.0
             }),
         bad,
         skipped: produced.skipped,

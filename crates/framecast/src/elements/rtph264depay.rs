@@ -232,6 +232,17 @@ impl ElementImpl for RtpH264Depay {
                 }
                 element.forward_event(pad, Event::Eos)
             }
+            flush @ Event::FlushStop { .. } => {
+                // What comes after a flush does not continue what came
+                // before it.
+                let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(st) = guard.as_mut() {
+                    st.depay.reset();
+                    st.last_packet = None;
+                }
+                drop(guard);
+                element.forward_event(pad, flush)
+            }
             other => element.forward_event(pad, other),
         }
     }

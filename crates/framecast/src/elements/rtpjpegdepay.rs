@@ -8,7 +8,8 @@
 //! frame that lost a packet is dropped and counted (`frames-discarded`);
 //! the next one carries `DISCONT`. Every JPEG is a key frame. Counters as
 //! every depayloader: `packets-received`, `packets-lost`, `packets-late`,
-//! `packets-malformed`, `frames-out`, `frames-discarded`.
+//! `packets-malformed`, `frames-out`, `frames-discarded`,
+//! `stream-restarts`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
@@ -140,6 +141,19 @@ impl ElementImpl for RtpJpegDepay {
         match event {
             // The output caps follow the frames' size, sent with the first.
             Event::Caps(_) => true,
+            flush @ Event::FlushStop { .. } => {
+                // What comes after a flush does not continue what came
+                // before it.
+                if let Some(st) = self
+                    .stream
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_mut()
+                {
+                    st.depay.reset();
+                }
+                element.forward_event(pad, flush)
+            }
             other => element.forward_event(pad, other),
         }
     }

@@ -234,15 +234,22 @@ impl RtpVRawDepay {
         src.push(frame)
     }
 
-    /// Ends the frame in progress: at end of stream it goes out flagged
-    /// (`push`), after a flush it is dropped; either way it is counted
-    /// as incomplete.
+    /// Ends the frame in progress: at end of stream it goes out flagged and
+    /// counted incomplete (`push`); after a flush it is dropped and the
+    /// sequence forgotten.
     fn end_frame(&self, element: &Element, push: bool) {
         let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         let Some(st) = guard.as_mut() else {
             return;
         };
-        let info = st.format.as_mut().and_then(|f| f.depay.flush());
+        let info = st.format.as_mut().and_then(|f| {
+            if push {
+                f.depay.flush()
+            } else {
+                f.depay.reset();
+                None
+            }
+        });
         let pending = st.frame.take();
         let last = st.last_packet.take();
         if let (true, Some(info), Some((frame, head)), Some(last), Some(src)) =
