@@ -378,7 +378,7 @@ fn receive(
     let mut first: Option<Instant> = None;
     let mut last = start;
     let mut next_report = start + Duration::from_secs(1);
-    let mut window: Vec<f64> = Vec::with_capacity(256);
+    let mut window = LatencyWindow::default();
     let mut window_frames = 0u64;
     let result = loop {
         if interrupted.load(Ordering::Acquire) {
@@ -407,7 +407,7 @@ fn receive(
                 summary
                     .latency
                     .record(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
-                window.push(ms);
+                window.record(ms);
             }
             if summary.decoded.is_none() {
                 summary.decoded = sample
@@ -434,25 +434,19 @@ fn receive(
                 _ => Ok(()),
             };
         }
-        if !args.quiet && Instant::now() >= next_report {
-            window.sort_by(f64::total_cmp);
-            let latency = if window.is_empty() {
-                "latency=?".to_string()
-            } else {
-                format!(
-                    "latency p50={:.1} ms max={:.1} ms",
-                    percentile(&window, 50.0),
-                    window.last().copied().unwrap_or(f64::NAN)
-                )
-            };
-            eprint!(
-                "\rframes={} fps={} lost={} jitter={:.2} ms {latency}   ",
-                summary.frames,
-                window_frames,
-                counter(jb.as_ref(), "num-lost"),
-                counter(jb.as_ref(), "jitter-us") as f64 / 1000.0,
-            );
-            window.clear();
+        if Instant::now() >= next_report {
+            // The window restarts every second, shown or not (with
+            // --quiet it once grew by a sample a frame for the whole run).
+            let latency = window.take_line();
+            if !args.quiet {
+                eprint!(
+                    "\rframes={} fps={} lost={} jitter={:.2} ms {latency}   ",
+                    summary.frames,
+                    window_frames,
+                    counter(jb.as_ref(), "num-lost"),
+                    counter(jb.as_ref(), "jitter-us") as f64 / 1000.0,
+                );
+            }
             window_frames = 0;
             next_report += Duration::from_secs(1);
         }
@@ -472,9 +466,62 @@ fn receive(
     result.map(|()| summary)
 }
 
+/// The latencies of the last second, for the live line: at most
+/// [`LatencyWindow::MAX`] samples, emptied by each line.
+#[derive(Debug)]
+struct LatencyWindow {
+    samples: Vec<f64>,
+}
+
+impl Default for LatencyWindow {
+    fn default() -> Self {
+        LatencyWindow {
+            samples: Vec::with_capacity(Self::MAX),
+        }
+    }
+}
+
+impl LatencyWindow {
+    /// Samples kept per second (1000 fps); more are not recorded.
+    const MAX: usize = 1000;
+
+    fn record(&mut self, ms: f64) {
+        if self.samples.len() < Self::MAX {
+            self.samples.push(ms);
+        }
+    }
+
+    /// `latency p50=… ms max=… ms` (or `latency=?`), and a fresh window.
+    fn take_line(&mut self) -> String {
+        self.samples.sort_by(f64::total_cmp);
+        let line = match self.samples.last() {
+            None => "latency=?".to_string(),
+            Some(max) => format!(
+                "latency p50={:.1} ms max={max:.1} ms",
+                percentile(&self.samples, 50.0)
+            ),
+        };
+        self.samples.clear();
+        line
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_live_latency_window_is_bounded_and_restarts() {
+        let mut w = LatencyWindow::default();
+        assert_eq!(w.take_line(), "latency=?");
+        for i in 0..5000 {
+            w.record(f64::from(i % 10));
+        }
+        assert_eq!(w.samples.len(), LatencyWindow::MAX);
+        assert_eq!(w.take_line(), "latency p50=4.0 ms max=9.0 ms");
+        assert!(w.samples.is_empty());
+        assert_eq!(w.samples.capacity(), LatencyWindow::MAX, "no reallocation");
+    }
 
     #[test]
     fn summary_json_has_every_field_and_nulls_without_latency() {
