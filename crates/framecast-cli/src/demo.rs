@@ -186,6 +186,7 @@ fn parse_summary(json: &str) -> Summary {
         packets: n("packets") as u64,
         lost: n("lost") as u64,
         frames_discarded: n("frames_discarded") as u64,
+        stream_restarts: n("stream_restarts") as u64,
         jitter_us: n("jitter_us") as u64,
         latency: Default::default(),
         decoded: None,

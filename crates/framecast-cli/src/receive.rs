@@ -90,6 +90,8 @@ pub struct Summary {
     pub lost: u64,
     /// Frames the depayloader dropped as damaged.
     pub frames_discarded: u64,
+    /// Times the sender's stream restarted (a new SSRC or sequence).
+    pub stream_restarts: u64,
     /// Interarrival jitter at the end, µs.
     pub jitter_us: u64,
     /// End-to-end latency of every frame with a sender capture time (a
@@ -134,13 +136,14 @@ impl Summary {
             format!("\"{} {w}x{h}\"", f.name())
         });
         format!(
-            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{}}}",
+            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{}}}",
             self.frames,
             self.seconds,
             self.fps(),
             self.packets,
             self.lost,
             self.frames_discarded,
+            self.stream_restarts,
             self.jitter_us,
             self.latency.count(),
             num(p50),
@@ -162,6 +165,12 @@ impl Summary {
             self.frames_discarded,
             self.jitter_us as f64 / 1000.0
         );
+        if self.stream_restarts > 0 {
+            s.push_str(&format!(
+                ", the sender's stream restarted {} time(s)",
+                self.stream_restarts
+            ));
+        }
         if let Some((f, w, h)) = self.decoded {
             s.push_str(&format!(", decoded {} {w}x{h}", f.name()));
         }
@@ -461,6 +470,7 @@ fn receive(
     summary.packets = counter(depay.as_ref(), "packets-received");
     summary.lost = counter(jb.as_ref(), "num-lost");
     summary.frames_discarded = counter(depay.as_ref(), "frames-discarded");
+    summary.stream_restarts = counter(depay.as_ref(), "stream-restarts");
     summary.jitter_us = counter(jb.as_ref(), "jitter-us");
     pipeline.set_state(State::Null).map_err(|e| e.to_string())?;
     result.map(|()| summary)
@@ -549,6 +559,15 @@ mod tests {
         assert!((p50 - 2.0).abs() < 0.07, "{j}");
         assert!(j.contains("\"latency_max_ms\":3.000"), "{j}");
         assert!(s.to_text().contains("p50 2.0 ms"), "{}", s.to_text());
+        assert!(j.contains("\"stream_restarts\":0"), "{j}");
+        assert!(!s.to_text().contains("restarted"), "{}", s.to_text());
+        s.stream_restarts = 2;
+        assert!(s.to_json().contains("\"stream_restarts\":2"));
+        assert!(
+            s.to_text().contains("stream restarted 2 time(s)"),
+            "{}",
+            s.to_text()
+        );
     }
 
     #[test]
