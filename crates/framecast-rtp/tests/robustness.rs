@@ -71,6 +71,12 @@ impl Sinks {
     }
 }
 
+/// Mostly small steps (in order, a loss, a duplicate), sometimes a jump
+/// far ahead or behind.
+fn sequence_step() -> impl Strategy<Value = u16> {
+    prop_oneof![8 => 0u16..3, 1 => any::<u16>()]
+}
+
 fn interesting_payload() -> impl Strategy<Value = Vec<u8>> {
     let h264 = (
         prop_oneof![
@@ -135,7 +141,7 @@ proptest! {
 
     #[test]
     fn random_payloads_behind_valid_headers(
-        pkts in prop::collection::vec((0u16..3, any::<bool>(), any::<bool>(), interesting_payload()), 1..40),
+        pkts in prop::collection::vec((sequence_step(), any::<bool>(), any::<bool>(), interesting_payload()), 1..40),
     ) {
         let mut s = Sinks::new();
         let (mut seq, mut ts) = (65000u16, 0u32);
@@ -143,6 +149,38 @@ proptest! {
             seq = seq.wrapping_add(step);
             if next_ts { ts = ts.wrapping_add(3000); }
             s.feed(&packet(seq, ts, marker, &payload));
+        }
+        s.h264.flush();
+        while s.h264.pull().is_some() {}
+    }
+
+    /// Streams that jump, restart, interleave a second SSRC and flush:
+    /// the sequence checks (late, stray, restart) and the resets.
+    #[test]
+    fn restarting_and_interleaved_streams(
+        pkts in prop::collection::vec(
+            (any::<u16>(), any::<bool>(), any::<bool>(), 0u8..8, interesting_payload()),
+            1..40,
+        ),
+    ) {
+        let mut s = Sinks::new();
+        let mut ts = 0u32;
+        for (seq, ssrc_b, marker, action, payload) in pkts {
+            ts = ts.wrapping_add(3000 * u32::from(action & 1));
+            let ssrc = if ssrc_b { 6 } else { 5 };
+            s.feed(&common::rtp(seq, ts, ssrc, marker, &payload));
+            if action == 7 {
+                s.h264.reset();
+                s.jpeg.reset();
+                for (_, d, _) in &mut s.raw {
+                    d.reset();
+                }
+            }
+            if action == 6 {
+                for (_, d, _) in &mut s.raw {
+                    let _ = d.flush();
+                }
+            }
         }
         s.h264.flush();
         while s.h264.pull().is_some() {}
