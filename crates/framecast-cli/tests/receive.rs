@@ -5,6 +5,9 @@
 #[path = "../../framecast/tests/support/interop.rs"]
 mod interop;
 use interop::{tool_available, KillOnDrop};
+#[path = "../../framecast/tests/support/ports.rs"]
+mod ports;
+use ports::free_port_pair;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
@@ -26,18 +29,6 @@ fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("framecast-receive-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join(name)
-}
-
-/// A UDP port on 127.0.0.1 that is free, with the next one free too.
-fn free_port_pair() -> u16 {
-    for _ in 0..64 {
-        let a = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let port = a.local_addr().expect("addr").port();
-        if port < u16::MAX && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port pair");
 }
 
 fn wait(child: &mut Child) -> ExitStatus {

@@ -10,31 +10,22 @@
 //! every thread (OpenH264's own C++ allocations are not seen by it). This
 //! binary holds this one test so nothing else allocates meanwhile.
 
-use std::net::UdpSocket;
 use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
-use framecast::sender::{Codec, Sender};
-use framecast::{parse_launch, ReferenceTimestampMeta, State, VideoFormat};
+use framecast::sender::Sender;
+use framecast::{parse_launch, ReferenceTimestampMeta, State};
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
 #[path = "support/frames.rs"]
 mod frames;
+#[path = "support/ports.rs"]
+mod ports;
+use ports::free_port_pair;
 
 const W: usize = 320;
 const H: usize = 240;
-
-fn free_port_pair() -> u16 {
-    for _ in 0..64 {
-        let a = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let port = a.local_addr().expect("addr").port();
-        if port < u16::MAX && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port pair");
-}
 
 /// Sends `count` frames, each once the previous one came out decoded;
 /// returns how many carried the sender's NTP capture time.
@@ -69,15 +60,7 @@ fn the_receiver_allocates_nothing_per_frame() {
     receiver.set_state(State::Playing).expect("playing");
     let sink_element = receiver.by_name("sink").expect("sink");
     let sink = AppSink::from_element(&sink_element).expect("appsink");
-    let sender = Sender::builder()
-        .to(&format!("127.0.0.1:{port}"))
-        .codec(Codec::H264)
-        .size(W as u32, H as u32)
-        .fps(30)
-        .input_format(VideoFormat::Bgr)
-        .bitrate(1000)
-        .build()
-        .expect("sender");
+    let sender = frames::test_sender(port, W, H);
 
     // Warm-up: pools fill, the largest frame (an IDR) passes, RTCP starts.
     run_frames(&sender, sink, 0, 100);

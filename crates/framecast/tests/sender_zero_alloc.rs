@@ -15,8 +15,7 @@
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-use framecast::sender::{Codec, Sender};
-use framecast::VideoFormat;
+use framecast::sender::Sender;
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
@@ -61,15 +60,7 @@ fn the_sender_allocates_nothing_per_frame() {
         .set_read_timeout(Some(Duration::from_millis(100)))
         .expect("timeout");
     let port = socket.local_addr().expect("addr").port();
-    let sender = Sender::builder()
-        .to(&format!("127.0.0.1:{port}"))
-        .codec(Codec::H264)
-        .size(W as u32, H as u32)
-        .fps(30)
-        .input_format(VideoFormat::Bgr)
-        .bitrate(1000)
-        .build()
-        .expect("sender");
+    let sender = frames::test_sender(port, W, H);
 
     // Warm-up: pools fill, caps settle, the first RTCP report goes.
     run_frames(&sender, &socket, 0, 100);

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::{Buffer, ClockTime, VideoMeta};
+use framecast::sender::{Codec, Sender};
+use framecast::{Buffer, ClockTime, VideoFormat, VideoMeta};
 
 /// Paints frame `n` into plane 0 of `frame` (`width` x `height` pixels of
 /// `pixel` bytes; the strides from its `VideoMeta`).
@@ -56,4 +57,18 @@ pub fn push_and_pull(
             .expect("frame out");
         assert_eq!(sample.buffer.pts(), Some(pts));
     }
+}
+
+/// The `Sender` the zero-allocation tests drive: BGR `width` x `height` at
+/// 30 fps, H.264 at 1 Mbit/s, to 127.0.0.1:`port` (RTCP on `port + 1`).
+pub fn test_sender(port: u16, width: usize, height: usize) -> Sender {
+    Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(Codec::H264)
+        .size(width as u32, height as u32)
+        .fps(30)
+        .input_format(VideoFormat::Bgr)
+        .bitrate(1000)
+        .build()
+        .expect("sender")
 }
