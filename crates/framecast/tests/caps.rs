@@ -163,6 +163,24 @@ fn negotiation_example() {
     assert!(src.intersect(&rgb).is_empty());
 }
 
+#[test]
+fn structures_without_media_are_subsets_of_anything() {
+    // A field holding no value (an empty list, a list of them, an array
+    // with one) leaves the structure describing no media, so it lies
+    // inside any caps whatever the shapes of the lists. GStreamer 1.22
+    // answers 0 for the first, comparing the lists' lengths (found by
+    // `agrees_with_gstreamer` in CI).
+    let nothing = caps("audio/x-raw,width={{}}");
+    assert!(nothing.is_subset(&caps("audio/x-raw,width={}")));
+    assert!(nothing.is_subset(&caps("audio/x-raw,width=5")));
+    assert!(nothing.is_subset(&caps("video/x-raw,width=5")));
+    assert!(nothing.is_subset(&Caps::new_empty()));
+    assert!(caps("audio/x-raw,width=<1,{}>").is_subset(&caps("audio/x-raw,width=false")));
+    assert!(nothing.intersect(&caps("audio/x-raw")).fixate().is_none());
+    // A missing field is still not a subset: the field is required.
+    assert!(!caps("audio/x-raw").is_subset(&caps("audio/x-raw,width={}")));
+}
+
 // ---- generated caps ----
 
 fn fraction() -> impl Strategy<Value = Fraction> {
@@ -365,6 +383,11 @@ impl Oracle {
             return Err("cannot link against libgstreamer-1.0.so.0".into());
         }
         let mut child = Command::new(&bin)
+            // A GLib critical means GStreamer's answer is garbage (1.22
+            // calls `g_value_set_int` on a double when two double ranges
+            // meet at one point, and answers 0): make it a crash, which
+            // skips the case.
+            .env("G_DEBUG", "fatal-criticals")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -381,7 +404,7 @@ impl Oracle {
 
     /// GStreamer's `[parse(a), a ∩ b, a ⊆ b, fixate(a)]`, or `None` when
     /// the oracle died on the input (GStreamer 1.22 crashes on some nested
-    /// lists of arrays of ranges).
+    /// lists of arrays of ranges) or logged a critical.
     fn ask(&mut self, a: &str, b: &str) -> Option<[String; 4]> {
         use std::io::{BufRead, Write};
         writeln!(self.stdin, "{a}\t{b}").ok()?;
@@ -395,6 +418,93 @@ impl Oracle {
         }
         Some(answers)
     }
+}
+
+/// The alternatives a value allows, with no list left: a list's members
+/// (flattened), an array once per choice of its elements. An empty list
+/// allows none.
+fn alternatives(v: &Value) -> Vec<Value> {
+    match v {
+        Value::List(items) => items.iter().flat_map(alternatives).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(alternatives)
+            .fold(vec![Vec::new()], |prefixes, choices| {
+                prefixes
+                    .iter()
+                    .flat_map(|p| {
+                        choices.iter().map(move |c| {
+                            let mut p = p.clone();
+                            p.push(c.clone());
+                            p
+                        })
+                    })
+                    .collect()
+            })
+            .into_iter()
+            .map(Value::Array)
+            .collect(),
+        _ => vec![v.clone()],
+    }
+}
+
+/// `c` respelled without lists: one structure per choice of every
+/// field's alternatives, so the same media; `None` past 256 structures.
+///
+/// GStreamer 1.22 answers wrongly where both sides hold lists and one
+/// holds ranges: `(int){ 8 } ∩ (int){ [ 0, 9 ] }` is EMPTY while
+/// `(int)8 ∩ (int){ [ 0, 9 ] }` is 8 (its list-list path compares
+/// members, and ranges compare as unordered), and it compares lists by
+/// shape (`{ { } } ⊆ { }` is 0, `{ } ⊆ { }` is 1). Without lists it
+/// answers for the sets, so it is asked again in this spelling where the
+/// first answers disagree.
+fn without_lists(c: &Caps) -> Option<Caps> {
+    if c.is_any() {
+        return Some(c.clone());
+    }
+    let mut out = Vec::new();
+    for s in c.iter() {
+        let mut partial = vec![Structure::new(s.name()).ok()?];
+        for (name, value) in s.fields() {
+            let choices = alternatives(value);
+            partial = partial
+                .iter()
+                .flat_map(|p| {
+                    choices.iter().map(move |v| {
+                        let mut p = p.clone();
+                        p.set(name, v.clone())
+                            .expect("field name came from a structure");
+                        p
+                    })
+                })
+                .collect();
+            if out.len() + partial.len() > 256 {
+                return None;
+            }
+        }
+        out.extend(partial);
+    }
+    Some(out.into_iter().collect())
+}
+
+/// Whether `c` describes no media: not `ANY`, and every structure has a
+/// field that allows no value.
+fn describes_nothing(c: &Caps) -> bool {
+    !c.is_any() && c.iter().all(Structure::is_empty)
+}
+
+/// Whether `c` holds an int range with a step and a negative bound.
+/// GStreamer 1.22 rounds those towards zero when it intersects them:
+/// `[ -2, 0, 2 ] ∩ [ -2, -1 ]` is `0` there, a value of neither.
+fn negative_stepped_range(c: &Caps) -> bool {
+    fn has(v: &Value) -> bool {
+        match v {
+            Value::IntRange(r) => r.step() > 1 && r.min() < 0,
+            Value::List(items) | Value::Array(items) => items.iter().any(has),
+            _ => false,
+        }
+    }
+    c.iter().any(|s| s.fields().any(|(_, v)| has(v)))
 }
 
 /// Whether every list and array holds one type: GStreamer assumes so and
@@ -418,18 +528,26 @@ fn agrees_with_gstreamer() {
     let oracle = match Oracle::start() {
         Ok(o) => std::cell::RefCell::new(o),
         Err(why) => {
+            assert!(
+                std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() != Ok("1"),
+                "no GStreamer oracle ({why}) and FRAMECAST_REQUIRE_INTEROP=1"
+            );
             eprintln!("agrees_with_gstreamer: skipped ({why})");
             return;
         }
     };
+    // PROPTEST_CASES=100000 searches further than CI's 1000.
+    let cases = Config::default().cases.max(1000);
     let config = Config {
-        cases: 1000,
-        max_global_rejects: 100_000,
+        cases,
+        // Most generated pairs mix types in a list and are skipped.
+        max_global_rejects: cases.saturating_mul(100),
         failure_persistence: None,
         ..Config::default()
     };
     let result = TestRunner::new(config).run(&(any_caps(), any_caps()), |(a, b)| {
         prop_assume!(homogeneous(&a) && homogeneous(&b));
+        prop_assume!(!negative_stepped_range(&a) && !negative_stepped_range(&b));
         let (ga, gb) = (a.to_gst_string(), b.to_gst_string());
         let answers = oracle.borrow_mut().ask(&ga, &gb);
         let Some([parsed, inter, subset, fixed]) = answers else {
@@ -445,28 +563,64 @@ fn agrees_with_gstreamer() {
         let inter: Caps = inter
             .parse()
             .map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        let ours = a.intersect(&b);
-        prop_assert!(
-            ours.is_equal(&inter),
-            "{} ∩ {}: ours {}, GStreamer {}",
-            ga,
-            gb,
-            ours,
-            inter
-        );
         // GStreamer 1.22 contradicts itself on a value against a list of
         // ranges: `(double)1 ⊆ (double){ [ -1, 1 ] }` is 0 while the
         // intersection is `(double)1`, the subset itself (a scalar against
         // the bare range `[ -1, 1 ]` is 1). Where GStreamer's own
         // intersection equals `a`, `a` is a subset of `b`.
-        let gst_subset = subset == "1" || inter.is_equal(&a);
-        prop_assert_eq!(a.is_subset(&b), gst_subset, "{} ⊆ {}", ga, gb);
         // GStreamer leaves an empty list unfixed where framecast moves on
         // to the next alternative; compare the rest exactly.
         if !a.is_any() && !a.is_empty() && !ga.contains("{  }") {
             let ours = a.fixate().map(|c| c.to_gst_string()).unwrap_or_default();
             prop_assert_eq!(ours, fixed, "fixate {}", ga);
         }
+        let gst_subset = subset == "1" || inter.is_equal(&a);
+        let (ours_inter, ours_subset) = (a.intersect(&b), a.is_subset(&b));
+        if ours_inter.is_equal(&inter) && ours_subset == gst_subset {
+            return Ok(());
+        }
+        // GStreamer disagrees: ask again without lists, where it answers
+        // for the sets (see `without_lists`), and compare framecast's
+        // answers in that spelling. Whether anything is common is a
+        // property of the sets, so it may not change with the spelling.
+        let (Some(a1), Some(b1)) = (without_lists(&a), without_lists(&b)) else {
+            return Err(TestCaseError::reject("too many alternatives"));
+        };
+        let (ga1, gb1) = (a1.to_gst_string(), b1.to_gst_string());
+        let Some([_, inter1, subset1, _]) = oracle.borrow_mut().ask(&ga1, &gb1) else {
+            *oracle.borrow_mut() = Oracle::start().map_err(TestCaseError::fail)?;
+            return Err(TestCaseError::reject("GStreamer crashed"));
+        };
+        let inter1: Caps = inter1
+            .parse()
+            .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let ours_inter1 = a1.intersect(&b1);
+        prop_assert!(
+            ours_inter1.is_equal(&inter1),
+            "{} ∩ {} (for {} ∩ {}): ours {}, GStreamer {}",
+            ga1,
+            gb1,
+            ga,
+            gb,
+            ours_inter1,
+            inter1
+        );
+        prop_assert_eq!(
+            a1.is_subset(&b1),
+            subset1 == "1" || inter1.is_equal(&a1),
+            "{} ⊆ {} (for {} ⊆ {})",
+            ga1,
+            gb1,
+            ga,
+            gb
+        );
+        prop_assert_eq!(
+            describes_nothing(&ours_inter),
+            describes_nothing(&ours_inter1),
+            "{} ∩ {}",
+            a,
+            b
+        );
         Ok(())
     });
     if let Err(e) = result {

@@ -261,15 +261,17 @@ impl Caps {
     /// Whether all media of `self` is media of `superset`: every
     /// alternative of `self` lies inside some alternative of `superset`
     /// (`gst_caps_is_subset`). `EMPTY` is a subset of everything and
-    /// everything of `ANY`; `ANY` is a subset only of `ANY`.
+    /// everything of `ANY`; `ANY` is a subset only of `ANY`. A structure
+    /// that describes no media ([`Structure::is_empty`]) lies inside
+    /// anything, `EMPTY` included; GStreamer judges it by shape.
     #[doc(alias = "gst_caps_is_subset")]
     pub fn is_subset(&self, superset: &Caps) -> bool {
         match (&self.inner, &superset.inner) {
             (_, Inner::Any) => true,
             (Inner::Any, _) => false,
-            (Inner::Structures(a), Inner::Structures(b)) => {
-                a.iter().all(|sa| b.iter().any(|sb| sa.is_subset(sb)))
-            }
+            (Inner::Structures(a), Inner::Structures(b)) => a
+                .iter()
+                .all(|sa| sa.is_empty() || b.iter().any(|sb| sa.is_subset(sb))),
         }
     }
 

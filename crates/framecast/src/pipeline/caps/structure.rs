@@ -196,6 +196,13 @@ impl Structure {
         Some(self.fields.remove(i).1)
     }
 
+    /// Whether the structure describes no media: a field allows no value
+    /// (see [`Value::is_empty`]). Such a structure is a subset of
+    /// anything.
+    pub fn is_empty(&self) -> bool {
+        self.fields.iter().any(|(_, v)| v.is_empty())
+    }
+
     /// Whether every field holds one concrete value.
     #[doc(alias = "gst_structure_is_fixed")]
     pub fn is_fixed(&self) -> bool {
@@ -260,11 +267,12 @@ impl Structure {
     /// Extra fields in `self` only narrow it, so they are allowed.
     #[doc(alias = "gst_structure_is_subset")]
     pub fn is_subset(&self, superset: &Structure) -> bool {
-        self.name == superset.name
-            && superset
-                .fields
-                .iter()
-                .all(|(name, sup)| self.value(name).is_some_and(|v| v.is_subset(sup)))
+        self.is_empty()
+            || self.name == superset.name
+                && superset
+                    .fields
+                    .iter()
+                    .all(|(name, sup)| self.value(name).is_some_and(|v| v.is_subset(sup)))
     }
 
     /// Every field fixed with GStreamer's default choice (the minimum of a

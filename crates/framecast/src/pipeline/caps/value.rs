@@ -131,6 +131,26 @@ impl Value {
         }
     }
 
+    /// Whether the value allows no value at all: an empty list, a list of
+    /// such, or an array with such an element. A field holding one makes
+    /// its structure describe no media; subset tests treat it as the
+    /// empty set, whatever the list's shape (GStreamer compares lists by
+    /// shape first, so for it `{ { } }` is not inside `{ }`).
+    ///
+    /// ```
+    /// use framecast::pipeline::Value;
+    /// let v = |s: &str| s.parse::<Value>().unwrap();
+    /// assert!(v("{ }").is_empty() && v("{ { } }").is_empty() && v("< 1, { } >").is_empty());
+    /// assert!(!v("{ { }, 2 }").is_empty() && !v("[ 1, 2 ]").is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::List(items) => items.iter().all(Value::is_empty),
+            Value::Array(items) => items.iter().any(Value::is_empty),
+            _ => false,
+        }
+    }
+
     /// Whether the value is one concrete value: not a range or list, and
     /// for an array, every element fixed (`gst_value_is_fixed`). A
     /// one-element list is *not* fixed, as in GStreamer.
@@ -232,6 +252,10 @@ impl Value {
     #[doc(alias = "gst_value_is_subset")]
     pub fn is_subset(&self, superset: &Value) -> bool {
         use Value::*;
+        if self.is_empty() {
+            // The empty set lies in every set.
+            return true;
+        }
         match (self, superset) {
             (List(items), _) => items.iter().all(|e| e.is_subset(superset)),
             // A list nested in a list adds alternatives: flatten it first.
