@@ -25,10 +25,11 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use framecast_core::{Buffer, VideoFormat};
+use framecast_core::{Buffer, Fraction, VideoFormat, VideoInfo};
 
 use crate::elements::appsrc::{AppSrc, PushError};
 use crate::elements::net::sdp_for_caps;
+use crate::elements::video::frame::{copy_packed_into, frame_layout};
 use crate::pipeline::{Element, FlowError, FlowSuccess, Pipeline, State};
 use crate::{parse_launch, Error, Result};
 
@@ -154,6 +155,9 @@ impl SenderBuilder {
             fps = self.fps,
             clients = list.join(","),
         );
+        let info = VideoInfo::new(self.input_format, self.width, self.height)?.with_fps(
+            Fraction::from_integer(i32::try_from(self.fps).unwrap_or(i32::MAX)),
+        );
         let pipeline = parse_launch(&description)?;
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
         let sink = pipeline.by_name("sink").ok_or_else(|| missing("sink"))?;
@@ -163,14 +167,62 @@ impl SenderBuilder {
             .filter(|e| e.property("encode-time-us").is_ok())
             .collect();
         pipeline.set_state(State::Playing)?;
+        // Wait for the first pooled frame: the caps are agreed then, and a
+        // size or format the chain refuses (odd heights for raw 4:2:0
+        // video) is an error here, with the element's words, not a
+        // refused frame later.
+        let appsrc = AppSrc::from_element(&src).ok_or_else(|| missing("src"))?;
+        if let Err(e) = wait_for_negotiation(&pipeline, appsrc) {
+            let _ = pipeline.set_state(State::Null);
+            return Err(e);
+        }
         Ok(Sender {
             pipeline,
             src,
             sink,
             encoders,
             clients,
+            info,
             started: Instant::now(),
         })
+    }
+}
+
+/// Waits up to 5 s for the appsrc's pool (the caps agreed down to the
+/// sink), returning the first error an element posts meanwhile, with its
+/// detail.
+fn wait_for_negotiation(pipeline: &Pipeline, appsrc: &AppSrc) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(crate::Message::Error {
+            source,
+            message,
+            debug,
+        }) = pipeline
+            .bus()
+            .timed_pop_filtered(Some(Duration::ZERO), |m| {
+                matches!(m, crate::Message::Error { .. })
+            })
+        {
+            let message = match debug {
+                Some(debug) => format!("{message} ({debug})"),
+                None => message,
+            };
+            return Err(Error::Element {
+                element: source,
+                message,
+            });
+        }
+        match appsrc.acquire_buffer_timeout(Duration::from_millis(20)) {
+            Ok(_) => return Ok(()),
+            Err(FlowError::NotNegotiated) if Instant::now() < deadline => {}
+            Err(flow) => {
+                return Err(Error::Element {
+                    element: "sender".into(),
+                    message: format!("no frame to write into after 5 s: {flow:?}"),
+                })
+            }
+        }
     }
 }
 
@@ -217,6 +269,8 @@ pub struct Sender {
     /// [`Sender::stats`] allocates nothing).
     encoders: Vec<Element>,
     clients: Vec<SocketAddr>,
+    /// What the program writes: format, size and rate of every frame.
+    info: VideoInfo,
     started: Instant,
 }
 
@@ -243,6 +297,42 @@ impl Sender {
             Ok(appsrc) => appsrc.push_buffer(frame),
             Err(_) => Err(PushError::Flushing(frame)),
         }
+    }
+
+    /// Copies a frame of packed pixels into a pooled frame and sends it,
+    /// for programs whose frames live in their own memory (an OpenCV
+    /// `Mat`, a numpy array, a camera's buffer). `pixels` is packed as
+    /// [`packed_size`](crate::elements::video::frame::packed_size) says, or
+    /// for a one-plane format (BGR, RGB, GRAY8, ...) rows `src_stride`
+    /// bytes apart (a crop of a larger image). The copy is the only cost
+    /// over [`Sender::frame`]; nothing is allocated.
+    ///
+    /// # Errors
+    ///
+    /// A size or stride that does not match the sender's frames (the
+    /// message gives the size expected), or the push's flow error when the
+    /// sender is stopping ([`Error::Element`]).
+    pub fn push_packed(&self, pixels: &[u8], src_stride: Option<usize>) -> Result<FlowSuccess> {
+        let refused = |e: FlowError| Error::Element {
+            element: "sender".into(),
+            message: format!("the frame was refused: {e:?}"),
+        };
+        let mut frame = self.frame().map_err(refused)?;
+        {
+            let f = frame.get_mut().ok_or_else(|| Error::Element {
+                element: "sender".into(),
+                message: "a pooled frame was shared".into(),
+            })?;
+            let layout = frame_layout(f, &self.info)?;
+            let mut map = f.map_writable()?;
+            copy_packed_into(&mut map, &layout, pixels, src_stride)?;
+        }
+        self.push(frame).map_err(|e| refused(e.flow_error()))
+    }
+
+    /// The frames this sender takes: format, size and rate.
+    pub fn video_info(&self) -> &VideoInfo {
+        &self.info
     }
 
     /// Counters (cheap: no allocation, no lock held across a push).

@@ -82,3 +82,119 @@ fn sender_h264_to_a_loopback_receiver() {
     sender.finish().unwrap();
     receiver.set_state(State::Null).unwrap();
 }
+
+/// `push_packed` copies packed pixels (as a numpy array or OpenCV `Mat`
+/// holds them) into padded pooled frames: raw video arrives bit-exact,
+/// a crop given by its stride too, and a wrong size is refused with the
+/// size expected.
+#[test]
+fn push_packed_frames_arrive_bit_exact() {
+    // 30x20 I420: luma rows padded to 32 bytes, chroma 15 -> 16, so
+    // every plane of the pooled frame has padding.
+    let (w, h) = (30usize, 20usize);
+    let receiver = parse_launch(&format!(
+        "udpsrc name=net port=0 address=127.0.0.1 \
+         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
+         sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}\" \
+         ! rtpvrawdepay ! appsink name=out sync=false max-buffers=64"
+    ))
+    .unwrap();
+    receiver.set_state(State::Playing).unwrap();
+    let port = receiver
+        .by_name("net")
+        .unwrap()
+        .property("port")
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let sender = Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(Codec::Raw)
+        .size(w as u32, h as u32)
+        .input_format(VideoFormat::I420)
+        .build()
+        .unwrap();
+    let info = *sender.video_info();
+    let packed = framecast::elements::video::frame::packed_size(&info);
+    assert_eq!(packed, w * h + 2 * (15 * 10));
+    let err = sender.push_packed(&vec![0; packed - 1], None).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("a packed frame is {packed}")),
+        "{err}"
+    );
+
+    let pixels: Vec<Vec<u8>> = (0..3u8)
+        .map(|n| {
+            (0..packed)
+                .map(|i| (i * 7 + n as usize * 31) as u8)
+                .collect()
+        })
+        .collect();
+    let out = receiver.by_name("out").unwrap();
+    let appsink = AppSink::from_element(&out).unwrap();
+    for frame in &pixels {
+        sender.push_packed(frame, None).expect("push_packed");
+        let sample = appsink
+            .pull_sample(Some(Duration::from_secs(5)))
+            .expect("frame");
+        let got = sample.buffer.map_readable().unwrap();
+        let got = got.contiguous();
+        // The depayloader's frame is I420 in GStreamer's default layout.
+        let out_info = sample.caps.as_ref().unwrap().video_info().unwrap();
+        let mut at = 0;
+        for p in 0..3 {
+            let row = out_info.comp_width(p) as usize;
+            for y in 0..out_info.comp_height(p) as usize {
+                let start = out_info.offset[p] + y * out_info.stride[p];
+                assert_eq!(
+                    &got[start..start + row],
+                    &frame[at..at + row],
+                    "plane {p} row {y}"
+                );
+                at += row;
+            }
+        }
+    }
+    sender.finish().unwrap();
+    receiver.set_state(State::Null).unwrap();
+}
+
+/// A crop of a wider image (rows further apart than the frame's) is
+/// copied row by row; a short one is refused with the size it needs.
+#[test]
+fn push_packed_takes_a_crop_by_its_stride() {
+    let sender = Sender::builder()
+        .to("127.0.0.1:9")
+        .codec(Codec::Raw)
+        .size(16, 8)
+        .input_format(VideoFormat::Bgr)
+        .build()
+        .unwrap();
+    let image = vec![1u8; 7 * 100 + 48];
+    sender
+        .push_packed(&image, Some(100))
+        .expect("a 16x8 crop of 100-byte rows");
+    let err = sender.push_packed(&image[..747], Some(100)).unwrap_err();
+    assert!(err.to_string().contains("748 needed"), "{err}");
+    sender.finish().unwrap();
+}
+
+/// A frame the chain cannot carry is refused when the sender is built,
+/// with the element's reason (RFC 4175 4:2:0 needs an even height).
+#[test]
+fn an_unsendable_size_fails_at_build_with_the_reason() {
+    let err = Sender::builder()
+        .to("127.0.0.1:9")
+        .codec(Codec::Raw)
+        .size(30, 21)
+        .input_format(VideoFormat::I420)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("rtpvrawpay"), "{err}");
+    assert!(
+        err.contains("height = 21") && err.contains("multiple"),
+        "{err}"
+    );
+}

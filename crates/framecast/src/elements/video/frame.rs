@@ -169,9 +169,127 @@ impl<'a> FrameMut<'a> {
     }
 }
 
+/// Bytes of a frame laid out as `info` with no padding: rows of visible
+/// pixels only, planes one after another. This is how OpenCV's `Mat` and a
+/// C-contiguous numpy array hold an image (I420 as `H * 3 / 2` rows).
+pub fn packed_size(info: &VideoInfo) -> usize {
+    (0..info.n_planes)
+        .map(|p| row_bytes(info, p) * info.comp_height(p) as usize)
+        .sum()
+}
+
+/// Copies packed pixels into the frame `frame`, laid out as `layout` (from
+/// [`frame_layout`]; strides may pad rows).
+///
+/// `pixels` holds the frame as [`packed_size`] describes, or, for a
+/// one-plane format given `src_stride`, rows `src_stride` bytes apart
+/// (a crop of a larger image); the last row may stop at its visible
+/// pixels. Nothing is allocated.
+///
+/// # Errors
+///
+/// An error that says what size was expected, when `pixels` is too short
+/// or too long for the frame, or when a stride is given for a format with
+/// several planes or is shorter than a row.
+pub fn copy_packed_into(
+    frame: &mut [u8],
+    layout: &VideoInfo,
+    pixels: &[u8],
+    src_stride: Option<usize>,
+) -> Result<()> {
+    let mut dst = FrameMut::new(*layout, frame)?;
+    let what = || format!("{} {}x{}", layout.format, layout.width, layout.height);
+    if let Some(stride) = src_stride {
+        let row = row_bytes(layout, 0);
+        let rows = layout.comp_height(0) as usize;
+        if layout.n_planes != 1 || stride < row {
+            return Err(layout_error(format!(
+                "{}: a source stride of {stride} bytes needs a one-plane format and at least \
+                 {row} bytes a row",
+                what()
+            )));
+        }
+        let needed = stride * (rows - 1) + row;
+        if pixels.len() < needed {
+            return Err(layout_error(format!(
+                "{}: {} bytes of pixels, {needed} needed for {rows} rows {stride} bytes apart",
+                what(),
+                pixels.len()
+            )));
+        }
+        let d_stride = dst.stride(0);
+        let plane = dst.plane_mut(0);
+        for y in 0..rows {
+            plane[y * d_stride..y * d_stride + row]
+                .copy_from_slice(&pixels[y * stride..y * stride + row]);
+        }
+        return Ok(());
+    }
+    let expected = packed_size(layout);
+    if pixels.len() != expected {
+        return Err(layout_error(format!(
+            "{}: {} bytes of pixels, a packed frame is {expected}",
+            what(),
+            pixels.len()
+        )));
+    }
+    let mut at = 0;
+    for p in 0..layout.n_planes {
+        let (row, rows, stride) = (
+            row_bytes(layout, p),
+            layout.comp_height(p) as usize,
+            dst.stride(p),
+        );
+        let plane = dst.plane_mut(p);
+        if stride == row {
+            plane[..row * rows].copy_from_slice(&pixels[at..at + row * rows]);
+        } else {
+            for (y, src) in pixels[at..at + row * rows].chunks_exact(row).enumerate() {
+                plane[y * stride..y * stride + row].copy_from_slice(src);
+            }
+        }
+        at += row * rows;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_pixels_land_in_padded_rows() {
+        // I420 6x5 pads luma rows to 8 bytes and chroma rows to 4.
+        let info = VideoInfo::new(VideoFormat::I420, 6, 5).unwrap();
+        assert_eq!(packed_size(&info), 6 * 5 + 2 * (3 * 3));
+        let pixels: Vec<u8> = (0..packed_size(&info) as u8).collect();
+        let mut data = vec![0xEEu8; info.size];
+        copy_packed_into(&mut data, &info, &pixels, None).unwrap();
+        let frame = Frame::new(info, &data).unwrap();
+        assert_eq!(&frame.plane(0)[8..14], &pixels[6..12]);
+        assert_eq!(frame.plane(0)[6], 0xEE, "padding untouched");
+        assert_eq!(&frame.plane(2)[4..7], &pixels[30 + 9 + 3..30 + 9 + 6]);
+        drop(frame);
+        let err = copy_packed_into(&mut data, &info, &pixels[1..], None).unwrap_err();
+        assert!(err.to_string().contains("a packed frame is 48"), "{err}");
+        let err = copy_packed_into(&mut data, &info, &pixels, Some(10)).unwrap_err();
+        assert!(err.to_string().contains("one-plane"), "{err}");
+    }
+
+    #[test]
+    fn strided_rows_are_cropped_into_the_frame() {
+        // A 2x2 BGR crop out of rows 10 bytes apart; the last row stops at
+        // its pixels.
+        let info = VideoInfo::new(VideoFormat::Bgr, 2, 2).unwrap();
+        let pixels: Vec<u8> = (0..16).collect();
+        let mut data = vec![0u8; info.size];
+        copy_packed_into(&mut data, &info, &pixels, Some(10)).unwrap();
+        let stride = info.stride[0];
+        assert_eq!(&data[..6], &pixels[..6]);
+        assert_eq!(&data[stride..stride + 6], &pixels[10..16]);
+        let err = copy_packed_into(&mut data, &info, &pixels[..15], Some(10)).unwrap_err();
+        assert!(err.to_string().contains("16 needed"), "{err}");
+    }
 
     #[test]
     fn planes_are_exact_and_disjoint() {
