@@ -2,7 +2,7 @@
 //! line (fps, loss, jitter, and the end-to-end latency of every frame once
 //! the sender's RTCP reports say when it was captured).
 //!
-//! The pipeline it runs, for H.264:
+//! The pipeline it runs ([`framecast::receiver::Receiver`]'s), for H.264:
 //!
 //! ```text
 //! udpsrc (RTP) ! rtpjitterbuffer ! rtph264depay ! openh264dec [! videoconvert ! format] ! appsink
@@ -19,17 +19,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use framecast::elements::appsink::AppSink;
-use framecast::elements::net::{caps_for_sdp, read_sdp_file};
-use framecast::elements::video::frame::frame_layout;
-use framecast::rtp::rtcp::NtpTimestamp;
+use framecast::receiver::{ReceivedFrame, Receiver, ReceiverBuilder};
+use framecast::sender::Codec;
 use framecast::trace::Histogram;
-use framecast::{
-    parse_launch, Buffer, Caps, Element, Message, Pipeline, ReferenceTimestampMeta, State,
-    VideoFormat, VideoInfo,
-};
+use framecast::VideoFormat;
 
 use crate::stamp::percentile;
 
@@ -185,111 +180,43 @@ impl Summary {
     }
 }
 
-/// Where and what to receive: the RTP `udpsrc` (its description), the
-/// RTCP port, and the encoding name (`H264`, `JPEG`, `RAW`).
-struct StreamSource {
-    udpsrc: String,
-    rtcp_port: u16,
-    encoding: String,
-}
-
-/// The stream to receive, from the SDP or --port/--codec.
-fn stream_source(args: &ReceiveArgs) -> Result<StreamSource, String> {
-    let (udpsrc, port, encoding) = if let Some(path) = &args.sdp {
-        let sdp = read_sdp_file(path).map_err(|e| e.to_string())?;
-        let (caps, _, port) = caps_for_sdp(&sdp).map_err(|e| format!("{}: {e}", path.display()))?;
-        let encoding = caps
-            .structure(0)
-            .and_then(|s| s.get_str("encoding-name"))
-            .map(str::to_ascii_uppercase)
-            .unwrap_or_default();
-        let udpsrc = format!(
-            "udpsrc name=src sdp-file=\"{}\" address={}",
-            path.display(),
-            args.address
-        );
-        (udpsrc, port, encoding)
+/// The library receiver for these options (the pipeline is
+/// [`ReceiverBuilder::pipeline_description`]'s).
+fn receiver_builder(args: &ReceiveArgs) -> Result<ReceiverBuilder, String> {
+    let mut builder = Receiver::builder()
+        .address(&args.address)
+        .latency(Duration::from_millis(args.latency));
+    if let Some(path) = &args.sdp {
+        builder = builder.sdp_file(path);
     } else {
         let port = args
             .port
             .ok_or("give --sdp FILE, or --port PORT with --codec")?;
-        let (encoding, caps) = match args.codec.as_deref().unwrap_or("h264") {
-            "jpeg" => (
-                "JPEG",
-                "application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26"
-                    .to_string(),
-            ),
+        builder = builder.port(port);
+        builder = match args.codec.as_deref().unwrap_or("h264") {
+            "jpeg" => builder.codec(Codec::Jpeg),
             "raw" => {
                 let size = args
                     .size
                     .as_deref()
                     .ok_or("--codec raw needs --size WxH (or use --sdp)")?;
                 let (w, h) = crate::send::parse_size(size)?;
-                (
-                    "RAW",
-                    format!(
-                        "application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
-                         sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}"
-                    ),
-                )
+                builder.codec(Codec::Raw).size(w, h)
             }
-            _ => (
-                "H264",
-                "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96"
-                    .to_string(),
-            ),
+            _ => builder.codec(Codec::H264),
         };
-        let udpsrc = format!(
-            "udpsrc name=src port={port} address={} caps=\"{caps}\"",
-            args.address
-        );
-        (udpsrc, port, encoding.to_string())
-    };
-    if !matches!(encoding.as_str(), "H264" | "JPEG" | "RAW") {
-        return Err(format!(
-            "the stream is {encoding:?}: framecast receives H264, JPEG and RAW"
-        ));
     }
-    let rtcp_port = port
-        .checked_add(1)
-        .ok_or_else(|| format!("port {port}: no room for RTCP on the next port"))?;
-    Ok(StreamSource {
-        udpsrc,
-        rtcp_port,
-        encoding,
-    })
+    if let Some(name) = &args.format {
+        let format = VideoFormat::from_name(name).map_err(|e| format!("--format: {e}"))?;
+        builder = builder.output_format(format);
+    }
+    Ok(builder)
 }
 
-/// The depayloader and decoder for the stream's encoding.
-fn decode_chain(encoding: &str) -> &'static str {
-    match encoding {
-        "JPEG" => "rtpjpegdepay name=depay ! jpegdec",
-        "RAW" => "rtpvrawdepay name=depay",
-        _ => "rtph264depay name=depay ! openh264dec",
-    }
-}
-
-/// Builds the receive pipeline.
-pub fn build(args: &ReceiveArgs) -> Result<Pipeline, String> {
-    let stream = stream_source(args)?;
-    let convert = match &args.format {
-        Some(name) => {
-            let f = VideoFormat::from_name(name).map_err(|e| format!("--format: {e}"))?;
-            format!("videoconvert ! video/x-raw,format={} ! ", f.name())
-        }
-        None => String::new(),
-    };
-    let description = format!(
-        "{source} ! rtpjitterbuffer name=jb latency={latency} eos-on-bye=true ! {decode} ! \
-         {convert}appsink name=sink sync=false max-buffers=4 \
-         udpsrc name=rtcp port={rtcp} address={address} ! jb.sink_rtcp",
-        source = stream.udpsrc,
-        latency = args.latency,
-        decode = decode_chain(&stream.encoding),
-        rtcp = stream.rtcp_port,
-        address = args.address,
-    );
-    parse_launch(&description).map_err(|e| e.to_string())
+/// Builds the receive pipeline and starts it (its sockets are bound when
+/// it returns).
+pub fn build(args: &ReceiveArgs) -> Result<Receiver, String> {
+    receiver_builder(args)?.build().map_err(|e| e.to_string())
 }
 
 /// Runs `framecast receive`.
@@ -298,7 +225,7 @@ pub fn run(args: ReceiveArgs) -> Result<(), String> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let signal = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone())
         .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
-    let result = build(&args).and_then(|pipeline| receive(&pipeline, &args, &interrupted));
+    let result = receive(&args, &interrupted);
     signal_hook::low_level::unregister(signal);
     let result = result.map(|summary| {
         if args.json {
@@ -311,49 +238,28 @@ pub fn run(args: ReceiveArgs) -> Result<(), String> {
     result
 }
 
-fn counter(element: Option<&Element>, name: &str) -> u64 {
-    element
-        .and_then(|e| e.property(name).ok())
-        .and_then(|v| v.as_u64())
-        .unwrap_or(0)
+/// Records a frame's latency: into the summary (negative as 0) and the
+/// live window (as it is: a negative one says the clocks disagree).
+fn record_latency(frame: &ReceivedFrame, summary: &mut Summary, window: &mut LatencyWindow) {
+    let ms = match (frame.latency, frame.capture_time()) {
+        (Some(latency), _) => latency.as_secs_f64() * 1000.0,
+        // Captured "after" now: the sender's clock is ahead of ours.
+        (None, Some(captured)) => captured
+            .duration_since(SystemTime::now())
+            .map_or(0.0, |ahead| -ahead.as_secs_f64() * 1000.0),
+        (None, None) => return,
+    };
+    summary
+        .latency
+        .record(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    window.record(ms);
 }
 
-/// Milliseconds from the sender's capture (its NTP stamp) to now.
-fn latency_ms(buffer: &Buffer) -> Option<f64> {
-    let captured = ReferenceTimestampMeta::find(buffer, ReferenceTimestampMeta::NTP)?;
-    let now = NtpTimestamp::now().as_nanos();
-    Some((now as f64 - captured.nseconds() as f64) / 1e6)
-}
-
-/// Writes one frame, packed (rows without padding, planes one after
-/// another).
-fn write_frame(out: &mut dyn Write, buffer: &Buffer, caps: Option<&Caps>) -> Result<(), String> {
-    let info: VideoInfo = caps
-        .ok_or("a frame without caps")?
-        .video_info()
-        .map_err(|e| e.to_string())?;
-    let layout = frame_layout(buffer, &info).map_err(|e| e.to_string())?;
-    let map = buffer.map_readable().map_err(|e| e.to_string())?;
-    let data = map.contiguous();
-    for plane in 0..info.n_planes {
-        let row = info.comp_width(plane) as usize * info.format.pixel_stride(plane);
-        for y in 0..info.comp_height(plane) as usize {
-            let start = layout.offset[plane] + y * layout.stride[plane];
-            let bytes = data
-                .get(start..start + row)
-                .ok_or("a decoded frame smaller than its caps say")?;
-            out.write_all(bytes)
-                .map_err(|e| format!("writing frames: {e}"))?;
-        }
+fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, String> {
+    if args.json && args.output.as_deref() == Some("-") {
+        return Err("--json and --output - both want standard output".into());
     }
-    Ok(())
-}
-
-fn receive(
-    pipeline: &Pipeline,
-    args: &ReceiveArgs,
-    interrupted: &AtomicBool,
-) -> Result<Summary, String> {
+    let receiver = build(args)?;
     let mut output: Option<Box<dyn Write>> = match args.output.as_deref() {
         None => None,
         Some("-") => Some(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
@@ -361,23 +267,8 @@ fn receive(
             std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?,
         ))),
     };
-    if args.json && args.output.as_deref() == Some("-") {
-        return Err("--json and --output - both want standard output".into());
-    }
-    let sink_element = pipeline.by_name("sink").ok_or("no appsink")?;
-    let sink = AppSink::from_element(&sink_element).ok_or("no appsink")?;
-    let jb = pipeline.by_name("jb");
-    let depay = pipeline.by_name("depay");
-    let src = pipeline.by_name("src");
-    pipeline
-        .set_state(State::Playing)
-        .map_err(|e| e.to_string())?;
     if !args.quiet {
-        let port = src
-            .as_ref()
-            .and_then(|s| framecast::elements::udpsrc::UdpSrc::from_element(s))
-            .and_then(|u| u.bound_port());
-        if let Some(port) = port {
+        if let Some(port) = receiver.local_port() {
             eprintln!("framecast: listening on {}:{port}", args.address);
         }
     }
@@ -398,62 +289,47 @@ fn receive(
         {
             break Ok(());
         }
-        if let Some(Message::Error {
-            source, message, ..
-        }) = pipeline
-            .bus()
-            .timed_pop_filtered(Some(Duration::ZERO), |m| matches!(m, Message::Error { .. }))
-        {
-            break Err(format!("{source}: {message}"));
-        }
-        if let Some(sample) = sink.pull_sample(Some(Duration::from_millis(100))) {
-            let now = Instant::now();
-            first.get_or_insert(now);
-            last = now;
-            summary.frames += 1;
-            window_frames += 1;
-            if let Some(ms) = latency_ms(&sample.buffer) {
-                summary
-                    .latency
-                    .record(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
-                window.record(ms);
-            }
-            if summary.decoded.is_none() {
-                summary.decoded = sample
-                    .caps
-                    .as_deref()
-                    .and_then(|c| c.video_info().ok())
-                    .map(|i| (i.format, i.width, i.height));
-            }
-            if let Some(out) = output.as_mut() {
-                if let Err(e) = write_frame(out.as_mut(), &sample.buffer, sample.caps.as_deref()) {
-                    break Err(e);
+        // An element's error (checked before waiting, and when the stream
+        // ends: a source that fails pushes end-of-stream after its error)
+        // is reported, not taken for a clean end.
+        match receiver.pull(Some(Duration::from_millis(100))) {
+            Err(e) => break Err(e.to_string()),
+            Ok(Some(frame)) => {
+                let now = Instant::now();
+                first.get_or_insert(now);
+                last = now;
+                summary.frames += 1;
+                window_frames += 1;
+                record_latency(&frame, &mut summary, &mut window);
+                if summary.decoded.is_none() {
+                    summary.decoded =
+                        Some((frame.info.format, frame.info.width, frame.info.height));
+                }
+                if let Some(out) = output.as_mut() {
+                    match frame.write_packed(out.as_mut()) {
+                        Ok(_) => {}
+                        Err(framecast::Error::Io { source, .. }) => {
+                            break Err(format!("writing frames: {source}"))
+                        }
+                        Err(e) => break Err(e.to_string()),
+                    }
                 }
             }
-        } else if sink.is_eos() {
-            // A source that fails pushes end-of-stream after its error:
-            // report the error, not a clean end.
-            break match pipeline
-                .bus()
-                .timed_pop_filtered(Some(Duration::ZERO), |m| matches!(m, Message::Error { .. }))
-            {
-                Some(Message::Error {
-                    source, message, ..
-                }) => Err(format!("{source}: {message}")),
-                _ => Ok(()),
-            };
+            Ok(None) if receiver.is_eos() => break Ok(()),
+            Ok(None) => {}
         }
         if Instant::now() >= next_report {
             // The window restarts every second, shown or not (with
             // --quiet it once grew by a sample a frame for the whole run).
             let latency = window.take_line();
             if !args.quiet {
+                let stats = receiver.stats();
                 eprint!(
                     "\rframes={} fps={} lost={} jitter={:.2} ms {latency}   ",
                     summary.frames,
                     window_frames,
-                    counter(jb.as_ref(), "num-lost"),
-                    counter(jb.as_ref(), "jitter-us") as f64 / 1000.0,
+                    stats.lost,
+                    stats.jitter.as_secs_f64() * 1000.0,
                 );
             }
             window_frames = 0;
@@ -467,12 +343,12 @@ fn receive(
         out.flush().map_err(|e| format!("writing frames: {e}"))?;
     }
     summary.seconds = first.map_or(0.0, |f| last.duration_since(f).as_secs_f64());
-    summary.packets = counter(depay.as_ref(), "packets-received");
-    summary.lost = counter(jb.as_ref(), "num-lost");
-    summary.frames_discarded = counter(depay.as_ref(), "frames-discarded");
-    summary.stream_restarts = counter(depay.as_ref(), "stream-restarts");
-    summary.jitter_us = counter(jb.as_ref(), "jitter-us");
-    pipeline.set_state(State::Null).map_err(|e| e.to_string())?;
+    let stats = receiver.stop().map_err(|e| e.to_string())?;
+    summary.packets = stats.packets;
+    summary.lost = stats.lost;
+    summary.frames_discarded = stats.frames_discarded;
+    summary.stream_restarts = stats.stream_restarts;
+    summary.jitter_us = u64::try_from(stats.jitter.as_micros()).unwrap_or(u64::MAX);
     result.map(|()| summary)
 }
 
@@ -596,10 +472,23 @@ mod tests {
         .err()
         .unwrap_or_default();
         assert!(err.contains("no room for RTCP"), "{err}");
-        let ok = build(&ReceiveArgs {
+        // With a size it is the raw pipeline (described, not started: the
+        // test binds no port).
+        let ok = receiver_builder(&ReceiveArgs {
             size: Some("64x48".into()),
+            format: Some("bgr".into()),
             ..args
-        });
-        assert!(ok.is_ok(), "{:?}", ok.err());
+        })
+        .and_then(|b| b.pipeline_description().map_err(|e| e.to_string()));
+        let line = ok.unwrap_or_else(|e| e);
+        assert!(
+            line.starts_with("udpsrc name=src port=5000 address=127.0.0.1 ")
+                && line.contains("width=(string)64,height=(string)48")
+                && line.contains(
+                    "rtpvrawdepay name=depay ! videoconvert ! video/x-raw,format=BGR ! appsink"
+                )
+                && line.ends_with("udpsrc name=rtcp port=5001 address=127.0.0.1 ! jb.sink_rtcp"),
+            "{line}"
+        );
     }
 }

@@ -25,6 +25,7 @@ pub mod elements;
 pub use framecast_rtp as rtp;
 mod error;
 pub mod pipeline;
+pub mod receiver;
 pub mod sender;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,776 @@
+//! [`Receiver`]: decoded frames from an RTP/UDP stream, in a few lines.
+//!
+//! The receiving twin of [`Sender`](crate::sender::Sender), and the engine
+//! of `framecast receive`. A thin layer over a pipeline, not a second
+//! engine:
+//!
+//! ```text
+//! udpsrc (RTP) ! rtpjitterbuffer ! <depayloader> ! <decoder> [! videoconvert ! format] ! appsink
+//! udpsrc (port + 1, RTCP) ! rtpjitterbuffer.sink_rtcp
+//! ```
+//!
+//! The jitter buffer puts packets back in order and waits a bounded time
+//! for a missing one ([`ReceiverBuilder::latency`]); the sender's RTCP
+//! sender reports (RFC 3550 §6.4.1) map RTP time to its wall clock, so
+//! every frame carries the time it was captured and
+//! [`ReceivedFrame::latency`] is the end-to-end delay. The sender's RTCP
+//! BYE (§6.6) ends the stream: [`Receiver::pull`] then returns `Ok(None)`
+//! and [`Receiver::is_eos`] is true.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use framecast::receiver::Receiver;
+//! use framecast::sender::Codec;
+//! use framecast::VideoFormat;
+//! let receiver = Receiver::builder()
+//!     .port(5000)
+//!     .codec(Codec::H264)
+//!     .output_format(VideoFormat::Bgr)
+//!     .build()?;
+//! let mut pixels = Vec::new();
+//! while let Some(frame) = receiver.pull(Some(Duration::from_secs(1)))? {
+//!     pixels.resize(frame.packed_size(), 0);
+//!     frame.copy_packed_to(&mut pixels)?;
+//!     // ... pixels: frame.info.height rows of frame.info.width BGR pixels ...
+//! }
+//! let stats = receiver.stop()?;
+//! println!("{} packets, {} lost", stats.packets, stats.lost);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use framecast_core::{Buffer, BufferMap, ReferenceTimestampMeta, VideoFormat, VideoInfo};
+
+use crate::elements::appsink::{AppSink, Sample};
+use crate::elements::net::{caps_for_sdp, read_sdp_file};
+use crate::elements::udpsrc::UdpSrc;
+use crate::elements::video::frame::{frame_layout, packed_size, row_bytes};
+use crate::pipeline::{Caps, Element, Message, Pipeline, State};
+use crate::rtp::rtcp::NtpTimestamp;
+use crate::sender::Codec;
+use crate::{parse_launch, Error, Result};
+
+/// Builds a [`Receiver`].
+#[derive(Debug, Clone)]
+pub struct ReceiverBuilder {
+    port: Option<u16>,
+    sdp_file: Option<PathBuf>,
+    codec: Codec,
+    size: Option<(u32, u32)>,
+    address: String,
+    latency: Duration,
+    output_format: Option<VideoFormat>,
+    max_buffers: u32,
+}
+
+impl Default for ReceiverBuilder {
+    fn default() -> Self {
+        ReceiverBuilder {
+            port: None,
+            sdp_file: None,
+            codec: Codec::H264,
+            size: None,
+            address: "0.0.0.0".to_string(),
+            latency: Duration::from_millis(50),
+            output_format: None,
+            max_buffers: 4,
+        }
+    }
+}
+
+impl ReceiverBuilder {
+    /// The UDP port of the RTP stream. RTCP is expected on the next one
+    /// (RFC 3550 §11), which is where the sender's capture times come from.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+    /// Reads the stream's description from an SDP file (as
+    /// [`Sender::sdp`](crate::sender::Sender::sdp), `framecast send --sdp`
+    /// or `ffmpeg -f rtp` write it): port, codec, size and parameter sets,
+    /// and a multicast group to join. With it, what [`port`](Self::port),
+    /// [`codec`](Self::codec) and [`size`](Self::size) set is not used.
+    pub fn sdp_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.sdp_file = Some(path.as_ref().to_path_buf());
+        self
+    }
+    /// The encoding of a stream given by [`port`](Self::port) (default
+    /// H.264). [`Codec::Raw`] also needs [`size`](Self::size): RFC 4175
+    /// packets do not say how big the frame is.
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+    /// The frame size of a raw stream (needed with [`Codec::Raw`], unused
+    /// otherwise: decoders read it from the stream).
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.size = Some((width, height));
+        self
+    }
+    /// The address to listen on (default `0.0.0.0`, every interface). A
+    /// multicast group is joined.
+    pub fn address(mut self, address: &str) -> Self {
+        self.address = address.to_string();
+        self
+    }
+    /// The longest wait for a missing packet in the jitter buffer (default
+    /// 50 ms, whole milliseconds): a late packet within it is put back in
+    /// order, one later than it is declared lost. Every frame waits no
+    /// longer than this, so it bounds the latency the receiver adds.
+    pub fn latency(mut self, wait: Duration) -> Self {
+        self.latency = wait;
+        self
+    }
+    /// Converts the decoded frames to this format (default: as decoded,
+    /// I420 for the three codecs). BGR is what OpenCV wants.
+    pub fn output_format(mut self, format: VideoFormat) -> Self {
+        self.output_format = Some(format);
+        self
+    }
+    /// Most decoded frames waiting for [`Receiver::pull`] (default 4, at
+    /// least 1). When they are all waiting the decoder waits too, and
+    /// packets queue in the jitter buffer and the socket: a program that
+    /// pulls too slowly for long loses packets, counted in
+    /// [`ReceiverStats::lost`].
+    pub fn max_buffers(mut self, frames: u32) -> Self {
+        self.max_buffers = frames.max(1);
+        self
+    }
+
+    /// The pipeline [`build`](Self::build) runs, as a `framecast launch`
+    /// line (for logs, and to run it by hand). Reads the SDP file if one
+    /// was given.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build), but for starting the pipeline.
+    pub fn pipeline_description(&self) -> Result<String> {
+        let stream = self.stream()?;
+        let decode = match stream.encoding {
+            Encoding::Jpeg => "rtpjpegdepay name=depay ! jpegdec",
+            Encoding::Raw => "rtpvrawdepay name=depay",
+            Encoding::H264 => "rtph264depay name=depay ! openh264dec",
+        };
+        let convert = match self.output_format {
+            Some(f) => format!("videoconvert ! video/x-raw,format={} ! ", f.name()),
+            None => String::new(),
+        };
+        Ok(format!(
+            "{source} ! rtpjitterbuffer name=jb latency={latency} eos-on-bye=true ! {decode} ! \
+             {convert}appsink name=sink sync=false max-buffers={max_buffers} \
+             udpsrc name=rtcp port={rtcp} address={address} ! jb.sink_rtcp",
+            source = stream.udpsrc,
+            latency = self.latency.as_millis(),
+            max_buffers = self.max_buffers,
+            rtcp = stream.rtcp_port,
+            address = self.address,
+        ))
+    }
+
+    /// Builds the pipeline and starts it: the sockets are bound when it
+    /// returns, so a sender may start.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidPropertyValue`] (element `receiver`) for a stream it
+    /// cannot receive: neither a port nor an SDP file, port 0 or 65535
+    /// (RTCP needs the next port), [`Codec::Raw`] without a size, an SDP
+    /// stream that is not H.264, JPEG or raw, an address that is not a
+    /// host name or IP address. The SDP file's I/O and parse errors. The
+    /// pipeline's errors starting (a port that cannot be bound).
+    ///
+    /// ```
+    /// use framecast::receiver::Receiver;
+    /// use framecast::sender::Codec;
+    /// let err = Receiver::builder().build().unwrap_err();
+    /// assert!(err.to_string().contains("give a port or an SDP file"), "{err}");
+    /// let err = Receiver::builder().port(5000).codec(Codec::Raw).build().unwrap_err();
+    /// assert!(err.to_string().contains("size"), "{err}");
+    /// ```
+    pub fn build(self) -> Result<Receiver> {
+        let description = self.pipeline_description()?;
+        let pipeline = parse_launch(&description)?;
+        let find = |name: &str| {
+            pipeline.by_name(name).ok_or_else(|| Error::Element {
+                element: name.into(),
+                message: "missing from the receiver pipeline".into(),
+            })
+        };
+        let receiver = Receiver {
+            src: find("src")?,
+            jb: find("jb")?,
+            depay: find("depay")?,
+            sink: find("sink")?,
+            info: Mutex::new(None),
+            failed: Mutex::new(None),
+            pipeline,
+        };
+        if AppSink::from_element(&receiver.sink).is_none() {
+            return Err(Error::Element {
+                element: "sink".into(),
+                message: "not an appsink".into(),
+            });
+        }
+        receiver.pipeline.set_state(State::Playing)?;
+        Ok(receiver)
+    }
+
+    /// Where and what to receive, checked.
+    fn stream(&self) -> Result<StreamSource> {
+        let address = self.address.trim();
+        let plain = |c: char| c.is_ascii_alphanumeric() || ".:-_[]%".contains(c);
+        if address.is_empty() || !address.chars().all(plain) {
+            return Err(invalid(
+                "address",
+                &self.address,
+                "not a host name or IP address",
+            ));
+        }
+        let (udpsrc, port, encoding) = match &self.sdp_file {
+            Some(path) => {
+                let sdp = read_sdp_file(path)?;
+                let (caps, _, port) = caps_for_sdp(&sdp).map_err(|e| Error::Element {
+                    element: "sdp".into(),
+                    message: format!("{}: {e}", path.display()),
+                })?;
+                let name = caps
+                    .structure(0)
+                    .and_then(|s| s.get_str("encoding-name"))
+                    .map(str::to_ascii_uppercase)
+                    .unwrap_or_default();
+                let encoding = match name.as_str() {
+                    "H264" => Encoding::H264,
+                    "JPEG" => Encoding::Jpeg,
+                    "RAW" => Encoding::Raw,
+                    _ => {
+                        return Err(invalid(
+                            "sdp-file",
+                            &path.display().to_string(),
+                            &format!(
+                                "the stream is {name:?}: framecast receives H264, JPEG and RAW"
+                            ),
+                        ))
+                    }
+                };
+                // The path goes into the pipeline line quoted; a path that
+                // is not UTF-8 would name another file there.
+                let text = path.to_str().ok_or_else(|| {
+                    invalid(
+                        "sdp-file",
+                        &path.display().to_string(),
+                        "the path is not UTF-8",
+                    )
+                })?;
+                let udpsrc = format!("udpsrc name=src sdp-file={} address={address}", quote(text));
+                (udpsrc, port, encoding)
+            }
+            None => {
+                let port = self.port.ok_or_else(|| {
+                    invalid(
+                        "port",
+                        "",
+                        "give a port or an SDP file: no stream to receive",
+                    )
+                })?;
+                let (encoding, caps) = match self.codec {
+                    Codec::Jpeg => (
+                        Encoding::Jpeg,
+                        "application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26"
+                            .to_string(),
+                    ),
+                    Codec::Raw => {
+                        let (w, h) = self.size.ok_or_else(|| {
+                            invalid(
+                                "size",
+                                "",
+                                "Codec::Raw needs the frame size: RFC 4175 packets do not carry it (or use an SDP file)",
+                            )
+                        })?;
+                        (
+                            Encoding::Raw,
+                            format!(
+                                "application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
+                                 sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}"
+                            ),
+                        )
+                    }
+                    Codec::H264 => (
+                        Encoding::H264,
+                        "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96"
+                            .to_string(),
+                    ),
+                };
+                let udpsrc =
+                    format!("udpsrc name=src port={port} address={address} caps=\"{caps}\"");
+                (udpsrc, port, encoding)
+            }
+        };
+        if port == 0 {
+            return Err(invalid(
+                "port",
+                "0",
+                "RTCP goes on the next port, so the port must be a fixed one",
+            ));
+        }
+        let rtcp_port = port.checked_add(1).ok_or_else(|| {
+            invalid(
+                "port",
+                &port.to_string(),
+                "no room for RTCP on the next port",
+            )
+        })?;
+        Ok(StreamSource {
+            udpsrc,
+            rtcp_port,
+            encoding,
+        })
+    }
+}
+
+/// A value the receiver cannot use.
+fn invalid(property: &str, value: &str, reason: &str) -> Error {
+    Error::InvalidPropertyValue {
+        element: "receiver".into(),
+        property: property.into(),
+        value: value.into(),
+        reason: reason.into(),
+    }
+}
+
+/// `text` as a quoted value of a pipeline line.
+fn quote(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        if matches!(c, '"' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// The encodings framecast depayloads and decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    H264,
+    Jpeg,
+    Raw,
+}
+
+/// Where and what to receive: the RTP `udpsrc` (its description), the
+/// RTCP port, and the encoding.
+#[derive(Debug)]
+struct StreamSource {
+    udpsrc: String,
+    rtcp_port: u16,
+    encoding: Encoding,
+}
+
+/// Counters of a [`Receiver`], from its jitter buffer and depayloader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReceiverStats {
+    /// RTP packets the depayloader received.
+    pub packets: u64,
+    /// Packets the jitter buffer declared lost (not there when their wait
+    /// ran out).
+    pub lost: u64,
+    /// Frames the depayloader dropped as damaged (a packet of them lost).
+    pub frames_discarded: u64,
+    /// Times the sender's stream restarted (a new SSRC or sequence).
+    pub stream_restarts: u64,
+    /// Interarrival jitter (RFC 3550 §6.4.1), the latest estimate.
+    pub jitter: Duration,
+}
+
+/// A decoded frame from [`Receiver::pull`].
+#[derive(Debug, Clone)]
+pub struct ReceivedFrame {
+    /// The pixels, laid out as [`frame_layout`] says (rows may be padded:
+    /// [`copy_packed_to`](Self::copy_packed_to) packs them).
+    pub buffer: Buffer,
+    /// Format and size, as negotiated.
+    pub info: VideoInfo,
+    /// From the sender's capture (its wall clock, carried by RTCP sender
+    /// reports) to this frame being pulled (this machine's wall clock).
+    /// `None` before the first sender report, from a sender that sends
+    /// none, or when the capture time is ahead of this clock (the two
+    /// machines' clocks disagree: see [`capture_time`](Self::capture_time)).
+    /// Across machines it is as exact as their clock synchronisation.
+    pub latency: Option<Duration>,
+}
+
+impl ReceivedFrame {
+    /// When the sender captured the frame, by its wall clock (the
+    /// `timestamp/x-ntp` reference timestamp the jitter buffer attaches),
+    /// when the sender's RTCP said.
+    pub fn capture_time(&self) -> Option<SystemTime> {
+        let ntp_nanos =
+            ReferenceTimestampMeta::find(&self.buffer, ReferenceTimestampMeta::NTP)?.nseconds();
+        let unix_nanos = ntp_nanos.checked_sub(NTP_UNIX_OFFSET_NANOS)?;
+        UNIX_EPOCH.checked_add(Duration::from_nanos(unix_nanos))
+    }
+
+    /// Bytes of the frame packed: rows without padding, planes one after
+    /// another (what [`copy_packed_to`](Self::copy_packed_to) writes; for
+    /// BGR `width * height * 3`, for I420 `width * height * 3 / 2`).
+    pub fn packed_size(&self) -> usize {
+        packed_size(&self.info)
+    }
+
+    /// Copies the frame, packed (see [`packed_size`](Self::packed_size)),
+    /// into the start of `out`; returns the bytes written. Allocates
+    /// nothing: fit for a numpy array or an OpenCV `Mat` filled per frame.
+    ///
+    /// # Errors
+    ///
+    /// `out` shorter than [`packed_size`](Self::packed_size), or a buffer
+    /// smaller than its format and size say (with the byte counts).
+    pub fn copy_packed_to(&self, out: &mut [u8]) -> Result<usize> {
+        let need = self.packed_size();
+        if out.len() < need {
+            return Err(Error::Element {
+                element: "receiver".into(),
+                message: format!(
+                    "a packed {} {}x{} frame is {need} bytes; the destination holds {}",
+                    self.info.format,
+                    self.info.width,
+                    self.info.height,
+                    out.len()
+                ),
+            });
+        }
+        let mut at = 0;
+        self.for_each_row(|piece| {
+            out[at..at + piece.len()].copy_from_slice(piece);
+            at += piece.len();
+            Ok(())
+        })?;
+        Ok(at)
+    }
+
+    /// Writes the frame, packed (see [`packed_size`](Self::packed_size)),
+    /// to `out` a row at a time; returns the bytes written. Allocates
+    /// nothing; give it a buffered writer for files and pipes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when writing fails; a buffer smaller than its format
+    /// and size say.
+    pub fn write_packed<W: Write + ?Sized>(&self, out: &mut W) -> Result<usize> {
+        let mut written = 0;
+        self.for_each_row(|piece| {
+            out.write_all(piece).map_err(|source| Error::Io {
+                context: "writing a frame".into(),
+                source,
+            })?;
+            written += piece.len();
+            Ok(())
+        })?;
+        Ok(written)
+    }
+
+    /// Calls `f` with the visible bytes of every row, planes in order (a
+    /// row that spans two memories of the buffer comes in two pieces).
+    fn for_each_row(&self, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        let info = &self.info;
+        let layout = frame_layout(&self.buffer, info)?;
+        let map = self.buffer.map_readable()?;
+        for plane in 0..info.n_planes {
+            let row = row_bytes(info, plane);
+            for y in 0..info.comp_height(plane) as usize {
+                let start = layout.offset[plane] + y * layout.stride[plane];
+                let got = pieces(&map, start, row, &mut f)?;
+                if got != row {
+                    return Err(Error::Element {
+                        element: "receiver".into(),
+                        message: format!(
+                            "a {} {}x{} frame of {} bytes is smaller than its format says \
+                             (plane {plane}, row {y})",
+                            info.format,
+                            info.width,
+                            info.height,
+                            self.buffer.size()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f` with the parts of `map` in `start..start + len`; returns how
+/// many bytes that was (less than `len` past the end).
+fn pieces(
+    map: &BufferMap<'_>,
+    start: usize,
+    len: usize,
+    f: &mut impl FnMut(&[u8]) -> Result<()>,
+) -> Result<usize> {
+    let end = start.saturating_add(len);
+    let mut base = 0usize;
+    let mut got = 0;
+    for slice in map.slices() {
+        let (from, to) = (start.max(base), end.min(base + slice.len()));
+        if from < to {
+            f(&slice[from - base..to - base])?;
+            got += to - from;
+        }
+        base += slice.len();
+        if base >= end {
+            break;
+        }
+    }
+    Ok(got)
+}
+
+/// Seconds from 1900 (NTP's epoch) to 1970 (Unix's), in nanoseconds.
+const NTP_UNIX_OFFSET_NANOS: u64 = 2_208_988_800 * 1_000_000_000;
+
+/// From the sender's capture to now, when the buffer has a capture time
+/// that is not in the future.
+fn latency(buffer: &Buffer) -> Option<Duration> {
+    let captured = ReferenceTimestampMeta::find(buffer, ReferenceTimestampMeta::NTP)?;
+    let now = NtpTimestamp::now().as_nanos();
+    now.checked_sub(captured.nseconds())
+        .map(Duration::from_nanos)
+}
+
+/// Receives an RTP/UDP video stream and hands out decoded frames. Dropping
+/// it stops the pipeline and closes the sockets.
+#[derive(Debug)]
+pub struct Receiver {
+    pipeline: Pipeline,
+    /// The RTP `udpsrc`, the jitter buffer, the depayloader and the
+    /// appsink, found once so that [`Receiver::stats`] and
+    /// [`Receiver::pull`] allocate nothing.
+    src: Element,
+    jb: Element,
+    depay: Element,
+    sink: Element,
+    /// The last caps and what they describe: caps change rarely, and
+    /// parsing them per frame would cost more than the frame's copy.
+    info: Mutex<Option<(Arc<Caps>, VideoInfo)>>,
+    /// The first error the pipeline posted (element, message): a stream
+    /// that failed keeps failing rather than looking ended.
+    failed: Mutex<Option<(String, String)>>,
+}
+
+impl Receiver {
+    /// A builder: H.264, listening on `0.0.0.0`, 50 ms jitter buffer, 4
+    /// frames queued, frames as decoded. Give it a port or an SDP file.
+    pub fn builder() -> ReceiverBuilder {
+        ReceiverBuilder::default()
+    }
+
+    fn appsink(&self) -> Result<&AppSink> {
+        AppSink::from_element(&self.sink).ok_or_else(|| Error::Element {
+            element: "sink".into(),
+            message: "not an appsink".into(),
+        })
+    }
+
+    /// The next decoded frame, waiting up to `timeout` (`None`: until one
+    /// comes or the stream ends).
+    ///
+    /// `Ok(None)` on timeout, and at the end of the stream (the sender's
+    /// RTCP BYE): [`is_eos`](Self::is_eos) tells which; after the end it
+    /// returns at once. Reads the pipeline's bus, discarding its messages
+    /// up to an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Element`] with the element's name and message when an
+    /// element failed (a stream the decoder cannot decode, a socket
+    /// error); every later call returns it too. A frame without a video
+    /// format.
+    pub fn pull(&self, timeout: Option<Duration>) -> Result<Option<ReceivedFrame>> {
+        self.check_bus()?;
+        let sink = self.appsink()?;
+        if sink.is_eos() {
+            return Ok(None);
+        }
+        match sink.pull_sample(timeout) {
+            Some(sample) => self.frame(sample).map(Some),
+            None if sink.is_eos() => {
+                // A source that fails pushes end-of-stream after its
+                // error: report the error, not a clean end.
+                self.check_bus()?;
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// An error posted on the bus, as an `Err` (kept for later calls).
+    fn check_bus(&self) -> Result<()> {
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        if failed.is_none() {
+            if let Some(Message::Error {
+                source, message, ..
+            }) = self
+                .pipeline
+                .bus()
+                .timed_pop_filtered(Some(Duration::ZERO), |m| matches!(m, Message::Error { .. }))
+            {
+                *failed = Some((source, message));
+            }
+        }
+        match &*failed {
+            Some((element, message)) => Err(Error::Element {
+                element: element.clone(),
+                message: message.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn frame(&self, sample: Sample) -> Result<ReceivedFrame> {
+        let caps = sample.caps.ok_or_else(|| Error::Element {
+            element: "sink".into(),
+            message: "a frame without caps".into(),
+        })?;
+        let mut cached = self.info.lock().unwrap_or_else(|e| e.into_inner());
+        let info = match &*cached {
+            Some((known, info)) if Arc::ptr_eq(known, &caps) => *info,
+            _ => {
+                let info = caps.video_info()?;
+                *cached = Some((caps, info));
+                info
+            }
+        };
+        drop(cached);
+        Ok(ReceivedFrame {
+            latency: latency(&sample.buffer),
+            buffer: sample.buffer,
+            info,
+        })
+    }
+
+    /// Whether the stream ended (the sender's BYE, or a source that
+    /// stopped) and every frame was pulled.
+    pub fn is_eos(&self) -> bool {
+        self.appsink().is_ok_and(AppSink::is_eos)
+    }
+
+    /// Counters (cheap: no allocation).
+    pub fn stats(&self) -> ReceiverStats {
+        let read = |element: &Element, name: &str| {
+            element
+                .property(name)
+                .ok()
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0)
+        };
+        ReceiverStats {
+            packets: read(&self.depay, "packets-received"),
+            lost: read(&self.jb, "num-lost"),
+            frames_discarded: read(&self.depay, "frames-discarded"),
+            stream_restarts: read(&self.depay, "stream-restarts"),
+            jitter: Duration::from_micros(read(&self.jb, "jitter-us")),
+        }
+    }
+
+    /// The UDP port the RTP socket is bound to (the one given, or the
+    /// SDP's), once bound.
+    pub fn local_port(&self) -> Option<u16> {
+        UdpSrc::from_element(&self.src).and_then(UdpSrc::bound_port)
+    }
+
+    /// The pipeline underneath (elements, clock). Its bus is read by
+    /// [`pull`](Self::pull).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Stops the pipeline and closes the sockets; returns the final
+    /// counters.
+    ///
+    /// # Errors
+    ///
+    /// The pipeline's error stopping.
+    pub fn stop(self) -> Result<ReceiverStats> {
+        let stats = self.stats();
+        self.pipeline.set_state(State::Null)?;
+        Ok(stats)
+    }
+}
+
+impl Drop for Receiver {
+    /// Stops the pipeline even when a clone of [`Receiver::pipeline`]
+    /// lives on: the sockets must not outlive the receiver.
+    fn drop(&mut self) {
+        if self.pipeline.state() != State::Null {
+            let _ = self.pipeline.set_state(State::Null);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pipeline_is_the_one_framecast_receive_ran() {
+        let line = Receiver::builder()
+            .port(5000)
+            .address("127.0.0.1")
+            .output_format(VideoFormat::Bgr)
+            .pipeline_description()
+            .unwrap();
+        assert_eq!(
+            line,
+            "udpsrc name=src port=5000 address=127.0.0.1 \
+             caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
+             ! rtpjitterbuffer name=jb latency=50 eos-on-bye=true ! rtph264depay name=depay ! openh264dec ! \
+             videoconvert ! video/x-raw,format=BGR ! appsink name=sink sync=false max-buffers=4 \
+             udpsrc name=rtcp port=5001 address=127.0.0.1 ! jb.sink_rtcp"
+        );
+        let line = Receiver::builder()
+            .port(6000)
+            .codec(Codec::Raw)
+            .size(64, 48)
+            .latency(Duration::from_millis(200))
+            .max_buffers(0)
+            .pipeline_description()
+            .unwrap();
+        assert!(line.contains("rtpvrawdepay name=depay ! appsink"), "{line}");
+        assert!(
+            line.contains("width=(string)64,height=(string)48"),
+            "{line}"
+        );
+        assert!(line.contains("latency=200 "), "{line}");
+        assert!(line.contains("max-buffers=1 "), "{line}");
+        assert!(line.contains("port=6001 address=0.0.0.0"), "{line}");
+    }
+
+    #[test]
+    fn streams_it_cannot_receive_are_refused_with_the_reason() {
+        let text = |b: ReceiverBuilder| {
+            b.pipeline_description()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(text(Receiver::builder()).contains("give a port or an SDP file"));
+        assert!(text(Receiver::builder().port(5000).codec(Codec::Raw)).contains("frame size"));
+        assert!(text(Receiver::builder().port(65535)).contains("no room for RTCP"));
+        assert!(text(Receiver::builder().port(0)).contains("fixed"));
+        let e = text(Receiver::builder().port(5000).address("1.2.3.4 ! fakesink"));
+        assert!(e.contains("not a host name"), "{e}");
+        let e = text(Receiver::builder().sdp_file("/nonexistent/stream.sdp"));
+        assert!(e.contains("/nonexistent/stream.sdp"), "{e}");
+    }
+
+    #[test]
+    fn quoted_values_escape_quotes_and_backslashes() {
+        assert_eq!(quote("/tmp/a.sdp"), "\"/tmp/a.sdp\"");
+        assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    }
+}
