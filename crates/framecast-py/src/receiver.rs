@@ -1,0 +1,240 @@
+//! `framecast.Receiver`: the Rust [`Receiver`] for Python programs.
+
+use std::sync::{Mutex, RwLock};
+use std::time::Duration;
+
+use framecast::receiver::{ReceivedFrame, Receiver, ReceiverStats};
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyDict};
+
+use crate::pixels::{frame_shape, python_shape};
+use crate::sender::{parse_codec, parse_format};
+use crate::{to_py_err, FramecastError};
+
+/// Receives an RTP stream (H.264, JPEG or raw video) and hands out decoded
+/// frames as numpy arrays, BGR by default as OpenCV wants them.
+///
+/// Give `port` (with `codec`, and `size=(w, h)` for raw video) or `sdp`, a
+/// file as `framecast.Sender.sdp()`, `framecast send --sdp` or ffmpeg
+/// write. RTCP is read on port + 1: it gives each frame's capture time, so
+/// `last_latency` says how old the last frame was when it was pulled.
+#[pyclass(name = "Receiver", module = "framecast", frozen)]
+pub(crate) struct PyReceiver {
+    inner: RwLock<Option<Receiver>>,
+    /// The last frame's latency, seconds.
+    last_latency: Mutex<Option<f64>>,
+    /// Packed bytes of the last frame, reused: `pull(out=...)` allocates
+    /// nothing once it has grown to the frame size.
+    scratch: Mutex<Vec<u8>>,
+}
+
+fn stats_dict<'py>(py: Python<'py>, s: &ReceiverStats) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("packets", s.packets)?;
+    d.set_item("lost", s.lost)?;
+    d.set_item("frames_discarded", s.frames_discarded)?;
+    d.set_item("stream_restarts", s.stream_restarts)?;
+    d.set_item("jitter", s.jitter.as_secs_f64())?;
+    Ok(d)
+}
+
+impl PyReceiver {
+    fn with<T>(&self, f: impl FnOnce(&Receiver) -> PyResult<T>) -> PyResult<T> {
+        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(receiver) => f(receiver),
+            None => Err(FramecastError::new_err("the receiver is stopped")),
+        }
+    }
+
+    /// The frame as a new numpy array (a `bytearray` underneath).
+    fn new_array<'py>(py: Python<'py>, frame: &ReceivedFrame) -> PyResult<Bound<'py, PyAny>> {
+        let bytes = PyByteArray::new_with(py, frame.packed_size(), |out| {
+            frame.copy_packed_to(out).map(|_| ()).map_err(to_py_err)
+        })?;
+        let numpy = py.import("numpy").map_err(|e| {
+            PyErr::new::<pyo3::exceptions::PyImportError, _>(format!(
+                "framecast.Receiver.pull returns numpy arrays: {e}"
+            ))
+        })?;
+        numpy
+            .call_method1("frombuffer", (bytes, numpy.getattr("uint8")?))?
+            .call_method1("reshape", (frame_shape(&frame.info),))
+    }
+
+    /// The frame copied into `out`, a writable buffer of the frame's shape.
+    fn fill<'py>(
+        &self,
+        py: Python<'py>,
+        frame: &ReceivedFrame,
+        out: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let expected = frame_shape(&frame.info);
+        let buffer = PyBuffer::<u8>::get(&out)?;
+        if buffer.readonly() || !buffer.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "out: expected a writable, C-contiguous uint8 array",
+            ));
+        }
+        if buffer.shape().len() > 1 && buffer.shape() != expected.as_slice()
+            || buffer.len_bytes() != frame.packed_size()
+        {
+            return Err(PyValueError::new_err(format!(
+                "out: expected a {} uint8 array ({} {}x{}), got shape {}",
+                python_shape(&expected),
+                frame.info.format,
+                frame.info.width,
+                frame.info.height,
+                python_shape(buffer.shape())
+            )));
+        }
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        scratch.resize(frame.packed_size(), 0);
+        frame.copy_packed_to(&mut scratch).map_err(to_py_err)?;
+        buffer.copy_from_slice(py, &scratch)?;
+        Ok(out)
+    }
+}
+
+#[pymethods]
+impl PyReceiver {
+    #[new]
+    #[pyo3(signature = (port = None, *, sdp = None, codec = "h264", size = None,
+                        address = "0.0.0.0", latency = 0.05, format = Some("BGR"),
+                        max_buffers = 4))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        port: Option<u16>,
+        sdp: Option<std::path::PathBuf>,
+        codec: &str,
+        size: Option<(u32, u32)>,
+        address: &str,
+        latency: f64,
+        format: Option<&str>,
+        max_buffers: u32,
+    ) -> PyResult<PyReceiver> {
+        let wait = Duration::try_from_secs_f64(latency)
+            .map_err(|_| PyValueError::new_err(format!("latency {latency}: seconds >= 0")))?;
+        let mut builder = Receiver::builder()
+            .address(address)
+            .latency(wait)
+            .max_buffers(max_buffers);
+        match (port, sdp) {
+            (_, Some(path)) => builder = builder.sdp_file(path),
+            (Some(port), None) => builder = builder.port(port).codec(parse_codec(codec)?),
+            (None, None) => {
+                return Err(PyValueError::new_err(
+                    "give a port (with codec, and size for raw) or sdp=FILE",
+                ))
+            }
+        }
+        if let Some((w, h)) = size {
+            builder = builder.size(w, h);
+        }
+        if let Some(format) = format {
+            builder = builder.output_format(parse_format(format)?);
+        }
+        let receiver = py.detach(|| builder.build().map_err(to_py_err))?;
+        Ok(PyReceiver {
+            inner: RwLock::new(Some(receiver)),
+            last_latency: Mutex::new(None),
+            scratch: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The next decoded frame as a numpy `uint8` array (`(h, w, 3)` for
+    /// BGR), or None when none came within `timeout` seconds (None: wait
+    /// as long as it takes) or the stream ended (see `eos`). With `out`, a
+    /// writable array of the frame's shape, the frame is copied into it
+    /// and `out` is returned: no new array per frame.
+    ///
+    /// Raises FramecastError when an element failed (the message names
+    /// it), and again on every later call.
+    #[pyo3(signature = (timeout = 1.0, out = None))]
+    fn pull<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        out: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let timeout = timeout
+            .map(|t| {
+                Duration::try_from_secs_f64(t)
+                    .map_err(|_| PyValueError::new_err(format!("timeout {t}: seconds >= 0")))
+            })
+            .transpose()?;
+        let frame = self.with(|r| py.detach(|| r.pull(timeout).map_err(to_py_err)))?;
+        let Some(frame) = frame else {
+            return Ok(None);
+        };
+        *self.last_latency.lock().unwrap_or_else(|e| e.into_inner()) =
+            frame.latency.map(|l| l.as_secs_f64());
+        match out {
+            Some(out) => self.fill(py, &frame, out).map(Some),
+            None => Self::new_array(py, &frame).map(Some),
+        }
+    }
+
+    /// Seconds from the sender's capture of the last pulled frame to its
+    /// pull, or None before the sender's first RTCP report.
+    #[getter]
+    fn last_latency(&self) -> Option<f64> {
+        *self.last_latency.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the stream ended (the sender's BYE) and every frame was
+    /// pulled.
+    #[getter]
+    fn eos(&self) -> PyResult<bool> {
+        self.with(|r| Ok(r.is_eos()))
+    }
+
+    /// The UDP port the RTP socket is bound to (useful with port=0).
+    #[getter]
+    fn port(&self) -> PyResult<Option<u16>> {
+        self.with(|r| Ok(r.local_port()))
+    }
+
+    /// Counters: packets, lost, frames_discarded, stream_restarts, jitter
+    /// (seconds).
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.with(|r| stats_dict(py, &r.stats()))
+    }
+
+    /// Stops receiving and closes the sockets; returns the final counters.
+    fn stop<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let receiver = self
+            .inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| FramecastError::new_err("the receiver is stopped"))?;
+        let stats = py.detach(|| receiver.stop().map_err(to_py_err))?;
+        stats_dict(py, &stats)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _ty: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _tb: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let running = self
+            .inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        if running {
+            self.stop(py)?;
+        }
+        Ok(false)
+    }
+}

@@ -1,0 +1,225 @@
+//! `framecast.Sender`: the Rust [`Sender`] for Python programs.
+
+use std::sync::RwLock;
+
+use framecast::sender::{Codec, Sender, SenderStats};
+use framecast::VideoFormat;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::pixels::{frame_shape, Pixels};
+use crate::{to_py_err, FramecastError};
+
+pub(crate) fn parse_codec(name: &str) -> PyResult<Codec> {
+    match name.to_ascii_lowercase().as_str() {
+        "h264" => Ok(Codec::H264),
+        "jpeg" => Ok(Codec::Jpeg),
+        "raw" => Ok(Codec::Raw),
+        _ => Err(PyValueError::new_err(format!(
+            "codec {name:?}: expected \"h264\", \"jpeg\" or \"raw\""
+        ))),
+    }
+}
+
+pub(crate) fn parse_format(name: &str) -> PyResult<VideoFormat> {
+    VideoFormat::from_name(name).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Sends frames to clients over RTP/UDP (H.264, JPEG or raw video).
+///
+/// `to` is one `"host:port"` or a list of them (RTCP goes to port + 1).
+/// Frames are numpy `uint8` arrays (or any buffer) shaped as `shape` says:
+/// `(height, width, 3)` for BGR, as OpenCV makes them. The queue holds
+/// `max_queued` frames and the latest wins: `push` never blocks behind a
+/// slow encoder, and `stats()["dropped"]` counts what was skipped.
+///
+/// Use it in a `with` block (or call `finish()`): the stream ends with an
+/// RTCP BYE, and nothing of it outlives the block.
+#[pyclass(name = "Sender", module = "framecast", frozen)]
+pub(crate) struct PySender {
+    /// `None` once finished.
+    inner: RwLock<Option<Sender>>,
+}
+
+impl PySender {
+    fn with<T>(&self, f: impl FnOnce(&Sender) -> PyResult<T>) -> PyResult<T> {
+        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(sender) => f(sender),
+            None => Err(FramecastError::new_err("the sender is finished")),
+        }
+    }
+}
+
+fn stats_dict<'py>(py: Python<'py>, s: &SenderStats) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("frames_in", s.frames_in)?;
+    d.set_item("frames_out", s.frames_out)?;
+    d.set_item("dropped", s.dropped)?;
+    d.set_item("packets", s.packets)?;
+    d.set_item("bytes", s.bytes)?;
+    d.set_item("bitrate", s.bitrate)?;
+    d.set_item("encode_time", s.encode_time.as_secs_f64())?;
+    d.set_item("latency", s.latency.as_secs_f64())?;
+    d.set_item("latency_last", s.latency_last.as_secs_f64())?;
+    d.set_item("latency_max", s.latency_max.as_secs_f64())?;
+    Ok(d)
+}
+
+#[pymethods]
+impl PySender {
+    #[new]
+    #[pyo3(signature = (to, *, width = 1280, height = 720, fps = 30, codec = "h264",
+                        format = "BGR", bitrate = 4000, max_queued = 2))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        to: &Bound<'_, PyAny>,
+        width: u32,
+        height: u32,
+        fps: u32,
+        codec: &str,
+        format: &str,
+        bitrate: u32,
+        max_queued: u32,
+    ) -> PyResult<PySender> {
+        let clients: Vec<String> = if let Ok(one) = to.extract::<String>() {
+            vec![one]
+        } else {
+            to.extract::<Vec<String>>().map_err(|_| {
+                PyValueError::new_err("to: expected \"host:port\" or a list of them")
+            })?
+        };
+        let mut builder = Sender::builder()
+            .codec(parse_codec(codec)?)
+            .size(width, height)
+            .fps(fps)
+            .input_format(parse_format(format)?)
+            .bitrate(bitrate)
+            .max_queued(max_queued);
+        for client in &clients {
+            builder = builder.to(client);
+        }
+        // Building waits for the caps to be agreed (milliseconds); other
+        // Python threads may run meanwhile.
+        let sender = py.detach(|| builder.build().map_err(to_py_err))?;
+        Ok(PySender {
+            inner: RwLock::new(Some(sender)),
+        })
+    }
+
+    /// Sends one frame: its pixels are copied into a pooled frame, stamped
+    /// with the capture time now, and queued for the encoder. A crop of a
+    /// larger image (rows further apart) is taken too.
+    ///
+    /// Raises ValueError when the frame's shape or size is not the
+    /// sender's (the message gives the shape expected), and
+    /// FramecastError once the sender is finished.
+    fn push(&self, py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.with(|sender| {
+            let pixels = Pixels::borrow(frame, sender.video_info())?;
+            let (bytes, stride) = pixels.bytes(py);
+            sender.push_packed(bytes, stride).map_err(to_py_err)?;
+            Ok(())
+        })
+    }
+
+    /// The numpy shape a frame must have, e.g. `(720, 1280, 3)` for BGR.
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        self.with(|s| PyTuple::new(py, frame_shape(s.video_info())))
+    }
+
+    /// Frame width in pixels.
+    #[getter]
+    fn width(&self) -> PyResult<u32> {
+        self.with(|s| Ok(s.video_info().width))
+    }
+
+    /// Frame height in pixels.
+    #[getter]
+    fn height(&self) -> PyResult<u32> {
+        self.with(|s| Ok(s.video_info().height))
+    }
+
+    /// The pixel format the frames are in ("BGR", "I420", ...).
+    #[getter]
+    fn format(&self) -> PyResult<&'static str> {
+        self.with(|s| Ok(s.video_info().format.name()))
+    }
+
+    /// Counters: frames in and out, dropped, packets, bytes, bitrate
+    /// (bit/s), encode time (s), and push-to-wire latency (s: average,
+    /// last, max).
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.with(|s| stats_dict(py, &s.stats()))
+    }
+
+    /// The SDP a client opens to receive the stream (ffplay, VLC,
+    /// GStreamer, `framecast receive --sdp`). Known once a frame is
+    /// encoded.
+    fn sdp(&self) -> PyResult<String> {
+        self.with(|s| s.sdp().map_err(to_py_err))
+    }
+
+    /// Ends the stream: the queued frames go out, then an RTCP BYE, then
+    /// the pipeline stops. Returns the final counters. Finishing twice is
+    /// an error.
+    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let sender = self
+            .inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| FramecastError::new_err("the sender is finished"))?;
+        let stats = py.detach(|| sender.finish().map_err(to_py_err))?;
+        stats_dict(py, &stats)
+    }
+
+    /// Whether `finish()` was called.
+    #[getter]
+    fn finished(&self) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Finishes the stream (unless already finished) and lets an
+    /// exception from the block go on.
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _ty: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _tb: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        if !self.finished() {
+            self.finish(py)?;
+        }
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        match self
+            .inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            Some(s) => {
+                let info = s.video_info();
+                format!(
+                    "<framecast.Sender {} {}x{} @ {}>",
+                    info.format, info.width, info.height, info.fps
+                )
+            }
+            None => "<framecast.Sender finished>".to_string(),
+        }
+    }
+}
