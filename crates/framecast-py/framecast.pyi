@@ -1,0 +1,113 @@
+"""Type stubs of the framecast module (maturin ships them in the wheel)."""
+
+from os import PathLike
+from types import TracebackType
+from typing import Any
+
+from typing_extensions import Buffer
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class FramecastError(RuntimeError):
+    """A pipeline or element failed (the message names the element)."""
+
+class Sender:
+    """Sends frames to clients over RTP/UDP (H.264, JPEG or raw video)."""
+
+    def __init__(
+        self,
+        to: str | list[str],
+        *,
+        width: int = 1280,
+        height: int = 720,
+        fps: int = 30,
+        codec: str = "h264",
+        format: str = "BGR",
+        bitrate: int = 4000,
+        max_queued: int = 2,
+    ) -> None: ...
+    def push(self, frame: Buffer) -> None:
+        """Copies the frame into a pooled frame and queues it (latest wins)."""
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def finished(self) -> bool: ...
+    def stats(self) -> dict[str, float]: ...
+    def sdp(self) -> str: ...
+    def finish(self) -> dict[str, float]: ...
+    def __enter__(self) -> Sender: ...
+    def __exit__(
+        self,
+        ty: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...
+
+class Receiver:
+    """Receives an RTP stream and hands out decoded frames as numpy arrays."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        sdp: str | PathLike[str] | None = None,
+        codec: str = "h264",
+        size: tuple[int, int] | None = None,
+        address: str = "0.0.0.0",
+        latency: float = 0.05,
+        format: str | None = "BGR",
+        max_buffers: int = 4,
+    ) -> None: ...
+    def pull(
+        self, timeout: float | None = 1.0, out: npt.NDArray[np.uint8] | None = None
+    ) -> npt.NDArray[np.uint8] | None: ...
+    @property
+    def last_latency(self) -> float | None: ...
+    @property
+    def eos(self) -> bool: ...
+    @property
+    def port(self) -> int | None: ...
+    def stats(self) -> dict[str, float]: ...
+    def stop(self) -> dict[str, float]: ...
+    def __enter__(self) -> Receiver: ...
+    def __exit__(
+        self,
+        ty: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...
+
+class _Leaks:
+    @staticmethod
+    def enable(
+        *,
+        filters: list[str] | None = None,
+        stack_traces: bool = False,
+        check_refs: bool = False,
+        fatal: bool = False,
+    ) -> bool: ...
+    @staticmethod
+    def enabled() -> bool: ...
+    @staticmethod
+    def live_count() -> int: ...
+    @staticmethod
+    def live() -> list[dict[str, Any]]: ...
+    @staticmethod
+    def report() -> str: ...
+    @staticmethod
+    def start_tracking() -> None: ...
+    @staticmethod
+    def checkpoint() -> dict[str, list[tuple[str, str]]]: ...
+    @staticmethod
+    def stop_tracking() -> bool: ...
+
+leaks: _Leaks
