@@ -46,9 +46,18 @@ pub(crate) fn to_py_err(e: framecast::Error) -> PyErr {
     }
 }
 
-/// Ends the tracers at interpreter exit (registered with `atexit`).
+/// Ends the tracers at interpreter exit (registered with `atexit`). A
+/// `leaks(fatal=true)` that found leaks exits the process with status 3
+/// here, so Python's own buffered output is flushed first.
 #[pyfunction]
-fn _deinit() {
+fn _deinit(py: Python<'_>) {
+    if let Ok(sys) = py.import("sys") {
+        for stream in ["stdout", "stderr"] {
+            if let Ok(stream) = sys.getattr(stream) {
+                let _ = stream.call_method0("flush");
+            }
+        }
+    }
     framecast::deinit();
 }
 

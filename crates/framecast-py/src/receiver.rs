@@ -1,8 +1,9 @@
 //! `framecast.Receiver`: the Rust [`Receiver`] for Python programs.
 
-use std::sync::{Mutex, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use framecast::elements::video::frame::{frame_layout, is_packed};
 use framecast::receiver::{ReceivedFrame, Receiver, ReceiverStats};
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
@@ -20,9 +21,16 @@ use crate::{to_py_err, FramecastError};
 /// file as `framecast.Sender.sdp()`, `framecast send --sdp` or ffmpeg
 /// write. RTCP is read on port + 1: it gives each frame's capture time, so
 /// `last_latency` says how old the last frame was when it was pulled.
+///
+/// `for frame in receiver:` yields frames until the stream ends (the
+/// sender's BYE), waiting as long as it takes; `pull(timeout)` returns
+/// None after `timeout` seconds without a frame, and at the end (`eos`).
 #[pyclass(name = "Receiver", module = "framecast", frozen)]
 pub(crate) struct PyReceiver {
-    inner: RwLock<Option<Receiver>>,
+    /// `None` once stopped. The lock is only held to clone or take the
+    /// `Arc`: a thread waiting in `pull` (without the GIL) and one calling
+    /// `stop` cannot deadlock, and `stop` ends that wait.
+    inner: Mutex<Option<Arc<Receiver>>>,
     /// The last frame's latency, seconds.
     last_latency: Mutex<Option<f64>>,
     /// Packed bytes of the last frame, reused: `pull(out=...)` allocates
@@ -41,11 +49,49 @@ fn stats_dict<'py>(py: Python<'py>, s: &ReceiverStats) -> PyResult<Bound<'py, Py
 }
 
 impl PyReceiver {
+    fn receiver(&self) -> PyResult<Arc<Receiver>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| FramecastError::new_err("the receiver is stopped"))
+    }
+
     fn with<T>(&self, f: impl FnOnce(&Receiver) -> PyResult<T>) -> PyResult<T> {
-        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        match guard.as_ref() {
-            Some(receiver) => f(receiver),
-            None => Err(FramecastError::new_err("the receiver is stopped")),
+        f(&*self.receiver()?)
+    }
+
+    /// The next frame within `timeout` (None: no limit), waiting without
+    /// the GIL in slices so that Ctrl-C (a pending signal) interrupts it.
+    fn next_frame(
+        &self,
+        py: Python<'_>,
+        timeout: Option<Duration>,
+    ) -> PyResult<Option<ReceivedFrame>> {
+        const SLICE: Duration = Duration::from_millis(100);
+        let receiver = self.receiver()?;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let wait = deadline.map_or(SLICE, |d| {
+                d.saturating_duration_since(Instant::now()).min(SLICE)
+            });
+            let frame = py.detach(|| receiver.pull(Some(wait)).map_err(to_py_err))?;
+            if frame.is_some()
+                || receiver.is_eos()
+                || deadline.is_some_and(|d| Instant::now() >= d)
+                || self
+                    .inner
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_none()
+            {
+                if let Some(frame) = &frame {
+                    *self.last_latency.lock().unwrap_or_else(|e| e.into_inner()) =
+                        frame.latency.map(|l| l.as_secs_f64());
+                }
+                return Ok(frame);
+            }
+            py.check_signals()?;
         }
     }
 
@@ -64,20 +110,28 @@ impl PyReceiver {
             .call_method1("reshape", (frame_shape(&frame.info),))
     }
 
-    /// The frame copied into `out`, a writable buffer of the frame's shape.
-    fn fill<'py>(
-        &self,
-        py: Python<'py>,
-        frame: &ReceivedFrame,
-        out: Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let expected = frame_shape(&frame.info);
-        let buffer = PyBuffer::<u8>::get(&out)?;
+    /// `out` checked to take frames: writable, C-contiguous bytes.
+    fn out_buffer(out: &Bound<'_, PyAny>) -> PyResult<PyBuffer<u8>> {
+        let buffer = PyBuffer::<u8>::get(out)
+            .map_err(|e| PyValueError::new_err(format!("out: expected a uint8 array: {e}")))?;
         if buffer.readonly() || !buffer.is_c_contiguous() {
             return Err(PyValueError::new_err(
                 "out: expected a writable, C-contiguous uint8 array",
             ));
         }
+        Ok(buffer)
+    }
+
+    /// The frame copied into `out`: straight from the frame when its rows
+    /// are packed, else through a reused scratch buffer.
+    fn fill<'py>(
+        &self,
+        py: Python<'py>,
+        frame: &ReceivedFrame,
+        buffer: &PyBuffer<u8>,
+        out: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let expected = frame_shape(&frame.info);
         if buffer.shape().len() > 1 && buffer.shape() != expected.as_slice()
             || buffer.len_bytes() != frame.packed_size()
         {
@@ -90,10 +144,19 @@ impl PyReceiver {
                 python_shape(buffer.shape())
             )));
         }
-        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
-        scratch.resize(frame.packed_size(), 0);
-        frame.copy_packed_to(&mut scratch).map_err(to_py_err)?;
-        buffer.copy_from_slice(py, &scratch)?;
+        let layout = frame_layout(&frame.buffer, &frame.info).map_err(to_py_err)?;
+        if is_packed(&layout) {
+            let map = frame
+                .buffer
+                .map_readable()
+                .map_err(|e| to_py_err(e.into()))?;
+            buffer.copy_from_slice(py, &map.contiguous()[..frame.packed_size()])?;
+        } else {
+            let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+            scratch.resize(frame.packed_size(), 0);
+            frame.copy_packed_to(&mut scratch).map_err(to_py_err)?;
+            buffer.copy_from_slice(py, &scratch)?;
+        }
         Ok(out)
     }
 }
@@ -139,7 +202,7 @@ impl PyReceiver {
         }
         let receiver = py.detach(|| builder.build().map_err(to_py_err))?;
         Ok(PyReceiver {
-            inner: RwLock::new(Some(receiver)),
+            inner: Mutex::new(Some(Arc::new(receiver))),
             last_latency: Mutex::new(None),
             scratch: Mutex::new(Vec::new()),
         })
@@ -152,7 +215,7 @@ impl PyReceiver {
     /// and `out` is returned: no new array per frame.
     ///
     /// Raises FramecastError when an element failed (the message names
-    /// it), and again on every later call.
+    /// it), and again on every later call; KeyboardInterrupt on Ctrl-C.
     #[pyo3(signature = (timeout = 1.0, out = None))]
     fn pull<'py>(
         &self,
@@ -166,15 +229,27 @@ impl PyReceiver {
                     .map_err(|_| PyValueError::new_err(format!("timeout {t}: seconds >= 0")))
             })
             .transpose()?;
-        let frame = self.with(|r| py.detach(|| r.pull(timeout).map_err(to_py_err)))?;
-        let Some(frame) = frame else {
+        // A bad `out` is refused before a frame is taken and lost.
+        let out_buffer = out.as_ref().map(Self::out_buffer).transpose()?;
+        let Some(frame) = self.next_frame(py, timeout)? else {
             return Ok(None);
         };
-        *self.last_latency.lock().unwrap_or_else(|e| e.into_inner()) =
-            frame.latency.map(|l| l.as_secs_f64());
-        match out {
-            Some(out) => self.fill(py, &frame, out).map(Some),
-            None => Self::new_array(py, &frame).map(Some),
+        match (out, out_buffer) {
+            (Some(out), Some(buffer)) => self.fill(py, &frame, &buffer, out).map(Some),
+            _ => Self::new_array(py, &frame).map(Some),
+        }
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// The next frame, however long it takes; StopIteration at the end
+    /// of the stream (or once stopped).
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.next_frame(py, None)? {
+            Some(frame) => Self::new_array(py, &frame).map(Some),
+            None => Ok(None),
         }
     }
 
@@ -192,7 +267,7 @@ impl PyReceiver {
         self.with(|r| Ok(r.is_eos()))
     }
 
-    /// The UDP port the RTP socket is bound to (useful with port=0).
+    /// The UDP port the RTP socket is bound to (the SDP's, with sdp=).
     #[getter]
     fn port(&self) -> PyResult<Option<u16>> {
         self.with(|r| Ok(r.local_port()))
@@ -205,14 +280,15 @@ impl PyReceiver {
     }
 
     /// Stops receiving and closes the sockets; returns the final counters.
+    /// A `pull` waiting in another thread returns None.
     fn stop<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let receiver = self
             .inner
-            .write()
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .ok_or_else(|| FramecastError::new_err("the receiver is stopped"))?;
-        let stats = py.detach(|| receiver.stop().map_err(to_py_err))?;
+        let stats = py.detach(|| receiver.close().map_err(to_py_err))?;
         stats_dict(py, &stats)
     }
 
@@ -220,20 +296,25 @@ impl PyReceiver {
         slf
     }
 
+    /// Stops (unless already stopped); an exception from the block goes
+    /// on, and a failure to stop is not allowed to replace it.
     fn __exit__(
         &self,
         py: Python<'_>,
-        _ty: &Bound<'_, PyAny>,
+        ty: &Bound<'_, PyAny>,
         _value: &Bound<'_, PyAny>,
         _tb: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
         let running = self
             .inner
-            .read()
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_some();
         if running {
-            self.stop(py)?;
+            let stopped = self.stop(py);
+            if ty.is_none() {
+                stopped?;
+            }
         }
         Ok(false)
     }

@@ -1,7 +1,9 @@
 //! `framecast.Sender`: the Rust [`Sender`] for Python programs.
 
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use framecast::elements::video::frame::{copy_packed_into, is_packed, packed_size};
 use framecast::sender::{Codec, Sender, SenderStats};
 use framecast::VideoFormat;
 use pyo3::exceptions::PyValueError;
@@ -38,17 +40,26 @@ pub(crate) fn parse_format(name: &str) -> PyResult<VideoFormat> {
 /// RTCP BYE, and nothing of it outlives the block.
 #[pyclass(name = "Sender", module = "framecast", frozen)]
 pub(crate) struct PySender {
-    /// `None` once finished.
-    inner: RwLock<Option<Sender>>,
+    /// `None` once finished. The lock is only held to clone or take the
+    /// `Arc`, never while Python runs or the GIL is released, so threads
+    /// pushing and one finishing cannot deadlock on it.
+    inner: Mutex<Option<Arc<Sender>>>,
+    /// Packed pixels on their way into a frame whose rows are padded;
+    /// reused, so steady-state pushes allocate nothing here.
+    scratch: Mutex<Vec<u8>>,
 }
 
 impl PySender {
+    fn sender(&self) -> PyResult<Arc<Sender>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| FramecastError::new_err("the sender is finished"))
+    }
+
     fn with<T>(&self, f: impl FnOnce(&Sender) -> PyResult<T>) -> PyResult<T> {
-        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        match guard.as_ref() {
-            Some(sender) => f(sender),
-            None => Err(FramecastError::new_err("the sender is finished")),
-        }
+        f(&*self.sender()?)
     }
 }
 
@@ -105,24 +116,50 @@ impl PySender {
         // Python threads may run meanwhile.
         let sender = py.detach(|| builder.build().map_err(to_py_err))?;
         Ok(PySender {
-            inner: RwLock::new(Some(sender)),
+            inner: Mutex::new(Some(Arc::new(sender))),
+            scratch: Mutex::new(Vec::new()),
         })
     }
 
     /// Sends one frame: its pixels are copied into a pooled frame, stamped
-    /// with the capture time now, and queued for the encoder. A crop of a
-    /// larger image (rows further apart) is taken too.
+    /// with the capture time now, and queued for the encoder. Any strides
+    /// are taken: a crop of a larger image, a flipped view.
     ///
     /// Raises ValueError when the frame's shape or size is not the
     /// sender's (the message gives the shape expected), and
-    /// FramecastError once the sender is finished.
+    /// FramecastError when an element failed (naming it) or the sender is
+    /// finished.
+    // The fill closure returns framecast's `Result`, whose error is the
+    // crate's one (large) enum, as every framecast call does.
+    #[allow(clippy::result_large_err)]
     fn push(&self, py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.with(|sender| {
-            let pixels = Pixels::borrow(frame, sender.video_info())?;
-            let (bytes, stride) = pixels.bytes(py);
-            sender.push_packed(bytes, stride).map_err(to_py_err)?;
-            Ok(())
-        })
+        let sender = self.sender()?;
+        let pixels = Pixels::borrow(frame, sender.video_info())?;
+        let mut copy_error = None;
+        let pushed = sender.push_with(|bytes, layout| {
+            let packed = packed_size(layout);
+            let copied = if is_packed(layout) {
+                pixels.copy_into(py, &mut bytes[..packed])
+            } else {
+                let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+                scratch.resize(packed, 0);
+                pixels.copy_into(py, &mut scratch).and_then(|()| {
+                    copy_packed_into(bytes, layout, &scratch, None).map_err(to_py_err)
+                })
+            };
+            copied.map_err(|e| {
+                copy_error = Some(e);
+                framecast::Error::Element {
+                    element: "sender".into(),
+                    message: "copying the frame failed".into(),
+                }
+            })
+        });
+        match (pushed, copy_error) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(to_py_err(e)),
+            (Ok(_), None) => Ok(()),
+        }
     }
 
     /// The numpy shape a frame must have, e.g. `(720, 1280, 3)` for BGR.
@@ -157,23 +194,51 @@ impl PySender {
     }
 
     /// The SDP a client opens to receive the stream (ffplay, VLC,
-    /// GStreamer, `framecast receive --sdp`). Known once a frame is
-    /// encoded.
-    fn sdp(&self) -> PyResult<String> {
-        self.with(|s| s.sdp().map_err(to_py_err))
+    /// GStreamer, `framecast receive --sdp`). It is known once the first
+    /// frame is encoded; this waits up to `timeout` seconds for that.
+    #[pyo3(signature = (timeout = 2.0))]
+    fn sdp(&self, py: Python<'_>, timeout: f64) -> PyResult<String> {
+        let sender = self.sender()?;
+        let deadline = Instant::now() + Duration::try_from_secs_f64(timeout).unwrap_or_default();
+        py.detach(|| loop {
+            match sender.sdp() {
+                Ok(sdp) => return Ok(sdp),
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                Err(e) => return Err(to_py_err(e)),
+            }
+        })
     }
 
     /// Ends the stream: the queued frames go out, then an RTCP BYE, then
     /// the pipeline stops. Returns the final counters. Finishing twice is
     /// an error.
     fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let sender = self
+        let mut sender = self
             .inner
-            .write()
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .ok_or_else(|| FramecastError::new_err("the sender is finished"))?;
-        let stats = py.detach(|| sender.finish().map_err(to_py_err))?;
+        let stats = py.detach(|| {
+            // A push in another thread holds the sender a moment longer
+            // (it runs while this thread waits without the GIL).
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let sender = loop {
+                match Arc::try_unwrap(sender) {
+                    Ok(sender) => break sender,
+                    Err(shared) if Instant::now() < deadline => {
+                        sender = shared;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err(_) => {
+                        return Err(FramecastError::new_err(
+                            "another thread kept using the sender for 5 s after finish()",
+                        ))
+                    }
+                }
+            };
+            sender.finish().map_err(to_py_err)
+        })?;
         stats_dict(py, &stats)
     }
 
@@ -181,7 +246,7 @@ impl PySender {
     #[getter]
     fn finished(&self) -> bool {
         self.inner
-            .read()
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_none()
     }
@@ -190,17 +255,21 @@ impl PySender {
         slf
     }
 
-    /// Finishes the stream (unless already finished) and lets an
-    /// exception from the block go on.
+    /// Finishes the stream (unless already finished). When the block
+    /// raised, that exception goes on and a failure to finish is not
+    /// allowed to replace it.
     fn __exit__(
         &self,
         py: Python<'_>,
-        _ty: &Bound<'_, PyAny>,
+        ty: &Bound<'_, PyAny>,
         _value: &Bound<'_, PyAny>,
         _tb: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
         if !self.finished() {
-            self.finish(py)?;
+            let finished = self.finish(py);
+            if ty.is_none() {
+                finished?;
+            }
         }
         Ok(false)
     }
@@ -208,7 +277,7 @@ impl PySender {
     fn __repr__(&self) -> String {
         match self
             .inner
-            .read()
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
         {

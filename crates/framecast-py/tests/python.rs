@@ -7,7 +7,8 @@
 //! (as CI sets), where that is a failure.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn required() -> bool {
     std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() == Ok("1")
@@ -48,17 +49,40 @@ fn python_tests_pass() {
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("framecast-py");
     std::fs::create_dir_all(&dir).expect("scratch folder");
-    std::fs::copy(built_module(), dir.join("framecast.so")).expect("copy the module");
+    // Copied under a new name and renamed over the old: a run still
+    // holding the previous module mapped keeps its own file.
+    let partial = dir.join(format!("framecast.so.{}", std::process::id()));
+    std::fs::copy(built_module(), &partial).expect("copy the module");
+    std::fs::rename(&partial, dir.join("framecast.so")).expect("install the module");
+    let log_path = dir.join(format!("unittest-{}.log", std::process::id()));
+    let log_file = std::fs::File::create(&log_path).expect("log file");
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python");
-    let output = Command::new("python3")
+    let mut child = Command::new("python3")
         .args(["-m", "unittest", "discover", "-v", "-s"])
         .arg(&tests)
         .env("PYTHONPATH", &dir)
         .env_remove("FRAMECAST_TRACERS")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .spawn()
         .expect("run python3");
-    let log = String::from_utf8_lossy(&output.stderr);
+    // Bounded: a hang (a deadlock in the bindings) fails the test.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for python3") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&log_path);
     eprintln!("{log}");
-    assert!(output.status.success(), "the Python tests failed:\n{log}");
-    assert!(log.contains("OK"), "{log}");
+    let status = status.unwrap_or_else(|| panic!("the Python tests ran over 300 s:\n{log}"));
+    assert!(status.success(), "the Python tests failed:\n{log}");
+    assert!(log.contains("\nOK"), "{log}");
 }

@@ -41,7 +41,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use framecast_core::{Buffer, BufferMap, ReferenceTimestampMeta, VideoFormat, VideoInfo};
 
@@ -591,20 +591,30 @@ impl Receiver {
     /// error); every later call returns it too. A frame without a video
     /// format.
     pub fn pull(&self, timeout: Option<Duration>) -> Result<Option<ReceivedFrame>> {
-        self.check_bus()?;
+        // Waits in slices, reading the bus between them: an element that
+        // fails without ending the stream must still end a wait with no
+        // timeout, and a receiver stopped from another thread must too.
+        const SLICE: Duration = Duration::from_millis(100);
+        let deadline = timeout.map(|t| Instant::now() + t);
         let sink = self.appsink()?;
-        if sink.is_eos() {
-            return Ok(None);
-        }
-        match sink.pull_sample(timeout) {
-            Some(sample) => self.frame(sample).map(Some),
-            None if sink.is_eos() => {
+        loop {
+            self.check_bus()?;
+            if sink.is_eos() || self.pipeline.state() == State::Null {
                 // A source that fails pushes end-of-stream after its
                 // error: report the error, not a clean end.
                 self.check_bus()?;
-                Ok(None)
+                return Ok(None);
             }
-            None => Ok(None),
+            let wait = deadline.map_or(SLICE, |d| {
+                d.saturating_duration_since(Instant::now()).min(SLICE)
+            });
+            if let Some(sample) = sink.pull_sample(Some(wait)) {
+                return self.frame(sample).map(Some);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                self.check_bus()?;
+                return Ok(None);
+            }
         }
     }
 
@@ -696,6 +706,17 @@ impl Receiver {
     ///
     /// The pipeline's error stopping.
     pub fn stop(self) -> Result<ReceiverStats> {
+        self.close()
+    }
+
+    /// [`stop`](Self::stop) from a shared reference: for a receiver other
+    /// threads use. A [`pull`](Self::pull) waiting meanwhile returns
+    /// `Ok(None)`, and so does every later one.
+    ///
+    /// # Errors
+    ///
+    /// The pipeline's error stopping.
+    pub fn close(&self) -> Result<ReceiverStats> {
         let stats = self.stats();
         self.pipeline.set_state(State::Null)?;
         Ok(stats)

@@ -121,7 +121,10 @@ impl SenderBuilder {
                     context: format!("resolving {to}"),
                     source,
                 })?
-                .next()
+                // `localhost` resolves to ::1 first on many systems, where
+                // a receiver on 0.0.0.0 hears nothing: prefer IPv4 when a
+                // name has both.
+                .min_by_key(SocketAddr::is_ipv6)
                 .ok_or_else(|| Error::InvalidPropertyValue {
                     element: "sender".into(),
                     property: "to".into(),
@@ -183,6 +186,7 @@ impl SenderBuilder {
             encoders,
             clients,
             info,
+            failed: std::sync::Mutex::new(None),
             started: Instant::now(),
         })
     }
@@ -194,35 +198,51 @@ impl SenderBuilder {
 fn wait_for_negotiation(pipeline: &Pipeline, appsrc: &AppSrc) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        if let Some(crate::Message::Error {
-            source,
-            message,
-            debug,
-        }) = pipeline
-            .bus()
-            .timed_pop_filtered(Some(Duration::ZERO), |m| {
-                matches!(m, crate::Message::Error { .. })
-            })
-        {
-            let message = match debug {
-                Some(debug) => format!("{message} ({debug})"),
-                None => message,
-            };
-            return Err(Error::Element {
-                element: source,
-                message,
-            });
+        if let Some(e) = bus_error(pipeline, Duration::ZERO) {
+            return Err(e);
         }
         match appsrc.acquire_buffer_timeout(Duration::from_millis(20)) {
             Ok(_) => return Ok(()),
             Err(FlowError::NotNegotiated) if Instant::now() < deadline => {}
+            // The element that failed usually says why at the same moment.
             Err(flow) => {
-                return Err(Error::Element {
-                    element: "sender".into(),
-                    message: format!("no frame to write into after 5 s: {flow:?}"),
-                })
+                return Err(
+                    bus_error(pipeline, Duration::from_millis(100)).unwrap_or_else(|| {
+                        Error::Element {
+                            element: "sender".into(),
+                            message: match flow {
+                                FlowError::NotNegotiated => {
+                                    "the caps were not agreed within 5 s".into()
+                                }
+                                other => format!("no frame to write into: {other:?}"),
+                            },
+                        }
+                    }),
+                )
             }
         }
+    }
+}
+
+/// The first error message on the bus within `wait`, as the element's
+/// error (with its detail).
+fn bus_error(pipeline: &Pipeline, wait: Duration) -> Option<Error> {
+    match pipeline
+        .bus()
+        .timed_pop_filtered(Some(wait), |m| matches!(m, crate::Message::Error { .. }))
+    {
+        Some(crate::Message::Error {
+            source,
+            message,
+            debug,
+        }) => Some(Error::Element {
+            element: source,
+            message: match debug {
+                Some(debug) => format!("{message} ({debug})"),
+                None => message,
+            },
+        }),
+        _ => None,
     }
 }
 
@@ -271,6 +291,10 @@ pub struct Sender {
     clients: Vec<SocketAddr>,
     /// What the program writes: format, size and rate of every frame.
     info: VideoInfo,
+    /// The first error an element posted, seen by
+    /// [`push_packed`](Sender::push_packed): kept so that every later call,
+    /// and [`finish`](Sender::finish), returns it.
+    failed: std::sync::Mutex<Option<(String, String)>>,
     started: Instant,
 }
 
@@ -313,10 +337,29 @@ impl Sender {
     /// message gives the size expected), or the push's flow error when the
     /// sender is stopping ([`Error::Element`]).
     pub fn push_packed(&self, pixels: &[u8], src_stride: Option<usize>) -> Result<FlowSuccess> {
+        self.push_with(|frame, layout| copy_packed_into(frame, layout, pixels, src_stride))
+    }
+
+    /// Fills a pooled frame with `fill` and sends it: `fill` gets the
+    /// frame's bytes and their layout (strides may pad rows; see
+    /// [`frame_layout`] and [`is_packed`](crate::elements::video::frame::is_packed)).
+    /// For copying from memory Rust cannot borrow as a slice, such as a
+    /// Python buffer another thread may be writing.
+    ///
+    /// # Errors
+    ///
+    /// `fill`'s error; an element's error posted earlier (kept, and
+    /// returned by every later call); the push's flow error when the
+    /// sender is stopping ([`Error::Element`]).
+    pub fn push_with(
+        &self,
+        fill: impl FnOnce(&mut [u8], &VideoInfo) -> Result<()>,
+    ) -> Result<FlowSuccess> {
         let refused = |e: FlowError| Error::Element {
             element: "sender".into(),
             message: format!("the frame was refused: {e:?}"),
         };
+        self.check_bus()?;
         let mut frame = self.frame().map_err(refused)?;
         {
             let f = frame.get_mut().ok_or_else(|| Error::Element {
@@ -325,9 +368,28 @@ impl Sender {
             })?;
             let layout = frame_layout(f, &self.info)?;
             let mut map = f.map_writable()?;
-            copy_packed_into(&mut map, &layout, pixels, src_stride)?;
+            fill(&mut map, &layout)?;
         }
         self.push(frame).map_err(|e| refused(e.flow_error()))
+    }
+
+    /// An element's error, once one was posted (kept for later calls).
+    fn check_bus(&self) -> Result<()> {
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        if failed.is_none() {
+            if let Some(Error::Element { element, message }) =
+                bus_error(&self.pipeline, Duration::ZERO)
+            {
+                *failed = Some((element, message));
+            }
+        }
+        match &*failed {
+            Some((element, message)) => Err(Error::Element {
+                element: element.clone(),
+                message: message.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The frames this sender takes: format, size and rate.
@@ -397,7 +459,7 @@ impl Sender {
     /// come within 5 s (frames may be lost); the pipeline is stopped in
     /// every case.
     pub fn finish(self) -> Result<SenderStats> {
-        let ended = match self.appsrc() {
+        let ended = self.check_bus().and_then(|()| match self.appsrc() {
             Ok(appsrc) => match appsrc.end_of_stream() {
                 Ok(_) => self.wait_for_eos(),
                 Err(e) => Err(Error::Element {
@@ -409,7 +471,7 @@ impl Sender {
                 element: "sender".into(),
                 message: "the sender's appsrc is gone".into(),
             }),
-        };
+        });
         let stats = self.stats();
         let stopped = self.pipeline.set_state(State::Null);
         ended?;

@@ -178,6 +178,19 @@ pub fn packed_size(info: &VideoInfo) -> usize {
         .sum()
 }
 
+/// Whether a frame laid out as `layout` is already packed (no row padding,
+/// planes back to back from offset 0): its first [`packed_size`] bytes can
+/// then be filled or read in one copy.
+pub fn is_packed(layout: &VideoInfo) -> bool {
+    let mut at = 0;
+    (0..layout.n_planes).all(|p| {
+        let row = row_bytes(layout, p);
+        let ok = layout.offset[p] == at && (layout.stride[p] == row || layout.comp_height(p) == 1);
+        at += row * layout.comp_height(p) as usize;
+        ok
+    })
+}
+
 /// Copies packed pixels into the frame `frame`, laid out as `layout` (from
 /// [`frame_layout`]; strides may pad rows).
 ///
@@ -209,14 +222,24 @@ pub fn copy_packed_into(
                 what()
             )));
         }
-        let needed = stride * (rows - 1) + row;
-        if pixels.len() < needed {
+        // Rows `stride` apart, the last one ending at its pixels; a stride
+        // too large to address is as wrong as a short buffer.
+        let needed = stride
+            .checked_mul(rows - 1)
+            .and_then(|n| n.checked_add(row))
+            .filter(|&needed| needed <= pixels.len());
+        let Some(needed) = needed else {
             return Err(layout_error(format!(
-                "{}: {} bytes of pixels, {needed} needed for {rows} rows {stride} bytes apart",
+                "{}: {} bytes of pixels, {} needed for {rows} rows {stride} bytes apart",
                 what(),
-                pixels.len()
+                pixels.len(),
+                stride
+                    .checked_mul(rows - 1)
+                    .and_then(|n| n.checked_add(row))
+                    .map_or("more than memory holds".to_string(), |n| n.to_string())
             )));
-        }
+        };
+        debug_assert!(needed <= pixels.len());
         let d_stride = dst.stride(0);
         let plane = dst.plane_mut(0);
         for y in 0..rows {
@@ -262,6 +285,11 @@ mod tests {
         // I420 6x5 pads luma rows to 8 bytes and chroma rows to 4.
         let info = VideoInfo::new(VideoFormat::I420, 6, 5).unwrap();
         assert_eq!(packed_size(&info), 6 * 5 + 2 * (3 * 3));
+        assert!(!is_packed(&info));
+        assert!(is_packed(&VideoInfo::new(VideoFormat::I420, 8, 4).unwrap()));
+        assert!(is_packed(
+            &VideoInfo::new(VideoFormat::Bgr, 320, 240).unwrap()
+        ));
         let pixels: Vec<u8> = (0..packed_size(&info) as u8).collect();
         let mut data = vec![0xEEu8; info.size];
         copy_packed_into(&mut data, &info, &pixels, None).unwrap();
@@ -289,6 +317,8 @@ mod tests {
         assert_eq!(&data[stride..stride + 6], &pixels[10..16]);
         let err = copy_packed_into(&mut data, &info, &pixels[..15], Some(10)).unwrap_err();
         assert!(err.to_string().contains("16 needed"), "{err}");
+        let err = copy_packed_into(&mut data, &info, &pixels, Some(usize::MAX)).unwrap_err();
+        assert!(err.to_string().contains("more than memory holds"), "{err}");
     }
 
     #[test]
