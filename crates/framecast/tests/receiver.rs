@@ -380,3 +380,31 @@ fn a_receiver_is_send_and_sync_and_stops_on_drop() {
     drop(receiver);
     assert_eq!(pipeline.state(), framecast::State::Null);
 }
+
+/// `close` from another thread ends a `pull` that waits without a
+/// timeout, and every later `pull` returns at once.
+#[test]
+fn close_ends_a_pull_waiting_in_another_thread() {
+    let receiver = std::sync::Arc::new(
+        Receiver::builder()
+            .port(free_port_pair())
+            .address("127.0.0.1")
+            .build()
+            .expect("receiver"),
+    );
+    let waiting = {
+        let receiver = receiver.clone();
+        std::thread::spawn(move || {
+            receiver
+                .pull(None)
+                .map(|f| f.is_none())
+                .map_err(|e| e.to_string())
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let closed_at = std::time::Instant::now();
+    receiver.close().expect("close");
+    assert!(waiting.join().expect("no panic").expect("no error"));
+    assert!(closed_at.elapsed() < std::time::Duration::from_secs(2));
+    assert!(receiver.pull(None).expect("no error").is_none());
+}
