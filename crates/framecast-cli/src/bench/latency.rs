@@ -21,6 +21,15 @@
 //! Its CPU time is this process's less the painting thread's, plus that
 //! thread's time in the copy and `push`; it has no RSS of its own.
 //!
+//! Two more cases are Python programs (`/usr/bin/python3`, an OpenCV-style
+//! loop: one preallocated numpy array filled from stdin with `readinto`,
+//! then pushed): `framecast-python` pushes it into the `framecast` module's
+//! `Sender` (the `libframecast_py.so` built beside this program, copied into
+//! a temporary folder as `framecast.so`), `gst-python` into GStreamer's
+//! `appsrc` through PyGObject (`Gst.Buffer.new_wrapped(frame.tobytes())`,
+//! `push-buffer`), ahead of the gst-x264 case's encoder and payloader.
+//! framecast-python is compared with gst-python.
+//!
 //! The sender's CPU time per frame is steady state: its `utime + stime`
 //! at exit (`wait4(2)`) less what it had used at the one-second mark
 //! (`/proc/PID/stat`), over the frames written since; its peak RSS is
@@ -58,6 +67,15 @@ const TAIL_BYTES: usize = 4096;
 
 const RECEIVER_SOURCE: &str = include_str!("../../anchors/gst_latency_receiver.c");
 
+/// The Python that runs the Python cases: Debian's, where PyGObject
+/// (`python3-gi`) and numpy (`python3-numpy`) are packaged.
+const PYTHON: &str = "/usr/bin/python3";
+/// The Python cases' program (argv: `framecast` TO FORMAT WIDTH HEIGHT FPS
+/// BITRATE, or `gst` PIPELINE FORMAT WIDTH HEIGHT).
+const PY_SOURCE: &str = include_str!("latency_python.py");
+/// The framecast Python module as Cargo builds it.
+const PY_MODULE_FILE: &str = "libframecast_py.so";
+
 /// Options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -72,7 +90,8 @@ pub struct Args {
     formats: Vec<String>,
     /// Sender cases to run (default all): framecast-launch-x264,
     /// framecast-launch-openh264, framecast-send, gst-x264, gst-openh264,
-    /// ffmpeg-x264, framecast-sender-lib (in process).
+    /// ffmpeg-x264, framecast-python, gst-python (Python programs pushing
+    /// numpy frames), framecast-sender-lib (in process).
     #[arg(long, value_delimiter = ',')]
     cases: Vec<String>,
     /// `fdsrc blocksize=` for the `launch` cases of framecast and
@@ -91,6 +110,9 @@ pub struct Args {
 struct Knobs {
     fdsrc_blocksize: Option<u32>,
     encoder_props: String,
+    /// The folder holding `framecast.so`, for framecast-python's
+    /// `PYTHONPATH`.
+    python_path: Option<PathBuf>,
 }
 
 /// One sender.
@@ -102,18 +124,24 @@ enum Case {
     GstX264,
     GstOpenh264,
     FfmpegX264,
+    /// A Python program pushing numpy frames into `framecast.Sender`.
+    FramecastPython,
+    /// The same program with GStreamer's Python bindings and `appsrc`.
+    GstPython,
     /// framecast's `Sender` in the benchmark's own process (no pipe).
     Library,
 }
 
 impl Case {
-    const ALL: [Case; 7] = [
+    const ALL: [Case; 9] = [
         Case::LaunchX264,
         Case::LaunchOpenh264,
         Case::Send,
         Case::GstX264,
         Case::GstOpenh264,
         Case::FfmpegX264,
+        Case::FramecastPython,
+        Case::GstPython,
         Case::Library,
     ];
 
@@ -125,6 +153,8 @@ impl Case {
             Case::GstX264 => "gst-x264",
             Case::GstOpenh264 => "gst-openh264",
             Case::FfmpegX264 => "ffmpeg-x264",
+            Case::FramecastPython => "framecast-python",
+            Case::GstPython => "gst-python",
             Case::Library => "framecast-sender-lib",
         }
     }
@@ -145,7 +175,11 @@ impl Case {
     fn is_framecast(self) -> bool {
         matches!(
             self,
-            Case::LaunchX264 | Case::LaunchOpenh264 | Case::Send | Case::Library
+            Case::LaunchX264
+                | Case::LaunchOpenh264
+                | Case::Send
+                | Case::FramecastPython
+                | Case::Library
         )
     }
 }
@@ -174,6 +208,14 @@ impl Format {
             "bgr" => Ok(Format::Bgr),
             "i420" => Ok(Format::I420),
             other => Err(format!("--formats: unknown format {other:?} (bgr or i420)")),
+        }
+    }
+
+    /// The name in GStreamer caps and in `framecast.Sender(format=)`.
+    fn caps_name(self) -> &'static str {
+        match self {
+            Format::Bgr => "BGR",
+            Format::I420 => "I420",
         }
     }
 
@@ -216,6 +258,8 @@ fn parse_size(text: &str) -> Result<(usize, usize), String> {
 struct Invocation {
     program: PathBuf,
     args: Vec<String>,
+    /// Environment variables set for it.
+    env: Vec<(String, String)>,
 }
 
 /// The command line of `case` sending `format` frames of `width`x`height`
@@ -246,6 +290,7 @@ fn sender_invocation(
             .collect()
     };
     let framecast_launch = |encoder: &str| Invocation {
+        env: Vec::new(),
         program: exe.to_path_buf(),
         args: tokens(
             "launch",
@@ -255,21 +300,27 @@ fn sender_invocation(
             ),
         ),
     };
-    let gst_launch = |encoder: String| Invocation {
-        program: "gst-launch-1.0".into(),
-        args: tokens(
-            "-q",
-            format!(
-                "{raw_in} ! {encoder} ! rtph264pay config-interval=-1 mtu={MTU} \
-                 ! udpsink host=127.0.0.1 port={port} sync=false"
-            ),
-        ),
+    let gst_x264 = format!(
+        "x264enc tune=zerolatency speed-preset=ultrafast bitrate={BITRATE_KBPS} key-int-max={FPS}"
+    );
+    let gst_out = |encoder: &str| {
+        format!(
+            "{encoder} ! rtph264pay config-interval=-1 mtu={MTU} \
+             ! udpsink host=127.0.0.1 port={port} sync=false"
+        )
     };
+    let gst_launch = |encoder: &str| Invocation {
+        env: Vec::new(),
+        program: "gst-launch-1.0".into(),
+        args: tokens("-q", format!("{raw_in} ! {}", gst_out(encoder))),
+    };
+    let (w, h) = (width.to_string(), height.to_string());
     Some(match case {
         Case::Library => return None,
         Case::LaunchX264 => framecast_launch("x264enc"),
         Case::LaunchOpenh264 => framecast_launch("openh264enc"),
         Case::Send => Invocation {
+            env: Vec::new(),
             program: exe.to_path_buf(),
             args: [
                 "send",
@@ -289,14 +340,53 @@ fn sender_invocation(
             .map(String::from)
             .to_vec(),
         },
-        Case::GstX264 => gst_launch(format!(
-            "x264enc tune=zerolatency speed-preset=ultrafast bitrate={BITRATE_KBPS} key-int-max={FPS}"
-        )),
+        Case::GstX264 => gst_launch(&gst_x264),
         // openh264enc counts bit/s, not kbit/s.
-        Case::GstOpenh264 => gst_launch(format!(
+        Case::GstOpenh264 => gst_launch(&format!(
             "openh264enc bitrate={} gop-size={FPS}",
             BITRATE_KBPS * 1000
         )),
+        // Its encoder is the one framecast was built with (x264 with
+        // --features x264); its payloader's MTU is the default, 1400.
+        Case::FramecastPython => Invocation {
+            env: knobs
+                .python_path
+                .iter()
+                .map(|dir| ("PYTHONPATH".to_string(), dir.display().to_string()))
+                .collect(),
+            program: PYTHON.into(),
+            args: vec![
+                "-c".into(),
+                PY_SOURCE.into(),
+                "framecast".into(),
+                format!("127.0.0.1:{port}"),
+                format.caps_name().into(),
+                w,
+                h,
+                FPS.to_string(),
+                BITRATE_KBPS.to_string(),
+            ],
+        },
+        // gst-x264's pipeline with appsrc for fdsrc ! rawvideoparse.
+        Case::GstPython => Invocation {
+            env: Vec::new(),
+            program: PYTHON.into(),
+            args: vec![
+                "-c".into(),
+                PY_SOURCE.into(),
+                "gst".into(),
+                format!(
+                    "appsrc name=src is-live=true do-timestamp=true format=time \
+                     caps=video/x-raw,format={},width={width},height={height},framerate={FPS}/1 \
+                     ! videoconvert ! video/x-raw,format=I420 ! {}",
+                    format.caps_name(),
+                    gst_out(&gst_x264)
+                ),
+                format.caps_name().into(),
+                w,
+                h,
+            ],
+        },
         Case::FfmpegX264 => {
             let size = format!("{width}x{height}");
             let rate = format!("{BITRATE_KBPS}k");
@@ -304,6 +394,7 @@ fn sender_invocation(
             let bufsize = format!("{}k", BITRATE_KBPS * 6 / 10);
             let url = format!("rtp://127.0.0.1:{port}");
             Invocation {
+                env: Vec::new(),
                 program: "ffmpeg".into(),
                 args: [
                     "-hide_banner",
@@ -363,8 +454,62 @@ fn succeeds(program: &Path, args: &[&str]) -> Result<bool, std::io::Error> {
         .map(|s| s.success())
 }
 
-/// `Ok` when `case` can run here, else why not.
-fn available(case: Case, exe: &Path) -> Result<(), String> {
+/// `Ok` when [`PYTHON`] runs `code` (with `PYTHONPATH=dir` when given).
+fn python_runs(code: &str, dir: Option<&Path>) -> Result<bool, std::io::Error> {
+    let mut command = Command::new(PYTHON);
+    if let Some(dir) = dir {
+        command.env("PYTHONPATH", dir);
+    }
+    command
+        .args(["-c", code])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+}
+
+/// `Ok` when [`PYTHON`] runs and imports numpy, else why not.
+fn python_numpy() -> Result<(), String> {
+    match python_runs("import numpy", None) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!(
+            "{PYTHON} cannot import numpy (apt-get install python3-numpy)"
+        )),
+        Err(e) => Err(format!("{PYTHON}: {e} (apt-get install python3)")),
+    }
+}
+
+/// Finds the framecast Python module built beside `exe`
+/// (`<target>/<profile>/libframecast_py.so`, or in `deps/`) and copies it
+/// as `framecast.so` into a new temporary folder, which it returns.
+fn stage_python_module(exe: &Path) -> Result<PathBuf, String> {
+    let missing = || {
+        format!(
+            "no {PY_MODULE_FILE} beside {} (build it: cargo build --release -p framecast-py)",
+            exe.display()
+        )
+    };
+    let profile = exe.parent().ok_or_else(missing)?;
+    let built = [
+        profile.join(PY_MODULE_FILE),
+        profile.join("deps").join(PY_MODULE_FILE),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+    .ok_or_else(missing)?;
+    let dir = std::env::temp_dir().join(format!("framecast-bench-py-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::copy(&built, dir.join("framecast.so"))
+        .map_err(|e| format!("copying {}: {e}", built.display()))?;
+    eprintln!("framecast-python: module {}", built.display());
+    Ok(dir)
+}
+
+/// `Ok` when `case` can run here, else why not. `python_path` is the
+/// folder of the staged framecast Python module, or why there is none
+/// (framecast-python).
+fn available(case: Case, exe: &Path, python_path: Result<&Path, &str>) -> Result<(), String> {
     let gst = |element: &str, package: &str| match succeeds(
         Path::new("gst-inspect-1.0"),
         &["--exists", element],
@@ -396,6 +541,33 @@ fn available(case: Case, exe: &Path) -> Result<(), String> {
         Case::Send | Case::Library => Ok(()),
         Case::GstX264 => gst("x264enc", "gstreamer1.0-plugins-ugly"),
         Case::GstOpenh264 => gst("openh264enc", "gstreamer1.0-plugins-bad"),
+        Case::FramecastPython => {
+            python_numpy()?;
+            let dir = python_path?;
+            match python_runs("import framecast", Some(dir)) {
+                Ok(true) => Ok(()),
+                _ => Err(format!(
+                    "{PYTHON} cannot import the framecast module staged in {} \
+                     (rebuild it: cargo build --release -p framecast-py)",
+                    dir.display()
+                )),
+            }
+        }
+        Case::GstPython => {
+            python_numpy()?;
+            gst("x264enc", "gstreamer1.0-plugins-ugly")?;
+            match python_runs(
+                "import gi; gi.require_version('Gst','1.0'); \
+                 gi.require_version('GstApp','1.0'); from gi.repository import Gst, GstApp",
+                None,
+            ) {
+                Ok(true) => Ok(()),
+                _ => Err(format!(
+                    "{PYTHON} cannot import GStreamer's Python bindings (apt-get install \
+                     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0)"
+                )),
+            }
+        }
         Case::FfmpegX264 => {
             let out = Command::new("ffmpeg")
                 .args(["-hide_banner", "-encoders"])
@@ -1090,6 +1262,7 @@ fn send_from_child(
         .ok_or_else(|| format!("{} has no command line", case.name()))?;
     let mut child = Command::new(&invocation.program)
         .args(&invocation.args)
+        .envs(invocation.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -1303,15 +1476,20 @@ fn ratio(numerator: f64, denominator: f64) -> String {
 const X264_PEERS: &[&str] = &["gst-x264", "ffmpeg-x264"];
 /// The openh264 peer.
 const OPENH264_PEERS: &[&str] = &["gst-openh264"];
+/// framecast-python's peer: the same Python loop with GStreamer.
+const PYTHON_PEERS: &[&str] = &["gst-python"];
 
 /// The peer groups a framecast case is compared with: the best x264
 /// sender of GStreamer and FFmpeg, and GStreamer's openh264enc for the
 /// openh264 case and for `framecast send` and the library sender (whose
 /// encoder is openh264 unless framecast was built with x264). The openh264
 /// case is held to both: ahead of GStreamer's openh264enc, and near the
-/// best x264 sender.
+/// best x264 sender. framecast-python is held to gst-python, the same
+/// Python program written with GStreamer.
 fn peers_of(case_name: &str) -> &'static [&'static [&'static str]] {
-    if case_name == Case::LaunchOpenh264.name() {
+    if case_name == Case::FramecastPython.name() {
+        &[PYTHON_PEERS]
+    } else if case_name == Case::LaunchOpenh264.name() {
         &[OPENH264_PEERS, X264_PEERS]
     } else if case_name == Case::Send.name() || case_name == Case::Library.name() {
         &[X264_PEERS, OPENH264_PEERS]
@@ -1421,18 +1599,25 @@ pub fn run(args: &Args) -> Result<(), String> {
             .collect::<Result<Vec<_>, _>>()?
     };
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let receiver = build_receiver()?;
+    let staged = if cases.contains(&Case::FramecastPython) {
+        stage_python_module(&exe)
+    } else {
+        Err("not staged".to_string())
+    };
     let setup = Setup {
-        receiver: build_receiver()?,
+        receiver,
         exe,
         seconds: args.seconds,
         knobs: Knobs {
             fdsrc_blocksize: args.fdsrc_blocksize,
             encoder_props: args.encoder_props.clone(),
+            python_path: staged.as_ref().ok().cloned(),
         },
     };
     let mut runnable = Vec::new();
     for case in cases {
-        match available(case, &setup.exe) {
+        match available(case, &setup.exe, staged.as_deref().map_err(String::as_str)) {
             Ok(()) => runnable.push(case),
             Err(why) => eprintln!("{}: skipped: {why}", case.name()),
         }
@@ -1471,6 +1656,9 @@ pub fn run(args: &Args) -> Result<(), String> {
         }
     }
     let _ = std::fs::remove_file(&setup.receiver);
+    if let Some(dir) = &setup.knobs.python_path {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     println!(
         "framecast bench latency: push -> decoded, RTP/H.264 over 127.0.0.1, {FPS} fps, \
@@ -1604,8 +1792,9 @@ mod tests {
             assert!(line.contains("127.0.0.1"), "{line}");
             assert!(line.contains("5000"), "{line}");
             assert!(line.contains("4000"), "{line}");
-            // `framecast send` has no MTU option; its payloader's default is 1400.
-            if case != Case::Send {
+            // `framecast send` and framecast.Sender have no MTU option;
+            // their payloader's default is 1400.
+            if case != Case::Send && case != Case::FramecastPython {
                 assert!(line.contains("1400"), "{line}");
             }
         }
@@ -1633,6 +1822,61 @@ mod tests {
             .contains("openh264enc bitrate=4000000 gop-size=30"));
         assert_eq!(all[5].program, PathBuf::from("ffmpeg"));
         assert!(all[5].args.contains(&"bgr24".to_string()));
+    }
+
+    #[test]
+    fn python_senders_match_their_peers() {
+        let exe = Path::new("/x/framecast");
+        let knobs = Knobs {
+            python_path: Some("/tmp/fc".into()),
+            ..Knobs::default()
+        };
+        let inv =
+            |case| sender_invocation(case, Format::I420, (1280, 720), 5000, exe, &knobs).unwrap();
+        let (gst, gst_py, fc_py) = (
+            inv(Case::GstX264),
+            inv(Case::GstPython),
+            inv(Case::FramecastPython),
+        );
+        assert_eq!(gst_py.program, PathBuf::from(PYTHON));
+        assert_eq!(
+            gst_py.args[..3],
+            ["-c".to_string(), PY_SOURCE.to_string(), "gst".to_string()]
+        );
+        // Everything after videoconvert is gst-x264's, token for token.
+        let from_convert = |line: &str| {
+            let at = line.find("! videoconvert").unwrap();
+            line[at..].split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        assert_eq!(
+            from_convert(&gst_py.args[3]),
+            from_convert(&gst.args.join(" "))
+        );
+        assert!(gst_py.args[3].starts_with("appsrc name=src is-live=true do-timestamp=true"));
+        assert!(gst_py.args[3]
+            .contains("caps=video/x-raw,format=I420,width=1280,height=720,framerate=30/1 "));
+        assert_eq!(gst_py.args[4..], ["I420", "1280", "720"]);
+        assert!(gst_py.env.is_empty());
+        assert_eq!(fc_py.program, PathBuf::from(PYTHON));
+        assert_eq!(
+            fc_py.args[1..],
+            [
+                PY_SOURCE,
+                "framecast",
+                "127.0.0.1:5000",
+                "I420",
+                "1280",
+                "720",
+                "30",
+                "4000"
+            ]
+        );
+        assert_eq!(
+            fc_py.env,
+            vec![("PYTHONPATH".to_string(), "/tmp/fc".to_string())]
+        );
+        assert_eq!(peers_of("framecast-python"), &[PYTHON_PEERS]);
+        assert!(Case::FramecastPython.is_framecast() && !Case::GstPython.is_framecast());
     }
 
     #[test]
