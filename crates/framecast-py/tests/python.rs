@@ -27,7 +27,8 @@ fn built_module() -> PathBuf {
         }
     }
     panic!(
-        "libframecast_py.so not found in {} (cargo builds it for this test)",
+        "libframecast_py.so not found in {} (cargo builds it for this test: the crate's \
+         crate-type must keep \"rlib\" beside \"cdylib\")",
         profile.display()
     );
 }
