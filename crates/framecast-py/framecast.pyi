@@ -66,6 +66,7 @@ class Receiver:
         latency: float = 0.05,
         format: str | None = "BGR",
         max_buffers: int = 4,
+        drop_old: bool = False,
     ) -> None: ...
     def pull(
         self, timeout: float | None = 1.0, out: npt.NDArray[np.uint8] | None = None

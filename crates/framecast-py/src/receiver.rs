@@ -21,6 +21,9 @@ use crate::{to_py_err, FramecastError};
 /// file as `framecast.Sender.sdp()`, `framecast send --sdp` or ffmpeg
 /// write. RTCP is read on port + 1: it gives each frame's capture time, so
 /// `last_latency` says how old the last frame was when it was pulled.
+/// With `drop_old=True`, frames a slow loop did not pull in time are
+/// dropped (counted in `stats()["dropped"]`) so that each pull gets the
+/// newest; by default none is lost and a slow loop falls behind.
 ///
 /// `for frame in receiver:` yields frames until the stream ends (the
 /// sender's BYE), waiting as long as it takes; `pull(timeout)` returns
@@ -44,6 +47,7 @@ fn stats_dict<'py>(py: Python<'py>, s: &ReceiverStats) -> PyResult<Bound<'py, Py
     d.set_item("lost", s.lost)?;
     d.set_item("frames_discarded", s.frames_discarded)?;
     d.set_item("stream_restarts", s.stream_restarts)?;
+    d.set_item("dropped", s.dropped)?;
     d.set_item("jitter", s.jitter.as_secs_f64())?;
     Ok(d)
 }
@@ -166,7 +170,7 @@ impl PyReceiver {
     #[new]
     #[pyo3(signature = (port = None, *, sdp = None, codec = "h264", size = None,
                         address = "0.0.0.0", latency = 0.05, format = Some("BGR"),
-                        max_buffers = 4))]
+                        max_buffers = 4, drop_old = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -178,13 +182,15 @@ impl PyReceiver {
         latency: f64,
         format: Option<&str>,
         max_buffers: u32,
+        drop_old: bool,
     ) -> PyResult<PyReceiver> {
         let wait = Duration::try_from_secs_f64(latency)
             .map_err(|_| PyValueError::new_err(format!("latency {latency}: seconds >= 0")))?;
         let mut builder = Receiver::builder()
             .address(address)
             .latency(wait)
-            .max_buffers(max_buffers);
+            .max_buffers(max_buffers)
+            .drop_old_frames(drop_old);
         match (port, sdp) {
             (_, Some(path)) => builder = builder.sdp_file(path),
             (Some(port), None) => builder = builder.port(port).codec(parse_codec(codec)?),

@@ -65,6 +65,7 @@ pub struct ReceiverBuilder {
     latency: Duration,
     output_format: Option<VideoFormat>,
     max_buffers: u32,
+    drop_old: bool,
 }
 
 impl Default for ReceiverBuilder {
@@ -78,6 +79,7 @@ impl Default for ReceiverBuilder {
             latency: Duration::from_millis(50),
             output_format: None,
             max_buffers: 4,
+            drop_old: false,
         }
     }
 }
@@ -141,6 +143,16 @@ impl ReceiverBuilder {
         self
     }
 
+    /// When `max_buffers` frames wait, drop the oldest instead of making
+    /// the decoder wait (default off: no frame is lost). For a viewer or a
+    /// vision loop slower than the stream, it keeps every pulled frame as
+    /// fresh as the stream allows, where waiting would age each one by
+    /// the backlog. Drops are counted in [`ReceiverStats::dropped`].
+    pub fn drop_old_frames(mut self, drop: bool) -> Self {
+        self.drop_old = drop;
+        self
+    }
+
     /// The pipeline [`build`](Self::build) runs, as a `framecast launch`
     /// line (for logs, and to run it by hand). Reads the SDP file if one
     /// was given.
@@ -161,11 +173,12 @@ impl ReceiverBuilder {
         };
         Ok(format!(
             "{source} ! rtpjitterbuffer name=jb latency={latency} eos-on-bye=true ! {decode} ! \
-             {convert}appsink name=sink sync=false max-buffers={max_buffers} \
+             {convert}appsink name=sink sync=false max-buffers={max_buffers}{drop} \
              udpsrc name=rtcp port={rtcp} address={address} ! jb.sink_rtcp",
             source = stream.udpsrc,
             latency = self.latency.as_millis(),
             max_buffers = self.max_buffers,
+            drop = if self.drop_old { " drop=true" } else { "" },
             rtcp = stream.rtcp_port,
             address = self.address,
         ))
@@ -384,6 +397,9 @@ pub struct ReceiverStats {
     pub frames_discarded: u64,
     /// Times the sender's stream restarted (a new SSRC or sequence).
     pub stream_restarts: u64,
+    /// Decoded frames dropped unpulled, with
+    /// [`drop_old_frames`](ReceiverBuilder::drop_old_frames).
+    pub dropped: u64,
     /// Interarrival jitter (RFC 3550 §6.4.1), the latest estimate.
     pub jitter: Duration,
 }
@@ -683,6 +699,7 @@ impl Receiver {
             lost: read(&self.jb, "num-lost"),
             frames_discarded: read(&self.depay, "frames-discarded"),
             stream_restarts: read(&self.depay, "stream-restarts"),
+            dropped: read(&self.sink, "dropped"),
             jitter: Duration::from_micros(read(&self.jb, "jitter-us")),
         }
     }

@@ -401,10 +401,54 @@ fn close_ends_a_pull_waiting_in_another_thread() {
                 .map_err(|e| e.to_string())
         })
     };
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let closed_at = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(300));
+    let closed_at = Instant::now();
     receiver.close().expect("close");
     assert!(waiting.join().expect("no panic").expect("no error"));
-    assert!(closed_at.elapsed() < std::time::Duration::from_secs(2));
+    assert!(closed_at.elapsed() < Duration::from_secs(2));
     assert!(receiver.pull(None).expect("no error").is_none());
+}
+
+/// With `drop_old_frames`, a program that pulls late gets the newest
+/// frame, and the ones it missed are counted.
+#[test]
+fn dropping_old_frames_keeps_the_newest() {
+    let port = free_port_pair();
+    let receiver = Receiver::builder()
+        .port(port)
+        .address("127.0.0.1")
+        .codec(Codec::Raw)
+        .size(64, 48)
+        .max_buffers(1)
+        .drop_old_frames(true)
+        .build()
+        .expect("receiver");
+    let sender = Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(Codec::Raw)
+        .size(64, 48)
+        .input_format(VideoFormat::I420)
+        .build()
+        .expect("sender");
+    let packed = 64 * 48 * 3 / 2;
+    for n in 0..10u8 {
+        sender
+            .push_packed(&vec![16 + n * 20; packed], None)
+            .expect("push");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Everything has arrived and waited; only the newest is kept.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while receiver.stats().dropped < 9 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(receiver.stats().dropped, 9);
+    let frame = receiver
+        .pull(Some(Duration::from_secs(2)))
+        .expect("no error")
+        .expect("the newest frame");
+    let mut out = vec![0u8; packed];
+    frame.copy_packed_to(&mut out).expect("copy");
+    assert!(out.iter().all(|&b| b == 16 + 9 * 20), "{:?}", &out[..4]);
+    sender.finish().expect("finish");
 }

@@ -155,6 +155,23 @@ class SendAndReceive(unittest.TestCase):
         self.assertTrue(rx.eos)
         rx.stop()
 
+    def test_a_slow_loop_gets_the_newest_frame_with_drop_old(self):
+        port = free_port_pair()
+        w, h = 64, 48
+        with framecast.Receiver(port, address="127.0.0.1", codec="raw", size=(w, h),
+                                format="I420", max_buffers=1, drop_old=True) as rx, \
+                framecast.Sender(f"127.0.0.1:{port}", width=w, height=h, codec="raw",
+                                 format="I420") as tx:
+            for n in range(10):
+                tx.push(np.full(tx.shape, 16 + 20 * n, np.uint8))
+                time.sleep(0.01)
+            deadline = time.monotonic() + 5
+            while rx.stats()["dropped"] < 9 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.assertEqual(rx.stats()["dropped"], 9)
+            frame = rx.pull(timeout=2.0)
+            self.assertTrue((frame == 16 + 20 * 9).all())
+
     def test_stop_ends_a_pull_waiting_in_another_thread(self):
         port = free_port_pair()
         rx = framecast.Receiver(port, address="127.0.0.1")
