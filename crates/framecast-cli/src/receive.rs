@@ -64,6 +64,10 @@ pub struct ReceiveArgs {
     /// Stop after this many frames.
     #[arg(long)]
     pub frames: Option<u64>,
+    /// Keep only the newest decoded frame when the output is slower than
+    /// the stream (a viewer), instead of making the decoder wait.
+    #[arg(long)]
+    pub drop_old: bool,
     /// Print the summary as one JSON object on standard output.
     #[arg(long)]
     pub json: bool,
@@ -185,7 +189,8 @@ impl Summary {
 fn receiver_builder(args: &ReceiveArgs) -> Result<ReceiverBuilder, String> {
     let mut builder = Receiver::builder()
         .address(&args.address)
-        .latency(Duration::from_millis(args.latency));
+        .latency(Duration::from_millis(args.latency))
+        .drop_old_frames(args.drop_old);
     if let Some(path) = &args.sdp {
         builder = builder.sdp_file(path);
     } else {
@@ -459,6 +464,7 @@ mod tests {
             format: None,
             seconds: None,
             frames: None,
+            drop_old: false,
             json: false,
             quiet: true,
         };
