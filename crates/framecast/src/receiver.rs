@@ -687,20 +687,13 @@ impl Receiver {
 
     /// Counters (cheap: no allocation).
     pub fn stats(&self) -> ReceiverStats {
-        let read = |element: &Element, name: &str| {
-            element
-                .property(name)
-                .ok()
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0)
-        };
         ReceiverStats {
-            packets: read(&self.depay, "packets-received"),
-            lost: read(&self.jb, "num-lost"),
-            frames_discarded: read(&self.depay, "frames-discarded"),
-            stream_restarts: read(&self.depay, "stream-restarts"),
-            dropped: read(&self.sink, "dropped"),
-            jitter: Duration::from_micros(read(&self.jb, "jitter-us")),
+            packets: self.depay.counter("packets-received"),
+            lost: self.jb.counter("num-lost"),
+            frames_discarded: self.depay.counter("frames-discarded"),
+            stream_restarts: self.depay.counter("stream-restarts"),
+            dropped: self.sink.counter("dropped"),
+            jitter: Duration::from_micros(self.jb.counter("jitter-us")),
         }
     }
 

@@ -400,31 +400,24 @@ impl Sender {
     /// Counters (cheap: no allocation, no lock held across a push).
     pub fn stats(&self) -> SenderStats {
         let levels = self.appsrc().map(|a| a.levels()).unwrap_or_default();
-        let read = |element: &Element, name: &str| {
-            element
-                .property(name)
-                .ok()
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0)
-        };
-        let bytes = read(&self.sink, "bytes-sent");
+        let bytes = self.sink.counter("bytes-sent");
         let encode_us = self
             .encoders
             .iter()
-            .filter_map(|e| e.property("encode-time-us").ok().and_then(|v| v.as_u64()))
+            .map(|e| e.counter("encode-time-us"))
             .sum::<u64>();
         let secs = self.started.elapsed().as_secs_f64().max(1e-9);
         SenderStats {
             frames_in: levels.pushed,
             frames_out: levels.popped,
             dropped: levels.dropped,
-            packets: read(&self.sink, "packets-sent"),
+            packets: self.sink.counter("packets-sent"),
             bytes,
             bitrate: bytes as f64 * 8.0 / secs,
             encode_time: Duration::from_micros(encode_us),
-            latency: Duration::from_micros(read(&self.sink, "latency-avg-us")),
-            latency_last: Duration::from_micros(read(&self.sink, "latency-last-us")),
-            latency_max: Duration::from_micros(read(&self.sink, "latency-max-us")),
+            latency: Duration::from_micros(self.sink.counter("latency-avg-us")),
+            latency_last: Duration::from_micros(self.sink.counter("latency-last-us")),
+            latency_max: Duration::from_micros(self.sink.counter("latency-max-us")),
         }
     }
 

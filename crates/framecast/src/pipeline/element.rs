@@ -417,6 +417,16 @@ impl Element {
             .ok_or_else(|| self.no_such_property(name))
     }
 
+    /// A counter's value (`packets-sent`, `num-lost`, ...), or 0 when the
+    /// element has no such number: for statistics read every frame, which
+    /// must not allocate.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.property(name)
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0)
+    }
+
     /// The stored value of a property the element declares (for element
     /// implementations: no error path, the default when unset).
     pub fn prop(&self, name: &str) -> PropertyValue {
