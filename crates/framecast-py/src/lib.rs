@@ -26,6 +26,7 @@ mod leaks;
 mod pixels;
 mod receiver;
 mod sender;
+mod shared;
 
 create_exception!(
     framecast,

@@ -1,6 +1,6 @@
 //! `framecast.Receiver`: the Rust [`Receiver`] for Python programs.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use framecast::elements::video::frame::{frame_layout, is_packed};
@@ -12,7 +12,8 @@ use pyo3::types::{PyByteArray, PyDict};
 
 use crate::pixels::{frame_shape, python_shape};
 use crate::sender::{parse_codec, parse_format};
-use crate::{to_py_err, FramecastError};
+use crate::shared::Shared;
+use crate::to_py_err;
 
 /// Receives an RTP stream (H.264, JPEG or raw video) and hands out decoded
 /// frames as numpy arrays, BGR by default as OpenCV wants them.
@@ -30,10 +31,8 @@ use crate::{to_py_err, FramecastError};
 /// None after `timeout` seconds without a frame, and at the end (`eos`).
 #[pyclass(name = "Receiver", module = "framecast", frozen)]
 pub(crate) struct PyReceiver {
-    /// `None` once stopped. The lock is only held to clone or take the
-    /// `Arc`: a thread waiting in `pull` (without the GIL) and one calling
-    /// `stop` cannot deadlock, and `stop` ends that wait.
-    inner: Mutex<Option<Arc<Receiver>>>,
+    /// `stop` takes it out, which ends a `pull` waiting in another thread.
+    inner: Shared<Receiver>,
     /// The last frame's latency, seconds.
     last_latency: Mutex<Option<f64>>,
     /// Packed bytes of the last frame, reused: `pull(out=...)` allocates
@@ -53,16 +52,8 @@ fn stats_dict<'py>(py: Python<'py>, s: &ReceiverStats) -> PyResult<Bound<'py, Py
 }
 
 impl PyReceiver {
-    fn receiver(&self) -> PyResult<Arc<Receiver>> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| FramecastError::new_err("the receiver is stopped"))
-    }
-
     fn with<T>(&self, f: impl FnOnce(&Receiver) -> PyResult<T>) -> PyResult<T> {
-        f(&*self.receiver()?)
+        f(&*self.inner.get()?)
     }
 
     /// The next frame within `timeout` (None: no limit), waiting without
@@ -73,7 +64,7 @@ impl PyReceiver {
         timeout: Option<Duration>,
     ) -> PyResult<Option<ReceivedFrame>> {
         const SLICE: Duration = Duration::from_millis(100);
-        let receiver = self.receiver()?;
+        let receiver = self.inner.get()?;
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             let wait = deadline.map_or(SLICE, |d| {
@@ -83,11 +74,7 @@ impl PyReceiver {
             if frame.is_some()
                 || receiver.is_eos()
                 || deadline.is_some_and(|d| Instant::now() >= d)
-                || self
-                    .inner
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .is_none()
+                || !self.inner.is_open()
             {
                 if let Some(frame) = &frame {
                     *self.last_latency.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -208,7 +195,7 @@ impl PyReceiver {
         }
         let receiver = py.detach(|| builder.build().map_err(to_py_err))?;
         Ok(PyReceiver {
-            inner: Mutex::new(Some(Arc::new(receiver))),
+            inner: Shared::new(receiver, "the receiver is stopped"),
             last_latency: Mutex::new(None),
             scratch: Mutex::new(Vec::new()),
         })
@@ -288,12 +275,7 @@ impl PyReceiver {
     /// Stops receiving and closes the sockets; returns the final counters.
     /// A `pull` waiting in another thread returns None.
     fn stop<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let receiver = self
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| FramecastError::new_err("the receiver is stopped"))?;
+        let receiver = self.inner.take()?;
         let stats = py.detach(|| receiver.close().map_err(to_py_err))?;
         stats_dict(py, &stats)
     }
@@ -311,17 +293,6 @@ impl PyReceiver {
         _value: &Bound<'_, PyAny>,
         _tb: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
-        let running = self
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some();
-        if running {
-            let stopped = self.stop(py);
-            if ty.is_none() {
-                stopped?;
-            }
-        }
-        Ok(false)
+        self.inner.exit(ty, || self.stop(py))
     }
 }

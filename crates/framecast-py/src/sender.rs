@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::pixels::{frame_shape, Pixels};
+use crate::shared::Shared;
 use crate::{to_py_err, FramecastError};
 
 pub(crate) fn parse_codec(name: &str) -> PyResult<Codec> {
@@ -40,26 +41,15 @@ pub(crate) fn parse_format(name: &str) -> PyResult<VideoFormat> {
 /// RTCP BYE, and nothing of it outlives the block.
 #[pyclass(name = "Sender", module = "framecast", frozen)]
 pub(crate) struct PySender {
-    /// `None` once finished. The lock is only held to clone or take the
-    /// `Arc`, never while Python runs or the GIL is released, so threads
-    /// pushing and one finishing cannot deadlock on it.
-    inner: Mutex<Option<Arc<Sender>>>,
+    inner: Shared<Sender>,
     /// Packed pixels on their way into a frame whose rows are padded;
     /// reused, so steady-state pushes allocate nothing here.
     scratch: Mutex<Vec<u8>>,
 }
 
 impl PySender {
-    fn sender(&self) -> PyResult<Arc<Sender>> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| FramecastError::new_err("the sender is finished"))
-    }
-
     fn with<T>(&self, f: impl FnOnce(&Sender) -> PyResult<T>) -> PyResult<T> {
-        f(&*self.sender()?)
+        f(&*self.inner.get()?)
     }
 }
 
@@ -116,7 +106,7 @@ impl PySender {
         // Python threads may run meanwhile.
         let sender = py.detach(|| builder.build().map_err(to_py_err))?;
         Ok(PySender {
-            inner: Mutex::new(Some(Arc::new(sender))),
+            inner: Shared::new(sender, "the sender is finished"),
             scratch: Mutex::new(Vec::new()),
         })
     }
@@ -133,7 +123,7 @@ impl PySender {
     // crate's one (large) enum, as every framecast call does.
     #[allow(clippy::result_large_err)]
     fn push(&self, py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<()> {
-        let sender = self.sender()?;
+        let sender = self.inner.get()?;
         let pixels = Pixels::borrow(frame, sender.video_info())?;
         let mut copy_error = None;
         let pushed = sender.push_with(|bytes, layout| {
@@ -198,7 +188,7 @@ impl PySender {
     /// frame is encoded; this waits up to `timeout` seconds for that.
     #[pyo3(signature = (timeout = 2.0))]
     fn sdp(&self, py: Python<'_>, timeout: f64) -> PyResult<String> {
-        let sender = self.sender()?;
+        let sender = self.inner.get()?;
         let deadline = Instant::now() + Duration::try_from_secs_f64(timeout).unwrap_or_default();
         py.detach(|| loop {
             match sender.sdp() {
@@ -213,12 +203,7 @@ impl PySender {
     /// the pipeline stops. Returns the final counters. Finishing twice is
     /// an error.
     fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let mut sender = self
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| FramecastError::new_err("the sender is finished"))?;
+        let mut sender = self.inner.take()?;
         let stats = py.detach(|| {
             // A push in another thread holds the sender a moment longer
             // (it runs while this thread waits without the GIL).
@@ -245,10 +230,7 @@ impl PySender {
     /// Whether `finish()` was called.
     #[getter]
     fn finished(&self) -> bool {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
+        !self.inner.is_open()
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -265,30 +247,19 @@ impl PySender {
         _value: &Bound<'_, PyAny>,
         _tb: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
-        if !self.finished() {
-            let finished = self.finish(py);
-            if ty.is_none() {
-                finished?;
-            }
-        }
-        Ok(false)
+        self.inner.exit(ty, || self.finish(py))
     }
 
     fn __repr__(&self) -> String {
-        match self
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
-            Some(s) => {
+        match self.inner.get() {
+            Ok(s) => {
                 let info = s.video_info();
                 format!(
                     "<framecast.Sender {} {}x{} @ {}>",
                     info.format, info.width, info.height, info.fps
                 )
             }
-            None => "<framecast.Sender finished>".to_string(),
+            Err(_) => "<framecast.Sender finished>".to_string(),
         }
     }
 }
