@@ -49,7 +49,7 @@ use crate::elements::appsink::{AppSink, Sample};
 use crate::elements::net::{caps_for_sdp, read_sdp_file};
 use crate::elements::udpsrc::UdpSrc;
 use crate::elements::video::frame::{frame_layout, packed_size, row_bytes};
-use crate::pipeline::{Caps, Element, Message, Pipeline, State};
+use crate::pipeline::{Caps, Element, FirstError, Pipeline, State};
 use crate::rtp::rtcp::NtpTimestamp;
 use crate::sender::Codec;
 use crate::{parse_launch, Error, Result};
@@ -219,7 +219,7 @@ impl ReceiverBuilder {
             depay: find("depay")?,
             sink: find("sink")?,
             info: Mutex::new(None),
-            failed: Mutex::new(None),
+            failed: FirstError::watch(&pipeline.bus()),
             pipeline,
         };
         if AppSink::from_element(&receiver.sink).is_none() {
@@ -573,9 +573,9 @@ pub struct Receiver {
     /// The last caps and what they describe: caps change rarely, and
     /// parsing them per frame would cost more than the frame's copy.
     info: Mutex<Option<(Arc<Caps>, VideoInfo)>>,
-    /// The first error the pipeline posted (element, message): a stream
-    /// that failed keeps failing rather than looking ended.
-    failed: Mutex<Option<(String, String)>>,
+    /// The first error the pipeline posted: a stream that failed keeps
+    /// failing rather than looking ended.
+    failed: Arc<FirstError>,
 }
 
 impl Receiver {
@@ -614,11 +614,11 @@ impl Receiver {
         let deadline = timeout.map(|t| Instant::now() + t);
         let sink = self.appsink()?;
         loop {
-            self.check_bus()?;
+            self.failed.check()?;
             if sink.is_eos() || self.pipeline.state() == State::Null {
                 // A source that fails pushes end-of-stream after its
                 // error: report the error, not a clean end.
-                self.check_bus()?;
+                self.failed.check()?;
                 return Ok(None);
             }
             let wait = deadline.map_or(SLICE, |d| {
@@ -628,32 +628,9 @@ impl Receiver {
                 return self.frame(sample).map(Some);
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                self.check_bus()?;
+                self.failed.check()?;
                 return Ok(None);
             }
-        }
-    }
-
-    /// An error posted on the bus, as an `Err` (kept for later calls).
-    fn check_bus(&self) -> Result<()> {
-        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
-        if failed.is_none() {
-            if let Some(Message::Error {
-                source, message, ..
-            }) = self
-                .pipeline
-                .bus()
-                .timed_pop_filtered(Some(Duration::ZERO), |m| matches!(m, Message::Error { .. }))
-            {
-                *failed = Some((source, message));
-            }
-        }
-        match &*failed {
-            Some((element, message)) => Err(Error::Element {
-                element: element.clone(),
-                message: message.clone(),
-            }),
-            None => Ok(()),
         }
     }
 

@@ -30,7 +30,7 @@ use framecast_core::{Buffer, Fraction, VideoFormat, VideoInfo};
 use crate::elements::appsrc::{AppSrc, PushError};
 use crate::elements::net::sdp_for_caps;
 use crate::elements::video::frame::{copy_packed_into, frame_layout};
-use crate::pipeline::{Element, FlowError, FlowSuccess, Pipeline, State};
+use crate::pipeline::{Element, FirstError, FlowError, FlowSuccess, Pipeline, State};
 use crate::{parse_launch, Error, Result};
 
 /// What the frames are encoded as on the wire.
@@ -162,6 +162,7 @@ impl SenderBuilder {
             Fraction::from_integer(i32::try_from(self.fps).unwrap_or(i32::MAX)),
         );
         let pipeline = parse_launch(&description)?;
+        let failed = FirstError::watch(&pipeline.bus());
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
         let sink = pipeline.by_name("sink").ok_or_else(|| missing("sink"))?;
         let encoders = pipeline
@@ -186,7 +187,7 @@ impl SenderBuilder {
             encoders,
             clients,
             info,
-            failed: std::sync::Mutex::new(None),
+            failed,
             started: Instant::now(),
         })
     }
@@ -291,10 +292,10 @@ pub struct Sender {
     clients: Vec<SocketAddr>,
     /// What the program writes: format, size and rate of every frame.
     info: VideoInfo,
-    /// The first error an element posted, seen by
-    /// [`push_packed`](Sender::push_packed): kept so that every later call,
-    /// and [`finish`](Sender::finish), returns it.
-    failed: std::sync::Mutex<Option<(String, String)>>,
+    /// The first error an element posted: every later
+    /// [`push_with`](Sender::push_with) and [`finish`](Sender::finish)
+    /// returns it.
+    failed: std::sync::Arc<FirstError>,
     started: Instant,
 }
 
@@ -359,7 +360,7 @@ impl Sender {
             element: "sender".into(),
             message: format!("the frame was refused: {e:?}"),
         };
-        self.check_bus()?;
+        self.failed.check()?;
         let mut frame = self.frame().map_err(refused)?;
         {
             let f = frame.get_mut().ok_or_else(|| Error::Element {
@@ -371,25 +372,6 @@ impl Sender {
             fill(&mut map, &layout)?;
         }
         self.push(frame).map_err(|e| refused(e.flow_error()))
-    }
-
-    /// An element's error, once one was posted (kept for later calls).
-    fn check_bus(&self) -> Result<()> {
-        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
-        if failed.is_none() {
-            if let Some(Error::Element { element, message }) =
-                bus_error(&self.pipeline, Duration::ZERO)
-            {
-                *failed = Some((element, message));
-            }
-        }
-        match &*failed {
-            Some((element, message)) => Err(Error::Element {
-                element: element.clone(),
-                message: message.clone(),
-            }),
-            None => Ok(()),
-        }
     }
 
     /// The frames this sender takes: format, size and rate.
@@ -452,7 +434,7 @@ impl Sender {
     /// come within 5 s (frames may be lost); the pipeline is stopped in
     /// every case.
     pub fn finish(self) -> Result<SenderStats> {
-        let ended = self.check_bus().and_then(|()| match self.appsrc() {
+        let ended = self.failed.check().and_then(|()| match self.appsrc() {
             Ok(appsrc) => match appsrc.end_of_stream() {
                 Ok(_) => self.wait_for_eos(),
                 Err(e) => Err(Error::Element {

@@ -5,16 +5,12 @@ use std::time::{Duration, Instant};
 
 use framecast::elements::appsink::AppSink;
 use framecast::sender::{Codec, Sender};
-use framecast::{parse_launch, State, VideoFormat, VideoMeta};
+use framecast::{parse_launch, Pipeline, State, VideoFormat, VideoMeta};
 
-#[test]
-fn sender_h264_to_a_loopback_receiver() {
-    let receiver = parse_launch(
-        "udpsrc name=net port=0 address=127.0.0.1 \
-         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
-         ! rtpjitterbuffer latency=50 ! rtph264depay ! openh264dec ! appsink name=out sync=false max-buffers=64",
-    )
-    .unwrap();
+/// Starts a receive pipeline whose `udpsrc name=net` binds port 0;
+/// returns it and the port it got.
+fn playing_receiver(description: &str) -> (Pipeline, u64) {
+    let receiver = parse_launch(description).unwrap();
     receiver.set_state(State::Playing).unwrap();
     let port = receiver
         .by_name("net")
@@ -23,6 +19,16 @@ fn sender_h264_to_a_loopback_receiver() {
         .unwrap()
         .as_u64()
         .unwrap();
+    (receiver, port)
+}
+
+#[test]
+fn sender_h264_to_a_loopback_receiver() {
+    let (receiver, port) = playing_receiver(
+        "udpsrc name=net port=0 address=127.0.0.1 \
+         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
+         ! rtpjitterbuffer latency=50 ! rtph264depay ! openh264dec ! appsink name=out sync=false max-buffers=64",
+    );
     assert_ne!(port, 0);
 
     let sender = Sender::builder()
@@ -92,21 +98,12 @@ fn push_packed_frames_arrive_bit_exact() {
     // 30x20 I420: luma rows padded to 32 bytes, chroma 15 -> 16, so
     // every plane of the pooled frame has padding.
     let (w, h) = (30usize, 20usize);
-    let receiver = parse_launch(&format!(
+    let (receiver, port) = playing_receiver(&format!(
         "udpsrc name=net port=0 address=127.0.0.1 \
          caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
          sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}\" \
          ! rtpvrawdepay ! appsink name=out sync=false max-buffers=64"
-    ))
-    .unwrap();
-    receiver.set_state(State::Playing).unwrap();
-    let port = receiver
-        .by_name("net")
-        .unwrap()
-        .property("port")
-        .unwrap()
-        .as_u64()
-        .unwrap();
+    ));
     let sender = Sender::builder()
         .to(&format!("127.0.0.1:{port}"))
         .codec(Codec::Raw)
