@@ -31,6 +31,7 @@
 mod base64;
 pub mod error;
 pub mod h264;
+pub mod jitter;
 pub mod jpeg;
 pub mod packet;
 pub mod packetizer;

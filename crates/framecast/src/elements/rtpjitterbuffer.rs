@@ -4,25 +4,27 @@
 //!
 //! # What it does
 //!
-//! - A packet that is the next expected one is pushed at once: in-order
-//!   traffic is never delayed.
-//! - A gap (a missing sequence number with later packets already here)
-//!   is waited for at most `latency` ms, counted from the arrival of the
-//!   first packet after the gap. If the missing packets come in time they
-//!   go out in order (`num-late` stays 0); if not, they are declared lost
-//!   (`num-lost` += the gap), the wait ends, and the next packet pushed
-//!   carries `DISCONT` so the depayloader drops the damaged frame and
-//!   (for H.264) waits for the next IDR.
-//! - A packet older than the last one pushed is late (`num-late`,
-//!   dropped); one already held is a duplicate (`num-duplicates`,
-//!   dropped).
-//! - A jump of more than 2048 sequence numbers ahead, or 1000 behind, is a
-//!   new stream (the sender restarted): what is held is pushed, and
-//!   counting starts again (`num-resets`).
+//! The algorithm is [`framecast_rtp::jitter::JitterBuffer`], a plain type
+//! with no thread or socket (tested and fuzzed on its own); this element
+//! gives it a thread that waits for the deadlines it names. In short:
 //!
-//! Memory is bounded: at most 2048 packets are held (a ring indexed by
-//! sequence number, allocated once at start), which at `latency` 50 ms is
-//! 40 000 packets/s, 450 Mbit/s of 1400-byte packets.
+//! - The next expected packet goes out at once; a gap waits at most
+//!   `latency` (from the arrival of the first packet after it), then is
+//!   counted lost (`num-lost`) and the next packet out carries `DISCONT`.
+//! - The first packet waits up to 20 ms (at most `latency`) for earlier
+//!   ones, so a reordered start does not lose the first keyframe.
+//! - One source is followed. Packets of another SSRC, or far outside the
+//!   window, are strays (`num-stray`): they never move the window. A
+//!   restarted sender (its strays in sequence, the old source silent for
+//!   250 ms or ended by an RTCP BYE) is adopted without losing a packet
+//!   of either stream (`num-resets`).
+//! - A packet older than the last one pushed is late (`num-late`,
+//!   dropped); one already held is a duplicate (`num-duplicates`).
+//!
+//! Memory is bounded: at most 2048 packets are held in the window, plus
+//! 512 of a candidate source on probation (rings allocated once at
+//! start), which at `latency` 50 ms is 40 000 packets/s, 450 Mbit/s of
+//! 1400-byte packets.
 //!
 //! # `latency`
 //!
@@ -33,7 +35,7 @@
 //! so that synchronising sinks account for it.
 //!
 //! Stats, read-only properties: `num-pushed`, `num-lost`, `num-late`,
-//! `num-duplicates`, `num-resets`, `num-invalid` (buffers that were not
+//! `num-duplicates`, `num-stray`, `num-resets`, `num-invalid` (buffers that were not
 //! RTP, dropped), and `jitter-us`, the RFC 3550 §6.4.1 interarrival
 //! jitter estimate (needs `clock-rate` in the caps).
 //!
@@ -61,8 +63,8 @@ use std::time::{Duration, Instant};
 
 use framecast_core::ReferenceTimestampMeta;
 use framecast_core::{Buffer, BufferFlags, ClockTime};
+use framecast_rtp::jitter::{JitterBuffer, JitterConfig, PacketInfo, Popped};
 use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
-use framecast_rtp::seq::SeqUnwrapper;
 use framecast_rtp::RtpPacket;
 
 use super::net::{prop_bool, prop_counter, prop_uint, RTP_MEDIA_TYPE};
@@ -72,13 +74,8 @@ use crate::pipeline::{
 };
 use crate::Result;
 
-/// Packets the jitter buffer can hold (a power of two: slots are indexed
-/// by extended sequence number modulo this).
+/// Packets the jitter buffer's window can hold.
 pub const RING: usize = 2048;
-
-/// A packet this far behind the next expected one means the sender
-/// restarted, not that it is late.
-pub const MAX_MISORDER: u64 = 1000;
 
 /// Default `latency`, in ms.
 pub const DEFAULT_LATENCY_MS: u64 = 50;
@@ -118,7 +115,11 @@ pub fn factory() -> ElementFactory {
                 "Packets that came after their slot was given up (dropped)",
             ),
             prop_counter("num-duplicates", "Packets received twice (dropped)"),
-            prop_counter("num-resets", "Sequence jumps taken as a new stream"),
+            prop_counter(
+                "num-stray",
+                "Packets of another source, or far outside the window (dropped)",
+            ),
+            prop_counter("num-resets", "Restarted senders adopted as the new stream"),
             prop_counter("num-invalid", "Buffers that were not RTP packets (dropped)"),
             prop_counter(
                 "jitter-us",
@@ -143,13 +144,6 @@ pub fn factory() -> ElementFactory {
         ],
         || Box::new(RtpJitterBuffer::default()),
     )
-}
-
-struct Held {
-    buffer: Buffer,
-    arrival: Instant,
-    ssrc: u32,
-    rtp_ts: u32,
 }
 
 /// What the last sender report said: RTP time `rtp_ts` of source `ssrc`
@@ -214,16 +208,10 @@ struct State {
     /// The output thread should run.
     running: bool,
     flushing: bool,
-    slots: Vec<Option<Held>>,
-    held: usize,
-    unwrapper: SeqUnwrapper,
-    /// Extended sequence number of the next packet to push.
-    next: Option<u64>,
+    jb: JitterBuffer<Buffer>,
     /// Serialized events to push before any further packet.
     events: VecDeque<Event>,
     eos: bool,
-    discont: bool,
-    latency: Duration,
     /// What the last push downstream returned (handed back upstream).
     last: FlowResult,
     /// From the caps: RTP timestamp ticks per second.
@@ -231,8 +219,6 @@ struct State {
     jitter: Jitter,
     sender_clock: Option<SenderClock>,
     stamp_ntp: bool,
-    /// The source of the last packet filed.
-    ssrc: Option<u32>,
     eos_on_bye: bool,
 }
 
@@ -241,55 +227,31 @@ impl Default for State {
         State {
             running: false,
             flushing: false,
-            slots: Vec::new(),
-            held: 0,
-            unwrapper: SeqUnwrapper::new(),
-            next: None,
+            jb: JitterBuffer::new(JitterConfig {
+                latency: Duration::from_millis(DEFAULT_LATENCY_MS),
+                capacity: RING,
+                ..JitterConfig::default()
+            }),
             events: VecDeque::new(),
             eos: false,
-            discont: false,
-            latency: Duration::from_millis(DEFAULT_LATENCY_MS),
             last: Ok(FlowSuccess::Ok),
             clock_rate: 0,
             jitter: Jitter::default(),
             sender_clock: None,
             stamp_ntp: true,
-            ssrc: None,
             eos_on_bye: false,
         }
     }
 }
 
 impl State {
-    fn slot(ext: u64) -> usize {
-        (ext % RING as u64) as usize
-    }
-
     fn clear(&mut self) {
-        for s in &mut self.slots {
-            *s = None;
-        }
-        self.held = 0;
-        self.next = None;
-        self.unwrapper = SeqUnwrapper::new();
+        self.jb.clear();
         self.events.clear();
         self.eos = false;
-        self.discont = false;
         self.last = Ok(FlowSuccess::Ok);
         self.jitter = Jitter::default();
         self.sender_clock = None;
-        self.ssrc = None;
-    }
-
-    /// The first held packet after `next`: its extended number and
-    /// arrival.
-    fn first_held_after(&self, next: u64) -> Option<(u64, Instant)> {
-        (1..RING as u64).map(|d| next + d).find_map(|ext| {
-            self.slots
-                .get(Self::slot(ext))
-                .and_then(|s| s.as_ref())
-                .map(|h| (ext, h.arrival))
-        })
     }
 }
 
@@ -299,6 +261,7 @@ struct Counters {
     lost: AtomicU64,
     late: AtomicU64,
     duplicates: AtomicU64,
+    stray: AtomicU64,
     resets: AtomicU64,
     invalid: AtomicU64,
     jitter_us: AtomicU64,
@@ -344,49 +307,56 @@ fn next_step(shared: &Shared, st: &mut State) -> Step {
     if let Some(ev) = st.events.pop_front() {
         return Step::Event(ev);
     }
-    if let Some(next) = st.next {
-        if let Some(h) = st.slots[State::slot(next)].take() {
-            st.held -= 1;
-            st.next = Some(next + 1);
-            let mut buffer = h.buffer;
-            if std::mem::take(&mut st.discont) {
+    let now = Instant::now();
+    let popped = if st.eos {
+        st.jb.pop_draining()
+    } else {
+        st.jb.pop(now)
+    };
+    publish_stats(&shared.counters, &st.jb);
+    match popped {
+        Popped::Packet {
+            item: mut buffer,
+            info,
+            discont,
+        } => {
+            if discont {
                 buffer.make_mut().set_flags(BufferFlags::DISCONT);
             }
             if st.stamp_ntp {
                 let ntp = st
                     .sender_clock
-                    .filter(|c| c.ssrc == h.ssrc)
-                    .and_then(|c| c.ntp_ns_of(h.rtp_ts, st.clock_rate));
+                    .filter(|c| c.ssrc == info.ssrc)
+                    .and_then(|c| c.ntp_ns_of(info.rtp_ts, st.clock_rate));
                 if let Some(ns) = ntp {
                     buffer
                         .make_mut()
                         .add_meta(ReferenceTimestampMeta::ntp(ClockTime::from_nseconds(ns)));
                 }
             }
-            return Step::Packet(buffer);
+            Step::Packet(buffer)
         }
-        if st.held > 0 {
-            if let Some((ext, arrival)) = st.first_held_after(next) {
-                let deadline = arrival + st.latency;
-                let now = Instant::now();
-                if st.eos || now >= deadline {
-                    shared
-                        .counters
-                        .lost
-                        .fetch_add(ext - next, Ordering::Relaxed);
-                    st.next = Some(ext);
-                    st.discont = true;
-                    return next_step(shared, st);
-                }
-                return Step::Wait(Some(deadline - now));
-            }
+        Popped::WaitUntil(deadline) => Step::Wait(Some(deadline.saturating_duration_since(now))),
+        Popped::Empty if st.eos => {
+            st.eos = false;
+            Step::Eos
         }
+        Popped::Empty => Step::Wait(None),
     }
-    if st.eos {
-        st.eos = false;
-        return Step::Eos;
+}
+
+/// Mirrors the algorithm's counters into the element's statistics.
+fn publish_stats(c: &Counters, jb: &JitterBuffer<Buffer>) {
+    let s = jb.stats();
+    for (counter, value) in [
+        (&c.lost, s.lost),
+        (&c.late, s.late),
+        (&c.duplicates, s.duplicates),
+        (&c.stray, s.stray),
+        (&c.resets, s.restarts),
+    ] {
+        counter.store(value, Ordering::Relaxed);
     }
-    Step::Wait(None)
 }
 
 fn output_loop(element: &Element, shared: &Shared) {
@@ -445,12 +415,15 @@ impl RtpJitterBuffer {
         {
             let mut st = self.shared.lock();
             st.clear();
-            if st.slots.len() != RING {
-                st.slots = (0..RING).map(|_| None).collect();
-            }
+            st.jb.reset_stats();
             st.running = true;
             st.flushing = false;
-            st.latency = Duration::from_millis(element.prop("latency").as_u64().unwrap_or(50));
+            st.jb.set_latency(Duration::from_millis(
+                element
+                    .prop("latency")
+                    .as_u64()
+                    .unwrap_or(DEFAULT_LATENCY_MS),
+            ));
             st.stamp_ntp = element
                 .prop("add-reference-timestamp-meta")
                 .as_bool()
@@ -463,6 +436,7 @@ impl RtpJitterBuffer {
             &c.lost,
             &c.late,
             &c.duplicates,
+            &c.stray,
             &c.resets,
             &c.invalid,
             &c.jitter_us,
@@ -496,64 +470,15 @@ impl RtpJitterBuffer {
     }
 
     /// Files one packet.
-    fn insert(&self, st: &mut State, header: PacketHeader, buffer: Buffer) {
-        let c = &self.shared.counters;
+    fn insert(&self, st: &mut State, header: PacketInfo, buffer: Buffer) {
         let arrival = Instant::now();
         let clock_rate = st.clock_rate;
         st.jitter.on_packet(arrival, header.rtp_ts, clock_rate);
+        let c = &self.shared.counters;
         c.jitter_us
             .store(st.jitter.micros(clock_rate), Ordering::Relaxed);
-        let held = |buffer| Held {
-            buffer,
-            arrival,
-            ssrc: header.ssrc,
-            rtp_ts: header.rtp_ts,
-        };
-        st.ssrc = Some(header.ssrc);
-        let seq = header.seq;
-        let mut ext = st.unwrapper.extend(seq);
-        let Some(next) = st.next else {
-            st.next = Some(ext);
-            st.slots[State::slot(ext)] = Some(held(buffer));
-            st.held += 1;
-            return;
-        };
-        let reset = if ext < next {
-            next - ext > MAX_MISORDER
-        } else {
-            ext - next >= RING as u64
-        };
-        if reset {
-            // A new stream: what is held goes out first (as a gap would),
-            // then numbering starts again at this packet.
-            c.resets.fetch_add(1, Ordering::Relaxed);
-            let mut rest: Vec<Held> = Vec::with_capacity(st.held);
-            for d in 0..RING as u64 {
-                if let Some(h) = st.slots[State::slot(next + d)].take() {
-                    rest.push(h);
-                }
-            }
-            st.held = 0;
-            st.unwrapper = SeqUnwrapper::new();
-            ext = st.unwrapper.extend(seq);
-            let base = ext - rest.len() as u64;
-            for (i, h) in rest.into_iter().enumerate() {
-                st.slots[State::slot(base + i as u64)] = Some(h);
-                st.held += 1;
-            }
-            st.next = Some(base);
-            st.discont = true;
-        } else if ext < next {
-            c.late.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        let slot = &mut st.slots[State::slot(ext)];
-        if slot.is_some() {
-            c.duplicates.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        *slot = Some(held(buffer));
-        st.held += 1;
+        st.jb.insert(header, buffer, arrival);
+        publish_stats(c, &st.jb);
     }
 
     /// Takes the sender reports out of an RTCP compound packet.
@@ -566,7 +491,12 @@ impl RtpJitterBuffer {
         for packet in parse_compound(&data) {
             match packet {
                 Ok(RtcpPacket::Bye(bye)) => {
-                    let ours = bye.ssrcs().any(|ssrc| Some(ssrc) == st.ssrc);
+                    let followed = st.jb.ssrc();
+                    let ours = bye.ssrcs().any(|ssrc| Some(ssrc) == followed);
+                    if let Some(ssrc) = followed.filter(|_| ours) {
+                        // A restarted sender's new stream may come in at once.
+                        st.jb.source_ended(ssrc);
+                    }
                     if ours && st.eos_on_bye {
                         st.eos = true;
                         self.shared.wake.notify_all();
@@ -593,14 +523,6 @@ impl RtpJitterBuffer {
     }
 }
 
-/// The header fields the jitter buffer files a packet by.
-#[derive(Debug, Clone, Copy)]
-struct PacketHeader {
-    seq: u16,
-    ssrc: u32,
-    rtp_ts: u32,
-}
-
 impl ElementImpl for RtpJitterBuffer {
     fn property_changed(
         &self,
@@ -609,7 +531,9 @@ impl ElementImpl for RtpJitterBuffer {
         value: &PropertyValue,
     ) -> Result<()> {
         if name == "latency" {
-            self.shared.lock().latency = Duration::from_millis(value.as_u64().unwrap_or(50));
+            self.shared.lock().jb.set_latency(Duration::from_millis(
+                value.as_u64().unwrap_or(DEFAULT_LATENCY_MS),
+            ));
             self.shared.wake.notify_all();
         }
         if name == "add-reference-timestamp-meta" {
@@ -628,6 +552,7 @@ impl ElementImpl for RtpJitterBuffer {
             "num-lost" => &c.lost,
             "num-late" => &c.late,
             "num-duplicates" => &c.duplicates,
+            "num-stray" => &c.stray,
             "num-resets" => &c.resets,
             "num-invalid" => &c.invalid,
             "jitter-us" => &c.jitter_us,
@@ -646,7 +571,7 @@ impl ElementImpl for RtpJitterBuffer {
             let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
             let data = map.contiguous();
             RtpPacket::parse(&data)
-                .map(|p| PacketHeader {
+                .map(|p| PacketInfo {
                     seq: p.sequence_number(),
                     ssrc: p.ssrc(),
                     rtp_ts: p.timestamp(),
@@ -720,7 +645,7 @@ impl ElementImpl for RtpJitterBuffer {
     fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
         let handled = element.default_query(pad, query);
         if let Query::Latency { live, min, max } = query {
-            let ours = ClockTime::from(self.shared.lock().latency);
+            let ours = ClockTime::from(self.shared.lock().jb.config().latency);
             *live = true;
             *min += ours;
             if let Some(m) = max.as_mut() {
