@@ -695,6 +695,14 @@ impl JpegDepayloader {
         }
     }
 
+    /// The next packet follows a discontinuity the jitter buffer upstream
+    /// has judged (it marked the buffer `DISCONT`: a gap given up, or a
+    /// restarted sender adopted): it is taken wherever its sequence number
+    /// lies, instead of being held to probation a second time.
+    pub fn upstream_discont(&mut self) {
+        self.seq.vouch_next();
+    }
+
     /// The counters.
     pub fn stats(&self) -> JpegDepayStats {
         self.stats

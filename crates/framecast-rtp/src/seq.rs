@@ -65,6 +65,9 @@ pub struct SeqTracker {
     ssrc: Option<u32>,
     /// The sequence number and SSRC that would confirm a restart.
     probation: Option<(u16, u32)>,
+    /// A jitter buffer upstream vouched for the next packet (it marked it
+    /// DISCONT): far away or of another SSRC, it is a restart, not a stray.
+    vouched: bool,
 }
 
 impl SeqTracker {
@@ -81,7 +84,7 @@ impl SeqTracker {
             }
         } else if same_stream && d.unsigned_abs() <= MAX_MISORDER {
             SeqCheck::Late
-        } else if self.probation == Some((seq, ssrc)) {
+        } else if self.probation == Some((seq, ssrc)) || self.vouched {
             SeqCheck::Restart
         } else {
             SeqCheck::Stray
@@ -93,12 +96,23 @@ impl SeqTracker {
         self.expected = Some(seq.wrapping_add(1));
         self.ssrc = Some(ssrc);
         self.probation = None;
+        self.vouched = false;
+    }
+
+    /// The next packet comes after a discontinuity that the jitter buffer
+    /// upstream has already judged (a restarted sender it adopted, or a
+    /// gap it gave up on): wherever it lies, it is taken. Without this,
+    /// the depayloader's own probation would drop the first packet of an
+    /// adopted restart (often the SPS) as a stray.
+    pub fn vouch_next(&mut self) {
+        self.vouched = true;
     }
 
     /// Notes a stray packet: if the next packet follows it, that one is a
     /// [`SeqCheck::Restart`].
     pub fn note_stray(&mut self, seq: u16, ssrc: u32) {
         self.probation = Some((seq.wrapping_add(1), ssrc));
+        self.vouched = false;
     }
 
     /// Classifies packet `seq` of `ssrc` and takes it when it is next or
@@ -118,6 +132,7 @@ impl SeqTracker {
         self.expected = Some(seq);
         self.ssrc = Some(ssrc);
         self.probation = None;
+        self.vouched = false;
     }
 }
 
@@ -204,6 +219,13 @@ mod tests {
         // `expect` charges a gap elsewhere: the packet is then next.
         t.expect(1500, 9);
         assert_eq!(t.classify(1500, 9), SeqCheck::Next { lost: 0 });
+        assert_eq!(t.check(1500, 9), SeqCheck::Next { lost: 0 });
+        // Vouched for by a jitter buffer, a far packet is a restart at
+        // once; a late one stays late; the vouch is used up.
+        t.vouch_next();
+        assert_eq!(t.check(1501 - MAX_MISORDER, 9), SeqCheck::Late);
+        assert_eq!(t.check(900, 9), SeqCheck::Restart);
+        assert_eq!(t.check(1900, 3), SeqCheck::Stray);
     }
 
     #[test]

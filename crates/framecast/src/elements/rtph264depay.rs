@@ -23,7 +23,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use framecast_core::Buffer;
+use framecast_core::{Buffer, BufferFlags};
 use framecast_rtp::h264::{nal_type, nal_unit_type, parse_sprop_parameter_sets, START_CODE};
 use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits};
 
@@ -163,6 +163,9 @@ impl ElementImpl for RtpH264Depay {
         let Some(st) = guard.as_mut() else {
             return Err(FlowError::Flushing);
         };
+        if buffer.flags().contains(BufferFlags::DISCONT) {
+            st.depay.upstream_discont();
+        }
         let is_rtp = with_packet(&buffer, |p| match p {
             Ok(pkt) => {
                 // A payload error is counted by the depayloader, and the

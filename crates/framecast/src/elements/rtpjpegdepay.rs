@@ -14,7 +14,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
-use framecast_core::Buffer;
+use framecast_core::{Buffer, BufferFlags};
 use framecast_rtp::JpegDepayloader;
 
 use super::codec::codec_query;
@@ -82,6 +82,9 @@ impl ElementImpl for RtpJpegDepay {
         let Some(st) = guard.as_mut() else {
             return Err(FlowError::Flushing);
         };
+        if buffer.flags().contains(BufferFlags::DISCONT) {
+            st.depay.upstream_discont();
+        }
         let mut not_rtp = false;
         let out = with_packet(&buffer, |p| {
             let pkt = match p {

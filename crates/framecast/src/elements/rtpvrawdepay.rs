@@ -292,6 +292,9 @@ impl ElementImpl for RtpVRawDepay {
         let Some(fmt) = st.format.as_mut() else {
             return Err(FlowError::NotNegotiated);
         };
+        if buffer.flags().contains(BufferFlags::DISCONT) {
+            fmt.depay.upstream_discont();
+        }
         let mut result = Ok(FlowSuccess::Ok);
         // A packet is pushed at most twice: once to end the previous frame
         // (when its marker was lost), once into a fresh frame.

@@ -1,0 +1,226 @@
+//! A framecast sender and receiver with a bad network between them: the
+//! impairment relay (support/impair.rs) reorders, delays with jitter,
+//! duplicates, injects strays and fakes a sender restart, and the
+//! receiver must lose nothing that arrived. Each run is a few seconds of
+//! 640x360 H.264 at 30 fps; every wait is bounded.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use framecast::receiver::Receiver;
+use framecast::sender::{Codec, Sender};
+use framecast::VideoFormat;
+
+#[path = "support/ports.rs"]
+mod ports;
+use ports::free_port_pair;
+
+#[path = "support/impair.rs"]
+mod impair;
+use impair::{Impairment, Relay, RelayStats};
+
+#[path = "support/frames.rs"]
+mod frames;
+use frames::paint_moving_bar;
+
+const W: usize = 640;
+const H: usize = 360;
+
+/// What one run through the relay saw.
+#[derive(Debug)]
+struct Outcome {
+    sent: u64,
+    decoded: u64,
+    relay: RelayStats,
+    lost: u64,
+    late: u64,
+    duplicates: u64,
+    stray: u64,
+    restarts: u64,
+    discarded: u64,
+}
+
+fn counter(rx: &Receiver, element: &str, name: &str) -> u64 {
+    rx.pipeline()
+        .by_name(element)
+        .map(|e| e.counter(name))
+        .unwrap_or_else(|| panic!("no {element} in the receiver"))
+}
+
+/// Sends `runs` streams one after the other (each a fresh `Sender`: a new
+/// SSRC and sequence), `frames` frames each at 30 fps, through a relay
+/// with `impairment`, into one `Receiver`; pulls until every frame is in
+/// or the stream has been quiet for 1.5 s.
+fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
+    let port = free_port_pair();
+    let rx = Receiver::builder()
+        .port(port)
+        .address("127.0.0.1")
+        .codec(Codec::H264)
+        .build()
+        .expect("receiver");
+    let to: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+    let relay = Relay::start(impairment, to);
+    let relay_port = relay.port();
+    let sending = std::thread::spawn(move || {
+        let mut sent = 0;
+        for _ in 0..runs {
+            let tx = Sender::builder()
+                .to(&format!("127.0.0.1:{relay_port}"))
+                .codec(Codec::H264)
+                .size(W as u32, H as u32)
+                .fps(30)
+                .input_format(VideoFormat::I420)
+                .bitrate(2000)
+                .build()
+                .expect("sender");
+            let start = Instant::now();
+            for n in 0..frames {
+                let mut frame = tx.frame().expect("pooled frame");
+                paint_moving_bar(&mut frame, W, H, 1, n);
+                tx.push(frame).expect("push");
+                sent += 1;
+                let due = start + Duration::from_millis(33 * (n + 1));
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            tx.finish().expect("finish");
+            // A restarting sender takes a moment to come back.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        sent
+    });
+    let expected = frames * u64::from(runs);
+    let deadline = Instant::now() + Duration::from_secs(10 * u64::from(runs) + 10);
+    let mut decoded = 0;
+    let mut quiet_since = Instant::now();
+    while decoded < expected && Instant::now() < deadline {
+        match rx.pull(Some(Duration::from_millis(100))) {
+            Ok(Some(_)) => {
+                decoded += 1;
+                quiet_since = Instant::now();
+            }
+            Ok(None) => {
+                if sending.is_finished() && quiet_since.elapsed() > Duration::from_millis(1500) {
+                    break;
+                }
+            }
+            Err(e) => panic!("receiver failed: {e}"),
+        }
+    }
+    let sent = sending.join().expect("sender thread");
+    let outcome = Outcome {
+        sent,
+        decoded,
+        relay: relay.stop(),
+        lost: counter(&rx, "jb", "num-lost"),
+        late: counter(&rx, "jb", "num-late"),
+        duplicates: counter(&rx, "jb", "num-duplicates"),
+        stray: counter(&rx, "jb", "num-stray"),
+        restarts: counter(&rx, "jb", "num-resets"),
+        discarded: rx.stats().frames_discarded,
+    };
+    let _ = rx.stop();
+    eprintln!("{outcome:?}");
+    outcome
+}
+
+#[test]
+fn reordering_loses_nothing_not_even_the_first_frames() {
+    // A quarter of the packets 5 ms late: the jitter buffer puts them
+    // back, the first keyframe's included (the start-up window).
+    let o = run(
+        Impairment {
+            reorder: 0.25,
+            reorder_by: Duration::from_millis(5),
+            ..Impairment::default()
+        },
+        1,
+        90,
+    );
+    assert!(o.relay.reordered > 50, "{o:?}");
+    assert_eq!(o.decoded, o.sent, "{o:?}");
+    assert_eq!((o.lost, o.late, o.discarded), (0, 0, 0), "{o:?}");
+}
+
+#[test]
+fn delay_with_jitter_loses_nothing() {
+    // 20 ms +- 10 ms on every packet: they arrive in any order within
+    // 20 ms, well inside the 50 ms latency.
+    let o = run(
+        Impairment {
+            delay: Duration::from_millis(20),
+            jitter: Duration::from_millis(10),
+            ..Impairment::default()
+        },
+        1,
+        90,
+    );
+    assert_eq!(o.decoded, o.sent, "{o:?}");
+    assert_eq!((o.lost, o.discarded), (0, 0), "{o:?}");
+}
+
+#[test]
+fn duplicates_are_dropped_and_cost_nothing() {
+    let o = run(
+        Impairment {
+            duplicate: 0.1,
+            ..Impairment::default()
+        },
+        1,
+        60,
+    );
+    assert!(o.relay.duplicated > 5, "{o:?}");
+    assert_eq!(o.decoded, o.sent, "{o:?}");
+    assert_eq!((o.lost, o.discarded), (0, 0), "{o:?}");
+    // A copy is a duplicate while the first is held, late once it has
+    // gone out (as GStreamer counts them).
+    assert_eq!(o.duplicates + o.late, o.relay.duplicated, "{o:?}");
+}
+
+#[test]
+fn stray_packets_of_another_ssrc_cannot_move_the_window() {
+    // A packet of another SSRC, 500 ahead in sequence, five times a
+    // second: each is counted as stray and nothing else changes (it used
+    // to move the window and drop thousands of genuine packets as late).
+    let o = run(
+        Impairment {
+            stray_every: Some(Duration::from_millis(200)),
+            ..Impairment::default()
+        },
+        1,
+        90,
+    );
+    assert!(o.relay.strays >= 10, "{o:?}");
+    assert_eq!(o.decoded, o.sent, "{o:?}");
+    assert_eq!((o.lost, o.late, o.discarded), (0, 0, 0), "{o:?}");
+    assert_eq!(o.stray, o.relay.strays, "{o:?}");
+}
+
+#[test]
+fn a_sender_restarting_500_behind_loses_nothing() {
+    // The second sender is rewritten into the first restarting with the
+    // same SSRC and sequence numbers 500 behind its last: adopted as a
+    // restart, and every frame of both runs decodes.
+    let o = run(
+        Impairment {
+            restart_behind: Some(500),
+            ..Impairment::default()
+        },
+        2,
+        45,
+    );
+    assert!(o.relay.rewritten > 0, "{o:?}");
+    assert_eq!(o.decoded, o.sent, "{o:?}");
+    assert_eq!(o.restarts, 1, "{o:?}");
+    assert_eq!((o.lost, o.discarded), (0, 0), "{o:?}");
+}
+
+#[test]
+fn a_sender_restarting_with_a_new_ssrc_loses_nothing() {
+    let o = run(Impairment::default(), 2, 45);
+    assert_eq!(o.decoded, o.sent, "{o:?}");
+    assert_eq!(o.restarts, 1, "{o:?}");
+    assert_eq!((o.lost, o.discarded), (0, 0), "{o:?}");
+}
