@@ -574,6 +574,37 @@ fn openh264dec_survives_garbage_and_resumes_at_the_next_idr() {
     );
 }
 
+/// An access unit whose SPS announces High 4:4:4 (profile_idc 244),
+/// which OpenH264 cannot decode: what a hostile or stray sender may put
+/// in front of a receiver.
+fn unsupported_sps_au() -> Vec<u8> {
+    vec![
+        0, 0, 0, 1, 0x67, 244, 0x00, 0x1e, 0x8c, 0x8d, 0x40, 0x50, 0x1e, 0xd0, 0, 0, 0, 1, 0x68,
+        0xce, 0x06, 0xe2, 0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00, 0x33, 0xff,
+    ]
+}
+
+#[test]
+fn openh264dec_keeps_decoding_through_parameter_sets_it_cannot_decode() {
+    let (aus, _, _) = encode("openh264enc gop-size=30", 30);
+    let aus: Vec<Vec<u8>> = aus.iter().map(bytes_of).collect();
+    let mut inputs: Vec<Vec<u8>> = aus[..10].to_vec();
+    // Two hostile access units in the middle of a GOP: counted and
+    // dropped, and the P-frames after them still decode (the decoder
+    // never saw them); the pipeline ends with EOS, not an error.
+    inputs.push(unsupported_sps_au());
+    inputs.push(unsupported_sps_au());
+    inputs.extend(aus[10..].iter().cloned());
+    let (frames, errors, dropped) = feed("openh264dec", H264_CAPS, inputs);
+    assert_eq!((errors, dropped), (2, 2));
+    let info: VideoInfo = RAW.parse::<Caps>().unwrap().video_info().unwrap();
+    let numbers: Vec<u64> = frames
+        .iter()
+        .filter_map(|f| decode_counter_buffer(f, &info).map(|s| s.frame))
+        .collect();
+    assert_eq!(numbers, (0..30).collect::<Vec<u64>>());
+}
+
 #[test]
 fn openh264dec_random_inputs_never_panic() {
     let (aus, _, _) = encode("openh264enc gop-size=5", 10);

@@ -13,9 +13,15 @@
 //! Robust as `avdec_h264` is expected to be, and stricter about what it
 //! shows: garbage, truncated access units or missing references never
 //! panic or stop the stream. A failed access unit is counted
-//! (`decode-errors`), dropped (`frames-dropped`), reported once per burst as
-//! a bus warning, and every access unit after it is dropped until the next
-//! IDR decodes — no half-decoded pictures reach the sink.
+//! (`decode-errors`), dropped (`frames-dropped`), reported once per kind of
+//! error and burst as a bus warning, and every access unit after it is
+//! dropped until the next IDR decodes — no half-decoded pictures reach the
+//! sink. Parameter sets of a profile OpenH264 cannot decode (4:2:2, 4:4:4,
+//! high bit depth) are such an error too, not the end of the stream: two
+//! hostile packets must not stop a receiver whose real stream decodes.
+//! Only input that yields no picture for [`UNDECODABLE_AFTER`] is reported
+//! as a stream that does not decode (a warning naming the last reason; the
+//! application decides whether that ends it).
 //!
 //! Output: I420 in buffers from a pool negotiated downstream (the picture
 //! is copied once out of the decoder's own frame store, honouring the pool
@@ -25,6 +31,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, VideoFormat};
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig};
@@ -68,6 +75,19 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// Input that has yielded no picture for this long is reported as a
+/// stream that does not decode.
+pub const UNDECODABLE_AFTER: Duration = Duration::from_secs(5);
+
+/// Kinds of decoding error, each warned about once per burst.
+#[derive(Debug, Clone, Copy)]
+enum ErrorKind {
+    /// Parameter sets of a profile OpenH264 has no support for.
+    Unsupported = 1,
+    /// The bitstream did not decode.
+    Bitstream = 2,
+}
+
 /// Per-stream decoder state.
 #[derive(Default)]
 struct Stream {
@@ -75,8 +95,14 @@ struct Stream {
     output: RawOutput,
     /// After an error: drop everything until an IDR decodes.
     waiting_for_idr: bool,
-    /// A warning was posted for the current burst of errors.
-    warned: bool,
+    /// Kinds (bits of [`ErrorKind`]) warned about in the current burst.
+    warned: u8,
+    /// Since when input has come without a picture coming out.
+    no_picture_since: Option<Instant>,
+    /// Why the last access unit failed.
+    last_error: String,
+    /// The stream was reported as not decoding (until a picture comes).
+    reported_undecodable: bool,
 }
 
 /// The `openh264dec` element.
@@ -124,14 +150,40 @@ impl OpenH264Dec {
         self.stream.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn failed(&self, element: &Element, stream: &mut Stream, why: &str) {
+    fn failed(&self, element: &Element, stream: &mut Stream, kind: ErrorKind, why: &str) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
         self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-        stream.waiting_for_idr = true;
-        if !stream.warned {
-            stream.warned = true;
+        // Parameter sets kept from the decoder leave its state as it was;
+        // a bitstream error leaves references it cannot trust.
+        if matches!(kind, ErrorKind::Bitstream) {
+            stream.waiting_for_idr = true;
+        }
+        if stream.warned & kind as u8 == 0 {
+            stream.warned |= kind as u8;
             element.post_warning(
                 format!("H.264 decoding error, dropping frames until the next keyframe: {why}"),
+                None,
+            );
+        }
+        why.clone_into(&mut stream.last_error);
+    }
+
+    /// Input came: notes since when no picture has, and reports a stream
+    /// that has not decoded for [`UNDECODABLE_AFTER`] (once).
+    fn note_input(&self, element: &Element, stream: &mut Stream) {
+        let since = *stream.no_picture_since.get_or_insert_with(Instant::now);
+        if !stream.reported_undecodable && since.elapsed() >= UNDECODABLE_AFTER {
+            stream.reported_undecodable = true;
+            let why = if stream.last_error.is_empty() {
+                "no keyframe arrived"
+            } else {
+                stream.last_error.as_str()
+            };
+            element.post_warning(
+                format!(
+                    "the H.264 stream has not decoded for {} s: {why}",
+                    UNDECODABLE_AFTER.as_secs()
+                ),
                 None,
             );
         }
@@ -145,23 +197,25 @@ impl OpenH264Dec {
         let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
         let data = map.contiguous();
         let kind = classify(&data);
+        let mut guard = self.lock();
+        let stream = &mut *guard;
+        self.note_input(element, stream);
         if kind.parameter_sets {
             if let Some(profile) = sps_profile(&data).filter(|p| !decodable(p)) {
                 // OpenH264 would take these access units and never output a
-                // picture: say so instead of decoding nothing in silence.
-                element.post_error(
-                    format!(
-                        "the stream is H.264 profile {profile}; openh264dec decodes 8-bit 4:2:0 \
-                         (constrained-baseline, baseline, main, high): have the sender encode \
-                         I420 (e.g. `videoconvert ! video/x-raw,format=I420` before the encoder)"
-                    ),
-                    None,
+                // picture: say so instead of decoding nothing in silence,
+                // and keep them from the decoder, whose state belongs to
+                // the stream that does decode (one stray or hostile packet
+                // must not end it).
+                let why = format!(
+                    "the stream is H.264 profile {profile}; openh264dec decodes 8-bit 4:2:0 \
+                     (constrained-baseline, baseline, main, high): have the sender encode \
+                     I420 (e.g. `videoconvert ! video/x-raw,format=I420` before the encoder)"
                 );
-                return Err(FlowError::NotNegotiated);
+                self.failed(element, stream, ErrorKind::Unsupported, &why);
+                return Ok(None);
             }
         }
-        let mut guard = self.lock();
-        let stream = &mut *guard;
         if stream.waiting_for_idr && !kind.idr {
             if kind.slice {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
@@ -213,6 +267,7 @@ impl OpenH264Dec {
                         self.failed(
                             element,
                             stream,
+                            ErrorKind::Bitstream,
                             &format!("{why}; on a fresh decoder: {again}"),
                         );
                         return Ok(None);
@@ -222,7 +277,7 @@ impl OpenH264Dec {
             Err(why) => {
                 // Whatever state the error left behind goes with the decoder.
                 stream.decoder = None;
-                self.failed(element, stream, &why);
+                self.failed(element, stream, ErrorKind::Bitstream, &why);
                 return Ok(None);
             }
         };
@@ -250,7 +305,9 @@ impl OpenH264Dec {
             Ok(())
         })?;
         stream.waiting_for_idr = false;
-        stream.warned = false;
+        stream.warned = 0;
+        stream.no_picture_since = None;
+        stream.reported_undecodable = false;
         self.counters.decoded.fetch_add(1, Ordering::Relaxed);
         Ok(Some(out))
     }
@@ -295,7 +352,10 @@ impl ElementImpl for OpenH264Dec {
             stream.decoder = None;
             stream.output.reset();
             stream.waiting_for_idr = false;
-            stream.warned = false;
+            stream.warned = 0;
+            stream.no_picture_since = None;
+            stream.reported_undecodable = false;
+            stream.last_error.clear();
         }
         Ok(StateChangeSuccess::Success)
     }
