@@ -672,6 +672,15 @@ pub struct H264DepayloaderConfig {
     /// as damaged, so that a stream without marker bits or timestamp
     /// changes cannot grow memory without bound. Default 16 MiB.
     pub max_access_unit_size: usize,
+    /// Deliver an access unit that lost packets with what arrived (marked
+    /// [`AccessUnit::damaged`]) instead of discarding it, and do not wait
+    /// for an IDR after it: a decoder with error concealment shows a
+    /// picture that is partly repaired instead of freezing until the next
+    /// keyframe (what FFmpeg and `avdec_h264` do). Within a fragmented
+    /// NAL unit, the fragments before the first loss are kept and those
+    /// after it dropped (they cannot be parsed without what was lost).
+    /// Default `false`.
+    pub deliver_damaged: bool,
 }
 
 impl Default for H264DepayloaderConfig {
@@ -679,6 +688,7 @@ impl Default for H264DepayloaderConfig {
         Self {
             wait_for_idr_after_loss: true,
             max_access_unit_size: 16 << 20,
+            deliver_damaged: false,
         }
     }
 }
@@ -703,6 +713,9 @@ pub struct H264DepayStats {
     pub access_units: u64,
     /// Access units dropped because a packet of theirs was lost or broken.
     pub discarded_access_units: u64,
+    /// Access units delivered although a packet of theirs was lost or
+    /// broken ([`H264DepayloaderConfig::deliver_damaged`]).
+    pub damaged_access_units: u64,
     /// Intact access units dropped while waiting for an IDR after a loss.
     pub skipped_waiting_for_idr: u64,
     /// Completed access units dropped because the caller did not pull
@@ -724,6 +737,9 @@ pub struct AccessUnit<'a> {
     pub is_idr: bool,
     /// Access units were dropped just before this one.
     pub discontinuity: bool,
+    /// Packets of this access unit were lost or broken: it holds what
+    /// arrived ([`H264DepayloaderConfig::deliver_damaged`]).
+    pub damaged: bool,
 }
 
 #[derive(Debug, Default)]
@@ -732,6 +748,7 @@ struct Ready {
     timestamp: u32,
     is_idr: bool,
     discontinuity: bool,
+    damaged: bool,
 }
 
 /// Reassembles H.264 access units from RTP packets (RFC 6184 mode 1).
@@ -770,6 +787,9 @@ pub struct H264Depayloader {
     current: Vec<u8>,
     cur_ts: Option<u32>,
     cur_damaged: bool,
+    /// The access unit in progress outgrew `max_access_unit_size`: it
+    /// takes no more bytes and is discarded.
+    cur_oversize: bool,
     cur_idr: bool,
     in_fu: bool,
     waiting_for_idr: bool,
@@ -796,6 +816,7 @@ impl H264Depayloader {
             current: Vec::new(),
             cur_ts: None,
             cur_damaged: false,
+            cur_oversize: false,
             cur_idr: false,
             in_fu: false,
             waiting_for_idr: false,
@@ -875,6 +896,9 @@ impl H264Depayloader {
         }
         if gap {
             self.cur_damaged = true;
+            // A fragmented NAL unit in progress lost fragments: what
+            // follows of it cannot be parsed, so it ends here.
+            self.in_fu = false;
         }
         self.cur_ts = Some(ts);
 
@@ -885,6 +909,7 @@ impl H264Depayloader {
         }
         if self.current.len() > self.cfg.max_access_unit_size {
             self.cur_damaged = true;
+            self.cur_oversize = true;
             self.current.clear();
         }
         if pkt.marker() {
@@ -899,16 +924,22 @@ impl H264Depayloader {
         if nal_unit_type(header) == nal_type::IDR {
             self.cur_idr = true;
         }
-        if !self.cur_damaged {
+        if self.takes_bytes() {
             self.current.extend_from_slice(&START_CODE);
             self.current.push(header);
         }
     }
 
     fn append(&mut self, data: &[u8]) {
-        if !self.cur_damaged {
+        if self.takes_bytes() {
             self.current.extend_from_slice(data);
         }
+    }
+
+    /// Whether the access unit in progress keeps what arrives: an intact
+    /// one always, a damaged one when damaged ones are delivered.
+    fn takes_bytes(&self) -> bool {
+        !self.cur_oversize && (!self.cur_damaged || self.cfg.deliver_damaged)
     }
 
     fn parse_payload(&mut self, payload: &[u8]) -> Result<()> {
@@ -1016,6 +1047,7 @@ impl H264Depayloader {
         self.current.clear();
         self.cur_ts = None;
         self.cur_damaged = false;
+        self.cur_oversize = false;
         self.cur_idr = false;
         self.in_fu = false;
         while let Some(r) = self.ready.pop_front() {
@@ -1041,11 +1073,19 @@ impl H264Depayloader {
         let ts = self.cur_ts.take().unwrap_or(0);
         let is_idr = std::mem::take(&mut self.cur_idr);
         let damaged = std::mem::take(&mut self.cur_damaged);
+        let oversize = std::mem::take(&mut self.cur_oversize);
         self.in_fu = false;
         if !had_content {
             return;
         }
-        if damaged {
+        let deliver_damaged = damaged && self.cfg.deliver_damaged && !oversize;
+        if deliver_damaged && self.current.is_empty() {
+            // Nothing of it arrived intact enough to keep.
+            self.stats.discarded_access_units += 1;
+            self.discont_pending = true;
+            return;
+        }
+        if damaged && !deliver_damaged {
             self.stats.discarded_access_units += 1;
             self.discont_pending = true;
             if self.cfg.wait_for_idr_after_loss {
@@ -1058,6 +1098,11 @@ impl H264Depayloader {
             self.stats.skipped_waiting_for_idr += 1;
             self.current.clear();
             return;
+        }
+        if deliver_damaged {
+            self.stats.damaged_access_units += 1;
+            // Something before or within it is missing.
+            self.discont_pending = true;
         }
         self.waiting_for_idr = false;
         if self.ready.len() == READY_QUEUE_LEN {
@@ -1079,6 +1124,7 @@ impl H264Depayloader {
             timestamp: ts,
             is_idr,
             discontinuity: std::mem::take(&mut self.discont_pending),
+            damaged: deliver_damaged,
         });
     }
 
@@ -1099,6 +1145,7 @@ impl H264Depayloader {
             timestamp: r.timestamp,
             is_idr: r.is_idr,
             discontinuity: r.discontinuity,
+            damaged: r.damaged,
         })
     }
 }

@@ -374,3 +374,56 @@ fn a_restarted_sender_is_followed_from_its_first_idr() {
     assert!(d.pull().unwrap().discontinuity);
     assert_eq!((d.stats().restarts, d.stats().late_packets), (2, 3));
 }
+
+#[test]
+fn damaged_access_units_are_delivered_with_what_arrived_when_asked() {
+    let mut d = H264Depayloader::new(H264DepayloaderConfig {
+        deliver_damaged: true,
+        ..Default::default()
+    });
+    let push = |d: &mut H264Depayloader, seq: u16, ts: u32, marker: bool, payload: &[u8]| {
+        d.push(&RtpPacket::parse(&common::rtp(seq, ts, 7, marker, payload)).unwrap())
+            .unwrap();
+    };
+    push(&mut d, 1, 0, true, &[0x65, 1, 2]);
+    assert!(!d.pull().unwrap().damaged);
+    // Two slices of one P-frame: the first whole, the second an FU-A that
+    // loses its middle fragment (seq 4). The first slice and the second's
+    // first fragment are delivered; the fragment after the loss is not.
+    push(&mut d, 2, 3000, false, &[0x41, 7, 7]);
+    push(&mut d, 3, 3000, false, &[0x7c, 0x81, 8, 8]);
+    push(&mut d, 5, 3000, true, &[0x7c, 0x41, 9, 9]);
+    let au = d.pull().unwrap();
+    assert!(au.damaged && au.discontinuity && !au.is_idr);
+    assert_eq!(
+        au.data,
+        &[0, 0, 0, 1, 0x41, 7, 7, 0, 0, 0, 1, 0x61, 8, 8][..]
+    );
+    // No wait for an IDR: the next P-frame comes out intact.
+    push(&mut d, 6, 6000, true, &[0x41, 5]);
+    let au = d.pull().unwrap();
+    assert!(!au.damaged && !au.discontinuity);
+    // A frame of which nothing usable arrived is discarded.
+    push(&mut d, 8, 9000, true, &[0x7c, 0x41, 1]);
+    push(&mut d, 9, 12000, true, &[0x41, 6]);
+    assert!(d.pull().unwrap().discontinuity);
+    let s = d.stats();
+    assert_eq!((s.damaged_access_units, s.discarded_access_units), (1, 1));
+    assert_eq!(s.skipped_waiting_for_idr, 0);
+}
+
+#[test]
+fn by_default_damaged_access_units_are_discarded_until_the_next_idr() {
+    let mut d = H264Depayloader::default();
+    let push = |d: &mut H264Depayloader, seq: u16, ts: u32, payload: &[u8]| {
+        d.push(&RtpPacket::parse(&common::rtp(seq, ts, 7, true, payload)).unwrap())
+            .unwrap();
+    };
+    push(&mut d, 1, 0, &[0x65, 1]);
+    push(&mut d, 3, 3000, &[0x41, 2]);
+    push(&mut d, 4, 6000, &[0x41, 3]);
+    push(&mut d, 5, 9000, &[0x65, 4]);
+    let out: Vec<(u32, bool)> =
+        std::iter::from_fn(|| d.pull().map(|a| (a.timestamp, a.damaged))).collect();
+    assert_eq!(out, [(0, false), (9000, false)]);
+}

@@ -56,6 +56,33 @@ pub(crate) fn codec_query(element: &Element, pad: &Pad, query: &mut Query) -> bo
 }
 
 /// The read-only counters every decoder element has.
+/// The values of the `damaged` property of depayloaders and decoders:
+/// what happens to a frame that lost packets.
+pub(crate) const DAMAGED: &[(&str, &str)] = &[
+    (
+        "conceal",
+        "Pass it on with what arrived, flagged CORRUPTED; the decoder conceals what is missing \
+         (live viewing: the picture freezes only while nothing decodable arrives)",
+    ),
+    (
+        "drop",
+        "Drop it, and what depends on it until the next keyframe (no repaired pictures)",
+    ),
+];
+
+/// The `damaged` property (default `conceal`).
+pub(crate) fn damaged_property() -> crate::pipeline::PropertySpec {
+    crate::pipeline::PropertySpec {
+        name: "damaged",
+        blurb: "What happens to a frame that lost packets",
+        kind: crate::pipeline::PropertyType::Enum {
+            values: DAMAGED,
+            default: "conceal",
+        },
+        mutable_in_playing: false,
+    }
+}
+
 pub(crate) fn decoder_properties() -> Vec<crate::pipeline::PropertySpec> {
     vec![
         read_only("frames-decoded", "Pictures output"),

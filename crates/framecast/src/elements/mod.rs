@@ -16,6 +16,7 @@ pub mod h264enc;
 pub mod jpegdec;
 pub mod jpegenc;
 pub mod net;
+mod openh264_concealing_decoder;
 pub mod openh264dec;
 pub mod openh264enc;
 pub mod queue;

@@ -10,13 +10,22 @@
 //! continuously fuzzed upstream (OSS-Fuzz). The pure-Rust H.264 decoders on
 //! crates.io are incomplete or unmaintained.
 //!
-//! Robust as `avdec_h264` is expected to be, and stricter about what it
-//! shows: garbage, truncated access units or missing references never
-//! panic or stop the stream. A failed access unit is counted
-//! (`decode-errors`), dropped (`frames-dropped`), reported once per kind of
-//! error and burst as a bus warning, and every access unit after it is
-//! dropped until the next IDR decodes — no half-decoded pictures reach the
-//! sink. Parameter sets of a profile OpenH264 cannot decode (4:2:2, 4:4:4,
+//! Robust as `avdec_h264` is expected to be: garbage, truncated access
+//! units or missing references never panic or stop the stream. What it
+//! shows after damage is the `damaged` property:
+//!
+//! - `conceal` (the default, for live viewing, like `avdec_h264
+//!   output-corrupt=true`): OpenH264's error concealment is on; access
+//!   units the depayloader flagged `CORRUPTED` (packets lost) are decoded
+//!   with what arrived, the rest copied from the previous picture, and
+//!   such pictures go out flagged `CORRUPTED` (`frames-concealed`). The
+//!   picture freezes only while nothing decodable arrives.
+//! - `drop`: no repaired pictures. A damaged or failed access unit is
+//!   dropped (`frames-dropped`), and every one after it until the next IDR
+//!   decodes.
+//!
+//! Either way a failed access unit is counted (`decode-errors`) and
+//! reported once per kind of error and burst as a bus warning. Parameter sets of a profile OpenH264 cannot decode (4:2:2, 4:4:4,
 //! high bit depth) are such an error too, not the end of the stream: two
 //! hostile packets must not stop a receiver whose real stream decodes.
 //! Only input that yields no picture for [`UNDECODABLE_AFTER`] is reported
@@ -28,20 +37,19 @@
 //! buffer's [`VideoMeta`](crate::VideoMeta) strides), with the input's
 //! PTS/DTS/duration and [`ReferenceTimestampMeta`] (no reordering delay).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use framecast_core::{Buffer, VideoFormat};
-use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig};
-use openh264::formats::YUVSource;
-use openh264::OpenH264API;
+use framecast_core::{Buffer, BufferFlags, VideoFormat};
 
 use super::codec::{
-    codec_query, copy_plane, decoder_properties, push_output, DecoderCounters, RawOutput,
+    codec_query, copy_plane, damaged_property, decoder_properties, push_output, DecoderCounters,
+    RawOutput,
 };
 use super::h264_nal::{classify, sps_profile};
+use super::net::prop_counter;
+use super::openh264_concealing_decoder::ConcealingDecoder;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
     PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -70,7 +78,15 @@ pub fn factory() -> ElementFactory {
                 Caps::video_raw_any(&[VideoFormat::I420]),
             ),
         ],
-        decoder_properties(),
+        {
+            let mut properties = decoder_properties();
+            properties.push(damaged_property());
+            properties.push(prop_counter(
+                "frames-concealed",
+                "Pictures output with missing data filled in (damaged=conceal), flagged CORRUPTED",
+            ));
+            properties
+        },
         || Box::new(OpenH264Dec::default()),
     )
 }
@@ -91,7 +107,9 @@ enum ErrorKind {
 /// Per-stream decoder state.
 #[derive(Default)]
 struct Stream {
-    decoder: Option<Decoder>,
+    decoder: Option<ConcealingDecoder>,
+    /// `damaged=conceal` (read at start).
+    conceal: bool,
     output: RawOutput,
     /// After an error: drop everything until an IDR decodes.
     waiting_for_idr: bool,
@@ -110,11 +128,7 @@ struct Stream {
 pub struct OpenH264Dec {
     stream: Mutex<Stream>,
     counters: DecoderCounters,
-}
-
-fn new_decoder() -> std::result::Result<Decoder, String> {
-    Decoder::with_api_config(OpenH264API::from_source(), DecoderConfig::new())
-        .map_err(|e| e.to_string())
+    concealed: AtomicU64,
 }
 
 /// Whether OpenH264 decodes streams of this caps `profile`: 8-bit 4:2:0
@@ -125,24 +139,6 @@ fn decodable(profile: &str) -> bool {
         profile,
         "constrained-baseline" | "baseline" | "main" | "high"
     )
-}
-
-/// Decodes one access unit. The decoder is C++ behind a Rust wrapper: a
-/// panic in the wrapper is caught and reported as an error like any bad
-/// access unit (the caller then drops the decoder), never passed up the
-/// stream.
-fn run_decoder<'a>(
-    decoder: &'a mut Decoder,
-    bytes: &[u8],
-) -> std::result::Result<Option<DecodedYUV<'a>>, String> {
-    match catch_unwind(AssertUnwindSafe(move || {
-        let decoder = decoder;
-        decoder.decode(bytes)
-    })) {
-        Ok(Ok(picture)) => Ok(picture),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the decoder panicked; restarted".into()),
-    }
 }
 
 impl OpenH264Dec {
@@ -216,14 +212,22 @@ impl OpenH264Dec {
                 return Ok(None);
             }
         }
+        let damaged_in = buffer.flags().contains(BufferFlags::CORRUPTED);
+        if damaged_in && !stream.conceal {
+            // Packets of it were lost, and repaired pictures are not wanted.
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            stream.waiting_for_idr = true;
+            return Ok(None);
+        }
         if stream.waiting_for_idr && !kind.idr {
             if kind.slice {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             }
             return Ok(None);
         }
+        let conceal = stream.conceal;
         if stream.decoder.is_none() {
-            match new_decoder() {
+            match ConcealingDecoder::new(conceal) {
                 Ok(d) => stream.decoder = Some(d),
                 Err(e) => {
                     element.post_error(format!("cannot start the OpenH264 decoder: {e}"), None);
@@ -231,67 +235,76 @@ impl OpenH264Dec {
                 }
             }
         }
-        let Some(decoder) = stream.decoder.as_mut() else {
+        let bytes: &[u8] = &data;
+        let Stream {
+            decoder, output, ..
+        } = stream;
+        let Some(dec) = decoder.as_mut() else {
             return Err(FlowError::Error);
         };
-        let bytes: &[u8] = &data;
-        let yuv = match run_decoder(decoder, bytes) {
-            Ok(Some(yuv)) => yuv,
-            Ok(None) => {
-                if kind.idr {
-                    // An IDR that gives no picture yet still resets references.
-                    stream.waiting_for_idr = false;
-                }
-                return Ok(None);
-            }
-            Err(why) if kind.idr && kind.parameter_sets => {
+        let failure = dec.decode(bytes).err();
+        let failure = match failure {
+            Some(why) if kind.idr && kind.parameter_sets => {
                 // A complete IDR can fail only because of what came before
                 // (a truncated picture still pending inside the decoder):
                 // start afresh and decode it again.
-                stream.decoder = None;
-                let fresh = match new_decoder() {
-                    Ok(d) => stream.decoder.insert(d),
+                *decoder = None;
+                let fresh = match ConcealingDecoder::new(conceal) {
+                    Ok(d) => decoder.insert(d),
                     Err(e) => {
                         element.post_error(format!("cannot start the OpenH264 decoder: {e}"), None);
                         return Err(FlowError::Error);
                     }
                 };
-                match run_decoder(fresh, bytes) {
-                    Ok(Some(yuv)) => yuv,
-                    Ok(None) => {
-                        stream.waiting_for_idr = false;
-                        return Ok(None);
-                    }
-                    Err(again) => {
-                        stream.decoder = None;
-                        self.failed(
-                            element,
-                            stream,
-                            ErrorKind::Bitstream,
-                            &format!("{why}; on a fresh decoder: {again}"),
-                        );
-                        return Ok(None);
-                    }
+                match fresh.decode(bytes) {
+                    Ok(_) => None,
+                    Err(again) => Some(format!("{why}; on a fresh decoder: {again}")),
                 }
             }
-            Err(why) => {
+            other => other,
+        };
+        if let Some(why) = failure {
+            if conceal && !kind.idr {
+                // Concealment goes on from the pictures the decoder has;
+                // only what this access unit would have added is lost.
+                self.counters.errors.fetch_add(1, Ordering::Relaxed);
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                if stream.warned & ErrorKind::Bitstream as u8 == 0 {
+                    stream.warned |= ErrorKind::Bitstream as u8;
+                    element.post_warning(format!("H.264 decoding error, concealed: {why}"), None);
+                }
+                why.clone_into(&mut stream.last_error);
+            } else {
                 // Whatever state the error left behind goes with the decoder.
                 stream.decoder = None;
                 self.failed(element, stream, ErrorKind::Bitstream, &why);
-                return Ok(None);
             }
+            return Ok(None);
+        }
+        // The picture of the call that succeeded (decoding again only to
+        // borrow it would decode twice), taken from the decoder's store.
+        let Some(dec) = decoder.as_mut() else {
+            return Err(FlowError::Error);
         };
-        let (w, h) = yuv.dimensions();
-        let (sy, su, sv) = yuv.strides();
-        let (Ok(width), Ok(height)) = (u32::try_from(w), u32::try_from(h)) else {
+        let Some(picture) = dec.last_picture() else {
+            if kind.idr {
+                // An IDR that gives no picture yet still resets references.
+                stream.waiting_for_idr = false;
+            }
             return Ok(None);
         };
-        let info = stream
-            .output
-            .ensure(element, VideoFormat::I420, width, height)?;
-        let out = stream.output.frame(buffer, |frame| {
-            let planes = [(yuv.y(), sy), (yuv.u(), su), (yuv.v(), sv)];
-            for (p, (src, stride)) in planes.into_iter().enumerate() {
+        if picture.concealed && !conceal {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            stream.waiting_for_idr = true;
+            return Ok(None);
+        }
+        let (Ok(width), Ok(height)) = (u32::try_from(picture.width), u32::try_from(picture.height))
+        else {
+            return Ok(None);
+        };
+        let info = output.ensure(element, VideoFormat::I420, width, height)?;
+        let mut out = output.frame(buffer, |frame| {
+            for (p, (src, stride)) in picture.planes.into_iter().enumerate() {
                 let dst_stride = frame.stride(p);
                 copy_plane(
                     src,
@@ -304,6 +317,12 @@ impl OpenH264Dec {
             }
             Ok(())
         })?;
+        if picture.concealed || damaged_in {
+            if let Some(b) = out.get_mut() {
+                b.set_flags(BufferFlags::CORRUPTED);
+            }
+            self.concealed.fetch_add(1, Ordering::Relaxed);
+        }
         stream.waiting_for_idr = false;
         stream.warned = 0;
         stream.no_picture_since = None;
@@ -315,7 +334,10 @@ impl OpenH264Dec {
 
 impl ElementImpl for OpenH264Dec {
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        self.counters.read(name)
+        match name {
+            "frames-concealed" => Some(PropertyValue::UInt(self.concealed.load(Ordering::Relaxed))),
+            _ => self.counters.read(name),
+        }
     }
 
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
@@ -346,7 +368,13 @@ impl ElementImpl for OpenH264Dec {
         codec_query(element, pad, query)
     }
 
-    fn change_state(&self, _element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
+    fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
+        if change == StateChange::ReadyToPaused {
+            let mut stream = self.lock();
+            stream.conceal = element.prop("damaged").as_str() != Some("drop");
+            stream.decoder = None;
+            self.concealed.store(0, Ordering::Relaxed);
+        }
         if change == StateChange::PausedToReady {
             let mut stream = self.lock();
             stream.decoder = None;
