@@ -1,5 +1,6 @@
 //! The `framecast` crate's error type.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Everything that can go wrong building or running pipelines, with the
@@ -32,7 +33,7 @@ pub enum Error {
         suggestion: Option<String>,
     },
     /// No element factory of that name.
-    #[error("no element named {name:?}{}", suggest(suggestion))]
+    #[error("no element named {}{}", Quoted(name), suggest(suggestion))]
     NoSuchElement {
         /// The requested name.
         name: String,
@@ -41,7 +42,8 @@ pub enum Error {
     },
     /// The element has no such property.
     #[error(
-        "element {element:?} has no property {property:?}{}",
+        "element {element:?} has no property {}{}",
+        Quoted(property),
         suggest(suggestion)
     )]
     NoSuchProperty {
@@ -53,7 +55,7 @@ pub enum Error {
         suggestion: Option<String>,
     },
     /// A property value of the wrong type or out of range.
-    #[error("{element}.{property}: cannot use {value:?}: {reason}")]
+    #[error("{element}.{property}: cannot use {}: {reason}", Quoted(value))]
     InvalidPropertyValue {
         /// Element name.
         element: String,
@@ -155,15 +157,52 @@ impl Error {
         message: impl Into<String>,
         suggestion: Option<String>,
     ) -> Error {
+        let mut message = message.into();
+        // Messages often quote the token; a huge one is cut there too.
+        if let Cow::Owned(short) = elide(token) {
+            message = message.replace(token, &short);
+        }
         Error::Parse {
             what,
             input: input.to_string(),
             position,
             token: token.to_string(),
-            message: message.into(),
+            message,
             suggestion,
         }
     }
+}
+
+/// Characters of a token (a name, a value) that messages show; the rest is
+/// cut, so that a 120 kB bad token does not make a 480 kB message.
+const TOKEN_CHARS: usize = 64;
+/// Characters of the input line a parse error shows on each side of the
+/// token it points at.
+const CONTEXT_CHARS: usize = 32;
+
+/// `s`, or its first [`TOKEN_CHARS`] characters and "… (N bytes)".
+pub(crate) fn elide(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(TOKEN_CHARS) {
+        None => Cow::Borrowed(s),
+        Some((cut, _)) => Cow::Owned(format!("{}… ({} bytes)", &s[..cut], s.len())),
+    }
+}
+
+/// Displays a string quoted, as `{:?}` does, cut as [`elide`] cuts it.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(TOKEN_CHARS) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => write!(f, "{:?}… ({} bytes)", &self.0[..cut], self.0.len()),
+        }
+    }
+}
+
+/// The byte offset `n` characters into `s` (its length if shorter).
+fn char_offset(s: &str, n: usize) -> usize {
+    s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
 }
 
 fn suggest(suggestion: &Option<String>) -> String {
@@ -197,21 +236,34 @@ impl fmt::Display for ParseDisplay<'_> {
         };
         write!(f, "{what}: {message} at {position}")?;
         if !token.is_empty() {
-            write!(f, " ({token:?})")?;
+            write!(f, " ({})", Quoted(token))?;
         }
         f.write_str(&suggest(suggestion))?;
-        // Show the line holding the token with a caret under it.
-        let position = (*position).min(input.len());
+        // Show the line holding the token with a caret under it: a window
+        // of it, as the line can be as long as the input.
+        let mut position = (*position).min(input.len());
+        while !input.is_char_boundary(position) {
+            position -= 1;
+        }
         let line_start = input[..position].rfind('\n').map_or(0, |i| i + 1);
         let line_end = input[position..]
             .find('\n')
             .map_or(input.len(), |i| position + i);
-        let line = &input[line_start..line_end];
-        let column = input[line_start..position].chars().count();
-        let width = token.chars().count().max(1);
+        let before = &input[line_start..position];
+        let skipped = before.chars().count().saturating_sub(CONTEXT_CHARS);
+        let before = &before[char_offset(before, skipped)..];
+        let width = token.chars().count().clamp(1, TOKEN_CHARS);
+        let after = &input[position..line_end];
+        let shown = char_offset(after, width + CONTEXT_CHARS);
+        let (lead, trail) = (
+            if skipped > 0 { "…" } else { "" },
+            if shown < after.len() { "…" } else { "" },
+        );
+        let column = lead.chars().count() + before.chars().count();
         write!(
             f,
-            "\n  {line}\n  {}{}",
+            "\n  {lead}{before}{}{trail}\n  {}{}",
+            &after[..shown],
             " ".repeat(column),
             "^".repeat(width)
         )
@@ -272,6 +324,34 @@ mod tests {
             "{text}"
         );
         assert_eq!(e.kind(), ErrorKind::Parse);
+    }
+
+    #[test]
+    fn long_lines_and_tokens_are_windowed() {
+        let input = format!("{}! bad{} ! sink", "a ".repeat(100), "x".repeat(200));
+        let position = 202;
+        let token = &input[position..position + 203];
+        let e = Error::parse(
+            "pipeline",
+            &input,
+            position,
+            token,
+            format!("no `{token}`"),
+            None,
+        );
+        let text = e.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let expected_head = format!(
+            "pipeline: no `bad{}… (203 bytes)` at 202 (\"bad{}\"… (203 bytes))",
+            "x".repeat(61),
+            "x".repeat(61)
+        );
+        assert_eq!(lines[0], expected_head);
+        assert_eq!(
+            lines[1],
+            format!("  …{}! bad{}…", "a ".repeat(15), "x".repeat(93))
+        );
+        assert_eq!(lines[2], format!("  {}{}", " ".repeat(33), "^".repeat(64)));
     }
 
     #[test]

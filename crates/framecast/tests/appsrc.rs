@@ -1,5 +1,6 @@
 //! appsrc: levels and drop counts for each limit and overflow policy, EOS
-//! handling, ownership of refused buffers, and the need-data mode.
+//! handling, ownership of refused buffers, and the need-data mode; and the
+//! DISCONT marking after drops, which appsrc and `queue` share.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -7,12 +8,17 @@ use std::time::{Duration, Instant};
 
 use framecast::elements::appsink::{AppSink, AppSinkCallbacks};
 use framecast::elements::appsrc::{AppSrc, AppSrcCallbacks, PushError};
+use framecast::elements::queue::Queue;
 use framecast::pipeline::Overflow;
 use framecast::{
-    make_element, Buffer, ClockTime, Element, FlowError, FlowSuccess, Message, Pipeline, State,
+    make_element, Buffer, BufferFlags, ClockTime, Element, FlowError, FlowSuccess, Message,
+    Pipeline, ReferenceTimestampMeta, State,
 };
 
 const CAPS: &str = "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1";
+
+/// A rendered buffer's offset and whether it carried DISCONT.
+type Seen = (Option<u64>, bool);
 
 /// appsrc ! appsink, with the sink blocked (a callback that waits on a gate)
 /// so the appsrc queue fills deterministically.
@@ -21,9 +27,16 @@ struct Rig {
     src: Element,
     gate: Arc<Mutex<()>>,
     rendered: Arc<AtomicU64>,
+    /// (offset, DISCONT) of each rendered buffer, in order.
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 fn rig(props: &[(&str, &str)]) -> Rig {
+    rig_through(props, None)
+}
+
+/// [`rig`] with `between` (a `queue`) linked between appsrc and appsink.
+fn rig_through(props: &[(&str, &str)], between: Option<&Element>) -> Rig {
     let pipeline = Pipeline::new("rig");
     let src = make_element("appsrc", Some("src")).unwrap();
     let sink = make_element("appsink", Some("sink")).unwrap();
@@ -34,26 +47,36 @@ fn rig(props: &[(&str, &str)]) -> Rig {
     sink.set_property("sync", false).unwrap();
     let gate = Arc::new(Mutex::new(()));
     let rendered = Arc::new(AtomicU64::new(0));
+    let seen = Arc::new(Mutex::new(Vec::new()));
     {
         let gate = gate.clone();
         let rendered = rendered.clone();
+        let seen = seen.clone();
         AppSink::from_element(&sink)
             .unwrap()
             .set_callbacks(AppSinkCallbacks {
-                new_sample: Some(Box::new(move |_sample| {
+                new_sample: Some(Box::new(move |sample| {
                     let _held = gate.lock().unwrap();
+                    let b = &sample.buffer;
+                    seen.lock()
+                        .unwrap()
+                        .push((b.offset(), b.flags().contains(BufferFlags::DISCONT)));
                     rendered.fetch_add(1, Ordering::SeqCst);
                     Ok(FlowSuccess::Ok)
                 })),
                 eos: None,
             });
     }
-    pipeline.add_and_link(&[&src, &sink]).unwrap();
+    match between {
+        Some(middle) => pipeline.add_and_link(&[&src, middle, &sink]).unwrap(),
+        None => pipeline.add_and_link(&[&src, &sink]).unwrap(),
+    }
     Rig {
         pipeline,
         src,
         gate,
         rendered,
+        seen,
     }
 }
 
@@ -63,6 +86,16 @@ fn frame(n: u64, size: usize) -> Buffer {
     f.set_pts(Some(ClockTime::from_mseconds(n * 33)));
     f.set_duration(Some(ClockTime::from_mseconds(33)));
     f.set_offset(Some(n));
+    b
+}
+
+/// A frame that appsrc passes on untouched (PTS and capture meta already
+/// set), so a clone the test keeps makes it shared all the way down.
+fn kept_frame(n: u64) -> Buffer {
+    let mut b = frame(n, 100);
+    b.get_mut()
+        .unwrap()
+        .add_meta(ReferenceTimestampMeta::capture(ClockTime::ZERO));
     b
 }
 
@@ -132,6 +165,97 @@ fn drop_oldest_keeps_the_latest_frames() {
     );
     drop(held);
     wait_for("rendered", || r.rendered.load(Ordering::SeqCst) == 3);
+    r.pipeline.set_state(State::Null).unwrap();
+}
+
+/// GStreamer's `test_appsrc_limits`: with the first frame stuck in the sink
+/// and two queued, a drop-newest drop (the first 4) marks the next frame
+/// *pushed*, and after switching to drop-oldest, dropping frame 1 marks the
+/// next frame *taken out* (2). Output: 1000, 2 (DISCONT), 4 (DISCONT). The
+/// application keeps its frames (shared buffers), which must not lose the
+/// flag; the first frame of the stream is DISCONT too, shared or not.
+#[test]
+fn discont_follows_each_drop_for_both_leaky_types_and_shared_frames() {
+    let r = rig(&[("max-buffers", "2"), ("leaky-type", "upstream")]);
+    r.pipeline.set_state(State::Playing).unwrap();
+    let appsrc = AppSrc::from_element(&r.src).unwrap();
+    let held = r.gate.lock().unwrap();
+    let kept: Vec<Buffer> = [1000, 1, 2, 4].map(kept_frame).into();
+    appsrc.push_buffer(kept[0].clone()).unwrap();
+    wait_for("the first frame to reach the sink", || {
+        appsrc.levels().popped == 1
+    });
+    appsrc.push_buffer(kept[1].clone()).unwrap();
+    appsrc.push_buffer(kept[2].clone()).unwrap();
+    let refused = appsrc.push_buffer(frame(4, 100)).unwrap_err();
+    assert!(matches!(refused, PushError::Full(_)), "{refused:?}");
+    r.src
+        .set_property_from_str("leaky-type", "downstream")
+        .unwrap();
+    assert_eq!(appsrc.overflow(), Overflow::DropOldest);
+    appsrc.push_buffer(kept[3].clone()).unwrap();
+    let levels = appsrc.levels();
+    assert_eq!((levels.buffers, levels.dropped), (2, 2));
+    drop(held);
+    wait_for("three frames rendered", || {
+        r.rendered.load(Ordering::SeqCst) == 3
+    });
+    assert_eq!(
+        *r.seen.lock().unwrap(),
+        [(Some(1000), true), (Some(2), true), (Some(4), true)]
+    );
+    assert!(
+        kept.iter()
+            .all(|b| !b.flags().contains(BufferFlags::DISCONT)),
+        "the application's own handles are not written to"
+    );
+    r.pipeline.set_state(State::Null).unwrap();
+}
+
+/// The same sequence through `queue` (appsrc unbounded, so every frame
+/// reaches the queue): `leaky=upstream` drops the first 4, `leaky=downstream`
+/// then drops 1; the frames are shared (kept by the test) when the queue
+/// marks them.
+#[test]
+fn queue_marks_discont_after_each_leak_for_both_leaky_types() {
+    let queue = make_element("queue", Some("q")).unwrap();
+    for (k, v) in [
+        ("max-size-buffers", "2"),
+        ("max-size-bytes", "0"),
+        ("max-size-time", "0"),
+        ("leaky", "upstream"),
+    ] {
+        queue.set_property_from_str(k, v).unwrap();
+    }
+    let r = rig_through(&[("max-buffers", "0"), ("overflow", "block")], Some(&queue));
+    r.pipeline.set_state(State::Playing).unwrap();
+    let appsrc = AppSrc::from_element(&r.src).unwrap();
+    let q = queue.imp::<Queue>().unwrap().data_queue();
+    let held = r.gate.lock().unwrap();
+    let kept: Vec<Buffer> = [1000, 1, 2, 4].map(kept_frame).into();
+    appsrc.push_buffer(kept[0].clone()).unwrap();
+    wait_for("the first frame to reach the sink", || {
+        q.levels().popped == 1
+    });
+    appsrc.push_buffer(kept[1].clone()).unwrap();
+    appsrc.push_buffer(kept[2].clone()).unwrap();
+    appsrc.push_buffer(kept_frame(4)).unwrap();
+    wait_for("the first 4 dropped", || q.levels().dropped == 1);
+    queue.set_property_from_str("leaky", "downstream").unwrap();
+    appsrc.push_buffer(kept[3].clone()).unwrap();
+    wait_for("1 dropped for the second 4", || q.levels().dropped == 2);
+    assert_eq!(q.levels().buffers, 2);
+    drop(held);
+    wait_for("three frames rendered", || {
+        r.rendered.load(Ordering::SeqCst) == 3
+    });
+    assert_eq!(
+        *r.seen.lock().unwrap(),
+        [(Some(1000), true), (Some(2), true), (Some(4), true)]
+    );
+    assert!(kept
+        .iter()
+        .all(|b| !b.flags().contains(BufferFlags::DISCONT)));
     r.pipeline.set_state(State::Null).unwrap();
 }
 

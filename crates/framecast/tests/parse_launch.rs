@@ -541,6 +541,58 @@ fn bad_caps_point_into_the_caps() {
     }
 }
 
+/// Caps that cannot negotiate are refused as the pipeline is read, at the
+/// bad value, instead of failing at run time with "downstream accepts
+/// EMPTY".
+#[test]
+fn unusable_caps_values_fail_at_parse_time_at_the_token() {
+    for (input, position, token) in [
+        ("testsrc ! video/x-raw,format=NOPE ! fakesink", 29, "NOPE"),
+        ("testsrc ! video/x-raw,width=0 ! fakesink", 28, "0"),
+        (
+            "testsrc ! capsfilter caps=\"video/x-raw,format={I420,NOPE}\" ! fakesink",
+            52,
+            "NOPE",
+        ),
+    ] {
+        let err = parse_launch(input).unwrap_err();
+        let Error::Parse {
+            position: at,
+            token: t,
+            ..
+        } = &err
+        else {
+            panic!("{input:?}: {err:?}");
+        };
+        assert_eq!((*at, t.as_str()), (position, token), "{input:?}: {err}");
+        assert_eq!(&input[position..position + token.len()], token);
+        // The caret is under the token in the (windowed) line shown.
+        let text = err.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let [.., shown, carets] = lines[..] else {
+            panic!("{text}")
+        };
+        let column = carets.find('^').unwrap();
+        let under: String = shown.chars().skip(column).take(token.len()).collect();
+        assert_eq!(under, token, "{text}");
+    }
+}
+
+#[test]
+fn long_tokens_are_cut_in_messages() {
+    let big = "x".repeat(120_000);
+    for input in [
+        format!("testsrc ! {big} ! fakesink"),
+        format!("testsrc {big}=1 ! fakesink"),
+        format!("testsrc is-live={big} ! fakesink"),
+        format!("testsrc ! video/x-raw,format={big} ! fakesink"),
+    ] {
+        let text = parse_launch(&input).unwrap_err().to_string();
+        assert!(text.len() < 600, "{} bytes: {}", text.len(), &text[..600]);
+        assert!(text.contains("… (120000 bytes)"), "{text}");
+    }
+}
+
 #[test]
 fn error_rendering_has_a_caret_under_the_token() {
     let err = parse_launch("filesrc ! fakesnk").unwrap_err();

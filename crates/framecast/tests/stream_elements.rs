@@ -381,6 +381,39 @@ fn tee_aggregates_allocation_proposals() {
     assert!(!tee_sink.query(&mut query));
 }
 
+/// GStreamer's `test_allocation_query_allow_not_linked`: a tee with one
+/// linked and one unlinked branch fails the ALLOCATION query, unless
+/// `allow-not-linked=true`; then the unlinked branch does not count (no +1
+/// for a second branch).
+#[test]
+fn tee_allocation_fails_with_an_unlinked_branch_unless_allowed() {
+    let pipeline = parse_launch("appsrc ! tee name=t t. ! appsink name=a").unwrap();
+    AppSink::from_element(&pipeline.by_name("a").unwrap())
+        .unwrap()
+        .propose_pool(3, 0);
+    let tee = pipeline.by_name("t").unwrap();
+    let _unlinked = tee.request_pad("src_%u").unwrap();
+    assert_eq!(tee.property("num-src-pads").unwrap(), PropertyValue::Int(2));
+    let info = VideoInfo::new(VideoFormat::I420, 64, 48).unwrap();
+    let ask = || {
+        let mut query = Query::Allocation(AllocationQuery::new(Some(info), true));
+        let answered = tee.sink_pad().unwrap().query(&mut query);
+        let Query::Allocation(answer) = query else {
+            panic!("query changed type");
+        };
+        answered.then_some(answer)
+    };
+    assert!(ask().is_none(), "an unlinked branch fails the query");
+    tee.set_property("allow-not-linked", true).unwrap();
+    let answer = ask().expect("allow-not-linked: the linked branch answers");
+    assert_eq!(answer.pools.len(), 1);
+    assert_eq!(
+        (answer.pools[0].size, answer.pools[0].min_buffers),
+        (info.size, 3),
+        "one answering branch: its minimum, no +1"
+    );
+}
+
 #[test]
 fn capsfilter_restricts_negotiation() {
     // The filter's fixed caps go to a byte stream that had none.

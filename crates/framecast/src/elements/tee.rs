@@ -14,7 +14,9 @@
 //! The ALLOCATION query is asked of every linked branch and the answers
 //! merged with [`AllocationQuery::aggregate`]: the largest size, alignment
 //! and minimum (+1 for the buffer the tee holds), and only the metas every
-//! branch supports. A branch that fails the query fails it for the tee.
+//! branch supports. A branch that fails the query fails it for the tee, and
+//! so does an unlinked branch unless `allow-not-linked` is set (as in
+//! GStreamer): upstream then decides its pool without downstream's advice.
 
 use framecast_core::{AllocationQuery, Buffer};
 
@@ -64,25 +66,28 @@ pub struct Tee;
 
 impl Tee {
     fn allocation(element: &Element, query: &mut AllocationQuery) -> bool {
-        let branches: Vec<framecast_core::Result<AllocationQuery>> = element
-            .src_pads()
-            .iter()
-            .filter(|pad| pad.is_linked())
-            .map(|pad| {
-                let mut wrapped = Query::Allocation(query.clone());
-                let answered = pad.peer_query(&mut wrapped);
-                match wrapped {
-                    Query::Allocation(q) if answered => Ok(q),
-                    _ => Err(framecast_core::Error::Allocation(format!(
-                        "{} refused the allocation query",
-                        pad.peer().map_or_else(
-                            || pad.full_name().to_string(),
-                            |p| p.full_name().to_string()
-                        )
-                    ))),
+        let allow_not_linked = element.prop("allow-not-linked").as_bool().unwrap_or(false);
+        let mut branches: Vec<framecast_core::Result<AllocationQuery>> = Vec::new();
+        for pad in element.src_pads() {
+            let Some(peer) = pad.peer() else {
+                // GStreamer's tee: an unlinked branch fails the query (the
+                // pool must also serve the branch linked later) unless
+                // allow-not-linked says such branches do not count.
+                if allow_not_linked {
+                    continue;
                 }
-            })
-            .collect();
+                return false;
+            };
+            let mut wrapped = Query::Allocation(query.clone());
+            let answered = pad.peer_query(&mut wrapped);
+            branches.push(match wrapped {
+                Query::Allocation(q) if answered => Ok(q),
+                _ => Err(framecast_core::Error::Allocation(format!(
+                    "{} refused the allocation query",
+                    peer.full_name()
+                ))),
+            });
+        }
         match query.aggregate(&branches) {
             Ok(merged) => {
                 *query = merged;

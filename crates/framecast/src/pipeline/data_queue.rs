@@ -104,7 +104,14 @@ struct State {
     newest_end: Option<ClockTime>,
     flushing: bool,
     eos: bool,
-    discont_next: bool,
+    /// A drop-newest drop happened: the gap lies before the next buffer
+    /// *pushed*, which gets DISCONT as it is queued (GStreamer's queue
+    /// `head_needs_discont`, appsrc `need_discont_upstream`).
+    discont_on_push: bool,
+    /// A drop-oldest drop happened: the gap lies before the next buffer
+    /// *taken out*, which gets DISCONT as it is popped (queue
+    /// `tail_needs_discont`, appsrc `need_discont_downstream`).
+    discont_on_pop: bool,
 }
 
 /// A bounded queue with a named overflow policy.
@@ -127,7 +134,8 @@ impl DataQueue {
                 newest_end: None,
                 flushing: true,
                 eos: false,
-                discont_next: false,
+                discont_on_push: false,
+                discont_on_pop: false,
             }),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
@@ -179,6 +187,9 @@ impl DataQueue {
                 state.levels.buffers = 0;
                 state.levels.bytes = 0;
                 state.newest_end = None;
+                // What was dropped before the flush is gone with it.
+                state.discont_on_push = false;
+                state.discont_on_pop = false;
                 std::mem::take(&mut state.items)
             } else {
                 state.eos = false;
@@ -210,7 +221,7 @@ impl DataQueue {
         if state.eos {
             return Err((Refused::Eos, item));
         }
-        let buffer = match item {
+        let mut buffer = match item {
             Item::Event(event) => {
                 let eos = matches!(event, Event::Eos);
                 state.eos |= eos;
@@ -240,18 +251,21 @@ impl DataQueue {
                 }
                 Overflow::DropNewest => {
                     state.levels.dropped += 1;
-                    state.discont_next = true;
+                    state.discont_on_push = true;
                     return Err((Refused::Dropped, Item::Buffer(buffer)));
                 }
                 Overflow::DropOldest => match state.remove_oldest_buffer() {
                     Some(old) => {
                         state.levels.dropped += 1;
-                        state.discont_next = true;
+                        state.discont_on_pop = true;
                         dropped_old.push(old);
                     }
                     None => break, // only events queued: nothing to drop
                 },
             }
+        }
+        if std::mem::take(&mut state.discont_on_push) {
+            mark_discont(&mut buffer);
         }
         state.levels.buffers += 1;
         state.levels.bytes += buffer.size() as u64;
@@ -276,27 +290,22 @@ impl DataQueue {
             if state.flushing {
                 return None;
             }
-            if let Some(item) = state.items.pop_front() {
-                let item = match item {
-                    Item::Buffer(mut buffer) => {
-                        state.levels.buffers -= 1;
-                        state.levels.bytes -= buffer.size() as u64;
-                        state.levels.popped += 1;
-                        if state.levels.buffers == 0 {
-                            state.newest_end = None;
-                        }
-                        if state.discont_next {
-                            state.discont_next = false;
-                            if let Some(b) = buffer.get_mut() {
-                                b.set_flags(BufferFlags::DISCONT);
-                            }
-                        }
-                        Item::Buffer(buffer)
+            if let Some(mut item) = state.items.pop_front() {
+                let mut discont = false;
+                if let Item::Buffer(buffer) = &item {
+                    state.levels.buffers -= 1;
+                    state.levels.bytes -= buffer.size() as u64;
+                    state.levels.popped += 1;
+                    if state.levels.buffers == 0 {
+                        state.newest_end = None;
                     }
-                    event => event,
-                };
+                    discont = std::mem::take(&mut state.discont_on_pop);
+                }
                 drop(state);
                 self.not_full.notify_one();
+                if let (true, Item::Buffer(buffer)) = (discont, &mut item) {
+                    mark_discont(buffer);
+                }
                 return Some(item);
             }
             match deadline {
@@ -360,6 +369,14 @@ impl DataQueue {
     }
 }
 
+/// Flags the buffer after a gap. A shared buffer (the application kept a
+/// clone, or a tee branch holds it) is shallow-copied first, as
+/// `gst_buffer_make_writable` does: the flag must not be lost, and the other
+/// holders must not see it change. Only runs after a drop, never per frame.
+fn mark_discont(buffer: &mut Buffer) {
+    buffer.make_mut().set_flags(BufferFlags::DISCONT);
+}
+
 impl State {
     fn level_time(&self) -> ClockTime {
         let oldest = self.items.iter().find_map(|i| match i {
@@ -411,15 +428,16 @@ impl fmt::Debug for DataQueue {
 mod tests {
     use super::*;
 
-    fn buf(pts_ms: u64) -> Item {
+    fn frame(pts_ms: u64) -> Buffer {
         let mut b = Buffer::with_size(100).unwrap();
-        b.get_mut()
-            .unwrap()
-            .set_pts(Some(ClockTime::from_mseconds(pts_ms)));
-        b.get_mut()
-            .unwrap()
-            .set_duration(Some(ClockTime::from_mseconds(10)));
-        Item::Buffer(b)
+        let f = b.get_mut().unwrap();
+        f.set_pts(Some(ClockTime::from_mseconds(pts_ms)));
+        f.set_duration(Some(ClockTime::from_mseconds(10)));
+        b
+    }
+
+    fn buf(pts_ms: u64) -> Item {
+        Item::Buffer(frame(pts_ms))
     }
 
     fn pts(item: Option<Item>) -> Option<u64> {
@@ -455,6 +473,72 @@ mod tests {
         }
         assert_eq!(pts(first), Some(30));
         assert_eq!(pts(q.pop(Some(Duration::ZERO))), Some(40));
+    }
+
+    fn discont(item: &Option<Item>) -> bool {
+        match item {
+            Some(Item::Buffer(b)) => b.flags().contains(BufferFlags::DISCONT),
+            _ => panic!("expected a buffer"),
+        }
+    }
+
+    /// GStreamer's `test_appsrc_limits` sequence: a drop-newest drop marks
+    /// the next buffer *pushed*, a drop-oldest drop the next buffer *taken
+    /// out*; with both pending, both buffers after the gaps are marked. The
+    /// queued buffers are shared (the test keeps clones), as a tee branch
+    /// or an application holding its frame makes them, and still get the
+    /// flag, while the clones kept outside stay unflagged.
+    #[test]
+    fn discont_marks_the_buffer_after_each_gap_even_when_shared() {
+        let q = DataQueue::new(
+            Limits {
+                buffers: 2,
+                ..Default::default()
+            },
+            Overflow::DropNewest,
+        );
+        q.set_flushing(false);
+        let kept = [frame(1000), frame(2000)];
+        for b in &kept {
+            q.push(Item::Buffer(b.clone())).unwrap();
+        }
+        assert_eq!(q.push(buf(4000)).unwrap_err().0, Refused::Dropped);
+        q.set_overflow(Overflow::DropOldest);
+        let four = frame(4000);
+        q.push(Item::Buffer(four.clone())).unwrap();
+        assert_eq!(q.levels().dropped, 2);
+        let two = q.pop(Some(Duration::ZERO));
+        assert!(discont(&two), "2 s follows the dropped 1 s");
+        assert_eq!(pts(two), Some(2000));
+        let last = q.pop(Some(Duration::ZERO));
+        assert!(discont(&last), "4 s follows the first, dropped 4 s");
+        assert_eq!(pts(last), Some(4000));
+        for b in kept.iter().chain([&four]) {
+            assert!(
+                !b.flags().contains(BufferFlags::DISCONT),
+                "the caller's clones are not changed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_flush_forgets_pending_disconts() {
+        let q = DataQueue::new(
+            Limits {
+                buffers: 1,
+                ..Default::default()
+            },
+            Overflow::DropOldest,
+        );
+        q.set_flushing(false);
+        q.push(buf(0)).unwrap();
+        q.push(buf(10)).unwrap();
+        q.set_overflow(Overflow::DropNewest);
+        assert_eq!(q.push(buf(20)).unwrap_err().0, Refused::Dropped);
+        q.set_flushing(true);
+        q.set_flushing(false);
+        q.push(buf(30)).unwrap();
+        assert!(!discont(&q.pop(Some(Duration::ZERO))));
     }
 
     #[test]

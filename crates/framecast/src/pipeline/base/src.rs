@@ -404,6 +404,14 @@ fn run_loop<S: SourceImpl>(
                 break;
             }
         };
+        if discont {
+            // The stream's first buffer (or the first after a flush) must
+            // carry DISCONT even when the subclass hands out a shared one
+            // (appsrc with a frame the application kept): copy-on-write as
+            // `gst_buffer_make_writable` does, once per start, not per frame.
+            buffer.make_mut().set_flags(BufferFlags::DISCONT);
+            discont = false;
+        }
         if let Some(b) = buffer.get_mut() {
             if (do_timestamp || live) && b.pts().is_none() {
                 if let Some(ctx) = element.context() {
@@ -414,10 +422,6 @@ fn run_loop<S: SourceImpl>(
             }
             if live {
                 b.set_flags(BufferFlags::LIVE);
-            }
-            if discont {
-                b.set_flags(BufferFlags::DISCONT);
-                discont = false;
             }
             if b.meta::<ReferenceTimestampMeta>().is_none() {
                 if let Some(ctx) = element.context() {

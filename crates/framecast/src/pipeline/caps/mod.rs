@@ -8,6 +8,9 @@
 //! - [`Caps`] (`caps.rs`): `ANY`, `EMPTY` or alternative structures.
 //! - Text (`parse.rs`, `serialize.rs`): GStreamer's caps syntax both ways,
 //!   with parse errors that point at the bad token.
+//! - Field rules (`fields.rs`): what `width`, raw-video `format`, RTP
+//!   `payload` and the like may hold, checked on text and by
+//!   [`Caps::video_info`].
 //! - Raw video (`video.rs`): [`VideoInfo`](crate::VideoInfo) to and from
 //!   `video/x-raw` caps, and raw-video templates.
 //!
@@ -41,7 +44,10 @@
 //! `1/0` (GStreamer makes it a string), ranges that are empty or hold one
 //! value, stepped ranges whose ends are off the step, and fields given
 //! twice (GStreamer keeps the last). A leading zero does not make a number
-//! octal (GStreamer reads `010` as 8).
+//! octal (GStreamer reads `010` as 8). The fields of well-known media types
+//! are checked against their rules as they are read (`fields.rs`):
+//! `video/x-raw,format=NOPE` or `width=0` is an error at the value, not a
+//! negotiation that fails later with "downstream accepts EMPTY".
 //!
 //! `Display` writes the compact form people type
 //! (`video/x-raw,format={ I420, NV12 },width=[ 1, 4096 ]`), quoting a
@@ -70,6 +76,7 @@
 // file, named after it, even where that repeats the module's name.
 #[allow(clippy::module_inception)]
 mod caps;
+mod fields;
 mod parse;
 mod range;
 mod serialize;

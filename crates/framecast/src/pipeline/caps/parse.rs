@@ -11,7 +11,7 @@ use crate::error::closest;
 use crate::{Error, Fraction, Result};
 
 use super::range::{DoubleRange, FractionRange, IntRange};
-use super::{Caps, Structure, Value};
+use super::{fields, Caps, Structure, Value};
 
 /// What parse errors say they were parsing.
 const WHAT: &str = "caps";
@@ -307,6 +307,23 @@ impl<'a> Parser<'a> {
         self.error(self.pos, self.token_at(self.pos), message)
     }
 
+    /// The error for a value (read from `at` to the cursor) that breaks
+    /// its field's rule, pointing at the offending alternative inside it
+    /// when it can be found there (`NOPE` in `{ I420, NOPE }`), else at the
+    /// whole value.
+    fn violation(&self, at: usize, v: fields::Violation) -> Error {
+        let text = &self.input[at..self.pos];
+        let (position, token) = text
+            .match_indices(v.bad.as_str())
+            .find(|(i, m)| {
+                let before = text[..*i].bytes().next_back();
+                let after = text[i + m.len()..].bytes().next();
+                !before.is_some_and(is_bare_byte) && !after.is_some_and(is_bare_byte)
+            })
+            .map_or((at, text), |(i, m)| (at + i, m));
+        Error::parse(WHAT, self.input, position, token, v.rule, v.suggestion)
+    }
+
     fn expect_end(&self, expected: &str) -> Result<()> {
         if self.pos < self.input.len() {
             return Err(self.error_here(format!("expected {expected}")));
@@ -408,9 +425,14 @@ impl<'a> Parser<'a> {
             if !self.eat(b'=') {
                 return Err(self.error_here(format!("expected `=` after field name `{field}`")));
             }
+            self.skip_ws();
+            let value_at = self.pos;
             let value = self.value(None)?;
             if s.has_field(field) {
                 return Err(self.error(at, field, format!("field `{field}` is given twice")));
+            }
+            if let Err(v) = fields::check(name, field, &value) {
+                return Err(self.violation(value_at, v));
             }
             s.push_unchecked(field, value);
         }

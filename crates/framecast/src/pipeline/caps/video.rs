@@ -5,7 +5,7 @@
 use crate::{Error, Fraction, Result, VideoFormat, VideoInfo};
 
 use super::range::{FractionRange, IntRange};
-use super::{Caps, Structure, Value};
+use super::{fields, Caps, Structure, Value};
 
 /// The media type of raw video.
 pub const VIDEO_RAW: &str = "video/x-raw";
@@ -127,6 +127,11 @@ impl Caps {
                 "field {name} is {value}, not fixed; fixate the caps first"
             )));
         }
+        // The same rules text is checked against when it is parsed; caps
+        // built through the API meet them here.
+        for (name, value) in s.fields() {
+            fields::check(VIDEO_RAW, name, value).map_err(|v| invalid(v.message()))?;
+        }
         let field = |name: &str, expected: &str| -> Result<Option<&Value>> {
             match s.value(name) {
                 None => Ok(None),
@@ -154,12 +159,10 @@ impl Caps {
         let format_name = required("format", "string")?.as_str().unwrap_or_default();
         let format = VideoFormat::from_name(format_name)
             .map_err(|e| invalid(format!("field format: {}", core_message(&e))))?;
+        // The rules made these positive.
         let dimension = |name: &str| -> Result<u32> {
             let v = required(name, "int")?.as_int().unwrap_or_default();
-            u32::try_from(v)
-                .ok()
-                .filter(|&v| v > 0)
-                .ok_or_else(|| invalid(format!("field {name} must be positive, not {v}")))
+            u32::try_from(v).map_err(|_| invalid(format!("field {name} must be positive, not {v}")))
         };
         let (width, height) = (dimension("width")?, dimension("height")?);
         let fraction = |name: &str, default: Fraction| -> Result<Fraction> {
@@ -168,17 +171,7 @@ impl Caps {
                 .unwrap_or(default))
         };
         let fps = fraction("framerate", Fraction::ZERO)?;
-        if fps < Fraction::ZERO {
-            return Err(invalid(format!(
-                "field framerate must not be negative, not {fps}"
-            )));
-        }
         let par = fraction("pixel-aspect-ratio", Fraction::ONE)?;
-        if par <= Fraction::ZERO {
-            return Err(invalid(format!(
-                "field pixel-aspect-ratio must be positive, not {par}"
-            )));
-        }
         for (name, only) in [("interlace-mode", PROGRESSIVE), ("multiview-mode", MONO)] {
             if let Some(mode) = field(name, "string")?.and_then(Value::as_str) {
                 if mode != only {
@@ -320,38 +313,6 @@ mod tests {
             ("video/x-raw,format=I420,height=2", "missing field width"),
             ("video/x-raw,format=I420,width=2", "missing field height"),
             (
-                "video/x-raw,format=XYZ,width=2,height=2",
-                "field format: unknown video format \"XYZ\"",
-            ),
-            (
-                "video/x-raw,format=5,width=2,height=2",
-                "field format must be a string, not 5",
-            ),
-            (
-                "video/x-raw,format=I420,width=2.0,height=2",
-                "field width must be an int, not 2.0",
-            ),
-            (
-                "video/x-raw,format=I420,width=0,height=2",
-                "field width must be positive, not 0",
-            ),
-            (
-                "video/x-raw,format=I420,width=2,height=-2",
-                "field height must be positive, not -2",
-            ),
-            (
-                "video/x-raw,format=I420,width=2,height=2,framerate=-1/1",
-                "framerate must not be negative",
-            ),
-            (
-                "video/x-raw,format=I420,width=2,height=2,framerate=30",
-                "field framerate must be a fraction",
-            ),
-            (
-                "video/x-raw,format=I420,width=2,height=2,pixel-aspect-ratio=0/1",
-                "pixel-aspect-ratio must be positive",
-            ),
-            (
                 "video/x-raw,format=I420,width=2,height=2,interlace-mode=interleaved",
                 "interlace-mode=interleaved is not supported",
             ),
@@ -364,8 +325,49 @@ mod tests {
                 "4 GiB",
             ),
         ];
-        for (text, expected) in cases {
-            let caps: Caps = text.parse().unwrap();
+        // Values that text may not hold (the parser refuses them) but the
+        // API can set: the same rules catch them here.
+        let base = "video/x-raw,format=I420,width=2,height=2";
+        let set = [
+            (
+                "format",
+                Value::from("XYZ"),
+                "format of video/x-raw must be a known video format (I420, NV12",
+            ),
+            ("format", Value::Int(5), "not 5"),
+            (
+                "width",
+                Value::Double(2.0),
+                "width of video/x-raw must be an int of at least 1 (pixels), not 2.0",
+            ),
+            (
+                "width",
+                Value::Int(0),
+                "width of video/x-raw must be an int of at least 1 (pixels), not 0",
+            ),
+            ("height", Value::Int(-2), "not -2"),
+            (
+                "framerate",
+                Value::Fraction(Fraction::new(-1, 1).unwrap()),
+                "framerate of video/x-raw must be a fraction of at least 0/1",
+            ),
+            ("framerate", Value::Int(30), "not 30"),
+            (
+                "pixel-aspect-ratio",
+                Value::Fraction(Fraction::ZERO),
+                "pixel-aspect-ratio of video/x-raw must be a positive fraction",
+            ),
+        ];
+        let built = set.into_iter().map(|(field, value, expected)| {
+            let mut caps: Caps = base.parse().unwrap();
+            caps.structure_mut(0).unwrap().set(field, value).unwrap();
+            (caps, expected)
+        });
+        let parsed = cases
+            .into_iter()
+            .map(|(text, expected)| (text.parse::<Caps>().unwrap(), expected));
+        for (caps, expected) in parsed.chain(built) {
+            let text = caps.to_string();
             let e = caps.video_info().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Core);
             let message = e.to_string();
