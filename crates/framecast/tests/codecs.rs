@@ -466,6 +466,20 @@ fn jpegdec_outputs_rgb_when_downstream_wants_it() {
 /// `appsrc ! <decoder> ! appsink`, fed `inputs` in order; returns the
 /// decoded frames and the decoder's error and drop counters.
 fn feed(decoder: &str, caps: &str, inputs: Vec<Vec<u8>>) -> (Vec<Buffer>, u64, u64) {
+    feed_flagged(
+        decoder,
+        caps,
+        inputs.into_iter().map(|b| (b, false)).collect(),
+    )
+}
+
+/// [`feed`], with each input flagged `CORRUPTED` (packets of it lost) or
+/// not.
+fn feed_flagged(
+    decoder: &str,
+    caps: &str,
+    inputs: Vec<(Vec<u8>, bool)>,
+) -> (Vec<Buffer>, u64, u64) {
     let pipeline = parse_launch(&format!(
         "appsrc name=src caps=\"{caps}\" ! {decoder} name=dec ! appsink name=sink"
     ))
@@ -478,10 +492,13 @@ fn feed(decoder: &str, caps: &str, inputs: Vec<Vec<u8>>) -> (Vec<Buffer>, u64, u
     let appsink = AppSink::from_element(&sink).unwrap();
     let frames = std::thread::scope(|s| {
         s.spawn(|| {
-            for (i, bytes) in inputs.into_iter().enumerate() {
+            for (i, (bytes, corrupted)) in inputs.into_iter().enumerate() {
                 let mut b = Buffer::from_slice(&bytes).unwrap_or_else(|_| Buffer::new());
                 b.make_mut()
                     .set_pts(Some(ClockTime::from_mseconds(i as u64 * 33)));
+                if corrupted {
+                    b.make_mut().set_flags(BufferFlags::CORRUPTED);
+                }
                 appsrc.push_buffer(b).map_err(|_| "push").unwrap();
             }
             appsrc.end_of_stream().unwrap();
@@ -603,6 +620,59 @@ fn openh264dec_keeps_decoding_through_parameter_sets_it_cannot_decode() {
         .filter_map(|f| decode_counter_buffer(f, &info).map(|s| s.frame))
         .collect();
     assert_eq!(numbers, (0..30).collect::<Vec<u64>>());
+}
+
+#[test]
+fn openh264dec_conceals_damaged_frames_or_drops_them_when_asked() {
+    // A moving picture in 4 slices per frame (4 threads); one P-frame
+    // loses its second half, as a depayloader delivers it after a loss
+    // (flagged CORRUPTED).
+    let (aus, _, _) = encode("openh264enc gop-size=30 threads=4", 20);
+    let aus: Vec<Vec<u8>> = aus.iter().map(bytes_of).collect();
+    let inputs = |cut: usize| -> Vec<(Vec<u8>, bool)> {
+        aus.iter()
+            .enumerate()
+            .map(|(i, au)| {
+                if i == cut {
+                    (au[..au.len() / 2].to_vec(), true)
+                } else {
+                    (au.clone(), false)
+                }
+            })
+            .collect()
+    };
+    let info: VideoInfo = RAW.parse::<Caps>().unwrap().video_info().unwrap();
+    // conceal (the default): every frame comes out; the damaged one and
+    // those that predict from it are flagged CORRUPTED, the frames before
+    // it are not.
+    let (frames, errors, _) = feed_flagged("openh264dec", H264_CAPS, inputs(5));
+    let seen: Vec<(Option<u64>, bool)> = frames
+        .iter()
+        .map(|f| {
+            (
+                decode_counter_buffer(f, &info).map(|s| s.frame),
+                f.flags().contains(BufferFlags::CORRUPTED),
+            )
+        })
+        .collect();
+    eprintln!("conceal: {seen:?}, {errors} errors");
+    // The half frame may give no picture of its own (OpenH264 rejects a
+    // slice cut short), but every frame after it does, flagged, and the
+    // stamp in their top rows (which predicts from intact pictures)
+    // still reads.
+    assert!(frames.len() >= 19, "{seen:?}");
+    let expected: Vec<(Option<u64>, bool)> = (0..5).map(|i| (Some(i), false)).collect();
+    assert_eq!(seen[..5], expected[..], "{seen:?}");
+    let after: Vec<(Option<u64>, bool)> = (6..20).map(|i| (Some(i), true)).collect();
+    assert_eq!(seen[seen.len() - 14..], after[..], "{seen:?}");
+    // drop: nothing from the damaged frame until the next IDR (there is
+    // none in these 20), and nothing flagged.
+    let (frames, _, dropped) = feed_flagged("openh264dec damaged=drop", H264_CAPS, inputs(5));
+    assert_eq!(frames.len(), 5);
+    assert!(frames
+        .iter()
+        .all(|f| !f.flags().contains(BufferFlags::CORRUPTED)));
+    assert_eq!(dropped, 15);
 }
 
 #[test]

@@ -244,7 +244,7 @@ impl OpenH264Dec {
         };
         let failure = dec.decode(bytes).err();
         let failure = match failure {
-            Some(why) if kind.idr && kind.parameter_sets => {
+            Some(why) if kind.idr && kind.parameter_sets && !damaged_in => {
                 // A complete IDR can fail only because of what came before
                 // (a truncated picture still pending inside the decoder):
                 // start afresh and decode it again.
@@ -264,9 +264,10 @@ impl OpenH264Dec {
             other => other,
         };
         if let Some(why) = failure {
-            if conceal && !kind.idr {
-                // Concealment goes on from the pictures the decoder has;
-                // only what this access unit would have added is lost.
+            if conceal {
+                // Concealment goes on from the pictures the decoder has
+                // (across IDRs too): only what this access unit would
+                // have added is lost, and no keyframe is waited for.
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 if stream.warned & ErrorKind::Bitstream as u8 == 0 {
