@@ -37,10 +37,15 @@
 //!   ring allocated once) and [`SET_ASIDE`] packets of a candidate source;
 //!   nothing allocates per packet.
 //!
+//! - **Retransmission requests** (with `nack`): the sequence numbers of a
+//!   gap are reported for a Generic NACK (RFC 4585 §6.2.1) at once and
+//!   retried while the gap's wait lasts; a packet resent in time fills its
+//!   slot like any other.
+//!
 //! Counters ([`JitterStats`]): `pushed`, `lost` (only sequence numbers
 //! given up within the followed stream), `late` (arrived after their slot
 //! was given up or pushed, within [`MAX_MISORDER`]), `duplicates`, `stray`,
-//! `restarts`.
+//! `restarts`, `nacks`.
 
 use std::time::{Duration, Instant};
 
@@ -74,6 +79,14 @@ pub struct PacketInfo {
 /// Settings of a [`JitterBuffer`].
 #[derive(Debug, Clone, Copy)]
 pub struct JitterConfig {
+    /// Ask for missing packets ([`JitterBuffer::nack_requests`]): each
+    /// gap's sequence numbers are requested at once, then again every
+    /// `nack_retry` while the wait lasts, at most `nack_max` times.
+    pub nack: bool,
+    /// Time between two requests for the same packet (about an RTT).
+    pub nack_retry: Duration,
+    /// Requests per missing packet.
+    pub nack_max: u8,
     /// Longest wait for a missing packet.
     pub latency: Duration,
     /// How long the first packet waits for earlier ones (capped at
@@ -89,6 +102,9 @@ pub struct JitterConfig {
 impl Default for JitterConfig {
     fn default() -> Self {
         JitterConfig {
+            nack: false,
+            nack_retry: Duration::from_millis(15),
+            nack_max: 3,
             latency: Duration::from_millis(50),
             startup: Duration::from_millis(20),
             switch_after: Duration::from_millis(250),
@@ -146,12 +162,22 @@ pub struct JitterStats {
     pub stray: u64,
     /// Restarted senders adopted.
     pub restarts: u64,
+    /// Retransmission requests made (one per sequence number and try).
+    pub nacks: u64,
 }
 
 struct Slot<T> {
     item: T,
     info: PacketInfo,
     arrival: Instant,
+}
+
+/// Retransmission requests made for one missing sequence number.
+#[derive(Debug, Clone, Copy)]
+struct Requested {
+    ext: u64,
+    tries: u8,
+    last: Instant,
 }
 
 /// A candidate source on probation: its packets set aside, in arrival
@@ -168,6 +194,8 @@ struct Candidate {
 pub struct JitterBuffer<T> {
     config: JitterConfig,
     slots: Vec<Option<Slot<T>>>,
+    /// Per slot: the requests made for the missing packet of that slot.
+    requested: Vec<Option<Requested>>,
     mask: u64,
     held: usize,
     /// The stream has started: a start-up window is behind it.
@@ -204,6 +232,7 @@ impl<T> JitterBuffer<T> {
         JitterBuffer {
             config: JitterConfig { capacity, ..config },
             slots: (0..capacity).map(|_| None).collect(),
+            requested: vec![None; capacity],
             mask: capacity as u64 - 1,
             held: 0,
             started: false,
@@ -260,6 +289,9 @@ impl<T> JitterBuffer<T> {
     pub fn clear(&mut self) {
         for s in &mut self.slots {
             *s = None;
+        }
+        for r in &mut self.requested {
+            *r = None;
         }
         for s in &mut self.aside {
             *s = None;
@@ -598,6 +630,64 @@ impl<T> JitterBuffer<T> {
             }
             _ => Popped::Empty,
         }
+    }
+
+    /// The sequence numbers to ask the sender for now (RFC 4585 Generic
+    /// NACK), each passed to `request`: those missing between the next
+    /// packet due and the highest held, not asked for in the last
+    /// `nack_retry`, and asked fewer than `nack_max` times. Nothing with
+    /// `nack` off. Allocates nothing.
+    pub fn nack_requests(&mut self, now: Instant, mut request: impl FnMut(u16)) {
+        if !self.config.nack || self.held == 0 {
+            return;
+        }
+        let Some(next) = self.next else {
+            return;
+        };
+        for ext in next..self.highest {
+            let i = self.index(ext);
+            if self.slots[i].is_some() {
+                continue;
+            }
+            let r = &mut self.requested[i];
+            match r {
+                Some(q) if q.ext == ext => {
+                    if q.tries >= self.config.nack_max
+                        || now.saturating_duration_since(q.last) < self.config.nack_retry
+                    {
+                        continue;
+                    }
+                    q.tries += 1;
+                    q.last = now;
+                }
+                _ => {
+                    *r = Some(Requested {
+                        ext,
+                        tries: 1,
+                        last: now,
+                    });
+                }
+            }
+            self.stats.nacks += 1;
+            request(ext as u16);
+        }
+    }
+
+    /// When [`nack_requests`](Self::nack_requests) will next have
+    /// something to ask (a retry falls due), if anything is missing.
+    pub fn next_nack_due(&self) -> Option<Instant> {
+        if !self.config.nack || self.held == 0 {
+            return None;
+        }
+        let next = self.next?;
+        (next..self.highest)
+            .filter(|&ext| self.slots[self.index(ext)].is_none())
+            .filter_map(|ext| match self.requested[self.index(ext)] {
+                Some(q) if q.ext == ext && q.tries >= self.config.nack_max => None,
+                Some(q) if q.ext == ext => Some(q.last + self.config.nack_retry),
+                _ => self.last_arrival,
+            })
+            .min()
     }
 
     fn first_held_after(&self, next: u64) -> Option<(u64, Instant)> {

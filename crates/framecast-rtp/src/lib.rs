@@ -37,6 +37,7 @@ pub mod packet;
 pub mod packetizer;
 pub mod raw;
 pub mod rtcp;
+pub mod rtx;
 pub mod sdp;
 pub mod seq;
 pub mod timestamp;

@@ -361,3 +361,51 @@ proptest! {
         prop_assert!(h.jb.is_empty());
     }
 }
+
+#[test]
+fn gaps_are_asked_for_then_retried_then_given_up() {
+    let mut h = Harness::new(JitterConfig {
+        nack: true,
+        nack_retry: ms(10),
+        nack_max: 2,
+        ..no_startup()
+    });
+    let mut asked = Vec::new();
+    h.put(MAIN, 65534);
+    h.put(MAIN, 2); // 65535, 0 and 1 missing, across the wrap
+    h.jb.nack_requests(h.now, |s| asked.push(s));
+    assert_eq!(asked, [65535, 0, 1]);
+    // Not again before the retry interval.
+    asked.clear();
+    h.advance(ms(5));
+    h.jb.nack_requests(h.now, |s| asked.push(s));
+    assert!(asked.is_empty());
+    assert_eq!(h.jb.next_nack_due(), Some(h.now + ms(5)));
+    // One came back; the other two are asked a second and last time.
+    h.put(MAIN, 0);
+    h.advance(ms(5));
+    h.jb.nack_requests(h.now, |s| asked.push(s));
+    assert_eq!(asked, [65535, 1]);
+    asked.clear();
+    h.advance(ms(10));
+    h.jb.nack_requests(h.now, |s| asked.push(s));
+    assert!(asked.is_empty(), "at most nack_max tries");
+    assert_eq!(h.jb.next_nack_due(), None);
+    assert_eq!(h.jb.stats().nacks, 5);
+    // The retransmission of 65535 arrives in time: out in order.
+    h.put(MAIN, 65535);
+    assert_eq!(h.seqs(MAIN), [65534, 65535, 0]);
+    h.advance(ms(50));
+    assert_eq!(h.seqs(MAIN), [65534, 65535, 0, 2]);
+    assert_eq!(h.jb.stats().lost, 1);
+}
+
+#[test]
+fn without_nack_nothing_is_asked() {
+    let mut h = Harness::new(no_startup());
+    h.put(MAIN, 1);
+    h.put(MAIN, 5);
+    let mut asked = 0;
+    h.jb.nack_requests(h.now, |_| asked += 1);
+    assert_eq!((asked, h.jb.next_nack_due()), (0, None));
+}

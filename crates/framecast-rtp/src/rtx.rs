@@ -1,0 +1,227 @@
+//! Retransmission (RFC 4588): a sender's history of recent packets, and the
+//! RTX payload format that carries a resent packet on its own SSRC and
+//! payload type, so that a receiver that does not know RTX ignores it
+//! (RFC 4588 §4, session multiplexing), and one that does puts it back in
+//! the original stream.
+//!
+//! ```text
+//!  RTX packet (§4):
+//!  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//!  |  RTP header: PT = rtx payload type, SSRC = rtx SSRC,          |
+//!  |  seq = the RTX stream's own, timestamp and marker = original  |
+//!  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//!  |            OSN                |                               |
+//!  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               |
+//!  |                  Original RTP packet payload                  |
+//!  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ```
+//!
+//! Nothing here allocates per packet: the history is a ring of fixed
+//! slots filled once, and wrapping and unwrapping write into the caller's
+//! slice.
+
+use crate::error::{Error, Result};
+use crate::packet::{RtpHeader, RtpPacket, FIXED_HEADER_LEN};
+
+/// Bytes the OSN (original sequence number) adds in front of the payload.
+pub const OSN_LEN: usize = 2;
+
+/// The packets a sender sent last, by sequence number, to answer NACKs.
+///
+/// A ring of `capacity` slots of `slot_size` bytes, allocated at
+/// construction: recording copies a packet into its slot (the one of its
+/// sequence number modulo `capacity`), so an old packet is overwritten by
+/// the one `capacity` later, and a lookup checks the sequence number
+/// stored, never returning the wrong packet.
+#[derive(Debug)]
+pub struct RetransmissionHistory {
+    data: Vec<u8>,
+    /// Per slot: the sequence number held and the packet's length (0:
+    /// empty).
+    slots: Vec<(u16, usize)>,
+    slot_size: usize,
+}
+
+impl RetransmissionHistory {
+    /// A history of `capacity` packets of at most `slot_size` bytes each
+    /// (a packet larger than a slot is not kept).
+    pub fn new(capacity: usize, slot_size: usize) -> Self {
+        let capacity = capacity.clamp(1, 1 << 15);
+        RetransmissionHistory {
+            data: vec![0; capacity * slot_size],
+            slots: vec![(0, 0); capacity],
+            slot_size,
+        }
+    }
+
+    /// Packets it can hold.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Keeps a copy of the RTP packet `packet` (as sent). A datagram that
+    /// is not RTP, or is larger than a slot, is not kept.
+    pub fn record(&mut self, packet: &[u8]) {
+        let Ok(p) = RtpPacket::parse(packet) else {
+            return;
+        };
+        if packet.len() > self.slot_size {
+            return;
+        }
+        let seq = p.sequence_number();
+        let i = usize::from(seq) % self.slots.len();
+        let at = i * self.slot_size;
+        self.data[at..at + packet.len()].copy_from_slice(packet);
+        self.slots[i] = (seq, packet.len());
+    }
+
+    /// The packet with sequence number `seq`, if it is still held.
+    pub fn get(&self, seq: u16) -> Option<&[u8]> {
+        let i = usize::from(seq) % self.slots.len();
+        let (held, len) = self.slots[i];
+        (len > 0 && held == seq).then(|| &self.data[i * self.slot_size..][..len])
+    }
+
+    /// Forgets every packet (a new stream).
+    pub fn clear(&mut self) {
+        for s in &mut self.slots {
+            *s = (0, 0);
+        }
+    }
+}
+
+/// Writes the RTX packet that resends `original` (an RTP packet) on
+/// payload type `rtx_pt`, SSRC `rtx_ssrc`, RTX sequence number `rtx_seq`
+/// into `out`, and returns its length. CSRCs, header extensions and
+/// padding of the original are not carried (framecast's packets have
+/// none).
+///
+/// # Errors
+///
+/// The original is not RTP; `out` is too small; `rtx_pt` is not 7 bits.
+pub fn wrap(
+    original: &[u8],
+    rtx_pt: u8,
+    rtx_ssrc: u32,
+    rtx_seq: u16,
+    out: &mut [u8],
+) -> Result<usize> {
+    let p = RtpPacket::parse(original)?;
+    let payload = p.payload();
+    let len = FIXED_HEADER_LEN + OSN_LEN + payload.len();
+    if out.len() < len {
+        return Err(Error::BufferTooSmall {
+            what: "RTX packet",
+            needed: len,
+            available: out.len(),
+        });
+    }
+    RtpHeader {
+        marker: p.marker(),
+        payload_type: rtx_pt,
+        sequence_number: rtx_seq,
+        timestamp: p.timestamp(),
+        ssrc: rtx_ssrc,
+    }
+    .write(out)?;
+    out[FIXED_HEADER_LEN..FIXED_HEADER_LEN + OSN_LEN]
+        .copy_from_slice(&p.sequence_number().to_be_bytes());
+    out[FIXED_HEADER_LEN + OSN_LEN..len].copy_from_slice(payload);
+    Ok(len)
+}
+
+/// Writes the original packet an RTX packet carries (RFC 4588 §4: its
+/// sequence number from the OSN, payload type `original_pt`, SSRC
+/// `original_ssrc`) into `out`, and returns its length.
+///
+/// # Errors
+///
+/// Not RTP, no room for the OSN, or `out` too small.
+pub fn unwrap(rtx: &[u8], original_pt: u8, original_ssrc: u32, out: &mut [u8]) -> Result<usize> {
+    let p = RtpPacket::parse(rtx)?;
+    let payload = p.payload();
+    if payload.len() < OSN_LEN {
+        return Err(Error::truncated(
+            "RTX OSN",
+            p.payload_offset(),
+            OSN_LEN,
+            payload.len(),
+        ));
+    }
+    let osn = u16::from_be_bytes([payload[0], payload[1]]);
+    let body = &payload[OSN_LEN..];
+    let len = FIXED_HEADER_LEN + body.len();
+    if out.len() < len {
+        return Err(Error::BufferTooSmall {
+            what: "RTP packet from RTX",
+            needed: len,
+            available: out.len(),
+        });
+    }
+    RtpHeader {
+        marker: p.marker(),
+        payload_type: original_pt,
+        sequence_number: osn,
+        timestamp: p.timestamp(),
+        ssrc: original_ssrc,
+    }
+    .write(out)?;
+    out[FIXED_HEADER_LEN..len].copy_from_slice(body);
+    Ok(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(seq: u16, payload: &[u8]) -> Vec<u8> {
+        let mut v = vec![0u8; FIXED_HEADER_LEN + payload.len()];
+        RtpHeader {
+            marker: seq % 2 == 0,
+            payload_type: 96,
+            sequence_number: seq,
+            timestamp: 90_000 + u32::from(seq),
+            ssrc: 0x1234_5678,
+        }
+        .write(&mut v)
+        .unwrap();
+        v[FIXED_HEADER_LEN..].copy_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn wrap_then_unwrap_gives_the_original_back() {
+        let original = packet(65535, b"slice data");
+        let mut rtx = [0u8; 64];
+        let n = wrap(&original, 97, 0xaaaa_bbbb, 7, &mut rtx).unwrap();
+        let r = RtpPacket::parse(&rtx[..n]).unwrap();
+        assert_eq!(
+            (r.payload_type(), r.ssrc(), r.sequence_number()),
+            (97, 0xaaaa_bbbb, 7)
+        );
+        assert_eq!(&r.payload()[..2], &[0xff, 0xff], "OSN");
+        let mut back = [0u8; 64];
+        let m = unwrap(&rtx[..n], 96, 0x1234_5678, &mut back).unwrap();
+        assert_eq!(&back[..m], &original[..]);
+        assert!(wrap(&original, 97, 1, 1, &mut [0u8; 20]).is_err());
+        assert!(unwrap(&rtx[..13], 96, 1, &mut back).is_err());
+    }
+
+    #[test]
+    fn history_returns_only_the_packet_asked_for() {
+        let mut h = RetransmissionHistory::new(4, 32);
+        for seq in 10..16u16 {
+            h.record(&packet(seq, &[seq as u8; 3]));
+        }
+        // 10 and 11 were overwritten by 14 and 15.
+        assert!(h.get(10).is_none() && h.get(11).is_none());
+        assert_eq!(h.get(13).unwrap(), &packet(13, &[13; 3])[..]);
+        assert_eq!(h.get(15).unwrap(), &packet(15, &[15; 3])[..]);
+        // Too large, or not RTP: not kept.
+        h.record(&packet(16, &[0; 40]));
+        assert!(h.get(16).is_none());
+        h.record(b"garbage");
+        h.clear();
+        assert!(h.get(15).is_none());
+    }
+}
