@@ -33,6 +33,7 @@ pub mod error;
 pub mod h264;
 pub mod jitter;
 pub mod jpeg;
+pub mod nack;
 pub mod packet;
 pub mod packetizer;
 pub mod raw;
