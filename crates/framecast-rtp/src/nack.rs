@@ -65,7 +65,7 @@ pub fn write_generic_nack(
                 let d = seq_delta(pid, seq);
                 if (1..=16).contains(&d) {
                     current = Some((pid, blp | 1 << (d - 1)));
-                } else if d > 16 || d < 0 {
+                } else if !(0..=16).contains(&d) {
                     if !flush(out, &mut pos, (pid, blp))? {
                         current = None;
                         break;
