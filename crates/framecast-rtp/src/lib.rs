@@ -30,6 +30,7 @@
 
 mod base64;
 pub mod error;
+pub mod fec;
 pub mod h264;
 pub mod jitter;
 pub mod jpeg;
