@@ -44,7 +44,7 @@ use super::clock::{coarse_ns, precise_ns, ClockUser};
 use super::histogram::fmt_duration;
 
 use super::json::{self, Obj};
-use super::{Interest, ObjectId, ObjectInfo, ObjectKind, Site, Tracer, TracerParams};
+use super::{Interest, ObjectId, ObjectInfo, ObjectKind, ObjectLabel, Site, Tracer, TracerParams};
 
 const SHARDS: usize = 64;
 /// Reference events kept per object for the history (the references still
@@ -318,6 +318,11 @@ struct Held {
 /// What only some objects need, boxed to keep [`Entry`] small.
 #[derive(Debug, Default)]
 struct Extra {
+    /// Instance name (elements, pads, pipelines): only named objects pay
+    /// for it, in this box they already need.
+    name: Option<Box<str>>,
+    /// A foreign caller's `file:line` (a Python `framecast.Sender(...)`).
+    origin: Option<Box<str>>,
     notes: Vec<&'static str>,
     trace: Option<Box<Backtrace>>,
     acquired_at: Option<Site>,
@@ -465,8 +470,14 @@ pub struct LiveObject {
     pub size: usize,
     /// Its bytes plus its children's: what leaking it costs.
     pub bytes: usize,
-    /// Allocator or element name; `""` if none.
+    /// Allocator or element factory name; `""` if none.
     pub description: &'static str,
+    /// The instance name (`leaked-bin`, `videoconvert0`, `src`), for named
+    /// objects.
+    pub name: Option<String>,
+    /// Where a foreign caller made it (`leak.py:10`), for objects made on
+    /// behalf of Python code; reports show it instead of [`site`](Self::site).
+    pub origin: Option<String>,
     /// The object it was created under (share root, pool, element).
     pub parent: Option<ObjectId>,
     /// For a pooled buffer: its pool.
@@ -515,6 +526,9 @@ pub struct LeakGroup {
     pub kind: ObjectKind,
     /// Where they were created.
     pub site: Site,
+    /// The foreign caller's `file:line` they were made at, if any (see
+    /// [`LiveObject::origin`]).
+    pub origin: Option<String>,
     /// How many.
     pub count: usize,
     /// Their bytes, children included.
@@ -571,6 +585,7 @@ impl LeakReport {
                 .str("tracer", &self.tracer)
                 .str("type", g.kind.name());
             site_fields(&mut o, g.site);
+            o.opt_str("origin", g.origin.as_deref());
             o.uint("count", g.count as u64)
                 .uint("bytes", g.bytes as u64)
                 .uint("oldest_age_us", micros(g.oldest));
@@ -630,7 +645,9 @@ fn object_fields(o: &mut Obj<'_>, obj: &LiveObject) {
         .uint("age_us", micros(obj.age))
         .uint("size", obj.size as u64)
         .uint("bytes", obj.bytes as u64)
-        .str("description", obj.description);
+        .str("description", obj.description)
+        .opt_str("name", obj.name.as_deref())
+        .opt_str("origin", obj.origin.as_deref());
     match obj.parent {
         Some(p) => o.uint("parent", p.get()),
         None => o.opt_str("parent", None),
@@ -732,15 +749,12 @@ impl fmt::Display for LeakReport {
         }
         writeln!(f, "  by type and creation site:")?;
         for g in &self.groups {
-            writeln!(
-                f,
-                "    {} x {} created at {}: {} bytes, oldest {}",
-                g.count,
-                g.kind.name(),
-                g.site,
-                g.bytes,
-                fmt_age(g.oldest)
-            )?;
+            write!(f, "    {} x {} created at ", g.count, g.kind.name())?;
+            match &g.origin {
+                Some(origin) => write!(f, "{origin}")?,
+                None => write!(f, "{}", g.site)?,
+            }
+            writeln!(f, ": {} bytes, oldest {}", g.bytes, fmt_age(g.oldest))?;
         }
         writeln!(f, "  objects:")?;
         for obj in &self.objects {
@@ -752,12 +766,18 @@ impl fmt::Display for LeakReport {
 
 fn write_object(f: &mut fmt::Formatter<'_>, obj: &LiveObject, depth: usize) -> fmt::Result {
     let pad = "  ".repeat(depth);
+    write!(f, "{pad}{} {}", obj.kind.name(), obj.id)?;
+    if let Some(name) = &obj.name {
+        // GStreamer's `GstPipeline (leaked-bin)`.
+        write!(f, " ({name})")?;
+    }
+    match &obj.origin {
+        Some(origin) => write!(f, " created at {origin} (in {})", obj.site)?,
+        None => write!(f, " created at {}", obj.site)?,
+    }
     write!(
         f,
-        "{pad}{} {} created at {} on {}, {} ago, {} bytes",
-        obj.kind.name(),
-        obj.id,
-        obj.site,
+        " on {}, {} ago, {} bytes",
         obj.thread,
         fmt_age(obj.age),
         obj.bytes
@@ -1041,11 +1061,13 @@ impl LeaksTracer {
     /// The live objects as a report (groups and objects).
     pub fn report(&self, at_deinit: bool) -> LeakReport {
         let objects = self.live_objects();
-        let mut groups: HashMap<(ObjectKind, Site), LeakGroup> = HashMap::new();
+        let mut groups: HashMap<(ObjectKind, Site, Option<&str>), LeakGroup> = HashMap::new();
         for o in &objects {
-            let g = groups.entry((o.kind, o.site)).or_insert(LeakGroup {
+            let key = (o.kind, o.site, o.origin.as_deref());
+            let g = groups.entry(key).or_insert_with(|| LeakGroup {
                 kind: o.kind,
                 site: o.site,
+                origin: o.origin.clone(),
                 count: 0,
                 bytes: 0,
                 oldest: Duration::ZERO,
@@ -1059,7 +1081,11 @@ impl LeaksTracer {
             (b.bytes, b.count, b.oldest)
                 .cmp(&(a.bytes, a.count, a.oldest))
                 .then_with(|| {
-                    (a.kind.name(), a.site.to_string()).cmp(&(b.kind.name(), b.site.to_string()))
+                    (a.kind.name(), &a.origin, a.site.to_string()).cmp(&(
+                        b.kind.name(),
+                        &b.origin,
+                        b.site.to_string(),
+                    ))
                 })
         });
         LeakReport {
@@ -1223,6 +1249,25 @@ impl Tracer for LeaksTracer {
         };
         // Free outside the lock (ids are never reused, so this is only a
         // caller reporting the same object twice).
+        drop(replaced);
+    }
+
+    fn object_labelled(&self, id: ObjectId, kind: ObjectKind, label: &ObjectLabel<'_>) {
+        if !self.filter.matches(kind) {
+            return;
+        }
+        let name = (!label.name.is_empty()).then(|| Box::<str>::from(label.name));
+        let origin = label.origin.map(Box::<str>::from);
+        let replaced = {
+            let mut shard = self.shard(id);
+            shard.live.get_mut(&id).map(|e| {
+                let x = e.extra();
+                (
+                    std::mem::replace(&mut x.name, name),
+                    std::mem::replace(&mut x.origin, origin),
+                )
+            })
+        };
         drop(replaced);
     }
 
@@ -1424,6 +1469,8 @@ struct Raw {
     size: usize,
     parent: Option<ObjectId>,
     description: &'static str,
+    name: Option<String>,
+    origin: Option<String>,
     created: u64,
     thread: u32,
     may_be_leaked: bool,
@@ -1473,6 +1520,8 @@ impl Raw {
             size: e.size,
             parent: e.parent,
             description: e.description,
+            name: x.and_then(|x| x.name.as_deref()).map(str::to_string),
+            origin: x.and_then(|x| x.origin.as_deref()).map(str::to_string),
             created: e.created,
             thread: e.thread,
             may_be_leaked: e.may_be_leaked,
@@ -1657,6 +1706,8 @@ fn build_one(
         size: own,
         bytes,
         description: raw.description,
+        name: raw.name,
+        origin: raw.origin,
         parent: raw.parent,
         pool,
         in_pool: pool.is_some() && raw.in_pool,

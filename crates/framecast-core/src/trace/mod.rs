@@ -17,6 +17,7 @@
 //! | hook | fired when |
 //! |---|---|
 //! | [`object_created`] / [`object_destroyed`] | an object is made / freed |
+//! | [`object_labelled`] | a named object (element, pad, pipeline) says its name, or where a foreign caller made it |
 //! | [`object_reffed`] / [`object_unreffed`] | a handle is cloned / dropped (not the last) |
 //! | [`object_linked`] / [`object_unlinked`] | a child (memory) joins / leaves a parent (buffer) |
 //! | [`object_annotated`] | a note is attached (a meta added to a buffer) |
@@ -159,6 +160,21 @@ pub struct ObjectInfo {
     pub may_be_leaked: bool,
 }
 
+/// What only named objects add to their [`ObjectInfo`]: an instance name
+/// (`leaked-bin`, `videoconvert0`, `src`) and, for an object made on behalf
+/// of code outside Rust (a Python `framecast.Sender(...)`), where that code
+/// made it (`leak.py:10`), since its `#[track_caller]` site can only point
+/// into the bindings. Borrowed: a tracer copies what it keeps, so objects
+/// without a label (buffers, memories) cost nothing, and a label costs only
+/// while a tracer listens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ObjectLabel<'a> {
+    /// The instance name; `""` if none.
+    pub name: &'a str,
+    /// The foreign caller's `file:line`, if a foreign caller made it.
+    pub origin: Option<&'a str>,
+}
+
 /// A buffer crossing a pad, for the latency and stats tracers.
 #[derive(Debug, Clone, Copy)]
 pub struct PadPush<'a> {
@@ -201,6 +217,9 @@ pub trait Tracer: Send + Sync + 'static {
     fn interests(&self) -> Interest;
     /// An object was created.
     fn object_created(&self, _info: &ObjectInfo) {}
+    /// A created object's name, or its foreign origin, is known (right after
+    /// [`object_created`](Tracer::object_created), or when it changes).
+    fn object_labelled(&self, _id: ObjectId, _kind: ObjectKind, _label: &ObjectLabel<'_>) {}
     /// An object was destroyed.
     fn object_destroyed(&self, _id: ObjectId, _kind: ObjectKind) {}
     /// A handle to the object was cloned at `site`.
@@ -433,6 +452,20 @@ pub fn object_created(info: impl FnOnce() -> ObjectInfo) {
     }
 }
 
+/// Reports a created object's label (its instance name, or the foreign
+/// caller that made it). `label` runs only when a tracer listens.
+#[inline(always)]
+pub fn object_labelled<'a>(
+    id: ObjectId,
+    kind: ObjectKind,
+    label: impl FnOnce() -> ObjectLabel<'a>,
+) {
+    if wants(Interest::LIFECYCLE) {
+        let label = label();
+        dispatch(Interest::LIFECYCLE, |t| t.object_labelled(id, kind, &label));
+    }
+}
+
 /// Reports a destruction.
 #[inline(always)]
 pub fn object_destroyed(id: ObjectId, kind: ObjectKind) {
@@ -551,6 +584,14 @@ pub fn queue_dropped(queue: ObjectId, name: &str, dropped: u64) {
     if wants(Interest::QUEUES) {
         dispatch(Interest::QUEUES, |t| t.queue_dropped(queue, name, dropped));
     }
+}
+
+/// Whether a tracer records handle clones and drops ([`Interest::REFS`]):
+/// lets a handle's `Drop` skip reading its reference count when nobody
+/// listens.
+#[inline(always)]
+pub fn refs_wanted() -> bool {
+    wants(Interest::REFS)
 }
 
 /// Whether pad and element timing is wanted: lets callers skip reading the
