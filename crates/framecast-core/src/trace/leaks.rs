@@ -531,6 +531,9 @@ pub struct LeakGroup {
     pub origin: Option<String>,
     /// How many.
     pub count: usize,
+    /// How many objects they are with everything they hold (a pipeline's
+    /// elements and pads, a buffer's memories).
+    pub parts: usize,
     /// Their bytes, children included.
     pub bytes: usize,
     /// Age of the oldest.
@@ -587,6 +590,7 @@ impl LeakReport {
             site_fields(&mut o, g.site);
             o.opt_str("origin", g.origin.as_deref());
             o.uint("count", g.count as u64)
+                .uint("parts", g.parts as u64)
                 .uint("bytes", g.bytes as u64)
                 .uint("oldest_age_us", micros(g.oldest));
             o.end();
@@ -754,7 +758,13 @@ impl fmt::Display for LeakReport {
                 Some(origin) => write!(f, "{origin}")?,
                 None => write!(f, "{}", g.site)?,
             }
-            writeln!(f, ": {} bytes, oldest {}", g.bytes, fmt_age(g.oldest))?;
+            if g.parts > g.count {
+                write!(f, ": {} objects counting their parts", g.parts)?;
+                write!(f, ", {} bytes, oldest {}", g.bytes, fmt_age(g.oldest))?;
+            } else {
+                write!(f, ": {} bytes, oldest {}", g.bytes, fmt_age(g.oldest))?;
+            }
+            writeln!(f)?;
         }
         writeln!(f, "  objects:")?;
         for obj in &self.objects {
@@ -1069,10 +1079,12 @@ impl LeaksTracer {
                 site: o.site,
                 origin: o.origin.clone(),
                 count: 0,
+                parts: 0,
                 bytes: 0,
                 oldest: Duration::ZERO,
             });
             g.count += 1;
+            g.parts += o.iter().count();
             g.bytes += o.bytes;
             g.oldest = g.oldest.max(o.age);
         }
@@ -1550,8 +1562,11 @@ impl Raw {
 /// "Owner" means "keeps it alive": a buffer its memories; a share its root
 /// memory (when no buffer holds the root); a pool its idle buffers; the
 /// oldest buffer handed out by a pool, the pool (a pooled buffer holds its
-/// pool until it comes home). So one leaked pooled buffer is one entry: the
-/// buffer, its memory, and the pool it pins.
+/// pool until it comes home); an element its pads; and any object the
+/// objects linked to it ([`object_linked`](super::object_linked)): a
+/// pipeline its elements, a Python `Sender` its pipeline. So one leaked
+/// pooled buffer is one entry — the buffer, its memory, and the pool it
+/// pins — and one leaked pipeline one entry with all its parts.
 fn build_trees(mut raws: Vec<Raw>, now: u64) -> Vec<LiveObject> {
     raws.sort_by_key(|r| (r.created, r.id));
     let index: HashMap<ObjectId, usize> = raws.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
@@ -1572,15 +1587,19 @@ fn build_trees(mut raws: Vec<Raw>, now: u64) -> Vec<LiveObject> {
     let mut owner: Vec<Option<usize>> = raws
         .iter()
         .enumerate()
-        .map(|(i, r)| match r.kind {
-            ObjectKind::Memory => r
-                .containers
-                .iter()
-                .find_map(|c| index.get(c).copied())
-                .or_else(|| shares.get(&r.id).copied().filter(|&s| s != i)),
-            ObjectKind::Buffer if r.in_pool => r.parent.and_then(|p| index.get(&p).copied()),
-            ObjectKind::BufferPool => outstanding.get(&r.id).copied(),
-            _ => None,
+        .map(|(i, r)| {
+            let container = r.containers.iter().find_map(|c| index.get(c).copied());
+            match r.kind {
+                ObjectKind::Memory => {
+                    container.or_else(|| shares.get(&r.id).copied().filter(|&s| s != i))
+                }
+                ObjectKind::Buffer if r.in_pool => r.parent.and_then(|p| index.get(&p).copied()),
+                ObjectKind::BufferPool => container.or_else(|| outstanding.get(&r.id).copied()),
+                ObjectKind::Pad => {
+                    container.or_else(|| r.parent.and_then(|p| index.get(&p).copied()))
+                }
+                _ => container,
+            }
         })
         .collect();
     // Break any cycle (a root inside a buffer that holds one of its shares

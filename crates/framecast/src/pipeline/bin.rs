@@ -34,6 +34,7 @@ impl Drop for PipelineInner {
         }
         for element in &elements {
             element.set_context(None);
+            trace::object_unlinked(element.id(), self.id);
         }
         trace::object_destroyed(self.id, KIND);
     }
@@ -147,6 +148,8 @@ impl Pipeline {
             });
         }
         element.set_context(Some(self.0.ctx.clone()));
+        // The bin owns its children: leak reports nest them under it.
+        trace::object_linked(element.id(), self.0.id);
         elements.push(element.clone());
         Ok(())
     }
