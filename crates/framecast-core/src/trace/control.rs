@@ -190,6 +190,8 @@ pub fn init() -> Result<(), crate::Error> {
 /// `false` if a tracer judged the run a failure; `framecast::deinit()`
 /// turns that into exit status 3.
 pub fn deinit() -> bool {
+    // Ended: a later object does not start tracing from the environment.
+    super::init_done();
     let mut initialized = lock(&INITIALIZED);
     *initialized = false;
     super::signals::stop();
