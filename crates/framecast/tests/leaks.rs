@@ -382,7 +382,10 @@ fn reports_name_pipelines_elements_and_pads() {
     assert_eq!(e.kind.name(), "Element");
     assert_eq!(e.description, "fakesink");
     assert_eq!((e.site.file(), e.site.line()), (file!(), element_line));
-    assert_eq!(named("leaked-sink:sink").kind.name(), "Pad");
+    let pad = named("leaked-sink:sink");
+    assert_eq!(pad.kind.name(), "Pad");
+    // Made with its element, reported there.
+    assert_eq!((pad.site.file(), pad.site.line()), (file!(), element_line));
     let src = named("parsed-src");
     assert_eq!((src.site.file(), src.site.line()), (file!(), parsed_line));
     assert_eq!(named(parsed.name()).site.line(), parsed_line);

@@ -182,14 +182,14 @@ impl Element {
             factory,
         });
         let element = Element(inner);
-        let always: Vec<Pad> = element
-            .0
-            .factory
-            .pad_templates
-            .iter()
-            .filter(|t| t.presence == PadPresence::Always)
-            .map(|t| Pad::new(&element.0, &element.0.name, t.name, t))
-            .collect();
+        // A loop, not `map`: the pads are reported as made where the
+        // element was (a closure would lose the caller).
+        let mut always: Vec<Pad> = Vec::new();
+        for t in element.0.factory.pad_templates.iter() {
+            if t.presence == PadPresence::Always {
+                always.push(Pad::new(&element.0, &element.0.name, t.name, t));
+            }
+        }
         element
             .0
             .pads

@@ -134,6 +134,9 @@ impl Drop for Pad {
 }
 
 impl Pad {
+    /// Reported to tracers as made at the caller's site (the element's
+    /// creation, or the `request_pad` call), named `element:pad`.
+    #[track_caller]
     pub(crate) fn new(
         element: &Arc<ElementInner>,
         element_name: &str,
