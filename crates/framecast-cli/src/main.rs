@@ -52,6 +52,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before any subcommand does anything: FRAMECAST_TRACERS and the
+    // SIGUSR1/SIGUSR2 handlers of FRAMECAST_LEAKS_TRACER_SIG hold for every
+    // subcommand from its first instant (a signal that arrives before the
+    // handlers exist kills the process). The subcommands' own `init` calls
+    // are then no-ops.
+    if let Err(e) = framecast::init() {
+        eprintln!("framecast: FRAMECAST_TRACERS: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Bench { which } => bench::run(which),
         Command::Demo(args) => demo::run(args),
@@ -61,6 +70,9 @@ fn main() -> ExitCode {
         Command::Receive(args) => receive::run(args),
         Command::Sdp(args) => sdp::run(args),
     };
+    // The tracers' reports, for the subcommands that do not end tracing
+    // themselves (a second deinit does nothing).
+    framecast::deinit();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -68,8 +68,13 @@ fn groups<'py>(py: Python<'py>, report: &LeakReport) -> PyResult<Bound<'py, PyLi
     for g in &report.groups {
         let d = PyDict::new(py);
         d.set_item("type", g.kind.name())?;
-        d.set_item("site", g.site.to_string())?;
+        // A Sender or Receiver made from Python: the Python line.
+        match &g.origin {
+            Some(origin) => d.set_item("site", origin)?,
+            None => d.set_item("site", g.site.to_string())?,
+        }
         d.set_item("count", g.count)?;
+        d.set_item("parts", g.parts)?;
         d.set_item("bytes", g.bytes)?;
         d.set_item("oldest", g.oldest.as_secs_f64())?;
         list.append(d)?;
@@ -78,8 +83,10 @@ fn groups<'py>(py: Python<'py>, report: &LeakReport) -> PyResult<Bound<'py, PyLi
 }
 
 /// The live objects grouped by type and creation site (`file:line`),
-/// largest first: a list of dicts with `type`, `site`, `count`, `bytes`
-/// and `oldest` (age in seconds).
+/// largest first: a list of dicts with `type`, `site`, `count`, `parts`
+/// (objects counting what they hold), `bytes` and `oldest` (age in
+/// seconds). A `Sender` or `Receiver` is one entry, at the Python line that
+/// made it, holding its pipeline.
 #[pyfunction]
 fn live<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
     groups(py, &tracer()?.report(false))

@@ -12,7 +12,7 @@ use pyo3::types::{PyByteArray, PyDict};
 
 use crate::pixels::{frame_shape, python_shape};
 use crate::sender::{parse_codec, parse_format};
-use crate::shared::Shared;
+use crate::shared::{Shared, Traced};
 use crate::to_py_err;
 
 /// Receives an RTP stream (H.264, JPEG or raw video) and hands out decoded
@@ -193,9 +193,11 @@ impl PyReceiver {
         if let Some(format) = format {
             builder = builder.output_format(parse_format(format)?);
         }
+        let traced = Traced::new(py, "Receiver");
         let receiver = py.detach(|| builder.build().map_err(to_py_err))?;
+        let traced = traced.owns(receiver.pipeline().id());
         Ok(PyReceiver {
-            inner: Shared::new(receiver, "the receiver is stopped"),
+            inner: Shared::new(receiver, traced, "the receiver is stopped"),
             last_latency: Mutex::new(None),
             scratch: Mutex::new(Vec::new()),
         })

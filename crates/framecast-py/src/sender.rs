@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::pixels::{frame_shape, Pixels};
-use crate::shared::Shared;
+use crate::shared::{Shared, Traced};
 use crate::{to_py_err, FramecastError};
 
 pub(crate) fn parse_codec(name: &str) -> PyResult<Codec> {
@@ -104,9 +104,11 @@ impl PySender {
         }
         // Building waits for the caps to be agreed (milliseconds); other
         // Python threads may run meanwhile.
+        let traced = Traced::new(py, "Sender");
         let sender = py.detach(|| builder.build().map_err(to_py_err))?;
+        let traced = traced.owns(sender.pipeline().id());
         Ok(PySender {
-            inner: Shared::new(sender, "the sender is finished"),
+            inner: Shared::new(sender, traced, "the sender is finished"),
             scratch: Mutex::new(Vec::new()),
         })
     }

@@ -40,6 +40,11 @@ pub use pipeline::{
 /// the live objects and SIGUSR2 starts activity tracking, then logs a
 /// checkpoint each later time.
 ///
+/// A program that never calls it still honours the variables: the first
+/// tracked object it makes reads them. Call it first thing anyway, so a bad
+/// `FRAMECAST_TRACERS` is an error you see and a signal that arrives before
+/// the first object does not kill the process.
+///
 /// Calling it again before [`deinit`] does nothing.
 ///
 /// # Errors

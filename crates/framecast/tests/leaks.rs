@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use framecast::trace::leaks::RefChange;
 use framecast::trace::{self, LeaksConfig, LeaksTracer, Tracer};
 use framecast::{Buffer, BufferPool, PoolConfig};
 
@@ -279,6 +280,136 @@ fn check_refs_points_at_the_leaked_clone() {
     let want = format!("cloned at {}:{clone_line}:", file!());
     assert!(text.contains(&want), "missing {want:?} in:\n{text}");
     assert!(text.contains("never given back"), "{text}");
+}
+
+/// `check-refs` on pads and elements, as on buffers: a pad kept by a clone
+/// after its element went has one reference, taken at the clone's line,
+/// and a history of every clone and drop (GStreamer: each leaked pad has
+/// ref-count 1 and its ref history).
+#[test]
+fn check_refs_records_pad_and_element_references() {
+    let _g = serial();
+    let leaks = Installed::new(LeaksConfig {
+        check_refs: true,
+        filters: Some(vec!["Pad".into(), "Element".into()]),
+        ..config("it-check-refs-pads")
+    });
+    let element = framecast::make_element("fakesink", Some("refs-sink")).unwrap();
+    let looked_up = element.static_pad("sink").unwrap();
+    let lookup_line = line!() - 1;
+    let kept = looked_up.clone();
+    let clone_line = line!() - 1;
+    drop(looked_up);
+    let kept_element = element.clone();
+    let element_line = line!() - 1;
+    let pad_id = kept.id();
+    let element_id = element.id();
+    drop(element);
+
+    let live = leaks.tracer.live_objects();
+    let pad = live
+        .iter()
+        .flat_map(|o| o.iter())
+        .find(|o| o.id == pad_id)
+        .expect("the kept pad");
+    // Created (held by the element), looked up, cloned; the lookup dropped.
+    assert_eq!(pad.refcount, Some(2), "{pad:#?}");
+    let changes: Vec<(RefChange, Option<u32>)> = pad
+        .refs
+        .iter()
+        .map(|r| (r.change, r.site.map(|s| s.line())))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (RefChange::Reffed, Some(lookup_line)),
+            (RefChange::Reffed, Some(clone_line)),
+            (RefChange::Unreffed, None),
+        ]
+    );
+    let element_obj = live
+        .iter()
+        .find(|o| o.id == element_id)
+        .expect("the kept element");
+    assert_eq!(element_obj.refcount, Some(1), "{element_obj:#?}");
+    assert_eq!(element_obj.held.len(), 1);
+    assert_eq!(element_obj.held[0].site.file(), file!());
+    assert_eq!(element_obj.held[0].site.line(), element_line);
+
+    // The element goes: it gives its pad reference back, and only the
+    // clone is left, named in the report.
+    drop(kept_element);
+    let live = leaks.tracer.live_objects();
+    assert!(live.iter().all(|o| o.id != element_id));
+    let pad = live.iter().find(|o| o.id == pad_id).expect("the kept pad");
+    assert_eq!(pad.refcount, Some(1), "{pad:#?}");
+    assert_eq!(pad.held.len(), 1);
+    assert_eq!(pad.held[0].site.line(), clone_line);
+    let text = leaks.tracer.report(true).to_string();
+    let want = format!("cloned at {}:{clone_line}:", file!());
+    assert!(text.contains(&want), "missing {want:?} in:\n{text}");
+    assert!(text.contains("references: 1;"), "{text}");
+    drop(kept);
+    assert!(leaks.tracer.live_objects().is_empty());
+}
+
+/// Reports name the leaked instance: a pipeline by its name
+/// (`Pipeline (leaked-bin)`, GStreamer's `GstPipeline (leaked-bin)`), an
+/// element by its instance name and a pad as `element:pad`, each at the line
+/// that made it, not inside framecast.
+#[test]
+fn reports_name_pipelines_elements_and_pads() {
+    let _g = serial();
+    let leaks = Installed::new(config("it-names"));
+    let pipeline = framecast::Pipeline::new("leaked-bin");
+    let pipeline_line = line!() - 1;
+    let element = framecast::make_element("fakesink", Some("leaked-sink")).unwrap();
+    let element_line = line!() - 1;
+    let parsed = framecast::parse_launch("fakesrc name=parsed-src ! fakesink").unwrap();
+    let parsed_line = line!() - 1;
+
+    let live = leaks.tracer.live_objects();
+    let named = |name: &str| {
+        live.iter()
+            .flat_map(|o| o.iter())
+            .find(|o| o.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no object named {name:?}: {live:#?}"))
+    };
+    let p = named("leaked-bin");
+    assert_eq!(p.kind.name(), "Pipeline");
+    assert_eq!((p.site.file(), p.site.line()), (file!(), pipeline_line));
+    let e = named("leaked-sink");
+    assert_eq!(e.kind.name(), "Element");
+    assert_eq!(e.description, "fakesink");
+    assert_eq!((e.site.file(), e.site.line()), (file!(), element_line));
+    let pad = named("leaked-sink:sink");
+    assert_eq!(pad.kind.name(), "Pad");
+    // Made with its element, reported there.
+    assert_eq!((pad.site.file(), pad.site.line()), (file!(), element_line));
+    let src = named("parsed-src");
+    assert_eq!((src.site.file(), src.site.line()), (file!(), parsed_line));
+    assert_eq!(named(parsed.name()).site.line(), parsed_line);
+
+    let text = leaks.tracer.report(true).to_string();
+    for want in [
+        format!(
+            "Pipeline {} (leaked-bin) created at {}:{pipeline_line}:",
+            pipeline.id(),
+            file!()
+        ),
+        format!(
+            "Element {} (leaked-sink) created at {}:{element_line}:",
+            element.id(),
+            file!()
+        ),
+        "(leaked-sink:sink) created at".to_string(),
+    ] {
+        assert!(text.contains(&want), "missing {want:?} in:\n{text}");
+    }
+    let json = leaks.tracer.report(true).to_json_lines();
+    assert!(json.contains(r#""name":"leaked-bin""#), "{json}");
+    drop((pipeline, element, parsed));
+    assert!(leaks.tracer.live_objects().is_empty());
 }
 
 #[test]

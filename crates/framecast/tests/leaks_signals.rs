@@ -107,6 +107,79 @@ fn sigusr1_logs_live_objects_and_sigusr2_tracks_then_checkpoints() {
     assert!(status.success(), "child exit {status:?}");
 }
 
+/// A program that never calls `framecast::init()` (a library user's own
+/// `main`, an example): its first tracked object reads the variables, so
+/// SIGUSR1 lists it instead of killing the process (the default action,
+/// status 138), and SIGUSR2 starts tracking.
+#[test]
+fn signals_work_without_init() {
+    if role().is_some() {
+        return;
+    }
+    let mut child = child_command(
+        "child_without_init",
+        "lazy",
+        &[
+            ("FRAMECAST_TRACERS", "leaks"),
+            ("FRAMECAST_LEAKS_TRACER_SIG", "1"),
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn child");
+    let pid = child.id();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = Lines::new(child.stdout.take().expect("stdout"));
+    let mut err = Lines::new(child.stderr.take().expect("stderr"));
+
+    let ready = out.wait_for("READY", STEP);
+    let held_line = word_after(ready.last().unwrap(), "READY");
+    signal(pid, "-USR1");
+    let live = err.wait_for("live objects:", STEP);
+    assert!(
+        live.last().unwrap().contains("live objects: 1 "),
+        "{live:?}"
+    );
+    let site = format!("{}:{held_line}:", file!());
+    let lines = err.wait_for(&site, STEP);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Buffer") && l.contains(&site)),
+        "{lines:?}"
+    );
+    signal(pid, "-USR2");
+    err.wait_for("activity tracking started", STEP);
+    writeln!(stdin, "quit").unwrap();
+    drop(stdin);
+    let status = wait_bounded(&mut child, STEP);
+    assert!(status.success(), "child exit {status:?}");
+}
+
+/// Child: no `framecast::init()`; holds one buffer, prints `READY <line>`
+/// and waits for a line on stdin. A watchdog ends it after 60 s.
+#[test]
+fn child_without_init() {
+    if role().as_deref() != Some("lazy") {
+        return;
+    }
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(60));
+        eprintln!("child watchdog: giving up");
+        std::process::exit(9);
+    });
+    assert!(!trace::leaks_signals_enabled());
+    let held = Buffer::with_size(50).unwrap();
+    let held_line = line!() - 1;
+    assert!(trace::leaks_signals_enabled());
+    println!("READY {held_line}");
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    drop(held);
+}
+
 /// Child: holds a pool buffer and a plain buffer, prints `READY <line>`,
 /// then obeys `make` (a new buffer kept, the plain one dropped; prints
 /// `MADE <line>`) and `quit` from stdin. A watchdog ends it after 60 s

@@ -154,9 +154,16 @@ fn finish_all(tracers: &[Arc<dyn Tracer>]) -> bool {
 
 /// Reads `FRAMECAST_TRACERS` and activates the tracers it names; with
 /// `FRAMECAST_LEAKS_TRACER_SIG` set, starts the SIGUSR1/SIGUSR2 watcher.
-/// Called by `framecast::init()`. A second call before [`deinit`] does
-/// nothing.
+/// Called by `framecast::init()`, and otherwise by the first traced event
+/// of the process (the first tracked object made), so every program that
+/// uses framecast honours the variables — as GStreamer's do through the
+/// `gst_init()` they must call. Call it early anyway: it reports a bad spec
+/// as an error (the lazy path can only print it), and the signal handlers
+/// exist from then on, not from the first object. A second call before
+/// [`deinit`] does nothing; after [`deinit`], only an explicit call starts
+/// tracing again.
 pub fn init() -> Result<(), crate::Error> {
+    super::init_done();
     let mut initialized = lock(&INITIALIZED);
     if *initialized {
         return Ok(());
@@ -183,6 +190,8 @@ pub fn init() -> Result<(), crate::Error> {
 /// `false` if a tracer judged the run a failure; `framecast::deinit()`
 /// turns that into exit status 3.
 pub fn deinit() -> bool {
+    // Ended: a later object does not start tracing from the environment.
+    super::init_done();
     let mut initialized = lock(&INITIALIZED);
     *initialized = false;
     super::signals::stop();

@@ -44,7 +44,7 @@ use super::clock::{coarse_ns, precise_ns, ClockUser};
 use super::histogram::fmt_duration;
 
 use super::json::{self, Obj};
-use super::{Interest, ObjectId, ObjectInfo, ObjectKind, Site, Tracer, TracerParams};
+use super::{Interest, ObjectId, ObjectInfo, ObjectKind, ObjectLabel, Site, Tracer, TracerParams};
 
 const SHARDS: usize = 64;
 /// Reference events kept per object for the history (the references still
@@ -318,6 +318,11 @@ struct Held {
 /// What only some objects need, boxed to keep [`Entry`] small.
 #[derive(Debug, Default)]
 struct Extra {
+    /// Instance name (elements, pads, pipelines): only named objects pay
+    /// for it, in this box they already need.
+    name: Option<Box<str>>,
+    /// A foreign caller's `file:line` (a Python `framecast.Sender(...)`).
+    origin: Option<Box<str>>,
     notes: Vec<&'static str>,
     trace: Option<Box<Backtrace>>,
     acquired_at: Option<Site>,
@@ -465,8 +470,14 @@ pub struct LiveObject {
     pub size: usize,
     /// Its bytes plus its children's: what leaking it costs.
     pub bytes: usize,
-    /// Allocator or element name; `""` if none.
+    /// Allocator or element factory name; `""` if none.
     pub description: &'static str,
+    /// The instance name (`leaked-bin`, `videoconvert0`, `src`), for named
+    /// objects.
+    pub name: Option<String>,
+    /// Where a foreign caller made it (`leak.py:10`), for objects made on
+    /// behalf of Python code; reports show it instead of [`site`](Self::site).
+    pub origin: Option<String>,
     /// The object it was created under (share root, pool, element).
     pub parent: Option<ObjectId>,
     /// For a pooled buffer: its pool.
@@ -515,8 +526,14 @@ pub struct LeakGroup {
     pub kind: ObjectKind,
     /// Where they were created.
     pub site: Site,
+    /// The foreign caller's `file:line` they were made at, if any (see
+    /// [`LiveObject::origin`]).
+    pub origin: Option<String>,
     /// How many.
     pub count: usize,
+    /// How many objects they are with everything they hold (a pipeline's
+    /// elements and pads, a buffer's memories).
+    pub parts: usize,
     /// Their bytes, children included.
     pub bytes: usize,
     /// Age of the oldest.
@@ -571,7 +588,9 @@ impl LeakReport {
                 .str("tracer", &self.tracer)
                 .str("type", g.kind.name());
             site_fields(&mut o, g.site);
+            o.opt_str("origin", g.origin.as_deref());
             o.uint("count", g.count as u64)
+                .uint("parts", g.parts as u64)
                 .uint("bytes", g.bytes as u64)
                 .uint("oldest_age_us", micros(g.oldest));
             o.end();
@@ -630,7 +649,9 @@ fn object_fields(o: &mut Obj<'_>, obj: &LiveObject) {
         .uint("age_us", micros(obj.age))
         .uint("size", obj.size as u64)
         .uint("bytes", obj.bytes as u64)
-        .str("description", obj.description);
+        .str("description", obj.description)
+        .opt_str("name", obj.name.as_deref())
+        .opt_str("origin", obj.origin.as_deref());
     match obj.parent {
         Some(p) => o.uint("parent", p.get()),
         None => o.opt_str("parent", None),
@@ -732,15 +753,18 @@ impl fmt::Display for LeakReport {
         }
         writeln!(f, "  by type and creation site:")?;
         for g in &self.groups {
-            writeln!(
-                f,
-                "    {} x {} created at {}: {} bytes, oldest {}",
-                g.count,
-                g.kind.name(),
-                g.site,
-                g.bytes,
-                fmt_age(g.oldest)
-            )?;
+            write!(f, "    {} x {} created at ", g.count, g.kind.name())?;
+            match &g.origin {
+                Some(origin) => write!(f, "{origin}")?,
+                None => write!(f, "{}", g.site)?,
+            }
+            if g.parts > g.count {
+                write!(f, ": {} objects counting their parts", g.parts)?;
+                write!(f, ", {} bytes, oldest {}", g.bytes, fmt_age(g.oldest))?;
+            } else {
+                write!(f, ": {} bytes, oldest {}", g.bytes, fmt_age(g.oldest))?;
+            }
+            writeln!(f)?;
         }
         writeln!(f, "  objects:")?;
         for obj in &self.objects {
@@ -752,12 +776,18 @@ impl fmt::Display for LeakReport {
 
 fn write_object(f: &mut fmt::Formatter<'_>, obj: &LiveObject, depth: usize) -> fmt::Result {
     let pad = "  ".repeat(depth);
+    write!(f, "{pad}{} {}", obj.kind.name(), obj.id)?;
+    if let Some(name) = &obj.name {
+        // GStreamer's `GstPipeline (leaked-bin)`.
+        write!(f, " ({name})")?;
+    }
+    match &obj.origin {
+        Some(origin) => write!(f, " created at {origin} (in {})", obj.site)?,
+        None => write!(f, " created at {}", obj.site)?,
+    }
     write!(
         f,
-        "{pad}{} {} created at {} on {}, {} ago, {} bytes",
-        obj.kind.name(),
-        obj.id,
-        obj.site,
+        " on {}, {} ago, {} bytes",
         obj.thread,
         fmt_age(obj.age),
         obj.bytes
@@ -1041,16 +1071,20 @@ impl LeaksTracer {
     /// The live objects as a report (groups and objects).
     pub fn report(&self, at_deinit: bool) -> LeakReport {
         let objects = self.live_objects();
-        let mut groups: HashMap<(ObjectKind, Site), LeakGroup> = HashMap::new();
+        let mut groups: HashMap<(ObjectKind, Site, Option<&str>), LeakGroup> = HashMap::new();
         for o in &objects {
-            let g = groups.entry((o.kind, o.site)).or_insert(LeakGroup {
+            let key = (o.kind, o.site, o.origin.as_deref());
+            let g = groups.entry(key).or_insert_with(|| LeakGroup {
                 kind: o.kind,
                 site: o.site,
+                origin: o.origin.clone(),
                 count: 0,
+                parts: 0,
                 bytes: 0,
                 oldest: Duration::ZERO,
             });
             g.count += 1;
+            g.parts += o.iter().count();
             g.bytes += o.bytes;
             g.oldest = g.oldest.max(o.age);
         }
@@ -1059,7 +1093,11 @@ impl LeaksTracer {
             (b.bytes, b.count, b.oldest)
                 .cmp(&(a.bytes, a.count, a.oldest))
                 .then_with(|| {
-                    (a.kind.name(), a.site.to_string()).cmp(&(b.kind.name(), b.site.to_string()))
+                    (a.kind.name(), &a.origin, a.site.to_string()).cmp(&(
+                        b.kind.name(),
+                        &b.origin,
+                        b.site.to_string(),
+                    ))
                 })
         });
         LeakReport {
@@ -1223,6 +1261,25 @@ impl Tracer for LeaksTracer {
         };
         // Free outside the lock (ids are never reused, so this is only a
         // caller reporting the same object twice).
+        drop(replaced);
+    }
+
+    fn object_labelled(&self, id: ObjectId, kind: ObjectKind, label: &ObjectLabel<'_>) {
+        if !self.filter.matches(kind) {
+            return;
+        }
+        let name = (!label.name.is_empty()).then(|| Box::<str>::from(label.name));
+        let origin = label.origin.map(Box::<str>::from);
+        let replaced = {
+            let mut shard = self.shard(id);
+            shard.live.get_mut(&id).map(|e| {
+                let x = e.extra();
+                (
+                    std::mem::replace(&mut x.name, name),
+                    std::mem::replace(&mut x.origin, origin),
+                )
+            })
+        };
         drop(replaced);
     }
 
@@ -1424,6 +1481,8 @@ struct Raw {
     size: usize,
     parent: Option<ObjectId>,
     description: &'static str,
+    name: Option<String>,
+    origin: Option<String>,
     created: u64,
     thread: u32,
     may_be_leaked: bool,
@@ -1473,6 +1532,8 @@ impl Raw {
             size: e.size,
             parent: e.parent,
             description: e.description,
+            name: x.and_then(|x| x.name.as_deref()).map(str::to_string),
+            origin: x.and_then(|x| x.origin.as_deref()).map(str::to_string),
             created: e.created,
             thread: e.thread,
             may_be_leaked: e.may_be_leaked,
@@ -1501,8 +1562,11 @@ impl Raw {
 /// "Owner" means "keeps it alive": a buffer its memories; a share its root
 /// memory (when no buffer holds the root); a pool its idle buffers; the
 /// oldest buffer handed out by a pool, the pool (a pooled buffer holds its
-/// pool until it comes home). So one leaked pooled buffer is one entry: the
-/// buffer, its memory, and the pool it pins.
+/// pool until it comes home); an element its pads; and any object the
+/// objects linked to it ([`object_linked`](super::object_linked)): a
+/// pipeline its elements, a Python `Sender` its pipeline. So one leaked
+/// pooled buffer is one entry — the buffer, its memory, and the pool it
+/// pins — and one leaked pipeline one entry with all its parts.
 fn build_trees(mut raws: Vec<Raw>, now: u64) -> Vec<LiveObject> {
     raws.sort_by_key(|r| (r.created, r.id));
     let index: HashMap<ObjectId, usize> = raws.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
@@ -1523,15 +1587,19 @@ fn build_trees(mut raws: Vec<Raw>, now: u64) -> Vec<LiveObject> {
     let mut owner: Vec<Option<usize>> = raws
         .iter()
         .enumerate()
-        .map(|(i, r)| match r.kind {
-            ObjectKind::Memory => r
-                .containers
-                .iter()
-                .find_map(|c| index.get(c).copied())
-                .or_else(|| shares.get(&r.id).copied().filter(|&s| s != i)),
-            ObjectKind::Buffer if r.in_pool => r.parent.and_then(|p| index.get(&p).copied()),
-            ObjectKind::BufferPool => outstanding.get(&r.id).copied(),
-            _ => None,
+        .map(|(i, r)| {
+            let container = r.containers.iter().find_map(|c| index.get(c).copied());
+            match r.kind {
+                ObjectKind::Memory => {
+                    container.or_else(|| shares.get(&r.id).copied().filter(|&s| s != i))
+                }
+                ObjectKind::Buffer if r.in_pool => r.parent.and_then(|p| index.get(&p).copied()),
+                ObjectKind::BufferPool => container.or_else(|| outstanding.get(&r.id).copied()),
+                ObjectKind::Pad => {
+                    container.or_else(|| r.parent.and_then(|p| index.get(&p).copied()))
+                }
+                _ => container,
+            }
         })
         .collect();
     // Break any cycle (a root inside a buffer that holds one of its shares
@@ -1657,6 +1725,8 @@ fn build_one(
         size: own,
         bytes,
         description: raw.description,
+        name: raw.name,
+        origin: raw.origin,
         parent: raw.parent,
         pool,
         in_pool: pool.is_some() && raw.in_pool,

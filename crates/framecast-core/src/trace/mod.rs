@@ -17,6 +17,7 @@
 //! | hook | fired when |
 //! |---|---|
 //! | [`object_created`] / [`object_destroyed`] | an object is made / freed |
+//! | [`object_labelled`] | a named object (element, pad, pipeline) says its name, or where a foreign caller made it |
 //! | [`object_reffed`] / [`object_unreffed`] | a handle is cloned / dropped (not the last) |
 //! | [`object_linked`] / [`object_unlinked`] | a child (memory) joins / leaves a parent (buffer) |
 //! | [`object_annotated`] | a note is attached (a meta added to a buffer) |
@@ -29,7 +30,8 @@
 //! # Tracers
 //!
 //! Three tracers come built in, switched on by `FRAMECAST_TRACERS` (read by
-//! [`init`], which `framecast::init()` calls) or at run time by [`start`]:
+//! [`init`], which `framecast::init()` calls, or else by the process's first
+//! traced event) or at run time by [`start`]:
 //!
 //! - [`leaks`](leaks/index.html) ([`LeaksTracer`]): live objects with their
 //!   creation sites, grouped, nested (memories under their buffer), checked
@@ -158,6 +160,21 @@ pub struct ObjectInfo {
     pub may_be_leaked: bool,
 }
 
+/// What only named objects add to their [`ObjectInfo`]: an instance name
+/// (`leaked-bin`, `videoconvert0`, `src`) and, for an object made on behalf
+/// of code outside Rust (a Python `framecast.Sender(...)`), where that code
+/// made it (`leak.py:10`), since its `#[track_caller]` site can only point
+/// into the bindings. Borrowed: a tracer copies what it keeps, so objects
+/// without a label (buffers, memories) cost nothing, and a label costs only
+/// while a tracer listens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ObjectLabel<'a> {
+    /// The instance name; `""` if none.
+    pub name: &'a str,
+    /// The foreign caller's `file:line`, if a foreign caller made it.
+    pub origin: Option<&'a str>,
+}
+
 /// A buffer crossing a pad, for the latency and stats tracers.
 #[derive(Debug, Clone, Copy)]
 pub struct PadPush<'a> {
@@ -200,6 +217,9 @@ pub trait Tracer: Send + Sync + 'static {
     fn interests(&self) -> Interest;
     /// An object was created.
     fn object_created(&self, _info: &ObjectInfo) {}
+    /// A created object's name, or its foreign origin, is known (right after
+    /// [`object_created`](Tracer::object_created), or when it changes).
+    fn object_labelled(&self, _id: ObjectId, _kind: ObjectKind, _label: &ObjectLabel<'_>) {}
     /// An object was destroyed.
     fn object_destroyed(&self, _id: ObjectId, _kind: ObjectKind) {}
     /// A handle to the object was cloned at `site`.
@@ -255,7 +275,14 @@ impl std::fmt::Debug for dyn Tracer {
 type Entry = (Interest, Arc<dyn Tracer>);
 type List = Arc<Vec<Entry>>;
 
-static INTERESTS: AtomicU32 = AtomicU32::new(0);
+/// Set in [`INTERESTS`] until the first event (or [`init`]) has read
+/// `FRAMECAST_TRACERS`: tracing starts lazily, from the first tracked object,
+/// in every program that uses framecast, whether or not it calls
+/// `framecast::init()` (examples, tests, a library user's own `main`). Being
+/// a bit of the same atomic, it costs no extra load on the hot path.
+const PENDING_INIT: u32 = 1 << 31;
+
+static INTERESTS: AtomicU32 = AtomicU32::new(PENDING_INIT);
 /// The active tracers. Changed under its lock; readers use [`CACHE`].
 static TRACERS: Mutex<Option<List>> = Mutex::new(None);
 /// Bumped after every change of [`TRACERS`].
@@ -282,12 +309,51 @@ fn current() -> Option<List> {
 /// The union of the active tracers' interests. One relaxed load.
 #[inline(always)]
 pub fn interests() -> Interest {
-    Interest::from_bits_retain(INTERESTS.load(Ordering::Relaxed))
+    let mut bits = INTERESTS.load(Ordering::Relaxed);
+    if bits & PENDING_INIT != 0 {
+        init_from_first_event();
+        bits = INTERESTS.load(Ordering::Acquire);
+    }
+    Interest::from_bits_truncate(bits)
 }
 
 #[inline(always)]
 fn wants(interest: Interest) -> bool {
-    INTERESTS.load(Ordering::Relaxed) & interest.bits() != 0
+    let bits = INTERESTS.load(Ordering::Relaxed);
+    if bits & (interest.bits() | PENDING_INIT) == 0 {
+        return false;
+    }
+    bits & PENDING_INIT == 0 || first_event_wants(interest)
+}
+
+/// The first event of the process: reads `FRAMECAST_TRACERS` (and starts
+/// the SIGUSR1/SIGUSR2 watcher), then answers for the event.
+#[cold]
+#[inline(never)]
+fn first_event_wants(interest: Interest) -> bool {
+    init_from_first_event();
+    INTERESTS.load(Ordering::Acquire) & interest.bits() != 0
+}
+
+/// Clears [`PENDING_INIT`] and, on the thread that cleared it, runs
+/// [`init`]. Cleared first, so the objects `init` itself may make do not
+/// come back here; other threads' events in that instant go untraced.
+#[cold]
+#[inline(never)]
+fn init_from_first_event() {
+    if INTERESTS.fetch_and(!PENDING_INIT, Ordering::AcqRel) & PENDING_INIT == 0 {
+        return;
+    }
+    if let Err(e) = control::init() {
+        // Nobody to return it to: say it; an explicit `framecast::init()`
+        // reads the variable again and returns the error.
+        log_text(&format!("framecast: {TRACERS_ENV}: {e}\n"));
+    }
+}
+
+/// Marks the environment as read: [`init`] ran (explicitly or lazily).
+fn init_done() {
+    INTERESTS.fetch_and(!PENDING_INIT, Ordering::AcqRel);
 }
 
 /// Activates a tracer. Several tracers (and several instances of one) may be
@@ -331,7 +397,11 @@ fn store(guard: &mut Option<List>, list: Vec<Entry>) {
     let union = list.iter().fold(Interest::empty(), |acc, (i, _)| acc | *i);
     *guard = Some(Arc::new(list));
     GENERATION.fetch_add(1, Ordering::Release);
-    INTERESTS.store(union.bits(), Ordering::Release);
+    // Keeps PENDING_INIT as it is: activating a tracer by hand does not
+    // count as reading the environment.
+    let _ = INTERESTS.fetch_update(Ordering::AcqRel, Ordering::Relaxed, |bits| {
+        Some(union.bits() | (bits & PENDING_INIT))
+    });
 }
 
 #[inline(never)]
@@ -379,6 +449,20 @@ pub fn object_created(info: impl FnOnce() -> ObjectInfo) {
     if wants(Interest::LIFECYCLE) {
         let info = info();
         dispatch(Interest::LIFECYCLE, |t| t.object_created(&info));
+    }
+}
+
+/// Reports a created object's label (its instance name, or the foreign
+/// caller that made it). `label` runs only when a tracer listens.
+#[inline(always)]
+pub fn object_labelled<'a>(
+    id: ObjectId,
+    kind: ObjectKind,
+    label: impl FnOnce() -> ObjectLabel<'a>,
+) {
+    if wants(Interest::LIFECYCLE) {
+        let label = label();
+        dispatch(Interest::LIFECYCLE, |t| t.object_labelled(id, kind, &label));
     }
 }
 
@@ -500,6 +584,14 @@ pub fn queue_dropped(queue: ObjectId, name: &str, dropped: u64) {
     if wants(Interest::QUEUES) {
         dispatch(Interest::QUEUES, |t| t.queue_dropped(queue, name, dropped));
     }
+}
+
+/// Whether a tracer records handle clones and drops ([`Interest::REFS`]):
+/// lets a handle's `Drop` skip reading its reference count when nobody
+/// listens.
+#[inline(always)]
+pub fn refs_wanted() -> bool {
+    wants(Interest::REFS)
 }
 
 /// Whether pad and element timing is wanted: lets callers skip reading the

@@ -6,9 +6,12 @@ module and puts it on PYTHONPATH; or by hand after `maturin develop`:
 """
 
 import os
+import queue
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -272,8 +275,11 @@ class Leaks(unittest.TestCase):
             before = framecast.leaks.live_count()
             tx = framecast.Sender("127.0.0.1:9", width=64, height=32, codec="raw")
             tx.push(np.zeros(tx.shape, np.uint8))
-            kinds = {g["type"] for g in framecast.leaks.live()}
-            assert "Element" in kinds, kinds
+            # The Sender is one entry, at this line, holding its pipeline.
+            live = framecast.leaks.live()
+            sender = [g for g in live if g["type"] == "Sender"]
+            assert sender and sender[0]["site"] == "<string>:5", live
+            assert sender[0]["parts"] > 10, live
             framecast.leaks.start_tracking()
             tx.push(np.zeros(tx.shape, np.uint8))
             tx.finish()
@@ -298,6 +304,88 @@ class Leaks(unittest.TestCase):
         self.assertEqual(result.returncode, 3, result.stderr)
         self.assertIn("Leaks detected", result.stderr)
         self.assertIn("Element", result.stderr)
+
+    def test_a_leaked_sender_is_reported_at_the_python_line_summary_first(self):
+        # A program file, as users run them: the report starts with a
+        # short summary naming the Python line, the details come after.
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "leak.py")
+            with open(path, "w") as f:
+                f.write(textwrap.dedent("""\
+                    import numpy as np
+                    import framecast
+
+
+                    def start():
+                        return framecast.Sender("127.0.0.1:9", width=64, height=32,
+                                                codec="raw")
+
+                    tx = start()
+                    tx.push(np.zeros(tx.shape, np.uint8))
+                    """))
+            env = dict(os.environ, FRAMECAST_TRACERS="leaks")
+            result = subprocess.run([sys.executable, path], env=env, capture_output=True,
+                                    text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stderr.splitlines()
+        start = next(i for i, l in enumerate(lines) if l.startswith("Leaks detected"))
+        details = lines.index("  objects:", start)
+        summary = lines[start + 2:details]
+        self.assertIn(f"1 x Sender created at {path}:6:", summary[0], result.stderr)
+        self.assertLessEqual(len(summary), 3, result.stderr)
+        self.assertTrue(lines[details + 1].startswith(f"    Sender #"), result.stderr)
+        self.assertIn(f"created at {path}:6 (in ", lines[details + 1])
+        # Its pipeline and elements are in the details, under it.
+        self.assertTrue(any(l.startswith("      Pipeline #") for l in lines[details:]),
+                        result.stderr)
+
+    @unittest.skipUnless(hasattr(signal, "SIGUSR1"), "POSIX signals")
+    def test_sigusr1_and_sigusr2_in_a_python_program(self):
+        # FRAMECAST_LEAKS_TRACER_SIG in a Python program: SIGUSR1 lists the
+        # live objects (the Sender at its Python line) instead of killing
+        # the interpreter, SIGUSR2 starts tracking.
+        env = dict(os.environ, FRAMECAST_TRACERS="leaks", FRAMECAST_LEAKS_TRACER_SIG="1")
+        body = textwrap.dedent("""
+            import sys, framecast
+            tx = framecast.Sender("127.0.0.1:9", width=64, height=32, codec="raw")
+            print("READY", flush=True)
+            sys.stdin.readline()
+            tx.finish()
+        """)
+        child = subprocess.Popen([sys.executable, "-c", body], env=env, text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in child.stderr],
+                         daemon=True).start()
+
+        def wait_for(needle, seen):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                seen.append(line)
+                if needle in line:
+                    return
+            self.fail(f"no {needle!r} in {seen}")
+
+        try:
+            self.assertEqual(child.stdout.readline().strip(), "READY")
+            seen = []
+            os.kill(child.pid, signal.SIGUSR1)
+            wait_for("Sender created at <string>:3:", seen)
+            os.kill(child.pid, signal.SIGUSR2)
+            wait_for("activity tracking started", seen)
+            child.stdin.write("\n")
+            child.stdin.flush()
+            self.assertEqual(child.wait(timeout=30), 0, seen)
+            wait_for("no leaks", seen)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
     def test_enable_without_the_environment(self):
         result = run_script("""

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use framecast_core::trace::{self, ObjectId, ObjectInfo, ObjectKind};
+use framecast_core::trace::{self, ObjectId, ObjectInfo, ObjectKind, ObjectLabel};
 use framecast_core::ClockTime;
 
 use super::bus::{Bus, Message};
 use super::context::PipelineContext;
 use super::element::Element;
 use super::query::Query;
+use super::refs;
 use super::state::{State, StateChange, StateChangeSuccess};
 use crate::{Error, Result};
 
@@ -33,8 +34,9 @@ impl Drop for PipelineInner {
         }
         for element in &elements {
             element.set_context(None);
+            trace::object_unlinked(element.id(), self.id);
         }
-        trace::object_destroyed(self.id, ObjectKind::Other("Pipeline"));
+        trace::object_destroyed(self.id, KIND);
     }
 }
 
@@ -45,8 +47,29 @@ impl Drop for PipelineInner {
 ///
 /// Dropping a pipeline takes it to [`State::Null`]: every thread stops,
 /// queues flush, pools deactivate, and every buffer is freed.
-#[derive(Clone)]
+///
+/// Clones are references, reported with their site to reference-tracking
+/// tracers (`leaks(check-refs=true)`).
 pub struct Pipeline(Arc<PipelineInner>);
+
+/// The kind tracers see for a pipeline (GStreamer's `GstPipeline`).
+const KIND: ObjectKind = ObjectKind::Other("Pipeline");
+
+impl Clone for Pipeline {
+    /// A new reference to the same pipeline, reported with the caller's
+    /// site.
+    #[track_caller]
+    fn clone(&self) -> Pipeline {
+        refs::taken(self.0.id, KIND);
+        Pipeline(Arc::clone(&self.0))
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        refs::given_back(&self.0, self.0.id, KIND);
+    }
+}
 
 impl Pipeline {
     /// An empty pipeline.
@@ -56,13 +79,14 @@ impl Pipeline {
         let site = std::panic::Location::caller();
         trace::object_created(|| ObjectInfo {
             id,
-            kind: ObjectKind::Other("Pipeline"),
+            kind: KIND,
             site,
             size: 0,
             parent: None,
             description: "",
             may_be_leaked: false,
         });
+        trace::object_labelled(id, KIND, || ObjectLabel { name, origin: None });
         let inner = Arc::new(PipelineInner {
             id,
             ctx: PipelineContext::new(name),
@@ -88,6 +112,11 @@ impl Pipeline {
         &self.0.ctx.name
     }
 
+    /// Process-unique id (the one tracers report).
+    pub fn id(&self) -> ObjectId {
+        self.0.id
+    }
+
     /// The bus.
     pub fn bus(&self) -> Bus {
         self.0.ctx.bus.clone()
@@ -103,7 +132,9 @@ impl Pipeline {
         self.0.ctx.set_verbose(verbose);
     }
 
-    /// Adds an element. Names must be unique within the pipeline.
+    /// Adds an element. Names must be unique within the pipeline, which
+    /// holds a reference to it (reported as taken at the caller's site).
+    #[track_caller]
     pub fn add(&self, element: &Element) -> Result<()> {
         let mut elements = self.0.elements.lock().unwrap_or_else(|e| e.into_inner());
         if elements.iter().any(|e| e.name() == element.name()) {
@@ -117,6 +148,8 @@ impl Pipeline {
             });
         }
         element.set_context(Some(self.0.ctx.clone()));
+        // The bin owns its children: leak reports nest them under it.
+        trace::object_linked(element.id(), self.0.id);
         elements.push(element.clone());
         Ok(())
     }
@@ -135,24 +168,25 @@ impl Pipeline {
         Ok(())
     }
 
-    /// The element named `name`.
+    /// The element named `name` (a reference, reported as taken at the
+    /// caller's site).
+    #[track_caller]
     pub fn by_name(&self, name: &str) -> Option<Element> {
-        self.0
-            .elements
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|e| e.name() == name)
-            .cloned()
+        let elements = self.0.elements.lock().unwrap_or_else(|e| e.into_inner());
+        let element = elements.iter().find(|e| e.name() == name)?;
+        Some(element.clone())
     }
 
     /// All elements, in the order they were added.
+    #[track_caller]
     pub fn elements(&self) -> Vec<Element> {
-        self.0
-            .elements
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        refs::clone_all(
+            self.0
+                .elements
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter(),
+        )
     }
 
     /// The current state.

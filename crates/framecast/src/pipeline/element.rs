@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use framecast_core::trace::{self, ObjectId, ObjectInfo, ObjectKind};
+use framecast_core::trace::{self, ObjectId, ObjectInfo, ObjectKind, ObjectLabel};
 use framecast_core::Buffer;
 
 use super::bus::Message;
@@ -18,6 +18,7 @@ use super::flow::{FlowError, FlowResult};
 use super::pad::{Pad, PadDirection, PadPresence};
 use super::property::PropertyValue;
 use super::query::Query;
+use super::refs;
 use super::state::{State, StateChange, StateChangeSuccess};
 use crate::error::closest;
 use crate::{Error, Result};
@@ -121,10 +122,31 @@ impl Drop for ElementInner {
 pub type Pads = smallvec::SmallVec<[Pad; 4]>;
 
 /// An element (`GstElement`): a handle; clones refer to the same element.
-#[derive(Clone)]
+///
+/// Every handle is a reference, reported with its site to
+/// reference-tracking tracers (`leaks(check-refs=true)`), as [`Pad`]'s are.
 pub struct Element(pub(crate) Arc<ElementInner>);
 
+impl Clone for Element {
+    /// A new reference to the same element (`gst_object_ref`), reported
+    /// with the caller's site.
+    #[track_caller]
+    fn clone(&self) -> Element {
+        refs::taken(self.0.id, ObjectKind::Element);
+        Element(Arc::clone(&self.0))
+    }
+}
+
+impl Drop for Element {
+    fn drop(&mut self) {
+        refs::given_back(&self.0, self.0.id, ObjectKind::Element);
+    }
+}
+
 impl Element {
+    /// Reported to tracers as created at the caller's site, named by its
+    /// instance name (`videoconvert0`), its factory as the description.
+    #[track_caller]
     pub(crate) fn new(factory: Arc<ElementFactory>, name: String) -> Element {
         let id = ObjectId::next();
         let site = std::panic::Location::caller();
@@ -137,6 +159,10 @@ impl Element {
             parent: None,
             description,
             may_be_leaked: false,
+        });
+        trace::object_labelled(id, ObjectKind::Element, || ObjectLabel {
+            name: &name,
+            origin: None,
         });
         let properties = factory
             .properties
@@ -156,14 +182,14 @@ impl Element {
             factory,
         });
         let element = Element(inner);
-        let always: Vec<Pad> = element
-            .0
-            .factory
-            .pad_templates
-            .iter()
-            .filter(|t| t.presence == PadPresence::Always)
-            .map(|t| Pad::new(&element.0, &element.0.name, t.name, t))
-            .collect();
+        // A loop, not `map`: the pads are reported as made where the
+        // element was (a closure would lose the caller).
+        let mut always: Vec<Pad> = Vec::new();
+        for t in element.0.factory.pad_templates.iter() {
+            if t.presence == PadPresence::Always {
+                always.push(Pad::new(&element.0, &element.0.name, t.name, t));
+            }
+        }
         element
             .0
             .pads
@@ -172,6 +198,16 @@ impl Element {
             .extend(always);
         element.0.imp.constructed(&element);
         element
+    }
+
+    /// A handle for a strong reference taken elsewhere (an upgraded weak
+    /// reference), reported as taken at the caller's site. Takes an
+    /// `Option` so callers need no `map`, which would lose the caller.
+    #[track_caller]
+    pub(crate) fn from_inner(inner: Option<Arc<ElementInner>>) -> Option<Element> {
+        let inner = inner?;
+        refs::taken(inner.id, ObjectKind::Element);
+        Some(Element(inner))
     }
 
     /// The element's name (unique within its pipeline).
@@ -203,68 +239,67 @@ impl Element {
 
     // ---- pads -----------------------------------------------------------
 
+    // Every accessor that hands out a pad is `#[track_caller]`: the handle
+    // is a reference, reported as taken at the caller's site.
+
     /// All pads.
+    #[track_caller]
     pub fn pads(&self) -> Vec<Pad> {
-        self.0
-            .pads
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        refs::clone_all(self.0.pads.read().unwrap_or_else(|e| e.into_inner()).iter())
     }
 
     /// The pad named `name`.
+    #[track_caller]
     pub fn static_pad(&self, name: &str) -> Option<Pad> {
         self.find_pad(|p| p.name() == name)
     }
 
+    #[track_caller]
     fn find_pad(&self, matches: impl Fn(&Pad) -> bool) -> Option<Pad> {
-        self.0
-            .pads
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|p| matches(p))
-            .cloned()
+        let pads = self.0.pads.read().unwrap_or_else(|e| e.into_inner());
+        let pad = pads.iter().find(|p| matches(p))?;
+        Some(pad.clone())
     }
 
     /// Source pads. Up to four are returned without a heap allocation, so
     /// per-buffer fan-out (`tee`) stays allocation-free.
+    #[track_caller]
     pub fn src_pads(&self) -> Pads {
         self.pads_in(PadDirection::Src)
     }
 
     /// Sink pads.
+    #[track_caller]
     pub fn sink_pads(&self) -> Pads {
         self.pads_in(PadDirection::Sink)
     }
 
+    #[track_caller]
     fn pads_in(&self, direction: PadDirection) -> Pads {
-        self.0
-            .pads
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|p| p.direction() == direction)
-            .cloned()
-            .collect()
+        let pads = self.0.pads.read().unwrap_or_else(|e| e.into_inner());
+        refs::clone_all(pads.iter().filter(|p| p.direction() == direction))
     }
 
     /// The first source pad (the only one, for most elements).
+    #[track_caller]
     pub fn src_pad(&self) -> Option<Pad> {
         self.first_pad(PadDirection::Src)
     }
 
     /// The first sink pad.
+    #[track_caller]
     pub fn sink_pad(&self) -> Option<Pad> {
         self.first_pad(PadDirection::Sink)
     }
 
+    #[track_caller]
     fn first_pad(&self, direction: PadDirection) -> Option<Pad> {
         self.find_pad(|p| p.direction() == direction)
     }
 
     /// Makes a pad from a request template (`src_%u`), named with the next
     /// free number.
+    #[track_caller]
     pub fn request_pad(&self, template_name: &str) -> Result<Pad> {
         let template = self
             .0

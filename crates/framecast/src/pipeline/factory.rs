@@ -109,7 +109,9 @@ pub fn factories() -> Vec<Arc<ElementFactory>> {
 
 /// Makes an element from the factory `factory_name`, named `name` (or
 /// `<factory><n>`). An unknown factory name is an error with the closest
-/// known name as a suggestion.
+/// known name as a suggestion. Tracers report the element as made at the
+/// caller's site.
+#[track_caller]
 pub fn make_element(factory_name: &str, name: Option<&str>) -> Result<Element> {
     let factory = find_factory(factory_name).ok_or_else(|| {
         let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());

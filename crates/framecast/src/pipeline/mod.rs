@@ -25,6 +25,7 @@ mod pad;
 mod parse;
 mod property;
 mod query;
+mod refs;
 mod state;
 
 pub use bin::Pipeline;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 use arc_swap::ArcSwapOption;
-use framecast_core::trace::{self, ObjectId, ObjectInfo, ObjectKind, PadPush};
+use framecast_core::trace::{self, ObjectId, ObjectInfo, ObjectKind, ObjectLabel, PadPush};
 use framecast_core::{Buffer, ReferenceTimestampMeta};
 
 use super::bus::Message;
@@ -17,6 +17,7 @@ use super::element::{Element, ElementInner};
 use super::event::{Event, Segment};
 use super::flow::{FlowError, FlowResult};
 use super::query::Query;
+use super::refs;
 use crate::{Error, Result};
 
 /// Which way data flows through a pad.
@@ -100,15 +101,42 @@ pub(crate) struct PadInner {
 
 impl Drop for PadInner {
     fn drop(&mut self) {
+        // The link's reference to the peer goes with this pad.
+        if let Some(peer) = self.peer.swap(None) {
+            refs::given_back(&peer, peer.id, ObjectKind::Pad);
+        }
         trace::object_destroyed(self.id, ObjectKind::Pad);
     }
 }
 
 /// A pad (`GstPad`): a handle; clones refer to the same pad.
-#[derive(Clone)]
+///
+/// Every handle is a reference: clones, and the handles [`peer`](Pad::peer)
+/// and the engine make, are reported with their site to reference-tracking
+/// tracers (`leaks(check-refs=true)`), and so is a link's reference to its
+/// sink pad.
 pub struct Pad(pub(crate) Arc<PadInner>);
 
+impl Clone for Pad {
+    /// A new reference to the same pad (`gst_object_ref`), reported with
+    /// the caller's site.
+    #[track_caller]
+    fn clone(&self) -> Pad {
+        refs::taken(self.0.id, ObjectKind::Pad);
+        Pad(Arc::clone(&self.0))
+    }
+}
+
+impl Drop for Pad {
+    fn drop(&mut self) {
+        refs::given_back(&self.0, self.0.id, ObjectKind::Pad);
+    }
+}
+
 impl Pad {
+    /// Reported to tracers as made at the caller's site (the element's
+    /// creation, or the `request_pad` call), named `element:pad`.
+    #[track_caller]
     pub(crate) fn new(
         element: &Arc<ElementInner>,
         element_name: &str,
@@ -126,10 +154,15 @@ impl Pad {
             description: "",
             may_be_leaked: false,
         });
+        let full_name = format!("{element_name}:{name}");
+        trace::object_labelled(id, ObjectKind::Pad, || ObjectLabel {
+            name: &full_name,
+            origin: None,
+        });
         Pad(Arc::new(PadInner {
             id,
             name: name.to_string(),
-            full_name: format!("{element_name}:{name}"),
+            full_name,
             direction: template.direction,
             template_caps: template.caps.clone(),
             element: Arc::downgrade(element),
@@ -142,6 +175,17 @@ impl Pad {
             flushing: AtomicBool::new(true),
             eos: AtomicBool::new(false),
         }))
+    }
+
+    /// A handle for a strong reference taken elsewhere (a link's peer, an
+    /// upgraded weak reference), reported as taken at the caller's site.
+    /// Takes an `Option` so callers need no `map`: a `#[track_caller]`
+    /// function passed as a value loses its caller.
+    #[track_caller]
+    fn from_inner(inner: Option<Arc<PadInner>>) -> Option<Pad> {
+        let inner = inner?;
+        refs::taken(inner.id, ObjectKind::Pad);
+        Some(Pad(inner))
     }
 
     /// The pad's name (`src`, `sink`, `src_0`).
@@ -170,8 +214,9 @@ impl Pad {
     }
 
     /// The element the pad belongs to (`None` once it is gone).
+    #[track_caller]
     pub fn element(&self) -> Option<Element> {
-        self.0.element.upgrade().map(Element)
+        Element::from_inner(self.0.element.upgrade())
     }
 
     /// The negotiated caps, once a caps event went through.
@@ -189,22 +234,34 @@ impl Pad {
     }
 
     /// The linked peer pad.
+    #[track_caller]
     pub fn peer(&self) -> Option<Pad> {
         match self.0.direction {
-            PadDirection::Src => self.0.peer.load_full().map(Pad),
-            PadDirection::Sink => self
-                .0
-                .upstream
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .upgrade()
-                .map(Pad),
+            PadDirection::Src => Pad::from_inner(self.0.peer.load_full()),
+            PadDirection::Sink => Pad::from_inner(
+                self.0
+                    .upstream
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .upgrade(),
+            ),
         }
     }
 
     /// Whether the pad is linked.
     pub fn is_linked(&self) -> bool {
-        self.peer().is_some()
+        // Without making a handle: no reference to report.
+        match self.0.direction {
+            PadDirection::Src => self.0.peer.load().is_some(),
+            PadDirection::Sink => {
+                self.0
+                    .upstream
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .strong_count()
+                    > 0
+            }
+        }
     }
 
     /// Whether the pad refuses data (inactive, or between flush-start and
@@ -227,7 +284,9 @@ impl Pad {
     }
 
     /// Links this source pad to `sink`. Both must be free, in the right
-    /// directions, and their template caps must intersect.
+    /// directions, and their template caps must intersect. The link holds a
+    /// reference to `sink`, reported as taken here.
+    #[track_caller]
     pub fn link(&self, sink: &Pad) -> Result<()> {
         let fail = |reason: String| Error::Link {
             from: self.full_name().to_string(),
@@ -252,6 +311,7 @@ impl Pad {
                 sink.template_caps()
             )));
         }
+        refs::taken(sink.0.id, ObjectKind::Pad);
         self.0.peer.store(Some(sink.0.clone()));
         *sink.0.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&self.0);
         if self
@@ -315,13 +375,16 @@ impl Pad {
             PadDirection::Src => {
                 if let Some(peer) = self.0.peer.swap(None) {
                     *peer.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Weak::new();
+                    refs::given_back(&peer, peer.id, ObjectKind::Pad);
                 }
             }
             PadDirection::Sink => {
                 let upstream =
                     std::mem::take(&mut *self.0.upstream.lock().unwrap_or_else(|e| e.into_inner()));
                 if let Some(up) = upstream.upgrade() {
-                    up.peer.store(None);
+                    if let Some(me) = up.peer.swap(None) {
+                        refs::given_back(&me, me.id, ObjectKind::Pad);
+                    }
                 }
             }
         }
@@ -340,10 +403,12 @@ impl Pad {
         if peer.eos.load(Ordering::Acquire) {
             return Err(FlowError::Eos);
         }
-        let Some(element) = peer.element.upgrade().map(Element) else {
+        let Some(element) = Element::from_inner(peer.element.upgrade()) else {
             return Err(FlowError::Flushing);
         };
-        let peer = Pad(peer.clone());
+        let Some(peer) = Pad::from_inner(Some(Arc::clone(peer))) else {
+            return Err(FlowError::NotLinked);
+        };
         drop(guard);
         self.send_pending_sticky(&peer);
         if !trace::timing_wanted() {

@@ -79,6 +79,7 @@ const WHAT: &str = "pipeline";
 /// # Ok::<(), framecast::Error>(())
 /// ```
 #[doc(alias = "gst_parse_launch")]
+#[track_caller]
 pub fn parse_launch(input: &str) -> Result<Pipeline> {
     let tokens = Lexer::new(input).tokens()?;
     let chains = Grammar::new(input).chains(tokens)?;
@@ -816,6 +817,9 @@ struct Endpoint {
     span: Range<usize>,
 }
 
+/// `#[track_caller]` down from [`parse_launch`], so tracers report the
+/// pipeline and its elements as made where `parse_launch` was called.
+#[track_caller]
 fn build(input: &str, parsed: Chains) -> Result<Pipeline> {
     let n = PIPELINES.fetch_add(1, Ordering::Relaxed);
     let pipeline = Pipeline::new(&format!("pipeline{n}"));

@@ -174,11 +174,13 @@ pub(crate) struct PayBase {
 }
 
 impl PayBase {
-    /// Makes and activates the packet pool for `mtu`-byte packets.
-    pub(crate) fn start(&self, mtu: usize) -> crate::Result<()> {
+    /// Makes and activates the packet pool for `mtu`-byte packets, owned
+    /// by `element` (leak reports nest it there).
+    pub(crate) fn start(&self, element: &Element, mtu: usize) -> crate::Result<()> {
         let pool = BufferPool::new();
         pool.set_config(PoolConfig::new(mtu, POOL_MIN_BUFFERS, 0))?;
         pool.set_active(true)?;
+        framecast_core::trace::object_linked(pool.id(), element.id());
         let old = self
             .pool
             .lock()
@@ -430,7 +432,7 @@ impl<F: PayloadFormat> Payloader<F> {
     fn start(&self, element: &Element) -> crate::Result<()> {
         let cfg = PayConfig::from_element(element);
         let format = F::start(element, &cfg)?;
-        self.base.start(cfg.mtu)?;
+        self.base.start(element, cfg.mtu)?;
         *self.lock() = Some(Stream {
             clock: cfg.clock(),
             caps: format.initial_caps(&cfg),

@@ -49,5 +49,8 @@ pub fn negotiate_pool(
     }
     let decision = query.decide()?;
     decision.pool.set_active(true)?;
+    // The element acquiring from the pool owns it: leak reports nest the
+    // pool (and its idle buffers) under the element.
+    framecast_core::trace::object_linked(decision.pool.id(), element.id());
     Ok(decision.pool)
 }
