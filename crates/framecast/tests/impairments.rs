@@ -2,14 +2,13 @@
 //! impairment relay (support/impair.rs) reorders, delays with jitter,
 //! duplicates, injects strays and fakes a sender restart, and the
 //! receiver must lose nothing that arrived. Each run is a few seconds of
-//! 640x360 H.264 at 30 fps; every wait is bounded.
+//! 640x360 H.264 at 30 fps (1 Mbit/s); every wait is bounded.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use framecast::receiver::Receiver;
-use framecast::sender::{Codec, Sender};
-use framecast::VideoFormat;
+use framecast::sender::Codec;
 
 #[path = "support/ports.rs"]
 mod ports;
@@ -21,7 +20,7 @@ use impair::{Impairment, Relay, RelayStats};
 
 #[path = "support/frames.rs"]
 mod frames;
-use frames::paint_moving_bar;
+use frames::{paint_moving_bar, test_sender};
 
 const W: usize = 640;
 const H: usize = 360;
@@ -81,19 +80,11 @@ fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
     let sending = std::thread::spawn(move || {
         let mut sent = 0;
         for _ in 0..runs {
-            let tx = Sender::builder()
-                .to(&format!("127.0.0.1:{relay_port}"))
-                .codec(Codec::H264)
-                .size(W as u32, H as u32)
-                .fps(30)
-                .input_format(VideoFormat::I420)
-                .bitrate(2000)
-                .build()
-                .expect("sender");
+            let tx = test_sender(relay_port, W, H);
             let start = Instant::now();
             for n in 0..frames {
                 let mut frame = tx.frame().expect("pooled frame");
-                paint_moving_bar(&mut frame, W, H, 1, n);
+                paint_moving_bar(&mut frame, W, H, 3, n);
                 tx.push(frame).expect("push");
                 sent += 1;
                 let due = start + Duration::from_millis(33 * (n + 1));
