@@ -11,8 +11,12 @@ use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crate::bench::latency::peak_rss_kib;
 use crate::receive::Summary;
-use crate::send::{send, SendArgs};
+use crate::send::{on_interrupt, send, SendArgs};
 
 /// Options.
 #[derive(Debug, clap::Args)]
@@ -56,16 +60,14 @@ fn free_port_pair() -> Result<u16, String> {
     Err("no free pair of UDP ports on 127.0.0.1".into())
 }
 
-/// CPU time (user + system) and peak RSS (KiB) of this process
-/// (`RUSAGE_SELF`) or of its waited-for children (`RUSAGE_CHILDREN`).
-fn rusage(who: libc::c_int) -> (Duration, u64) {
+/// CPU time (user + system) of this process.
+fn cpu_time() -> Duration {
     // SAFETY: `rusage` is plain data; all-zero is a valid value.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is a valid, writable rusage; `who` is RUSAGE_SELF or
-    // RUSAGE_CHILDREN, so the call cannot fail.
-    unsafe { libc::getrusage(who, &mut u) };
+    // SAFETY: `u` is a valid, writable rusage; RUSAGE_SELF cannot fail.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    (tv(u.ru_utime) + tv(u.ru_stime), u.ru_maxrss as u64)
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 /// Waits for `child` at most `limit`, then kills it.
@@ -190,15 +192,43 @@ fn parse_summary(json: &str) -> Summary {
         jitter_us: n("jitter_us") as u64,
         latency: Default::default(),
         decoded: None,
+        bye: json.contains("\"bye\":true"),
+        stopped_without_bye: json_number(json, "stopped_without_bye_s"),
+        peak_rss_kib: json_number(json, "peak_rss_kib").map(|k| k as u64),
     }
 }
 
 /// Runs `framecast demo`.
 pub fn run(args: DemoArgs) -> Result<(), String> {
+    if !(args.seconds.is_finite() && args.seconds > 0.0) {
+        return Err(format!(
+            "--seconds {}: give a positive number",
+            args.seconds
+        ));
+    }
     let port = match args.port {
+        Some(0) => return Err("--port 0: give a fixed port (RTCP goes on the next one)".into()),
         Some(p) => p,
         None => free_port_pair()?,
     };
+    // Every argument checked before the receiver starts: a size the sender
+    // refuses must not leave a receiver child behind it.
+    let send_args = SendArgs {
+        to: vec![format!("127.0.0.1:{port}")],
+        codec: args.codec.clone(),
+        bitrate: args.bitrate,
+        size: args.size.clone(),
+        fps: args.fps,
+        input: None,
+        format: "bgr".into(),
+        pattern: Some("ball".into()),
+        seconds: Some(args.seconds),
+        sdp: None,
+    };
+    let plan = send_args.plan()?;
+    if port == u16::MAX {
+        return Err(format!("--port {port}: no room for RTCP on the next port"));
+    }
     let exe = std::env::current_exe().map_err(|e| format!("finding framecast itself: {e}"))?;
     let mut receiver = Command::new(&exe)
         .args(["receive", "--quiet", "--json", "--address", "127.0.0.1"])
@@ -245,18 +275,6 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         receiver.id()
     );
 
-    let send_args = SendArgs {
-        to: vec![format!("127.0.0.1:{port}")],
-        codec: args.codec.clone(),
-        bitrate: args.bitrate,
-        size: args.size.clone(),
-        fps: args.fps,
-        input: None,
-        format: "bgr".into(),
-        pattern: Some("ball".into()),
-        seconds: Some(args.seconds),
-        sdp: None,
-    };
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
     let own_tracer = framecast::trace::leaks().is_none();
     if own_tracer {
@@ -265,9 +283,19 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     }
     let stop_sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = sample_rss(receiver.id(), stop_sampling.clone());
-    let (cpu_before, _) = rusage(libc::RUSAGE_SELF);
-    let sent = send(&send_args);
-    let (cpu_after, sender_rss_kib) = rusage(libc::RUSAGE_SELF);
+    let cpu_before = cpu_time();
+    // Ctrl-C ends the stream early, with its BYE and the summary (the
+    // receiver, in the same process group, gets it too and ends as well).
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let sent = on_interrupt(&interrupted).and_then(|signals| {
+        let sent = send(&send_args, &plan, &interrupted);
+        for id in signals {
+            signal_hook::low_level::unregister(id);
+        }
+        sent
+    });
+    let cpu_after = cpu_time();
+    let sender_rss_kib = peak_rss_kib(std::process::id()).unwrap_or(0);
     stop_sampling.store(true, std::sync::atomic::Ordering::Release);
     let (sender_trend, receiver_trend) = sampler.join().unwrap_or_default();
     if let Some(path) = &args.rss_log {
@@ -295,7 +323,6 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
 
     // The sender's BYE ends the receiver; bounded in case it was lost.
     let status = wait_bounded(&mut receiver, Duration::from_secs(10))?;
-    let (_, receiver_rss_kib) = rusage(libc::RUSAGE_CHILDREN);
     let json = out_reader.join().unwrap_or_default();
     let receiver_log = err_reader.join().unwrap_or_default();
     let json = json.lines().last().unwrap_or_default().to_string();
@@ -305,6 +332,11 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         ));
     }
     let received = parse_summary(&json);
+    // The receiver's own peak (its VmHWM, read by it as it finishes), not
+    // `RUSAGE_CHILDREN`'s: that is the largest of every child ever waited
+    // for, and Linux carries a parent's peak into its child across fork
+    // and exec, so it once said 585.6 MiB for a 60 MiB receiver.
+    let receiver_rss_kib = received.peak_rss_kib;
 
     let s = sent.stats;
     let frames_encoded = s.frames_out.max(1);
@@ -357,9 +389,12 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         "  sender CPU        {cpu_ms:.2} ms per frame (pattern, BGR->I420, encode, RTP, send)"
     );
     println!(
-        "  peak RSS          sender {:.1} MiB, receiver {:.1} MiB",
+        "  peak RSS          sender {:.1} MiB, receiver {} (VmHWM of each process)",
         sender_rss_kib as f64 / 1024.0,
-        receiver_rss_kib as f64 / 1024.0
+        receiver_rss_kib.map_or("unknown".to_string(), |k| format!(
+            "{:.1} MiB",
+            k as f64 / 1024.0
+        ))
     );
     println!(
         "  RSS growth        sender {}; receiver {}",

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use framecast::receiver::{ReceivedFrame, Receiver, ReceiverBuilder};
+use framecast::receiver::{ReceivedFrame, Receiver, ReceiverBuilder, ReceiverStats};
 use framecast::sender::Codec;
 use framecast::trace::Histogram;
 use framecast::VideoFormat;
@@ -98,6 +98,16 @@ pub struct Summary {
     pub latency: Histogram,
     /// Frame size and format as decoded.
     pub decoded: Option<(VideoFormat, u32, u32)>,
+    /// The sender said BYE (its stream ended).
+    pub bye: bool,
+    /// Seconds the stream ran, when its packets stopped without a BYE
+    /// (the sender vanished: [`ReceiverStats::stopped_without_bye`]).
+    ///
+    /// [`ReceiverStats::stopped_without_bye`]: framecast::receiver::ReceiverStats::stopped_without_bye
+    pub stopped_without_bye: Option<f64>,
+    /// This process's peak resident set (`VmHWM`), KiB, read as it
+    /// finishes: what `demo` reports as the receiver's peak.
+    pub peak_rss_kib: Option<u64>,
 }
 
 impl Summary {
@@ -135,7 +145,7 @@ impl Summary {
             format!("\"{} {w}x{h}\"", f.name())
         });
         format!(
-            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{}}}",
+            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{},\"bye\":{},\"stopped_without_bye_s\":{},\"peak_rss_kib\":{}}}",
             self.frames,
             self.seconds,
             self.fps(),
@@ -148,7 +158,11 @@ impl Summary {
             num(p50),
             num(p99),
             num(max),
-            decoded
+            decoded,
+            self.bye,
+            num(self.stopped_without_bye.unwrap_or(f64::NAN)),
+            self.peak_rss_kib
+                .map_or("null".to_string(), |k| k.to_string()),
         )
     }
 
@@ -172,6 +186,12 @@ impl Summary {
         }
         if let Some((f, w, h)) = self.decoded {
             s.push_str(&format!(", decoded {} {w}x{h}", f.name()));
+        }
+        if let Some(secs) = self.stopped_without_bye {
+            s.push_str(&format!(
+                "\nstream stopped without BYE after {secs:.1} s (the sender vanished: no packet for {} s or more, and no RTCP BYE)",
+                ReceiverStats::STOPPED_AFTER.as_secs()
+            ));
         }
         match self.latency() {
             Some((p50, p99, max)) => s.push_str(&format!(
@@ -354,6 +374,9 @@ fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, Stri
     summary.frames_discarded = stats.frames_discarded;
     summary.stream_restarts = stats.stream_restarts;
     summary.jitter_us = u64::try_from(stats.jitter.as_micros()).unwrap_or(u64::MAX);
+    summary.bye = stats.bye;
+    summary.stopped_without_bye = stats.stopped_without_bye().map(|d| d.as_secs_f64());
+    summary.peak_rss_kib = crate::bench::latency::peak_rss_kib(std::process::id());
     result.map(|()| summary)
 }
 

@@ -52,6 +52,11 @@
 //! `eos-on-bye=true` an RTCP BYE from the sender ends the stream: what is
 //! held goes out, then end-of-stream (the sender stopped; without it a
 //! receiver cannot tell an ended stream from a pause).
+//! [`RtpJitterBuffer::activity`] says when the first and the latest
+//! packet came and whether the BYE did, with `eos-on-bye` or without: a
+//! stream whose packets stopped without one had its sender vanish
+//! (GStreamer's `rtpsession` says so with `on-timeout` rather than
+//! `on-bye-ssrc`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -234,6 +239,20 @@ struct State {
     /// The source of the last packet filed.
     ssrc: Option<u32>,
     eos_on_bye: bool,
+    activity: StreamActivity,
+}
+
+/// When a jitter buffer's stream was heard from, and whether its sender
+/// said it ended (RTCP BYE, RFC 3550 §6.6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamActivity {
+    /// Arrival of the first RTP packet.
+    pub first_packet: Option<Instant>,
+    /// Arrival of the latest RTP packet.
+    pub last_packet: Option<Instant>,
+    /// The source of the latest packets said BYE (a packet from a new
+    /// source since clears it: that stream has not ended).
+    pub bye: bool,
 }
 
 impl Default for State {
@@ -256,6 +275,7 @@ impl Default for State {
             stamp_ntp: true,
             ssrc: None,
             eos_on_bye: false,
+            activity: StreamActivity::default(),
         }
     }
 }
@@ -279,6 +299,7 @@ impl State {
         self.jitter = Jitter::default();
         self.sender_clock = None;
         self.ssrc = None;
+        self.activity = StreamActivity::default();
     }
 
     /// The first held packet after `next`: its extended number and
@@ -437,6 +458,17 @@ fn output_loop(element: &Element, shared: &Shared) {
 }
 
 impl RtpJitterBuffer {
+    /// The jitter buffer inside `element`, if it is one.
+    pub fn from_element(element: &Element) -> Option<&RtpJitterBuffer> {
+        element.imp::<RtpJitterBuffer>()
+    }
+
+    /// When the stream's packets came and whether its sender said BYE
+    /// (since the element started or was flushed). No allocation.
+    pub fn activity(&self) -> StreamActivity {
+        self.shared.lock().activity
+    }
+
     fn start(&self, element: &Element) {
         let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
         if task.is_some() {
@@ -509,6 +541,11 @@ impl RtpJitterBuffer {
             ssrc: header.ssrc,
             rtp_ts: header.rtp_ts,
         };
+        if st.ssrc != Some(header.ssrc) {
+            st.activity.bye = false;
+        }
+        st.activity.first_packet.get_or_insert(arrival);
+        st.activity.last_packet = Some(arrival);
         st.ssrc = Some(header.ssrc);
         let seq = header.seq;
         let mut ext = st.unwrapper.extend(seq);
@@ -567,6 +604,7 @@ impl RtpJitterBuffer {
             match packet {
                 Ok(RtcpPacket::Bye(bye)) => {
                     let ours = bye.ssrcs().any(|ssrc| Some(ssrc) == st.ssrc);
+                    st.activity.bye |= ours;
                     if ours && st.eos_on_bye {
                         st.eos = true;
                         self.shared.wake.notify_all();
