@@ -465,6 +465,22 @@ mod tests {
         assert!(s.to_text().contains("p50 2.0 ms"), "{}", s.to_text());
         assert!(j.contains("\"stream_restarts\":0"), "{j}");
         assert!(!s.to_text().contains("restarted"), "{}", s.to_text());
+        assert!(
+            j.contains("\"bye\":false,\"stopped_without_bye_s\":null,\"peak_rss_kib\":null}"),
+            "{j}"
+        );
+        assert!(!s.to_text().contains("without BYE"), "{}", s.to_text());
+        s.stopped_without_bye = Some(4.25);
+        s.peak_rss_kib = Some(61_440);
+        assert!(s
+            .to_json()
+            .ends_with("\"stopped_without_bye_s\":4.250,\"peak_rss_kib\":61440}"));
+        assert!(
+            s.to_text()
+                .contains("\nstream stopped without BYE after 4.2 s"),
+            "{}",
+            s.to_text()
+        );
         s.stream_restarts = 2;
         assert!(s.to_json().contains("\"stream_restarts\":2"));
         assert!(

@@ -164,6 +164,8 @@ fn check(run: &Run, format: VideoFormat, (w, h): (u32, u32), want: &[u8], max_di
         run.stats
     );
     assert!(run.eos, "the sender's BYE did not end the stream");
+    assert!(run.stats.bye, "{:?}", run.stats);
+    assert_eq!(run.stats.stopped_without_bye(), None, "{:?}", run.stats);
     assert!(run.stats.packets >= n as u64, "{:?}", run.stats);
     let mut packed = vec![0u8; want.len() + 7];
     let mut stamped = 0;
@@ -451,4 +453,66 @@ fn dropping_old_frames_keeps_the_newest() {
     frame.copy_packed_to(&mut out).expect("copy");
     assert!(out.iter().all(|&b| b == 16 + 9 * 20), "{:?}", &out[..4]);
     sender.finish().expect("finish");
+}
+
+/// A sender that stops without its BYE (dropped unfinished here; killed,
+/// crashed or cut off in life) is told apart from one that ended: the
+/// stats say the stream stopped without BYE, and how long it ran.
+#[test]
+fn a_stream_that_stops_without_bye_is_said_so() {
+    let port = free_port_pair();
+    let receiver = Receiver::builder()
+        .port(port)
+        .address("127.0.0.1")
+        .codec(Codec::Raw)
+        .size(64, 48)
+        .build()
+        .expect("receiver");
+    let quiet = receiver.stats();
+    assert_eq!((quiet.silent_for, quiet.streamed), (None, Duration::ZERO));
+    assert_eq!(quiet.stopped_without_bye(), None, "no stream yet");
+    let sender = Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(Codec::Raw)
+        .size(64, 48)
+        .input_format(VideoFormat::I420)
+        .build()
+        .expect("sender");
+    for n in 0..10u8 {
+        sender
+            .push_packed(&vec![16 + n * 20; 64 * 48 * 3 / 2], None)
+            .expect("push");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    // Stopped without end-of-stream: no RTCP BYE goes out.
+    drop(sender);
+    let mut frames = 0;
+    while let Some(_frame) = receiver
+        .pull(Some(Duration::from_millis(500)))
+        .expect("no error")
+    {
+        frames += 1;
+        assert!(frames <= 10);
+    }
+    assert_eq!(frames, 10);
+    assert!(!receiver.is_eos(), "nothing said the stream ended");
+    let live = receiver.stats();
+    assert!(!live.bye && live.silent_for.is_some(), "{live:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.stats().stopped_without_bye().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stats = receiver.stop().expect("stop");
+    assert!(!stats.bye, "{stats:?}");
+    assert!(
+        stats.silent_for >= Some(ReceiverStats::STOPPED_AFTER),
+        "{stats:?}"
+    );
+    // First packet to last: the ten frames' 270 ms, give or take.
+    let ran = stats.stopped_without_bye().expect("stopped without BYE");
+    assert_eq!(ran, stats.streamed);
+    assert!(
+        ran >= Duration::from_millis(200) && ran < Duration::from_secs(2),
+        "{stats:?}"
+    );
 }
