@@ -108,6 +108,9 @@ pub struct Summary {
     /// This process's peak resident set (`VmHWM`), KiB, read as it
     /// finishes: what `demo` reports as the receiver's peak.
     pub peak_rss_kib: Option<u64>,
+    /// Its buffer pools at the end (`6 x 3.0 MiB, ...`), when a leaks
+    /// tracer tracks them: what a step in its RSS stands for.
+    pub pools: Option<String>,
 }
 
 impl Summary {
@@ -145,7 +148,7 @@ impl Summary {
             format!("\"{} {w}x{h}\"", f.name())
         });
         format!(
-            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{},\"bye\":{},\"stopped_without_bye_s\":{},\"peak_rss_kib\":{}}}",
+            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{},\"bye\":{},\"stopped_without_bye_s\":{},\"peak_rss_kib\":{},\"pools\":{}}}",
             self.frames,
             self.seconds,
             self.fps(),
@@ -163,6 +166,10 @@ impl Summary {
             num(self.stopped_without_bye.unwrap_or(f64::NAN)),
             self.peak_rss_kib
                 .map_or("null".to_string(), |k| k.to_string()),
+            // Digits, letters, spaces, commas and dots: nothing to escape.
+            self.pools
+                .as_ref()
+                .map_or("null".to_string(), |p| format!("\"{p}\"")),
         )
     }
 
@@ -192,6 +199,9 @@ impl Summary {
                 "\nstream stopped without BYE after {secs:.1} s (the sender vanished: no packet for {} s or more, and no RTCP BYE)",
                 ReceiverStats::STOPPED_AFTER.as_secs()
             ));
+        }
+        if let Some(pools) = &self.pools {
+            s.push_str(&format!("\nbuffer pools: {pools}"));
         }
         match self.latency() {
             Some((p50, p99, max)) => s.push_str(&format!(
@@ -368,6 +378,9 @@ fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, Stri
         out.flush().map_err(|e| format!("writing frames: {e}"))?;
     }
     summary.seconds = first.map_or(0.0, |f| last.duration_since(f).as_secs_f64());
+    // Read while the pipeline still holds its pools.
+    let pools = crate::pools::pool_sizes();
+    summary.pools = (!pools.is_empty()).then(|| crate::pools::describe(&pools));
     let stats = receiver.stop().map_err(|e| e.to_string())?;
     summary.packets = stats.packets;
     summary.lost = stats.lost;
@@ -466,15 +479,16 @@ mod tests {
         assert!(j.contains("\"stream_restarts\":0"), "{j}");
         assert!(!s.to_text().contains("restarted"), "{}", s.to_text());
         assert!(
-            j.contains("\"bye\":false,\"stopped_without_bye_s\":null,\"peak_rss_kib\":null}"),
+            j.contains("\"bye\":false,\"stopped_without_bye_s\":null,\"peak_rss_kib\":null,\"pools\":null}"),
             "{j}"
         );
         assert!(!s.to_text().contains("without BYE"), "{}", s.to_text());
         s.stopped_without_bye = Some(4.25);
         s.peak_rss_kib = Some(61_440);
-        assert!(s
-            .to_json()
-            .ends_with("\"stopped_without_bye_s\":4.250,\"peak_rss_kib\":61440}"));
+        s.pools = Some("6 x 3.0 MiB".into());
+        assert!(s.to_json().ends_with(
+            "\"stopped_without_bye_s\":4.250,\"peak_rss_kib\":61440,\"pools\":\"6 x 3.0 MiB\"}"
+        ));
         assert!(
             s.to_text()
                 .contains("\nstream stopped without BYE after 4.2 s"),

@@ -194,6 +194,13 @@ pub struct SendPlan {
     interval: Option<Duration>,
 }
 
+impl SendPlan {
+    /// Format, size and rate of the frames.
+    pub fn info(&self) -> &VideoInfo {
+        &self.info
+    }
+}
+
 impl SendArgs {
     /// Checks the options (and resolves `--to`).
     ///

@@ -632,6 +632,15 @@ fn demo_streams_and_reports_latency_cpu_memory_and_no_leaks() {
         receiver_mib > 1.0 && receiver_mib < 400.0 && peak.contains("VmHWM"),
         "{peak}"
     );
+    // The pools behind any step in RSS, sized for steady state: the
+    // sender's frames (320x240 BGR) for its queue of 2, the frame being
+    // filled and the one being converted; the receiver's decoded frames
+    // (I420) for its sink's 4, the one pulled and the one being pushed.
+    let pools = line("buffer pools");
+    assert!(
+        pools.contains("sender 4 x 225.0 KiB") && pools.contains("receiver 6 x 112.5 KiB"),
+        "{pools}"
+    );
     let leaks = line("leaks");
     assert!(
         leaks.contains("sender: none") && leaks.contains("receiver: none"),

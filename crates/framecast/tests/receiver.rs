@@ -5,9 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use framecast::pipeline::Query;
 use framecast::receiver::{ReceivedFrame, Receiver, ReceiverBuilder, ReceiverStats};
 use framecast::sender::{Codec, Sender, SenderStats};
-use framecast::{VideoFormat, VideoInfo, VideoMeta};
+use framecast::{AllocationQuery, VideoFormat, VideoInfo, VideoMeta};
 
 #[path = "support/ports.rs"]
 mod ports;
@@ -515,4 +516,37 @@ fn a_stream_that_stops_without_bye_is_said_so() {
         ran >= Duration::from_millis(200) && ran < Duration::from_secs(2),
         "{stats:?}"
     );
+}
+
+/// The receiver's appsink tells upstream what it holds at once (its
+/// queue, the frame the program pulled, the one waiting to be pushed), so
+/// the decoder's pool is that big from the start and never grows: with
+/// the decoder's own 2 it grew a frame at a time whenever a slow pull let
+/// the queue fill (a 1080p receiver: +3 MiB after 570 s).
+#[test]
+fn the_receivers_sink_claims_every_frame_it_can_hold() {
+    for (max_buffers, claim) in [(4, 6), (1, 3)] {
+        let receiver = Receiver::builder()
+            .port(free_port_pair())
+            .address("127.0.0.1")
+            .codec(Codec::Raw)
+            .size(64, 48)
+            .max_buffers(max_buffers)
+            .build()
+            .expect("receiver");
+        let sink = receiver.pipeline().by_name("sink").expect("the appsink");
+        let info = VideoInfo::new(VideoFormat::I420, 64, 48).expect("info");
+        let mut query = Query::Allocation(AllocationQuery::new(Some(info), true));
+        assert!(sink.sink_pad().expect("sink pad").query(&mut query));
+        let Query::Allocation(answer) = query else {
+            panic!("the query changed type");
+        };
+        assert_eq!(answer.pools.len(), 1, "{answer:?}");
+        assert_eq!(
+            answer.pools[0].min_buffers, claim,
+            "max_buffers {max_buffers}"
+        );
+        assert!(answer.pools[0].pool.is_none(), "a claim, not a pool");
+        receiver.stop().expect("stop");
+    }
 }
