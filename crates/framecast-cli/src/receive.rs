@@ -254,8 +254,23 @@ pub fn build(args: &ReceiveArgs) -> Result<Receiver, String> {
     receiver_builder(args)?.build().map_err(|e| e.to_string())
 }
 
+/// The options that need no socket to be judged, checked before anything
+/// starts.
+fn check(args: &ReceiveArgs) -> Result<(), String> {
+    if args.json && args.output.as_deref() == Some("-") {
+        return Err("--json and --output - both want standard output".into());
+    }
+    if let Some(s) = args.seconds.filter(|s| !(s.is_finite() && *s >= 0.0)) {
+        return Err(format!(
+            "--seconds {s}: give a number of seconds, 0 or more"
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `framecast receive`.
 pub fn run(args: ReceiveArgs) -> Result<(), String> {
+    check(&args)?;
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
     let interrupted = Arc::new(AtomicBool::new(false));
     let signal = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone())
@@ -291,9 +306,6 @@ fn record_latency(frame: &ReceivedFrame, summary: &mut Summary, window: &mut Lat
 }
 
 fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, String> {
-    if args.json && args.output.as_deref() == Some("-") {
-        return Err("--json and --output - both want standard output".into());
-    }
     let receiver = build(args)?;
     let mut output: Option<Box<dyn Write>> = match args.output.as_deref() {
         None => None,

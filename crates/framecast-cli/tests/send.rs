@@ -236,7 +236,11 @@ fn bad_arguments_are_explained() {
             .stdin(Stdio::null())
             .output()
             .expect("run");
-        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: an error, not a panic"
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     let err = run(&["send", "--to", "127.0.0.1", "--pattern", "ball"]);
@@ -246,6 +250,17 @@ fn bad_arguments_are_explained() {
     assert!(err.contains("port 0"), "{err}");
     let err = run(&["send", "--to", "127.0.0.1:9", "--fps", "0"]);
     assert!(err.contains("the pattern needs a rate"), "{err}");
+    // Once a panic (a negative Duration).
+    let err = run(&["receive", "--port", "5990", "--seconds=-1"]);
+    assert!(
+        err.contains("--seconds -1: give a number of seconds"),
+        "{err}"
+    );
+    let err = run(&["send", "--to", "127.0.0.1:9", "--seconds=-1"]);
+    assert!(
+        err.contains("--seconds -1: give a number of seconds"),
+        "{err}"
+    );
     // demo checks its arguments before it starts its receiver child.
     let err = run(&["demo", "--size", "1280x720x3"]);
     assert!(err.contains("\"720x3\" is not a number"), "{err}");
