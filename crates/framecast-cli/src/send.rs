@@ -340,7 +340,10 @@ enum FrameSource {
 /// How reading a frame ended.
 #[derive(Debug, PartialEq, Eq)]
 enum Got {
-    Frame,
+    /// A whole frame. `waited`: nothing of it was there when asked for, so
+    /// its producer is live and sets the pace (a file, `/dev/zero` or a
+    /// producer ahead of the sender always has the next frame ready).
+    Frame { waited: bool },
     /// The input ended (or Ctrl-C came) before a whole frame.
     End,
 }
@@ -359,16 +362,22 @@ impl FrameSource {
         let (file, total) = match self {
             FrameSource::Pattern(pattern) => {
                 pattern.paint(dst, stride, n);
-                return Ok(Got::Frame);
+                return Ok(Got::Frame { waited: false });
             }
             FrameSource::Stdin { file, total } => (file, total),
         };
         let mut filled = 0;
+        let mut waited = false;
         while filled < dst.len() {
+            let asked = Instant::now();
             let readable = wait_readable(interrupted, &file.as_fd())
                 .map_err(|e| format!("reading standard input: {e}"))?;
             if !readable {
                 return Ok(Got::End);
+            }
+            // A poll that finds data returns in microseconds.
+            if filled == 0 && asked.elapsed() >= Duration::from_millis(1) {
+                waited = true;
             }
             match file.read(&mut dst[filled..]) {
                 Ok(0) => break,
@@ -379,7 +388,7 @@ impl FrameSource {
         }
         *total += filled as u64;
         if filled == dst.len() {
-            return Ok(Got::Frame);
+            return Ok(Got::Frame { waited });
         }
         if filled > 0 {
             eprintln!("\n{}", truncation_warning(n, filled, dst.len(), *total));
@@ -397,12 +406,17 @@ fn truncation_warning(n: u64, filled: usize, frame: usize, total: u64) -> String
     )
 }
 
-/// Paces frames to a rate without delaying a producer that already keeps
-/// it: a frame may go up to one interval before its slot (the generic
-/// cell rate algorithm, a leaky bucket one frame deep). A file or
-/// `/dev/zero`, readable at once, is held to the rate; a live producer's
-/// frames, jittering by less than a frame time around it, pass straight
-/// through.
+/// Paces frames to `--fps` without delaying a live producer.
+///
+/// A frame that was ready when asked for (a file, `/dev/zero`, a producer
+/// ahead of the sender, the pattern) waits for its slot, one interval
+/// after the last one's: such input goes at the rate exactly (unpaced,
+/// `/dev/zero` once went at ~520 fps, 89 % dropped). A frame the sender
+/// had to wait for comes from a live producer, which already keeps time:
+/// it goes at once unless it is more than a quarter interval early (a
+/// producer faster than the rate is still held near it), and the slots
+/// start again from it. Strict slots for those too would lock onto the
+/// phase of the first frame and make every later one wait for it.
 #[derive(Debug)]
 struct Pacer {
     interval: Option<Duration>,
@@ -418,14 +432,21 @@ impl Pacer {
         }
     }
 
-    /// Waits until the next frame may go; `false` when `interrupted` came
-    /// meanwhile.
-    fn wait(&mut self, interrupted: &AtomicBool) -> bool {
+    /// Waits until the next frame may go (`waited`: the sender waited for
+    /// it); `false` when `interrupted` came meanwhile.
+    fn wait(&mut self, waited: bool, interrupted: &AtomicBool) -> bool {
         let Some(interval) = self.interval else {
             return true;
         };
-        let slot = *self.slot.get_or_insert_with(Instant::now);
-        let earliest = slot.checked_sub(interval).unwrap_or(slot);
+        let Some(slot) = self.slot else {
+            self.slot = Some(Instant::now() + interval);
+            return true;
+        };
+        let earliest = if waited {
+            slot.checked_sub(interval / 4).unwrap_or(slot)
+        } else {
+            slot
+        };
         loop {
             if interrupted.load(Ordering::Acquire) {
                 return false;
@@ -435,7 +456,15 @@ impl Pacer {
             };
             std::thread::sleep(wait.min(Duration::from_millis(50)));
         }
-        self.slot = Some(slot.max(Instant::now()) + interval);
+        let sent = Instant::now();
+        // Ready input keeps to the slots (no drift from oversleeping)
+        // unless it fell behind them (a stall: no burst to catch up); live
+        // input restarts them.
+        self.slot = Some(if waited || sent > slot + interval / 2 {
+            sent + interval
+        } else {
+            slot + interval
+        });
         true
     }
 }
@@ -503,12 +532,15 @@ pub fn send(
         } else {
             packed.resize(info.size, 0);
             let got = source.next_frame(&mut packed, info.stride[0], n, interrupted)?;
-            if got == Got::Frame {
+            if got != Got::End {
                 fill_from_packed(&mut frame, &packed, &info)?;
             }
             got
         };
-        if got == Got::End || !pacer.wait(interrupted) {
+        let Got::Frame { waited } = got else {
+            break;
+        };
+        if !pacer.wait(waited, interrupted) {
             break;
         }
         if let Err(refused) = sender.push(frame) {
@@ -564,39 +596,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pacer_holds_a_fast_input_to_the_rate_and_passes_a_late_one() {
+    fn the_pacer_holds_ready_input_to_the_rate_and_passes_a_live_one() {
         let never = AtomicBool::new(false);
         let interval = Duration::from_millis(20);
         let mut pacer = Pacer::new(Some(interval));
         let start = Instant::now();
         for _ in 0..11 {
-            assert!(pacer.wait(&never));
+            assert!(pacer.wait(false, &never));
         }
-        // One frame of slack, then one every 20 ms: 10 frames in 180 ms.
+        // Ready frames: one every 20 ms, the first at once.
         let took = start.elapsed();
-        assert!(took >= Duration::from_millis(175), "{took:?}");
+        assert!(took >= Duration::from_millis(199), "{took:?}");
         assert!(took < Duration::from_millis(400), "{took:?}");
-        // A frame later than its slot goes at once, and so does the next
-        // (its slot is one interval after the late one).
+        // After a stall the next frame goes at once, and no burst follows.
         std::thread::sleep(Duration::from_millis(50));
         let late = Instant::now();
-        assert!(pacer.wait(&never) && pacer.wait(&never));
+        assert!(pacer.wait(false, &never));
         assert!(
-            late.elapsed() < Duration::from_millis(15),
+            late.elapsed() < Duration::from_millis(10),
             "{:?}",
             late.elapsed()
+        );
+        assert!(pacer.wait(false, &never));
+        assert!(
+            late.elapsed() >= Duration::from_millis(19),
+            "{:?}",
+            late.elapsed()
+        );
+        // A live frame (waited for) 4 ms early goes at once: the slots
+        // follow it, not the other way round.
+        std::thread::sleep(Duration::from_millis(16));
+        let live = Instant::now();
+        assert!(pacer.wait(true, &never));
+        assert!(
+            live.elapsed() < Duration::from_millis(3),
+            "{:?}",
+            live.elapsed()
+        );
+        // A live producer twice too fast is held to 3/4 of an interval.
+        let live = Instant::now();
+        std::thread::sleep(Duration::from_millis(10));
+        assert!(pacer.wait(true, &never));
+        assert!(
+            live.elapsed() >= Duration::from_millis(14),
+            "{:?}",
+            live.elapsed()
+        );
+        assert!(
+            !pacer.wait(false, &AtomicBool::new(true)),
+            "an interrupt ends the wait"
         );
         // As they come: no wait at all.
         let mut free = Pacer::new(None);
         let start = Instant::now();
         for _ in 0..1000 {
-            assert!(free.wait(&never));
+            assert!(free.wait(false, &never));
         }
         assert!(start.elapsed() < Duration::from_millis(50));
-        assert!(
-            !pacer.wait(&AtomicBool::new(true)),
-            "an interrupt ends the wait"
-        );
     }
 
     #[test]
