@@ -46,7 +46,7 @@ fn group(objects: &[LiveObject]) -> Vec<PoolSize> {
         pools[at].1.bytes += bytes as u64;
     }
     let mut sizes: Vec<PoolSize> = pools.into_iter().map(|(_, s)| s).collect();
-    sizes.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    sizes.sort_by_key(|p| std::cmp::Reverse(p.bytes));
     sizes
 }
 
