@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::bench::latency::peak_rss_kib;
 use crate::receive::Summary;
-use crate::send::{on_interrupt, send, SendArgs};
+use crate::send::{interruptible, send, SendArgs};
 
 /// Options.
 #[derive(Debug, clap::Args)]
@@ -386,13 +386,7 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     // Ctrl-C ends the stream early, with its BYE and the summary (the
     // receiver, in the same process group, gets it too and ends as well).
     let interrupted = Arc::new(AtomicBool::new(false));
-    let sent = on_interrupt(&interrupted).and_then(|signals| {
-        let sent = send(&send_args, &plan, &interrupted);
-        for id in signals {
-            signal_hook::low_level::unregister(id);
-        }
-        sent
-    });
+    let sent = interruptible(&interrupted, || send(&send_args, &plan, &interrupted));
     let cpu_after = cpu_time();
     let sender_rss_kib = peak_rss_kib(std::process::id()).unwrap_or(0);
     stop_sampling.store(true, std::sync::atomic::Ordering::Release);

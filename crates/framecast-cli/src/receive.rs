@@ -273,10 +273,7 @@ pub fn run(args: ReceiveArgs) -> Result<(), String> {
     check(&args)?;
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
     let interrupted = Arc::new(AtomicBool::new(false));
-    let signal = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone())
-        .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
-    let result = receive(&args, &interrupted);
-    signal_hook::low_level::unregister(signal);
+    let result = crate::send::interruptible(&interrupted, || receive(&args, &interrupted));
     let result = result.map(|summary| {
         if args.json {
             println!("{}", summary.to_json());

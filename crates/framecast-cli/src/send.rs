@@ -268,13 +268,7 @@ pub fn run(args: SendArgs) -> Result<(), String> {
     let plan = args.plan()?;
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
     let interrupted = Arc::new(AtomicBool::new(false));
-    let result = on_interrupt(&interrupted).and_then(|signals| {
-        let sent = send(&args, &plan, &interrupted);
-        for id in signals {
-            signal_hook::low_level::unregister(id);
-        }
-        sent
-    });
+    let result = interruptible(&interrupted, || send(&args, &plan, &interrupted));
     let result = result.and_then(|report| {
         let s = report.stats;
         let secs = report.elapsed.as_secs_f64();
@@ -303,16 +297,30 @@ pub fn run(args: SendArgs) -> Result<(), String> {
     result
 }
 
-/// Sets `flag` on Ctrl-C (SIGINT); a second one while it is set exits at
-/// once with status 130 (the shell's for SIGINT). Returns the handler ids.
-pub(crate) fn on_interrupt(flag: &Arc<AtomicBool>) -> Result<Vec<signal_hook::SigId>, String> {
+/// Runs `f` with Ctrl-C (SIGINT) setting `flag` instead of killing the
+/// process, so that `f` can end its stream properly; a second Ctrl-C
+/// while the flag is set exits at once with status 130 (the shell's for
+/// SIGINT). `send`, `receive` and `demo` run so.
+pub(crate) fn interruptible<T>(
+    flag: &Arc<AtomicBool>,
+    f: impl FnOnce() -> Result<T, String>,
+) -> Result<T, String> {
     use signal_hook::consts::SIGINT;
     let fail = |e: std::io::Error| format!("cannot handle Ctrl-C: {e}");
     // Registered first, so it sees the flag as it was before this signal.
     let second = signal_hook::flag::register_conditional_shutdown(SIGINT, 130, flag.clone())
         .map_err(fail)?;
-    let first = signal_hook::flag::register(SIGINT, flag.clone()).map_err(fail)?;
-    Ok(vec![second, first])
+    let first = match signal_hook::flag::register(SIGINT, flag.clone()) {
+        Ok(id) => id,
+        Err(e) => {
+            signal_hook::low_level::unregister(second);
+            return Err(fail(e));
+        }
+    };
+    let out = f();
+    signal_hook::low_level::unregister(first);
+    signal_hook::low_level::unregister(second);
+    out
 }
 
 /// What a send run did.
