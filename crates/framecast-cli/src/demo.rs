@@ -11,8 +11,12 @@ use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crate::bench::latency::peak_rss_kib;
 use crate::receive::Summary;
-use crate::send::{send, SendArgs};
+use crate::send::{interruptible, send, SendArgs};
 
 /// Options.
 #[derive(Debug, clap::Args)]
@@ -56,16 +60,14 @@ fn free_port_pair() -> Result<u16, String> {
     Err("no free pair of UDP ports on 127.0.0.1".into())
 }
 
-/// CPU time (user + system) and peak RSS (KiB) of this process
-/// (`RUSAGE_SELF`) or of its waited-for children (`RUSAGE_CHILDREN`).
-fn rusage(who: libc::c_int) -> (Duration, u64) {
+/// CPU time (user + system) of this process.
+fn cpu_time() -> Duration {
     // SAFETY: `rusage` is plain data; all-zero is a valid value.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is a valid, writable rusage; `who` is RUSAGE_SELF or
-    // RUSAGE_CHILDREN, so the call cannot fail.
-    unsafe { libc::getrusage(who, &mut u) };
+    // SAFETY: `u` is a valid, writable rusage; RUSAGE_SELF cannot fail.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    (tv(u.ru_utime) + tv(u.ru_stime), u.ru_maxrss as u64)
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 /// Waits for `child` at most `limit`, then kills it.
@@ -93,8 +95,16 @@ fn rss_kib(pid: &str) -> Option<u64> {
     Some(pages * u64::try_from(page).unwrap_or(4096) / 1024)
 }
 
-/// Memory growth over a run: RSS sampled once a second, judged after a
-/// warm-up (pools filling, the encoder's first allocations).
+/// Memory over a run: RSS sampled once a second, judged after a warm-up
+/// (the encoder's first allocations, the first frames through each pool).
+///
+/// Growth comes in steps, not slopes: a pool frame first used costs its
+/// pages then (a 1080p BGR frame: 6 MiB at once), and a busy moment can
+/// first use one after minutes. A least-squares slope turned one such
+/// step into "+256 KiB/min" over 10 minutes, and 0.15 MiB of noise into
+/// "+1940 KiB/min" over 10 s. So the steps are told as steps (when, how
+/// big, in frames), and only what grew outside them, over a minute or
+/// more, is told as a rate: the shape a leak has.
 #[derive(Debug, Default, Clone)]
 struct RssTrend {
     /// (seconds since start, KiB).
@@ -104,40 +114,117 @@ struct RssTrend {
 /// Samples before this many seconds are warm-up.
 const WARM_UP_S: f64 = 5.0;
 
+/// A rise between two samples at least this big is a step; smaller ones
+/// are the allocator's noise (and count as drift when they add up).
+const STEP_KIB: i64 = 512;
+
+/// Growth after warm-up.
+#[derive(Debug, Clone, PartialEq)]
+struct Growth {
+    /// From the first sample after warm-up to the last, KiB.
+    total: i64,
+    /// (seconds, KiB) of each rise of [`STEP_KIB`] or more (rises in
+    /// consecutive samples are one step).
+    steps: Vec<(f64, i64)>,
+    /// Seconds the samples after warm-up span.
+    span: f64,
+}
+
+impl Growth {
+    /// What grew outside the steps, KiB.
+    fn drift(&self) -> i64 {
+        self.total - self.steps.iter().map(|s| s.1).sum::<i64>()
+    }
+}
+
 impl RssTrend {
-    /// Least-squares slope after warm-up, KiB per minute, and the growth
-    /// from the first sample after warm-up to the last, KiB.
-    fn after_warm_up(&self) -> Option<(f64, i64)> {
-        let s: Vec<(f64, f64)> = self
+    fn after_warm_up(&self) -> Option<Growth> {
+        let s: Vec<(f64, i64)> = self
             .samples
             .iter()
             .filter(|(t, _)| *t >= WARM_UP_S)
-            .map(|&(t, k)| (t, k as f64))
+            .map(|&(t, k)| (t, i64::try_from(k).unwrap_or(i64::MAX)))
             .collect();
         if s.len() < 3 {
             return None;
         }
-        let n = s.len() as f64;
-        let (mt, mk) = (
-            s.iter().map(|p| p.0).sum::<f64>() / n,
-            s.iter().map(|p| p.1).sum::<f64>() / n,
-        );
-        let cov: f64 = s.iter().map(|(t, k)| (t - mt) * (k - mk)).sum();
-        let var: f64 = s.iter().map(|(t, _)| (t - mt).powi(2)).sum();
-        let slope = if var > 0.0 { cov / var * 60.0 } else { 0.0 };
-        let growth = s[s.len() - 1].1 as i64 - s[0].1 as i64;
-        Some((slope, growth))
+        let mut steps: Vec<(f64, i64)> = Vec::new();
+        let mut rising = false;
+        for pair in s.windows(2) {
+            let rise = pair[1].1 - pair[0].1;
+            if rise >= STEP_KIB {
+                match steps.last_mut() {
+                    Some(step) if rising => step.1 += rise,
+                    _ => steps.push((pair[1].0, rise)),
+                }
+            }
+            rising = rise >= STEP_KIB;
+        }
+        Some(Growth {
+            total: s[s.len() - 1].1 - s[0].1,
+            steps,
+            span: s[s.len() - 1].0 - s[0].0,
+        })
     }
 
-    fn describe(&self) -> String {
-        match self.after_warm_up() {
-            Some((slope, growth)) => format!(
-                "{:+.2} MiB after the first {WARM_UP_S:.0} s ({slope:+.0} KiB/min)",
-                growth as f64 / 1024.0
-            ),
-            None => "run too short to judge".into(),
+    /// The growth for people; `frame_kib`, the size of the process's
+    /// frames, says how many frames a step is.
+    fn describe(&self, frame_kib: u64) -> String {
+        let Some(g) = self.after_warm_up() else {
+            return "run too short to judge".into();
+        };
+        let mib = |k: i64| k as f64 / 1024.0;
+        let mut text = if g.steps.is_empty() && g.total.abs() < STEP_KIB {
+            format!(
+                "flat after the first {WARM_UP_S:.0} s ({:+.2} MiB)",
+                mib(g.total)
+            )
+        } else if g.steps.is_empty() {
+            format!(
+                "{:+.1} MiB after the first {WARM_UP_S:.0} s, in no step",
+                mib(g.total)
+            )
+        } else {
+            let shown: Vec<String> = g
+                .steps
+                .iter()
+                .take(4)
+                .map(|&(t, k)| {
+                    format!(
+                        "{:+.1} MiB at {t:.0} s = {:.1} frames",
+                        mib(k),
+                        k as f64 / frame_kib.max(1) as f64
+                    )
+                })
+                .collect();
+            format!(
+                "{:+.1} MiB after the first {WARM_UP_S:.0} s, in {} step{} ({}{})",
+                mib(g.total),
+                g.steps.len(),
+                if g.steps.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                if g.steps.len() > 4 { ", ..." } else { "" }
+            )
+        };
+        let drift = g.drift();
+        if drift.abs() >= STEP_KIB && g.span >= 60.0 {
+            text.push_str(&format!(
+                "; {:+.1} MiB outside steps ({:+.0} KiB/min)",
+                mib(drift),
+                drift as f64 / g.span * 60.0
+            ));
         }
+        text
     }
+}
+
+/// RSS of this process and of the receiver, and this process's buffer
+/// pools at their largest.
+#[derive(Debug, Default)]
+struct Sampled {
+    own: RssTrend,
+    theirs: RssTrend,
+    pools: Vec<crate::pools::PoolSize>,
 }
 
 /// Samples the RSS of this process and of `child` once a second until
@@ -145,18 +232,23 @@ impl RssTrend {
 fn sample_rss(
     child: u32,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> std::thread::JoinHandle<(RssTrend, RssTrend)> {
+) -> std::thread::JoinHandle<Sampled> {
     std::thread::spawn(move || {
         let start = Instant::now();
-        let (mut own, mut theirs) = (RssTrend::default(), RssTrend::default());
+        let mut sampled = Sampled::default();
+        let bytes = |p: &[crate::pools::PoolSize]| p.iter().map(|p| p.bytes).sum::<u64>();
         let child = child.to_string();
         while !stop.load(std::sync::atomic::Ordering::Acquire) {
             let t = start.elapsed().as_secs_f64();
             if let Some(k) = rss_kib("self") {
-                own.samples.push((t, k));
+                sampled.own.samples.push((t, k));
             }
             if let Some(k) = rss_kib(&child) {
-                theirs.samples.push((t, k));
+                sampled.theirs.samples.push((t, k));
+            }
+            let pools = crate::pools::pool_sizes();
+            if bytes(&pools) > bytes(&sampled.pools) {
+                sampled.pools = pools;
             }
             for _ in 0..10 {
                 if stop.load(std::sync::atomic::Ordering::Acquire) {
@@ -165,7 +257,7 @@ fn sample_rss(
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
-        (own, theirs)
+        sampled
     })
 }
 
@@ -175,6 +267,14 @@ fn json_number(json: &str, key: &str) -> Option<f64> {
     let rest = &json[at..];
     let end = rest.find([',', '}']).unwrap_or(rest.len());
     rest[..end].trim().parse().ok()
+}
+
+/// One string out of the receiver's JSON summary (none of its strings
+/// holds a quote).
+fn json_string(json: &str, key: &str) -> Option<String> {
+    let at = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let rest = &json[at..];
+    rest.find('"').map(|end| rest[..end].to_string())
 }
 
 /// The receiver's summary, from its JSON line.
@@ -190,15 +290,44 @@ fn parse_summary(json: &str) -> Summary {
         jitter_us: n("jitter_us") as u64,
         latency: Default::default(),
         decoded: None,
+        bye: json.contains("\"bye\":true"),
+        stopped_without_bye: json_number(json, "stopped_without_bye_s"),
+        peak_rss_kib: json_number(json, "peak_rss_kib").map(|k| k as u64),
+        pools: json_string(json, "pools"),
     }
 }
 
 /// Runs `framecast demo`.
 pub fn run(args: DemoArgs) -> Result<(), String> {
+    if !(args.seconds.is_finite() && args.seconds > 0.0) {
+        return Err(format!(
+            "--seconds {}: give a positive number",
+            args.seconds
+        ));
+    }
     let port = match args.port {
+        Some(0) => return Err("--port 0: give a fixed port (RTCP goes on the next one)".into()),
         Some(p) => p,
         None => free_port_pair()?,
     };
+    // Every argument checked before the receiver starts: a size the sender
+    // refuses must not leave a receiver child behind it.
+    let send_args = SendArgs {
+        to: vec![format!("127.0.0.1:{port}")],
+        codec: args.codec.clone(),
+        bitrate: args.bitrate,
+        size: args.size.clone(),
+        fps: args.fps,
+        input: None,
+        format: "bgr".into(),
+        pattern: Some("ball".into()),
+        seconds: Some(args.seconds),
+        sdp: None,
+    };
+    let plan = send_args.plan()?;
+    if port == u16::MAX {
+        return Err(format!("--port {port}: no room for RTCP on the next port"));
+    }
     let exe = std::env::current_exe().map_err(|e| format!("finding framecast itself: {e}"))?;
     let mut receiver = Command::new(&exe)
         .args(["receive", "--quiet", "--json", "--address", "127.0.0.1"])
@@ -245,18 +374,6 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         receiver.id()
     );
 
-    let send_args = SendArgs {
-        to: vec![format!("127.0.0.1:{port}")],
-        codec: args.codec.clone(),
-        bitrate: args.bitrate,
-        size: args.size.clone(),
-        fps: args.fps,
-        input: None,
-        format: "bgr".into(),
-        pattern: Some("ball".into()),
-        seconds: Some(args.seconds),
-        sdp: None,
-    };
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
     let own_tracer = framecast::trace::leaks().is_none();
     if own_tracer {
@@ -265,11 +382,16 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     }
     let stop_sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = sample_rss(receiver.id(), stop_sampling.clone());
-    let (cpu_before, _) = rusage(libc::RUSAGE_SELF);
-    let sent = send(&send_args);
-    let (cpu_after, sender_rss_kib) = rusage(libc::RUSAGE_SELF);
+    let cpu_before = cpu_time();
+    // Ctrl-C ends the stream early, with its BYE and the summary (the
+    // receiver, in the same process group, gets it too and ends as well).
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let sent = interruptible(&interrupted, || send(&send_args, &plan, &interrupted));
+    let cpu_after = cpu_time();
+    let sender_rss_kib = peak_rss_kib(std::process::id()).unwrap_or(0);
     stop_sampling.store(true, std::sync::atomic::Ordering::Release);
-    let (sender_trend, receiver_trend) = sampler.join().unwrap_or_default();
+    let sampled = sampler.join().unwrap_or_default();
+    let (sender_trend, receiver_trend) = (&sampled.own, &sampled.theirs);
     if let Some(path) = &args.rss_log {
         let mut csv = String::from("seconds,sender_kib,receiver_kib\n");
         for (i, (t, k)) in sender_trend.samples.iter().enumerate() {
@@ -295,7 +417,6 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
 
     // The sender's BYE ends the receiver; bounded in case it was lost.
     let status = wait_bounded(&mut receiver, Duration::from_secs(10))?;
-    let (_, receiver_rss_kib) = rusage(libc::RUSAGE_CHILDREN);
     let json = out_reader.join().unwrap_or_default();
     let receiver_log = err_reader.join().unwrap_or_default();
     let json = json.lines().last().unwrap_or_default().to_string();
@@ -305,6 +426,11 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         ));
     }
     let received = parse_summary(&json);
+    // The receiver's own peak (its VmHWM, read by it as it finishes), not
+    // `RUSAGE_CHILDREN`'s: that is the largest of every child ever waited
+    // for, and Linux carries a parent's peak into its child across fork
+    // and exec, so it once said 585.6 MiB for a 60 MiB receiver.
+    let receiver_rss_kib = received.peak_rss_kib;
 
     let s = sent.stats;
     let frames_encoded = s.frames_out.max(1);
@@ -357,14 +483,26 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         "  sender CPU        {cpu_ms:.2} ms per frame (pattern, BGR->I420, encode, RTP, send)"
     );
     println!(
-        "  peak RSS          sender {:.1} MiB, receiver {:.1} MiB",
+        "  peak RSS          sender {:.1} MiB, receiver {} (VmHWM of each process)",
         sender_rss_kib as f64 / 1024.0,
-        receiver_rss_kib as f64 / 1024.0
+        receiver_rss_kib.map_or("unknown".to_string(), |k| format!(
+            "{:.1} MiB",
+            k as f64 / 1024.0
+        ))
     );
+    // A frame of each: what the sender's pool holds (the pattern, BGR)
+    // and what the receiver's decoder makes (I420).
+    let (w, h) = (u64::from(plan.info().width), u64::from(plan.info().height));
+    let (sender_frame_kib, receiver_frame_kib) = (w * h * 3 / 1024, w * h * 3 / 2 / 1024);
     println!(
         "  RSS growth        sender {}; receiver {}",
-        sender_trend.describe(),
-        receiver_trend.describe()
+        sender_trend.describe(sender_frame_kib),
+        receiver_trend.describe(receiver_frame_kib)
+    );
+    println!(
+        "  buffer pools      sender {}; receiver {} (buffers x size, at their largest)",
+        crate::pools::describe(&sampled.pools),
+        received.pools.as_deref().unwrap_or("unknown")
     );
     println!("  bitrate           {:.0} kbit/s", s.bitrate / 1000.0);
     println!("  leaks             sender: {sender_leaks}; receiver: {receiver_leaks}");
@@ -393,19 +531,46 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rss_trend_ignores_warm_up_and_fits_a_slope() {
-        let mut t = RssTrend::default();
-        // Warm-up growth, then 1 MiB per minute.
-        t.samples.push((0.0, 1000));
-        t.samples.push((2.0, 30_000));
-        for i in 0..=60 {
-            t.samples
-                .push((WARM_UP_S + f64::from(i), 40_000 + (1024 * i / 60) as u64));
+    /// `(t, kib)` samples once a second for `seconds`.
+    fn trend(seconds: u32, kib: impl Fn(u32) -> u64) -> RssTrend {
+        RssTrend {
+            samples: (0..=seconds).map(|t| (f64::from(t), kib(t))).collect(),
         }
-        let (slope, growth) = t.after_warm_up().unwrap();
-        assert!((slope - 1024.0).abs() < 20.0, "{slope}");
-        assert_eq!(growth, 1024);
+    }
+
+    #[test]
+    fn rss_growth_is_told_as_steps_and_a_slope_only_outside_them() {
+        // The 10-minute 1080p demo: flat, one 6 MiB step (one BGR frame
+        // of 6075 KiB) at 60 s. Once "+256 KiB/min".
+        let t = trend(600, |t| if t < 60 { 40_000 } else { 46_144 });
+        let g = t.after_warm_up().unwrap();
+        assert_eq!(
+            (g.total, g.steps.clone(), g.drift()),
+            (6144, vec![(60.0, 6144)], 0)
+        );
+        assert_eq!(
+            t.describe(6075),
+            "+6.0 MiB after the first 5 s, in 1 step (+6.0 MiB at 60 s = 1.0 frames)"
+        );
+        // A 10-second run with 0.15 MiB of allocator noise: flat. Once
+        // "+1940 KiB/min".
+        let t = trend(10, |t| 40_000 + u64::from(t) * 16);
+        assert_eq!(t.describe(6075), "flat after the first 5 s (+0.08 MiB)");
+        // A step over two samples is one step; the warm-up is not judged.
+        let t = trend(30, |t| match t {
+            0..=2 => 1_000,
+            3..=9 => 40_000,
+            10 => 41_600,
+            _ => 43_200,
+        });
+        assert_eq!(t.after_warm_up().unwrap().steps, vec![(10.0, 3200)]);
+        // A leak: 1 MiB a minute, a little every second, for 10 minutes.
+        let t = trend(600, |t| 40_000 + u64::from(t) * 1024 / 60);
+        let text = t.describe(6075);
+        assert_eq!(
+            text,
+            "+9.9 MiB after the first 5 s, in no step; +9.9 MiB outside steps (+1024 KiB/min)"
+        );
         assert!(RssTrend::default().after_warm_up().is_none());
         assert!(rss_kib("self").is_some_and(|k| k > 0));
     }

@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod inspect;
 mod launch;
+mod pools;
 mod receive;
 mod sdp;
 mod send;

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use framecast::receiver::{ReceivedFrame, Receiver, ReceiverBuilder};
+use framecast::receiver::{ReceivedFrame, Receiver, ReceiverBuilder, ReceiverStats};
 use framecast::sender::Codec;
 use framecast::trace::Histogram;
 use framecast::VideoFormat;
@@ -98,6 +98,19 @@ pub struct Summary {
     pub latency: Histogram,
     /// Frame size and format as decoded.
     pub decoded: Option<(VideoFormat, u32, u32)>,
+    /// The sender said BYE (its stream ended).
+    pub bye: bool,
+    /// Seconds the stream ran, when its packets stopped without a BYE
+    /// (the sender vanished: [`ReceiverStats::stopped_without_bye`]).
+    ///
+    /// [`ReceiverStats::stopped_without_bye`]: framecast::receiver::ReceiverStats::stopped_without_bye
+    pub stopped_without_bye: Option<f64>,
+    /// This process's peak resident set (`VmHWM`), KiB, read as it
+    /// finishes: what `demo` reports as the receiver's peak.
+    pub peak_rss_kib: Option<u64>,
+    /// Its buffer pools at the end (`6 x 3.0 MiB, ...`), when a leaks
+    /// tracer tracks them: what a step in its RSS stands for.
+    pub pools: Option<String>,
 }
 
 impl Summary {
@@ -135,7 +148,7 @@ impl Summary {
             format!("\"{} {w}x{h}\"", f.name())
         });
         format!(
-            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{}}}",
+            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{},\"bye\":{},\"stopped_without_bye_s\":{},\"peak_rss_kib\":{},\"pools\":{}}}",
             self.frames,
             self.seconds,
             self.fps(),
@@ -148,7 +161,15 @@ impl Summary {
             num(p50),
             num(p99),
             num(max),
-            decoded
+            decoded,
+            self.bye,
+            num(self.stopped_without_bye.unwrap_or(f64::NAN)),
+            self.peak_rss_kib
+                .map_or("null".to_string(), |k| k.to_string()),
+            // Digits, letters, spaces, commas and dots: nothing to escape.
+            self.pools
+                .as_ref()
+                .map_or("null".to_string(), |p| format!("\"{p}\"")),
         )
     }
 
@@ -172,6 +193,15 @@ impl Summary {
         }
         if let Some((f, w, h)) = self.decoded {
             s.push_str(&format!(", decoded {} {w}x{h}", f.name()));
+        }
+        if let Some(secs) = self.stopped_without_bye {
+            s.push_str(&format!(
+                "\nstream stopped without BYE after {secs:.1} s (the sender vanished: no packet for {} s or more, and no RTCP BYE)",
+                ReceiverStats::STOPPED_AFTER.as_secs()
+            ));
+        }
+        if let Some(pools) = &self.pools {
+            s.push_str(&format!("\nbuffer pools: {pools}"));
         }
         match self.latency() {
             Some((p50, p99, max)) => s.push_str(&format!(
@@ -224,14 +254,26 @@ pub fn build(args: &ReceiveArgs) -> Result<Receiver, String> {
     receiver_builder(args)?.build().map_err(|e| e.to_string())
 }
 
+/// The options that need no socket to be judged, checked before anything
+/// starts.
+fn check(args: &ReceiveArgs) -> Result<(), String> {
+    if args.json && args.output.as_deref() == Some("-") {
+        return Err("--json and --output - both want standard output".into());
+    }
+    if let Some(s) = args.seconds.filter(|s| !(s.is_finite() && *s >= 0.0)) {
+        return Err(format!(
+            "--seconds {s}: give a number of seconds, 0 or more"
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `framecast receive`.
 pub fn run(args: ReceiveArgs) -> Result<(), String> {
+    check(&args)?;
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
     let interrupted = Arc::new(AtomicBool::new(false));
-    let signal = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone())
-        .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
-    let result = receive(&args, &interrupted);
-    signal_hook::low_level::unregister(signal);
+    let result = crate::send::interruptible(&interrupted, || receive(&args, &interrupted));
     let result = result.map(|summary| {
         if args.json {
             println!("{}", summary.to_json());
@@ -261,9 +303,6 @@ fn record_latency(frame: &ReceivedFrame, summary: &mut Summary, window: &mut Lat
 }
 
 fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, String> {
-    if args.json && args.output.as_deref() == Some("-") {
-        return Err("--json and --output - both want standard output".into());
-    }
     let receiver = build(args)?;
     let mut output: Option<Box<dyn Write>> = match args.output.as_deref() {
         None => None,
@@ -348,12 +387,18 @@ fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, Stri
         out.flush().map_err(|e| format!("writing frames: {e}"))?;
     }
     summary.seconds = first.map_or(0.0, |f| last.duration_since(f).as_secs_f64());
+    // Read while the pipeline still holds its pools.
+    let pools = crate::pools::pool_sizes();
+    summary.pools = (!pools.is_empty()).then(|| crate::pools::describe(&pools));
     let stats = receiver.stop().map_err(|e| e.to_string())?;
     summary.packets = stats.packets;
     summary.lost = stats.lost;
     summary.frames_discarded = stats.frames_discarded;
     summary.stream_restarts = stats.stream_restarts;
     summary.jitter_us = u64::try_from(stats.jitter.as_micros()).unwrap_or(u64::MAX);
+    summary.bye = stats.bye;
+    summary.stopped_without_bye = stats.stopped_without_bye().map(|d| d.as_secs_f64());
+    summary.peak_rss_kib = crate::bench::latency::peak_rss_kib(std::process::id());
     result.map(|()| summary)
 }
 
@@ -442,6 +487,23 @@ mod tests {
         assert!(s.to_text().contains("p50 2.0 ms"), "{}", s.to_text());
         assert!(j.contains("\"stream_restarts\":0"), "{j}");
         assert!(!s.to_text().contains("restarted"), "{}", s.to_text());
+        assert!(
+            j.contains("\"bye\":false,\"stopped_without_bye_s\":null,\"peak_rss_kib\":null,\"pools\":null}"),
+            "{j}"
+        );
+        assert!(!s.to_text().contains("without BYE"), "{}", s.to_text());
+        s.stopped_without_bye = Some(4.25);
+        s.peak_rss_kib = Some(61_440);
+        s.pools = Some("6 x 3.0 MiB".into());
+        assert!(s.to_json().ends_with(
+            "\"stopped_without_bye_s\":4.250,\"peak_rss_kib\":61440,\"pools\":\"6 x 3.0 MiB\"}"
+        ));
+        assert!(
+            s.to_text()
+                .contains("\nstream stopped without BYE after 4.2 s"),
+            "{}",
+            s.to_text()
+        );
         s.stream_restarts = 2;
         assert!(s.to_json().contains("\"stream_restarts\":2"));
         assert!(

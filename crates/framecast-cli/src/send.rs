@@ -1,9 +1,16 @@
 //! `framecast send`: frames from stdin (raw) or a test pattern to clients
 //! over RTP/UDP, with a live stats line on stderr.
 
+use std::fs::File;
 use std::io::Read;
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use framecast::elements::fdsrc::wait_readable;
+use framecast::elements::net::parse_clients;
 use framecast::sender::{Codec, Sender};
 use framecast::{Buffer, VideoFormat, VideoInfo, VideoMeta};
 
@@ -22,7 +29,9 @@ pub struct SendArgs {
     /// Frame size `WxH`.
     #[arg(long, default_value = "1280x720")]
     pub size: String,
-    /// Frames per second.
+    /// Frames per second: the pattern's rate, and the most frames a
+    /// second sent from --input (a file or a faster producer is held to
+    /// it). 0, for --input only: each frame goes as it comes.
     #[arg(long, default_value_t = 30)]
     pub fps: u32,
     /// `-` reads raw frames from standard input.
@@ -90,32 +99,6 @@ fn is_packed(frame: &Buffer, info: &VideoInfo) -> bool {
         (0..info.n_planes).all(|p| m.offset[p] == info.offset[p] && m.stride[p] == info.stride[p])
     });
     layout_matches && frame.size() >= info.size
-}
-
-/// Where the frames come from.
-enum FrameSource {
-    /// Raw packed frames on standard input, as fast as they come.
-    Stdin(std::io::StdinLock<'static>),
-    /// The test pattern, paced at the frame rate.
-    Pattern(BallPattern),
-}
-
-impl FrameSource {
-    /// Fills `dst` (a packed frame, rows `stride` bytes apart) with frame
-    /// `n`. `false` at the end of the input.
-    fn next_frame(&mut self, dst: &mut [u8], stride: usize, n: u64) -> Result<bool, String> {
-        match self {
-            FrameSource::Stdin(stdin) => match stdin.read_exact(dst) {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
-                Err(e) => Err(format!("reading standard input: {e}")),
-            },
-            FrameSource::Pattern(pattern) => {
-                pattern.paint(dst, stride, n);
-                Ok(true)
-            }
-        }
-    }
 }
 
 /// The `ball` test pattern: a white square bouncing over a textured
@@ -195,22 +178,149 @@ impl BallPattern {
     }
 }
 
-/// Runs `framecast send`.
+/// The options, checked: everything `send` needs to know before it starts
+/// anything (the pipeline, a socket, `demo`'s receiver child), so that a
+/// bad argument is an error before any of it.
+#[derive(Debug, Clone)]
+pub struct SendPlan {
+    /// Format, size and rate of the frames pushed.
+    info: VideoInfo,
+    codec: Codec,
+    /// The clients, resolved.
+    clients: Vec<SocketAddr>,
+    from_stdin: bool,
+    /// Time between frames; `None` (`--fps 0`, standard input only) sends
+    /// each frame as it comes.
+    interval: Option<Duration>,
+}
+
+impl SendPlan {
+    /// Format, size and rate of the frames.
+    pub fn info(&self) -> &VideoInfo {
+        &self.info
+    }
+}
+
+impl SendArgs {
+    /// Checks the options (and resolves `--to`).
+    ///
+    /// # Errors
+    ///
+    /// The option that is wrong, and why.
+    pub fn plan(&self) -> Result<SendPlan, String> {
+        let (width, height) = parse_size(&self.size)?;
+        let from_stdin = match (self.input.as_deref(), self.pattern.as_deref()) {
+            (Some("-"), None) => true,
+            (None, Some(_)) | (None, None) => false,
+            (Some(other), None) => {
+                return Err(format!(
+                    "--input {other:?}: only - (standard input) is supported"
+                ))
+            }
+            (Some(_), Some(_)) => return Err("give --input - or --pattern, not both".into()),
+        };
+        let format = if from_stdin {
+            VideoFormat::from_name(&self.format).map_err(|e| format!("--format: {e}"))?
+        } else {
+            VideoFormat::Bgr
+        };
+        let codec = match self.codec.as_str() {
+            "jpeg" => Codec::Jpeg,
+            "raw" => Codec::Raw,
+            _ => Codec::H264,
+        };
+        if self.fps == 0 && !from_stdin {
+            return Err(
+                "--fps 0 sends frames as they come from --input -; the pattern needs a rate".into(),
+            );
+        }
+        let info = VideoInfo::new(format, width, height)
+            .map_err(|e| format!("--size {}: {e}", self.size))?
+            .with_fps(framecast::Fraction::from_integer(
+                i32::try_from(self.fps).map_err(|_| format!("--fps {}: too many", self.fps))?,
+            ));
+        let mut clients = Vec::new();
+        for to in &self.to {
+            clients.extend(parse_clients(to).map_err(|e| format!("--to {to:?}: {e}"))?);
+        }
+        if clients.is_empty() {
+            return Err("--to: give at least one client HOST:PORT".into());
+        }
+        if let Some(s) = self.seconds.filter(|s| !(s.is_finite() && *s >= 0.0)) {
+            return Err(format!(
+                "--seconds {s}: give a number of seconds, 0 or more"
+            ));
+        }
+        Ok(SendPlan {
+            info,
+            codec,
+            clients,
+            from_stdin,
+            interval: (self.fps > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(self.fps))),
+        })
+    }
+}
+
+/// Runs `framecast send`. Ctrl-C ends the stream as its end would
+/// (end-of-stream, RTCP BYE: receivers learn it ended) and prints the
+/// summary; a second Ctrl-C while that happens exits at once.
 pub fn run(args: SendArgs) -> Result<(), String> {
+    let plan = args.plan()?;
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
-    let result = send(&args).map(|report| {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let result = interruptible(&interrupted, || send(&args, &plan, &interrupted));
+    let result = result.and_then(|report| {
         let s = report.stats;
+        let secs = report.elapsed.as_secs_f64();
         eprintln!(
-            "\nsent {} frames ({} dropped), {} packets, {} bytes in {:.1} s",
+            "\n{}sent {} frames ({} dropped), {} packets, {} bytes in {secs:.1} s ({:.1} fps)",
+            if interrupted.load(Ordering::Acquire) {
+                "interrupted: "
+            } else {
+                ""
+            },
             s.frames_in,
             s.dropped,
             s.packets,
             s.bytes,
-            report.elapsed.as_secs_f64()
+            s.frames_in as f64 / secs.max(1e-9),
         );
+        if s.frames_in > 0 && s.packets == 0 {
+            return Err(format!(
+                "{} frames pushed but no packet went out",
+                s.frames_in
+            ));
+        }
+        Ok(())
     });
     framecast::deinit();
     result
+}
+
+/// Runs `f` with Ctrl-C (SIGINT) setting `flag` instead of killing the
+/// process, so that `f` can end its stream properly; a second Ctrl-C
+/// while the flag is set exits at once with status 130 (the shell's for
+/// SIGINT). `send`, `receive` and `demo` run so.
+pub(crate) fn interruptible<T>(
+    flag: &Arc<AtomicBool>,
+    f: impl FnOnce() -> Result<T, String>,
+) -> Result<T, String> {
+    use signal_hook::consts::SIGINT;
+    let fail = |e: std::io::Error| format!("cannot handle Ctrl-C: {e}");
+    // Registered first, so it sees the flag as it was before this signal.
+    let second = signal_hook::flag::register_conditional_shutdown(SIGINT, 130, flag.clone())
+        .map_err(fail)?;
+    let first = match signal_hook::flag::register(SIGINT, flag.clone()) {
+        Ok(id) => id,
+        Err(e) => {
+            signal_hook::low_level::unregister(second);
+            return Err(fail(e));
+        }
+    };
+    let out = f();
+    signal_hook::low_level::unregister(first);
+    signal_hook::low_level::unregister(second);
+    out
 }
 
 /// What a send run did.
@@ -222,59 +332,197 @@ pub struct SendReport {
     pub elapsed: Duration,
 }
 
-/// Sends until the input ends, `--seconds` pass, or an error; the stream
-/// is finished (end-of-stream, RTCP BYE) before returning.
-pub fn send(args: &SendArgs) -> Result<SendReport, String> {
-    let (width, height) = parse_size(&args.size)?;
-    let from_stdin = match (args.input.as_deref(), args.pattern.as_deref()) {
-        (Some("-"), None) => true,
-        (None, Some(_)) | (None, None) => false,
-        (Some(other), None) => {
-            return Err(format!(
-                "--input {other:?}: only - (standard input) is supported"
-            ))
+/// Where the frames come from.
+enum FrameSource {
+    /// Raw packed frames on standard input (a duplicate of fd 0, read
+    /// unbuffered, so that waiting for it can be interrupted).
+    Stdin {
+        file: File,
+        /// Bytes read so far.
+        total: u64,
+    },
+    /// The test pattern.
+    Pattern(BallPattern),
+}
+
+/// How reading a frame ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Got {
+    /// A whole frame. `waited`: nothing of it was there when asked for, so
+    /// its producer is live and sets the pace (a file, `/dev/zero` or a
+    /// producer ahead of the sender always has the next frame ready).
+    Frame { waited: bool },
+    /// The input ended (or Ctrl-C came) before a whole frame.
+    End,
+}
+
+impl FrameSource {
+    /// Fills `dst` (a packed frame, rows `stride` bytes apart) with frame
+    /// `n`. An input that ends inside a frame is warned about, with the
+    /// byte counts: the partial frame is not sent.
+    fn next_frame(
+        &mut self,
+        dst: &mut [u8],
+        stride: usize,
+        n: u64,
+        interrupted: &AtomicBool,
+    ) -> Result<Got, String> {
+        let (file, total) = match self {
+            FrameSource::Pattern(pattern) => {
+                pattern.paint(dst, stride, n);
+                return Ok(Got::Frame { waited: false });
+            }
+            FrameSource::Stdin { file, total } => (file, total),
+        };
+        let mut filled = 0;
+        let mut waited = false;
+        while filled < dst.len() {
+            let asked = Instant::now();
+            let readable = wait_readable(interrupted, &file.as_fd())
+                .map_err(|e| format!("reading standard input: {e}"))?;
+            if !readable {
+                return Ok(Got::End);
+            }
+            // A poll that finds data returns in microseconds.
+            if filled == 0 && asked.elapsed() >= Duration::from_millis(1) {
+                waited = true;
+            }
+            match file.read(&mut dst[filled..]) {
+                Ok(0) => break,
+                Ok(got) => filled += got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("reading standard input: {e}")),
+            }
         }
-        (Some(_), Some(_)) => return Err("give --input - or --pattern, not both".into()),
-    };
-    let format = if from_stdin {
-        VideoFormat::from_name(&args.format).map_err(|e| format!("--format: {e}"))?
-    } else {
-        VideoFormat::Bgr
-    };
-    let codec = match args.codec.as_str() {
-        "jpeg" => Codec::Jpeg,
-        "raw" => Codec::Raw,
-        _ => Codec::H264,
-    };
-    let info = VideoInfo::new(format, width, height).map_err(|e| e.to_string())?;
+        *total += filled as u64;
+        if filled == dst.len() {
+            return Ok(Got::Frame { waited });
+        }
+        if filled > 0 {
+            eprintln!("\n{}", truncation_warning(n, filled, dst.len(), *total));
+        }
+        Ok(Got::End)
+    }
+}
+
+/// The warning for an input that ended `filled` bytes into frame `n`.
+fn truncation_warning(n: u64, filled: usize, frame: usize, total: u64) -> String {
+    format!(
+        "framecast send: warning: standard input ended inside frame {n}: {filled} of its {frame} bytes \
+         (the input's {total} bytes are not a multiple of the frame size: {n} whole frames and \
+         {filled} bytes); the partial frame was not sent"
+    )
+}
+
+/// Paces frames to `--fps` without delaying a live producer.
+///
+/// A frame that was ready when asked for (a file, `/dev/zero`, a producer
+/// ahead of the sender, the pattern) waits for its slot, one interval
+/// after the last one's: such input goes at the rate exactly (unpaced,
+/// `/dev/zero` once went at ~520 fps, 89 % dropped). A frame the sender
+/// had to wait for comes from a live producer, which already keeps time:
+/// it goes at once unless it is more than a quarter interval early (a
+/// producer faster than the rate is still held near it), and the slots
+/// start again from it. Strict slots for those too would lock onto the
+/// phase of the first frame and make every later one wait for it.
+#[derive(Debug)]
+struct Pacer {
+    interval: Option<Duration>,
+    /// When the next frame is due.
+    slot: Option<Instant>,
+}
+
+impl Pacer {
+    fn new(interval: Option<Duration>) -> Pacer {
+        Pacer {
+            interval,
+            slot: None,
+        }
+    }
+
+    /// Waits until the next frame may go (`waited`: the sender waited for
+    /// it); `false` when `interrupted` came meanwhile.
+    fn wait(&mut self, waited: bool, interrupted: &AtomicBool) -> bool {
+        let Some(interval) = self.interval else {
+            return true;
+        };
+        let Some(slot) = self.slot else {
+            self.slot = Some(Instant::now() + interval);
+            return true;
+        };
+        let earliest = if waited {
+            slot.checked_sub(interval / 4).unwrap_or(slot)
+        } else {
+            slot
+        };
+        loop {
+            if interrupted.load(Ordering::Acquire) {
+                return false;
+            }
+            let Some(wait) = earliest.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            std::thread::sleep(wait.min(Duration::from_millis(50)));
+        }
+        let sent = Instant::now();
+        // Ready input keeps to the slots (no drift from oversleeping)
+        // unless it fell behind them (a stall: no burst to catch up); live
+        // input restarts them.
+        self.slot = Some(if waited || sent > slot + interval / 2 {
+            sent + interval
+        } else {
+            slot + interval
+        });
+        true
+    }
+}
+
+/// Sends until the input ends, `--seconds` pass, `interrupted` is set, or
+/// an error; the stream is finished (end-of-stream, RTCP BYE) before
+/// returning, in every case but an error.
+pub fn send(
+    args: &SendArgs,
+    plan: &SendPlan,
+    interrupted: &AtomicBool,
+) -> Result<SendReport, String> {
+    let info = plan.info;
+    let (width, height) = (info.width, info.height);
     let mut builder = Sender::builder()
-        .codec(codec)
+        .codec(plan.codec)
         .size(width, height)
-        .fps(args.fps.max(1))
-        .input_format(format)
+        .fps(args.fps)
+        .input_format(info.format)
         .bitrate(args.bitrate);
-    for to in &args.to {
-        builder = builder.to(to);
+    for to in &plan.clients {
+        builder = builder.to(&to.to_string());
     }
     let sender = builder.build().map_err(|e| e.to_string())?;
-    let frame_time = Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)));
     let limit = args.seconds.map(Duration::from_secs_f64);
     // Only for pooled frames whose rows are padded (made on first need).
     let mut packed = Vec::new();
-    let mut source = if from_stdin {
+    let mut source = if plan.from_stdin {
+        let stdin = std::io::stdin();
         // A bigger pipe: the producer hands a frame over in one or two
         // writes instead of 64 KiB at a time.
-        let _ = framecast::elements::fdsrc::enlarge_pipe(std::io::stdin());
-        FrameSource::Stdin(std::io::stdin().lock())
+        let _ = framecast::elements::fdsrc::enlarge_pipe(&stdin);
+        let fd = stdin
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| format!("standard input: {e}"))?;
+        FrameSource::Stdin {
+            file: File::from(fd),
+            total: 0,
+        }
     } else {
         FrameSource::Pattern(BallPattern::new(width as usize, height as usize))
     };
+    let mut pacer = Pacer::new(plan.interval);
     let start = Instant::now();
     let mut next_report = start + Duration::from_secs(1);
     let mut sdp_written = args.sdp.is_none();
     let mut n: u64 = 0;
     loop {
-        if limit.is_some_and(|l| start.elapsed() >= l) {
+        if limit.is_some_and(|l| start.elapsed() >= l) || interrupted.load(Ordering::Acquire) {
             break;
         }
         let mut frame = sender
@@ -288,16 +536,19 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
             let dst = map
                 .get_mut(..info.size)
                 .ok_or("pooled frame smaller than a frame")?;
-            source.next_frame(dst, info.stride[0], n)?
+            source.next_frame(dst, info.stride[0], n, interrupted)?
         } else {
             packed.resize(info.size, 0);
-            let got = source.next_frame(&mut packed, info.stride[0], n)?;
-            if got {
+            let got = source.next_frame(&mut packed, info.stride[0], n, interrupted)?;
+            if got != Got::End {
                 fill_from_packed(&mut frame, &packed, &info)?;
             }
             got
         };
-        if !got {
+        let Got::Frame { waited } = got else {
+            break;
+        };
+        if !pacer.wait(waited, interrupted) {
             break;
         }
         if let Err(refused) = sender.push(frame) {
@@ -337,12 +588,6 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
             );
             next_report += Duration::from_secs(1);
         }
-        if matches!(source, FrameSource::Pattern(_)) {
-            let due = start + frame_time.mul_f64(n as f64);
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
-        }
     }
     if !sdp_written {
         if let (Some(path), Ok(sdp)) = (&args.sdp, sender.sdp()) {
@@ -352,4 +597,109 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
     let stats = sender.finish().map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     Ok(SendReport { stats, elapsed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pacer_holds_ready_input_to_the_rate_and_passes_a_live_one() {
+        let never = AtomicBool::new(false);
+        let interval = Duration::from_millis(20);
+        let mut pacer = Pacer::new(Some(interval));
+        let start = Instant::now();
+        for _ in 0..11 {
+            assert!(pacer.wait(false, &never));
+        }
+        // Ready frames: one every 20 ms, the first at once.
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(199), "{took:?}");
+        assert!(took < Duration::from_millis(400), "{took:?}");
+        // After a stall the next frame goes at once, and no burst follows.
+        std::thread::sleep(Duration::from_millis(50));
+        let late = Instant::now();
+        assert!(pacer.wait(false, &never));
+        assert!(
+            late.elapsed() < Duration::from_millis(10),
+            "{:?}",
+            late.elapsed()
+        );
+        assert!(pacer.wait(false, &never));
+        assert!(
+            late.elapsed() >= Duration::from_millis(19),
+            "{:?}",
+            late.elapsed()
+        );
+        // A live frame (waited for) 4 ms early goes at once: the slots
+        // follow it, not the other way round.
+        std::thread::sleep(Duration::from_millis(16));
+        let live = Instant::now();
+        assert!(pacer.wait(true, &never));
+        assert!(
+            live.elapsed() < Duration::from_millis(3),
+            "{:?}",
+            live.elapsed()
+        );
+        // A live producer twice too fast is held to 3/4 of an interval.
+        let live = Instant::now();
+        std::thread::sleep(Duration::from_millis(10));
+        assert!(pacer.wait(true, &never));
+        assert!(
+            live.elapsed() >= Duration::from_millis(14),
+            "{:?}",
+            live.elapsed()
+        );
+        assert!(
+            !pacer.wait(false, &AtomicBool::new(true)),
+            "an interrupt ends the wait"
+        );
+        // As they come: no wait at all.
+        let mut free = Pacer::new(None);
+        let start = Instant::now();
+        for _ in 0..1000 {
+            assert!(free.wait(false, &never));
+        }
+        assert!(start.elapsed() < Duration::from_millis(50));
+    }
+
+    #[test]
+    fn truncation_is_told_with_the_byte_counts() {
+        let w = truncation_warning(10, 100, 4608, 46_180);
+        assert!(
+            w.contains("inside frame 10: 100 of its 4608 bytes")
+                && w.contains("46180 bytes are not a multiple")
+                && w.contains("10 whole frames and 100 bytes"),
+            "{w}"
+        );
+    }
+
+    fn args(extra: &[&str]) -> SendArgs {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            send: SendArgs,
+        }
+        let argv = ["send"].iter().chain(extra);
+        Cli::try_parse_from(argv).map(|c| c.send).expect("parse")
+    }
+
+    #[test]
+    fn plans_refuse_what_cannot_be_sent_and_say_why() {
+        let err = |extra: &[&str]| args(extra).plan().err().unwrap_or_default();
+        assert!(err(&["--to", "127.0.0.1"]).contains(":PORT is missing"));
+        assert!(err(&["--to", "127.0.0.1:0"]).contains("port 0"));
+        assert!(err(&["--to", "127.0.0.1:5000", "--size", "1280x720x3"]).contains("\"720x3\""));
+        assert!(err(&["--to", "127.0.0.1:5000", "--fps", "0"]).contains("the pattern needs a rate"));
+        let plan = args(&["--to", "127.0.0.1:5000", "--input", "-", "--fps", "0"])
+            .plan()
+            .expect("as they come");
+        assert_eq!(plan.interval, None);
+        let plan = args(&["--to", "127.0.0.1:5000,127.0.0.1:5002"])
+            .plan()
+            .expect("plan");
+        assert_eq!(plan.clients.len(), 2);
+        assert_eq!(plan.interval, Some(Duration::from_secs_f64(1.0 / 30.0)));
+    }
 }

@@ -8,6 +8,9 @@ use interop::{tool_available, KillOnDrop};
 #[path = "../../framecast/tests/support/ports.rs"]
 mod ports;
 use ports::free_port_pair;
+#[path = "support/signals.rs"]
+mod signals;
+use signals::{interrupt, wait_for_sigint_handler};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
@@ -173,9 +176,82 @@ fn h264_from_framecast_send_is_decoded_with_latency_and_written() {
     let p50 = number(&json, "latency_p50_ms").expect("latency");
     assert!(p50 > 0.0 && p50 < 500.0, "{json}");
     assert!(json.contains("\"decoded\":\"I420 320x240\""), "{json}");
+    let peak = number(&json, "peak_rss_kib").unwrap_or(f64::NAN);
+    assert!(peak > 1024.0 && peak < 400.0 * 1024.0, "{json}");
     let written = std::fs::metadata(&out).expect("output").len() as usize;
     assert_eq!(written, frames * 320 * 240 * 3 / 2);
     let _ = std::fs::remove_file(out);
+}
+
+/// `framecast send --pattern ball --codec raw --size 64x48` to `port`
+/// until stopped, its standard error piped.
+fn send_raw_pattern(port: u16) -> KillOnDrop {
+    KillOnDrop(
+        framecast()
+            .args(["send", "--to", &format!("127.0.0.1:{port}")])
+            .args(["--pattern", "ball", "--codec", "raw", "--size", "64x48"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn framecast send"),
+    )
+}
+
+#[test]
+fn ctrl_c_on_send_ends_the_stream_with_bye_and_a_summary() {
+    let port = free_port_pair();
+    let rx = Receiver::start(&[
+        "--port",
+        &port.to_string(),
+        "--codec",
+        "raw",
+        "--size",
+        "64x48",
+        "--seconds",
+        "40",
+    ]);
+    let mut tx = send_raw_pattern(port);
+    wait_for_sigint_handler(tx.0.id());
+    std::thread::sleep(Duration::from_millis(1500));
+    interrupt(tx.0.id());
+    let status = wait(&mut tx.0);
+    let mut log = String::new();
+    let _ = tx.0.stderr.take().expect("stderr").read_to_string(&mut log);
+    assert!(status.success(), "{status}: {log}");
+    assert!(log.contains("interrupted: sent "), "{log}");
+    // The BYE ends the receiver, long before its 40 s.
+    let ended = Instant::now();
+    let json = rx.finish();
+    assert!(ended.elapsed() < Duration::from_secs(15), "{json}");
+    assert!(json.contains("\"bye\":true"), "{json}");
+    assert!(json.contains("\"stopped_without_bye_s\":null"), "{json}");
+    assert!(number(&json, "frames").unwrap_or(0.0) >= 10.0, "{json}");
+}
+
+#[test]
+fn a_sender_killed_without_bye_is_reported_stopped_without_bye() {
+    let port = free_port_pair();
+    let rx = Receiver::start(&[
+        "--port",
+        &port.to_string(),
+        "--codec",
+        "raw",
+        "--size",
+        "64x48",
+        "--seconds",
+        "8",
+    ]);
+    let mut tx = send_raw_pattern(port);
+    wait_for_sigint_handler(tx.0.id());
+    std::thread::sleep(Duration::from_millis(1500));
+    // SIGKILL: no BYE, no goodbye of any kind.
+    let _ = tx.0.kill();
+    let _ = tx.0.wait();
+    let json = rx.finish();
+    assert!(number(&json, "frames").unwrap_or(0.0) >= 10.0, "{json}");
+    assert!(json.contains("\"bye\":false"), "{json}");
+    let ran = number(&json, "stopped_without_bye_s").unwrap_or(f64::NAN);
+    assert!((0.5..4.0).contains(&ran), "{json}");
 }
 
 #[test]
@@ -544,7 +620,27 @@ fn demo_streams_and_reports_latency_cpu_memory_and_no_leaks() {
     assert!(first_number(&line("frames received")) >= 80.0, "{text}");
     assert!(line("latency").contains("p50"), "{text}");
     assert!(line("sender CPU").contains("ms per frame"), "{text}");
-    assert!(line("peak RSS").contains("MiB"), "{text}");
+    // The receiver's own VmHWM (once ru_maxrss of the children: 585.6 MiB
+    // after a build).
+    let peak = line("peak RSS");
+    let receiver_mib = peak
+        .split("receiver ")
+        .nth(1)
+        .map(first_number)
+        .unwrap_or(f64::NAN);
+    assert!(
+        receiver_mib > 1.0 && receiver_mib < 400.0 && peak.contains("VmHWM"),
+        "{peak}"
+    );
+    // The pools behind any step in RSS, sized for steady state: the
+    // sender's frames (320x240 BGR) for its queue of 2, the frame being
+    // filled and the one being converted; the receiver's decoded frames
+    // (I420) for its sink's 4, the one pulled and the one being pushed.
+    let pools = line("buffer pools");
+    assert!(
+        pools.contains("sender 4 x 225.0 KiB") && pools.contains("receiver 6 x 112.5 KiB"),
+        "{pools}"
+    );
     let leaks = line("leaks");
     assert!(
         leaks.contains("sender: none") && leaks.contains("receiver: none"),

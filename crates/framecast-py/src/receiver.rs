@@ -48,6 +48,15 @@ fn stats_dict<'py>(py: Python<'py>, s: &ReceiverStats) -> PyResult<Bound<'py, Py
     d.set_item("stream_restarts", s.stream_restarts)?;
     d.set_item("dropped", s.dropped)?;
     d.set_item("jitter", s.jitter.as_secs_f64())?;
+    d.set_item("bye", s.bye)?;
+    d.set_item("streamed", s.streamed.as_secs_f64())?;
+    d.set_item("silent_for", s.silent_for.map(|d| d.as_secs_f64()))?;
+    // Seconds the stream ran when it stopped without BYE (the sender
+    // vanished), else None.
+    d.set_item(
+        "stopped_without_bye",
+        s.stopped_without_bye().map(|d| d.as_secs_f64()),
+    )?;
     Ok(d)
 }
 
@@ -268,8 +277,12 @@ impl PyReceiver {
         self.with(|r| Ok(r.local_port()))
     }
 
-    /// Counters: packets, lost, frames_discarded, stream_restarts, jitter
-    /// (seconds).
+    /// Counters: packets, lost, frames_discarded, stream_restarts,
+    /// dropped, jitter (seconds); and the stream's end: bye (the sender
+    /// said it ended), streamed (seconds from the first packet to the
+    /// latest), silent_for (seconds since the latest, None before any),
+    /// stopped_without_bye (the seconds it ran, when its packets stopped
+    /// 2 s or more ago without a BYE: the sender vanished; else None).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.with(|r| stats_dict(py, &r.stats()))
     }

@@ -15,7 +15,10 @@
 //! every frame carries the time it was captured and
 //! [`ReceivedFrame::latency`] is the end-to-end delay. The sender's RTCP
 //! BYE (§6.6) ends the stream: [`Receiver::pull`] then returns `Ok(None)`
-//! and [`Receiver::is_eos`] is true.
+//! and [`Receiver::is_eos`] is true. A sender that vanishes (killed,
+//! crashed, its network gone) says no BYE: its packets just stop, and
+//! [`ReceiverStats::stopped_without_bye`] tells that apart from an ended
+//! stream.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -47,6 +50,7 @@ use framecast_core::{Buffer, BufferMap, ReferenceTimestampMeta, VideoFormat, Vid
 
 use crate::elements::appsink::{AppSink, Sample};
 use crate::elements::net::{caps_for_sdp, read_sdp_file};
+use crate::elements::rtpjitterbuffer::RtpJitterBuffer;
 use crate::elements::udpsrc::UdpSrc;
 use crate::elements::video::frame::{frame_layout, packed_size, row_bytes};
 use crate::pipeline::{Caps, Element, FirstError, Pipeline, State};
@@ -402,6 +406,30 @@ pub struct ReceiverStats {
     pub dropped: u64,
     /// Interarrival jitter (RFC 3550 §6.4.1), the latest estimate.
     pub jitter: Duration,
+    /// The sender said RTCP BYE: its stream ended.
+    pub bye: bool,
+    /// From the first RTP packet to the latest (zero before any).
+    pub streamed: Duration,
+    /// Since the latest RTP packet, when this was read (`None` before
+    /// any).
+    pub silent_for: Option<Duration>,
+}
+
+impl ReceiverStats {
+    /// Packets silent this long, with no BYE, mean the sender is gone: two
+    /// RTCP intervals of a framecast sender (it reports every second while
+    /// it sends) and 60 frame times at 30 fps. A stream slower than one
+    /// frame in 2 s looks stopped between its frames.
+    pub const STOPPED_AFTER: Duration = Duration::from_secs(2);
+
+    /// How long the stream ran (first to latest packet) when its packets
+    /// stopped without the sender's BYE, [`STOPPED_AFTER`](Self::STOPPED_AFTER)
+    /// or more ago: the sender vanished instead of ending it. `None` for a
+    /// stream that ended with BYE, one still arriving, and no stream.
+    pub fn stopped_without_bye(&self) -> Option<Duration> {
+        let silent = self.silent_for?;
+        (!self.bye && silent >= Self::STOPPED_AFTER).then_some(self.streamed)
+    }
 }
 
 /// A decoded frame from [`Receiver::pull`].
@@ -664,7 +692,17 @@ impl Receiver {
 
     /// Counters (cheap: no allocation).
     pub fn stats(&self) -> ReceiverStats {
+        let activity = RtpJitterBuffer::from_element(&self.jb)
+            .map(RtpJitterBuffer::activity)
+            .unwrap_or_default();
+        let streamed = match (activity.first_packet, activity.last_packet) {
+            (Some(first), Some(last)) => last.saturating_duration_since(first),
+            _ => Duration::ZERO,
+        };
         ReceiverStats {
+            bye: activity.bye,
+            streamed,
+            silent_for: activity.last_packet.map(|t| t.elapsed()),
             packets: self.depay.counter("packets-received"),
             lost: self.jb.counter("num-lost"),
             frames_discarded: self.depay.counter("frames-discarded"),

@@ -37,3 +37,39 @@ fn appsink_proposed_pool_supplies_the_buffers() {
     assert_eq!(count, 10);
     pipeline.set_state(State::Null).unwrap();
 }
+
+/// appsrc sizes its pool for its queue full, the frame the application
+/// fills and the one downstream works on (the Sender's frames: with 2 the
+/// pool grew by a 6 MiB 1080p frame whenever load lined all of them up),
+/// made at once, before the first frame.
+#[test]
+fn appsrc_pool_holds_its_queue_and_the_frames_either_side() {
+    for (max_buffers, want) in [(2u64, 4), (5, 7)] {
+        let pipeline = framecast::parse_launch(&format!(
+            "appsrc name=src max-buffers={max_buffers} caps=video/x-raw,format=I420,width=64,height=48,framerate=30/1 ! appsink name=sink sync=false"
+        ))
+        .unwrap();
+        let sink = pipeline.by_name("sink").unwrap();
+        let appsink = AppSink::from_element(&sink).unwrap();
+        // A pool of the sink's, asking for 1: what the source makes of it
+        // can be read back.
+        appsink.propose_pool(1, 0);
+        pipeline.set_state(State::Playing).unwrap();
+        let src = pipeline.by_name("src").unwrap();
+        let appsrc = framecast::elements::appsrc::AppSrc::from_element(&src).unwrap();
+        let frame = appsrc
+            .acquire_buffer_timeout(Duration::from_secs(5))
+            .expect("a pooled frame");
+        let pool = appsink.proposed_pool().expect("the proposed pool was used");
+        assert_eq!(frame.pool_id(), Some(pool.id()));
+        let config = pool.config().expect("configured");
+        assert_eq!(config.min_buffers, want, "max-buffers {max_buffers}");
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.allocated, stats.total_allocated),
+            (want, u64::from(want))
+        );
+        drop(frame);
+        pipeline.set_state(State::Null).unwrap();
+    }
+}

@@ -5,9 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use framecast::pipeline::Query;
 use framecast::receiver::{ReceivedFrame, Receiver, ReceiverBuilder, ReceiverStats};
 use framecast::sender::{Codec, Sender, SenderStats};
-use framecast::{VideoFormat, VideoInfo, VideoMeta};
+use framecast::{AllocationQuery, VideoFormat, VideoInfo, VideoMeta};
 
 #[path = "support/ports.rs"]
 mod ports;
@@ -164,6 +165,8 @@ fn check(run: &Run, format: VideoFormat, (w, h): (u32, u32), want: &[u8], max_di
         run.stats
     );
     assert!(run.eos, "the sender's BYE did not end the stream");
+    assert!(run.stats.bye, "{:?}", run.stats);
+    assert_eq!(run.stats.stopped_without_bye(), None, "{:?}", run.stats);
     assert!(run.stats.packets >= n as u64, "{:?}", run.stats);
     let mut packed = vec![0u8; want.len() + 7];
     let mut stamped = 0;
@@ -451,4 +454,99 @@ fn dropping_old_frames_keeps_the_newest() {
     frame.copy_packed_to(&mut out).expect("copy");
     assert!(out.iter().all(|&b| b == 16 + 9 * 20), "{:?}", &out[..4]);
     sender.finish().expect("finish");
+}
+
+/// A sender that stops without its BYE (dropped unfinished here; killed,
+/// crashed or cut off in life) is told apart from one that ended: the
+/// stats say the stream stopped without BYE, and how long it ran.
+#[test]
+fn a_stream_that_stops_without_bye_is_said_so() {
+    let port = free_port_pair();
+    let receiver = Receiver::builder()
+        .port(port)
+        .address("127.0.0.1")
+        .codec(Codec::Raw)
+        .size(64, 48)
+        .build()
+        .expect("receiver");
+    let quiet = receiver.stats();
+    assert_eq!((quiet.silent_for, quiet.streamed), (None, Duration::ZERO));
+    assert_eq!(quiet.stopped_without_bye(), None, "no stream yet");
+    let sender = Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(Codec::Raw)
+        .size(64, 48)
+        .input_format(VideoFormat::I420)
+        .build()
+        .expect("sender");
+    for n in 0..10u8 {
+        sender
+            .push_packed(&vec![16 + n * 20; 64 * 48 * 3 / 2], None)
+            .expect("push");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    // Stopped without end-of-stream: no RTCP BYE goes out.
+    drop(sender);
+    let mut frames = 0;
+    while let Some(_frame) = receiver
+        .pull(Some(Duration::from_millis(500)))
+        .expect("no error")
+    {
+        frames += 1;
+        assert!(frames <= 10);
+    }
+    assert_eq!(frames, 10);
+    assert!(!receiver.is_eos(), "nothing said the stream ended");
+    let live = receiver.stats();
+    assert!(!live.bye && live.silent_for.is_some(), "{live:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.stats().stopped_without_bye().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stats = receiver.stop().expect("stop");
+    assert!(!stats.bye, "{stats:?}");
+    assert!(
+        stats.silent_for >= Some(ReceiverStats::STOPPED_AFTER),
+        "{stats:?}"
+    );
+    // First packet to last: the ten frames' 270 ms, give or take.
+    let ran = stats.stopped_without_bye().expect("stopped without BYE");
+    assert_eq!(ran, stats.streamed);
+    assert!(
+        ran >= Duration::from_millis(200) && ran < Duration::from_secs(2),
+        "{stats:?}"
+    );
+}
+
+/// The receiver's appsink tells upstream what it holds at once (its
+/// queue, the frame the program pulled, the one waiting to be pushed), so
+/// the decoder's pool is that big from the start and never grows: with
+/// the decoder's own 2 it grew a frame at a time whenever a slow pull let
+/// the queue fill (a 1080p receiver: +3 MiB after 570 s).
+#[test]
+fn the_receivers_sink_claims_every_frame_it_can_hold() {
+    for (max_buffers, claim) in [(4, 6), (1, 3)] {
+        let receiver = Receiver::builder()
+            .port(free_port_pair())
+            .address("127.0.0.1")
+            .codec(Codec::Raw)
+            .size(64, 48)
+            .max_buffers(max_buffers)
+            .build()
+            .expect("receiver");
+        let sink = receiver.pipeline().by_name("sink").expect("the appsink");
+        let info = VideoInfo::new(VideoFormat::I420, 64, 48).expect("info");
+        let mut query = Query::Allocation(AllocationQuery::new(Some(info), true));
+        assert!(sink.sink_pad().expect("sink pad").query(&mut query));
+        let Query::Allocation(answer) = query else {
+            panic!("the query changed type");
+        };
+        assert_eq!(answer.pools.len(), 1, "{answer:?}");
+        assert_eq!(
+            answer.pools[0].min_buffers, claim,
+            "max_buffers {max_buffers}"
+        );
+        assert!(answer.pools[0].pool.is_none(), "a claim, not a pool");
+        receiver.stop().expect("stop");
+    }
 }

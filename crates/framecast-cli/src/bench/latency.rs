@@ -1116,7 +1116,7 @@ fn produce(
 }
 
 /// `VmHWM` of process `pid` (its peak resident set since exec), KiB.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     vm_hwm_kib(&status)
 }

@@ -2,7 +2,7 @@
 
 mod convert;
 mod encode;
-mod latency;
+pub(crate) mod latency;
 mod memory;
 mod tracers;
 

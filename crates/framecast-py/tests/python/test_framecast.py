@@ -156,7 +156,41 @@ class SendAndReceive(unittest.TestCase):
         frames = [f for f in rx]  # ends at the sender's BYE
         self.assertEqual(len(frames), 5)
         self.assertTrue(rx.eos)
-        rx.stop()
+        stats = rx.stop()
+        self.assertTrue(stats["bye"])
+        self.assertIsNone(stats["stopped_without_bye"])
+
+    def test_a_sender_that_vanishes_without_bye_is_said_so(self):
+        port = free_port_pair()
+        w, h = 64, 48
+        with framecast.Receiver(port, address="127.0.0.1", codec="raw", size=(w, h)) as rx:
+            stats = rx.stats()
+            self.assertIsNone(stats["silent_for"])
+            self.assertIsNone(stats["stopped_without_bye"])
+            # Another process sends 10 frames over 0.3 s, then dies without
+            # finishing its stream: no RTCP BYE.
+            result = run_script(f"""
+                import os, time, numpy as np, framecast
+                tx = framecast.Sender("127.0.0.1:{port}", width={w}, height={h}, codec="raw")
+                for n in range(10):
+                    tx.push(np.full(tx.shape, n, np.uint8))
+                    time.sleep(0.03)
+                time.sleep(0.2)
+                os._exit(0)
+            """, "")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(len(pull_all(rx, timeout=0.5)), 10)
+            self.assertFalse(rx.eos)
+            deadline = time.monotonic() + 10
+            while rx.stats()["stopped_without_bye"] is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            stats = rx.stats()
+            self.assertFalse(stats["bye"])
+            self.assertGreaterEqual(stats["silent_for"], 2.0)
+            # The stream ran from the first frame's packets to the last's.
+            self.assertGreater(stats["stopped_without_bye"], 0.2)
+            self.assertLess(stats["stopped_without_bye"], 2.0)
+            self.assertEqual(stats["stopped_without_bye"], stats["streamed"])
 
     def test_a_slow_loop_gets_the_newest_frame_with_drop_old(self):
         port = free_port_pair()

@@ -207,7 +207,7 @@ impl SinkImpl for AppSink {
         }
     }
 
-    fn propose_allocation(&self, _element: &Element, query: &mut AllocationQuery) -> bool {
+    fn propose_allocation(&self, element: &Element, query: &mut AllocationQuery) -> bool {
         query.add_meta(VideoMeta::API, MetaParams::None);
         let propose = *self.propose.lock().unwrap_or_else(|e| e.into_inner());
         if let (Some((min, max)), Some(info)) = (propose, query.layout) {
@@ -218,6 +218,16 @@ impl SinkImpl for AppSink {
             {
                 query.add_pool(Some(pool.clone()), info.size, min, max);
                 *self.proposed.lock().unwrap_or_else(|e| e.into_inner()) = Some(pool);
+            }
+        } else if query.pools.is_empty() {
+            // What this sink holds at once: its queue full, the buffer
+            // the application pulled, and the one upstream waits to push.
+            // Upstream's pool starts that big; with its own 2 it grew a
+            // frame at a time whenever a slow pull let the queue fill (a
+            // 1080p receiver: +3 MiB after 570 s). No limit: no claim.
+            let queued = element.prop("max-buffers").as_u64().unwrap_or(8);
+            if let Ok(queued @ 1..) = u32::try_from(queued) {
+                query.add_pool(None, query.size, queued.saturating_add(2), 0);
             }
         }
         true

@@ -170,14 +170,16 @@ pub struct FdSrc {
     unlocked: AtomicBool,
 }
 
-/// Waits until `file` is readable (or closed); `Ok(false)` once `unlocked`
-/// is set (the source is stopping).
-pub(crate) fn wait_readable(unlocked: &AtomicBool, file: &File) -> io::Result<bool> {
+/// Waits until `fd` is readable (or closed); `Ok(false)` once `unlocked`
+/// is set (the source is stopping, or a Ctrl-C flag: `framecast send`
+/// reads stdin through it so an interrupt is not stuck behind a quiet
+/// producer).
+pub fn wait_readable(unlocked: &AtomicBool, fd: &impl AsFd) -> io::Result<bool> {
     loop {
         if unlocked.load(Ordering::Acquire) {
             return Ok(false);
         }
-        let mut fds = [PollFd::new(file, PollFlags::IN)];
+        let mut fds = [PollFd::new(fd, PollFlags::IN)];
         match poll(&mut fds, Some(&POLL_INTERVAL)) {
             Ok(0) => continue,
             Ok(_) => return Ok(true),

@@ -54,6 +54,11 @@
 //! `eos-on-bye=true` an RTCP BYE from the sender ends the stream: what is
 //! held goes out, then end-of-stream (the sender stopped; without it a
 //! receiver cannot tell an ended stream from a pause).
+//! [`RtpJitterBuffer::activity`] says when the first and the latest
+//! packet came and whether the BYE did, with `eos-on-bye` or without: a
+//! stream whose packets stopped without one had its sender vanish
+//! (GStreamer's `rtpsession` says so with `on-timeout` rather than
+//! `on-bye-ssrc`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -220,6 +225,20 @@ struct State {
     sender_clock: Option<SenderClock>,
     stamp_ntp: bool,
     eos_on_bye: bool,
+    activity: StreamActivity,
+}
+
+/// When a jitter buffer's stream was heard from, and whether its sender
+/// said it ended (RTCP BYE, RFC 3550 §6.6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamActivity {
+    /// Arrival of the first RTP packet.
+    pub first_packet: Option<Instant>,
+    /// Arrival of the latest RTP packet.
+    pub last_packet: Option<Instant>,
+    /// The source followed said BYE (a restarted sender adopted since
+    /// clears it: that stream has not ended).
+    pub bye: bool,
 }
 
 impl Default for State {
@@ -240,6 +259,7 @@ impl Default for State {
             sender_clock: None,
             stamp_ntp: true,
             eos_on_bye: false,
+            activity: StreamActivity::default(),
         }
     }
 }
@@ -252,6 +272,7 @@ impl State {
         self.last = Ok(FlowSuccess::Ok);
         self.jitter = Jitter::default();
         self.sender_clock = None;
+        self.activity = StreamActivity::default();
     }
 }
 
@@ -407,6 +428,17 @@ fn output_loop(element: &Element, shared: &Shared) {
 }
 
 impl RtpJitterBuffer {
+    /// The jitter buffer inside `element`, if it is one.
+    pub fn from_element(element: &Element) -> Option<&RtpJitterBuffer> {
+        element.imp::<RtpJitterBuffer>()
+    }
+
+    /// When the stream's packets came and whether its sender said BYE
+    /// (since the element started or was flushed). No allocation.
+    pub fn activity(&self) -> StreamActivity {
+        self.shared.lock().activity
+    }
+
     fn start(&self, element: &Element) {
         let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
         if task.is_some() {
@@ -477,7 +509,13 @@ impl RtpJitterBuffer {
         let c = &self.shared.counters;
         c.jitter_us
             .store(st.jitter.micros(clock_rate), Ordering::Relaxed);
+        let followed = st.jb.ssrc();
         st.jb.insert(header, buffer, arrival);
+        if followed.is_some() && st.jb.ssrc() != followed {
+            st.activity.bye = false;
+        }
+        st.activity.first_packet.get_or_insert(arrival);
+        st.activity.last_packet = Some(arrival);
         publish_stats(c, &st.jb);
     }
 
@@ -493,6 +531,7 @@ impl RtpJitterBuffer {
                 Ok(RtcpPacket::Bye(bye)) => {
                     let followed = st.jb.ssrc();
                     let ours = bye.ssrcs().any(|ssrc| Some(ssrc) == followed);
+                    st.activity.bye |= ours;
                     if let Some(ssrc) = followed.filter(|_| ours) {
                         // A restarted sender's new stream may come in at once.
                         st.jb.source_ended(ssrc);

@@ -105,8 +105,10 @@ pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
 ///
 /// # Errors
 ///
-/// An entry without a port, with a bad port, or a name that does not
-/// resolve.
+/// An entry without a port (said so: `127.0.0.1` alone once came back as
+/// "invalid socket address"), with a bad port or port 0 (no receiver
+/// listens there: datagrams to it go nowhere, silently), or a name that
+/// does not resolve.
 pub fn parse_clients(list: &str) -> Result<Vec<SocketAddr>> {
     let mut out = Vec::new();
     for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -118,12 +120,22 @@ pub fn parse_clients(list: &str) -> Result<Vec<SocketAddr>> {
             message: why.to_string(),
             suggestion: None,
         };
+        // `::1` and `[::1]` are addresses without a port, not a host `:`
+        // and a port `1]`.
         let (host, port) = entry
             .rsplit_once(':')
-            .ok_or_else(|| bad("expected host:port"))?;
+            .filter(|(h, p)| !p.ends_with(']') && (!h.contains(':') || h.ends_with(']')))
+            .ok_or_else(|| {
+                bad("the :PORT is missing (expected HOST:PORT, e.g. 127.0.0.1:5000; IPv6 as [ADDR]:PORT)")
+            })?;
         let port: u16 = port
             .parse()
-            .map_err(|_| bad("the port must be a number in 0..=65535"))?;
+            .map_err(|_| bad("the port must be a number in 1..=65535"))?;
+        if port == 0 {
+            return Err(bad(
+                "port 0 is no receiver's port: give the port the receiver listens on",
+            ));
+        }
         out.push(resolve(host, port)?);
     }
     Ok(out)
@@ -452,8 +464,12 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert_eq!(c[0], "127.0.0.1:5000".parse().unwrap());
         assert_eq!(c[1], "[::1]:5002".parse().unwrap());
-        assert!(parse_clients("127.0.0.1").is_err());
-        assert!(parse_clients("127.0.0.1:70000").is_err());
+        let err = |list: &str| parse_clients(list).unwrap_err().to_string();
+        for no_port in ["127.0.0.1", "::1", "[::1]", "localhost"] {
+            assert!(err(no_port).contains("the :PORT is missing"), "{no_port}");
+        }
+        assert!(err("127.0.0.1:70000").contains("1..=65535"));
+        assert!(err("127.0.0.1:0").contains("port 0"));
     }
 
     #[test]

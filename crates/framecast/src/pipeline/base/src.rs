@@ -60,6 +60,14 @@ pub trait SourceImpl: Send + Sync + 'static {
     /// `create` gets it too through [`CreateContext::pool`].
     fn pool_decided(&self, _element: &Element, _pool: &BufferPool) {}
 
+    /// Buffers of its pool this source and the element after it can hold
+    /// at once: the pool's minimum (when downstream claims fewer), made
+    /// before the first buffer, so that steady state never grows the pool.
+    /// Default 2: the one being filled and the one downstream works on.
+    fn pool_min_buffers(&self, _element: &Element) -> u32 {
+        2
+    }
+
     /// Ready -> Paused: open devices or files.
     fn start(&self, _element: &Element) -> Result<()> {
         Ok(())
@@ -317,7 +325,7 @@ fn negotiate<S: SourceImpl>(
     if size == 0 {
         return Ok(None);
     }
-    match negotiate_pool(element, src_pad, &caps, size, 2) {
+    match negotiate_pool(element, src_pad, &caps, size, imp.pool_min_buffers(element)) {
         Ok(pool) => {
             imp.pool_decided(element, &pool);
             Ok(Some(pool))
