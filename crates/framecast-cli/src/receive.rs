@@ -91,6 +91,15 @@ pub struct Summary {
     pub frames_discarded: u64,
     /// Times the sender's stream restarted (a new SSRC or sequence).
     pub stream_restarts: u64,
+    /// Packets that came too late for their slot.
+    pub late: u64,
+    /// Packets of another source or far outside the window (dropped
+    /// without harm).
+    pub stray: u64,
+    /// Pictures shown with lost data concealed.
+    pub frames_concealed: u64,
+    /// Access units the decoder rejected (the stream went on).
+    pub decode_errors: u64,
     /// Interarrival jitter at the end, µs.
     pub jitter_us: u64,
     /// End-to-end latency of every frame with a sender capture time (a
@@ -148,7 +157,7 @@ impl Summary {
             format!("\"{} {w}x{h}\"", f.name())
         });
         format!(
-            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{},\"bye\":{},\"stopped_without_bye_s\":{},\"peak_rss_kib\":{},\"pools\":{}}}",
+            "{{\"frames\":{},\"seconds\":{:.3},\"fps\":{:.2},\"packets\":{},\"lost\":{},\"frames_discarded\":{},\"stream_restarts\":{},\"late\":{},\"stray\":{},\"frames_concealed\":{},\"decode_errors\":{},\"jitter_us\":{},\"latency_frames\":{},\"latency_p50_ms\":{},\"latency_p99_ms\":{},\"latency_max_ms\":{},\"decoded\":{},\"bye\":{},\"stopped_without_bye_s\":{},\"peak_rss_kib\":{},\"pools\":{}}}",
             self.frames,
             self.seconds,
             self.fps(),
@@ -156,6 +165,10 @@ impl Summary {
             self.lost,
             self.frames_discarded,
             self.stream_restarts,
+            self.late,
+            self.stray,
+            self.frames_concealed,
+            self.decode_errors,
             self.jitter_us,
             self.latency.count(),
             num(p50),
@@ -190,6 +203,18 @@ impl Summary {
                 ", the sender's stream restarted {} time(s)",
                 self.stream_restarts
             ));
+        }
+        if self.frames_concealed > 0 {
+            s.push_str(&format!(", {} concealed", self.frames_concealed));
+        }
+        if self.late + self.stray > 0 {
+            s.push_str(&format!(
+                ", {} late and {} stray packets dropped",
+                self.late, self.stray
+            ));
+        }
+        if self.decode_errors > 0 {
+            s.push_str(&format!(", {} decode errors", self.decode_errors));
         }
         if let Some((f, w, h)) = self.decoded {
             s.push_str(&format!(", decoded {} {w}x{h}", f.name()));
@@ -363,6 +388,9 @@ fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, Stri
             Ok(None) => {}
         }
         if Instant::now() >= next_report {
+            // Warnings (a decoder meeting what it cannot decode goes on,
+            // and says so), on their own lines, --quiet or not.
+            print_warnings(&receiver, !args.quiet);
             // The window restarts every second, shown or not (with
             // --quiet it once grew by a sample a frame for the whole run).
             let latency = window.take_line();
@@ -383,6 +411,7 @@ fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, Stri
     if !args.quiet {
         eprintln!();
     }
+    print_warnings(&receiver, false);
     if let Some(out) = output.as_mut() {
         out.flush().map_err(|e| format!("writing frames: {e}"))?;
     }
@@ -395,11 +424,30 @@ fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, Stri
     summary.lost = stats.lost;
     summary.frames_discarded = stats.frames_discarded;
     summary.stream_restarts = stats.stream_restarts;
+    summary.late = stats.late;
+    summary.stray = stats.stray;
+    summary.frames_concealed = stats.frames_concealed;
+    summary.decode_errors = stats.decode_errors;
     summary.jitter_us = u64::try_from(stats.jitter.as_micros()).unwrap_or(u64::MAX);
     summary.bye = stats.bye;
     summary.stopped_without_bye = stats.stopped_without_bye().map(|d| d.as_secs_f64());
     summary.peak_rss_kib = crate::bench::latency::peak_rss_kib(std::process::id());
     result.map(|()| summary)
+}
+
+/// Prints the receiver's new warnings to stderr, each on its own line
+/// (after ending the live line when one is shown).
+fn print_warnings(receiver: &Receiver, live_line: bool) {
+    let warnings = receiver.take_warnings();
+    if warnings.is_empty() {
+        return;
+    }
+    if live_line {
+        eprintln!();
+    }
+    for w in warnings {
+        eprintln!("framecast: warning: {w}");
+    }
 }
 
 /// The latencies of the last second, for the live line: at most

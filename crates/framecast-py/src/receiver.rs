@@ -44,6 +44,12 @@ fn stats_dict<'py>(py: Python<'py>, s: &ReceiverStats) -> PyResult<Bound<'py, Py
     let d = PyDict::new(py);
     d.set_item("packets", s.packets)?;
     d.set_item("lost", s.lost)?;
+    d.set_item("late", s.late)?;
+    d.set_item("stray", s.stray)?;
+    d.set_item("frames_damaged", s.frames_damaged)?;
+    d.set_item("frames_concealed", s.frames_concealed)?;
+    d.set_item("decode_errors", s.decode_errors)?;
+    d.set_item("warnings", s.warnings)?;
     d.set_item("frames_discarded", s.frames_discarded)?;
     d.set_item("stream_restarts", s.stream_restarts)?;
     d.set_item("dropped", s.dropped)?;

@@ -167,9 +167,9 @@ impl ReceiverBuilder {
     pub fn pipeline_description(&self) -> Result<String> {
         let stream = self.stream()?;
         let decode = match stream.encoding {
-            Encoding::Jpeg => "rtpjpegdepay name=depay ! jpegdec",
+            Encoding::Jpeg => "rtpjpegdepay name=depay ! jpegdec name=dec",
             Encoding::Raw => "rtpvrawdepay name=depay",
-            Encoding::H264 => "rtph264depay name=depay ! openh264dec",
+            Encoding::H264 => "rtph264depay name=depay ! openh264dec name=dec",
         };
         let convert = match self.output_format {
             Some(f) => format!("videoconvert ! video/x-raw,format={} ! ", f.name()),
@@ -221,6 +221,7 @@ impl ReceiverBuilder {
             src: find("src")?,
             jb: find("jb")?,
             depay: find("depay")?,
+            dec: pipeline.by_name("dec"),
             sink: find("sink")?,
             info: Mutex::new(None),
             failed: FirstError::watch(&pipeline.bus()),
@@ -397,6 +398,20 @@ pub struct ReceiverStats {
     /// Packets the jitter buffer declared lost (not there when their wait
     /// ran out).
     pub lost: u64,
+    /// Packets that came after their slot was given up or pushed.
+    pub late: u64,
+    /// Packets of another source, or far outside the window: dropped
+    /// without moving it.
+    pub stray: u64,
+    /// Frames delivered to the decoder with packets missing (concealed).
+    pub frames_damaged: u64,
+    /// Pictures the decoder output with missing data filled in.
+    pub frames_concealed: u64,
+    /// Access units the decoder rejected (each counted and warned about;
+    /// the stream goes on).
+    pub decode_errors: u64,
+    /// Warnings the pipeline posted ([`Receiver::take_warnings`]).
+    pub warnings: u64,
     /// Frames the depayloader dropped as damaged (a packet of them lost).
     pub frames_discarded: u64,
     /// Times the sender's stream restarted (a new SSRC or sequence).
@@ -597,6 +612,8 @@ pub struct Receiver {
     src: Element,
     jb: Element,
     depay: Element,
+    /// The decoder (none for raw video).
+    dec: Option<Element>,
     sink: Element,
     /// The last caps and what they describe: caps change rarely, and
     /// parsing them per frame would cost more than the frame's copy.
@@ -709,7 +726,24 @@ impl Receiver {
             stream_restarts: self.depay.counter("stream-restarts"),
             dropped: self.sink.counter("dropped"),
             jitter: Duration::from_micros(self.jb.counter("jitter-us")),
+            late: self.jb.counter("num-late"),
+            stray: self.jb.counter("num-stray"),
+            frames_damaged: self.depay.counter("frames-damaged"),
+            frames_concealed: self
+                .dec
+                .as_ref()
+                .map_or(0, |d| d.counter("frames-concealed")),
+            decode_errors: self.dec.as_ref().map_or(0, |d| d.counter("decode-errors")),
+            warnings: self.failed.warnings_posted(),
         }
+    }
+
+    /// The warnings the pipeline's elements posted since the last call
+    /// (`element: message`, oldest first, the latest 16 at most): a
+    /// decoder meeting data it cannot decode goes on and says so here.
+    /// Allocates only when there are some.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.failed.take_warnings()
     }
 
     /// The UDP port the RTP socket is bound to (the one given, or the

@@ -1,9 +1,13 @@
 //! The first error a pipeline's elements post, kept for the calls that
 //! follow: a [`Sender`](crate::sender::Sender) whose encoder failed must
 //! refuse the next push, and a [`Receiver`](crate::receiver::Receiver)
-//! whose decoder failed must not look like a stream that ended.
+//! whose decoder failed must not look like a stream that ended. The
+//! latest warnings are kept too (a bounded few), for the application to
+//! show: a decoder that meets parameter sets it cannot decode goes on,
+//! but says so.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::pipeline::{Bus, Message};
@@ -17,6 +21,22 @@ pub(crate) struct FirstError {
     failed: AtomicBool,
     /// Element name and message (with the detail, when it has one).
     error: Mutex<Option<(String, String)>>,
+    /// Warnings not yet taken, oldest first, at most [`WARNINGS_KEPT`]:
+    /// `element: message`.
+    warnings: Mutex<VecDeque<String>>,
+    /// Warnings posted (taken, waiting or dropped).
+    warnings_posted: AtomicU64,
+}
+
+/// Warnings kept until taken; older ones are dropped (and counted).
+pub(crate) const WARNINGS_KEPT: usize = 16;
+
+/// `message (debug)`, or `message`.
+fn with_debug(message: &str, debug: &Option<String>) -> String {
+    match debug {
+        Some(debug) => format!("{message} ({debug})"),
+        None => message.to_string(),
+    }
 }
 
 impl FirstError {
@@ -24,25 +44,48 @@ impl FirstError {
     pub(crate) fn watch(bus: &Bus) -> Arc<FirstError> {
         let first = Arc::new(FirstError::default());
         let seen = first.clone();
-        bus.set_sync_handler(Some(move |message: &Message| {
-            if let Message::Error {
+        bus.set_sync_handler(Some(move |message: &Message| match message {
+            Message::Error {
                 source,
                 message,
                 debug,
-            } = message
-            {
+            } => {
                 let mut error = seen.error.lock().unwrap_or_else(|e| e.into_inner());
                 if error.is_none() {
-                    let message = match debug {
-                        Some(debug) => format!("{message} ({debug})"),
-                        None => message.clone(),
-                    };
-                    *error = Some((source.clone(), message));
+                    *error = Some((source.clone(), with_debug(message, debug)));
                     seen.failed.store(true, Ordering::Release);
                 }
             }
+            Message::Warning {
+                source,
+                message,
+                debug,
+            } => {
+                seen.warnings_posted.fetch_add(1, Ordering::Relaxed);
+                let mut warnings = seen.warnings.lock().unwrap_or_else(|e| e.into_inner());
+                if warnings.len() == WARNINGS_KEPT {
+                    warnings.pop_front();
+                }
+                warnings.push_back(format!("{source}: {}", with_debug(message, debug)));
+            }
+            _ => {}
         }));
         first
+    }
+
+    /// The warnings posted since the last call, oldest first (at most
+    /// [`WARNINGS_KEPT`]). Allocates only when there are some.
+    pub(crate) fn take_warnings(&self) -> Vec<String> {
+        let mut warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        if warnings.is_empty() {
+            return Vec::new();
+        }
+        warnings.drain(..).collect()
+    }
+
+    /// Warnings posted so far.
+    pub(crate) fn warnings_posted(&self) -> u64 {
+        self.warnings_posted.load(Ordering::Relaxed)
     }
 
     /// `Ok` while no element failed; the first failure's error after.
@@ -78,6 +121,20 @@ mod tests {
         }
         let err = first.check().unwrap_err().to_string();
         assert_eq!(err, "enc: failed (no memory)");
+        // Warnings are kept, the latest WARNINGS_KEPT of them.
+        assert!(first.take_warnings().is_empty());
+        for n in 0..WARNINGS_KEPT + 2 {
+            bus.post(Message::Warning {
+                source: "dec".into(),
+                message: format!("w{n}"),
+                debug: None,
+            });
+        }
+        let warnings = first.take_warnings();
+        assert_eq!(warnings.len(), WARNINGS_KEPT);
+        assert_eq!(warnings[0], "dec: w2");
+        assert_eq!(first.warnings_posted(), WARNINGS_KEPT as u64 + 2);
+        assert!(first.take_warnings().is_empty());
         assert_eq!(first.check().unwrap_err().to_string(), err);
         // Both are still there for whoever reads the bus.
         assert!(bus.timed_pop(Some(std::time::Duration::ZERO)).is_some());
