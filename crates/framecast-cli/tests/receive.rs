@@ -539,7 +539,7 @@ fn lossy_relay(from: u16, to: u16, lossy_for: Duration, limit: Duration) -> Join
 }
 
 #[test]
-fn loss_and_reordering_are_counted_and_pictures_resume_at_the_next_idr() {
+fn loss_and_reordering_are_counted_and_damaged_pictures_are_concealed() {
     let rx_port = free_port_pair();
     let relay_port = free_port_pair();
     let rx = Receiver::start(&["--port", &rx_port.to_string(), "--seconds", "40"]);
@@ -564,13 +564,14 @@ fn loss_and_reordering_are_counted_and_pictures_resume_at_the_next_idr() {
     let lost = number(&json, "lost").expect("lost");
     assert!(lost >= 1.0, "no loss counted: {json}");
     assert!(lost <= dropped as f64, "{json}, relay dropped {dropped}");
+    // The frames after each loss reference what was lost: they are
+    // decoded with the loss concealed (damaged=conceal, the default),
+    // instead of dropped until the next IDR, so nearly all 210 show.
     assert!(
-        number(&json, "frames_discarded").unwrap_or(0.0) >= 1.0,
+        number(&json, "frames_concealed").unwrap_or(0.0) >= 1.0,
         "{json}"
     );
-    // Loss for 4 s, then 3 s (90 frames) without: decoding resumes at the
-    // first IDR (at most 30 frames later) and every frame after it shows.
-    assert!(number(&json, "frames").unwrap_or(0.0) >= 60.0, "{json}");
+    assert!(number(&json, "frames").unwrap_or(0.0) >= 150.0, "{json}");
 }
 
 #[test]
