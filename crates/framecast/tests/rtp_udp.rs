@@ -420,6 +420,59 @@ fn udpsrc_timeout_posts_an_element_message() {
     assert!(t.elapsed() < Duration::from_secs(2));
 }
 
+/// A second receiver on a unicast port is refused, naming the port, instead
+/// of silently taking the stream over (two `SO_REUSEADDR` sockets on one
+/// Linux port: the newer one gets every datagram); `reuse=true` on both
+/// shares it on request, and a multicast group is always shared.
+#[test]
+fn a_second_udpsrc_on_a_unicast_port_is_refused_unless_reuse() {
+    let (first, port) = start_receiver("udpsrc name=src port=0 address=127.0.0.1 ! fakesink");
+    let second = launch(&format!(
+        "udpsrc name=src port={port} address=127.0.0.1 ! fakesink"
+    ));
+    let err = second
+        .set_state(State::Playing)
+        .expect_err("a second receiver on the port must fail");
+    let bus_error = second
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(1)), |m| {
+            matches!(m, Message::Error { .. })
+        });
+    let text = format!("{err} / {bus_error:?}");
+    assert!(
+        text.contains(&format!("port {port} is in use by another process")),
+        "{text}"
+    );
+    second.set_state(State::Null).unwrap();
+    first.set_state(State::Null).unwrap();
+
+    // Both asking for reuse: both start.
+    let (a, port) =
+        start_receiver("udpsrc name=src port=0 address=127.0.0.1 reuse=true ! fakesink");
+    let b = launch(&format!(
+        "udpsrc name=src port={port} address=127.0.0.1 reuse=true ! fakesink"
+    ));
+    b.set_state(State::Playing)
+        .expect("reuse=true shares the port");
+    b.set_state(State::Null).unwrap();
+    a.set_state(State::Null).unwrap();
+
+    // Multicast: two receivers of one group share the port by default.
+    let port = free_port();
+    let group = |name: &str| {
+        launch(&format!(
+            "udpsrc name={name} port={port} address=239.255.42.99 multicast-iface=lo ! fakesink"
+        ))
+    };
+    let (m1, m2) = (group("m1"), group("m2"));
+    m1.set_state(State::Playing)
+        .expect("first multicast receiver");
+    m2.set_state(State::Playing)
+        .expect("a second receiver of the group shares the port");
+    m2.set_state(State::Null).unwrap();
+    m1.set_state(State::Null).unwrap();
+}
+
 // ---- loss and reordering ------------------------------------------------
 
 /// What the relay did.

@@ -15,7 +15,13 @@
 //!   A multicast `address` (or `multicast-group`) is joined, and the
 //!   socket bound to it, as GStreamer does on Linux, on the interface
 //!   `multicast-iface` names (`lo`, `eth0`, or an IPv4 address on it);
-//!   `reuse` (default true) lets several receivers share the port.
+//!   `reuse` (default false) lets several receivers share a unicast port.
+//!   GStreamer's default is true, but on Linux two unicast sockets with
+//!   `SO_REUSEADDR` on one port silently split the stream (the newer one
+//!   takes it over), so a second receiver on a port is refused instead
+//!   ("port 5000 is in use by another process"). A multicast socket always
+//!   shares its port: several receivers of one group on one host is what
+//!   multicast is for, and each of them gets every datagram.
 //! - `caps`: the caps of the stream (`application/x-rtp,...`); without
 //!   them the output is a byte stream and a depayloader cannot negotiate.
 //! - `sdp-file`: read caps, port and multicast group from an SDP (what
@@ -120,8 +126,8 @@ pub fn factory() -> ElementFactory {
         ),
         prop_bool(
             "reuse",
-            "Allow other sockets to bind the same port",
-            true,
+            "Allow other sockets to bind the same unicast port (multicast always shares it)",
+            false,
             false,
         ),
         prop_uint(
@@ -242,8 +248,18 @@ impl UdpSrc {
             Some(g) => SocketAddr::new(g, port),
             None => local,
         };
-        let reuse = element.prop("reuse").as_bool().unwrap_or(true);
-        let socket = sys::bind_udp(bind, reuse).map_err(|e| io(format!("binding {bind}"), e))?;
+        let reuse = group.is_some() || element.prop("reuse").as_bool().unwrap_or(false);
+        let socket = sys::bind_udp(bind, reuse).map_err(|e| {
+            let what = if e.kind() == std::io::ErrorKind::AddrInUse {
+                format!(
+                    "port {port} is in use by another process \
+                     (binding {bind}; set reuse=true to share it)"
+                )
+            } else {
+                format!("binding {bind}")
+            };
+            io(what, e)
+        })?;
         let iface = match element.prop("multicast-iface").as_str() {
             Some(spec) if !spec.trim().is_empty() => Some(
                 sys::Iface::resolve(spec).map_err(|e| io(format!("multicast-iface={spec}"), e))?,

@@ -407,8 +407,10 @@ pub(crate) fn set_buffer_size(sock: &UdpSocket, dir: BufferDir, bytes: usize) ->
 }
 
 /// A UDP socket bound to `addr`, with `SO_REUSEADDR` set first when
-/// `reuse` (several receivers of one multicast group on one host, a quick
-/// restart on the same port), as GStreamer's udpsrc `reuse=true`.
+/// `reuse` (several receivers of one multicast group on one host), as
+/// GStreamer's udpsrc `reuse=true`. Without it a port already bound fails
+/// with `AddrInUse`: on Linux two unicast sockets that both set it share
+/// the port, and the newer one silently gets every datagram.
 pub(crate) fn bind_udp(addr: SocketAddr, reuse: bool) -> io::Result<UdpSocket> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
