@@ -215,6 +215,8 @@ fn multicast_on_the_loopback_interface_arrives_exactly() {
     );
     let port = free_port();
     let n: u32 = 20;
+    let dir = tmp_dir("mcast-sdp");
+    let sdp = dir.join("mcast.sdp");
     let rx = launch(&format!(
         "udpsrc name=src address={group} port={port} multicast-iface=lo caps=\"{RAW_RTP_CAPS}\" \
          ! rtpvrawdepay name=depay ! appsink name=sink sync=false max-buffers=0"
@@ -224,12 +226,21 @@ fn multicast_on_the_loopback_interface_arrives_exactly() {
         n,
         "video/x-raw,width=64,height=48,framerate=50/1 ! videoconvert ! video/x-raw,format=I420",
         &format!(
-            "rtpvrawpay ! udpsink name=net host={group} port={port} multicast-iface=127.0.0.1 ttl-mc=0 loop=true"
+            "rtpvrawpay ! udpsink name=net host={group} port={port} multicast-iface=127.0.0.1 ttl-mc=0 loop=true \
+             sdp-file=\"{}\"",
+            sdp.display()
         ),
     );
     tx.set_state(State::Playing).unwrap();
     let sent = by_counter(&pull(&tx, "ref", n as usize, Duration::from_secs(10)));
     wait_eos(&tx, Duration::from_secs(10));
+    // The SDP names the group with the TTL the datagrams carry (RFC 4566
+    // requires it on an IPv4 multicast c=), and reads back.
+    let text = std::fs::read_to_string(&sdp).expect("SDP written");
+    assert!(text.contains(&format!("c=IN IP4 {group}/0\r\n")), "{text}");
+    let back = framecast::elements::net::read_sdp_file(&sdp).expect("our SDP reads back");
+    assert_eq!(back.connection_ttl, Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
     let got = by_counter(&pull(&rx, "sink", n as usize, Duration::from_secs(5)));
     assert_eq!(got.len(), n as usize, "frames received over multicast");
     for (k, v) in &sent {

@@ -509,8 +509,14 @@ impl UdpSink {
                 .unwrap_or(IpAddr::V6(v6)),
             v4 => v4,
         };
-        let result =
-            sdp_for_caps(caps, ip, first.addr.port()).and_then(|sdp| write_sdp_file(&path, &sdp));
+        let result = sdp_for_caps(caps, ip, first.addr.port()).and_then(|mut sdp| {
+            // An IPv4 multicast c= carries the TTL the datagrams go out with.
+            sdp.connection_ttl = element
+                .prop("ttl-mc")
+                .as_i64()
+                .and_then(|t| u8::try_from(t).ok());
+            write_sdp_file(&path, &sdp)
+        });
         if let Err(e) = result {
             element.post_warning(
                 format!("cannot write the SDP to {}", path.display()),
