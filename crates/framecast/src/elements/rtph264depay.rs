@@ -15,10 +15,17 @@
 //! PPS are put in front of every IDR access unit that lacks them, so a
 //! stream whose sender sends them only out of band still decodes.
 //!
+//! With `request-keyframe` (the default; GStreamer's is off) a receiver
+//! that joins a stream between IDRs (its first access unit is not one) or
+//! waits for an IDR after a loss sends an upstream force-key-unit event,
+//! at most once a second while the wait lasts: `udpsrc` turns it into an
+//! RTCP PLI to the sender, whose encoder sends an IDR at once, so the
+//! first picture comes in a round trip instead of up to a GOP later.
+//!
 //! Counters (read-only properties): `packets-received`, `packets-lost`,
 //! `packets-late`, `packets-malformed`, `frames-out`, `frames-discarded`,
 //! `stream-restarts`, `frames-skipped` (intact frames dropped while
-//! waiting for an IDR).
+//! waiting for an IDR), `keyframes-requested`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -49,9 +56,19 @@ pub fn factory() -> ElementFactory {
             true,
             false,
         ),
+        prop_bool(
+            "request-keyframe",
+            "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a loss",
+            true,
+            false,
+        ),
         prop_counter(
             "frames-skipped",
             "Intact frames dropped while waiting for an IDR after a loss",
+        ),
+        prop_counter(
+            "keyframes-requested",
+            "Force-key-unit requests sent upstream",
         ),
     ]);
     ElementFactory::new(
@@ -83,13 +100,26 @@ struct Stream {
     /// The last packet taken (a reference, not a copy): the timing and
     /// capture time of an access unit finished at end of stream.
     last_packet: Option<Buffer>,
+    /// An IDR has come out: a decoder downstream has a picture to start
+    /// from.
+    idr_seen: bool,
+    /// Output is waiting for an IDR (joined mid-stream, or a loss).
+    needs_keyframe: bool,
+    /// When the last keyframe request went upstream.
+    requested_at: Option<std::time::Instant>,
+    request_keyframe: bool,
 }
+
+/// Least time between two keyframe requests while the wait lasts (a PLI
+/// may be lost on the way).
+const KEYFRAME_REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The `rtph264depay` element.
 #[derive(Default)]
 pub struct RtpH264Depay {
     counters: DepayCounters,
     skipped: AtomicU64,
+    requested: AtomicU64,
     stream: Mutex<Option<Stream>>,
 }
 
@@ -105,6 +135,8 @@ impl RtpH264Depay {
                 let Some(au) = st.depay.pull() else {
                     break;
                 };
+                st.idr_seen |= au.is_idr;
+                st.needs_keyframe = !st.idr_seen;
                 let prepend = au.is_idr && !st.sprop.is_empty() && !has_sps(au.data);
                 let sprop: &[u8] = if prepend { &st.sprop } else { &[] };
                 frame_buffer(
@@ -124,6 +156,25 @@ impl RtpH264Depay {
         }
         self.publish(st);
         result
+    }
+
+    /// Whether to ask upstream for a keyframe now: output waits for an
+    /// IDR (none yet, or one lost) and no request went in the last
+    /// [`KEYFRAME_REQUEST_INTERVAL`].
+    fn keyframe_request_due(&self, st: &mut Stream) -> bool {
+        let waiting = st.needs_keyframe || st.depay.is_waiting_for_idr();
+        if !st.request_keyframe || !waiting {
+            return false;
+        }
+        let now = std::time::Instant::now();
+        if st
+            .requested_at
+            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
+        {
+            return false;
+        }
+        st.requested_at = Some(now);
+        true
     }
 
     fn publish(&self, st: &Stream) {
@@ -151,11 +202,14 @@ impl ElementImpl for RtpH264Depay {
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         match name {
             "frames-skipped" => Some(PropertyValue::UInt(self.skipped.load(Ordering::Relaxed))),
+            "keyframes-requested" => {
+                Some(PropertyValue::UInt(self.requested.load(Ordering::Relaxed)))
+            }
             _ => self.counters.read(name),
         }
     }
 
-    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
+    fn chain(&self, element: &Element, pad: &Pad, buffer: Buffer) -> FlowResult {
         let Some(src) = element.src_pad() else {
             return Err(FlowError::NotLinked);
         };
@@ -185,6 +239,11 @@ impl ElementImpl for RtpH264Depay {
         }
         let result = self.push_ready(st, &src, &buffer);
         st.last_packet = Some(buffer);
+        let ask = self.keyframe_request_due(st);
+        drop(guard);
+        if ask && pad.push_event(Event::force_key_unit_upstream(true)) {
+            self.requested.fetch_add(1, Ordering::Relaxed);
+        }
         result
     }
 
@@ -256,6 +315,7 @@ impl ElementImpl for RtpH264Depay {
             StateChange::ReadyToPaused => {
                 self.counters.reset();
                 self.skipped.store(0, Ordering::Relaxed);
+                self.requested.store(0, Ordering::Relaxed);
                 let wait = element.prop("wait-for-keyframe").as_bool().unwrap_or(true);
                 *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stream {
                     depay: H264Depayloader::new(H264DepayloaderConfig {
@@ -267,6 +327,10 @@ impl ElementImpl for RtpH264Depay {
                     not_rtp: 0,
                     frames: FramePool::default(),
                     last_packet: None,
+                    idr_seen: false,
+                    needs_keyframe: false,
+                    requested_at: None,
+                    request_keyframe: element.prop("request-keyframe").as_bool().unwrap_or(true),
                 });
             }
             StateChange::PausedToReady => {
