@@ -256,6 +256,10 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
     for to in &args.to {
         builder = builder.to(to);
     }
+    if let Some(path) = &args.sdp {
+        // Written before the first frame, rewritten with the parameter sets.
+        builder = builder.sdp_file(path);
+    }
     let sender = builder.build().map_err(|e| e.to_string())?;
     let frame_time = Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)));
     let limit = args.seconds.map(Duration::from_secs_f64);
@@ -271,7 +275,6 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
     };
     let start = Instant::now();
     let mut next_report = start + Duration::from_secs(1);
-    let mut sdp_written = args.sdp.is_none();
     let mut n: u64 = 0;
     loop {
         if limit.is_some_and(|l| start.elapsed() >= l) {
@@ -304,12 +307,6 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
             return Err(format!("frame {n}: {refused}"));
         }
         n += 1;
-        if !sdp_written {
-            if let (Some(path), Ok(sdp)) = (&args.sdp, sender.sdp()) {
-                std::fs::write(path, sdp).map_err(|e| format!("{}: {e}", path.display()))?;
-                sdp_written = true;
-            }
-        }
         if let Some(framecast::Message::Error {
             source, message, ..
         }) = sender
@@ -342,11 +339,6 @@ pub fn send(args: &SendArgs) -> Result<SendReport, String> {
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
-        }
-    }
-    if !sdp_written {
-        if let (Some(path), Ok(sdp)) = (&args.sdp, sender.sdp()) {
-            std::fs::write(path, sdp).map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     let stats = sender.finish().map_err(|e| e.to_string())?;
