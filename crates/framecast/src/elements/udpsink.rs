@@ -57,8 +57,10 @@
 //!
 //! `sdp-file=PATH` writes the SDP of the stream being sent (from the RTP
 //! caps: `sprop-parameter-sets` for H.264 once the payloader has seen
-//! them, JPEG, raw video's sampling and size) for the first client, and
-//! rewrites it when the caps change. `ffplay -protocol_whitelist
+//! them, JPEG, raw video's sampling and size) for the first client, as
+//! soon as the caps arrive (before the first packet: the encoders send
+//! their caps with their input's), and rewrites it when the caps change.
+//! An IPv4 multicast `c=` carries `ttl-mc` as its TTL. `ffplay -protocol_whitelist
 //! file,udp,rtp PATH`, `ffmpeg -i PATH`, VLC and `framecast receive --sdp`
 //! open it.
 //!
