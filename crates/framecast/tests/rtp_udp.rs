@@ -455,6 +455,19 @@ fn a_second_udpsrc_on_a_unicast_port_is_refused_unless_reuse() {
         "{text}"
     );
     second.set_state(State::Null).unwrap();
+    // What `framecast receive --port` runs says the same.
+    let receiver = framecast::receiver::Receiver::builder()
+        .port(port)
+        .address("127.0.0.1")
+        .codec(framecast::sender::Codec::Jpeg)
+        .build()
+        .map(|_| ())
+        .expect_err("a second Receiver on the port must fail")
+        .to_string();
+    assert!(
+        receiver.contains(&format!("port {port} is in use by another process")),
+        "{receiver}"
+    );
     first.set_state(State::Null).unwrap();
 
     // Both asking for reuse: both start.
