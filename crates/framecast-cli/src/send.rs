@@ -496,6 +496,10 @@ pub fn send(
     for to in &plan.clients {
         builder = builder.to(&to.to_string());
     }
+    if let Some(path) = &args.sdp {
+        // Written before the first frame, rewritten with the parameter sets.
+        builder = builder.sdp_file(path);
+    }
     let sender = builder.build().map_err(|e| e.to_string())?;
     let limit = args.seconds.map(Duration::from_secs_f64);
     // Only for pooled frames whose rows are padded (made on first need).
@@ -519,7 +523,6 @@ pub fn send(
     let mut pacer = Pacer::new(plan.interval);
     let start = Instant::now();
     let mut next_report = start + Duration::from_secs(1);
-    let mut sdp_written = args.sdp.is_none();
     let mut n: u64 = 0;
     loop {
         if limit.is_some_and(|l| start.elapsed() >= l) || interrupted.load(Ordering::Acquire) {
@@ -555,12 +558,6 @@ pub fn send(
             return Err(format!("frame {n}: {refused}"));
         }
         n += 1;
-        if !sdp_written {
-            if let (Some(path), Ok(sdp)) = (&args.sdp, sender.sdp()) {
-                std::fs::write(path, sdp).map_err(|e| format!("{}: {e}", path.display()))?;
-                sdp_written = true;
-            }
-        }
         if let Some(framecast::Message::Error {
             source, message, ..
         }) = sender
@@ -587,11 +584,6 @@ pub fn send(
                 s.latency_max.as_secs_f64() * 1000.0,
             );
             next_report += Duration::from_secs(1);
-        }
-    }
-    if !sdp_written {
-        if let (Some(path), Ok(sdp)) = (&args.sdp, sender.sdp()) {
-            std::fs::write(path, sdp).map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     let stats = sender.finish().map_err(|e| e.to_string())?;

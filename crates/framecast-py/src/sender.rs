@@ -185,9 +185,10 @@ impl PySender {
         self.with(|s| stats_dict(py, &s.stats()))
     }
 
-    /// The SDP a client opens to receive the stream (ffplay, VLC,
-    /// GStreamer, `framecast receive --sdp`). It is known once the first
-    /// frame is encoded; this waits up to `timeout` seconds for that.
+    /// The SDP a client opens to receive the stream (ffplay, GStreamer,
+    /// `framecast receive --sdp`). It is known as soon as the sender is
+    /// made, before any frame (after the first it also carries
+    /// `sprop-parameter-sets`); this waits up to `timeout` seconds for it.
     #[pyo3(signature = (timeout = 2.0))]
     fn sdp(&self, py: Python<'_>, timeout: f64) -> PyResult<String> {
         let sender = self.inner.get()?;

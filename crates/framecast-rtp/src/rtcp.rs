@@ -54,6 +54,12 @@ pub const PT_SDES: u8 = 202;
 pub const PT_BYE: u8 = 203;
 /// SDES item type of CNAME (§6.5.1).
 pub const SDES_CNAME: u8 = 1;
+/// Payload-specific feedback (RFC 4585 §6.3).
+pub const PT_PSFB: u8 = 206;
+/// PSFB format: Picture Loss Indication (RFC 4585 §6.3.1).
+pub const FMT_PLI: u8 = 1;
+/// PSFB format: Full Intra Request (RFC 5104 §4.3.1).
+pub const FMT_FIR: u8 = 4;
 
 const REPORT_BLOCK_LEN: usize = 24;
 /// Seconds from 1900-01-01 (NTP epoch) to 1970-01-01 (Unix epoch).
@@ -369,6 +375,22 @@ impl<'a> CompoundWriter<'a> {
         Ok(())
     }
 
+    /// Appends a PLI (RFC 4585 §6.3.1) from `sender_ssrc` about the
+    /// stream `media_ssrc`: "I lost the picture, send a keyframe". A
+    /// receiver that joined mid-stream or lost packets sends it so that it
+    /// need not wait for the next periodic IDR.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BufferTooSmall`].
+    pub fn picture_loss(&mut self, sender_ssrc: u32, media_ssrc: u32) -> Result<()> {
+        let o = self.reserve("RTCP PLI", 12)?;
+        Self::header(o, FMT_PLI, PT_PSFB, 12);
+        o[4..8].copy_from_slice(&sender_ssrc.to_be_bytes());
+        o[8..12].copy_from_slice(&media_ssrc.to_be_bytes());
+        Ok(())
+    }
+
     /// Bytes written so far: the compound packet is `&buf[..finish()]`.
     pub fn finish(self) -> usize {
         self.pos
@@ -398,6 +420,14 @@ pub enum RtcpPacket<'a> {
 }
 
 impl RtcpPacket<'_> {
+    /// Whether this packet asks the sender for a keyframe: a PLI (RFC 4585
+    /// §6.3.1) or a FIR (RFC 5104 §4.3.1), both payload-specific feedback
+    /// with the media source in the second word.
+    pub fn is_keyframe_request(&self) -> bool {
+        matches!(self, RtcpPacket::Other { packet_type: PT_PSFB, count: FMT_PLI | FMT_FIR, body }
+            if body.len() >= 8)
+    }
+
     /// The PT field.
     pub fn packet_type(&self) -> u8 {
         match self {
@@ -737,6 +767,39 @@ impl<'a> Iterator for CompoundIter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn picture_loss_is_a_keyframe_request() {
+        let mut buf = [0u8; 16];
+        let mut w = CompoundWriter::new(&mut buf);
+        w.picture_loss(0x1111_2222, 0xaabb_ccdd).unwrap();
+        let n = w.finish();
+        assert_eq!(n, 12);
+        assert_eq!(buf[..4], [0x81, 206, 0, 2]);
+        let p = parse_compound(&buf[..n]).next().unwrap().unwrap();
+        assert!(p.is_keyframe_request());
+        match p {
+            RtcpPacket::Other { body, .. } => assert_eq!(body[4..8], [0xaa, 0xbb, 0xcc, 0xdd]),
+            other => panic!("{other:?}"),
+        }
+        // A FIR is one too; a generic NACK (RTPFB, 205) and an SR are not.
+        let fir = [
+            0x84, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd, 1, 0, 0, 0,
+        ];
+        assert!(parse_compound(&fir)
+            .next()
+            .unwrap()
+            .unwrap()
+            .is_keyframe_request());
+        let nack = [0x81, 205, 0, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 5, 0, 0];
+        assert!(!parse_compound(&nack)
+            .next()
+            .unwrap()
+            .unwrap()
+            .is_keyframe_request());
+        let mut small = [0u8; 8];
+        assert!(CompoundWriter::new(&mut small).picture_loss(1, 2).is_err());
+    }
 
     #[test]
     fn sr_sdes_bye_round_trip() {

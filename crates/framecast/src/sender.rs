@@ -55,6 +55,7 @@ pub struct SenderBuilder {
     input_format: VideoFormat,
     bitrate_kbps: u32,
     max_queued: u32,
+    sdp_file: Option<std::path::PathBuf>,
 }
 
 impl Default for SenderBuilder {
@@ -68,6 +69,7 @@ impl Default for SenderBuilder {
             input_format: VideoFormat::Bgr,
             bitrate_kbps: 4000,
             max_queued: 2,
+            sdp_file: None,
         }
     }
 }
@@ -108,6 +110,16 @@ impl SenderBuilder {
     /// is dropped: the latest frame wins).
     pub fn max_queued(mut self, frames: u32) -> Self {
         self.max_queued = frames.max(1);
+        self
+    }
+
+    /// Keeps the stream's SDP (as [`Sender::sdp`]) in this file: written
+    /// when `build` returns, before any frame, and rewritten (through a
+    /// rename, so a player never reads half of it) when the stream's
+    /// description grows, as with H.264's `sprop-parameter-sets` after the
+    /// first frame (`udpsink sdp-file=`).
+    pub fn sdp_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.sdp_file = Some(path.into());
         self
     }
 
@@ -165,6 +177,15 @@ impl SenderBuilder {
         let failed = FirstError::watch(&pipeline.bus());
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
         let sink = pipeline.by_name("sink").ok_or_else(|| missing("sink"))?;
+        if let Some(path) = &self.sdp_file {
+            let text = path.to_str().ok_or_else(|| Error::InvalidPropertyValue {
+                element: "sender".into(),
+                property: "sdp-file".into(),
+                value: path.display().to_string(),
+                reason: "the path is not UTF-8".into(),
+            })?;
+            sink.set_property("sdp-file", text)?;
+        }
         let encoders = pipeline
             .elements()
             .into_iter()
@@ -403,9 +424,14 @@ impl Sender {
         }
     }
 
-    /// The SDP a client opens to receive this stream (ffplay, VLC,
-    /// GStreamer, `framecast receive`), for the first client. Known once
-    /// the first frame is encoded (H.264 needs its SPS/PPS).
+    /// The SDP a client opens to receive this stream (ffplay, GStreamer,
+    /// `framecast receive`), for the first client. Known as soon as
+    /// [`build`](SenderBuilder::build) returns, before any frame: the
+    /// caps are agreed then, and H.264's SPS and PPS travel in-band before
+    /// every IDR anyway; after the first frame it also carries
+    /// `sprop-parameter-sets` (and `profile-level-id`). A viewer started
+    /// from it mid-GOP asks for a keyframe (an RTCP PLI, which framecast's
+    /// receiver sends) instead of waiting for the next one.
     pub fn sdp(&self) -> Result<String> {
         let caps = self
             .sink
@@ -413,7 +439,7 @@ impl Sender {
             .and_then(|p| p.caps())
             .ok_or_else(|| Error::Element {
                 element: "sender".into(),
-                message: "no stream yet: push a frame first".into(),
+                message: "the stream's caps are not agreed yet".into(),
             })?;
         let client = self.clients[0];
         Ok(sdp_for_caps(&caps, client.ip(), client.port())?.to_string())

@@ -215,6 +215,8 @@ fn multicast_on_the_loopback_interface_arrives_exactly() {
     );
     let port = free_port();
     let n: u32 = 20;
+    let dir = tmp_dir("mcast-sdp");
+    let sdp = dir.join("mcast.sdp");
     let rx = launch(&format!(
         "udpsrc name=src address={group} port={port} multicast-iface=lo caps=\"{RAW_RTP_CAPS}\" \
          ! rtpvrawdepay name=depay ! appsink name=sink sync=false max-buffers=0"
@@ -224,12 +226,21 @@ fn multicast_on_the_loopback_interface_arrives_exactly() {
         n,
         "video/x-raw,width=64,height=48,framerate=50/1 ! videoconvert ! video/x-raw,format=I420",
         &format!(
-            "rtpvrawpay ! udpsink name=net host={group} port={port} multicast-iface=127.0.0.1 ttl-mc=0 loop=true"
+            "rtpvrawpay ! udpsink name=net host={group} port={port} multicast-iface=127.0.0.1 ttl-mc=0 loop=true \
+             sdp-file=\"{}\"",
+            sdp.display()
         ),
     );
     tx.set_state(State::Playing).unwrap();
     let sent = by_counter(&pull(&tx, "ref", n as usize, Duration::from_secs(10)));
     wait_eos(&tx, Duration::from_secs(10));
+    // The SDP names the group with the TTL the datagrams carry (RFC 4566
+    // requires it on an IPv4 multicast c=), and reads back.
+    let text = std::fs::read_to_string(&sdp).expect("SDP written");
+    assert!(text.contains(&format!("c=IN IP4 {group}/0\r\n")), "{text}");
+    let back = framecast::elements::net::read_sdp_file(&sdp).expect("our SDP reads back");
+    assert_eq!(back.connection_ttl, Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
     let got = by_counter(&pull(&rx, "sink", n as usize, Duration::from_secs(5)));
     assert_eq!(got.len(), n as usize, "frames received over multicast");
     for (k, v) in &sent {
@@ -418,6 +429,72 @@ fn udpsrc_timeout_posts_an_element_message() {
     let t = Instant::now();
     rx.set_state(State::Null).unwrap();
     assert!(t.elapsed() < Duration::from_secs(2));
+}
+
+/// A second receiver on a unicast port is refused, naming the port, instead
+/// of silently taking the stream over (two `SO_REUSEADDR` sockets on one
+/// Linux port: the newer one gets every datagram); `reuse=true` on both
+/// shares it on request, and a multicast group is always shared.
+#[test]
+fn a_second_udpsrc_on_a_unicast_port_is_refused_unless_reuse() {
+    let (first, port) = start_receiver("udpsrc name=src port=0 address=127.0.0.1 ! fakesink");
+    let second = launch(&format!(
+        "udpsrc name=src port={port} address=127.0.0.1 ! fakesink"
+    ));
+    let err = second
+        .set_state(State::Playing)
+        .expect_err("a second receiver on the port must fail");
+    let bus_error = second
+        .bus()
+        .timed_pop_filtered(Some(Duration::from_secs(1)), |m| {
+            matches!(m, Message::Error { .. })
+        });
+    let text = format!("{err} / {bus_error:?}");
+    assert!(
+        text.contains(&format!("port {port} is in use by another process")),
+        "{text}"
+    );
+    second.set_state(State::Null).unwrap();
+    // What `framecast receive --port` runs says the same.
+    let receiver = framecast::receiver::Receiver::builder()
+        .port(port)
+        .address("127.0.0.1")
+        .codec(framecast::sender::Codec::Jpeg)
+        .build()
+        .map(|_| ())
+        .expect_err("a second Receiver on the port must fail")
+        .to_string();
+    assert!(
+        receiver.contains(&format!("port {port} is in use by another process")),
+        "{receiver}"
+    );
+    first.set_state(State::Null).unwrap();
+
+    // Both asking for reuse: both start.
+    let (a, port) =
+        start_receiver("udpsrc name=src port=0 address=127.0.0.1 reuse=true ! fakesink");
+    let b = launch(&format!(
+        "udpsrc name=src port={port} address=127.0.0.1 reuse=true ! fakesink"
+    ));
+    b.set_state(State::Playing)
+        .expect("reuse=true shares the port");
+    b.set_state(State::Null).unwrap();
+    a.set_state(State::Null).unwrap();
+
+    // Multicast: two receivers of one group share the port by default.
+    let port = free_port();
+    let group = |name: &str| {
+        launch(&format!(
+            "udpsrc name={name} port={port} address=239.255.42.99 multicast-iface=lo ! fakesink"
+        ))
+    };
+    let (m1, m2) = (group("m1"), group("m2"));
+    m1.set_state(State::Playing)
+        .expect("first multicast receiver");
+    m2.set_state(State::Playing)
+        .expect("a second receiver of the group shares the port");
+    m2.set_state(State::Null).unwrap();
+    m1.set_state(State::Null).unwrap();
 }
 
 // ---- loss and reordering ------------------------------------------------

@@ -39,6 +39,13 @@ fn sender_h264_to_a_loopback_receiver() {
         .input_format(VideoFormat::Bgr)
         .build()
         .unwrap();
+    // The SDP exists before any frame is pushed.
+    let early = sender.sdp().expect("the SDP before the first frame");
+    assert!(
+        early.contains(&format!("m=video {port} RTP/AVP 96")),
+        "{early}"
+    );
+    assert!(early.contains("H264/90000"), "{early}");
     let start = Instant::now();
     for n in 0..30u32 {
         let mut frame = sender.frame().expect("pooled frame");

@@ -114,6 +114,14 @@ pub(crate) fn common_properties() -> Vec<PropertySpec> {
             0,
         ),
         uint("threads", "Encoder threads; 0 = one per core", 0, 64, 0),
+        uint(
+            "min-force-key-unit-interval",
+            "Least time between keyframes forced by upstream requests (GstForceKeyUnit), in ns; \
+             a request sooner waits for it",
+            0,
+            u64::MAX,
+            DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL,
+        ),
         read_only("frames-encoded", "Access units produced"),
         read_only("keyframes", "IDR access units produced"),
         read_only("bytes-encoded", "Bytes of H.264 produced"),
@@ -127,6 +135,13 @@ pub(crate) fn common_properties() -> Vec<PropertySpec> {
         ),
     ]
 }
+
+/// Default `min-force-key-unit-interval`: 500 ms. GStreamer's video
+/// encoders default to 0 (no limit); but a receiver on a lossy link asks
+/// again after every damaged frame, and an IDR costs several P-frames of
+/// bitrate, so at most two forced IDRs a second. The first request after
+/// a quiet spell is honoured on the next frame.
+pub const DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL: u64 = 500_000_000;
 
 /// Read-only properties that are not counters (counters refuse writes
 /// by their type).
@@ -182,6 +197,8 @@ pub struct H264Enc {
     stream: Mutex<Option<Stream>>,
     chosen: Mutex<Option<&'static str>>,
     force_keyframe: AtomicBool,
+    /// PTS (ns) + 1 of the last keyframe a request forced; 0 = none yet.
+    last_forced: AtomicU64,
     counters: Counters,
 }
 
@@ -194,14 +211,40 @@ impl H264Enc {
             stream: Mutex::new(None),
             chosen: Mutex::new(None),
             force_keyframe: AtomicBool::new(false),
+            last_forced: AtomicU64::new(0),
             counters: Counters::default(),
         }
     }
 
     /// Asks for an IDR (with SPS/PPS) on the next frame: a receiver joined
-    /// or lost packets.
+    /// or lost packets. What an upstream force-key-unit event
+    /// ([`Event::force_key_unit_upstream`]) does; at most one forced IDR
+    /// per `min-force-key-unit-interval`.
     pub fn force_keyframe(&self) {
         self.force_keyframe.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether to force an IDR on the frame at `pts`: a request is pending
+    /// and the last forced IDR is at least `min-force-key-unit-interval`
+    /// older; a request too soon stays pending for a later frame.
+    fn take_key_unit_request(&self, element: &Element, pts: Option<ClockTime>) -> bool {
+        if !self.force_keyframe.load(Ordering::Relaxed) {
+            return false;
+        }
+        let min = element
+            .prop("min-force-key-unit-interval")
+            .as_u64()
+            .unwrap_or(DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL);
+        let last = self.last_forced.load(Ordering::Relaxed);
+        if let Some(pts) = pts {
+            if last > 0 && pts.nseconds() < (last - 1).saturating_add(min) {
+                return false;
+            }
+            self.last_forced
+                .store(pts.nseconds().saturating_add(1), Ordering::Relaxed);
+        }
+        self.force_keyframe.store(false, Ordering::Relaxed);
+        true
     }
 
     /// The back-end in use (after the first frame), e.g. `"openh264"`.
@@ -334,7 +377,7 @@ impl H264Enc {
                 return Err(FlowError::Error);
             }
         };
-        let force = self.force_keyframe.swap(false, Ordering::Relaxed);
+        let force = self.take_key_unit_request(element, buffer.pts());
         let started = Instant::now();
         let encoded = match stream.encoder.encode(&frame, buffer.pts(), force) {
             Ok(e) => e,
@@ -490,6 +533,16 @@ impl ElementImpl for H264Enc {
         push_output(element, out)
     }
 
+    fn src_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        if event.is_force_key_unit_upstream() {
+            // Honoured here, as GStreamer's video encoders do: upstream of
+            // the encoder no element can make a keyframe.
+            self.force_keyframe();
+            return true;
+        }
+        element.forward_event(pad, event)
+    }
+
     fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
         match event {
             Event::Caps(caps) => match caps.video_info() {
@@ -503,6 +556,13 @@ impl ElementImpl for H264Enc {
                     if changed {
                         // The next frame starts a new encoder (and new output caps).
                         self.reset();
+                    }
+                    // Output caps now, not at the first encoded frame: what
+                    // comes downstream (a payloader, `udpsink sdp-file=`, a
+                    // Sender's SDP) knows the stream before any frame. The
+                    // first frame adds the profile its SPS names.
+                    if let Some(src) = element.src_pad() {
+                        let _ = src.push_event(Event::Caps(Self::output_caps(&info, None)));
                     }
                     true
                 }
@@ -547,6 +607,8 @@ impl ElementImpl for H264Enc {
         if change == StateChange::PausedToReady {
             self.reset();
             *self.input.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            self.force_keyframe.store(false, Ordering::Relaxed);
+            self.last_forced.store(0, Ordering::Relaxed);
         }
         Ok(StateChangeSuccess::Success)
     }

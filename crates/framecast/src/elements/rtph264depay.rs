@@ -26,10 +26,19 @@
 //! PPS are put in front of every IDR access unit that lacks them, so a
 //! stream whose sender sends them only out of band still decodes.
 //!
+//! With `request-keyframe` (the default; GStreamer's is off) a receiver
+//! that joins a stream between IDRs (its first access unit is not one),
+//! waits for an IDR after a loss, or shows concealed pictures after one
+//! (`damaged=conceal`) sends an upstream force-key-unit event,
+//! at most once a second while the wait lasts: `udpsrc` turns it into an
+//! RTCP PLI to the sender, whose encoder sends an IDR at once, so the
+//! first picture comes in a round trip instead of up to a GOP later.
+//!
 //! Counters (read-only properties): `packets-received`, `packets-lost`,
 //! `packets-late`, `packets-malformed`, `frames-out`, `frames-discarded`,
 //! `stream-restarts`, `frames-skipped` (intact frames dropped while
-//! waiting for an IDR), `frames-damaged` (delivered with packets missing).
+//! waiting for an IDR), `frames-damaged` (delivered with packets missing),
+//! `keyframes-requested`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -61,6 +70,12 @@ pub fn factory() -> ElementFactory {
             true,
             false,
         ),
+        prop_bool(
+            "request-keyframe",
+            "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a loss",
+            true,
+            false,
+        ),
         prop_counter(
             "frames-skipped",
             "Intact frames dropped while waiting for an IDR after a loss",
@@ -68,6 +83,10 @@ pub fn factory() -> ElementFactory {
         prop_counter(
             "frames-damaged",
             "Frames delivered with packets missing (damaged=conceal), flagged CORRUPTED",
+        ),
+        prop_counter(
+            "keyframes-requested",
+            "Force-key-unit requests sent upstream",
         ),
     ]);
     ElementFactory::new(
@@ -99,7 +118,22 @@ struct Stream {
     /// The last packet taken (a reference, not a copy): the timing and
     /// capture time of an access unit finished at end of stream.
     last_packet: Option<Buffer>,
+    /// An IDR has come out: a decoder downstream has a picture to start
+    /// from.
+    idr_seen: bool,
+    /// Output is waiting for an IDR (joined mid-stream, or a loss).
+    needs_keyframe: bool,
+    /// A damaged access unit went out since the last intact IDR: the
+    /// picture is concealed until a keyframe refreshes it.
+    damaged_since_idr: bool,
+    /// When the last keyframe request went upstream.
+    requested_at: Option<std::time::Instant>,
+    request_keyframe: bool,
 }
+
+/// Least time between two keyframe requests while the wait lasts (a PLI
+/// may be lost on the way).
+const KEYFRAME_REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The `rtph264depay` element.
 #[derive(Default)]
@@ -107,6 +141,7 @@ pub struct RtpH264Depay {
     counters: DepayCounters,
     skipped: AtomicU64,
     damaged: AtomicU64,
+    requested: AtomicU64,
     stream: Mutex<Option<Stream>>,
 }
 
@@ -122,6 +157,8 @@ impl RtpH264Depay {
                 let Some(au) = st.depay.pull() else {
                     break;
                 };
+                st.idr_seen |= au.is_idr;
+                st.needs_keyframe = !st.idr_seen;
                 let prepend = au.is_idr && !st.sprop.is_empty() && !has_sps(au.data);
                 let sprop: &[u8] = if prepend { &st.sprop } else { &[] };
                 let out = frame_buffer(
@@ -135,6 +172,11 @@ impl RtpH264Depay {
             };
             let (out, damaged) = out;
             let mut out = out?;
+            let is_idr = !out.flags().contains(BufferFlags::DELTA_UNIT);
+            if is_idr && !damaged {
+                st.damaged_since_idr = false;
+            }
+            st.damaged_since_idr |= damaged;
             if damaged {
                 if let Some(b) = out.get_mut() {
                     b.set_flags(BufferFlags::CORRUPTED);
@@ -148,6 +190,27 @@ impl RtpH264Depay {
         }
         self.publish(st);
         result
+    }
+
+    /// Whether to ask upstream for a keyframe now: output waits for an
+    /// IDR (none yet, or one lost) and no request went in the last
+    /// [`KEYFRAME_REQUEST_INTERVAL`].
+    fn keyframe_request_due(&self, st: &mut Stream) -> bool {
+        // Waiting for an IDR, or showing concealed pictures until one.
+        let waiting =
+            st.needs_keyframe || st.depay.is_waiting_for_idr() || st.damaged_since_idr;
+        if !st.request_keyframe || !waiting {
+            return false;
+        }
+        let now = std::time::Instant::now();
+        if st
+            .requested_at
+            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
+        {
+            return false;
+        }
+        st.requested_at = Some(now);
+        true
     }
 
     fn publish(&self, st: &Stream) {
@@ -178,11 +241,14 @@ impl ElementImpl for RtpH264Depay {
         match name {
             "frames-skipped" => Some(PropertyValue::UInt(self.skipped.load(Ordering::Relaxed))),
             "frames-damaged" => Some(PropertyValue::UInt(self.damaged.load(Ordering::Relaxed))),
+            "keyframes-requested" => {
+                Some(PropertyValue::UInt(self.requested.load(Ordering::Relaxed)))
+            }
             _ => self.counters.read(name),
         }
     }
 
-    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
+    fn chain(&self, element: &Element, pad: &Pad, buffer: Buffer) -> FlowResult {
         let Some(src) = element.src_pad() else {
             return Err(FlowError::NotLinked);
         };
@@ -215,6 +281,11 @@ impl ElementImpl for RtpH264Depay {
         }
         let result = self.push_ready(st, &src, &buffer);
         st.last_packet = Some(buffer);
+        let ask = self.keyframe_request_due(st);
+        drop(guard);
+        if ask && pad.push_event(Event::force_key_unit_upstream(true)) {
+            self.requested.fetch_add(1, Ordering::Relaxed);
+        }
         result
     }
 
@@ -287,6 +358,7 @@ impl ElementImpl for RtpH264Depay {
                 self.counters.reset();
                 self.skipped.store(0, Ordering::Relaxed);
                 self.damaged.store(0, Ordering::Relaxed);
+                self.requested.store(0, Ordering::Relaxed);
                 let wait = element.prop("wait-for-keyframe").as_bool().unwrap_or(true);
                 let conceal = element.prop("damaged").as_str() != Some("drop");
                 *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stream {
@@ -300,6 +372,11 @@ impl ElementImpl for RtpH264Depay {
                     not_rtp: 0,
                     frames: FramePool::default(),
                     last_packet: None,
+                    idr_seen: false,
+                    needs_keyframe: false,
+                    damaged_since_idr: false,
+                    requested_at: None,
+                    request_keyframe: element.prop("request-keyframe").as_bool().unwrap_or(true),
                 });
             }
             StateChange::PausedToReady => {

@@ -37,6 +37,13 @@
 //! timestamp to learn the wall-clock time of every frame. The report's RTP
 //! timestamp is the last packet's, advanced by the running time since it.
 //!
+//! Clients' RTCP comes back to the socket the stream leaves from (one
+//! socket for RTP and RTCP); it is read once per access unit without
+//! blocking. A keyframe request in it (PLI, RFC 4585 §6.3.1, or FIR, RFC
+//! 5104 §4.3.1, which framecast's `udpsrc` sends for a joining or damaged
+//! receiver) goes upstream as a force-key-unit event: the encoder sends an
+//! IDR on its next frame (`keyframe-requests` counts them).
+//!
 //! # Latency
 //!
 //! When a frame's packets carry the capture time framecast's sources stamp
@@ -50,8 +57,10 @@
 //!
 //! `sdp-file=PATH` writes the SDP of the stream being sent (from the RTP
 //! caps: `sprop-parameter-sets` for H.264 once the payloader has seen
-//! them, JPEG, raw video's sampling and size) for the first client, and
-//! rewrites it when the caps change. `ffplay -protocol_whitelist
+//! them, JPEG, raw video's sampling and size) for the first client, as
+//! soon as the caps arrive (before the first packet: the encoders send
+//! their caps with their input's), and rewrites it when the caps change.
+//! An IPv4 multicast `c=` carries `ttl-mc` as its TTL. `ffplay -protocol_whitelist
 //! file,udp,rtp PATH`, `ffmpeg -i PATH`, VLC and `framecast receive --sdp`
 //! open it.
 //!
@@ -71,7 +80,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use framecast_core::{Buffer, BufferFlags, ClockTime, ReferenceTimestampMeta};
-use framecast_rtp::rtcp::{CompoundWriter, NtpTimestamp};
+use framecast_rtp::rtcp::{parse_compound, CompoundWriter, NtpTimestamp};
 use framecast_rtp::{RtpPacket, SenderStats};
 
 use super::net::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
@@ -80,7 +89,9 @@ use super::net::{
     write_sdp_file, RTP_MEDIA_TYPE,
 };
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
-use crate::pipeline::{Caps, Element, ElementFactory, PadDirection, PadTemplate, PropertyValue};
+use crate::pipeline::{
+    Caps, Element, ElementFactory, Event, PadDirection, PadTemplate, PropertyValue,
+};
 use crate::{Error, FlowError, FlowResult, FlowSuccess, Result};
 
 /// Most packets gathered before a batch is sent.
@@ -88,6 +99,10 @@ pub const BATCH_PACKETS: usize = 64;
 
 /// Most bytes gathered before a batch is sent.
 pub const BATCH_BYTES: usize = 256 * 1024;
+
+/// Most feedback datagrams read per access unit (the rest wait for the
+/// next one): a burst of RTCP never delays the media.
+const FEEDBACK_PER_FRAME: usize = 8;
 
 /// Time between RTCP sender reports.
 pub const RTCP_INTERVAL: Duration = Duration::from_secs(1);
@@ -166,6 +181,10 @@ pub fn factory() -> ElementFactory {
             "ICMP port unreachable reports (a client not listening)",
         ),
         prop_counter("rtcp-sent", "RTCP compound packets sent (to all clients)"),
+        prop_counter(
+            "keyframe-requests",
+            "RTCP PLI/FIR received from clients, each passed upstream as a force-key-unit request",
+        ),
         prop_counter(
             "latency-last-us",
             "Capture (push) to last packet sent, of the last frame, in µs",
@@ -274,6 +293,7 @@ struct Counters {
     errors: AtomicU64,
     refused: AtomicU64,
     rtcp: AtomicU64,
+    keyframe_requests: AtomicU64,
     /// Frames whose capture-to-wire latency was measured, and its sum,
     /// last and max in µs.
     latency_frames: AtomicU64,
@@ -424,6 +444,38 @@ impl UdpSink {
         st.slab.clear();
     }
 
+    /// Reads the RTCP feedback waiting on the socket (a few datagrams at
+    /// most, without blocking, once per access unit): whether a client
+    /// asked for a keyframe (PLI or FIR). A port-unreachable report found
+    /// here is counted as `refused`, as on send.
+    fn read_feedback(&self, st: &Stream) -> bool {
+        let Some(sock) = st.socket.as_ref() else {
+            return false;
+        };
+        let mut requested = false;
+        let mut buf = [0u8; 1500];
+        for _ in 0..FEEDBACK_PER_FRAME {
+            match sys::recv_datagram(sock, &mut buf) {
+                Ok(Some((n, _))) => {
+                    let asked = parse_compound(&buf[..n.min(buf.len())])
+                        .map_while(|p| p.ok())
+                        .any(|p| p.is_keyframe_request());
+                    if asked {
+                        self.counters
+                            .keyframe_requests
+                            .fetch_add(1, Ordering::Relaxed);
+                        requested = true;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    self.counters.refused.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        requested
+    }
+
     /// Sends an RTCP compound packet (SR + SDES, and BYE when `bye`) when
     /// one is due.
     fn maybe_rtcp(&self, element: &Element, st: &mut Stream, bye: bool) {
@@ -509,8 +561,14 @@ impl UdpSink {
                 .unwrap_or(IpAddr::V6(v6)),
             v4 => v4,
         };
-        let result =
-            sdp_for_caps(caps, ip, first.addr.port()).and_then(|sdp| write_sdp_file(&path, &sdp));
+        let result = sdp_for_caps(caps, ip, first.addr.port()).and_then(|mut sdp| {
+            // An IPv4 multicast c= carries the TTL the datagrams go out with.
+            sdp.connection_ttl = element
+                .prop("ttl-mc")
+                .as_i64()
+                .and_then(|t| u8::try_from(t).ok());
+            write_sdp_file(&path, &sdp)
+        });
         if let Err(e) = result {
             element.post_warning(
                 format!("cannot write the SDP to {}", path.display()),
@@ -703,12 +761,21 @@ impl SinkImpl for UdpSink {
             }
             Err(_) => end = true,
         }
+        let mut keyframe_asked = false;
         if end || st.packets.len() >= BATCH_PACKETS {
             self.flush(element, st);
             if end {
                 self.record_latency(element, &buffer);
+                keyframe_asked = self.read_feedback(st);
             }
             self.maybe_rtcp(element, st, false);
+        }
+        drop(guard);
+        if keyframe_asked {
+            // Upstream to the encoder, which forces an IDR (rate-limited).
+            if let Some(pad) = element.sink_pad() {
+                pad.push_event(Event::force_key_unit_upstream(true));
+            }
         }
         Ok(FlowSuccess::Ok)
     }
@@ -758,6 +825,7 @@ impl SinkImpl for UdpSink {
             "send-errors" => &c.errors,
             "refused" => &c.refused,
             "rtcp-sent" => &c.rtcp,
+            "keyframe-requests" => &c.keyframe_requests,
             "latency-last-us" => &c.latency_last_us,
             "latency-max-us" => &c.latency_max_us,
             "latency-avg-us" => {

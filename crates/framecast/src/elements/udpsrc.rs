@@ -15,7 +15,13 @@
 //!   A multicast `address` (or `multicast-group`) is joined, and the
 //!   socket bound to it, as GStreamer does on Linux, on the interface
 //!   `multicast-iface` names (`lo`, `eth0`, or an IPv4 address on it);
-//!   `reuse` (default true) lets several receivers share the port.
+//!   `reuse` (default false) lets several receivers share a unicast port.
+//!   GStreamer's default is true, but on Linux two unicast sockets with
+//!   `SO_REUSEADDR` on one port silently split the stream (the newer one
+//!   takes it over), so a second receiver on a port is refused instead
+//!   ("port 5000 is in use by another process"). A multicast socket always
+//!   shares its port: several receivers of one group on one host is what
+//!   multicast is for, and each of them gets every datagram.
 //! - `caps`: the caps of the stream (`application/x-rtp,...`); without
 //!   them the output is a byte stream and a depayloader cannot negotiate.
 //! - `sdp-file`: read caps, port and multicast group from an SDP (what
@@ -29,25 +35,35 @@
 //!   element message `GstUDPSrcTimeout` (field `timeout`, ns as a double)
 //!   is posted on the bus, again after every further period of silence.
 //!
-//! Read-only: `packets-received`, `bytes-received`, `packets-truncated`.
+//! - Keyframe requests: an upstream force-key-unit event from downstream
+//!   (`rtph264depay` sends one when it joins a stream mid-GOP or loses a
+//!   frame) becomes an RTCP PLI (RFC 4585 §6.3.1) sent to the address the
+//!   RTP stream comes from, where framecast's `udpsink` listens and asks
+//!   its encoder for an IDR; so a viewer need not wait for the next
+//!   periodic keyframe. (GStreamer does this in `rtpsession`.)
+//!
+//! Read-only: `packets-received`, `bytes-received`, `packets-truncated`,
+//! `pli-sent`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use framecast_core::{Buffer, BufferPool, PoolConfig};
+use framecast_rtp::rtcp::CompoundWriter;
 use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
 
 use super::net::sys;
 use super::net::{
-    caps_for_sdp, prop_bool, prop_counter, prop_int, prop_string, prop_uint, read_sdp_file, resolve,
+    caps_for_sdp, prop_bool, prop_counter, prop_int, prop_string, prop_uint, random_u32,
+    read_sdp_file, resolve,
 };
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, Message, PadDirection, PadTemplate, PropertySpec,
-    PropertyType, PropertyValue, Structure,
+    Caps, Element, ElementFactory, Event, FlowError, Message, PadDirection, PadTemplate,
+    PropertySpec, PropertyType, PropertyValue, Structure,
 };
 use crate::{Error, Result};
 
@@ -120,8 +136,8 @@ pub fn factory() -> ElementFactory {
         ),
         prop_bool(
             "reuse",
-            "Allow other sockets to bind the same port",
-            true,
+            "Allow other sockets to bind the same unicast port (multicast always shares it)",
+            false,
             false,
         ),
         prop_uint(
@@ -135,6 +151,10 @@ pub fn factory() -> ElementFactory {
         prop_counter("packets-received", "Datagrams received"),
         prop_counter("bytes-received", "Bytes received"),
         prop_counter("packets-truncated", "Datagrams longer than mtu (dropped)"),
+        prop_counter(
+            "pli-sent",
+            "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
+        ),
     ]);
     ElementFactory::new(
         "udpsrc",
@@ -173,6 +193,23 @@ pub struct UdpSrc {
     /// The `timeout` property (ns), read per datagram without the
     /// property lock.
     timeout_ns: AtomicU64,
+    /// The RTP sender's address and SSRC, for keyframe requests; and its
+    /// SSRC + 1 (0: none yet), read per datagram without the lock.
+    sender: Mutex<Option<(SocketAddr, u32)>>,
+    sender_key: AtomicU64,
+    /// A second handle on the socket, for sending feedback while `create`
+    /// holds the first in poll.
+    feedback: Mutex<Option<UdpSocket>>,
+    /// The SSRC this receiver's RTCP feedback is sent as.
+    own_ssrc: AtomicU32,
+    pli_sent: AtomicU64,
+}
+
+/// The SSRC of an RTP packet (version 2, not an RTCP packet type).
+fn rtp_ssrc(data: &[u8]) -> Option<u32> {
+    let rtcp = (200..=206).contains(data.get(1)?);
+    (data.len() >= 12 && data[0] >> 6 == 2 && !rtcp)
+        .then(|| u32::from_be_bytes([data[8], data[9], data[10], data[11]]))
 }
 
 impl std::fmt::Debug for UdpSrc {
@@ -242,8 +279,18 @@ impl UdpSrc {
             Some(g) => SocketAddr::new(g, port),
             None => local,
         };
-        let reuse = element.prop("reuse").as_bool().unwrap_or(true);
-        let socket = sys::bind_udp(bind, reuse).map_err(|e| io(format!("binding {bind}"), e))?;
+        let reuse = group.is_some() || element.prop("reuse").as_bool().unwrap_or(false);
+        let socket = sys::bind_udp(bind, reuse).map_err(|e| {
+            let what = if e.kind() == std::io::ErrorKind::AddrInUse {
+                format!(
+                    "port {port} is in use by another process \
+                     (binding {bind}; set reuse=true to share it)"
+                )
+            } else {
+                format!("binding {bind}")
+            };
+            io(what, e)
+        })?;
         let iface = match element.prop("multicast-iface").as_str() {
             Some(spec) if !spec.trim().is_empty() => Some(
                 sys::Iface::resolve(spec).map_err(|e| io(format!("multicast-iface={spec}"), e))?,
@@ -296,6 +343,41 @@ impl UdpSrc {
         pool.set_config(PoolConfig::new(mtu, 16, 0))?;
         pool.set_active(true)?;
         Ok(Open { socket, pool, mtu })
+    }
+
+    /// Remembers where the RTP stream comes from (checked per datagram
+    /// with one atomic; the lock only when the SSRC changes).
+    fn note_sender(&self, from: SocketAddr, ssrc: u32) {
+        let key = u64::from(ssrc) + 1;
+        if self.sender_key.swap(key, Ordering::Relaxed) != key {
+            *self.sender.lock().unwrap_or_else(|e| e.into_inner()) = Some((from, ssrc));
+        }
+    }
+
+    /// Sends an RTCP PLI (RFC 4585 §6.3.1, behind an empty RR so that the
+    /// packet is a valid compound) to where the RTP stream comes from:
+    /// framecast's `udpsink` sends RTP and RTCP from one socket and reads
+    /// feedback there, and passes the request to its encoder.
+    fn send_picture_loss(&self) -> bool {
+        let Some((to, media_ssrc)) = *self.sender.lock().unwrap_or_else(|e| e.into_inner()) else {
+            return false;
+        };
+        let guard = self.feedback.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(sock) = guard.as_ref() else {
+            return false;
+        };
+        let own = self.own_ssrc.load(Ordering::Relaxed);
+        let mut buf = [0u8; 20];
+        let mut w = CompoundWriter::new(&mut buf);
+        if w.receiver_report(own, &[]).is_err() || w.picture_loss(own, media_ssrc).is_err() {
+            return false;
+        }
+        let n = w.finish();
+        let sent = sock.send_to(&buf[..n], to).is_ok();
+        if sent {
+            self.pli_sent.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
     }
 
     fn post_timeout(element: &Element, timeout_ns: u64) {
@@ -357,9 +439,13 @@ impl SourceImpl for UdpSrc {
                 source: e.into(),
             })?;
         *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(wake));
-        for c in [&self.received, &self.bytes, &self.truncated] {
+        for c in [&self.received, &self.bytes, &self.truncated, &self.pli_sent] {
             c.store(0, Ordering::Relaxed);
         }
+        *self.feedback.lock().unwrap_or_else(|e| e.into_inner()) = open.socket.try_clone().ok();
+        *self.sender.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.sender_key.store(0, Ordering::Relaxed);
+        self.own_ssrc.store(random_u32(), Ordering::Relaxed);
         *self.open.lock().unwrap_or_else(|e| e.into_inner()) = Some(open);
         Ok(())
     }
@@ -369,7 +455,12 @@ impl SourceImpl for UdpSrc {
             let _ = open.pool.set_active(false);
         }
         *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.feedback.lock().unwrap_or_else(|e| e.into_inner()) = None;
         self.bound_port.store(0, Ordering::Relaxed);
+    }
+
+    fn upstream_event(&self, _element: &Element, event: &Event) -> bool {
+        event.is_force_key_unit_upstream() && self.send_picture_loss()
     }
 
     fn unlock(&self, _element: &Element) {
@@ -439,13 +530,19 @@ impl SourceImpl for UdpSrc {
             let Some(b) = buffer.get_mut() else {
                 return Err(FlowError::Error);
             };
-            let got = {
+            let (got, ssrc) = {
                 let mut map = b.map_writable().map_err(|_| FlowError::Error)?;
-                sys::recv_datagram(&open.socket, map.as_mut_slice())
+                let got = sys::recv_datagram(&open.socket, map.as_mut_slice());
+                let ssrc = match &got {
+                    Ok(Some((n, _))) => rtp_ssrc(&map[..(*n).min(map.len())]),
+                    _ => None,
+                };
+                (got, ssrc)
             };
-            let n = match got {
-                Ok(Some(0)) | Ok(None) => continue,
-                Ok(Some(n)) => n,
+            let (n, from) = match got {
+                Ok(Some((0, _))) | Ok(None) => continue,
+                Ok(Some(got)) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => continue,
                 Err(e) => {
                     element.post_error("receiving from the socket failed", Some(e.to_string()));
                     return Err(FlowError::Error);
@@ -461,6 +558,9 @@ impl SourceImpl for UdpSrc {
                 continue;
             }
             b.set_size(n).map_err(|_| FlowError::Error)?;
+            if let (Some(from), Some(ssrc)) = (from, ssrc) {
+                self.note_sender(from, ssrc);
+            }
             self.received.fetch_add(1, Ordering::Relaxed);
             self.bytes.fetch_add(n as u64, Ordering::Relaxed);
             return Ok(buffer);
@@ -479,6 +579,7 @@ impl SourceImpl for UdpSrc {
             "packets-received" => &self.received,
             "bytes-received" => &self.bytes,
             "packets-truncated" => &self.truncated,
+            "pli-sent" => &self.pli_sent,
             _ => return None,
         };
         Some(PropertyValue::UInt(v.load(Ordering::Relaxed)))

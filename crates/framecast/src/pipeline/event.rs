@@ -78,20 +78,55 @@ pub enum Event {
     Latency(ClockTime),
     /// An application-defined event, serialized with the data.
     Custom(Structure),
+    /// An application- or element-defined event travelling upstream, out
+    /// of band (GStreamer's `GST_EVENT_CUSTOM_UPSTREAM`): a receiver's
+    /// keyframe request ([`Event::force_key_unit_upstream`]) is one.
+    CustomUpstream(Structure),
 }
+
+/// The structure name of a force-key-unit event (GStreamer's
+/// `gst_video_event_new_upstream_force_key_unit`).
+pub const FORCE_KEY_UNIT: &str = "GstForceKeyUnit";
 
 impl Event {
     /// Whether the event travels in order with the buffers.
     pub fn is_serialized(&self) -> bool {
         !matches!(
             self,
-            Event::FlushStart | Event::FlushStop { .. } | Event::Reconfigure | Event::Latency(_)
+            Event::FlushStart
+                | Event::FlushStop { .. }
+                | Event::Reconfigure
+                | Event::Latency(_)
+                | Event::CustomUpstream(_)
         )
     }
 
     /// Whether the event travels upstream.
     pub fn is_upstream(&self) -> bool {
-        matches!(self, Event::Reconfigure | Event::Latency(_))
+        matches!(
+            self,
+            Event::Reconfigure | Event::Latency(_) | Event::CustomUpstream(_)
+        )
+    }
+
+    /// An upstream request for a keyframe as soon as possible, with the
+    /// headers (SPS/PPS) in front when `all_headers` (GStreamer's
+    /// `gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE,
+    /// all_headers, 0)`): a receiver that joined mid-stream or lost
+    /// packets sends it instead of waiting for the next periodic IDR. The
+    /// encoders honour it (rate-limited by `min-force-key-unit-interval`);
+    /// other elements pass it on upstream.
+    pub fn force_key_unit_upstream(all_headers: bool) -> Event {
+        let mut s = Structure::new_unchecked(FORCE_KEY_UNIT);
+        s.push_unchecked("all-headers", all_headers.into());
+        s.push_unchecked("count", 0i32.into());
+        Event::CustomUpstream(s)
+    }
+
+    /// Whether this is an upstream force-key-unit request
+    /// (`gst_video_event_is_force_key_unit` on an upstream event).
+    pub fn is_force_key_unit_upstream(&self) -> bool {
+        matches!(self, Event::CustomUpstream(s) if s.has_name(FORCE_KEY_UNIT))
     }
 
     /// A short name, for logs and messages.
@@ -106,6 +141,7 @@ impl Event {
             Event::Reconfigure => "reconfigure",
             Event::Latency(_) => "latency",
             Event::Custom(_) => "custom",
+            Event::CustomUpstream(_) => "custom-upstream",
         }
     }
 }

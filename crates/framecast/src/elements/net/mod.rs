@@ -349,15 +349,40 @@ pub fn caps_for_sdp(sdp: &SessionDescription) -> Result<(Caps, Option<IpAddr>, u
     Ok((caps_for_media(m)?, addr, m.port))
 }
 
-/// Reads and parses an SDP file.
+/// Reads and parses an SDP file, reading at most
+/// [`MAX_SDP_SIZE`](framecast_rtp::sdp::MAX_SDP_SIZE) bytes: a path that
+/// is not an SDP (`/dev/zero`, a video file) is refused after 64 KiB
+/// instead of being read whole into memory.
 ///
 /// # Errors
 ///
-/// I/O errors and SDP syntax errors (with the line).
+/// I/O errors, a file over 64 KiB or not UTF-8, and SDP syntax errors
+/// (with the line).
 pub fn read_sdp_file(path: &Path) -> Result<SessionDescription> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    use framecast_rtp::sdp::MAX_SDP_SIZE;
+    use std::io::Read;
+    let io = |source| Error::Io {
         context: format!("reading SDP {}", path.display()),
         source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SDP_SIZE as u64 + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() > MAX_SDP_SIZE {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} KiB: not a session description",
+                MAX_SDP_SIZE / 1024
+            ),
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
+        ))
     })?;
     SessionDescription::parse(&text).map_err(|e| Error::Element {
         element: "sdp".into(),
@@ -509,6 +534,33 @@ mod tests {
         );
         assert!(text.contains("profile-level-id=42C01E"), "{text}");
         assert!(text.contains("packetization-mode=1"), "{text}");
+    }
+
+    #[test]
+    fn an_sdp_file_is_read_up_to_64_kib() {
+        let t = std::time::Instant::now();
+        let e = read_sdp_file(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("larger than 64 KiB"), "{e}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        let dir = std::env::temp_dir().join(format!("fc-sdp-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (big, bad) = (dir.join("big.sdp"), dir.join("bad.sdp"));
+        let mut text = "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\n".to_string();
+        while text.len() <= 64 * 1024 {
+            text.push_str("a=tool:padding\n");
+        }
+        std::fs::write(&big, &text).unwrap();
+        let e = read_sdp_file(&big).unwrap_err().to_string();
+        assert!(
+            e.contains("larger than 64 KiB") && e.contains("big.sdp"),
+            "{e}"
+        );
+        std::fs::write(&bad, b"v=0\n\xff\n").unwrap();
+        let e = read_sdp_file(&bad).unwrap_err().to_string();
+        assert!(e.contains("not UTF-8 text (at byte 4)"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -202,32 +202,60 @@ fn send_chunk(sock: &UdpSocket, chunk: &[(&[u8], &RawAddr)]) -> io::Result<usize
 
 /// Receives one datagram into `buf` without blocking. Returns its full
 /// length, which is larger than `buf` when it was truncated
-/// (`MSG_TRUNC`), and `Ok(None)` when none is waiting.
-pub(crate) fn recv_datagram(sock: &UdpSocket, buf: &mut [u8]) -> io::Result<Option<usize>> {
+/// (`MSG_TRUNC`), and the address it came from; `Ok(None)` when none is
+/// waiting. An ICMP error queued on the socket (Linux reports a port
+/// unreachable on receive, too) is `Err` of kind `ConnectionRefused`: not
+/// a datagram, and not fatal.
+pub(crate) fn recv_datagram(
+    sock: &UdpSocket,
+    buf: &mut [u8],
+) -> io::Result<Option<(usize, Option<SocketAddr>)>> {
     loop {
+        // SAFETY: all-zero bytes are a valid `sockaddr_storage` (plain
+        // integers).
+        let mut from: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut from_len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         // SAFETY: `buf` is a valid, exclusively borrowed byte slice of
         // `buf.len()` bytes for the duration of the call; the kernel writes
-        // at most that many bytes into it. `fd` is owned by `sock`.
+        // at most that many bytes into it, and at most `from_len` bytes of
+        // address into the live local `from`. `fd` is owned by `sock`.
         let r = unsafe {
-            libc::recv(
+            libc::recvfrom(
                 sock.as_raw_fd(),
                 buf.as_mut_ptr() as *mut libc::c_void,
                 buf.len(),
                 libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+                &mut from as *mut libc::sockaddr_storage as *mut libc::sockaddr,
+                &mut from_len,
             )
         };
         if r >= 0 {
-            return Ok(Some(r as usize));
+            return Ok(Some((r as usize, socket_addr_of(&from))));
         }
         let e = io::Error::last_os_error();
         match e.kind() {
             io::ErrorKind::Interrupted => continue,
             io::ErrorKind::WouldBlock => return Ok(None),
-            // An ICMP error queued on the socket (Linux reports them on
-            // receive, too): not a datagram, and not fatal.
-            io::ErrorKind::ConnectionRefused => return Ok(None),
             _ => return Err(e),
         }
+    }
+}
+
+/// The address in a `sockaddr_storage` the kernel filled, if IPv4 or IPv6.
+fn socket_addr_of(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match i32::from(s.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a `sockaddr_in`,
+            // which it is large and aligned enough for.
+            let a = unsafe { &*(s as *const libc::sockaddr_storage as *const libc::sockaddr_in) };
+            Some(RawAddr::V4(*a).to_socket_addr())
+        }
+        libc::AF_INET6 => {
+            // SAFETY: as above, for `sockaddr_in6`.
+            let a = unsafe { &*(s as *const libc::sockaddr_storage as *const libc::sockaddr_in6) };
+            Some(RawAddr::V6(*a).to_socket_addr())
+        }
+        _ => None,
     }
 }
 
@@ -407,8 +435,10 @@ pub(crate) fn set_buffer_size(sock: &UdpSocket, dir: BufferDir, bytes: usize) ->
 }
 
 /// A UDP socket bound to `addr`, with `SO_REUSEADDR` set first when
-/// `reuse` (several receivers of one multicast group on one host, a quick
-/// restart on the same port), as GStreamer's udpsrc `reuse=true`.
+/// `reuse` (several receivers of one multicast group on one host), as
+/// GStreamer's udpsrc `reuse=true`. Without it a port already bound fails
+/// with `AddrInUse`: on Linux two unicast sockets that both set it share
+/// the port, and the newer one silently gets every datagram.
 pub(crate) fn bind_udp(addr: SocketAddr, reuse: bool) -> io::Result<UdpSocket> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,

@@ -89,6 +89,14 @@ pub trait SourceImpl: Send + Sync + 'static {
     /// Unlocking is over (the source may block again).
     fn unlock_stop(&self, _element: &Element) {}
 
+    /// An upstream event reached the source pad from downstream (a
+    /// receiver's keyframe request, [`Event::force_key_unit_upstream`]):
+    /// whether the source acted on it. None does by default; `udpsrc`
+    /// turns a keyframe request into an RTCP PLI to the sender.
+    fn upstream_event(&self, _element: &Element, _event: &Event) -> bool {
+        false
+    }
+
     /// Properties specific to this source (beyond [`source_properties`]).
     fn property_changed(
         &self,
@@ -472,6 +480,10 @@ fn answer_latency<S: SourceImpl>(element: &Element, imp: &S, query: &mut Query) 
 }
 
 impl<S: SourceImpl> ElementImpl for Source<S> {
+    fn src_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
+        self.imp.upstream_event(element, &event) || element.forward_event(pad, event)
+    }
+
     fn send_event(&self, element: &Element, event: Event) -> bool {
         if !matches!(event, Event::Eos) {
             let mut handled = false;
