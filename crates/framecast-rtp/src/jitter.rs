@@ -264,6 +264,11 @@ impl<T> JitterBuffer<T> {
         self.config.latency = latency;
     }
 
+    /// Switches retransmission requests on or off.
+    pub fn set_nack(&mut self, nack: bool) {
+        self.config.nack = nack;
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> JitterStats {
         self.stats

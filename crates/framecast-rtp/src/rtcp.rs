@@ -391,6 +391,30 @@ impl<'a> CompoundWriter<'a> {
         Ok(())
     }
 
+    /// Appends a Generic NACK (RFC 4585 §6.2.1) from `sender_ssrc` about
+    /// `media_ssrc` for the sequence numbers `lost` (ascending); returns
+    /// its length (0, nothing appended, when `lost` is empty). See
+    /// [`crate::nack::write_generic_nack`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BufferTooSmall`].
+    pub fn generic_nack(
+        &mut self,
+        sender_ssrc: u32,
+        media_ssrc: u32,
+        lost: impl IntoIterator<Item = u16>,
+    ) -> Result<usize> {
+        let n = crate::nack::write_generic_nack(
+            &mut self.buf[self.pos..],
+            sender_ssrc,
+            media_ssrc,
+            lost,
+        )?;
+        self.pos += n;
+        Ok(n)
+    }
+
     /// Bytes written so far: the compound packet is `&buf[..finish()]`.
     pub fn finish(self) -> usize {
         self.pos

@@ -170,6 +170,47 @@ pub fn unwrap(rtx: &[u8], original_pt: u8, original_ssrc: u32, out: &mut [u8]) -
     Ok(len)
 }
 
+/// [`unwrap`] in place: rewrites the RTX packet in `packet` into the
+/// original (its header, and its payload moved over the OSN) and returns
+/// the original's length, a prefix of `packet`. Only the fixed header is
+/// kept (CSRCs, extension and padding of the RTX packet are dropped).
+///
+/// # Errors
+///
+/// Not RTP, or no room for the OSN.
+pub fn unwrap_in_place(packet: &mut [u8], original_pt: u8, original_ssrc: u32) -> Result<usize> {
+    let (marker, timestamp, offset, payload_len) = {
+        let p = RtpPacket::parse(packet)?;
+        if p.payload().len() < OSN_LEN {
+            return Err(Error::truncated(
+                "RTX OSN",
+                p.payload_offset(),
+                OSN_LEN,
+                p.payload().len(),
+            ));
+        }
+        (
+            p.marker(),
+            p.timestamp(),
+            p.payload_offset(),
+            p.payload().len(),
+        )
+    };
+    let osn = u16::from_be_bytes([packet[offset], packet[offset + 1]]);
+    let body = offset + OSN_LEN..offset + payload_len;
+    let body_len = body.len();
+    packet.copy_within(body, FIXED_HEADER_LEN);
+    RtpHeader {
+        marker,
+        payload_type: original_pt,
+        sequence_number: osn,
+        timestamp,
+        ssrc: original_ssrc,
+    }
+    .write(packet)?;
+    Ok(FIXED_HEADER_LEN + body_len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +244,10 @@ mod tests {
         let mut back = [0u8; 64];
         let m = unwrap(&rtx[..n], 96, 0x1234_5678, &mut back).unwrap();
         assert_eq!(&back[..m], &original[..]);
+        let mut in_place = rtx[..n].to_vec();
+        let m = unwrap_in_place(&mut in_place, 96, 0x1234_5678).unwrap();
+        assert_eq!(&in_place[..m], &original[..]);
+        assert!(unwrap_in_place(&mut rtx[..13].to_vec(), 96, 1).is_err());
         assert!(wrap(&original, 97, 1, 1, &mut [0u8; 20]).is_err());
         assert!(unwrap(&rtx[..13], 96, 1, &mut back).is_err());
     }

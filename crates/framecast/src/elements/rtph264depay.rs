@@ -197,8 +197,7 @@ impl RtpH264Depay {
     /// [`KEYFRAME_REQUEST_INTERVAL`].
     fn keyframe_request_due(&self, st: &mut Stream) -> bool {
         // Waiting for an IDR, or showing concealed pictures until one.
-        let waiting =
-            st.needs_keyframe || st.depay.is_waiting_for_idr() || st.damaged_since_idr;
+        let waiting = st.needs_keyframe || st.depay.is_waiting_for_idr() || st.damaged_since_idr;
         if !st.request_keyframe || !waiting {
             return false;
         }

@@ -70,6 +70,7 @@ use framecast_core::ReferenceTimestampMeta;
 use framecast_core::{Buffer, BufferFlags, ClockTime};
 use framecast_rtp::jitter::{JitterBuffer, JitterConfig, PacketInfo, Popped};
 use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
+use framecast_rtp::rtx;
 use framecast_rtp::RtpPacket;
 
 use super::net::{prop_bool, prop_counter, prop_uint, RTP_MEDIA_TYPE};
@@ -140,6 +141,23 @@ pub fn factory() -> ElementFactory {
                 true,
                 true,
             ),
+            prop_bool(
+                "do-retransmission",
+                "Ask the sender to resend missing packets (RTCP Generic NACK through udpsrc), \
+                 retried while the latency allows",
+                false,
+                false,
+            ),
+            prop_uint(
+                "rtx-payload-type",
+                "Payload type of RTX packets (RFC 4588) to take as the resent originals (0: none)",
+                0,
+                127,
+                0,
+                false,
+            ),
+            prop_counter("num-nacks", "Retransmission requests made (per packet and try)"),
+            prop_counter("num-rtx", "RTX packets taken (resent originals)"),
             prop_bool(
                 "eos-on-bye",
                 "End the stream when the sender says RTCP BYE (its stream ended)",
@@ -226,6 +244,9 @@ struct State {
     stamp_ntp: bool,
     eos_on_bye: bool,
     activity: StreamActivity,
+    /// RTX payload type (0: none) and the followed stream's payload type.
+    rtx_pt: u8,
+    main_pt: Option<u8>,
 }
 
 /// When a jitter buffer's stream was heard from, and whether its sender
@@ -260,6 +281,8 @@ impl Default for State {
             stamp_ntp: true,
             eos_on_bye: false,
             activity: StreamActivity::default(),
+            rtx_pt: 0,
+            main_pt: None,
         }
     }
 }
@@ -273,6 +296,22 @@ impl State {
         self.jitter = Jitter::default();
         self.sender_clock = None;
         self.activity = StreamActivity::default();
+        self.main_pt = None;
+    }
+
+    /// The retransmission requests due at `now`, as one upstream event.
+    fn due_nacks(&mut self, now: Instant) -> Option<Event> {
+        let ssrc = self.jb.ssrc()?;
+        // A Generic NACK holds 64 entries of up to 17 packets each.
+        let mut seqs = [0u16; 64 * 17];
+        let mut n = 0;
+        self.jb.nack_requests(now, |seq| {
+            if let Some(slot) = seqs.get_mut(n) {
+                *slot = seq;
+                n += 1;
+            }
+        });
+        (n > 0).then(|| Event::retransmission_request(ssrc, &seqs[..n]))
     }
 }
 
@@ -284,6 +323,8 @@ struct Counters {
     duplicates: AtomicU64,
     stray: AtomicU64,
     resets: AtomicU64,
+    nacks: AtomicU64,
+    rtx: AtomicU64,
     invalid: AtomicU64,
     jitter_us: AtomicU64,
     sender_reports: AtomicU64,
@@ -312,6 +353,8 @@ pub struct RtpJitterBuffer {
 /// What the output thread does next.
 enum Step {
     Event(Event),
+    /// An event for upstream (retransmission requests).
+    Upstream(Event),
     Packet(Buffer),
     Eos,
     Wait(Option<Duration>),
@@ -329,6 +372,12 @@ fn next_step(shared: &Shared, st: &mut State) -> Step {
         return Step::Event(ev);
     }
     let now = Instant::now();
+    if !st.eos {
+        if let Some(ev) = st.due_nacks(now) {
+            publish_stats(&shared.counters, &st.jb);
+            return Step::Upstream(ev);
+        }
+    }
     let popped = if st.eos {
         st.jb.pop_draining()
     } else {
@@ -357,13 +406,42 @@ fn next_step(shared: &Shared, st: &mut State) -> Step {
             }
             Step::Packet(buffer)
         }
-        Popped::WaitUntil(deadline) => Step::Wait(Some(deadline.saturating_duration_since(now))),
+        Popped::WaitUntil(deadline) => {
+            let due = st.jb.next_nack_due().map_or(deadline, |n| n.min(deadline));
+            Step::Wait(Some(due.saturating_duration_since(now)))
+        }
         Popped::Empty if st.eos => {
             st.eos = false;
             Step::Eos
         }
-        Popped::Empty => Step::Wait(None),
+        Popped::Empty => Step::Wait(
+            st.jb
+                .next_nack_due()
+                .map(|due| due.saturating_duration_since(now)),
+        ),
     }
+}
+
+/// The original packet an RTX `buffer` carries (rewritten in place: the
+/// buffer is ours once the source pushed it), and its header fields.
+fn unwrap_rtx(mut buffer: Buffer, main_pt: u8, ssrc: u32) -> Option<(PacketInfo, Buffer)> {
+    let b = buffer.make_mut();
+    let len = {
+        let mut map = b.map_writable().ok()?;
+        rtx::unwrap_in_place(map.as_mut_slice(), main_pt, ssrc).ok()?
+    };
+    b.set_size(len).ok()?;
+    let info = {
+        let map = buffer.map_readable().ok()?;
+        let data = map.contiguous();
+        let p = RtpPacket::parse(&data).ok()?;
+        PacketInfo {
+            seq: p.sequence_number(),
+            ssrc: p.ssrc(),
+            rtp_ts: p.timestamp(),
+        }
+    };
+    Some((info, buffer))
 }
 
 /// Mirrors the algorithm's counters into the element's statistics.
@@ -375,6 +453,7 @@ fn publish_stats(c: &Counters, jb: &JitterBuffer<Buffer>) {
         (&c.duplicates, s.duplicates),
         (&c.stray, s.stray),
         (&c.resets, s.restarts),
+        (&c.nacks, s.nacks),
     ] {
         counter.store(value, Ordering::Relaxed);
     }
@@ -401,6 +480,13 @@ fn output_loop(element: &Element, shared: &Shared) {
             Step::Event(ev) => {
                 drop(st);
                 src.push_event(ev);
+                st = shared.lock();
+            }
+            Step::Upstream(ev) => {
+                drop(st);
+                if let Some(sink) = element.static_pad("sink") {
+                    sink.push_event(ev);
+                }
                 st = shared.lock();
             }
             Step::Eos => {
@@ -461,6 +547,13 @@ impl RtpJitterBuffer {
                 .as_bool()
                 .unwrap_or(true);
             st.eos_on_bye = element.prop("eos-on-bye").as_bool().unwrap_or(false);
+            let nack = element.prop("do-retransmission").as_bool().unwrap_or(false);
+            st.jb.set_nack(nack);
+            st.rtx_pt = element
+                .prop("rtx-payload-type")
+                .as_u64()
+                .and_then(|v| u8::try_from(v).ok())
+                .unwrap_or(0);
         }
         let c = &self.shared.counters;
         for v in [
@@ -470,6 +563,8 @@ impl RtpJitterBuffer {
             &c.duplicates,
             &c.stray,
             &c.resets,
+            &c.nacks,
+            &c.rtx,
             &c.invalid,
             &c.jitter_us,
             &c.sender_reports,
@@ -501,14 +596,17 @@ impl RtpJitterBuffer {
         self.shared.lock().clear();
     }
 
-    /// Files one packet.
-    fn insert(&self, st: &mut State, header: PacketInfo, buffer: Buffer) {
+    /// Files one packet (`resent`: an RTX original, which says nothing of
+    /// the network's jitter).
+    fn insert(&self, st: &mut State, header: PacketInfo, buffer: Buffer, resent: bool) {
         let arrival = Instant::now();
         let clock_rate = st.clock_rate;
-        st.jitter.on_packet(arrival, header.rtp_ts, clock_rate);
         let c = &self.shared.counters;
-        c.jitter_us
-            .store(st.jitter.micros(clock_rate), Ordering::Relaxed);
+        if !resent {
+            st.jitter.on_packet(arrival, header.rtp_ts, clock_rate);
+            c.jitter_us
+                .store(st.jitter.micros(clock_rate), Ordering::Relaxed);
+        }
         let followed = st.jb.ssrc();
         st.jb.insert(header, buffer, arrival);
         if followed.is_some() && st.jb.ssrc() != followed {
@@ -593,6 +691,8 @@ impl ElementImpl for RtpJitterBuffer {
             "num-duplicates" => &c.duplicates,
             "num-stray" => &c.stray,
             "num-resets" => &c.resets,
+            "num-nacks" => &c.nacks,
+            "num-rtx" => &c.rtx,
             "num-invalid" => &c.invalid,
             "jitter-us" => &c.jitter_us,
             "num-sender-reports" => &c.sender_reports,
@@ -610,14 +710,17 @@ impl ElementImpl for RtpJitterBuffer {
             let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
             let data = map.contiguous();
             RtpPacket::parse(&data)
-                .map(|p| PacketInfo {
-                    seq: p.sequence_number(),
-                    ssrc: p.ssrc(),
-                    rtp_ts: p.timestamp(),
+                .map(|p| {
+                    let info = PacketInfo {
+                        seq: p.sequence_number(),
+                        ssrc: p.ssrc(),
+                        rtp_ts: p.timestamp(),
+                    };
+                    (info, p.payload_type())
                 })
                 .ok()
         };
-        let Some(header) = header else {
+        let Some((header, pt)) = header else {
             self.shared.counters.invalid.fetch_add(1, Ordering::Relaxed);
             return Ok(FlowSuccess::Ok);
         };
@@ -631,9 +734,39 @@ impl ElementImpl for RtpJitterBuffer {
                 return last;
             }
         }
-        self.insert(&mut st, header, buffer);
+        let resent = st.rtx_pt != 0 && pt == st.rtx_pt;
+        let (header, buffer) = if resent {
+            // An RTX packet: its original, in place, into the followed
+            // stream (RFC 4588 §4).
+            let (Some(ssrc), Some(main_pt)) = (st.jb.ssrc(), st.main_pt) else {
+                self.shared.counters.invalid.fetch_add(1, Ordering::Relaxed);
+                return Ok(FlowSuccess::Ok);
+            };
+            match unwrap_rtx(buffer, main_pt, ssrc) {
+                Some(original) => {
+                    self.shared.counters.rtx.fetch_add(1, Ordering::Relaxed);
+                    original
+                }
+                None => {
+                    self.shared.counters.invalid.fetch_add(1, Ordering::Relaxed);
+                    return Ok(FlowSuccess::Ok);
+                }
+            }
+        } else {
+            if st.main_pt.is_none() || st.jb.ssrc() == Some(header.ssrc) {
+                st.main_pt = Some(pt);
+            }
+            (header, buffer)
+        };
+        self.insert(&mut st, header, buffer, resent);
+        let nacks = st.due_nacks(Instant::now());
+        publish_stats(&self.shared.counters, &st.jb);
         drop(st);
         self.shared.wake.notify_all();
+        if let Some(ev) = nacks {
+            // Upstream from here: udpsrc sends the NACK at once.
+            pad.push_event(ev);
+        }
         Ok(FlowSuccess::Ok)
     }
 

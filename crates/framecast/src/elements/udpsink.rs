@@ -38,11 +38,18 @@
 //! timestamp is the last packet's, advanced by the running time since it.
 //!
 //! Clients' RTCP comes back to the socket the stream leaves from (one
-//! socket for RTP and RTCP); it is read once per access unit without
-//! blocking. A keyframe request in it (PLI, RFC 4585 §6.3.1, or FIR, RFC
-//! 5104 §4.3.1, which framecast's `udpsrc` sends for a joining or damaged
-//! receiver) goes upstream as a force-key-unit event: the encoder sends an
-//! IDR on its next frame (`keyframe-requests` counts them).
+//! socket for RTP and RTCP); a thread reads it as it arrives. A keyframe
+//! request in it (PLI, RFC 4585 §6.3.1, or FIR, RFC 5104 §4.3.1, which
+//! framecast's `udpsrc` sends for a joining or damaged receiver) goes
+//! upstream as a force-key-unit event: the encoder sends an IDR on its
+//! next frame (`keyframe-requests` counts them). With
+//! `rtx-payload-type` set, the last `rtx-history` packets sent are kept
+//! (a ring allocated at start) and a Generic NACK (RFC 4585 §6.2.1) is
+//! answered at once: each packet asked for is resent as RTX (RFC 4588, on
+//! that payload type and its own SSRC) to the client that asked
+//! (`retransmissions`; `retransmissions-missed` when the history no
+//! longer held it). The SDP then advertises `a=rtcp-fb` nack, nack pli
+//! and ccm fir, and the RTX payload type (`apt=` the media's).
 //!
 //! # Latency
 //!
@@ -80,13 +87,15 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use framecast_core::{Buffer, BufferFlags, ClockTime, ReferenceTimestampMeta};
-use framecast_rtp::rtcp::{parse_compound, CompoundWriter, NtpTimestamp};
+use framecast_rtp::rtcp::{CompoundWriter, NtpTimestamp};
+use framecast_rtp::rtx::RetransmissionHistory;
 use framecast_rtp::{RtpPacket, SenderStats};
 
+use super::net::feedback::{FeedbackCounters, FeedbackThread, Retransmission};
 use super::net::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
 use super::net::{
-    parse_clients, prop_bool, prop_counter, prop_int, prop_string, resolve, sdp_for_caps,
-    write_sdp_file, RTP_MEDIA_TYPE,
+    parse_clients, prop_bool, prop_counter, prop_int, prop_string, prop_uint, random_u32, resolve,
+    sdp_for_caps, write_sdp_file, RTP_MEDIA_TYPE,
 };
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
@@ -100,9 +109,8 @@ pub const BATCH_PACKETS: usize = 64;
 /// Most bytes gathered before a batch is sent.
 pub const BATCH_BYTES: usize = 256 * 1024;
 
-/// Most feedback datagrams read per access unit (the rest wait for the
-/// next one): a burst of RTCP never delays the media.
-const FEEDBACK_PER_FRAME: usize = 8;
+/// Bytes of one retransmission-history slot: an MTU-sized packet.
+const RTX_SLOT: usize = 1500;
 
 /// Time between RTCP sender reports.
 pub const RTCP_INTERVAL: Duration = Duration::from_secs(1);
@@ -184,6 +192,28 @@ pub fn factory() -> ElementFactory {
         prop_counter(
             "keyframe-requests",
             "RTCP PLI/FIR received from clients, each passed upstream as a force-key-unit request",
+        ),
+        prop_uint(
+            "rtx-payload-type",
+            "Answer RTCP NACKs with RTX (RFC 4588) on this payload type (0: no retransmission)",
+            0,
+            127,
+            0,
+            false,
+        ),
+        prop_uint(
+            "rtx-history",
+            "Packets kept for retransmission",
+            16,
+            32768,
+            1024,
+            false,
+        ),
+        prop_counter("nacks-received", "RTCP Generic NACKs received from clients"),
+        prop_counter("retransmissions", "Packets resent as RTX"),
+        prop_counter(
+            "retransmissions-missed",
+            "Packets asked for that were no longer in the history",
         ),
         prop_counter(
             "latency-last-us",
@@ -283,6 +313,10 @@ struct Stream {
     packets: Vec<(usize, usize)>,
     rtcp: Rtcp,
     caps: Option<Caps>,
+    /// The packets sent last, for retransmission (with `rtx-payload-type`).
+    history: Option<Arc<Mutex<RetransmissionHistory>>>,
+    /// The RTX payload type (0: none), for the SDP.
+    rtx_pt: u8,
 }
 
 #[derive(Debug, Default)]
@@ -293,7 +327,6 @@ struct Counters {
     errors: AtomicU64,
     refused: AtomicU64,
     rtcp: AtomicU64,
-    keyframe_requests: AtomicU64,
     /// Frames whose capture-to-wire latency was measured, and its sum,
     /// last and max in µs.
     latency_frames: AtomicU64,
@@ -311,6 +344,9 @@ pub struct UdpSink {
     /// The `rtcp` property, read once per access unit without the
     /// property lock.
     rtcp_enabled: AtomicBool,
+    /// The thread answering clients' RTCP feedback, while started.
+    feedback: Mutex<Option<FeedbackThread>>,
+    feedback_counters: Arc<FeedbackCounters>,
 }
 
 impl Default for UdpSink {
@@ -321,6 +357,8 @@ impl Default for UdpSink {
             counters: Counters::default(),
             warned: AtomicBool::new(false),
             rtcp_enabled: AtomicBool::new(true),
+            feedback: Mutex::new(None),
+            feedback_counters: Arc::new(FeedbackCounters::default()),
         }
     }
 }
@@ -440,40 +478,14 @@ impl UdpSink {
                 self.record(element, sys::send_batch(sock, &msgs[..n]), false);
             }
         }
-        st.packets.clear();
-        st.slab.clear();
-    }
-
-    /// Reads the RTCP feedback waiting on the socket (a few datagrams at
-    /// most, without blocking, once per access unit): whether a client
-    /// asked for a keyframe (PLI or FIR). A port-unreachable report found
-    /// here is counted as `refused`, as on send.
-    fn read_feedback(&self, st: &Stream) -> bool {
-        let Some(sock) = st.socket.as_ref() else {
-            return false;
-        };
-        let mut requested = false;
-        let mut buf = [0u8; 1500];
-        for _ in 0..FEEDBACK_PER_FRAME {
-            match sys::recv_datagram(sock, &mut buf) {
-                Ok(Some((n, _))) => {
-                    let asked = parse_compound(&buf[..n.min(buf.len())])
-                        .map_while(|p| p.ok())
-                        .any(|p| p.is_keyframe_request());
-                    if asked {
-                        self.counters
-                            .keyframe_requests
-                            .fetch_add(1, Ordering::Relaxed);
-                        requested = true;
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                    self.counters.refused.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(None) | Err(_) => break,
+        if let Some(history) = st.history.as_ref() {
+            let mut h = history.lock().unwrap_or_else(|e| e.into_inner());
+            for &(off, len) in &st.packets {
+                h.record(&st.slab[off..off + len]);
             }
         }
-        requested
+        st.packets.clear();
+        st.slab.clear();
     }
 
     /// Sends an RTCP compound packet (SR + SDES, and BYE when `bye`) when
@@ -643,8 +655,24 @@ impl UdpSink {
         }
         self.set_clients(&addrs, v6);
         let local = sock.local_addr().ok();
+        let rtx_pt = element
+            .prop("rtx-payload-type")
+            .as_u64()
+            .and_then(|v| u8::try_from(v).ok())
+            .unwrap_or(0);
+        let history = (rtx_pt != 0).then(|| {
+            let packets = element
+                .prop("rtx-history")
+                .as_u64()
+                .and_then(|v| usize::try_from(v).ok())
+                .unwrap_or(1024);
+            Arc::new(Mutex::new(RetransmissionHistory::new(packets, RTX_SLOT)))
+        });
+        self.start_feedback(element, &sock, rtx_pt, history.clone())?;
         let mut st = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         st.socket = Some(sock);
+        st.history = history;
+        st.rtx_pt = rtx_pt;
         st.v6 = v6;
         st.slab = Vec::with_capacity(BATCH_BYTES);
         st.packets = Vec::with_capacity(BATCH_PACKETS);
@@ -672,6 +700,50 @@ impl UdpSink {
         ] {
             v.store(0, Ordering::Relaxed);
         }
+        Ok(())
+    }
+
+    /// Starts the thread that reads clients' RTCP feedback on a clone of
+    /// `sock`: keyframe requests go upstream, NACKs are answered from
+    /// `history` as RTX on `rtx_pt`.
+    fn start_feedback(
+        &self,
+        element: &Element,
+        sock: &UdpSocket,
+        rtx_pt: u8,
+        history: Option<Arc<Mutex<RetransmissionHistory>>>,
+    ) -> Result<()> {
+        let io = |what: &str, e: std::io::Error| Error::Io {
+            context: format!("{}: {what}", element.name()),
+            source: e,
+        };
+        let clone = sock
+            .try_clone()
+            .map_err(|e| io("cloning the socket for RTCP feedback", e))?;
+        let rtx = history.map(|history| Retransmission {
+            payload_type: rtx_pt,
+            ssrc: random_u32(),
+            history,
+        });
+        let c = &self.feedback_counters;
+        for v in [
+            &c.keyframe_requests,
+            &c.nacks,
+            &c.retransmissions,
+            &c.missed,
+            &c.refused,
+        ] {
+            v.store(0, Ordering::Relaxed);
+        }
+        let pad = element.sink_pad();
+        let thread = FeedbackThread::start(element.name(), clone, rtx, c.clone(), move || {
+            // Upstream to the encoder, which forces an IDR (rate-limited).
+            if let Some(pad) = pad.as_ref() {
+                pad.push_event(Event::force_key_unit_upstream(true));
+            }
+        })
+        .map_err(|e| io("starting the RTCP feedback thread", e))?;
+        *self.feedback.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
         Ok(())
     }
 
@@ -761,21 +833,12 @@ impl SinkImpl for UdpSink {
             }
             Err(_) => end = true,
         }
-        let mut keyframe_asked = false;
         if end || st.packets.len() >= BATCH_PACKETS {
             self.flush(element, st);
             if end {
                 self.record_latency(element, &buffer);
-                keyframe_asked = self.read_feedback(st);
             }
             self.maybe_rtcp(element, st, false);
-        }
-        drop(guard);
-        if keyframe_asked {
-            // Upstream to the encoder, which forces an IDR (rate-limited).
-            if let Some(pad) = element.sink_pad() {
-                pad.push_event(Event::force_key_unit_upstream(true));
-            }
         }
         Ok(FlowSuccess::Ok)
     }
@@ -795,7 +858,18 @@ impl SinkImpl for UdpSink {
         let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         let st = &mut *guard;
         self.flush(element, st);
+        drop(guard);
+        // Joined before the socket goes (it reads a clone of it).
+        let feedback = self
+            .feedback
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(feedback);
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let st = &mut *guard;
         st.socket = None;
+        st.history = None;
         st.rtcp.active = false;
     }
 
@@ -825,7 +899,10 @@ impl SinkImpl for UdpSink {
             "send-errors" => &c.errors,
             "refused" => &c.refused,
             "rtcp-sent" => &c.rtcp,
-            "keyframe-requests" => &c.keyframe_requests,
+            "keyframe-requests" => &self.feedback_counters.keyframe_requests,
+            "nacks-received" => &self.feedback_counters.nacks,
+            "retransmissions" => &self.feedback_counters.retransmissions,
+            "retransmissions-missed" => &self.feedback_counters.missed,
             "latency-last-us" => &c.latency_last_us,
             "latency-max-us" => &c.latency_max_us,
             "latency-avg-us" => {

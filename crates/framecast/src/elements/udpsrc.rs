@@ -42,8 +42,13 @@
 //!   its encoder for an IDR; so a viewer need not wait for the next
 //!   periodic keyframe. (GStreamer does this in `rtpsession`.)
 //!
+//! - Retransmission requests: an upstream `GstRTPRetransmissionRequest`
+//!   (from `rtpjitterbuffer do-retransmission=true`) becomes an RTCP
+//!   Generic NACK (RFC 4585 §6.2.1) sent the same way; framecast's
+//!   `udpsink` resends the packets as RTX (RFC 4588).
+//!
 //! Read-only: `packets-received`, `bytes-received`, `packets-truncated`,
-//! `pli-sent`.
+//! `pli-sent`, `nack-sent`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::OwnedFd;
@@ -155,6 +160,10 @@ pub fn factory() -> ElementFactory {
             "pli-sent",
             "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
         ),
+        prop_counter(
+            "nack-sent",
+            "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
+        ),
     ]);
     ElementFactory::new(
         "udpsrc",
@@ -203,6 +212,7 @@ pub struct UdpSrc {
     /// The SSRC this receiver's RTCP feedback is sent as.
     own_ssrc: AtomicU32,
     pli_sent: AtomicU64,
+    nack_sent: AtomicU64,
 }
 
 /// The SSRC of an RTP packet (version 2, not an RTCP packet type).
@@ -359,6 +369,29 @@ impl UdpSrc {
     /// framecast's `udpsink` sends RTP and RTCP from one socket and reads
     /// feedback there, and passes the request to its encoder.
     fn send_picture_loss(&self) -> bool {
+        self.send_feedback(&self.pli_sent, |w, own, media_ssrc| {
+            w.picture_loss(own, media_ssrc).map(|()| true)
+        })
+    }
+
+    /// Sends an RTCP Generic NACK (RFC 4585 §6.2.1) for `seqnums` to where
+    /// the RTP stream comes from, as [`send_picture_loss`](Self::send_picture_loss)
+    /// does a PLI: framecast's `udpsink` resends them as RTX.
+    fn send_nack(&self, ssrc: u32, seqnums: &[u16]) -> bool {
+        self.send_feedback(&self.nack_sent, |w, own, media_ssrc| {
+            let media = if ssrc != 0 { ssrc } else { media_ssrc };
+            w.generic_nack(own, media, seqnums.iter().copied())
+                .map(|n| n > 0)
+        })
+    }
+
+    /// Sends one feedback compound (an empty RR, then what `write` adds:
+    /// `Ok(false)` sends nothing) to the RTP sender, and counts it.
+    fn send_feedback(
+        &self,
+        counter: &AtomicU64,
+        write: impl FnOnce(&mut CompoundWriter<'_>, u32, u32) -> framecast_rtp::Result<bool>,
+    ) -> bool {
         let Some((to, media_ssrc)) = *self.sender.lock().unwrap_or_else(|e| e.into_inner()) else {
             return false;
         };
@@ -367,15 +400,17 @@ impl UdpSrc {
             return false;
         };
         let own = self.own_ssrc.load(Ordering::Relaxed);
-        let mut buf = [0u8; 20];
+        let mut buf = [0u8; 12 + 8 + 12 + 4 * framecast_rtp::nack::MAX_ENTRIES];
         let mut w = CompoundWriter::new(&mut buf);
-        if w.receiver_report(own, &[]).is_err() || w.picture_loss(own, media_ssrc).is_err() {
+        if w.receiver_report(own, &[]).is_err()
+            || !matches!(write(&mut w, own, media_ssrc), Ok(true))
+        {
             return false;
         }
         let n = w.finish();
         let sent = sock.send_to(&buf[..n], to).is_ok();
         if sent {
-            self.pli_sent.fetch_add(1, Ordering::Relaxed);
+            counter.fetch_add(1, Ordering::Relaxed);
         }
         sent
     }
@@ -439,7 +474,13 @@ impl SourceImpl for UdpSrc {
                 source: e.into(),
             })?;
         *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(wake));
-        for c in [&self.received, &self.bytes, &self.truncated, &self.pli_sent] {
+        for c in [
+            &self.received,
+            &self.bytes,
+            &self.truncated,
+            &self.pli_sent,
+            &self.nack_sent,
+        ] {
             c.store(0, Ordering::Relaxed);
         }
         *self.feedback.lock().unwrap_or_else(|e| e.into_inner()) = open.socket.try_clone().ok();
@@ -460,6 +501,9 @@ impl SourceImpl for UdpSrc {
     }
 
     fn upstream_event(&self, _element: &Element, event: &Event) -> bool {
+        if let Some((ssrc, seqnums)) = event.as_retransmission_request() {
+            return self.send_nack(ssrc, &seqnums);
+        }
         event.is_force_key_unit_upstream() && self.send_picture_loss()
     }
 
@@ -580,6 +624,7 @@ impl SourceImpl for UdpSrc {
             "bytes-received" => &self.bytes,
             "packets-truncated" => &self.truncated,
             "pli-sent" => &self.pli_sent,
+            "nack-sent" => &self.nack_sent,
             _ => return None,
         };
         Some(PropertyValue::UInt(v.load(Ordering::Relaxed)))

@@ -3,7 +3,7 @@
 
 use framecast_core::ClockTime;
 
-use super::caps::{Caps, Structure};
+use super::caps::{Caps, Structure, Value};
 
 /// A TIME segment: maps buffer timestamps to running time.
 ///
@@ -88,6 +88,11 @@ pub enum Event {
 /// `gst_video_event_new_upstream_force_key_unit`).
 pub const FORCE_KEY_UNIT: &str = "GstForceKeyUnit";
 
+/// The structure name of a retransmission request (GStreamer's
+/// `GstRTPRetransmissionRequest`, which its `rtpjitterbuffer` sends
+/// upstream with `do-retransmission=true`).
+pub const RETRANSMISSION_REQUEST: &str = "GstRTPRetransmissionRequest";
+
 impl Event {
     /// Whether the event travels in order with the buffers.
     pub fn is_serialized(&self) -> bool {
@@ -127,6 +132,41 @@ impl Event {
     /// (`gst_video_event_is_force_key_unit` on an upstream event).
     pub fn is_force_key_unit_upstream(&self) -> bool {
         matches!(self, Event::CustomUpstream(s) if s.has_name(FORCE_KEY_UNIT))
+    }
+
+    /// An upstream request to resend the packets `seqnums` of source
+    /// `ssrc`: a jitter buffer with `do-retransmission` sends it for a
+    /// gap, and `udpsrc` turns it into an RTCP Generic NACK (RFC 4585
+    /// §6.2.1) to the sender. One event carries every sequence number due
+    /// at once (GStreamer sends one event per packet).
+    pub fn retransmission_request(ssrc: u32, seqnums: &[u16]) -> Event {
+        let mut s = Structure::new_unchecked(RETRANSMISSION_REQUEST);
+        // Bit for bit: caps integers are 32-bit signed.
+        s.push_unchecked("ssrc", (ssrc as i32).into());
+        s.push_unchecked(
+            "seqnums",
+            Value::array(seqnums.iter().map(|&n| i32::from(n))),
+        );
+        Event::CustomUpstream(s)
+    }
+
+    /// The source and sequence numbers of a retransmission request.
+    pub fn as_retransmission_request(&self) -> Option<(u32, Vec<u16>)> {
+        let Event::CustomUpstream(s) = self else {
+            return None;
+        };
+        if !s.has_name(RETRANSMISSION_REQUEST) {
+            return None;
+        }
+        let ssrc = s.get_int("ssrc")? as u32;
+        let seqnums = match s.value("seqnums")? {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_int().and_then(|n| u16::try_from(n).ok()))
+                .collect(),
+            _ => return None,
+        };
+        Some((ssrc, seqnums))
     }
 
     /// A short name, for logs and messages.

@@ -22,6 +22,7 @@
 //! player opens; [`caps_for_sdp`] reads an SDP back into caps for `udpsrc`.
 
 pub(crate) mod depay;
+pub(crate) mod feedback;
 pub(crate) mod pay;
 pub(crate) mod sys;
 
