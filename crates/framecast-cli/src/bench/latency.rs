@@ -1207,6 +1207,9 @@ struct Outcome {
     /// The counted frame with the highest latency: its number and latency
     /// (ms). A stall shows here even when it is too short to reach the p99.
     worst: Option<(u32, f64)>,
+    /// The first frame's latency and the highest in the warm-up second,
+    /// ms: what starting the stream costs (not counted in the figures).
+    startup: Option<(f64, f64)>,
     /// Median time from the stamp to the frame's last packet leaving the
     /// receiver's socket, ms: the sender's share of the latency (the
     /// rest is the receiver's depayload and decode).
@@ -1230,6 +1233,22 @@ impl Outcome {
     fn max(&self) -> f64 {
         self.worst.map_or(f64::NAN, |(_, ms)| ms)
     }
+}
+
+/// The latency of frame 0 and the highest latency of the frames before
+/// `first` (the warm-up), ms.
+fn startup_latencies(frames: &[(u32, i64)], first: u32) -> Option<(f64, f64)> {
+    let ms = |ns: i64| ns as f64 / 1e6;
+    let first_frame = frames
+        .iter()
+        .find(|(n, _)| *n == 0)
+        .map(|&(_, ns)| ms(ns))?;
+    let warmup_max = frames
+        .iter()
+        .filter(|(n, _)| *n < first)
+        .map(|&(_, ns)| ms(ns))
+        .fold(first_frame, f64::max);
+    Some((first_frame, warmup_max))
 }
 
 /// The frame numbered `first` or later with the highest latency: its
@@ -1460,6 +1479,7 @@ fn run_case(
         size: format!("{}x{}", size.0, size.1),
         latencies_ms: counted_latencies(&frames, produced.first_counted),
         worst: worst_frame(&frames, produced.first_counted),
+        startup: startup_latencies(&frames, produced.first_counted),
         handover_max_ms: produced
             .handover_ms
             .iter()
@@ -1586,8 +1606,11 @@ fn print_row(o: &Outcome) {
         // Where a stall sits (start-up, an IDR, a pool growing) is the
         // first clue to its cause.
         println!(
-            "    max {ms:.1} ms at frame {frame} (about {:.2} s in)",
-            f64::from(frame) / f64::from(FPS)
+            "    max {ms:.1} ms at frame {frame} (about {:.2} s in){}",
+            f64::from(frame) / f64::from(FPS),
+            o.startup.map_or(String::new(), |(first, warmup)| format!(
+                "; start-up (not counted): frame 0 {first:.1} ms, warm-up max {warmup:.1} ms"
+            ))
         );
     }
     if let Some(f) = &o.failure {
@@ -1965,6 +1988,9 @@ mod tests {
         frames[1].1 = 133_000_000;
         assert_eq!(worst_frame(&frames, 30), Some((31, 133.0)));
         assert_eq!(worst_frame(&frames, 500), None);
+        frames.push((0, 50_000_000));
+        assert_eq!(startup_latencies(&frames, 30), Some((50.0, 900.0)));
+        assert_eq!(startup_latencies(&frames[..1], 30), None);
         let o = Outcome {
             latencies_ms: counted_latencies(&frames, 30),
             worst: worst_frame(&frames, 30),
