@@ -1207,6 +1207,11 @@ struct Outcome {
     /// The counted frame with the highest latency: its number and latency
     /// (ms). A stall shows here even when it is too short to reach the p99.
     worst: Option<(u32, f64)>,
+    /// Median latency of the counted frames that start a GOP (every
+    /// [`FPS`]th frame: every sender makes an IDR there), ms. A p99 of 270
+    /// frames is about the third-slowest, and 9 of them are IDRs, so an
+    /// encoder whose IDRs are slow shows it here first.
+    idr_p50_ms: f64,
     /// The first frame's latency and the highest in the warm-up second,
     /// ms: what starting the stream costs (not counted in the figures).
     startup: Option<(f64, f64)>,
@@ -1480,6 +1485,14 @@ fn run_case(
         latencies_ms: counted_latencies(&frames, produced.first_counted),
         worst: worst_frame(&frames, produced.first_counted),
         startup: startup_latencies(&frames, produced.first_counted),
+        idr_p50_ms: {
+            let idrs: Vec<(u32, i64)> = frames
+                .iter()
+                .copied()
+                .filter(|(n, _)| n % FPS == 0)
+                .collect();
+            stamp::percentile(&counted_latencies(&idrs, produced.first_counted), 50.0)
+        },
         handover_max_ms: produced
             .handover_ms
             .iter()
@@ -1606,8 +1619,9 @@ fn print_row(o: &Outcome) {
         // Where a stall sits (start-up, an IDR, a pool growing) is the
         // first clue to its cause.
         println!(
-            "    max {ms:.1} ms at frame {frame} (about {:.2} s in){}",
+            "    max {ms:.1} ms at frame {frame} (about {:.2} s in); IDR frames p50 {} ms{}",
             f64::from(frame) / f64::from(FPS),
+            figure(o.idr_p50_ms, 1),
             o.startup.map_or(String::new(), |(first, warmup)| format!(
                 "; start-up (not counted): frame 0 {first:.1} ms, warm-up max {warmup:.1} ms"
             ))
