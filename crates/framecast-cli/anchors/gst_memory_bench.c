@@ -104,6 +104,14 @@ static void fresh_fill(void *ctx, guint64 i) {
   gst_buffer_unref(b);
 }
 
+static const guint8 *frame_bytes;
+
+static void fresh_copy(void *ctx, guint64 i) {
+  FrameCtx *f = ctx;
+  (void)i;
+  gst_buffer_unref(gst_buffer_new_memdup(frame_bytes, f->size));
+}
+
 static void fresh_only(void *ctx, guint64 i) {
   FrameCtx *f = ctx;
   (void)i;
@@ -145,7 +153,12 @@ int main(int argc, char **argv) {
   FrameCtx f = {pool, info.size};
   measure("pooled 1080p frame: acquire, fill, release", frames, pooled_fill, &f);
   measure("seed pattern: fresh 1080p buffer, fill, free", frames, fresh_fill, &f);
+  guint8 *bytes = g_malloc(info.size);
+  for (gsize k = 0; k < info.size; k++) bytes[k] = (guint8)k;
+  frame_bytes = bytes;
+  measure("fresh 1080p buffer from a slice (copy in), free", frames, fresh_copy, &f);
   measure("fresh 1080p buffer, allocate+free only", frames, fresh_only, &f);
+  g_free(bytes);
 
   gst_buffer_pool_set_active(pool, FALSE);
   gst_object_unref(pool);

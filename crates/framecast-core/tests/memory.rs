@@ -137,6 +137,59 @@ fn zero_prefixed_and_zero_padded_are_zeroed_and_set() {
     }
 }
 
+/// Fresh memory is zeroed at its first map, not at allocation: it must
+/// read as zeros however it is first reached, even where the global
+/// allocator recycles the dirty frame freed just before.
+#[test]
+fn fresh_memory_reads_as_zeros_however_it_is_reached() {
+    const FRAME: usize = 3 << 20;
+    for round in 0..4u8 {
+        let mut dirty = Memory::alloc(FRAME, &AllocationParams::aligned(63)).unwrap();
+        dirty.map_writable().unwrap().fill(0xA0 | round);
+        drop(dirty);
+        // Through a read map, a write map, a share and a copy.
+        let mem = Memory::alloc(FRAME, &AllocationParams::aligned(63)).unwrap();
+        assert!(mem.map_readable().unwrap().iter().all(|&b| b == 0));
+        let mut mem = Memory::alloc(FRAME, &AllocationParams::default()).unwrap();
+        assert!(mem.map_writable().unwrap().iter().all(|&b| b == 0));
+        let mem = Memory::alloc(FRAME, &AllocationParams::default()).unwrap();
+        let share = mem.share(FRAME - 100, None).unwrap();
+        assert_eq!(&*share.map_readable().unwrap(), &[0u8; 100][..]);
+        drop(share);
+        let copy = Memory::alloc(FRAME, &AllocationParams::default())
+            .unwrap()
+            .copy(10, Some(4096))
+            .unwrap();
+        assert!(copy.map_readable().unwrap().iter().all(|&b| b == 0));
+    }
+    // Prefix and padding read as zeros too, when the window grows over them.
+    let mut mem = Memory::alloc(64, &params(MemoryFlags::empty(), 15, 32, 48)).unwrap();
+    mem.map_writable().unwrap().fill(0x55);
+    let all = whole_region(&mut mem);
+    assert!(all[..32].iter().all(|&b| b == 0));
+    assert!(all[32..96].iter().all(|&b| b == 0x55));
+    assert!(all[96..].iter().all(|&b| b == 0));
+}
+
+/// A copy into a fresh memory fills it in one pass, and what it holds is
+/// the copy and nothing else, whether the source was mapped before or not.
+#[test]
+fn copies_and_slices_hold_exactly_their_bytes() {
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8 + 1).collect();
+    for _ in 0..3 {
+        let mut dirty = Memory::alloc(bytes.len(), &AllocationParams::default()).unwrap();
+        dirty.map_writable().unwrap().fill(0xEE);
+        drop(dirty);
+        let mem = Memory::from_slice(&bytes).unwrap();
+        assert_eq!(&*mem.map_readable().unwrap(), &bytes[..]);
+        let copy = mem.copy(1000, Some(5000)).unwrap();
+        assert_eq!(&*copy.map_readable().unwrap(), &bytes[1000..6000]);
+        let mut copy = copy;
+        copy.map_writable().unwrap()[0] = 0;
+        assert_eq!(copy.map_readable().unwrap()[..2], [0, bytes[1001]]);
+    }
+}
+
 #[test]
 fn zero_flags_only_when_asked() {
     let mem = Memory::alloc(10, &params(MemoryFlags::ZERO_PADDED, 0, 4, 4)).unwrap();

@@ -364,6 +364,74 @@ fn h264enc_picks_the_best_encoder() {
     assert_eq!(chosen.as_str(), Some("openh264"));
 }
 
+/// The encoder opens when the caps arrive, before any frame is read:
+/// opened at the first frame (tens of milliseconds for x264's frames and
+/// threads), it held that frame up and blocked a live producer behind it.
+/// `rawvideoparse` announces its caps at stream start, so with nothing
+/// written to `fdsrc`'s pipe yet the encoder must already be open.
+#[test]
+fn encoder_opens_when_the_caps_arrive_before_the_first_frame() {
+    use std::fs::File;
+    use std::io::Write;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::time::Instant;
+
+    let expected = if cfg!(feature = "x264") {
+        "x264"
+    } else {
+        "openh264"
+    };
+    for (element, backend) in [
+        ("h264enc", expected),
+        ("h264enc encoder=openh264", "openh264"),
+    ] {
+        let mut fds = [0; 2];
+        // SAFETY: pipe(2) writes two fresh descriptors into `fds`.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors are fresh and owned here from now on.
+        let (reader, mut writer) =
+            unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+        let pipeline = parse_launch(&format!(
+            "fdsrc fd={} ! rawvideoparse format=i420 width=320 height=240 framerate=30/1 ! \
+             {element} name=enc ! fakesink",
+            reader.as_raw_fd()
+        ))
+        .unwrap();
+        pipeline.set_state(State::Playing).unwrap();
+        let enc = pipeline.by_name("enc").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut opened = None;
+        while Instant::now() < deadline {
+            opened = enc
+                .property("encoder")
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string));
+            if opened.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            opened.as_deref(),
+            Some(backend),
+            "{element}: not open before any frame"
+        );
+        assert_eq!(enc.property("frames-encoded").unwrap().as_u64(), Some(0));
+        // One frame, then end of stream: it is encoded by the open encoder.
+        writer.write_all(&vec![16u8; 320 * 240 * 3 / 2]).unwrap();
+        drop(writer);
+        let end = pipeline
+            .bus()
+            .timed_pop_filtered(Some(Duration::from_secs(10)), |m| {
+                matches!(m, Message::Eos | Message::Error { .. })
+            });
+        assert!(matches!(end, Some(Message::Eos)), "{element}: {end:?}");
+        assert_eq!(enc.property("frames-encoded").unwrap().as_u64(), Some(1));
+        pipeline.set_state(State::Null).unwrap();
+        drop(reader);
+    }
+}
+
 #[test]
 fn unknown_encoder_name_is_an_error_on_the_bus() {
     let pipeline = parse_launch(&format!(

@@ -1201,6 +1201,20 @@ struct Outcome {
     counted_sent: u32,
     /// Median time the sender took to read a frame off the pipe, ms.
     handover_p50_ms: f64,
+    /// Longest time the sender took to read a frame off the pipe, ms: a
+    /// sender that stalls stops reading and the producer's write blocks.
+    handover_max_ms: f64,
+    /// The counted frame with the highest latency: its number and latency
+    /// (ms). A stall shows here even when it is too short to reach the p99.
+    worst: Option<(u32, f64)>,
+    /// Median latency of the counted frames that start a GOP (every
+    /// [`FPS`]th frame: every sender makes an IDR there), ms. A p99 of 270
+    /// frames is about the third-slowest, and 9 of them are IDRs, so an
+    /// encoder whose IDRs are slow shows it here first.
+    idr_p50_ms: f64,
+    /// The first frame's latency and the highest in the warm-up second,
+    /// ms: what starting the stream costs (not counted in the figures).
+    startup: Option<(f64, f64)>,
     /// Median time from the stamp to the frame's last packet leaving the
     /// receiver's socket, ms: the sender's share of the latency (the
     /// rest is the receiver's depayload and decode).
@@ -1219,6 +1233,37 @@ impl Outcome {
     fn p(&self, p: f64) -> f64 {
         stamp::percentile(&self.latencies_ms, p)
     }
+
+    /// The highest counted latency, ms (NaN when no frame was counted).
+    fn max(&self) -> f64 {
+        self.worst.map_or(f64::NAN, |(_, ms)| ms)
+    }
+}
+
+/// The latency of frame 0 and the highest latency of the frames before
+/// `first` (the warm-up), ms.
+fn startup_latencies(frames: &[(u32, i64)], first: u32) -> Option<(f64, f64)> {
+    let ms = |ns: i64| ns as f64 / 1e6;
+    let first_frame = frames
+        .iter()
+        .find(|(n, _)| *n == 0)
+        .map(|&(_, ns)| ms(ns))?;
+    let warmup_max = frames
+        .iter()
+        .filter(|(n, _)| *n < first)
+        .map(|&(_, ns)| ms(ns))
+        .fold(first_frame, f64::max);
+    Some((first_frame, warmup_max))
+}
+
+/// The frame numbered `first` or later with the highest latency: its
+/// number and latency, ms.
+fn worst_frame(frames: &[(u32, i64)], first: u32) -> Option<(u32, f64)> {
+    frames
+        .iter()
+        .filter(|(n, _)| *n >= first)
+        .max_by_key(|(_, ns)| *ns)
+        .map(|&(n, ns)| (n, ns as f64 / 1e6))
 }
 
 /// Latencies (ms, sorted) of the frames numbered `first` or later.
@@ -1438,6 +1483,22 @@ fn run_case(
         format: format.name(),
         size: format!("{}x{}", size.0, size.1),
         latencies_ms: counted_latencies(&frames, produced.first_counted),
+        worst: worst_frame(&frames, produced.first_counted),
+        startup: startup_latencies(&frames, produced.first_counted),
+        idr_p50_ms: {
+            let idrs: Vec<(u32, i64)> = frames
+                .iter()
+                .copied()
+                .filter(|(n, _)| n % FPS == 0)
+                .collect();
+            stamp::percentile(&counted_latencies(&idrs, produced.first_counted), 50.0)
+        },
+        handover_max_ms: produced
+            .handover_ms
+            .iter()
+            .copied()
+            .max_by(f64::total_cmp)
+            .unwrap_or(f64::NAN),
         wire_p50_ms: stamp::percentile(&counted_latencies(&wire, produced.first_counted), 50.0),
         handover_p50_ms: {
             let mut v = produced.handover_ms;
@@ -1498,8 +1559,9 @@ fn peers_of(case_name: &str) -> &'static [&'static [&'static str]] {
     }
 }
 
-/// Lowest p50 and lowest p99 among `peers` of the same format and size.
-fn best_peer(outcomes: &[Outcome], of: &Outcome, peers: &[&str]) -> Option<(f64, f64)> {
+/// Lowest p50, lowest p99 and lowest max among `peers` of the same
+/// format and size.
+fn best_peer(outcomes: &[Outcome], of: &Outcome, peers: &[&str]) -> Option<(f64, f64, f64)> {
     let same: Vec<&Outcome> = outcomes
         .iter()
         .filter(|o| {
@@ -1518,7 +1580,8 @@ fn best_peer(outcomes: &[Outcome], of: &Outcome, peers: &[&str]) -> Option<(f64,
         .iter()
         .map(|o| o.p(99.0))
         .min_by(|a, b| a.total_cmp(b))?;
-    Some((p50, p99))
+    let max = same.iter().map(|o| o.max()).min_by(|a, b| a.total_cmp(b))?;
+    Some((p50, p99, max))
 }
 
 /// `value` with `decimals`, or "-" when it is not a number (no frames).
@@ -1534,13 +1597,15 @@ fn print_row(o: &Outcome) {
     let bad = o.bad.map_or("?".to_string(), |b| b.to_string());
     let lost = i64::from(o.counted_sent) - o.latencies_ms.len() as i64;
     println!(
-        "{:<26} {:<5} {:<10} {:>7} {:>7} {:>6} {:>7} {:>6} {:>5} {:>4} {:>5} {:>8} {:>7} {:>6}",
+        "{:<26} {:<5} {:<10} {:>7} {:>7} {:>7} {:>6} {:>6} {:>7} {:>6} {:>5} {:>4} {:>5} {:>8} {:>7} {:>6}",
         o.case_name,
         o.format,
         o.size,
         figure(o.p(50.0), 1),
         figure(o.p(99.0), 1),
+        figure(o.max(), 1),
         figure(o.handover_p50_ms, 2),
+        figure(o.handover_max_ms, 1),
         figure(o.wire_p50_ms, 2),
         o.latencies_ms.len(),
         lost,
@@ -1550,6 +1615,18 @@ fn print_row(o: &Outcome) {
         figure(o.rss_mib, 1),
         figure(o.kbps, 0)
     );
+    if let Some((frame, ms)) = o.worst {
+        // Where a stall sits (start-up, an IDR, a pool growing) is the
+        // first clue to its cause.
+        println!(
+            "    max {ms:.1} ms at frame {frame} (about {:.2} s in); IDR frames p50 {} ms{}",
+            f64::from(frame) / f64::from(FPS),
+            figure(o.idr_p50_ms, 1),
+            o.startup.map_or(String::new(), |(first, warmup)| format!(
+                "; start-up (not counted): frame 0 {first:.1} ms, warm-up max {warmup:.1} ms"
+            ))
+        );
+    }
     if let Some(f) = &o.failure {
         println!("    ! {f}");
     }
@@ -1557,13 +1634,15 @@ fn print_row(o: &Outcome) {
 
 fn print_header() {
     println!(
-        "{:<26} {:<5} {:<10} {:>7} {:>7} {:>6} {:>7} {:>6} {:>5} {:>4} {:>5} {:>8} {:>7} {:>6}",
+        "{:<26} {:<5} {:<10} {:>7} {:>7} {:>7} {:>6} {:>6} {:>7} {:>6} {:>5} {:>4} {:>5} {:>8} {:>7} {:>6}",
         "case",
         "fmt",
         "size",
         "p50 ms",
         "p99 ms",
+        "max ms",
         "in ms",
+        "in max",
         "wire ms",
         "frames",
         "lost",
@@ -1681,6 +1760,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         "in: median time the sender took to read a frame off its stdin pipe (part of the latency);\n\
          wire: median time from the stamp to the frame's last packet out of the receiver's socket \
          (the sender's share; the rest is depayload and decode);\n\
+         max: the slowest counted frame (a stall too short to reach the p99 shows here); \
+         in max: the longest read of one frame (the producer's write blocked that long);\n\
          frames: stamps decoded after the first second; lost: handed over but not decoded whole; \
          bad: damaged stamps (whole run);\nskip: 30 fps slots skipped because the sender had not \
          taken the previous frame; CPU: sender's steady-state utime+stime per frame; \
@@ -1693,24 +1774,25 @@ pub fn run(args: &Args) -> Result<(), String> {
         .filter(|o| o.framecast && o.failure.is_none())
     {
         for peers in peers_of(&o.case_name) {
-            let Some((p50, p99)) = best_peer(&outcomes, o, peers) else {
+            let Some((p50, p99, max)) = best_peer(&outcomes, o, peers) else {
                 continue;
             };
             if !compared {
                 println!("\nframecast / best peer (same format and size; lower is better)");
                 println!(
-                    "{:<26} {:<5} {:<10} {:>8} {:>8}  peer",
-                    "case", "fmt", "size", "p50", "p99"
+                    "{:<26} {:<5} {:<10} {:>8} {:>8} {:>8}  peer",
+                    "case", "fmt", "size", "p50", "p99", "max"
                 );
                 compared = true;
             }
             println!(
-                "{:<26} {:<5} {:<10} {:>8} {:>8}  {}",
+                "{:<26} {:<5} {:<10} {:>8} {:>8} {:>8}  {}",
                 o.case_name,
                 o.format,
                 o.size,
                 ratio(o.p(50.0), p50),
                 ratio(o.p(99.0), p99),
+                ratio(o.max(), max),
                 peers.join(" | ")
             );
         }
@@ -1911,6 +1993,29 @@ mod tests {
     }
 
     #[test]
+    fn the_slowest_counted_frame_is_the_max() {
+        // Frame 2 is the slowest but falls in the warm-up; of the counted
+        // frames, 31's single 133 ms stall is the max, far above a p99
+        // that the other 199 frames decide.
+        let mut frames: Vec<(u32, i64)> = (30..230).map(|n| (n, 10_000_000)).collect();
+        frames.push((2, 900_000_000));
+        frames[1].1 = 133_000_000;
+        assert_eq!(worst_frame(&frames, 30), Some((31, 133.0)));
+        assert_eq!(worst_frame(&frames, 500), None);
+        frames.push((0, 50_000_000));
+        assert_eq!(startup_latencies(&frames, 30), Some((50.0, 900.0)));
+        assert_eq!(startup_latencies(&frames[..1], 30), None);
+        let o = Outcome {
+            latencies_ms: counted_latencies(&frames, 30),
+            worst: worst_frame(&frames, 30),
+            ..Outcome::default()
+        };
+        assert_eq!(o.p(99.0), 10.0);
+        assert_eq!(o.max(), 133.0);
+        assert!(Outcome::default().max().is_nan());
+    }
+
+    #[test]
     fn framecast_is_compared_with_its_best_peer() {
         let outcome = |name: &str, v: &[f64]| Outcome {
             case_name: name.into(),
@@ -1918,6 +2023,7 @@ mod tests {
             format: "bgr",
             size: "1280x720".into(),
             latencies_ms: v.to_vec(),
+            worst: v.last().map(|&ms| (0, ms)),
             ..Outcome::default()
         };
         let all = vec![
@@ -1929,20 +2035,20 @@ mod tests {
         let fc = &all[3];
         assert_eq!(
             best_peer(&all, fc, peers_of(&fc.case_name)[0]),
-            Some((6.0, 12.0))
+            Some((6.0, 12.0, 12.0))
         );
         assert_eq!(
             best_peer(&all, fc, peers_of("framecast-launch-openh264")[0]),
-            Some((9.0, 9.0))
+            Some((9.0, 9.0, 9.0))
         );
         // The openh264 case is also held against the best x264 sender.
         assert_eq!(
             best_peer(&all, fc, peers_of("framecast-launch-openh264")[1]),
-            Some((6.0, 12.0))
+            Some((6.0, 12.0, 12.0))
         );
         assert_eq!(
             best_peer(&all, fc, peers_of(&fc.case_name)[1]),
-            Some((9.0, 9.0))
+            Some((9.0, 9.0, 9.0))
         );
         assert_eq!(ratio(3.0, 6.0), "0.50x");
         assert_eq!(figure(f64::NAN, 1), "-");

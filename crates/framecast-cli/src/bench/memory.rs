@@ -141,6 +141,15 @@ pub fn run(args: &Args) -> Result<(), String> {
         },
     ));
 
+    let frame_bytes: Vec<u8> = (0..info.size).map(|i| i as u8).collect();
+    rows.push(measure(
+        "fresh 1080p buffer from a slice (copy in), free",
+        args.frames,
+        |_| {
+            black_box(Buffer::from_slice(&frame_bytes).ok());
+        },
+    ));
+
     rows.push(measure(
         "fresh 1080p buffer, allocate+free only",
         args.frames,

@@ -39,11 +39,13 @@ pub trait Allocator: Send + Sync + fmt::Debug + 'static {
     ) -> Result<Block>;
 }
 
-/// The default allocator: zero-filled memory from the global allocator.
+/// The default allocator: memory from the global allocator that reads as
+/// zeros.
 ///
-/// Zero-filling (`calloc`) costs nothing measurable for large buffers (fresh
-/// pages are zero anyway) and means no byte of a [`Memory`](super::Memory)
-/// is ever uninitialised, so reading a fresh memory is defined behaviour.
+/// No byte of a [`Memory`](super::Memory) is ever read uninitialised, so
+/// reading a fresh memory is defined behaviour; but the zeroing happens at
+/// the memory's first map, not at allocation ([`Block`]'s docs say why), so
+/// a memory made and dropped unmapped costs a `malloc` and a `free`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemAllocator;
 

@@ -4,11 +4,25 @@
 //! above it sees a base pointer and a `maxsize`, and the aliasing rules are
 //! enforced by [`Memory`](super::Memory): shared reads through `&Memory`,
 //! writes only through a unique `&mut Memory`.
+//!
+//! System blocks are zeroed lazily, at their first map, not when they are
+//! allocated. No byte is ever read uninitialised (every path to the bytes
+//! calls [`Block::ensure_initialised`] first), but a buffer that is made and
+//! dropped unmapped costs a `malloc` and a `free`, as in GStreamer, and the
+//! zeroing moves to first use. Allocating zeroed memory up front does not
+//! get this for free: glibc's `calloc` hands out a recycled chunk (a 1080p
+//! frame freed a moment ago) only after a `memset` of all of it, and Rust's
+//! `alloc_zeroed` with an alignment above 16 always does `posix_memalign`
+//! plus `memset`, even over fresh pages from the kernel. Fresh pages are no
+//! way out either: on a VM each first touch of a 4 KiB page costs a page
+//! fault of ~2.5 µs, some forty times the `memset` of a recycled frame
+//! (BENCHMARKS.md, "Memory core").
 
 use std::alloc::{self, Layout};
 use std::fmt;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
+use std::sync::Once;
 
 use crate::{Error, Result};
 
@@ -25,6 +39,19 @@ pub struct Block {
     maxsize: usize,
     writable: bool,
     backing: Backing,
+    /// Completed once the bytes are initialised. System blocks start
+    /// uninitialised and are zeroed (or filled by a copy) the first time
+    /// anything reaches their bytes; every other block is initialised from
+    /// the start.
+    init: Once,
+}
+
+/// A `Once` that has already run: for blocks whose bytes are initialised
+/// from the start (mappings, foreign owners, empty blocks).
+fn completed() -> Once {
+    let once = Once::new();
+    once.call_once(|| {});
+    once
 }
 
 enum Backing {
@@ -58,8 +85,9 @@ fn round_up(n: usize, align_mask: usize) -> Option<usize> {
 }
 
 impl Block {
-    /// Zero-filled system memory laid out for `prefix`, `size`, `padding`
-    /// with the data (base + prefix) aligned to `align_mask + 1`.
+    /// System memory laid out for `prefix`, `size`, `padding` with the data
+    /// (base + prefix) aligned to `align_mask + 1`; its bytes read as zero
+    /// (they are zeroed at the first [`ensure_initialised`](Self::ensure_initialised)).
     pub(crate) fn system(
         prefix: usize,
         size: usize,
@@ -90,12 +118,14 @@ impl Block {
                 maxsize: 0,
                 writable: true,
                 backing: Backing::Empty,
+                init: completed(),
             });
         }
         let layout =
             Layout::from_size_align(total, align_mask + 1).map_err(|e| fail(&e.to_string()))?;
+        // Uninitialised: zeroed at the first map (see the module docs).
         // SAFETY: `layout` has a non-zero size (total > 0).
-        let raw = unsafe { alloc::alloc_zeroed(layout) };
+        let raw = unsafe { alloc::alloc(layout) };
         let alloc = NonNull::new(raw).ok_or_else(|| fail("out of memory"))?;
         // SAFETY: lead < total, so the pointer stays inside the allocation.
         let base = unsafe { alloc.add(lead) };
@@ -104,7 +134,55 @@ impl Block {
             maxsize,
             writable: true,
             backing: Backing::System { alloc, layout },
+            init: Once::new(),
         })
+    }
+
+    /// Makes sure the bytes are initialised (zeroes a fresh system block);
+    /// called before any slice over the bytes is made. After the first
+    /// call this is one atomic load.
+    #[inline]
+    pub(crate) fn ensure_initialised(&self) {
+        if !self.init.is_completed() {
+            self.zero_once();
+        }
+    }
+
+    #[cold]
+    fn zero_once(&self) {
+        self.init.call_once(|| {
+            // SAFETY: `base` points at `maxsize` bytes owned by this block.
+            // Before `init` completes no slice over them exists (every
+            // path to the bytes calls `ensure_initialised` first), and
+            // `call_once` lets one thread at a time in here.
+            unsafe { std::ptr::write_bytes(self.base.as_ptr(), 0, self.maxsize) }
+        });
+    }
+
+    /// Initialises a fresh block with a copy of `src` at `offset` and zeros
+    /// around it, in one pass (a copy into a fresh block would otherwise
+    /// zero the bytes first and then overwrite them). Returns `false`,
+    /// copying nothing, when the block was initialised already.
+    pub(crate) fn init_with_copy(&self, offset: usize, src: &[u8]) -> bool {
+        let Some(end) = offset.checked_add(src.len()).filter(|&e| e <= self.maxsize) else {
+            return false;
+        };
+        let mut done = false;
+        self.init.call_once(|| {
+            let base = self.base.as_ptr();
+            // SAFETY: [0, offset), [offset, end) and [end, maxsize) lie
+            // inside the block's `maxsize` bytes; `src` is another
+            // allocation (it is a slice that exists, and no slice over this
+            // block's bytes can exist before `init` completes). One thread
+            // runs this, once.
+            unsafe {
+                std::ptr::write_bytes(base, 0, offset);
+                std::ptr::copy_nonoverlapping(src.as_ptr(), base.add(offset), src.len());
+                std::ptr::write_bytes(base.add(end), 0, self.maxsize - end);
+            }
+            done = true;
+        });
+        done
     }
 
     /// A block over a shared mapping of `fd`, whose bytes
@@ -127,6 +205,8 @@ impl Block {
             maxsize,
             writable: true,
             backing: Backing::Mapped { map, len, fd },
+            // A fresh file reads as zeros.
+            init: completed(),
         }
     }
 
@@ -175,6 +255,7 @@ impl Block {
                 owner,
                 drop_owner: drop_owner::<T>,
             },
+            init: completed(),
         }
     }
 
@@ -210,7 +291,7 @@ impl Drop for Block {
         match &self.backing {
             Backing::Empty => {}
             Backing::System { alloc, layout } => {
-                // SAFETY: allocated by alloc_zeroed with exactly this layout.
+                // SAFETY: allocated by alloc with exactly this layout.
                 unsafe { alloc::dealloc(alloc.as_ptr(), *layout) }
             }
             Backing::Mapped { map, len, .. } => {

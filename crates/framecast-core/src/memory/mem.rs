@@ -157,7 +157,7 @@ impl Memory {
     pub fn from_slice(bytes: &[u8]) -> Result<Memory> {
         let mut mem = Self::alloc(bytes.len(), &AllocationParams::default())?;
         if let Some(obj) = Arc::get_mut(&mut mem.0) {
-            obj.bytes_mut().copy_from_slice(bytes);
+            obj.fill_from(bytes);
         }
         Ok(mem)
     }
@@ -254,6 +254,7 @@ impl Memory {
 
     /// Maps the visible bytes for reading.
     #[doc(alias = "gst_memory_map")]
+    #[inline]
     pub fn map_readable(&self) -> Result<MapRead<'_>> {
         if self.0.flags.contains(MemoryFlags::NOT_MAPPABLE) {
             return Err(Error::NotMappable);
@@ -345,7 +346,7 @@ impl Memory {
             Self::alloc_from(&allocator, size, &AllocationParams::aligned(self.0.align))?;
         let src = self.0.window(self.0.offset + offset, size);
         if let Some(obj) = Arc::get_mut(&mut copy.0) {
-            obj.bytes_mut().copy_from_slice(src);
+            obj.fill_from(src);
         }
         Ok(copy)
     }
@@ -439,11 +440,43 @@ impl Memory {
 }
 
 impl MemoryObj {
+    /// The block holding the bytes: this root's, or a share's root's.
+    fn block(&self) -> Option<&Block> {
+        match &self.block {
+            Some(block) => Some(block),
+            None => self.parent.as_ref().and_then(|root| root.0.block.as_ref()),
+        }
+    }
+
+    /// Zeroes a fresh system block before its bytes are first reached.
+    #[inline]
+    fn ensure_initialised(&self) {
+        if let Some(block) = self.block() {
+            block.ensure_initialised();
+        }
+    }
+
+    /// Writes `src` (exactly `size` bytes) as the visible bytes: into a
+    /// fresh block in one pass, with the prefix and padding zeroed, instead
+    /// of zeroing everything first.
+    fn fill_from(&mut self, src: &[u8]) {
+        let copied = self
+            .block
+            .as_ref()
+            .is_some_and(|block| block.init_with_copy(self.offset, src));
+        if !copied {
+            self.bytes_mut().copy_from_slice(src);
+        }
+    }
+
+    #[inline]
     fn window(&self, start: usize, len: usize) -> &[u8] {
         debug_assert!(start + len <= self.maxsize);
-        // SAFETY: base points at `maxsize` initialised bytes (blocks are
-        // zero-filled or foreign-initialised) kept alive by self or its
-        // root; start + len <= maxsize is checked by every caller. Writes
+        self.ensure_initialised();
+        // SAFETY: base points at `maxsize` bytes, initialised by the call
+        // just above (blocks are zeroed at first use, or foreign-
+        // initialised), kept alive by self or its root; start + len <=
+        // maxsize is checked by every caller. Writes
         // happen only through `bytes_mut` on a unique Arc, which cannot
         // coexist with this shared borrow.
         unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(start), len) }
@@ -455,6 +488,7 @@ impl MemoryObj {
 
     fn bytes_mut(&mut self) -> &mut [u8] {
         debug_assert!(self.offset + self.size <= self.maxsize);
+        self.ensure_initialised();
         // SAFETY: `&mut self` on a MemoryObj is only reachable through
         // Arc::get_mut (unique handle). A unique handle to a root means no
         // share of it is alive (shares hold the root), and shares themselves

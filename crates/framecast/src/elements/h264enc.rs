@@ -247,7 +247,7 @@ impl H264Enc {
         true
     }
 
-    /// The back-end in use (after the first frame), e.g. `"openh264"`.
+    /// The back-end in use (once the input caps are set), e.g. `"openh264"`.
     pub fn backend(&self) -> Option<&'static str> {
         *self.chosen.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -324,6 +324,30 @@ impl H264Enc {
             pool_size: 0,
             max_size,
         })
+    }
+
+    /// Opens the encoder for `info` now, when the caps arrive, unless one
+    /// is open: opening (x264 allocates its frames and starts its threads,
+    /// OpenH264 its slice threads) takes tens of milliseconds, and done at
+    /// the first frame it held that frame up and blocked a live producer
+    /// behind it. A source that knows its caps before its data
+    /// (`rawvideoparse`, `appsrc` with caps) gets it done before the first
+    /// frame is even read. False, with an error posted, if it cannot open.
+    fn open_stream(&self, element: &Element, info: VideoInfo) -> bool {
+        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_some() {
+            return true;
+        }
+        match self.start_stream(element, info) {
+            Ok(s) => {
+                *guard = Some(s);
+                true
+            }
+            Err(e) => {
+                element.post_error(e.to_string(), None);
+                false
+            }
+        }
     }
 
     fn output_caps(info: &VideoInfo, profile: Option<&str>) -> Caps {
@@ -554,7 +578,7 @@ impl ElementImpl for H264Enc {
                         changed
                     };
                     if changed {
-                        // The next frame starts a new encoder (and new output caps).
+                        // A new encoder (and new output caps) for the new input.
                         self.reset();
                     }
                     // Output caps now, not at the first encoded frame: what
@@ -564,7 +588,9 @@ impl ElementImpl for H264Enc {
                     if let Some(src) = element.src_pad() {
                         let _ = src.push_event(Event::Caps(Self::output_caps(&info, None)));
                     }
-                    true
+                    // The encoder opens now too, not on the first frame
+                    // (which would wait behind it).
+                    self.open_stream(element, info)
                 }
                 Ok(info) => {
                     element.post_error(
