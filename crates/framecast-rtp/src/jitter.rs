@@ -38,9 +38,10 @@
 //!   nothing allocates per packet.
 //!
 //! - **Retransmission requests** (with `nack`): the sequence numbers of a
-//!   gap are reported for a Generic NACK (RFC 4585 §6.2.1) at once and
-//!   retried while the gap's wait lasts; a packet resent in time fills its
-//!   slot like any other.
+//!   gap are reported for a Generic NACK (RFC 4585 §6.2.1) once they have
+//!   had `nack_delay` to arrive reordered, and retried every `nack_retry`
+//!   while the gap's wait lasts; a packet resent in time fills its slot
+//!   like any other.
 //!
 //! Counters ([`JitterStats`]): `pushed`, `lost` (only sequence numbers
 //! given up within the followed stream), `late` (arrived after their slot
@@ -83,6 +84,10 @@ pub struct JitterConfig {
     /// gap's sequence numbers are requested at once, then again every
     /// `nack_retry` while the wait lasts, at most `nack_max` times.
     pub nack: bool,
+    /// How long a missing packet is given to arrive reordered before it
+    /// is asked for (a request sooner would bring a copy of a packet that
+    /// was only late).
+    pub nack_delay: Duration,
     /// Time between two requests for the same packet (about an RTT).
     pub nack_retry: Duration,
     /// Requests per missing packet.
@@ -103,6 +108,7 @@ impl Default for JitterConfig {
     fn default() -> Self {
         JitterConfig {
             nack: false,
+            nack_delay: Duration::from_millis(10),
             nack_retry: Duration::from_millis(15),
             nack_max: 3,
             latency: Duration::from_millis(50),
@@ -657,8 +663,13 @@ impl<T> JitterBuffer<T> {
             let r = &mut self.requested[i];
             match r {
                 Some(q) if q.ext == ext => {
+                    let wait = if q.tries == 0 {
+                        self.config.nack_delay
+                    } else {
+                        self.config.nack_retry
+                    };
                     if q.tries >= self.config.nack_max
-                        || now.saturating_duration_since(q.last) < self.config.nack_retry
+                        || now.saturating_duration_since(q.last) < wait
                     {
                         continue;
                     }
@@ -666,11 +677,17 @@ impl<T> JitterBuffer<T> {
                     q.last = now;
                 }
                 _ => {
+                    // Noticed now; asked for once it has had `nack_delay`
+                    // to arrive reordered.
+                    let ask = self.config.nack_delay.is_zero();
                     *r = Some(Requested {
                         ext,
-                        tries: 1,
+                        tries: u8::from(ask),
                         last: now,
                     });
+                    if !ask {
+                        continue;
+                    }
                 }
             }
             self.stats.nacks += 1;
@@ -689,6 +706,7 @@ impl<T> JitterBuffer<T> {
             .filter(|&ext| self.slots[self.index(ext)].is_none())
             .filter_map(|ext| match self.requested[self.index(ext)] {
                 Some(q) if q.ext == ext && q.tries >= self.config.nack_max => None,
+                Some(q) if q.ext == ext && q.tries == 0 => Some(q.last + self.config.nack_delay),
                 Some(q) if q.ext == ext => Some(q.last + self.config.nack_retry),
                 _ => self.last_arrival,
             })

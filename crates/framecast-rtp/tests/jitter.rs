@@ -366,6 +366,7 @@ proptest! {
 fn gaps_are_asked_for_then_retried_then_given_up() {
     let mut h = Harness::new(JitterConfig {
         nack: true,
+        nack_delay: Duration::ZERO,
         nack_retry: ms(10),
         nack_max: 2,
         ..no_startup()
@@ -408,4 +409,32 @@ fn without_nack_nothing_is_asked() {
     let mut asked = 0;
     h.jb.nack_requests(h.now, |_| asked += 1);
     assert_eq!((asked, h.jb.next_nack_due()), (0, None));
+}
+
+#[test]
+fn a_gap_is_given_time_to_arrive_reordered_before_it_is_asked_for() {
+    let mut h = Harness::new(JitterConfig {
+        nack: true,
+        nack_delay: ms(10),
+        ..no_startup()
+    });
+    let mut asked = Vec::new();
+    h.put(MAIN, 1);
+    h.put(MAIN, 3);
+    h.jb.nack_requests(h.now, |s| asked.push(s));
+    assert!(asked.is_empty(), "not at once");
+    assert_eq!(h.jb.next_nack_due(), Some(h.now + ms(10)));
+    // Reordered by 5 ms: it comes, nothing is asked.
+    h.advance(ms(5));
+    h.put(MAIN, 2);
+    h.put(MAIN, 5);
+    // (The element asks after every packet it files: 4 is noticed now.)
+    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.advance(ms(9));
+    h.jb.nack_requests(h.now, |s| asked.push(s));
+    assert!(asked.is_empty());
+    // 4 has had its 10 ms: asked for.
+    h.advance(ms(1));
+    h.jb.nack_requests(h.now, |s| asked.push(s));
+    assert_eq!(asked, [4]);
 }

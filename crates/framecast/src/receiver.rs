@@ -49,7 +49,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use framecast_core::{Buffer, BufferMap, ReferenceTimestampMeta, VideoFormat, VideoInfo};
 
 use crate::elements::appsink::{AppSink, Sample};
-use crate::elements::net::{caps_for_sdp, read_sdp_file};
+use crate::elements::net::{caps_for_sdp, read_sdp_file, rtx_payload_type};
 use crate::elements::rtpjitterbuffer::RtpJitterBuffer;
 use crate::elements::udpsrc::UdpSrc;
 use crate::elements::video::frame::{frame_layout, packed_size, row_bytes};
@@ -70,7 +70,12 @@ pub struct ReceiverBuilder {
     output_format: Option<VideoFormat>,
     max_buffers: u32,
     drop_old: bool,
+    retransmission: bool,
 }
+
+/// The payload type framecast's senders resend lost packets on (RTX,
+/// RFC 4588), which a receiver given a port (no SDP) expects.
+pub const RTX_PAYLOAD_TYPE: u8 = 97;
 
 impl Default for ReceiverBuilder {
     fn default() -> Self {
@@ -84,11 +89,21 @@ impl Default for ReceiverBuilder {
             output_format: None,
             max_buffers: 4,
             drop_old: false,
+            retransmission: true,
         }
     }
 }
 
 impl ReceiverBuilder {
+    /// Ask the sender to resend lost packets (RTCP Generic NACK, RFC 4585;
+    /// framecast's senders answer with RTX, RFC 4588) while the jitter
+    /// buffer's latency allows. Default on; a sender that does not answer
+    /// costs a few RTCP packets per loss.
+    pub fn retransmission(mut self, on: bool) -> Self {
+        self.retransmission = on;
+        self
+    }
+
     /// The UDP port of the RTP stream. RTCP is expected on the next one
     /// (RFC 3550 §11), which is where the sender's capture times come from.
     pub fn port(mut self, port: u16) -> Self {
@@ -176,11 +191,14 @@ impl ReceiverBuilder {
             None => String::new(),
         };
         Ok(format!(
-            "{source} ! rtpjitterbuffer name=jb latency={latency} eos-on-bye=true ! {decode} ! \
+            "{source} ! rtpjitterbuffer name=jb latency={latency} eos-on-bye=true \
+             do-retransmission={nack} rtx-payload-type={rtx} ! {decode} ! \
              {convert}appsink name=sink sync=false max-buffers={max_buffers}{drop} \
              udpsrc name=rtcp port={rtcp} address={address} ! jb.sink_rtcp",
             source = stream.udpsrc,
             latency = self.latency.as_millis(),
+            nack = self.retransmission,
+            rtx = stream.rtx_pt,
             max_buffers = self.max_buffers,
             drop = if self.drop_old { " drop=true" } else { "" },
             rtcp = stream.rtcp_port,
@@ -248,9 +266,11 @@ impl ReceiverBuilder {
                 "not a host name or IP address",
             ));
         }
-        let (udpsrc, port, encoding) = match &self.sdp_file {
+        let (udpsrc, port, encoding, rtx_pt) = match &self.sdp_file {
             Some(path) => {
                 let sdp = read_sdp_file(path)?;
+                // What the SDP declares (framecast's senders declare it).
+                let rtx_pt = sdp.media.first().and_then(rtx_payload_type).unwrap_or(0);
                 let (caps, _, port) = caps_for_sdp(&sdp).map_err(|e| Error::Element {
                     element: "sdp".into(),
                     message: format!("{}: {e}", path.display()),
@@ -284,7 +304,7 @@ impl ReceiverBuilder {
                     )
                 })?;
                 let udpsrc = format!("udpsrc name=src sdp-file={} address={address}", quote(text));
-                (udpsrc, port, encoding)
+                (udpsrc, port, encoding, rtx_pt)
             }
             None => {
                 let port = self.port.ok_or_else(|| {
@@ -324,7 +344,9 @@ impl ReceiverBuilder {
                 };
                 let udpsrc =
                     format!("udpsrc name=src port={port} address={address} caps=\"{caps}\"");
-                (udpsrc, port, encoding)
+                // framecast's senders resend on this payload type (and no
+                // media type here uses it).
+                (udpsrc, port, encoding, RTX_PAYLOAD_TYPE)
             }
         };
         if port == 0 {
@@ -343,6 +365,7 @@ impl ReceiverBuilder {
         })?;
         Ok(StreamSource {
             udpsrc,
+            rtx_pt,
             rtcp_port,
             encoding,
         })
@@ -388,6 +411,8 @@ struct StreamSource {
     udpsrc: String,
     rtcp_port: u16,
     encoding: Encoding,
+    /// The RTX payload type resent packets come on (0: none known).
+    rtx_pt: u8,
 }
 
 /// Counters of a [`Receiver`], from its jitter buffer and depayloader.

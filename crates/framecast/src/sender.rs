@@ -28,9 +28,10 @@ use std::time::{Duration, Instant};
 use framecast_core::{Buffer, Fraction, VideoFormat, VideoInfo};
 
 use crate::elements::appsrc::{AppSrc, PushError};
-use crate::elements::net::sdp_for_caps;
+use crate::elements::net::{advertise_feedback, sdp_for_caps};
 use crate::elements::video::frame::{copy_packed_into, frame_layout};
 use crate::pipeline::{Element, FirstError, FlowError, FlowSuccess, Pipeline, State};
+use crate::receiver::RTX_PAYLOAD_TYPE;
 use crate::{parse_launch, Error, Result};
 
 /// What the frames are encoded as on the wire.
@@ -162,7 +163,7 @@ impl SenderBuilder {
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
              caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
-             ! videoconvert ! {encode} ! udpsink name=sink clients={clients}",
+             ! videoconvert ! {encode} ! udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE}",
             queued = self.max_queued,
             format = self.input_format.name(),
             w = self.width,
@@ -442,7 +443,9 @@ impl Sender {
                 message: "the stream's caps are not agreed yet".into(),
             })?;
         let client = self.clients[0];
-        Ok(sdp_for_caps(&caps, client.ip(), client.port())?.to_string())
+        let mut sdp = sdp_for_caps(&caps, client.ip(), client.port())?;
+        advertise_feedback(&mut sdp, Some(RTX_PAYLOAD_TYPE));
+        Ok(sdp.to_string())
     }
 
     /// The pipeline underneath (bus, elements).

@@ -40,6 +40,10 @@ struct Outcome {
     decode_errors: u64,
     concealed: u64,
     decoder_dropped: u64,
+    nacks: u64,
+    rtx: u64,
+    /// Packets the senders resent as RTX.
+    retransmissions: u64,
 }
 
 fn counter(rx: &Receiver, element: &str, name: &str) -> u64 {
@@ -67,11 +71,17 @@ fn decoder_counter(rx: &Receiver, name: &str) -> u64 {
 /// with `impairment`, into one `Receiver`; pulls until every frame is in
 /// or the stream has been quiet for 1.5 s.
 fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
+    run_with(impairment, runs, frames, true)
+}
+
+/// [`run`], with retransmission requests on or off.
+fn run_with(impairment: Impairment, runs: u32, frames: u64, nack: bool) -> Outcome {
     let port = free_port_pair();
     let rx = Receiver::builder()
         .port(port)
         .address("127.0.0.1")
         .codec(Codec::H264)
+        .retransmission(nack)
         .build()
         .expect("receiver");
     let to: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
@@ -79,6 +89,7 @@ fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
     let relay_port = relay.port();
     let sending = std::thread::spawn(move || {
         let mut sent = 0;
+        let mut retransmissions = 0;
         for _ in 0..runs {
             let tx = test_sender(relay_port, W, H);
             let start = Instant::now();
@@ -92,6 +103,10 @@ fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
                     std::thread::sleep(wait);
                 }
             }
+            retransmissions += tx
+                .pipeline()
+                .by_name("sink")
+                .map_or(0, |s| s.counter("retransmissions"));
             // What reached the encoder (under load the sender's queue
             // drops the oldest frame: latest wins).
             let stats = tx.finish().expect("finish");
@@ -99,7 +114,7 @@ fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
             // A restarting sender takes a moment to come back.
             std::thread::sleep(Duration::from_millis(100));
         }
-        sent
+        (sent, retransmissions)
     });
     let expected = frames * u64::from(runs);
     let deadline = Instant::now() + Duration::from_secs(10 * u64::from(runs) + 10);
@@ -119,7 +134,7 @@ fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
             Err(e) => panic!("receiver failed: {e}"),
         }
     }
-    let sent = sending.join().expect("sender thread");
+    let (sent, retransmissions) = sending.join().expect("sender thread");
     let outcome = Outcome {
         sent,
         decoded,
@@ -133,6 +148,9 @@ fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
         decode_errors: decoder_counter(&rx, "decode-errors"),
         concealed: decoder_counter(&rx, "frames-concealed"),
         decoder_dropped: decoder_counter(&rx, "frames-dropped"),
+        nacks: counter(&rx, "jb", "num-nacks"),
+        rtx: counter(&rx, "jb", "num-rtx"),
+        retransmissions,
     };
     let _ = rx.stop();
     eprintln!("{outcome:?}");
@@ -154,7 +172,10 @@ fn reordering_loses_nothing_not_even_the_first_frames() {
     );
     assert!(o.relay.reordered > 50, "{o:?}");
     assert_eq!(o.decoded, o.sent, "{o:?}");
-    assert_eq!((o.lost, o.late, o.discarded), (0, 0, 0), "{o:?}");
+    assert_eq!((o.lost, o.discarded), (0, 0), "{o:?}");
+    // A packet late past the retransmission delay (10 ms) was asked for
+    // too: whichever copy came second is late, nothing else is.
+    assert!(o.late <= o.rtx, "{o:?}");
 }
 
 #[test]
@@ -189,7 +210,8 @@ fn duplicates_are_dropped_and_cost_nothing() {
     assert_eq!((o.lost, o.discarded), (0, 0), "{o:?}");
     // A copy is a duplicate while the first is held, late once it has
     // gone out (as GStreamer counts them).
-    assert_eq!(o.duplicates + o.late, o.relay.duplicated, "{o:?}");
+    // (and a packet resent because it was slow adds one more copy).
+    assert_eq!(o.duplicates + o.late, o.relay.duplicated + o.rtx, "{o:?}");
 }
 
 #[test]
@@ -207,7 +229,8 @@ fn stray_packets_of_another_ssrc_cannot_move_the_window() {
     );
     assert!(o.relay.strays >= 10, "{o:?}");
     assert_eq!(o.decoded, o.sent, "{o:?}");
-    assert_eq!((o.lost, o.late, o.discarded), (0, 0, 0), "{o:?}");
+    assert_eq!((o.lost, o.discarded), (0, 0), "{o:?}");
+    assert!(o.late <= o.rtx, "{o:?}");
     assert_eq!(o.stray, o.relay.strays, "{o:?}");
 }
 
@@ -243,6 +266,35 @@ fn at_five_percent_loss_without_feedback_concealment_keeps_the_picture_going() {
     // 5 % random loss and no retransmission: frames that lost packets are
     // decoded with what arrived and concealed. Before, every frame after a
     // loss was dropped until a keyframe arrived whole: almost none did.
+    let o = run_with(
+        Impairment {
+            loss: 0.05,
+            ..Impairment::default()
+        },
+        1,
+        150,
+        false,
+    );
+    assert!(o.relay.dropped > 10, "{o:?}");
+    assert_eq!((o.nacks, o.rtx), (0, 0), "{o:?}");
+    assert!(o.lost > 0, "{o:?}");
+    assert!(o.concealed > 0, "{o:?}");
+    // Nothing is dropped waiting for a keyframe: only access units that
+    // gave no picture at all are lost.
+    assert_eq!(o.decoder_dropped, o.decode_errors, "{o:?}");
+    assert!(
+        o.decoded * 100 >= o.sent * 80,
+        "{} of {} frames shown: {o:?}",
+        o.decoded,
+        o.sent
+    );
+}
+
+#[test]
+fn at_five_percent_loss_retransmission_repairs_nearly_everything() {
+    // The receiver asks (RTCP Generic NACK) for what the relay dropped;
+    // the sender resends it as RTX through the same lossy relay, within
+    // the 50 ms jitter-buffer latency.
     let o = run(
         Impairment {
             loss: 0.05,
@@ -252,13 +304,13 @@ fn at_five_percent_loss_without_feedback_concealment_keeps_the_picture_going() {
         150,
     );
     assert!(o.relay.dropped > 10, "{o:?}");
-    assert!(o.lost > 0, "{o:?}");
-    assert!(o.concealed > 0, "{o:?}");
-    // Nothing is dropped waiting for a keyframe: only access units that
-    // gave no picture at all are lost.
-    assert_eq!(o.decoder_dropped, o.decode_errors, "{o:?}");
+    assert!(o.relay.feedback > 0 && o.nacks > 0, "{o:?}");
+    assert!(o.retransmissions > 0 && o.rtx > 0, "{o:?}");
+    // Repaired: what stays lost is what was lost twice (a resent packet
+    // dropped too), about 5 % of the 5 %.
+    assert!(o.lost * 4 <= o.relay.dropped, "{o:?}");
     assert!(
-        o.decoded * 100 >= o.sent * 80,
+        o.decoded * 100 >= o.sent * 95,
         "{} of {} frames shown: {o:?}",
         o.decoded,
         o.sent

@@ -94,8 +94,8 @@ use framecast_rtp::{RtpPacket, SenderStats};
 use super::net::feedback::{FeedbackCounters, FeedbackThread, Retransmission};
 use super::net::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
 use super::net::{
-    parse_clients, prop_bool, prop_counter, prop_int, prop_string, prop_uint, random_u32, resolve,
-    sdp_for_caps, write_sdp_file, RTP_MEDIA_TYPE,
+    advertise_feedback, parse_clients, prop_bool, prop_counter, prop_int, prop_string, prop_uint,
+    random_u32, resolve, sdp_for_caps, write_sdp_file, RTP_MEDIA_TYPE,
 };
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
@@ -108,6 +108,15 @@ pub const BATCH_PACKETS: usize = 64;
 
 /// Most bytes gathered before a batch is sent.
 pub const BATCH_BYTES: usize = 256 * 1024;
+
+/// The `rtx-payload-type` property (None: 0, no retransmission).
+pub(crate) fn rtx_payload_type_of(element: &Element) -> Option<u8> {
+    element
+        .prop("rtx-payload-type")
+        .as_u64()
+        .and_then(|v| u8::try_from(v).ok())
+        .filter(|&v| v != 0)
+}
 
 /// Bytes of one retransmission-history slot: an MTU-sized packet.
 const RTX_SLOT: usize = 1500;
@@ -579,6 +588,7 @@ impl UdpSink {
                 .prop("ttl-mc")
                 .as_i64()
                 .and_then(|t| u8::try_from(t).ok());
+            advertise_feedback(&mut sdp, rtx_payload_type_of(element));
             write_sdp_file(&path, &sdp)
         });
         if let Err(e) = result {
@@ -655,11 +665,7 @@ impl UdpSink {
         }
         self.set_clients(&addrs, v6);
         let local = sock.local_addr().ok();
-        let rtx_pt = element
-            .prop("rtx-payload-type")
-            .as_u64()
-            .and_then(|v| u8::try_from(v).ok())
-            .unwrap_or(0);
+        let rtx_pt = rtx_payload_type_of(element).unwrap_or(0);
         let history = (rtx_pt != 0).then(|| {
             let packets = element
                 .prop("rtx-history")

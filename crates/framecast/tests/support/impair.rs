@@ -2,7 +2,10 @@
 //! no netem), on 127.0.0.1. Datagrams sent to [`Relay::port`] are
 //! forwarded to a destination after loss (random, or in bursts),
 //! duplication, delay with jitter, reordering, and injected strays, and a
-//! second sender can be made to look like the first one restarting. Every
+//! second sender can be made to look like the first one restarting. What
+//! the receiver sends back (RTCP feedback: NACK, PLI) is relayed to the
+//! sender unimpaired, so the sender's answers (RTX) come back through the
+//! impaired direction like any packet. Every
 //! receiver under test, framecast's and the peers', goes behind the same
 //! relay. Decisions come from a fixed-seed generator, so a run is
 //! repeatable for the same packet sequence.
@@ -86,6 +89,8 @@ pub struct RelayStats {
     pub strays: u64,
     /// Datagrams of a second source rewritten as a restart.
     pub rewritten: u64,
+    /// Datagrams relayed back from the receiver to the sender.
+    pub feedback: u64,
 }
 
 /// A running relay; stops when dropped (or by [`Relay::stop`]).
@@ -214,6 +219,9 @@ fn run(
     stats: &Mutex<RelayStats>,
 ) {
     let tx = UdpSocket::bind("127.0.0.1:0").expect("bind the relay's sender");
+    tx.set_nonblocking(true).expect("nonblocking");
+    let mut sender_addr: Option<SocketAddr> = None;
+    let mut back = [0u8; 2048];
     let mut rng = Rng(imp.seed | 1);
     // Packets waiting for their release time: (when, order, bytes).
     let mut pending: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>> = BinaryHeap::new();
@@ -247,6 +255,17 @@ fn run(
         if stopping {
             return;
         }
+        // Feedback from the receiver goes back to the sender, from the
+        // port the sender sends to (where it expects it).
+        for _ in 0..64 {
+            let Ok(n) = tx.recv(&mut back) else {
+                break;
+            };
+            if let Some(to) = sender_addr {
+                let _ = rx.send_to(&back[..n], to);
+                count(&|s| s.feedback += 1);
+            }
+        }
         if let (Some(due), Some(pkt)) = (next_stray, last.as_ref()) {
             if now >= due && pkt.len() >= 12 {
                 let mut stray = pkt.clone();
@@ -267,11 +286,12 @@ fn run(
             .peek()
             .map(|Reverse((when, _, _))| when.saturating_duration_since(now))
             .unwrap_or(Duration::from_millis(20))
-            .clamp(Duration::from_micros(200), Duration::from_millis(20));
+            .clamp(Duration::from_micros(200), Duration::from_millis(2));
         let _ = rx.set_read_timeout(Some(wait));
-        let Ok(n) = rx.recv(&mut buf) else {
+        let Ok((n, from)) = rx.recv_from(&mut buf) else {
             continue;
         };
+        sender_addr = Some(from);
         count(&|s| s.received += 1);
         let mut pkt = buf[..n].to_vec();
         if let Some(r) = restart.as_mut() {

@@ -294,6 +294,60 @@ pub fn sdp_for_caps(caps: &Caps, host: IpAddr, port: u16) -> Result<SessionDescr
     Ok(sdp)
 }
 
+/// Adds to the first medium of `sdp` the RTCP feedback a framecast
+/// sender answers (RFC 4585 §4.2 `a=rtcp-fb`): keyframe requests (`nack
+/// pli`, `ccm fir`) always, and with `rtx_pt` the Generic NACK and the RTX
+/// payload type that resends (RFC 4588 §8.6: `a=rtpmap:<rtx> rtx/<rate>`,
+/// `a=fmtp:<rtx> apt=<media>`). Players that know none of it ignore it.
+pub fn advertise_feedback(sdp: &mut SessionDescription, rtx_pt: Option<u8>) {
+    let Some(m) = sdp.media.first_mut() else {
+        return;
+    };
+    let pt = m.payload_type();
+    if let Some(rtx) = rtx_pt.filter(|&r| r != pt && r < 128) {
+        m.attributes
+            .push(("rtcp-fb".into(), Some(format!("{pt} nack"))));
+        if !m.payload_types.contains(&rtx) {
+            m.payload_types.push(rtx);
+        }
+        m.attributes
+            .push(("rtpmap".into(), Some(format!("{rtx} rtx/{}", m.clock_rate))));
+        m.attributes
+            .push(("fmtp".into(), Some(format!("{rtx} apt={pt}"))));
+    }
+    m.attributes
+        .push(("rtcp-fb".into(), Some(format!("{pt} nack pli"))));
+    m.attributes
+        .push(("rtcp-fb".into(), Some(format!("{pt} ccm fir"))));
+}
+
+/// The RTX payload type an SDP medium declares for its first payload
+/// type (`a=rtpmap:<n> rtx/...` with `a=fmtp:<n> apt=<first>`), if any.
+pub fn rtx_payload_type(m: &MediaDescription) -> Option<u8> {
+    let pt = m.payload_type();
+    m.attributes.iter().find_map(|(name, value)| {
+        if name != "fmtp" {
+            return None;
+        }
+        let (rtx, params) = value.as_deref()?.split_once(' ')?;
+        let rtx: u8 = rtx.parse().ok()?;
+        let apt = params
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("apt="))?
+            .parse::<u8>()
+            .ok()?;
+        let is_rtx = m.attributes.iter().any(|(n, v)| {
+            n == "rtpmap"
+                && v.as_deref().is_some_and(|v| {
+                    v.split_once(' ').is_some_and(|(n, enc)| {
+                        n == rtx.to_string() && enc.to_ascii_lowercase().starts_with("rtx/")
+                    })
+                })
+        });
+        (apt == pt && is_rtx).then_some(rtx)
+    })
+}
+
 /// The RTP caps a receiver of SDP medium `m` should set on `udpsrc`, as
 /// GStreamer's `gst_sdp_media_get_caps_from_media`: `media`, `payload`,
 /// `clock-rate`, `encoding-name` (upper case), every `fmtp` parameter as a
