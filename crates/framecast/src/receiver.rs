@@ -833,7 +833,7 @@ mod tests {
             line,
             "udpsrc name=src port=5000 address=127.0.0.1 \
              caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
-             ! rtpjitterbuffer name=jb latency=50 eos-on-bye=true ! rtph264depay name=depay ! openh264dec ! \
+             ! rtpjitterbuffer name=jb latency=50 eos-on-bye=true do-retransmission=true rtx-payload-type=97 ! rtph264depay name=depay ! openh264dec name=dec ! \
              videoconvert ! video/x-raw,format=BGR ! appsink name=sink sync=false max-buffers=4 \
              udpsrc name=rtcp port=5001 address=127.0.0.1 ! jb.sink_rtcp"
         );

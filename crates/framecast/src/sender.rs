@@ -22,13 +22,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, Fraction, VideoFormat, VideoInfo};
 
 use crate::elements::appsrc::{AppSrc, PushError};
-use crate::elements::net::{advertise_feedback, sdp_for_caps};
+use crate::elements::net::{advertise_feedback, parse_clients, sdp_for_caps};
 use crate::elements::video::frame::{copy_packed_into, frame_layout};
 use crate::pipeline::{Element, FirstError, FlowError, FlowSuccess, Pipeline, State};
 use crate::receiver::RTX_PAYLOAD_TYPE;
@@ -126,25 +126,11 @@ impl SenderBuilder {
 
     /// Builds and starts the pipeline.
     pub fn build(self) -> Result<Sender> {
+        // One parser for every client list (the CLI's, udpsink's): a
+        // missing :PORT and port 0 are said so, and names prefer IPv4.
         let mut clients = Vec::new();
         for to in &self.to {
-            let addr = to
-                .to_socket_addrs()
-                .map_err(|source| Error::Io {
-                    context: format!("resolving {to}"),
-                    source,
-                })?
-                // `localhost` resolves to ::1 first on many systems, where
-                // a receiver on 0.0.0.0 hears nothing: prefer IPv4 when a
-                // name has both.
-                .min_by_key(SocketAddr::is_ipv6)
-                .ok_or_else(|| Error::InvalidPropertyValue {
-                    element: "sender".into(),
-                    property: "to".into(),
-                    value: to.clone(),
-                    reason: "no address".into(),
-                })?;
-            clients.push(addr);
+            clients.extend(parse_clients(to)?);
         }
         if clients.is_empty() {
             return Err(Error::InvalidPropertyValue {

@@ -202,3 +202,21 @@ fn an_unsendable_size_fails_at_build_with_the_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn a_client_without_a_port_or_on_port_0_is_refused_with_the_reason() {
+    for (to, says) in [
+        ("127.0.0.1", ":PORT is missing"),
+        ("[::1]", ":PORT is missing"),
+        ("127.0.0.1:0", "port 0"),
+        ("127.0.0.1:99999", "1..=65535"),
+    ] {
+        let err = Sender::builder()
+            .to(to)
+            .size(64, 48)
+            .build()
+            .expect_err(to)
+            .to_string();
+        assert!(err.contains(says), "{to}: {err}");
+    }
+}
