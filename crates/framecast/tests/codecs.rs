@@ -859,6 +859,35 @@ fn ffmpeg_decodes_openh264_output() {
 
 #[cfg(feature = "x264")]
 #[test]
+fn x264_intra_refresh_has_one_idr_and_no_keyframe_burst() {
+    let (aus, _, _) = encode("x264enc intra-refresh=true gop-size=30", 90);
+    let sizes: Vec<usize> = aus.iter().map(|a| a.size()).collect();
+    let keyframes: Vec<usize> = aus
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.flags().contains(BufferFlags::DELTA_UNIT))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(keyframes, [0], "only the first frame is an IDR");
+    // No frame after the first is anywhere near a keyframe's size: the
+    // refresh is spread over every frame.
+    let largest_p = sizes[1..].iter().copied().max().unwrap_or(0);
+    assert!(largest_p * 2 < sizes[0], "sizes {sizes:?}");
+    // Everything decodes, in order.
+    let (decoded, caps, _) = run(&format!(
+        "testsrc pattern=counter num-buffers=90 ! {RAW} ! x264enc intra-refresh=true gop-size=30 \
+         ! openh264dec ! appsink name=sink"
+    ));
+    let info = caps.expect("caps").video_info().unwrap();
+    let numbers: Vec<u64> = decoded
+        .iter()
+        .filter_map(|f| decode_counter_buffer(f, &info).map(|s| s.frame))
+        .collect();
+    assert_eq!(numbers, (0..90).collect::<Vec<u64>>());
+}
+
+#[cfg(feature = "x264")]
+#[test]
 fn ffmpeg_decodes_x264_output() {
     ffmpeg_decodes("x264enc", "x264");
 }

@@ -9,12 +9,20 @@
 //! `bitrate`, VBV buffer = 600 ms of it.
 //!
 //! Defaults differ from GStreamer's where GStreamer's add latency
-//! (`shared/reference/gstreamer-semantics.md` §1.8): `speed-preset=ultrafast`
+//! (`docs/reference/gstreamer-semantics.md` §1.8): `speed-preset=ultrafast`
 //! and `tune=zerolatency` instead of `medium` and none, an IDR every second
 //! instead of every 10 s. Whatever preset and tune are chosen, the
 //! low-latency contract of [`h264enc`](super::h264enc) holds: no B-frames,
 //! no lookahead, no mb-tree, sliced threads (no frame-thread delay), SPS/PPS
 //! repeated before every IDR.
+//!
+//! `intra-refresh=true` (x264's periodic intra refresh; OpenH264 has no
+//! equivalent, so only this encoder offers it) replaces the IDR every
+//! `key-int-max` frames with a wave of intra blocks crossing the picture
+//! over that many frames: no 50-packet keyframe burst, so the bitrate is
+//! flat, p99 latency loses its keyframe spikes, and a lost packet costs a
+//! stripe until the wave passes it. A keyframe request (PLI, a new viewer)
+//! still forces an IDR.
 
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
@@ -74,6 +82,14 @@ fn properties() -> Vec<PropertySpec> {
                 values: TUNES,
                 default: "zerolatency",
             },
+            mutable_in_playing: false,
+        },
+        PropertySpec {
+            name: "intra-refresh",
+            blurb: "Periodic intra refresh instead of IDR frames (GStreamer's name): a column of \
+                    intra blocks sweeps the picture every key-int-max frames, so there is no \
+                    keyframe burst and a loss costs a stripe until the sweep passes",
+            kind: PropertyType::Bool { default: false },
             mutable_in_playing: false,
         },
         PropertySpec {
@@ -159,7 +175,13 @@ fn create_encoder(
 ) -> Result<Box<dyn H264Encoder>, String> {
     let preset = name_of(element, "speed-preset", "ultrafast");
     let tune = name_of(element, "tune", "zerolatency");
-    X264Encoder::new(config, preset, tune).map(|e| Box::new(e) as Box<dyn H264Encoder>)
+    let intra_refresh = element
+        .property("intra-refresh")
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    X264Encoder::new(config, preset, tune, intra_refresh)
+        .map(|e| Box::new(e) as Box<dyn H264Encoder>)
 }
 
 /// An open libx264 encoder.
@@ -175,7 +197,12 @@ struct X264Encoder {
 unsafe impl Send for X264Encoder {}
 
 impl X264Encoder {
-    fn new(config: &H264EncoderConfig, preset: &str, tune: &str) -> Result<Self, String> {
+    fn new(
+        config: &H264EncoderConfig,
+        preset: &str,
+        tune: &str,
+        intra_refresh: bool,
+    ) -> Result<Self, String> {
         let info = &config.info;
         let (width, height) = (
             c_int::try_from(info.width).map_err(|_| "width too large")?,
@@ -225,7 +252,9 @@ impl X264Encoder {
         p.b_sliced_threads = 1;
         p.i_keyint_max = gop;
         p.i_keyint_min = gop;
-        p.b_intra_refresh = 0;
+        // With intra refresh the first frame is the only IDR; every
+        // `gop` frames a wave of intra blocks has refreshed the picture.
+        p.b_intra_refresh = c_int::from(intra_refresh);
         p.i_bframe = 0;
         p.i_sync_lookahead = 0;
         p.rc.i_lookahead = 0;
