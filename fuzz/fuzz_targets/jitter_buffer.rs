@@ -24,9 +24,14 @@ fuzz_target!(|data: &[u8]| {
         if chunk[3] & 0x80 != 0 {
             jb.source_ended(ssrc);
         }
-        jb.insert(PacketInfo { seq, ssrc, rtp_ts: u32::from(seq) }, given, now);
+        let info = PacketInfo { seq, ssrc, rtp_ts: u32::from(seq) };
+        if chunk[2] & 0x80 != 0 {
+            jb.insert_resent(info, given, now);
+        } else {
+            jb.insert(info, given, now);
+        }
         given += 1;
-        jb.nack_requests(now, |_| {});
+        jb.nack_requests(now, |_| given % 2 == 0);
         while let Popped::Packet { item, .. } = jb.pop(now) {
             assert!(item < given);
             out += 1;

@@ -224,8 +224,9 @@ pub struct JitterBuffer<T> {
     aside_start: usize,
     aside_len: usize,
     /// Packets of the old stream still to go out after a restart, oldest
-    /// first (a ring of `capacity`).
-    draining: Vec<Option<(PacketInfo, T)>>,
+    /// first (a ring of `capacity`), each with whether packets are
+    /// missing before it.
+    draining: Vec<Option<(PacketInfo, T, bool)>>,
     drain_start: usize,
     drain_len: usize,
     stats: JitterStats,
@@ -486,8 +487,8 @@ impl<T> JitterBuffer<T> {
     }
 
     fn drop_candidate(&mut self) {
-        for s in &mut self.aside {
-            *s = None;
+        for k in 0..self.aside_len {
+            self.aside[(self.aside_start + k) % SET_ASIDE] = None;
         }
         self.aside_start = 0;
         self.aside_len = 0;
@@ -503,20 +504,28 @@ impl<T> JitterBuffer<T> {
         self.stats.restarts += 1;
         if let Some(next) = self.next {
             let mut ext = next;
+            // The old window's gaps are given up now: counted, and the
+            // packet after each one marked.
+            let mut gap = std::mem::take(&mut self.discont);
             while self.held > 0 && ext <= self.highest {
                 let i = self.index(ext);
+                self.requested[i] = None;
                 if let Some(slot) = self.slots[i].take() {
                     self.held -= 1;
                     if self.drain_len == self.draining.len() {
                         // Still draining an earlier restart: the window
                         // cannot hold both.
                         self.stats.lost += 1;
+                        gap = true;
                         ext += 1;
                         continue;
                     }
                     let d = (self.drain_start + self.drain_len) % self.draining.len();
-                    self.draining[d] = Some((slot.info, slot.item));
+                    self.draining[d] = Some((slot.info, slot.item, std::mem::take(&mut gap)));
                     self.drain_len += 1;
+                } else {
+                    self.stats.lost += 1;
+                    gap = true;
                 }
                 ext += 1;
             }
@@ -577,12 +586,12 @@ impl<T> JitterBuffer<T> {
             let i = self.drain_start;
             self.drain_start = (self.drain_start + 1) % self.draining.len();
             self.drain_len -= 1;
-            if let Some((info, item)) = self.draining[i].take() {
+            if let Some((info, item, discont)) = self.draining[i].take() {
                 self.stats.pushed += 1;
                 return Popped::Packet {
                     item,
                     info,
-                    discont: false,
+                    discont,
                 };
             }
         }
@@ -646,9 +655,10 @@ impl<T> JitterBuffer<T> {
     /// The sequence numbers to ask the sender for now (RFC 4585 Generic
     /// NACK), each passed to `request`: those missing between the next
     /// packet due and the highest held, not asked for in the last
-    /// `nack_retry`, and asked fewer than `nack_max` times. Nothing with
-    /// `nack` off. Allocates nothing.
-    pub fn nack_requests(&mut self, now: Instant, mut request: impl FnMut(u16)) {
+    /// `nack_retry`, and asked fewer than `nack_max` times. `request`
+    /// returns `false` when it can take no more (those not taken stay due
+    /// for the next call). Nothing with `nack` off. Allocates nothing.
+    pub fn nack_requests(&mut self, now: Instant, mut request: impl FnMut(u16) -> bool) {
         if !self.config.nack || self.held == 0 {
             return;
         }
@@ -690,9 +700,37 @@ impl<T> JitterBuffer<T> {
                     }
                 }
             }
+            if !request(ext as u16) {
+                // Not taken: undo this try; it is due again next call.
+                if let Some(q) = self.requested[i].as_mut() {
+                    q.tries -= 1;
+                }
+                return;
+            }
             self.stats.nacks += 1;
-            request(ext as u16);
         }
+    }
+
+    /// Files a packet the sender resent (RTX) at `now`. It is taken only
+    /// for a sequence number this buffer asked for and still waits for:
+    /// a copy that comes too late, or one never asked for (an old
+    /// sender's, after a restart), is dropped as late, and never put on
+    /// probation, so late copies cannot pass for a restarted sender.
+    pub fn insert_resent(&mut self, info: PacketInfo, item: T, now: Instant) -> Filed {
+        let (Some(ssrc), Some(next)) = (self.ssrc, self.next) else {
+            self.stats.late += 1;
+            return Filed::Late;
+        };
+        let ext = self.extend(info.seq);
+        let asked = info.ssrc == ssrc
+            && ext >= next
+            && ext < self.highest
+            && self.requested[self.index(ext)].is_some_and(|q| q.ext == ext && q.tries > 0);
+        if !asked {
+            self.stats.late += 1;
+            return Filed::Late;
+        }
+        self.hold(ext, info, item, now)
     }
 
     /// When [`nack_requests`](Self::nack_requests) will next have

@@ -374,22 +374,34 @@ fn gaps_are_asked_for_then_retried_then_given_up() {
     let mut asked = Vec::new();
     h.put(MAIN, 65534);
     h.put(MAIN, 2); // 65535, 0 and 1 missing, across the wrap
-    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.jb.nack_requests(h.now, |s| {
+        asked.push(s);
+        true
+    });
     assert_eq!(asked, [65535, 0, 1]);
     // Not again before the retry interval.
     asked.clear();
     h.advance(ms(5));
-    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.jb.nack_requests(h.now, |s| {
+        asked.push(s);
+        true
+    });
     assert!(asked.is_empty());
     assert_eq!(h.jb.next_nack_due(), Some(h.now + ms(5)));
     // One came back; the other two are asked a second and last time.
     h.put(MAIN, 0);
     h.advance(ms(5));
-    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.jb.nack_requests(h.now, |s| {
+        asked.push(s);
+        true
+    });
     assert_eq!(asked, [65535, 1]);
     asked.clear();
     h.advance(ms(10));
-    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.jb.nack_requests(h.now, |s| {
+        asked.push(s);
+        true
+    });
     assert!(asked.is_empty(), "at most nack_max tries");
     assert_eq!(h.jb.next_nack_due(), None);
     assert_eq!(h.jb.stats().nacks, 5);
@@ -407,7 +419,10 @@ fn without_nack_nothing_is_asked() {
     h.put(MAIN, 1);
     h.put(MAIN, 5);
     let mut asked = 0;
-    h.jb.nack_requests(h.now, |_| asked += 1);
+    h.jb.nack_requests(h.now, |_| {
+        asked += 1;
+        true
+    });
     assert_eq!((asked, h.jb.next_nack_due()), (0, None));
 }
 
@@ -421,7 +436,10 @@ fn a_gap_is_given_time_to_arrive_reordered_before_it_is_asked_for() {
     let mut asked = Vec::new();
     h.put(MAIN, 1);
     h.put(MAIN, 3);
-    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.jb.nack_requests(h.now, |s| {
+        asked.push(s);
+        true
+    });
     assert!(asked.is_empty(), "not at once");
     assert_eq!(h.jb.next_nack_due(), Some(h.now + ms(10)));
     // Reordered by 5 ms: it comes, nothing is asked.
@@ -429,12 +447,77 @@ fn a_gap_is_given_time_to_arrive_reordered_before_it_is_asked_for() {
     h.put(MAIN, 2);
     h.put(MAIN, 5);
     // (The element asks after every packet it files: 4 is noticed now.)
-    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.jb.nack_requests(h.now, |s| {
+        asked.push(s);
+        true
+    });
     h.advance(ms(9));
-    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.jb.nack_requests(h.now, |s| {
+        asked.push(s);
+        true
+    });
     assert!(asked.is_empty());
     // 4 has had its 10 ms: asked for.
     h.advance(ms(1));
-    h.jb.nack_requests(h.now, |s| asked.push(s));
+    h.jb.nack_requests(h.now, |s| {
+        asked.push(s);
+        true
+    });
     assert_eq!(asked, [4]);
+}
+
+#[test]
+fn resent_packets_fill_only_what_was_asked_and_never_pass_for_a_restart() {
+    let mut h = Harness::new(JitterConfig {
+        nack: true,
+        nack_delay: Duration::ZERO,
+        ..no_startup()
+    });
+    for seq in 1000..1300u16 {
+        if seq != 1290 {
+            h.put(MAIN, seq);
+        }
+    }
+    h.jb.nack_requests(h.now, |_| true);
+    // Resent copies of packets long gone (far behind): late, never a
+    // restart however many follow each other.
+    for seq in 1000..1010u16 {
+        let f = h.jb.insert_resent(info(MAIN, seq), (MAIN, seq), h.now);
+        assert_eq!(f, Filed::Late);
+    }
+    // One never asked for, of another source: late too.
+    assert_eq!(
+        h.jb.insert_resent(info(OTHER, 1290), (OTHER, 1290), h.now),
+        Filed::Late
+    );
+    // The one asked for fills its gap.
+    assert_eq!(
+        h.jb.insert_resent(info(MAIN, 1290), (MAIN, 1290), h.now),
+        Filed::Held
+    );
+    h.advance(ms(1));
+    assert_eq!(h.seqs(MAIN), (1000..1300).collect::<Vec<_>>());
+    let s = h.jb.stats();
+    assert_eq!((s.restarts, s.lost, s.late, s.stray), (0, 0, 11, 0));
+}
+
+#[test]
+fn a_restart_gives_up_and_marks_the_old_windows_gaps() {
+    let mut h = Harness::new(no_startup());
+    h.put(MAIN, 10);
+    h.put(MAIN, 12); // 11 missing, held behind the gap
+    h.jb.source_ended(MAIN);
+    h.put(OTHER, 500);
+    h.put(OTHER, 501);
+    let seen: Vec<(u32, u16, bool)> = h.out.clone();
+    assert_eq!(
+        seen,
+        [
+            (MAIN, 10, false),
+            (MAIN, 12, true),
+            (OTHER, 500, true),
+            (OTHER, 501, false)
+        ]
+    );
+    assert_eq!(h.jb.stats().lost, 1);
 }

@@ -220,3 +220,74 @@ fn a_client_without_a_port_or_on_port_0_is_refused_with_the_reason() {
         assert!(err.contains(says), "{to}: {err}");
     }
 }
+
+#[test]
+fn nacks_are_answered_with_rtx_to_clients_only() {
+    use framecast_rtp::nack::write_generic_nack;
+    use framecast_rtp::RtpPacket;
+    use std::net::UdpSocket;
+    use std::time::{Duration, Instant};
+
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let port = client.local_addr().unwrap().port();
+    let tx = Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .size(64, 48)
+        .codec(Codec::Jpeg)
+        .build()
+        .expect("sender");
+    // Frames until a packet has come: where it came from is where the
+    // sender reads feedback.
+    let mut buf = [0u8; 2048];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (seq, ssrc, sender_addr) = loop {
+        assert!(Instant::now() < deadline, "no packet from the sender");
+        let frame = tx.frame().expect("frame");
+        let _ = tx.push(frame);
+        if let Ok((n, from)) = client.recv_from(&mut buf) {
+            if let Ok(p) = RtpPacket::parse(&buf[..n]) {
+                if p.payload_type() == 26 {
+                    break (p.sequence_number(), p.ssrc(), from);
+                }
+            }
+        }
+    };
+    let nack = |from: &UdpSocket| {
+        let mut rtcp = [0u8; 64];
+        let n = write_generic_nack(&mut rtcp, 1, ssrc, [seq]).unwrap();
+        from.send_to(&rtcp[..n], sender_addr).unwrap();
+    };
+    // Whether an RTX copy of `seq` reaches `sock` within a second.
+    let mut rtx_arrives = |sock: &UdpSocket| {
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < until {
+            if let Ok(n) = sock.recv(&mut buf) {
+                if let Ok(p) = RtpPacket::parse(&buf[..n]) {
+                    if p.payload_type() == 97 && p.payload()[..2] == seq.to_be_bytes() {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    };
+    // A stranger's NACK (or one with a spoofed source) gets nothing.
+    let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    nack(&stranger);
+    assert!(!rtx_arrives(&stranger), "RTX sent to a non-client");
+    // The client's is answered with the packet, as RTX (RFC 4588).
+    nack(&client);
+    assert!(rtx_arrives(&client), "no RTX for the client's NACK");
+    let retransmissions = tx
+        .pipeline()
+        .by_name("sink")
+        .map(|s| s.counter("retransmissions"))
+        .unwrap_or(0);
+    assert_eq!(retransmissions, 1);
+    let _ = tx.finish();
+}

@@ -237,7 +237,10 @@ impl H264Enc {
             .unwrap_or(DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL);
         let last = self.last_forced.load(Ordering::Relaxed);
         if let Some(pts) = pts {
-            if last > 0 && pts.nseconds() < (last - 1).saturating_add(min) {
+            // Too soon after the last forced IDR; timestamps that went
+            // back (a flush, a restarted source) start the count again.
+            let since_last = last > 0 && pts.nseconds() >= last - 1;
+            if since_last && pts.nseconds() < (last - 1).saturating_add(min) {
                 return false;
             }
             self.last_forced

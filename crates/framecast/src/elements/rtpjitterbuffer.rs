@@ -247,6 +247,9 @@ struct State {
     /// RTX payload type (0: none) and the followed stream's payload type.
     rtx_pt: u8,
     main_pt: Option<u8>,
+    /// End-of-stream went downstream: no packet follows it until a flush
+    /// (a BYE, spoofed or not, ends the stream for good).
+    ended: bool,
 }
 
 /// When a jitter buffer's stream was heard from, and whether its sender
@@ -283,6 +286,7 @@ impl Default for State {
             activity: StreamActivity::default(),
             rtx_pt: 0,
             main_pt: None,
+            ended: false,
         }
     }
 }
@@ -297,6 +301,7 @@ impl State {
         self.sender_clock = None;
         self.activity = StreamActivity::default();
         self.main_pt = None;
+        self.ended = false;
     }
 
     /// The retransmission requests due at `now`, as one upstream event.
@@ -305,11 +310,13 @@ impl State {
         // A Generic NACK holds 64 entries of up to 17 packets each.
         let mut seqs = [0u16; 64 * 17];
         let mut n = 0;
-        self.jb.nack_requests(now, |seq| {
-            if let Some(slot) = seqs.get_mut(n) {
+        self.jb.nack_requests(now, |seq| match seqs.get_mut(n) {
+            Some(slot) => {
                 *slot = seq;
                 n += 1;
+                true
             }
+            None => false,
         });
         (n > 0).then(|| Event::retransmission_request(ssrc, &seqs[..n]))
     }
@@ -412,6 +419,7 @@ fn next_step(shared: &Shared, st: &mut State) -> Step {
         }
         Popped::Empty if st.eos => {
             st.eos = false;
+            st.ended = true;
             Step::Eos
         }
         Popped::Empty => Step::Wait(
@@ -608,7 +616,11 @@ impl RtpJitterBuffer {
                 .store(st.jitter.micros(clock_rate), Ordering::Relaxed);
         }
         let followed = st.jb.ssrc();
-        st.jb.insert(header, buffer, arrival);
+        if resent {
+            st.jb.insert_resent(header, buffer, arrival);
+        } else {
+            st.jb.insert(header, buffer, arrival);
+        }
         if followed.is_some() && st.jb.ssrc() != followed {
             st.activity.bye = false;
         }
@@ -727,6 +739,9 @@ impl ElementImpl for RtpJitterBuffer {
         let mut st = self.shared.lock();
         if st.flushing || !st.running {
             return Err(FlowError::Flushing);
+        }
+        if st.ended {
+            return Err(FlowError::Eos);
         }
         let last = st.last;
         if let Err(e) = last {

@@ -411,6 +411,18 @@ impl UdpSink {
         element.imp::<Sink<UdpSink>>().map(Sink::imp)
     }
 
+    /// Whether `addr` is one of the clients (IPv4 or its v4-mapped form).
+    fn is_client(&self, addr: SocketAddr) -> bool {
+        let norm = |a: SocketAddr| match a.ip() {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map_or(a, |v4| SocketAddr::new(IpAddr::V4(v4), a.port())),
+            _ => a,
+        };
+        let addr = norm(addr);
+        self.clients.load().iter().any(|c| norm(c.addr) == addr)
+    }
+
     /// Clients to send to now.
     pub fn client_addresses(&self) -> Vec<SocketAddr> {
         self.clients.load().iter().map(|c| c.addr).collect()
@@ -726,10 +738,14 @@ impl UdpSink {
         let clone = sock
             .try_clone()
             .map_err(|e| io("cloning the socket for RTCP feedback", e))?;
+        let clients_of = element.clone();
         let rtx = history.map(|history| Retransmission {
             payload_type: rtx_pt,
             ssrc: random_u32(),
             history,
+            is_client: Box::new(move |addr| {
+                UdpSink::from_element(&clients_of).is_some_and(|sink| sink.is_client(addr))
+            }),
         });
         let c = &self.feedback_counters;
         for v in [
@@ -903,7 +919,13 @@ impl SinkImpl for UdpSink {
             "bytes-sent" => &c.bytes,
             "batches" => &c.batches,
             "send-errors" => &c.errors,
-            "refused" => &c.refused,
+            "refused" => {
+                // Port-unreachable reports are read by the feedback thread
+                // too (it reads a clone of the socket).
+                let n = c.refused.load(Ordering::Relaxed)
+                    + self.feedback_counters.refused.load(Ordering::Relaxed);
+                return Some(PropertyValue::UInt(n));
+            }
             "rtcp-sent" => &c.rtcp,
             "keyframe-requests" => &self.feedback_counters.keyframe_requests,
             "nacks-received" => &self.feedback_counters.nacks,

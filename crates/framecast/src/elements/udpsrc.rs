@@ -211,14 +211,19 @@ pub struct UdpSrc {
     feedback: Mutex<Option<UdpSocket>>,
     /// The SSRC this receiver's RTCP feedback is sent as.
     own_ssrc: AtomicU32,
+    /// The stream's payload type from the caps (above 127: not known).
+    media_pt: AtomicU32,
     pli_sent: AtomicU64,
     nack_sent: AtomicU64,
 }
 
-/// The SSRC of an RTP packet (version 2, not an RTCP packet type).
-fn rtp_ssrc(data: &[u8]) -> Option<u32> {
+/// The SSRC of an RTP packet (version 2, not an RTCP packet type) of
+/// payload type `media_pt` (any, when it is above 127: not known): the
+/// stream's sender, not an RTX or stray packet, is who feedback goes to.
+fn rtp_ssrc(data: &[u8], media_pt: u32) -> Option<u32> {
     let rtcp = (200..=206).contains(data.get(1)?);
-    (data.len() >= 12 && data[0] >> 6 == 2 && !rtcp)
+    let pt = u32::from(data[1] & 0x7f);
+    (data.len() >= 12 && data[0] >> 6 == 2 && !rtcp && (media_pt > 127 || pt == media_pt))
         .then(|| u32::from_be_bytes([data[8], data[9], data[10], data[11]]))
 }
 
@@ -487,6 +492,13 @@ impl SourceImpl for UdpSrc {
         *self.sender.lock().unwrap_or_else(|e| e.into_inner()) = None;
         self.sender_key.store(0, Ordering::Relaxed);
         self.own_ssrc.store(random_u32(), Ordering::Relaxed);
+        let media_pt = self
+            .caps(element)
+            .structure(0)
+            .and_then(|s| s.get_int("payload"))
+            .and_then(|p| u32::try_from(p).ok())
+            .unwrap_or(u32::MAX);
+        self.media_pt.store(media_pt, Ordering::Relaxed);
         *self.open.lock().unwrap_or_else(|e| e.into_inner()) = Some(open);
         Ok(())
     }
@@ -578,7 +590,10 @@ impl SourceImpl for UdpSrc {
                 let mut map = b.map_writable().map_err(|_| FlowError::Error)?;
                 let got = sys::recv_datagram(&open.socket, map.as_mut_slice());
                 let ssrc = match &got {
-                    Ok(Some((n, _))) => rtp_ssrc(&map[..(*n).min(map.len())]),
+                    Ok(Some((n, _))) => rtp_ssrc(
+                        &map[..(*n).min(map.len())],
+                        self.media_pt.load(Ordering::Relaxed),
+                    ),
                     _ => None,
                 };
                 (got, ssrc)

@@ -24,6 +24,17 @@ use super::sys;
 /// How often the thread looks at its stop flag while nothing arrives.
 const POLL_MS: i64 = 50;
 
+/// Datagrams read between two looks at the stop flag.
+const DATAGRAMS_PER_ROUND: usize = 64;
+
+/// Packets one NACK may have resent: a receiver's NACK covers what one
+/// loss burst took; a larger one is cut (an amplification bound).
+const MAX_RESENT_PER_NACK: usize = 64;
+
+/// Retransmissions per second at most, across all clients (a token
+/// bucket): 1000 packets of 1200 bytes, 10 Mbit/s.
+const MAX_RESENT_PER_SECOND: u32 = 1000;
+
 /// What the feedback thread counted.
 #[derive(Debug, Default)]
 pub(crate) struct FeedbackCounters {
@@ -35,11 +46,16 @@ pub(crate) struct FeedbackCounters {
     pub refused: AtomicU64,
 }
 
-/// RTX settings: payload type, SSRC, and the history resent from.
+/// RTX settings: payload type, SSRC, the history resent from, and who may
+/// ask.
 pub(crate) struct Retransmission {
     pub payload_type: u8,
     pub ssrc: u32,
     pub history: Arc<Mutex<RetransmissionHistory>>,
+    /// Whether an address is one of the clients the stream goes to: only
+    /// they are answered (a NACK from elsewhere, or with a spoofed
+    /// source, must not turn the sender into a traffic reflector).
+    pub is_client: Box<dyn Fn(std::net::SocketAddr) -> bool + Send>,
 }
 
 /// The running feedback thread; stops and joins on drop.
@@ -91,6 +107,8 @@ fn run(
     let mut buf = [0u8; 1500];
     let mut out = [0u8; 1600];
     let mut rtx_seq: u16 = (super::random_u32() & 0xffff) as u16;
+    let mut tokens = MAX_RESENT_PER_SECOND;
+    let mut refilled = std::time::Instant::now();
     let timeout = Timespec {
         tv_sec: 0,
         tv_nsec: POLL_MS * 1_000_000,
@@ -101,8 +119,8 @@ fn run(
         if !matches!(poll(&mut fds, Some(&timeout)), Ok(n) if n > 0) {
             continue;
         }
-        // Everything waiting, then back to poll.
-        loop {
+        // What is waiting (a bounded round), then back to the stop flag.
+        for _ in 0..DATAGRAMS_PER_ROUND {
             let (n, from) = match sys::recv_datagram(socket, &mut buf) {
                 Ok(Some(got)) => got,
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
@@ -122,25 +140,45 @@ fn run(
                     continue;
                 };
                 counters.nacks.fetch_add(1, Ordering::Relaxed);
-                let Some(rtx) = rtx else {
+                let (Some(rtx), Some(to)) = (rtx, from) else {
                     continue;
                 };
-                let history = rtx.history.lock().unwrap_or_else(|e| e.into_inner());
-                for seq in nack.lost() {
-                    let Some(original) = history.get(seq) else {
-                        counters.missed.fetch_add(1, Ordering::Relaxed);
+                if !(rtx.is_client)(to) {
+                    continue;
+                }
+                let elapsed = refilled.elapsed().as_millis();
+                if elapsed > 0 {
+                    let add = u32::try_from(elapsed).unwrap_or(u32::MAX);
+                    tokens = tokens.saturating_add(add).min(MAX_RESENT_PER_SECOND);
+                    refilled = std::time::Instant::now();
+                }
+                let mut previous: Option<u16> = None;
+                for seq in nack.lost().take(MAX_RESENT_PER_NACK) {
+                    // A repeated number is asked once.
+                    if previous == Some(seq) || tokens == 0 {
                         continue;
-                    };
-                    let Ok(len) =
+                    }
+                    previous = Some(seq);
+                    // Wrapped under the lock, sent after it: the streaming
+                    // thread records into the history on every batch.
+                    let len = {
+                        let history = rtx.history.lock().unwrap_or_else(|e| e.into_inner());
+                        let Some(original) = history.get(seq) else {
+                            counters.missed.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        };
                         rtx::wrap(original, rtx.payload_type, rtx.ssrc, rtx_seq, &mut out)
-                    else {
+                    };
+                    let Ok(len) = len else {
                         continue;
                     };
                     rtx_seq = rtx_seq.wrapping_add(1);
-                    if let Some(to) = from {
-                        if socket.send_to(&out[..len], to).is_ok() {
-                            counters.retransmissions.fetch_add(1, Ordering::Relaxed);
-                        }
+                    tokens -= 1;
+                    // Counted before it goes: whoever sees the copy sees
+                    // the count.
+                    counters.retransmissions.fetch_add(1, Ordering::Relaxed);
+                    if socket.send_to(&out[..len], to).is_err() {
+                        counters.retransmissions.fetch_sub(1, Ordering::Relaxed);
                     }
                 }
             }
