@@ -33,14 +33,21 @@ fn word_after(line: &str, marker: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn sigusr1_logs_live_objects_and_sigusr2_tracks_then_checkpoints() {
-    if role().is_some() {
-        return;
-    }
+/// Starts this file's test `test` as a child in `role`, with the leaks
+/// tracer and its signals on; its pid, stdin, and stdout/stderr lines.
+fn spawn_traced_child(
+    test: &str,
+    role: &str,
+) -> (
+    std::process::Child,
+    u32,
+    std::process::ChildStdin,
+    Lines,
+    Lines,
+) {
     let mut child = child_command(
-        "child_holds_buffers",
-        "signals",
+        test,
+        role,
         &[
             ("FRAMECAST_TRACERS", "leaks"),
             ("FRAMECAST_LEAKS_TRACER_SIG", "1"),
@@ -52,9 +59,19 @@ fn sigusr1_logs_live_objects_and_sigusr2_tracks_then_checkpoints() {
     .spawn()
     .expect("spawn child");
     let pid = child.id();
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut out = Lines::new(child.stdout.take().expect("stdout"));
-    let mut err = Lines::new(child.stderr.take().expect("stderr"));
+    let stdin = child.stdin.take().expect("stdin");
+    let out = Lines::new(child.stdout.take().expect("stdout"));
+    let err = Lines::new(child.stderr.take().expect("stderr"));
+    (child, pid, stdin, out, err)
+}
+
+#[test]
+fn sigusr1_logs_live_objects_and_sigusr2_tracks_then_checkpoints() {
+    if role().is_some() {
+        return;
+    }
+    let (mut child, pid, mut stdin, mut out, mut err) =
+        spawn_traced_child("child_holds_buffers", "signals");
 
     let ready = out.wait_for("READY", STEP);
     let held_line = word_after(ready.last().unwrap(), "READY");
@@ -116,23 +133,8 @@ fn signals_work_without_init() {
     if role().is_some() {
         return;
     }
-    let mut child = child_command(
-        "child_without_init",
-        "lazy",
-        &[
-            ("FRAMECAST_TRACERS", "leaks"),
-            ("FRAMECAST_LEAKS_TRACER_SIG", "1"),
-        ],
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawn child");
-    let pid = child.id();
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut out = Lines::new(child.stdout.take().expect("stdout"));
-    let mut err = Lines::new(child.stderr.take().expect("stderr"));
+    let (mut child, pid, mut stdin, mut out, mut err) =
+        spawn_traced_child("child_without_init", "lazy");
 
     let ready = out.wait_for("READY", STEP);
     let held_line = word_after(ready.last().unwrap(), "READY");
