@@ -733,6 +733,19 @@ impl<T> JitterBuffer<T> {
         self.hold(ext, info, item, now)
     }
 
+    /// Each sequence number missing between the next packet due and the
+    /// highest held, until `f` returns `false` (what FEC may rebuild).
+    pub fn for_each_missing(&self, mut f: impl FnMut(u16) -> bool) {
+        let Some(next) = self.next.filter(|_| self.held > 0) else {
+            return;
+        };
+        for ext in next..self.highest {
+            if self.slots[self.index(ext)].is_none() && !f(ext as u16) {
+                return;
+            }
+        }
+    }
+
     /// When [`nack_requests`](Self::nack_requests) will next have
     /// something to ask (a retry falls due), if anything is missing.
     pub fn next_nack_due(&self) -> Option<Instant> {

@@ -49,7 +49,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use framecast_core::{Buffer, BufferMap, ReferenceTimestampMeta, VideoFormat, VideoInfo};
 
 use crate::elements::appsink::{AppSink, Sample};
-use crate::elements::net::{caps_for_sdp, read_sdp_file, rtx_payload_type};
+use crate::elements::net::{
+    caps_for_sdp, fec_payload_type, read_sdp_file, rtx_payload_type, FEC_PAYLOAD_TYPE,
+};
 use crate::elements::rtpjitterbuffer::RtpJitterBuffer;
 use crate::elements::udpsrc::UdpSrc;
 use crate::elements::video::frame::{frame_layout, packed_size, row_bytes};
@@ -192,13 +194,14 @@ impl ReceiverBuilder {
         };
         Ok(format!(
             "{source} ! rtpjitterbuffer name=jb latency={latency} eos-on-bye=true \
-             do-retransmission={nack} rtx-payload-type={rtx} ! {decode} ! \
+             do-retransmission={nack} rtx-payload-type={rtx} fec-payload-type={fec} ! {decode} ! \
              {convert}appsink name=sink sync=false max-buffers={max_buffers}{drop} \
              udpsrc name=rtcp port={rtcp} address={address} ! jb.sink_rtcp",
             source = stream.udpsrc,
             latency = self.latency.as_millis(),
             nack = self.retransmission,
             rtx = stream.rtx_pt,
+            fec = stream.fec_pt,
             max_buffers = self.max_buffers,
             drop = if self.drop_old { " drop=true" } else { "" },
             rtcp = stream.rtcp_port,
@@ -266,11 +269,12 @@ impl ReceiverBuilder {
                 "not a host name or IP address",
             ));
         }
-        let (udpsrc, port, encoding, rtx_pt) = match &self.sdp_file {
+        let (udpsrc, port, encoding, rtx_pt, fec_pt) = match &self.sdp_file {
             Some(path) => {
                 let sdp = read_sdp_file(path)?;
                 // What the SDP declares (framecast's senders declare it).
                 let rtx_pt = sdp.media.first().and_then(rtx_payload_type).unwrap_or(0);
+                let fec_pt = sdp.media.first().and_then(fec_payload_type).unwrap_or(0);
                 let (caps, _, port) = caps_for_sdp(&sdp).map_err(|e| Error::Element {
                     element: "sdp".into(),
                     message: format!("{}: {e}", path.display()),
@@ -304,7 +308,7 @@ impl ReceiverBuilder {
                     )
                 })?;
                 let udpsrc = format!("udpsrc name=src sdp-file={} address={address}", quote(text));
-                (udpsrc, port, encoding, rtx_pt)
+                (udpsrc, port, encoding, rtx_pt, fec_pt)
             }
             None => {
                 let port = self.port.ok_or_else(|| {
@@ -346,7 +350,7 @@ impl ReceiverBuilder {
                     format!("udpsrc name=src port={port} address={address} caps=\"{caps}\"");
                 // framecast's senders resend on this payload type (and no
                 // media type here uses it).
-                (udpsrc, port, encoding, RTX_PAYLOAD_TYPE)
+                (udpsrc, port, encoding, RTX_PAYLOAD_TYPE, FEC_PAYLOAD_TYPE)
             }
         };
         if port == 0 {
@@ -366,6 +370,7 @@ impl ReceiverBuilder {
         Ok(StreamSource {
             udpsrc,
             rtx_pt,
+            fec_pt,
             rtcp_port,
             encoding,
         })
@@ -413,6 +418,8 @@ struct StreamSource {
     encoding: Encoding,
     /// The RTX payload type resent packets come on (0: none known).
     rtx_pt: u8,
+    /// The FEC payload type (0: none known).
+    fec_pt: u8,
 }
 
 /// Counters of a [`Receiver`], from its jitter buffer and depayloader.
@@ -833,7 +840,7 @@ mod tests {
             line,
             "udpsrc name=src port=5000 address=127.0.0.1 \
              caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
-             ! rtpjitterbuffer name=jb latency=50 eos-on-bye=true do-retransmission=true rtx-payload-type=97 ! rtph264depay name=depay ! openh264dec name=dec ! \
+             ! rtpjitterbuffer name=jb latency=50 eos-on-bye=true do-retransmission=true rtx-payload-type=97 fec-payload-type=100 ! rtph264depay name=depay ! openh264dec name=dec ! \
              videoconvert ! video/x-raw,format=BGR ! appsink name=sink sync=false max-buffers=4 \
              udpsrc name=rtcp port=5001 address=127.0.0.1 ! jb.sink_rtcp"
         );

@@ -28,7 +28,9 @@ use std::time::{Duration, Instant};
 use framecast_core::{Buffer, Fraction, VideoFormat, VideoInfo};
 
 use crate::elements::appsrc::{AppSrc, PushError};
-use crate::elements::net::{advertise_feedback, parse_clients, sdp_for_caps};
+use crate::elements::net::{
+    advertise_fec, advertise_feedback, parse_clients, sdp_for_caps, FEC_PAYLOAD_TYPE,
+};
 use crate::elements::video::frame::{copy_packed_into, frame_layout};
 use crate::pipeline::{Element, FirstError, FlowError, FlowSuccess, Pipeline, State};
 use crate::receiver::RTX_PAYLOAD_TYPE;
@@ -57,6 +59,7 @@ pub struct SenderBuilder {
     bitrate_kbps: u32,
     max_queued: u32,
     sdp_file: Option<std::path::PathBuf>,
+    fec_group: u32,
 }
 
 impl Default for SenderBuilder {
@@ -71,6 +74,7 @@ impl Default for SenderBuilder {
             bitrate_kbps: 4000,
             max_queued: 2,
             sdp_file: None,
+            fec_group: 0,
         }
     }
 }
@@ -105,6 +109,15 @@ impl SenderBuilder {
     /// H.264 bitrate in kbit/s (default 4000).
     pub fn bitrate(mut self, kbps: u32) -> Self {
         self.bitrate_kbps = kbps;
+        self
+    }
+    /// Forward error correction for links without feedback (multicast,
+    /// one-way radio): one ULPFEC parity packet (RFC 5109) per `group`
+    /// media packets and at the end of every frame, so a receiver rebuilds
+    /// any one packet lost in a group with no round trip. 0 (the default)
+    /// sends none; 10 costs about 10 %.
+    pub fn fec(mut self, group: u32) -> Self {
+        self.fec_group = group.min(48);
         self
     }
     /// Most frames waiting to be encoded (default 2; beyond it the oldest
@@ -149,7 +162,9 @@ impl SenderBuilder {
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
              caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
-             ! videoconvert ! {encode} ! udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE}",
+             ! videoconvert ! {encode} ! udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} \
+             fec-group={fec}",
+            fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
             queued = self.max_queued,
             format = self.input_format.name(),
             w = self.width,
@@ -197,6 +212,7 @@ impl SenderBuilder {
             info,
             failed,
             started: Instant::now(),
+            fec: self.fec_group >= 2,
         })
     }
 }
@@ -305,6 +321,8 @@ pub struct Sender {
     /// returns it.
     failed: std::sync::Arc<FirstError>,
     started: Instant,
+    /// FEC is sent (the SDP says so).
+    fec: bool,
 }
 
 impl Sender {
@@ -431,6 +449,9 @@ impl Sender {
         let client = self.clients[0];
         let mut sdp = sdp_for_caps(&caps, client.ip(), client.port())?;
         advertise_feedback(&mut sdp, Some(RTX_PAYLOAD_TYPE));
+        if self.fec {
+            advertise_fec(&mut sdp, FEC_PAYLOAD_TYPE);
+        }
         Ok(sdp.to_string())
     }
 

@@ -20,7 +20,7 @@ use impair::{Impairment, Relay, RelayStats};
 
 #[path = "support/frames.rs"]
 mod frames;
-use frames::{paint_moving_bar, test_sender};
+use frames::{paint_moving_bar, test_sender_builder};
 
 const W: usize = 640;
 const H: usize = 360;
@@ -40,6 +40,7 @@ struct Outcome {
     decode_errors: u64,
     concealed: u64,
     decoder_dropped: u64,
+    fec_recovered: u64,
     nacks: u64,
     rtx: u64,
     /// Packets the senders resent as RTX.
@@ -71,11 +72,12 @@ fn decoder_counter(rx: &Receiver, name: &str) -> u64 {
 /// with `impairment`, into one `Receiver`; pulls until every frame is in
 /// or the stream has been quiet for 1.5 s.
 fn run(impairment: Impairment, runs: u32, frames: u64) -> Outcome {
-    run_with(impairment, runs, frames, true)
+    run_with(impairment, runs, frames, true, 0)
 }
 
-/// [`run`], with retransmission requests on or off.
-fn run_with(impairment: Impairment, runs: u32, frames: u64, nack: bool) -> Outcome {
+/// [`run`], with retransmission requests on or off, and FEC groups of
+/// `fec` packets (0: none).
+fn run_with(impairment: Impairment, runs: u32, frames: u64, nack: bool, fec: u32) -> Outcome {
     let port = free_port_pair();
     let rx = Receiver::builder()
         .port(port)
@@ -91,7 +93,10 @@ fn run_with(impairment: Impairment, runs: u32, frames: u64, nack: bool) -> Outco
         let mut sent = 0;
         let mut retransmissions = 0;
         for _ in 0..runs {
-            let tx = test_sender(relay_port, W, H);
+            let tx = test_sender_builder(relay_port, W, H)
+                .fec(fec)
+                .build()
+                .expect("sender");
             let start = Instant::now();
             for n in 0..frames {
                 let mut frame = tx.frame().expect("pooled frame");
@@ -148,6 +153,7 @@ fn run_with(impairment: Impairment, runs: u32, frames: u64, nack: bool) -> Outco
         decode_errors: decoder_counter(&rx, "decode-errors"),
         concealed: decoder_counter(&rx, "frames-concealed"),
         decoder_dropped: decoder_counter(&rx, "frames-dropped"),
+        fec_recovered: counter(&rx, "jb", "num-fec-recovered"),
         nacks: counter(&rx, "jb", "num-nacks"),
         rtx: counter(&rx, "jb", "num-rtx"),
         retransmissions,
@@ -274,6 +280,7 @@ fn at_five_percent_loss_without_feedback_concealment_keeps_the_picture_going() {
         1,
         150,
         false,
+        0,
     );
     assert!(o.relay.dropped > 10, "{o:?}");
     assert_eq!((o.nacks, o.rtx), (0, 0), "{o:?}");
@@ -309,6 +316,34 @@ fn at_five_percent_loss_retransmission_repairs_nearly_everything() {
     // Repaired: what stays lost is what was lost twice (a resent packet
     // dropped too), about 5 % of the 5 %.
     assert!(o.lost * 4 <= o.relay.dropped, "{o:?}");
+    assert!(
+        o.decoded * 100 >= o.sent * 95,
+        "{} of {} frames shown: {o:?}",
+        o.decoded,
+        o.sent
+    );
+}
+
+#[test]
+fn at_five_percent_loss_without_feedback_fec_rebuilds_what_was_lost() {
+    // A one-way link (no NACK): a parity packet per frame (or per 5
+    // packets) lets the receiver rebuild one lost packet of each group.
+    let o = run_with(
+        Impairment {
+            loss: 0.05,
+            ..Impairment::default()
+        },
+        1,
+        150,
+        false,
+        5,
+    );
+    assert!(o.relay.dropped > 10, "{o:?}");
+    assert_eq!(o.nacks, 0, "{o:?}");
+    assert!(o.fec_recovered > 0, "{o:?}");
+    // What stays lost is what FEC could not rebuild (two losses in a
+    // group, or the parity packet itself lost with another).
+    assert!(o.lost * 2 <= o.relay.dropped, "{o:?}");
     assert!(
         o.decoded * 100 >= o.sent * 95,
         "{} of {} frames shown: {o:?}",

@@ -68,6 +68,7 @@ use std::time::{Duration, Instant};
 
 use framecast_core::ReferenceTimestampMeta;
 use framecast_core::{Buffer, BufferFlags, ClockTime};
+use framecast_rtp::fec::FecDecoder;
 use framecast_rtp::jitter::{JitterBuffer, JitterConfig, PacketInfo, Popped};
 use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::rtx;
@@ -156,6 +157,15 @@ pub fn factory() -> ElementFactory {
                 0,
                 false,
             ),
+            prop_uint(
+                "fec-payload-type",
+                "Payload type of ULPFEC packets (RFC 5109) to rebuild lost packets from (0: none)",
+                0,
+                127,
+                0,
+                false,
+            ),
+            prop_counter("num-fec-recovered", "Lost packets rebuilt from FEC"),
             prop_counter("num-nacks", "Retransmission requests made (per packet and try)"),
             prop_counter("num-rtx", "RTX packets taken (resent originals)"),
             prop_bool(
@@ -250,6 +260,9 @@ struct State {
     /// End-of-stream went downstream: no packet follows it until a flush
     /// (a BYE, spoofed or not, ends the stream for good).
     ended: bool,
+    /// FEC payload type (0: none) and the decoder keeping recent packets.
+    fec_pt: u8,
+    fec: Option<FecDecoder>,
 }
 
 /// When a jitter buffer's stream was heard from, and whether its sender
@@ -287,6 +300,8 @@ impl Default for State {
             rtx_pt: 0,
             main_pt: None,
             ended: false,
+            fec_pt: 0,
+            fec: None,
         }
     }
 }
@@ -330,6 +345,7 @@ struct Counters {
     duplicates: AtomicU64,
     stray: AtomicU64,
     resets: AtomicU64,
+    fec_recovered: AtomicU64,
     nacks: AtomicU64,
     rtx: AtomicU64,
     invalid: AtomicU64,
@@ -562,6 +578,14 @@ impl RtpJitterBuffer {
                 .as_u64()
                 .and_then(|v| u8::try_from(v).ok())
                 .unwrap_or(0);
+            st.fec_pt = element
+                .prop("fec-payload-type")
+                .as_u64()
+                .and_then(|v| u8::try_from(v).ok())
+                .unwrap_or(0);
+            // The last 256 media packets and 16 FEC packets (about 0.5 MiB,
+            // allocated once): a group protects at most 48.
+            st.fec = (st.fec_pt != 0).then(|| FecDecoder::new(256, 16));
         }
         let c = &self.shared.counters;
         for v in [
@@ -573,6 +597,7 @@ impl RtpJitterBuffer {
             &c.resets,
             &c.nacks,
             &c.rtx,
+            &c.fec_recovered,
             &c.invalid,
             &c.jitter_us,
             &c.sender_reports,
@@ -627,6 +652,50 @@ impl RtpJitterBuffer {
         st.activity.first_packet.get_or_insert(arrival);
         st.activity.last_packet = Some(arrival);
         publish_stats(c, &st.jb);
+    }
+
+    /// Rebuilds what FEC can of the packets missing now and files them
+    /// (a buffer per rebuilt packet: only on loss).
+    fn recover(&self, st: &mut State) {
+        let Some(fec) = st.fec.as_ref() else {
+            return;
+        };
+        let mut missing = [0u16; 48];
+        let mut n = 0;
+        st.jb.for_each_missing(|seq| {
+            missing[n] = seq;
+            n += 1;
+            n < missing.len()
+        });
+        let mut rebuilt = [0u8; 12 + framecast_rtp::fec::MAX_PROTECTED];
+        let mut found: [Option<Buffer>; 48] = std::array::from_fn(|_| None);
+        for (slot, &seq) in found.iter_mut().zip(&missing[..n]) {
+            if let Some(len) = fec.recover(seq, &mut rebuilt) {
+                *slot = Buffer::from_slice(&rebuilt[..len]).ok();
+            }
+        }
+        for buffer in found.into_iter().flatten() {
+            let info = {
+                let Ok(map) = buffer.map_readable() else {
+                    continue;
+                };
+                let data = map.contiguous();
+                let Ok(p) = RtpPacket::parse(&data) else {
+                    continue;
+                };
+                PacketInfo {
+                    seq: p.sequence_number(),
+                    ssrc: p.ssrc(),
+                    rtp_ts: p.timestamp(),
+                }
+            };
+            if st.jb.insert(info, buffer, Instant::now()) == framecast_rtp::jitter::Filed::Held {
+                self.shared
+                    .counters
+                    .fec_recovered
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Takes the sender reports out of an RTCP compound packet.
@@ -704,6 +773,7 @@ impl ElementImpl for RtpJitterBuffer {
             "num-stray" => &c.stray,
             "num-resets" => &c.resets,
             "num-nacks" => &c.nacks,
+            "num-fec-recovered" => &c.fec_recovered,
             "num-rtx" => &c.rtx,
             "num-invalid" => &c.invalid,
             "jitter-us" => &c.jitter_us,
@@ -749,6 +819,16 @@ impl ElementImpl for RtpJitterBuffer {
                 return last;
             }
         }
+        if st.fec_pt != 0 && pt == st.fec_pt {
+            // A FEC packet: kept, and what it can rebuild now is filed.
+            if let (Some(fec), Ok(map)) = (st.fec.as_mut(), buffer.map_readable()) {
+                fec.on_fec(&map.contiguous());
+            }
+            self.recover(&mut st);
+            drop(st);
+            self.shared.wake.notify_all();
+            return Ok(FlowSuccess::Ok);
+        }
         let resent = st.rtx_pt != 0 && pt == st.rtx_pt;
         let (header, buffer) = if resent {
             // An RTX packet: its original, in place, into the followed
@@ -773,7 +853,15 @@ impl ElementImpl for RtpJitterBuffer {
             }
             (header, buffer)
         };
+        if let Some(fec) = st.fec.as_mut() {
+            if let Ok(map) = buffer.map_readable() {
+                fec.on_media(&map.contiguous());
+            }
+        }
         self.insert(&mut st, header, buffer, resent);
+        if st.fec.is_some() {
+            self.recover(&mut st);
+        }
         let nacks = st.due_nacks(Instant::now());
         publish_stats(&self.shared.counters, &st.jb);
         drop(st);

@@ -87,15 +87,18 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use framecast_core::{Buffer, BufferFlags, ClockTime, ReferenceTimestampMeta};
+use framecast_rtp::fec::FecEncoder;
 use framecast_rtp::rtcp::{CompoundWriter, NtpTimestamp};
 use framecast_rtp::rtx::RetransmissionHistory;
+use framecast_rtp::RtpHeader;
 use framecast_rtp::{RtpPacket, SenderStats};
 
 use super::net::feedback::{FeedbackCounters, FeedbackThread, Retransmission};
 use super::net::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
 use super::net::{
-    advertise_feedback, parse_clients, prop_bool, prop_counter, prop_int, prop_string, prop_uint,
-    random_u32, resolve, sdp_for_caps, write_sdp_file, RTP_MEDIA_TYPE,
+    advertise_fec, advertise_feedback, parse_clients, prop_bool, prop_counter, prop_int,
+    prop_string, prop_uint, random_u32, resolve, sdp_for_caps, write_sdp_file, FEC_PAYLOAD_TYPE,
+    RTP_MEDIA_TYPE,
 };
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
@@ -117,6 +120,26 @@ pub(crate) fn rtx_payload_type_of(element: &Element) -> Option<u8> {
         .and_then(|v| u8::try_from(v).ok())
         .filter(|&v| v != 0)
 }
+
+/// `fec-group` and `fec-payload-type` when FEC is on.
+fn fec_settings_of(element: &Element) -> Option<(u8, u8)> {
+    let group = element
+        .prop("fec-group")
+        .as_u64()
+        .and_then(|v| u8::try_from(v).ok())
+        .filter(|&g| g >= 2)?;
+    let pt = element
+        .prop("fec-payload-type")
+        .as_u64()
+        .and_then(|v| u8::try_from(v).ok())
+        .unwrap_or(FEC_PAYLOAD_TYPE);
+    Some((group, pt))
+}
+
+/// Largest FEC packet: RTP and FEC headers, a long mask, the largest
+/// protected packet.
+const FEC_PACKET_MAX: usize =
+    12 + framecast_rtp::fec::FEC_HEADER_LEN + 8 + framecast_rtp::fec::MAX_PROTECTED;
 
 /// Bytes of one retransmission-history slot: an MTU-sized packet.
 const RTX_SLOT: usize = 1500;
@@ -218,6 +241,25 @@ pub fn factory() -> ElementFactory {
             1024,
             false,
         ),
+        prop_uint(
+            "fec-group",
+            "Forward error correction (ULPFEC, RFC 5109): one parity packet per this many media \
+             packets, and at the end of every frame (0: none; 10 = 10 % overhead); for links \
+             without feedback",
+            0,
+            48,
+            0,
+            false,
+        ),
+        prop_uint(
+            "fec-payload-type",
+            "Payload type of the FEC packets (sent on their own SSRC)",
+            1,
+            127,
+            FEC_PAYLOAD_TYPE as u64,
+            false,
+        ),
+        prop_counter("fec-packets", "FEC packets sent (to all clients)"),
         prop_counter("nacks-received", "RTCP Generic NACKs received from clients"),
         prop_counter("retransmissions", "Packets resent as RTX"),
         prop_counter(
@@ -326,6 +368,20 @@ struct Stream {
     history: Option<Arc<Mutex<RetransmissionHistory>>>,
     /// The RTX payload type (0: none), for the SDP.
     rtx_pt: u8,
+    /// Forward error correction (with `fec-group`).
+    fec: Option<FecSend>,
+}
+
+/// The FEC stream a sink sends beside the media.
+#[derive(Debug)]
+struct FecSend {
+    encoder: FecEncoder,
+    payload_type: u8,
+    ssrc: u32,
+    seq: u16,
+    /// The timestamp of the last packet protected (the FEC packet's own).
+    timestamp: u32,
+    out: Vec<u8>,
 }
 
 #[derive(Debug, Default)]
@@ -336,6 +392,7 @@ struct Counters {
     errors: AtomicU64,
     refused: AtomicU64,
     rtcp: AtomicU64,
+    fec: AtomicU64,
     /// Frames whose capture-to-wire latency was measured, and its sum,
     /// last and max in µs.
     latency_frames: AtomicU64,
@@ -476,7 +533,9 @@ impl UdpSink {
     }
 
     /// Sends the gathered batch to every client and empties it.
-    fn flush(&self, element: &Element, st: &mut Stream) {
+    /// Sends the gathered batch (`frame_end`: it ends an access unit, so a
+    /// FEC group in progress is closed too) and empties it.
+    fn flush(&self, element: &Element, st: &mut Stream, frame_end: bool) {
         if st.packets.is_empty() {
             return;
         }
@@ -505,8 +564,61 @@ impl UdpSink {
                 h.record(&st.slab[off..off + len]);
             }
         }
+        if st.fec.is_some() {
+            self.protect(st, frame_end);
+        }
         st.packets.clear();
         st.slab.clear();
+    }
+
+    /// Feeds the batch to the FEC encoder and sends each parity packet it
+    /// completes to every client (RFC 5109 on its own SSRC and payload
+    /// type); at a frame's end the group in progress is closed, so a
+    /// receiver can repair a frame as soon as it has arrived.
+    fn protect(&self, st: &mut Stream, frame_end: bool) {
+        let Stream {
+            socket,
+            slab,
+            packets,
+            fec,
+            ..
+        } = st;
+        let (Some(sock), Some(fec)) = (socket.as_ref(), fec.as_mut()) else {
+            return;
+        };
+        let clients = self.clients.load();
+        let send = |fec: &mut FecSend| {
+            let header = RtpHeader {
+                marker: false,
+                payload_type: fec.payload_type,
+                sequence_number: fec.seq,
+                timestamp: fec.timestamp,
+                ssrc: fec.ssrc,
+            };
+            let Ok(n) = fec.encoder.write(header, &mut fec.out) else {
+                return;
+            };
+            if n == 0 {
+                return;
+            }
+            fec.seq = fec.seq.wrapping_add(1);
+            for client in clients.iter() {
+                let out = sys::send_batch(sock, &[(&fec.out[..n], &client.rtp)]);
+                self.counters.fec.fetch_add(out.sent, Ordering::Relaxed);
+            }
+        };
+        for &(off, len) in packets.iter() {
+            let packet = &slab[off..off + len];
+            if let Some(ts) = packet.get(4..8) {
+                fec.timestamp = u32::from_be_bytes([ts[0], ts[1], ts[2], ts[3]]);
+            }
+            if fec.encoder.push(packet) {
+                send(fec);
+            }
+        }
+        if frame_end {
+            send(fec);
+        }
     }
 
     /// Sends an RTCP compound packet (SR + SDES, and BYE when `bye`) when
@@ -601,6 +713,9 @@ impl UdpSink {
                 .as_i64()
                 .and_then(|t| u8::try_from(t).ok());
             advertise_feedback(&mut sdp, rtx_payload_type_of(element));
+            if let Some((_, pt)) = fec_settings_of(element) {
+                advertise_fec(&mut sdp, pt);
+            }
             write_sdp_file(&path, &sdp)
         });
         if let Err(e) = result {
@@ -691,6 +806,16 @@ impl UdpSink {
         st.socket = Some(sock);
         st.history = history;
         st.rtx_pt = rtx_pt;
+        st.fec = fec_settings_of(element).and_then(|(group, payload_type)| {
+            Some(FecSend {
+                encoder: FecEncoder::new(usize::from(group)).ok()?,
+                payload_type,
+                ssrc: random_u32(),
+                seq: (random_u32() & 0xffff) as u16,
+                timestamp: 0,
+                out: vec![0; FEC_PACKET_MAX],
+            })
+        });
         st.v6 = v6;
         st.slab = Vec::with_capacity(BATCH_BYTES);
         st.packets = Vec::with_capacity(BATCH_PACKETS);
@@ -711,6 +836,7 @@ impl UdpSink {
             &c.errors,
             &c.refused,
             &c.rtcp,
+            &c.fec,
             &c.latency_frames,
             &c.latency_sum_us,
             &c.latency_last_us,
@@ -823,7 +949,7 @@ impl SinkImpl for UdpSink {
             return Ok(FlowSuccess::Ok);
         }
         if len > BATCH_BYTES.saturating_sub(st.slab.len()) || st.packets.len() >= BATCH_PACKETS {
-            self.flush(element, st);
+            self.flush(element, st, false);
         }
         if len > BATCH_BYTES {
             let data = map.contiguous();
@@ -856,7 +982,7 @@ impl SinkImpl for UdpSink {
             Err(_) => end = true,
         }
         if end || st.packets.len() >= BATCH_PACKETS {
-            self.flush(element, st);
+            self.flush(element, st, end);
             if end {
                 self.record_latency(element, &buffer);
             }
@@ -868,7 +994,7 @@ impl SinkImpl for UdpSink {
     fn eos(&self, element: &Element) {
         let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         let st = &mut *guard;
-        self.flush(element, st);
+        self.flush(element, st, true);
         self.maybe_rtcp(element, st, true);
     }
 
@@ -879,7 +1005,7 @@ impl SinkImpl for UdpSink {
     fn stop(&self, element: &Element) {
         let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         let st = &mut *guard;
-        self.flush(element, st);
+        self.flush(element, st, true);
         drop(guard);
         // Joined before the socket goes (it reads a clone of it).
         let feedback = self
@@ -927,6 +1053,7 @@ impl SinkImpl for UdpSink {
                 return Some(PropertyValue::UInt(n));
             }
             "rtcp-sent" => &c.rtcp,
+            "fec-packets" => &c.fec,
             "keyframe-requests" => &self.feedback_counters.keyframe_requests,
             "nacks-received" => &self.feedback_counters.nacks,
             "retransmissions" => &self.feedback_counters.retransmissions,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::sender::{Codec, Sender};
+use framecast::sender::{Codec, Sender, SenderBuilder};
 use framecast::{Buffer, ClockTime, VideoFormat, VideoMeta};
 
 /// Paints frame `n` into plane 0 of `frame` (`width` x `height` pixels of
@@ -62,6 +62,13 @@ pub fn push_and_pull(
 /// The `Sender` the zero-allocation tests drive: BGR `width` x `height` at
 /// 30 fps, H.264 at 1 Mbit/s, to 127.0.0.1:`port` (RTCP on `port + 1`).
 pub fn test_sender(port: u16, width: usize, height: usize) -> Sender {
+    test_sender_builder(port, width, height)
+        .build()
+        .expect("sender")
+}
+
+/// [`test_sender`]'s settings, for a test to add to.
+pub fn test_sender_builder(port: u16, width: usize, height: usize) -> SenderBuilder {
     Sender::builder()
         .to(&format!("127.0.0.1:{port}"))
         .codec(Codec::H264)
@@ -69,6 +76,4 @@ pub fn test_sender(port: u16, width: usize, height: usize) -> Sender {
         .fps(30)
         .input_format(VideoFormat::Bgr)
         .bitrate(1000)
-        .build()
-        .expect("sender")
 }

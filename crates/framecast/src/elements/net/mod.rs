@@ -321,6 +321,40 @@ pub fn advertise_feedback(sdp: &mut SessionDescription, rtx_pt: Option<u8>) {
         .push(("rtcp-fb".into(), Some(format!("{pt} ccm fir"))));
 }
 
+/// The payload type framecast's FEC packets (ULPFEC, RFC 5109) go on
+/// unless told otherwise.
+pub const FEC_PAYLOAD_TYPE: u8 = 100;
+
+/// Adds the ULPFEC payload type to the first medium of `sdp` (RFC 5109
+/// §14.1: `a=rtpmap:<pt> ulpfec/<rate>`, sent as a separate stream on its
+/// own SSRC). Players that know none of it ignore it.
+pub fn advertise_fec(sdp: &mut SessionDescription, fec_pt: u8) {
+    let Some(m) = sdp.media.first_mut() else {
+        return;
+    };
+    if fec_pt == m.payload_type() || fec_pt > 127 {
+        return;
+    }
+    if !m.payload_types.contains(&fec_pt) {
+        m.payload_types.push(fec_pt);
+    }
+    m.attributes.push((
+        "rtpmap".into(),
+        Some(format!("{fec_pt} ulpfec/{}", m.clock_rate)),
+    ));
+}
+
+/// The ULPFEC payload type an SDP medium declares (`a=rtpmap:<n>
+/// ulpfec/...`), if any.
+pub fn fec_payload_type(m: &MediaDescription) -> Option<u8> {
+    m.attributes.iter().find_map(|(name, value)| {
+        let (pt, enc) = value.as_deref()?.split_once(' ')?;
+        (name == "rtpmap" && enc.to_ascii_lowercase().starts_with("ulpfec/"))
+            .then(|| pt.parse().ok())
+            .flatten()
+    })
+}
+
 /// The RTX payload type an SDP medium declares for its first payload
 /// type (`a=rtpmap:<n> rtx/...` with `a=fmtp:<n> apt=<first>`), if any.
 pub fn rtx_payload_type(m: &MediaDescription) -> Option<u8> {
