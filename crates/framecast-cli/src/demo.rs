@@ -320,6 +320,7 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         to: vec![format!("127.0.0.1:{port}")],
         codec: args.codec.clone(),
         bitrate: args.bitrate,
+        fec: 0,
         size: args.size.clone(),
         fps: args.fps,
         input: None,
