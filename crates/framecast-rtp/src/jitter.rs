@@ -21,7 +21,7 @@
 //! - **One source is followed; others cannot move it.** The stream is one
 //!   SSRC and one run of sequence numbers. A packet of another SSRC, or of
 //!   the same SSRC but far outside the window (more than
-//!   [`MAX_MISORDER`] behind, or a ring's worth ahead), is a *stray*: it
+//!   [`MAX_MISORDER`] behind, or half a ring's worth ahead), is a *stray*: it
 //!   is set aside, never moves the window, and is counted as `stray` when
 //!   it is dropped. RFC 3550 (A.1) calls this probation.
 //! - **A restart is adopted, not lost.** A sender that restarts (new SSRC,
@@ -374,7 +374,10 @@ impl<T> JitterBuffer<T> {
             }
             return self.on_probation(info, item, now);
         }
-        if ext - next >= capacity {
+        if ext - next >= capacity / 2 {
+            // Half a window ahead or more: one packet that far (in-stream,
+            // but bogus) would make the gap before it be given up whole;
+            // a real jump is confirmed by the packet after it.
             return self.on_probation(info, item, now);
         }
         // A packet of the followed stream ends any probation of the same

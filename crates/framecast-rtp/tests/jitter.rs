@@ -521,3 +521,19 @@ fn a_restart_gives_up_and_marks_the_old_windows_gaps() {
     );
     assert_eq!(h.jb.stats().lost, 1);
 }
+
+#[test]
+fn one_packet_far_ahead_does_not_give_the_window_up() {
+    let mut h = Harness::new(no_startup());
+    for seq in 0..10u16 {
+        h.put(MAIN, seq);
+    }
+    // In-stream (same SSRC) but 1500 ahead: a stray, not a 1490-packet gap.
+    assert_eq!(h.put(MAIN, 1510), Filed::Stray);
+    for seq in 10..20u16 {
+        h.put(MAIN, seq);
+        h.advance(ms(60));
+    }
+    assert_eq!(h.seqs(MAIN), (0..20).collect::<Vec<_>>());
+    assert_eq!((h.jb.stats().lost, h.jb.stats().restarts), (0, 0));
+}
