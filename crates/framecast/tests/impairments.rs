@@ -351,3 +351,40 @@ fn at_five_percent_loss_without_feedback_fec_rebuilds_what_was_lost() {
         o.sent
     );
 }
+
+/// An RTP packet (payload type 96) of a stranger's SSRC carrying one NAL
+/// unit: what a sender that does not know the stream can put in front of a
+/// receiver.
+fn blind_packet(seq: u16, nal: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x80, 96];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&90_000u32.to_be_bytes());
+    p.extend_from_slice(&0x0bad_f00du32.to_be_bytes());
+    p.extend_from_slice(nal);
+    p
+}
+
+#[test]
+fn two_blind_packets_with_an_unsupported_sps_leave_the_receiver_decoding() {
+    // An SPS of High 4:4:4 (profile_idc 244) and a PPS: before, such a pair
+    // ended the receiver (exit status 1). They are strays now (another
+    // SSRC), and had they reached the decoder it would have warned and
+    // gone on (codecs.rs tests that part).
+    let sps = [0x67, 244, 0x00, 0x1e, 0x8c, 0x8d, 0x40, 0x50, 0x1e, 0xd0];
+    let pps = [0x68, 0xce, 0x06, 0xe2];
+    let o = run(
+        Impairment {
+            inject_at: Some((
+                Duration::from_millis(1000),
+                vec![blind_packet(7, &sps), blind_packet(8, &pps)],
+            )),
+            ..Impairment::default()
+        },
+        1,
+        90,
+    );
+    assert_eq!(o.relay.injected, 2, "{o:?}");
+    assert_eq!(o.decoded, o.sent, "{o:?}");
+    assert_eq!((o.lost, o.decode_errors), (0, 0), "{o:?}");
+    assert_eq!(o.stray, 2, "{o:?}");
+}

@@ -44,6 +44,9 @@ pub struct Impairment {
     /// Every this often, a stray packet: a copy of the last one with
     /// another SSRC and its sequence number 500 ahead.
     pub stray_every: Option<Duration>,
+    /// Datagrams sent once, this long after the start, as if by a third
+    /// party that does not know the stream (hostile or misdirected).
+    pub inject_at: Option<(Duration, Vec<Vec<u8>>)>,
     /// A second source (SSRC) appearing is rewritten into the first
     /// source restarting: its SSRC becomes the first one's, and its
     /// sequence numbers start this many behind the first source's last.
@@ -65,6 +68,7 @@ impl Default for Impairment {
             reorder: 0.0,
             reorder_by: Duration::ZERO,
             stray_every: None,
+            inject_at: None,
             restart_behind: None,
             max_run: Duration::from_secs(60),
             seed: 0x9E37_79B9_7F4A_7C15,
@@ -91,6 +95,8 @@ pub struct RelayStats {
     pub rewritten: u64,
     /// Datagrams relayed back from the receiver to the sender.
     pub feedback: u64,
+    /// Datagrams injected (`inject_at`).
+    pub injected: u64,
 }
 
 /// A running relay; stops when dropped (or by [`Relay::stop`]).
@@ -234,6 +240,7 @@ fn run(
     });
     let start = Instant::now();
     let mut next_stray = imp.stray_every.map(|every| start + every);
+    let mut injection = imp.inject_at.clone();
     let mut last: Option<Vec<u8>> = None;
     let mut buf = [0u8; 65_536];
     let count =
@@ -264,6 +271,17 @@ fn run(
             if let Some(to) = sender_addr {
                 let _ = rx.send_to(&back[..n], to);
                 count(&|s| s.feedback += 1);
+            }
+        }
+        if injection
+            .as_ref()
+            .is_some_and(|(after, _)| now - start >= *after)
+        {
+            if let Some((_, datagrams)) = injection.take() {
+                for d in &datagrams {
+                    let _ = tx.send_to(d, to);
+                }
+                count(&|s| s.injected += datagrams.len() as u64);
             }
         }
         if let (Some(due), Some(pkt)) = (next_stray, last.as_ref()) {
