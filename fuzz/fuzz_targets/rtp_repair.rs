@@ -1,4 +1,5 @@
-//! Any datagram as repair input: as RTCP, a Generic NACK's entries read
+//! Any datagram as repair input: as RTCP, keyframe requests (PLI, FIR)
+//! recognised and a Generic NACK's entries read
 //! and written back; as RTX, unwrapped; as a FEC packet, used to rebuild
 //! packets around it from media packets cut from the same bytes. Nothing
 //! reads outside the buffer or panics, and a rebuilt packet is RTP.
@@ -12,6 +13,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     for packet in parse_compound(data).map_while(|p| p.ok()) {
+        // PLI / FIR (keyframe requests) are recognised without reading
+        // past the packet.
+        let _ = packet.is_keyframe_request();
         if let Some(nack) = GenericNack::from_packet(&packet) {
             let lost: Vec<u16> = nack.lost().take(17 * MAX_ENTRIES).collect();
             let mut buf = vec![0u8; 12 + 4 * MAX_ENTRIES];
