@@ -1,5 +1,6 @@
 //! `framecast.Receiver`: the Rust [`Receiver`] for Python programs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -38,10 +39,17 @@ pub(crate) struct PyReceiver {
     /// Packed bytes of the last frame, reused: `pull(out=...)` allocates
     /// nothing once it has grown to the frame size.
     scratch: Mutex<Vec<u8>>,
+    /// Frames pulled.
+    frames: AtomicU64,
 }
 
-fn stats_dict<'py>(py: Python<'py>, s: &ReceiverStats) -> PyResult<Bound<'py, PyDict>> {
+fn stats_dict<'py>(
+    py: Python<'py>,
+    s: &ReceiverStats,
+    frames: u64,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
+    d.set_item("frames", frames)?;
     d.set_item("packets", s.packets)?;
     d.set_item("lost", s.lost)?;
     d.set_item("late", s.late)?;
@@ -94,6 +102,7 @@ impl PyReceiver {
                 if let Some(frame) = &frame {
                     *self.last_latency.lock().unwrap_or_else(|e| e.into_inner()) =
                         frame.latency.map(|l| l.as_secs_f64());
+                    self.frames.fetch_add(1, Ordering::Relaxed);
                 }
                 return Ok(frame);
             }
@@ -215,6 +224,7 @@ impl PyReceiver {
             inner: Shared::new(receiver, traced, "the receiver is stopped"),
             last_latency: Mutex::new(None),
             scratch: Mutex::new(Vec::new()),
+            frames: AtomicU64::new(0),
         })
     }
 
@@ -283,14 +293,35 @@ impl PyReceiver {
         self.with(|r| Ok(r.local_port()))
     }
 
-    /// Counters: packets, lost, frames_discarded, stream_restarts,
-    /// dropped, jitter (seconds); and the stream's end: bye (the sender
+    /// Counters: frames (pulled), packets, lost, late, stray,
+    /// frames_damaged, frames_concealed, decode_errors, warnings,
+    /// frames_discarded, stream_restarts, dropped, jitter (seconds); and
+    /// the stream's end: bye (the sender
     /// said it ended), streamed (seconds from the first packet to the
     /// latest), silent_for (seconds since the latest, None before any),
     /// stopped_without_bye (the seconds it ran, when its packets stopped
     /// 2 s or more ago without a BYE: the sender vanished; else None).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        self.with(|r| stats_dict(py, &r.stats()))
+        let frames = self.frames.load(Ordering::Relaxed);
+        self.with(|r| stats_dict(py, &r.stats(), frames))
+    }
+
+    /// The warnings the receiver's elements posted since the last call
+    /// (`"element: message"`, oldest first, the latest 16 at most): a
+    /// decoder meeting data it cannot decode goes on and says so here.
+    fn warnings(&self) -> PyResult<Vec<String>> {
+        self.with(|r| Ok(r.take_warnings()))
+    }
+
+    fn __repr__(&self) -> String {
+        let frames = self.frames.load(Ordering::Relaxed);
+        match self.inner.get() {
+            Ok(r) => match r.local_port() {
+                Some(port) => format!("<framecast.Receiver port {port}, {frames} frames>"),
+                None => format!("<framecast.Receiver {frames} frames>"),
+            },
+            Err(_) => format!("<framecast.Receiver stopped, {frames} frames>"),
+        }
     }
 
     /// Stops receiving and closes the sockets; returns the final counters.
@@ -298,7 +329,7 @@ impl PyReceiver {
     fn stop<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let receiver = self.inner.take()?;
         let stats = py.detach(|| receiver.close().map_err(to_py_err))?;
-        stats_dict(py, &stats)
+        stats_dict(py, &stats, self.frames.load(Ordering::Relaxed))
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -156,9 +156,14 @@ class SendAndReceive(unittest.TestCase):
         frames = [f for f in rx]  # ends at the sender's BYE
         self.assertEqual(len(frames), 5)
         self.assertTrue(rx.eos)
+        self.assertEqual(rx.stats()["frames"], 5)
+        self.assertEqual(repr(rx), f"<framecast.Receiver port {port}, 5 frames>")
+        self.assertEqual(rx.warnings(), [])
         stats = rx.stop()
         self.assertTrue(stats["bye"])
         self.assertIsNone(stats["stopped_without_bye"])
+        self.assertEqual((stats["frames"], stats["lost"], stats["stray"]), (5, 0, 0))
+        self.assertEqual(repr(rx), "<framecast.Receiver stopped, 5 frames>")
 
     def test_a_sender_that_vanishes_without_bye_is_said_so(self):
         port = free_port_pair()
