@@ -163,6 +163,24 @@ fn run_with(impairment: Impairment, runs: u32, frames: u64, nack: bool, fec: u32
     outcome
 }
 
+/// Asserts that at least `percent` % of the frames sent were shown.
+fn assert_shown(o: &Outcome, percent: u64) {
+    assert!(
+        o.decoded * 100 >= o.sent * percent,
+        "{} of {} frames shown (want {percent} %): {o:?}",
+        o.decoded,
+        o.sent
+    );
+}
+
+/// 5 % random loss, as every loss test here has it.
+fn five_percent_loss() -> Impairment {
+    Impairment {
+        loss: 0.05,
+        ..Impairment::default()
+    }
+}
+
 #[test]
 fn reordering_loses_nothing_not_even_the_first_frames() {
     // A quarter of the packets 5 ms late: the jitter buffer puts them
@@ -272,16 +290,7 @@ fn at_five_percent_loss_without_feedback_concealment_keeps_the_picture_going() {
     // 5 % random loss and no retransmission: frames that lost packets are
     // decoded with what arrived and concealed. Before, every frame after a
     // loss was dropped until a keyframe arrived whole: almost none did.
-    let o = run_with(
-        Impairment {
-            loss: 0.05,
-            ..Impairment::default()
-        },
-        1,
-        150,
-        false,
-        0,
-    );
+    let o = run_with(five_percent_loss(), 1, 150, false, 0);
     assert!(o.relay.dropped > 10, "{o:?}");
     assert_eq!((o.nacks, o.rtx), (0, 0), "{o:?}");
     assert!(o.lost > 0, "{o:?}");
@@ -289,12 +298,7 @@ fn at_five_percent_loss_without_feedback_concealment_keeps_the_picture_going() {
     // Nothing is dropped waiting for a keyframe: only access units that
     // gave no picture at all are lost.
     assert_eq!(o.decoder_dropped, o.decode_errors, "{o:?}");
-    assert!(
-        o.decoded * 100 >= o.sent * 80,
-        "{} of {} frames shown: {o:?}",
-        o.decoded,
-        o.sent
-    );
+    assert_shown(&o, 80);
 }
 
 #[test]
@@ -302,54 +306,28 @@ fn at_five_percent_loss_retransmission_repairs_nearly_everything() {
     // The receiver asks (RTCP Generic NACK) for what the relay dropped;
     // the sender resends it as RTX through the same lossy relay, within
     // the 50 ms jitter-buffer latency.
-    let o = run(
-        Impairment {
-            loss: 0.05,
-            ..Impairment::default()
-        },
-        1,
-        150,
-    );
+    let o = run(five_percent_loss(), 1, 150);
     assert!(o.relay.dropped > 10, "{o:?}");
     assert!(o.relay.feedback > 0 && o.nacks > 0, "{o:?}");
     assert!(o.retransmissions > 0 && o.rtx > 0, "{o:?}");
     // Repaired: what stays lost is what was lost twice (a resent packet
     // dropped too), about 5 % of the 5 %.
     assert!(o.lost * 4 <= o.relay.dropped, "{o:?}");
-    assert!(
-        o.decoded * 100 >= o.sent * 95,
-        "{} of {} frames shown: {o:?}",
-        o.decoded,
-        o.sent
-    );
+    assert_shown(&o, 95);
 }
 
 #[test]
 fn at_five_percent_loss_without_feedback_fec_rebuilds_what_was_lost() {
     // A one-way link (no NACK): a parity packet per frame (or per 5
     // packets) lets the receiver rebuild one lost packet of each group.
-    let o = run_with(
-        Impairment {
-            loss: 0.05,
-            ..Impairment::default()
-        },
-        1,
-        150,
-        false,
-        5,
-    );
+    let o = run_with(five_percent_loss(), 1, 150, false, 5);
     assert!(o.relay.dropped > 10, "{o:?}");
     assert_eq!(o.nacks, 0, "{o:?}");
     assert!(o.fec_recovered > 0, "{o:?}");
     // What stays lost is what FEC could not rebuild (two losses in a
     // group, or the parity packet itself lost with another).
     assert!(o.lost * 2 <= o.relay.dropped, "{o:?}");
-    assert!(
-        o.decoded * 100 >= o.sent * 95,
-        "{} of {} frames shown: {o:?}",
-        o.decoded,
-        o.sent
-    );
+    assert_shown(&o, 95);
 }
 
 /// An RTP packet (payload type 96) of a stranger's SSRC carrying one NAL
