@@ -447,16 +447,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn drop_oldest_keeps_the_latest() {
+    /// A queue of at most `buffers` buffers with `overflow`, not flushing.
+    fn open_queue(buffers: u64, overflow: Overflow) -> DataQueue {
         let q = DataQueue::new(
             Limits {
-                buffers: 2,
+                buffers,
                 ..Default::default()
             },
-            Overflow::DropOldest,
+            overflow,
         );
         q.set_flushing(false);
+        q
+    }
+
+    #[test]
+    fn drop_oldest_keeps_the_latest() {
+        let q = open_queue(2, Overflow::DropOldest);
         for t in 0..5 {
             q.push(buf(t * 10)).unwrap();
         }
@@ -490,14 +496,7 @@ mod tests {
     /// flag, while the clones kept outside stay unflagged.
     #[test]
     fn discont_marks_the_buffer_after_each_gap_even_when_shared() {
-        let q = DataQueue::new(
-            Limits {
-                buffers: 2,
-                ..Default::default()
-            },
-            Overflow::DropNewest,
-        );
-        q.set_flushing(false);
+        let q = open_queue(2, Overflow::DropNewest);
         let kept = [frame(1000), frame(2000)];
         for b in &kept {
             q.push(Item::Buffer(b.clone())).unwrap();
@@ -523,14 +522,7 @@ mod tests {
 
     #[test]
     fn a_flush_forgets_pending_disconts() {
-        let q = DataQueue::new(
-            Limits {
-                buffers: 1,
-                ..Default::default()
-            },
-            Overflow::DropOldest,
-        );
-        q.set_flushing(false);
+        let q = open_queue(1, Overflow::DropOldest);
         q.push(buf(0)).unwrap();
         q.push(buf(10)).unwrap();
         q.set_overflow(Overflow::DropNewest);
@@ -543,14 +535,7 @@ mod tests {
 
     #[test]
     fn drop_newest_hands_the_buffer_back() {
-        let q = DataQueue::new(
-            Limits {
-                buffers: 1,
-                ..Default::default()
-            },
-            Overflow::DropNewest,
-        );
-        q.set_flushing(false);
+        let q = open_queue(1, Overflow::DropNewest);
         q.push(buf(0)).unwrap();
         let (why, item) = q.push(buf(10)).unwrap_err();
         assert_eq!(why, Refused::Dropped);
@@ -560,14 +545,7 @@ mod tests {
 
     #[test]
     fn events_pass_limits_and_eos_ends() {
-        let q = DataQueue::new(
-            Limits {
-                buffers: 1,
-                ..Default::default()
-            },
-            Overflow::DropNewest,
-        );
-        q.set_flushing(false);
+        let q = open_queue(1, Overflow::DropNewest);
         q.push(buf(0)).unwrap();
         q.push(Item::Event(Event::Eos)).unwrap();
         assert_eq!(q.push(buf(10)).unwrap_err().0, Refused::Eos);
