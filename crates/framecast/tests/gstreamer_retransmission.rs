@@ -116,11 +116,9 @@ fn run(retransmission: bool) -> Outcome {
         // which hands it to the sender.
         format!("--rtcp-to={}", relay.feedback_port()),
         "--seconds=15".into(),
-        // The session's bandwidth, the stream's (as an SDP's b=AS would
-        // say): it sets GStreamer's RTCP interval, and RFC 4585 allows
-        // one early feedback packet per interval, so left to its default
-        // (a 0.2-0.5 s interval here) most NACKs wait for a regular
-        // report and come too late for the 200 ms latency.
+        // The stream's bitrate as the session's bandwidth (as an SDP's
+        // b=AS would say): GStreamer's RTCP interval, and so how soon a
+        // NACK may go, follows from it (see the script).
         format!("--bandwidth={}", BITRATE_KBPS * 1000),
     ];
     if retransmission {
@@ -135,7 +133,8 @@ fn run(retransmission: bool) -> Outcome {
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {PYTHON}: {e}")),
     );
-    // Its standard error, a line at a time: "ready" once it plays.
+    // Its standard error, a line at a time: "ready" once its sockets are
+    // bound.
     let (lines_tx, lines) = mpsc::channel();
     let stderr = child.0.stderr.take().expect("stderr");
     std::thread::spawn(move || {

@@ -15,13 +15,19 @@ With --rtx, `rtpbin do-retransmission=true` makes the jitter buffer ask for
 what is missing (its rtx requests become Generic NACKs in early AVPF RTCP),
 and the aux receiver maps RTX payload type 97 onto 96.
 
-Runs until a line (or end of file) on standard input, or --seconds, then
-prints one JSON object on standard output: the access units the depayloader
+--bandwidth sets the session's bandwidth (the stream's, as an SDP's b=AS
+would): GStreamer derives its RTCP interval from it, and RFC 4585 allows
+one early feedback packet per interval, so with the default (0.2-0.5 s at
+1 Mbit/s) most NACKs wait for the next regular report.
+
+Prints "ready" on standard error once its sockets are bound; runs until a
+line (or end of file) on standard input, or --seconds, then prints one
+JSON object on standard output: the access units the depayloader
 delivered, the frames the decoder delivered, the frames that arrived
-intact and clean (see FrameIntegrity), the jitter buffer's `stats` and the
-RTX receiver's counters. Prints "ready" on standard error once its sockets are bound. Exits
-with status 3, saying what, when PyGObject or a GStreamer element is
-missing (the test skips or fails on it).
+intact and clean (see FrameIntegrity), the jitter buffer's `stats` and
+the RTX receiver's counters. Exits with status 3, saying what, when
+PyGObject or a GStreamer element is missing (the test skips or fails on
+it).
 """
 
 import argparse
@@ -142,7 +148,7 @@ def main():
     ap.add_argument("--rtcp-to", type=int, default=0, help="127.0.0.1 port RTCP goes to")
     ap.add_argument("--rtx", action="store_true", help="ask for retransmissions")
     ap.add_argument("--seconds", type=float, default=10.0, help="longest run")
-    ap.add_argument("--bandwidth", type=float, default=0, help="session bandwidth, bit/s")
+    ap.add_argument("--bandwidth", type=float, default=0, help="session bandwidth, bit/s (sets the RTCP interval)")
     ap.add_argument("--latency", type=int, default=200, help="jitter buffer latency, ms")
     args = ap.parse_args()
 
@@ -159,7 +165,8 @@ def main():
         "rtpbin",
         latency=args.latency,
         do_retransmission=args.rtx,
-        # AVPF: feedback (the NACKs) may go in early RTCP, at once.
+        # 3: GST_RTP_PROFILE_AVPF, where feedback (the NACKs) may go in
+        # early RTCP, at once.
         rtp_profile=3,
     )
     rtp_in = make("udpsrc", address="127.0.0.1", port=args.port,
