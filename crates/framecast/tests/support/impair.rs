@@ -102,6 +102,7 @@ pub struct RelayStats {
 /// A running relay; stops when dropped (or by [`Relay::stop`]).
 pub struct Relay {
     port: u16,
+    feedback_port: u16,
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<RelayStats>>,
     thread: Option<JoinHandle<()>>,
@@ -112,17 +113,20 @@ impl Relay {
     pub fn start(impairment: Impairment, to: SocketAddr) -> Relay {
         let rx = UdpSocket::bind("127.0.0.1:0").expect("bind the relay");
         let port = rx.local_addr().expect("relay address").port();
+        let tx = UdpSocket::bind("127.0.0.1:0").expect("bind the relay's sender");
+        let feedback_port = tx.local_addr().expect("relay's sending address").port();
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(RelayStats::default()));
         let thread = {
             let (stop, stats) = (stop.clone(), stats.clone());
             std::thread::Builder::new()
                 .name("impair-relay".into())
-                .spawn(move || run(rx, to, impairment, &stop, &stats))
+                .spawn(move || run(rx, tx, to, impairment, &stop, &stats))
                 .expect("spawn the relay")
         };
         Relay {
             port,
+            feedback_port,
             stop,
             stats,
             thread: Some(thread),
@@ -132,6 +136,14 @@ impl Relay {
     /// The port to send to.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port the relay forwards from: what a receiver sends here
+    /// (RTCP feedback) goes back to the sender. framecast's receiver
+    /// answers the address its packets come from; a receiver whose RTCP
+    /// destination is configured (GStreamer's `udpsink`) is pointed here.
+    pub fn feedback_port(&self) -> u16 {
+        self.feedback_port
     }
 
     /// What it did so far.
@@ -219,12 +231,12 @@ impl Restart {
 
 fn run(
     rx: UdpSocket,
+    tx: UdpSocket,
     to: SocketAddr,
     imp: Impairment,
     stop: &AtomicBool,
     stats: &Mutex<RelayStats>,
 ) {
-    let tx = UdpSocket::bind("127.0.0.1:0").expect("bind the relay's sender");
     tx.set_nonblocking(true).expect("nonblocking");
     let mut sender_addr: Option<SocketAddr> = None;
     let mut back = [0u8; 2048];

@@ -17,12 +17,19 @@ pub fn tool_available(tool: &str) -> bool {
         .status()
         // Started at all is enough: `gst-launch-1.0 -version` exits 1.
         .is_ok();
+    required(available, &format!("{tool} not found"))
+}
+
+/// `available`, or a skip saying `why_not` (a failure when
+/// `FRAMECAST_REQUIRE_INTEROP=1`): for a peer that needs more than a
+/// tool that starts (a Python module, a GStreamer plugin).
+pub fn required(available: bool, why_not: &str) -> bool {
     if !available {
         assert!(
             std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "{tool} is missing and FRAMECAST_REQUIRE_INTEROP=1"
+            "{why_not}, and FRAMECAST_REQUIRE_INTEROP=1"
         );
-        eprintln!("skipping: {tool} not found (set FRAMECAST_REQUIRE_INTEROP=1 to fail)");
+        eprintln!("skipping: {why_not} (set FRAMECAST_REQUIRE_INTEROP=1 to fail)");
     }
     available
 }
