@@ -74,6 +74,12 @@ pub struct ReceiveArgs {
     /// No live stats line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Exit with an error when packets keep coming but nothing decodes
+    /// for 5 s (a stream this receiver cannot decode). By default that is
+    /// a warning and the receiver goes on: a decodable stream may still
+    /// come (a keyframe, a restarted sender).
+    #[arg(long)]
+    pub exit_if_undecodable: bool,
 }
 
 /// What a receive run saw.
@@ -391,6 +397,9 @@ fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, Stri
             // Warnings (a decoder meeting what it cannot decode goes on,
             // and says so), on their own lines, --quiet or not.
             print_warnings(&receiver, !args.quiet);
+            if args.exit_if_undecodable && receiver.stats().undecodable > 0 {
+                break Err("the stream has not decoded for 5 s (--exit-if-undecodable)".to_string());
+            }
             // The window restarts every second, shown or not (with
             // --quiet it once grew by a sample a frame for the whole run).
             let latency = window.take_line();
@@ -577,6 +586,7 @@ mod tests {
             drop_old: false,
             json: false,
             quiet: true,
+            exit_if_undecodable: false,
         };
         let err = build(&args).err().unwrap_or_default();
         assert!(err.contains("--size"), "{err}");

@@ -703,3 +703,49 @@ fn a_stream_openh264_cannot_decode_is_warned_about_and_the_receiver_goes_on() {
         .and_then(|n| n.parse::<u64>().ok());
     assert!(errors.is_some_and(|n| n >= 1), "{json}");
 }
+
+#[test]
+fn exit_if_undecodable_ends_the_receiver_when_nothing_decodes_for_5_s() {
+    if !tool_available("gst-launch-1.0") {
+        return;
+    }
+    let port = free_port_pair();
+    let mut rx = framecast()
+        .args([
+            "receive",
+            "--port",
+            &port.to_string(),
+            "--address",
+            "127.0.0.1",
+            "--quiet",
+            "--exit-if-undecodable",
+        ])
+        .args(["--seconds", "20"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn receive");
+    let stderr = rx.stderr.take().expect("stderr");
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut s);
+        s
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    // 7 s of H.264 High 4:4:4, which openh264dec cannot decode.
+    run_tool(
+        "gst-launch-1.0",
+        &format!(
+            "-q videotestsrc num-buffers=210 ! video/x-raw,format=Y444,width=160,height=120,framerate=30/1 \
+             ! x264enc tune=zerolatency speed-preset=ultrafast ! rtph264pay config-interval=-1 \
+             ! udpsink host=127.0.0.1 port={port} sync=true"
+        ),
+    );
+    let status = wait(&mut rx);
+    let log = log.join().unwrap_or_default();
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("has not decoded for 5 s"), "{log}");
+    assert!(started.elapsed() < Duration::from_secs(15), "{log}");
+}

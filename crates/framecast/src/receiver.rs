@@ -444,6 +444,10 @@ pub struct ReceiverStats {
     pub decode_errors: u64,
     /// Warnings the pipeline posted ([`Receiver::take_warnings`]).
     pub warnings: u64,
+    /// Times the stream went 5 s (`openh264dec`'s `UNDECODABLE_AFTER`)
+    /// with packets but no picture: a stream this receiver cannot decode.
+    /// Reported, not fatal; an application that wants to give up reads it.
+    pub undecodable: u64,
     /// Frames the depayloader dropped as damaged (a packet of them lost).
     pub frames_discarded: u64,
     /// Times the sender's stream restarted (a new SSRC or sequence).
@@ -767,6 +771,7 @@ impl Receiver {
                 .map_or(0, |d| d.counter("frames-concealed")),
             decode_errors: self.dec.as_ref().map_or(0, |d| d.counter("decode-errors")),
             warnings: self.failed.warnings_posted(),
+            undecodable: self.dec.as_ref().map_or(0, |d| d.counter("undecodable")),
         }
     }
 

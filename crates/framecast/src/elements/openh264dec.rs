@@ -82,6 +82,10 @@ pub fn factory() -> ElementFactory {
             let mut properties = decoder_properties();
             properties.push(damaged_property());
             properties.push(prop_counter(
+                "undecodable",
+                "Times the input went 5 s without a picture (each also a warning)",
+            ));
+            properties.push(prop_counter(
                 "frames-concealed",
                 "Pictures output with missing data filled in (damaged=conceal), flagged CORRUPTED",
             ));
@@ -129,6 +133,8 @@ pub struct OpenH264Dec {
     stream: Mutex<Stream>,
     counters: DecoderCounters,
     concealed: AtomicU64,
+    /// Times input went [`UNDECODABLE_AFTER`] without a picture.
+    undecodable: AtomicU64,
 }
 
 /// Whether OpenH264 decodes streams of this caps `profile`: 8-bit 4:2:0
@@ -170,6 +176,7 @@ impl OpenH264Dec {
         let since = *stream.no_picture_since.get_or_insert_with(Instant::now);
         if !stream.reported_undecodable && since.elapsed() >= UNDECODABLE_AFTER {
             stream.reported_undecodable = true;
+            self.undecodable.fetch_add(1, Ordering::Relaxed);
             let why = if stream.last_error.is_empty() {
                 "no keyframe arrived"
             } else {
@@ -337,6 +344,9 @@ impl ElementImpl for OpenH264Dec {
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         match name {
             "frames-concealed" => Some(PropertyValue::UInt(self.concealed.load(Ordering::Relaxed))),
+            "undecodable" => Some(PropertyValue::UInt(
+                self.undecodable.load(Ordering::Relaxed),
+            )),
             _ => self.counters.read(name),
         }
     }
@@ -375,6 +385,7 @@ impl ElementImpl for OpenH264Dec {
             stream.conceal = element.prop("damaged").as_str() != Some("drop");
             stream.decoder = None;
             self.concealed.store(0, Ordering::Relaxed);
+            self.undecodable.store(0, Ordering::Relaxed);
         }
         if change == StateChange::PausedToReady {
             let mut stream = self.lock();
