@@ -361,9 +361,17 @@ impl UdpSrc {
     }
 
     /// Remembers where the RTP stream comes from (checked per datagram
-    /// with one atomic; the lock only when the SSRC changes).
+    /// with one atomic; the lock only when the SSRC or the address changes,
+    /// so a sender whose NAT mapping moves still gets its feedback).
     fn note_sender(&self, from: SocketAddr, ssrc: u32) {
-        let key = u64::from(ssrc) + 1;
+        let addr = match from.ip() {
+            IpAddr::V4(v4) => u64::from(u32::from(v4)),
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6);
+                (bits as u64) ^ ((bits >> 64) as u64)
+            }
+        };
+        let key = ((u64::from(ssrc) << 32) ^ addr.rotate_left(16) ^ u64::from(from.port())) | 1;
         if self.sender_key.swap(key, Ordering::Relaxed) != key {
             *self.sender.lock().unwrap_or_else(|e| e.into_inner()) = Some((from, ssrc));
         }
