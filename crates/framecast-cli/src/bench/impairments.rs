@@ -16,13 +16,15 @@
 //!   turns a gap into an upstream event that only an `rtpbin`/`rtpsession`
 //!   with an RTCP path to the sender makes into a NACK;
 //! - `ffmpeg`: `ffmpeg -i stream.sdp` decoding to raw I420 on a pipe
-//!   (`-max_delay 50000`: the same 50 ms reordering wait).
+//!   (`-max_delay 50000`: the same 50 ms reordering wait; not `-fflags
+//!   nobuffer`, which throws away what arrived while it probed the stream,
+//!   a second of frames).
 //!
 //! Per case: frames shown (decoded frames, concealed ones included, over
 //! frames the sender encoded), the longest freeze (longest gap between two
 //! decoded frames), latency p50/p99 from the stamp (handed over -> decoded,
 //! `CLOCK_MONOTONIC`; only pictures whose stamp survived count, so a
-//! concealed frame gives no latency), and the RTX overhead (packets the
+//! concealed frame gives no latency, and not the first second), and the RTX overhead (packets the
 //! sender resent over media packets sent, i.e. bytes at the mean packet
 //! size). The sender's RTCP sender reports go to the relay's port + 1,
 //! where nothing listens, so framecast's own RTCP-derived latency is not
@@ -295,11 +297,18 @@ enum Running {
 }
 
 /// Reads the stamp from a packed I420 frame's luma and gives the latency
-/// to `now_ns`, ms.
+/// to `now_ns`, ms; `None` for a damaged stamp, and for the first second
+/// of video (start-up: FFmpeg probes the stream first, then decodes what
+/// it held in a burst).
 fn stamp_latency_ms(i420: &[u8], now_ns: u64) -> Option<f64> {
     let luma = i420.get(..WIDTH * HEIGHT)?;
     let s = Stamp::read_luma(luma, WIDTH, WIDTH, HEIGHT)?;
-    Some(now_ns.saturating_sub(s.time_ns) as f64 / 1e6)
+    counted(s.frame).then(|| now_ns.saturating_sub(s.time_ns) as f64 / 1e6)
+}
+
+/// Whether frame `n`'s latency counts (after the first second).
+fn counted(n: u32) -> bool {
+    n >= FPS
 }
 
 fn start_framecast(port: u16, nack: bool) -> Result<Running, String> {
@@ -368,7 +377,7 @@ fn start_ffmpeg(port: u16) -> Result<Running, String> {
     let mut child = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
         .args(["-protocol_whitelist", "file,udp,rtp"])
-        .args(["-fflags", "nobuffer", "-max_delay", "50000"])
+        .args(["-max_delay", "50000"])
         .arg("-i")
         .arg(&sdp)
         .args(["-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p"])
@@ -440,7 +449,12 @@ impl Running {
             }
             Running::Gst(rx) => {
                 let got = rx.finish();
-                let latencies = got.frames.iter().map(|&(_, ns)| ns as f64 / 1e6).collect();
+                let latencies = got
+                    .frames
+                    .iter()
+                    .filter(|&&(n, _)| counted(n))
+                    .map(|&(_, ns)| ns as f64 / 1e6)
+                    .collect();
                 Ok((got.decoded, latencies))
             }
             Running::Ffmpeg {

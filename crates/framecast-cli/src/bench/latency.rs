@@ -1861,6 +1861,12 @@ mod tests {
             }
         );
         assert!(matches!(parse_line("x\ty"), Line::Other(_)));
+        // With a jitter-buffer latency: every decoded frame's time.
+        assert_eq!(
+            parse_line("# decoded 123456789\n"),
+            Line::Decoded(123_456_789)
+        );
+        assert!(matches!(parse_line("# decoded soon"), Line::Other(_)));
     }
 
     #[test]
