@@ -73,7 +73,13 @@ pub struct Args {
 
 /// The impairments, by name.
 const IMPAIRMENTS: &[&str] = &[
-    "none", "loss1", "loss5", "loss10", "burst5", "reorder25", "jitter20",
+    "none",
+    "loss1",
+    "loss5",
+    "loss10",
+    "burst5",
+    "reorder25",
+    "jitter20",
 ];
 
 /// The probability that starts a loss burst so that bursts of mean length
@@ -130,7 +136,12 @@ enum Peer {
     Ffmpeg,
 }
 
-const PEERS: &[Peer] = &[Peer::Framecast, Peer::FramecastNoRtx, Peer::Gst, Peer::Ffmpeg];
+const PEERS: &[Peer] = &[
+    Peer::Framecast,
+    Peer::FramecastNoRtx,
+    Peer::Gst,
+    Peer::Ffmpeg,
+];
 
 impl Peer {
     fn name(self) -> &'static str {
@@ -143,10 +154,14 @@ impl Peer {
     }
 
     fn parse(name: &str) -> Result<Peer, String> {
-        PEERS.iter().copied().find(|p| p.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = PEERS.iter().map(|p| p.name()).collect();
-            format!("unknown receiver {name:?} (one of {})", names.join(", "))
-        })
+        PEERS
+            .iter()
+            .copied()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = PEERS.iter().map(|p| p.name()).collect();
+                format!("unknown receiver {name:?} (one of {})", names.join(", "))
+            })
     }
 
     /// What the table calls it.
@@ -281,17 +296,21 @@ fn goals(outcomes: &[Outcome]) -> Vec<String> {
     lines
 }
 
+/// What a receiver saw: when each frame was decoded (`CLOCK_MONOTONIC`
+/// ns), and the latencies (ms) of the counted frames whose stamp survived.
+type Seen = (Vec<u64>, Vec<f64>);
+
 /// A receiver running behind the relay.
 enum Running {
     /// framecast's, pulled on a thread until `stop`.
     Framecast {
         stop: Arc<AtomicBool>,
-        thread: std::thread::JoinHandle<Result<(Vec<u64>, Vec<f64>), String>>,
+        thread: std::thread::JoinHandle<Result<Seen, String>>,
     },
     Gst(latency::Receiver),
     Ffmpeg {
         child: Child,
-        thread: std::thread::JoinHandle<(Vec<u64>, Vec<f64>)>,
+        thread: std::thread::JoinHandle<Seen>,
         stderr: PathBuf,
     },
 }
@@ -439,7 +458,7 @@ fn terminate(child: &mut Child) {
 impl Running {
     /// Lets the last frames in, stops, and returns decode times and
     /// latencies.
-    fn finish(self) -> Result<(Vec<u64>, Vec<f64>), String> {
+    fn finish(self) -> Result<Seen, String> {
         match self {
             Running::Framecast { stop, thread } => {
                 stop.store(true, Ordering::Relaxed);
@@ -495,9 +514,8 @@ fn send(port: u16, seconds: f64) -> Result<Sent, String> {
         .bitrate(BITRATE_KBPS)
         .build()
         .map_err(|e| format!("Sender::build: {e}"))?;
-    let info =
-        framecast::VideoInfo::new(framecast::VideoFormat::I420, WIDTH as u32, HEIGHT as u32)
-            .map_err(|e| e.to_string())?;
+    let info = framecast::VideoInfo::new(framecast::VideoFormat::I420, WIDTH as u32, HEIGHT as u32)
+        .map_err(|e| e.to_string())?;
     let produced = latency::pace(
         Format::I420,
         (WIDTH, HEIGHT),
@@ -571,8 +589,11 @@ fn load() -> String {
 }
 
 pub fn run(args: &Args) -> Result<(), String> {
-    if !(args.seconds >= 2.0) {
-        return Err(format!("--seconds {} is too short (2 at least)", args.seconds));
+    if args.seconds.is_nan() || args.seconds < 2.0 {
+        return Err(format!(
+            "--seconds {} is too short (2 at least)",
+            args.seconds
+        ));
     }
     let names: Vec<String> = if args.impairments.is_empty() {
         IMPAIRMENTS.iter().map(|s| s.to_string()).collect()
@@ -648,7 +669,9 @@ mod tests {
         let o = outcome("loss5", Peer::Gst, &[0, 33, 300, 66, 333], 10);
         assert_eq!(o.longest_freeze_ms(), 234.0);
         assert_eq!(o.shown_percent(), 50.0);
-        assert!(outcome("x", Peer::Gst, &[5], 1).longest_freeze_ms().is_nan());
+        assert!(outcome("x", Peer::Gst, &[5], 1)
+            .longest_freeze_ms()
+            .is_nan());
     }
 
     #[test]
