@@ -29,7 +29,14 @@
  * SECONDS. Exit status 0 then; 1 with a message on stderr when the
  * pipeline fails.
  *
- * Usage: gst_latency_receiver PORT SECONDS
+ * With a third argument, JITTER_MS (`framecast bench impairments`), an
+ * `rtpjitterbuffer latency=JITTER_MS` goes between udpsrc and the
+ * depayloader (it orders and waits for late packets as a GStreamer
+ * receiver on a real network would), and every frame out of the decoder,
+ * whole stamp or not, is also announced as "# decoded <now ns>", so
+ * freezes can be measured over concealed pictures too.
+ *
+ * Usage: gst_latency_receiver PORT SECONDS [JITTER_MS]
  */
 #include <glib-unix.h>
 #include <gst/app/gstappsink.h>
@@ -59,6 +66,7 @@ typedef struct {
   uint64_t marker_ns;  /* when the last packet (marker bit) of the newest whole frame did */
   uint64_t marker_first_ns; /* first_ns of that frame */
   guint64 payload_bytes; /* RTP payload received (the video's bitrate) */
+  gboolean announce;   /* print "# decoded <ns>" for every frame */
 } Receiver;
 
 static uint64_t monotonic_ns(void) {
@@ -159,6 +167,7 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data) {
     gst_video_frame_unmap(&frame);
   }
   gst_sample_unref(sample);
+  if (r->announce) printf("# decoded %llu\n", (unsigned long long)now);
   if (whole) {
     r->frames++;
     if (r->marker_ns != 0)
@@ -169,6 +178,7 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data) {
     fflush(stdout);
   } else {
     r->bad++;
+    if (r->announce) fflush(stdout);
   }
   return GST_FLOW_OK;
 }
@@ -222,11 +232,13 @@ int main(int argc, char **argv) {
   gchar *description;
   long port;
   double seconds;
+  long jitter_ms = -1;
+  gchar *jitterbuffer;
   char *end;
 
   gst_init(&argc, &argv);
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s PORT SECONDS\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: %s PORT SECONDS [JITTER_MS]\n", argv[0]);
     return 2;
   }
   port = strtol(argv[1], &end, 10);
@@ -239,13 +251,23 @@ int main(int argc, char **argv) {
     fprintf(stderr, "gst_latency_receiver: bad seconds %s\n", argv[2]);
     return 2;
   }
+  if (argc == 4) {
+    jitter_ms = strtol(argv[3], &end, 10);
+    if (*end != '\0' || jitter_ms < 0 || jitter_ms > 10000) {
+      fprintf(stderr, "gst_latency_receiver: bad jitter-buffer latency %s\n", argv[3]);
+      return 2;
+    }
+    r.announce = TRUE;
+  }
+  jitterbuffer = jitter_ms >= 0 ? g_strdup_printf("! rtpjitterbuffer latency=%ld ", jitter_ms) : g_strdup("");
 
   description = g_strdup_printf(
       "udpsrc name=src address=127.0.0.1 port=%ld buffer-size=4194304 "
       "caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" "
-      "! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 "
+      "%s! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 "
       "! appsink name=sink sync=false async=false",
-      port);
+      port, jitterbuffer);
+  g_free(jitterbuffer);
   r.pipeline = gst_parse_launch(description, &err);
   g_free(description);
   if (r.pipeline == NULL || err != NULL) {

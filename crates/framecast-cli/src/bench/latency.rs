@@ -48,9 +48,9 @@ use std::time::{Duration, Instant};
 use crate::stamp::{self, Stamp};
 
 /// Frames per second every sender is fed and told.
-const FPS: u32 = 30;
+pub(super) const FPS: u32 = 30;
 /// Bitrate every encoder is asked for, kbit/s.
-const BITRATE_KBPS: u32 = 4000;
+pub(super) const BITRATE_KBPS: u32 = 4000;
 /// RTP packet size asked of every payloader.
 const MTU: u32 = 1400;
 /// Latencies of frames handed over in the first second are not counted.
@@ -186,7 +186,7 @@ impl Case {
 
 /// Pixel format of the raw frames on the sender's stdin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(super) enum Format {
     /// Packed 8-bit B, G, R (OpenCV's order).
     Bgr,
     /// Planar 4:2:0: Y, then U and V at half size.
@@ -228,7 +228,7 @@ impl Format {
 
     /// Bytes of one frame, tightly packed (the layout every sender expects
     /// for even sizes).
-    fn frame_bytes(self, width: usize, height: usize) -> usize {
+    pub(super) fn frame_bytes(self, width: usize, height: usize) -> usize {
         match self {
             Format::Bgr => width * height * 3,
             Format::I420 => width * height + 2 * (width.div_ceil(2) * height.div_ceil(2)),
@@ -586,7 +586,7 @@ fn available(case: Case, exe: &Path, python_path: Result<&Path, &str>) -> Result
 
 /// Builds the receiver (needs `cc`, `pkg-config`, GStreamer's development
 /// files); returns its path.
-fn build_receiver() -> Result<PathBuf, String> {
+pub(super) fn build_receiver() -> Result<PathBuf, String> {
     super::build_c_anchor(
         "gst_latency_receiver",
         RECEIVER_SOURCE,
@@ -595,7 +595,7 @@ fn build_receiver() -> Result<PathBuf, String> {
 }
 
 /// A free UDP port on 127.0.0.1 (bound, read, released).
-fn free_udp_port() -> Result<u16, String> {
+pub(super) fn free_udp_port() -> Result<u16, String> {
     std::net::UdpSocket::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
         .map(|a| a.port())
@@ -649,6 +649,9 @@ enum Line {
     },
     /// The pipeline plays.
     Ready,
+    /// A frame came out of the decoder at this `CLOCK_MONOTONIC` time
+    /// (ns), whole stamp or not (only with a jitter-buffer latency given).
+    Decoded(u64),
     /// The last line: whole stamps read, damaged stamps.
     Summary {
         frames: u64,
@@ -663,6 +666,9 @@ fn parse_line(line: &str) -> Line {
     let line = line.trim_end();
     if line == "# ready" {
         return Line::Ready;
+    }
+    if let Some(Ok(at)) = line.strip_prefix("# decoded ").map(str::parse) {
+        return Line::Decoded(at);
     }
     if let Some(rest) = line.strip_prefix("# ") {
         let field = |name: &str| {
@@ -693,17 +699,25 @@ fn parse_line(line: &str) -> Line {
 }
 
 /// A running receiver.
-struct Receiver {
+pub(super) struct Receiver {
     child: Child,
     lines: mpsc::Receiver<Line>,
     stderr: Tail,
 }
 
 impl Receiver {
-    /// Starts the receiver on `port` and waits until it plays.
-    fn start(exe: &Path, port: u16, seconds: f64) -> Result<Receiver, String> {
+    /// Starts the receiver on `port` and waits until it plays; with
+    /// `jitter_ms`, behind an `rtpjitterbuffer` of that latency, saying
+    /// when every frame is decoded ([`Line::Decoded`]).
+    pub(super) fn start(
+        exe: &Path,
+        port: u16,
+        seconds: f64,
+        jitter_ms: Option<u32>,
+    ) -> Result<Receiver, String> {
         let mut child = Command::new(exe)
             .args([port.to_string(), format!("{seconds:.0}")])
+            .args(jitter_ms.map(|ms| ms.to_string()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -752,8 +766,9 @@ impl Receiver {
     /// Collects the frames decoded until none came for [`DRAIN_IDLE`],
     /// stops the receiver and returns the frames and its damaged-stamp
     /// count.
-    fn finish(mut self) -> Received {
+    pub(super) fn finish(mut self) -> Received {
         let mut frames = Vec::new();
+        let mut decoded = Vec::new();
         let mut wire = Vec::new();
         let mut bad = None;
         let mut payload_bytes = None;
@@ -774,6 +789,7 @@ impl Receiver {
                 bad = Some(b);
                 payload_bytes = p;
             }
+            Line::Decoded(at) => decoded.push(at),
             _ => {}
         };
         let drain_end = Instant::now() + Duration::from_secs(5);
@@ -799,6 +815,7 @@ impl Receiver {
         self.stop();
         Received {
             frames,
+            decoded,
             wire,
             bad,
             payload_bytes,
@@ -820,9 +837,12 @@ impl Receiver {
 }
 
 /// What the receiver reported.
-struct Received {
+pub(super) struct Received {
     /// Frame number and latency (ns) of every whole frame decoded.
-    frames: Vec<(u32, i64)>,
+    pub(super) frames: Vec<(u32, i64)>,
+    /// When each frame was decoded (`CLOCK_MONOTONIC` ns), whole or not;
+    /// empty unless started with a jitter-buffer latency.
+    pub(super) decoded: Vec<u64>,
     /// Frame number and stamp -> last packet out of the socket (ns).
     wire: Vec<(u32, i64)>,
     /// Damaged stamps, when the receiver said.
@@ -1055,9 +1075,9 @@ fn write_all_by(out: &mut ChildStdin, data: &[u8], deadline: Instant) -> std::io
 
 /// What the producer did.
 #[derive(Debug, Default)]
-struct Produced {
+pub(super) struct Produced {
     /// Frames written.
-    frames: u32,
+    pub(super) frames: u32,
     /// The first frame handed over after the warm-up second.
     first_counted: u32,
     /// Slots of the 30 fps schedule skipped because the sender was late.
@@ -1130,7 +1150,7 @@ fn vm_hwm_kib(status: &str) -> Option<u64> {
 /// Paints frames of `format` and `size` at [`FPS`] for `seconds`, stamps
 /// each and gives it to `hand_over`; `sender_cpu_ns` reads the sender's
 /// CPU time (at the warm-up mark).
-fn pace(
+pub(super) fn pace(
     format: Format,
     (width, height): (usize, usize),
     seconds: f64,
@@ -1437,7 +1457,7 @@ fn run_case(
 ) -> Result<Outcome, String> {
     let seconds = setup.seconds;
     let port = free_udp_port()?;
-    let receiver = Receiver::start(&setup.receiver, port, seconds + 60.0)?;
+    let receiver = Receiver::start(&setup.receiver, port, seconds + 60.0, None)?;
     let sent = if case == Case::Library {
         Ok(send_in_process(format, size, port, seconds))
     } else {
@@ -1445,6 +1465,7 @@ fn run_case(
     };
     let Received {
         frames,
+        decoded: _,
         wire,
         bad,
         payload_bytes,
@@ -1840,6 +1861,12 @@ mod tests {
             }
         );
         assert!(matches!(parse_line("x\ty"), Line::Other(_)));
+        // With a jitter-buffer latency: every decoded frame's time.
+        assert_eq!(
+            parse_line("# decoded 123456789\n"),
+            Line::Decoded(123_456_789)
+        );
+        assert!(matches!(parse_line("# decoded soon"), Line::Other(_)));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod convert;
 mod encode;
+mod impairments;
 pub(crate) mod latency;
 mod memory;
 mod tracers;
@@ -15,6 +16,8 @@ pub enum Which {
     Convert(convert::Args),
     /// H.264 encode throughput (720p), framecast's encoders beside GStreamer's x264enc.
     Encode(encode::Args),
+    /// Pictures through loss, reordering and jitter (an impairment relay), framecast's receiver beside GStreamer's and FFmpeg's.
+    Impairments(impairments::Args),
     /// End-to-end latency push -> decoded over RTP/H.264 on 127.0.0.1, framecast beside GStreamer and FFmpeg.
     Latency(latency::Args),
     /// Memory core: pool cycle, clone, map, meta, fresh allocation per frame.
@@ -28,6 +31,7 @@ pub fn run(which: Which) -> Result<(), String> {
     match which {
         Which::Convert(args) => convert::run(&args),
         Which::Encode(args) => encode::run(&args),
+        Which::Impairments(args) => impairments::run(&args),
         Which::Latency(args) => latency::run(&args),
         Which::Memory(args) => memory::run(&args),
         Which::Tracers(args) => tracers::run(&args),
