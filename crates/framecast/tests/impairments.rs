@@ -158,6 +158,9 @@ fn run_with(impairment: Impairment, runs: u32, frames: u64, nack: bool, fec: u32
         rtx: counter(&rx, "jb", "num-rtx"),
         retransmissions,
     };
+    for w in rx.take_warnings() {
+        eprintln!("WARN {w}");
+    }
     let _ = rx.stop();
     eprintln!("{outcome:?}");
     outcome
@@ -365,4 +368,23 @@ fn two_blind_packets_with_an_unsupported_sps_leave_the_receiver_decoding() {
     assert_eq!(o.decoded, o.sent, "{o:?}");
     assert_eq!((o.lost, o.decode_errors), (0, 0), "{o:?}");
     assert_eq!(o.stray, 2, "{o:?}");
+}
+
+#[test]
+fn at_ten_percent_loss_retransmission_and_keyframe_requests_keep_nearly_every_frame() {
+    // At 10 % the stream's first packet (SPS/PPS) is often among those
+    // lost, before the jitter buffer knows the stream and can ask for it:
+    // the decoder then asks for a keyframe, and the picture comes within
+    // a round trip instead of at the next periodic IDR a second later.
+    let o = run(
+        Impairment {
+            loss: 0.10,
+            ..Impairment::default()
+        },
+        1,
+        150,
+    );
+    assert!(o.relay.dropped > 20 && o.rtx > 0, "{o:?}");
+    assert!(o.lost * 4 <= o.relay.dropped, "{o:?}");
+    assert_shown(&o, 90);
 }

@@ -95,6 +95,9 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// The shortest time between two keyframe requests from a decoder.
+pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Input that has yielded no picture for this long is reported as a
 /// stream that does not decode.
 pub const UNDECODABLE_AFTER: Duration = Duration::from_secs(5);
@@ -125,6 +128,8 @@ struct Stream {
     last_error: String,
     /// The stream was reported as not decoding (until a picture comes).
     reported_undecodable: bool,
+    /// When this decoder last asked upstream for a keyframe.
+    keyframe_asked: Option<Instant>,
 }
 
 /// The `openh264dec` element.
@@ -152,6 +157,25 @@ impl OpenH264Dec {
         self.stream.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Asks upstream for a keyframe (an IDR with its SPS/PPS), at most
+    /// once a second: after an error only a keyframe brings the picture
+    /// back whole (GStreamer's video decoders request a sync point the
+    /// same way); the depayloader cannot tell an IDR whose parameter sets
+    /// were lost from one that will decode.
+    fn ask_for_keyframe(element: &Element, stream: &mut Stream) {
+        let now = Instant::now();
+        if stream
+            .keyframe_asked
+            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
+        {
+            return;
+        }
+        stream.keyframe_asked = Some(now);
+        if let Some(sink) = element.sink_pad() {
+            sink.push_event(Event::force_key_unit_upstream(true));
+        }
+    }
+
     fn failed(&self, element: &Element, stream: &mut Stream, kind: ErrorKind, why: &str) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
         self.counters.dropped.fetch_add(1, Ordering::Relaxed);
@@ -159,6 +183,7 @@ impl OpenH264Dec {
         // a bitstream error leaves references it cannot trust.
         if matches!(kind, ErrorKind::Bitstream) {
             stream.waiting_for_idr = true;
+            Self::ask_for_keyframe(element, stream);
         }
         if stream.warned & kind as u8 == 0 {
             stream.warned |= kind as u8;
@@ -281,6 +306,7 @@ impl OpenH264Dec {
                     stream.warned |= ErrorKind::Bitstream as u8;
                     element.post_warning(format!("H.264 decoding error, concealed: {why}"), None);
                 }
+                Self::ask_for_keyframe(element, stream);
                 why.clone_into(&mut stream.last_error);
             } else {
                 // Whatever state the error left behind goes with the decoder.

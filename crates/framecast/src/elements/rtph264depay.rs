@@ -157,7 +157,10 @@ impl RtpH264Depay {
                 let Some(au) = st.depay.pull() else {
                     break;
                 };
-                st.idr_seen |= au.is_idr;
+                // An IDR starts the picture only with its parameter sets
+                // (in it, or from the SDP): one whose SPS/PPS packet was
+                // lost is still "waiting for a keyframe".
+                st.idr_seen |= au.is_idr && (!st.sprop.is_empty() || has_sps(au.data));
                 st.needs_keyframe = !st.idr_seen;
                 let prepend = au.is_idr && !st.sprop.is_empty() && !has_sps(au.data);
                 let sprop: &[u8] = if prepend { &st.sprop } else { &[] };
