@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use crate::bench::impairments::impair::{Impairment, Relay};
 use crate::bench::latency::peak_rss_kib;
 use crate::receive::Summary;
 use crate::send::{interruptible, send, SendArgs};
@@ -39,6 +40,12 @@ pub struct DemoArgs {
     /// RTP port on 127.0.0.1 (RTCP on the next); default: a free pair.
     #[arg(long)]
     port: Option<u16>,
+    /// Drop this percentage of the RTP packets on the way (an impairment
+    /// relay between sender and receiver, on 127.0.0.1): shows the
+    /// receiver asking for what is lost (NACK, answered with RTX),
+    /// concealing what still misses, and asking for keyframes.
+    #[arg(long, default_value_t = 0.0)]
+    loss: f64,
     /// Write the RSS samples (seconds, sender KiB, receiver KiB; one a
     /// second) to this CSV file.
     #[arg(long)]
@@ -309,15 +316,49 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
             args.seconds
         ));
     }
+    if !(0.0..=50.0).contains(&args.loss) {
+        return Err(format!(
+            "--loss {}: give a percentage from 0 to 50",
+            args.loss
+        ));
+    }
     let port = match args.port {
         Some(0) => return Err("--port 0: give a fixed port (RTCP goes on the next one)".into()),
         Some(p) => p,
         None => free_port_pair()?,
     };
+    // With --loss the sender sends to a relay that drops packets on the
+    // way to the receiver (and carries the receiver's feedback back).
+    let relays = if args.loss > 0.0 {
+        let relay_port = free_port_pair()?;
+        let max_run = Duration::from_secs_f64(args.seconds + 60.0);
+        let to = |p: u16| std::net::SocketAddr::from(([127, 0, 0, 1], p));
+        let rtp = Relay::start_at(
+            Impairment {
+                loss: args.loss / 100.0,
+                max_run,
+                ..Impairment::default()
+            },
+            relay_port,
+            to(port),
+        );
+        let rtcp = Relay::start_at(
+            Impairment {
+                max_run,
+                ..Impairment::default()
+            },
+            relay_port + 1,
+            to(port + 1),
+        );
+        Some((relay_port, rtp, rtcp))
+    } else {
+        None
+    };
+    let send_to = relays.as_ref().map_or(port, |(p, _, _)| *p);
     // Every argument checked before the receiver starts: a size the sender
     // refuses must not leave a receiver child behind it.
     let send_args = SendArgs {
-        to: vec![format!("127.0.0.1:{port}")],
+        to: vec![format!("127.0.0.1:{send_to}")],
         codec: args.codec.clone(),
         bitrate: args.bitrate,
         fec: 0,
@@ -510,6 +551,20 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         received.pools.as_deref().unwrap_or("unknown")
     );
     println!("  bitrate           {:.0} kbit/s", s.bitrate / 1000.0);
+    if let Some((_, rtp, _rtcp)) = relays {
+        let relayed = rtp.stop();
+        println!(
+            "  network           {:.1} % loss: the relay dropped {} of {} packets; {} resent as RTX \
+             (NACKs), {} keyframe requests; after repair {} lost, {} frames concealed",
+            args.loss,
+            relayed.dropped,
+            relayed.received,
+            s.retransmissions,
+            s.keyframe_requests,
+            received.lost,
+            received.frames_concealed,
+        );
+    }
     println!("  leaks             sender: {sender_leaks}; receiver: {receiver_leaks}");
 
     let mut problems = Vec::new();

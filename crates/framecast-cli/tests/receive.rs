@@ -749,3 +749,29 @@ fn exit_if_undecodable_ends_the_receiver_when_nothing_decodes_for_5_s() {
     assert!(log.contains("has not decoded for 5 s"), "{log}");
     assert!(started.elapsed() < Duration::from_secs(15), "{log}");
 }
+
+#[test]
+fn demo_with_loss_shows_the_repairs() {
+    let out = framecast()
+        .args(["demo", "--seconds", "3", "--size", "320x240", "--loss", "5"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("framecast demo");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    // The demo itself fails when fewer than 90 % of the frames arrive.
+    assert!(out.status.success(), "{text}\n{log}");
+    let network = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("network"))
+        .unwrap_or_else(|| panic!("no network line in:\n{text}"));
+    assert!(network.contains("5.0 % loss"), "{network}");
+    assert!(network.contains("resent as RTX"), "{network}");
+    let dropped: u64 = network
+        .split("dropped ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(dropped > 0, "{network}");
+}

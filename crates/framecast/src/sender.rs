@@ -302,6 +302,10 @@ pub struct SenderStats {
     pub latency_last: Duration,
     /// The same, for the slowest frame.
     pub latency_max: Duration,
+    /// Packets resent as RTX, answering receivers' NACKs.
+    pub retransmissions: u64,
+    /// Keyframe requests (RTCP PLI/FIR) from receivers.
+    pub keyframe_requests: u64,
 }
 
 /// Sends frames to clients over RTP/UDP. Dropping it stops the pipeline.
@@ -426,6 +430,8 @@ impl Sender {
             latency: Duration::from_micros(self.sink.counter("latency-avg-us")),
             latency_last: Duration::from_micros(self.sink.counter("latency-last-us")),
             latency_max: Duration::from_micros(self.sink.counter("latency-max-us")),
+            retransmissions: self.sink.counter("retransmissions"),
+            keyframe_requests: self.sink.counter("keyframe-requests"),
         }
     }
 

@@ -42,7 +42,7 @@ use super::latency::{self, Format, BITRATE_KBPS, FPS};
 use crate::stamp::{self, Stamp};
 
 #[path = "../../../framecast/tests/support/impair.rs"]
-mod impair;
+pub(crate) mod impair;
 use impair::{Impairment, Relay};
 
 #[path = "../../../framecast/tests/support/ports.rs"]

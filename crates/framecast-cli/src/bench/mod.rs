@@ -2,7 +2,7 @@
 
 mod convert;
 mod encode;
-mod impairments;
+pub(crate) mod impairments;
 pub(crate) mod latency;
 mod memory;
 mod tracers;

@@ -111,7 +111,14 @@ pub struct Relay {
 impl Relay {
     /// Starts a relay on a free 127.0.0.1 port, forwarding to `to`.
     pub fn start(impairment: Impairment, to: SocketAddr) -> Relay {
-        let rx = UdpSocket::bind("127.0.0.1:0").expect("bind the relay");
+        Relay::start_at(impairment, 0, to)
+    }
+
+    /// Starts a relay on 127.0.0.1:`port` (0: a free one), forwarding to
+    /// `to` (a relay for RTP on `p` and one for RTCP on `p + 1`, as a
+    /// sender sends them).
+    pub fn start_at(impairment: Impairment, port: u16, to: SocketAddr) -> Relay {
+        let rx = UdpSocket::bind(("127.0.0.1", port)).expect("bind the relay");
         let port = rx.local_addr().expect("relay address").port();
         let tx = UdpSocket::bind("127.0.0.1:0").expect("bind the relay's sender");
         let feedback_port = tx.local_addr().expect("relay's sending address").port();
