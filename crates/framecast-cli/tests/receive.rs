@@ -596,16 +596,25 @@ fn sdp_prints_h264_parameter_sets_and_refuses_a_pipeline_without_udpsink() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no udpsink"));
 }
 
-#[test]
-fn demo_streams_and_reports_latency_cpu_memory_and_no_leaks() {
+/// Runs `framecast demo --seconds 3 --size 320x240` with `extra`, checks
+/// it succeeded, and returns its summary (stdout).
+fn run_demo(extra: &[&str]) -> String {
     let out = framecast()
         .args(["demo", "--seconds", "3", "--size", "320x240"])
+        .args(extra)
         .stdin(Stdio::null())
         .output()
         .expect("framecast demo");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let log = String::from_utf8_lossy(&out.stderr);
+    // The demo itself fails when fewer than 90 % of the frames arrive.
     assert!(out.status.success(), "{text}\n{log}");
+    text
+}
+
+#[test]
+fn demo_streams_and_reports_latency_cpu_memory_and_no_leaks() {
+    let text = run_demo(&[]);
     let line = |label: &str| {
         text.lines()
             .find(|l| l.trim_start().starts_with(label))
@@ -752,15 +761,7 @@ fn exit_if_undecodable_ends_the_receiver_when_nothing_decodes_for_5_s() {
 
 #[test]
 fn demo_with_loss_shows_the_repairs() {
-    let out = framecast()
-        .args(["demo", "--seconds", "3", "--size", "320x240", "--loss", "5"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("framecast demo");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let log = String::from_utf8_lossy(&out.stderr);
-    // The demo itself fails when fewer than 90 % of the frames arrive.
-    assert!(out.status.success(), "{text}\n{log}");
+    let text = run_demo(&["--loss", "5"]);
     let network = text
         .lines()
         .find(|l| l.trim_start().starts_with("network"))
