@@ -183,7 +183,7 @@ pub enum ConfigInterval {
     Never,
     /// Before every IDR access unit that lacks them (GStreamer `-1`). The
     /// default: a receiver that joins late or lost packets can decode from
-    /// the next keyframe, which DESIGN.md promises.
+    /// the next keyframe, which docs/DESIGN.md promises.
     EveryIdr,
     /// Before an IDR when at least this long has passed since they were
     /// last sent (GStreamer `N > 0`, in seconds).

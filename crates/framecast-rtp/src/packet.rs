@@ -115,7 +115,7 @@ pub struct RtpPacket<'a> {
 
 impl std::fmt::Debug for RtpPacket<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Sizes and header fields, not kilobytes of hex (STYLE.md).
+        // Sizes and header fields, not kilobytes of hex.
         f.debug_struct("RtpPacket")
             .field("seq", &self.sequence_number())
             .field("ts", &self.timestamp())

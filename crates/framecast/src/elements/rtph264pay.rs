@@ -6,7 +6,7 @@
 //! marker bit (and [`BufferFlags::MARKER`](framecast_core::BufferFlags))
 //! on the last packet of each access unit. Defaults differ from GStreamer
 //! where GStreamer's cost latency or a decodable stream (see
-//! `gstreamer-semantics.md` §1.8):
+//! `docs/reference/gstreamer-semantics.md` §1.8):
 //!
 //! | property | framecast | GStreamer | why |
 //! |---|---|---|---|

@@ -76,7 +76,7 @@
 //! `sync` defaults to `false` (GStreamer: `true`): framecast's live
 //! sources stamp capture time and the chain upstream runs at their pace, so
 //! waiting for the clock would only add the pipeline latency as real delay
-//! (`gstreamer-semantics.md` §1.8). Set `sync=true` to pace a non-live
+//! (`docs/reference/gstreamer-semantics.md` §1.8). Set `sync=true` to pace a non-live
 //! source (a file) at its framerate.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};

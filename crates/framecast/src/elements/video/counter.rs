@@ -16,7 +16,7 @@
 //! a damaged or missing stamp reads as `None`, not as a wrong number.
 //!
 //! This is the method of the latency anchors in
-//! `shared/reference/anchors.md`: write the capture time and frame number
+//! `docs/reference/anchors.md`: write the capture time and frame number
 //! just before handing a frame over, read them the moment it is decoded.
 
 use framecast_core::{BufferRef, ClockTime, VideoFormat, VideoInfo};
