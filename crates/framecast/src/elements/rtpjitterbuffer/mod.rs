@@ -71,7 +71,6 @@ use framecast_core::{Buffer, BufferFlags, ClockTime};
 use framecast_rtp::fec::FecDecoder;
 use framecast_rtp::jitter::{JitterBuffer, JitterConfig, PacketInfo, Popped};
 use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
-use framecast_rtp::rtx;
 use framecast_rtp::RtpPacket;
 
 use super::net::{prop_bool, prop_counter, prop_uint, RTP_MEDIA_TYPE};
@@ -80,6 +79,11 @@ use crate::pipeline::{
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
 };
 use crate::Result;
+
+mod repair;
+mod timing;
+use repair::unwrap_rtx;
+use timing::{Jitter, SenderClock};
 
 /// Packets the jitter buffer's window can hold.
 pub const RING: usize = 2048;
@@ -179,64 +183,6 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// What the last sender report said: RTP time `rtp_ts` of source `ssrc`
-/// was wall-clock time `ntp_ns` (nanoseconds since 1900).
-#[derive(Debug, Clone, Copy)]
-struct SenderClock {
-    ssrc: u32,
-    rtp_ts: u32,
-    ntp_ns: u64,
-}
-
-impl SenderClock {
-    /// The NTP time of RTP timestamp `ts` at `clock_rate` (timestamps
-    /// within ±2^31 ticks of the report's, as RFC 3550 arithmetic has it).
-    fn ntp_ns_of(&self, ts: u32, clock_rate: u32) -> Option<u64> {
-        if clock_rate == 0 {
-            return None;
-        }
-        let ticks = i64::from(ts.wrapping_sub(self.rtp_ts) as i32);
-        let delta = ticks * 1_000_000_000 / i64::from(clock_rate);
-        self.ntp_ns.checked_add_signed(delta)
-    }
-}
-
-/// The RFC 3550 interarrival jitter estimator, in timestamp units ×16
-/// (the RFC's fixed-point form, A.8).
-#[derive(Debug, Default)]
-struct Jitter {
-    /// Arrival and RTP timestamp of the previous packet.
-    last: Option<(Instant, u32)>,
-    scaled: u64,
-}
-
-impl Jitter {
-    fn on_packet(&mut self, arrival: Instant, rtp_ts: u32, clock_rate: u32) {
-        if let Some((prev_arrival, prev_ts)) = self.last {
-            // In i128: nanoseconds times a clock rate from the caps (or
-            // an SDP) overflow i64 after a few seconds' pause at GHz rates.
-            let transit_arrival = arrival.saturating_duration_since(prev_arrival).as_nanos()
-                as i128
-                * i128::from(clock_rate)
-                / 1_000_000_000;
-            let d = u64::try_from(
-                (transit_arrival - i128::from(rtp_ts.wrapping_sub(prev_ts) as i32)).unsigned_abs(),
-            )
-            .unwrap_or(u64::MAX);
-            // J += (|D| - J) / 16, kept ×16: J16 += |D| - J16/16.
-            self.scaled = self.scaled + d.min(1 << 40) - self.scaled.div_ceil(16).min(self.scaled);
-        }
-        self.last = Some((arrival, rtp_ts));
-    }
-
-    fn micros(&self, clock_rate: u32) -> u64 {
-        if clock_rate == 0 {
-            return 0;
-        }
-        self.scaled / 16 * 1_000_000 / u64::from(clock_rate)
-    }
-}
-
 struct State {
     /// The output thread should run.
     running: bool,
@@ -317,23 +263,6 @@ impl State {
         self.activity = StreamActivity::default();
         self.main_pt = None;
         self.ended = false;
-    }
-
-    /// The retransmission requests due at `now`, as one upstream event.
-    fn due_nacks(&mut self, now: Instant) -> Option<Event> {
-        let ssrc = self.jb.ssrc()?;
-        // A Generic NACK holds 64 entries of up to 17 packets each.
-        let mut seqs = [0u16; 64 * 17];
-        let mut n = 0;
-        self.jb.nack_requests(now, |seq| match seqs.get_mut(n) {
-            Some(slot) => {
-                *slot = seq;
-                n += 1;
-                true
-            }
-            None => false,
-        });
-        (n > 0).then(|| Event::retransmission_request(ssrc, &seqs[..n]))
     }
 }
 
@@ -444,28 +373,6 @@ fn next_step(shared: &Shared, st: &mut State) -> Step {
                 .map(|due| due.saturating_duration_since(now)),
         ),
     }
-}
-
-/// The original packet an RTX `buffer` carries (rewritten in place: the
-/// buffer is ours once the source pushed it), and its header fields.
-fn unwrap_rtx(mut buffer: Buffer, main_pt: u8, ssrc: u32) -> Option<(PacketInfo, Buffer)> {
-    let b = buffer.make_mut();
-    let len = {
-        let mut map = b.map_writable().ok()?;
-        rtx::unwrap_in_place(map.as_mut_slice(), main_pt, ssrc).ok()?
-    };
-    b.set_size(len).ok()?;
-    let info = {
-        let map = buffer.map_readable().ok()?;
-        let data = map.contiguous();
-        let p = RtpPacket::parse(&data).ok()?;
-        PacketInfo {
-            seq: p.sequence_number(),
-            ssrc: p.ssrc(),
-            rtp_ts: p.timestamp(),
-        }
-    };
-    Some((info, buffer))
 }
 
 /// Mirrors the algorithm's counters into the element's statistics.
@@ -652,50 +559,6 @@ impl RtpJitterBuffer {
         st.activity.first_packet.get_or_insert(arrival);
         st.activity.last_packet = Some(arrival);
         publish_stats(c, &st.jb);
-    }
-
-    /// Rebuilds what FEC can of the packets missing now and files them
-    /// (a buffer per rebuilt packet: only on loss).
-    fn recover(&self, st: &mut State) {
-        let Some(fec) = st.fec.as_ref() else {
-            return;
-        };
-        let mut missing = [0u16; 48];
-        let mut n = 0;
-        st.jb.for_each_missing(|seq| {
-            missing[n] = seq;
-            n += 1;
-            n < missing.len()
-        });
-        let mut rebuilt = [0u8; 12 + framecast_rtp::fec::MAX_PROTECTED];
-        let mut found: [Option<Buffer>; 48] = std::array::from_fn(|_| None);
-        for (slot, &seq) in found.iter_mut().zip(&missing[..n]) {
-            if let Some(len) = fec.recover(seq, &mut rebuilt) {
-                *slot = Buffer::from_slice(&rebuilt[..len]).ok();
-            }
-        }
-        for buffer in found.into_iter().flatten() {
-            let info = {
-                let Ok(map) = buffer.map_readable() else {
-                    continue;
-                };
-                let data = map.contiguous();
-                let Ok(p) = RtpPacket::parse(&data) else {
-                    continue;
-                };
-                PacketInfo {
-                    seq: p.sequence_number(),
-                    ssrc: p.ssrc(),
-                    rtp_ts: p.timestamp(),
-                }
-            };
-            if st.jb.insert(info, buffer, Instant::now()) == framecast_rtp::jitter::Filed::Held {
-                self.shared
-                    .counters
-                    .fec_recovered
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-        }
     }
 
     /// Takes the sender reports out of an RTCP compound packet.
@@ -938,59 +801,5 @@ impl ElementImpl for RtpJitterBuffer {
             _ => {}
         }
         Ok(StateChangeSuccess::Success)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sender_clock_maps_rtp_time_both_ways_and_across_wrap() {
-        let c = SenderClock {
-            ssrc: 1,
-            rtp_ts: u32::MAX - 44_999, // half a second before the wrap
-            ntp_ns: 10_000_000_000,
-        };
-        // One second later at 90 kHz, across the 32-bit wrap.
-        let later = c.rtp_ts.wrapping_add(90_000);
-        assert_eq!(c.ntp_ns_of(later, 90_000), Some(11_000_000_000));
-        // A frame captured before the report.
-        let earlier = c.rtp_ts.wrapping_sub(9_000);
-        assert_eq!(c.ntp_ns_of(earlier, 90_000), Some(9_900_000_000));
-        assert_eq!(c.ntp_ns_of(later, 0), None);
-    }
-
-    #[test]
-    fn jitter_is_zero_for_perfect_pacing_and_follows_rfc3550_otherwise() {
-        let start = Instant::now();
-        let mut j = Jitter::default();
-        // 30 fps, one packet per frame, arriving exactly on time.
-        for n in 0..100u32 {
-            let arrival = start + Duration::from_micros(u64::from(n) * 33_333);
-            j.on_packet(arrival, n * 3000, 90_000);
-        }
-        assert!(j.micros(90_000) <= 1, "{}", j.micros(90_000));
-        // Every other packet 2 ms late: |D| = 180 ticks each time, so J
-        // converges to 180 ticks = 2 ms.
-        let mut j = Jitter::default();
-        for n in 0..400u32 {
-            let late = if n % 2 == 1 { 2_000 } else { 0 };
-            let arrival = start + Duration::from_micros(u64::from(n) * 33_333 + late);
-            j.on_packet(arrival, n * 3000, 90_000);
-        }
-        let us = j.micros(90_000);
-        assert!((1_900..=2_100).contains(&us), "{us} µs");
-    }
-
-    #[test]
-    fn jitter_survives_a_long_pause_at_the_largest_clock_rate() {
-        // 2^31 Hz from caps and a 10 s pause: 10^10 ns x 2^31 overflows
-        // an i64 (this panicked in debug builds).
-        let start = Instant::now();
-        let mut j = Jitter::default();
-        j.on_packet(start, 0, i32::MAX as u32);
-        j.on_packet(start + Duration::from_secs(10), 1, i32::MAX as u32);
-        assert!(j.micros(i32::MAX as u32) > 0);
     }
 }

@@ -90,8 +90,12 @@ use framecast_core::{Buffer, BufferFlags, ClockTime, ReferenceTimestampMeta};
 use framecast_rtp::fec::FecEncoder;
 use framecast_rtp::rtcp::{CompoundWriter, NtpTimestamp};
 use framecast_rtp::rtx::RetransmissionHistory;
-use framecast_rtp::RtpHeader;
 use framecast_rtp::{RtpPacket, SenderStats};
+
+mod fec;
+mod rtcp;
+use fec::{fec_settings_of, FecSend, FEC_PACKET_MAX};
+use rtcp::Rtcp;
 
 use super::net::feedback::{FeedbackCounters, FeedbackThread, Retransmission};
 use super::net::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
@@ -120,26 +124,6 @@ pub(crate) fn rtx_payload_type_of(element: &Element) -> Option<u8> {
         .and_then(|v| u8::try_from(v).ok())
         .filter(|&v| v != 0)
 }
-
-/// `fec-group` and `fec-payload-type` when FEC is on.
-fn fec_settings_of(element: &Element) -> Option<(u8, u8)> {
-    let group = element
-        .prop("fec-group")
-        .as_u64()
-        .and_then(|v| u8::try_from(v).ok())
-        .filter(|&g| g >= 2)?;
-    let pt = element
-        .prop("fec-payload-type")
-        .as_u64()
-        .and_then(|v| u8::try_from(v).ok())
-        .unwrap_or(FEC_PAYLOAD_TYPE);
-    Some((group, pt))
-}
-
-/// Largest FEC packet: RTP and FEC headers, a long mask, the largest
-/// protected packet.
-const FEC_PACKET_MAX: usize =
-    12 + framecast_rtp::fec::FEC_HEADER_LEN + 8 + framecast_rtp::fec::MAX_PROTECTED;
 
 /// Bytes of one retransmission-history slot: an MTU-sized packet.
 const RTX_SLOT: usize = 1500;
@@ -326,33 +310,6 @@ impl Client {
     }
 }
 
-/// RTCP sender state.
-#[derive(Debug)]
-struct Rtcp {
-    stats: SenderStats,
-    /// An RTP packet has been seen (SSRC known).
-    active: bool,
-    last_rtp_ts: u32,
-    last_running_time: Option<ClockTime>,
-    clock_rate: u32,
-    last_report: Option<Instant>,
-    cname: String,
-}
-
-impl Default for Rtcp {
-    fn default() -> Self {
-        Rtcp {
-            stats: SenderStats::default(),
-            active: false,
-            last_rtp_ts: 0,
-            last_running_time: None,
-            clock_rate: 90_000,
-            last_report: None,
-            cname: String::new(),
-        }
-    }
-}
-
 /// Per-stream state, touched on the streaming thread.
 #[derive(Debug, Default)]
 struct Stream {
@@ -370,18 +327,6 @@ struct Stream {
     rtx_pt: u8,
     /// Forward error correction (with `fec-group`).
     fec: Option<FecSend>,
-}
-
-/// The FEC stream a sink sends beside the media.
-#[derive(Debug)]
-struct FecSend {
-    encoder: FecEncoder,
-    payload_type: u8,
-    ssrc: u32,
-    seq: u16,
-    /// The timestamp of the last packet protected (the FEC packet's own).
-    timestamp: u32,
-    out: Vec<u8>,
 }
 
 #[derive(Debug, Default)]
@@ -571,127 +516,6 @@ impl UdpSink {
         st.slab.clear();
     }
 
-    /// Feeds the batch to the FEC encoder and sends each parity packet it
-    /// completes to every client (RFC 5109 on its own SSRC and payload
-    /// type); at a frame's end the group in progress is closed, so a
-    /// receiver can repair a frame as soon as it has arrived.
-    fn protect(&self, st: &mut Stream, frame_end: bool) {
-        let Stream {
-            socket,
-            slab,
-            packets,
-            fec,
-            ..
-        } = st;
-        let (Some(sock), Some(fec)) = (socket.as_ref(), fec.as_mut()) else {
-            return;
-        };
-        let clients = self.clients.load();
-        let send = |fec: &mut FecSend| {
-            let header = RtpHeader {
-                marker: false,
-                payload_type: fec.payload_type,
-                sequence_number: fec.seq,
-                timestamp: fec.timestamp,
-                ssrc: fec.ssrc,
-            };
-            let Ok(n) = fec.encoder.write(header, &mut fec.out) else {
-                return;
-            };
-            if n == 0 {
-                return;
-            }
-            fec.seq = fec.seq.wrapping_add(1);
-            for client in clients.iter() {
-                let out = sys::send_batch(sock, &[(&fec.out[..n], &client.rtp)]);
-                self.counters.fec.fetch_add(out.sent, Ordering::Relaxed);
-            }
-        };
-        for &(off, len) in packets.iter() {
-            let packet = &slab[off..off + len];
-            if let Some(ts) = packet.get(4..8) {
-                fec.timestamp = u32::from_be_bytes([ts[0], ts[1], ts[2], ts[3]]);
-            }
-            if fec.encoder.push(packet) {
-                send(fec);
-            }
-        }
-        if frame_end {
-            send(fec);
-        }
-    }
-
-    /// Sends an RTCP compound packet (SR + SDES, and BYE when `bye`) when
-    /// one is due.
-    fn maybe_rtcp(&self, element: &Element, st: &mut Stream, bye: bool) {
-        if !st.rtcp.active || !self.rtcp_enabled.load(Ordering::Relaxed) {
-            return;
-        }
-        let now = Instant::now();
-        if !bye
-            && st
-                .rtcp
-                .last_report
-                .is_some_and(|t| now.duration_since(t) < RTCP_INTERVAL)
-        {
-            return;
-        }
-        st.rtcp.last_report = Some(now);
-        let ntp = NtpTimestamp::now();
-        let r = &st.rtcp;
-        let rtp_ts = match (r.last_running_time, element.context()) {
-            (Some(last), Some(ctx)) => {
-                let now_rt = ctx.running_time();
-                let ticks = |d: ClockTime| {
-                    (u128::from(d.nseconds()) * u128::from(r.clock_rate) / 1_000_000_000) as u32
-                };
-                if now_rt >= last {
-                    r.last_rtp_ts.wrapping_add(ticks(now_rt - last))
-                } else {
-                    r.last_rtp_ts.wrapping_sub(ticks(last - now_rt))
-                }
-            }
-            _ => r.last_rtp_ts,
-        };
-        let mut buf = [0u8; 512];
-        let len = {
-            let mut w = CompoundWriter::new(&mut buf);
-            let ok = w
-                .sender_report(&r.stats.report(ntp, rtp_ts), &[])
-                .and_then(|_| w.sdes_cname(r.stats.ssrc, &r.cname))
-                .and_then(|_| {
-                    if bye {
-                        w.bye(&[r.stats.ssrc], None)
-                    } else {
-                        Ok(())
-                    }
-                });
-            if ok.is_err() {
-                return;
-            }
-            w.finish()
-        };
-        let (Some(sock), clients) = (st.socket.as_ref(), self.clients.load()) else {
-            return;
-        };
-        let mut with_rtcp = clients.iter().filter(|c| c.has_rtcp).peekable();
-        let Some(first) = with_rtcp.peek().copied() else {
-            return;
-        };
-        let mut msgs = [(&buf[..len], &first.rtcp); MMSG_CHUNK];
-        loop {
-            let mut n = 0;
-            for (m, c) in msgs.iter_mut().zip(with_rtcp.by_ref()) {
-                *m = (&buf[..len], &c.rtcp);
-                n += 1;
-            }
-            if n == 0 {
-                break;
-            }
-            self.record(element, sys::send_batch(sock, &msgs[..n]), true);
-        }
-    }
-
     fn write_sdp(&self, element: &Element, caps: &Caps) {
         let Some(path) = element.prop("sdp-file").as_str().map(PathBuf::from) else {
             return;
@@ -844,54 +668,6 @@ impl UdpSink {
         ] {
             v.store(0, Ordering::Relaxed);
         }
-        Ok(())
-    }
-
-    /// Starts the thread that reads clients' RTCP feedback on a clone of
-    /// `sock`: keyframe requests go upstream, NACKs are answered from
-    /// `history` as RTX on `rtx_pt`.
-    fn start_feedback(
-        &self,
-        element: &Element,
-        sock: &UdpSocket,
-        rtx_pt: u8,
-        history: Option<Arc<Mutex<RetransmissionHistory>>>,
-    ) -> Result<()> {
-        let io = |what: &str, e: std::io::Error| Error::Io {
-            context: format!("{}: {what}", element.name()),
-            source: e,
-        };
-        let clone = sock
-            .try_clone()
-            .map_err(|e| io("cloning the socket for RTCP feedback", e))?;
-        let clients_of = element.clone();
-        let rtx = history.map(|history| Retransmission {
-            payload_type: rtx_pt,
-            ssrc: random_u32(),
-            history,
-            is_client: Box::new(move |addr| {
-                UdpSink::from_element(&clients_of).is_some_and(|sink| sink.is_client(addr))
-            }),
-        });
-        let c = &self.feedback_counters;
-        for v in [
-            &c.keyframe_requests,
-            &c.nacks,
-            &c.retransmissions,
-            &c.missed,
-            &c.refused,
-        ] {
-            v.store(0, Ordering::Relaxed);
-        }
-        let pad = element.sink_pad();
-        let thread = FeedbackThread::start(element.name(), clone, rtx, c.clone(), move || {
-            // Upstream to the encoder, which forces an IDR (rate-limited).
-            if let Some(pad) = pad.as_ref() {
-                pad.push_event(Event::force_key_unit_upstream(true));
-            }
-        })
-        .map_err(|e| io("starting the RTCP feedback thread", e))?;
-        *self.feedback.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
         Ok(())
     }
 
