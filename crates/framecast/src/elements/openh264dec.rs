@@ -35,7 +35,7 @@
 //! Output: I420 in buffers from a pool negotiated downstream (the picture
 //! is copied once out of the decoder's own frame store, honouring the pool
 //! buffer's [`VideoMeta`](crate::VideoMeta) strides), with the input's
-//! PTS/DTS/duration and [`ReferenceTimestampMeta`] (no reordering delay).
+//! PTS/DTS/duration and [`ReferenceTimestampMeta`](crate::ReferenceTimestampMeta) (no reordering delay).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
