@@ -209,6 +209,8 @@ struct State {
     /// FEC payload type (0: none) and the decoder keeping recent packets.
     fec_pt: u8,
     fec: Option<FecDecoder>,
+    /// A FEC packet has arrived (media is kept for it from then on).
+    fec_seen: bool,
 }
 
 /// When a jitter buffer's stream was heard from, and whether its sender
@@ -248,6 +250,7 @@ impl Default for State {
             ended: false,
             fec_pt: 0,
             fec: None,
+            fec_seen: false,
         }
     }
 }
@@ -263,6 +266,7 @@ impl State {
         self.activity = StreamActivity::default();
         self.main_pt = None;
         self.ended = false;
+        self.fec_seen = false;
     }
 }
 
@@ -684,6 +688,7 @@ impl ElementImpl for RtpJitterBuffer {
         }
         if st.fec_pt != 0 && pt == st.fec_pt {
             // A FEC packet: kept, and what it can rebuild now is filed.
+            st.fec_seen = true;
             if let (Some(fec), Ok(map)) = (st.fec.as_mut(), buffer.map_readable()) {
                 fec.on_fec(&map.contiguous());
             }
@@ -716,13 +721,16 @@ impl ElementImpl for RtpJitterBuffer {
             }
             (header, buffer)
         };
-        if let Some(fec) = st.fec.as_mut() {
+        // Media is kept for FEC only once a FEC stream shows up: a receiver
+        // of a stream without FEC copies nothing.
+        let keep_media = st.fec_seen;
+        if let Some(fec) = st.fec.as_mut().filter(|_| keep_media) {
             if let Ok(map) = buffer.map_readable() {
                 fec.on_media(&map.contiguous());
             }
         }
         self.insert(&mut st, header, buffer, resent);
-        if st.fec.is_some() {
+        if st.fec_seen {
             self.recover(&mut st);
         }
         let nacks = st.due_nacks(Instant::now());

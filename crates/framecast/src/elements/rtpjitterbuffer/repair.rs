@@ -71,6 +71,10 @@ impl RtpJitterBuffer {
             n += 1;
             n < missing.len()
         });
+        if n == 0 {
+            // Nothing missing: the common case, and no work.
+            return;
+        }
         let mut rebuilt = [0u8; 12 + framecast_rtp::fec::MAX_PROTECTED];
         let mut found: [Option<Buffer>; 48] = std::array::from_fn(|_| None);
         for (slot, &seq) in found.iter_mut().zip(&missing[..n]) {
