@@ -25,6 +25,7 @@ pub mod buffer;
 mod error;
 mod fraction;
 pub mod memory;
+pub mod sync;
 mod time;
 pub mod trace;
 pub mod video;

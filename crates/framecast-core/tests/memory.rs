@@ -7,6 +7,7 @@
 //! (maxsize exactly `prefix + size + padding`, typed errors, no change on
 //! error).
 
+use framecast_core::sync::MutexExt;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -23,7 +24,7 @@ use framecast_core::{
 static DEFAULT_ALLOCATOR: Mutex<()> = Mutex::new(());
 
 fn default_lock() -> MutexGuard<'static, ()> {
-    DEFAULT_ALLOCATOR.lock().unwrap_or_else(|e| e.into_inner())
+    DEFAULT_ALLOCATOR.locked()
 }
 
 fn params(flags: MemoryFlags, align: usize, prefix: usize, padding: usize) -> AllocationParams {

@@ -1,5 +1,6 @@
 //! `framecast.Receiver`: the Rust [`Receiver`] for Python programs.
 
+use framecast::sync::MutexExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -100,8 +101,7 @@ impl PyReceiver {
                 || !self.inner.is_open()
             {
                 if let Some(frame) = &frame {
-                    *self.last_latency.lock().unwrap_or_else(|e| e.into_inner()) =
-                        frame.latency.map(|l| l.as_secs_f64());
+                    *self.last_latency.locked() = frame.latency.map(|l| l.as_secs_f64());
                     self.frames.fetch_add(1, Ordering::Relaxed);
                 }
                 return Ok(frame);
@@ -167,7 +167,7 @@ impl PyReceiver {
                 .map_err(|e| to_py_err(e.into()))?;
             buffer.copy_from_slice(py, &map.contiguous()[..frame.packed_size()])?;
         } else {
-            let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+            let mut scratch = self.scratch.locked();
             scratch.resize(frame.packed_size(), 0);
             frame.copy_packed_to(&mut scratch).map_err(to_py_err)?;
             buffer.copy_from_slice(py, &scratch)?;
@@ -277,7 +277,7 @@ impl PyReceiver {
     /// pull, or None before the sender's first RTCP report.
     #[getter]
     fn last_latency(&self) -> Option<f64> {
-        *self.last_latency.lock().unwrap_or_else(|e| e.into_inner())
+        *self.last_latency.locked()
     }
 
     /// Whether the stream ended (the sender's BYE) and every frame was

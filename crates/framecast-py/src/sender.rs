@@ -1,5 +1,6 @@
 //! `framecast.Sender`: the Rust [`Sender`] for Python programs.
 
+use framecast::sync::MutexExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -133,7 +134,7 @@ impl PySender {
             let copied = if is_packed(layout) {
                 pixels.copy_into(py, &mut bytes[..packed])
             } else {
-                let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+                let mut scratch = self.scratch.locked();
                 scratch.resize(packed, 0);
                 pixels.copy_into(py, &mut scratch).and_then(|()| {
                     copy_packed_into(bytes, layout, &scratch, None).map_err(to_py_err)

@@ -1,6 +1,7 @@
 //! A Rust object that Python threads share and one call ends (a sender's
 //! `finish`, a receiver's `stop`).
 
+use framecast::sync::MutexExt;
 use std::panic::Location;
 use std::sync::{Arc, Mutex};
 
@@ -113,8 +114,7 @@ impl<T> Shared<T> {
     /// The object, for one call; an error once it has ended.
     pub(crate) fn get(&self) -> PyResult<Arc<T>> {
         self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .locked()
             .as_ref()
             .map(|(value, _)| Arc::clone(value))
             .ok_or_else(|| FramecastError::new_err(self.ended))
@@ -123,8 +123,7 @@ impl<T> Shared<T> {
     /// The object, taken out to end it; an error if it already ended.
     pub(crate) fn take(&self) -> PyResult<Arc<T>> {
         self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .locked()
             .take()
             // Ended: no longer the user's to finish, whatever still runs.
             .map(|(value, _traced)| value)
@@ -133,10 +132,7 @@ impl<T> Shared<T> {
 
     /// Whether it has not ended yet.
     pub(crate) fn is_open(&self) -> bool {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
+        self.inner.locked().is_some()
     }
 
     /// `__exit__`: ends the object with `end` unless it already ended.

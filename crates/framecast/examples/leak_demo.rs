@@ -11,6 +11,7 @@
 //! plain one, whose extra reference sits in a static. With
 //! `check-refs=true` it also names the line that took that reference.
 
+use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
 use framecast::{Buffer, BufferPool, PoolConfig};
@@ -49,8 +50,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn cache(buffer: &Buffer) {
-    CACHE
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(buffer.clone());
+    CACHE.locked().push(buffer.clone());
 }

@@ -37,6 +37,7 @@
 //! `ru_maxrss`: Linux carries the parent's peak into a child across
 //! fork and exec, so it would report at least this benchmark's own RSS).
 
+use framecast::sync::MutexExt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -617,7 +618,7 @@ impl Tail {
                 if n == 0 {
                     break;
                 }
-                let mut kept = shared.lock().unwrap_or_else(|e| e.into_inner());
+                let mut kept = shared.locked();
                 kept.extend_from_slice(&chunk[..n]);
                 let excess = kept.len().saturating_sub(TAIL_BYTES);
                 kept.drain(..excess);
@@ -627,7 +628,7 @@ impl Tail {
     }
 
     fn text(&self) -> String {
-        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = self.0.locked();
         // `framecast send`'s stats line redraws with '\r'.
         String::from_utf8_lossy(&kept)
             .replace('\r', "\n")

@@ -6,6 +6,7 @@
 //! releasing allocates nothing. Returning buffers that cannot be reused
 //! (memory removed or held elsewhere) are discarded, and the reason counted.
 
+use crate::sync::{CondvarExt, MutexExt};
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
@@ -470,12 +471,7 @@ impl BufferPool {
                 return Err(Error::WouldBlock { max });
             }
             state.stats.waiting += 1;
-            state = self
-                .0
-                .shared
-                .wake
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+            state = self.0.shared.wake.wait_locked(state);
             state.stats.waiting -= 1;
         };
         state.stats.outstanding += 1;
@@ -493,7 +489,7 @@ impl BufferPool {
 
 impl PoolShared {
     fn lock(&self) -> MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.locked()
     }
 
     fn alloc_buffer(

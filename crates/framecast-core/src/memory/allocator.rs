@@ -1,5 +1,6 @@
 //! The [`Allocator`] trait, the system allocator and the allocator registry.
 
+use crate::sync::RwLockExt;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock, RwLock};
@@ -82,11 +83,11 @@ static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(|| {
 });
 
 fn read() -> std::sync::RwLockReadGuard<'static, Registry> {
-    REGISTRY.read().unwrap_or_else(|e| e.into_inner())
+    REGISTRY.read_locked()
 }
 
 fn write() -> std::sync::RwLockWriteGuard<'static, Registry> {
-    REGISTRY.write().unwrap_or_else(|e| e.into_inner())
+    REGISTRY.write_locked()
 }
 
 /// Registers `allocator` under `name`, replacing (and returning) any

@@ -7,6 +7,7 @@
 //! millisecond and hot paths read that. The ticker runs while at least one
 //! [`ClockUser`] exists and parks otherwise.
 
+use crate::sync::MutexExt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::thread::Thread;
@@ -39,7 +40,7 @@ impl ClockUser {
     pub(crate) fn new() -> ClockUser {
         NOW_NS.fetch_max(precise_ns(), Ordering::Relaxed);
         USERS.fetch_add(1, Ordering::AcqRel);
-        let mut ticker = TICKER.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ticker = TICKER.locked();
         match ticker.as_ref() {
             Some(thread) => thread.unpark(),
             None => {

@@ -7,6 +7,7 @@
 //! stopped while the program runs, and user tracers are registered by name
 //! so `FRAMECAST_TRACERS` can name them too.
 
+use crate::sync::MutexExt;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -44,10 +45,6 @@ static FACTORIES: LazyLock<Mutex<HashMap<String, TracerFactory>>> = LazyLock::ne
 /// Whether [`init`] ran without a matching [`deinit`].
 static INITIALIZED: Mutex<bool> = Mutex::new(false);
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Makes a tracer type available to specs under `name`
 /// (`FRAMECAST_TRACERS=name(params)`). Fails if the name is taken.
 ///
@@ -71,7 +68,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// assert!(trace::stop("counter"));
 /// ```
 pub fn register_tracer(name: &str, factory: TracerFactory) -> Result<(), crate::Error> {
-    let mut factories = lock(&FACTORIES);
+    let mut factories = FACTORIES.locked();
     if factories.contains_key(name) {
         return Err(crate::Error::AlreadyRegistered {
             what: "tracer",
@@ -84,7 +81,7 @@ pub fn register_tracer(name: &str, factory: TracerFactory) -> Result<(), crate::
 
 /// Names of the tracers a spec can use, sorted.
 pub fn registered_tracers() -> Vec<String> {
-    let mut names: Vec<String> = lock(&FACTORIES).keys().cloned().collect();
+    let mut names: Vec<String> = FACTORIES.locked().keys().cloned().collect();
     names.sort();
     names
 }
@@ -95,7 +92,7 @@ pub fn build(spec_text: &str) -> Result<Vec<Arc<dyn Tracer>>, crate::Error> {
     let entries = spec::parse(spec_text)?;
     let mut built = Vec::with_capacity(entries.len());
     for entry in entries {
-        let factory = lock(&FACTORIES).get(&entry.name).cloned();
+        let factory = FACTORIES.locked().get(&entry.name).cloned();
         let Some(factory) = factory else {
             return Err(entry.params.error(
                 "",
@@ -164,7 +161,7 @@ fn finish_all(tracers: &[Arc<dyn Tracer>]) -> bool {
 /// tracing again.
 pub fn init() -> Result<(), crate::Error> {
     super::init_done();
-    let mut initialized = lock(&INITIALIZED);
+    let mut initialized = INITIALIZED.locked();
     if *initialized {
         return Ok(());
     }
@@ -192,7 +189,7 @@ pub fn init() -> Result<(), crate::Error> {
 pub fn deinit() -> bool {
     // Ended: a later object does not start tracing from the environment.
     super::init_done();
-    let mut initialized = lock(&INITIALIZED);
+    let mut initialized = INITIALIZED.locked();
     *initialized = false;
     super::signals::stop();
     finish_all(&remove_all_tracers())

@@ -18,9 +18,10 @@
 //! Unlike GStreamer's latency tracer this needs no probe events and keeps
 //! percentiles, not just averages.
 
+use crate::sync::MutexExt;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt::{self, Write as _};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::histogram::{Histogram, Summary};
@@ -155,10 +156,6 @@ pub struct LatencyTracer {
     state: Mutex<State>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn element_of(pad_name: &str) -> &str {
     pad_name.split_once(':').map_or(pad_name, |(e, _)| e)
 }
@@ -175,7 +172,7 @@ impl LatencyTracer {
             name: name.to_string(),
             state: Mutex::new(State::default()),
         });
-        lock(&INSTANCES).push(Arc::downgrade(&t));
+        INSTANCES.locked().push(Arc::downgrade(&t));
         t
     }
 
@@ -187,7 +184,7 @@ impl LatencyTracer {
 
     /// The figures so far (on demand; the tracer keeps measuring).
     pub fn summary(&self) -> LatencySummary {
-        let state = lock(&self.state);
+        let state = self.state.locked();
         LatencySummary {
             paths: state
                 .paths
@@ -223,7 +220,7 @@ impl LatencyTracer {
 
     /// Forgets everything measured so far.
     pub fn reset(&self) {
-        *lock(&self.state) = State::default();
+        *self.state.locked() = State::default();
     }
 }
 
@@ -239,7 +236,7 @@ impl Tracer for LatencyTracer {
     fn pad_push_pre(&self, push: &PadPush<'_>) {
         let now = Instant::now();
         let pusher = element_of(push.pad_name);
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         if !state.pushers.contains(pusher) {
             state.pushers.insert(pusher.to_string());
         }
@@ -285,7 +282,7 @@ impl Tracer for LatencyTracer {
     }
 
     fn element_processed(&self, _element: ObjectId, name: &str, elapsed: Duration) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         match state.processing.get_mut(name) {
             Some(h) => h.record(elapsed),
             None => {
@@ -397,7 +394,7 @@ mod tests {
         for i in 0..(MAX_ORIGINS as u64 * 2) {
             t.pad_push_pre(&push("src:src", "sink", ObjectId::next(), i));
         }
-        let state = lock(&t.state);
+        let state = t.state.locked();
         assert!(state.origins.len() <= MAX_ORIGINS);
         assert_eq!(state.order.len(), state.origins.len());
     }

@@ -26,6 +26,7 @@
 //! dropped — that names the clone. With `stack-traces=true` every recorded
 //! drop also has its backtrace.
 
+use crate::sync::MutexExt;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
@@ -245,7 +246,7 @@ fn thread_index() -> u32 {
                 Some(n) => n.to_string(),
                 None => format!("{:?}", current.id()),
             };
-            let mut names = lock(&THREAD_NAMES);
+            let mut names = THREAD_NAMES.locked();
             names.push(name);
             let ix = u32::try_from(names.len() - 1).unwrap_or(u32::MAX - 1);
             cell.set(ix);
@@ -256,16 +257,11 @@ fn thread_index() -> u32 {
 }
 
 fn thread_name(ix: u32) -> String {
-    lock(&THREAD_NAMES)
+    THREAD_NAMES
+        .locked()
         .get(ix as usize)
         .cloned()
         .unwrap_or_else(|| "<exiting thread>".to_string())
-}
-
-/// Locks, ignoring poison: a tracer must keep working (and never panic)
-/// after some unrelated thread panicked while holding a lock.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 // ---------------------------------------------------------------------------
@@ -1020,7 +1016,7 @@ impl LeaksTracer {
             _clock: ClockUser::new(),
             output: Mutex::new(output),
         });
-        lock(&INSTANCES).push(Arc::downgrade(&tracer));
+        INSTANCES.locked().push(Arc::downgrade(&tracer));
         Ok(tracer)
     }
 
@@ -1038,7 +1034,7 @@ impl LeaksTracer {
     fn shard(&self, id: ObjectId) -> MutexGuard<'_, ShardInner> {
         let h = id.get().wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let ix = (h >> 58) as usize % SHARDS;
-        lock(&self.shards[ix].0)
+        self.shards[ix].0.locked()
     }
 
     #[inline]
@@ -1055,7 +1051,7 @@ impl LeaksTracer {
     /// Number of tracked objects alive now (all of them, including
     /// may-be-leaked ones and children), without building a snapshot.
     pub fn live_count(&self) -> usize {
-        self.shards.iter().map(|s| lock(&s.0).live.len()).sum()
+        self.shards.iter().map(|s| s.0.locked().live.len()).sum()
     }
 
     /// A snapshot of the live objects: top-level objects oldest first, each
@@ -1104,7 +1100,7 @@ impl LeaksTracer {
             tracer: self.config.name.clone(),
             groups,
             objects,
-            tracked: self.shards.iter().map(|s| lock(&s.0).tracked).sum(),
+            tracked: self.shards.iter().map(|s| s.0.locked().tracked).sum(),
             at_deinit,
         }
     }
@@ -1127,7 +1123,7 @@ impl LeaksTracer {
     /// before this call are never listed as created.
     pub fn activity_start_tracking(&self) -> Result<(), crate::Error> {
         for shard in self.shards.iter() {
-            lock(&shard.0).activity.clear();
+            shard.0.locked().activity.clear();
         }
         self.tracking
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -1143,7 +1139,7 @@ impl LeaksTracer {
         }
         let mut all = Vec::new();
         for shard in self.shards.iter() {
-            all.append(&mut lock(&shard.0).activity);
+            all.append(&mut shard.0.locked().activity);
         }
         all.sort_by_key(|a| a.record.seq);
         let mut cp = Checkpoint::default();
@@ -1172,7 +1168,7 @@ impl LeaksTracer {
     pub fn activity_stop_tracking(&self) -> bool {
         let was = self.tracking.swap(false, Ordering::AcqRel);
         for shard in self.shards.iter() {
-            lock(&shard.0).activity = Vec::new();
+            shard.0.locked().activity = Vec::new();
         }
         was
     }
@@ -1182,7 +1178,7 @@ impl LeaksTracer {
     /// not take the traced program down.
     fn emit(&self, text: &str, json: impl FnOnce() -> String) {
         super::log_text(text);
-        let mut output = lock(&self.output);
+        let mut output = self.output.locked();
         if let Some(w) = output.as_mut() {
             let lines = json();
             if let Err(e) = w.write_all(lines.as_bytes()).and_then(|()| w.flush()) {
@@ -1199,7 +1195,7 @@ impl LeaksTracer {
     fn collect(&self) -> Vec<Raw> {
         let mut raws = Vec::new();
         for shard in self.shards.iter() {
-            let inner = lock(&shard.0);
+            let inner = shard.0.locked();
             raws.reserve(inner.live.len());
             for (&id, e) in inner.live.iter() {
                 raws.push(Raw::from_entry(id, e));

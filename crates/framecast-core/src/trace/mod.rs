@@ -71,6 +71,7 @@ pub use leaks::{Checkpoint, LeakReport, LeaksConfig, LeaksTracer, LiveObject};
 pub use spec::{parse as parse_spec, TracerParams, TracerSpec};
 pub use stats::{StatsSummary, StatsTracer};
 
+use crate::sync::MutexExt;
 use std::cell::RefCell;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -299,7 +300,7 @@ thread_local! {
 }
 
 fn lock_tracers() -> std::sync::MutexGuard<'static, Option<List>> {
-    TRACERS.lock().unwrap_or_else(|e| e.into_inner())
+    TRACERS.locked()
 }
 
 fn current() -> Option<List> {
@@ -674,7 +675,7 @@ pub(crate) fn log_text(text: &str) {
 /// look-ups need no downcasting of `dyn Tracer`.
 fn find_active<T: Tracer>(instances: &Mutex<Vec<Weak<T>>>) -> Vec<Arc<T>> {
     let active = active_tracers();
-    let mut list = instances.lock().unwrap_or_else(|e| e.into_inner());
+    let mut list = instances.locked();
     list.retain(|w| w.strong_count() > 0);
     let mut found: Vec<(usize, Arc<T>)> = list
         .iter()

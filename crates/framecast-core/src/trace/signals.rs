@@ -13,6 +13,7 @@
 
 #[cfg(unix)]
 mod imp {
+    use crate::sync::MutexExt;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
     use std::thread::JoinHandle;
@@ -32,17 +33,13 @@ mod imp {
 
     static WATCHER: Mutex<Option<Watcher>> = Mutex::new(None);
 
-    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-        m.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     fn warn(what: &str, e: &dyn std::fmt::Display) {
         super::super::log_text(&format!("framecast leaks: {what}: {e}\n"));
     }
 
     /// Installs the handlers and starts the watcher, once.
     pub(crate) fn start() {
-        let mut watcher = lock(&WATCHER);
+        let mut watcher = WATCHER.locked();
         if watcher.is_some() {
             return;
         }
@@ -101,7 +98,7 @@ mod imp {
     /// Removes the handlers (the signals get their default action back) and
     /// stops the watcher.
     pub(crate) fn stop() {
-        let Some(w) = lock(&WATCHER).take() else {
+        let Some(w) = WATCHER.locked().take() else {
             return;
         };
         for id in w.ids {
@@ -114,7 +111,7 @@ mod imp {
 
     /// Whether the watcher runs.
     pub(crate) fn running() -> bool {
-        lock(&WATCHER).is_some()
+        WATCHER.locked().is_some()
     }
 }
 

@@ -9,10 +9,11 @@
 //! Object counts are atomics (they fire for every memory and buffer); the
 //! rest sits behind one mutex, touched once per push or pool cycle.
 
+use crate::sync::MutexExt;
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use super::histogram::{fmt_duration, Histogram, Summary};
@@ -259,10 +260,6 @@ pub struct StatsTracer {
     state: Mutex<State>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// The active stats tracers, in activation order.
 pub(crate) fn active() -> Vec<Arc<StatsTracer>> {
     super::find_active(&INSTANCES)
@@ -287,7 +284,7 @@ impl StatsTracer {
             kinds: Default::default(),
             state: Mutex::new(State::default()),
         });
-        lock(&INSTANCES).push(Arc::downgrade(&t));
+        INSTANCES.locked().push(Arc::downgrade(&t));
         t
     }
 
@@ -299,7 +296,7 @@ impl StatsTracer {
 
     /// Everything counted so far.
     pub fn summary(&self) -> StatsSummary {
-        let state = lock(&self.state);
+        let state = self.state.locked();
         let mut objects: Vec<ObjectStats> = BUILTIN
             .iter()
             .zip(&self.kinds)
@@ -371,14 +368,14 @@ impl Tracer for StatsTracer {
         match builtin_index(info.kind) {
             Some(i) => self.kinds[i].created(),
             None => {
-                let mut state = lock(&self.state);
+                let mut state = self.state.locked();
                 let e = state.other_kinds.entry(info.kind.name()).or_default();
                 e.0 += 1;
                 e.2 = e.2.max(e.0.saturating_sub(e.1));
             }
         }
         if matches!(info.kind, ObjectKind::BufferPool) {
-            pool_entry(&mut lock(&self.state), info.id).site = Some(info.site);
+            pool_entry(&mut self.state.locked(), info.id).site = Some(info.site);
         }
     }
 
@@ -388,7 +385,8 @@ impl Tracer for StatsTracer {
                 self.kinds[i].destroyed.fetch_add(1, Ordering::Relaxed);
             }
             None => {
-                lock(&self.state)
+                self.state
+                    .locked()
                     .other_kinds
                     .entry(kind.name())
                     .or_default()
@@ -398,7 +396,7 @@ impl Tracer for StatsTracer {
     }
 
     fn pool_acquired(&self, pool: ObjectId, _buffer: ObjectId) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         let p = pool_entry(&mut state, pool);
         p.acquired += 1;
         p.outstanding += 1;
@@ -406,14 +404,14 @@ impl Tracer for StatsTracer {
     }
 
     fn pool_released(&self, pool: ObjectId, _buffer: ObjectId) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         let p = pool_entry(&mut state, pool);
         p.released += 1;
         p.outstanding = p.outstanding.saturating_sub(1);
     }
 
     fn pad_push_pre(&self, push: &PadPush<'_>) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         let pad = match state.pads.get_mut(push.pad_name) {
             Some(p) => p,
             None => state.pads.entry(push.pad_name.to_string()).or_default(),
@@ -423,7 +421,7 @@ impl Tracer for StatsTracer {
     }
 
     fn pad_push_post(&self, push: &PadPush<'_>, elapsed: Duration) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         let pad = match state.pads.get_mut(push.pad_name) {
             Some(p) => p,
             None => state.pads.entry(push.pad_name.to_string()).or_default(),
@@ -432,7 +430,7 @@ impl Tracer for StatsTracer {
     }
 
     fn element_processed(&self, _element: ObjectId, name: &str, elapsed: Duration) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         match state.elements.get_mut(name) {
             Some(h) => h.record(elapsed),
             None => state
@@ -444,7 +442,7 @@ impl Tracer for StatsTracer {
     }
 
     fn queue_level(&self, _queue: ObjectId, name: &str, level: QueueLevel) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         let q = match state.queues.get_mut(name) {
             Some(q) => q,
             None => state
@@ -462,7 +460,7 @@ impl Tracer for StatsTracer {
     }
 
     fn queue_dropped(&self, _queue: ObjectId, name: &str, dropped: u64) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.locked();
         let q = match state.queues.get_mut(name) {
             Some(q) => q,
             None => state

@@ -4,12 +4,13 @@
 //! looks only at objects of a kind or id made here.
 
 use super::*;
+use crate::sync::MutexExt;
 use std::sync::atomic::AtomicUsize;
 
 static GLOBAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    GLOBAL.lock().unwrap_or_else(|e| e.into_inner())
+    GLOBAL.locked()
 }
 
 #[track_caller]

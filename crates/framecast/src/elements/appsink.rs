@@ -1,5 +1,6 @@
 //! `appsink`: hands buffers to the application, pulled or by callback.
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -133,7 +134,7 @@ impl AppSink {
         match self.queue.pop(timeout)? {
             Item::Buffer(buffer) => Some(Sample {
                 buffer,
-                caps: self.caps.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                caps: self.caps.locked().clone(),
             }),
             Item::Event(_) => {
                 self.eos.store(true, Ordering::Release);
@@ -149,21 +150,18 @@ impl AppSink {
 
     /// Runs callbacks on the streaming thread instead of queueing.
     pub fn set_callbacks(&self, callbacks: AppSinkCallbacks) {
-        *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(callbacks));
+        *self.callbacks.locked() = Some(Arc::new(callbacks));
     }
 
     /// Offers upstream a video pool of `min..max` buffers (with video meta)
     /// in the allocation query, so frames arrive in buffers this sink chose.
     pub fn propose_pool(&self, min_buffers: u32, max_buffers: u32) {
-        *self.propose.lock().unwrap_or_else(|e| e.into_inner()) = Some((min_buffers, max_buffers));
+        *self.propose.locked() = Some((min_buffers, max_buffers));
     }
 
     /// The pool this sink proposed, once it did.
     pub fn proposed_pool(&self) -> Option<BufferPool> {
-        self.proposed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.proposed.locked().clone()
     }
 
     /// Buffers dropped because the queue was full (with `drop=true`).
@@ -172,10 +170,7 @@ impl AppSink {
     }
 
     fn callbacks(&self) -> Option<Arc<AppSinkCallbacks>> {
-        self.callbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.callbacks.locked().clone()
     }
 }
 
@@ -188,14 +183,14 @@ impl SinkImpl for AppSink {
     }
 
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
-        *self.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(caps.clone()));
+        *self.caps.locked() = Some(Arc::new(caps.clone()));
         Ok(())
     }
 
     fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
         if let Some(callbacks) = self.callbacks() {
             if let Some(new_sample) = &callbacks.new_sample {
-                let caps = self.caps.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let caps = self.caps.locked().clone();
                 return new_sample(Sample { buffer, caps });
             }
         }
@@ -209,7 +204,7 @@ impl SinkImpl for AppSink {
 
     fn propose_allocation(&self, element: &Element, query: &mut AllocationQuery) -> bool {
         query.add_meta(VideoMeta::API, MetaParams::None);
-        let propose = *self.propose.lock().unwrap_or_else(|e| e.into_inner());
+        let propose = *self.propose.locked();
         if let (Some((min, max)), Some(info)) = (propose, query.layout) {
             let pool = BufferPool::new_video();
             if pool
@@ -217,7 +212,7 @@ impl SinkImpl for AppSink {
                 .is_ok()
             {
                 query.add_pool(Some(pool.clone()), info.size, min, max);
-                *self.proposed.lock().unwrap_or_else(|e| e.into_inner()) = Some(pool);
+                *self.proposed.locked() = Some(pool);
             }
         } else if query.pools.is_empty() {
             // What this sink holds at once: its queue full, the buffer
@@ -262,10 +257,7 @@ impl SinkImpl for AppSink {
 
     fn stop(&self, _element: &Element) {
         self.queue.set_flushing(true);
-        self.proposed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.proposed.locked().take();
     }
 
     fn unlock(&self, _element: &Element) {

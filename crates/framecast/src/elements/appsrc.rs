@@ -9,6 +9,7 @@
 //! ([`AppSrc::acquire_buffer`]); live timestamps are taken at push time, not
 //! when the streaming thread gets round to it.
 
+use framecast_core::sync::{CondvarExt, MutexExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -256,11 +257,7 @@ impl AppSrc {
         if !self.running.load(Ordering::Acquire) {
             return Err(PushError::Flushing(buffer));
         }
-        let ctx = self
-            .context
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let ctx = self.context.locked().clone();
         if let Some(ctx) = ctx {
             let stamp =
                 self.do_timestamp.load(Ordering::Relaxed) || self.live.load(Ordering::Relaxed);
@@ -324,7 +321,7 @@ impl AppSrc {
         timeout: Duration,
     ) -> std::result::Result<Buffer, FlowError> {
         let deadline = Instant::now() + timeout;
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pool = self.pool.locked();
         loop {
             if let Some(p) = pool.as_ref() {
                 let p = p.clone();
@@ -338,17 +335,13 @@ impl AppSrc {
             if now >= deadline {
                 return Err(FlowError::NotNegotiated);
             }
-            pool = self
-                .pool_ready
-                .wait_timeout(pool, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            pool = self.pool_ready.wait_timeout_locked(pool, deadline - now).0;
         }
     }
 
     /// Sets the callbacks.
     pub fn set_callbacks(&self, callbacks: AppSrcCallbacks) {
-        *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(callbacks));
+        *self.callbacks.locked() = Some(Arc::new(callbacks));
     }
 
     /// Queue levels and counters (`current-level-*`, `dropped`, `in`).
@@ -362,10 +355,7 @@ impl AppSrc {
     }
 
     fn callbacks(&self) -> Option<Arc<AppSrcCallbacks>> {
-        self.callbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.callbacks.locked().clone()
     }
 
     fn apply_settings(&self, element: &Element) {
@@ -424,7 +414,7 @@ impl SourceImpl for AppSrc {
     }
 
     fn pool_decided(&self, _element: &Element, pool: &BufferPool) {
-        *self.pool.lock().unwrap_or_else(|e| e.into_inner()) = Some(pool.clone());
+        *self.pool.locked() = Some(pool.clone());
         self.pool_ready.notify_all();
     }
 
@@ -469,7 +459,7 @@ impl SourceImpl for AppSrc {
 
     fn start(&self, element: &Element) -> Result<()> {
         self.apply_settings(element);
-        *self.context.lock().unwrap_or_else(|e| e.into_inner()) = element.context();
+        *self.context.locked() = element.context();
         self.out.store(0, Ordering::Relaxed);
         self.queue.set_flushing(false);
         self.running.store(true, Ordering::Release);
@@ -479,7 +469,7 @@ impl SourceImpl for AppSrc {
     fn stop(&self, _element: &Element) {
         self.running.store(false, Ordering::Release);
         self.queue.set_flushing(true);
-        self.pool.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.pool.locked().take();
     }
 
     fn unlock(&self, _element: &Element) {

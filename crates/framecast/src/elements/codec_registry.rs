@@ -16,6 +16,7 @@
 //! low-latency contract: no B-frames, no lookahead, an IDR every
 //! `gop-size` frames with SPS/PPS in front of it, `bitrate` in kbit/s.
 
+use framecast_core::sync::RwLockExt;
 use std::fmt;
 use std::sync::{LazyLock, RwLock};
 
@@ -151,14 +152,14 @@ static REGISTRY: LazyLock<RwLock<Vec<H264EncoderDescriptor>>> =
 
 /// Registers an H.264 encoder back-end (replacing one of the same name).
 pub fn register_h264_encoder(descriptor: H264EncoderDescriptor) {
-    let mut list = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    let mut list = REGISTRY.write_locked();
     list.retain(|d| d.name != descriptor.name);
     list.push(descriptor);
 }
 
 /// Every registered H.264 encoder, best first (tier, then registration order).
 pub fn h264_encoders() -> Vec<H264EncoderDescriptor> {
-    let mut list = REGISTRY.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut list = REGISTRY.read_locked().clone();
     // Stable: registration order within a tier.
     list.sort_by_key(|d| std::cmp::Reverse(d.tier));
     list
@@ -167,8 +168,7 @@ pub fn h264_encoders() -> Vec<H264EncoderDescriptor> {
 /// The encoder named `name`.
 pub fn find_h264_encoder(name: &str) -> Option<H264EncoderDescriptor> {
     REGISTRY
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
+        .read_locked()
         .iter()
         .find(|d| d.name == name)
         .cloned()

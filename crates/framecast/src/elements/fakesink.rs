@@ -6,6 +6,7 @@
 //! EOS), `dump` (hex dump to stdout); and `rendered`, a read-only count of
 //! the buffers taken since the last start.
 
+use framecast_core::sync::MutexExt;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -94,7 +95,7 @@ impl FakeSink {
     }
 
     fn set_last_message(&self, message: String) {
-        *self.last_message.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+        *self.last_message.locked() = Some(message);
     }
 }
 
@@ -201,7 +202,7 @@ impl SinkImpl for FakeSink {
         self.rendered.store(0, Ordering::Relaxed);
         let n = element.prop("num-buffers").as_i64().unwrap_or(-1);
         self.left.store(n, Ordering::Release);
-        *self.last_message.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.last_message.locked() = None;
         Ok(())
     }
 
@@ -221,12 +222,7 @@ impl SinkImpl for FakeSink {
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         match name {
             "rendered" => Some(PropertyValue::UInt(self.rendered())),
-            "last-message" => Some(PropertyValue::String(
-                self.last_message
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-            )),
+            "last-message" => Some(PropertyValue::String(self.last_message.locked().clone())),
             _ => None,
         }
     }

@@ -8,6 +8,7 @@
 //! steady state and what the comparison is about). `sizetype=empty` (the
 //! default, as in GStreamer) pushes buffers with no memory at all.
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -171,11 +172,7 @@ impl SourceImpl for FakeSrc {
             Some(pool)
         };
         self.span.store(0, Ordering::Relaxed);
-        let old = self
-            .run
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace((config, pool));
+        let old = self.run.locked().replace((config, pool));
         if let Some((_, Some(old))) = old {
             let _ = old.set_active(false);
         }
@@ -183,7 +180,7 @@ impl SourceImpl for FakeSrc {
     }
 
     fn stop(&self, _element: &Element) {
-        let old = self.run.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let old = self.run.locked().take();
         if let Some((_, Some(pool))) = old {
             let _ = pool.set_active(false);
         }
@@ -194,7 +191,7 @@ impl SourceImpl for FakeSrc {
         _element: &Element,
         _ctx: &mut CreateContext<'_>,
     ) -> std::result::Result<Buffer, FlowError> {
-        let (config, pool) = match &*self.run.lock().unwrap_or_else(|e| e.into_inner()) {
+        let (config, pool) = match &*self.run.locked() {
             Some((c, p)) => (*c, p.clone()),
             None => return Err(FlowError::Flushing),
         };

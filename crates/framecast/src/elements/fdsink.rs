@@ -6,6 +6,7 @@
 //! numbers are opened through `/dev/fd/N` (for a pipe or socket that is
 //! the same stream; for a regular file it is a fresh open at offset 0).
 
+use framecast_core::sync::MutexExt;
 use std::fs::File;
 use std::sync::Mutex;
 
@@ -56,7 +57,7 @@ pub struct FdSink {
 
 impl SinkImpl for FdSink {
     fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = self.file.locked();
         let Some((fd, out)) = file.as_mut() else {
             element.post_error("fdsink is not open", None);
             return Err(FlowError::Error);
@@ -79,11 +80,11 @@ impl SinkImpl for FdSink {
             context: format!("Could not open file descriptor {fd} for writing"),
             source,
         })?;
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, file));
+        *self.file.locked() = Some((fd, file));
         Ok(())
     }
 
     fn stop(&self, _element: &Element) {
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.file.locked() = None;
     }
 }

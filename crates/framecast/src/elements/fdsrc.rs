@@ -10,6 +10,7 @@
 //! cat frames.bgr | framecast launch "fdsrc ! rawvideoparse format=bgr width=1280 height=720 ! fakesink"
 //! ```
 
+use framecast_core::sync::MutexExt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::fd::AsFd;
@@ -203,7 +204,7 @@ impl SourceImpl for FdSrc {
         element: &Element,
         ctx: &mut CreateContext<'_>,
     ) -> std::result::Result<Buffer, FlowError> {
-        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.file.locked();
         let Some((fd, file)) = guard.as_mut() else {
             element.post_error("fdsrc is not open", None);
             return Err(FlowError::Error);
@@ -236,12 +237,12 @@ impl SourceImpl for FdSrc {
         })?;
         // Not a pipe (a file, a socket): nothing to grow.
         let _ = enlarge_pipe(&file);
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, file));
+        *self.file.locked() = Some((fd, file));
         Ok(())
     }
 
     fn stop(&self, _element: &Element) {
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.file.locked() = None;
     }
 
     fn unlock(&self, _element: &Element) {

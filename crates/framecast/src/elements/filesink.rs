@@ -5,6 +5,7 @@
 //! The file is opened going to Paused and flushed at end-of-stream and when
 //! stopping; errors name the file and carry the OS error.
 
+use framecast_core::sync::MutexExt;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -74,7 +75,7 @@ pub struct FileSink {
 
 impl std::fmt::Debug for FileSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let file = self.file.locked();
         f.debug_struct("FileSink")
             .field("path", &file.as_ref().map(|o| o.path.clone()))
             .finish()
@@ -83,7 +84,7 @@ impl std::fmt::Debug for FileSink {
 
 impl FileSink {
     fn flush(&self, element: &Element) {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = self.file.locked();
         if let Some(open) = file.as_mut() {
             if let Err(e) = open.writer.flush() {
                 element.post_error(
@@ -108,7 +109,7 @@ pub(crate) fn write_buffer(out: &mut impl Write, buffer: &Buffer) -> std::io::Re
 
 impl SinkImpl for FileSink {
     fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = self.file.locked();
         let Some(open) = file.as_mut() else {
             element.post_error("filesink is not open", None);
             return Err(FlowError::Error);
@@ -147,7 +148,7 @@ impl SinkImpl for FileSink {
             context: format!("Could not open file {location:?} for writing"),
             source,
         })?;
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some(Open {
+        *self.file.locked() = Some(Open {
             path,
             writer: BufWriter::with_capacity(capacity, file),
         });
@@ -160,6 +161,6 @@ impl SinkImpl for FileSink {
 
     fn stop(&self, element: &Element) {
         self.flush(element);
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.file.locked() = None;
     }
 }

@@ -6,6 +6,7 @@
 //! OS error. Buffers carry their byte `offset` and `offset_end` in the
 //! file, as GStreamer's filesrc sets them.
 
+use framecast_core::sync::MutexExt;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -63,7 +64,7 @@ pub struct FileSrc {
 
 impl std::fmt::Debug for FileSrc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let file = self.file.locked();
         f.debug_struct("FileSrc")
             .field("path", &file.as_ref().map(|o| o.path.clone()))
             .field("offset", &file.as_ref().map(|o| o.offset))
@@ -85,7 +86,7 @@ impl SourceImpl for FileSrc {
         element: &Element,
         ctx: &mut CreateContext<'_>,
     ) -> std::result::Result<Buffer, FlowError> {
-        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.file.locked();
         let Some(open) = guard.as_mut() else {
             element.post_error("filesrc is not open", None);
             return Err(FlowError::Error);
@@ -138,7 +139,7 @@ impl SourceImpl for FileSrc {
                 message: format!("{location:?} is a directory"),
             });
         }
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = Some(Open {
+        *self.file.locked() = Some(Open {
             path,
             file,
             offset: 0,
@@ -147,7 +148,7 @@ impl SourceImpl for FileSrc {
     }
 
     fn stop(&self, _element: &Element) {
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.file.locked() = None;
     }
 
     fn unlock(&self, _element: &Element) {

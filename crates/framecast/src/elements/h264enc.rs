@@ -22,6 +22,7 @@
 //! [`ReferenceTimestampMeta`] (capture time) follow the frame; non-IDR
 //! buffers are flagged `DELTA_UNIT`, those carrying SPS/PPS `HEADER`.
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -252,7 +253,7 @@ impl H264Enc {
 
     /// The back-end in use (once the input caps are set), e.g. `"openh264"`.
     pub fn backend(&self) -> Option<&'static str> {
-        *self.chosen.lock().unwrap_or_else(|e| e.into_inner())
+        *self.chosen.locked()
     }
 
     fn descriptor(&self, element: &Element) -> Result<H264EncoderDescriptor> {
@@ -315,7 +316,7 @@ impl H264Enc {
             element: element.name().to_string(),
             message: format!("cannot start the {} encoder: {message}", descriptor.name),
         })?;
-        *self.chosen.lock().unwrap_or_else(|e| e.into_inner()) = Some(descriptor.name);
+        *self.chosen.locked() = Some(descriptor.name);
         // A raw frame's size plus headroom holds any sane access unit; a
         // bigger one gets a buffer of its own.
         let max_size = info.size + 64 * 1024;
@@ -337,7 +338,7 @@ impl H264Enc {
     /// (`rawvideoparse`, `appsrc` with caps) gets it done before the first
     /// frame is even read. False, with an error posted, if it cannot open.
     fn open_stream(&self, element: &Element, info: VideoInfo) -> bool {
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         if guard.is_some() {
             return true;
         }
@@ -371,11 +372,11 @@ impl H264Enc {
         element: &Element,
         buffer: Buffer,
     ) -> std::result::Result<Option<Buffer>, FlowError> {
-        let Some(info) = *self.input.lock().unwrap_or_else(|e| e.into_inner()) else {
+        let Some(info) = *self.input.locked() else {
             element.post_error("no caps before the first frame", None);
             return Err(FlowError::NotNegotiated);
         };
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         if guard.is_none() {
             match self.start_stream(element, info) {
                 Ok(s) => *guard = Some(s),
@@ -512,7 +513,7 @@ impl H264Enc {
     }
 
     fn reset(&self) {
-        let old = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let old = self.stream.locked().take();
         if let Some(pool) = old.and_then(|s| s.pool) {
             let _ = pool.set_active(false);
         }
@@ -575,7 +576,7 @@ impl ElementImpl for H264Enc {
             Event::Caps(caps) => match caps.video_info() {
                 Ok(info) if info.format == VideoFormat::I420 => {
                     let changed = {
-                        let mut input = self.input.lock().unwrap_or_else(|e| e.into_inner());
+                        let mut input = self.input.locked();
                         let changed = *input != Some(info);
                         *input = Some(info);
                         changed
@@ -635,7 +636,7 @@ impl ElementImpl for H264Enc {
     fn change_state(&self, _element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
         if change == StateChange::PausedToReady {
             self.reset();
-            *self.input.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            *self.input.locked() = None;
             self.force_keyframe.store(false, Ordering::Relaxed);
             self.last_forced.store(0, Ordering::Relaxed);
         }
@@ -646,7 +647,7 @@ impl ElementImpl for H264Enc {
 impl H264Enc {
     /// The encoder's own delay: frames held back times the frame duration.
     fn latency(&self) -> ClockTime {
-        let guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.stream.locked();
         let Some(stream) = guard.as_ref() else {
             return ClockTime::ZERO;
         };

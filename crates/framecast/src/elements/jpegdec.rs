@@ -12,6 +12,7 @@
 //! per burst as a bus warning, and dropped; the next good JPEG decodes
 //! (every JPEG is a keyframe).
 
+use framecast_core::sync::MutexExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
@@ -118,7 +119,7 @@ fn ycbcr_to_i420(
 
 impl JpegDec {
     fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
-        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+        self.stream.locked()
     }
 
     fn failed(&self, element: &Element, stream: &mut Stream, why: &str) {

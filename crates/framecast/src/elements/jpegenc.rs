@@ -14,6 +14,7 @@
 //! I420), so `jpegdec` gives back the same I420. Each frame's JPEG is
 //! written straight into a pooled output buffer.
 
+use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
 use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoFormat, VideoInfo};
@@ -237,7 +238,7 @@ impl TransformImpl for JpegEnc {
 
     fn set_caps(&self, _element: &Element, incaps: &Caps, _outcaps: &Caps) -> Result<usize> {
         let info = incaps.video_info()?;
-        *self.info.lock().unwrap_or_else(|e| e.into_inner()) = Some(info);
+        *self.info.locked() = Some(info);
         // Room for a worst-case JPEG (quality 100, noise): twice the raw
         // frame, plus headers.
         Ok(info.size * 2 + 4096)
@@ -248,7 +249,7 @@ impl TransformImpl for JpegEnc {
     }
 
     fn transform(&self, element: &Element, input: &Buffer, output: &mut BufferRef) -> FlowResult {
-        let Some(info) = *self.info.lock().unwrap_or_else(|e| e.into_inner()) else {
+        let Some(info) = *self.info.locked() else {
             return Err(FlowError::NotNegotiated);
         };
         let quality = element

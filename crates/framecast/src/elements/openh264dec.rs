@@ -37,6 +37,7 @@
 //! buffer's [`VideoMeta`](crate::VideoMeta) strides), with the input's
 //! PTS/DTS/duration and [`ReferenceTimestampMeta`](crate::ReferenceTimestampMeta) (no reordering delay).
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -154,7 +155,7 @@ fn decodable(profile: &str) -> bool {
 
 impl OpenH264Dec {
     fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
-        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+        self.stream.locked()
     }
 
     /// Asks upstream for a keyframe (an IDR with its SPS/PPS), at most

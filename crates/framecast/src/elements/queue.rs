@@ -1,5 +1,6 @@
 //! `queue`: a thread boundary with a bounded, optionally leaky buffer.
 
+use framecast_core::sync::MutexExt;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -125,11 +126,11 @@ impl Queue {
     }
 
     fn start(&self, element: &Element) {
-        let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        let mut task = self.task.locked();
         if task.is_some() {
             return;
         }
-        *self.downstream.lock().unwrap_or_else(|e| e.into_inner()) = Ok(FlowSuccess::Ok);
+        *self.downstream.locked() = Ok(FlowSuccess::Ok);
         self.queue.set_flushing(false);
         let queue = self.queue.clone();
         let downstream = self.downstream.clone();
@@ -156,7 +157,7 @@ impl Queue {
                         }
                     };
                     if let Err(reason) = result {
-                        *downstream.lock().unwrap_or_else(|e| e.into_inner()) = Err(reason);
+                        *downstream.locked() = Err(reason);
                         if reason.is_fatal() {
                             element.post_error(
                                 format!("Internal data stream error: streaming stopped, reason {reason}"),
@@ -179,7 +180,7 @@ impl Queue {
 
     fn stop(&self) {
         self.queue.set_flushing(true);
-        let handle = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let handle = self.task.locked().take();
         if let Some(handle) = handle {
             let _ = handle.join();
         }
@@ -231,7 +232,7 @@ impl ElementImpl for Queue {
     }
 
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
-        let last = *self.downstream.lock().unwrap_or_else(|e| e.into_inner());
+        let last = *self.downstream.locked();
         last?;
         let pushed = self.queue.push(Item::Buffer(buffer));
         self.queue
@@ -239,7 +240,7 @@ impl ElementImpl for Queue {
         match pushed {
             Ok(()) | Err((Refused::Dropped, _)) => Ok(FlowSuccess::Ok),
             Err((Refused::Flushing, _)) => {
-                let last = *self.downstream.lock().unwrap_or_else(|e| e.into_inner());
+                let last = *self.downstream.locked();
                 Err(last.err().unwrap_or(FlowError::Flushing))
             }
             Err((Refused::Eos, _)) => Err(FlowError::Eos),

@@ -19,6 +19,7 @@
 //! python3 make_frames.py | framecast launch "fdsrc ! rawvideoparse format=bgr width=1280 height=720 framerate=30/1 ! videoconvert ! ..."
 //! ```
 
+use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
 use framecast_core::{Buffer, BufferPool, ClockTime, Fraction, VideoFormat, VideoInfo};
@@ -228,7 +229,7 @@ fn copy_padded(packed: &[u8], info: &VideoInfo, padded: &VideoInfo, out: &mut [u
 
 impl RawVideoParse {
     fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
-        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+        self.stream.locked()
     }
 
     /// Fixed caps from the properties (the template when they are invalid).

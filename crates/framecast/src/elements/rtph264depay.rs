@@ -40,6 +40,7 @@
 //! waiting for an IDR), `frames-damaged` (delivered with packets missing),
 //! `keyframes-requested`.
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -254,7 +255,7 @@ impl ElementImpl for RtpH264Depay {
         let Some(src) = element.src_pad() else {
             return Err(FlowError::NotLinked);
         };
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         let Some(st) = guard.as_mut() else {
             return Err(FlowError::Flushing);
         };
@@ -294,7 +295,7 @@ impl ElementImpl for RtpH264Depay {
     fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
         match event {
             Event::Caps(caps) => {
-                let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+                let mut guard = self.stream.locked();
                 let Some(st) = guard.as_mut() else {
                     return false;
                 };
@@ -320,7 +321,7 @@ impl ElementImpl for RtpH264Depay {
                 // The last access unit may lack its marker: finish it and
                 // send it like any other (stamped from the last packet).
                 if let Some(src) = element.src_pad() {
-                    let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut guard = self.stream.locked();
                     if let Some(st) = guard.as_mut() {
                         st.depay.flush();
                         if let Some(last) = st.last_packet.take() {
@@ -338,7 +339,7 @@ impl ElementImpl for RtpH264Depay {
             flush @ Event::FlushStop { .. } => {
                 // What comes after a flush does not continue what came
                 // before it.
-                let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+                let mut guard = self.stream.locked();
                 if let Some(st) = guard.as_mut() {
                     st.depay.reset();
                     st.last_packet = None;
@@ -363,7 +364,7 @@ impl ElementImpl for RtpH264Depay {
                 self.requested.store(0, Ordering::Relaxed);
                 let wait = element.prop("wait-for-keyframe").as_bool().unwrap_or(true);
                 let conceal = element.prop("damaged").as_str() != Some("drop");
-                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stream {
+                *self.stream.locked() = Some(Stream {
                     depay: H264Depayloader::new(H264DepayloaderConfig {
                         wait_for_idr_after_loss: wait,
                         deliver_damaged: conceal,
@@ -382,7 +383,7 @@ impl ElementImpl for RtpH264Depay {
                 });
             }
             StateChange::PausedToReady => {
-                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                *self.stream.locked() = None;
             }
             _ => {}
         }

@@ -11,6 +11,7 @@
 //! `packets-malformed`, `frames-out`, `frames-discarded`,
 //! `stream-restarts`.
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
@@ -78,7 +79,7 @@ impl ElementImpl for RtpJpegDepay {
         let Some(src) = element.src_pad() else {
             return Err(FlowError::NotLinked);
         };
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         let Some(st) = guard.as_mut() else {
             return Err(FlowError::Flushing);
         };
@@ -147,12 +148,7 @@ impl ElementImpl for RtpJpegDepay {
             flush @ Event::FlushStop { .. } => {
                 // What comes after a flush does not continue what came
                 // before it.
-                if let Some(st) = self
-                    .stream
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_mut()
-                {
+                if let Some(st) = self.stream.locked().as_mut() {
                     st.depay.reset();
                 }
                 element.forward_event(pad, flush)
@@ -169,7 +165,7 @@ impl ElementImpl for RtpJpegDepay {
         match change {
             StateChange::ReadyToPaused => {
                 self.counters.reset();
-                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stream {
+                *self.stream.locked() = Some(Stream {
                     depay: JpegDepayloader::new(),
                     size: None,
                     not_rtp: 0,
@@ -177,7 +173,7 @@ impl ElementImpl for RtpJpegDepay {
                 });
             }
             StateChange::PausedToReady => {
-                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                *self.stream.locked() = None;
             }
             _ => {}
         }

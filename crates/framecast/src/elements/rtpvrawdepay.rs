@@ -10,6 +10,7 @@
 //! uncompressed video a few stale lines beat a missing picture). Counters as
 //! every depayloader, `frames-discarded` counting those incomplete frames.
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
@@ -238,7 +239,7 @@ impl RtpVRawDepay {
     /// counted incomplete (`push`); after a flush it is dropped and the
     /// sequence forgotten.
     fn end_frame(&self, element: &Element, push: bool) {
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         let Some(st) = guard.as_mut() else {
             return;
         };
@@ -275,7 +276,7 @@ impl ElementImpl for RtpVRawDepay {
         let Some(src) = element.src_pad() else {
             return Err(FlowError::NotLinked);
         };
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         let Some(st) = guard.as_mut() else {
             return Err(FlowError::Flushing);
         };
@@ -337,7 +338,7 @@ impl ElementImpl for RtpVRawDepay {
     fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
         match event {
             Event::Caps(caps) => {
-                let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+                let mut guard = self.stream.locked();
                 let Some(st) = guard.as_mut() else {
                     return false;
                 };
@@ -370,10 +371,10 @@ impl ElementImpl for RtpVRawDepay {
         match change {
             StateChange::ReadyToPaused => {
                 self.counters.reset();
-                *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stream::default());
+                *self.stream.locked() = Some(Stream::default());
             }
             StateChange::PausedToReady => {
-                let st = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let st = self.stream.locked().take();
                 if let Some(fmt) = st.and_then(|s| s.format) {
                     let _ = fmt.pool.set_active(false);
                 }

@@ -20,6 +20,7 @@
 //! reported latency is one frame. With `framerate=0/1` one frame is made,
 //! then EOS.
 
+use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
 use framecast_core::{Buffer, ClockTime, Fraction, VideoFormat, VideoInfo};
@@ -114,7 +115,7 @@ pub struct TestSrc {
 
 impl TestSrc {
     fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
-        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+        self.stream.locked()
     }
 }
 

@@ -50,6 +50,7 @@
 //! Read-only: `packets-received`, `bytes-received`, `packets-truncated`,
 //! `pli-sent`, `nack-sent`.
 
+use framecast_core::sync::MutexExt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -266,7 +267,7 @@ impl UdpSrc {
             .unwrap_or("0.0.0.0")
             .to_string();
         let mut group: Option<IpAddr> = None;
-        *self.sdp_caps.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.sdp_caps.locked() = None;
         if let Some(path) = element.prop("sdp-file").as_str().map(PathBuf::from) {
             let sdp = read_sdp_file(&path)?;
             let (caps, addr, sdp_port) = caps_for_sdp(&sdp)?;
@@ -276,7 +277,7 @@ impl UdpSrc {
             if let Some(a) = addr.filter(|a| a.is_multicast()) {
                 group = Some(a);
             }
-            *self.sdp_caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps);
+            *self.sdp_caps.locked() = Some(caps);
         }
         if let Some(g) = element.prop("multicast-group").as_str() {
             if !g.trim().is_empty() && g.trim() != "0.0.0.0" {
@@ -373,7 +374,7 @@ impl UdpSrc {
         };
         let key = ((u64::from(ssrc) << 32) ^ addr.rotate_left(16) ^ u64::from(from.port())) | 1;
         if self.sender_key.swap(key, Ordering::Relaxed) != key {
-            *self.sender.lock().unwrap_or_else(|e| e.into_inner()) = Some((from, ssrc));
+            *self.sender.locked() = Some((from, ssrc));
         }
     }
 
@@ -405,10 +406,10 @@ impl UdpSrc {
         counter: &AtomicU64,
         write: impl FnOnce(&mut CompoundWriter<'_>, u32, u32) -> framecast_rtp::Result<bool>,
     ) -> bool {
-        let Some((to, media_ssrc)) = *self.sender.lock().unwrap_or_else(|e| e.into_inner()) else {
+        let Some((to, media_ssrc)) = *self.sender.locked() else {
             return false;
         };
-        let guard = self.feedback.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.feedback.locked();
         let Some(sock) = guard.as_ref() else {
             return false;
         };
@@ -459,11 +460,7 @@ impl SourceImpl for UdpSrc {
         if let Some(c) = element.prop("caps").as_caps().filter(|c| !c.is_any()) {
             return c.clone();
         }
-        self.sdp_caps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .unwrap_or_else(Caps::new_any)
+        self.sdp_caps.locked().clone().unwrap_or_else(Caps::new_any)
     }
 
     fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
@@ -486,7 +483,7 @@ impl SourceImpl for UdpSrc {
                 context: format!("{}: eventfd", element.name()),
                 source: e.into(),
             })?;
-        *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(wake));
+        *self.wake.locked() = Some(Arc::new(wake));
         for c in [
             &self.received,
             &self.bytes,
@@ -496,8 +493,8 @@ impl SourceImpl for UdpSrc {
         ] {
             c.store(0, Ordering::Relaxed);
         }
-        *self.feedback.lock().unwrap_or_else(|e| e.into_inner()) = open.socket.try_clone().ok();
-        *self.sender.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.feedback.locked() = open.socket.try_clone().ok();
+        *self.sender.locked() = None;
         self.sender_key.store(0, Ordering::Relaxed);
         self.own_ssrc.store(random_u32(), Ordering::Relaxed);
         let media_pt = self
@@ -507,16 +504,16 @@ impl SourceImpl for UdpSrc {
             .and_then(|p| u32::try_from(p).ok())
             .unwrap_or(u32::MAX);
         self.media_pt.store(media_pt, Ordering::Relaxed);
-        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = Some(open);
+        *self.open.locked() = Some(open);
         Ok(())
     }
 
     fn stop(&self, _element: &Element) {
-        if let Some(open) = self.open.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(open) = self.open.locked().take() {
             let _ = open.pool.set_active(false);
         }
-        *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        *self.feedback.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.wake.locked() = None;
+        *self.feedback.locked() = None;
         self.bound_port.store(0, Ordering::Relaxed);
     }
 
@@ -529,14 +526,14 @@ impl SourceImpl for UdpSrc {
 
     fn unlock(&self, _element: &Element) {
         self.unlocked.store(true, Ordering::Release);
-        if let Some(fd) = self.wake.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(fd) = self.wake.locked().as_ref() {
             let _ = rustix::io::write(fd, &1u64.to_ne_bytes());
         }
     }
 
     fn unlock_stop(&self, _element: &Element) {
         self.unlocked.store(false, Ordering::Release);
-        if let Some(fd) = self.wake.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(fd) = self.wake.locked().as_ref() {
             let mut b = [0u8; 8];
             let _ = rustix::io::read(fd, &mut b);
         }
@@ -547,12 +544,12 @@ impl SourceImpl for UdpSrc {
         element: &Element,
         _ctx: &mut CreateContext<'_>,
     ) -> std::result::Result<Buffer, FlowError> {
-        let guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.open.locked();
         let Some(open) = guard.as_ref() else {
             return Err(FlowError::Flushing);
         };
         // A clone, so that `unlock` never waits for this thread's poll.
-        let wake = self.wake.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let wake = self.wake.locked().clone();
         let Some(wake) = wake else {
             return Err(FlowError::Flushing);
         };

@@ -19,6 +19,7 @@
 //! support, so `appsrc ! videoconvert` frames are written straight into
 //! pooled memory.
 
+use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
 use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoFormat, VideoInfo};
@@ -133,7 +134,7 @@ impl TransformImpl for VideoConvert {
                 ),
             });
         }
-        *self.infos.lock().unwrap_or_else(|e| e.into_inner()) = Some((i, o));
+        *self.infos.locked() = Some((i, o));
         Ok(o.size)
     }
 
@@ -145,7 +146,7 @@ impl TransformImpl for VideoConvert {
     }
 
     fn transform(&self, element: &Element, input: &Buffer, output: &mut BufferRef) -> FlowResult {
-        let Some((ii, oi)) = *self.infos.lock().unwrap_or_else(|e| e.into_inner()) else {
+        let Some((ii, oi)) = *self.infos.locked() else {
             return Err(FlowError::NotNegotiated);
         };
         let result = (|| -> Result<()> {

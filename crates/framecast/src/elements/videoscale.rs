@@ -7,6 +7,7 @@
 //! Frames with a [`VideoMeta`](crate::VideoMeta) (padded strides) are read
 //! and written through it.
 
+use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
 use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoInfo};
@@ -101,7 +102,7 @@ impl TransformImpl for VideoScale {
     fn set_caps(&self, _element: &Element, incaps: &Caps, outcaps: &Caps) -> Result<usize> {
         let (i, o) = (incaps.video_info()?, outcaps.video_info()?);
         let scaler = Scaler::new(&i, &o)?;
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some((i, o, scaler));
+        *self.state.locked() = Some((i, o, scaler));
         Ok(o.size)
     }
 
@@ -113,7 +114,7 @@ impl TransformImpl for VideoScale {
     }
 
     fn transform(&self, element: &Element, input: &Buffer, output: &mut BufferRef) -> FlowResult {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.locked();
         let Some((ii, oi, scaler)) = state.as_mut() else {
             return Err(FlowError::NotNegotiated);
         };

@@ -1,6 +1,7 @@
 //! [`Pipeline`]: a bin of elements with a bus, a clock and state changes
 //! applied from the sinks upstream.
 
+use framecast_core::sync::MutexExt;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -26,9 +27,8 @@ struct PipelineInner {
 impl Drop for PipelineInner {
     fn drop(&mut self) {
         // Stop every thread and free every buffer before the elements go.
-        let elements =
-            std::mem::take(&mut *self.elements.lock().unwrap_or_else(|e| e.into_inner()));
-        let current = *self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let elements = std::mem::take(&mut *self.elements.locked());
+        let current = *self.state.locked();
         if current != State::Null {
             let _ = change_all(&self.ctx, &elements, current, State::Null);
         }
@@ -96,11 +96,7 @@ impl Pipeline {
         let weak = Arc::downgrade(&inner);
         inner.ctx.set_latency_hook(Box::new(move || {
             if let Some(inner) = weak.upgrade() {
-                let elements = inner
-                    .elements
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
+                let elements = inner.elements.locked().clone();
                 compute_latency(&inner.ctx, &elements);
             }
         }));
@@ -136,7 +132,7 @@ impl Pipeline {
     /// holds a reference to it (reported as taken at the caller's site).
     #[track_caller]
     pub fn add(&self, element: &Element) -> Result<()> {
-        let mut elements = self.0.elements.lock().unwrap_or_else(|e| e.into_inner());
+        let mut elements = self.0.elements.locked();
         if elements.iter().any(|e| e.name() == element.name()) {
             return Err(Error::Link {
                 from: element.name().to_string(),
@@ -172,7 +168,7 @@ impl Pipeline {
     /// caller's site).
     #[track_caller]
     pub fn by_name(&self, name: &str) -> Option<Element> {
-        let elements = self.0.elements.lock().unwrap_or_else(|e| e.into_inner());
+        let elements = self.0.elements.locked();
         let element = elements.iter().find(|e| e.name() == name)?;
         Some(element.clone())
     }
@@ -180,18 +176,12 @@ impl Pipeline {
     /// All elements, in the order they were added.
     #[track_caller]
     pub fn elements(&self) -> Vec<Element> {
-        refs::clone_all(
-            self.0
-                .elements
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter(),
-        )
+        refs::clone_all(self.0.elements.locked().iter())
     }
 
     /// The current state.
     pub fn state(&self) -> State {
-        *self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+        *self.0.state.locked()
     }
 
     /// The latency sinks add (computed when going to Playing).
@@ -220,7 +210,7 @@ impl Pipeline {
     /// failing element stops the change; its error is returned and posted.
     pub fn set_state(&self, target: State) -> Result<StateChangeSuccess> {
         let elements = self.elements();
-        let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.0.state.locked();
         let current = *state;
         let result = change_all(&self.0.ctx, &elements, current, target);
         match result {

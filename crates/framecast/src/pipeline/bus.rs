@@ -1,6 +1,7 @@
 //! The bus: how elements tell the application about errors, end-of-stream,
 //! state changes and latency.
 
+use framecast_core::sync::{CondvarExt, MutexExt};
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,16 +124,11 @@ impl Bus {
     /// Posts a message: the callback (if any) sees it on the posting thread,
     /// then it is queued for [`timed_pop`](Self::timed_pop).
     pub fn post(&self, message: Message) {
-        let handler = self
-            .0
-            .handler
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let handler = self.0.handler.locked().clone();
         if let Some(handler) = handler {
             handler(&message);
         }
-        let mut queue = self.0.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = self.0.queue.locked();
         if queue.len() >= BUS_CAPACITY {
             queue.pop_front();
             self.0.dropped.fetch_add(1, Ordering::Relaxed);
@@ -144,8 +140,7 @@ impl Bus {
     /// Sets a callback run for every message on the posting thread (the
     /// streaming thread: keep it short). `None` removes it.
     pub fn set_sync_handler(&self, handler: Option<impl Fn(&Message) + Send + Sync + 'static>) {
-        *self.0.handler.lock().unwrap_or_else(|e| e.into_inner()) =
-            handler.map(|h| Arc::new(h) as SyncHandler);
+        *self.0.handler.locked() = handler.map(|h| Arc::new(h) as SyncHandler);
     }
 
     /// The next message, waiting up to `timeout` (`None` = forever).
@@ -161,7 +156,7 @@ impl Bus {
         filter: impl Fn(&Message) -> bool,
     ) -> Option<Message> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let mut queue = self.0.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = self.0.queue.locked();
         loop {
             while let Some(message) = queue.pop_front() {
                 if filter(&message) {
@@ -169,18 +164,13 @@ impl Bus {
                 }
             }
             match deadline {
-                None => queue = self.0.wake.wait(queue).unwrap_or_else(|e| e.into_inner()),
+                None => queue = self.0.wake.wait_locked(queue),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return None;
                     }
-                    queue = self
-                        .0
-                        .wake
-                        .wait_timeout(queue, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+                    queue = self.0.wake.wait_timeout_locked(queue, deadline - now).0;
                 }
             }
         }
@@ -193,11 +183,7 @@ impl Bus {
 
     /// Discards every queued message.
     pub fn flush(&self) {
-        self.0
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.0.queue.locked().clear();
     }
 }
 

@@ -1,5 +1,6 @@
 //! The pipeline clock: monotonic system time in nanoseconds.
 
+use framecast_core::sync::{CondvarExt, MutexExt};
 use std::sync::{Condvar, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,7 +33,7 @@ impl SystemClock {
     /// when `wake` is notified). Returns false if cancelled.
     pub fn wait_until(&self, t: ClockTime, cancel: &ClockCancel) -> bool {
         let deadline = self.instant_of(t);
-        let mut cancelled = cancel.flag.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cancelled = cancel.flag.locked();
         loop {
             if *cancelled {
                 return false;
@@ -41,10 +42,7 @@ impl SystemClock {
             if now >= deadline {
                 return true;
             }
-            let (guard, _) = cancel
-                .wake
-                .wait_timeout(cancelled, deadline - now)
-                .unwrap_or_else(|e| e.into_inner());
+            let (guard, _) = cancel.wake.wait_timeout_locked(cancelled, deadline - now);
             cancelled = guard;
         }
     }
@@ -61,11 +59,11 @@ pub struct ClockCancel {
 impl ClockCancel {
     /// Cancels current and future waits until [`reset`](Self::reset).
     pub fn cancel(&self) {
-        *self.flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *self.flag.locked() = true;
         self.wake.notify_all();
     }
     /// Allows waiting again.
     pub fn reset(&self) {
-        *self.flag.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        *self.flag.locked() = false;
     }
 }

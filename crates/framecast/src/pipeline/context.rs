@@ -1,6 +1,7 @@
 //! What a pipeline shares with its elements: bus, clock, base time, latency,
 //! and the end-of-stream count.
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -94,14 +95,14 @@ impl PipelineContext {
     }
 
     pub(crate) fn set_latency_hook(&self, hook: LatencyHook) {
-        *self.latency_hook.lock().unwrap_or_else(|e| e.into_inner()) = Some(hook);
+        *self.latency_hook.locked() = Some(hook);
     }
 
     /// An element's latency changed (a source negotiated its framerate, an
     /// encoder was configured): the pipeline queries its sinks again,
     /// updates the latency they apply, and posts [`Message::Latency`].
     pub fn update_latency(&self) {
-        let hook = self.latency_hook.lock().unwrap_or_else(|e| e.into_inner());
+        let hook = self.latency_hook.locked();
         if let Some(hook) = hook.as_ref() {
             hook();
         }

@@ -5,6 +5,7 @@
 //! overflow policy, and counts what it drops. Events travel in order with
 //! the buffers, never count towards the limits and are never dropped.
 
+use framecast_core::sync::{CondvarExt, MutexExt};
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -143,7 +144,7 @@ impl DataQueue {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.locked()
     }
 
     /// Changes the limits (wakes blocked pushers if there is room now).
@@ -241,7 +242,7 @@ impl DataQueue {
         while state.is_full() {
             match state.overflow {
                 Overflow::Block => {
-                    state = self.not_full.wait(state).unwrap_or_else(|e| e.into_inner());
+                    state = self.not_full.wait_locked(state);
                     if state.flushing {
                         return Err((Refused::Flushing, Item::Buffer(buffer)));
                     }
@@ -309,22 +310,13 @@ impl DataQueue {
                 return Some(item);
             }
             match deadline {
-                None => {
-                    state = self
-                        .not_empty
-                        .wait(state)
-                        .unwrap_or_else(|e| e.into_inner())
-                }
+                None => state = self.not_empty.wait_locked(state),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return None;
                     }
-                    state = self
-                        .not_empty
-                        .wait_timeout(state, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+                    state = self.not_empty.wait_timeout_locked(state, deadline - now).0;
                 }
             }
         }

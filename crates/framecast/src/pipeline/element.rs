@@ -1,6 +1,7 @@
 //! Elements: the [`ElementImpl`] trait an element type implements, and the
 //! [`Element`] handle the engine and applications use.
 
+use framecast_core::sync::{MutexExt, RwLockExt};
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
@@ -190,12 +191,7 @@ impl Element {
                 always.push(Pad::new(&element.0, &element.0.name, t.name, t));
             }
         }
-        element
-            .0
-            .pads
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(always);
+        element.0.pads.write_locked().extend(always);
         element.0.imp.constructed(&element);
         element
     }
@@ -245,7 +241,7 @@ impl Element {
     /// All pads.
     #[track_caller]
     pub fn pads(&self) -> Vec<Pad> {
-        refs::clone_all(self.0.pads.read().unwrap_or_else(|e| e.into_inner()).iter())
+        refs::clone_all(self.0.pads.read_locked().iter())
     }
 
     /// The pad named `name`.
@@ -256,7 +252,7 @@ impl Element {
 
     #[track_caller]
     fn find_pad(&self, matches: impl Fn(&Pad) -> bool) -> Option<Pad> {
-        let pads = self.0.pads.read().unwrap_or_else(|e| e.into_inner());
+        let pads = self.0.pads.read_locked();
         let pad = pads.iter().find(|p| matches(p))?;
         Some(pad.clone())
     }
@@ -276,7 +272,7 @@ impl Element {
 
     #[track_caller]
     fn pads_in(&self, direction: PadDirection) -> Pads {
-        let pads = self.0.pads.read().unwrap_or_else(|e| e.into_inner());
+        let pads = self.0.pads.read_locked();
         refs::clone_all(pads.iter().filter(|p| p.direction() == direction))
     }
 
@@ -322,7 +318,7 @@ impl Element {
             .replace("%u", &n.to_string())
             .replace("%d", &n.to_string());
         let pad = Pad::new(&self.0, &self.0.name, &name, &template);
-        if *self.0.state.lock().unwrap_or_else(|e| e.into_inner()) >= State::Paused {
+        if *self.0.state.locked() >= State::Paused {
             pad.set_flushing(false);
             if pad.direction() == PadDirection::Src {
                 // A branch added mid-stream starts where the stream is.
@@ -331,11 +327,7 @@ impl Element {
                 }
             }
         }
-        self.0
-            .pads
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(pad.clone());
+        self.0.pads.write_locked().push(pad.clone());
         self.0.imp.pad_added(self, &pad);
         Ok(pad)
     }
@@ -430,11 +422,7 @@ impl Element {
             });
         }
         self.0.imp.property_changed(self, name, &value)?;
-        self.0
-            .properties
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name, value);
+        self.0.properties.locked().insert(name, value);
         Ok(())
     }
 
@@ -445,8 +433,7 @@ impl Element {
         }
         self.0
             .properties
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .locked()
             .get(name)
             .cloned()
             .ok_or_else(|| self.no_such_property(name))
@@ -467,8 +454,7 @@ impl Element {
     pub fn prop(&self, name: &str) -> PropertyValue {
         self.0
             .properties
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .locked()
             .get(name)
             .cloned()
             .unwrap_or(PropertyValue::String(None))
@@ -478,15 +464,11 @@ impl Element {
 
     /// The pipeline context (bus, clock, base time), once in a pipeline.
     pub fn context(&self) -> Option<Arc<PipelineContext>> {
-        self.0
-            .context
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.0.context.read_locked().clone()
     }
 
     pub(crate) fn set_context(&self, context: Option<Arc<PipelineContext>>) {
-        *self.0.context.write().unwrap_or_else(|e| e.into_inner()) = context;
+        *self.0.context.write_locked() = context;
     }
 
     /// Sends an event to the element from the application (EOS to a source
@@ -524,7 +506,7 @@ impl Element {
 
     /// The current state.
     pub fn state(&self) -> State {
-        *self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+        *self.0.state.locked()
     }
 
     /// Steps the element to `target` one state at a time.
@@ -558,7 +540,7 @@ impl Element {
         let result = self.0.imp.change_state(self, change);
         match &result {
             Ok(_) => {
-                *self.0.state.lock().unwrap_or_else(|e| e.into_inner()) = change.to();
+                *self.0.state.locked() = change.to();
                 self.post_message(Message::StateChanged {
                     source: self.name().to_string(),
                     old: change.from(),

@@ -1,5 +1,6 @@
 //! Element factories and the registry that finds them by name.
 
+use framecast_core::sync::RwLockExt;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -83,28 +84,18 @@ static REGISTRY: LazyLock<RwLock<BTreeMap<&'static str, Arc<ElementFactory>>>> =
 /// Registers an element factory (replacing one of the same name).
 pub fn register_element(factory: ElementFactory) {
     REGISTRY
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
+        .write_locked()
         .insert(factory.name, Arc::new(factory));
 }
 
 /// The factory named `name`.
 pub fn find_factory(name: &str) -> Option<Arc<ElementFactory>> {
-    REGISTRY
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(name)
-        .cloned()
+    REGISTRY.read_locked().get(name).cloned()
 }
 
 /// All factories, by name.
 pub fn factories() -> Vec<Arc<ElementFactory>> {
-    REGISTRY
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .cloned()
-        .collect()
+    REGISTRY.read_locked().values().cloned().collect()
 }
 
 /// Makes an element from the factory `factory_name`, named `name` (or
@@ -114,7 +105,7 @@ pub fn factories() -> Vec<Arc<ElementFactory>> {
 #[track_caller]
 pub fn make_element(factory_name: &str, name: Option<&str>) -> Result<Element> {
     let factory = find_factory(factory_name).ok_or_else(|| {
-        let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+        let registry = REGISTRY.read_locked();
         Error::NoSuchElement {
             name: factory_name.to_string(),
             suggestion: closest(factory_name, registry.keys().copied()),

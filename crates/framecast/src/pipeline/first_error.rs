@@ -6,6 +6,7 @@
 //! show: a decoder that meets parameter sets it cannot decode goes on,
 //! but says so.
 
+use framecast_core::sync::MutexExt;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,7 +51,7 @@ impl FirstError {
                 message,
                 debug,
             } => {
-                let mut error = seen.error.lock().unwrap_or_else(|e| e.into_inner());
+                let mut error = seen.error.locked();
                 if error.is_none() {
                     *error = Some((source.clone(), with_debug(message, debug)));
                     seen.failed.store(true, Ordering::Release);
@@ -62,7 +63,7 @@ impl FirstError {
                 debug,
             } => {
                 seen.warnings_posted.fetch_add(1, Ordering::Relaxed);
-                let mut warnings = seen.warnings.lock().unwrap_or_else(|e| e.into_inner());
+                let mut warnings = seen.warnings.locked();
                 if warnings.len() == WARNINGS_KEPT {
                     warnings.pop_front();
                 }
@@ -76,7 +77,7 @@ impl FirstError {
     /// The warnings posted since the last call, oldest first (at most
     /// [`WARNINGS_KEPT`]). Allocates only when there are some.
     pub(crate) fn take_warnings(&self) -> Vec<String> {
-        let mut warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut warnings = self.warnings.locked();
         if warnings.is_empty() {
             return Vec::new();
         }
@@ -93,7 +94,7 @@ impl FirstError {
         if !self.failed.load(Ordering::Acquire) {
             return Ok(());
         }
-        match &*self.error.lock().unwrap_or_else(|e| e.into_inner()) {
+        match &*self.error.locked() {
             Some((element, message)) => Err(Error::Element {
                 element: element.clone(),
                 message: message.clone(),

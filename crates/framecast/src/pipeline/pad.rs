@@ -2,6 +2,7 @@
 //! in pairs. Buffers and serialized events flow downstream by push on the
 //! streaming thread; queries and upstream events travel the other way.
 
+use framecast_core::sync::MutexExt;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -221,16 +222,12 @@ impl Pad {
 
     /// The negotiated caps, once a caps event went through.
     pub fn caps(&self) -> Option<Caps> {
-        self.0
-            .caps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.0.caps.locked().clone()
     }
 
     /// The last segment received (sink pads) or sent (source pads).
     pub fn segment(&self) -> Segment {
-        *self.0.segment.lock().unwrap_or_else(|e| e.into_inner())
+        *self.0.segment.locked()
     }
 
     /// The linked peer pad.
@@ -238,13 +235,7 @@ impl Pad {
     pub fn peer(&self) -> Option<Pad> {
         match self.0.direction {
             PadDirection::Src => Pad::from_inner(self.0.peer.load_full()),
-            PadDirection::Sink => Pad::from_inner(
-                self.0
-                    .upstream
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .upgrade(),
-            ),
+            PadDirection::Sink => Pad::from_inner(self.0.upstream.locked().upgrade()),
         }
     }
 
@@ -253,14 +244,7 @@ impl Pad {
         // Without making a handle: no reference to report.
         match self.0.direction {
             PadDirection::Src => self.0.peer.load().is_some(),
-            PadDirection::Sink => {
-                self.0
-                    .upstream
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .strong_count()
-                    > 0
-            }
+            PadDirection::Sink => self.0.upstream.locked().strong_count() > 0,
         }
     }
 
@@ -313,14 +297,8 @@ impl Pad {
         }
         refs::taken(sink.0.id, ObjectKind::Pad);
         self.0.peer.store(Some(sink.0.clone()));
-        *sink.0.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&self.0);
-        if self
-            .0
-            .caps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
-        {
+        *sink.0.upstream.locked() = Arc::downgrade(&self.0);
+        if self.0.caps.locked().is_some() {
             // Linked mid-stream: the new peer gets stream-start, caps and
             // segment before the next buffer (GStreamer's sticky events).
             self.0.sticky_pending.store(true, Ordering::Release);
@@ -336,14 +314,9 @@ impl Pad {
         let Some(caps) = from.caps() else {
             return;
         };
-        *self.0.stream_id.lock().unwrap_or_else(|e| e.into_inner()) = from
-            .0
-            .stream_id
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        *self.0.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps);
-        *self.0.segment.lock().unwrap_or_else(|e| e.into_inner()) = from.segment();
+        *self.0.stream_id.locked() = from.0.stream_id.locked().clone();
+        *self.0.caps.locked() = Some(caps);
+        *self.0.segment.locked() = from.segment();
         self.0.sticky_pending.store(true, Ordering::Release);
     }
 
@@ -354,12 +327,7 @@ impl Pad {
         {
             return;
         }
-        let stream_id = self
-            .0
-            .stream_id
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let stream_id = self.0.stream_id.locked().clone();
         if let Some(stream_id) = stream_id {
             peer.receive_event(Event::StreamStart { stream_id });
         }
@@ -374,13 +342,12 @@ impl Pad {
         match self.0.direction {
             PadDirection::Src => {
                 if let Some(peer) = self.0.peer.swap(None) {
-                    *peer.upstream.lock().unwrap_or_else(|e| e.into_inner()) = Weak::new();
+                    *peer.upstream.locked() = Weak::new();
                     refs::given_back(&peer, peer.id, ObjectKind::Pad);
                 }
             }
             PadDirection::Sink => {
-                let upstream =
-                    std::mem::take(&mut *self.0.upstream.lock().unwrap_or_else(|e| e.into_inner()));
+                let upstream = std::mem::take(&mut *self.0.upstream.locked());
                 if let Some(up) = upstream.upgrade() {
                     if let Some(me) = up.peer.swap(None) {
                         refs::given_back(&me, me.id, ObjectKind::Pad);
@@ -445,7 +412,7 @@ impl Pad {
                 }
                 match &event {
                     Event::Caps(caps) => {
-                        *self.0.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps.clone());
+                        *self.0.caps.locked() = Some(caps.clone());
                         if let Some(element) = self.element() {
                             if let Some(ctx) = element.context() {
                                 if ctx.verbose() {
@@ -458,11 +425,10 @@ impl Pad {
                         }
                     }
                     Event::Segment(segment) => {
-                        *self.0.segment.lock().unwrap_or_else(|e| e.into_inner()) = *segment;
+                        *self.0.segment.locked() = *segment;
                     }
                     Event::StreamStart { stream_id } => {
-                        *self.0.stream_id.lock().unwrap_or_else(|e| e.into_inner()) =
-                            Some(stream_id.clone());
+                        *self.0.stream_id.locked() = Some(stream_id.clone());
                     }
                     _ => {}
                 }
@@ -504,14 +470,13 @@ impl Pad {
             }
             _ if self.is_flushing() => return false,
             Event::Caps(caps) => {
-                *self.0.caps.lock().unwrap_or_else(|e| e.into_inner()) = Some(caps.clone());
+                *self.0.caps.locked() = Some(caps.clone());
             }
             Event::Segment(segment) => {
-                *self.0.segment.lock().unwrap_or_else(|e| e.into_inner()) = *segment;
+                *self.0.segment.locked() = *segment;
             }
             Event::StreamStart { stream_id } => {
-                *self.0.stream_id.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(stream_id.clone());
+                *self.0.stream_id.locked() = Some(stream_id.clone());
             }
             _ => {}
         }

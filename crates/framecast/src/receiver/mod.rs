@@ -41,6 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use framecast_core::sync::MutexExt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -662,7 +663,7 @@ impl Receiver {
             element: "sink".into(),
             message: "a frame without caps".into(),
         })?;
-        let mut cached = self.info.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cached = self.info.locked();
         let info = match &*cached {
             Some((known, info)) if Arc::ptr_eq(known, &caps) => *info,
             _ => {

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+use framecast::sync::MutexExt;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -19,7 +20,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// Tests in one binary run on parallel threads but tracers are global:
 /// every test that installs one holds this.
 pub fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    SERIAL.locked()
 }
 
 /// The role this process was started with, if it is a child.

@@ -14,6 +14,7 @@
 
 #![allow(dead_code)]
 
+use framecast::sync::MutexExt;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{SocketAddr, UdpSocket};
@@ -155,7 +156,7 @@ impl Relay {
 
     /// What it did so far.
     pub fn stats(&self) -> RelayStats {
-        *self.stats.lock().unwrap_or_else(|e| e.into_inner())
+        *self.stats.locked()
     }
 
     /// Sends what it still holds, stops, and says what it did.
@@ -262,8 +263,7 @@ fn run(
     let mut injection = imp.inject_at.clone();
     let mut last: Option<Vec<u8>> = None;
     let mut buf = [0u8; 65_536];
-    let count =
-        |f: &dyn Fn(&mut RelayStats)| f(&mut stats.lock().unwrap_or_else(|e| e.into_inner()));
+    let count = |f: &dyn Fn(&mut RelayStats)| f(&mut stats.locked());
     loop {
         let now = Instant::now();
         let stopping = stop.load(Ordering::Relaxed) || now - start > imp.max_run;

@@ -1,5 +1,6 @@
 //! The meta API registry: names and tags, looked up by name.
 
+use crate::sync::RwLockExt;
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::{LazyLock, RwLock};
@@ -53,7 +54,7 @@ fn info_of<M: Meta>() -> MetaApiInfo {
 /// for looking APIs up by name (pipeline strings, allocation queries).
 pub fn register_meta<M: Meta>() -> Result<MetaApiInfo> {
     let info = info_of::<M>();
-    let mut map = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    let mut map = REGISTRY.write_locked();
     match map.get(M::API) {
         Some(existing) if existing.type_id == info.type_id => Ok(*existing),
         Some(_) => Err(Error::AlreadyRegistered {
@@ -69,9 +70,5 @@ pub fn register_meta<M: Meta>() -> Result<MetaApiInfo> {
 
 /// The registered meta API with this name.
 pub fn meta_api(name: &str) -> Option<MetaApiInfo> {
-    REGISTRY
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(name)
-        .copied()
+    REGISTRY.read_locked().get(name).copied()
 }

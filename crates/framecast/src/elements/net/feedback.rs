@@ -8,6 +8,7 @@
 //! a resent packet inside the receiver's jitter-buffer latency even at low
 //! frame rates.
 
+use framecast_core::sync::MutexExt;
 use std::net::UdpSocket;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -162,7 +163,7 @@ fn run(
                     // Wrapped under the lock, sent after it: the streaming
                     // thread records into the history on every batch.
                     let len = {
-                        let history = rtx.history.lock().unwrap_or_else(|e| e.into_inner());
+                        let history = rtx.history.locked();
                         let Some(original) = history.get(seq) else {
                             counters.missed.fetch_add(1, Ordering::Relaxed);
                             continue;

@@ -15,6 +15,7 @@
 //! [`Payloader`] is the element itself, generic over a [`PayloadFormat`]
 //! (`rtph264pay`, `rtpjpegpay`, `rtpvrawpay` are its three formats).
 
+use framecast_core::sync::MutexExt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -181,11 +182,7 @@ impl PayBase {
         pool.set_config(PoolConfig::new(mtu, POOL_MIN_BUFFERS, 0))?;
         pool.set_active(true)?;
         framecast_core::trace::object_linked(pool.id(), element.id());
-        let old = self
-            .pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(pool);
+        let old = self.pool.locked().replace(pool);
         if let Some(old) = old {
             let _ = old.set_active(false);
         }
@@ -195,11 +192,11 @@ impl PayBase {
     /// Deactivates the pool (waking a push blocked on it) and resets the
     /// counters.
     pub(crate) fn stop(&self) {
-        let pool = self.pool.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let pool = self.pool.locked().take();
         if let Some(pool) = pool {
             let _ = pool.set_active(false);
         }
-        *self.last_rtp.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.last_rtp.locked() = None;
     }
 
     /// Counts an input frame that could not be packetized.
@@ -224,7 +221,7 @@ impl PayBase {
     /// (or outside the segment) gets the previous timestamp, as
     /// GStreamer's payloaders do.
     pub(crate) fn rtp_timestamp(&self, pad: &Pad, buffer: &Buffer, clock: &RtpClock) -> u32 {
-        let mut last = self.last_rtp.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last = self.last_rtp.locked();
         let rt = buffer
             .pts()
             .and_then(|pts| pad.segment().to_running_time(pts));
@@ -251,7 +248,7 @@ impl PayBase {
         input: &InputStamp,
         mtu: usize,
     ) -> FlowResult {
-        let Some(pool) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+        let Some(pool) = self.pool.locked().clone() else {
             return Err(FlowError::Flushing);
         };
         let mut first = true;
@@ -426,7 +423,7 @@ impl<F> Default for Payloader<F> {
 
 impl<F: PayloadFormat> Payloader<F> {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Stream<F>>> {
-        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+        self.stream.locked()
     }
 
     fn start(&self, element: &Element) -> crate::Result<()> {

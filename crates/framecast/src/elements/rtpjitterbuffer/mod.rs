@@ -60,6 +60,7 @@
 //! (GStreamer's `rtpsession` says so with `on-timeout` rather than
 //! `on-bye-ssrc`).
 
+use framecast_core::sync::{CondvarExt, MutexExt};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -295,7 +296,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.locked()
     }
 }
 
@@ -403,14 +404,10 @@ fn output_loop(element: &Element, shared: &Shared) {
         match next_step(shared, &mut st) {
             Step::Stop => return,
             Step::Wait(None) => {
-                st = shared.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+                st = shared.wake.wait_locked(st);
             }
             Step::Wait(Some(d)) => {
-                st = shared
-                    .wake
-                    .wait_timeout(st, d)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                st = shared.wake.wait_timeout_locked(st, d).0;
             }
             Step::Event(ev) => {
                 drop(st);
@@ -461,7 +458,7 @@ impl RtpJitterBuffer {
     }
 
     fn start(&self, element: &Element) {
-        let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        let mut task = self.task.locked();
         if task.is_some() {
             return;
         }
@@ -533,7 +530,7 @@ impl RtpJitterBuffer {
             st.clear();
         }
         self.shared.wake.notify_all();
-        let handle = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let handle = self.task.locked().take();
         if let Some(handle) = handle {
             let _ = handle.join();
         }

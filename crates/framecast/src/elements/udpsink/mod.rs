@@ -79,6 +79,7 @@
 //! (`docs/reference/gstreamer-semantics.md` §1.8). Set `sync=true` to pace a non-live
 //! source (a file) at its framerate.
 
+use framecast_core::sync::MutexExt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -504,7 +505,7 @@ impl UdpSink {
             }
         }
         if let Some(history) = st.history.as_ref() {
-            let mut h = history.lock().unwrap_or_else(|e| e.into_inner());
+            let mut h = history.locked();
             for &(off, len) in &st.packets {
                 h.record(&st.slab[off..off + len]);
             }
@@ -626,7 +627,7 @@ impl UdpSink {
             Arc::new(Mutex::new(RetransmissionHistory::new(packets, RTX_SLOT)))
         });
         self.start_feedback(element, &sock, rtx_pt, history.clone())?;
-        let mut st = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.stream.locked();
         st.socket = Some(sock);
         st.history = history;
         st.rtx_pt = rtx_pt;
@@ -690,7 +691,7 @@ impl UdpSink {
 
 impl SinkImpl for UdpSink {
     fn set_caps(&self, element: &Element, caps: &Caps) -> Result<()> {
-        let mut st = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.stream.locked();
         if let Some(rate) = caps
             .structure(0)
             .filter(|s| s.has_name(RTP_MEDIA_TYPE))
@@ -714,7 +715,7 @@ impl SinkImpl for UdpSink {
     }
 
     fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         let st = &mut *guard;
         if st.socket.is_none() {
             return Err(FlowError::Flushing);
@@ -768,7 +769,7 @@ impl SinkImpl for UdpSink {
     }
 
     fn eos(&self, element: &Element) {
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         let st = &mut *guard;
         self.flush(element, st, true);
         self.maybe_rtcp(element, st, true);
@@ -779,18 +780,14 @@ impl SinkImpl for UdpSink {
     }
 
     fn stop(&self, element: &Element) {
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         let st = &mut *guard;
         self.flush(element, st, true);
         drop(guard);
         // Joined before the socket goes (it reads a clone of it).
-        let feedback = self
-            .feedback
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let feedback = self.feedback.locked().take();
         drop(feedback);
-        let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.stream.locked();
         let st = &mut *guard;
         st.socket = None;
         st.history = None;
@@ -804,7 +801,7 @@ impl SinkImpl for UdpSink {
         }
         if matches!(name, "host" | "port" | "clients") {
             let addrs = client_addrs(element, Some((name, value)))?;
-            let st = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+            let st = self.stream.locked();
             if st.socket.is_some() {
                 let v6 = st.v6;
                 drop(st);

@@ -3,6 +3,7 @@
 //! back (keyframe requests, NACKs with RTX).
 
 use super::*;
+use framecast_core::sync::MutexExt;
 
 /// RTCP sender state.
 #[derive(Debug)]
@@ -146,7 +147,7 @@ impl UdpSink {
             }
         })
         .map_err(|e| io("starting the RTCP feedback thread", e))?;
-        *self.feedback.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
+        *self.feedback.locked() = Some(thread);
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! [`Source`]: the streaming loop of a source element (`GstBaseSrc`).
 
+use framecast_core::sync::{CondvarExt, MutexExt};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -216,12 +217,8 @@ impl<S: SourceImpl> Source<S> {
     }
 
     fn start_task(&self, element: &Element) {
-        let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
-        *self
-            .control
-            .paused
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = false;
+        let mut task = self.task.locked();
+        *self.control.paused.locked() = false;
         self.control.resume.notify_all();
         if task.is_some() {
             return;
@@ -247,15 +244,11 @@ impl<S: SourceImpl> Source<S> {
 
     fn stop_task(&self, element: &Element) {
         self.control.stop.store(true, Ordering::Release);
-        *self
-            .control
-            .paused
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = false;
+        *self.control.paused.locked() = false;
         self.control.resume.notify_all();
         self.cancel.cancel();
         self.imp.unlock(element);
-        let handle = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let handle = self.task.locked().take();
         if let Some(handle) = handle {
             let _ = handle.join();
         }
@@ -377,12 +370,9 @@ fn run_loop<S: SourceImpl>(
     let mut discont = true;
     loop {
         {
-            let mut paused = control.paused.lock().unwrap_or_else(|e| e.into_inner());
+            let mut paused = control.paused.locked();
             while *paused && !control.stop.load(Ordering::Acquire) {
-                paused = control
-                    .resume
-                    .wait(paused)
-                    .unwrap_or_else(|e| e.into_inner());
+                paused = control.resume.wait_locked(paused);
             }
         }
         if control.stop.load(Ordering::Acquire) {
@@ -502,12 +492,7 @@ impl<S: SourceImpl> ElementImpl for Source<S> {
         // A source blocked in I/O (fdsrc waiting on a quiet pipe) must wake
         // up too: it produces nothing more after EOS anyway.
         self.imp.unlock(element);
-        if self
-            .task
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
-        {
+        if self.task.locked().is_none() {
             // Not streaming: nothing will push it, so push it here.
             return element
                 .src_pads()
@@ -550,11 +535,7 @@ impl<S: SourceImpl> ElementImpl for Source<S> {
             }
             StateChange::PausedToPlaying => self.start_task(element),
             StateChange::PlayingToPaused => {
-                *self
-                    .control
-                    .paused
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()) = true;
+                *self.control.paused.locked() = true;
                 if self.imp.is_live(element) {
                     return Ok(StateChangeSuccess::NoPreroll);
                 }

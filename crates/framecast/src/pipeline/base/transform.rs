@@ -1,6 +1,7 @@
 //! [`Transform`]: one buffer in, one buffer out, with caps negotiation on
 //! both sides and a pool for the output (`GstBaseTransform`).
 
+use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
 use framecast_core::{AllocationQuery, Buffer, BufferPool, BufferRef, ReferenceTimestampMeta};
@@ -84,7 +85,7 @@ impl<T: TransformImpl> Transform<T> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Negotiated> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.locked()
     }
 
     fn negotiate(&self, element: &Element, incaps: &Caps) -> Result<()> {
