@@ -1,78 +1,46 @@
-//! The built-in elements.
+//! The built-in elements, one folder per family:
+//!
+//! | family | elements |
+//! |---|---|
+//! | [`generic`] | `queue`, `tee`, `capsfilter`, `fakesrc`, `fakesink` |
+//! | [`app`] | `appsrc`, `appsink` |
+//! | [`io`] | `filesrc`, `filesink`, `fdsrc`, `fdsink` |
+//! | [`video`] | `testsrc`, `videoconvert`, `videoscale`, `rawvideoparse` (and the pixel code they share) |
+//! | [`codec`] | `h264enc`, `openh264enc`, `x264enc`, `openh264dec`, `jpegenc`, `jpegdec` |
+//! | [`rtp`] | payloaders, depayloaders, `rtpjitterbuffer` |
+//! | [`net`] | `udpsink`, `udpsrc` |
+//!
+//! Each family registers its own factories (`register` in its `mod.rs`),
+//! so adding an element touches its family only.
 
-pub mod appsink;
-pub mod appsrc;
-pub mod capsfilter;
-pub(crate) mod codec;
-pub mod codec_registry;
-pub mod fakesink;
-pub mod fakesrc;
-pub mod fdsink;
-pub mod fdsrc;
-pub mod filesink;
-pub mod filesrc;
+pub mod app;
+pub mod codec;
+pub mod generic;
 pub mod h264_nal;
-pub mod h264enc;
-pub mod jpegdec;
-pub mod jpegenc;
+pub mod io;
 pub mod net;
-mod openh264_concealing_decoder;
-pub mod openh264dec;
-pub mod openh264enc;
-pub mod queue;
-pub mod rawvideoparse;
-pub mod rtph264depay;
-pub mod rtph264pay;
-pub mod rtpjitterbuffer;
-pub mod rtpjpegdepay;
-pub mod rtpjpegpay;
-pub mod rtpvrawdepay;
-pub mod rtpvrawpay;
-pub mod tee;
-pub mod testsrc;
-pub mod udpsink;
-pub mod udpsrc;
+pub mod rtp;
 pub mod video;
-pub mod videoconvert;
-pub mod videoscale;
-#[cfg(feature = "x264")]
-pub mod x264enc;
+
+// The paths applications, the CLI and the bindings use, kept short: the
+// application elements as GStreamer's `gst-app` library exposes them, and
+// the two the CLI drives directly.
+pub use app::{appsink, appsrc};
+pub use generic::queue;
+pub use io::fdsrc;
+pub use net::udpsink;
 
 use crate::pipeline::ElementFactory;
 
 /// Every built-in element factory.
 pub(crate) fn builtin_factories() -> Vec<ElementFactory> {
-    vec![
-        appsink::factory(),
-        appsrc::factory(),
-        queue::factory(),
-        capsfilter::factory(),
-        fakesink::factory(),
-        fakesrc::factory(),
-        fdsink::factory(),
-        fdsrc::factory(),
-        filesink::factory(),
-        filesrc::factory(),
-        h264enc::factory(),
-        jpegdec::factory(),
-        jpegenc::factory(),
-        openh264dec::factory(),
-        openh264enc::factory(),
-        rawvideoparse::factory(),
-        rtph264depay::factory(),
-        rtph264pay::factory(),
-        rtpjitterbuffer::factory(),
-        rtpjpegdepay::factory(),
-        rtpjpegpay::factory(),
-        rtpvrawdepay::factory(),
-        rtpvrawpay::factory(),
-        tee::factory(),
-        testsrc::factory(),
-        udpsink::factory(),
-        udpsrc::factory(),
-        videoconvert::factory(),
-        videoscale::factory(),
-        #[cfg(feature = "x264")]
-        x264enc::factory(),
-    ]
+    let mut factories = Vec::new();
+    generic::register(&mut factories);
+    app::register(&mut factories);
+    io::register(&mut factories);
+    video::register(&mut factories);
+    codec::register(&mut factories);
+    rtp::register(&mut factories);
+    net::register(&mut factories);
+    factories
 }

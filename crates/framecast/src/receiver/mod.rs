@@ -50,11 +50,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use framecast_core::{Buffer, BufferMap, ReferenceTimestampMeta, VideoFormat, VideoInfo};
 
 use crate::elements::appsink::{AppSink, Sample};
+use crate::elements::net::udpsrc::UdpSrc;
 use crate::elements::net::{
     caps_for_sdp, fec_payload_type, read_sdp_file, rtx_payload_type, FEC_PAYLOAD_TYPE,
 };
-use crate::elements::rtpjitterbuffer::RtpJitterBuffer;
-use crate::elements::udpsrc::UdpSrc;
+use crate::elements::rtp::rtpjitterbuffer::RtpJitterBuffer;
 use crate::elements::video::frame::{frame_layout, packed_size, row_bytes};
 use crate::pipeline::{Caps, Element, FirstError, Pipeline, State};
 use crate::rtp::rtcp::NtpTimestamp;

@@ -107,7 +107,7 @@ fn run(
 ) {
     let mut buf = [0u8; 1500];
     let mut out = [0u8; 1600];
-    let mut rtx_seq: u16 = (super::random_u32() & 0xffff) as u16;
+    let mut rtx_seq: u16 = (crate::elements::rtp::caps::random_u32() & 0xffff) as u16;
     let mut tokens = MAX_RESENT_PER_SECOND;
     let mut refilled = std::time::Instant::now();
     let timeout = Timespec {

@@ -1,12 +1,17 @@
-//! Raw-video pixel code shared by `testsrc`, `videoconvert` and
-//! `videoscale`: plane access honouring video metas ([`frame`]), format
-//! conversion ([`convert`]), bilinear scaling ([`scale`]) and the
-//! frame-counter stamp tests and latency probes read back ([`counter`]).
+//! The raw-video elements (`testsrc`, `videoconvert`, `videoscale`,
+//! `rawvideoparse`) and the pixel code they share: plane access honouring
+//! video metas ([`frame`]), format conversion ([`convert`]), bilinear
+//! scaling ([`scale`]) and the frame-counter stamp tests and latency
+//! probes read back ([`counter`]).
 
 pub mod convert;
 pub mod counter;
 pub mod frame;
+pub mod rawvideoparse;
 pub mod scale;
+pub mod testsrc;
+pub mod videoconvert;
+pub mod videoscale;
 
 pub use convert::{convert, Matrix};
 pub use counter::{
@@ -75,4 +80,12 @@ pub(crate) fn map_video_structures(
 /// `format` as a list of every supported format.
 pub(crate) fn any_format() -> Value {
     Value::list(FORMATS.iter().copied())
+}
+
+/// Registers the raw-video elements.
+pub(crate) fn register(factories: &mut Vec<crate::pipeline::ElementFactory>) {
+    factories.push(rawvideoparse::factory());
+    factories.push(testsrc::factory());
+    factories.push(videoconvert::factory());
+    factories.push(videoscale::factory());
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferPool, ClockTime, ReferenceTimestampMeta};
 
-use super::queue::read_only;
+use crate::elements::generic::queue::read_only;
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowSuccess, Item, Levels, Limits,

@@ -9,7 +9,7 @@ use framecast_core::{
     AllocationQuery, Buffer, BufferPool, Meta, MetaParams, PoolConfig, VideoMeta,
 };
 
-use super::queue::read_only;
+use crate::elements::generic::queue::read_only;
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Item,

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use framecast_core::{Buffer, BufferFlags, BufferPool, PoolConfig, ReferenceTimestampMeta};
 use framecast_rtp::RtpPacket;
 
-use super::prop_counter;
+use crate::elements::net::prop_counter;
 use crate::pipeline::{FlowError, PropertySpec, PropertyValue};
 
 /// The read-only counters of every depayloader.

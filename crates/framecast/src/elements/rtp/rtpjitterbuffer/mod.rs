@@ -74,7 +74,8 @@ use framecast_rtp::jitter::{JitterBuffer, JitterConfig, PacketInfo, Popped};
 use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::RtpPacket;
 
-use super::net::{prop_bool, prop_counter, prop_uint, RTP_MEDIA_TYPE};
+use crate::elements::net::{prop_bool, prop_counter, prop_uint};
+use crate::elements::rtp::caps::RTP_MEDIA_TYPE;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,

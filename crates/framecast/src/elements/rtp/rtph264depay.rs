@@ -48,12 +48,13 @@ use framecast_core::{Buffer, BufferFlags};
 use framecast_rtp::h264::{nal_type, nal_unit_type, parse_sprop_parameter_sets, START_CODE};
 use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits};
 
-use super::codec::{codec_query, damaged_property};
-use super::net::depay::{
+use super::caps::rtp_template;
+use super::depay::{
     depayloader_properties, frame_buffer, with_packet, DepayCounters, DepayFigures, FramePool,
 };
-use super::net::{prop_bool, prop_counter, rtp_template};
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
+use crate::elements::codec::base::{codec_query, damaged_property};
+use crate::elements::net::{prop_bool, prop_counter};
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,

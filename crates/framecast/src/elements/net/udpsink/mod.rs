@@ -98,13 +98,13 @@ mod rtcp;
 use fec::{fec_settings_of, FecSend, FEC_PACKET_MAX};
 use rtcp::Rtcp;
 
-use super::net::feedback::{FeedbackCounters, FeedbackThread, Retransmission};
-use super::net::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
-use super::net::{
+use super::feedback::{FeedbackCounters, FeedbackThread, Retransmission};
+use super::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
+use super::{
     advertise_fec, advertise_feedback, parse_clients, prop_bool, prop_counter, prop_int,
-    prop_string, prop_uint, random_u32, resolve, sdp_for_caps, write_sdp_file, FEC_PAYLOAD_TYPE,
-    RTP_MEDIA_TYPE,
+    prop_string, prop_uint, resolve, sdp_for_caps, write_sdp_file, FEC_PAYLOAD_TYPE,
 };
+use crate::elements::rtp::caps::{random_u32, RTP_MEDIA_TYPE};
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, PadDirection, PadTemplate, PropertyValue,

@@ -25,8 +25,9 @@ use framecast_core::{
 };
 use framecast_rtp::{PacketSource, RtpClock};
 
-use super::{prop_counter, prop_int, prop_uint, random_u32};
-use crate::elements::codec::codec_query;
+use super::caps::random_u32;
+use crate::elements::codec::base::codec_query;
+use crate::elements::net::{prop_counter, prop_int, prop_uint};
 use crate::pipeline::{
     Caps, Element, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec, PropertyValue, Query,
 };

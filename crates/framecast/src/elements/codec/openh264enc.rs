@@ -36,11 +36,9 @@ use framecast_core::ClockTime;
 use openh264_sys2 as sys;
 use openh264_sys2::API;
 
-use super::codec_registry::{
-    EncodedFrame, H264Encoder, H264EncoderConfig, H264EncoderDescriptor, Tier,
-};
 use super::h264enc::{backend_factory, H264Enc};
-use super::video::Frame;
+use super::registry::{EncodedFrame, H264Encoder, H264EncoderConfig, H264EncoderDescriptor, Tier};
+use crate::elements::video::Frame;
 use crate::pipeline::{Element, ElementFactory, PropertySpec, PropertyType};
 
 extern "C" {

@@ -18,11 +18,11 @@ use framecast_core::{Buffer, BufferFlags, BufferPool, Fraction, VideoInfo};
 use framecast_rtp::raw::{PlaneMut, RawDepayStats, RawFrameInfo, RawPush};
 use framecast_rtp::{RawDepayloader, RawFormat};
 
-use super::codec::codec_query;
-use super::net::depay::{depayloader_properties, stamp, DepayCounters, DepayFigures};
-use super::net::{caps_framerate, field_text, field_usize, rtp_template, video_format_of};
+use super::caps::{caps_framerate, field_text, field_usize, rtp_template, video_format_of};
+use super::depay::{depayloader_properties, stamp, DepayCounters, DepayFigures};
 use super::rtpvrawpay::FORMATS;
-use super::video::{frame_layout, FrameMut};
+use crate::elements::codec::base::codec_query;
+use crate::elements::video::{frame_layout, FrameMut};
 use crate::pipeline::base::negotiate_pool;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,

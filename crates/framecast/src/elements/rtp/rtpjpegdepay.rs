@@ -18,11 +18,11 @@ use std::sync::Mutex;
 use framecast_core::{Buffer, BufferFlags};
 use framecast_rtp::JpegDepayloader;
 
-use super::codec::codec_query;
-use super::net::depay::{
+use super::caps::rtp_template;
+use super::depay::{
     depayloader_properties, frame_buffer, with_packet, DepayCounters, DepayFigures, FramePool,
 };
-use super::net::rtp_template;
+use crate::elements::codec::base::codec_query;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,

@@ -25,7 +25,7 @@ use std::sync::Mutex;
 
 use framecast_core::{Buffer, ClockTime, Fraction, VideoFormat, VideoInfo};
 
-use super::video::{self, convert, write_counter, CounterStamp, Frame, FrameMut, Matrix};
+use crate::elements::video::{self, convert, write_counter, CounterStamp, Frame, FrameMut, Matrix};
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyType,

@@ -44,13 +44,13 @@ use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferFlags, VideoFormat};
 
-use super::codec::{
+use super::base::{
     codec_query, copy_plane, damaged_property, decoder_properties, push_output, DecoderCounters,
     RawOutput,
 };
 use super::h264_nal::{classify, sps_profile};
-use super::net::prop_counter;
 use super::openh264_concealing_decoder::ConcealingDecoder;
+use crate::elements::net::prop_counter;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
     PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,

@@ -32,14 +32,14 @@ use framecast_core::{
     VideoFormat, VideoInfo,
 };
 
-use super::codec::{codec_query, push_output};
-use super::codec_registry::{
+use super::base::{codec_query, push_output};
+use super::h264_nal::{classify, sps_profile};
+use super::registry::{
     best_h264_encoder, find_h264_encoder, resolve_threads, H264Encoder, H264EncoderConfig,
     H264EncoderDescriptor,
 };
-use super::h264_nal::{classify, sps_profile};
-use super::queue::read_only;
-use super::video::{frame_layout, propose_video_allocation, Frame};
+use crate::elements::generic::queue::read_only;
+use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
 use crate::pipeline::base::negotiate_pool;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
@@ -272,7 +272,7 @@ impl H264Enc {
                     "H.264 encoder {name:?} is not available here"
                 ))),
                 None => {
-                    let known: Vec<&str> = super::codec_registry::h264_encoders()
+                    let known: Vec<&str> = super::registry::h264_encoders()
                         .iter()
                         .map(|d| d.name)
                         .collect();

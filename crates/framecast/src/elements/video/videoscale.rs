@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoInfo};
 
-use super::video::{self, map_video_structures, Frame, FrameMut, Scaler};
+use crate::elements::video::{self, map_video_structures, Frame, FrameMut, Scaler};
 use crate::pipeline::base::{Transform, TransformImpl};
 use crate::pipeline::caps::IntRange;
 use crate::pipeline::{

@@ -12,10 +12,10 @@
 use framecast_core::Buffer;
 use framecast_rtp::{JpegPayloader, JpegPayloaderConfig};
 
-use super::net::pay::{
+use super::caps::rtp_template;
+use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
-use super::net::rtp_template;
 use crate::pipeline::{Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate};
 use crate::{Error, Result};
 

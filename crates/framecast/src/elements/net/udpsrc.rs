@@ -61,11 +61,11 @@ use framecast_core::{Buffer, BufferPool, PoolConfig};
 use framecast_rtp::rtcp::CompoundWriter;
 use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
 
-use super::net::sys;
-use super::net::{
-    caps_for_sdp, prop_bool, prop_counter, prop_int, prop_string, prop_uint, random_u32,
-    read_sdp_file, resolve,
+use super::sys;
+use super::{
+    caps_for_sdp, prop_bool, prop_counter, prop_int, prop_string, prop_uint, read_sdp_file, resolve,
 };
+use crate::elements::rtp::caps::random_u32;
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowError, Message, PadDirection, PadTemplate,

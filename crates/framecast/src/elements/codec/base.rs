@@ -11,8 +11,8 @@ use framecast_core::{
     Buffer, BufferFlags, BufferPool, Fraction, ReferenceTimestampMeta, VideoFormat, VideoInfo,
 };
 
-use super::queue::read_only;
-use super::video::{frame_layout, FrameMut};
+use crate::elements::generic::queue::read_only;
+use crate::elements::video::{frame_layout, FrameMut};
 use crate::pipeline::base::negotiate_pool;
 use crate::pipeline::{
     Caps, Element, Event, FlowError, FlowResult, FlowSuccess, Pad, PadDirection, PropertyValue,

@@ -23,11 +23,11 @@ use zune_jpeg::zune_core::colorspace::ColorSpace;
 use zune_jpeg::zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
-use super::codec::{
+use super::base::{
     codec_query, copy_plane, decoder_properties, push_output, DecoderCounters, RawOutput,
 };
 use super::jpegenc::jpeg_template;
-use super::video::FrameMut;
+use crate::elements::video::FrameMut;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
     PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,

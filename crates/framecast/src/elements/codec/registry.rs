@@ -23,7 +23,7 @@ use std::sync::{LazyLock, RwLock};
 use framecast_core::{ClockTime, VideoInfo};
 use smallvec::SmallVec;
 
-use super::video::Frame;
+use crate::elements::video::Frame;
 use crate::pipeline::{Element, PropertySpec};
 
 /// How much an encoder is preferred when several are available. Higher

@@ -24,7 +24,9 @@ use std::sync::Mutex;
 
 use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoFormat, VideoInfo};
 
-use super::video::{self, any_format, convert, map_video_structures, Frame, FrameMut, Matrix};
+use crate::elements::video::{
+    self, any_format, convert, map_video_structures, Frame, FrameMut, Matrix,
+};
 use crate::pipeline::base::{Transform, TransformImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,

@@ -11,11 +11,11 @@ use framecast_core::{Buffer, VideoInfo};
 use framecast_rtp::raw::Plane;
 use framecast_rtp::{RawPayloader, RawPayloaderConfig};
 
-use super::net::pay::{
+use super::caps::{raw_format_of, rtp_template};
+use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
-use super::net::{raw_format_of, rtp_template};
-use super::video::{frame_layout, Frame};
+use crate::elements::video::{frame_layout, Frame};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, PadDirection, PadTemplate,
 };

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoFormat, VideoInfo};
 use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, SamplingFactor};
 
-use super::video::{frame_layout, propose_video_allocation, Frame};
+use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
 use crate::pipeline::base::{Transform, TransformImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,

@@ -32,11 +32,9 @@ use std::ptr::null_mut;
 use framecast_core::ClockTime;
 use x264_sys as x;
 
-use super::codec_registry::{
-    EncodedFrame, H264Encoder, H264EncoderConfig, H264EncoderDescriptor, Tier,
-};
 use super::h264enc::{backend_factory, H264Enc};
-use super::video::Frame;
+use super::registry::{EncodedFrame, H264Encoder, H264EncoderConfig, H264EncoderDescriptor, Tier};
+use crate::elements::video::Frame;
 use crate::pipeline::{Element, ElementFactory, PropertySpec, PropertyType};
 
 const PRESETS: &[(&str, &str)] = &[

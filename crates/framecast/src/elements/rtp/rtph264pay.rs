@@ -21,10 +21,11 @@ use framecast_core::Buffer;
 use framecast_rtp::h264::{nal_type, nal_unit_type, profile_level_id, sprop_parameter_sets};
 use framecast_rtp::{Aggregation, ConfigInterval, H264Payloader, H264PayloaderConfig, NalUnits};
 
-use super::net::pay::{
+use super::caps::rtp_template;
+use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
-use super::net::{prop_int, rtp_template};
+use crate::elements::net::prop_int;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate, PropertySpec,
     PropertyType,

@@ -1,0 +1,14 @@
+//! The application elements: `appsrc` and `appsink`, where the
+//! application's own code pushes buffers into a pipeline and pulls them
+//! out (GStreamer's `gst-app` library).
+
+pub mod appsink;
+pub mod appsrc;
+
+use crate::pipeline::ElementFactory;
+
+/// Registers the application elements.
+pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
+    factories.push(appsink::factory());
+    factories.push(appsrc::factory());
+}

@@ -1,0 +1,31 @@
+//! The codec elements: H.264 (`h264enc` choosing a backend from the
+//! [`registry`], `openh264enc`, `x264enc`, `openh264dec`) and JPEG
+//! (`jpegenc`, `jpegdec`), and what codec elements share ([`base`]).
+
+pub(crate) mod base;
+pub mod h264enc;
+pub mod jpegdec;
+pub mod jpegenc;
+mod openh264_concealing_decoder;
+pub mod openh264dec;
+pub mod openh264enc;
+pub mod registry;
+#[cfg(feature = "x264")]
+pub mod x264enc;
+
+// The Annex B scanner stays at `elements::h264_nal` for now; the H.264
+// elements reach it as `super::h264_nal`.
+use super::h264_nal;
+
+use crate::pipeline::ElementFactory;
+
+/// Registers the codec elements.
+pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
+    factories.push(h264enc::factory());
+    factories.push(jpegdec::factory());
+    factories.push(jpegenc::factory());
+    factories.push(openh264dec::factory());
+    factories.push(openh264enc::factory());
+    #[cfg(feature = "x264")]
+    factories.push(x264enc::factory());
+}
