@@ -41,6 +41,7 @@ pub(crate) use first_error::FirstError;
 pub use flow::{FlowError, FlowResult, FlowSuccess};
 pub use pad::{Pad, PadDirection, PadPresence, PadTemplate};
 pub use parse::parse_launch;
+pub(crate) use property::read_only_error;
 pub use property::{PropertySpec, PropertyType, PropertyValue};
 pub use query::Query;
 pub use state::{State, StateChange, StateChangeSuccess};

@@ -2,6 +2,7 @@
 //! strings and the CLI) with range and type checks.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 
 use framecast_core::Fraction;
 
@@ -70,6 +71,26 @@ pub enum PropertyType {
 }
 
 /// A property an element factory declares.
+///
+/// Made with one constructor per type, each taking the name, a one-line
+/// blurb, the range where the type has one, and the default, in that
+/// order (the `ParamSpec::builder` of gstreamer-rs, reduced):
+///
+/// ```
+/// use framecast::pipeline::PropertySpec;
+/// let specs = [
+///     PropertySpec::uint("max-size-buffers", "Max buffers queued (0 = no limit)", 0..=u64::from(u32::MAX), 200)
+///         .mutable_in_playing(),
+///     PropertySpec::bool("sync", "Sync on the clock", true),
+///     PropertySpec::counter("dropped", "Buffers dropped by the leaky policy"),
+/// ];
+/// assert_eq!(specs[0].type_description(), "unsigned integer in [0, 4294967295]");
+/// assert!(!specs[2].is_writable());
+/// ```
+///
+/// A property may change only in the Null and Ready states unless
+/// [`mutable_in_playing`](PropertySpec::mutable_in_playing) says otherwise
+/// (GStreamer's `GST_PARAM_MUTABLE_PLAYING`).
 #[derive(Debug, Clone)]
 pub struct PropertySpec {
     /// Name (`max-buffers`).
@@ -245,6 +266,99 @@ fn parse_int(s: &str) -> Option<i128> {
 }
 
 impl PropertySpec {
+    const fn new(name: &'static str, blurb: &'static str, kind: PropertyType) -> PropertySpec {
+        PropertySpec {
+            name,
+            blurb,
+            kind,
+            mutable_in_playing: false,
+        }
+    }
+
+    /// A boolean.
+    pub const fn bool(name: &'static str, blurb: &'static str, default: bool) -> PropertySpec {
+        Self::new(name, blurb, PropertyType::Bool { default })
+    }
+
+    /// A signed integer in `range`.
+    pub const fn int(
+        name: &'static str,
+        blurb: &'static str,
+        range: RangeInclusive<i64>,
+        default: i64,
+    ) -> PropertySpec {
+        let (min, max) = (*range.start(), *range.end());
+        Self::new(name, blurb, PropertyType::Int { min, max, default })
+    }
+
+    /// An unsigned integer in `range`.
+    pub const fn uint(
+        name: &'static str,
+        blurb: &'static str,
+        range: RangeInclusive<u64>,
+        default: u64,
+    ) -> PropertySpec {
+        let (min, max) = (*range.start(), *range.end());
+        Self::new(name, blurb, PropertyType::UInt { min, max, default })
+    }
+
+    /// A floating-point number in `range`.
+    pub const fn double(
+        name: &'static str,
+        blurb: &'static str,
+        range: RangeInclusive<f64>,
+        default: f64,
+    ) -> PropertySpec {
+        let (min, max) = (*range.start(), *range.end());
+        Self::new(name, blurb, PropertyType::Double { min, max, default })
+    }
+
+    /// A string (`None`: unset by default).
+    pub const fn string(
+        name: &'static str,
+        blurb: &'static str,
+        default: Option<&'static str>,
+    ) -> PropertySpec {
+        Self::new(name, blurb, PropertyType::String { default })
+    }
+
+    /// A fraction such as a framerate.
+    pub const fn fraction(
+        name: &'static str,
+        blurb: &'static str,
+        default: Fraction,
+    ) -> PropertySpec {
+        Self::new(name, blurb, PropertyType::Fraction { default })
+    }
+
+    /// Caps (ANY by default).
+    pub const fn caps(name: &'static str, blurb: &'static str) -> PropertySpec {
+        Self::new(name, blurb, PropertyType::Caps)
+    }
+
+    /// One of `values`, `(nick, description)` each, set by nick or index.
+    pub const fn enumeration(
+        name: &'static str,
+        blurb: &'static str,
+        values: &'static [(&'static str, &'static str)],
+        default: &'static str,
+    ) -> PropertySpec {
+        Self::new(name, blurb, PropertyType::Enum { values, default })
+    }
+
+    /// A read-only counter the element reports (it answers
+    /// [`ElementImpl::read_property`](super::ElementImpl::read_property)
+    /// for it).
+    pub const fn counter(name: &'static str, blurb: &'static str) -> PropertySpec {
+        Self::new(name, blurb, PropertyType::Counter)
+    }
+
+    /// Lets the property change while the element is Paused or Playing.
+    pub const fn mutable_in_playing(mut self) -> PropertySpec {
+        self.mutable_in_playing = true;
+        self
+    }
+
     /// The default value.
     pub fn default_value(&self) -> PropertyValue {
         match &self.kind {
@@ -388,17 +502,29 @@ impl PropertySpec {
     }
 }
 
+/// The error for a write to a property the element only reports (a
+/// computed string or number that is not a [`PropertyType::Counter`]):
+/// return it from
+/// [`ElementImpl::property_changed`](super::ElementImpl::property_changed).
+pub(crate) fn read_only_error(
+    element: &super::Element,
+    name: &str,
+    value: &PropertyValue,
+) -> Error {
+    Error::InvalidPropertyValue {
+        element: element.name().to_string(),
+        property: name.to_string(),
+        value: value.to_string(),
+        reason: "the property is read-only".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn spec(kind: PropertyType) -> PropertySpec {
-        PropertySpec {
-            name: "p",
-            blurb: "",
-            kind,
-            mutable_in_playing: true,
-        }
+        PropertySpec::new("p", "", kind).mutable_in_playing()
     }
 
     #[test]

@@ -9,12 +9,10 @@ use framecast_core::{
     AllocationQuery, Buffer, BufferPool, Meta, MetaParams, PoolConfig, VideoMeta,
 };
 
-use crate::elements::generic::queue::read_only;
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Item,
-    Limits, Overflow, PadDirection, PadTemplate, PropertySpec, PropertyType, PropertyValue,
-    Refused,
+    Limits, Overflow, PadDirection, PadTemplate, PropertySpec, PropertyValue, Refused,
 };
 use crate::Result;
 
@@ -52,30 +50,25 @@ impl std::fmt::Debug for AppSinkCallbacks {
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(true);
     properties.extend([
-        PropertySpec {
-            name: "caps",
-            blurb: "The caps to accept (ANY = whatever upstream offers)",
-            kind: PropertyType::Caps,
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "max-buffers",
-            blurb: "Most buffers queued for pull_sample (0 = no limit)",
-            kind: PropertyType::UInt {
-                min: 0,
-                max: u32::MAX as u64,
-                default: 8,
-            },
-            mutable_in_playing: true,
-        },
-        PropertySpec {
-            name: "drop",
-            blurb: "When full, drop the oldest buffer instead of blocking the stream",
-            kind: PropertyType::Bool { default: false },
-            mutable_in_playing: true,
-        },
-        read_only("dropped", "Buffers dropped because the queue was full"),
-        read_only("current-level-buffers", "Buffers waiting to be pulled"),
+        PropertySpec::caps(
+            "caps",
+            "The caps to accept (ANY = whatever upstream offers)",
+        ),
+        PropertySpec::uint(
+            "max-buffers",
+            "Most buffers queued for pull_sample (0 = no limit)",
+            0..=u32::MAX as u64,
+            8,
+        )
+        .mutable_in_playing(),
+        PropertySpec::bool(
+            "drop",
+            "When full, drop the oldest buffer instead of blocking the stream",
+            false,
+        )
+        .mutable_in_playing(),
+        PropertySpec::counter("dropped", "Buffers dropped because the queue was full"),
+        PropertySpec::counter("current-level-buffers", "Buffers waiting to be pulled"),
     ]);
     ElementFactory::new(
         "appsink",

@@ -16,12 +16,10 @@ use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferPool, ClockTime, ReferenceTimestampMeta};
 
-use crate::elements::generic::queue::read_only;
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowSuccess, Item, Levels, Limits,
-    Overflow, PadDirection, PadTemplate, PipelineContext, PropertySpec, PropertyType,
-    PropertyValue, Refused,
+    Overflow, PadDirection, PadTemplate, PipelineContext, PropertySpec, PropertyValue, Refused,
 };
 use crate::Result;
 
@@ -53,76 +51,70 @@ pub const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(5);
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
-    let uint = |name, blurb, default, max| PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::UInt {
-            min: 0,
-            max,
-            default,
-        },
-        mutable_in_playing: true,
-    };
     properties.extend([
-        PropertySpec {
-            name: "caps",
-            blurb: "The caps of the pushed buffers (raw video caps enable acquire_buffer)",
-            kind: PropertyType::Caps,
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "is-live",
-            blurb: "Live source: produce only in Playing; timestamps are capture times",
-            kind: PropertyType::Bool { default: false },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "format",
-            blurb: "Segment format (only time is supported)",
-            kind: PropertyType::Enum {
-                values: &[("time", "Timestamps in nanoseconds")],
-                default: "time",
-            },
-            mutable_in_playing: false,
-        },
-        uint(
+        PropertySpec::caps(
+            "caps",
+            "The caps of the pushed buffers (raw video caps enable acquire_buffer)",
+        ),
+        PropertySpec::bool(
+            "is-live",
+            "Live source: produce only in Playing; timestamps are capture times",
+            false,
+        ),
+        PropertySpec::enumeration(
+            "format",
+            "Segment format (only time is supported)",
+            &[("time", "Timestamps in nanoseconds")],
+            "time",
+        ),
+        PropertySpec::uint(
             "max-buffers",
             "Most buffers queued (0 = no limit)",
+            0..=u32::MAX as u64,
             4,
-            u32::MAX as u64,
-        ),
-        uint("max-bytes", "Most bytes queued (0 = no limit)", 0, u64::MAX),
-        uint(
+        )
+        .mutable_in_playing(),
+        PropertySpec::uint(
+            "max-bytes",
+            "Most bytes queued (0 = no limit)",
+            0..=u64::MAX,
+            0,
+        )
+        .mutable_in_playing(),
+        PropertySpec::uint(
             "max-time",
             "Most time queued, ns (0 = no limit)",
+            0..=u64::MAX,
             0,
-            u64::MAX,
-        ),
-        PropertySpec {
-            name: "overflow",
-            blurb: "What a push into a full queue does",
-            kind: PropertyType::Enum {
-                values: OVERFLOW,
-                default: "auto",
-            },
-            mutable_in_playing: true,
-        },
-        PropertySpec {
-            name: "leaky-type",
-            blurb: "GStreamer-compatible alias of overflow",
-            kind: PropertyType::Enum {
-                values: LEAKY_TYPE,
-                default: "none",
-            },
-            mutable_in_playing: true,
-        },
-        uint("min-latency", "Latency the source adds, ns", 0, u64::MAX),
-        read_only("current-level-buffers", "Buffers queued now"),
-        read_only("current-level-bytes", "Bytes queued now"),
-        read_only("current-level-time", "Time span queued now, ns"),
-        read_only("dropped", "Buffers dropped by the overflow policy"),
-        read_only("in", "Buffers accepted"),
-        read_only("out", "Buffers handed downstream"),
+        )
+        .mutable_in_playing(),
+        PropertySpec::enumeration(
+            "overflow",
+            "What a push into a full queue does",
+            OVERFLOW,
+            "auto",
+        )
+        .mutable_in_playing(),
+        PropertySpec::enumeration(
+            "leaky-type",
+            "GStreamer-compatible alias of overflow",
+            LEAKY_TYPE,
+            "none",
+        )
+        .mutable_in_playing(),
+        PropertySpec::uint(
+            "min-latency",
+            "Latency the source adds, ns",
+            0..=u64::MAX,
+            0,
+        )
+        .mutable_in_playing(),
+        PropertySpec::counter("current-level-buffers", "Buffers queued now"),
+        PropertySpec::counter("current-level-bytes", "Bytes queued now"),
+        PropertySpec::counter("current-level-time", "Time span queued now, ns"),
+        PropertySpec::counter("dropped", "Buffers dropped by the overflow policy"),
+        PropertySpec::counter("in", "Buffers accepted"),
+        PropertySpec::counter("out", "Buffers handed downstream"),
     ]);
     ElementFactory::new(
         "appsrc",

@@ -11,9 +11,9 @@ use framecast_core::{
     Buffer, BufferFlags, BufferPool, Fraction, ReferenceTimestampMeta, VideoFormat, VideoInfo,
 };
 
-use crate::elements::generic::queue::read_only;
 use crate::elements::video::{frame_layout, FrameMut};
 use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, Event, FlowError, FlowResult, FlowSuccess, Pad, PadDirection, PropertyValue,
     Query,
@@ -72,22 +72,19 @@ pub(crate) const DAMAGED: &[(&str, &str)] = &[
 
 /// The `damaged` property (default `conceal`).
 pub(crate) fn damaged_property() -> crate::pipeline::PropertySpec {
-    crate::pipeline::PropertySpec {
-        name: "damaged",
-        blurb: "What happens to a frame that lost packets",
-        kind: crate::pipeline::PropertyType::Enum {
-            values: DAMAGED,
-            default: "conceal",
-        },
-        mutable_in_playing: false,
-    }
+    crate::pipeline::PropertySpec::enumeration(
+        "damaged",
+        "What happens to a frame that lost packets",
+        DAMAGED,
+        "conceal",
+    )
 }
 
 pub(crate) fn decoder_properties() -> Vec<crate::pipeline::PropertySpec> {
     vec![
-        read_only("frames-decoded", "Pictures output"),
-        read_only("decode-errors", "Input buffers the decoder rejected"),
-        read_only(
+        PropertySpec::counter("frames-decoded", "Pictures output"),
+        PropertySpec::counter("decode-errors", "Input buffers the decoder rejected"),
+        PropertySpec::counter(
             "frames-dropped",
             "Input buffers dropped: errors, and everything after one until the next keyframe",
         ),

@@ -38,24 +38,22 @@ use super::registry::{
     best_h264_encoder, find_h264_encoder, resolve_threads, H264Encoder, H264EncoderConfig,
     H264EncoderDescriptor,
 };
-use crate::elements::generic::queue::read_only;
 use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
 use crate::pipeline::base::negotiate_pool;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
-    PadTemplate, PropertySpec, PropertyType, PropertyValue, Query, StateChange, StateChangeSuccess,
+    PadTemplate, PropertySpec, PropertyValue, Query, StateChange, StateChangeSuccess,
 };
 use crate::{Error, Result};
 
 /// `h264enc`'s factory.
 pub fn factory() -> ElementFactory {
     let mut properties = common_properties();
-    properties.push(PropertySpec {
-        name: "encoder",
-        blurb: "The encoder to use (openh264, x264, ...); unset = the best available by tier",
-        kind: PropertyType::String { default: None },
-        mutable_in_playing: false,
-    });
+    properties.push(PropertySpec::string(
+        "encoder",
+        "The encoder to use (openh264, x264, ...); unset = the best available by tier",
+        None,
+    ));
     ElementFactory::new(
         "h264enc",
         "H.264 encoder (best available)",
@@ -88,49 +86,37 @@ pub fn h264_template() -> Caps {
         .unwrap_or_else(|_| Caps::new_any())
 }
 
-fn uint(name: &'static str, blurb: &'static str, min: u64, max: u64, default: u64) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::UInt { min, max, default },
-        mutable_in_playing: false,
-    }
-}
-
 /// Properties every H.264 encoder element has.
 pub(crate) fn common_properties() -> Vec<PropertySpec> {
     vec![
-        uint(
+        PropertySpec::uint(
             "bitrate",
             "Target bitrate in kbit/s (as GStreamer's x264enc)",
-            1,
-            2_048_000,
+            1..=2_048_000,
             2048,
         ),
-        uint(
+        PropertySpec::uint(
             "gop-size",
             "An IDR (with SPS/PPS) every this many frames; 0 = one second of frames",
-            0,
-            100_000,
+            0..=100_000,
             0,
         ),
-        uint("threads", "Encoder threads; 0 = one per core", 0, 64, 0),
-        uint(
+        PropertySpec::uint("threads", "Encoder threads; 0 = one per core", 0..=64, 0),
+        PropertySpec::uint(
             "min-force-key-unit-interval",
             "Least time between keyframes forced by upstream requests (GstForceKeyUnit), in ns; \
              a request sooner waits for it",
-            0,
-            u64::MAX,
+            0..=u64::MAX,
             DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL,
         ),
-        read_only("frames-encoded", "Access units produced"),
-        read_only("keyframes", "IDR access units produced"),
-        read_only("bytes-encoded", "Bytes of H.264 produced"),
-        read_only(
+        PropertySpec::counter("frames-encoded", "Access units produced"),
+        PropertySpec::counter("keyframes", "IDR access units produced"),
+        PropertySpec::counter("bytes-encoded", "Bytes of H.264 produced"),
+        PropertySpec::counter(
             "frames-skipped",
             "Frames the encoder produced no output for",
         ),
-        read_only(
+        PropertySpec::counter(
             "encode-time-us",
             "Time spent in the encoder, microseconds, in total",
         ),

@@ -24,7 +24,7 @@ use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
 use crate::pipeline::base::{Transform, TransformImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    PropertySpec, PropertyType, Structure, Value,
+    PropertySpec, Structure, Value,
 };
 use crate::Result;
 
@@ -39,16 +39,13 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("sink", PadDirection::Sink, raw_template()),
             PadTemplate::always("src", PadDirection::Src, jpeg_template()),
         ],
-        vec![PropertySpec {
-            name: "quality",
-            blurb: "Quality of encoding (as GStreamer's jpegenc)",
-            kind: PropertyType::UInt {
-                min: 0,
-                max: 100,
-                default: 85,
-            },
-            mutable_in_playing: true,
-        }],
+        vec![PropertySpec::uint(
+            "quality",
+            "Quality of encoding (as GStreamer's jpegenc)",
+            0..=100,
+            85,
+        )
+        .mutable_in_playing()],
         || Box::new(Transform::new(JpegEnc::default())),
     )
 }

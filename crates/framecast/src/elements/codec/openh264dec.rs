@@ -50,7 +50,7 @@ use super::base::{
 };
 use super::h264_nal::{classify, sps_profile};
 use super::openh264_concealing_decoder::ConcealingDecoder;
-use crate::elements::net::prop_counter;
+use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
     PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -82,11 +82,11 @@ pub fn factory() -> ElementFactory {
         {
             let mut properties = decoder_properties();
             properties.push(damaged_property());
-            properties.push(prop_counter(
+            properties.push(PropertySpec::counter(
                 "undecodable",
                 "Times the input went 5 s without a picture (each also a warning)",
             ));
-            properties.push(prop_counter(
+            properties.push(PropertySpec::counter(
                 "frames-concealed",
                 "Pictures output with missing data filled in (damaged=conceal), flagged CORRUPTED",
             ));

@@ -39,7 +39,7 @@ use openh264_sys2::API;
 use super::h264enc::{backend_factory, H264Enc};
 use super::registry::{EncodedFrame, H264Encoder, H264EncoderConfig, H264EncoderDescriptor, Tier};
 use crate::elements::video::Frame;
-use crate::pipeline::{Element, ElementFactory, PropertySpec, PropertyType};
+use crate::pipeline::{Element, ElementFactory, PropertySpec};
 
 extern "C" {
     /// OpenH264's CPU feature probe (`codec/common/src/cpu.cpp`, C
@@ -80,35 +80,26 @@ const COMPLEXITY: &[(&str, &str)] = &[
 
 fn properties() -> Vec<PropertySpec> {
     vec![
-        PropertySpec {
-            name: "complexity",
-            blurb: "Encoder complexity: speed against compression",
-            kind: PropertyType::Enum {
-                values: COMPLEXITY,
-                default: "low",
-            },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "deblocking",
-            blurb:
-                "Deblocking (loop) filter: off is faster at both ends, on looks smoother at low \
+        PropertySpec::enumeration(
+            "complexity",
+            "Encoder complexity: speed against compression",
+            COMPLEXITY,
+            "low",
+        ),
+        PropertySpec::enumeration(
+            "deblocking",
+            "Deblocking (loop) filter: off is faster at both ends, on looks smoother at low \
                     bitrates",
-            kind: PropertyType::Enum {
-                values: DEBLOCKING,
-                default: "off",
-            },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "asm",
-            blurb: "Read-only: OpenH264 was built with its SIMD assembly (nasm present at build \
+            DEBLOCKING,
+            "off",
+        ),
+        PropertySpec::bool(
+            "asm",
+            "Read-only: OpenH264 was built with its SIMD assembly (nasm present at build \
                     time); without it encoding is about 3x slower",
-            kind: PropertyType::Bool {
-                default: asm_enabled(),
-            },
-            mutable_in_playing: true,
-        },
+            asm_enabled(),
+        )
+        .mutable_in_playing(),
     ]
 }
 

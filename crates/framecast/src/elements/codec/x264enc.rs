@@ -64,42 +64,26 @@ const TUNES: &[(&str, &str)] = &[
 
 fn properties() -> Vec<PropertySpec> {
     vec![
-        PropertySpec {
-            name: "speed-preset",
-            blurb: "x264 preset: speed against compression",
-            kind: PropertyType::Enum {
-                values: PRESETS,
-                default: "ultrafast",
-            },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "tune",
-            blurb: "x264 tune",
-            kind: PropertyType::Enum {
-                values: TUNES,
-                default: "zerolatency",
-            },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "intra-refresh",
-            blurb: "Periodic intra refresh instead of IDR frames (GStreamer's name): a column of \
+        PropertySpec::enumeration(
+            "speed-preset",
+            "x264 preset: speed against compression",
+            PRESETS,
+            "ultrafast",
+        ),
+        PropertySpec::enumeration("tune", "x264 tune", TUNES, "zerolatency"),
+        PropertySpec::bool(
+            "intra-refresh",
+            "Periodic intra refresh instead of IDR frames (GStreamer's name): a column of \
                     intra blocks sweeps the picture every key-int-max frames, so there is no \
                     keyframe burst and a loss costs a stripe until the sweep passes",
-            kind: PropertyType::Bool { default: false },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "key-int-max",
-            blurb: "Maximal distance between two IDRs (GStreamer's name); 0 = gop-size",
-            kind: PropertyType::UInt {
-                min: 0,
-                max: 100_000,
-                default: 0,
-            },
-            mutable_in_playing: false,
-        },
+            false,
+        ),
+        PropertySpec::uint(
+            "key-int-max",
+            "Maximal distance between two IDRs (GStreamer's name); 0 = gop-size",
+            0..=100_000,
+            0,
+        ),
     ]
 }
 

@@ -16,7 +16,7 @@ use framecast_core::Buffer;
 
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
-    PadTemplate, PropertySpec, PropertyType, PropertyValue, Query,
+    PadTemplate, PropertySpec, PropertyValue, Query,
 };
 use crate::Result;
 
@@ -31,12 +31,11 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("sink", PadDirection::Sink, Caps::new_any()),
             PadTemplate::always("src", PadDirection::Src, Caps::new_any()),
         ],
-        vec![PropertySpec {
-            name: "caps",
-            blurb: "Restrict the possible allowed capabilities (ANY = no restriction)",
-            kind: PropertyType::Caps,
-            mutable_in_playing: true,
-        }],
+        vec![PropertySpec::caps(
+            "caps",
+            "Restrict the possible allowed capabilities (ANY = no restriction)",
+        )
+        .mutable_in_playing()],
         || Box::new(CapsFilter::default()),
     )
 }

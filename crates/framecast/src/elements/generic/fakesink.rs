@@ -15,54 +15,38 @@ use std::sync::Mutex;
 use framecast_core::Buffer;
 
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::read_only_error;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    PropertySpec, PropertyType, PropertyValue,
+    PropertySpec, PropertyValue,
 };
-use crate::{Error, Result};
+use crate::Result;
 
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend([
-        PropertySpec {
-            name: "silent",
-            blurb: "Don't produce last-message",
-            kind: PropertyType::Bool { default: true },
-            mutable_in_playing: true,
-        },
-        PropertySpec {
-            name: "num-buffers",
-            blurb: "Number of buffers to accept before going EOS (-1 = unlimited)",
-            kind: PropertyType::Int {
-                min: -1,
-                max: i32::MAX as i64,
-                default: -1,
-            },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "dump",
-            blurb: "Dump buffer contents to stdout",
-            kind: PropertyType::Bool { default: false },
-            mutable_in_playing: true,
-        },
-        PropertySpec {
-            name: "last-message",
-            blurb: "The message describing current status (read-only; needs silent=false)",
-            kind: PropertyType::String { default: None },
-            mutable_in_playing: true,
-        },
-        PropertySpec {
-            name: "rendered",
-            blurb: "Buffers rendered since the last start (read-only)",
-            kind: PropertyType::UInt {
-                min: 0,
-                max: u64::MAX,
-                default: 0,
-            },
-            mutable_in_playing: true,
-        },
+        PropertySpec::bool("silent", "Don't produce last-message", true).mutable_in_playing(),
+        PropertySpec::int(
+            "num-buffers",
+            "Number of buffers to accept before going EOS (-1 = unlimited)",
+            -1..=i32::MAX as i64,
+            -1,
+        ),
+        PropertySpec::bool("dump", "Dump buffer contents to stdout", false).mutable_in_playing(),
+        PropertySpec::string(
+            "last-message",
+            "The message describing current status (read-only; needs silent=false)",
+            None,
+        )
+        .mutable_in_playing(),
+        PropertySpec::uint(
+            "rendered",
+            "Buffers rendered since the last start (read-only)",
+            0..=u64::MAX,
+            0,
+        )
+        .mutable_in_playing(),
     ]);
     ElementFactory::new(
         "fakesink",
@@ -96,15 +80,6 @@ impl FakeSink {
 
     fn set_last_message(&self, message: String) {
         *self.last_message.locked() = Some(message);
-    }
-}
-
-pub(crate) fn read_only_error(element: &Element, name: &str, value: &PropertyValue) -> Error {
-    Error::InvalidPropertyValue {
-        element: element.name().to_string(),
-        property: name.to_string(),
-        value: value.to_string(),
-        reason: "the property is read-only".into(),
     }
 }
 

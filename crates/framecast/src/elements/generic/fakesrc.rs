@@ -16,7 +16,7 @@ use framecast_core::{Buffer, BufferPool, PoolConfig};
 
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyType,
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
 };
 use crate::Result;
 
@@ -40,49 +40,39 @@ const FILLTYPES: &[(&str, &str)] = &[
     ),
 ];
 
-fn int(name: &'static str, blurb: &'static str, default: i64) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::Int {
-            min: 0,
-            max: i64::from(i32::MAX),
-            default,
-        },
-        mutable_in_playing: false,
-    }
-}
-
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend([
-        PropertySpec {
-            name: "sizetype",
-            blurb: "How to determine buffer sizes",
-            kind: PropertyType::Enum {
-                values: SIZETYPES,
-                default: "empty",
-            },
-            mutable_in_playing: false,
-        },
-        int("sizemin", "Minimum buffer size (sizetype=random)", 0),
-        int("sizemax", "Maximum buffer size", 4096),
-        PropertySpec {
-            name: "filltype",
-            blurb: "How to fill the buffer, if at all",
-            kind: PropertyType::Enum {
-                values: FILLTYPES,
-                default: "nothing",
-            },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "is-live",
-            blurb: "True if the element cannot produce data in PAUSED",
-            kind: PropertyType::Bool { default: false },
-            mutable_in_playing: false,
-        },
+        PropertySpec::enumeration(
+            "sizetype",
+            "How to determine buffer sizes",
+            SIZETYPES,
+            "empty",
+        ),
+        PropertySpec::int(
+            "sizemin",
+            "Minimum buffer size (sizetype=random)",
+            0..=i64::from(i32::MAX),
+            0,
+        ),
+        PropertySpec::int(
+            "sizemax",
+            "Maximum buffer size",
+            0..=i64::from(i32::MAX),
+            4096,
+        ),
+        PropertySpec::enumeration(
+            "filltype",
+            "How to fill the buffer, if at all",
+            FILLTYPES,
+            "nothing",
+        ),
+        PropertySpec::bool(
+            "is-live",
+            "True if the element cannot produce data in PAUSED",
+            false,
+        ),
     ]);
     ElementFactory::new(
         "fakesrc",

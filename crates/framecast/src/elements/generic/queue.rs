@@ -9,7 +9,7 @@ use framecast_core::{Buffer, ClockTime};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult,
     FlowSuccess, Item, Limits, Overflow, Pad, PadDirection, PadTemplate, PropertySpec,
-    PropertyType, PropertyValue, Query, Refused, StateChange, StateChangeSuccess,
+    PropertyValue, Query, Refused, StateChange, StateChangeSuccess,
 };
 use crate::Result;
 
@@ -34,62 +34,36 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("src", PadDirection::Src, Caps::new_any()),
         ],
         vec![
-            uint(
+            PropertySpec::uint(
                 "max-size-buffers",
                 "Max buffers queued (0 = no limit)",
+                0..=u32::MAX as u64,
                 200,
-                u32::MAX as u64,
-            ),
-            uint(
+            )
+            .mutable_in_playing(),
+            PropertySpec::uint(
                 "max-size-bytes",
                 "Max bytes queued (0 = no limit)",
+                0..=u32::MAX as u64,
                 10 * 1024 * 1024,
-                u32::MAX as u64,
-            ),
-            uint(
+            )
+            .mutable_in_playing(),
+            PropertySpec::uint(
                 "max-size-time",
                 "Max time queued in ns (0 = no limit)",
+                0..=u64::MAX,
                 1_000_000_000,
-                u64::MAX,
-            ),
-            PropertySpec {
-                name: "leaky",
-                blurb: "Where the queue leaks when full",
-                kind: PropertyType::Enum {
-                    values: LEAKY,
-                    default: "no",
-                },
-                mutable_in_playing: true,
-            },
-            read_only("current-level-buffers", "Buffers queued now"),
-            read_only("current-level-bytes", "Bytes queued now"),
-            read_only("current-level-time", "Time span queued now, ns"),
-            read_only("dropped", "Buffers dropped by the leaky policy"),
+            )
+            .mutable_in_playing(),
+            PropertySpec::enumeration("leaky", "Where the queue leaks when full", LEAKY, "no")
+                .mutable_in_playing(),
+            PropertySpec::counter("current-level-buffers", "Buffers queued now"),
+            PropertySpec::counter("current-level-bytes", "Bytes queued now"),
+            PropertySpec::counter("current-level-time", "Time span queued now, ns"),
+            PropertySpec::counter("dropped", "Buffers dropped by the leaky policy"),
         ],
         || Box::new(Queue::default()),
     )
-}
-
-fn uint(name: &'static str, blurb: &'static str, default: u64, max: u64) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::UInt {
-            min: 0,
-            max,
-            default,
-        },
-        mutable_in_playing: true,
-    }
-}
-
-pub(crate) fn read_only(name: &'static str, blurb: &'static str) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::Counter,
-        mutable_in_playing: false,
-    }
 }
 
 /// The `queue` element.

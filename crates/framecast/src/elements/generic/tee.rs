@@ -20,10 +20,10 @@
 
 use framecast_core::{AllocationQuery, Buffer};
 
-use super::fakesink::read_only_error;
+use crate::pipeline::read_only_error;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertySpec, PropertyType, PropertyValue, Query,
+    PadDirection, PadTemplate, PropertySpec, PropertyValue, Query,
 };
 use crate::Result;
 
@@ -39,22 +39,19 @@ pub fn factory() -> ElementFactory {
             PadTemplate::request("src_%u", PadDirection::Src, Caps::new_any()),
         ],
         vec![
-            PropertySpec {
-                name: "allow-not-linked",
-                blurb: "Return Ok even if there are no source pads or they are all unlinked",
-                kind: PropertyType::Bool { default: false },
-                mutable_in_playing: true,
-            },
-            PropertySpec {
-                name: "num-src-pads",
-                blurb: "The number of source pads (read-only)",
-                kind: PropertyType::Int {
-                    min: 0,
-                    max: i32::MAX as i64,
-                    default: 0,
-                },
-                mutable_in_playing: true,
-            },
+            PropertySpec::bool(
+                "allow-not-linked",
+                "Return Ok even if there are no source pads or they are all unlinked",
+                false,
+            )
+            .mutable_in_playing(),
+            PropertySpec::int(
+                "num-src-pads",
+                "The number of source pads (read-only)",
+                0..=i32::MAX as i64,
+                0,
+            )
+            .mutable_in_playing(),
         ],
         || Box::new(Tee),
     )

@@ -17,23 +17,19 @@ use super::filesink::write_buffer;
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    PropertySpec, PropertyType,
+    PropertySpec,
 };
 use crate::{Error, Result};
 
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
-    properties.push(PropertySpec {
-        name: "fd",
-        blurb: "An open file descriptor to write to",
-        kind: PropertyType::Int {
-            min: 0,
-            max: i32::MAX as i64,
-            default: 1,
-        },
-        mutable_in_playing: false,
-    });
+    properties.push(PropertySpec::int(
+        "fd",
+        "An open file descriptor to write to",
+        0..=i32::MAX as i64,
+        1,
+    ));
     ElementFactory::new(
         "fdsink",
         "Filedescriptor Sink",

@@ -22,7 +22,7 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyType,
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
 };
 use crate::{Error, Result};
 
@@ -66,16 +66,12 @@ pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend([
         blocksize_property(),
-        PropertySpec {
-            name: "fd",
-            blurb: "An open file descriptor to read from",
-            kind: PropertyType::Int {
-                min: 0,
-                max: i32::MAX as i64,
-                default: 0,
-            },
-            mutable_in_playing: false,
-        },
+        PropertySpec::int(
+            "fd",
+            "An open file descriptor to read from",
+            0..=i32::MAX as i64,
+            0,
+        ),
     ]);
     ElementFactory::new(
         "fdsrc",
@@ -93,16 +89,12 @@ pub fn factory() -> ElementFactory {
 }
 
 pub(crate) fn blocksize_property() -> PropertySpec {
-    PropertySpec {
-        name: "blocksize",
-        blurb: "Size in bytes to read per buffer (0 = default, 65536)",
-        kind: PropertyType::UInt {
-            min: 0,
-            max: u32::MAX as u64,
-            default: DEFAULT_BLOCKSIZE,
-        },
-        mutable_in_playing: false,
-    }
+    PropertySpec::uint(
+        "blocksize",
+        "Size in bytes to read per buffer (0 = default, 65536)",
+        0..=u32::MAX as u64,
+        DEFAULT_BLOCKSIZE,
+    )
 }
 
 pub(crate) fn blocksize(element: &Element) -> usize {

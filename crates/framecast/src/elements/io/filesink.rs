@@ -16,7 +16,7 @@ use framecast_core::Buffer;
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    PropertySpec, PropertyType,
+    PropertySpec,
 };
 use crate::{Error, Result};
 
@@ -24,28 +24,14 @@ use crate::{Error, Result};
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend([
-        PropertySpec {
-            name: "location",
-            blurb: "Location of the file to write",
-            kind: PropertyType::String { default: None },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "append",
-            blurb: "Append to an already existing file",
-            kind: PropertyType::Bool { default: false },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "buffer-size",
-            blurb: "Bytes buffered before writing (0 = write each buffer through)",
-            kind: PropertyType::UInt {
-                min: 0,
-                max: u32::MAX as u64,
-                default: 65536,
-            },
-            mutable_in_playing: false,
-        },
+        PropertySpec::string("location", "Location of the file to write", None),
+        PropertySpec::bool("append", "Append to an already existing file", false),
+        PropertySpec::uint(
+            "buffer-size",
+            "Bytes buffered before writing (0 = write each buffer through)",
+            0..=u32::MAX as u64,
+            65536,
+        ),
     ]);
     ElementFactory::new(
         "filesink",

@@ -18,7 +18,7 @@ use framecast_core::Buffer;
 use super::fdsrc::{blocksize, blocksize_property, read_buffer, wait_readable};
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyType,
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
 };
 use crate::{Error, Result};
 
@@ -27,12 +27,7 @@ pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend([
         blocksize_property(),
-        PropertySpec {
-            name: "location",
-            blurb: "Location of the file to read",
-            kind: PropertyType::String { default: None },
-            mutable_in_playing: false,
-        },
+        PropertySpec::string("location", "Location of the file to read", None),
     ]);
     ElementFactory::new(
         "filesrc",

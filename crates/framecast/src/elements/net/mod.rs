@@ -39,7 +39,7 @@ use crate::elements::rtp::caps::{
 };
 #[cfg(test)]
 use crate::elements::rtp::caps::{random_u32, rtp_template};
-use crate::pipeline::{Caps, ElementFactory, PropertySpec, PropertyType, Structure, Value};
+use crate::pipeline::{Caps, ElementFactory, Structure, Value};
 use crate::{Error, Result};
 
 /// Registers the network elements.
@@ -416,78 +416,6 @@ pub fn write_sdp_file(path: &Path, sdp: &SessionDescription) -> Result<()> {
     tmp.push(".tmp");
     std::fs::write(&tmp, sdp.to_string()).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
-}
-
-// ---- property specs shared by the elements --------------------------------
-
-pub(crate) fn prop_int(
-    name: &'static str,
-    blurb: &'static str,
-    min: i64,
-    max: i64,
-    default: i64,
-    mutable_in_playing: bool,
-) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::Int { min, max, default },
-        mutable_in_playing,
-    }
-}
-
-pub(crate) fn prop_uint(
-    name: &'static str,
-    blurb: &'static str,
-    min: u64,
-    max: u64,
-    default: u64,
-    mutable_in_playing: bool,
-) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::UInt { min, max, default },
-        mutable_in_playing,
-    }
-}
-
-pub(crate) fn prop_bool(
-    name: &'static str,
-    blurb: &'static str,
-    default: bool,
-    mutable_in_playing: bool,
-) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::Bool { default },
-        mutable_in_playing,
-    }
-}
-
-pub(crate) fn prop_string(
-    name: &'static str,
-    blurb: &'static str,
-    default: Option<&'static str>,
-    mutable_in_playing: bool,
-) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::String { default },
-        mutable_in_playing,
-    }
-}
-
-/// A read-only counter.
-pub(crate) fn prop_counter(name: &'static str, blurb: &'static str) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::Counter,
-        mutable_in_playing: false,
-    }
 }
 
 #[cfg(test)]

@@ -62,14 +62,12 @@ use framecast_rtp::rtcp::CompoundWriter;
 use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
 
 use super::sys;
-use super::{
-    caps_for_sdp, prop_bool, prop_counter, prop_int, prop_string, prop_uint, read_sdp_file, resolve,
-};
+use super::{caps_for_sdp, read_sdp_file, resolve};
 use crate::elements::rtp::caps::random_u32;
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowError, Message, PadDirection, PadTemplate,
-    PropertySpec, PropertyType, PropertyValue, Structure,
+    PropertySpec, PropertyValue, Structure,
 };
 use crate::{Error, Result};
 
@@ -86,85 +84,21 @@ pub const DEFAULT_PORT: i64 = 5004;
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend([
-        prop_int(
-            "port",
-            "The port to listen on (0 = any free port, readable once in Paused)",
-            0,
-            65_535,
-            DEFAULT_PORT,
-            false,
-        ),
-        prop_string(
-            "address",
-            "The address to listen on (a multicast group is joined)",
-            Some("0.0.0.0"),
-            false,
-        ),
-        prop_string(
-            "multicast-group",
-            "Multicast group to join (default: address, when it is one)",
-            None,
-            false,
-        ),
-        prop_string(
-            "multicast-iface",
-            "Interface to join the multicast group on: a name (lo, eth0) or an IPv4 address on it (default: the kernel's choice)",
-            None,
-            false,
-        ),
-        PropertySpec {
-            name: "caps",
-            blurb: "The caps of the stream (application/x-rtp,...)",
-            kind: PropertyType::Caps,
-            mutable_in_playing: false,
-        },
-        prop_string(
-            "sdp-file",
-            "Read caps, port and multicast group from this SDP",
-            None,
-            false,
-        ),
-        prop_int(
-            "buffer-size",
-            "Socket receive buffer in bytes (0 = the kernel's default)",
-            0,
-            i64::from(i32::MAX),
-            DEFAULT_BUFFER_SIZE,
-            false,
-        ),
-        prop_uint(
-            "timeout",
-            "Post a GstUDPSrcTimeout element message after this many ns without data (0 = off)",
-            0,
-            u64::MAX,
-            0,
-            true,
-        ),
-        prop_bool(
-            "reuse",
-            "Allow other sockets to bind the same unicast port (multicast always shares it)",
-            false,
-            false,
-        ),
-        prop_uint(
-            "mtu",
-            "Largest datagram received whole, in bytes",
-            64,
-            65_535,
-            DEFAULT_MTU,
-            false,
-        ),
-        prop_counter("packets-received", "Datagrams received"),
-        prop_counter("bytes-received", "Bytes received"),
-        prop_counter("packets-truncated", "Datagrams longer than mtu (dropped)"),
-        prop_counter(
-            "pli-sent",
-            "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
-        ),
-        prop_counter(
-            "nack-sent",
-            "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
-        ),
+        PropertySpec::int("port", "The port to listen on (0 = any free port, readable once in Paused)", 0..=65_535, DEFAULT_PORT),
+        PropertySpec::string("address", "The address to listen on (a multicast group is joined)", Some("0.0.0.0")),
+        PropertySpec::string("multicast-group", "Multicast group to join (default: address, when it is one)", None),
+        PropertySpec::string("multicast-iface", "Interface to join the multicast group on: a name (lo, eth0) or an IPv4 address on it (default: the kernel's choice)", None),
+        PropertySpec::caps("caps", "The caps of the stream (application/x-rtp,...)"),
+        PropertySpec::string("sdp-file", "Read caps, port and multicast group from this SDP", None),
+        PropertySpec::int("buffer-size", "Socket receive buffer in bytes (0 = the kernel's default)", 0..=i64::from(i32::MAX), DEFAULT_BUFFER_SIZE),
+        PropertySpec::uint("timeout", "Post a GstUDPSrcTimeout element message after this many ns without data (0 = off)", 0..=u64::MAX, 0).mutable_in_playing(),
+        PropertySpec::bool("reuse", "Allow other sockets to bind the same unicast port (multicast always shares it)", false),
+        PropertySpec::uint("mtu", "Largest datagram received whole, in bytes", 64..=65_535, DEFAULT_MTU),
+        PropertySpec::counter("packets-received", "Datagrams received"),
+        PropertySpec::counter("bytes-received", "Bytes received"),
+        PropertySpec::counter("packets-truncated", "Datagrams longer than mtu (dropped)"),
+        PropertySpec::counter("pli-sent", "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)"),
+        PropertySpec::counter("nack-sent", "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)"),
     ]);
     ElementFactory::new(
         "udpsrc",

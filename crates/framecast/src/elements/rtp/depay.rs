@@ -11,31 +11,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use framecast_core::{Buffer, BufferFlags, BufferPool, PoolConfig, ReferenceTimestampMeta};
 use framecast_rtp::RtpPacket;
 
-use crate::elements::net::prop_counter;
 use crate::pipeline::{FlowError, PropertySpec, PropertyValue};
 
 /// The read-only counters of every depayloader.
 pub(crate) fn depayloader_properties() -> Vec<PropertySpec> {
     vec![
-        prop_counter("packets-received", "RTP packets received"),
-        prop_counter(
+        PropertySpec::counter("packets-received", "RTP packets received"),
+        PropertySpec::counter(
             "packets-lost",
             "Packets missing by sequence number (a jitter buffer upstream reorders)",
         ),
-        prop_counter(
+        PropertySpec::counter(
             "packets-late",
             "Packets older than one already seen (dropped)",
         ),
-        prop_counter(
+        PropertySpec::counter(
             "packets-malformed",
             "Buffers that were not RTP packets of this payload format (dropped)",
         ),
-        prop_counter("frames-out", "Frames (access units) pushed downstream"),
-        prop_counter(
+        PropertySpec::counter("frames-out", "Frames (access units) pushed downstream"),
+        PropertySpec::counter(
             "frames-discarded",
             "Frames dropped because a packet of theirs was lost or malformed",
         ),
-        prop_counter(
+        PropertySpec::counter(
             "stream-restarts",
             "Times the sender's stream restarted (a new SSRC, or a sequence number far from \
              the expected one); the frame in progress ended there",

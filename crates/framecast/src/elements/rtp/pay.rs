@@ -27,7 +27,6 @@ use framecast_rtp::{PacketSource, RtpClock};
 
 use super::caps::random_u32;
 use crate::elements::codec::base::codec_query;
-use crate::elements::net::{prop_counter, prop_int, prop_uint};
 use crate::pipeline::{
     Caps, Element, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec, PropertyValue, Query,
 };
@@ -43,50 +42,40 @@ const POOL_MIN_BUFFERS: u32 = 16;
 /// The properties every payloader has, with `pt`'s default.
 pub(crate) fn payloader_properties(default_pt: u64) -> Vec<PropertySpec> {
     vec![
-        prop_uint(
+        PropertySpec::uint(
             "mtu",
             "Largest RTP packet in bytes, header included",
-            28,
-            65_507,
+            28..=65_507,
             DEFAULT_MTU,
-            false,
         ),
-        prop_uint(
+        PropertySpec::uint(
             "pt",
             "Payload type (0-127; 96-127 are dynamic)",
-            0,
-            127,
+            0..=127,
             default_pt,
-            false,
         ),
-        prop_int(
+        PropertySpec::int(
             "ssrc",
             "SSRC of the stream (-1 = random)",
+            -1..=i64::from(u32::MAX),
             -1,
-            i64::from(u32::MAX),
-            -1,
-            false,
         ),
-        prop_int(
+        PropertySpec::int(
             "seqnum-offset",
             "Sequence number of the first packet (-1 = random)",
+            -1..=i64::from(u16::MAX),
             -1,
-            i64::from(u16::MAX),
-            -1,
-            false,
         ),
-        prop_int(
+        PropertySpec::int(
             "timestamp-offset",
             "RTP timestamp of running time 0 (-1 = random)",
+            -1..=i64::from(u32::MAX),
             -1,
-            i64::from(u32::MAX),
-            -1,
-            false,
         ),
-        prop_counter("seqnum", "Sequence number of the last packet sent"),
-        prop_counter("timestamp", "RTP timestamp of the last packet sent"),
-        prop_counter("packets-sent", "Packets pushed since the start"),
-        prop_counter(
+        PropertySpec::counter("seqnum", "Sequence number of the last packet sent"),
+        PropertySpec::counter("timestamp", "RTP timestamp of the last packet sent"),
+        PropertySpec::counter("packets-sent", "Packets pushed since the start"),
+        PropertySpec::counter(
             "frames-dropped",
             "Input frames that could not be packetized",
         ),

@@ -54,7 +54,7 @@ use super::depay::{
 };
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
 use crate::elements::codec::base::{codec_query, damaged_property};
-use crate::elements::net::{prop_bool, prop_counter};
+use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -66,27 +66,25 @@ pub fn factory() -> ElementFactory {
     let mut properties = depayloader_properties();
     properties.extend([
         damaged_property(),
-        prop_bool(
+        PropertySpec::bool(
             "wait-for-keyframe",
             "With damaged=drop: after a loss, drop frames until the next IDR",
             true,
-            false,
         ),
-        prop_bool(
+        PropertySpec::bool(
             "request-keyframe",
             "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a loss",
             true,
-            false,
         ),
-        prop_counter(
+        PropertySpec::counter(
             "frames-skipped",
             "Intact frames dropped while waiting for an IDR after a loss",
         ),
-        prop_counter(
+        PropertySpec::counter(
             "frames-damaged",
             "Frames delivered with packets missing (damaged=conceal), flagged CORRUPTED",
         ),
-        prop_counter(
+        PropertySpec::counter(
             "keyframes-requested",
             "Force-key-unit requests sent upstream",
         ),

@@ -25,10 +25,8 @@ use super::caps::rtp_template;
 use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
-use crate::elements::net::prop_int;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate, PropertySpec,
-    PropertyType,
 };
 use crate::{Error, Result};
 
@@ -55,23 +53,18 @@ pub const SINK_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au
 pub fn factory() -> ElementFactory {
     let mut properties = payloader_properties(96);
     properties.extend([
-        prop_int(
+        PropertySpec::int(
             "config-interval",
             "Send SPS/PPS in band: -1 = before every IDR, 0 = never (SDP only), N = every N s",
+            -1..=3600,
             -1,
-            3600,
-            -1,
-            false,
         ),
-        PropertySpec {
-            name: "aggregate-mode",
-            blurb: "Which NAL units share a STAP-A packet",
-            kind: PropertyType::Enum {
-                values: AGGREGATE,
-                default: "parameter-sets",
-            },
-            mutable_in_playing: false,
-        },
+        PropertySpec::enumeration(
+            "aggregate-mode",
+            "Which NAL units share a STAP-A packet",
+            AGGREGATE,
+            "parameter-sets",
+        ),
     ]);
     ElementFactory::new(
         "rtph264pay",

@@ -27,8 +27,7 @@ use framecast_core::{Buffer, BufferPool, ClockTime, Fraction, VideoFormat, Video
 use crate::pipeline::base::negotiate_pool;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertySpec, PropertyType, Query, Segment, StateChange,
-    StateChangeSuccess,
+    PadDirection, PadTemplate, PropertySpec, Query, Segment, StateChange, StateChangeSuccess,
 };
 use crate::{Error, Result};
 
@@ -61,59 +60,38 @@ pub fn factory() -> ElementFactory {
             ),
         ],
         vec![
-            PropertySpec {
-                name: "format",
-                blurb: "Format of frames in raw stream",
-                kind: PropertyType::Enum {
-                    values: FORMATS,
-                    default: "i420",
-                },
-                mutable_in_playing: false,
-            },
-            int("width", "Width of frames in raw stream", 320),
-            int("height", "Height of frames in raw stream", 240),
-            PropertySpec {
-                name: "framerate",
-                blurb: "Rate of frames in raw stream (0/1 = unknown: no timestamps)",
-                kind: PropertyType::Fraction {
-                    default: Fraction::from_integer(25),
-                },
-                mutable_in_playing: false,
-            },
-            PropertySpec {
-                name: "pixel-aspect-ratio",
-                blurb: "Pixel aspect ratio of frames in raw stream",
-                kind: PropertyType::Fraction {
-                    default: Fraction::ONE,
-                },
-                mutable_in_playing: false,
-            },
-            PropertySpec {
-                name: "frame-size",
-                blurb: "Size of a frame in the stream (0 = frames are tightly packed together)",
-                kind: PropertyType::UInt {
-                    min: 0,
-                    max: u32::MAX as u64,
-                    default: 0,
-                },
-                mutable_in_playing: false,
-            },
+            PropertySpec::enumeration("format", "Format of frames in raw stream", FORMATS, "i420"),
+            PropertySpec::int(
+                "width",
+                "Width of frames in raw stream",
+                0..=i64::from(i32::MAX),
+                320,
+            ),
+            PropertySpec::int(
+                "height",
+                "Height of frames in raw stream",
+                0..=i64::from(i32::MAX),
+                240,
+            ),
+            PropertySpec::fraction(
+                "framerate",
+                "Rate of frames in raw stream (0/1 = unknown: no timestamps)",
+                Fraction::from_integer(25),
+            ),
+            PropertySpec::fraction(
+                "pixel-aspect-ratio",
+                "Pixel aspect ratio of frames in raw stream",
+                Fraction::ONE,
+            ),
+            PropertySpec::uint(
+                "frame-size",
+                "Size of a frame in the stream (0 = frames are tightly packed together)",
+                0..=u32::MAX as u64,
+                0,
+            ),
         ],
         || Box::new(RawVideoParse::default()),
     )
-}
-
-fn int(name: &'static str, blurb: &'static str, default: i64) -> PropertySpec {
-    PropertySpec {
-        name,
-        blurb,
-        kind: PropertyType::Int {
-            min: 0,
-            max: i32::MAX as i64,
-            default,
-        },
-        mutable_in_playing: false,
-    }
 }
 
 /// The frame layout the properties describe.

@@ -28,7 +28,7 @@ use framecast_core::{Buffer, ClockTime, Fraction, VideoFormat, VideoInfo};
 use crate::elements::video::{self, convert, write_counter, CounterStamp, Frame, FrameMut, Matrix};
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyType,
+    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
 };
 use crate::Result;
 
@@ -46,31 +46,25 @@ const PATTERNS: &[(&str, &str)] = &[
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend([
-        PropertySpec {
-            name: "pattern",
-            blurb: "Type of test pattern to generate",
-            kind: PropertyType::Enum {
-                values: PATTERNS,
-                default: "smpte",
-            },
-            mutable_in_playing: true,
-        },
-        PropertySpec {
-            name: "foreground-color",
-            blurb: "Colour of the solid-color pattern, as 0xAARRGGBB",
-            kind: PropertyType::UInt {
-                min: 0,
-                max: u64::from(u32::MAX),
-                default: 0xffff_ffff,
-            },
-            mutable_in_playing: true,
-        },
-        PropertySpec {
-            name: "is-live",
-            blurb: "Produce frames at the framerate on the pipeline clock (a live source)",
-            kind: PropertyType::Bool { default: false },
-            mutable_in_playing: false,
-        },
+        PropertySpec::enumeration(
+            "pattern",
+            "Type of test pattern to generate",
+            PATTERNS,
+            "smpte",
+        )
+        .mutable_in_playing(),
+        PropertySpec::uint(
+            "foreground-color",
+            "Colour of the solid-color pattern, as 0xAARRGGBB",
+            0..=u64::from(u32::MAX),
+            0xffff_ffff,
+        )
+        .mutable_in_playing(),
+        PropertySpec::bool(
+            "is-live",
+            "Produce frames at the framerate on the pipeline clock (a live source)",
+            false,
+        ),
     ]);
     ElementFactory::new(
         "testsrc",

@@ -9,7 +9,7 @@ use crate::pipeline::element::{Element, ElementImpl};
 use crate::pipeline::event::Event;
 use crate::pipeline::flow::{FlowError, FlowResult};
 use crate::pipeline::pad::Pad;
-use crate::pipeline::property::{PropertySpec, PropertyType, PropertyValue};
+use crate::pipeline::property::{PropertySpec, PropertyValue};
 use crate::pipeline::query::Query;
 use crate::pipeline::state::{StateChange, StateChangeSuccess};
 use crate::Result;
@@ -71,14 +71,12 @@ pub trait SinkImpl: Send + Sync + 'static {
 
 /// Properties every sink has: `sync`.
 pub fn sink_properties(sync_default: bool) -> Vec<PropertySpec> {
-    vec![PropertySpec {
-        name: "sync",
-        blurb: "Wait for each buffer's time on the clock before rendering it",
-        kind: PropertyType::Bool {
-            default: sync_default,
-        },
-        mutable_in_playing: true,
-    }]
+    vec![PropertySpec::bool(
+        "sync",
+        "Wait for each buffer's time on the clock before rendering it",
+        sync_default,
+    )
+    .mutable_in_playing()]
 }
 
 /// A sink element: wraps a [`SinkImpl`].

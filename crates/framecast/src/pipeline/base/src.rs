@@ -15,7 +15,7 @@ use crate::pipeline::element::{Element, ElementImpl};
 use crate::pipeline::event::{Event, Segment};
 use crate::pipeline::flow::FlowError;
 use crate::pipeline::pad::Pad;
-use crate::pipeline::property::{PropertySpec, PropertyType, PropertyValue};
+use crate::pipeline::property::{PropertySpec, PropertyValue};
 use crate::pipeline::query::Query;
 use crate::pipeline::state::{StateChange, StateChangeSuccess};
 use crate::{Error, Result};
@@ -158,22 +158,17 @@ impl CreateContext<'_> {
 /// Properties every source has: `num-buffers`, `do-timestamp`.
 pub fn source_properties() -> Vec<PropertySpec> {
     vec![
-        PropertySpec {
-            name: "num-buffers",
-            blurb: "Number of buffers to output before sending EOS (-1 = unlimited)",
-            kind: PropertyType::Int {
-                min: -1,
-                max: i64::MAX,
-                default: -1,
-            },
-            mutable_in_playing: false,
-        },
-        PropertySpec {
-            name: "do-timestamp",
-            blurb: "Stamp each buffer with the running time when it is made",
-            kind: PropertyType::Bool { default: false },
-            mutable_in_playing: false,
-        },
+        PropertySpec::int(
+            "num-buffers",
+            "Number of buffers to output before sending EOS (-1 = unlimited)",
+            -1..=i64::MAX,
+            -1,
+        ),
+        PropertySpec::bool(
+            "do-timestamp",
+            "Stamp each buffer with the running time when it is made",
+            false,
+        ),
     ]
 }
 

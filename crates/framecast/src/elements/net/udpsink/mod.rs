@@ -101,11 +101,12 @@ use rtcp::Rtcp;
 use super::feedback::{FeedbackCounters, FeedbackThread, Retransmission};
 use super::sys::{self, RawAddr, SendOutcome, MMSG_CHUNK};
 use super::{
-    advertise_fec, advertise_feedback, parse_clients, prop_bool, prop_counter, prop_int,
-    prop_string, prop_uint, resolve, sdp_for_caps, write_sdp_file, FEC_PAYLOAD_TYPE,
+    advertise_fec, advertise_feedback, parse_clients, resolve, sdp_for_caps, write_sdp_file,
+    FEC_PAYLOAD_TYPE,
 };
 use crate::elements::rtp::caps::{random_u32, RTP_MEDIA_TYPE};
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, PadDirection, PadTemplate, PropertyValue,
 };
@@ -136,133 +137,38 @@ pub const RTCP_INTERVAL: Duration = Duration::from_secs(1);
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend([
-        prop_string(
-            "host",
-            "The host/IP/multicast group to send to",
-            Some("localhost"),
-            true,
-        ),
-        prop_int("port", "The port to send to", 0, 65_535, 5004, true),
-        prop_string(
-            "clients",
-            "Clients as host:port,host:port (replaces host and port when set)",
-            None,
-            true,
-        ),
-        prop_int("ttl", "Unicast TTL", 0, 255, 64, false),
-        prop_int("ttl-mc", "Multicast TTL", 0, 255, 1, false),
-        prop_bool(
-            "loop",
-            "Multicast loopback (receivers on this host hear it)",
-            true,
-            false,
-        ),
-        prop_string(
-            "multicast-iface",
-            "Interface to send multicast out of: a name (lo, eth0) or an IPv4 address on it (default: the routing table's)",
-            None,
-            false,
-        ),
-        prop_int(
-            "buffer-size",
-            "Socket send buffer in bytes (0 = the kernel's default)",
-            0,
-            i64::from(i32::MAX),
-            0,
-            false,
-        ),
-        prop_string(
-            "bind-address",
-            "Local address to send from (default: any)",
-            None,
-            false,
-        ),
-        prop_int(
-            "bind-port",
-            "Local port to send from (0 = any)",
-            0,
-            65_535,
-            0,
-            false,
-        ),
-        prop_string(
-            "sdp-file",
-            "Write the SDP of the stream to this file (for ffplay, VLC, GStreamer)",
-            None,
-            false,
-        ),
-        prop_bool(
-            "rtcp",
-            "Send RTCP sender reports to port+1 of every client about once a second",
-            true,
-            false,
-        ),
-        prop_counter("packets-sent", "Datagrams sent (to all clients)"),
-        prop_counter("bytes-sent", "Bytes sent (to all clients)"),
-        prop_counter("batches", "sendmmsg calls made for media packets"),
-        prop_counter("send-errors", "Datagrams dropped after a send error"),
-        prop_counter(
-            "refused",
-            "ICMP port unreachable reports (a client not listening)",
-        ),
-        prop_counter("rtcp-sent", "RTCP compound packets sent (to all clients)"),
-        prop_counter(
-            "keyframe-requests",
-            "RTCP PLI/FIR received from clients, each passed upstream as a force-key-unit request",
-        ),
-        prop_uint(
-            "rtx-payload-type",
-            "Answer RTCP NACKs with RTX (RFC 4588) on this payload type (0: no retransmission)",
-            0,
-            127,
-            0,
-            false,
-        ),
-        prop_uint(
-            "rtx-history",
-            "Packets kept for retransmission",
-            16,
-            32768,
-            1024,
-            false,
-        ),
-        prop_uint(
-            "fec-group",
-            "Forward error correction (ULPFEC, RFC 5109): one parity packet per this many media \
+        PropertySpec::string("host", "The host/IP/multicast group to send to", Some("localhost")).mutable_in_playing(),
+        PropertySpec::int("port", "The port to send to", 0..=65_535, 5004).mutable_in_playing(),
+        PropertySpec::string("clients", "Clients as host:port,host:port (replaces host and port when set)", None).mutable_in_playing(),
+        PropertySpec::int("ttl", "Unicast TTL", 0..=255, 64),
+        PropertySpec::int("ttl-mc", "Multicast TTL", 0..=255, 1),
+        PropertySpec::bool("loop", "Multicast loopback (receivers on this host hear it)", true),
+        PropertySpec::string("multicast-iface", "Interface to send multicast out of: a name (lo, eth0) or an IPv4 address on it (default: the routing table's)", None),
+        PropertySpec::int("buffer-size", "Socket send buffer in bytes (0 = the kernel's default)", 0..=i64::from(i32::MAX), 0),
+        PropertySpec::string("bind-address", "Local address to send from (default: any)", None),
+        PropertySpec::int("bind-port", "Local port to send from (0 = any)", 0..=65_535, 0),
+        PropertySpec::string("sdp-file", "Write the SDP of the stream to this file (for ffplay, VLC, GStreamer)", None),
+        PropertySpec::bool("rtcp", "Send RTCP sender reports to port+1 of every client about once a second", true),
+        PropertySpec::counter("packets-sent", "Datagrams sent (to all clients)"),
+        PropertySpec::counter("bytes-sent", "Bytes sent (to all clients)"),
+        PropertySpec::counter("batches", "sendmmsg calls made for media packets"),
+        PropertySpec::counter("send-errors", "Datagrams dropped after a send error"),
+        PropertySpec::counter("refused", "ICMP port unreachable reports (a client not listening)"),
+        PropertySpec::counter("rtcp-sent", "RTCP compound packets sent (to all clients)"),
+        PropertySpec::counter("keyframe-requests", "RTCP PLI/FIR received from clients, each passed upstream as a force-key-unit request"),
+        PropertySpec::uint("rtx-payload-type", "Answer RTCP NACKs with RTX (RFC 4588) on this payload type (0: no retransmission)", 0..=127, 0),
+        PropertySpec::uint("rtx-history", "Packets kept for retransmission", 16..=32768, 1024),
+        PropertySpec::uint("fec-group", "Forward error correction (ULPFEC, RFC 5109): one parity packet per this many media \
              packets, and at the end of every frame (0: none; 10 = 10 % overhead); for links \
-             without feedback",
-            0,
-            48,
-            0,
-            false,
-        ),
-        prop_uint(
-            "fec-payload-type",
-            "Payload type of the FEC packets (sent on their own SSRC)",
-            1,
-            127,
-            FEC_PAYLOAD_TYPE as u64,
-            false,
-        ),
-        prop_counter("fec-packets", "FEC packets sent (to all clients)"),
-        prop_counter("nacks-received", "RTCP Generic NACKs received from clients"),
-        prop_counter("retransmissions", "Packets resent as RTX"),
-        prop_counter(
-            "retransmissions-missed",
-            "Packets asked for that were no longer in the history",
-        ),
-        prop_counter(
-            "latency-last-us",
-            "Capture (push) to last packet sent, of the last frame, in µs",
-        ),
-        prop_counter(
-            "latency-avg-us",
-            "Capture (push) to last packet sent, averaged over the frames, in µs",
-        ),
-        prop_counter(
-            "latency-max-us",
-            "Capture (push) to last packet sent, the worst frame, in µs",
-        ),
+             without feedback", 0..=48, 0),
+        PropertySpec::uint("fec-payload-type", "Payload type of the FEC packets (sent on their own SSRC)", 1..=127, FEC_PAYLOAD_TYPE as u64),
+        PropertySpec::counter("fec-packets", "FEC packets sent (to all clients)"),
+        PropertySpec::counter("nacks-received", "RTCP Generic NACKs received from clients"),
+        PropertySpec::counter("retransmissions", "Packets resent as RTX"),
+        PropertySpec::counter("retransmissions-missed", "Packets asked for that were no longer in the history"),
+        PropertySpec::counter("latency-last-us", "Capture (push) to last packet sent, of the last frame, in µs"),
+        PropertySpec::counter("latency-avg-us", "Capture (push) to last packet sent, averaged over the frames, in µs"),
+        PropertySpec::counter("latency-max-us", "Capture (push) to last packet sent, the worst frame, in µs"),
     ]);
     ElementFactory::new(
         "udpsink",

@@ -74,8 +74,8 @@ use framecast_rtp::jitter::{JitterBuffer, JitterConfig, PacketInfo, Popped};
 use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::RtpPacket;
 
-use crate::elements::net::{prop_bool, prop_counter, prop_uint};
 use crate::elements::rtp::caps::RTP_MEDIA_TYPE;
+use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -113,73 +113,25 @@ pub fn factory() -> ElementFactory {
             ),
         ],
         vec![
-            prop_uint(
-                "latency",
-                "Longest wait for a missing packet, in ms",
-                0,
-                60_000,
-                DEFAULT_LATENCY_MS,
-                true,
-            ),
-            prop_counter("num-pushed", "Packets pushed downstream"),
-            prop_counter("num-lost", "Packets declared lost"),
-            prop_counter(
-                "num-late",
-                "Packets that came after their slot was given up (dropped)",
-            ),
-            prop_counter("num-duplicates", "Packets received twice (dropped)"),
-            prop_counter(
-                "num-stray",
-                "Packets of another source, or far outside the window (dropped)",
-            ),
-            prop_counter("num-resets", "Restarted senders adopted as the new stream"),
-            prop_counter("num-invalid", "Buffers that were not RTP packets (dropped)"),
-            prop_counter(
-                "jitter-us",
-                "Interarrival jitter (RFC 3550 6.4.1), microseconds",
-            ),
-            prop_counter(
-                "num-sender-reports",
-                "RTCP sender reports taken on sink_rtcp",
-            ),
-            prop_bool(
-                "add-reference-timestamp-meta",
-                "Stamp packets with the sender's NTP capture time (timestamp/x-ntp) once an RTCP sender report maps RTP time to it",
-                true,
-                true,
-            ),
-            prop_bool(
-                "do-retransmission",
-                "Ask the sender to resend missing packets (RTCP Generic NACK through udpsrc), \
-                 retried while the latency allows",
-                false,
-                false,
-            ),
-            prop_uint(
-                "rtx-payload-type",
-                "Payload type of RTX packets (RFC 4588) to take as the resent originals (0: none)",
-                0,
-                127,
-                0,
-                false,
-            ),
-            prop_uint(
-                "fec-payload-type",
-                "Payload type of ULPFEC packets (RFC 5109) to rebuild lost packets from (0: none)",
-                0,
-                127,
-                0,
-                false,
-            ),
-            prop_counter("num-fec-recovered", "Lost packets rebuilt from FEC"),
-            prop_counter("num-nacks", "Retransmission requests made (per packet and try)"),
-            prop_counter("num-rtx", "RTX packets taken (resent originals)"),
-            prop_bool(
-                "eos-on-bye",
-                "End the stream when the sender says RTCP BYE (its stream ended)",
-                false,
-                true,
-            ),
+            PropertySpec::uint("latency", "Longest wait for a missing packet, in ms", 0..=60_000, DEFAULT_LATENCY_MS).mutable_in_playing(),
+            PropertySpec::counter("num-pushed", "Packets pushed downstream"),
+            PropertySpec::counter("num-lost", "Packets declared lost"),
+            PropertySpec::counter("num-late", "Packets that came after their slot was given up (dropped)"),
+            PropertySpec::counter("num-duplicates", "Packets received twice (dropped)"),
+            PropertySpec::counter("num-stray", "Packets of another source, or far outside the window (dropped)"),
+            PropertySpec::counter("num-resets", "Restarted senders adopted as the new stream"),
+            PropertySpec::counter("num-invalid", "Buffers that were not RTP packets (dropped)"),
+            PropertySpec::counter("jitter-us", "Interarrival jitter (RFC 3550 6.4.1), microseconds"),
+            PropertySpec::counter("num-sender-reports", "RTCP sender reports taken on sink_rtcp"),
+            PropertySpec::bool("add-reference-timestamp-meta", "Stamp packets with the sender's NTP capture time (timestamp/x-ntp) once an RTCP sender report maps RTP time to it", true).mutable_in_playing(),
+            PropertySpec::bool("do-retransmission", "Ask the sender to resend missing packets (RTCP Generic NACK through udpsrc), \
+                 retried while the latency allows", false),
+            PropertySpec::uint("rtx-payload-type", "Payload type of RTX packets (RFC 4588) to take as the resent originals (0: none)", 0..=127, 0),
+            PropertySpec::uint("fec-payload-type", "Payload type of ULPFEC packets (RFC 5109) to rebuild lost packets from (0: none)", 0..=127, 0),
+            PropertySpec::counter("num-fec-recovered", "Lost packets rebuilt from FEC"),
+            PropertySpec::counter("num-nacks", "Retransmission requests made (per packet and try)"),
+            PropertySpec::counter("num-rtx", "RTX packets taken (resent originals)"),
+            PropertySpec::bool("eos-on-bye", "End the stream when the sender says RTCP BYE (its stream ended)", false).mutable_in_playing(),
         ],
         || Box::new(RtpJitterBuffer::default()),
     )
