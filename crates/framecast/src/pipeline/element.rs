@@ -450,14 +450,120 @@ impl Element {
     }
 
     /// The stored value of a property the element declares (for element
-    /// implementations: no error path, the default when unset).
+    /// implementations, which read their own settings with it or with the
+    /// typed `prop_*` readers below; applications use
+    /// [`property`](Element::property)).
+    ///
+    /// # Panics
+    ///
+    /// When the element's factory declares no property `name`: the name
+    /// is a constant in the element's source, and a misspelt one must fail
+    /// the element's tests, not read as a silent default.
+    #[track_caller]
     pub fn prop(&self, name: &str) -> PropertyValue {
-        self.0
-            .properties
-            .locked()
-            .get(name)
-            .cloned()
-            .unwrap_or(PropertyValue::String(None))
+        match self.0.properties.locked().get(name) {
+            Some(value) => value.clone(),
+            None => panic!(
+                "element {} ({}) declares no property {name:?}",
+                self.name(),
+                self.0.factory.name
+            ),
+        }
+    }
+
+    #[track_caller]
+    fn typed_prop<T>(
+        &self,
+        name: &str,
+        kind: &str,
+        read: impl Fn(&PropertyValue) -> Option<T>,
+    ) -> T {
+        let value = self.prop(name);
+        match read(&value) {
+            Some(v) => v,
+            None => panic!(
+                "property {name:?} of {} ({}) is {value:?}, not {kind}",
+                self.name(),
+                self.0.factory.name
+            ),
+        }
+    }
+
+    /// A boolean property's value. Panics, as [`prop`](Element::prop), on
+    /// an undeclared name, and on a property of another type.
+    #[track_caller]
+    pub fn prop_bool(&self, name: &str) -> bool {
+        self.typed_prop(name, "a boolean", PropertyValue::as_bool)
+    }
+
+    /// An integer property's value (signed or unsigned, in `i64`'s range).
+    /// Panics as [`prop_bool`](Element::prop_bool).
+    #[track_caller]
+    pub fn prop_i64(&self, name: &str) -> i64 {
+        self.typed_prop(name, "an integer", PropertyValue::as_i64)
+    }
+
+    /// An unsigned integer property's value. Panics as
+    /// [`prop_bool`](Element::prop_bool).
+    #[track_caller]
+    pub fn prop_u64(&self, name: &str) -> u64 {
+        self.typed_prop(name, "an unsigned integer", PropertyValue::as_u64)
+    }
+
+    /// An integer property's value as the type the element uses it in
+    /// (`u8` for a payload type, `u16` for a port, `usize` for a size):
+    /// the declared range fits the type, so no fallback is needed. Panics
+    /// as [`prop_bool`](Element::prop_bool), and when the range does not
+    /// fit `T` (a declaration bug the element's tests hit).
+    #[track_caller]
+    pub fn prop_as<T: TryFrom<i128>>(&self, name: &str) -> T {
+        let wide = |v: &PropertyValue| match v {
+            PropertyValue::Int(v) => Some(i128::from(*v)),
+            PropertyValue::UInt(v) => Some(i128::from(*v)),
+            _ => None,
+        };
+        let v = self.typed_prop(name, "an integer", wide);
+        match T::try_from(v) {
+            Ok(v) => v,
+            Err(_) => panic!(
+                "property {name:?} of {} is {v}, outside the {} it is used as",
+                self.name(),
+                std::any::type_name::<T>()
+            ),
+        }
+    }
+
+    /// A string property's value (`None` when unset), or an enum's nick.
+    /// Panics as [`prop_bool`](Element::prop_bool).
+    #[track_caller]
+    pub fn prop_str(&self, name: &str) -> Option<String> {
+        self.typed_prop(name, "a string", |v| match v {
+            PropertyValue::String(s) => Some(s.clone()),
+            PropertyValue::Enum(nick) => Some(Some((*nick).to_string())),
+            _ => None,
+        })
+    }
+
+    /// An enum property's nick. Panics as [`prop_bool`](Element::prop_bool).
+    #[track_caller]
+    pub fn prop_enum(&self, name: &str) -> &'static str {
+        self.typed_prop(name, "an enum", |v| match v {
+            PropertyValue::Enum(nick) => Some(*nick),
+            _ => None,
+        })
+    }
+
+    /// A caps property's value. Panics as [`prop_bool`](Element::prop_bool).
+    #[track_caller]
+    pub fn prop_caps(&self, name: &str) -> super::caps::Caps {
+        self.typed_prop(name, "caps", |v| v.as_caps().cloned())
+    }
+
+    /// A fraction property's value. Panics as
+    /// [`prop_bool`](Element::prop_bool).
+    #[track_caller]
+    pub fn prop_fraction(&self, name: &str) -> framecast_core::Fraction {
+        self.typed_prop(name, "a fraction", PropertyValue::as_fraction)
     }
 
     // ---- pipeline context ---------------------------------------------------

@@ -6,11 +6,29 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 
+use super::caps::Caps;
 use super::element::{Element, ElementImpl};
 use super::pad::PadTemplate;
 use super::property::PropertySpec;
 use crate::error::closest;
 use crate::{Error, Result};
+
+/// Caps for a pad template, from the text in the element's source
+/// (`"video/x-raw,format=I420"`).
+///
+/// # Panics
+///
+/// When `text` does not parse. Template strings are constants, not input:
+/// the test `every_factory_makes_an_element_and_checks_out` builds every
+/// registered factory, so a typo fails the tests instead of silently
+/// turning the template into ANY.
+#[track_caller]
+pub fn template_caps(text: &str) -> Caps {
+    match text.parse() {
+        Ok(caps) => caps,
+        Err(e) => panic!("pad template caps {text:?} do not parse: {e}"),
+    }
+}
 
 /// How to make an element, and what it looks like from outside.
 pub struct ElementFactory {
@@ -120,4 +138,57 @@ pub fn make_element(factory_name: &str, name: Option<&str>) -> Result<Element> {
         ),
     };
     Ok(Element::new(factory, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in factory: its templates parsed (building the registry
+    /// runs every `factory()`), its property names unique, each default
+    /// inside its own range, and an element made from it.
+    #[test]
+    fn every_factory_makes_an_element_and_checks_out() {
+        let all = factories();
+        assert!(all.len() >= 29, "{} factories", all.len());
+        for factory in &all {
+            let mut names = std::collections::BTreeSet::new();
+            for spec in &factory.properties {
+                assert!(
+                    names.insert(spec.name),
+                    "{}: property {} declared twice",
+                    factory.name,
+                    spec.name
+                );
+                assert!(
+                    !spec.blurb.is_empty(),
+                    "{}.{}: no blurb",
+                    factory.name,
+                    spec.name
+                );
+                if spec.is_writable() {
+                    spec.validate(factory.name, spec.default_value())
+                        .unwrap_or_else(|e| panic!("{}.{}: default: {e}", factory.name, spec.name));
+                }
+            }
+            assert!(
+                !factory.pad_templates.is_empty(),
+                "{}: no pad templates",
+                factory.name
+            );
+            let element = make_element(factory.name, None)
+                .unwrap_or_else(|e| panic!("{}: {e}", factory.name));
+            for spec in &factory.properties {
+                element
+                    .property(spec.name)
+                    .unwrap_or_else(|e| panic!("{}.{}: {e}", factory.name, spec.name));
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "do not parse")]
+    fn a_template_that_does_not_parse_fails() {
+        template_caps("video/x-raw,width=[1");
+    }
 }

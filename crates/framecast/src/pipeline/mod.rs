@@ -36,7 +36,9 @@ pub use context::PipelineContext;
 pub use data_queue::{DataQueue, Item, Levels, Limits, Overflow, Refused};
 pub use element::{Element, ElementImpl, Pads};
 pub use event::{Event, Segment};
-pub use factory::{factories, find_factory, make_element, register_element, ElementFactory};
+pub use factory::{
+    factories, find_factory, make_element, register_element, template_caps, ElementFactory,
+};
 pub(crate) use first_error::FirstError;
 pub use flow::{FlowError, FlowResult, FlowSuccess};
 pub use pad::{Pad, PadDirection, PadPresence, PadTemplate};

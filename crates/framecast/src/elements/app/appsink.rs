@@ -213,7 +213,7 @@ impl SinkImpl for AppSink {
             // Upstream's pool starts that big; with its own 2 it grew a
             // frame at a time whenever a slow pull let the queue fill (a
             // 1080p receiver: +3 MiB after 570 s). No limit: no claim.
-            let queued = element.prop("max-buffers").as_u64().unwrap_or(8);
+            let queued = element.prop_u64("max-buffers");
             if let Ok(queued @ 1..) = u32::try_from(queued) {
                 query.add_pool(None, query.size, queued.saturating_add(2), 0);
             }
@@ -235,15 +235,14 @@ impl SinkImpl for AppSink {
     fn start(&self, element: &Element) -> Result<()> {
         self.eos.store(false, Ordering::Release);
         self.queue.set_limits(Limits {
-            buffers: element.prop("max-buffers").as_u64().unwrap_or(8),
+            buffers: element.prop_u64("max-buffers"),
             ..Default::default()
         });
-        self.queue
-            .set_overflow(if element.prop("drop").as_bool().unwrap_or(false) {
-                Overflow::DropOldest
-            } else {
-                Overflow::Block
-            });
+        self.queue.set_overflow(if element.prop_bool("drop") {
+            Overflow::DropOldest
+        } else {
+            Overflow::Block
+        });
         self.queue.set_flushing(false);
         Ok(())
     }

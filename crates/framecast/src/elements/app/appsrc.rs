@@ -351,16 +351,14 @@ impl AppSrc {
     }
 
     fn apply_settings(&self, element: &Element) {
-        let live = element.prop("is-live").as_bool().unwrap_or(false);
+        let live = element.prop_bool("is-live");
         self.live.store(live, Ordering::Relaxed);
-        self.do_timestamp.store(
-            element.prop("do-timestamp").as_bool().unwrap_or(false),
-            Ordering::Relaxed,
-        );
+        self.do_timestamp
+            .store(element.prop_bool("do-timestamp"), Ordering::Relaxed);
         self.queue.set_limits(Limits {
-            buffers: element.prop("max-buffers").as_u64().unwrap_or(4),
-            bytes: element.prop("max-bytes").as_u64().unwrap_or(0),
-            time: ClockTime::from_nseconds(element.prop("max-time").as_u64().unwrap_or(0)),
+            buffers: element.prop_u64("max-buffers"),
+            bytes: element.prop_u64("max-bytes"),
+            time: ClockTime::from_nseconds(element.prop_u64("max-time")),
         });
         self.queue.set_overflow(Self::policy(element, live));
     }
@@ -401,7 +399,7 @@ impl SourceImpl for AppSrc {
     /// queueing element right after (an appsink) may still add a frame.
     fn pool_min_buffers(&self, element: &Element) -> u32 {
         // 0, no limit, has no bound to size for: the pool grows with it.
-        let queued = element.prop("max-buffers").as_u64().unwrap_or(4);
+        let queued = element.prop_u64("max-buffers");
         u32::try_from(queued).unwrap_or(u32::MAX).saturating_add(2)
     }
 
@@ -435,7 +433,7 @@ impl SourceImpl for AppSrc {
     }
 
     fn is_live(&self, element: &Element) -> bool {
-        element.prop("is-live").as_bool().unwrap_or(false)
+        element.prop_bool("is-live")
     }
 
     fn eos_requested(&self, _element: &Element) -> bool {
@@ -445,7 +443,7 @@ impl SourceImpl for AppSrc {
     }
 
     fn latency(&self, element: &Element) -> (ClockTime, Option<ClockTime>) {
-        let min = ClockTime::from_nseconds(element.prop("min-latency").as_u64().unwrap_or(0));
+        let min = ClockTime::from_nseconds(element.prop_u64("min-latency"));
         (min, None)
     }
 

@@ -1,7 +1,7 @@
 //! `h264enc`: H.264 encoding with the best encoder this build has, and the
 //! element every H.264 encoder runs in (`openh264enc`, `x264enc`).
 //!
-//! `h264enc` picks from the [encoder registry](super::codec_registry) by
+//! `h264enc` picks from the [encoder registry](super::registry) by
 //! tier (`x264` when built with the `x264` feature, else `openh264`; a
 //! registered hardware encoder first), or the one named by its `encoder`
 //! property. `openh264enc` and `x264enc` are the same element fixed to one
@@ -40,6 +40,7 @@ use super::registry::{
 };
 use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
 use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
     PadTemplate, PropertySpec, PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -80,10 +81,10 @@ pub(crate) fn templates() -> Vec<PadTemplate> {
 
 /// `video/x-h264,stream-format=byte-stream,alignment=au` at any size and rate.
 pub fn h264_template() -> Caps {
-    "video/x-h264,stream-format=byte-stream,alignment=au,width=[1,2147483647],\
-     height=[1,2147483647],framerate=[0/1,2147483647/1]"
-        .parse()
-        .unwrap_or_else(|_| Caps::new_any())
+    template_caps(
+        "video/x-h264,stream-format=byte-stream,alignment=au,width=[1,2147483647],\
+     height=[1,2147483647],framerate=[0/1,2147483647/1]",
+    )
 }
 
 /// Properties every H.264 encoder element has.
@@ -218,10 +219,7 @@ impl H264Enc {
         if !self.force_keyframe.load(Ordering::Relaxed) {
             return false;
         }
-        let min = element
-            .prop("min-force-key-unit-interval")
-            .as_u64()
-            .unwrap_or(DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL);
+        let min = element.prop_u64("min-force-key-unit-interval");
         let last = self.last_forced.load(Ordering::Relaxed);
         if let Some(pts) = pts {
             // Too soon after the last forced IDR; timestamps that went
@@ -281,7 +279,7 @@ impl H264Enc {
         } else {
             30
         };
-        let mut gop = element.prop("gop-size").as_u64().unwrap_or(0);
+        let mut gop = element.prop_u64("gop-size");
         if let Ok(v) = element.property("key-int-max") {
             gop = v.as_u64().filter(|&v| v > 0).unwrap_or(gop);
         }
@@ -290,13 +288,9 @@ impl H264Enc {
         }
         let config = H264EncoderConfig {
             info,
-            bitrate_kbps: element
-                .prop("bitrate")
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .unwrap_or(2048),
+            bitrate_kbps: element.prop_as::<u32>("bitrate"),
             gop_size: u32::try_from(gop).unwrap_or(u32::MAX).max(1),
-            threads: resolve_threads(element.prop("threads").as_u64().unwrap_or(0)),
+            threads: resolve_threads(element.prop_u64("threads")),
         };
         let encoder = (descriptor.create)(element, &config).map_err(|message| Error::Element {
             element: element.name().to_string(),

@@ -22,6 +22,7 @@ use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, SamplingFactor};
 
 use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
 use crate::pipeline::base::{Transform, TransformImpl};
+use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
     PropertySpec, Structure, Value,
@@ -58,9 +59,7 @@ fn raw_template() -> Caps {
 
 /// `image/jpeg` at the sizes `jpegenc` and `jpegdec` handle.
 pub(crate) fn jpeg_template() -> Caps {
-    "image/jpeg,width=[1,65535],height=[1,65535],framerate=[0/1,2147483647/1]"
-        .parse()
-        .unwrap_or_else(|_| Caps::new_any())
+    template_caps("image/jpeg,width=[1,65535],height=[1,65535],framerate=[0/1,2147483647/1]")
 }
 
 /// The `jpegenc` element's implementation.
@@ -249,11 +248,7 @@ impl TransformImpl for JpegEnc {
         let Some(info) = *self.info.locked() else {
             return Err(FlowError::NotNegotiated);
         };
-        let quality = element
-            .prop("quality")
-            .as_u64()
-            .and_then(|q| u8::try_from(q).ok())
-            .unwrap_or(85);
+        let quality = element.prop_as::<u8>("quality");
         let result = (|| -> std::result::Result<usize, String> {
             let layout = frame_layout(input, &info).map_err(|e| e.to_string())?;
             let map = input.map_readable().map_err(|e| e.to_string())?;

@@ -50,6 +50,7 @@ use super::base::{
 };
 use super::h264_nal::{classify, sps_profile};
 use super::openh264_concealing_decoder::ConcealingDecoder;
+use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
@@ -69,9 +70,7 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always(
                 "sink",
                 PadDirection::Sink,
-                "video/x-h264,stream-format=byte-stream,alignment=au"
-                    .parse()
-                    .unwrap_or_else(|_| Caps::new_any()),
+                template_caps("video/x-h264,stream-format=byte-stream,alignment=au"),
             ),
             PadTemplate::always(
                 "src",

@@ -16,7 +16,7 @@ use framecast_core::Buffer;
 
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
-    PadTemplate, PropertySpec, PropertyValue, Query,
+    PadTemplate, PropertySpec, Query,
 };
 use crate::Result;
 
@@ -48,10 +48,7 @@ pub struct CapsFilter {
 }
 
 fn filter_caps(element: &Element) -> Caps {
-    match element.prop("caps") {
-        PropertyValue::Caps(caps) => caps,
-        _ => Caps::new_any(),
-    }
+    element.prop_caps("caps")
 }
 
 impl ElementImpl for CapsFilter {

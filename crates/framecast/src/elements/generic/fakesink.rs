@@ -154,10 +154,10 @@ impl SinkImpl for FakeSink {
         if left == 0 {
             return Err(FlowError::Eos);
         }
-        if !element.prop("silent").as_bool().unwrap_or(true) {
+        if !element.prop_bool("silent") {
             self.set_last_message(describe(&buffer));
         }
-        if element.prop("dump").as_bool().unwrap_or(false) {
+        if element.prop_bool("dump") {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(hex_dump(&buffer).as_bytes());
         }
@@ -175,14 +175,14 @@ impl SinkImpl for FakeSink {
 
     fn start(&self, element: &Element) -> Result<()> {
         self.rendered.store(0, Ordering::Relaxed);
-        let n = element.prop("num-buffers").as_i64().unwrap_or(-1);
+        let n = element.prop_i64("num-buffers");
         self.left.store(n, Ordering::Release);
         *self.last_message.locked() = None;
         Ok(())
     }
 
     fn eos(&self, element: &Element) {
-        if !element.prop("silent").as_bool().unwrap_or(true) {
+        if !element.prop_bool("silent") {
             self.set_last_message("event   ******* (eos)".into());
         }
     }

@@ -140,13 +140,7 @@ impl SourceImpl for FakeSrc {
     }
 
     fn start(&self, element: &Element) -> Result<()> {
-        let size = |name| {
-            element
-                .prop(name)
-                .as_u64()
-                .and_then(|v| usize::try_from(v).ok())
-                .unwrap_or(0)
-        };
+        let size = |name| element.prop_as::<usize>(name);
         let config = Config {
             sizetype: enum_prop(element, "sizetype", "empty"),
             filltype: enum_prop(element, "filltype", "nothing"),
@@ -233,7 +227,7 @@ impl SourceImpl for FakeSrc {
     }
 
     fn is_live(&self, element: &Element) -> bool {
-        element.prop("is-live").as_bool().unwrap_or(false)
+        element.prop_bool("is-live")
     }
 }
 

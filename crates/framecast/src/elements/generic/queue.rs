@@ -162,9 +162,9 @@ impl Queue {
 
     fn limits_from(element: &Element) -> Limits {
         Limits {
-            buffers: element.prop("max-size-buffers").as_u64().unwrap_or(200),
-            bytes: element.prop("max-size-bytes").as_u64().unwrap_or(0),
-            time: ClockTime::from_nseconds(element.prop("max-size-time").as_u64().unwrap_or(0)),
+            buffers: element.prop_u64("max-size-buffers"),
+            bytes: element.prop_u64("max-size-bytes"),
+            time: ClockTime::from_nseconds(element.prop_u64("max-size-time")),
         }
     }
 }

@@ -63,7 +63,7 @@ pub struct Tee;
 
 impl Tee {
     fn allocation(element: &Element, query: &mut AllocationQuery) -> bool {
-        let allow_not_linked = element.prop("allow-not-linked").as_bool().unwrap_or(false);
+        let allow_not_linked = element.prop_bool("allow-not-linked");
         let mut branches: Vec<framecast_core::Result<AllocationQuery>> = Vec::new();
         for pad in element.src_pads() {
             let Some(peer) = pad.peer() else {
@@ -117,7 +117,7 @@ impl ElementImpl for Tee {
             Ok(FlowSuccess::Ok)
         } else if any_eos {
             Err(FlowError::Eos)
-        } else if element.prop("allow-not-linked").as_bool().unwrap_or(false) {
+        } else if element.prop_bool("allow-not-linked") {
             Ok(FlowSuccess::Ok)
         } else {
             Err(FlowError::NotLinked)

@@ -71,7 +71,7 @@ impl SinkImpl for FdSink {
     }
 
     fn start(&self, element: &Element) -> Result<()> {
-        let fd = element.prop("fd").as_i64().unwrap_or(1);
+        let fd = element.prop_i64("fd");
         let file = open_fd(fd, true).map_err(|source| Error::Io {
             context: format!("Could not open file descriptor {fd} for writing"),
             source,

@@ -222,7 +222,7 @@ impl SourceImpl for FdSrc {
     }
 
     fn start(&self, element: &Element) -> Result<()> {
-        let fd = element.prop("fd").as_i64().unwrap_or(0);
+        let fd = element.prop_i64("fd");
         let file = open_fd(fd, false).map_err(|source| Error::Io {
             context: format!("Could not open file descriptor {fd} for reading"),
             source,

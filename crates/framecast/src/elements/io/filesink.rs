@@ -119,8 +119,8 @@ impl SinkImpl for FileSink {
                 message: "No file name specified for writing (set location)".into(),
             });
         };
-        let append = element.prop("append").as_bool().unwrap_or(false);
-        let capacity = element.prop("buffer-size").as_u64().unwrap_or(65536);
+        let append = element.prop_bool("append");
+        let capacity = element.prop_u64("buffer-size");
         let capacity = usize::try_from(capacity).unwrap_or(65536);
         let mut options = OpenOptions::new();
         options.write(true).create(true);

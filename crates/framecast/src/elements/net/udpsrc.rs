@@ -190,11 +190,7 @@ impl UdpSrc {
             context: format!("{name}: {what}"),
             source,
         };
-        let mut port = element
-            .prop("port")
-            .as_i64()
-            .and_then(|p| u16::try_from(p).ok())
-            .unwrap_or(5004);
+        let mut port = element.prop_as::<u16>("port");
         let mut address = element
             .prop("address")
             .as_str()
@@ -229,7 +225,7 @@ impl UdpSrc {
             Some(g) => SocketAddr::new(g, port),
             None => local,
         };
-        let reuse = group.is_some() || element.prop("reuse").as_bool().unwrap_or(false);
+        let reuse = group.is_some() || element.prop_bool("reuse");
         let socket = sys::bind_udp(bind, reuse).map_err(|e| {
             let what = if e.kind() == std::io::ErrorKind::AddrInUse {
                 format!(
@@ -258,10 +254,7 @@ impl UdpSrc {
                 .map_err(|e| io(format!("joining {g}"), e))?,
             None => {}
         }
-        let size = element
-            .prop("buffer-size")
-            .as_i64()
-            .unwrap_or(DEFAULT_BUFFER_SIZE);
+        let size = element.prop_i64("buffer-size");
         if size > 0 {
             let want = usize::try_from(size).unwrap_or(0);
             let got = sys::set_buffer_size(&socket, sys::BufferDir::Receive, want)
@@ -284,11 +277,7 @@ impl UdpSrc {
             .map_err(|e| io("reading the bound address".into(), e))?;
         self.bound_port
             .store(u64::from(bound.port()), Ordering::Relaxed);
-        let mtu = element
-            .prop("mtu")
-            .as_u64()
-            .and_then(|m| usize::try_from(m).ok())
-            .unwrap_or(DEFAULT_MTU as usize);
+        let mtu = element.prop_as::<usize>("mtu");
         let pool = BufferPool::new();
         pool.set_config(PoolConfig::new(mtu, 16, 0))?;
         pool.set_active(true)?;
@@ -407,10 +396,8 @@ impl SourceImpl for UdpSrc {
     }
 
     fn start(&self, element: &Element) -> Result<()> {
-        self.timeout_ns.store(
-            element.prop("timeout").as_u64().unwrap_or(0),
-            Ordering::Relaxed,
-        );
+        self.timeout_ns
+            .store(element.prop_u64("timeout"), Ordering::Relaxed);
         let open = self.bind(element)?;
         let wake =
             eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).map_err(|e| Error::Io {

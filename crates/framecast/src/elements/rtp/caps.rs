@@ -4,6 +4,7 @@
 
 use framecast_rtp::raw::RawFormat;
 
+use crate::pipeline::template_caps;
 use crate::pipeline::{Caps, Structure, Value};
 use crate::VideoFormat;
 
@@ -20,7 +21,7 @@ pub(crate) fn rtp_template(encoding_name: &str) -> Caps {
     let s = format!(
         "{RTP_MEDIA_TYPE},media=video,clock-rate={VIDEO_CLOCK_RATE},encoding-name={encoding_name}"
     );
-    s.parse().unwrap_or_else(|_| Caps::new_any())
+    template_caps(&s)
 }
 
 /// A random 32-bit value for SSRCs, initial sequence numbers and timestamp

@@ -106,17 +106,8 @@ impl PayConfig {
             _ => random_u32(),
         };
         PayConfig {
-            mtu: element
-                .prop("mtu")
-                .as_u64()
-                .and_then(|v| usize::try_from(v).ok())
-                .unwrap_or(DEFAULT_MTU as usize),
-            pt: element
-                .prop("pt")
-                .as_u64()
-                .and_then(|v| u8::try_from(v).ok())
-                .unwrap_or(96)
-                .min(127),
+            mtu: element.prop_as::<usize>("mtu"),
+            pt: element.prop_as::<u8>("pt").min(127),
             ssrc: random_if_neg("ssrc"),
             seqnum_offset: random_if_neg("seqnum-offset") as u16,
             timestamp_offset: random_if_neg("timestamp-offset"),

@@ -54,9 +54,10 @@ use super::depay::{
 };
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
 use crate::elements::codec::base::{codec_query, damaged_property};
+use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
+    Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
 };
 use crate::Result;
@@ -96,11 +97,7 @@ pub fn factory() -> ElementFactory {
         "Extracts H.264 video from RTP packets (RFC 6184)",
         vec![
             PadTemplate::always("sink", PadDirection::Sink, rtp_template("H264")),
-            PadTemplate::always(
-                "src",
-                PadDirection::Src,
-                H264_CAPS.parse().unwrap_or_else(|_| Caps::new_any()),
-            ),
+            PadTemplate::always("src", PadDirection::Src, template_caps(H264_CAPS)),
         ],
         properties,
         || Box::new(RtpH264Depay::default()),
@@ -274,9 +271,7 @@ impl ElementImpl for RtpH264Depay {
             st.not_rtp += 1;
         }
         if !st.caps_sent {
-            if !src.push_event(Event::Caps(
-                H264_CAPS.parse().unwrap_or_else(|_| Caps::new_any()),
-            )) {
+            if !src.push_event(Event::Caps(template_caps(H264_CAPS))) {
                 return Err(FlowError::NotNegotiated);
             }
             st.caps_sent = true;
@@ -311,9 +306,7 @@ impl ElementImpl for RtpH264Depay {
                 let Some(src) = element.src_pad() else {
                     return false;
                 };
-                st.caps_sent = src.push_event(Event::Caps(
-                    H264_CAPS.parse().unwrap_or_else(|_| Caps::new_any()),
-                ));
+                st.caps_sent = src.push_event(Event::Caps(template_caps(H264_CAPS)));
                 st.caps_sent
             }
             Event::Eos => {
@@ -361,7 +354,7 @@ impl ElementImpl for RtpH264Depay {
                 self.skipped.store(0, Ordering::Relaxed);
                 self.damaged.store(0, Ordering::Relaxed);
                 self.requested.store(0, Ordering::Relaxed);
-                let wait = element.prop("wait-for-keyframe").as_bool().unwrap_or(true);
+                let wait = element.prop_bool("wait-for-keyframe");
                 let conceal = element.prop("damaged").as_str() != Some("drop");
                 *self.stream.locked() = Some(Stream {
                     depay: H264Depayloader::new(H264DepayloaderConfig {
@@ -378,7 +371,7 @@ impl ElementImpl for RtpH264Depay {
                     needs_keyframe: false,
                     damaged_since_idr: false,
                     requested_at: None,
-                    request_keyframe: element.prop("request-keyframe").as_bool().unwrap_or(true),
+                    request_keyframe: element.prop_bool("request-keyframe"),
                 });
             }
             StateChange::PausedToReady => {

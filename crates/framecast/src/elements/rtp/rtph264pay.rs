@@ -25,6 +25,7 @@ use super::caps::rtp_template;
 use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
+use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate, PropertySpec,
 };
@@ -72,11 +73,7 @@ pub fn factory() -> ElementFactory {
         "Codec/Payloader/Network/RTP",
         "Payload-encodes H.264 video into RTP packets (RFC 6184)",
         vec![
-            PadTemplate::always(
-                "sink",
-                PadDirection::Sink,
-                SINK_CAPS.parse().unwrap_or_else(|_| Caps::new_any()),
-            ),
+            PadTemplate::always("sink", PadDirection::Sink, template_caps(SINK_CAPS)),
             PadTemplate::always("src", PadDirection::Src, rtp_template("H264")),
         ],
         properties,
@@ -128,7 +125,7 @@ impl PayloadFormat for H264 {
             Some("zero-latency") | Some("max") => Aggregation::ZeroLatency,
             _ => Aggregation::ParameterSets,
         };
-        let interval = element.prop("config-interval").as_i64().unwrap_or(-1);
+        let interval = element.prop_i64("config-interval");
         let pay = H264Payloader::new(H264PayloaderConfig {
             mtu: cfg.mtu,
             payload_type: cfg.pt,

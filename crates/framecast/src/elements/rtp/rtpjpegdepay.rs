@@ -23,6 +23,7 @@ use super::depay::{
     depayloader_properties, frame_buffer, with_packet, DepayCounters, DepayFigures, FramePool,
 };
 use crate::elements::codec::base::codec_query;
+use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -44,11 +45,7 @@ pub fn factory() -> ElementFactory {
         "Extracts JPEG pictures from RTP packets (RFC 2435)",
         vec![
             PadTemplate::always("sink", PadDirection::Sink, sink),
-            PadTemplate::always(
-                "src",
-                PadDirection::Src,
-                "image/jpeg".parse().unwrap_or_else(|_| Caps::new_any()),
-            ),
+            PadTemplate::always("src", PadDirection::Src, template_caps("image/jpeg")),
         ],
         depayloader_properties(),
         || Box::new(RtpJpegDepay::default()),

@@ -16,6 +16,7 @@ use super::caps::rtp_template;
 use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
+use crate::pipeline::template_caps;
 use crate::pipeline::{Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate};
 use crate::{Error, Result};
 
@@ -27,11 +28,7 @@ pub fn factory() -> ElementFactory {
         "Codec/Payloader/Network/RTP",
         "Payload-encodes JPEG pictures into RTP packets (RFC 2435)",
         vec![
-            PadTemplate::always(
-                "sink",
-                PadDirection::Sink,
-                "image/jpeg".parse().unwrap_or_else(|_| Caps::new_any()),
-            ),
+            PadTemplate::always("sink", PadDirection::Sink, template_caps("image/jpeg")),
             PadTemplate::always("src", PadDirection::Src, rtp_template("JPEG")),
         ],
         payloader_properties(u64::from(framecast_rtp::jpeg::PAYLOAD_TYPE)),

@@ -99,21 +99,9 @@ fn info_from_properties(element: &Element) -> Result<VideoInfo> {
     let nick = element.prop("format");
     let nick = nick.as_str().unwrap_or("i420");
     let format = VideoFormat::from_name(nick)?;
-    let dim = |name: &str| {
-        element
-            .prop(name)
-            .as_i64()
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(0)
-    };
-    let fps = element
-        .prop("framerate")
-        .as_fraction()
-        .unwrap_or(Fraction::ZERO);
-    let par = element
-        .prop("pixel-aspect-ratio")
-        .as_fraction()
-        .unwrap_or(Fraction::ONE);
+    let dim = |name: &str| element.prop_as::<u32>(name);
+    let fps = element.prop_fraction("framerate");
+    let par = element.prop_fraction("pixel-aspect-ratio");
     Ok(VideoInfo::new(format, dim("width"), dim("height"))?
         .with_fps(fps)
         .with_par(par))
@@ -245,7 +233,7 @@ impl RawVideoParse {
                 )
             }
         };
-        let frame_size = match element.prop("frame-size").as_u64().unwrap_or(0) {
+        let frame_size = match element.prop_u64("frame-size") {
             0 => info.size,
             n => match usize::try_from(n) {
                 Ok(n) if n >= info.size => n,

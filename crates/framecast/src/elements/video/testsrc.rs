@@ -117,11 +117,7 @@ fn pattern_of(element: &Element) -> Pattern {
     match element.prop("pattern").as_str() {
         Some("ball") => Pattern::Ball,
         Some("solid-color") => {
-            let argb = element
-                .prop("foreground-color")
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .unwrap_or(u32::MAX);
+            let argb = element.prop_as::<u32>("foreground-color");
             Pattern::Solid(argb)
         }
         Some("counter") => Pattern::Counter,
@@ -346,7 +342,7 @@ impl SourceImpl for TestSrc {
                 }
                 stream = self.lock();
             }
-        } else if element.prop("do-timestamp").as_bool() == Some(true) {
+        } else if element.prop_bool("do-timestamp") {
             if let Some(c) = &context {
                 pts = c.running_time();
             }
@@ -386,7 +382,7 @@ impl SourceImpl for TestSrc {
     }
 
     fn is_live(&self, element: &Element) -> bool {
-        element.prop("is-live").as_bool().unwrap_or(false)
+        element.prop_bool("is-live")
     }
 
     /// Live: one frame (the frame is "captured" over its duration), as

@@ -216,7 +216,7 @@ impl<S: SinkImpl> ElementImpl for Sink<S> {
         match change {
             StateChange::ReadyToPaused => {
                 self.sync.store(
-                    element.prop("sync").as_bool().unwrap_or(false),
+                    element.prop_bool("sync"),
                     std::sync::atomic::Ordering::Relaxed,
                 );
                 self.cancel.reset();

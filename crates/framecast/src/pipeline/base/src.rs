@@ -358,8 +358,8 @@ fn run_loop<S: SourceImpl>(
         }
     };
     src_pad.push_event(Event::Segment(Segment::default()));
-    let num_buffers = element.prop("num-buffers").as_i64().unwrap_or(-1);
-    let do_timestamp = element.prop("do-timestamp").as_bool().unwrap_or(false);
+    let num_buffers = element.prop_i64("num-buffers");
+    let do_timestamp = element.prop_bool("do-timestamp");
     let live = imp.is_live(element);
     let mut count: u64 = 0;
     let mut discont = true;

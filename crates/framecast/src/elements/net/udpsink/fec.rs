@@ -9,7 +9,6 @@ use framecast_rtp::RtpHeader;
 
 use super::{Stream, UdpSink};
 use crate::elements::net::sys;
-use crate::elements::net::FEC_PAYLOAD_TYPE;
 use crate::pipeline::Element;
 
 /// The FEC stream a sink sends beside the media.
@@ -26,16 +25,8 @@ pub(super) struct FecSend {
 
 /// `fec-group` and `fec-payload-type` when FEC is on.
 pub(super) fn fec_settings_of(element: &Element) -> Option<(u8, u8)> {
-    let group = element
-        .prop("fec-group")
-        .as_u64()
-        .and_then(|v| u8::try_from(v).ok())
-        .filter(|&g| g >= 2)?;
-    let pt = element
-        .prop("fec-payload-type")
-        .as_u64()
-        .and_then(|v| u8::try_from(v).ok())
-        .unwrap_or(FEC_PAYLOAD_TYPE);
+    let group = Some(element.prop_as::<u8>("fec-group")).filter(|&g| g >= 2)?;
+    let pt = element.prop_as::<u8>("fec-payload-type");
     Some((group, pt))
 }
 

@@ -120,11 +120,7 @@ pub const BATCH_BYTES: usize = 256 * 1024;
 
 /// The `rtx-payload-type` property (None: 0, no retransmission).
 pub(crate) fn rtx_payload_type_of(element: &Element) -> Option<u8> {
-    element
-        .prop("rtx-payload-type")
-        .as_u64()
-        .and_then(|v| u8::try_from(v).ok())
-        .filter(|&v| v != 0)
+    Some(element.prop_as::<u8>("rtx-payload-type")).filter(|&v| v != 0)
 }
 
 /// Bytes of one retransmission-history slot: an MTU-sized packet.
@@ -439,10 +435,7 @@ impl UdpSink {
         };
         let result = sdp_for_caps(caps, ip, first.addr.port()).and_then(|mut sdp| {
             // An IPv4 multicast c= carries the TTL the datagrams go out with.
-            sdp.connection_ttl = element
-                .prop("ttl-mc")
-                .as_i64()
-                .and_then(|t| u8::try_from(t).ok());
+            sdp.connection_ttl = Some(element.prop_as::<u8>("ttl-mc"));
             advertise_feedback(&mut sdp, rtx_payload_type_of(element));
             if let Some((_, pt)) = fec_settings_of(element) {
                 advertise_fec(&mut sdp, pt);
@@ -458,10 +451,8 @@ impl UdpSink {
     }
 
     fn open(&self, element: &Element) -> Result<()> {
-        self.rtcp_enabled.store(
-            element.prop("rtcp").as_bool().unwrap_or(true),
-            Ordering::Relaxed,
-        );
+        self.rtcp_enabled
+            .store(element.prop_bool("rtcp"), Ordering::Relaxed);
         let addrs = client_addrs(element, None)?;
         let v6 = addrs.iter().any(|a| a.is_ipv6());
         let bind_ip: IpAddr = match element.prop("bind-address").as_str() {
@@ -469,18 +460,14 @@ impl UdpSink {
             _ if v6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
             _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         };
-        let bind_port = element
-            .prop("bind-port")
-            .as_i64()
-            .and_then(|p| u16::try_from(p).ok())
-            .unwrap_or(0);
+        let bind_port = element.prop_as::<u16>("bind-port");
         let bind = SocketAddr::new(bind_ip, bind_port);
         let io = |what: &str, source| Error::Io {
             context: format!("{}: {what}", element.name()),
             source,
         };
         let sock = sys::bind_udp(bind, false).map_err(|e| io(&format!("binding {bind}"), e))?;
-        let size = element.prop("buffer-size").as_i64().unwrap_or(0);
+        let size = element.prop_i64("buffer-size");
         if size > 0 {
             let want = usize::try_from(size).unwrap_or(0);
             let got = sys::set_buffer_size(&sock, sys::BufferDir::Send, want)
@@ -493,14 +480,8 @@ impl UdpSink {
             }
         }
         let multicast = addrs.iter().any(|a| a.ip().is_multicast());
-        let ttl = |n: &str, d: u32| {
-            element
-                .prop(n)
-                .as_i64()
-                .and_then(|v| u32::try_from(v).ok())
-                .unwrap_or(d)
-        };
-        let looped = element.prop("loop").as_bool().unwrap_or(true);
+        let ttl = |n: &str| element.prop_as::<u32>(n);
+        let looped = element.prop_bool("loop");
         if multicast {
             if let Some(spec) = element
                 .prop("multicast-iface")
@@ -514,22 +495,18 @@ impl UdpSink {
             if v6 {
                 let _ = sock.set_multicast_loop_v6(looped);
             } else {
-                let _ = sock.set_multicast_ttl_v4(ttl("ttl-mc", 1));
+                let _ = sock.set_multicast_ttl_v4(ttl("ttl-mc"));
                 let _ = sock.set_multicast_loop_v4(looped);
             }
         }
         if !v6 {
-            let _ = sock.set_ttl(ttl("ttl", 64));
+            let _ = sock.set_ttl(ttl("ttl"));
         }
         self.set_clients(&addrs, v6);
         let local = sock.local_addr().ok();
         let rtx_pt = rtx_payload_type_of(element).unwrap_or(0);
         let history = (rtx_pt != 0).then(|| {
-            let packets = element
-                .prop("rtx-history")
-                .as_u64()
-                .and_then(|v| usize::try_from(v).ok())
-                .unwrap_or(1024);
+            let packets = element.prop_as::<usize>("rtx-history");
             Arc::new(Mutex::new(RetransmissionHistory::new(packets, RTX_SLOT)))
         });
         self.start_feedback(element, &sock, rtx_pt, history.clone())?;

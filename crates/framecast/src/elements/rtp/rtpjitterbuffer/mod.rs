@@ -75,9 +75,10 @@ use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::RtpPacket;
 
 use crate::elements::rtp::caps::RTP_MEDIA_TYPE;
+use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
+    Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
 };
 use crate::Result;
@@ -95,7 +96,7 @@ pub const DEFAULT_LATENCY_MS: u64 = 50;
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let rtp = || RTP_MEDIA_TYPE.parse().unwrap_or_else(|_| Caps::new_any());
+    let rtp = || template_caps(RTP_MEDIA_TYPE);
     ElementFactory::new(
         "rtpjitterbuffer",
         "RTP packet jitter-buffer",
@@ -107,9 +108,7 @@ pub fn factory() -> ElementFactory {
             PadTemplate::request(
                 "sink_rtcp",
                 PadDirection::Sink,
-                "application/x-rtcp"
-                    .parse()
-                    .unwrap_or_else(|_| Caps::new_any()),
+                template_caps("application/x-rtcp"),
             ),
         ],
         vec![
@@ -421,29 +420,14 @@ impl RtpJitterBuffer {
             st.jb.reset_stats();
             st.running = true;
             st.flushing = false;
-            st.jb.set_latency(Duration::from_millis(
-                element
-                    .prop("latency")
-                    .as_u64()
-                    .unwrap_or(DEFAULT_LATENCY_MS),
-            ));
-            st.stamp_ntp = element
-                .prop("add-reference-timestamp-meta")
-                .as_bool()
-                .unwrap_or(true);
-            st.eos_on_bye = element.prop("eos-on-bye").as_bool().unwrap_or(false);
-            let nack = element.prop("do-retransmission").as_bool().unwrap_or(false);
+            st.jb
+                .set_latency(Duration::from_millis(element.prop_u64("latency")));
+            st.stamp_ntp = element.prop_bool("add-reference-timestamp-meta");
+            st.eos_on_bye = element.prop_bool("eos-on-bye");
+            let nack = element.prop_bool("do-retransmission");
             st.jb.set_nack(nack);
-            st.rtx_pt = element
-                .prop("rtx-payload-type")
-                .as_u64()
-                .and_then(|v| u8::try_from(v).ok())
-                .unwrap_or(0);
-            st.fec_pt = element
-                .prop("fec-payload-type")
-                .as_u64()
-                .and_then(|v| u8::try_from(v).ok())
-                .unwrap_or(0);
+            st.rtx_pt = element.prop_as::<u8>("rtx-payload-type");
+            st.fec_pt = element.prop_as::<u8>("fec-payload-type");
             // The last 256 media packets and 16 FEC packets (about 0.5 MiB,
             // allocated once): a group protects at most 48.
             st.fec = (st.fec_pt != 0).then(|| FecDecoder::new(256, 16));
