@@ -1,3 +1,6 @@
+//! Smoke test: frames pushed into `appsrc` come out of `appsink`, through a
+//! `queue`, in order.
+
 use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;

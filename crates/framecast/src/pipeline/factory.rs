@@ -187,6 +187,22 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "declares no property \"max-size-bufers\"")]
+    fn reading_an_undeclared_property_panics() {
+        let queue = make_element("queue", None).unwrap();
+        assert_eq!(queue.prop_u64("max-size-buffers"), 200);
+        queue.prop_u64("max-size-bufers");
+    }
+
+    #[test]
+    #[should_panic(expected = "not a boolean")]
+    fn reading_a_property_as_another_type_panics() {
+        make_element("queue", None)
+            .unwrap()
+            .prop_bool("max-size-buffers");
+    }
+
+    #[test]
     #[should_panic(expected = "do not parse")]
     fn a_template_that_does_not_parse_fails() {
         template_caps("video/x-raw,width=[1");
