@@ -46,7 +46,7 @@ impl Default for LeaksConfig {
 /// Type names framecast itself reports; a filter outside this list is kept
 /// (user types report [`ObjectKind::Other`]) but warned about, since it is
 /// most often a typo.
-pub(super) const KNOWN_TYPES: &[&str] = &[
+const KNOWN_TYPES: &[&str] = &[
     "Memory",
     "Buffer",
     "BufferPool",
@@ -107,11 +107,11 @@ impl LeaksConfig {
 #[derive(Debug)]
 pub(super) struct Filter {
     pub(super) all: bool,
-    pub(super) mask: u32,
-    pub(super) others: Vec<String>,
+    mask: u32,
+    others: Vec<String>,
 }
 
-pub(super) fn kind_bit(kind: ObjectKind) -> u32 {
+fn kind_bit(kind: ObjectKind) -> u32 {
     match kind {
         ObjectKind::Memory => 1,
         ObjectKind::Buffer => 2,

@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 
 use crate::trace::{ObjectId, ObjectKind, Site};
 
-pub(super) static THREAD_NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static THREAD_NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 thread_local! {
     static THREAD_INDEX: Cell<u32> = const { Cell::new(u32::MAX) };
@@ -72,7 +72,7 @@ impl Hasher for IdHasher {
     }
 }
 
-pub(super) type IdMap<V> = HashMap<ObjectId, V, BuildHasherDefault<IdHasher>>;
+type IdMap<V> = HashMap<ObjectId, V, BuildHasherDefault<IdHasher>>;
 
 /// One recorded clone or drop.
 #[derive(Debug)]

@@ -234,7 +234,7 @@ impl LeakReport {
 
 /// Ages come from the millisecond clock: below a millisecond says so
 /// rather than printing a misleading `0ns`.
-pub(super) fn fmt_age(d: Duration) -> String {
+fn fmt_age(d: Duration) -> String {
     if d < Duration::from_millis(1) {
         "<1ms".to_string()
     } else {
@@ -242,18 +242,18 @@ pub(super) fn fmt_age(d: Duration) -> String {
     }
 }
 
-pub(super) fn micros(d: Duration) -> u64 {
+fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-pub(super) fn site_fields(o: &mut Obj<'_>, site: Site) {
+fn site_fields(o: &mut Obj<'_>, site: Site) {
     o.str("site", &site.to_string())
         .str("file", site.file())
         .uint("line", u64::from(site.line()))
         .uint("column", u64::from(site.column()));
 }
 
-pub(super) fn object_fields(o: &mut Obj<'_>, obj: &LiveObject) {
+fn object_fields(o: &mut Obj<'_>, obj: &LiveObject) {
     o.uint("id", obj.id.get()).str("type", obj.kind.name());
     site_fields(o, obj.site);
     o.str("thread", &obj.thread)
@@ -385,11 +385,7 @@ impl fmt::Display for LeakReport {
     }
 }
 
-pub(super) fn write_object(
-    f: &mut fmt::Formatter<'_>,
-    obj: &LiveObject,
-    depth: usize,
-) -> fmt::Result {
+fn write_object(f: &mut fmt::Formatter<'_>, obj: &LiveObject, depth: usize) -> fmt::Result {
     let pad = "  ".repeat(depth);
     write!(f, "{pad}{} {}", obj.kind.name(), obj.id)?;
     if let Some(name) = &obj.name {

@@ -94,7 +94,7 @@ impl Raw {
     }
 
     /// A share's bytes belong to its root memory.
-    pub(super) fn own_bytes(&self) -> usize {
+    fn own_bytes(&self) -> usize {
         if matches!(self.kind, ObjectKind::Memory) && self.parent.is_some() {
             0
         } else {
@@ -184,7 +184,7 @@ pub(super) fn build_trees(mut raws: Vec<Raw>, now: u64) -> Vec<LiveObject> {
         .collect()
 }
 
-pub(super) fn build_one(
+fn build_one(
     i: usize,
     slots: &mut [Option<Raw>],
     children: &[Vec<usize>],
@@ -292,7 +292,7 @@ pub(super) fn build_one(
 /// capture machinery and the tracer's own frames at the top (everything up
 /// to the last `backtrace::` or `framecast_core::trace::` frame among the
 /// first few) and the runtime's frames below `main` or the test harness.
-pub(super) fn resolve(mut trace: Backtrace) -> Vec<String> {
+fn resolve(mut trace: Backtrace) -> Vec<String> {
     trace.resolve();
     let mut symbols: Vec<(String, Option<String>)> = Vec::new();
     for frame in trace.frames() {

@@ -21,7 +21,7 @@ use crate::trace::{
 };
 
 /// Live [`LeaksTracer`]s, so [`active`] can find them by type.
-pub(super) static INSTANCES: Mutex<Vec<Weak<LeaksTracer>>> = Mutex::new(Vec::new());
+static INSTANCES: Mutex<Vec<Weak<LeaksTracer>>> = Mutex::new(Vec::new());
 
 /// The leaks tracer. Make one with [`LeaksTracer::new`] and activate it with
 /// [`add_tracer`](crate::trace::add_tracer), or through `FRAMECAST_TRACERS=leaks`;
@@ -33,7 +33,7 @@ pub struct LeaksTracer {
     pub(super) shards: Box<[Shard]>,
     pub(super) tracking: AtomicBool,
     pub(super) seq: AtomicU64,
-    pub(super) _clock: ClockUser,
+    _clock: ClockUser,
     pub(super) output: Mutex<Option<BufWriter<File>>>,
 }
 
@@ -102,7 +102,7 @@ impl LeaksTracer {
     }
 
     #[inline]
-    pub(super) fn next_seq(&self) -> u64 {
+    fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
@@ -240,7 +240,7 @@ impl LeaksTracer {
     /// Writes `text` to stderr and `json()` to the output file, if any.
     /// Errors are reported once on stderr, never raised: a full disk must
     /// not take the traced program down.
-    pub(super) fn emit(&self, text: &str, json: impl FnOnce() -> String) {
+    fn emit(&self, text: &str, json: impl FnOnce() -> String) {
         crate::trace::log_text(text);
         let mut output = self.output.locked();
         if let Some(w) = output.as_mut() {
@@ -511,7 +511,7 @@ impl Tracer for LeaksTracer {
 
 /// Appends to the bounded history: when full, the older half goes (in one
 /// move, so a hot object's events stay O(1) amortized).
-pub(super) fn push_history(x: &mut Extra, event: RefEvent) {
+fn push_history(x: &mut Extra, event: RefEvent) {
     if x.history.len() >= HISTORY {
         x.history.drain(..HISTORY / 2);
         x.history_dropped += (HISTORY / 2) as u64;
