@@ -155,18 +155,6 @@ pub struct AccessUnitKind {
     pub slice: bool,
 }
 
-impl AccessUnitKind {
-    /// What either access unit holds (an encoder's output in several
-    /// chunks, classified chunk by chunk).
-    pub fn union(self, other: Self) -> Self {
-        Self {
-            parameter_sets: self.parameter_sets || other.parameter_sets,
-            idr: self.idr || other.idr,
-            slice: self.slice || other.slice,
-        }
-    }
-}
-
 impl NalUnits<'_> {
     /// Scans the NAL headers: parameter sets, IDR and other slices.
     pub fn classify(&self) -> AccessUnitKind {
