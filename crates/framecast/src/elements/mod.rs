@@ -11,7 +11,6 @@ pub mod fdsink;
 pub mod fdsrc;
 pub mod filesink;
 pub mod filesrc;
-pub mod h264_nal;
 pub mod h264enc;
 pub mod jpegdec;
 pub mod jpegenc;
