@@ -46,7 +46,7 @@ pub mod timestamp;
 
 pub use error::{Error, ErrorKind, PacketContext, Result};
 pub use h264::{
-    AccessUnit, Aggregation, ConfigInterval, H264DepayStats, H264Depayloader,
+    AccessUnit, AccessUnitKind, Aggregation, ConfigInterval, H264DepayStats, H264Depayloader,
     H264DepayloaderConfig, H264Packets, H264Payloader, H264PayloaderConfig, NalUnits,
 };
 pub use jpeg::{JpegDepayloader, JpegFrame, JpegPackets, JpegPayloader, JpegPayloaderConfig};

@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::elements::h264_nal::{classify, nal_type, nal_units, sps_profile};
 use framecast::elements::video::{decode_counter_buffer, frame_layout, Frame};
 use framecast::pipeline::Caps;
 use framecast::{
     parse_launch, Buffer, BufferFlags, ClockTime, Message, Pipeline, ReferenceTimestampMeta, State,
     VideoInfo,
 };
+use framecast_rtp::h264::{nal_unit_type, NalUnits};
 
 const RAW: &str = "video/x-raw,format=I420,width=320,height=240,framerate=30/1";
 
@@ -180,7 +180,12 @@ impl Bits {
 /// (H.264 7.3.2.1, 7.3.2.2, 7.3.3); 0 (filter on) when the PPS has no
 /// deblocking control.
 fn idr_disable_deblocking_filter_idc(data: &[u8]) -> u32 {
-    let nal = |t: u8| nal_units(data).find(|n| nal_type(n) == Some(t)).unwrap();
+    let nal = |t: u8| {
+        NalUnits::AnnexB(data)
+            .iter()
+            .find(|n| nal_unit_type(n[0]) == t)
+            .unwrap()
+    };
     let mut sps = Bits::of(nal(7));
     assert_eq!(sps.u(8), 66, "baseline profile");
     sps.u(16); // constraint flags, level_idc
@@ -297,7 +302,7 @@ fn check_access_units(what: &str, aus: &[Buffer], caps: &Caps, gop: usize) {
     let mut keyframes = Vec::new();
     for (i, au) in aus.iter().enumerate() {
         let data = au.map_readable().unwrap().contiguous().into_owned();
-        let kind = classify(&data);
+        let kind = NalUnits::AnnexB(&data).classify();
         let delta = au.flags().contains(BufferFlags::DELTA_UNIT);
         assert_eq!(
             !delta, kind.idr,
@@ -313,7 +318,7 @@ fn check_access_units(what: &str, aus: &[Buffer], caps: &Caps, gop: usize) {
                 kind.parameter_sets,
                 "{what}: AU {i}: SPS/PPS before every IDR"
             );
-            assert_eq!(sps_profile(&data), Some(profile));
+            assert_eq!(NalUnits::AnnexB(&data).sps_profile(), Some(profile));
             keyframes.push(i);
         }
         assert_eq!(
@@ -867,7 +872,7 @@ fn x264_intra_refresh_has_one_idr_and_no_keyframe_burst() {
     let idrs: Vec<usize> = aus
         .iter()
         .enumerate()
-        .filter(|(_, a)| classify(&bytes_of(a)).idr)
+        .filter(|(_, a)| NalUnits::AnnexB(&bytes_of(a)).classify().idr)
         .map(|(i, _)| i)
         .collect();
     assert_eq!(idrs, [0], "only the first frame is an IDR");

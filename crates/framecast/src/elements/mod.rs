@@ -16,7 +16,6 @@
 pub mod app;
 pub mod codec;
 pub mod generic;
-pub mod h264_nal;
 pub mod io;
 pub mod net;
 pub mod rtp;

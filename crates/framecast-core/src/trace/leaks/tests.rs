@@ -2,7 +2,9 @@
 //! they are exact and independent of other tests' objects.
 
 use super::*;
+use crate::trace::{Interest, ObjectId, ObjectInfo, ObjectKind, Tracer};
 use std::panic::Location;
+use std::sync::Arc;
 
 #[track_caller]
 fn info(kind: ObjectKind, size: usize, parent: Option<ObjectId>) -> ObjectInfo {

@@ -33,7 +33,6 @@ use framecast_core::{
 };
 
 use super::base::{codec_query, push_output};
-use super::h264_nal::{classify, sps_profile};
 use super::registry::{
     best_h264_encoder, find_h264_encoder, resolve_threads, H264Encoder, H264EncoderConfig,
     H264EncoderDescriptor,
@@ -46,6 +45,7 @@ use crate::pipeline::{
     PadTemplate, PropertySpec, PropertyValue, Query, StateChange, StateChangeSuccess,
 };
 use crate::{Error, Result};
+use framecast_rtp::h264::{AccessUnitKind, NalUnits};
 
 /// `h264enc`'s factory.
 pub fn factory() -> ElementFactory {
@@ -406,9 +406,9 @@ impl H264Enc {
         }
         let total = encoded.len();
         // The first NALs tell parameter sets and IDR apart; stop at the first slice.
-        let mut kind = super::h264_nal::AccessUnitKind::default();
+        let mut kind = AccessUnitKind::default();
         for chunk in &encoded.chunks {
-            let k = classify(chunk);
+            let k = NalUnits::AnnexB(chunk).classify();
             kind.parameter_sets |= k.parameter_sets;
             kind.idr |= k.idr;
             if k.slice {
@@ -417,7 +417,10 @@ impl H264Enc {
         }
         let keyframe = encoded.keyframe || kind.idr;
         if stream.pool.is_none() {
-            let profile = encoded.chunks.iter().find_map(|c| sps_profile(c));
+            let profile = encoded
+                .chunks
+                .iter()
+                .find_map(|c| NalUnits::AnnexB(c).sps_profile());
             let caps = Self::output_caps(&stream.info, profile);
             let Some(src) = element.src_pad() else {
                 return Err(FlowError::NotLinked);

@@ -13,10 +13,6 @@ pub mod registry;
 #[cfg(feature = "x264")]
 pub mod x264enc;
 
-// The Annex B scanner stays at `elements::h264_nal` for now; the H.264
-// elements reach it as `super::h264_nal`.
-use super::h264_nal;
-
 use crate::pipeline::ElementFactory;
 
 /// Registers the codec elements.

@@ -48,7 +48,6 @@ use super::base::{
     codec_query, copy_plane, damaged_property, decoder_properties, push_output, DecoderCounters,
     RawOutput,
 };
-use super::h264_nal::{classify, sps_profile};
 use super::openh264_concealing_decoder::ConcealingDecoder;
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
@@ -57,6 +56,7 @@ use crate::pipeline::{
     PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
 };
 use crate::Result;
+use framecast_rtp::h264::NalUnits;
 
 /// The factory.
 pub fn factory() -> ElementFactory {
@@ -224,12 +224,15 @@ impl OpenH264Dec {
     ) -> std::result::Result<Option<Buffer>, FlowError> {
         let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
         let data = map.contiguous();
-        let kind = classify(&data);
+        let kind = NalUnits::AnnexB(&data).classify();
         let mut guard = self.lock();
         let stream = &mut *guard;
         self.note_input(element, stream);
         if kind.parameter_sets {
-            if let Some(profile) = sps_profile(&data).filter(|p| !decodable(p)) {
+            if let Some(profile) = NalUnits::AnnexB(&data)
+                .sps_profile()
+                .filter(|p| !decodable(p))
+            {
                 // OpenH264 would take these access units and never output a
                 // picture: say so instead of decoding nothing in silence,
                 // and keep them from the decoder, whose state belongs to
