@@ -381,11 +381,7 @@ impl AppSrc {
 
 impl SourceImpl for AppSrc {
     fn caps(&self, element: &Element) -> Caps {
-        element
-            .prop("caps")
-            .as_caps()
-            .cloned()
-            .unwrap_or_else(Caps::new_any)
+        element.prop_caps("caps")
     }
 
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<usize> {

@@ -108,13 +108,6 @@ pub struct FakeSrc {
     span: AtomicU64,
 }
 
-fn enum_prop(element: &Element, name: &str, default: &'static str) -> &'static str {
-    match element.prop(name) {
-        crate::pipeline::PropertyValue::Enum(nick) => nick,
-        _ => default,
-    }
-}
-
 impl FakeSrc {
     fn next_random(&self) -> u64 {
         let mut x = self.rng.load(Ordering::Relaxed);
@@ -142,8 +135,8 @@ impl SourceImpl for FakeSrc {
     fn start(&self, element: &Element) -> Result<()> {
         let size = |name| element.prop_as::<usize>(name);
         let config = Config {
-            sizetype: enum_prop(element, "sizetype", "empty"),
-            filltype: enum_prop(element, "filltype", "nothing"),
+            sizetype: element.prop_enum("sizetype"),
+            filltype: element.prop_enum("filltype"),
             sizemin: size("sizemin"),
             sizemax: size("sizemax"),
         };

@@ -192,10 +192,8 @@ impl UdpSrc {
         };
         let mut port = element.prop_as::<u16>("port");
         let mut address = element
-            .prop("address")
-            .as_str()
-            .unwrap_or("0.0.0.0")
-            .to_string();
+            .prop_str("address")
+            .unwrap_or_else(|| "0.0.0.0".to_string());
         let mut group: Option<IpAddr> = None;
         *self.sdp_caps.locked() = None;
         if let Some(path) = element.prop("sdp-file").as_str().map(PathBuf::from) {

@@ -96,9 +96,7 @@ pub fn factory() -> ElementFactory {
 
 /// The frame layout the properties describe.
 fn info_from_properties(element: &Element) -> Result<VideoInfo> {
-    let nick = element.prop("format");
-    let nick = nick.as_str().unwrap_or("i420");
-    let format = VideoFormat::from_name(nick)?;
+    let format = VideoFormat::from_name(element.prop_enum("format"))?;
     let dim = |name: &str| element.prop_as::<u32>(name);
     let fps = element.prop_fraction("framerate");
     let par = element.prop_fraction("pixel-aspect-ratio");
