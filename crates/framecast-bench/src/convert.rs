@@ -1,4 +1,4 @@
-//! `framecast bench convert`: what `videoconvert`'s pixel work costs per
+//! `framecast-bench convert`: what `videoconvert`'s pixel work costs per
 //! frame on one core (BGR -> I420 at 1080p by default), beside GStreamer's
 //! `videoconvert` timed in the same run.
 //!

@@ -1,4 +1,4 @@
-//! `framecast bench impairments`: pictures through a bad network. One
+//! `framecast-bench impairments`: pictures through a bad network. One
 //! framecast [`Sender`](framecast::sender::Sender) in this process (720p30
 //! I420, H.264 at 4 Mbit/s, the stamp of [`crate::stamp`] painted into each
 //! frame, paced like a camera by the latency bench's producer) sends
@@ -41,12 +41,8 @@ use std::time::{Duration, Instant};
 use super::latency::{self, Format, BITRATE_KBPS, FPS};
 use crate::stamp::{self, Stamp};
 
-#[path = "../../../framecast/tests/support/impair.rs"]
-pub(crate) mod impair;
-use impair::{Impairment, Relay};
-
-#[path = "../../../framecast/tests/support/ports.rs"]
-mod ports;
+use framecast_test_support::impair::{Impairment, Relay};
+use framecast_test_support::ports;
 
 const WIDTH: usize = 1280;
 const HEIGHT: usize = 720;
@@ -320,8 +316,7 @@ enum Running {
 /// of video (start-up: FFmpeg probes the stream first, then decodes what
 /// it held in a burst).
 fn stamp_latency_ms(i420: &[u8], now_ns: u64) -> Option<f64> {
-    let luma = i420.get(..WIDTH * HEIGHT)?;
-    let s = Stamp::read_luma(luma, WIDTH, WIDTH, HEIGHT)?;
+    let s = Stamp::read(framecast::VideoFormat::I420, i420, WIDTH, HEIGHT)?;
     counted(s.frame).then(|| now_ns.saturating_sub(s.time_ns) as f64 / 1e6)
 }
 
@@ -514,18 +509,15 @@ fn send(port: u16, seconds: f64) -> Result<Sent, String> {
         .bitrate(BITRATE_KBPS)
         .build()
         .map_err(|e| format!("Sender::build: {e}"))?;
-    let info = framecast::VideoInfo::new(framecast::VideoFormat::I420, WIDTH as u32, HEIGHT as u32)
-        .map_err(|e| e.to_string())?;
     let produced = latency::pace(
         Format::I420,
         (WIDTH, HEIGHT),
         seconds,
         |packed| {
-            let mut frame = sender
-                .frame()
-                .map_err(|e| format!("no pooled frame: {e}"))?;
-            crate::send::fill_from_packed(&mut frame, packed, &info)?;
-            sender.push(frame).map(|_| ()).map_err(|e| e.to_string())
+            sender
+                .push_packed(packed, None)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         },
         || None,
     )?;
@@ -547,7 +539,7 @@ fn run_case(
 ) -> Result<Outcome, String> {
     let mut imp = impairment(name)?;
     imp.max_run = Duration::from_secs_f64(seconds) + Duration::from_secs(30);
-    let port = ports::free_port_pair();
+    let port = ports::try_free_port_pair().map_err(|e| e.to_string())?;
     let running = match peer {
         Peer::Framecast => start_framecast(port, true)?,
         Peer::FramecastNoRtx => start_framecast(port, false)?,

@@ -1,4 +1,4 @@
-//! `framecast bench encode`: H.264 encode throughput at 720p (by default),
+//! `framecast-bench encode`: H.264 encode throughput at 720p (by default),
 //! framecast's encoders beside GStreamer's `x264enc tune=zerolatency
 //! speed-preset=ultrafast` (and `openh264enc`, when installed) in the same
 //! run, at the same bitrate (4 Mbit/s by default, as the latency
