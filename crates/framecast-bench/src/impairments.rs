@@ -2,19 +2,29 @@
 //! framecast [`Sender`](framecast::sender::Sender) in this process (720p30
 //! I420, H.264 at 4 Mbit/s, the stamp of [`crate::stamp`] painted into each
 //! frame, paced like a camera by the latency bench's producer) sends
-//! through the impairment relay of the framecast crate's tests
-//! (`crates/framecast/tests/support/impair.rs`: loss, bursts, reordering,
+//! through the impairment relay the tests use (`framecast-impair`, as
+//! `framecast_test_support::impair`: loss, bursts, reordering,
 //! delay with jitter; the receiver's RTCP feedback goes back unimpaired)
 //! to one receiver at a time, for every impairment in the same run:
 //!
 //! - `framecast`: framecast's [`Receiver`](framecast::receiver::Receiver)
 //!   as shipped (NACK + RTX, concealment, 50 ms latency), in this process;
 //! - `framecast-no-rtx`: the same with retransmission off;
+//! - `framecast-fec`: retransmission off, the sender adding ULPFEC
+//!   (`fec(5)`: one parity packet per 5 media packets, as `framecast send
+//!   --fec 5`), the receiver rebuilding lost packets from it;
 //! - `gst`: `udpsrc ! rtpjitterbuffer latency=50 ! rtph264depay !
 //!   avdec_h264` (the latency bench's C receiver, given a jitter-buffer
 //!   latency), without retransmission: `do-retransmission=true` alone
 //!   turns a gap into an upstream event that only an `rtpbin`/`rtpsession`
 //!   with an RTCP path to the sender makes into a NACK;
+//! - `gst-rtx`: that `rtpbin` (AVPF, `do-retransmission=true`, latency 50)
+//!   with `rtprtxreceive` in front of its jitter buffer and its RTCP (the
+//!   NACKs) going back through the relay to the sender, then
+//!   `rtph264depay ! avdec_h264`: the PyGObject receiver of the
+//!   retransmission interop test (`framecast_test_support::interop::
+//!   gst_rtx_receiver`, run with `/usr/bin/python3`), which reads the
+//!   stamps of the decoded frames itself;
 //! - `ffmpeg`: `ffmpeg -i stream.sdp` decoding to raw I420 on a pipe
 //!   (`-max_delay 50000`: the same 50 ms reordering wait; not `-fflags
 //!   nobuffer`, which throws away what arrived while it probed the stream,
@@ -24,9 +34,11 @@
 //! frames the sender encoded), the longest freeze (longest gap between two
 //! decoded frames), latency p50/p99 from the stamp (handed over -> decoded,
 //! `CLOCK_MONOTONIC`; only pictures whose stamp survived count, so a
-//! concealed frame gives no latency, and not the first second), and the RTX overhead (packets the
-//! sender resent over media packets sent, i.e. bytes at the mean packet
-//! size). The sender's RTCP sender reports go to the relay's port + 1,
+//! concealed frame gives no latency, and not the first second), the
+//! repair overhead (RTX and FEC packets the sender added over the media
+//! packets it sent), the bytes on the wire (what the relay received from
+//! the sender: media, RTX and FEC) and the packets repaired (RTX answered,
+//! or lost packets rebuilt from FEC). The sender's RTCP sender reports go to the relay's port + 1,
 //! where nothing listens, so framecast's own RTCP-derived latency is not
 //! available here; the stamp measures every receiver alike.
 
@@ -42,6 +54,7 @@ use super::latency::{self, Format, BITRATE_KBPS, FPS};
 use crate::stamp::{self, Stamp};
 
 use framecast_test_support::impair::{Impairment, Relay};
+use framecast_test_support::interop::{gst_rtx_receiver, PYTHON};
 use framecast_test_support::ports;
 
 const WIDTH: usize = 1280;
@@ -51,6 +64,8 @@ const JITTER_MS: u32 = 50;
 /// How long a receiver may stay quiet after the last frame was sent
 /// before it is stopped.
 const DRAIN: Duration = Duration::from_millis(1500);
+/// Media packets per ULPFEC parity packet of the `framecast-fec` case.
+const FEC_GROUP: u32 = 5;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -62,7 +77,8 @@ pub struct Args {
     /// 5 ms), jitter20 (20 +- 10 ms).
     #[arg(long, value_delimiter = ',')]
     impairments: Vec<String>,
-    /// Receivers (default all): framecast, framecast-no-rtx, gst, ffmpeg.
+    /// Receivers (default all): framecast, framecast-no-rtx,
+    /// framecast-fec, gst, gst-rtx, ffmpeg.
     #[arg(long, value_delimiter = ',')]
     receivers: Vec<String>,
 }
@@ -128,14 +144,18 @@ fn impairment(name: &str) -> Result<Impairment, String> {
 enum Peer {
     Framecast,
     FramecastNoRtx,
+    FramecastFec,
     Gst,
+    GstRtx,
     Ffmpeg,
 }
 
 const PEERS: &[Peer] = &[
     Peer::Framecast,
     Peer::FramecastNoRtx,
+    Peer::FramecastFec,
     Peer::Gst,
+    Peer::GstRtx,
     Peer::Ffmpeg,
 ];
 
@@ -144,7 +164,9 @@ impl Peer {
         match self {
             Peer::Framecast => "framecast",
             Peer::FramecastNoRtx => "framecast-no-rtx",
+            Peer::FramecastFec => "framecast-fec",
             Peer::Gst => "gst",
+            Peer::GstRtx => "gst-rtx",
             Peer::Ffmpeg => "ffmpeg",
         }
     }
@@ -165,13 +187,17 @@ impl Peer {
         match self {
             Peer::Framecast => "framecast (NACK + RTX)",
             Peer::FramecastNoRtx => "framecast, no retransmission",
+            Peer::FramecastFec => "framecast, ULPFEC 1/5, no retransmission",
             Peer::Gst => "GStreamer rtpjitterbuffer + avdec_h264",
+            Peer::GstRtx => "GStreamer rtpbin + rtprtxreceive (NACK + RTX) + avdec_h264",
             Peer::Ffmpeg => "FFmpeg",
         }
     }
 
-    fn is_framecast(self) -> bool {
-        matches!(self, Peer::Framecast | Peer::FramecastNoRtx)
+    /// Whether its repair figures are framecast's (its own receiver, or
+    /// framecast's sender answering its NACKs).
+    fn repairs_with_framecast(self) -> bool {
+        !matches!(self, Peer::Gst | Peer::Ffmpeg)
     }
 }
 
@@ -186,9 +212,14 @@ struct Outcome {
     decoded_at: Vec<u64>,
     /// Handed over -> decoded, ms, of the frames whose stamp survived.
     latencies_ms: Vec<f64>,
-    /// Packets the sender sent, and resent as RTX.
+    /// Packets the sender sent, resent as RTX, and sent as FEC.
     packets: u64,
     retransmissions: u64,
+    fec_packets: u64,
+    /// Bytes the relay received from the sender (media, RTX, FEC).
+    wire_bytes: u64,
+    /// Lost packets the receiver rebuilt from FEC (framecast's receiver).
+    fec_recovered: u64,
     /// Share of the packets the relay dropped.
     relay_loss: f64,
     failure: Option<String>,
@@ -220,25 +251,34 @@ impl Outcome {
         stamp::percentile(&v, p)
     }
 
-    fn rtx_overhead_percent(&self) -> f64 {
+    /// RTX and FEC packets over media packets, %.
+    fn repair_overhead_percent(&self) -> f64 {
         if self.packets == 0 {
             return f64::NAN;
         }
-        self.retransmissions as f64 * 100.0 / self.packets as f64
+        (self.retransmissions + self.fec_packets) as f64 * 100.0 / self.packets as f64
+    }
+
+    /// Packets repaired: RTX answered, or rebuilt from FEC.
+    fn repaired(&self) -> u64 {
+        self.retransmissions + self.fec_recovered
     }
 
     fn row(&self) -> String {
         let peer = self.peer.map_or("?", Peer::label);
         if let Some(f) = &self.failure {
-            return format!("| {} | {peer} | failed: {f} | | | |", self.impairment);
+            return format!("| {} | {peer} | failed: {f} | | | | | |", self.impairment);
         }
-        let overhead = if self.peer.is_some_and(Peer::is_framecast) {
-            format!("{:.1} %", self.rtx_overhead_percent())
+        let (overhead, repaired) = if self.peer.is_some_and(Peer::repairs_with_framecast) {
+            (
+                format!("{:.1} %", self.repair_overhead_percent()),
+                self.repaired().to_string(),
+            )
         } else {
-            "-".into()
+            ("-".into(), "-".into())
         };
         format!(
-            "| {} ({:.1} % lost) | {peer} | {}/{} ({:.1} %) | {:.0} ms | {:.0} / {:.0} ms | {overhead} |",
+            "| {} ({:.1} % lost) | {peer} | {}/{} ({:.1} %) | {:.0} ms | {:.0} / {:.0} ms | {overhead} | {:.2} MB | {repaired} |",
             self.impairment,
             self.relay_loss * 100.0,
             self.decoded_at.len(),
@@ -247,8 +287,55 @@ impl Outcome {
             self.longest_freeze_ms(),
             self.latency(50.0),
             self.latency(99.0),
+            self.wire_bytes as f64 / 1e6,
         )
     }
+}
+
+/// FEC's cost and gain at each impairment: bytes on the wire with FEC
+/// against the same stream without (framecast, no retransmission), the
+/// packets rebuilt, and the frames shown against the best peer's (the
+/// anchors, measured in the same run).
+fn fec_lines(outcomes: &[Outcome]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let of = |name: &str, peer| {
+        outcomes
+            .iter()
+            .find(|o| o.impairment == name && o.peer == Some(peer) && o.failure.is_none())
+    };
+    let mut names: Vec<&str> = outcomes.iter().map(|o| o.impairment.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let (Some(fec), Some(plain)) =
+            (of(name, Peer::FramecastFec), of(name, Peer::FramecastNoRtx))
+        else {
+            continue;
+        };
+        let best = [Peer::Gst, Peer::GstRtx, Peer::Ffmpeg]
+            .into_iter()
+            .filter_map(|p| of(name, p))
+            .max_by_key(|o| o.decoded_at.len());
+        let against = best.map_or("no peer".to_string(), |b| {
+            format!(
+                "{:.2}x the best peer's ({} {})",
+                fec.decoded_at.len() as f64 / b.decoded_at.len().max(1) as f64,
+                b.peer.map_or("?", Peer::name),
+                b.decoded_at.len()
+            )
+        });
+        lines.push(format!(
+            "{name}: {:.2} MB on the wire with FEC 1/{FEC_GROUP}, {:.2} MB without ({:.2}x); \
+             {} FEC packets, {} lost packets rebuilt; {} frames shown ({} without FEC), {against}",
+            fec.wire_bytes as f64 / 1e6,
+            plain.wire_bytes as f64 / 1e6,
+            fec.wire_bytes as f64 / plain.wire_bytes.max(1) as f64,
+            fec.fec_packets,
+            fec.fec_recovered,
+            fec.decoded_at.len(),
+            plain.decoded_at.len(),
+        ));
+    }
+    lines
 }
 
 /// The goal statement, checked: at 5 % random loss framecast (NACK)
@@ -276,7 +363,7 @@ fn goals(outcomes: &[Outcome]) -> Vec<String> {
                 if met { "met" } else { "missed" }
             ));
         }
-        let best = [Peer::Gst, Peer::Ffmpeg]
+        let best = [Peer::Gst, Peer::GstRtx, Peer::Ffmpeg]
             .into_iter()
             .filter_map(of)
             .max_by_key(|o| o.decoded_at.len());
@@ -298,11 +385,15 @@ type Seen = (Vec<u64>, Vec<f64>);
 
 /// A receiver running behind the relay.
 enum Running {
-    /// framecast's, pulled on a thread until `stop`.
+    /// framecast's, pulled on a thread until `stop`; with the packets it
+    /// rebuilt from FEC.
     Framecast {
         stop: Arc<AtomicBool>,
-        thread: std::thread::JoinHandle<Result<Seen, String>>,
+        thread: std::thread::JoinHandle<Result<(Seen, u64), String>>,
     },
+    /// The GStreamer receiver with retransmission (a Python child): a
+    /// line on its stdin ends it, its JSON report comes on stdout.
+    GstRtx(Child),
     Gst(latency::Receiver),
     Ffmpeg {
         child: Child,
@@ -325,6 +416,8 @@ fn counted(n: u32) -> bool {
     n >= FPS
 }
 
+/// framecast's receiver on `port` (it rebuilds from FEC whenever FEC
+/// comes: a receiver on a port knows framecast's FEC payload type).
 fn start_framecast(port: u16, nack: bool) -> Result<Running, String> {
     let rx = framecast::receiver::Receiver::builder()
         .port(port)
@@ -360,8 +453,12 @@ fn start_framecast(port: u16, nack: bool) -> Result<Running, String> {
                 Err(e) => return Err(format!("the receiver failed: {e}")),
             }
         }
+        let recovered = rx
+            .pipeline()
+            .by_name("jb")
+            .map_or(0, |jb| jb.counter("num-fec-recovered"));
         let _ = rx.stop();
-        Ok((at, latencies))
+        Ok(((at, latencies), recovered))
     });
     Ok(Running::Framecast { stop, thread })
 }
@@ -433,6 +530,77 @@ fn start_ffmpeg(port: u16) -> Result<Running, String> {
     })
 }
 
+/// Starts the GStreamer receiver with retransmission on `port`, its RTCP
+/// (the NACKs) to `rtcp_to` (the relay's way back to the sender); returns
+/// once its sockets are bound.
+fn start_gst_rtx(port: u16, rtcp_to: u16, seconds: f64) -> Result<Running, String> {
+    let mut child = Command::new(PYTHON)
+        .arg(gst_rtx_receiver())
+        .arg(format!("--port={port}"))
+        .arg(format!("--rtcp-to={rtcp_to}"))
+        .arg(format!("--seconds={}", seconds + 30.0))
+        .arg(format!("--bandwidth={}", BITRATE_KBPS * 1000))
+        .arg(format!("--latency={JITTER_MS}"))
+        .args(["--rtx", "--times"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{PYTHON}: {e} (apt-get install python3-gi)"))?;
+    let Some(stderr) = child.stderr.take() else {
+        terminate(&mut child);
+        return Err("the GStreamer receiver: no stderr".into());
+    };
+    // "ready" on its stderr once bound; the rest of its stderr is read
+    // (and dropped) so it never blocks on a full pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut said = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line == "ready" => return Ok(Running::GstRtx(child)),
+            Ok(line) => said.push(line),
+            Err(_) => {
+                terminate(&mut child);
+                return Err(format!(
+                    "the GStreamer receiver did not start: {}",
+                    said.join("; ")
+                ));
+            }
+        }
+    }
+}
+
+/// Decode times and counted latencies from the GStreamer receiver's report.
+fn gst_rtx_seen(report: &serde_json::Value) -> Result<Seen, String> {
+    let decoded = report["decoded_at_ns"]
+        .as_array()
+        .ok_or_else(|| format!("no decoded_at_ns in {report}"))?
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
+        .collect();
+    let latencies = report["stamps"]
+        .as_array()
+        .map(|v| v.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| Some((s[0].as_u64()?, s[1].as_u64()?)))
+        .filter(|&(n, _)| u32::try_from(n).is_ok_and(counted))
+        .map(|(_, ns)| ns as f64 / 1e6)
+        .collect();
+    Ok((decoded, latencies))
+}
+
 /// Stops a child: SIGTERM, then SIGKILL after 3 s.
 fn terminate(child: &mut Child) {
     if let Ok(pid) = libc::pid_t::try_from(child.id()) {
@@ -452,14 +620,41 @@ fn terminate(child: &mut Child) {
 
 impl Running {
     /// Lets the last frames in, stops, and returns decode times and
-    /// latencies.
-    fn finish(self) -> Result<Seen, String> {
+    /// latencies, and the packets rebuilt from FEC.
+    fn finish(self) -> Result<(Seen, u64), String> {
         match self {
             Running::Framecast { stop, thread } => {
                 stop.store(true, Ordering::Relaxed);
                 thread
                     .join()
                     .map_err(|_| "the receiving thread panicked".to_string())?
+            }
+            Running::GstRtx(mut child) => {
+                std::thread::sleep(DRAIN);
+                if let Some(mut stdin) = child.stdin.take() {
+                    use std::io::Write;
+                    let _ = stdin.write_all(b"stop\n");
+                }
+                let mut out = child
+                    .stdout
+                    .take()
+                    .ok_or("the GStreamer receiver: no stdout")?;
+                let reader = std::thread::spawn(move || {
+                    let mut s = String::new();
+                    let _ = out.read_to_string(&mut s);
+                    s
+                });
+                let end = Instant::now() + Duration::from_secs(15);
+                while matches!(child.try_wait(), Ok(None)) && Instant::now() < end {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                terminate(&mut child);
+                let report = reader
+                    .join()
+                    .map_err(|_| "the report reader panicked".to_string())?;
+                let report: serde_json::Value = serde_json::from_str(report.trim())
+                    .map_err(|e| format!("the GStreamer receiver's report {report:?}: {e}"))?;
+                Ok((gst_rtx_seen(&report)?, 0))
             }
             Running::Gst(rx) => {
                 let got = rx.finish();
@@ -469,7 +664,7 @@ impl Running {
                     .filter(|&&(n, _)| counted(n))
                     .map(|&(_, ns)| ns as f64 / 1e6)
                     .collect();
-                Ok((got.decoded, latencies))
+                Ok(((got.decoded, latencies), 0))
             }
             Running::Ffmpeg {
                 mut child,
@@ -485,7 +680,7 @@ impl Running {
                     let log = std::fs::read_to_string(&stderr).unwrap_or_default();
                     return Err(format!("ffmpeg decoded nothing: {}", log.trim()));
                 }
-                Ok(got)
+                Ok((got, 0))
             }
         }
     }
@@ -496,10 +691,12 @@ struct Sent {
     frames: u64,
     packets: u64,
     retransmissions: u64,
+    fec_packets: u64,
 }
 
-/// Sends `seconds` of stamped 720p30 to `port` (the relay).
-fn send(port: u16, seconds: f64) -> Result<Sent, String> {
+/// Sends `seconds` of stamped 720p30 to `port` (the relay), with ULPFEC
+/// groups of `fec` packets (0: none).
+fn send(port: u16, seconds: f64, fec: u32) -> Result<Sent, String> {
     let sender = framecast::sender::Sender::builder()
         .to(&format!("127.0.0.1:{port}"))
         .codec(framecast::sender::Codec::H264)
@@ -507,6 +704,7 @@ fn send(port: u16, seconds: f64) -> Result<Sent, String> {
         .fps(FPS)
         .input_format(framecast::VideoFormat::I420)
         .bitrate(BITRATE_KBPS)
+        .fec(fec)
         .build()
         .map_err(|e| format!("Sender::build: {e}"))?;
     let produced = latency::pace(
@@ -523,11 +721,13 @@ fn send(port: u16, seconds: f64) -> Result<Sent, String> {
     )?;
     let sink = sender.pipeline().by_name("sink");
     let retransmissions = sink.as_ref().map_or(0, |s| s.counter("retransmissions"));
+    let fec_packets = sink.as_ref().map_or(0, |s| s.counter("fec-packets"));
     let stats = sender.finish().map_err(|e| format!("the sender: {e}"))?;
     Ok(Sent {
         frames: u64::from(produced.frames).saturating_sub(stats.dropped),
         packets: stats.packets,
         retransmissions,
+        fec_packets,
     })
 }
 
@@ -540,9 +740,13 @@ fn run_case(
     let mut imp = impairment(name)?;
     imp.max_run = Duration::from_secs_f64(seconds) + Duration::from_secs(30);
     let port = ports::try_free_port_pair().map_err(|e| e.to_string())?;
+    // The relay first: the GStreamer receiver's RTCP goes to its way back.
+    let relay = Relay::start(imp, SocketAddr::from(([127, 0, 0, 1], port)));
     let running = match peer {
         Peer::Framecast => start_framecast(port, true)?,
         Peer::FramecastNoRtx => start_framecast(port, false)?,
+        Peer::FramecastFec => start_framecast(port, false)?,
+        Peer::GstRtx => start_gst_rtx(port, relay.feedback_port(), seconds)?,
         Peer::Gst => {
             let exe = gst_receiver.ok_or("the GStreamer receiver was not built")?;
             Running::Gst(latency::Receiver::start(
@@ -554,13 +758,16 @@ fn run_case(
         }
         Peer::Ffmpeg => start_ffmpeg(port)?,
     };
-    let to: SocketAddr = SocketAddr::from(([127, 0, 0, 1], port));
-    let relay = Relay::start(imp, to);
-    let sent = send(relay.port(), seconds);
+    let fec = if peer == Peer::FramecastFec {
+        FEC_GROUP
+    } else {
+        0
+    };
+    let sent = send(relay.port(), seconds, fec);
     let got = running.finish();
     let relay = relay.stop();
     let sent = sent?;
-    let (decoded_at, latencies_ms) = got?;
+    let ((decoded_at, latencies_ms), fec_recovered) = got?;
     Ok(Outcome {
         impairment: name.to_string(),
         peer: Some(peer),
@@ -569,6 +776,9 @@ fn run_case(
         latencies_ms,
         packets: sent.packets,
         retransmissions: sent.retransmissions,
+        fec_packets: sent.fec_packets,
+        wire_bytes: relay.received_bytes,
+        fec_recovered,
         relay_loss: relay.dropped as f64 / relay.received.max(1) as f64,
         failure: None,
     })
@@ -614,8 +824,11 @@ pub fn run(args: &Args) -> Result<(), String> {
         args.seconds,
         load()
     );
-    println!("| impairment (relay's loss) | receiver | frames shown | longest freeze | latency p50 / p99 | RTX overhead |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| impairment (relay's loss) | receiver | frames shown | longest freeze | \
+         latency p50 / p99 | RTX/FEC overhead | on the wire | repaired |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let mut outcomes = Vec::new();
     for name in &names {
         for &peer in &peers {
@@ -636,6 +849,9 @@ pub fn run(args: &Args) -> Result<(), String> {
     println!("# load average at the end: {}", load());
     for line in goals(&outcomes) {
         println!("# goal {line}");
+    }
+    for line in fec_lines(&outcomes) {
+        println!("# fec {line}");
     }
     Ok(())
 }
@@ -673,12 +889,24 @@ mod tests {
         o.packets = 1000;
         o.retransmissions = 52;
         o.relay_loss = 0.049;
+        o.wire_bytes = 1_234_567;
         assert_eq!(
             o.row(),
-            "| loss5 (4.9 % lost) | framecast (NACK + RTX) | 3/4 (75.0 %) | 67 ms | 20 / 30 ms | 5.2 % |"
+            "| loss5 (4.9 % lost) | framecast (NACK + RTX) | 3/4 (75.0 %) | 67 ms | 20 / 30 ms | 5.2 % | 1.23 MB | 52 |"
+        );
+        o.peer = Some(Peer::FramecastFec);
+        (o.retransmissions, o.fec_packets, o.fec_recovered) = (0, 200, 31);
+        assert!(
+            o.row().ends_with("| 20.0 % | 1.23 MB | 31 |"),
+            "{}",
+            o.row()
         );
         o.peer = Some(Peer::Ffmpeg);
-        assert!(o.row().ends_with("| 20 / 30 ms | - |"), "{}", o.row());
+        assert!(
+            o.row().ends_with("| 20 / 30 ms | - | 1.23 MB | - |"),
+            "{}",
+            o.row()
+        );
         o.failure = Some("ffmpeg decoded nothing".into());
         assert!(o.row().contains("failed: ffmpeg decoded nothing"));
     }
@@ -724,6 +952,36 @@ mod tests {
         assert!(impairment("loss50").is_err());
         assert_eq!(Peer::parse("gst"), Ok(Peer::Gst));
         assert!(Peer::parse("vlc").is_err());
+    }
+
+    #[test]
+    fn fec_is_weighed_against_the_same_stream_without_it_and_the_best_peer() {
+        let frames = |n: u64| (0..n).map(|i| i * 33).collect::<Vec<_>>();
+        let mut fec = outcome("loss5", Peer::FramecastFec, &frames(238), 241);
+        (fec.wire_bytes, fec.fec_packets, fec.fec_recovered) = (4_800_000, 700, 150);
+        let mut plain = outcome("loss5", Peer::FramecastNoRtx, &frames(196), 241);
+        plain.wire_bytes = 4_000_000;
+        let gst = outcome("loss5", Peer::GstRtx, &frames(238), 241);
+        assert_eq!(
+            fec_lines(&[plain, fec, gst]),
+            ["loss5: 4.80 MB on the wire with FEC 1/5, 4.00 MB without (1.20x); 700 FEC packets, \
+              150 lost packets rebuilt; 238 frames shown (196 without FEC), 1.00x the best peer's \
+              (gst-rtx 238)"]
+        );
+    }
+
+    #[test]
+    fn the_gstreamer_report_gives_decode_times_and_counted_latencies() {
+        let report: serde_json::Value = serde_json::from_str(
+            r#"{"frames": 3, "decoded_at_ns": [10, 20, 30], "stamps": [[1, 5000000], [40, 7000000]]}"#,
+        )
+        .unwrap();
+        let (at, latencies) = gst_rtx_seen(&report).unwrap();
+        assert_eq!(at, [10, 20, 30]);
+        // Frame 1 is in the first second: not counted.
+        assert_eq!(latencies, [7.0]);
+        assert!(gst_rtx_seen(&serde_json::json!({"frames": 0})).is_err());
+        assert_eq!(Peer::parse("gst-rtx"), Ok(Peer::GstRtx));
     }
 
     #[test]
