@@ -114,3 +114,22 @@ fn build_c_anchor(
     }
     Ok(exe)
 }
+
+/// Runs the `gst-launch-1.0` pipeline `pipeline` (words split at spaces)
+/// quietly to its end; returns how long it took (process start
+/// included, the same for every pipeline compared).
+fn time_gst(pipeline: &str) -> Result<std::time::Duration, String> {
+    use std::process::{Command, Stdio};
+    let start = std::time::Instant::now();
+    let status = Command::new("gst-launch-1.0")
+        .arg("-q")
+        .args(pipeline.split(' '))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("gst-launch-1.0: {e}"))?;
+    if !status.success() {
+        return Err(format!("gst-launch-1.0 {pipeline}: {status}"));
+    }
+    Ok(start.elapsed())
+}
