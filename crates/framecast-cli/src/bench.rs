@@ -40,3 +40,25 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     let error = Command::new(&exe).args(&args.args).exec();
     Err(format!("{}: {error}", exe.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_bench_program_it_says_how_to_build_it() {
+        // This test binary lives in deps/, where no framecast-bench is.
+        let exe = bench_exe().unwrap();
+        assert_eq!(exe.file_name().unwrap(), "framecast-bench");
+        assert!(!exe.exists(), "{}", exe.display());
+        let err = run(BenchArgs {
+            args: vec!["memory".into(), "--iters".into(), "10".into()],
+        })
+        .unwrap_err();
+        assert!(
+            err.contains("cargo build --release -p framecast-cli -p framecast-bench")
+                && err.contains("framecast-bench memory --iters 10"),
+            "{err}"
+        );
+    }
+}
