@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use crate::bench::impairments::impair::{Impairment, Relay};
-use crate::bench::latency::peak_rss_kib;
 use crate::receive::Summary;
+use crate::rss::peak_rss_kib;
 use crate::send::{interruptible, send, SendArgs};
+use framecast_impair::{Impairment, Relay};
 
 /// Options.
 #[derive(Debug, clap::Args)]

@@ -1,21 +1,17 @@
 //! `framecast`: the command-line face of framecast.
 
-mod alloc_counter;
 mod bench;
 mod demo;
 mod inspect;
 mod launch;
 mod pools;
 mod receive;
+mod rss;
 mod sdp;
 mod send;
-mod stamp;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-
-#[global_allocator]
-static ALLOCATOR: alloc_counter::Counting = alloc_counter::Counting;
 
 /// Get video frames out of a program and onto the network.
 #[derive(Debug, Parser)]
@@ -31,11 +27,9 @@ enum Command {
     /// RTP/H.264 for 10 s, then a summary (frames, latency, CPU, memory,
     /// leaks).
     Demo(demo::DemoArgs),
-    /// Measure framecast's own costs (see BENCHMARKS.md).
-    Bench {
-        #[command(subcommand)]
-        which: bench::Which,
-    },
+    /// Measure framecast's own costs (see BENCHMARKS.md): runs the
+    /// separate `framecast-bench` program built beside this one.
+    Bench(bench::BenchArgs),
     /// Build a pipeline from gst-launch syntax and run it until
     /// end-of-stream, an error, or Ctrl-C.
     Launch(launch::LaunchArgs),
@@ -53,17 +47,31 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let result = match cli.command {
+        // Handed over before anything starts: the benchmark program sets
+        // up its own tracers.
+        Command::Bench(args) => bench::run(args),
+        command => run_traced(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("framecast: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a subcommand with framecast's tracers set up first.
+fn run_traced(command: Command) -> Result<(), String> {
     // Before any subcommand does anything: FRAMECAST_TRACERS and the
     // SIGUSR1/SIGUSR2 handlers of FRAMECAST_LEAKS_TRACER_SIG hold for every
     // subcommand from its first instant (a signal that arrives before the
     // handlers exist kills the process). The subcommands' own `init` calls
     // are then no-ops.
-    if let Err(e) = framecast::init() {
-        eprintln!("framecast: FRAMECAST_TRACERS: {e}");
-        return ExitCode::FAILURE;
-    }
-    let result = match cli.command {
-        Command::Bench { which } => bench::run(which),
+    framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
+    let result = match command {
+        Command::Bench(args) => bench::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Launch(args) => launch::run(args),
         Command::Inspect(args) => inspect::run(args),
@@ -74,11 +82,5 @@ fn main() -> ExitCode {
     // The tracers' reports, for the subcommands that do not end tracing
     // themselves (a second deinit does nothing).
     framecast::deinit();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("framecast: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    result
 }

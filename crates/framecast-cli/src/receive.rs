@@ -26,8 +26,6 @@ use framecast::sender::Codec;
 use framecast::trace::Histogram;
 use framecast::VideoFormat;
 
-use crate::stamp::percentile;
-
 /// Options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReceiveArgs {
@@ -440,7 +438,7 @@ fn receive(args: &ReceiveArgs, interrupted: &AtomicBool) -> Result<Summary, Stri
     summary.jitter_us = u64::try_from(stats.jitter.as_micros()).unwrap_or(u64::MAX);
     summary.bye = stats.bye;
     summary.stopped_without_bye = stats.stopped_without_bye().map(|d| d.as_secs_f64());
-    summary.peak_rss_kib = crate::bench::latency::peak_rss_kib(std::process::id());
+    summary.peak_rss_kib = crate::rss::peak_rss_kib(std::process::id());
     result.map(|()| summary)
 }
 
@@ -489,9 +487,10 @@ impl LatencyWindow {
         self.samples.sort_by(f64::total_cmp);
         let line = match self.samples.last() {
             None => "latency=?".to_string(),
+            // The nearest-rank median of the sorted samples.
             Some(max) => format!(
                 "latency p50={:.1} ms max={max:.1} ms",
-                percentile(&self.samples, 50.0)
+                self.samples[(self.samples.len() - 1) / 2]
             ),
         };
         self.samples.clear();

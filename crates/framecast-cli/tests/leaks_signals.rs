@@ -3,13 +3,12 @@
 //! checkpoint), keeps running, and its output is read.
 #![cfg(unix)]
 
-#[path = "../../framecast/tests/common/mod.rs"]
-mod common;
+use framecast_test_support::child;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{wait_bounded, Lines};
+use child::{wait_bounded, Lines};
 
 const STEP: Duration = Duration::from_secs(30);
 

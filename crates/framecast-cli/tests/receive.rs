@@ -2,14 +2,11 @@
 //! 127.0.0.1: from framecast's own sender, from GStreamer and FFmpeg, and
 //! behind a relay that loses and reorders packets.
 
-#[path = "../../framecast/tests/support/interop.rs"]
-mod interop;
+use framecast_test_support::interop;
+use framecast_test_support::ports;
+use framecast_test_support::signals;
 use interop::{tool_available, KillOnDrop};
-#[path = "../../framecast/tests/support/ports.rs"]
-mod ports;
 use ports::free_port_pair;
-#[path = "support/signals.rs"]
-mod signals;
 use signals::{interrupt, wait_for_sigint_handler};
 
 use std::io::{BufRead, BufReader, Read, Write};

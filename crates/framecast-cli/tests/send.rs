@@ -6,8 +6,7 @@ use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "support/signals.rs"]
-mod signals;
+use framecast_test_support::signals;
 use signals::{interrupt, wait_for_sigint_handler};
 
 fn receiver() -> (UdpSocket, u16) {

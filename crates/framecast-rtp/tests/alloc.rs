@@ -1,14 +1,16 @@
 //! The payloaders allocate nothing per packet, and the depayloaders
-//! nothing per packet once warm: counted with `allocation-counter`,
-//! which installs a counting global allocator for this test binary.
+//! nothing per packet once warm: counted on this thread by the counting
+//! global allocator of framecast-test-support, installed for this test
+//! binary.
 
 mod common;
 
 use framecast_rtp::*;
 
-fn allocations(f: impl FnOnce()) -> u64 {
-    allocation_counter::measure(f).count_total
-}
+use framecast_test_support::alloc::{allocations_in as allocations, Counting};
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 #[test]
 fn h264_steady_state_allocates_nothing() {

@@ -6,8 +6,7 @@
 //! resume at the next IDR); and FFmpeg decoding our H.264 (skipped when
 //! ffmpeg is missing, unless `FRAMECAST_REQUIRE_INTEROP=1`).
 
-#[path = "support/interop.rs"]
-mod interop;
+use framecast_test_support::interop;
 use interop::tool_available;
 
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `Sender` (udpsink `rtx-payload-type=97`) streams through the impairment
 //! relay (5 % random loss) into GStreamer's `rtpbin` (AVPF) with
 //! `do-retransmission=true` and an `rtprtxreceive` in front of its jitter
-//! buffer (support/gst_rtx_receiver.py, PyGObject, since gst-launch cannot
+//! buffer (framecast-test-support's gst_rtx_receiver.py, PyGObject, since gst-launch cannot
 //! connect `request-aux-receiver`), whose Generic NACKs go back through
 //! the relay; the same run without retransmission is the baseline. Each
 //! run is 4 s of 640x360 H.264 at 30 fps (1 Mbit/s) on 127.0.0.1, and
@@ -10,28 +10,23 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-#[path = "support/ports.rs"]
-mod ports;
+use framecast_test_support::ports;
 use ports::free_port_pair;
 
-#[path = "support/impair.rs"]
-mod impair;
+use framecast_test_support::impair;
 use impair::{Impairment, Relay, RelayStats};
 
-#[path = "support/frames.rs"]
-mod frames;
+use framecast_test_support::frames;
 use frames::{paint_moving_bar, test_sender_builder};
 
-#[path = "support/interop.rs"]
-mod interop;
-use interop::{required, KillOnDrop};
+use framecast_test_support::interop;
+use interop::{required, KillOnDrop, PYTHON};
 
 const W: usize = 640;
 const H: usize = 360;
@@ -39,15 +34,8 @@ const FRAMES: u64 = 120;
 /// The stream's bitrate, and GStreamer's session bandwidth.
 const BITRATE_KBPS: u32 = 1000;
 
-/// Debian's interpreter, which has PyGObject (`python3-gi`); the
-/// `python3` on PATH may be another without it.
-const PYTHON: &str = "/usr/bin/python3";
-
 fn script() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/support/gst_rtx_receiver.py")
-        .display()
-        .to_string()
+    interop::gst_rtx_receiver().display().to_string()
 }
 
 /// Whether the GStreamer receiver can run here: the interpreter,

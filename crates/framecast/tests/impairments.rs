@@ -10,16 +10,13 @@ use std::time::{Duration, Instant};
 use framecast::receiver::Receiver;
 use framecast::sender::Codec;
 
-#[path = "support/ports.rs"]
-mod ports;
+use framecast_test_support::ports;
 use ports::free_port_pair;
 
-#[path = "support/impair.rs"]
-mod impair;
+use framecast_test_support::impair;
 use impair::{Impairment, Relay, RelayStats};
 
-#[path = "support/frames.rs"]
-mod frames;
+use framecast_test_support::frames;
 use frames::{paint_moving_bar, test_sender_builder};
 
 const W: usize = 640;

@@ -7,7 +7,7 @@
 //!
 //! Every socket here is on 127.0.0.1, and every wait is bounded in time.
 
-use std::net::UdpSocket;
+use framecast_test_support::ports::free_port;
 use std::time::{Duration, Instant};
 
 use framecast::elements::appsink::AppSink;
@@ -34,12 +34,6 @@ fn uint(e: &Element, name: &str) -> u64 {
         .unwrap_or_else(|err| panic!("{name}: {err}"))
         .as_u64()
         .unwrap_or_else(|| panic!("{name} is not a number"))
-}
-
-/// A port nobody listens on right now.
-fn free_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    s.local_addr().expect("local addr").port()
 }
 
 /// Frames pushed one at a time into `encoder gop-size=1000

@@ -1,9 +1,9 @@
 //! The leaks tracer on real buffers, memories and pools: the "Tests" list of
-//! the tracer issue. Tests that install a tracer hold `common::serial()`;
+//! the tracer issue. Tests that install a tracer hold `child::serial()`;
 //! those that must end the process (`fatal=true`, `deinit`) run this binary
 //! again as a child.
 
-mod common;
+use framecast_test_support::child;
 
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use framecast::trace::leaks::RefChange;
 use framecast::trace::{self, LeaksConfig, LeaksTracer, Tracer};
 use framecast::{Buffer, BufferPool, PoolConfig};
 
-use common::{role, run_child, serial};
+use child::{role, run_child, serial};
 
 const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
 

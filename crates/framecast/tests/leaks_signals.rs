@@ -3,7 +3,7 @@
 //! checkpoint listing what it made in between), and its output is checked.
 #![cfg(unix)]
 
-mod common;
+use framecast_test_support::child;
 
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use framecast::{trace, Buffer, BufferPool, PoolConfig};
 
-use common::{child_command, role, wait_bounded, Lines};
+use child::{child_command, role, wait_bounded, Lines};
 
 const STEP: Duration = Duration::from_secs(20);
 

@@ -10,8 +10,7 @@ use framecast::receiver::{ReceivedFrame, Receiver, ReceiverBuilder, ReceiverStat
 use framecast::sender::{Codec, Sender, SenderStats};
 use framecast::{AllocationQuery, VideoFormat, VideoInfo, VideoMeta};
 
-#[path = "support/ports.rs"]
-mod ports;
+use framecast_test_support::ports;
 use ports::free_port_pair;
 
 const FRAMES: u64 = 30;

@@ -18,12 +18,11 @@ use framecast::receiver::Receiver;
 use framecast::sender::Sender;
 use framecast::VideoFormat;
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
-#[path = "support/frames.rs"]
-mod frames;
-#[path = "support/ports.rs"]
-mod ports;
+use framecast_test_support::alloc as counting_alloc;
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+use framecast_test_support::frames;
+use framecast_test_support::ports;
 use ports::free_port_pair;
 
 const W: usize = 320;

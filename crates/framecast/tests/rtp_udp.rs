@@ -7,8 +7,8 @@
 //! Every socket here is bound to or sends to 127.0.0.1 only, and every
 //! wait is bounded in time.
 
-#[path = "support/interop.rs"]
-mod interop;
+use framecast_test_support::interop;
+use framecast_test_support::ports::free_port;
 use interop::{spawn, tool_available, KillOnDrop};
 
 use std::collections::BTreeMap;
@@ -31,12 +31,6 @@ const H: u32 = 48;
 
 const RAW_RTP_CAPS: &str = "application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,\
      sampling=YCbCr-4:2:0,depth=(string)8,width=(string)64,height=(string)48,payload=96";
-
-/// A port nobody listens on right now (bound, read, released).
-fn free_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    s.local_addr().expect("local addr").port()
-}
 
 fn launch(description: &str) -> Pipeline {
     parse_launch(description).unwrap_or_else(|e| panic!("{description}: {e}"))

@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use framecast::sender::Sender;
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
-#[path = "support/frames.rs"]
-mod frames;
+use framecast_test_support::alloc as counting_alloc;
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+use framecast_test_support::frames;
 
 const W: usize = 320;
 const H: usize = 240;

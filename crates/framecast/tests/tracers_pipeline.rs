@@ -1,7 +1,7 @@
 //! The latency and stats tracers on a real pipeline:
 //! `fakesrc ! queue ! fakesink`, wired through the pad-push hooks.
 
-mod common;
+use framecast_test_support::child;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use framecast::{Message, State};
 
 #[test]
 fn latency_and_stats_on_fakesrc_queue_fakesink() {
-    let _g = common::serial();
+    let _g = child::serial();
     let latency = LatencyTracer::new("it-latency");
     let stats = StatsTracer::new("it-stats");
     trace::add_tracer(latency.clone() as Arc<dyn Tracer>);

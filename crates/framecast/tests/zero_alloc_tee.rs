@@ -2,8 +2,9 @@
 //! `appsrc ! tee ! (appsink, fakesink)` in steady state, counted on every
 //! thread. One test in this binary.
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
+use framecast_test_support::alloc as counting_alloc;
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 use std::time::Duration;
 

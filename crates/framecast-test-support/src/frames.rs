@@ -3,8 +3,6 @@
 //! a pooled frame in place (so every frame differs and an encoder has
 //! work, and nothing is allocated to make it).
 
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;

@@ -1,20 +1,30 @@
-//! `framecast bench impairments`: pictures through a bad network. One
+//! `framecast-bench impairments`: pictures through a bad network. One
 //! framecast [`Sender`](framecast::sender::Sender) in this process (720p30
 //! I420, H.264 at 4 Mbit/s, the stamp of [`crate::stamp`] painted into each
 //! frame, paced like a camera by the latency bench's producer) sends
-//! through the impairment relay of the framecast crate's tests
-//! (`crates/framecast/tests/support/impair.rs`: loss, bursts, reordering,
+//! through the impairment relay the tests use (`framecast-impair`, as
+//! `framecast_test_support::impair`: loss, bursts, reordering,
 //! delay with jitter; the receiver's RTCP feedback goes back unimpaired)
 //! to one receiver at a time, for every impairment in the same run:
 //!
 //! - `framecast`: framecast's [`Receiver`](framecast::receiver::Receiver)
 //!   as shipped (NACK + RTX, concealment, 50 ms latency), in this process;
 //! - `framecast-no-rtx`: the same with retransmission off;
+//! - `framecast-fec`: retransmission off, the sender adding ULPFEC
+//!   (`fec(5)`: one parity packet per 5 media packets, as `framecast send
+//!   --fec 5`), the receiver rebuilding lost packets from it;
 //! - `gst`: `udpsrc ! rtpjitterbuffer latency=50 ! rtph264depay !
 //!   avdec_h264` (the latency bench's C receiver, given a jitter-buffer
 //!   latency), without retransmission: `do-retransmission=true` alone
 //!   turns a gap into an upstream event that only an `rtpbin`/`rtpsession`
 //!   with an RTCP path to the sender makes into a NACK;
+//! - `gst-rtx`: that `rtpbin` (AVPF, `do-retransmission=true`, latency 50)
+//!   with `rtprtxreceive` in front of its jitter buffer and its RTCP (the
+//!   NACKs) going back through the relay to the sender, then
+//!   `rtph264depay ! avdec_h264`: the PyGObject receiver of the
+//!   retransmission interop test (`framecast_test_support::interop::
+//!   gst_rtx_receiver`, run with `/usr/bin/python3`), which reads the
+//!   stamps of the decoded frames itself;
 //! - `ffmpeg`: `ffmpeg -i stream.sdp` decoding to raw I420 on a pipe
 //!   (`-max_delay 50000`: the same 50 ms reordering wait; not `-fflags
 //!   nobuffer`, which throws away what arrived while it probed the stream,
@@ -24,9 +34,11 @@
 //! frames the sender encoded), the longest freeze (longest gap between two
 //! decoded frames), latency p50/p99 from the stamp (handed over -> decoded,
 //! `CLOCK_MONOTONIC`; only pictures whose stamp survived count, so a
-//! concealed frame gives no latency, and not the first second), and the RTX overhead (packets the
-//! sender resent over media packets sent, i.e. bytes at the mean packet
-//! size). The sender's RTCP sender reports go to the relay's port + 1,
+//! concealed frame gives no latency, and not the first second), the
+//! repair overhead (RTX and FEC packets the sender added over the media
+//! packets it sent), the bytes on the wire (what the relay received from
+//! the sender: media, RTX and FEC) and the packets repaired (RTX answered,
+//! or lost packets rebuilt from FEC). The sender's RTCP sender reports go to the relay's port + 1,
 //! where nothing listens, so framecast's own RTCP-derived latency is not
 //! available here; the stamp measures every receiver alike.
 
@@ -41,12 +53,12 @@ use std::time::{Duration, Instant};
 use super::latency::{self, Format, BITRATE_KBPS, FPS};
 use crate::stamp::{self, Stamp};
 
-#[path = "../../../framecast/tests/support/impair.rs"]
-pub(crate) mod impair;
-use impair::{Impairment, Relay};
+use framecast_test_support::impair::{Impairment, Relay};
+use framecast_test_support::interop::{gst_rtx_receiver, PYTHON};
+use framecast_test_support::ports;
 
-#[path = "../../../framecast/tests/support/ports.rs"]
-mod ports;
+mod receivers;
+use receivers::*;
 
 const WIDTH: usize = 1280;
 const HEIGHT: usize = 720;
@@ -55,6 +67,8 @@ const JITTER_MS: u32 = 50;
 /// How long a receiver may stay quiet after the last frame was sent
 /// before it is stopped.
 const DRAIN: Duration = Duration::from_millis(1500);
+/// Media packets per ULPFEC parity packet of the `framecast-fec` case.
+const FEC_GROUP: u32 = 5;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -66,7 +80,8 @@ pub struct Args {
     /// 5 ms), jitter20 (20 +- 10 ms).
     #[arg(long, value_delimiter = ',')]
     impairments: Vec<String>,
-    /// Receivers (default all): framecast, framecast-no-rtx, gst, ffmpeg.
+    /// Receivers (default all): framecast, framecast-no-rtx,
+    /// framecast-fec, gst, gst-rtx, ffmpeg.
     #[arg(long, value_delimiter = ',')]
     receivers: Vec<String>,
 }
@@ -132,14 +147,18 @@ fn impairment(name: &str) -> Result<Impairment, String> {
 enum Peer {
     Framecast,
     FramecastNoRtx,
+    FramecastFec,
     Gst,
+    GstRtx,
     Ffmpeg,
 }
 
 const PEERS: &[Peer] = &[
     Peer::Framecast,
     Peer::FramecastNoRtx,
+    Peer::FramecastFec,
     Peer::Gst,
+    Peer::GstRtx,
     Peer::Ffmpeg,
 ];
 
@@ -148,7 +167,9 @@ impl Peer {
         match self {
             Peer::Framecast => "framecast",
             Peer::FramecastNoRtx => "framecast-no-rtx",
+            Peer::FramecastFec => "framecast-fec",
             Peer::Gst => "gst",
+            Peer::GstRtx => "gst-rtx",
             Peer::Ffmpeg => "ffmpeg",
         }
     }
@@ -169,13 +190,17 @@ impl Peer {
         match self {
             Peer::Framecast => "framecast (NACK + RTX)",
             Peer::FramecastNoRtx => "framecast, no retransmission",
+            Peer::FramecastFec => "framecast, ULPFEC 1/5, no retransmission",
             Peer::Gst => "GStreamer rtpjitterbuffer + avdec_h264",
+            Peer::GstRtx => "GStreamer rtpbin + rtprtxreceive (NACK + RTX) + avdec_h264",
             Peer::Ffmpeg => "FFmpeg",
         }
     }
 
-    fn is_framecast(self) -> bool {
-        matches!(self, Peer::Framecast | Peer::FramecastNoRtx)
+    /// Whether its repair figures are framecast's (its own receiver, or
+    /// framecast's sender answering its NACKs).
+    fn repairs_with_framecast(self) -> bool {
+        !matches!(self, Peer::Gst | Peer::Ffmpeg)
     }
 }
 
@@ -190,9 +215,14 @@ struct Outcome {
     decoded_at: Vec<u64>,
     /// Handed over -> decoded, ms, of the frames whose stamp survived.
     latencies_ms: Vec<f64>,
-    /// Packets the sender sent, and resent as RTX.
+    /// Packets the sender sent, resent as RTX, and sent as FEC.
     packets: u64,
     retransmissions: u64,
+    fec_packets: u64,
+    /// Bytes the relay received from the sender (media, RTX, FEC).
+    wire_bytes: u64,
+    /// Lost packets the receiver rebuilt from FEC (framecast's receiver).
+    fec_recovered: u64,
     /// Share of the packets the relay dropped.
     relay_loss: f64,
     failure: Option<String>,
@@ -224,25 +254,34 @@ impl Outcome {
         stamp::percentile(&v, p)
     }
 
-    fn rtx_overhead_percent(&self) -> f64 {
+    /// RTX and FEC packets over media packets, %.
+    fn repair_overhead_percent(&self) -> f64 {
         if self.packets == 0 {
             return f64::NAN;
         }
-        self.retransmissions as f64 * 100.0 / self.packets as f64
+        (self.retransmissions + self.fec_packets) as f64 * 100.0 / self.packets as f64
+    }
+
+    /// Packets repaired: RTX answered, or rebuilt from FEC.
+    fn repaired(&self) -> u64 {
+        self.retransmissions + self.fec_recovered
     }
 
     fn row(&self) -> String {
         let peer = self.peer.map_or("?", Peer::label);
         if let Some(f) = &self.failure {
-            return format!("| {} | {peer} | failed: {f} | | | |", self.impairment);
+            return format!("| {} | {peer} | failed: {f} | | | | | |", self.impairment);
         }
-        let overhead = if self.peer.is_some_and(Peer::is_framecast) {
-            format!("{:.1} %", self.rtx_overhead_percent())
+        let (overhead, repaired) = if self.peer.is_some_and(Peer::repairs_with_framecast) {
+            (
+                format!("{:.1} %", self.repair_overhead_percent()),
+                self.repaired().to_string(),
+            )
         } else {
-            "-".into()
+            ("-".into(), "-".into())
         };
         format!(
-            "| {} ({:.1} % lost) | {peer} | {}/{} ({:.1} %) | {:.0} ms | {:.0} / {:.0} ms | {overhead} |",
+            "| {} ({:.1} % lost) | {peer} | {}/{} ({:.1} %) | {:.0} ms | {:.0} / {:.0} ms | {overhead} | {:.2} MB | {repaired} |",
             self.impairment,
             self.relay_loss * 100.0,
             self.decoded_at.len(),
@@ -251,8 +290,55 @@ impl Outcome {
             self.longest_freeze_ms(),
             self.latency(50.0),
             self.latency(99.0),
+            self.wire_bytes as f64 / 1e6,
         )
     }
+}
+
+/// FEC's cost and gain at each impairment: bytes on the wire with FEC
+/// against the same stream without (framecast, no retransmission), the
+/// packets rebuilt, and the frames shown against the best peer's (the
+/// anchors, measured in the same run).
+fn fec_lines(outcomes: &[Outcome]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let of = |name: &str, peer| {
+        outcomes
+            .iter()
+            .find(|o| o.impairment == name && o.peer == Some(peer) && o.failure.is_none())
+    };
+    let mut names: Vec<&str> = outcomes.iter().map(|o| o.impairment.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let (Some(fec), Some(plain)) =
+            (of(name, Peer::FramecastFec), of(name, Peer::FramecastNoRtx))
+        else {
+            continue;
+        };
+        let best = [Peer::Gst, Peer::GstRtx, Peer::Ffmpeg]
+            .into_iter()
+            .filter_map(|p| of(name, p))
+            .max_by_key(|o| o.decoded_at.len());
+        let against = best.map_or("no peer".to_string(), |b| {
+            format!(
+                "{:.2}x the best peer's ({} {})",
+                fec.decoded_at.len() as f64 / b.decoded_at.len().max(1) as f64,
+                b.peer.map_or("?", Peer::name),
+                b.decoded_at.len()
+            )
+        });
+        lines.push(format!(
+            "{name}: {:.2} MB on the wire with FEC 1/{FEC_GROUP}, {:.2} MB without ({:.2}x); \
+             {} FEC packets, {} lost packets rebuilt; {} frames shown ({} without FEC), {against}",
+            fec.wire_bytes as f64 / 1e6,
+            plain.wire_bytes as f64 / 1e6,
+            fec.wire_bytes as f64 / plain.wire_bytes.max(1) as f64,
+            fec.fec_packets,
+            fec.fec_recovered,
+            fec.decoded_at.len(),
+            plain.decoded_at.len(),
+        ));
+    }
+    lines
 }
 
 /// The goal statement, checked: at 5 % random loss framecast (NACK)
@@ -280,7 +366,7 @@ fn goals(outcomes: &[Outcome]) -> Vec<String> {
                 if met { "met" } else { "missed" }
             ));
         }
-        let best = [Peer::Gst, Peer::Ffmpeg]
+        let best = [Peer::Gst, Peer::GstRtx, Peer::Ffmpeg]
             .into_iter()
             .filter_map(of)
             .max_by_key(|o| o.decoded_at.len());
@@ -296,215 +382,17 @@ fn goals(outcomes: &[Outcome]) -> Vec<String> {
     lines
 }
 
-/// What a receiver saw: when each frame was decoded (`CLOCK_MONOTONIC`
-/// ns), and the latencies (ms) of the counted frames whose stamp survived.
-type Seen = (Vec<u64>, Vec<f64>);
-
-/// A receiver running behind the relay.
-enum Running {
-    /// framecast's, pulled on a thread until `stop`.
-    Framecast {
-        stop: Arc<AtomicBool>,
-        thread: std::thread::JoinHandle<Result<Seen, String>>,
-    },
-    Gst(latency::Receiver),
-    Ffmpeg {
-        child: Child,
-        thread: std::thread::JoinHandle<Seen>,
-        stderr: PathBuf,
-    },
-}
-
-/// Reads the stamp from a packed I420 frame's luma and gives the latency
-/// to `now_ns`, ms; `None` for a damaged stamp, and for the first second
-/// of video (start-up: FFmpeg probes the stream first, then decodes what
-/// it held in a burst).
-fn stamp_latency_ms(i420: &[u8], now_ns: u64) -> Option<f64> {
-    let luma = i420.get(..WIDTH * HEIGHT)?;
-    let s = Stamp::read_luma(luma, WIDTH, WIDTH, HEIGHT)?;
-    counted(s.frame).then(|| now_ns.saturating_sub(s.time_ns) as f64 / 1e6)
-}
-
-/// Whether frame `n`'s latency counts (after the first second).
-fn counted(n: u32) -> bool {
-    n >= FPS
-}
-
-fn start_framecast(port: u16, nack: bool) -> Result<Running, String> {
-    let rx = framecast::receiver::Receiver::builder()
-        .port(port)
-        .address("127.0.0.1")
-        .codec(framecast::sender::Codec::H264)
-        .output_format(framecast::VideoFormat::I420)
-        .latency(Duration::from_millis(u64::from(JITTER_MS)))
-        .retransmission(nack)
-        .build()
-        .map_err(|e| format!("Receiver::build: {e}"))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopping = stop.clone();
-    let thread = std::thread::spawn(move || {
-        let (mut at, mut latencies) = (Vec::new(), Vec::new());
-        let mut packed = vec![0u8; Format::I420.frame_bytes(WIDTH, HEIGHT)];
-        let mut quiet_since = Instant::now();
-        let deadline = Instant::now() + Duration::from_secs(600);
-        while Instant::now() < deadline {
-            match rx.pull(Some(Duration::from_millis(50))) {
-                Ok(Some(frame)) => {
-                    let now = stamp::monotonic_ns();
-                    at.push(now);
-                    quiet_since = Instant::now();
-                    if frame.copy_packed_to(&mut packed).is_ok() {
-                        latencies.extend(stamp_latency_ms(&packed, now));
-                    }
-                }
-                Ok(None) => {
-                    if stopping.load(Ordering::Relaxed) && quiet_since.elapsed() > DRAIN {
-                        break;
-                    }
-                }
-                Err(e) => return Err(format!("the receiver failed: {e}")),
-            }
-        }
-        let _ = rx.stop();
-        Ok((at, latencies))
-    });
-    Ok(Running::Framecast { stop, thread })
-}
-
-/// The SDP FFmpeg opens: H.264 on `port` of 127.0.0.1, nothing else (no
-/// RTX: it would not use it).
-fn ffmpeg_sdp(port: u16) -> String {
-    format!(
-        "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=framecast\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-         m=video {port} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n\
-         a=fmtp:96 packetization-mode=1\r\n"
-    )
-}
-
-/// Whether something already has UDP `port` of 127.0.0.1.
-fn port_taken(port: u16) -> bool {
-    std::net::UdpSocket::bind(("127.0.0.1", port)).is_err()
-}
-
-fn start_ffmpeg(port: u16) -> Result<Running, String> {
-    let dir = std::env::temp_dir().join(format!("framecast-impairments-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let sdp = dir.join("stream.sdp");
-    std::fs::write(&sdp, ffmpeg_sdp(port)).map_err(|e| format!("{}: {e}", sdp.display()))?;
-    let stderr = dir.join("ffmpeg.log");
-    let log = std::fs::File::create(&stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
-    let mut child = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
-        .args(["-protocol_whitelist", "file,udp,rtp"])
-        .args(["-max_delay", "50000"])
-        .arg("-i")
-        .arg(&sdp)
-        .args(["-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p"])
-        .args(["-fps_mode", "passthrough", "-"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .map_err(|e| format!("ffmpeg: {e} (apt-get install ffmpeg)"))?;
-    let Some(mut out) = child.stdout.take() else {
-        let _ = child.kill();
-        return Err("ffmpeg: no stdout".into());
-    };
-    let thread = std::thread::spawn(move || {
-        let (mut at, mut latencies) = (Vec::new(), Vec::new());
-        let mut frame = vec![0u8; Format::I420.frame_bytes(WIDTH, HEIGHT)];
-        while out.read_exact(&mut frame).is_ok() {
-            let now = stamp::monotonic_ns();
-            at.push(now);
-            latencies.extend(stamp_latency_ms(&frame, now));
-        }
-        (at, latencies)
-    });
-    // Ready once it holds the port (it binds before waiting for data).
-    let ready_by = Instant::now() + Duration::from_secs(10);
-    while !port_taken(port) {
-        if Instant::now() > ready_by || !matches!(child.try_wait(), Ok(None)) {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = std::fs::read_to_string(&stderr).unwrap_or_default();
-            return Err(format!("ffmpeg did not open port {port}: {}", log.trim()));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(Running::Ffmpeg {
-        child,
-        thread,
-        stderr,
-    })
-}
-
-/// Stops a child: SIGTERM, then SIGKILL after 3 s.
-fn terminate(child: &mut Child) {
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: kill(2) on our own child, not yet waited for.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-    }
-    let end = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < end {
-        if !matches!(child.try_wait(), Ok(None)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-impl Running {
-    /// Lets the last frames in, stops, and returns decode times and
-    /// latencies.
-    fn finish(self) -> Result<Seen, String> {
-        match self {
-            Running::Framecast { stop, thread } => {
-                stop.store(true, Ordering::Relaxed);
-                thread
-                    .join()
-                    .map_err(|_| "the receiving thread panicked".to_string())?
-            }
-            Running::Gst(rx) => {
-                let got = rx.finish();
-                let latencies = got
-                    .frames
-                    .iter()
-                    .filter(|&&(n, _)| counted(n))
-                    .map(|&(_, ns)| ns as f64 / 1e6)
-                    .collect();
-                Ok((got.decoded, latencies))
-            }
-            Running::Ffmpeg {
-                mut child,
-                thread,
-                stderr,
-            } => {
-                std::thread::sleep(DRAIN);
-                terminate(&mut child);
-                let got = thread
-                    .join()
-                    .map_err(|_| "the ffmpeg reader panicked".to_string())?;
-                if got.0.is_empty() {
-                    let log = std::fs::read_to_string(&stderr).unwrap_or_default();
-                    return Err(format!("ffmpeg decoded nothing: {}", log.trim()));
-                }
-                Ok(got)
-            }
-        }
-    }
-}
-
 /// What the sender did.
 struct Sent {
     frames: u64,
     packets: u64,
     retransmissions: u64,
+    fec_packets: u64,
 }
 
-/// Sends `seconds` of stamped 720p30 to `port` (the relay).
-fn send(port: u16, seconds: f64) -> Result<Sent, String> {
+/// Sends `seconds` of stamped 720p30 to `port` (the relay), with ULPFEC
+/// groups of `fec` packets (0: none).
+fn send(port: u16, seconds: f64, fec: u32) -> Result<Sent, String> {
     let sender = framecast::sender::Sender::builder()
         .to(&format!("127.0.0.1:{port}"))
         .codec(framecast::sender::Codec::H264)
@@ -512,30 +400,30 @@ fn send(port: u16, seconds: f64) -> Result<Sent, String> {
         .fps(FPS)
         .input_format(framecast::VideoFormat::I420)
         .bitrate(BITRATE_KBPS)
+        .fec(fec)
         .build()
         .map_err(|e| format!("Sender::build: {e}"))?;
-    let info = framecast::VideoInfo::new(framecast::VideoFormat::I420, WIDTH as u32, HEIGHT as u32)
-        .map_err(|e| e.to_string())?;
     let produced = latency::pace(
         Format::I420,
         (WIDTH, HEIGHT),
         seconds,
         |packed| {
-            let mut frame = sender
-                .frame()
-                .map_err(|e| format!("no pooled frame: {e}"))?;
-            crate::send::fill_from_packed(&mut frame, packed, &info)?;
-            sender.push(frame).map(|_| ()).map_err(|e| e.to_string())
+            sender
+                .push_packed(packed, None)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         },
         || None,
     )?;
     let sink = sender.pipeline().by_name("sink");
     let retransmissions = sink.as_ref().map_or(0, |s| s.counter("retransmissions"));
+    let fec_packets = sink.as_ref().map_or(0, |s| s.counter("fec-packets"));
     let stats = sender.finish().map_err(|e| format!("the sender: {e}"))?;
     Ok(Sent {
         frames: u64::from(produced.frames).saturating_sub(stats.dropped),
         packets: stats.packets,
         retransmissions,
+        fec_packets,
     })
 }
 
@@ -547,10 +435,14 @@ fn run_case(
 ) -> Result<Outcome, String> {
     let mut imp = impairment(name)?;
     imp.max_run = Duration::from_secs_f64(seconds) + Duration::from_secs(30);
-    let port = ports::free_port_pair();
+    let port = ports::try_free_port_pair().map_err(|e| e.to_string())?;
+    // The relay first: the GStreamer receiver's RTCP goes to its way back.
+    let relay = Relay::start(imp, SocketAddr::from(([127, 0, 0, 1], port)));
     let running = match peer {
         Peer::Framecast => start_framecast(port, true)?,
         Peer::FramecastNoRtx => start_framecast(port, false)?,
+        Peer::FramecastFec => start_framecast(port, false)?,
+        Peer::GstRtx => start_gst_rtx(port, relay.feedback_port(), seconds)?,
         Peer::Gst => {
             let exe = gst_receiver.ok_or("the GStreamer receiver was not built")?;
             Running::Gst(latency::Receiver::start(
@@ -562,13 +454,16 @@ fn run_case(
         }
         Peer::Ffmpeg => start_ffmpeg(port)?,
     };
-    let to: SocketAddr = SocketAddr::from(([127, 0, 0, 1], port));
-    let relay = Relay::start(imp, to);
-    let sent = send(relay.port(), seconds);
+    let fec = if peer == Peer::FramecastFec {
+        FEC_GROUP
+    } else {
+        0
+    };
+    let sent = send(relay.port(), seconds, fec);
     let got = running.finish();
     let relay = relay.stop();
     let sent = sent?;
-    let (decoded_at, latencies_ms) = got?;
+    let ((decoded_at, latencies_ms), fec_recovered) = got?;
     Ok(Outcome {
         impairment: name.to_string(),
         peer: Some(peer),
@@ -577,6 +472,9 @@ fn run_case(
         latencies_ms,
         packets: sent.packets,
         retransmissions: sent.retransmissions,
+        fec_packets: sent.fec_packets,
+        wire_bytes: relay.received_bytes,
+        fec_recovered,
         relay_loss: relay.dropped as f64 / relay.received.max(1) as f64,
         failure: None,
     })
@@ -622,8 +520,11 @@ pub fn run(args: &Args) -> Result<(), String> {
         args.seconds,
         load()
     );
-    println!("| impairment (relay's loss) | receiver | frames shown | longest freeze | latency p50 / p99 | RTX overhead |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| impairment (relay's loss) | receiver | frames shown | longest freeze | \
+         latency p50 / p99 | RTX/FEC overhead | on the wire | repaired |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let mut outcomes = Vec::new();
     for name in &names {
         for &peer in &peers {
@@ -644,6 +545,9 @@ pub fn run(args: &Args) -> Result<(), String> {
     println!("# load average at the end: {}", load());
     for line in goals(&outcomes) {
         println!("# goal {line}");
+    }
+    for line in fec_lines(&outcomes) {
+        println!("# fec {line}");
     }
     Ok(())
 }
@@ -681,12 +585,24 @@ mod tests {
         o.packets = 1000;
         o.retransmissions = 52;
         o.relay_loss = 0.049;
+        o.wire_bytes = 1_234_567;
         assert_eq!(
             o.row(),
-            "| loss5 (4.9 % lost) | framecast (NACK + RTX) | 3/4 (75.0 %) | 67 ms | 20 / 30 ms | 5.2 % |"
+            "| loss5 (4.9 % lost) | framecast (NACK + RTX) | 3/4 (75.0 %) | 67 ms | 20 / 30 ms | 5.2 % | 1.23 MB | 52 |"
+        );
+        o.peer = Some(Peer::FramecastFec);
+        (o.retransmissions, o.fec_packets, o.fec_recovered) = (0, 200, 31);
+        assert!(
+            o.row().ends_with("| 20.0 % | 1.23 MB | 31 |"),
+            "{}",
+            o.row()
         );
         o.peer = Some(Peer::Ffmpeg);
-        assert!(o.row().ends_with("| 20 / 30 ms | - |"), "{}", o.row());
+        assert!(
+            o.row().ends_with("| 20 / 30 ms | - | 1.23 MB | - |"),
+            "{}",
+            o.row()
+        );
         o.failure = Some("ffmpeg decoded nothing".into());
         assert!(o.row().contains("failed: ffmpeg decoded nothing"));
     }
@@ -735,9 +651,18 @@ mod tests {
     }
 
     #[test]
-    fn the_sdp_is_for_ffmpeg_on_the_port() {
-        let sdp = ffmpeg_sdp(5004);
-        assert!(sdp.contains("m=video 5004 RTP/AVP 96\r\n"), "{sdp}");
-        assert!(sdp.contains("a=rtpmap:96 H264/90000"), "{sdp}");
+    fn fec_is_weighed_against_the_same_stream_without_it_and_the_best_peer() {
+        let frames = |n: u64| (0..n).map(|i| i * 33).collect::<Vec<_>>();
+        let mut fec = outcome("loss5", Peer::FramecastFec, &frames(238), 241);
+        (fec.wire_bytes, fec.fec_packets, fec.fec_recovered) = (4_800_000, 700, 150);
+        let mut plain = outcome("loss5", Peer::FramecastNoRtx, &frames(196), 241);
+        plain.wire_bytes = 4_000_000;
+        let gst = outcome("loss5", Peer::GstRtx, &frames(238), 241);
+        assert_eq!(
+            fec_lines(&[plain, fec, gst]),
+            ["loss5: 4.80 MB on the wire with FEC 1/5, 4.00 MB without (1.20x); 700 FEC packets, \
+              150 lost packets rebuilt; 238 frames shown (196 without FEC), 1.00x the best peer's \
+              (gst-rtx 238)"]
+        );
     }
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """A GStreamer H.264 RTP receiver, with or without retransmission, for
-framecast's interop test (tests/gstreamer_retransmission.rs).
+framecast's interop test (crates/framecast/tests/gstreamer_retransmission.rs)
+and the impairments benchmark (`framecast-bench impairments`, its
+GStreamer-with-retransmission row).
 
 gst-launch-1.0 cannot connect rtpbin's `request-aux-receiver` signal, which
 is how an `rtprtxreceive` goes in front of the jitter buffer (it turns
@@ -25,7 +27,10 @@ line (or end of file) on standard input, or --seconds, then prints one
 JSON object on standard output: the access units the depayloader
 delivered, the frames the decoder delivered, the frames that arrived
 intact and clean (see FrameIntegrity), the jitter buffer's `stats` and
-the RTX receiver's counters. Exits with status 3, saying what, when
+the RTX receiver's counters; with --times also when each frame was
+decoded (`decoded_at_ns`, CLOCK_MONOTONIC) and, for each frame whose
+framecast frame-counter stamp survived, its number and latency
+(`stamps`: [frame, decoded - stamped ns]). Exits with status 3, saying what, when
 PyGObject or a GStreamer element is missing (the test skips or fails on
 it).
 """
@@ -34,6 +39,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 
 try:
     import gi
@@ -122,6 +128,44 @@ STAP_A = 24
 FU_A = 28
 
 
+MASK64 = (1 << 64) - 1
+STAMP_BITS = 160
+
+
+def stamp_check(frame, ts):
+    """`check_value` of framecast's frame-counter stamp
+    (crates/framecast/src/elements/video/counter.rs)."""
+    h = ((frame * 0x9E3779B97F4A7C15) & MASK64) ^ (((ts << 29) | (ts >> 35)) & MASK64)
+    h ^= h >> 31
+    h = (h * 0xBF58476D1CE4E5B9) & MASK64
+    h ^= h >> 27
+    h = (h * 0x94D049BB133111EB) & MASK64
+    h ^= h >> 31
+    return ((h >> 32) ^ (h & 0xFFFFFFFF)) ^ 0x5A3CC3A5
+
+
+def read_stamp(luma, stride, width, height):
+    """(frame, CLOCK_MONOTONIC ns) from the stamp in a limited-range luma
+    plane, as `decode_counter` reads it; None when damaged or absent."""
+    block = next((b for b in (16, 8, 4, 2, 1)
+                  if (width // b) * (height // b) >= STAMP_BITS), None)
+    if block is None:
+        return None
+    per_row, inset = width // block, block // 4
+    side = block - 2 * inset
+    value = 0
+    for k in range(STAMP_BITS):
+        x = k % per_row * block + inset
+        y = k // per_row * block + inset
+        total = sum(sum(luma[row * stride + x:row * stride + x + side])
+                    for row in range(y, y + side))
+        value = value << 1 | (total // (side * side) > (16 + 235) // 2)
+    frame, ts, check = value >> 96, (value >> 32) & MASK64, value & 0xFFFFFFFF
+    if check != stamp_check(frame, ts) or ts == MASK64:
+        return None
+    return frame, ts
+
+
 def nal_types(payload):
     """The NAL unit types an H.264 RTP payload (RFC 6184) starts or holds."""
     if not payload:
@@ -150,6 +194,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=10.0, help="longest run")
     ap.add_argument("--bandwidth", type=float, default=0, help="session bandwidth, bit/s (sets the RTCP interval)")
     ap.add_argument("--latency", type=int, default=200, help="jitter buffer latency, ms")
+    ap.add_argument("--times", action="store_true",
+                    help="report when each frame was decoded and the latencies of its stamps")
     args = ap.parse_args()
 
     Gst.init(None)
@@ -237,13 +283,29 @@ def main():
 
     counts = {"depayloaded": 0, "frames": 0}
     frames = FrameIntegrity()
+    decoded_at, stamps = [], []
 
     def count_depayloaded(_pad, _info):
         counts["depayloaded"] += 1
         return Gst.PadProbeReturn.OK
 
-    def count_decoded(_pad, _info):
+    def count_decoded(pad, info):
         counts["frames"] += 1
+        if args.times:
+            now = time.monotonic_ns()
+            decoded_at.append(now)
+            caps = pad.get_current_caps()
+            buf = info.get_buffer()
+            if caps is not None and buf is not None:
+                st = caps.get_structure(0)
+                width, height = st.get_value("width"), st.get_value("height")
+                ok, mapped = buf.map(Gst.MapFlags.READ)
+                if ok:
+                    # I420's default luma stride (avdec_h264 adds no meta here).
+                    got = read_stamp(mapped.data, (width + 3) & ~3, width, height)
+                    buf.unmap(mapped)
+                    if got is not None:
+                        stamps.append([got[0], now - got[1]])
         return Gst.PadProbeReturn.OK
 
     def check_packet(_pad, info):
@@ -293,6 +355,9 @@ def main():
         name: rtx_receive[0].get_property(name)
         for name in ("num-rtx-requests", "num-rtx-packets", "num-rtx-assoc-packets")
     } if rtx_receive else {}
+    if args.times:
+        report["decoded_at_ns"] = decoded_at
+        report["stamps"] = stamps
     report["errors"] = errors
     pipeline.set_state(Gst.State.NULL)
     print(json.dumps(report), flush=True)

@@ -1,10 +1,9 @@
 //! What the interop tests share: finding the real tools (ffmpeg,
 //! gst-launch-1.0) and running them as children that never outlive the
-//! test. Include with `#[path = ".../support/interop.rs"] mod interop;`
-//! (the CLI's tests include it from here too).
+//! test, and the GStreamer receiver with retransmission
+//! ([`gst_rtx_receiver`]).
 
-#![allow(dead_code)]
-
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 /// Whether `tool` runs. Missing, it is a skip with a message, or a
@@ -55,4 +54,16 @@ pub fn spawn(tool: &str, args: &[String]) -> KillOnDrop {
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {tool}: {e}")),
     )
+}
+
+/// Debian's interpreter, which has PyGObject (`python3-gi`) and numpy;
+/// the `python3` on PATH may be another without them.
+pub const PYTHON: &str = "/usr/bin/python3";
+
+/// The GStreamer receiver with retransmission (`rtpbin` +
+/// `rtprtxreceive`, `rtpjitterbuffer do-retransmission=true`): a PyGObject
+/// program run with [`PYTHON`], since gst-launch cannot connect rtpbin's
+/// `request-aux-receiver`. `--check` says whether it can run here.
+pub fn gst_rtx_receiver() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("gst_rtx_receiver.py")
 }

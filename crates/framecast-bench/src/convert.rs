@@ -1,4 +1,4 @@
-//! `framecast bench convert`: what `videoconvert`'s pixel work costs per
+//! `framecast-bench convert`: what `videoconvert`'s pixel work costs per
 //! frame on one core (BGR -> I420 at 1080p by default), beside GStreamer's
 //! `videoconvert` timed in the same run.
 //!
@@ -13,8 +13,9 @@
 //! pipeline without `videoconvert`, divided by N: the converter's share
 //! alone (`videoconvert` runs one thread by default, `n-threads=1`).
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::time_gst;
 
 use framecast::elements::video::{convert, Frame, FrameMut, Matrix};
 use framecast::{VideoFormat, VideoInfo};
@@ -48,21 +49,6 @@ pub struct Args {
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-fn time_gst(pipeline: &str) -> Result<Duration, String> {
-    let start = Instant::now();
-    let status = Command::new("gst-launch-1.0")
-        .arg("-q")
-        .args(pipeline.split(' '))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("gst-launch-1.0: {e}"))?;
-    if !status.success() {
-        return Err(format!("gst-launch-1.0 {pipeline}: {status}"));
-    }
-    Ok(start.elapsed())
 }
 
 /// Runs the benchmark and prints the figures.

@@ -1,17 +1,37 @@
-//! `framecast bench …`: benchmarks that print figures for BENCHMARKS.md.
+//! `framecast-bench`: the benchmarks that print the figures of
+//! BENCHMARKS.md, framecast beside GStreamer and FFmpeg. A program of its
+//! own, so that the shipping `framecast` binary carries none of this code
+//! and no counting allocator (`framecast bench …` only hands over to this
+//! program, built beside it).
 
 mod convert;
 mod encode;
-pub(crate) mod impairments;
-pub(crate) mod latency;
+mod impairments;
+mod latency;
 mod memory;
+mod stamp;
 mod tracers;
 
-use clap::Subcommand;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Counts heap allocations for `framecast-bench memory` (one relaxed
+/// increment each; the same allocator the zero-allocation tests install).
+#[global_allocator]
+static ALLOCATOR: framecast_test_support::alloc::Counting = framecast_test_support::alloc::Counting;
+
+/// Measure framecast's own costs, beside GStreamer and FFmpeg (see
+/// BENCHMARKS.md).
+#[derive(Debug, Parser)]
+#[command(name = "framecast-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    which: Which,
+}
 
 /// Which benchmark to run.
 #[derive(Debug, Subcommand)]
-pub enum Which {
+enum Which {
     /// videoconvert's per-frame cost (BGR -> I420 1080p by default), beside GStreamer's.
     Convert(convert::Args),
     /// H.264 encode throughput (720p), framecast's encoders beside GStreamer's x264enc.
@@ -26,8 +46,26 @@ pub enum Which {
     Tracers(tracers::Args),
 }
 
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // FRAMECAST_TRACERS holds from the first instant, as in `framecast`.
+    if let Err(e) = framecast::init() {
+        eprintln!("framecast-bench: FRAMECAST_TRACERS: {e}");
+        return ExitCode::FAILURE;
+    }
+    let result = run(cli.which);
+    framecast::deinit();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("framecast-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs the chosen benchmark.
-pub fn run(which: Which) -> Result<(), String> {
+fn run(which: Which) -> Result<(), String> {
     match which {
         Which::Convert(args) => convert::run(&args),
         Which::Encode(args) => encode::run(&args),
@@ -41,7 +79,7 @@ pub fn run(which: Which) -> Result<(), String> {
 /// Compiles a C anchor (`source`, named `name`) against the `pkg-config`
 /// packages `packages` into the temp dir; returns the executable. Needs
 /// `cc`, `pkg-config` and GStreamer's development files.
-pub(crate) fn build_c_anchor(
+fn build_c_anchor(
     name: &str,
     source: &str,
     packages: &[&str],
@@ -75,4 +113,23 @@ pub(crate) fn build_c_anchor(
         return Err(format!("compiling the {name} anchor failed"));
     }
     Ok(exe)
+}
+
+/// Runs the `gst-launch-1.0` pipeline `pipeline` (words split at spaces)
+/// quietly to its end; returns how long it took (process start
+/// included, the same for every pipeline compared).
+fn time_gst(pipeline: &str) -> Result<std::time::Duration, String> {
+    use std::process::{Command, Stdio};
+    let start = std::time::Instant::now();
+    let status = Command::new("gst-launch-1.0")
+        .arg("-q")
+        .args(pipeline.split(' '))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("gst-launch-1.0: {e}"))?;
+    if !status.success() {
+        return Err(format!("gst-launch-1.0 {pipeline}: {status}"));
+    }
+    Ok(start.elapsed())
 }

@@ -1,4 +1,4 @@
-/* The common receiver of `framecast bench latency`: every sender
+/* The common receiver of `framecast-bench latency`: every sender
  * (framecast, GStreamer, FFmpeg) is measured by this one program, so the
  * receive side costs the same for all of them.
  *
@@ -12,9 +12,10 @@
  *
  * The moment a frame comes out of the decoder (the appsink callback), it
  * takes CLOCK_MONOTONIC, reads the stamp painted in the frame's top rows
- * (src/stamp.rs: 128 bits as 16x16 blocks, MSB first, left to right,
- * min(width/16, 128) blocks a row; a bit is set when the mean of the
- * block's centre 8x8 luma is >= 128) and prints
+ * (framecast's frame-counter stamp, elements/video/counter.rs: 160 bits,
+ * frame number, CLOCK_MONOTONIC ns and check value, MSB first, as square
+ * blocks in raster order, width/16 a row at 16x16; a bit is set when the
+ * mean luma of the block's inner half is above mid-grey) and prints
  *
  *   <frame>\t<latency ns>\t<first packet ns>\t<last packet ns>
  *
@@ -29,7 +30,7 @@
  * SECONDS. Exit status 0 then; 1 with a message on stderr when the
  * pipeline fails.
  *
- * With a third argument, JITTER_MS (`framecast bench impairments`), an
+ * With a third argument, JITTER_MS (`framecast-bench impairments`), an
  * `rtpjitterbuffer latency=JITTER_MS` goes between udpsrc and the
  * depayloader (it orders and waits for late packets as a GStreamer
  * receiver on a real network would), and every frame out of the decoder,
@@ -48,9 +49,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define BLOCK 16
-#define BITS 128
-#define MIN_WIDTH (8 * BLOCK)
+/* Bits in a stamp: frame number (64), time (64), check value (32). */
+#define BITS 160
 
 typedef struct {
   GMainLoop *loop;
@@ -75,36 +75,48 @@ static uint64_t monotonic_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Exactly `check` of src/stamp.rs. */
-static uint32_t stamp_check(uint64_t time_ns, uint32_t frame) {
-  uint64_t x = time_ns ^ (((uint64_t)frame << 32) | (uint64_t)frame) ^ 0x9e3779b97f4a7c15ull;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  return (uint32_t)(x ^ (x >> 32));
+/* Exactly `check_value` of framecast's frame-counter stamp
+ * (crates/framecast/src/elements/video/counter.rs): splitmix64's
+ * finaliser over both words, folded, with a constant. */
+static uint32_t stamp_check(uint64_t frame, uint64_t ts) {
+  uint64_t h = frame * 0x9E3779B97F4A7C15ull ^ ((ts << 29) | (ts >> 35));
+  h ^= h >> 31;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 27;
+  h *= 0x94D049BB133111EBull;
+  h ^= h >> 31;
+  return ((uint32_t)(h >> 32) ^ (uint32_t)h) ^ 0x5A3CC3A5u;
 }
 
-/* Reads a stamp from a luma plane; 1 when it is whole (check matches). */
+/* Reads a stamp from a limited-range luma plane, as `decode_counter` does;
+ * 1 when it is whole (check matches) and carries a time. */
 static int read_stamp(const guint8 *plane, int stride, int width, int rows, uint64_t *time_ns,
                       uint32_t *frame) {
-  uint32_t words[4] = {0, 0, 0, 0};
-  int columns, height;
-  if (width < MIN_WIDTH) return 0;
-  columns = width / BLOCK < BITS ? width / BLOCK : BITS;
-  height = (BITS + columns - 1) / columns * BLOCK;
-  if (rows < height) return 0;
-  for (int i = 0; i < BITS; i++) {
-    int bx = i % columns * BLOCK, by = i / columns * BLOCK;
-    uint32_t sum = 0;
-    for (int y = by + 4; y < by + 12; y++) {
-      const guint8 *row = plane + (size_t)y * (size_t)stride + bx + 4;
-      for (int x = 0; x < 8; x++) sum += row[x];
+  static const int sizes[] = {16, 8, 4, 2, 1};
+  int b = 0, per_row, inset;
+  uint64_t number = 0, ts = 0;
+  uint32_t check = 0;
+  for (int i = 0; i < 5 && b == 0; i++)
+    if ((uint64_t)(width / sizes[i]) * (uint64_t)(rows / sizes[i]) >= BITS) b = sizes[i];
+  if (b == 0) return 0;
+  per_row = width / b;
+  inset = b / 4;
+  for (int k = 0; k < BITS; k++) {
+    int bx = k % per_row * b, by = k / per_row * b;
+    uint64_t sum = 0, n = 0, bit;
+    for (int y = by + inset; y < by + b - inset; y++) {
+      const guint8 *row = plane + (size_t)y * (size_t)stride;
+      for (int x = bx + inset; x < bx + b - inset; x++, n++) sum += row[x];
     }
-    if (sum / 64 >= 128) words[i / 32] |= 1u << (31 - i % 32);
+    bit = n > 0 && sum / n > (16 + 235) / 2;
+    if (k < 64) number = number << 1 | bit;
+    else if (k < 128) ts = ts << 1 | bit;
+    else check = check << 1 | (uint32_t)bit;
   }
-  *time_ns = (uint64_t)words[0] << 32 | words[1];
-  *frame = words[2];
-  return stamp_check(*time_ns, *frame) == words[3];
+  if (check != stamp_check(number, ts) || ts == UINT64_MAX) return 0;
+  *time_ns = ts;
+  *frame = (uint32_t)number;
+  return 1;
 }
 
 /* udpsrc's src pad: notes when each frame's first and last (marker)

@@ -1,10 +1,9 @@
-//! Helpers for tracer integration tests: serializing tests that change the
-//! global tracer list, and running this test binary again as a child
-//! process (for `fatal=true`, which exits, and for signals).
+//! Child processes for the tracer tests: serializing tests that change the
+//! global tracer list, running this test binary again as a child process
+//! (for `fatal=true`, which exits, and for signals), and reading a child's
+//! output line by line with bounded waits.
 
-#![allow(dead_code)] // each test file uses a different subset
-
-use framecast::sync::MutexExt;
+use framecast_core::sync::MutexExt;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};

@@ -1,4 +1,4 @@
-# `framecast bench latency`, the Python cases: one program (read raw frames
+# `framecast-bench latency`, the Python cases: one program (read raw frames
 # from stdin into a numpy array until EOF, push each) with two senders.
 # argv: framecast TO FORMAT WIDTH HEIGHT FPS BITRATE_KBPS
 #       gst PIPELINE FORMAT WIDTH HEIGHT   (gst-python: GStreamer's appsrc,

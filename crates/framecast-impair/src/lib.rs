@@ -10,11 +10,11 @@
 //! relay. Decisions come from a fixed-seed generator, so a run is
 //! repeatable for the same packet sequence.
 //!
-//! Include with `#[path = ".../support/impair.rs"] mod impair;`.
+//! A crate of its own (not test code only): `framecast demo --loss N`
+//! ships with it. The tests and benchmarks reach it as
+//! `framecast_test_support::impair`.
 
-#![allow(dead_code)]
-
-use framecast::sync::MutexExt;
+use framecast_core::sync::MutexExt;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{SocketAddr, UdpSocket};
@@ -82,6 +82,9 @@ impl Default for Impairment {
 pub struct RelayStats {
     /// Datagrams received.
     pub received: u64,
+    /// Bytes of the datagrams received (UDP payload): what the sender put
+    /// on the wire, media, RTX and FEC alike.
+    pub received_bytes: u64,
     /// Datagrams sent on (duplicates and strays included).
     pub forwarded: u64,
     /// Datagrams dropped.
@@ -329,7 +332,10 @@ fn run(
             continue;
         };
         sender_addr = Some(from);
-        count(&|s| s.received += 1);
+        count(&|s| {
+            s.received += 1;
+            s.received_bytes += n as u64;
+        });
         let mut pkt = buf[..n].to_vec();
         if let Some(r) = restart.as_mut() {
             if r.apply(&mut pkt) {

@@ -1,4 +1,4 @@
-//! `framecast bench encode`: H.264 encode throughput at 720p (by default),
+//! `framecast-bench encode`: H.264 encode throughput at 720p (by default),
 //! framecast's encoders beside GStreamer's `x264enc tune=zerolatency
 //! speed-preset=ultrafast` (and `openh264enc`, when installed) in the same
 //! run, at the same bitrate (4 Mbit/s by default, as the latency
@@ -22,6 +22,8 @@
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::time_gst;
 
 use framecast::pipeline::find_factory;
 use framecast::{parse_launch, Message, State};
@@ -92,21 +94,6 @@ fn run_ours(description: &str) -> Result<Ours, String> {
         }),
         other => Err(format!("{description}: {other:?}")),
     }
-}
-
-fn time_gst(pipeline: &str) -> Result<Duration, String> {
-    let start = Instant::now();
-    let status = Command::new("gst-launch-1.0")
-        .arg("-q")
-        .args(pipeline.split(' '))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("gst-launch-1.0: {e}"))?;
-    if !status.success() {
-        return Err(format!("gst-launch-1.0 {pipeline}: {status}"));
-    }
-    Ok(start.elapsed())
 }
 
 fn gst_has(element: &str) -> bool {

@@ -1,4 +1,4 @@
-//! `framecast bench tracers`: what the tracers cost on a buffer-heavy
+//! `framecast-bench tracers`: what the tracers cost on a buffer-heavy
 //! workload, beside GStreamer's leaks tracer on the same machine.
 //!
 //! The main framecast workload mimics
@@ -397,7 +397,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         return Err("tracers are active (FRAMECAST_TRACERS?); the benchmark needs none".into());
     }
     println!(
-        "framecast bench tracers: {} buffers of {} bytes, queue {}, median of {} runs",
+        "framecast-bench tracers: {} buffers of {} bytes, queue {}, median of {} runs",
         args.buffers, args.size, args.queue, args.runs
     );
     let mut configs = configs();

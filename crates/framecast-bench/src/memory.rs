@@ -1,8 +1,9 @@
-//! `framecast bench memory`: the memory core's per-frame costs.
+//! `framecast-bench memory`: the memory core's per-frame costs.
 //!
 //! Each case runs `iters` operations, five times; the median run is
 //! reported as ns per operation, with heap allocations per operation
-//! counted by the CLI's counting allocator.
+//! counted by the counting allocator this program installs
+//! ([`framecast_test_support::alloc`]).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -12,7 +13,7 @@ use framecast::{
     VideoFormat, VideoInfo,
 };
 
-use crate::alloc_counter;
+use framecast_test_support::alloc::allocations;
 
 /// Options.
 #[derive(Debug, clap::Args)]
@@ -39,13 +40,13 @@ fn measure(name: &'static str, iters: u64, mut op: impl FnMut(u64)) -> Row {
     let mut runs = Vec::with_capacity(5);
     let mut allocs = 0;
     for _ in 0..5 {
-        let before = alloc_counter::count();
+        let before = allocations();
         let start = Instant::now();
         for i in 0..iters {
             op(i);
         }
         let elapsed = start.elapsed();
-        allocs = alloc_counter::count() - before;
+        allocs = allocations() - before;
         runs.push(elapsed.as_nanos() as f64 / iters as f64);
     }
     runs.sort_by(|a, b| a.total_cmp(b));
@@ -166,7 +167,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         }
     };
     println!(
-        "framecast bench memory ({} ops, {} frames per run; median of 5)",
+        "framecast-bench memory ({} ops, {} frames per run; median of 5)",
         args.iters, args.frames
     );
     println!(
@@ -199,7 +200,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-const GST_ANCHOR_SOURCE: &str = include_str!("../../anchors/gst_memory_bench.c");
+const GST_ANCHOR_SOURCE: &str = include_str!("../anchors/gst_memory_bench.c");
 
 /// Builds and runs the GStreamer C anchor (anchors/gst_memory_bench.c):
 /// the same cases through GstBufferPool, gst_buffer_ref/map and

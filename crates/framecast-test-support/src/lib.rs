@@ -1,0 +1,29 @@
+//! What framecast's tests and benchmarks share, in one place: a test
+//! binary depends on this crate (a dev-dependency) instead of including
+//! files from another crate's `tests/` folder.
+//!
+//! - [`alloc`]: the counting global allocator of the zero-allocation
+//!   tests and `framecast-bench memory`;
+//! - [`ports`]: free UDP ports on 127.0.0.1;
+//! - [`impair`]: the impairment relay (loss, bursts, duplication, delay,
+//!   jitter, reordering, strays) the kernel's missing netem stands for
+//!   (the `framecast-impair` crate, which `framecast demo --loss` ships);
+//! - [`interop`]: finding and running the real peers (ffmpeg, GStreamer,
+//!   the GStreamer receiver with retransmission);
+//! - [`child`]: running a test binary again as a child process, and
+//!   reading its output line by line;
+//! - [`signals`]: sending SIGINT to a child once it handles it;
+//! - `frames` (feature `pipeline`): test frames and the test sender.
+//!
+//! Test code: it panics on what a test would fail on.
+
+#![allow(clippy::missing_panics_doc)]
+
+pub mod alloc;
+pub mod child;
+#[cfg(feature = "pipeline")]
+pub mod frames;
+pub use framecast_impair as impair;
+pub mod interop;
+pub mod ports;
+pub mod signals;
