@@ -1,13 +1,20 @@
 """Type stubs of the framecast module (maturin ships them in the wheel)."""
 
+import sys
 from os import PathLike
 from types import TracebackType
-from typing import Any
-
-from typing_extensions import Buffer
+from typing import Any, Union
 
 import numpy as np
 import numpy.typing as npt
+
+# Frames are any object with the buffer protocol of unsigned bytes. Python
+# 3.12 names that protocol; before it, the types frames usually are (no
+# dependency on typing_extensions).
+if sys.version_info >= (3, 12):
+    from collections.abc import Buffer
+else:
+    Buffer = Union[bytes, bytearray, memoryview, npt.NDArray[np.uint8]]
 
 __version__: str
 

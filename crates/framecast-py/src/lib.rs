@@ -22,6 +22,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+mod buffer;
 mod leaks;
 mod pixels;
 mod receiver;
@@ -71,6 +72,18 @@ fn framecast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sender::PySender>()?;
     m.add_class::<receiver::PyReceiver>()?;
     m.add_function(wrap_pyfunction!(_deinit, m)?)?;
+    // The wheel's package re-exports `from .framecast import *`, which
+    // takes exactly these (`__version__` included).
+    m.add(
+        "__all__",
+        vec![
+            "FramecastError",
+            "Receiver",
+            "Sender",
+            "__version__",
+            "leaks",
+        ],
+    )?;
     let leaks = PyModule::new(py, "leaks")?;
     leaks::register(&leaks)?;
     m.add_submodule(&leaks)?;
