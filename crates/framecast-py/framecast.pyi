@@ -1,13 +1,20 @@
 """Type stubs of the framecast module (maturin ships them in the wheel)."""
 
+import sys
 from os import PathLike
 from types import TracebackType
-from typing import Any
-
-from typing_extensions import Buffer
+from typing import Any, Union
 
 import numpy as np
 import numpy.typing as npt
+
+# Frames are any object with the buffer protocol of unsigned bytes. Python
+# 3.12 names that protocol; before it, the types frames usually are (no
+# dependency on typing_extensions).
+if sys.version_info >= (3, 12):
+    from collections.abc import Buffer
+else:
+    Buffer = Union[bytes, bytearray, memoryview, npt.NDArray[np.uint8]]
 
 __version__: str
 
@@ -115,3 +122,39 @@ class _Leaks:
     def stop_tracking() -> bool: ...
 
 leaks: _Leaks
+
+VIDEOWRITER_PROP_QUALITY: int
+VIDEOWRITER_PROP_IS_COLOR: int
+VIDEOWRITER_PROP_KEY_INTERVAL: int
+VIDEOWRITER_PROP_BITRATE: int
+
+class VideoWriter:
+    """cv2.VideoWriter's shape over a framecast sender; the filename is a
+    destination URL: rtp://host:port[?sdp=FILE]."""
+
+    def __init__(
+        self,
+        *args: Any,
+        params: list[int] | None = None,
+        strict: bool = False,
+        block: bool = False,
+    ) -> None: ...
+    def open(self, *args: Any, params: list[int] | None = None) -> bool: ...
+    def isOpened(self) -> bool: ...
+    @property
+    def error(self) -> str | None: ...
+    def write(self, image: Buffer) -> None: ...
+    def release(self) -> None: ...
+    def get(self, prop_id: int) -> float: ...
+    def set(self, prop_id: int, value: float) -> bool: ...
+    def stats(self) -> dict[str, float]: ...
+    def getBackendName(self) -> str: ...
+    @staticmethod
+    def fourcc(c1: str, c2: str, c3: str, c4: str) -> int: ...
+    def __enter__(self) -> VideoWriter: ...
+    def __exit__(
+        self,
+        ty: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...

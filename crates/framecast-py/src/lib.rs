@@ -22,11 +22,14 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+mod buffer;
+mod destination;
 mod leaks;
 mod pixels;
 mod receiver;
 mod sender;
 mod shared;
+mod video_writer;
 
 create_exception!(
     framecast,
@@ -70,7 +73,32 @@ fn framecast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<sender::PySender>()?;
     m.add_class::<receiver::PyReceiver>()?;
+    m.add_class::<video_writer::PyVideoWriter>()?;
+    m.add("VIDEOWRITER_PROP_QUALITY", video_writer::PROP_QUALITY)?;
+    m.add("VIDEOWRITER_PROP_IS_COLOR", video_writer::PROP_IS_COLOR)?;
+    m.add(
+        "VIDEOWRITER_PROP_KEY_INTERVAL",
+        video_writer::PROP_KEY_INTERVAL,
+    )?;
+    m.add("VIDEOWRITER_PROP_BITRATE", video_writer::PROP_BITRATE)?;
     m.add_function(wrap_pyfunction!(_deinit, m)?)?;
+    // The wheel's package re-exports `from .framecast import *`, which
+    // takes exactly these (`__version__` included).
+    m.add(
+        "__all__",
+        vec![
+            "FramecastError",
+            "Receiver",
+            "Sender",
+            "VideoWriter",
+            "VIDEOWRITER_PROP_BITRATE",
+            "VIDEOWRITER_PROP_IS_COLOR",
+            "VIDEOWRITER_PROP_KEY_INTERVAL",
+            "VIDEOWRITER_PROP_QUALITY",
+            "__version__",
+            "leaks",
+        ],
+    )?;
     let leaks = PyModule::new(py, "leaks")?;
     leaks::register(&leaks)?;
     m.add_submodule(&leaks)?;

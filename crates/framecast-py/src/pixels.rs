@@ -4,9 +4,10 @@
 
 use framecast::elements::video::frame::packed_size;
 use framecast::VideoInfo;
-use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+
+use crate::buffer::ByteBuffer;
 
 /// The numpy shape of a packed frame of `info`, as OpenCV uses: `(H, W, C)`
 /// for packed RGB-like formats, `(H, W)` for one byte a pixel, and
@@ -57,14 +58,14 @@ fn describe(info: &VideoInfo) -> String {
 /// taken, a crop of a larger image or a flipped view included:
 /// [`copy_into`](Self::copy_into) packs them as it copies.
 pub(crate) struct Pixels {
-    buffer: PyBuffer<u8>,
+    buffer: ByteBuffer,
 }
 
 impl Pixels {
     /// Takes `obj`'s buffer for a frame of `info`, or says what was
     /// expected: the shape, the byte count, the element type.
     pub(crate) fn borrow(obj: &Bound<'_, PyAny>, info: &VideoInfo) -> PyResult<Pixels> {
-        let buffer = PyBuffer::<u8>::get(obj)
+        let buffer = ByteBuffer::get(obj)
             .map_err(|e| PyValueError::new_err(format!("expected {}: {e}", describe(info))))?;
         let shape = buffer.shape().to_vec();
         // A flat buffer is taken by size; one with a shape must have the

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use framecast::elements::video::frame::{frame_layout, is_packed};
 use framecast::receiver::{ReceivedFrame, Receiver, ReceiverStats};
-use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict};
 
+use crate::buffer::ByteBuffer;
 use crate::pixels::{frame_shape, python_shape};
 use crate::sender::{parse_codec, parse_format};
 use crate::shared::{Shared, Traced};
@@ -126,8 +126,8 @@ impl PyReceiver {
     }
 
     /// `out` checked to take frames: writable, C-contiguous bytes.
-    fn out_buffer(out: &Bound<'_, PyAny>) -> PyResult<PyBuffer<u8>> {
-        let buffer = PyBuffer::<u8>::get(out)
+    fn out_buffer(out: &Bound<'_, PyAny>) -> PyResult<ByteBuffer> {
+        let buffer = ByteBuffer::get(out)
             .map_err(|e| PyValueError::new_err(format!("out: expected a uint8 array: {e}")))?;
         if buffer.readonly() || !buffer.is_c_contiguous() {
             return Err(PyValueError::new_err(
@@ -143,7 +143,7 @@ impl PyReceiver {
         &self,
         py: Python<'py>,
         frame: &ReceivedFrame,
-        buffer: &PyBuffer<u8>,
+        buffer: &ByteBuffer,
         out: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let expected = frame_shape(&frame.info);

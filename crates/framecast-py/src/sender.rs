@@ -49,6 +49,29 @@ pub(crate) struct PySender {
 }
 
 impl PySender {
+    /// Builds and starts the sender; `kind` names the Python class that
+    /// made it, for the leak tracer. Building waits for the caps to be
+    /// agreed (milliseconds); other Python threads may run meanwhile.
+    #[track_caller]
+    pub(crate) fn build(
+        py: Python<'_>,
+        builder: framecast::sender::SenderBuilder,
+        kind: &'static str,
+    ) -> PyResult<PySender> {
+        let traced = Traced::new(py, kind);
+        let sender = py.detach(|| builder.build().map_err(to_py_err))?;
+        let traced = traced.owns(sender.pipeline().id());
+        Ok(PySender {
+            inner: Shared::new(sender, traced, "the sender is finished"),
+            scratch: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The sender, for one call; an error once finished.
+    pub(crate) fn sender(&self) -> PyResult<Arc<Sender>> {
+        self.inner.get()
+    }
+
     fn with<T>(&self, f: impl FnOnce(&Sender) -> PyResult<T>) -> PyResult<T> {
         f(&*self.inner.get()?)
     }
@@ -103,15 +126,7 @@ impl PySender {
         for client in &clients {
             builder = builder.to(client);
         }
-        // Building waits for the caps to be agreed (milliseconds); other
-        // Python threads may run meanwhile.
-        let traced = Traced::new(py, "Sender");
-        let sender = py.detach(|| builder.build().map_err(to_py_err))?;
-        let traced = traced.owns(sender.pipeline().id());
-        Ok(PySender {
-            inner: Shared::new(sender, traced, "the sender is finished"),
-            scratch: Mutex::new(Vec::new()),
-        })
+        PySender::build(py, builder, "Sender")
     }
 
     /// Sends one frame: its pixels are copied into a pooled frame, stamped
@@ -125,7 +140,7 @@ impl PySender {
     // The fill closure returns framecast's `Result`, whose error is the
     // crate's one (large) enum, as every framecast call does.
     #[allow(clippy::result_large_err)]
-    fn push(&self, py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn push(&self, py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<()> {
         let sender = self.inner.get()?;
         let pixels = Pixels::borrow(frame, sender.video_info())?;
         let mut copy_error = None;
@@ -182,7 +197,7 @@ impl PySender {
     /// Counters: frames in and out, dropped, packets, bytes, bitrate
     /// (bit/s), encode time (s), and push-to-wire latency (s: average,
     /// last, max).
-    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    pub(crate) fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.with(|s| stats_dict(py, &s.stats()))
     }
 
@@ -206,7 +221,7 @@ impl PySender {
     /// Ends the stream: the queued frames go out, then an RTCP BYE, then
     /// the pipeline stops. Returns the final counters. Finishing twice is
     /// an error.
-    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    pub(crate) fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let mut sender = self.inner.take()?;
         let stats = py.detach(|| {
             // A push in another thread holds the sender a moment longer

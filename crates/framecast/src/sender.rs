@@ -60,6 +60,7 @@ pub struct SenderBuilder {
     max_queued: u32,
     sdp_file: Option<std::path::PathBuf>,
     fec_group: u32,
+    key_interval: u32,
 }
 
 impl Default for SenderBuilder {
@@ -75,6 +76,7 @@ impl Default for SenderBuilder {
             max_queued: 2,
             sdp_file: None,
             fec_group: 0,
+            key_interval: 0,
         }
     }
 }
@@ -109,6 +111,12 @@ impl SenderBuilder {
     /// H.264 bitrate in kbit/s (default 4000).
     pub fn bitrate(mut self, kbps: u32) -> Self {
         self.bitrate_kbps = kbps;
+        self
+    }
+    /// H.264: an IDR (with SPS/PPS) every `frames` frames (`h264enc
+    /// gop-size`); 0, the default, is one second of frames.
+    pub fn key_interval(mut self, frames: u32) -> Self {
+        self.key_interval = frames;
         self
     }
     /// Forward error correction for links without feedback (multicast,
@@ -154,7 +162,10 @@ impl SenderBuilder {
             });
         }
         let encode = match self.codec {
-            Codec::H264 => format!("h264enc bitrate={} ! rtph264pay", self.bitrate_kbps),
+            Codec::H264 => format!(
+                "h264enc bitrate={} gop-size={} ! rtph264pay",
+                self.bitrate_kbps, self.key_interval
+            ),
             Codec::Jpeg => "video/x-raw,format=I420 ! jpegenc ! rtpjpegpay".to_string(),
             Codec::Raw => "video/x-raw,format=I420 ! rtpvrawpay".to_string(),
         };
