@@ -14,23 +14,28 @@ fn required() -> bool {
     std::env::var("FRAMECAST_REQUIRE_INTEROP").as_deref() == Ok("1")
 }
 
-/// The module cargo built for this test run: `libframecast_py.so` in the
-/// profile folder (this test binary lives in its `deps/`).
+/// The module cargo built for this test run: `libframecast_py.so` in
+/// `deps/` (beside this test binary) or in the profile folder, whichever
+/// is newer: `cargo test` leaves the cdylib in `deps/`, while an earlier
+/// `cargo build` may have left an older copy in the profile folder.
 fn built_module() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let deps = exe.parent().expect("deps folder");
     let profile = deps.parent().expect("profile folder");
-    for dir in [profile, deps] {
-        let candidate = dir.join("libframecast_py.so");
-        if candidate.exists() {
-            return candidate;
-        }
-    }
-    panic!(
-        "libframecast_py.so not found in {} (cargo builds it for this test: the crate's \
-         crate-type must keep \"rlib\" beside \"cdylib\")",
-        profile.display()
-    );
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    [profile, deps]
+        .iter()
+        .map(|dir| dir.join("libframecast_py.so"))
+        .filter_map(|candidate| modified(&candidate).map(|t| (t, candidate)))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, candidate)| candidate)
+        .unwrap_or_else(|| {
+            panic!(
+                "libframecast_py.so not found in {} (cargo builds it for this test: the \
+                 crate's crate-type must keep \"rlib\" beside \"cdylib\")",
+                profile.display()
+            )
+        })
 }
 
 #[test]
