@@ -1,3 +1,5 @@
+//! Smoke test: buffers pushed into an appsrc come out of an appsink in a playing pipeline.
+
 use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
