@@ -19,7 +19,6 @@
 //! the types make the mistake impossible instead.
 
 #![deny(missing_debug_implementations)]
-#![warn(rust_2018_idioms)]
 
 pub mod buffer;
 mod error;

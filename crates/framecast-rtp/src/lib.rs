@@ -26,7 +26,6 @@
 //! assert_eq!(depay.pull().unwrap().data, &au[..]);
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 
 mod base64;
 pub mod error;

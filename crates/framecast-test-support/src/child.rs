@@ -49,8 +49,11 @@ pub fn child_command(test: &str, role: &str, envs: &[(&str, &str)]) -> Command {
 /// What a finished child printed.
 #[derive(Debug)]
 pub struct ChildOutput {
+    /// How it exited.
     pub status: ExitStatus,
+    /// Its standard output, lossily decoded.
     pub stdout: String,
+    /// Its standard error, lossily decoded.
     pub stderr: String,
 }
 
@@ -104,6 +107,7 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// Starts a thread that reads `r` line by line into the channel.
     pub fn new(r: impl Read + Send + 'static) -> Lines {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

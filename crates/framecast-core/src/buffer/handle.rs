@@ -4,8 +4,9 @@
 //! `Arc` cannot hand its allocation back when the count reaches zero, so a
 //! pool using it would allocate a new shell for every frame. This is a
 //! minimal Arc (same orderings as std's) whose last drop gives the boxed
-//! shell to its pool instead of freeing it. It is the only `unsafe` outside
-//! `memory/`.
+//! shell to its pool instead of freeing it. Outside `memory/`, framecast-core's
+//! other `unsafe` is the inline meta storage (`buffer/meta/storage.rs`) and one
+//! measured spot in `buffer/pool.rs`; ARCHITECTURE.md lists them all.
 
 use std::fmt;
 use std::ops::Deref;

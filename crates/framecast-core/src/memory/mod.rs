@@ -13,8 +13,10 @@
 //! alive. (GStreamer has two models — refcount for buffers, an exclusive-lock
 //! counter for memory; framecast has this one.)
 //!
-//! This module, with `buffer/handle.rs`, is where framecast's `unsafe` lives:
-//! raw allocations, `mmap` and the aliasing rules that make the safe API sound.
+//! Most of framecast-core's `unsafe` lives here: raw allocations, `mmap` and the
+//! aliasing rules that make the safe API sound. The rest is the buffer handle
+//! (`buffer/handle.rs`), the inline metas (`buffer/meta/storage.rs`) and one
+//! measured spot in `buffer/pool.rs` (ARCHITECTURE.md, "Where `unsafe` lives").
 
 mod allocator;
 mod block;

@@ -280,10 +280,10 @@ impl MetaList {
             if deep && slot.has_tag(TAG_MEMORY_REFERENCE) {
                 continue;
             }
+            let data = slot.data.0.as_ptr() as *const u8;
             // SAFETY: the slot holds a value of the vtable's type.
-            if let Some(copy) =
-                unsafe { (slot.vtable.transform)(slot.data.0.as_ptr() as *const u8, transform) }
-            {
+            let copy = unsafe { (slot.vtable.transform)(data, transform) };
+            if let Some(copy) = copy {
                 dest.slots.push(copy);
             }
         }

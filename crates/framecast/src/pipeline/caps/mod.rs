@@ -6,7 +6,7 @@
 //!   intersection, subset and fixation.
 //! - [`Structure`] (`structure.rs`): a media type and its fields.
 //! - [`Caps`] (`caps.rs`): `ANY`, `EMPTY` or alternative structures.
-//! - Text (`parse.rs`, `serialize.rs`): GStreamer's caps syntax both ways,
+//! - Text (`parse/`, `serialize.rs`): GStreamer's caps syntax both ways,
 //!   with parse errors that point at the bad token.
 //! - Field rules (`fields.rs`): what `width`, raw-video `format`, RTP
 //!   `payload` and the like may hold, checked on text and by

@@ -39,13 +39,13 @@
 //!
 //! [`Display`]: std::fmt::Display
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::net::IpAddr;
-
 use crate::error::{Error, Result};
 use crate::h264;
 use crate::raw::RawFormat;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+mod write;
 
 /// Media direction attribute (RFC 4566 §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,7 +61,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Direction::SendRecv => "sendrecv",
             Direction::SendOnly => "sendonly",
@@ -70,7 +70,7 @@ impl Direction {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(super) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "sendrecv" => Direction::SendRecv,
             "sendonly" => Direction::SendOnly,
@@ -125,7 +125,7 @@ impl MediaDescription {
     }
 
     /// A video medium with `rtpmap` `encoding/90000`.
-    fn video(port: u16, pt: u8, encoding: &str) -> Self {
+    pub(super) fn video(port: u16, pt: u8, encoding: &str) -> Self {
         Self {
             media: "video".into(),
             port,
@@ -165,7 +165,7 @@ pub struct SessionDescription {
     pub media: Vec<MediaDescription>,
 }
 
-fn addr_type(addr: &str) -> &'static str {
+pub(super) fn addr_type(addr: &str) -> &'static str {
     if addr.contains(':') {
         "IP6"
     } else {
@@ -666,178 +666,5 @@ fn static_payload(pt: u8) -> Option<(&'static str, u32)> {
     })
 }
 
-impl fmt::Display for SessionDescription {
-    /// Writes the SDP with CRLF line endings (RFC 4566 §5).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v=0\r\n")?;
-        write!(
-            f,
-            "o=- {} {} IN {} {}\r\n",
-            self.session_id,
-            self.session_version,
-            addr_type(&self.origin_address),
-            self.origin_address
-        )?;
-        let name = if self.session_name.is_empty() {
-            " " // §5.3: s= must not be empty
-        } else {
-            &self.session_name
-        };
-        write!(f, "s={name}\r\n")?;
-        if let Some(c) = &self.connection_address {
-            write_connection(f, c, self.connection_ttl)?;
-        }
-        write!(f, "t=0 0\r\n")?;
-        for (k, v) in &self.attributes {
-            write_attr(f, k, v.as_deref())?;
-        }
-        for m in &self.media {
-            write!(f, "m={} {} {}", m.media, m.port, m.protocol)?;
-            for pt in &m.payload_types {
-                write!(f, " {pt}")?;
-            }
-            write!(f, "\r\n")?;
-            if let Some(c) = &m.connection_address {
-                write_connection(f, c, m.connection_ttl)?;
-            }
-            let pt = m.payload_type();
-            if !m.encoding_name.is_empty() {
-                write!(f, "a=rtpmap:{pt} {}/{}\r\n", m.encoding_name, m.clock_rate)?;
-            }
-            if !m.fmtp.is_empty() {
-                write!(f, "a=fmtp:{pt} ")?;
-                // RFC 6184 and RFC 4175 examples separate with "; ".
-                for (i, (k, v)) in fmtp_order(&m.fmtp).enumerate() {
-                    if i > 0 {
-                        write!(f, "; ")?;
-                    }
-                    write!(f, "{k}={v}")?;
-                }
-                write!(f, "\r\n")?;
-            }
-            if let Some(fr) = m.framerate {
-                // Shortest form that parses back to the same value: "30",
-                // "29.97".
-                write!(f, "a=framerate:{fr}\r\n")?;
-            }
-            for (k, v) in &m.attributes {
-                write_attr(f, k, v.as_deref())?;
-            }
-            if let Some(d) = m.direction {
-                write!(f, "a={}\r\n", d.as_str())?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// fmtp parameters in a conventional order: the ones RFC 6184 and RFC 4175
-/// list first, the rest alphabetically.
-fn fmtp_order(p: &BTreeMap<String, String>) -> impl Iterator<Item = (&String, &String)> {
-    const FIRST: [&str; 8] = [
-        "packetization-mode",
-        "profile-level-id",
-        "sprop-parameter-sets",
-        "sampling",
-        "width",
-        "height",
-        "depth",
-        "colorimetry",
-    ];
-    let known = FIRST.iter().filter_map(move |k| p.get_key_value(*k));
-    let rest = p.iter().filter(|(k, _)| !FIRST.contains(&k.as_str()));
-    known.chain(rest)
-}
-
-/// `c=IN IP4|IP6 <address>`, with `/<ttl>` for IPv4 multicast (required
-/// there, RFC 4566 §5.7).
-fn write_connection(f: &mut fmt::Formatter<'_>, addr: &str, ttl: Option<u8>) -> fmt::Result {
-    write!(f, "c=IN {} {}", addr_type(addr), addr)?;
-    if addr
-        .parse::<std::net::Ipv4Addr>()
-        .is_ok_and(|a| a.is_multicast())
-    {
-        write!(f, "/{}", ttl.unwrap_or(DEFAULT_MULTICAST_TTL))?;
-    }
-    write!(f, "\r\n")
-}
-
-fn write_attr(f: &mut fmt::Formatter<'_>, k: &str, v: Option<&str>) -> fmt::Result {
-    match v {
-        Some(v) => write!(f, "a={k}:{v}\r\n"),
-        None => write!(f, "a={k}\r\n"),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::net::Ipv4Addr;
-
-    const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-    #[test]
-    fn h264_round_trip() {
-        let sps = [0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0];
-        let pps = [0x68, 0xce, 0x3c, 0x80];
-        let s = SessionDescription::h264(LOCAL, 5004, 96, Some((&sps, &pps)), Some(30.0));
-        let text = s.to_string();
-        assert!(text.contains("m=video 5004 RTP/AVP 96\r\n"), "{text}");
-        assert!(text.contains("a=rtpmap:96 H264/90000\r\n"));
-        assert!(text.contains(
-            "a=fmtp:96 packetization-mode=1; profile-level-id=42C01E; sprop-parameter-sets="
-        ));
-        assert!(text.contains("a=framerate:30\r\n"));
-        assert!(text.contains("a=recvonly\r\n"));
-        let back = SessionDescription::parse(&text).unwrap();
-        assert_eq!(back, s);
-        let sets =
-            h264::parse_sprop_parameter_sets(&back.video().unwrap().fmtp["sprop-parameter-sets"])
-                .unwrap();
-        assert_eq!(sets, [sps.to_vec(), pps.to_vec()]);
-    }
-
-    #[test]
-    fn jpeg_and_raw_round_trip() {
-        let s = SessionDescription::jpeg(LOCAL, 5006, Some(1.234_567));
-        assert_eq!(SessionDescription::parse(&s.to_string()).unwrap(), s);
-        let s = SessionDescription::jpeg(LOCAL, 5006, Some(29.97));
-        let back = SessionDescription::parse(&s.to_string()).unwrap();
-        assert_eq!(back.video().unwrap().framerate, Some(29.97));
-        assert_eq!(back.video().unwrap().payload_type(), 26);
-        let s = SessionDescription::raw(LOCAL, 5008, 96, RawFormat::I420, 640, 480, Some(30.0));
-        let text = s.to_string();
-        assert!(text.contains(
-            "a=fmtp:96 sampling=YCbCr-4:2:0; width=640; height=480; depth=8; colorimetry=BT709-2\r\n"
-        ), "{text}");
-        assert_eq!(SessionDescription::parse(&text).unwrap(), s);
-    }
-
-    #[test]
-    fn errors_name_the_line() {
-        let e = SessionDescription::parse("v=0\no=- 0 0 IN IP4 x\nbogus\n").unwrap_err();
-        match &e {
-            Error::Sdp { line, text, .. } => {
-                assert_eq!(*line, 3);
-                assert_eq!(text, "bogus");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(e.kind(), crate::ErrorKind::Sdp);
-        assert!(SessionDescription::parse("o=- 0 0 IN IP4 x\n").is_err());
-        assert!(SessionDescription::parse("").is_err());
-        // Found by the sdp_parse fuzz target: v=0 alone used to parse, and
-        // its written form (an o= line without address) did not.
-        assert!(SessionDescription::parse("v=0\n").is_err());
-        let ok = SessionDescription::parse("v=0\no=- 0 0 IN IP4 h\ns=\n").unwrap();
-        assert_eq!(SessionDescription::parse(&ok.to_string()).unwrap(), ok);
-        assert!(SessionDescription::parse(
-            "v=0\no=- 0 0 IN IP4 h\ns=x\nm=video 99999 RTP/AVP 96\n"
-        )
-        .is_err());
-        assert!(SessionDescription::parse(
-            "v=0\no=- 0 0 IN IP4 h\ns=x\nm=video 5 RTP/AVP 96\na=rtpmap:96 H264\n"
-        )
-        .is_err());
-    }
-}
+mod tests;

@@ -1,173 +1,16 @@
-//! Reading caps from text: GStreamer's caps syntax
-//! (`gst_caps_from_string`, `gst_structure_from_string`,
-//! `gst_value_deserialize`), with errors that point at the bad token.
-//!
-//! The grammar and the reading rules are documented on the
-//! [module](super), where users find them.
+//! The caps string parser: structures, typed fields, lists, arrays and
+//! ranges (GStreamer `gst_caps_from_string` syntax).
 
-use std::ops::Range;
-
+use super::*;
 use crate::error::closest;
+use crate::pipeline::caps::range::{DoubleRange, FractionRange, IntRange};
+use crate::pipeline::caps::{fields, Caps, Structure, Value};
 use crate::{Error, Fraction, Result};
-
-use super::range::{DoubleRange, FractionRange, IntRange};
-use super::{fields, Caps, Structure, Value};
-
-/// What parse errors say they were parsing.
-const WHAT: &str = "caps";
-
-/// GStreamer's `GST_ASCII_IS_STRING`: the bytes of a bare word.
-pub(crate) fn is_bare_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b':' | b'.')
-}
-
-/// Whether the bare word `s` reads back as the string `s` (so it needs no
-/// quotes in the compact form).
-pub(crate) fn reads_back_as_string(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_bare_byte) && matches!(infer(s), Ok(Value::String(_)))
-}
-
-/// Whether `name` is a valid media type or field name: a letter, then
-/// bare-word bytes (`gst_structure_validate_name`).
-pub(crate) fn is_valid_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic()) && bytes.all(is_bare_byte)
-}
-
-/// Checks a structure or field name given through the API, with the same
-/// error a parse would give.
-pub(crate) fn check_name(kind: &str, name: &str) -> Result<()> {
-    if is_valid_name(name) && !is_reserved(name) {
-        return Ok(());
-    }
-    let at = if name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) {
-        name.bytes().position(|b| !is_bare_byte(b)).unwrap_or(0)
-    } else {
-        0
-    };
-    let token = name
-        .get(at..)
-        .and_then(|s| s.chars().next())
-        .map(String::from)
-        .unwrap_or_default();
-    let message = if is_reserved(name) {
-        format!("{name:?} is a caps keyword, not a {kind}")
-    } else {
-        format!("a {kind} starts with a letter and holds only letters, digits and _ - + / : .")
-    };
-    Err(Error::parse(WHAT, name, at, &token, message, None))
-}
-
-/// `ANY`, `EMPTY` and `NONE` spell whole caps, so a structure may not be
-/// named so (its caps would print as the keyword).
-fn is_reserved(name: &str) -> bool {
-    matches!(name, "ANY" | "EMPTY" | "NONE")
-}
-
-/// Parses a whole caps string.
-pub(crate) fn parse_caps(input: &str) -> Result<Caps> {
-    let mut p = Parser::new(input, 0, false);
-    let caps = p.caps()?;
-    p.skip_ws();
-    p.expect_end("`;` or the end of the caps")?;
-    Ok(caps)
-}
-
-/// Parses caps that start at byte `start` of `input` and end where caps
-/// syntax ends (before ` ! ` in a pipeline), returning the caps and the
-/// byte offset just past them. Errors carry positions in `input`, so they
-/// point into the whole pipeline string.
-///
-/// # Errors
-///
-/// [`Error::Parse`] for malformed caps, or when `start` is not a character
-/// boundary of `input`.
-///
-/// # Examples
-///
-/// ```
-/// use framecast::pipeline::caps::parse_caps_prefix;
-/// let line = "testsrc ! video/x-raw,width=320 ! fakesink";
-/// let (caps, end) = parse_caps_prefix(line, 10)?;
-/// assert_eq!(caps.to_string(), "video/x-raw,width=320");
-/// assert_eq!(&line[end..], " ! fakesink");
-/// # Ok::<(), framecast::Error>(())
-/// ```
-pub fn parse_caps_prefix(input: &str, start: usize) -> Result<(Caps, usize)> {
-    if !input.is_char_boundary(start) {
-        return Err(Error::parse(
-            WHAT,
-            input,
-            0,
-            "",
-            "start is not at a character boundary",
-            None,
-        ));
-    }
-    let mut p = Parser::new(input, start, true);
-    let caps = p.caps()?;
-    Ok((caps, p.pos))
-}
-
-/// Parses the caps in `input[span]`, with error positions in `input`:
-/// for a caps string that a pipeline lexer has already delimited.
-///
-/// # Errors
-///
-/// [`Error::Parse`] for malformed caps or a span outside `input`.
-pub fn parse_caps_span(input: &str, span: Range<usize>) -> Result<Caps> {
-    let Some(text) = input.get(span.clone()) else {
-        return Err(Error::parse(
-            WHAT,
-            input,
-            0,
-            "",
-            "span is not inside the input",
-            None,
-        ));
-    };
-    parse_caps(text).map_err(|e| match e {
-        Error::Parse {
-            position,
-            token,
-            message,
-            suggestion,
-            ..
-        } => Error::parse(
-            WHAT,
-            input,
-            span.start + position,
-            &token,
-            message,
-            suggestion,
-        ),
-        other => other,
-    })
-}
-
-/// Parses one structure (`video/x-raw,width=320`).
-pub(crate) fn parse_structure(input: &str) -> Result<Structure> {
-    let mut p = Parser::new(input, 0, false);
-    p.skip_ws();
-    let s = p.structure()?;
-    p.skip_ws();
-    p.expect_end("`,` or the end of the structure")?;
-    Ok(s)
-}
-
-/// Parses one value, as the right-hand side of a field (`[ 1, 10 ]`).
-pub(crate) fn parse_value(input: &str) -> Result<Value> {
-    let mut p = Parser::new(input, 0, false);
-    let v = p.value(None)?;
-    p.skip_ws();
-    p.expect_end("the end of the value")?;
-    Ok(v)
-}
 
 /// A type annotation: `(int)`, `(string)`, ... Scalar types also type the
 /// elements of a list or the ends of a range they precede.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Ty {
+pub(super) enum Ty {
     Bool,
     Int,
     Double,
@@ -224,7 +67,7 @@ impl Ty {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         TYPE_NAMES
             .iter()
             .find(|(_, t)| *t == self)
@@ -234,9 +77,9 @@ impl Ty {
 
 /// A recursive-descent parser over `input`, keeping byte positions in the
 /// whole input so that errors point at the right place.
-struct Parser<'a> {
-    input: &'a str,
-    pos: usize,
+pub(super) struct Parser<'a> {
+    pub(super) input: &'a str,
+    pub(super) pos: usize,
     /// Stop quietly where caps syntax ends instead of requiring the end of
     /// input (caps inside a pipeline string).
     prefix: bool,
@@ -247,10 +90,10 @@ struct Parser<'a> {
 /// How deeply ranges, lists and arrays may nest. Real caps nest two
 /// levels at most; the limit keeps hostile input from exhausting the
 /// stack of this recursive parser (and of the recursive set operations).
-const MAX_DEPTH: usize = 32;
+pub(super) const MAX_DEPTH: usize = 32;
 
 impl<'a> Parser<'a> {
-    fn new(input: &'a str, pos: usize, prefix: bool) -> Parser<'a> {
+    pub(super) fn new(input: &'a str, pos: usize, prefix: bool) -> Parser<'a> {
         Parser {
             input,
             pos,
@@ -263,7 +106,7 @@ impl<'a> Parser<'a> {
         self.input.as_bytes().get(self.pos).copied()
     }
 
-    fn skip_ws(&mut self) {
+    pub(super) fn skip_ws(&mut self) {
         while self.peek().is_some_and(|b| b.is_ascii_whitespace()) {
             self.pos += 1;
         }
@@ -279,7 +122,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The bare word at the cursor (possibly empty), consumed.
-    fn word(&mut self) -> (usize, &'a str) {
+    pub(super) fn word(&mut self) -> (usize, &'a str) {
         let start = self.pos;
         while self.peek().is_some_and(is_bare_byte) {
             self.pos += 1;
@@ -299,7 +142,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn error(&self, at: usize, token: &str, message: impl Into<String>) -> Error {
+    pub(super) fn error(&self, at: usize, token: &str, message: impl Into<String>) -> Error {
         Error::parse(WHAT, self.input, at, token, message, None)
     }
 
@@ -324,14 +167,14 @@ impl<'a> Parser<'a> {
         Error::parse(WHAT, self.input, position, token, v.rule, v.suggestion)
     }
 
-    fn expect_end(&self, expected: &str) -> Result<()> {
+    pub(super) fn expect_end(&self, expected: &str) -> Result<()> {
         if self.pos < self.input.len() {
             return Err(self.error_here(format!("expected {expected}")));
         }
         Ok(())
     }
 
-    fn caps(&mut self) -> Result<Caps> {
+    pub(super) fn caps(&mut self) -> Result<Caps> {
         self.skip_ws();
         let start = self.pos;
         if self.pos >= self.input.len() {
@@ -383,7 +226,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn structure(&mut self) -> Result<Structure> {
+    pub(super) fn structure(&mut self) -> Result<Structure> {
         let (at, name) = self.word();
         if name.is_empty() {
             return Err(self.error_here("expected a media type such as video/x-raw"));
@@ -459,7 +302,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn value(&mut self, hint: Option<Ty>) -> Result<Value> {
+    pub(super) fn value(&mut self, hint: Option<Ty>) -> Result<Value> {
         self.skip_ws();
         let mut ty = hint;
         if self.peek() == Some(b'(') {
@@ -520,7 +363,13 @@ impl<'a> Parser<'a> {
 
     /// Reads a word or quoted string as a single value of type `ty`, or of
     /// the inferred type.
-    fn scalar(&self, ty: Option<Ty>, text: &str, quoted: bool, start: usize) -> Result<Value> {
+    pub(super) fn scalar(
+        &self,
+        ty: Option<Ty>,
+        text: &str,
+        quoted: bool,
+        start: usize,
+    ) -> Result<Value> {
         let token = &self.input[start..self.pos];
         let fail = |message: String| Err(self.error(start, token, message));
         let Some(ty) = ty else {
@@ -622,7 +471,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn range(&mut self, ty: Option<Ty>) -> Result<Value> {
+    pub(super) fn range(&mut self, ty: Option<Ty>) -> Result<Value> {
         let open = self.pos;
         let hint = match ty {
             None => None,
@@ -798,289 +647,5 @@ impl<'a> Parser<'a> {
         } else {
             Value::Array(items)
         })
-    }
-}
-
-enum IntError {
-    NotInt,
-    OutOfRange,
-}
-
-/// A decimal (`-5`, `+5`), hexadecimal (`0x1F`) or named (`max`, `min`)
-/// 32-bit int.
-fn parse_int(text: &str) -> Result<i32, IntError> {
-    if text.eq_ignore_ascii_case("max") {
-        return Ok(i32::MAX);
-    }
-    if text.eq_ignore_ascii_case("min") {
-        return Ok(i32::MIN);
-    }
-    let (negative, body) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let (radix, digits) = match body.get(..2) {
-        Some("0x" | "0X") => (16, &body[2..]),
-        _ => (10, body),
-    };
-    if digits.is_empty()
-        || !digits
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (radix == 16 && b.is_ascii_hexdigit()))
-    {
-        return Err(IntError::NotInt);
-    }
-    // Digits only, so the only failure is overflow.
-    let magnitude = i64::from_str_radix(digits, radix).map_err(|_| IntError::OutOfRange)?;
-    let value = if negative { -magnitude } else { magnitude };
-    i32::try_from(value).map_err(|_| IntError::OutOfRange)
-}
-
-/// A double in Rust's (and C's) notation; `inf`, `-inf` and `nan` are
-/// accepted when the type is known to be double.
-fn parse_double(text: &str) -> Option<f64> {
-    text.parse().ok()
-}
-
-/// `N/D` with 32-bit ints. `None` when `text` is not of that shape,
-/// `Some(Err)` when it is but is not a fraction.
-fn parse_fraction(text: &str) -> Option<Result<Fraction, &'static str>> {
-    let (n, d) = text.split_once('/')?;
-    let (n, d) = match (parse_int(n), parse_int(d)) {
-        (Ok(n), Ok(d)) => (n, d),
-        (Err(IntError::NotInt), _) | (_, Err(IntError::NotInt)) => return None,
-        _ => return Some(Err("numerator or denominator out of range for 32 bits")),
-    };
-    if d == 0 {
-        return Some(Err("a fraction cannot have a zero denominator"));
-    }
-    Some(Fraction::new(n, d).ok_or("fraction out of range for 32 bits"))
-}
-
-/// GStreamer's boolean words, in any case.
-fn parse_bool(text: &str) -> Option<bool> {
-    const TRUE: &[&str] = &["true", "yes", "t", "1"];
-    const FALSE: &[&str] = &["false", "no", "f", "0"];
-    if TRUE.iter().any(|w| text.eq_ignore_ascii_case(w)) {
-        Some(true)
-    } else if FALSE.iter().any(|w| text.eq_ignore_ascii_case(w)) {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-/// The value of an unannotated bare word: int, then double, then fraction,
-/// then boolean, else string (GStreamer's order). Words that look like a
-/// number but are not a valid one are errors rather than strings.
-fn infer(text: &str) -> Result<Value, &'static str> {
-    match parse_int(text) {
-        Ok(n) => return Ok(Value::Int(n)),
-        Err(IntError::OutOfRange) => {
-            return Err("integer out of range for a 32-bit int (write (double) for larger numbers)")
-        }
-        Err(IntError::NotInt) => {}
-    }
-    if text.bytes().any(|b| b.is_ascii_digit()) {
-        if let Some(d) = parse_double(text) {
-            return Ok(Value::Double(d));
-        }
-    }
-    if let Some(f) = parse_fraction(text) {
-        return f.map(Value::Fraction);
-    }
-    if let Some(b) = parse_bool(text) {
-        return Ok(Value::Bool(b));
-    }
-    Ok(Value::String(text.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn caps(s: &str) -> Caps {
-        s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"))
-    }
-
-    /// `(position, token)` of the error for `s`, and its message.
-    fn err(s: &str) -> (usize, String, String) {
-        match s.parse::<Caps>() {
-            Ok(c) => panic!("{s:?} parsed as {c}"),
-            Err(Error::Parse {
-                position,
-                token,
-                message,
-                ..
-            }) => (position, token, message),
-            Err(e) => panic!("{s:?}: not a parse error: {e}"),
-        }
-    }
-
-    #[test]
-    fn inference_follows_gstreamer() {
-        let c = caps("a,x=yes,z=1.5,w=<1,2>,s=\"hello world\",e=\"\",f=30/1,g=1e3,h=-5,q=0x10,m=max,n=min,o=I420,t=010");
-        assert_eq!(
-            format!("{c:#}"),
-            "a, x=(boolean)true, z=(double)1.5, w=(int)< 1, 2 >, s=(string)\"hello\\ world\", e=(string)\"\", \
-             f=(fraction)30/1, g=(double)1000, h=(int)-5, q=(int)16, m=(int)2147483647, n=(int)-2147483648, \
-             o=(string)I420, t=(int)10"
-        );
-    }
-
-    #[test]
-    fn annotations() {
-        let c = caps("a,x=(double)5,f=(float)5,b=(bool)true,c=(boolean)1, d=(i)3, e=(s)x, g=(fraction)5, h=(int){1,2,3}, i=(fraction)[0/1,max], j=( int ) 6, k=(string)\"30\"");
-        assert_eq!(
-            format!("{c:#}"),
-            "a, x=(double)5, f=(double)5, b=(boolean)true, c=(boolean)true, d=(int)3, e=(string)x, \
-             g=(fraction)5/1, h=(int){ 1, 2, 3 }, i=(fraction)[ 0/1, 2147483647/1 ], j=(int)6, k=(string)30"
-        );
-        assert_eq!(c.to_string(), "a,x=5.0,f=5.0,b=true,c=true,d=3,e=x,g=5/1,h={ 1, 2, 3 },i=[ 0/1, 2147483647/1 ],j=6,k=\"30\"");
-        let c = caps("a,x=(GstIntRange)[1,2],y=(list){(int)1},z=(array)<(double)1>");
-        assert_eq!(c.to_string(), "a,x=[ 1, 2 ],y={ 1 },z=< 1.0 >");
-    }
-
-    #[test]
-    fn keywords_whitespace_and_trailing_separators() {
-        assert!(caps("ANY").is_any());
-        assert!(caps("  ANY ").is_any());
-        assert!(caps("EMPTY").is_empty());
-        assert!(caps("NONE").is_empty());
-        assert!(caps("").is_empty());
-        assert_eq!(caps(" a , x = 1 , y=2 ;  b  ").to_string(), "a,x=1,y=2; b");
-        assert_eq!(caps("a,x=1,").to_string(), "a,x=1");
-        assert_eq!(caps("a;").to_string(), "a");
-        assert_eq!(caps("a(memory:SystemMemory),x=1").to_string(), "a,x=1");
-        assert_eq!(
-            caps("a,s=\"a\\\"b\\\\c\\303\\251\"")
-                .structure(0)
-                .and_then(|s| s.get_str("s")),
-            Some("a\"b\\cé")
-        );
-    }
-
-    #[test]
-    fn errors_point_at_the_token() {
-        let cases: &[(&str, usize, &str, &str)] = &[
-            ("video/x-raw,width=[1,2", 18, "[", "unterminated range"),
-            (
-                "video/x-raw,format={I420,NV12",
-                19,
-                "{",
-                "unterminated list",
-            ),
-            ("video/x-raw,width=<1,2", 18, "<", "unterminated array"),
-            ("video/x-raw,width=(int)abc", 23, "abc", "not a valid int"),
-            ("video/x-raw,width=(itn)5", 19, "itn", "unknown type"),
-            ("video/x-raw,width", 17, "", "expected `=`"),
-            ("video/x-raw,=5", 12, "=", "expected a field name"),
-            ("1video/x-raw", 0, "1video/x-raw", "starts with a letter"),
-            (
-                "video/x-raw; ; video/x-h264",
-                13,
-                ";",
-                "expected a media type",
-            ),
-            ("video/x-raw,format=\"I420", 19, "\"", "unterminated string"),
-            ("video/x-raw,width=[10,1]", 18, "[10,1]", "empty range"),
-            (
-                "video/x-raw,width=[5,5]",
-                18,
-                "[5,5]",
-                "at least two values",
-            ),
-            (
-                "video/x-raw,width=[1,10,3]",
-                18,
-                "[1,10,3]",
-                "multiples of the step",
-            ),
-            ("video/x-raw,framerate=30/0", 22, "30/0", "zero denominator"),
-            (
-                "video/x-raw,width=3000000000",
-                18,
-                "3000000000",
-                "out of range",
-            ),
-            ("video/x-raw width=5", 12, "width", "expected `;`"),
-            ("video/x-raw,width=[1,2.5]", 18, "[1,2.5]", "same type"),
-            ("ANY; video/x-raw", 0, "ANY", "stands alone"),
-            ("video/x-raw,width=1,width=2", 20, "width", "given twice"),
-            ("video/x-raw,s=\"a\\9b\"", 16, "\\9", "bad escape"),
-            (
-                "video/x-raw(memory:DMABuf)",
-                12,
-                "memory:DMABuf",
-                "not supported",
-            ),
-            (
-                "video/x-raw,format={I420 NV12}",
-                25,
-                "NV12",
-                "expected `,` or `}`",
-            ),
-            ("video/x-raw,width=[{1},2]", 19, "{1}", "range end"),
-            ("video/x-raw,width=", 18, "", "expected a value"),
-            (
-                "video/x-raw,width=(int)[1.5,2]",
-                24,
-                "1.5",
-                "not a valid int",
-            ),
-            ("video/x-raw,x=(list)<1>", 20, "<", "does not start with"),
-            ("video/x-raw,x=(GstIntRange)5", 27, "5", "[ min, max ]"),
-            ("video/x-raw,format=I420 !", 24, "!", "expected `;`"),
-        ];
-        for &(input, position, token, message) in cases {
-            let (p, t, m) = err(input);
-            assert_eq!((p, t.as_str()), (position, token), "{input:?}: {m}");
-            assert!(m.contains(message), "{input:?}: {m:?} lacks {message:?}");
-        }
-    }
-
-    #[test]
-    fn deep_nesting_is_refused_not_a_stack_overflow() {
-        let deep = format!("a,x={}1{}", "{".repeat(100_000), "}".repeat(100_000));
-        let (position, token, message) = err(&deep);
-        assert_eq!((position, token.as_str()), (4 + MAX_DEPTH, "{"));
-        assert!(message.contains("nested"), "{message}");
-        let ok = format!("a,x={}1{}", "<".repeat(MAX_DEPTH), ">".repeat(MAX_DEPTH));
-        assert!(ok.parse::<Caps>().is_ok());
-    }
-
-    #[test]
-    fn unknown_type_suggests_the_closest() {
-        let Err(Error::Parse { suggestion, .. }) = "a,x=(fracton)1/2".parse::<Caps>() else {
-            panic!("parsed");
-        };
-        assert_eq!(suggestion.as_deref(), Some("fraction"));
-        let e = "video/x-raw,width=[10,1]".parse::<Caps>().unwrap_err();
-        assert!(
-            e.to_string()
-                .ends_with("\n  video/x-raw,width=[10,1]\n                    ^^^^^^"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn prefix_stops_where_caps_end() {
-        let line = "testsrc ! video/x-raw,format={I420,NV12}, width=320 ; video/x-h264 ! sink";
-        let (c, end) = parse_caps_prefix(line, 10).unwrap();
-        assert_eq!(
-            c.to_string(),
-            "video/x-raw,format={ I420, NV12 },width=320; video/x-h264"
-        );
-        assert_eq!(&line[end..], " ! sink");
-        let (c, end) = parse_caps_prefix("ANY ! x", 0).unwrap();
-        assert!(c.is_any());
-        assert_eq!(end, 3);
-        let e = parse_caps_prefix("a ! video/x-raw,width=[1 ! b", 4).unwrap_err();
-        assert!(matches!(e, Error::Parse { position: 25, .. }), "{e}");
-        let e = parse_caps_span("src ! video/x-raw,width=(int)x ! sink", 6..30).unwrap_err();
-        assert!(matches!(e, Error::Parse { position: 29, .. }), "{e}");
-        assert!(parse_caps_prefix("é", 1).is_err());
-        assert!(parse_caps_span("abc", 2..9).is_err());
     }
 }
