@@ -255,3 +255,29 @@ pub(crate) fn copy_plane(
     }
     Ok(())
 }
+
+/// The shortest time between two keyframe requests from one element (a
+/// PLI may be lost on the way; one a second while the wait lasts).
+pub const KEYFRAME_REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When an element last asked upstream for a keyframe: requests go at most
+/// every [`KEYFRAME_REQUEST_INTERVAL`].
+#[derive(Debug, Default)]
+pub(crate) struct KeyframeRequests {
+    last: Option<std::time::Instant>,
+}
+
+impl KeyframeRequests {
+    /// Whether a request may go now (and notes that it goes).
+    pub(crate) fn due(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
+        {
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
+}

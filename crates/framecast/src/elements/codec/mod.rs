@@ -3,6 +3,7 @@
 //! (`jpegenc`, `jpegdec`), and what codec elements share ([`base`]).
 
 pub(crate) mod base;
+pub(crate) mod decoder;
 pub mod h264enc;
 pub mod jpegdec;
 pub mod jpegenc;

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use framecast_core::{Buffer, BufferFlags, BufferPool, PoolConfig, ReferenceTimestampMeta};
 use framecast_rtp::RtpPacket;
 
-use crate::elements::codec::base::codec_query;
+use crate::elements::codec::base::{codec_query, KeyframeRequests};
 use crate::pipeline::{
     Caps, Element, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec,
     PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -228,10 +228,6 @@ pub(crate) fn stamp(b: &mut framecast_core::BufferRef, last: &Buffer, discont: b
     ReferenceTimestampMeta::copy_all(last, b);
 }
 
-/// Least time between two keyframe requests while a wait lasts (a PLI may
-/// be lost on the way).
-pub(crate) const KEYFRAME_REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// Most counters of its own a [`DepayloadFormat`] may add.
 pub(crate) const MAX_EXTRA_COUNTERS: usize = 2;
 
@@ -285,7 +281,7 @@ pub(crate) trait DepayloadFormat: Sized + Send + 'static {
 
     /// Whether a decoder downstream lacks a keyframe to go on from (the
     /// base asks upstream for one, at most every
-    /// [`KEYFRAME_REQUEST_INTERVAL`]).
+    /// [`KEYFRAME_REQUEST_INTERVAL`](crate::elements::codec::base::KEYFRAME_REQUEST_INTERVAL)).
     fn keyframe_wanted(&self) -> bool {
         false
     }
@@ -324,7 +320,7 @@ struct Stream<F> {
     /// capture time of a frame finished at end of stream.
     last_packet: Option<Buffer>,
     /// When the last keyframe request went upstream.
-    requested_at: Option<std::time::Instant>,
+    requests: KeyframeRequests,
 }
 
 /// A depayloader element: one [`DepayloadFormat`] on the shared machinery
@@ -359,22 +355,6 @@ impl<F: DepayloadFormat> Depayloader<F> {
         for (slot, v) in self.extra.iter().zip(st.format.extra_figures()) {
             slot.store(v, Ordering::Relaxed);
         }
-    }
-
-    /// Whether to ask upstream for a keyframe now.
-    fn keyframe_request_due(st: &mut Stream<F>) -> bool {
-        if !st.format.keyframe_wanted() {
-            return false;
-        }
-        let now = std::time::Instant::now();
-        if st
-            .requested_at
-            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
-        {
-            return false;
-        }
-        st.requested_at = Some(now);
-        true
     }
 }
 
@@ -417,7 +397,7 @@ impl<F: DepayloadFormat> ElementImpl for Depayloader<F> {
         });
         st.last_packet = Some(buffer);
         self.publish(st);
-        let ask = Self::keyframe_request_due(st);
+        let ask = st.format.keyframe_wanted() && st.requests.due();
         drop(guard);
         if ask && pad.push_event(Event::force_key_unit_upstream(true)) {
             self.requested.fetch_add(1, Ordering::Relaxed);
@@ -493,7 +473,7 @@ impl<F: DepayloadFormat> ElementImpl for Depayloader<F> {
                     format: F::start(element)?,
                     not_rtp: 0,
                     last_packet: None,
-                    requested_at: None,
+                    requests: KeyframeRequests::default(),
                 });
             }
             StateChange::PausedToReady => {
