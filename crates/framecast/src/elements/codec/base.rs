@@ -281,3 +281,36 @@ impl KeyframeRequests {
         true
     }
 }
+
+/// Most read-only counters an element on a base (decoder, depayloader)
+/// adds to the base's own.
+pub(crate) const MAX_EXTRA_COUNTERS: usize = 2;
+
+/// The counters an element on a base adds to the base's, named by the
+/// element (`names`, in order), as atomics so that reading one never waits
+/// for a push.
+#[derive(Debug, Default)]
+pub(crate) struct ExtraCounters([AtomicU64; MAX_EXTRA_COUNTERS]);
+
+impl ExtraCounters {
+    /// The counter `name` of `names`, if it is one.
+    pub(crate) fn read(&self, names: &[&str], name: &str) -> Option<PropertyValue> {
+        let i = names.iter().position(|n| *n == name)?;
+        let c = self.0.get(i)?;
+        Some(PropertyValue::UInt(c.load(Ordering::Relaxed)))
+    }
+
+    /// Counts one on counter `i`.
+    pub(crate) fn add(&self, i: usize) {
+        if let Some(c) = self.0.get(i) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Sets every counter (an element that keeps the counts itself).
+    pub(crate) fn store(&self, values: [u64; MAX_EXTRA_COUNTERS]) {
+        for (c, v) in self.0.iter().zip(values) {
+            c.store(v, Ordering::Relaxed);
+        }
+    }
+}

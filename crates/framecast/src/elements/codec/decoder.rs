@@ -13,19 +13,18 @@
 //! and resets its codec.
 
 use framecast_core::sync::MutexExt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use super::base::{codec_query, push_output, DecoderCounters, KeyframeRequests, RawOutput};
+use super::base::{
+    codec_query, push_output, DecoderCounters, ExtraCounters, KeyframeRequests, RawOutput,
+};
 use crate::pipeline::{
     Element, ElementImpl, Event, FlowError, FlowResult, Pad, PropertyValue, Query, StateChange,
     StateChangeSuccess,
 };
-
-/// Most counters of its own a [`DecodeFormat`] may add.
-pub(crate) const MAX_EXTRA_COUNTERS: usize = 2;
 
 /// What one codec does on top of [`VideoDecoder`]. The format's state is
 /// made once ([`Default`]) and lives as long as the element; `start` and
@@ -41,12 +40,7 @@ pub(crate) trait DecodeFormat: Default + Send + 'static {
     /// Decodes one coded frame `data` (the mapped `input`); the picture, if
     /// one is ready, comes from [`DecodeCtx::output`]. Bad data is never an
     /// error here: it is counted and dropped (`Ok(None)`).
-    fn decode(
-        &mut self,
-        data: &[u8],
-        input: &Buffer,
-        ctx: &mut DecodeCtx<'_>,
-    ) -> std::result::Result<Option<Buffer>, FlowError>;
+    fn decode(&mut self, data: &[u8], input: &Buffer, ctx: &mut DecodeCtx<'_>) -> Decoded;
 
     /// After a flush: what comes next does not continue what came before.
     fn flush(&mut self) {}
@@ -55,13 +49,17 @@ pub(crate) trait DecodeFormat: Default + Send + 'static {
     fn stop(&mut self) {}
 }
 
+/// What decoding one frame gave: a picture to push, nothing (bad data,
+/// counted; or no picture yet), or a flow error.
+pub(crate) type Decoded = std::result::Result<Option<Buffer>, FlowError>;
+
 /// What the base lends a [`DecodeFormat`] for one frame.
 pub(crate) struct DecodeCtx<'a> {
     element: &'a Element,
     /// The raw-video output side.
     pub(crate) output: &'a mut RawOutput,
     counters: &'a DecoderCounters,
-    extra: &'a [AtomicU64; MAX_EXTRA_COUNTERS],
+    extra: &'a ExtraCounters,
     requests: &'a mut KeyframeRequests,
 }
 
@@ -76,9 +74,11 @@ impl<'a> DecodeCtx<'a> {
         self.counters.decoded.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The codec rejected an input buffer (`decode-errors`).
-    pub(crate) fn count_error(&self) {
+    /// The codec rejected an input buffer, which is dropped
+    /// (`decode-errors`, `frames-dropped`).
+    pub(crate) fn count_failed(&self) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        self.count_dropped();
     }
 
     /// An input buffer was dropped (`frames-dropped`).
@@ -89,9 +89,7 @@ impl<'a> DecodeCtx<'a> {
     /// Counts one on the format's own counter `i` of
     /// [`DecodeFormat::EXTRA_COUNTERS`].
     pub(crate) fn count(&self, i: usize) {
-        if let Some(c) = self.extra.get(i) {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
+        self.extra.add(i);
     }
 
     /// Asks upstream for a keyframe (an IDR with its parameter sets), at
@@ -122,15 +120,11 @@ struct Stream<F> {
 pub(crate) struct VideoDecoder<F> {
     stream: Mutex<Stream<F>>,
     counters: DecoderCounters,
-    extra: [AtomicU64; MAX_EXTRA_COUNTERS],
+    extra: ExtraCounters,
 }
 
 impl<F: DecodeFormat> VideoDecoder<F> {
-    fn decode(
-        &self,
-        element: &Element,
-        buffer: &Buffer,
-    ) -> std::result::Result<Option<Buffer>, FlowError> {
+    fn decode(&self, element: &Element, buffer: &Buffer) -> Decoded {
         let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
         let data = map.contiguous();
         let mut guard = self.stream.locked();
@@ -152,13 +146,9 @@ impl<F: DecodeFormat> VideoDecoder<F> {
 
 impl<F: DecodeFormat> ElementImpl for VideoDecoder<F> {
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        match F::EXTRA_COUNTERS.iter().position(|n| *n == name) {
-            Some(i) => self
-                .extra
-                .get(i)
-                .map(|c| PropertyValue::UInt(c.load(Ordering::Relaxed))),
-            None => self.counters.read(name),
-        }
+        self.extra
+            .read(F::EXTRA_COUNTERS, name)
+            .or_else(|| self.counters.read(name))
     }
 
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
@@ -193,9 +183,7 @@ impl<F: DecodeFormat> ElementImpl for VideoDecoder<F> {
     ) -> crate::Result<StateChangeSuccess> {
         match change {
             StateChange::ReadyToPaused => {
-                for c in &self.extra {
-                    c.store(0, Ordering::Relaxed);
-                }
+                self.extra.store(Default::default());
                 self.stream.locked().format.start(element);
             }
             StateChange::PausedToReady => {

@@ -21,7 +21,7 @@ use zune_jpeg::zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
 use super::base::{copy_plane, decoder_properties};
-use super::decoder::{DecodeCtx, DecodeFormat, VideoDecoder};
+use super::decoder::{DecodeCtx, DecodeFormat, Decoded, VideoDecoder};
 use super::jpegenc::jpeg_template;
 use crate::elements::video::FrameMut;
 use crate::pipeline::{Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate};
@@ -104,8 +104,7 @@ fn ycbcr_to_i420(
 
 impl Jpeg {
     fn failed(&mut self, ctx: &DecodeCtx<'_>, why: &str) {
-        ctx.count_error();
-        ctx.count_dropped();
+        ctx.count_failed();
         if !self.warned {
             self.warned = true;
             ctx.element()
@@ -127,12 +126,7 @@ impl Jpeg {
 }
 
 impl DecodeFormat for Jpeg {
-    fn decode(
-        &mut self,
-        data: &[u8],
-        buffer: &Buffer,
-        ctx: &mut DecodeCtx<'_>,
-    ) -> std::result::Result<Option<Buffer>, FlowError> {
+    fn decode(&mut self, data: &[u8], buffer: &Buffer, ctx: &mut DecodeCtx<'_>) -> Decoded {
         let element = ctx.element();
         let format = match self.format {
             Some(f) => f,

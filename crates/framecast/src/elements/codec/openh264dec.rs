@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use framecast_core::{Buffer, BufferFlags, VideoFormat};
 
 use super::base::{copy_plane, damaged_property, decoder_properties};
-use super::decoder::{DecodeCtx, DecodeFormat, VideoDecoder};
+use super::decoder::{DecodeCtx, DecodeFormat, Decoded, VideoDecoder};
 use super::openh264_concealing_decoder::ConcealingDecoder;
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
@@ -136,8 +136,7 @@ fn decodable(profile: &str) -> bool {
 
 impl OpenH264 {
     fn failed(&mut self, ctx: &mut DecodeCtx<'_>, kind: ErrorKind, why: &str) {
-        ctx.count_error();
-        ctx.count_dropped();
+        ctx.count_failed();
         // Parameter sets kept from the decoder leave its state as it was;
         // a bitstream error leaves references it cannot trust; only a
         // keyframe brings the picture back whole (the depayloader cannot
@@ -188,12 +187,7 @@ impl DecodeFormat for OpenH264 {
         self.decoder = None;
     }
 
-    fn decode(
-        &mut self,
-        data: &[u8],
-        buffer: &Buffer,
-        ctx: &mut DecodeCtx<'_>,
-    ) -> std::result::Result<Option<Buffer>, FlowError> {
+    fn decode(&mut self, data: &[u8], buffer: &Buffer, ctx: &mut DecodeCtx<'_>) -> Decoded {
         let element = ctx.element();
         let kind = NalUnits::AnnexB(data).classify();
         self.note_input(ctx);
@@ -270,8 +264,7 @@ impl DecodeFormat for OpenH264 {
                 // Concealment goes on from the pictures the decoder has
                 // (across IDRs too): only what this access unit would
                 // have added is lost, and no keyframe is waited for.
-                ctx.count_error();
-                ctx.count_dropped();
+                ctx.count_failed();
                 if self.warned & ErrorKind::Bitstream as u8 == 0 {
                     self.warned |= ErrorKind::Bitstream as u8;
                     element.post_warning(format!("H.264 decoding error, concealed: {why}"), None);

@@ -15,7 +15,9 @@ use std::sync::Mutex;
 use framecast_core::{Buffer, BufferFlags, BufferPool, PoolConfig, ReferenceTimestampMeta};
 use framecast_rtp::RtpPacket;
 
-use crate::elements::codec::base::{codec_query, KeyframeRequests};
+use crate::elements::codec::base::{
+    codec_query, ExtraCounters, KeyframeRequests, MAX_EXTRA_COUNTERS,
+};
 use crate::pipeline::{
     Caps, Element, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec,
     PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -77,6 +79,23 @@ impl std::ops::Add for DepayFigures {
         }
     }
 }
+
+/// The [`DepayFigures`] of a `framecast-rtp` depayloader's stats `s`
+/// (they share the field names), with `discarded` as the format counts
+/// it.
+macro_rules! depay_figures {
+    ($s:expr, discarded: $discarded:expr) => {
+        $crate::elements::rtp::depay::DepayFigures {
+            received: $s.packets,
+            lost: $s.lost_packets,
+            late: $s.late_packets,
+            malformed: $s.malformed_packets,
+            discarded: $discarded,
+            restarts: $s.restarts,
+        }
+    };
+}
+pub(crate) use depay_figures;
 
 /// The counters, as atomics so that reading one never waits for a push.
 #[derive(Debug, Default)]
@@ -228,9 +247,6 @@ pub(crate) fn stamp(b: &mut framecast_core::BufferRef, last: &Buffer, discont: b
     ReferenceTimestampMeta::copy_all(last, b);
 }
 
-/// Most counters of its own a [`DepayloadFormat`] may add.
-pub(crate) const MAX_EXTRA_COUNTERS: usize = 2;
-
 /// What one RTP payload format does on top of [`Depayloader`]: build its
 /// depayloader when streaming starts, take sink caps, turn one packet into
 /// frames, finish at end of stream and forget the sequence after a flush.
@@ -254,8 +270,7 @@ pub(crate) trait DepayloadFormat: Sized + Send + 'static {
 
     /// Depayloads `pkt` (from `buffer`) and pushes the frames it completes
     /// through `out`.
-    fn depayload(&mut self, pkt: &RtpPacket<'_>, buffer: &Buffer, out: &FrameOut<'_>)
-        -> FlowResult;
+    fn depayload(&mut self, pkt: &RtpPacket<'_>, buf: &Buffer, out: &FrameOut<'_>) -> FlowResult;
 
     /// End of stream: sends the frame in progress, stamped from `last` (the
     /// last packet taken), if the format delivers unfinished frames.
@@ -327,7 +342,7 @@ struct Stream<F> {
 /// (GStreamer's `GstRTPBaseDepayload` subclassing, as a generic).
 pub(crate) struct Depayloader<F> {
     counters: DepayCounters,
-    extra: [AtomicU64; MAX_EXTRA_COUNTERS],
+    extra: ExtraCounters,
     requested: AtomicU64,
     stream: Mutex<Option<Stream<F>>>,
 }
@@ -336,7 +351,7 @@ impl<F> Default for Depayloader<F> {
     fn default() -> Self {
         Depayloader {
             counters: DepayCounters::default(),
-            extra: Default::default(),
+            extra: ExtraCounters::default(),
             requested: AtomicU64::new(0),
             stream: Mutex::new(None),
         }
@@ -352,9 +367,7 @@ impl<F: DepayloadFormat> Depayloader<F> {
             ..DepayFigures::default()
         };
         self.counters.store(st.format.figures() + outside);
-        for (slot, v) in self.extra.iter().zip(st.format.extra_figures()) {
-            slot.store(v, Ordering::Relaxed);
-        }
+        self.extra.store(st.format.extra_figures());
     }
 }
 
@@ -363,13 +376,9 @@ impl<F: DepayloadFormat> ElementImpl for Depayloader<F> {
         if name == "keyframes-requested" {
             return Some(PropertyValue::UInt(self.requested.load(Ordering::Relaxed)));
         }
-        match F::EXTRA_COUNTERS.iter().position(|n| *n == name) {
-            Some(i) => self
-                .extra
-                .get(i)
-                .map(|c| PropertyValue::UInt(c.load(Ordering::Relaxed))),
-            None => self.counters.read(name),
-        }
+        self.extra
+            .read(F::EXTRA_COUNTERS, name)
+            .or_else(|| self.counters.read(name))
     }
 
     fn chain(&self, element: &Element, pad: &Pad, buffer: Buffer) -> FlowResult {
@@ -465,9 +474,7 @@ impl<F: DepayloadFormat> ElementImpl for Depayloader<F> {
         match change {
             StateChange::ReadyToPaused => {
                 self.counters.reset();
-                for c in &self.extra {
-                    c.store(0, Ordering::Relaxed);
-                }
+                self.extra.store(Default::default());
                 self.requested.store(0, Ordering::Relaxed);
                 *self.stream.locked() = Some(Stream {
                     format: F::start(element)?,

@@ -46,11 +46,11 @@ use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits, RtpPacket}
 
 use super::caps::rtp_template;
 use super::depay::{
-    depayloader_properties, frame_buffer, DepayFigures, DepayloadFormat, Depayloader, FrameOut,
-    FramePool, MAX_EXTRA_COUNTERS,
+    depay_figures, depayloader_properties, frame_buffer, DepayFigures, DepayloadFormat,
+    Depayloader, FrameOut, FramePool,
 };
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
-use crate::elements::codec::base::damaged_property;
+use crate::elements::codec::base::{damaged_property, MAX_EXTRA_COUNTERS};
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
@@ -211,12 +211,7 @@ impl DepayloadFormat for H264 {
         self.depay.upstream_discont();
     }
 
-    fn depayload(
-        &mut self,
-        pkt: &RtpPacket<'_>,
-        buffer: &Buffer,
-        out: &FrameOut<'_>,
-    ) -> FlowResult {
+    fn depayload(&mut self, pkt: &RtpPacket<'_>, buf: &Buffer, out: &FrameOut<'_>) -> FlowResult {
         // A payload error is counted by the depayloader, and the access
         // unit it belonged to is discarded there.
         let _ = self.depay.push(pkt);
@@ -224,7 +219,7 @@ impl DepayloadFormat for H264 {
             out.push_caps(template_caps(H264_CAPS))?;
             self.caps_sent = true;
         }
-        self.push_ready(out, buffer)
+        self.push_ready(out, buf)
     }
 
     fn finish(&mut self, last: Option<Buffer>, out: &FrameOut<'_>) -> FlowResult {
@@ -241,14 +236,7 @@ impl DepayloadFormat for H264 {
 
     fn figures(&self) -> DepayFigures {
         let s = self.depay.stats();
-        DepayFigures {
-            received: s.packets,
-            lost: s.lost_packets,
-            late: s.late_packets,
-            malformed: s.malformed_packets,
-            discarded: s.discarded_access_units + s.overflowed_access_units,
-            restarts: s.restarts,
-        }
+        depay_figures!(s, discarded: s.discarded_access_units + s.overflowed_access_units)
     }
 
     fn extra_figures(&self) -> [u64; MAX_EXTRA_COUNTERS] {

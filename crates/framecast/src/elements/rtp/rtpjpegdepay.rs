@@ -16,8 +16,8 @@ use framecast_rtp::{JpegDepayloader, RtpPacket};
 
 use super::caps::rtp_template;
 use super::depay::{
-    depayloader_properties, frame_buffer, DepayFigures, DepayloadFormat, Depayloader, FrameOut,
-    FramePool,
+    depay_figures, depayloader_properties, frame_buffer, DepayFigures, DepayloadFormat,
+    Depayloader, FrameOut, FramePool,
 };
 use crate::pipeline::template_caps;
 use crate::pipeline::{
@@ -74,19 +74,14 @@ impl DepayloadFormat for Jpeg {
         self.depay.upstream_discont();
     }
 
-    fn depayload(
-        &mut self,
-        pkt: &RtpPacket<'_>,
-        buffer: &Buffer,
-        out: &FrameOut<'_>,
-    ) -> FlowResult {
+    fn depayload(&mut self, pkt: &RtpPacket<'_>, buf: &Buffer, out: &FrameOut<'_>) -> FlowResult {
         let (size, frame) = match self.depay.push(pkt) {
             Ok(Some(frame)) => (
                 (frame.width, frame.height),
                 frame_buffer(
                     &mut self.frames,
                     &[frame.data],
-                    buffer,
+                    buf,
                     frame.discontinuity,
                     false,
                 ),
@@ -113,13 +108,6 @@ impl DepayloadFormat for Jpeg {
 
     fn figures(&self) -> DepayFigures {
         let s = self.depay.stats();
-        DepayFigures {
-            received: s.packets,
-            lost: s.lost_packets,
-            late: s.late_packets,
-            malformed: s.malformed_packets,
-            discarded: s.discarded_frames,
-            restarts: s.restarts,
-        }
+        depay_figures!(s, discarded: s.discarded_frames)
     }
 }

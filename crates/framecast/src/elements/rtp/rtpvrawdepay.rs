@@ -16,7 +16,8 @@ use framecast_rtp::{RawDepayloader, RawFormat, RtpPacket};
 
 use super::caps::{caps_framerate, field_text, field_usize, rtp_template, video_format_of};
 use super::depay::{
-    depayloader_properties, stamp, DepayFigures, DepayloadFormat, Depayloader, FrameOut,
+    depay_figures, depayloader_properties, stamp, DepayFigures, DepayloadFormat, Depayloader,
+    FrameOut,
 };
 use super::rtpvrawpay::FORMATS;
 use crate::elements::video::{frame_layout, FrameMut};
@@ -154,14 +155,7 @@ impl VRaw {
 
 /// The depayloader's own counts, as the properties show them.
 fn figures(s: &RawDepayStats) -> DepayFigures {
-    DepayFigures {
-        received: s.packets,
-        lost: s.lost_packets,
-        late: s.late_packets,
-        malformed: s.malformed_packets,
-        discarded: s.incomplete_frames,
-        restarts: s.restarts,
-    }
+    depay_figures!(s, discarded: s.incomplete_frames)
 }
 
 /// Whether `pkt` holds the first pixels of a frame: its first line
@@ -221,12 +215,7 @@ impl DepayloadFormat for VRaw {
         }
     }
 
-    fn depayload(
-        &mut self,
-        pkt: &RtpPacket<'_>,
-        buffer: &Buffer,
-        out: &FrameOut<'_>,
-    ) -> FlowResult {
+    fn depayload(&mut self, pkt: &RtpPacket<'_>, buf: &Buffer, out: &FrameOut<'_>) -> FlowResult {
         let mut result = Ok(FlowSuccess::Ok);
         // A packet is pushed at most twice: once to end the previous frame
         // (when its marker was lost), once into a fresh frame.
@@ -258,7 +247,7 @@ impl DepayloadFormat for VRaw {
                     break;
                 }
             };
-            result = self.push_frame(out, frame, head, &info, buffer);
+            result = self.push_frame(out, frame, head, &info, buf);
             if result.is_err() || !again {
                 break;
             }
