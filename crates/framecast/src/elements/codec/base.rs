@@ -55,7 +55,6 @@ pub(crate) fn codec_query(element: &Element, pad: &Pad, query: &mut Query) -> bo
     }
 }
 
-/// The read-only counters every decoder element has.
 /// The values of the `damaged` property of depayloaders and decoders:
 /// what happens to a frame that lost packets.
 pub(crate) const DAMAGED: &[(&str, &str)] = &[
@@ -70,16 +69,47 @@ pub(crate) const DAMAGED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The `damaged` property (default `conceal`).
-pub(crate) fn damaged_property() -> crate::pipeline::PropertySpec {
-    crate::pipeline::PropertySpec::enumeration(
-        "damaged",
-        "What happens to a frame that lost packets",
-        DAMAGED,
-        "conceal",
-    )
+/// What happens to a frame that lost packets (the `damaged` property of
+/// depayloaders and decoders), typed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Damaged {
+    /// Pass it on, flagged `CORRUPTED`; the decoder conceals the rest.
+    #[default]
+    Conceal,
+    /// Drop it, and what depends on it until the next keyframe.
+    Drop,
 }
 
+impl Damaged {
+    /// The nick in [`DAMAGED`].
+    pub(crate) fn nick(self) -> &'static str {
+        match self {
+            Damaged::Conceal => "conceal",
+            Damaged::Drop => "drop",
+        }
+    }
+
+    /// The value of a `damaged` property.
+    pub(crate) fn from_value(value: &PropertyValue) -> Option<Damaged> {
+        match value.as_str()? {
+            "conceal" => Some(Damaged::Conceal),
+            "drop" => Some(Damaged::Drop),
+            _ => None,
+        }
+    }
+
+    /// The `damaged` property, `self` its default.
+    pub(crate) fn property(self) -> PropertySpec {
+        PropertySpec::enumeration(
+            "damaged",
+            "What happens to a frame that lost packets",
+            DAMAGED,
+            self.nick(),
+        )
+    }
+}
+
+/// The read-only counters every decoder element has.
 pub(crate) fn decoder_properties() -> Vec<crate::pipeline::PropertySpec> {
     vec![
         PropertySpec::counter("frames-decoded", "Pictures output"),

@@ -21,6 +21,7 @@ use framecast_core::Buffer;
 use super::base::{
     codec_query, push_output, DecoderCounters, ExtraCounters, KeyframeRequests, RawOutput,
 };
+use crate::pipeline::base::Settings;
 use crate::pipeline::{
     Element, ElementImpl, Event, FlowError, FlowResult, Pad, PropertyValue, Query, StateChange,
     StateChangeSuccess,
@@ -34,8 +35,11 @@ pub(crate) trait DecodeFormat: Default + Send + 'static {
     /// [`DecodeCtx::count`]; zeroed at each start.
     const EXTRA_COUNTERS: &'static [&'static str] = &[];
 
-    /// READY to PAUSED: reads the properties a run uses.
-    fn start(&mut self, _element: &Element) {}
+    /// The format's own writable properties, typed (`()` for none).
+    type Settings: Settings;
+
+    /// READY to PAUSED: takes the settings a run uses.
+    fn start(&mut self, _settings: &Self::Settings) {}
 
     /// Decodes one coded frame `data` (the mapped `input`); the picture, if
     /// one is ready, comes from [`DecodeCtx::output`]. Bad data is never an
@@ -117,7 +121,8 @@ struct Stream<F> {
 
 /// A video-decoder element: one [`DecodeFormat`] on the shared machinery.
 #[derive(Default)]
-pub(crate) struct VideoDecoder<F> {
+pub(crate) struct VideoDecoder<F: DecodeFormat> {
+    settings: Mutex<F::Settings>,
     stream: Mutex<Stream<F>>,
     counters: DecoderCounters,
     extra: ExtraCounters,
@@ -145,6 +150,15 @@ impl<F: DecodeFormat> VideoDecoder<F> {
 }
 
 impl<F: DecodeFormat> ElementImpl for VideoDecoder<F> {
+    fn property_changed(
+        &self,
+        element: &Element,
+        name: &str,
+        value: &PropertyValue,
+    ) -> crate::Result<()> {
+        self.settings.locked().write(element.name(), name, value)
+    }
+
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         self.extra
             .read(F::EXTRA_COUNTERS, name)
@@ -176,15 +190,12 @@ impl<F: DecodeFormat> ElementImpl for VideoDecoder<F> {
         codec_query(element, pad, query)
     }
 
-    fn change_state(
-        &self,
-        element: &Element,
-        change: StateChange,
-    ) -> crate::Result<StateChangeSuccess> {
+    fn change_state(&self, _: &Element, change: StateChange) -> crate::Result<StateChangeSuccess> {
         match change {
             StateChange::ReadyToPaused => {
                 self.extra.store(Default::default());
-                self.stream.locked().format.start(element);
+                let settings = self.settings.locked().clone();
+                self.stream.locked().format.start(&settings);
             }
             StateChange::PausedToReady => {
                 let mut stream = self.stream.locked();
@@ -194,5 +205,35 @@ impl<F: DecodeFormat> ElementImpl for VideoDecoder<F> {
             _ => {}
         }
         Ok(StateChangeSuccess::Success)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pipeline::make_element;
+
+    /// Every writable property of the elements on the decoder and
+    /// depayloader bases is one their typed settings hold: setting each
+    /// (to its default) through the real element is accepted.
+    #[test]
+    fn the_settings_hold_every_writable_property() {
+        for name in [
+            "openh264dec",
+            "jpegdec",
+            "rtph264depay",
+            "rtpjpegdepay",
+            "rtpvrawdepay",
+        ] {
+            let element = make_element(name, None).expect(name);
+            let factory = element.factory();
+            for spec in factory.properties.iter().filter(|p| p.is_writable()) {
+                element
+                    .set_property(spec.name, spec.default_value())
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+        }
+        let dec = make_element("openh264dec", None).expect("openh264dec");
+        dec.set_property("damaged", "drop").expect("damaged=drop");
+        assert_eq!(dec.prop_enum("damaged"), "drop");
     }
 }

@@ -126,6 +126,8 @@ impl Jpeg {
 }
 
 impl DecodeFormat for Jpeg {
+    type Settings = ();
+
     fn decode(&mut self, data: &[u8], buffer: &Buffer, ctx: &mut DecodeCtx<'_>) -> Decoded {
         let element = ctx.element();
         let format = match self.format {

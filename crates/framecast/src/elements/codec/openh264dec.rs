@@ -41,12 +41,13 @@ use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferFlags, VideoFormat};
 
-use super::base::{copy_plane, damaged_property, decoder_properties};
+use super::base::{copy_plane, decoder_properties, Damaged};
 use super::decoder::{DecodeCtx, DecodeFormat, Decoded, VideoDecoder};
 use super::openh264_concealing_decoder::ConcealingDecoder;
+use crate::pipeline::base::Settings;
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
-use crate::pipeline::{Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate};
+use crate::pipeline::{Caps, ElementFactory, FlowError, PadDirection, PadTemplate, PropertyValue};
 use framecast_rtp::h264::NalUnits;
 
 /// The factory.
@@ -71,7 +72,7 @@ pub fn factory() -> ElementFactory {
         ],
         {
             let mut properties = decoder_properties();
-            properties.push(damaged_property());
+            properties.extend(DecSettings::properties());
             properties.push(PropertySpec::counter(
                 "undecodable",
                 "Times the input went 5 s without a picture (each also a warning)",
@@ -100,6 +101,28 @@ enum ErrorKind {
     Unsupported = 1,
     /// The bitstream did not decode.
     Bitstream = 2,
+}
+
+/// `openh264dec`'s writable properties.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DecSettings {
+    /// `damaged`: conceal (decode damaged access units, copy in what is
+    /// missing) or drop them.
+    damaged: Damaged,
+}
+
+impl Settings for DecSettings {
+    fn properties() -> Vec<PropertySpec> {
+        vec![DecSettings::default().damaged.property()]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, Damaged::from_value(value)) {
+            ("damaged", Some(d)) => self.damaged = d,
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// The indexes of [`OpenH264::EXTRA_COUNTERS`].
@@ -182,8 +205,10 @@ impl OpenH264 {
 impl DecodeFormat for OpenH264 {
     const EXTRA_COUNTERS: &'static [&'static str] = &["frames-concealed", "undecodable"];
 
-    fn start(&mut self, element: &Element) {
-        self.conceal = element.prop("damaged").as_str() != Some("drop");
+    type Settings = DecSettings;
+
+    fn start(&mut self, settings: &DecSettings) {
+        self.conceal = settings.damaged == Damaged::Conceal;
         self.decoder = None;
     }
 

@@ -18,6 +18,7 @@ use framecast_rtp::RtpPacket;
 use crate::elements::codec::base::{
     codec_query, ExtraCounters, KeyframeRequests, MAX_EXTRA_COUNTERS,
 };
+use crate::pipeline::base::Settings;
 use crate::pipeline::{
     Caps, Element, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec,
     PropertyValue, Query, StateChange, StateChangeSuccess,
@@ -258,8 +259,12 @@ pub(crate) trait DepayloadFormat: Sized + Send + 'static {
     /// [`DepayloadFormat::extra_figures`] gives them.
     const EXTRA_COUNTERS: &'static [&'static str] = &[];
 
-    /// The format's state for a new stream (reads its properties).
-    fn start(element: &Element) -> crate::Result<Self>;
+    /// The format's own writable properties, typed (`()` for none).
+    type Settings: Settings;
+
+    /// The format's state for a new stream, with the settings as they are
+    /// when streaming starts.
+    fn start(element: &Element, settings: &Self::Settings) -> crate::Result<Self>;
 
     /// Takes new sink caps; the result is the caps event's.
     fn set_caps(&mut self, element: &Element, src: &Pad, caps: &Caps) -> bool;
@@ -340,16 +345,18 @@ struct Stream<F> {
 
 /// A depayloader element: one [`DepayloadFormat`] on the shared machinery
 /// (GStreamer's `GstRTPBaseDepayload` subclassing, as a generic).
-pub(crate) struct Depayloader<F> {
+pub(crate) struct Depayloader<F: DepayloadFormat> {
+    settings: Mutex<F::Settings>,
     counters: DepayCounters,
     extra: ExtraCounters,
     requested: AtomicU64,
     stream: Mutex<Option<Stream<F>>>,
 }
 
-impl<F> Default for Depayloader<F> {
+impl<F: DepayloadFormat> Default for Depayloader<F> {
     fn default() -> Self {
         Depayloader {
+            settings: Mutex::default(),
             counters: DepayCounters::default(),
             extra: ExtraCounters::default(),
             requested: AtomicU64::new(0),
@@ -359,6 +366,12 @@ impl<F> Default for Depayloader<F> {
 }
 
 impl<F: DepayloadFormat> Depayloader<F> {
+    /// The settings as they stand (what the next stream starts with).
+    #[cfg(test)]
+    pub(crate) fn settings(&self) -> F::Settings {
+        self.settings.locked().clone()
+    }
+
     /// Shows the stream's counts in the properties.
     fn publish(&self, st: &Stream<F>) {
         let outside = DepayFigures {
@@ -372,6 +385,15 @@ impl<F: DepayloadFormat> Depayloader<F> {
 }
 
 impl<F: DepayloadFormat> ElementImpl for Depayloader<F> {
+    fn property_changed(
+        &self,
+        element: &Element,
+        name: &str,
+        value: &PropertyValue,
+    ) -> crate::Result<()> {
+        self.settings.locked().write(element.name(), name, value)
+    }
+
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         if name == "keyframes-requested" {
             return Some(PropertyValue::UInt(self.requested.load(Ordering::Relaxed)));
@@ -476,8 +498,9 @@ impl<F: DepayloadFormat> ElementImpl for Depayloader<F> {
                 self.counters.reset();
                 self.extra.store(Default::default());
                 self.requested.store(0, Ordering::Relaxed);
+                let settings = self.settings.locked().clone();
                 *self.stream.locked() = Some(Stream {
-                    format: F::start(element)?,
+                    format: F::start(element, &settings)?,
                     not_rtp: 0,
                     last_packet: None,
                     requests: KeyframeRequests::default(),

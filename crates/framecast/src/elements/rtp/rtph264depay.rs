@@ -50,29 +50,20 @@ use super::depay::{
     Depayloader, FrameOut, FramePool,
 };
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
-use crate::elements::codec::base::{damaged_property, MAX_EXTRA_COUNTERS};
+use crate::elements::codec::base::{Damaged, MAX_EXTRA_COUNTERS};
+use crate::pipeline::base::Settings;
 use crate::pipeline::template_caps;
-use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowResult, FlowSuccess, Pad, PadDirection, PadTemplate,
 };
+use crate::pipeline::{PropertySpec, PropertyValue};
 use crate::Result;
 
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = depayloader_properties();
+    properties.extend(H264Settings::properties());
     properties.extend([
-        damaged_property(),
-        PropertySpec::bool(
-            "wait-for-keyframe",
-            "With damaged=drop: after a loss, drop frames until the next IDR",
-            true,
-        ),
-        PropertySpec::bool(
-            "request-keyframe",
-            "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a loss",
-            true,
-        ),
         PropertySpec::counter(
             "frames-skipped",
             "Intact frames dropped while waiting for an IDR after a loss",
@@ -98,6 +89,61 @@ pub fn factory() -> ElementFactory {
         properties,
         || Box::new(Depayloader::<H264>::default()),
     )
+}
+
+/// `rtph264depay`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct H264Settings {
+    /// `damaged`: deliver access units that lost packets, or drop them.
+    damaged: Damaged,
+    /// `wait-for-keyframe`: with `damaged=drop`, nothing after a loss until
+    /// the next IDR.
+    wait_for_keyframe: bool,
+    /// `request-keyframe`: ask upstream for an IDR while waiting for one.
+    request_keyframe: bool,
+}
+
+impl Default for H264Settings {
+    fn default() -> Self {
+        H264Settings {
+            damaged: Damaged::Conceal,
+            wait_for_keyframe: true,
+            request_keyframe: true,
+        }
+    }
+}
+
+impl Settings for H264Settings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = H264Settings::default();
+        vec![
+            d.damaged.property(),
+            PropertySpec::bool(
+                "wait-for-keyframe",
+                "With damaged=drop: after a loss, drop frames until the next IDR",
+                d.wait_for_keyframe,
+            ),
+            PropertySpec::bool(
+                "request-keyframe",
+                "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a \
+                 loss",
+                d.request_keyframe,
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("damaged", v) => match Damaged::from_value(v) {
+                Some(d) => self.damaged = d,
+                None => return false,
+            },
+            ("wait-for-keyframe", PropertyValue::Bool(b)) => self.wait_for_keyframe = *b,
+            ("request-keyframe", PropertyValue::Bool(b)) => self.request_keyframe = *b,
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// RFC 6184, as a [`DepayloadFormat`].
@@ -175,11 +221,13 @@ fn has_sps(au: &[u8]) -> bool {
 impl DepayloadFormat for H264 {
     const EXTRA_COUNTERS: &'static [&'static str] = &["frames-skipped", "frames-damaged"];
 
-    fn start(element: &Element) -> Result<Self> {
+    type Settings = H264Settings;
+
+    fn start(_element: &Element, settings: &H264Settings) -> Result<Self> {
         Ok(H264 {
             depay: H264Depayloader::new(H264DepayloaderConfig {
-                wait_for_idr_after_loss: element.prop_bool("wait-for-keyframe"),
-                deliver_damaged: element.prop("damaged").as_str() != Some("drop"),
+                wait_for_idr_after_loss: settings.wait_for_keyframe,
+                deliver_damaged: settings.damaged == Damaged::Conceal,
                 ..Default::default()
             }),
             sprop: Vec::new(),
@@ -188,7 +236,7 @@ impl DepayloadFormat for H264 {
             idr_seen: false,
             needs_keyframe: false,
             damaged_since_idr: false,
-            request_keyframe: element.prop_bool("request-keyframe"),
+            request_keyframe: settings.request_keyframe,
         })
     }
 
@@ -248,5 +296,36 @@ impl DepayloadFormat for H264 {
         // Waiting for an IDR, or showing concealed pictures until one.
         self.request_keyframe
             && (self.needs_keyframe || self.depay.is_waiting_for_idr() || self.damaged_since_idr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{make_element, ElementImpl};
+
+    /// What the application sets lands in the typed settings the format
+    /// starts from; a name the settings do not hold is refused.
+    #[test]
+    fn properties_set_are_the_settings_the_stream_starts_with() {
+        let element = make_element("rtph264depay", None).expect("rtph264depay");
+        let imp = Depayloader::<H264>::default();
+        let set = |name: &str, value: PropertyValue| imp.property_changed(&element, name, &value);
+        set("damaged", PropertyValue::Enum("drop")).expect("damaged");
+        set("wait-for-keyframe", PropertyValue::Bool(false)).expect("wait-for-keyframe");
+        set("request-keyframe", PropertyValue::Bool(false)).expect("request-keyframe");
+        let err = set("no-such-setting", PropertyValue::Bool(true)).unwrap_err();
+        assert!(err.to_string().contains("no-such-setting"), "{err}");
+        let settings = imp.settings();
+        assert_eq!(settings.damaged, Damaged::Drop);
+        assert!(!settings.wait_for_keyframe);
+        let format = H264::start(&element, &settings).expect("start");
+        assert!(!format.request_keyframe);
+        // Declared defaults are the struct's defaults.
+        let d = H264Settings::default();
+        let fresh = make_element("rtph264depay", None).expect("rtph264depay");
+        assert_eq!(fresh.prop_enum("damaged"), d.damaged.nick());
+        assert_eq!(fresh.prop_bool("wait-for-keyframe"), d.wait_for_keyframe);
+        assert_eq!(fresh.prop_bool("request-keyframe"), d.request_keyframe);
     }
 }

@@ -57,7 +57,9 @@ pub(crate) struct Jpeg {
 }
 
 impl DepayloadFormat for Jpeg {
-    fn start(_element: &Element) -> Result<Self> {
+    type Settings = ();
+
+    fn start(_element: &Element, _settings: &()) -> Result<Self> {
         Ok(Jpeg {
             depay: JpegDepayloader::new(),
             size: None,

@@ -195,7 +195,9 @@ fn push_into(
 }
 
 impl DepayloadFormat for VRaw {
-    fn start(_element: &Element) -> Result<Self> {
+    type Settings = ();
+
+    fn start(_element: &Element, _settings: &()) -> Result<Self> {
         Ok(VRaw::default())
     }
 
