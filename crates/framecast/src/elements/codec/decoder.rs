@@ -150,13 +150,9 @@ impl<F: DecodeFormat> VideoDecoder<F> {
 }
 
 impl<F: DecodeFormat> ElementImpl for VideoDecoder<F> {
-    fn property_changed(
-        &self,
-        element: &Element,
-        name: &str,
-        value: &PropertyValue,
-    ) -> crate::Result<()> {
-        self.settings.locked().write(element.name(), name, value)
+    /// A property set lands in the typed settings.
+    fn property_changed(&self, e: &Element, name: &str, v: &PropertyValue) -> crate::Result<()> {
+        self.settings.locked().write(e.name(), name, v)
     }
 
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
