@@ -1,8 +1,7 @@
 //! The video-decoder base (GStreamer's `GstVideoDecoder`, reduced):
 //! [`VideoDecoder`] is the element, generic over a [`DecodeFormat`]
-//! (`openh264dec`, `jpegdec` are its two formats), the way
-//! [`Payloader`](crate::elements::rtp::pay) and the depayloader base are
-//! for RTP.
+//! (`openh264dec`, `jpegdec` are its two formats), the way the payloader
+//! and depayloader bases (`rtp/pay.rs`, `rtp/depay.rs`) are for RTP.
 //!
 //! The base owns the element shape every decoder has: the chain (input
 //! mapped, decoded under the stream lock, the picture pushed after it is
