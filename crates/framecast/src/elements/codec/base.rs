@@ -55,7 +55,6 @@ pub(crate) fn codec_query(element: &Element, pad: &Pad, query: &mut Query) -> bo
     }
 }
 
-/// The read-only counters every decoder element has.
 /// The values of the `damaged` property of depayloaders and decoders:
 /// what happens to a frame that lost packets.
 pub(crate) const DAMAGED: &[(&str, &str)] = &[
@@ -70,16 +69,47 @@ pub(crate) const DAMAGED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The `damaged` property (default `conceal`).
-pub(crate) fn damaged_property() -> crate::pipeline::PropertySpec {
-    crate::pipeline::PropertySpec::enumeration(
-        "damaged",
-        "What happens to a frame that lost packets",
-        DAMAGED,
-        "conceal",
-    )
+/// What happens to a frame that lost packets (the `damaged` property of
+/// depayloaders and decoders), typed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Damaged {
+    /// Pass it on, flagged `CORRUPTED`; the decoder conceals the rest.
+    #[default]
+    Conceal,
+    /// Drop it, and what depends on it until the next keyframe.
+    Drop,
 }
 
+impl Damaged {
+    /// The nick in [`DAMAGED`].
+    pub(crate) fn nick(self) -> &'static str {
+        match self {
+            Damaged::Conceal => "conceal",
+            Damaged::Drop => "drop",
+        }
+    }
+
+    /// The value of a `damaged` property.
+    pub(crate) fn from_value(value: &PropertyValue) -> Option<Damaged> {
+        match value.as_str()? {
+            "conceal" => Some(Damaged::Conceal),
+            "drop" => Some(Damaged::Drop),
+            _ => None,
+        }
+    }
+
+    /// The `damaged` property, `self` its default.
+    pub(crate) fn property(self) -> PropertySpec {
+        PropertySpec::enumeration(
+            "damaged",
+            "What happens to a frame that lost packets",
+            DAMAGED,
+            self.nick(),
+        )
+    }
+}
+
+/// The read-only counters every decoder element has.
 pub(crate) fn decoder_properties() -> Vec<crate::pipeline::PropertySpec> {
     vec![
         PropertySpec::counter("frames-decoded", "Pictures output"),
@@ -254,4 +284,63 @@ pub(crate) fn copy_plane(
         dst[row * dst_stride..][..width].copy_from_slice(&src[row * src_stride..][..width]);
     }
     Ok(())
+}
+
+/// The shortest time between two keyframe requests from one element (a
+/// PLI may be lost on the way; one a second while the wait lasts).
+pub const KEYFRAME_REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When an element last asked upstream for a keyframe: requests go at most
+/// every [`KEYFRAME_REQUEST_INTERVAL`].
+#[derive(Debug, Default)]
+pub(crate) struct KeyframeRequests {
+    last: Option<std::time::Instant>,
+}
+
+impl KeyframeRequests {
+    /// Whether a request may go now (and notes that it goes).
+    pub(crate) fn due(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
+        {
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
+}
+
+/// Most read-only counters an element on a base (decoder, depayloader)
+/// adds to the base's own.
+pub(crate) const MAX_EXTRA_COUNTERS: usize = 2;
+
+/// The counters an element on a base adds to the base's, named by the
+/// element (`names`, in order), as atomics so that reading one never waits
+/// for a push.
+#[derive(Debug, Default)]
+pub(crate) struct ExtraCounters([AtomicU64; MAX_EXTRA_COUNTERS]);
+
+impl ExtraCounters {
+    /// The counter `name` of `names`, if it is one.
+    pub(crate) fn read(&self, names: &[&str], name: &str) -> Option<PropertyValue> {
+        let i = names.iter().position(|n| *n == name)?;
+        let c = self.0.get(i)?;
+        Some(PropertyValue::UInt(c.load(Ordering::Relaxed)))
+    }
+
+    /// Counts one on counter `i`.
+    pub(crate) fn add(&self, i: usize) {
+        if let Some(c) = self.0.get(i) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Sets every counter (an element that keeps the counts itself).
+    pub(crate) fn store(&self, values: [u64; MAX_EXTRA_COUNTERS]) {
+        for (c, v) in self.0.iter().zip(values) {
+            c.store(v, Ordering::Relaxed);
+        }
+    }
 }

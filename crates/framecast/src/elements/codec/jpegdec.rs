@@ -12,10 +12,7 @@
 //! per burst as a bus warning, and dropped; the next good JPEG decodes
 //! (every JPEG is a keyframe).
 
-use framecast_core::sync::MutexExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 
 use framecast_core::{Buffer, VideoFormat};
 use zune_jpeg::zune_core::bytestream::ZCursor;
@@ -23,16 +20,11 @@ use zune_jpeg::zune_core::colorspace::ColorSpace;
 use zune_jpeg::zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
-use super::base::{
-    codec_query, copy_plane, decoder_properties, push_output, DecoderCounters, RawOutput,
-};
+use super::base::{copy_plane, decoder_properties};
+use super::decoder::{DecodeCtx, DecodeFormat, Decoded, VideoDecoder};
 use super::jpegenc::jpeg_template;
 use crate::elements::video::FrameMut;
-use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
-    PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
-};
-use crate::Result;
+use crate::pipeline::{Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate};
 
 /// Largest picture side accepted (a corrupt header cannot make the decoder
 /// allocate gigabytes).
@@ -50,7 +42,7 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("src", PadDirection::Src, src_template()),
         ],
         decoder_properties(),
-        || Box::new(JpegDec::default()),
+        || Box::new(VideoDecoder::<Jpeg>::default()),
     )
 }
 
@@ -58,21 +50,14 @@ fn src_template() -> Caps {
     Caps::video_raw_any(&[VideoFormat::I420, VideoFormat::Rgb])
 }
 
+/// JPEG (zune-jpeg), as a [`DecodeFormat`].
 #[derive(Default)]
-struct Stream {
-    output: RawOutput,
+pub(crate) struct Jpeg {
     /// The output format, decided on the first frame from downstream's caps.
     format: Option<VideoFormat>,
     /// Interleaved Y'CbCr from the decoder (I420 output), reused.
     scratch: Vec<u8>,
     warned: bool,
-}
-
-/// The `jpegdec` element.
-#[derive(Default)]
-pub struct JpegDec {
-    stream: Mutex<Stream>,
-    counters: DecoderCounters,
 }
 
 /// Interleaved Y'CbCr (3 bytes a pixel, `width` x `height`) into I420 planes.
@@ -117,17 +102,13 @@ fn ycbcr_to_i420(
     Ok(())
 }
 
-impl JpegDec {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
-        self.stream.locked()
-    }
-
-    fn failed(&self, element: &Element, stream: &mut Stream, why: &str) {
-        self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-        if !stream.warned {
-            stream.warned = true;
-            element.post_warning(format!("JPEG decoding error, frame dropped: {why}"), None);
+impl Jpeg {
+    fn failed(&mut self, ctx: &DecodeCtx<'_>, why: &str) {
+        ctx.count_failed();
+        if !self.warned {
+            self.warned = true;
+            ctx.element()
+                .post_warning(format!("JPEG decoding error, frame dropped: {why}"), None);
         }
     }
 
@@ -142,21 +123,18 @@ impl JpegDec {
             VideoFormat::Rgb
         }
     }
+}
 
-    fn decode(
-        &self,
-        element: &Element,
-        buffer: &Buffer,
-    ) -> std::result::Result<Option<Buffer>, FlowError> {
-        let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
-        let data = map.contiguous();
-        let mut guard = self.lock();
-        let stream = &mut *guard;
-        let format = match stream.format {
+impl DecodeFormat for Jpeg {
+    type Settings = ();
+
+    fn decode(&mut self, data: &[u8], buffer: &Buffer, ctx: &mut DecodeCtx<'_>) -> Decoded {
+        let element = ctx.element();
+        let format = match self.format {
             Some(f) => f,
             None => {
                 let f = Self::choose_format(element);
-                stream.format = Some(f);
+                self.format = Some(f);
                 f
             }
         };
@@ -169,8 +147,7 @@ impl JpegDec {
             .set_max_width(MAX_SIDE)
             .set_max_height(MAX_SIDE)
             .jpeg_set_out_colorspace(colorspace);
-        let bytes: &[u8] = &data;
-        let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+        let mut decoder = JpegDecoder::new_with_options(ZCursor::new(data), options);
         let headers = catch_unwind(AssertUnwindSafe(|| {
             decoder.decode_headers().map_err(|e| e.to_string())?;
             decoder
@@ -180,24 +157,22 @@ impl JpegDec {
         let (width, height) = match headers {
             Ok(Ok(dims)) => dims,
             Ok(Err(why)) => {
-                self.failed(element, stream, &why);
+                self.failed(ctx, &why);
                 return Ok(None);
             }
             Err(_) => {
-                self.failed(element, stream, "decoder panicked");
+                self.failed(ctx, "decoder panicked");
                 return Ok(None);
             }
         };
         let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
-            self.failed(element, stream, "picture too large");
+            self.failed(ctx, "picture too large");
             return Ok(None);
         };
-        stream.output.ensure(element, format, w, h)?;
-        let Stream {
-            output, scratch, ..
-        } = stream;
+        ctx.output.ensure(element, format, w, h)?;
+        let scratch = &mut self.scratch;
         let mut decode_error = None;
-        let out = output.frame(buffer, |frame| {
+        let out = ctx.output.frame(buffer, |frame| {
             let result = catch_unwind(AssertUnwindSafe(|| -> std::result::Result<(), String> {
                 if format == VideoFormat::Rgb {
                     let row = width * 3;
@@ -232,53 +207,21 @@ impl JpegDec {
         });
         match out {
             Ok(out) => {
-                stream.warned = false;
-                self.counters.decoded.fetch_add(1, Ordering::Relaxed);
+                self.warned = false;
+                ctx.count_decoded();
                 Ok(Some(out))
             }
             Err(FlowError::Error) if decode_error.is_some() => {
                 let why = decode_error.unwrap_or_default();
-                self.failed(element, stream, &why);
+                self.failed(ctx, &why);
                 Ok(None)
             }
             Err(e) => Err(e),
         }
     }
-}
 
-impl ElementImpl for JpegDec {
-    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        self.counters.read(name)
-    }
-
-    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
-        let out = self.decode(element, &buffer)?;
-        drop(buffer);
-        push_output(element, out)
-    }
-
-    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
-        match event {
-            Event::Caps(caps) => {
-                self.lock().output.set_input_caps(&caps);
-                true
-            }
-            other => element.forward_event(pad, other),
-        }
-    }
-
-    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
-        // Coded input: upstream's buffers are its own business.
-        codec_query(element, pad, query)
-    }
-
-    fn change_state(&self, _element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
-        if change == StateChange::PausedToReady {
-            let mut stream = self.lock();
-            stream.output.reset();
-            stream.format = None;
-            stream.warned = false;
-        }
-        Ok(StateChangeSuccess::Success)
+    fn stop(&mut self) {
+        self.format = None;
+        self.warned = false;
     }
 }

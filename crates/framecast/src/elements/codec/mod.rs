@@ -1,8 +1,10 @@
 //! The codec elements: H.264 (`h264enc` choosing a backend from the
 //! [`registry`], `openh264enc`, `x264enc`, `openh264dec`) and JPEG
-//! (`jpegenc`, `jpegdec`), and what codec elements share ([`base`]).
+//! (`jpegenc`, `jpegdec`), what codec elements share ([`base`]) and the
+//! video-decoder base the decoders are formats of (`decoder.rs`).
 
 pub(crate) mod base;
+pub(crate) mod decoder;
 pub mod h264enc;
 pub mod jpegdec;
 pub mod jpegenc;

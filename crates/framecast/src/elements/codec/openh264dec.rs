@@ -37,25 +37,17 @@
 //! buffer's [`VideoMeta`](crate::VideoMeta) strides), with the input's
 //! PTS/DTS/duration and [`ReferenceTimestampMeta`](crate::ReferenceTimestampMeta) (no reordering delay).
 
-use framecast_core::sync::MutexExt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferFlags, VideoFormat};
 
-use super::base::{
-    codec_query, copy_plane, damaged_property, decoder_properties, push_output, DecoderCounters,
-    RawOutput,
-};
+use super::base::{copy_plane, decoder_properties, Damaged};
+use super::decoder::{DecodeCtx, DecodeFormat, Decoded, VideoDecoder};
 use super::openh264_concealing_decoder::ConcealingDecoder;
+use crate::pipeline::base::Settings;
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
-use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
-    PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
-};
-use crate::Result;
+use crate::pipeline::{Caps, ElementFactory, FlowError, PadDirection, PadTemplate, PropertyValue};
 use framecast_rtp::h264::NalUnits;
 
 /// The factory.
@@ -80,7 +72,7 @@ pub fn factory() -> ElementFactory {
         ],
         {
             let mut properties = decoder_properties();
-            properties.push(damaged_property());
+            properties.extend(DecSettings::properties());
             properties.push(PropertySpec::counter(
                 "undecodable",
                 "Times the input went 5 s without a picture (each also a warning)",
@@ -91,12 +83,12 @@ pub fn factory() -> ElementFactory {
             ));
             properties
         },
-        || Box::new(OpenH264Dec::default()),
+        || Box::new(VideoDecoder::<OpenH264>::default()),
     )
 }
 
 /// The shortest time between two keyframe requests from a decoder.
-pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_secs(1);
+pub use super::base::KEYFRAME_REQUEST_INTERVAL;
 
 /// Input that has yielded no picture for this long is reported as a
 /// stream that does not decode.
@@ -111,13 +103,38 @@ enum ErrorKind {
     Bitstream = 2,
 }
 
-/// Per-stream decoder state.
+/// `openh264dec`'s writable properties.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DecSettings {
+    /// `damaged`: conceal (decode damaged access units, copy in what is
+    /// missing) or drop them.
+    damaged: Damaged,
+}
+
+impl Settings for DecSettings {
+    fn properties() -> Vec<PropertySpec> {
+        vec![DecSettings::default().damaged.property()]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, Damaged::from_value(value)) {
+            ("damaged", Some(d)) => self.damaged = d,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The indexes of [`OpenH264::EXTRA_COUNTERS`].
+const CONCEALED: usize = 0;
+const UNDECODABLE: usize = 1;
+
+/// OpenH264, as a [`DecodeFormat`].
 #[derive(Default)]
-struct Stream {
+pub(crate) struct OpenH264 {
     decoder: Option<ConcealingDecoder>,
     /// `damaged=conceal` (read at start).
     conceal: bool,
-    output: RawOutput,
     /// After an error: drop everything until an IDR decodes.
     waiting_for_idr: bool,
     /// Kinds (bits of [`ErrorKind`]) warned about in the current burst.
@@ -128,18 +145,6 @@ struct Stream {
     last_error: String,
     /// The stream was reported as not decoding (until a picture comes).
     reported_undecodable: bool,
-    /// When this decoder last asked upstream for a keyframe.
-    keyframe_asked: Option<Instant>,
-}
-
-/// The `openh264dec` element.
-#[derive(Default)]
-pub struct OpenH264Dec {
-    stream: Mutex<Stream>,
-    counters: DecoderCounters,
-    concealed: AtomicU64,
-    /// Times input went [`UNDECODABLE_AFTER`] without a picture.
-    undecodable: AtomicU64,
 }
 
 /// Whether OpenH264 decodes streams of this caps `profile`: 8-bit 4:2:0
@@ -152,62 +157,41 @@ fn decodable(profile: &str) -> bool {
     )
 }
 
-impl OpenH264Dec {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
-        self.stream.locked()
-    }
-
-    /// Asks upstream for a keyframe (an IDR with its SPS/PPS), at most
-    /// once a second: after an error only a keyframe brings the picture
-    /// back whole (GStreamer's video decoders request a sync point the
-    /// same way); the depayloader cannot tell an IDR whose parameter sets
-    /// were lost from one that will decode.
-    fn ask_for_keyframe(element: &Element, stream: &mut Stream) {
-        let now = Instant::now();
-        if stream
-            .keyframe_asked
-            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
-        {
-            return;
-        }
-        stream.keyframe_asked = Some(now);
-        if let Some(sink) = element.sink_pad() {
-            sink.push_event(Event::force_key_unit_upstream(true));
-        }
-    }
-
-    fn failed(&self, element: &Element, stream: &mut Stream, kind: ErrorKind, why: &str) {
-        self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+impl OpenH264 {
+    fn failed(&mut self, ctx: &mut DecodeCtx<'_>, kind: ErrorKind, why: &str) {
+        ctx.count_failed();
         // Parameter sets kept from the decoder leave its state as it was;
-        // a bitstream error leaves references it cannot trust.
+        // a bitstream error leaves references it cannot trust; only a
+        // keyframe brings the picture back whole (the depayloader cannot
+        // tell an IDR whose parameter sets were lost from one that will
+        // decode).
         if matches!(kind, ErrorKind::Bitstream) {
-            stream.waiting_for_idr = true;
-            Self::ask_for_keyframe(element, stream);
+            self.waiting_for_idr = true;
+            ctx.request_keyframe();
         }
-        if stream.warned & kind as u8 == 0 {
-            stream.warned |= kind as u8;
-            element.post_warning(
+        if self.warned & kind as u8 == 0 {
+            self.warned |= kind as u8;
+            ctx.element().post_warning(
                 format!("H.264 decoding error, dropping frames until the next keyframe: {why}"),
                 None,
             );
         }
-        why.clone_into(&mut stream.last_error);
+        why.clone_into(&mut self.last_error);
     }
 
     /// Input came: notes since when no picture has, and reports a stream
     /// that has not decoded for [`UNDECODABLE_AFTER`] (once).
-    fn note_input(&self, element: &Element, stream: &mut Stream) {
-        let since = *stream.no_picture_since.get_or_insert_with(Instant::now);
-        if !stream.reported_undecodable && since.elapsed() >= UNDECODABLE_AFTER {
-            stream.reported_undecodable = true;
-            self.undecodable.fetch_add(1, Ordering::Relaxed);
-            let why = if stream.last_error.is_empty() {
+    fn note_input(&mut self, ctx: &DecodeCtx<'_>) {
+        let since = *self.no_picture_since.get_or_insert_with(Instant::now);
+        if !self.reported_undecodable && since.elapsed() >= UNDECODABLE_AFTER {
+            self.reported_undecodable = true;
+            ctx.count(UNDECODABLE);
+            let why = if self.last_error.is_empty() {
                 "no keyframe arrived"
             } else {
-                stream.last_error.as_str()
+                self.last_error.as_str()
             };
-            element.post_warning(
+            ctx.element().post_warning(
                 format!(
                     "the H.264 stream has not decoded for {} s: {why}",
                     UNDECODABLE_AFTER.as_secs()
@@ -216,20 +200,24 @@ impl OpenH264Dec {
             );
         }
     }
+}
 
-    fn decode(
-        &self,
-        element: &Element,
-        buffer: &Buffer,
-    ) -> std::result::Result<Option<Buffer>, FlowError> {
-        let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
-        let data = map.contiguous();
-        let kind = NalUnits::AnnexB(&data).classify();
-        let mut guard = self.lock();
-        let stream = &mut *guard;
-        self.note_input(element, stream);
+impl DecodeFormat for OpenH264 {
+    const EXTRA_COUNTERS: &'static [&'static str] = &["frames-concealed", "undecodable"];
+
+    type Settings = DecSettings;
+
+    fn start(&mut self, settings: &DecSettings) {
+        self.conceal = settings.damaged == Damaged::Conceal;
+        self.decoder = None;
+    }
+
+    fn decode(&mut self, data: &[u8], buffer: &Buffer, ctx: &mut DecodeCtx<'_>) -> Decoded {
+        let element = ctx.element();
+        let kind = NalUnits::AnnexB(data).classify();
+        self.note_input(ctx);
         if kind.parameter_sets {
-            if let Some(profile) = NalUnits::AnnexB(&data)
+            if let Some(profile) = NalUnits::AnnexB(data)
                 .sps_profile()
                 .filter(|p| !decodable(p))
             {
@@ -243,37 +231,35 @@ impl OpenH264Dec {
                      (constrained-baseline, baseline, main, high): have the sender encode \
                      I420 (e.g. `videoconvert ! video/x-raw,format=I420` before the encoder)"
                 );
-                self.failed(element, stream, ErrorKind::Unsupported, &why);
+                self.failed(ctx, ErrorKind::Unsupported, &why);
                 return Ok(None);
             }
         }
         let damaged_in = buffer.flags().contains(BufferFlags::CORRUPTED);
-        if damaged_in && !stream.conceal {
+        if damaged_in && !self.conceal {
             // Packets of it were lost, and repaired pictures are not wanted.
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            stream.waiting_for_idr = true;
+            ctx.count_dropped();
+            self.waiting_for_idr = true;
             return Ok(None);
         }
-        if stream.waiting_for_idr && !kind.idr {
+        if self.waiting_for_idr && !kind.idr {
             if kind.slice {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                ctx.count_dropped();
             }
             return Ok(None);
         }
-        let conceal = stream.conceal;
-        if stream.decoder.is_none() {
+        let conceal = self.conceal;
+        if self.decoder.is_none() {
             match ConcealingDecoder::new(conceal) {
-                Ok(d) => stream.decoder = Some(d),
+                Ok(d) => self.decoder = Some(d),
                 Err(e) => {
                     element.post_error(format!("cannot start the OpenH264 decoder: {e}"), None);
                     return Err(FlowError::Error);
                 }
             }
         }
-        let bytes: &[u8] = &data;
-        let Stream {
-            decoder, output, ..
-        } = stream;
+        let bytes = data;
+        let decoder = &mut self.decoder;
         let Some(dec) = decoder.as_mut() else {
             return Err(FlowError::Error);
         };
@@ -303,44 +289,45 @@ impl OpenH264Dec {
                 // Concealment goes on from the pictures the decoder has
                 // (across IDRs too): only what this access unit would
                 // have added is lost, and no keyframe is waited for.
-                self.counters.errors.fetch_add(1, Ordering::Relaxed);
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                if stream.warned & ErrorKind::Bitstream as u8 == 0 {
-                    stream.warned |= ErrorKind::Bitstream as u8;
+                ctx.count_failed();
+                if self.warned & ErrorKind::Bitstream as u8 == 0 {
+                    self.warned |= ErrorKind::Bitstream as u8;
                     element.post_warning(format!("H.264 decoding error, concealed: {why}"), None);
                 }
-                Self::ask_for_keyframe(element, stream);
-                why.clone_into(&mut stream.last_error);
+                ctx.request_keyframe();
+                why.clone_into(&mut self.last_error);
             } else {
                 // Whatever state the error left behind goes with the decoder.
-                stream.decoder = None;
-                self.failed(element, stream, ErrorKind::Bitstream, &why);
+                self.decoder = None;
+                self.failed(ctx, ErrorKind::Bitstream, &why);
             }
             return Ok(None);
         }
         // The picture of the call that succeeded (decoding again only to
         // borrow it would decode twice), taken from the decoder's store.
-        let Some(dec) = decoder.as_mut() else {
+        let Some(dec) = self.decoder.as_mut() else {
             return Err(FlowError::Error);
         };
         let Some(picture) = dec.last_picture() else {
             if kind.idr {
                 // An IDR that gives no picture yet still resets references.
-                stream.waiting_for_idr = false;
+                self.waiting_for_idr = false;
             }
             return Ok(None);
         };
         if picture.concealed && !conceal {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            stream.waiting_for_idr = true;
+            ctx.count_dropped();
+            self.waiting_for_idr = true;
             return Ok(None);
         }
         let (Ok(width), Ok(height)) = (u32::try_from(picture.width), u32::try_from(picture.height))
         else {
             return Ok(None);
         };
-        let info = output.ensure(element, VideoFormat::I420, width, height)?;
-        let mut out = output.frame(buffer, |frame| {
+        let info = ctx
+            .output
+            .ensure(element, VideoFormat::I420, width, height)?;
+        let mut out = ctx.output.frame(buffer, |frame| {
             for (p, (src, stride)) in picture.planes.into_iter().enumerate() {
                 let dst_stride = frame.stride(p);
                 copy_plane(
@@ -358,74 +345,27 @@ impl OpenH264Dec {
             if let Some(b) = out.get_mut() {
                 b.set_flags(BufferFlags::CORRUPTED);
             }
-            self.concealed.fetch_add(1, Ordering::Relaxed);
+            ctx.count(CONCEALED);
         }
-        stream.waiting_for_idr = false;
-        stream.warned = 0;
-        stream.no_picture_since = None;
-        stream.reported_undecodable = false;
-        self.counters.decoded.fetch_add(1, Ordering::Relaxed);
+        self.waiting_for_idr = false;
+        self.warned = 0;
+        self.no_picture_since = None;
+        self.reported_undecodable = false;
+        ctx.count_decoded();
         Ok(Some(out))
     }
-}
 
-impl ElementImpl for OpenH264Dec {
-    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        match name {
-            "frames-concealed" => Some(PropertyValue::UInt(self.concealed.load(Ordering::Relaxed))),
-            "undecodable" => Some(PropertyValue::UInt(
-                self.undecodable.load(Ordering::Relaxed),
-            )),
-            _ => self.counters.read(name),
-        }
+    /// Pictures after a flush need a fresh keyframe.
+    fn flush(&mut self) {
+        self.decoder = None;
     }
 
-    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
-        let out = self.decode(element, &buffer)?;
-        drop(buffer);
-        push_output(element, out)
-    }
-
-    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
-        match event {
-            Event::Caps(caps) => {
-                self.lock().output.set_input_caps(&caps);
-                true
-            }
-            Event::FlushStop { reset_time } => {
-                // Pictures after a flush need a fresh keyframe.
-                let mut stream = self.lock();
-                stream.decoder = None;
-                drop(stream);
-                element.forward_event(pad, Event::FlushStop { reset_time })
-            }
-            other => element.forward_event(pad, other),
-        }
-    }
-
-    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
-        // Coded input: upstream's buffers are its own business.
-        codec_query(element, pad, query)
-    }
-
-    fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
-        if change == StateChange::ReadyToPaused {
-            let mut stream = self.lock();
-            stream.conceal = element.prop("damaged").as_str() != Some("drop");
-            stream.decoder = None;
-            self.concealed.store(0, Ordering::Relaxed);
-            self.undecodable.store(0, Ordering::Relaxed);
-        }
-        if change == StateChange::PausedToReady {
-            let mut stream = self.lock();
-            stream.decoder = None;
-            stream.output.reset();
-            stream.waiting_for_idr = false;
-            stream.warned = 0;
-            stream.no_picture_since = None;
-            stream.reported_undecodable = false;
-            stream.last_error.clear();
-        }
-        Ok(StateChangeSuccess::Success)
+    fn stop(&mut self) {
+        self.decoder = None;
+        self.waiting_for_idr = false;
+        self.warned = 0;
+        self.no_picture_since = None;
+        self.reported_undecodable = false;
+        self.last_error.clear();
     }
 }

@@ -40,43 +40,30 @@
 //! waiting for an IDR), `frames-damaged` (delivered with packets missing),
 //! `keyframes-requested`.
 
-use framecast_core::sync::MutexExt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-
 use framecast_core::{Buffer, BufferFlags};
 use framecast_rtp::h264::{nal_type, nal_unit_type, parse_sprop_parameter_sets, START_CODE};
-use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits};
+use framecast_rtp::{H264Depayloader, H264DepayloaderConfig, NalUnits, RtpPacket};
 
 use super::caps::rtp_template;
 use super::depay::{
-    depayloader_properties, frame_buffer, with_packet, DepayCounters, DepayFigures, FramePool,
+    depay_figures, depayloader_properties, frame_buffer, DepayFigures, DepayloadFormat,
+    Depayloader, FrameOut, FramePool,
 };
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
-use crate::elements::codec::base::{codec_query, damaged_property};
+use crate::elements::codec::base::{Damaged, MAX_EXTRA_COUNTERS};
+use crate::pipeline::base::Settings;
 use crate::pipeline::template_caps;
-use crate::pipeline::PropertySpec;
 use crate::pipeline::{
-    Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
+    Caps, Element, ElementFactory, FlowResult, FlowSuccess, Pad, PadDirection, PadTemplate,
 };
+use crate::pipeline::{PropertySpec, PropertyValue};
 use crate::Result;
 
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = depayloader_properties();
+    properties.extend(H264Settings::properties());
     properties.extend([
-        damaged_property(),
-        PropertySpec::bool(
-            "wait-for-keyframe",
-            "With damaged=drop: after a loss, drop frames until the next IDR",
-            true,
-        ),
-        PropertySpec::bool(
-            "request-keyframe",
-            "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a loss",
-            true,
-        ),
         PropertySpec::counter(
             "frames-skipped",
             "Intact frames dropped while waiting for an IDR after a loss",
@@ -100,21 +87,72 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("src", PadDirection::Src, template_caps(H264_CAPS)),
         ],
         properties,
-        || Box::new(RtpH264Depay::default()),
+        || Box::new(Depayloader::<H264>::default()),
     )
 }
 
-struct Stream {
+/// `rtph264depay`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct H264Settings {
+    /// `damaged`: deliver access units that lost packets, or drop them.
+    damaged: Damaged,
+    /// `wait-for-keyframe`: with `damaged=drop`, nothing after a loss until
+    /// the next IDR.
+    wait_for_keyframe: bool,
+    /// `request-keyframe`: ask upstream for an IDR while waiting for one.
+    request_keyframe: bool,
+}
+
+impl Default for H264Settings {
+    fn default() -> Self {
+        H264Settings {
+            damaged: Damaged::Conceal,
+            wait_for_keyframe: true,
+            request_keyframe: true,
+        }
+    }
+}
+
+impl Settings for H264Settings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = H264Settings::default();
+        vec![
+            d.damaged.property(),
+            PropertySpec::bool(
+                "wait-for-keyframe",
+                "With damaged=drop: after a loss, drop frames until the next IDR",
+                d.wait_for_keyframe,
+            ),
+            PropertySpec::bool(
+                "request-keyframe",
+                "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a \
+                 loss",
+                d.request_keyframe,
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("damaged", v) => match Damaged::from_value(v) {
+                Some(d) => self.damaged = d,
+                None => return false,
+            },
+            ("wait-for-keyframe", PropertyValue::Bool(b)) => self.wait_for_keyframe = *b,
+            ("request-keyframe", PropertyValue::Bool(b)) => self.request_keyframe = *b,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// RFC 6184, as a [`DepayloadFormat`].
+pub(crate) struct H264 {
     depay: H264Depayloader,
     /// SPS then PPS from `sprop-parameter-sets`, each behind a start code.
     sprop: Vec<u8>,
     caps_sent: bool,
-    /// Buffers that were not RTP at all.
-    not_rtp: u64,
     frames: FramePool,
-    /// The last packet taken (a reference, not a copy): the timing and
-    /// capture time of an access unit finished at end of stream.
-    last_packet: Option<Buffer>,
     /// An IDR has come out: a decoder downstream has a picture to start
     /// from.
     idr_seen: bool,
@@ -123,109 +161,54 @@ struct Stream {
     /// A damaged access unit went out since the last intact IDR: the
     /// picture is concealed until a keyframe refreshes it.
     damaged_since_idr: bool,
-    /// When the last keyframe request went upstream.
-    requested_at: Option<std::time::Instant>,
     request_keyframe: bool,
 }
 
-/// Least time between two keyframe requests while the wait lasts (a PLI
-/// may be lost on the way).
-const KEYFRAME_REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The `rtph264depay` element.
-#[derive(Default)]
-pub struct RtpH264Depay {
-    counters: DepayCounters,
-    skipped: AtomicU64,
-    damaged: AtomicU64,
-    requested: AtomicU64,
-    stream: Mutex<Option<Stream>>,
-}
-
-impl RtpH264Depay {
+impl H264 {
     /// Pushes every access unit the depayloader has completed, stamped
     /// from `packet` (the one that completed them).
-    fn push_ready(&self, st: &mut Stream, src: &Pad, packet: &Buffer) -> FlowResult {
+    fn push_ready(&mut self, out: &FrameOut<'_>, packet: &Buffer) -> FlowResult {
         let mut result = Ok(FlowSuccess::Ok);
         // One packet completes at most two access units (READY_QUEUE_LEN
         // bounds this loop in any case).
         for _ in 0..framecast_rtp::h264::READY_QUEUE_LEN {
-            let out = {
-                let Some(au) = st.depay.pull() else {
+            let (frame, damaged) = {
+                let Some(au) = self.depay.pull() else {
                     break;
                 };
                 // An IDR starts the picture only with its parameter sets
                 // (in it, or from the SDP): one whose SPS/PPS packet was
                 // lost is still "waiting for a keyframe".
-                st.idr_seen |= au.is_idr && (!st.sprop.is_empty() || has_sps(au.data));
-                st.needs_keyframe = !st.idr_seen;
-                let prepend = au.is_idr && !st.sprop.is_empty() && !has_sps(au.data);
-                let sprop: &[u8] = if prepend { &st.sprop } else { &[] };
-                let out = frame_buffer(
-                    &mut st.frames,
+                self.idr_seen |= au.is_idr && (!self.sprop.is_empty() || has_sps(au.data));
+                self.needs_keyframe = !self.idr_seen;
+                let prepend = au.is_idr && !self.sprop.is_empty() && !has_sps(au.data);
+                let sprop: &[u8] = if prepend { &self.sprop } else { &[] };
+                let frame = frame_buffer(
+                    &mut self.frames,
                     &[sprop, au.data],
                     packet,
                     au.discontinuity,
                     !au.is_idr,
                 );
-                (out, au.damaged)
+                (frame, au.damaged)
             };
-            let (out, damaged) = out;
-            let mut out = out?;
-            let is_idr = !out.flags().contains(BufferFlags::DELTA_UNIT);
+            let mut frame = frame?;
+            let is_idr = !frame.flags().contains(BufferFlags::DELTA_UNIT);
             if is_idr && !damaged {
-                st.damaged_since_idr = false;
+                self.damaged_since_idr = false;
             }
-            st.damaged_since_idr |= damaged;
+            self.damaged_since_idr |= damaged;
             if damaged {
-                if let Some(b) = out.get_mut() {
+                if let Some(b) = frame.get_mut() {
                     b.set_flags(BufferFlags::CORRUPTED);
                 }
             }
-            self.counters.frames.fetch_add(1, Ordering::Relaxed);
-            result = src.push(out);
+            result = out.push(frame);
             if result.is_err() {
                 break;
             }
         }
-        self.publish(st);
         result
-    }
-
-    /// Whether to ask upstream for a keyframe now: output waits for an
-    /// IDR (none yet, or one lost) and no request went in the last
-    /// [`KEYFRAME_REQUEST_INTERVAL`].
-    fn keyframe_request_due(&self, st: &mut Stream) -> bool {
-        // Waiting for an IDR, or showing concealed pictures until one.
-        let waiting = st.needs_keyframe || st.depay.is_waiting_for_idr() || st.damaged_since_idr;
-        if !st.request_keyframe || !waiting {
-            return false;
-        }
-        let now = std::time::Instant::now();
-        if st
-            .requested_at
-            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
-        {
-            return false;
-        }
-        st.requested_at = Some(now);
-        true
-    }
-
-    fn publish(&self, st: &Stream) {
-        let s = st.depay.stats();
-        self.counters.store(DepayFigures {
-            received: s.packets + st.not_rtp,
-            lost: s.lost_packets,
-            late: s.late_packets,
-            malformed: s.malformed_packets + st.not_rtp,
-            discarded: s.discarded_access_units + s.overflowed_access_units,
-            restarts: s.restarts,
-        });
-        self.skipped
-            .store(s.skipped_waiting_for_idr, Ordering::Relaxed);
-        self.damaged
-            .store(s.damaged_access_units, Ordering::Relaxed);
     }
 }
 
@@ -235,150 +218,114 @@ fn has_sps(au: &[u8]) -> bool {
         .any(|n| nal_unit_type(n[0]) == nal_type::SPS)
 }
 
-impl ElementImpl for RtpH264Depay {
-    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        match name {
-            "frames-skipped" => Some(PropertyValue::UInt(self.skipped.load(Ordering::Relaxed))),
-            "frames-damaged" => Some(PropertyValue::UInt(self.damaged.load(Ordering::Relaxed))),
-            "keyframes-requested" => {
-                Some(PropertyValue::UInt(self.requested.load(Ordering::Relaxed)))
-            }
-            _ => self.counters.read(name),
+impl DepayloadFormat for H264 {
+    const EXTRA_COUNTERS: &'static [&'static str] = &["frames-skipped", "frames-damaged"];
+
+    type Settings = H264Settings;
+
+    fn start(_element: &Element, settings: &H264Settings) -> Result<Self> {
+        Ok(H264 {
+            depay: H264Depayloader::new(H264DepayloaderConfig {
+                wait_for_idr_after_loss: settings.wait_for_keyframe,
+                deliver_damaged: settings.damaged == Damaged::Conceal,
+                ..Default::default()
+            }),
+            sprop: Vec::new(),
+            caps_sent: false,
+            frames: FramePool::default(),
+            idr_seen: false,
+            needs_keyframe: false,
+            damaged_since_idr: false,
+            request_keyframe: settings.request_keyframe,
+        })
+    }
+
+    fn set_caps(&mut self, _element: &Element, src: &Pad, caps: &Caps) -> bool {
+        self.sprop.clear();
+        let sets = caps
+            .structure(0)
+            .and_then(|s| s.get_str("sprop-parameter-sets"))
+            .and_then(|v| parse_sprop_parameter_sets(v).ok())
+            .unwrap_or_default();
+        for set in sets {
+            self.sprop.extend_from_slice(&START_CODE);
+            self.sprop.extend_from_slice(&set);
+        }
+        self.caps_sent = src.push_event(crate::pipeline::Event::Caps(template_caps(H264_CAPS)));
+        self.caps_sent
+    }
+
+    fn upstream_discont(&mut self) {
+        self.depay.upstream_discont();
+    }
+
+    fn depayload(&mut self, pkt: &RtpPacket<'_>, buf: &Buffer, out: &FrameOut<'_>) -> FlowResult {
+        // A payload error is counted by the depayloader, and the access
+        // unit it belonged to is discarded there.
+        let _ = self.depay.push(pkt);
+        if !self.caps_sent {
+            out.push_caps(template_caps(H264_CAPS))?;
+            self.caps_sent = true;
+        }
+        self.push_ready(out, buf)
+    }
+
+    fn finish(&mut self, last: Option<Buffer>, out: &FrameOut<'_>) -> FlowResult {
+        self.depay.flush();
+        match last {
+            Some(last) => self.push_ready(out, &last),
+            None => Ok(FlowSuccess::Ok),
         }
     }
 
-    fn chain(&self, element: &Element, pad: &Pad, buffer: Buffer) -> FlowResult {
-        let Some(src) = element.src_pad() else {
-            return Err(FlowError::NotLinked);
-        };
-        let mut guard = self.stream.locked();
-        let Some(st) = guard.as_mut() else {
-            return Err(FlowError::Flushing);
-        };
-        if buffer.flags().contains(BufferFlags::DISCONT) {
-            st.depay.upstream_discont();
-        }
-        let is_rtp = with_packet(&buffer, |p| match p {
-            Ok(pkt) => {
-                // A payload error is counted by the depayloader, and the
-                // access unit it belonged to is discarded there.
-                let _ = st.depay.push(&pkt);
-                true
-            }
-            Err(_) => false,
-        })?;
-        if !is_rtp {
-            st.not_rtp += 1;
-        }
-        if !st.caps_sent {
-            if !src.push_event(Event::Caps(template_caps(H264_CAPS))) {
-                return Err(FlowError::NotNegotiated);
-            }
-            st.caps_sent = true;
-        }
-        let result = self.push_ready(st, &src, &buffer);
-        st.last_packet = Some(buffer);
-        let ask = self.keyframe_request_due(st);
-        drop(guard);
-        if ask && pad.push_event(Event::force_key_unit_upstream(true)) {
-            self.requested.fetch_add(1, Ordering::Relaxed);
-        }
-        result
+    fn reset(&mut self) {
+        self.depay.reset();
     }
 
-    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
-        match event {
-            Event::Caps(caps) => {
-                let mut guard = self.stream.locked();
-                let Some(st) = guard.as_mut() else {
-                    return false;
-                };
-                st.sprop.clear();
-                let sets = caps
-                    .structure(0)
-                    .and_then(|s| s.get_str("sprop-parameter-sets"))
-                    .and_then(|v| parse_sprop_parameter_sets(v).ok())
-                    .unwrap_or_default();
-                for set in sets {
-                    st.sprop.extend_from_slice(&START_CODE);
-                    st.sprop.extend_from_slice(&set);
-                }
-                let Some(src) = element.src_pad() else {
-                    return false;
-                };
-                st.caps_sent = src.push_event(Event::Caps(template_caps(H264_CAPS)));
-                st.caps_sent
-            }
-            Event::Eos => {
-                // The last access unit may lack its marker: finish it and
-                // send it like any other (stamped from the last packet).
-                if let Some(src) = element.src_pad() {
-                    let mut guard = self.stream.locked();
-                    if let Some(st) = guard.as_mut() {
-                        st.depay.flush();
-                        if let Some(last) = st.last_packet.take() {
-                            if let Err(e) = self.push_ready(st, &src, &last) {
-                                element.post_warning(
-                                    "the last access unit could not be sent at end of stream",
-                                    Some(format!("{e:?}")),
-                                );
-                            }
-                        }
-                    }
-                }
-                element.forward_event(pad, Event::Eos)
-            }
-            flush @ Event::FlushStop { .. } => {
-                // What comes after a flush does not continue what came
-                // before it.
-                let mut guard = self.stream.locked();
-                if let Some(st) = guard.as_mut() {
-                    st.depay.reset();
-                    st.last_packet = None;
-                }
-                drop(guard);
-                element.forward_event(pad, flush)
-            }
-            other => element.forward_event(pad, other),
-        }
+    fn figures(&self) -> DepayFigures {
+        let s = self.depay.stats();
+        depay_figures!(s, discarded: s.discarded_access_units + s.overflowed_access_units)
     }
 
-    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
-        codec_query(element, pad, query)
+    fn extra_figures(&self) -> [u64; MAX_EXTRA_COUNTERS] {
+        let s = self.depay.stats();
+        [s.skipped_waiting_for_idr, s.damaged_access_units]
     }
 
-    fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
-        match change {
-            StateChange::ReadyToPaused => {
-                self.counters.reset();
-                self.skipped.store(0, Ordering::Relaxed);
-                self.damaged.store(0, Ordering::Relaxed);
-                self.requested.store(0, Ordering::Relaxed);
-                let wait = element.prop_bool("wait-for-keyframe");
-                let conceal = element.prop("damaged").as_str() != Some("drop");
-                *self.stream.locked() = Some(Stream {
-                    depay: H264Depayloader::new(H264DepayloaderConfig {
-                        wait_for_idr_after_loss: wait,
-                        deliver_damaged: conceal,
-                        ..Default::default()
-                    }),
-                    sprop: Vec::new(),
-                    caps_sent: false,
-                    not_rtp: 0,
-                    frames: FramePool::default(),
-                    last_packet: None,
-                    idr_seen: false,
-                    needs_keyframe: false,
-                    damaged_since_idr: false,
-                    requested_at: None,
-                    request_keyframe: element.prop_bool("request-keyframe"),
-                });
-            }
-            StateChange::PausedToReady => {
-                *self.stream.locked() = None;
-            }
-            _ => {}
-        }
-        Ok(StateChangeSuccess::Success)
+    fn keyframe_wanted(&self) -> bool {
+        // Waiting for an IDR, or showing concealed pictures until one.
+        self.request_keyframe
+            && (self.needs_keyframe || self.depay.is_waiting_for_idr() || self.damaged_since_idr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{make_element, ElementImpl};
+
+    /// What the application sets lands in the typed settings the format
+    /// starts from; a name the settings do not hold is refused.
+    #[test]
+    fn properties_set_are_the_settings_the_stream_starts_with() {
+        let element = make_element("rtph264depay", None).expect("rtph264depay");
+        let imp = Depayloader::<H264>::default();
+        let set = |name: &str, value: PropertyValue| imp.property_changed(&element, name, &value);
+        set("damaged", PropertyValue::Enum("drop")).expect("damaged");
+        set("wait-for-keyframe", PropertyValue::Bool(false)).expect("wait-for-keyframe");
+        set("request-keyframe", PropertyValue::Bool(false)).expect("request-keyframe");
+        let err = set("no-such-setting", PropertyValue::Bool(true)).unwrap_err();
+        assert!(err.to_string().contains("no-such-setting"), "{err}");
+        let settings = imp.settings();
+        assert_eq!(settings.damaged, Damaged::Drop);
+        assert!(!settings.wait_for_keyframe);
+        let format = H264::start(&element, &settings).expect("start");
+        assert!(!format.request_keyframe);
+        // Declared defaults are the struct's defaults.
+        let d = H264Settings::default();
+        let fresh = make_element("rtph264depay", None).expect("rtph264depay");
+        assert_eq!(fresh.prop_enum("damaged"), d.damaged.nick());
+        assert_eq!(fresh.prop_bool("wait-for-keyframe"), d.wait_for_keyframe);
+        assert_eq!(fresh.prop_bool("request-keyframe"), d.request_keyframe);
     }
 }

@@ -11,22 +11,18 @@
 //! `packets-malformed`, `frames-out`, `frames-discarded`,
 //! `stream-restarts`.
 
-use framecast_core::sync::MutexExt;
-use std::sync::atomic::Ordering;
-use std::sync::Mutex;
-
-use framecast_core::{Buffer, BufferFlags};
-use framecast_rtp::JpegDepayloader;
+use framecast_core::Buffer;
+use framecast_rtp::{JpegDepayloader, RtpPacket};
 
 use super::caps::rtp_template;
 use super::depay::{
-    depayloader_properties, frame_buffer, with_packet, DepayCounters, DepayFigures, FramePool,
+    depay_figures, depayloader_properties, frame_buffer, DepayFigures, DepayloadFormat,
+    Depayloader, FrameOut, FramePool,
 };
-use crate::elements::codec::base::codec_query;
 use crate::pipeline::template_caps;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
+    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, Pad, PadDirection,
+    PadTemplate,
 };
 use crate::Result;
 
@@ -48,132 +44,72 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("src", PadDirection::Src, template_caps("image/jpeg")),
         ],
         depayloader_properties(),
-        || Box::new(RtpJpegDepay::default()),
+        || Box::new(Depayloader::<Jpeg>::default()),
     )
 }
 
-struct Stream {
+/// RFC 2435, as a [`DepayloadFormat`].
+pub(crate) struct Jpeg {
     depay: JpegDepayloader,
     /// The size the output caps announce.
     size: Option<(u16, u16)>,
-    not_rtp: u64,
     frames: FramePool,
 }
 
-/// The `rtpjpegdepay` element.
-#[derive(Default)]
-pub struct RtpJpegDepay {
-    counters: DepayCounters,
-    stream: Mutex<Option<Stream>>,
-}
+impl DepayloadFormat for Jpeg {
+    type Settings = ();
 
-impl ElementImpl for RtpJpegDepay {
-    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        self.counters.read(name)
+    fn start(_element: &Element, _settings: &()) -> Result<Self> {
+        Ok(Jpeg {
+            depay: JpegDepayloader::new(),
+            size: None,
+            frames: FramePool::default(),
+        })
     }
 
-    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
-        let Some(src) = element.src_pad() else {
-            return Err(FlowError::NotLinked);
+    /// The output caps follow the frames' size, sent with the first.
+    fn set_caps(&mut self, _element: &Element, _src: &Pad, _caps: &Caps) -> bool {
+        true
+    }
+
+    fn upstream_discont(&mut self) {
+        self.depay.upstream_discont();
+    }
+
+    fn depayload(&mut self, pkt: &RtpPacket<'_>, buf: &Buffer, out: &FrameOut<'_>) -> FlowResult {
+        let (size, frame) = match self.depay.push(pkt) {
+            Ok(Some(frame)) => (
+                (frame.width, frame.height),
+                frame_buffer(
+                    &mut self.frames,
+                    &[frame.data],
+                    buf,
+                    frame.discontinuity,
+                    false,
+                ),
+            ),
+            // Malformed payloads are counted by the depayloader.
+            Ok(None) | Err(_) => return Ok(FlowSuccess::Ok),
         };
-        let mut guard = self.stream.locked();
-        let Some(st) = guard.as_mut() else {
-            return Err(FlowError::Flushing);
-        };
-        if buffer.flags().contains(BufferFlags::DISCONT) {
-            st.depay.upstream_discont();
-        }
-        let mut not_rtp = false;
-        let out = with_packet(&buffer, |p| {
-            let pkt = match p {
-                Ok(pkt) => pkt,
-                Err(_) => {
-                    not_rtp = true;
-                    return None;
-                }
-            };
-            match st.depay.push(&pkt) {
-                Ok(Some(frame)) => Some((
-                    (frame.width, frame.height),
-                    frame_buffer(
-                        &mut st.frames,
-                        &[frame.data],
-                        &buffer,
-                        frame.discontinuity,
-                        false,
-                    ),
-                )),
-                // Malformed payloads are counted by the depayloader.
-                Ok(None) | Err(_) => None,
-            }
-        })?;
-        if not_rtp {
-            st.not_rtp += 1;
-        }
-        let s = st.depay.stats();
-        self.counters.store(DepayFigures {
-            received: s.packets + st.not_rtp,
-            lost: s.lost_packets,
-            late: s.late_packets,
-            malformed: s.malformed_packets + st.not_rtp,
-            discarded: s.discarded_frames,
-            restarts: s.restarts,
-        });
-        let Some((size, out)) = out else {
-            return Ok(FlowSuccess::Ok);
-        };
-        let out = out?;
-        if st.size != Some(size) {
+        let frame = frame?;
+        if self.size != Some(size) {
             let caps = Caps::builder("image/jpeg")
                 .field("width", i32::from(size.0))
                 .field("height", i32::from(size.1))
                 .build()
                 .map_err(|_| FlowError::Error)?;
-            if !src.push_event(Event::Caps(caps)) {
-                return Err(FlowError::NotNegotiated);
-            }
-            st.size = Some(size);
+            out.push_caps(caps)?;
+            self.size = Some(size);
         }
-        self.counters.frames.fetch_add(1, Ordering::Relaxed);
-        src.push(out)
+        out.push(frame)
     }
 
-    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
-        match event {
-            // The output caps follow the frames' size, sent with the first.
-            Event::Caps(_) => true,
-            flush @ Event::FlushStop { .. } => {
-                // What comes after a flush does not continue what came
-                // before it.
-                if let Some(st) = self.stream.locked().as_mut() {
-                    st.depay.reset();
-                }
-                element.forward_event(pad, flush)
-            }
-            other => element.forward_event(pad, other),
-        }
+    fn reset(&mut self) {
+        self.depay.reset();
     }
 
-    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
-        codec_query(element, pad, query)
-    }
-
-    fn change_state(&self, _element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
-        match change {
-            StateChange::ReadyToPaused => {
-                self.counters.reset();
-                *self.stream.locked() = Some(Stream {
-                    depay: JpegDepayloader::new(),
-                    size: None,
-                    not_rtp: 0,
-                    frames: FramePool::default(),
-                });
-            }
-            StateChange::PausedToReady => {
-                *self.stream.locked() = None;
-            }
-            _ => {}
-        }
-        Ok(StateChangeSuccess::Success)
+    fn figures(&self) -> DepayFigures {
+        let s = self.depay.stats();
+        depay_figures!(s, discarded: s.discarded_frames)
     }
 }

@@ -10,23 +10,21 @@
 //! uncompressed video a few stale lines beat a missing picture). Counters as
 //! every depayloader, `frames-discarded` counting those incomplete frames.
 
-use framecast_core::sync::MutexExt;
-use std::sync::atomic::Ordering;
-use std::sync::Mutex;
-
 use framecast_core::{Buffer, BufferFlags, BufferPool, Fraction, VideoInfo};
 use framecast_rtp::raw::{PlaneMut, RawDepayStats, RawFrameInfo, RawPush};
-use framecast_rtp::{RawDepayloader, RawFormat};
+use framecast_rtp::{RawDepayloader, RawFormat, RtpPacket};
 
 use super::caps::{caps_framerate, field_text, field_usize, rtp_template, video_format_of};
-use super::depay::{depayloader_properties, stamp, DepayCounters, DepayFigures};
+use super::depay::{
+    depay_figures, depayloader_properties, stamp, DepayFigures, DepayloadFormat, Depayloader,
+    FrameOut,
+};
 use super::rtpvrawpay::FORMATS;
-use crate::elements::codec::base::codec_query;
 use crate::elements::video::{frame_layout, FrameMut};
 use crate::pipeline::base::negotiate_pool;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertyValue, Query, StateChange, StateChangeSuccess,
+    Caps, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Pad, PadDirection,
+    PadTemplate,
 };
 use crate::{Error, Result};
 
@@ -42,7 +40,7 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("src", PadDirection::Src, Caps::video_raw_any(FORMATS)),
         ],
         depayloader_properties(),
-        || Box::new(RtpVRawDepay::default()),
+        || Box::new(Depayloader::<VRaw>::default()),
     )
 }
 
@@ -52,28 +50,18 @@ struct Format {
     pool: BufferPool,
 }
 
+/// RFC 4175, as a [`DepayloadFormat`].
 #[derive(Default)]
-struct Stream {
+pub(crate) struct VRaw {
     format: Option<Format>,
     /// The frame being filled, and whether its first packet started at
     /// line 0, offset 0 (if not, its head was lost with the previous
     /// frame's tail, and the depayloader charged the loss to that one).
     frame: Option<(Buffer, bool)>,
-    not_rtp: u64,
     /// Frames the depayloader thought complete whose head was lost.
     head_lost: u64,
     /// Counters of depayloaders from earlier caps.
     carried: DepayFigures,
-    /// The last packet taken (a reference): the timing of a frame ended
-    /// at end of stream.
-    last_packet: Option<Buffer>,
-}
-
-/// The `rtpvrawdepay` element.
-#[derive(Default)]
-pub struct RtpVRawDepay {
-    counters: DepayCounters,
-    stream: Mutex<Option<Stream>>,
 }
 
 /// The output format for RTP raw-video `caps`.
@@ -112,8 +100,8 @@ fn output_info(caps: &Caps) -> Result<(VideoInfo, RawFormat)> {
     Ok((info, format))
 }
 
-impl RtpVRawDepay {
-    fn set_caps(&self, element: &Element, st: &mut Stream, caps: &Caps) -> Result<()> {
+impl VRaw {
+    fn negotiate(&mut self, element: &Element, src: &Pad, caps: &Caps) -> Result<()> {
         let (info, format) = output_info(caps)?;
         let depay = RawDepayloader::new(format, info.width as usize, info.height as usize)
             .map_err(|e| Error::Element {
@@ -121,10 +109,6 @@ impl RtpVRawDepay {
                 message: e.to_string(),
             })?;
         let out = Caps::from_video_info(&info);
-        let src = element.src_pad().ok_or_else(|| Error::Element {
-            element: element.name().to_string(),
-            message: "no source pad".into(),
-        })?;
         if !src.push_event(Event::Caps(out.clone())) {
             return Err(Error::NotNegotiated {
                 upstream: element.name().to_string(),
@@ -136,42 +120,42 @@ impl RtpVRawDepay {
                 reason: format!("downstream refused {out}"),
             });
         }
-        let pool = negotiate_pool(element, &src, &out, info.size, 2)?;
-        if let Some(old) = st.format.take() {
-            st.carried = st.carried + figures(&old.depay.stats());
+        let pool = negotiate_pool(element, src, &out, info.size, 2)?;
+        if let Some(old) = self.format.take() {
+            self.carried = self.carried + figures(&old.depay.stats());
             let _ = old.pool.set_active(false);
         }
-        st.frame = None;
-        st.format = Some(Format { info, depay, pool });
+        self.frame = None;
+        self.format = Some(Format { info, depay, pool });
         Ok(())
     }
 
-    fn publish(&self, st: &Stream) {
-        let s = st
-            .format
-            .as_ref()
-            .map(|f| f.depay.stats())
-            .unwrap_or_default();
-        let outside = DepayFigures {
-            received: st.not_rtp,
-            malformed: st.not_rtp,
-            discarded: st.head_lost,
-            ..DepayFigures::default()
-        };
-        self.counters.store(st.carried + figures(&s) + outside);
+    /// Stamps an ended frame from `packet`, flags it when incomplete or
+    /// headless, and pushes it.
+    fn push_frame(
+        &mut self,
+        out: &FrameOut<'_>,
+        mut frame: Buffer,
+        head: bool,
+        info: &RawFrameInfo,
+        packet: &Buffer,
+    ) -> FlowResult {
+        if let Some(b) = frame.get_mut() {
+            stamp(b, packet, false, false);
+            if info.complete && !head {
+                self.head_lost += 1;
+            }
+            if !info.complete || !head {
+                b.set_flags(BufferFlags::CORRUPTED);
+            }
+        }
+        out.push(frame)
     }
 }
 
 /// The depayloader's own counts, as the properties show them.
 fn figures(s: &RawDepayStats) -> DepayFigures {
-    DepayFigures {
-        received: s.packets,
-        lost: s.lost_packets,
-        late: s.late_packets,
-        malformed: s.malformed_packets,
-        discarded: s.incomplete_frames,
-        restarts: s.restarts,
-    }
+    depay_figures!(s, discarded: s.incomplete_frames)
 }
 
 /// Whether `pkt` holds the first pixels of a frame: its first line
@@ -210,177 +194,105 @@ fn push_into(
     Ok(fmt.depay.push(pkt, &mut arr[..n]))
 }
 
-impl RtpVRawDepay {
-    /// Stamps an ended frame from `packet`, flags it when incomplete or
-    /// headless, and pushes it.
-    fn push_frame(
-        &self,
-        head_lost: &mut u64,
-        src: &Pad,
-        mut frame: Buffer,
-        head: bool,
-        info: &RawFrameInfo,
-        packet: &Buffer,
-    ) -> FlowResult {
-        if let Some(b) = frame.get_mut() {
-            stamp(b, packet, false, false);
-            if info.complete && !head {
-                *head_lost += 1;
-            }
-            if !info.complete || !head {
-                b.set_flags(BufferFlags::CORRUPTED);
+impl DepayloadFormat for VRaw {
+    type Settings = ();
+
+    fn start(_element: &Element, _settings: &()) -> Result<Self> {
+        Ok(VRaw::default())
+    }
+
+    fn set_caps(&mut self, element: &Element, src: &Pad, caps: &Caps) -> bool {
+        match self.negotiate(element, src, caps) {
+            Ok(()) => true,
+            Err(e) => {
+                element.post_error(format!("cannot depayload {caps}"), Some(e.to_string()));
+                false
             }
         }
-        self.counters.frames.fetch_add(1, Ordering::Relaxed);
-        src.push(frame)
     }
 
-    /// Ends the frame in progress: at end of stream it goes out flagged and
-    /// counted incomplete (`push`); after a flush it is dropped and the
-    /// sequence forgotten.
-    fn end_frame(&self, element: &Element, push: bool) {
-        let mut guard = self.stream.locked();
-        let Some(st) = guard.as_mut() else {
-            return;
-        };
-        let info = st.format.as_mut().and_then(|f| {
-            if push {
-                f.depay.flush()
-            } else {
-                f.depay.reset();
-                None
-            }
-        });
-        let pending = st.frame.take();
-        let last = st.last_packet.take();
-        if let (true, Some(info), Some((frame, head)), Some(last), Some(src)) =
-            (push, info, pending, last, element.src_pad())
-        {
-            if let Err(e) = self.push_frame(&mut st.head_lost, &src, frame, head, &info, &last) {
-                element.post_warning(
-                    "the last, incomplete frame could not be sent at end of stream",
-                    Some(format!("{e:?}")),
-                );
-            }
-        }
-        self.publish(st);
-    }
-}
-
-impl ElementImpl for RtpVRawDepay {
-    fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        self.counters.read(name)
-    }
-
-    fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
-        let Some(src) = element.src_pad() else {
-            return Err(FlowError::NotLinked);
-        };
-        let mut guard = self.stream.locked();
-        let Some(st) = guard.as_mut() else {
-            return Err(FlowError::Flushing);
-        };
-        let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
-        let data = map.contiguous();
-        let pkt = match framecast_rtp::RtpPacket::parse(&data) {
-            Ok(pkt) => pkt,
-            Err(_) => {
-                st.not_rtp += 1;
-                self.publish(st);
-                return Ok(FlowSuccess::Ok);
-            }
-        };
-        let Some(fmt) = st.format.as_mut() else {
-            return Err(FlowError::NotNegotiated);
-        };
-        if buffer.flags().contains(BufferFlags::DISCONT) {
+    fn upstream_discont(&mut self) {
+        if let Some(fmt) = self.format.as_mut() {
             fmt.depay.upstream_discont();
         }
+    }
+
+    fn depayload(&mut self, pkt: &RtpPacket<'_>, buf: &Buffer, out: &FrameOut<'_>) -> FlowResult {
         let mut result = Ok(FlowSuccess::Ok);
         // A packet is pushed at most twice: once to end the previous frame
         // (when its marker was lost), once into a fresh frame.
         for _ in 0..2 {
-            let (mut frame, head) = match st.frame.take() {
+            let Some(fmt) = self.format.as_mut() else {
+                return Err(FlowError::NotNegotiated);
+            };
+            let (mut frame, head) = match self.frame.take() {
                 Some(f) => f,
                 None => (
                     fmt.pool.acquire().map_err(|e| match e {
                         framecast_core::Error::Flushing => FlowError::Flushing,
                         _ => FlowError::Error,
                     })?,
-                    starts_frame(&pkt),
+                    starts_frame(pkt),
                 ),
             };
-            let pushed = push_into(fmt, &mut frame, &pkt)?;
+            let pushed = push_into(fmt, &mut frame, pkt)?;
             let (info, again): (RawFrameInfo, bool) = match pushed {
                 Ok(RawPush::InProgress) => {
-                    st.frame = Some((frame, head));
+                    self.frame = Some((frame, head));
                     break;
                 }
                 Ok(RawPush::Frame(info)) => (info, false),
                 Ok(RawPush::FrameEndedPushAgain(info)) => (info, true),
                 Err(_) => {
                     // A malformed segment (counted); the frame goes on.
-                    st.frame = Some((frame, head));
+                    self.frame = Some((frame, head));
                     break;
                 }
             };
-            result = self.push_frame(&mut st.head_lost, &src, frame, head, &info, &buffer);
+            result = self.push_frame(out, frame, head, &info, buf);
             if result.is_err() || !again {
                 break;
             }
         }
-        drop(map);
-        st.last_packet = Some(buffer);
-        self.publish(st);
         result
     }
 
-    fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
-        match event {
-            Event::Caps(caps) => {
-                let mut guard = self.stream.locked();
-                let Some(st) = guard.as_mut() else {
-                    return false;
-                };
-                match self.set_caps(element, st, &caps) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        element.post_error(format!("cannot depayload {caps}"), Some(e.to_string()));
-                        false
-                    }
-                }
+    /// A frame whose marker packet was lost is still pending: it goes out
+    /// flagged and counted incomplete.
+    fn finish(&mut self, last: Option<Buffer>, out: &FrameOut<'_>) -> FlowResult {
+        let info = self.format.as_mut().and_then(|f| f.depay.flush());
+        match (info, self.frame.take(), last) {
+            (Some(info), Some((frame, head)), Some(last)) => {
+                self.push_frame(out, frame, head, &info, &last)
             }
-            Event::Eos => {
-                // A frame whose marker packet was lost is still pending.
-                self.end_frame(element, true);
-                element.forward_event(pad, Event::Eos)
-            }
-            flush @ Event::FlushStop { .. } => {
-                self.end_frame(element, false);
-                element.forward_event(pad, flush)
-            }
-            other => element.forward_event(pad, other),
+            _ => Ok(FlowSuccess::Ok),
         }
     }
 
-    fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
-        codec_query(element, pad, query)
+    /// The frame in progress is dropped and the sequence forgotten.
+    fn reset(&mut self) {
+        if let Some(f) = self.format.as_mut() {
+            f.depay.reset();
+        }
+        self.frame = None;
     }
 
-    fn change_state(&self, _element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
-        match change {
-            StateChange::ReadyToPaused => {
-                self.counters.reset();
-                *self.stream.locked() = Some(Stream::default());
-            }
-            StateChange::PausedToReady => {
-                let st = self.stream.locked().take();
-                if let Some(fmt) = st.and_then(|s| s.format) {
-                    let _ = fmt.pool.set_active(false);
-                }
-            }
-            _ => {}
+    fn stop(&mut self) {
+        if let Some(fmt) = self.format.take() {
+            let _ = fmt.pool.set_active(false);
         }
-        Ok(StateChangeSuccess::Success)
+    }
+
+    fn figures(&self) -> DepayFigures {
+        let s = self
+            .format
+            .as_ref()
+            .map(|f| f.depay.stats())
+            .unwrap_or_default();
+        let outside = DepayFigures {
+            discarded: self.head_lost,
+            ..DepayFigures::default()
+        };
+        self.carried + figures(&s) + outside
     }
 }

@@ -2,10 +2,12 @@
 //! (GStreamer's `GstBaseSrc`, `GstBaseSink`, `GstBaseTransform`), so an
 //! element implements only what makes it different.
 
+mod settings;
 mod sink;
 mod src;
 mod transform;
 
+pub(crate) use settings::Settings;
 pub use sink::{sink_properties, Sink, SinkImpl};
 pub use src::{source_properties, CreateContext, Source, SourceImpl};
 pub use transform::{Transform, TransformImpl};
