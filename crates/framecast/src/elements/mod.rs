@@ -66,6 +66,7 @@ pub(crate) fn builtin_factories() -> Vec<ElementFactory> {
         rtpjpegpay::factory(),
         rtpvrawdepay::factory(),
         rtpvrawpay::factory(),
+        net::rtsp::rtspclientsink::factory(),
         tee::factory(),
         testsrc::factory(),
         udpsink::factory(),

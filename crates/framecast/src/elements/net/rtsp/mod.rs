@@ -1,0 +1,3 @@
+//! RTSP elements (framecast-rtsp's sessions in a pipeline).
+
+pub mod rtspclientsink;
