@@ -11,9 +11,10 @@ use rtsp_types::headers::{self, transport::TransportMode, Public};
 use rtsp_types::{Method, Url};
 
 use super::connection::{Connection, SharedWriter};
-use super::publish::transport_value;
 use super::reader::Item;
-use super::transport::{agreed_transport, request_transport, LowerTransport, UdpPair};
+use super::transport::{
+    agreed_transport, request_transport, transport_value, LowerTransport, UdpPair,
+};
 use super::url::RtspUrl;
 use crate::{Error, Result};
 

@@ -20,7 +20,9 @@ use rtsp_types::{Method, Url};
 
 use super::connection::{method_name, Connection, SharedWriter};
 use super::reader::Item;
-use super::transport::{agreed_transport, request_transport, LowerTransport, RtpOut, UdpPair};
+use super::transport::{
+    agreed_transport, request_transport, transport_value, LowerTransport, RtpOut, UdpPair,
+};
 use super::url::RtspUrl;
 use crate::{Error, Result};
 
@@ -256,15 +258,4 @@ impl Publisher {
         let _ = self.conn.request(Method::Teardown, &base, &[], None);
         self.conn.writer().shutdown();
     }
-}
-
-/// The header value of a typed `Transport`.
-pub(crate) fn transport_value(t: &headers::Transports) -> String {
-    let request = rtsp_types::Request::builder(Method::Options, rtsp_types::Version::V1_0)
-        .typed_header(t)
-        .empty();
-    request
-        .header(&headers::TRANSPORT)
-        .map(|v| v.as_str().to_string())
-        .unwrap_or_default()
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rtsp_types::headers::transport::{
     RtpLowerTransport, RtpProfile, RtpTransport, RtpTransportParameters, TransportMode,
 };
-use rtsp_types::headers::{Transport, Transports};
+use rtsp_types::headers::{self, Transport, Transports};
 
 use super::connection::SharedWriter;
 use crate::{Error, Result};
@@ -179,5 +179,38 @@ impl RtpOut {
             RtpOut::Interleaved { writer, channel } => writer.write_interleaved(*channel, packet),
             RtpOut::Udp { socket, to } => socket.send_to(packet, to).map(|_| ()),
         }
+    }
+}
+
+/// The header value of a typed `Transport`.
+pub(crate) fn transport_value(t: &Transports) -> String {
+    let request =
+        rtsp_types::Request::builder(rtsp_types::Method::Options, rtsp_types::Version::V1_0)
+            .typed_header(t)
+            .empty();
+    request
+        .header(&headers::TRANSPORT)
+        .map(|v| v.as_str().to_string())
+        .unwrap_or_default()
+        // rtsp-types quotes the mode as RFC 2326 §12.39's grammar reads
+        // (`mode="RECORD"`), but ffmpeg's listen mode compares the bare
+        // word and refuses the quoted one; `mode=record` is what
+        // GStreamer's and ffmpeg's clients send, and every server takes.
+        .replace("mode=\"RECORD\"", "mode=record")
+        .replace("mode=\"PLAY\"", "mode=play")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_transport_is_what_servers_read() {
+        let t = request_transport(LowerTransport::Tcp, TransportMode::Record, (0, 0));
+        let v = transport_value(&t);
+        assert_eq!(v, "RTP/AVP/TCP;unicast;interleaved=0-1;mode=record");
+        let t = request_transport(LowerTransport::Udp, TransportMode::Play, (5000, 5001));
+        let v = transport_value(&t);
+        assert_eq!(v, "RTP/AVP;unicast;client_port=5000-5001;mode=play");
     }
 }
