@@ -80,7 +80,9 @@ impl Default for SenderBuilder {
 }
 
 impl SenderBuilder {
-    /// Adds a client `host:port` (repeatable).
+    /// Adds a client `host:port` (repeatable), or publishes into an RTSP
+    /// server at `rtsp://[user:pass@]host:port/path` (ANNOUNCE/RECORD
+    /// through `rtspclientsink`, H.264 only, reconnecting by itself).
     pub fn to(mut self, address: &str) -> Self {
         self.to.push(address.to_string());
         self
@@ -142,10 +144,29 @@ impl SenderBuilder {
         // One parser for every client list (the CLI's, udpsink's): a
         // missing :PORT and port 0 are said so, and names prefer IPv4.
         let mut clients = Vec::new();
-        for to in &self.to {
+        let (rtsp, udp): (Vec<&String>, Vec<&String>) = self
+            .to
+            .iter()
+            .partition(|t| t.trim().starts_with("rtsp://"));
+        for to in udp {
             clients.extend(parse_clients(to)?);
         }
-        if clients.is_empty() {
+        let output = match (rtsp.as_slice(), self.codec) {
+            ([], _) => None,
+            ([url], Codec::H264) if clients.is_empty() => Some(format!(
+                "rtspclientsink name=sink location=\"{}\"",
+                url.trim().replace('"', "%22")
+            )),
+            _ => {
+                return Err(Error::InvalidPropertyValue {
+                    element: "sender".into(),
+                    property: "to".into(),
+                    value: self.to.join(","),
+                    reason: "an rtsp:// destination takes H.264 and is the only one".into(),
+                })
+            }
+        };
+        if clients.is_empty() && output.is_none() {
             return Err(Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "to".into(),
@@ -159,18 +180,27 @@ impl SenderBuilder {
             Codec::Raw => "video/x-raw,format=I420 ! rtpvrawpay".to_string(),
         };
         let list: Vec<String> = clients.iter().map(SocketAddr::to_string).collect();
+        let encode = match &output {
+            // rtspclientsink packetizes itself.
+            Some(_) => encode.trim_end_matches(" ! rtph264pay").to_string(),
+            None => encode,
+        };
+        let output = output.unwrap_or_else(|| {
+            format!(
+                "udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} fec-group={fec}",
+                clients = list.join(","),
+                fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
+            )
+        });
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
              caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
-             ! videoconvert ! {encode} ! udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} \
-             fec-group={fec}",
-            fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
+             ! videoconvert ! {encode} ! {output}",
             queued = self.max_queued,
             format = self.input_format.name(),
             w = self.width,
             h = self.height,
             fps = self.fps,
-            clients = list.join(","),
         );
         let info = VideoInfo::new(self.input_format, self.width, self.height)?.with_fps(
             Fraction::from_integer(i32::try_from(self.fps).unwrap_or(i32::MAX)),
@@ -306,6 +336,11 @@ pub struct SenderStats {
     pub retransmissions: u64,
     /// Keyframe requests (RTCP PLI/FIR) from receivers.
     pub keyframe_requests: u64,
+    /// Publishing to RTSP: times the server refused or went away.
+    pub outages: u64,
+    /// Publishing to RTSP: frames dropped while disconnected or waiting
+    /// for the keyframe that resumes the stream.
+    pub frames_dropped_disconnected: u64,
 }
 
 /// Sends frames to clients over RTP/UDP. Dropping it stops the pipeline.
@@ -432,6 +467,8 @@ impl Sender {
             latency_max: Duration::from_micros(self.sink.counter("latency-max-us")),
             retransmissions: self.sink.counter("retransmissions"),
             keyframe_requests: self.sink.counter("keyframe-requests"),
+            outages: self.sink.counter("outages"),
+            frames_dropped_disconnected: self.sink.counter("frames-dropped"),
         }
     }
 
@@ -452,7 +489,12 @@ impl Sender {
                 element: "sender".into(),
                 message: "the stream's caps are not agreed yet".into(),
             })?;
-        let client = self.clients[0];
+        let Some(&client) = self.clients.first() else {
+            return Err(Error::Element {
+                element: "sender".into(),
+                message: "an RTSP server describes the stream it is published to".into(),
+            });
+        };
         let mut sdp = sdp_for_caps(&caps, client.ip(), client.port())?;
         advertise_feedback(&mut sdp, Some(RTX_PAYLOAD_TYPE));
         if self.fec {

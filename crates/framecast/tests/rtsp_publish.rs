@@ -3,6 +3,8 @@
 //! (a PyGObject script). The servers decode what arrives and write raw
 //! I420 to their stdout; the test reads the frame-counter stamps back.
 
+#[path = "support/frames.rs"]
+mod frames;
 #[path = "support/interop.rs"]
 mod interop;
 
@@ -273,4 +275,42 @@ fn right_credentials_publish() {
         "no frames with Digest auth"
     );
     p.set_state(State::Null).expect("null");
+}
+
+#[test]
+fn sender_to_rtsp_url_publishes() {
+    if !interop::tool_available("ffmpeg") {
+        return;
+    }
+    let port = free_tcp_port();
+    let server = Server::ffmpeg(port);
+    let sender = framecast::sender::Sender::builder()
+        .to(&format!("rtsp://127.0.0.1:{port}/x"))
+        .size(W, H)
+        .fps(30)
+        .input_format(VideoFormat::I420)
+        .build()
+        .expect("sender");
+    assert!(
+        sender.sdp().is_err(),
+        "the RTSP server describes the stream"
+    );
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    while server.frames.load(Ordering::Relaxed) < 15 && t0.elapsed() < Duration::from_secs(15) {
+        let mut frame = sender.frame().expect("frame");
+        frames::paint_moving_bar(&mut frame, W as usize, H as usize, 1, n);
+        let _ = sender.push(frame);
+        n += 1;
+        std::thread::sleep(Duration::from_millis(33));
+    }
+    let stats = sender.stats();
+    assert!(
+        server.frames.load(Ordering::Relaxed) >= 15,
+        "ffmpeg decoded too few frames; {stats:?}"
+    );
+    assert!(stats.packets > 0 && stats.bytes > 0, "{stats:?}");
+    // ffmpeg may not listen yet at the first try: that is an outage,
+    // counted, and the retry gets through.
+    assert!(stats.outages <= 3, "{stats:?}");
 }

@@ -85,6 +85,8 @@ pub fn factory() -> ElementFactory {
             false,
         ),
         prop_counter("frames-sent", "Access units sent to the server"),
+        prop_counter("packets-sent", "RTP packets sent to the server"),
+        prop_counter("bytes-sent", "RTP bytes sent to the server"),
         prop_counter(
             "frames-dropped",
             "Access units dropped while disconnected or waiting for a keyframe",
@@ -123,6 +125,8 @@ struct Shared {
     /// Frames are dropped until the next IDR.
     need_key: AtomicBool,
     frames_sent: AtomicU64,
+    packets_sent: AtomicU64,
+    bytes_sent: AtomicU64,
     frames_dropped: AtomicU64,
     outages: AtomicU64,
     connects: AtomicU64,
@@ -398,6 +402,10 @@ impl SinkImpl for RtspClientSink {
                         *shared.out.locked() = None;
                         return self.drop_frame();
                     }
+                    shared.packets_sent.fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .bytes_sent
+                        .fetch_add(meta.len as u64, Ordering::Relaxed);
                 }
                 Ok(None) => break,
                 Err(_) => return self.drop_frame(),
@@ -421,6 +429,8 @@ impl SinkImpl for RtspClientSink {
         let s = self.shared();
         let v = match name {
             "frames-sent" => s.frames_sent.load(Ordering::Relaxed),
+            "packets-sent" => s.packets_sent.load(Ordering::Relaxed),
+            "bytes-sent" => s.bytes_sent.load(Ordering::Relaxed),
             "frames-dropped" => s.frames_dropped.load(Ordering::Relaxed),
             "outages" => s.outages.load(Ordering::Relaxed),
             "connects" => s.connects.load(Ordering::Relaxed),
