@@ -67,6 +67,7 @@ pub(crate) fn builtin_factories() -> Vec<ElementFactory> {
         rtpvrawdepay::factory(),
         rtpvrawpay::factory(),
         net::rtsp::rtspclientsink::factory(),
+        net::rtsp::rtspsrc::factory(),
         tee::factory(),
         testsrc::factory(),
         udpsink::factory(),
