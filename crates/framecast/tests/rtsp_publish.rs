@@ -222,7 +222,7 @@ fn reconnects_after_the_server_restarts() {
     let server = Server::gst(port, None);
     let t0 = Instant::now();
     assert!(
-        server.wait_stamps(5, Duration::from_secs(3) + Duration::from_millis(2000)),
+        server.wait_stamps(1, Duration::from_secs(5)),
         "no frames within the bound after the restart"
     );
     let back_after = t0.elapsed();
@@ -234,6 +234,7 @@ fn reconnects_after_the_server_restarts() {
         dropped_while_down > 0,
         "frames during the outage not counted as dropped"
     );
+    assert!(server.wait_stamps(10, Duration::from_secs(10)));
     check_stamps(&server);
     p.set_state(State::Null).expect("null");
 }

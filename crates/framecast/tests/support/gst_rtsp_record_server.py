@@ -12,8 +12,9 @@ import sys
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 Gst.init(None)
 port, path = sys.argv[1], sys.argv[2]
@@ -22,14 +23,13 @@ server.set_address("127.0.0.1")
 server.set_service(port)
 factory = GstRtspServer.RTSPMediaFactory()
 factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
-factory.set_protocols(GstRtspServer.RTSPLowerTrans.TCP | GstRtspServer.RTSPLowerTrans.UDP)
 factory.set_launch(
     "( rtph264depay name=depay0 ! avdec_h264 ! videoconvert "
     "! video/x-raw,format=I420 ! fdsink fd=1 sync=false )"
 )
 if len(sys.argv) > 4:
     auth = GstRtspServer.RTSPAuth()
-    auth.set_supported_methods(GstRtspServer.RTSPAuthMethod.DIGEST)
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
     token = GstRtspServer.RTSPToken.new()
     token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "publisher")
     auth.add_digest(sys.argv[3], sys.argv[4], token)
