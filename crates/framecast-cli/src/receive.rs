@@ -619,8 +619,9 @@ mod tests {
         .and_then(|b| b.pipeline_description().map_err(|e| e.to_string()))
         .unwrap_or_else(|e| e);
         assert!(
-            rtsp.starts_with("rtspsrc name=src location=\"rtsp://127.0.0.1:8554/cam\" ! rtpjitterbuffer")
-                && !rtsp.contains("udpsrc"),
+            rtsp.starts_with(
+                "rtspsrc name=src location=\"rtsp://127.0.0.1:8554/cam\" ! rtpjitterbuffer"
+            ) && !rtsp.contains("udpsrc"),
             "{rtsp}"
         );
         let ok = receiver_builder(&ReceiveArgs {

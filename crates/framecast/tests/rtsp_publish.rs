@@ -63,7 +63,7 @@ impl Server {
             let mut buf = vec![0u8; (W * H * 3 / 2) as usize];
             while out.read_exact(&mut buf).is_ok() {
                 f.fetch_add(1, Ordering::Relaxed);
-                if let Some(stamp) = Frame::new(info.clone(), &buf)
+                if let Some(stamp) = Frame::new(info, &buf)
                     .ok()
                     .and_then(|fr| decode_counter(&fr))
                 {

@@ -280,11 +280,8 @@ mod tests {
             for chunk in junk.chunks(7) {
                 feed(&mut r, chunk);
                 let mut n = 0;
-                loop {
-                    match r.next_item() {
-                        Ok(Some(_)) => n += 1,
-                        Ok(None) | Err(_) => break,
-                    }
+                while let Ok(Some(_)) = r.next_item() {
+                    n += 1;
                     prop_assert!(n < 1000);
                 }
             }
