@@ -91,3 +91,38 @@ fn receiver_plays_an_rtsp_url() {
     }
     assert!(frames >= 10, "decoded {frames} frames from the RTSP server");
 }
+
+#[test]
+fn rtspsrc_plays_over_udp_too() {
+    if !gst_server_available() {
+        return;
+    }
+    let (_server, port) = serve();
+    let p = framecast::parse_launch(&format!(
+        "rtspsrc name=src location=rtsp://127.0.0.1:{port}/test protocols=udp ! rtpjitterbuffer \
+         ! rtph264depay ! openh264dec ! appsink name=sink sync=false max-buffers=2 drop=true"
+    ))
+    .expect("pipeline");
+    p.set_state(framecast::pipeline::State::Playing)
+        .expect("playing");
+    let sink = p.by_name("sink").expect("sink");
+    let appsink = framecast::elements::appsink::AppSink::from_element(&sink).expect("appsink");
+    let mut frames = 0;
+    let t0 = Instant::now();
+    while frames < 10 && t0.elapsed() < Duration::from_secs(15) {
+        if appsink
+            .pull_sample(Some(Duration::from_millis(500)))
+            .is_some()
+        {
+            frames += 1;
+        }
+    }
+    let packets = p
+        .by_name("src")
+        .map_or(0, |s| s.counter("packets-received"));
+    assert!(
+        frames >= 10,
+        "decoded {frames} frames over UDP ({packets} packets)"
+    );
+    p.set_state(framecast::pipeline::State::Null).expect("null");
+}
