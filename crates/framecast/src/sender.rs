@@ -82,7 +82,7 @@ impl Default for SenderBuilder {
 impl SenderBuilder {
     /// Adds a client `host:port` (repeatable), or publishes into an RTSP
     /// server at `rtsp://[user:pass@]host:port/path` (ANNOUNCE/RECORD
-    /// through `rtspclientsink`, H.264 only, reconnecting by itself).
+    /// through `rtspclientsink`, H.264 or JPEG, reconnecting by itself).
     pub fn to(mut self, address: &str) -> Self {
         self.to.push(address.to_string());
         self
@@ -153,7 +153,7 @@ impl SenderBuilder {
         }
         let output = match (rtsp.as_slice(), self.codec) {
             ([], _) => None,
-            ([url], Codec::H264) if clients.is_empty() => Some(format!(
+            ([url], Codec::H264 | Codec::Jpeg) if clients.is_empty() => Some(format!(
                 "rtspclientsink name=sink location=\"{}\"",
                 url.trim().replace('"', "%22")
             )),
@@ -162,7 +162,7 @@ impl SenderBuilder {
                     element: "sender".into(),
                     property: "to".into(),
                     value: self.to.join(","),
-                    reason: "an rtsp:// destination takes H.264 and is the only one".into(),
+                    reason: "an rtsp:// destination takes H.264 or JPEG and is the only one".into(),
                 })
             }
         };
@@ -182,7 +182,10 @@ impl SenderBuilder {
         let list: Vec<String> = clients.iter().map(SocketAddr::to_string).collect();
         let encode = match &output {
             // rtspclientsink packetizes itself.
-            Some(_) => encode.trim_end_matches(" ! rtph264pay").to_string(),
+            Some(_) => encode
+                .trim_end_matches(" ! rtph264pay")
+                .trim_end_matches(" ! rtpjpegpay")
+                .to_string(),
             None => encode,
         };
         let output = output.unwrap_or_else(|| {

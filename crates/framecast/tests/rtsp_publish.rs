@@ -315,3 +315,26 @@ fn sender_to_rtsp_url_publishes() {
     // counted, and the retry gets through.
     assert!(stats.outages <= 3, "{stats:?}");
 }
+
+#[test]
+fn publishes_jpeg_into_ffmpeg_listen() {
+    if !interop::tool_available("ffmpeg") {
+        return;
+    }
+    let port = free_tcp_port();
+    let server = Server::ffmpeg(port);
+    let p = parse_launch(&format!(
+        "testsrc is-live=true pattern=counter ! video/x-raw,width={W},height={H},framerate=30/1 \
+         ! videoconvert ! video/x-raw,format=I420 ! jpegenc ! rtspclientsink name=sink \
+         location=rtsp://127.0.0.1:{port}/x"
+    ))
+    .expect("pipeline");
+    p.set_state(State::Playing).expect("playing");
+    assert!(
+        server.wait_stamps(15, Duration::from_secs(15)),
+        "ffmpeg decoded {} JPEG frames",
+        server.frames.load(Ordering::Relaxed)
+    );
+    check_stamps(&server);
+    p.set_state(State::Null).expect("null");
+}

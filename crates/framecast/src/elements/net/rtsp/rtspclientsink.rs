@@ -7,7 +7,8 @@
 //! ```
 //!
 //! The access units are packetized here by framecast-rtp's
-//! [`H264Payloader`] (RFC 6184; SPS/PPS before every IDR) and go out
+//! [`H264Payloader`] (RFC 6184; SPS/PPS before every IDR), or JPEG frames
+//! by its [`JpegPayloader`] (RFC 2435), and go out
 //! interleaved on the RTSP connection (`protocols=tcp`, default) or as UDP
 //! datagrams (`protocols=udp`).
 //!
@@ -33,8 +34,8 @@ use std::time::Duration;
 use framecast_core::Buffer;
 use framecast_rtp::h264::{nal_type, nal_unit_type};
 use framecast_rtp::{
-    Aggregation, ConfigInterval, H264Payloader, H264PayloaderConfig, NalUnits, PacketSource,
-    RtpClock, SessionDescription,
+    Aggregation, ConfigInterval, H264Payloader, H264PayloaderConfig, JpegPayloader,
+    JpegPayloaderConfig, NalUnits, PacketSource, RtpClock, SessionDescription,
 };
 use framecast_rtsp::client::{LowerTransport, PublishOptions, Publisher, RtpOut, RtspUrl};
 
@@ -99,11 +100,11 @@ pub fn factory() -> ElementFactory {
         "rtspclientsink",
         "RTSP RECORD client sink",
         "Sink/Network",
-        "Publishes H.264 to an RTSP server (ANNOUNCE/RECORD), reconnecting by itself",
+        "Publishes H.264 or JPEG to an RTSP server (ANNOUNCE/RECORD), reconnecting by itself",
         vec![PadTemplate::always(
             "sink",
             PadDirection::Sink,
-            crate::elements::rtph264pay::SINK_CAPS
+            format!("{}; image/jpeg", crate::elements::rtph264pay::SINK_CAPS)
                 .parse()
                 .unwrap_or_else(|_| Caps::new_any()),
         )],
@@ -132,10 +133,17 @@ struct Shared {
     connects: AtomicU64,
 }
 
+/// The payload format, chosen by the input caps.
+#[derive(Debug)]
+enum Pay {
+    H264(H264Payloader),
+    Jpeg(JpegPayloader),
+}
+
 /// Per-stream state of the streaming thread.
 #[derive(Debug)]
 struct Stream {
-    pay: H264Payloader,
+    pay: Pay,
     clock: RtpClock,
     packet: Vec<u8>,
     server: std::net::IpAddr,
@@ -247,6 +255,33 @@ fn run_session(element: Element, shared: Arc<Shared>, url: RtspUrl, options: Pub
     }
 }
 
+/// Sends every packet of one frame; false when the frame cannot be
+/// packetized or a write fails (the session is then marked broken).
+fn send_packets<P: PacketSource>(
+    packets: &mut P,
+    packet: &mut [u8],
+    out: &RtpOut,
+    shared: &Shared,
+) -> bool {
+    loop {
+        match packets.next_into(packet) {
+            Ok(Some(meta)) => {
+                if out.send(&packet[..meta.len]).is_err() {
+                    shared.broken.store(true, Ordering::Relaxed);
+                    *shared.out.locked() = None;
+                    return false;
+                }
+                shared.packets_sent.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .bytes_sent
+                    .fetch_add(meta.len as u64, Ordering::Relaxed);
+            }
+            Ok(None) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
 /// The first SPS and PPS of an access unit.
 fn parameter_sets(data: &[u8]) -> Option<(&[u8], &[u8])> {
     let (mut sps, mut pps) = (None, None);
@@ -321,7 +356,7 @@ impl SinkImpl for RtspClientSink {
             message: e.to_string(),
         })?;
         *self.stream.locked() = Some(Stream {
-            pay,
+            pay: Pay::H264(pay),
             clock: RtpClock::video(random_u32()),
             packet: vec![0; DEFAULT_MTU as usize],
             server,
@@ -343,14 +378,32 @@ impl SinkImpl for RtspClientSink {
         Ok(())
     }
 
-    fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
+    fn set_caps(&self, element: &Element, caps: &Caps) -> Result<()> {
         let fps = caps
             .structure(0)
             .and_then(|s| s.get_fraction("framerate"))
             .filter(|f| f.num > 0 && f.den > 0)
             .map(|f| f64::from(f.num) / f64::from(f.den));
+        let jpeg = caps.structure(0).is_some_and(|s| s.has_name("image/jpeg"));
         if let Some(st) = self.stream.locked().as_mut() {
             st.framerate = fps;
+            if jpeg && !matches!(st.pay, Pay::Jpeg(_)) {
+                let pay = JpegPayloader::new(JpegPayloaderConfig {
+                    mtu: DEFAULT_MTU as usize,
+                    payload_type: 26,
+                    ssrc: random_u32(),
+                    initial_sequence_number: random_u32() as u16,
+                })
+                .map_err(|e| Error::Element {
+                    element: element.name().to_string(),
+                    message: e.to_string(),
+                })?;
+                st.pay = Pay::Jpeg(pay);
+                // Every JPEG frame stands alone: the description is known.
+                let mut sdp = SessionDescription::jpeg(st.server, 0, fps);
+                sdp.session_name = "framecast".into();
+                *self.shared().sdp.locked() = Some(sdp);
+            }
         }
         Ok(())
     }
@@ -366,7 +419,7 @@ impl SinkImpl for RtspClientSink {
         };
         let data = map.contiguous();
         let data: &[u8] = &data;
-        if shared.sdp.locked().is_none() {
+        if shared.sdp.locked().is_none() && matches!(st.pay, Pay::H264(_)) {
             if let Some((sps, pps)) = parameter_sets(data) {
                 let mut sdp =
                     SessionDescription::h264(st.server, 0, 96, Some((sps, pps)), st.framerate);
@@ -377,8 +430,9 @@ impl SinkImpl for RtspClientSink {
         let Some(out) = shared.out.locked().clone() else {
             return self.drop_frame();
         };
+        let h264 = matches!(st.pay, Pay::H264(_));
         if shared.need_key.load(Ordering::Relaxed) {
-            if !is_idr(data) {
+            if h264 && !is_idr(data) {
                 return self.drop_frame();
             }
             shared.need_key.store(false, Ordering::Relaxed);
@@ -390,26 +444,18 @@ impl SinkImpl for RtspClientSink {
         });
         let ts = st.clock.to_rtp(rt.map(Duration::from).unwrap_or_default());
         let Stream { pay, packet, .. } = st;
-        let mut packets = match pay.packetize(NalUnits::AnnexB(data), ts) {
-            Ok(p) => p,
-            Err(_) => return self.drop_frame(),
+        let sent = match pay {
+            Pay::H264(pay) => match pay.packetize(NalUnits::AnnexB(data), ts) {
+                Ok(mut packets) => send_packets(&mut packets, packet, &out, &shared),
+                Err(_) => false,
+            },
+            Pay::Jpeg(pay) => match pay.packetize(data, ts) {
+                Ok(mut packets) => send_packets(&mut packets, packet, &out, &shared),
+                Err(_) => false,
+            },
         };
-        loop {
-            match packets.next_into(packet) {
-                Ok(Some(meta)) => {
-                    if out.send(&packet[..meta.len]).is_err() {
-                        shared.broken.store(true, Ordering::Relaxed);
-                        *shared.out.locked() = None;
-                        return self.drop_frame();
-                    }
-                    shared.packets_sent.fetch_add(1, Ordering::Relaxed);
-                    shared
-                        .bytes_sent
-                        .fetch_add(meta.len as u64, Ordering::Relaxed);
-                }
-                Ok(None) => break,
-                Err(_) => return self.drop_frame(),
-            }
+        if !sent {
+            return self.drop_frame();
         }
         shared.frames_sent.fetch_add(1, Ordering::Relaxed);
         Ok(FlowSuccess::Ok)
