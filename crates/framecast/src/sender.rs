@@ -179,6 +179,7 @@ impl SenderBuilder {
             Codec::Jpeg => "video/x-raw,format=I420 ! jpegenc ! rtpjpegpay".to_string(),
             Codec::Raw => "video/x-raw,format=I420 ! rtpvrawpay".to_string(),
         };
+        let rtsp = output.is_some();
         let list: Vec<String> = clients.iter().map(SocketAddr::to_string).collect();
         let encode = match &output {
             // rtspclientsink packetizes itself.
@@ -246,6 +247,7 @@ impl SenderBuilder {
             failed,
             started: Instant::now(),
             fec: self.fec_group >= 2,
+            rtsp,
         })
     }
 }
@@ -365,6 +367,8 @@ pub struct Sender {
     started: Instant,
     /// FEC is sent (the SDP says so).
     fec: bool,
+    /// Publishing into an RTSP server (`rtspclientsink`).
+    rtsp: bool,
 }
 
 impl Sender {
@@ -470,8 +474,18 @@ impl Sender {
             latency_max: Duration::from_micros(self.sink.counter("latency-max-us")),
             retransmissions: self.sink.counter("retransmissions"),
             keyframe_requests: self.sink.counter("keyframe-requests"),
-            outages: self.sink.counter("outages"),
-            frames_dropped_disconnected: self.sink.counter("frames-dropped"),
+            // Only rtspclientsink has them: asking udpsink for a property
+            // it lacks builds an error (allocations on every call).
+            outages: if self.rtsp {
+                self.sink.counter("outages")
+            } else {
+                0
+            },
+            frames_dropped_disconnected: if self.rtsp {
+                self.sink.counter("frames-dropped")
+            } else {
+                0
+            },
         }
     }
 
