@@ -29,6 +29,10 @@ use framecast::VideoFormat;
 /// Options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReceiveArgs {
+    /// Play `rtsp://[user:pass@]host:port/path` from an RTSP server
+    /// (DESCRIBE, SETUP over TCP, PLAY) instead of listening on a port.
+    #[arg(conflicts_with_all = ["port", "sdp"])]
+    pub url: Option<String>,
     /// Read the stream's description (port, codec, parameter sets) from an
     /// SDP file, as `framecast send --sdp` or ffmpeg write.
     #[arg(long, conflicts_with_all = ["port", "codec"])]
@@ -250,7 +254,12 @@ fn receiver_builder(args: &ReceiveArgs) -> Result<ReceiverBuilder, String> {
         .address(&args.address)
         .latency(Duration::from_millis(args.latency))
         .drop_old_frames(args.drop_old);
-    if let Some(path) = &args.sdp {
+    if let Some(url) = &args.url {
+        if !url.trim().starts_with("rtsp://") {
+            return Err(format!("{url:?}: give an rtsp:// URL (or --port / --sdp)"));
+        }
+        builder = builder.url(url);
+    } else if let Some(path) = &args.sdp {
         builder = builder.sdp_file(path);
     } else {
         let port = args
@@ -572,6 +581,7 @@ mod tests {
     #[test]
     fn port_mode_needs_a_size_for_raw() {
         let args = ReceiveArgs {
+            url: None,
             sdp: None,
             port: Some(5000),
             codec: Some("raw".into()),
@@ -599,6 +609,20 @@ mod tests {
         assert!(err.contains("no room for RTCP"), "{err}");
         // With a size it is the raw pipeline (described, not started: the
         // test binds no port).
+        let rtsp = receiver_builder(&ReceiveArgs {
+            url: Some("rtsp://127.0.0.1:8554/cam".into()),
+            port: None,
+            codec: None,
+            ..args.clone()
+        })
+        .and_then(|b| b.pipeline_description().map_err(|e| e.to_string()))
+        .unwrap_or_else(|e| e);
+        assert!(
+            rtsp.starts_with(
+                "rtspsrc name=src location=\"rtsp://127.0.0.1:8554/cam\" ! rtpjitterbuffer"
+            ) && !rtsp.contains("udpsrc"),
+            "{rtsp}"
+        );
         let ok = receiver_builder(&ReceiveArgs {
             size: Some("64x48".into()),
             format: Some("bgr".into()),

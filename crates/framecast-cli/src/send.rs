@@ -194,6 +194,8 @@ pub struct SendPlan {
     codec: Codec,
     /// The clients, resolved.
     clients: Vec<SocketAddr>,
+    /// `rtsp://` servers to publish into (ANNOUNCE/RECORD).
+    publish: Vec<String>,
     from_stdin: bool,
     /// Time between frames; `None` (`--fps 0`, standard input only) sends
     /// each frame as it comes.
@@ -246,11 +248,16 @@ impl SendArgs {
                 i32::try_from(self.fps).map_err(|_| format!("--fps {}: too many", self.fps))?,
             ));
         let mut clients = Vec::new();
+        let mut publish = Vec::new();
         for to in &self.to {
+            if to.trim().starts_with("rtsp://") {
+                publish.push(to.trim().to_string());
+                continue;
+            }
             clients.extend(parse_clients(to).map_err(|e| format!("--to {to:?}: {e}"))?);
         }
-        if clients.is_empty() {
-            return Err("--to: give at least one client HOST:PORT".into());
+        if clients.is_empty() && publish.is_empty() {
+            return Err("--to: give at least one client HOST:PORT or an rtsp:// URL".into());
         }
         if let Some(s) = self.seconds.filter(|s| !(s.is_finite() && *s >= 0.0)) {
             return Err(format!(
@@ -261,6 +268,7 @@ impl SendArgs {
             info,
             codec,
             clients,
+            publish,
             from_stdin,
             interval: (self.fps > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(self.fps))),
         })
@@ -500,6 +508,9 @@ pub fn send(
         .input_format(info.format)
         .bitrate(args.bitrate)
         .fec(args.fec);
+    for to in &plan.publish {
+        builder = builder.to(to);
+    }
     for to in &plan.clients {
         builder = builder.to(&to.to_string());
     }

@@ -67,3 +67,15 @@ pub const PYTHON: &str = "/usr/bin/python3";
 pub fn gst_rtx_receiver() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("gst_rtx_receiver.py")
 }
+
+/// gst-rtsp-server in RECORD mode (a PyGObject program run with
+/// [`PYTHON`]): the reference server framecast publishes into.
+pub fn gst_rtsp_record_server() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("gst_rtsp_record_server.py")
+}
+
+/// gst-rtsp-server in PLAY mode serving a test stream (a PyGObject
+/// program run with [`PYTHON`]): the reference server framecast plays from.
+pub fn gst_rtsp_play_server() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("gst_rtsp_play_server.py")
+}

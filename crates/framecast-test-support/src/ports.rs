@@ -31,3 +31,11 @@ pub fn try_free_port_pair() -> io::Result<u16> {
     }
     Err(io::Error::other("no free pair of UDP ports on 127.0.0.1"))
 }
+
+/// A TCP port on 127.0.0.1 that nobody listens on right now (RTSP).
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0 (TCP)")
+}

@@ -82,7 +82,9 @@ impl Default for SenderBuilder {
 }
 
 impl SenderBuilder {
-    /// Adds a client `host:port` (repeatable).
+    /// Adds a client `host:port` (repeatable), or publishes into an RTSP
+    /// server at `rtsp://[user:pass@]host:port/path` (ANNOUNCE/RECORD
+    /// through `rtspclientsink`, H.264 or JPEG, reconnecting by itself).
     pub fn to(mut self, address: &str) -> Self {
         self.to.push(address.to_string());
         self
@@ -150,10 +152,29 @@ impl SenderBuilder {
         // One parser for every client list (the CLI's, udpsink's): a
         // missing :PORT and port 0 are said so, and names prefer IPv4.
         let mut clients = Vec::new();
-        for to in &self.to {
+        let (rtsp, udp): (Vec<&String>, Vec<&String>) = self
+            .to
+            .iter()
+            .partition(|t| t.trim().starts_with("rtsp://"));
+        for to in udp {
             clients.extend(parse_clients(to)?);
         }
-        if clients.is_empty() {
+        let output = match (rtsp.as_slice(), self.codec) {
+            ([], _) => None,
+            ([url], Codec::H264 | Codec::Jpeg) if clients.is_empty() => Some(format!(
+                "rtspclientsink name=sink location=\"{}\"",
+                url.trim().replace('"', "%22")
+            )),
+            _ => {
+                return Err(Error::InvalidPropertyValue {
+                    element: "sender".into(),
+                    property: "to".into(),
+                    value: self.to.join(","),
+                    reason: "an rtsp:// destination takes H.264 or JPEG and is the only one".into(),
+                })
+            }
+        };
+        if clients.is_empty() && output.is_none() {
             return Err(Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "to".into(),
@@ -169,19 +190,32 @@ impl SenderBuilder {
             Codec::Jpeg => "video/x-raw,format=I420 ! jpegenc ! rtpjpegpay".to_string(),
             Codec::Raw => "video/x-raw,format=I420 ! rtpvrawpay".to_string(),
         };
+        let rtsp = output.is_some();
         let list: Vec<String> = clients.iter().map(SocketAddr::to_string).collect();
+        let encode = match &output {
+            // rtspclientsink packetizes itself.
+            Some(_) => encode
+                .trim_end_matches(" ! rtph264pay")
+                .trim_end_matches(" ! rtpjpegpay")
+                .to_string(),
+            None => encode,
+        };
+        let output = output.unwrap_or_else(|| {
+            format!(
+                "udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} fec-group={fec}",
+                clients = list.join(","),
+                fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
+            )
+        });
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
              caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
-             ! videoconvert ! {encode} ! udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} \
-             fec-group={fec}",
-            fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
+             ! videoconvert ! {encode} ! {output}",
             queued = self.max_queued,
             format = self.input_format.name(),
             w = self.width,
             h = self.height,
             fps = self.fps,
-            clients = list.join(","),
         );
         let info = VideoInfo::new(self.input_format, self.width, self.height)?.with_fps(
             Fraction::from_integer(i32::try_from(self.fps).unwrap_or(i32::MAX)),
@@ -224,6 +258,7 @@ impl SenderBuilder {
             failed,
             started: Instant::now(),
             fec: self.fec_group >= 2,
+            rtsp,
         })
     }
 }
@@ -317,6 +352,11 @@ pub struct SenderStats {
     pub retransmissions: u64,
     /// Keyframe requests (RTCP PLI/FIR) from receivers.
     pub keyframe_requests: u64,
+    /// Publishing to RTSP: times the server refused or went away.
+    pub outages: u64,
+    /// Publishing to RTSP: frames dropped while disconnected or waiting
+    /// for the keyframe that resumes the stream.
+    pub frames_dropped_disconnected: u64,
 }
 
 /// Sends frames to clients over RTP/UDP. Dropping it stops the pipeline.
@@ -338,6 +378,8 @@ pub struct Sender {
     started: Instant,
     /// FEC is sent (the SDP says so).
     fec: bool,
+    /// Publishing into an RTSP server (`rtspclientsink`).
+    rtsp: bool,
 }
 
 impl Sender {
@@ -443,6 +485,18 @@ impl Sender {
             latency_max: Duration::from_micros(self.sink.counter("latency-max-us")),
             retransmissions: self.sink.counter("retransmissions"),
             keyframe_requests: self.sink.counter("keyframe-requests"),
+            // Only rtspclientsink has them: asking udpsink for a property
+            // it lacks builds an error (allocations on every call).
+            outages: if self.rtsp {
+                self.sink.counter("outages")
+            } else {
+                0
+            },
+            frames_dropped_disconnected: if self.rtsp {
+                self.sink.counter("frames-dropped")
+            } else {
+                0
+            },
         }
     }
 
@@ -463,7 +517,12 @@ impl Sender {
                 element: "sender".into(),
                 message: "the stream's caps are not agreed yet".into(),
             })?;
-        let client = self.clients[0];
+        let Some(&client) = self.clients.first() else {
+            return Err(Error::Element {
+                element: "sender".into(),
+                message: "an RTSP server describes the stream it is published to".into(),
+            });
+        };
         let mut sdp = sdp_for_caps(&caps, client.ip(), client.port())?;
         advertise_feedback(&mut sdp, Some(RTX_PAYLOAD_TYPE));
         if self.fec {

@@ -77,6 +77,8 @@ pub struct ReceiverBuilder {
     max_buffers: u32,
     drop_old: bool,
     retransmission: bool,
+    /// An `rtsp://` stream to play instead of a port or SDP file.
+    url: Option<String>,
 }
 
 /// The payload type framecast's senders resend lost packets on (RTX,
@@ -96,6 +98,7 @@ impl Default for ReceiverBuilder {
             max_buffers: 4,
             drop_old: false,
             retransmission: true,
+            url: None,
         }
     }
 }
@@ -107,6 +110,15 @@ impl ReceiverBuilder {
     /// costs a few RTCP packets per loss.
     pub fn retransmission(mut self, on: bool) -> Self {
         self.retransmission = on;
+        self
+    }
+
+    /// Plays `rtsp://[user:pass@]host:port/path` from an RTSP server
+    /// (`rtspsrc`: DESCRIBE, SETUP with TCP interleaved, PLAY) instead of
+    /// listening on a port. The stream's encoding is [`codec`](Self::codec)
+    /// (default H.264); its caps come from the server's SDP.
+    pub fn url(mut self, url: &str) -> Self {
+        self.url = Some(url.trim().to_string());
         self
     }
 
@@ -186,7 +198,20 @@ impl ReceiverBuilder {
     ///
     /// As [`build`](Self::build), but for starting the pipeline.
     pub fn pipeline_description(&self) -> Result<String> {
-        let stream = self.stream()?;
+        let stream = match &self.url {
+            Some(url) => StreamSource {
+                udpsrc: format!("rtspsrc name=src location={}", quote(url)),
+                rtcp_port: 0,
+                encoding: match self.codec {
+                    Codec::Jpeg => Encoding::Jpeg,
+                    Codec::Raw => Encoding::Raw,
+                    Codec::H264 => Encoding::H264,
+                },
+                rtx_pt: 0,
+                fec_pt: 0,
+            },
+            None => self.stream()?,
+        };
         let decode = match stream.encoding {
             Encoding::Jpeg => "rtpjpegdepay name=depay ! jpegdec name=dec",
             Encoding::Raw => "rtpvrawdepay name=depay",
@@ -199,8 +224,7 @@ impl ReceiverBuilder {
         Ok(format!(
             "{source} ! rtpjitterbuffer name=jb latency={latency} eos-on-bye=true \
              do-retransmission={nack} rtx-payload-type={rtx} fec-payload-type={fec} ! {decode} ! \
-             {convert}appsink name=sink sync=false max-buffers={max_buffers}{drop} \
-             udpsrc name=rtcp port={rtcp} address={address} ! jb.sink_rtcp",
+             {convert}appsink name=sink sync=false max-buffers={max_buffers}{drop}{rtcp}",
             source = stream.udpsrc,
             latency = self.latency.as_millis(),
             nack = self.retransmission,
@@ -208,8 +232,14 @@ impl ReceiverBuilder {
             fec = stream.fec_pt,
             max_buffers = self.max_buffers,
             drop = if self.drop_old { " drop=true" } else { "" },
-            rtcp = stream.rtcp_port,
-            address = self.address,
+            // RTSP's RTCP travels with the session, not on a port of ours.
+            rtcp = match stream.rtcp_port {
+                0 => String::new(),
+                port => format!(
+                    " udpsrc name=rtcp port={port} address={} ! jb.sink_rtcp",
+                    self.address
+                ),
+            },
         ))
     }
 

@@ -22,6 +22,7 @@
 //! player opens; [`caps_for_sdp`] reads an SDP back into caps for `udpsrc`.
 
 pub(crate) mod feedback;
+pub mod rtsp;
 pub(crate) mod sys;
 pub mod udpsink;
 pub mod udpsrc;
@@ -46,6 +47,8 @@ use crate::{Error, Result};
 pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
     factories.push(udpsink::factory());
     factories.push(udpsrc::factory());
+    factories.push(rtsp::rtspclientsink::factory());
+    factories.push(rtsp::rtspsrc::factory());
 }
 
 /// Resolves `host` (a name or an address) and `port` to the first

@@ -1,0 +1,4 @@
+//! RTSP elements (framecast-rtsp's sessions in a pipeline).
+
+pub mod rtspclientsink;
+pub mod rtspsrc;
