@@ -69,6 +69,7 @@ pub(crate) fn builtin_factories() -> Vec<ElementFactory> {
         tee::factory(),
         testsrc::factory(),
         udpsink::factory(),
+        net::rtsp::rtspserversink::factory(),
         udpsrc::factory(),
         videoconvert::factory(),
         videoscale::factory(),

@@ -24,6 +24,7 @@
 pub(crate) mod depay;
 pub(crate) mod feedback;
 pub(crate) mod pay;
+pub mod rtsp;
 pub(crate) mod sys;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};

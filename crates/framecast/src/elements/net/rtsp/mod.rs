@@ -1,0 +1,3 @@
+//! RTSP elements (RFC 2326), over the `framecast-rtsp` crate.
+
+pub mod rtspserversink;
