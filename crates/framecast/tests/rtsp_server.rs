@@ -24,9 +24,13 @@ const H: u32 = 240;
 /// A live 30 fps counter stream, 10 s GOP (so a quick first picture can
 /// only come from the force-key-unit), served at `rtsp://127.0.0.1:PORT/cam`.
 fn serve(extra: &str) -> (Pipeline, String) {
+    serve_with("gop-size=300", extra)
+}
+
+fn serve_with(encoder: &str, extra: &str) -> (Pipeline, String) {
     let p = parse_launch(&format!(
         "testsrc pattern=counter is-live=true ! video/x-raw,format=I420,width={W},height={H},framerate=30/1 \
-         ! openh264enc gop-size=300 ! rtspserversink name=srv port=0 path=cam {extra}"
+         ! openh264enc {encoder} ! rtspserversink name=srv port=0 path=cam {extra}"
     ))
     .expect("pipeline");
     p.set_state(State::Playing).expect("playing");
@@ -439,5 +443,77 @@ fn digest_credentials_are_required_and_checked() {
     let mut gst = client("gst-tcp", &with("alice:s3cret"));
     let (frames, _) = read_frames(&mut gst, 5, Duration::from_secs(20));
     assert_stream("gst with credentials", &frames, 5);
+    p.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn a_tcp_viewer_that_stops_reading_is_dropped_and_the_others_keep_every_frame() {
+    if !have_peers() {
+        return;
+    }
+    // Every frame an IDR at a high rate: hundreds of KB/s, so a viewer
+    // that stops reading fills its buffers in seconds.
+    let (p, url) = serve_with("gop-size=1 bitrate=20000", "");
+    let srv = element(&p, "srv");
+    let mut good = client("ffmpeg-udp", &url);
+    let seen = count_frames(&mut good);
+    // A TCP viewer that plays and never reads again.
+    let mut stalled = connect(&url);
+    let small: libc::c_int = 4096;
+    // SAFETY: a valid socket and a live c_int of the right size. A fixed
+    // receive buffer stops Linux autotuning it to megabytes.
+    unsafe {
+        use std::os::fd::AsRawFd;
+        libc::setsockopt(
+            stalled.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &small as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+    let r = request(
+        &mut stalled,
+        &format!("SETUP {url}/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"),
+    );
+    let id = r
+        .lines()
+        .find_map(|l| l.strip_prefix("Session: "))
+        .expect("session")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    stalled
+        .write_all(format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n").as_bytes())
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while uint(&srv, "viewers-stalled") == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        uint(&srv, "viewers-stalled"),
+        1,
+        "the stalled viewer was never dropped"
+    );
+    // The warning names it.
+    let bus = p.bus();
+    let mut named = false;
+    while let Some(m) = bus.timed_pop(Some(Duration::ZERO)) {
+        if format!("{m:?}").contains(&stalled.local_addr().unwrap().to_string()) {
+            named = true;
+        }
+    }
+    assert!(named, "no warning naming the stalled viewer");
+    // The UDP viewer kept up meanwhile: ~30 fps throughout.
+    let before = seen.load(std::sync::atomic::Ordering::Relaxed);
+    std::thread::sleep(Duration::from_secs(2));
+    let after = seen.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        after >= before + 45,
+        "other viewer decoded {} frames in 2 s",
+        after - before
+    );
+    drop(good);
     p.set_state(State::Null).unwrap();
 }

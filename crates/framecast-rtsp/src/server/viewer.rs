@@ -165,6 +165,28 @@ impl Viewer {
     }
 }
 
+/// Kernel send buffer of a TCP viewer's socket: with the queue, what a
+/// viewer that stops reading can hold (Linux's autotuning would let it
+/// grow to megabytes and hide a stall for minutes).
+pub const TCP_SEND_BUFFER: i32 = 256 * 1024;
+
+fn cap_send_buffer(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let value: libc::c_int = TCP_SEND_BUFFER;
+    // SAFETY: `fd` is the open socket `stream` owns for the call; the
+    // kernel reads `size_of::<c_int>()` bytes from the live local `value`.
+    // `std` has no call for SO_SNDBUF. A failure leaves the default.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            &value as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
 #[derive(Debug)]
 struct Queue {
     frames: VecDeque<Arc<Frame>>,
@@ -200,8 +222,10 @@ pub enum Pushed {
 }
 
 impl TcpOut {
-    /// The writer for `stream`, media on `channel`.
+    /// The writer for `stream`, media on `channel`. The socket's send
+    /// buffer is capped at [`TCP_SEND_BUFFER`].
     pub fn new(stream: &TcpStream, channel: u8) -> std::io::Result<Arc<TcpOut>> {
+        cap_send_buffer(stream);
         Ok(Arc::new(TcpOut {
             writer: Mutex::new(std::io::BufWriter::with_capacity(
                 64 * 1024,
