@@ -60,6 +60,7 @@ pub struct SenderBuilder {
     max_queued: u32,
     sdp_file: Option<std::path::PathBuf>,
     fec_group: u32,
+    serve: Option<String>,
 }
 
 impl Default for SenderBuilder {
@@ -75,6 +76,7 @@ impl Default for SenderBuilder {
             max_queued: 2,
             sdp_file: None,
             fec_group: 0,
+            serve: None,
         }
     }
 }
@@ -83,6 +85,14 @@ impl SenderBuilder {
     /// Adds a client `host:port` (repeatable).
     pub fn to(mut self, address: &str) -> Self {
         self.to.push(address.to_string());
+        self
+    }
+    /// Also (or only) serves the stream over RTSP at `url`
+    /// (`rtsp://127.0.0.1:8554/cam`): viewers open the URL and come and go
+    /// (`rtspserversink`; H.264 only). Combinable with [`Self::to`]: one
+    /// encode feeds both.
+    pub fn serve(mut self, url: &str) -> Self {
+        self.serve = Some(url.to_string());
         self
     }
     /// The codec (default H.264).
@@ -145,32 +155,62 @@ impl SenderBuilder {
         for to in &self.to {
             clients.extend(parse_clients(to)?);
         }
-        if clients.is_empty() {
+        if clients.is_empty() && self.serve.is_none() {
             return Err(Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "to".into(),
                 value: String::new(),
-                reason: "give at least one client host:port".into(),
+                reason: "give at least one client host:port, or an rtsp:// URL to serve".into(),
             });
         }
+        let serve = match &self.serve {
+            Some(url) if self.codec == Codec::H264 => {
+                Some(crate::elements::net::rtsp::rtspserversink::server_properties(url)?)
+            }
+            Some(url) => {
+                return Err(Error::InvalidPropertyValue {
+                    element: "sender".into(),
+                    property: "serve".into(),
+                    value: url.clone(),
+                    reason: "RTSP serving takes H.264".into(),
+                })
+            }
+            None => None,
+        };
         let encode = match self.codec {
             Codec::H264 => format!("h264enc bitrate={} ! rtph264pay", self.bitrate_kbps),
             Codec::Jpeg => "video/x-raw,format=I420 ! jpegenc ! rtpjpegpay".to_string(),
             Codec::Raw => "video/x-raw,format=I420 ! rtpvrawpay".to_string(),
         };
         let list: Vec<String> = clients.iter().map(SocketAddr::to_string).collect();
+        let udp = format!(
+            "{encode} ! udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} fec-group={fec}",
+            fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
+            clients = list.join(","),
+        );
+        // RTSP takes the encoder's output (one encode for both); the
+        // payloader then follows a tee on the RTP/UDP branch.
+        let tail = match (&serve, clients.is_empty()) {
+            (Some(rtsp), true) => format!(
+                "h264enc bitrate={} ! rtspserversink name=sink {rtsp}",
+                self.bitrate_kbps
+            ),
+            (Some(rtsp), false) => format!(
+                "h264enc bitrate={} ! tee name=t ! queue ! rtspserversink name=rtsp {rtsp} t. ! queue ! {}",
+                self.bitrate_kbps,
+                udp.trim_start_matches(&format!("h264enc bitrate={} ! ", self.bitrate_kbps)),
+            ),
+            (None, _) => udp,
+        };
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
              caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
-             ! videoconvert ! {encode} ! udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} \
-             fec-group={fec}",
-            fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
+             ! videoconvert ! {tail}",
             queued = self.max_queued,
             format = self.input_format.name(),
             w = self.width,
             h = self.height,
             fps = self.fps,
-            clients = list.join(","),
         );
         let info = VideoInfo::new(self.input_format, self.width, self.height)?.with_fps(
             Fraction::from_integer(i32::try_from(self.fps).unwrap_or(i32::MAX)),
@@ -179,7 +219,7 @@ impl SenderBuilder {
         let failed = FirstError::watch(&pipeline.bus());
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
         let sink = pipeline.by_name("sink").ok_or_else(|| missing("sink"))?;
-        if let Some(path) = &self.sdp_file {
+        if let Some(path) = self.sdp_file.as_ref().filter(|_| !clients.is_empty()) {
             let text = path.to_str().ok_or_else(|| Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "sdp-file".into(),
@@ -402,6 +442,17 @@ impl Sender {
             fill(&mut map, &layout)?;
         }
         self.push(frame).map_err(|e| refused(e.flow_error()))
+    }
+
+    /// The URL viewers open when serving RTSP ([`SenderBuilder::serve`]),
+    /// and how many are playing now.
+    pub fn rtsp(&self) -> Option<(String, u64)> {
+        let e = self
+            .pipeline
+            .by_name("rtsp")
+            .or_else(|| Some(self.sink.clone()))?;
+        let imp = crate::elements::net::rtsp::rtspserversink::RtspServerSink::from_element(&e)?;
+        Some((imp.url()?, e.counter("viewers")))
     }
 
     /// The frames this sender takes: format, size and rate.

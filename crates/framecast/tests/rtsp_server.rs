@@ -517,3 +517,52 @@ fn a_tcp_viewer_that_stops_reading_is_dropped_and_the_others_keep_every_frame() 
     drop(good);
     p.set_state(State::Null).unwrap();
 }
+
+#[test]
+fn a_sender_serves_rtsp_and_sends_rtp_udp_from_one_encode() {
+    if !have_peers() {
+        return;
+    }
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("rtsp://127.0.0.1:{port}/cam");
+    let sender = framecast::sender::Sender::builder()
+        .serve(&url)
+        .to(&udp.local_addr().unwrap().to_string())
+        .size(W, H)
+        .fps(30)
+        .build()
+        .expect("sender");
+    assert_eq!(sender.rtsp().map(|(u, _)| u), Some(url.clone()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pusher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let pixels = vec![128u8; (W * H * 3) as usize];
+            let mut n = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 900 {
+                let _ = sender.push_packed(&pixels, None);
+                n += 1;
+                std::thread::sleep(Duration::from_millis(33));
+            }
+            sender
+        })
+    };
+    let mut viewer = client("ffmpeg-udp", &url);
+    let (frames, _) = read_frames(&mut viewer, 10, Duration::from_secs(20));
+    assert!(
+        frames.len() >= 10,
+        "RTSP viewer decoded {} frames",
+        frames.len()
+    );
+    let mut buf = [0u8; 2048];
+    assert!(udp.recv(&mut buf).is_ok(), "no RTP on the --to client");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sender = pusher.join().unwrap();
+    sender.finish().expect("finish");
+}

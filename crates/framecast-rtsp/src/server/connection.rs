@@ -34,6 +34,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// The socket read timeout: how often the connection checks its sessions.
 const TICK: Duration = Duration::from_millis(250);
 
+/// Longest a PLAY answer waits for the keyframe its viewer starts on.
+pub const KEYFRAME_WAIT: Duration = Duration::from_millis(1500);
+
 /// What the server says it is.
 const SERVER: &str = "framecast";
 
@@ -313,21 +316,31 @@ fn handle(inner: &Arc<Inner>, conn: &mut Conn, req: &Request<Vec<u8>>) -> (Reply
                 Delivery::Tcp { out, .. } => Some(out.clone()),
                 _ => None,
             };
-            // For TCP the writer is held from before the viewer plays
-            // until the answer is written: no media before the answer.
+            // The viewer starts on the next keyframe, asked for now: the
+            // answer waits for it (at most KEYFRAME_WAIT), so RTP-Info
+            // names its first packet exactly. For TCP the writer is held
+            // meanwhile: its media queue behind the answer.
             let writer = tcp_out.as_ref().map(|o| o.writer.locked());
-            let pos = {
-                let viewers = mount.viewers.locked();
-                let pos = *mount.position.locked();
-                v.playing.store(true, Ordering::Relaxed);
-                drop(viewers);
-                pos
-            };
+            *v.start.locked() = None;
+            v.waiting_keyframe.store(true, Ordering::Relaxed);
+            v.playing.store(true, Ordering::Relaxed);
             mount.request_keyframe();
+            let deadline = std::time::Instant::now() + KEYFRAME_WAIT;
+            while v.waiting_keyframe.load(Ordering::Relaxed) && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            // No keyframe in time: the answer goes with the stream's
+            // position, and the viewer still starts on the keyframe.
+            let start = *v.start.locked();
+            let start = start.or_else(|| {
+                let pos = *mount.position.locked();
+                pos.next_seq.map(|s| (s, pos.rtptime_now(90_000)))
+            });
             let uri = url.map(|u| u.to_string()).unwrap_or_default();
             let mut info = format!("url={uri}");
-            if let Some(seq) = pos.next_seq {
-                info.push_str(&format!(";seq={seq};rtptime={}", pos.rtptime_now(90_000)));
+            if let Some((seq, rtptime)) = start {
+                info.push_str(&format!(";seq={seq};rtptime={rtptime}"));
             }
             let r = reply(StatusCode::Ok, cseq)
                 .header(headers::RANGE, "npt=now-")

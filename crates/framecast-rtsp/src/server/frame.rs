@@ -15,6 +15,7 @@ pub struct Frame {
     data: Vec<u8>,
     packets: Vec<(usize, usize)>,
     open: Option<usize>,
+    keyframe: bool,
 }
 
 impl Frame {
@@ -23,6 +24,18 @@ impl Frame {
         self.data.clear();
         self.packets.clear();
         self.open = None;
+        self.keyframe = false;
+    }
+
+    /// Marks it as a keyframe (an IDR access unit, JPEG: every frame): a
+    /// viewer that just pressed PLAY starts on one.
+    pub fn set_keyframe(&mut self, keyframe: bool) {
+        self.keyframe = keyframe;
+    }
+
+    /// Whether a viewer can start decoding here.
+    pub fn is_keyframe(&self) -> bool {
+        self.keyframe
     }
 
     /// Room for the next packet, `mtu` bytes; [`Frame::commit`] keeps the

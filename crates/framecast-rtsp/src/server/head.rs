@@ -117,6 +117,9 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request<Vec<u8>>> {
     }
 }
 
+/// The header names (re-exported for the fuzz target).
+pub use rtsp_types::headers;
+
 /// The method's name, for Digest and messages.
 pub fn method_name(m: &Method) -> &str {
     m.into()

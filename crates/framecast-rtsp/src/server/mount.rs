@@ -180,6 +180,11 @@ impl StreamPosition {
 pub struct MountCounters {
     /// Frames fanned out.
     pub frames: AtomicU64,
+    /// Packets sent or queued, all viewers together (a multicast group
+    /// counts once).
+    pub packets: AtomicU64,
+    /// Their bytes.
+    pub bytes: AtomicU64,
     /// Datagrams the kernel refused.
     pub send_errors: AtomicU64,
     /// Keyframe requests sent upstream.
@@ -332,9 +337,26 @@ impl Mount {
         let mut failed = 0;
         let mut multicast = false;
         let count = frame.len() as u64;
+        let mut copies = 0u64;
+        let mut keyframe_needed = false;
         for v in viewers.iter() {
             if !v.playing.load(Ordering::Relaxed) {
                 continue;
+            }
+            if v.waiting_keyframe.load(Ordering::Relaxed) {
+                // Starts on a keyframe, so its first picture is whole;
+                // asked for again while it waits (a request that fell in
+                // the rate limit of another viewer's is not lost).
+                if !frame.is_keyframe() {
+                    keyframe_needed = true;
+                    continue;
+                }
+                let first = frame.packets().next().and_then(|p| {
+                    let pkt = framecast_rtp::RtpPacket::parse(p).ok()?;
+                    Some((pkt.sequence_number(), pkt.timestamp()))
+                });
+                *v.start.locked() = first;
+                v.waiting_keyframe.store(false, Ordering::Relaxed);
             }
             match &v.delivery {
                 Delivery::Udp { rtp, .. } => {
@@ -347,6 +369,7 @@ impl Mount {
                         }
                     }
                     v.counters.packets.fetch_add(count, Ordering::Relaxed);
+                    copies += 1;
                 }
                 Delivery::Multicast => {
                     multicast = true;
@@ -355,10 +378,16 @@ impl Mount {
                 Delivery::Tcp { out, .. } => match out.push(&frame) {
                     Pushed::Queued => {
                         v.counters.packets.fetch_add(count, Ordering::Relaxed);
+                        copies += 1;
                     }
                     Pushed::DroppedOldest => {
+                        copies += 1;
                         v.counters.packets.fetch_add(count, Ordering::Relaxed);
                         v.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                        // What it gets next refers to the frame it lost:
+                        // it resumes on a keyframe instead.
+                        v.waiting_keyframe.store(true, Ordering::Relaxed);
+                        keyframe_needed = true;
                     }
                     Pushed::Stalled => {
                         self.counters.stalled.fetch_add(1, Ordering::Relaxed);
@@ -376,6 +405,7 @@ impl Mount {
             }
         }
         if multicast {
+            copies += 1;
             let group = SocketAddr::V4(self.config.multicast);
             for p in frame.packets() {
                 msgs[n] = (p, group);
@@ -390,6 +420,9 @@ impl Mount {
             failed += udp.send(&self.rtp, &msgs[..n]);
         }
         drop(viewers);
+        if keyframe_needed {
+            self.request_keyframe();
+        }
         if failed > 0 {
             self.counters
                 .send_errors
@@ -397,6 +430,10 @@ impl Mount {
         }
         self.note_sent(&frame);
         self.counters.frames.fetch_add(1, Ordering::Relaxed);
+        let c = &self.counters;
+        c.packets.fetch_add(count * copies, Ordering::Relaxed);
+        c.bytes
+            .fetch_add(frame.bytes() as u64 * copies, Ordering::Relaxed);
         self.pool.give(frame);
     }
 

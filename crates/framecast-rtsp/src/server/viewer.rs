@@ -76,6 +76,12 @@ pub struct Viewer {
     pub delivery: Delivery,
     /// Whether PLAY is in force.
     pub playing: AtomicBool,
+    /// PLAY came, and the viewer waits for a keyframe to start on; the
+    /// fan-out clears it there and sets `start`.
+    pub waiting_keyframe: AtomicBool,
+    /// Sequence number and RTP timestamp of its first packet (for
+    /// RTP-Info), once started.
+    pub start: Mutex<Option<(u16, u32)>>,
     /// Last request or RTCP from it (expiry).
     pub last_seen: Mutex<Instant>,
     /// Its figures.
@@ -90,6 +96,8 @@ impl Viewer {
             peer,
             delivery,
             playing: AtomicBool::new(false),
+            waiting_keyframe: AtomicBool::new(false),
+            start: Mutex::new(None),
             last_seen: Mutex::new(Instant::now()),
             counters: ViewerCounters::default(),
         }

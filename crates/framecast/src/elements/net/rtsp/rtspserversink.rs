@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use framecast_core::Buffer;
+use framecast_rtp::h264::{nal_type, nal_unit_type};
 use framecast_rtp::{H264Payloader, H264PayloaderConfig, NalUnits, PacketSource};
 use framecast_rtsp::digest::DigestAuth;
 use framecast_rtsp::server::{
@@ -107,6 +108,8 @@ pub fn factory() -> ElementFactory {
         prop_string("password", "Password for user", None, false),
         prop_counter("viewers", "Sessions playing now"),
         prop_counter("frames-sent", "Access units fanned out"),
+        prop_counter("packets-sent", "RTP packets sent, all viewers together"),
+        prop_counter("bytes-sent", "Bytes of them"),
         prop_counter(
             "keyframe-requests",
             "Keyframe requests sent upstream (PLAY, PLI/FIR)",
@@ -130,6 +133,41 @@ pub fn factory() -> ElementFactory {
         properties,
         || Box::new(Sink::new(RtspServerSink::default())),
     )
+}
+
+/// The `address=… port=… path=…` properties for `rtsp://HOST:PORT/PATH`
+/// (the Sender's and the CLI's `serve`).
+///
+/// # Errors
+///
+/// The URL is not `rtsp://` with an IP address host.
+pub fn server_properties(url: &str) -> Result<String> {
+    let bad = |why: &str| Error::InvalidPropertyValue {
+        element: "rtspserversink".into(),
+        property: "serve".into(),
+        value: url.to_string(),
+        reason: format!("{why} (give rtsp://ADDRESS:PORT/PATH, e.g. rtsp://127.0.0.1:8554/cam)"),
+    };
+    let rest = url
+        .strip_prefix("rtsp://")
+        .ok_or_else(|| bad("not an rtsp:// URL"))?;
+    let (hostport, path) = rest.split_once('/').unwrap_or((rest, "stream"));
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad("bad port"))?),
+        None => (hostport, 8554),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = if host == "localhost" {
+        IpAddr::from([127, 0, 0, 1])
+    } else {
+        host.parse()
+            .map_err(|_| bad("the host must be an IP address"))?
+    };
+    let path = path.trim_matches('/');
+    if path.is_empty() || path.contains(|c: char| c.is_whitespace() || c == '"') {
+        return Err(bad("bad path"));
+    }
+    Ok(format!("address={ip} port={port} path={path}"))
 }
 
 /// [`DatagramSender`] over framecast's `sendmmsg` batches.
@@ -342,6 +380,11 @@ impl SinkImpl for RtspServerSink {
             return Err(FlowError::Error);
         };
         if let Some(f) = Arc::get_mut(&mut frame) {
+            f.set_keyframe(
+                NalUnits::AnnexB(&data)
+                    .iter()
+                    .any(|n| nal_unit_type(n[0]) == nal_type::IDR),
+            );
             let Ok(mut packets) = pay.packetize(NalUnits::AnnexB(&data), ts) else {
                 self.base.count_dropped();
                 return Ok(FlowSuccess::Ok);
@@ -397,6 +440,8 @@ impl SinkImpl for RtspServerSink {
         let v = match name {
             "viewers" => m.map(|m| m.playing() as u64).unwrap_or(0),
             "frames-sent" => c(|c| c.frames.load(Ordering::Relaxed)),
+            "packets-sent" => c(|c| c.packets.load(Ordering::Relaxed)),
+            "bytes-sent" => c(|c| c.bytes.load(Ordering::Relaxed)),
             "keyframe-requests" => c(|c| c.keyframe_requests.load(Ordering::Relaxed)),
             "viewers-stalled" => c(|c| c.stalled.load(Ordering::Relaxed)),
             "bound-port" => st
