@@ -105,12 +105,18 @@ const POOL_MAX: usize = 256;
 #[derive(Debug)]
 pub struct FramePool {
     frames: Mutex<Vec<Arc<Frame>>>,
+    /// The most bytes and packets a frame has held: a reused frame is
+    /// grown to them when taken, so that it never grows while being
+    /// filled once they stop growing (an IDR in a frame that held only
+    /// small ones).
+    largest: Mutex<(usize, usize)>,
 }
 
 impl Default for FramePool {
     fn default() -> Self {
         FramePool {
             frames: Mutex::new(Vec::with_capacity(POOL_MAX)),
+            largest: Mutex::new((0, 0)),
         }
     }
 }
@@ -122,16 +128,47 @@ impl FramePool {
         let mut frames = self.frames.locked();
         if let Some(i) = frames.iter().position(|f| Arc::strong_count(f) == 1) {
             let mut f = frames.swap_remove(i);
+            drop(frames);
             if let Some(inner) = Arc::get_mut(&mut f) {
                 inner.clear();
+                let (bytes, packets) = *self.largest.locked();
+                inner
+                    .data
+                    .reserve(bytes.saturating_add(bytes / 4).saturating_add(2048));
+                inner.packets.reserve(packets);
                 return f;
             }
         }
         Arc::new(Frame::default())
     }
 
+    /// Adds `n` empty frames sized as the largest so far (64 KiB before
+    /// any): done when a TCP viewer sets up, whose queue may hold that
+    /// many, so the pool need not grow while frames flow.
+    pub fn warm(&self, n: usize) {
+        let (bytes, packets) = *self.largest.locked();
+        let bytes = if bytes == 0 {
+            64 * 1024
+        } else {
+            bytes + bytes / 4 + 2048
+        };
+        let mut frames = self.frames.locked();
+        for _ in 0..n.min(POOL_MAX.saturating_sub(frames.len())) {
+            frames.push(Arc::new(Frame {
+                data: Vec::with_capacity(bytes),
+                packets: Vec::with_capacity(packets.max(64)),
+                ..Frame::default()
+            }));
+        }
+    }
+
     /// Puts a sent frame back (viewers may still hold it).
     pub fn give(&self, frame: Arc<Frame>) {
+        {
+            let mut l = self.largest.locked();
+            l.0 = l.0.max(frame.data.len());
+            l.1 = l.1.max(frame.packets.len());
+        }
         let mut frames = self.frames.locked();
         if frames.len() < POOL_MAX {
             frames.push(frame);

@@ -471,6 +471,10 @@ impl Mount {
     }
 
     pub(crate) fn add(&self, viewer: Arc<Viewer>) {
+        if matches!(viewer.delivery, Delivery::Tcp { .. }) {
+            // Its queue holds frames the others reuse otherwise.
+            self.pool.warm(super::viewer::TCP_QUEUE_FRAMES + 2);
+        }
         self.viewers.locked().push(viewer);
     }
 
