@@ -47,23 +47,12 @@ fn session(r: &str) -> String {
 }
 
 fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64 {
-    let mut buf = [0u8; 2048];
     let mut packets = 0;
     for n in from..from + count {
         let mut frame = sender.frame().expect("pooled frame");
         frames::paint_moving_bar(&mut frame, W, H, 3, n);
         assert!(sender.push(frame).is_ok(), "push refused");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            assert!(Instant::now() < deadline, "frame {n} never went out");
-            let Ok(len) = socket.recv(&mut buf) else {
-                continue;
-            };
-            packets += 1;
-            if len >= 12 && buf[1] & 0x80 != 0 {
-                break;
-            }
-        }
+        packets += frames::wait_access_unit(socket, n);
         // A live source's pace (faster than 30 fps, to keep the test
         // short): the TCP viewer's writer keeps up, as it does live; a
         // viewer that cannot is dropped frames (and asked a keyframe for),
