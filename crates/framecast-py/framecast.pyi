@@ -26,8 +26,9 @@ class Sender:
 
     def __init__(
         self,
-        to: str | list[str],
+        to: str | list[str] | None = None,
         *,
+        serve: str | None = None,
         width: int = 1280,
         height: int = 720,
         fps: int = 30,

@@ -359,6 +359,7 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     // refuses must not leave a receiver child behind it.
     let send_args = SendArgs {
         to: vec![format!("127.0.0.1:{send_to}")],
+        serve: None,
         codec: args.codec.clone(),
         bitrate: args.bitrate,
         fec: 0,

@@ -9,6 +9,7 @@ mod receive;
 mod rss;
 mod sdp;
 mod send;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Send raw frames from stdin, or a test pattern, to clients over RTP/UDP.
     Send(send::SendArgs),
+    /// Serve the `send` inputs over RTSP: viewers open
+    /// rtsp://ADDR:PORT/PATH (ffplay, VLC, GStreamer) and come and go.
+    Serve(serve::ServeArgs),
     /// Receive an RTP stream (H.264, JPEG, raw), decode it, show fps, loss,
     /// jitter and end-to-end latency, optionally write the frames.
     Receive(receive::ReceiveArgs),
@@ -76,6 +80,7 @@ fn run_traced(command: Command) -> Result<(), String> {
         Command::Launch(args) => launch::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Send(args) => send::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Receive(args) => receive::run(args),
         Command::Sdp(args) => sdp::run(args),
     };

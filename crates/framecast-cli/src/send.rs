@@ -17,9 +17,12 @@ use framecast::{Buffer, VideoFormat, VideoInfo, VideoMeta};
 /// Options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SendArgs {
-    /// A client `HOST:PORT` (repeatable).
-    #[arg(long = "to", required = true)]
+    /// A client `HOST:PORT` (repeatable; `send` needs one).
+    #[arg(long = "to")]
     pub to: Vec<String>,
+    /// The `rtsp://` URL to serve at too (`framecast serve` sets it).
+    #[arg(skip)]
+    pub serve: Option<String>,
     /// Encoding on the wire.
     #[arg(long, value_parser = ["h264", "jpeg", "raw"], default_value = "h264")]
     pub codec: String,
@@ -256,7 +259,7 @@ impl SendArgs {
             }
             clients.extend(parse_clients(to).map_err(|e| format!("--to {to:?}: {e}"))?);
         }
-        if clients.is_empty() && publish.is_empty() {
+        if clients.is_empty() && publish.is_empty() && self.serve.is_none() {
             return Err("--to: give at least one client HOST:PORT or an rtsp:// URL".into());
         }
         if let Some(s) = self.seconds.filter(|s| !(s.is_finite() && *s >= 0.0)) {
@@ -299,7 +302,7 @@ pub fn run(args: SendArgs) -> Result<(), String> {
             s.bytes,
             s.frames_in as f64 / secs.max(1e-9),
         );
-        if s.frames_in > 0 && s.packets == 0 {
+        if s.frames_in > 0 && s.packets == 0 && args.serve.is_none() {
             return Err(format!(
                 "{} frames pushed but no packet went out",
                 s.frames_in
@@ -514,11 +517,17 @@ pub fn send(
     for to in &plan.clients {
         builder = builder.to(&to.to_string());
     }
+    if let Some(url) = &args.serve {
+        builder = builder.serve(url);
+    }
     if let Some(path) = &args.sdp {
         // Written before the first frame, rewritten with the parameter sets.
         builder = builder.sdp_file(path);
     }
     let sender = builder.build().map_err(|e| e.to_string())?;
+    if let Some((url, _)) = sender.rtsp() {
+        eprintln!("serving {url} (open it with ffplay, VLC, or gst-launch-1.0 rtspsrc)");
+    }
     let limit = args.seconds.map(Duration::from_secs_f64);
     // Only for pooled frames whose rows are padded (made on first need).
     let mut packed = Vec::new();
@@ -601,6 +610,9 @@ pub fn send(
                 s.latency_last.as_secs_f64() * 1000.0,
                 s.latency_max.as_secs_f64() * 1000.0,
             );
+            if let Some((_, viewers)) = sender.rtsp() {
+                eprint!("viewers={viewers}   ");
+            }
             next_report += Duration::from_secs(1);
         }
     }

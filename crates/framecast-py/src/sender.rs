@@ -32,7 +32,9 @@ pub(crate) fn parse_format(name: &str) -> PyResult<VideoFormat> {
 
 /// Sends frames to clients over RTP/UDP (H.264, JPEG or raw video).
 ///
-/// `to` is one `"host:port"` or a list of them (RTCP goes to port + 1).
+/// `to` is one `"host:port"` or a list of them (RTCP goes to port + 1);
+/// `serve="rtsp://127.0.0.1:8554/cam"` serves the stream over RTSP too
+/// (or instead: `to` may then be `None`), viewers opening the URL.
 /// Frames are numpy `uint8` arrays (or any buffer) shaped as `shape` says:
 /// `(height, width, 3)` for BGR, as OpenCV makes them. The queue holds
 /// `max_queued` frames and the latest wins: `push` never blocks behind a
@@ -95,12 +97,13 @@ fn stats_dict<'py>(py: Python<'py>, s: &SenderStats) -> PyResult<Bound<'py, PyDi
 #[pymethods]
 impl PySender {
     #[new]
-    #[pyo3(signature = (to, *, width = 1280, height = 720, fps = 30, codec = "h264",
+    #[pyo3(signature = (to = None, *, serve = None, width = 1280, height = 720, fps = 30, codec = "h264",
                         format = "BGR", bitrate = 4000, max_queued = 2))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        to: &Bound<'_, PyAny>,
+        to: Option<&Bound<'_, PyAny>>,
+        serve: Option<String>,
         width: u32,
         height: u32,
         fps: u32,
@@ -109,12 +112,14 @@ impl PySender {
         bitrate: u32,
         max_queued: u32,
     ) -> PyResult<PySender> {
-        let clients: Vec<String> = if let Ok(one) = to.extract::<String>() {
-            vec![one]
-        } else {
-            to.extract::<Vec<String>>().map_err(|_| {
-                PyValueError::new_err("to: expected \"host:port\" or a list of them")
-            })?
+        let clients: Vec<String> = match to {
+            None => Vec::new(),
+            Some(to) => match to.extract::<String>() {
+                Ok(one) => vec![one],
+                Err(_) => to.extract::<Vec<String>>().map_err(|_| {
+                    PyValueError::new_err("to: expected \"host:port\" or a list of them")
+                })?,
+            },
         };
         let mut builder = Sender::builder()
             .codec(parse_codec(codec)?)
@@ -125,6 +130,9 @@ impl PySender {
             .max_queued(max_queued);
         for client in &clients {
             builder = builder.to(client);
+        }
+        if let Some(url) = &serve {
+            builder = builder.serve(url);
         }
         PySender::build(py, builder, "Sender")
     }

@@ -32,6 +32,10 @@ pub enum Error {
         /// The cap.
         limit: usize,
     },
+    /// A request that is not RTSP 1.0, or a header that does not parse
+    /// (the server answers 400 with this text).
+    #[error("bad RTSP request: {0}")]
+    BadRequest(String),
     /// A message announced a body above the cap.
     #[error("RTSP message body of {length} bytes is above the {limit}-byte cap")]
     BodyTooLarge {
@@ -76,8 +80,8 @@ pub enum Error {
         /// How long.
         timeout: std::time::Duration,
     },
-    /// The server closed the connection.
-    #[error("the server closed the connection ({context})")]
+    /// The peer closed the connection.
+    #[error("the peer closed the connection ({context})")]
     Closed {
         /// What was being done.
         context: String,

@@ -75,3 +75,25 @@ pub fn test_sender_builder(port: u16, width: usize, height: usize) -> SenderBuil
         .input_format(VideoFormat::Bgr)
         .bitrate(1000)
 }
+
+/// Receives on `socket` until an RTP packet with the marker bit (the
+/// last of an access unit) arrives, at most 5 s; returns the packets
+/// seen. Allocates nothing.
+pub fn wait_access_unit(socket: &std::net::UdpSocket, frame: u64) -> u64 {
+    let mut buf = [0u8; 2048];
+    let mut packets = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "frame {frame} never went out"
+        );
+        let Ok(len) = socket.recv(&mut buf) else {
+            continue;
+        };
+        packets += 1;
+        if len >= 12 && buf[1] & 0x80 != 0 {
+            return packets;
+        }
+    }
+}

@@ -61,6 +61,7 @@ pub struct SenderBuilder {
     sdp_file: Option<std::path::PathBuf>,
     fec_group: u32,
     key_interval: u32,
+    serve: Option<String>,
 }
 
 impl Default for SenderBuilder {
@@ -77,6 +78,7 @@ impl Default for SenderBuilder {
             sdp_file: None,
             fec_group: 0,
             key_interval: 0,
+            serve: None,
         }
     }
 }
@@ -87,6 +89,14 @@ impl SenderBuilder {
     /// through `rtspclientsink`, H.264 or JPEG, reconnecting by itself).
     pub fn to(mut self, address: &str) -> Self {
         self.to.push(address.to_string());
+        self
+    }
+    /// Also (or only) serves the stream over RTSP at `url`
+    /// (`rtsp://127.0.0.1:8554/cam`): viewers open the URL and come and go
+    /// (`rtspserversink`; H.264 only). Combinable with [`Self::to`]: one
+    /// encode feeds both.
+    pub fn serve(mut self, url: &str) -> Self {
+        self.serve = Some(url.to_string());
         self
     }
     /// The codec (default H.264).
@@ -159,58 +169,85 @@ impl SenderBuilder {
         for to in udp {
             clients.extend(parse_clients(to)?);
         }
-        let output = match (rtsp.as_slice(), self.codec) {
+        // Publishing into a server (rtsp:// in `to`) is the only output
+        // when given: the server fans out, not this process.
+        let publish = match (rtsp.as_slice(), self.codec) {
             ([], _) => None,
-            ([url], Codec::H264 | Codec::Jpeg) if clients.is_empty() => Some(format!(
-                "rtspclientsink name=sink location=\"{}\"",
-                url.trim().replace('"', "%22")
-            )),
+            ([url], Codec::H264 | Codec::Jpeg) if clients.is_empty() && self.serve.is_none() => {
+                Some(format!(
+                    "rtspclientsink name=sink location=\"{}\"",
+                    url.trim().replace('"', "%22")
+                ))
+            }
             _ => {
                 return Err(Error::InvalidPropertyValue {
                     element: "sender".into(),
                     property: "to".into(),
                     value: self.to.join(","),
-                    reason: "an rtsp:// destination takes H.264 or JPEG and is the only one".into(),
+                    reason: "an rtsp:// destination takes H.264 or JPEG and is the only output \
+                             (no UDP clients, no serving)"
+                        .into(),
                 })
             }
         };
-        if clients.is_empty() && output.is_none() {
+        if clients.is_empty() && publish.is_none() && self.serve.is_none() {
             return Err(Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "to".into(),
                 value: String::new(),
-                reason: "give at least one client host:port".into(),
+                reason: "give at least one client host:port, or an rtsp:// URL to serve".into(),
             });
         }
-        let encode = match self.codec {
-            Codec::H264 => format!(
-                "h264enc bitrate={} gop-size={} ! rtph264pay",
-                self.bitrate_kbps, self.key_interval
+        let serve = match &self.serve {
+            Some(url) if self.codec == Codec::H264 => {
+                Some(crate::elements::net::rtsp::rtspserversink::server_properties(url)?)
+            }
+            Some(url) => {
+                return Err(Error::InvalidPropertyValue {
+                    element: "sender".into(),
+                    property: "serve".into(),
+                    value: url.clone(),
+                    reason: "RTSP serving takes H.264".into(),
+                })
+            }
+            None => None,
+        };
+        let (encoder, payloader) = match self.codec {
+            Codec::H264 => (
+                format!(
+                    "h264enc bitrate={} gop-size={}",
+                    self.bitrate_kbps, self.key_interval
+                ),
+                "rtph264pay",
             ),
-            Codec::Jpeg => "video/x-raw,format=I420 ! jpegenc ! rtpjpegpay".to_string(),
-            Codec::Raw => "video/x-raw,format=I420 ! rtpvrawpay".to_string(),
+            Codec::Jpeg => (
+                "video/x-raw,format=I420 ! jpegenc".to_string(),
+                "rtpjpegpay",
+            ),
+            Codec::Raw => ("video/x-raw,format=I420".to_string(), "rtpvrawpay"),
         };
-        let rtsp = output.is_some();
+        let rtsp = publish.is_some();
         let list: Vec<String> = clients.iter().map(SocketAddr::to_string).collect();
-        let encode = match &output {
-            // rtspclientsink packetizes itself.
-            Some(_) => encode
-                .trim_end_matches(" ! rtph264pay")
-                .trim_end_matches(" ! rtpjpegpay")
-                .to_string(),
-            None => encode,
+        let udp = format!(
+            "{payloader} ! udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} fec-group={fec}",
+            fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
+            clients = list.join(","),
+        );
+        // rtspclientsink and rtspserversink packetize themselves and take
+        // the encoder's output; with RTP/UDP clients beside a server, one
+        // encode feeds both through a tee.
+        let tail = match (publish, &serve, clients.is_empty()) {
+            (Some(publish), _, _) => format!("{encoder} ! {publish}"),
+            (None, Some(rtsp), true) => format!("{encoder} ! rtspserversink name=sink {rtsp}"),
+            (None, Some(rtsp), false) => format!(
+                "{encoder} ! tee name=t ! queue ! rtspserversink name=rtsp {rtsp} t. ! queue ! {udp}"
+            ),
+            (None, None, _) => format!("{encoder} ! {udp}"),
         };
-        let output = output.unwrap_or_else(|| {
-            format!(
-                "udpsink name=sink clients={clients} rtx-payload-type={RTX_PAYLOAD_TYPE} fec-group={fec}",
-                clients = list.join(","),
-                fec = if self.fec_group >= 2 { self.fec_group } else { 0 },
-            )
-        });
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
              caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
-             ! videoconvert ! {encode} ! {output}",
+             ! videoconvert ! {tail}",
             queued = self.max_queued,
             format = self.input_format.name(),
             w = self.width,
@@ -224,7 +261,7 @@ impl SenderBuilder {
         let failed = FirstError::watch(&pipeline.bus());
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
         let sink = pipeline.by_name("sink").ok_or_else(|| missing("sink"))?;
-        if let Some(path) = &self.sdp_file {
+        if let Some(path) = self.sdp_file.as_ref().filter(|_| !clients.is_empty()) {
             let text = path.to_str().ok_or_else(|| Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "sdp-file".into(),
@@ -455,6 +492,17 @@ impl Sender {
             fill(&mut map, &layout)?;
         }
         self.push(frame).map_err(|e| refused(e.flow_error()))
+    }
+
+    /// The URL viewers open when serving RTSP ([`SenderBuilder::serve`]),
+    /// and how many are playing now.
+    pub fn rtsp(&self) -> Option<(String, u64)> {
+        let e = self
+            .pipeline
+            .by_name("rtsp")
+            .or_else(|| Some(self.sink.clone()))?;
+        let imp = crate::elements::net::rtsp::rtspserversink::RtspServerSink::from_element(&e)?;
+        Some((imp.url()?, e.counter("viewers")))
     }
 
     /// The frames this sender takes: format, size and rate.

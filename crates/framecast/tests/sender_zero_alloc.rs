@@ -13,7 +13,7 @@
 //! nothing else allocates meanwhile.
 
 use std::net::UdpSocket;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use framecast::sender::Sender;
 
@@ -28,7 +28,6 @@ const H: usize = 240;
 /// Pushes `count` frames, each after the previous one's last packet
 /// arrived; returns the packets seen.
 fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64 {
-    let mut buf = [0u8; 2048];
     let mut packets = 0;
     for n in from..from + count {
         let mut frame = sender.frame().expect("pooled frame");
@@ -37,18 +36,7 @@ fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64
         // What a live stats line reads, every frame here.
         let stats = sender.stats();
         assert!(stats.frames_in > n);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            assert!(Instant::now() < deadline, "frame {n} never went out");
-            let Ok(len) = socket.recv(&mut buf) else {
-                continue;
-            };
-            packets += 1;
-            // RTP marker bit: the last packet of an access unit.
-            if len >= 12 && buf[1] & 0x80 != 0 {
-                break;
-            }
-        }
+        packets += frames::wait_access_unit(socket, n);
     }
     packets
 }

@@ -48,6 +48,7 @@ pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
     factories.push(udpsink::factory());
     factories.push(udpsrc::factory());
     factories.push(rtsp::rtspclientsink::factory());
+    factories.push(rtsp::rtspserversink::factory());
     factories.push(rtsp::rtspsrc::factory());
 }
 

@@ -39,12 +39,12 @@ use framecast_rtp::{
 };
 use framecast_rtsp::client::{LowerTransport, PublishOptions, Publisher, RtpOut, RtspUrl};
 
-use crate::elements::net::pay::DEFAULT_MTU;
-use crate::elements::net::{prop_counter, prop_string, prop_uint, random_u32};
+use crate::elements::rtp::caps::random_u32;
+use crate::elements::rtp::pay::DEFAULT_MTU;
 use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowResult, FlowSuccess, Message, PadDirection,
-    PadTemplate, PropertySpec, PropertyType, PropertyValue, Structure,
+    PadTemplate, PropertySpec, PropertyValue, Structure,
 };
 use crate::{Error, Result};
 
@@ -62,39 +62,16 @@ const PROTOCOLS: &[(&str, &str)] = &[
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend([
-        prop_string(
-            "location",
-            "rtsp://[user:pass@]host:port/path of the server to publish to",
-            None,
-            false,
-        ),
-        PropertySpec {
-            name: "protocols",
-            blurb: "How RTP travels to the server",
-            kind: PropertyType::Enum {
-                values: PROTOCOLS,
-                default: "tcp",
-            },
-            mutable_in_playing: false,
-        },
-        prop_uint(
-            "latency",
-            "Longest wait in ms for the server (connect, each answer, a blocked TCP write) before it counts as gone",
-            50,
-            60_000,
-            2000,
-            false,
-        ),
-        prop_counter("frames-sent", "Access units sent to the server"),
-        prop_counter("packets-sent", "RTP packets sent to the server"),
-        prop_counter("bytes-sent", "RTP bytes sent to the server"),
-        prop_counter(
-            "frames-dropped",
-            "Access units dropped while disconnected or waiting for a keyframe",
-        ),
-        prop_counter("outages", "Times the server refused or went away"),
-        prop_counter("connects", "Successful RECORD sessions set up"),
-        prop_counter("connected", "1 while a RECORD session is up"),
+        PropertySpec::string("location", "rtsp://[user:pass@]host:port/path of the server to publish to", None),
+        PropertySpec::enumeration("protocols", "How RTP travels to the server", PROTOCOLS, "tcp"),
+        PropertySpec::uint("latency", "Longest wait in ms for the server (connect, each answer, a blocked TCP write) before it counts as gone", 50..=60_000, 2000),
+        PropertySpec::counter("frames-sent", "Access units sent to the server"),
+        PropertySpec::counter("packets-sent", "RTP packets sent to the server"),
+        PropertySpec::counter("bytes-sent", "RTP bytes sent to the server"),
+        PropertySpec::counter("frames-dropped", "Access units dropped while disconnected or waiting for a keyframe"),
+        PropertySpec::counter("outages", "Times the server refused or went away"),
+        PropertySpec::counter("connects", "Successful RECORD sessions set up"),
+        PropertySpec::counter("connected", "1 while a RECORD session is up"),
     ]);
     ElementFactory::new(
         "rtspclientsink",
@@ -104,9 +81,12 @@ pub fn factory() -> ElementFactory {
         vec![PadTemplate::always(
             "sink",
             PadDirection::Sink,
-            format!("{}; image/jpeg", crate::elements::rtph264pay::SINK_CAPS)
-                .parse()
-                .unwrap_or_else(|_| Caps::new_any()),
+            format!(
+                "{}; image/jpeg",
+                crate::elements::rtp::rtph264pay::SINK_CAPS
+            )
+            .parse()
+            .unwrap_or_else(|_| Caps::new_any()),
         )],
         properties,
         || Box::new(Sink::new(RtspClientSink::default())),

@@ -20,11 +20,11 @@ use std::time::Duration;
 use framecast_core::{Buffer, BufferPool, PoolConfig};
 use framecast_rtsp::client::{LowerTransport, PlayOptions, Player, RtspUrl};
 
-use crate::elements::net::{caps_for_sdp, prop_counter, prop_string, prop_uint};
+use crate::elements::net::caps_for_sdp;
 use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
-    PropertyType, PropertyValue,
+    PropertyValue,
 };
 use crate::{Error, Result};
 
@@ -41,30 +41,24 @@ const PROTOCOLS: &[(&str, &str)] = &[
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend([
-        prop_string(
+        PropertySpec::string(
             "location",
             "rtsp://[user:pass@]host:port/path of the stream",
             None,
-            false,
         ),
-        PropertySpec {
-            name: "protocols",
-            blurb: "How RTP travels from the server",
-            kind: PropertyType::Enum {
-                values: PROTOCOLS,
-                default: "tcp",
-            },
-            mutable_in_playing: false,
-        },
-        prop_uint(
+        PropertySpec::enumeration(
+            "protocols",
+            "How RTP travels from the server",
+            PROTOCOLS,
+            "tcp",
+        ),
+        PropertySpec::uint(
             "timeout",
             "Longest wait in ms for the connection and each answer",
-            100,
-            60_000,
+            100..=60_000,
             5000,
-            false,
         ),
-        prop_counter("packets-received", "RTP packets received"),
+        PropertySpec::counter("packets-received", "RTP packets received"),
     ]);
     ElementFactory::new(
         "rtspsrc",

@@ -1,0 +1,610 @@
+//! A mount: one path of the server, one stream, its viewers, and the
+//! fan-out that sends each packetized access unit to all of them.
+//!
+//! UDP viewers are sent to from the mount's RTP socket (its port is the
+//! `server_port` of every UDP SETUP), all of them in as few batched calls
+//! as the [`DatagramSender`] makes (framecast's element uses `sendmmsg`,
+//! 64 datagrams a call); a multicast group is sent to once however many
+//! have joined it. TCP viewers get the frame queued (see
+//! [`super::viewer::TcpOut`]). Nothing on this path allocates once warm:
+//! frames come from a pool, the viewer list and batch arrays are
+//! preallocated.
+//!
+//! The mount's RTCP socket (RTP port + 1) is read by a thread: receiver
+//! reports give each UDP viewer's loss, jitter and round-trip time (from
+//! the sender reports it sends each viewer every second), count as a sign
+//! of life against session expiry, and a PLI/FIR asks for a keyframe.
+
+use framecast_core::sync::{CondvarExt, MutexExt};
+use std::net::{IpAddr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use framecast_rtp::rtcp::{parse_compound, CompoundWriter, NtpTimestamp, RtcpPacket, SenderStats};
+
+use super::frame::{Frame, FramePool};
+use super::viewer::{Delivery, Pushed, Viewer, ViewerInfo};
+use crate::digest::DigestAuth;
+use crate::{Error, Result};
+
+/// Which transports SETUP may choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transports {
+    /// RTP/AVP over UDP unicast.
+    pub udp: bool,
+    /// RTP/AVP/TCP interleaved.
+    pub tcp: bool,
+    /// RTP/AVP over UDP multicast.
+    pub multicast: bool,
+}
+
+impl Default for Transports {
+    fn default() -> Self {
+        Transports {
+            udp: true,
+            tcp: true,
+            multicast: true,
+        }
+    }
+}
+
+impl Transports {
+    /// From a list such as `udp,tcp,udp-mcast`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadRequest`] naming an unknown entry.
+    pub fn parse(list: &str) -> Result<Transports> {
+        let mut t = Transports {
+            udp: false,
+            tcp: false,
+            multicast: false,
+        };
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item {
+                "udp" => t.udp = true,
+                "tcp" => t.tcp = true,
+                "udp-mcast" | "multicast" => t.multicast = true,
+                other => {
+                    return Err(Error::BadRequest(format!(
+                        "transport {other:?} (use udp, tcp, udp-mcast)"
+                    )))
+                }
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// A mount's settings.
+#[derive(Debug, Clone)]
+pub struct MountConfig {
+    /// The path, without leading `/` (`cam`).
+    pub path: String,
+    /// Allowed transports.
+    pub transports: Transports,
+    /// The multicast group and its RTP port.
+    pub multicast: SocketAddrV4,
+    /// Multicast TTL.
+    pub ttl: u8,
+    /// Session timeout announced and enforced.
+    pub session_timeout: Duration,
+    /// Digest credentials, if viewers must authenticate.
+    pub auth: Option<DigestAuth>,
+}
+
+impl MountConfig {
+    /// Defaults for `path`.
+    pub fn new(path: &str) -> MountConfig {
+        MountConfig {
+            path: path.trim_matches('/').to_string(),
+            transports: Transports::default(),
+            multicast: SocketAddrV4::new([239, 255, 42, 42].into(), 5004),
+            ttl: 1,
+            session_timeout: Duration::from_secs(60),
+            auth: None,
+        }
+    }
+}
+
+/// What the mount calls back into its owner.
+pub struct MountHooks {
+    /// Ask the encoder for a keyframe (already rate-limited).
+    pub keyframe: Box<dyn Fn() + Send + Sync>,
+    /// Report something a user should see (a viewer disconnected for
+    /// stalling).
+    pub log: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+impl Default for MountHooks {
+    fn default() -> Self {
+        MountHooks {
+            keyframe: Box::new(|| {}),
+            log: Box::new(|m| eprintln!("framecast-rtsp: {m}")),
+        }
+    }
+}
+
+/// Sends datagrams, as many per call as it can.
+pub trait DatagramSender {
+    /// Sends each `(bytes, to)` from `socket`; returns how many failed.
+    fn send(&mut self, socket: &UdpSocket, msgs: &[(&[u8], SocketAddr)]) -> u64;
+}
+
+/// One `send_to` per datagram (tests and tools without `sendmmsg`).
+#[derive(Debug, Default)]
+pub struct SendTo;
+
+impl DatagramSender for SendTo {
+    fn send(&mut self, socket: &UdpSocket, msgs: &[(&[u8], SocketAddr)]) -> u64 {
+        msgs.iter()
+            .filter(|(d, to)| socket.send_to(d, to).is_err())
+            .count() as u64
+    }
+}
+
+/// Datagrams per [`DatagramSender::send`] call.
+pub const BATCH: usize = 64;
+
+/// Least time between two keyframe requests sent upstream.
+pub const KEYFRAME_MIN_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Where the stream is: what PLAY's RTP-Info says.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StreamPosition {
+    /// Sequence number of the next packet (None before the first).
+    pub next_seq: Option<u16>,
+    /// RTP timestamp of the last frame.
+    pub rtptime: u32,
+    /// When it was sent.
+    pub at: Option<Instant>,
+    /// The stream's SSRC.
+    pub ssrc: u32,
+    /// RTCP sender counters.
+    pub stats: Option<SenderStats>,
+}
+
+impl StreamPosition {
+    /// The RTP timestamp now (the last one advanced by the time since it).
+    pub fn rtptime_now(&self, clock_rate: u32) -> u32 {
+        let dt = self.at.map(|t| t.elapsed()).unwrap_or_default();
+        let ticks = dt.as_nanos() * u128::from(clock_rate) / 1_000_000_000;
+        self.rtptime.wrapping_add(ticks as u32)
+    }
+}
+
+/// Mount-wide counters.
+#[derive(Debug, Default)]
+pub struct MountCounters {
+    /// Frames fanned out.
+    pub frames: AtomicU64,
+    /// Packets sent or queued, all viewers together (a multicast group
+    /// counts once).
+    pub packets: AtomicU64,
+    /// Their bytes.
+    pub bytes: AtomicU64,
+    /// Datagrams the kernel refused.
+    pub send_errors: AtomicU64,
+    /// Keyframe requests sent upstream.
+    pub keyframe_requests: AtomicU64,
+    /// TCP viewers disconnected for stalling.
+    pub stalled: AtomicU64,
+}
+
+/// One path's stream and viewers.
+pub struct Mount {
+    pub(crate) config: MountConfig,
+    hooks: MountHooks,
+    sdp: Mutex<Option<String>>,
+    sdp_ready: Condvar,
+    pub(crate) rtp: UdpSocket,
+    pub(crate) rtcp: UdpSocket,
+    pub(crate) viewers: Mutex<Vec<Arc<Viewer>>>,
+    pub(crate) position: Mutex<StreamPosition>,
+    pool: FramePool,
+    last_keyframe: Mutex<Option<Instant>>,
+    /// Counters.
+    pub counters: MountCounters,
+    stop: AtomicBool,
+    rtcp_thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Mount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mount")
+            .field("path", &self.config.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An even RTP port and the RTCP port above it, on `ip`.
+fn bind_pair(ip: IpAddr) -> Result<(UdpSocket, UdpSocket)> {
+    let io = |source| Error::Io {
+        context: format!("binding an RTP/RTCP port pair on {ip}"),
+        source,
+    };
+    for _ in 0..64 {
+        let rtp = UdpSocket::bind((ip, 0)).map_err(io)?;
+        let port = rtp.local_addr().map_err(io)?.port();
+        if port % 2 != 0 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(rtcp) = UdpSocket::bind((ip, port + 1)) {
+            return Ok((rtp, rtcp));
+        }
+    }
+    Err(io(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        "no free even/odd port pair in 64 tries",
+    )))
+}
+
+impl Mount {
+    pub(crate) fn new(config: MountConfig, hooks: MountHooks, ip: IpAddr) -> Result<Arc<Mount>> {
+        let (rtp, rtcp) = bind_pair(ip)?;
+        let _ = rtp.set_multicast_ttl_v4(u32::from(config.ttl));
+        let _ = rtp.set_multicast_loop_v4(true);
+        let _ = rtcp.set_read_timeout(Some(Duration::from_millis(200)));
+        let mount = Arc::new(Mount {
+            config,
+            hooks,
+            sdp: Mutex::new(None),
+            sdp_ready: Condvar::new(),
+            rtp,
+            rtcp,
+            viewers: Mutex::new(Vec::with_capacity(256)),
+            position: Mutex::new(StreamPosition::default()),
+            pool: FramePool::default(),
+            last_keyframe: Mutex::new(None),
+            counters: MountCounters::default(),
+            stop: AtomicBool::new(false),
+            rtcp_thread: Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&mount);
+        let thread = std::thread::Builder::new()
+            .name("fc-rtsp-rtcp".into())
+            .spawn(move || rtcp_loop(&weak))
+            .map_err(|source| Error::Io {
+                context: "starting the RTCP thread".into(),
+                source,
+            })?;
+        *mount.rtcp_thread.locked() = Some(thread);
+        Ok(mount)
+    }
+
+    /// The path.
+    pub fn path(&self) -> &str {
+        &self.config.path
+    }
+
+    /// The server's RTP and RTCP ports.
+    pub fn server_ports(&self) -> (u16, u16) {
+        let p = |s: &UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
+        (p(&self.rtp), p(&self.rtcp))
+    }
+
+    /// Sets the SDP DESCRIBE answers (once the parameter sets are known).
+    pub fn set_sdp(&self, sdp: String) {
+        *self.sdp.locked() = Some(sdp);
+        self.sdp_ready.notify_all();
+    }
+
+    /// The SDP, waiting at most `wait` for the first one.
+    pub fn sdp(&self, wait: Duration) -> Option<String> {
+        let deadline = Instant::now() + wait;
+        let mut g = self.sdp.locked();
+        while g.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            g = self.sdp_ready.wait_timeout_locked(g, left).0;
+        }
+        g.clone()
+    }
+
+    /// An empty frame to fill and [`Mount::send`].
+    pub fn frame(&self) -> Arc<Frame> {
+        self.pool.take()
+    }
+
+    /// Asks upstream for a keyframe, at most once per
+    /// [`KEYFRAME_MIN_INTERVAL`]; whether it asked.
+    pub fn request_keyframe(&self) -> bool {
+        let mut last = self.last_keyframe.locked();
+        if last.is_some_and(|t| t.elapsed() < KEYFRAME_MIN_INTERVAL) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        drop(last);
+        self.counters
+            .keyframe_requests
+            .fetch_add(1, Ordering::Relaxed);
+        (self.hooks.keyframe)();
+        true
+    }
+
+    /// Sends one access unit to every playing viewer, then returns the
+    /// frame to the pool.
+    pub fn send(&self, frame: Arc<Frame>, udp: &mut dyn DatagramSender) {
+        let viewers = self.viewers.locked();
+        let empty: &[u8] = &[];
+        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
+        let mut msgs = [(empty, nowhere); BATCH];
+        let mut n = 0;
+        let mut failed = 0;
+        let mut multicast = false;
+        let count = frame.len() as u64;
+        let mut copies = 0u64;
+        let mut keyframe_needed = false;
+        for v in viewers.iter() {
+            if !v.playing.load(Ordering::Relaxed) {
+                continue;
+            }
+            if v.waiting_keyframe.load(Ordering::Relaxed) {
+                // Starts on a keyframe, so its first picture is whole;
+                // asked for again while it waits (a request that fell in
+                // the rate limit of another viewer's is not lost).
+                if !frame.is_keyframe() {
+                    keyframe_needed = true;
+                    continue;
+                }
+                let first = frame.packets().next().and_then(|p| {
+                    let pkt = framecast_rtp::RtpPacket::parse(p).ok()?;
+                    Some((pkt.sequence_number(), pkt.timestamp()))
+                });
+                *v.start.locked() = first;
+                v.waiting_keyframe.store(false, Ordering::Relaxed);
+            }
+            match &v.delivery {
+                Delivery::Udp { rtp, .. } => {
+                    for p in frame.packets() {
+                        msgs[n] = (p, *rtp);
+                        n += 1;
+                        if n == BATCH {
+                            failed += udp.send(&self.rtp, &msgs[..n]);
+                            n = 0;
+                        }
+                    }
+                    v.counters.packets.fetch_add(count, Ordering::Relaxed);
+                    copies += 1;
+                }
+                Delivery::Multicast => {
+                    multicast = true;
+                    v.counters.packets.fetch_add(count, Ordering::Relaxed);
+                }
+                Delivery::Tcp { out, .. } => match out.push(&frame) {
+                    Pushed::Queued => {
+                        v.counters.packets.fetch_add(count, Ordering::Relaxed);
+                        copies += 1;
+                    }
+                    Pushed::DroppedOldest => {
+                        copies += 1;
+                        v.counters.packets.fetch_add(count, Ordering::Relaxed);
+                        v.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                        // What it gets next refers to the frame it lost:
+                        // it resumes on a keyframe instead.
+                        v.waiting_keyframe.store(true, Ordering::Relaxed);
+                        keyframe_needed = true;
+                    }
+                    Pushed::Stalled => {
+                        self.counters.stalled.fetch_add(1, Ordering::Relaxed);
+                        v.playing.store(false, Ordering::Relaxed);
+                        (self.hooks.log)(&format!(
+                            "RTSP viewer {} (session {}) stopped reading its TCP connection \
+                             for over {:?}: disconnected",
+                            v.peer,
+                            v.session,
+                            super::viewer::STALL_LIMIT
+                        ));
+                    }
+                    Pushed::Closed => {}
+                },
+            }
+        }
+        if multicast {
+            copies += 1;
+            let group = SocketAddr::V4(self.config.multicast);
+            for p in frame.packets() {
+                msgs[n] = (p, group);
+                n += 1;
+                if n == BATCH {
+                    failed += udp.send(&self.rtp, &msgs[..n]);
+                    n = 0;
+                }
+            }
+        }
+        if n > 0 {
+            failed += udp.send(&self.rtp, &msgs[..n]);
+        }
+        drop(viewers);
+        if keyframe_needed {
+            self.request_keyframe();
+        }
+        if failed > 0 {
+            self.counters
+                .send_errors
+                .fetch_add(failed, Ordering::Relaxed);
+        }
+        self.note_sent(&frame);
+        self.counters.frames.fetch_add(1, Ordering::Relaxed);
+        let c = &self.counters;
+        c.packets.fetch_add(count * copies, Ordering::Relaxed);
+        c.bytes
+            .fetch_add(frame.bytes() as u64 * copies, Ordering::Relaxed);
+        self.pool.give(frame);
+    }
+
+    fn note_sent(&self, frame: &Frame) {
+        let mut pos = self.position.locked();
+        for p in frame.packets() {
+            let Ok(pkt) = framecast_rtp::RtpPacket::parse(p) else {
+                continue;
+            };
+            if pos.stats.is_none_or(|s| s.ssrc != pkt.ssrc()) {
+                pos.stats = Some(SenderStats::new(pkt.ssrc()));
+                pos.ssrc = pkt.ssrc();
+            }
+            if let Some(s) = pos.stats.as_mut() {
+                s.on_packet(p.len(), pkt.payload_offset());
+            }
+            pos.next_seq = Some(pkt.sequence_number().wrapping_add(1));
+            pos.rtptime = pkt.timestamp();
+            pos.at = Some(Instant::now());
+        }
+    }
+
+    /// Every session's figures.
+    pub fn viewers(&self) -> Vec<ViewerInfo> {
+        self.viewers.locked().iter().map(|v| v.info()).collect()
+    }
+
+    /// How many sessions are playing.
+    pub fn playing(&self) -> usize {
+        self.viewers
+            .locked()
+            .iter()
+            .filter(|v| v.playing.load(Ordering::Relaxed))
+            .count()
+    }
+
+    pub(crate) fn add(&self, viewer: Arc<Viewer>) {
+        if matches!(viewer.delivery, Delivery::Tcp { .. }) {
+            // Its queue holds frames the others reuse otherwise.
+            self.pool.warm(super::viewer::TCP_QUEUE_FRAMES + 2);
+        }
+        self.viewers.locked().push(viewer);
+    }
+
+    pub(crate) fn remove(&self, session: &str) -> Option<Arc<Viewer>> {
+        let mut vs = self.viewers.locked();
+        let i = vs.iter().position(|v| v.session == session)?;
+        let v = vs.swap_remove(i);
+        drop(vs);
+        v.playing.store(false, Ordering::Relaxed);
+        v.close();
+        Some(v)
+    }
+
+    /// Reads a receiver report's blocks about our stream into `viewer`.
+    pub(crate) fn read_rtcp(&self, viewer: &Viewer, data: &[u8]) {
+        viewer.touch();
+        let ssrc = self.position.locked().ssrc;
+        let mut keyframe = false;
+        for packet in parse_compound(data).map_while(|p| p.ok()) {
+            if packet.is_keyframe_request() {
+                keyframe = true;
+            }
+            let blocks = match packet {
+                RtcpPacket::ReceiverReport(_, b) | RtcpPacket::SenderReport(_, b) => b,
+                _ => continue,
+            };
+            for b in blocks.iter().filter(|b| b.ssrc == ssrc) {
+                let c = &viewer.counters;
+                c.reports.fetch_add(1, Ordering::Relaxed);
+                c.fraction_lost
+                    .store(u64::from(b.fraction_lost), Ordering::Relaxed);
+                c.cumulative_lost
+                    .store(b.cumulative_lost.max(0) as u64, Ordering::Relaxed);
+                c.jitter.store(u64::from(b.jitter), Ordering::Relaxed);
+                if b.last_sr != 0 {
+                    // RFC 3550 §6.4.1: RTT = A - LSR - DLSR, in 1/65536 s.
+                    let a = NtpTimestamp::now().middle32();
+                    let rtt = a
+                        .wrapping_sub(b.last_sr)
+                        .wrapping_sub(b.delay_since_last_sr);
+                    if rtt < 65_536 * 10 {
+                        c.rtt_us
+                            .store(u64::from(rtt) * 1_000_000 / 65_536, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        if keyframe {
+            self.request_keyframe();
+        }
+    }
+
+    /// Sends a sender report to every playing UDP viewer (and the group).
+    fn send_reports(&self) {
+        let pos = *self.position.locked();
+        let Some(stats) = pos.stats else {
+            return;
+        };
+        let sr = stats.report(NtpTimestamp::now(), pos.rtptime_now(90_000));
+        let mut buf = [0u8; 256];
+        let mut w = CompoundWriter::new(&mut buf);
+        if w.sender_report(&sr, &[]).is_err() || w.sdes_cname(pos.ssrc, "framecast").is_err() {
+            return;
+        }
+        let len = w.finish();
+        let viewers = self.viewers.locked();
+        let mut multicast = false;
+        for v in viewers.iter().filter(|v| v.playing.load(Ordering::Relaxed)) {
+            match &v.delivery {
+                Delivery::Udp { rtcp, .. } => {
+                    let _ = self.rtcp.send_to(&buf[..len], rtcp);
+                }
+                Delivery::Multicast => multicast = true,
+                Delivery::Tcp { .. } => {}
+            }
+        }
+        drop(viewers);
+        if multicast {
+            let mut group = self.config.multicast;
+            group.set_port(group.port().wrapping_add(1));
+            let _ = self.rtcp.send_to(&buf[..len], group);
+        }
+    }
+
+    pub(crate) fn shut(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let all: Vec<Arc<Viewer>> = std::mem::take(&mut *self.viewers.locked());
+        for v in all {
+            v.playing.store(false, Ordering::Relaxed);
+            v.close();
+        }
+        let t = self.rtcp_thread.locked().take();
+        if let Some(t) = t {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+fn rtcp_loop(mount: &std::sync::Weak<Mount>) {
+    let mut buf = [0u8; 1500];
+    let mut last_report = Instant::now();
+    loop {
+        let Some(m) = mount.upgrade() else {
+            return;
+        };
+        if m.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            last_report = Instant::now();
+            m.send_reports();
+        }
+        let got = m.rtcp.recv_from(&mut buf);
+        let Ok((n, from)) = got else {
+            continue;
+        };
+        let viewer = m
+            .viewers
+            .locked()
+            .iter()
+            .find(|v| match &v.delivery {
+                Delivery::Udp { rtcp, .. } => *rtcp == from,
+                Delivery::Multicast => v.peer.ip() == from.ip(),
+                Delivery::Tcp { .. } => false,
+            })
+            .cloned();
+        if let Some(v) = viewer {
+            m.read_rtcp(&v, &buf[..n]);
+        }
+    }
+}
