@@ -1,7 +1,7 @@
-//! Where a `VideoWriter` sends: its filename, read as a URL. One scheme
-//! is one arm of [`Destination::parse`] and one of the writer's `start`,
-//! so the forms still to come (RTSP publish and serve, HTTP serve, local
-//! files) are a line each there once the Rust sender has them.
+//! Where a `VideoWriter` sends: its filename, read as a URL (or a plain
+//! path, for recording). One scheme is one arm of [`Destination::parse`]
+//! and one of the writer's `start`, so the form still to come (HTTP
+//! serving) is a line each there once the Rust sender has it.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -12,12 +12,49 @@ pub(crate) enum Destination {
     /// `rtp://host:port[?sdp=FILE]`: RTP/UDP to one client (RTCP on port
     /// + 1), the SDP kept in FILE for the viewer.
     Rtp { to: String, sdp: Option<PathBuf> },
+    /// `rtsp://[user:pass@]host:port/path`: published into that server
+    /// (ANNOUNCE/RECORD, reconnecting by itself).
+    RtspPublish { url: String },
+    /// `rtsp://host:port/path?listen=1`: served by this process; viewers
+    /// open the URL (without the query).
+    RtspServe { url: String },
+    /// A plain path: the encoded stream recorded into the file, in the
+    /// container its extension names.
+    File { path: PathBuf, container: Container },
+}
+
+/// What a recorded file holds, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Container {
+    /// `.h264`, `.264`: an H.264 Annex B byte stream.
+    H264,
+    /// `.mjpeg`, `.mjpg`: concatenated JPEGs.
+    Mjpeg,
+    /// `.yuv`, `.raw`: raw I420 frames.
+    RawI420,
+}
+
+impl Container {
+    fn for_path(path: &str) -> Option<Container> {
+        let ext = std::path::Path::new(path)
+            .extension()?
+            .to_str()?
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "h264" | "264" => Some(Container::H264),
+            "mjpeg" | "mjpg" => Some(Container::Mjpeg),
+            "yuv" | "raw" => Some(Container::RawI420),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Destination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Destination::Rtp { to, .. } => write!(f, "rtp://{to}"),
+            Destination::RtspPublish { url } | Destination::RtspServe { url } => f.write_str(url),
+            Destination::File { path, .. } => write!(f, "{}", path.display()),
         }
     }
 }
@@ -26,10 +63,16 @@ impl Destination {
     /// Reads `url`, or says what is wrong and which forms exist.
     pub(crate) fn parse(url: &str) -> Result<Destination, String> {
         let Some((scheme, rest)) = url.split_once("://") else {
-            return Err(format!(
-                "{url:?}: writing to a local file is not supported yet; \
-                 give rtp://host:port[?sdp=FILE]"
-            ));
+            return match Container::for_path(url) {
+                Some(container) => Ok(Destination::File {
+                    path: url.into(),
+                    container,
+                }),
+                None => Err(format!(
+                    "{url:?}: a file to record must end in .h264/.264 (H.264), \
+                     .mjpeg/.mjpg (JPEG) or .yuv/.raw (raw I420)"
+                )),
+            };
         };
         let (address, query) = rest.split_once('?').unwrap_or((rest, ""));
         match scheme.to_ascii_lowercase().as_str() {
@@ -53,14 +96,28 @@ impl Destination {
                     sdp,
                 })
             }
-            // Publishing to an RTSP server, serving RTSP (`?listen=1`) and
-            // serving HTTP come with the Rust sender's `to("rtsp://...")`
-            // and `serve(...)`.
-            "rtsp" | "rtsps" | "http" | "https" => Err(format!(
-                "{url:?}: {scheme}:// is not supported yet (only rtp://host:port[?sdp=FILE])"
+            "rtsp" => {
+                let base = &url[..url.len() - query.len() - usize::from(!query.is_empty())];
+                match query {
+                    "" => Ok(Destination::RtspPublish {
+                        url: base.to_string(),
+                    }),
+                    "listen=1" => Ok(Destination::RtspServe {
+                        url: base.to_string(),
+                    }),
+                    other => Err(format!(
+                        "{url:?}: unknown option {other:?} (rtsp:// takes ?listen=1 to serve)"
+                    )),
+                }
+            }
+            // Serving HTTP (WHEP, MJPEG) comes with the HTTP server.
+            "rtsps" | "http" | "https" => Err(format!(
+                "{url:?}: {scheme}:// is not supported yet (rtp://host:port[?sdp=FILE], \
+                 rtsp://host:port/path[?listen=1] or a file path)"
             )),
             _ => Err(format!(
-                "{url:?}: unknown scheme {scheme:?} (framecast writes rtp://host:port[?sdp=FILE])"
+                "{url:?}: unknown scheme {scheme:?} (framecast writes rtp://host:port[?sdp=FILE], \
+                 rtsp://host:port/path[?listen=1] or a file path)"
             )),
         }
     }

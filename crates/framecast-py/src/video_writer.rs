@@ -21,7 +21,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::destination::Destination;
+use crate::destination::{Container, Destination};
 use crate::sender::PySender;
 use crate::FramecastError;
 
@@ -184,6 +184,25 @@ impl PyVideoWriter {
                 if let Some(sdp) = sdp {
                     builder = builder.sdp_file(sdp);
                 }
+            }
+            Destination::RtspPublish { url } => builder = builder.to(url),
+            Destination::RtspServe { url } => builder = builder.serve(url),
+            Destination::File { path, container } => {
+                // The file's extension names what it holds; the fourcc
+                // must agree with it (a .h264 file of JPEGs plays nowhere).
+                let codec = match container {
+                    Container::H264 => Codec::H264,
+                    Container::Mjpeg => Codec::Jpeg,
+                    Container::RawI420 => Codec::Raw,
+                };
+                if *container != Container::RawI420 && codec != settings.codec {
+                    return Err(PyValueError::new_err(format!(
+                        "{}: the fourcc asks for {:?} but the extension holds {codec:?}",
+                        path.display(),
+                        settings.codec
+                    )));
+                }
+                builder = builder.codec(codec).record(path);
             }
         }
         let sender = PySender::build(py, builder, "VideoWriter")?;

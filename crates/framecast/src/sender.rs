@@ -62,6 +62,7 @@ pub struct SenderBuilder {
     fec_group: u32,
     key_interval: u32,
     serve: Option<String>,
+    record: Option<std::path::PathBuf>,
 }
 
 impl Default for SenderBuilder {
@@ -79,6 +80,7 @@ impl Default for SenderBuilder {
             fec_group: 0,
             key_interval: 0,
             serve: None,
+            record: None,
         }
     }
 }
@@ -97,6 +99,14 @@ impl SenderBuilder {
     /// encode feeds both.
     pub fn serve(mut self, url: &str) -> Self {
         self.serve = Some(url.to_string());
+        self
+    }
+    /// Records into the file at `path` instead of sending: the encoded
+    /// stream as it is (an H.264 Annex B byte stream, concatenated JPEGs
+    /// for [`Codec::Jpeg`] as ffmpeg's `mjpeg` demuxer reads them, raw
+    /// I420 frames for [`Codec::Raw`]). The only output when given.
+    pub fn record(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.record = Some(path.into());
         self
     }
     /// The codec (default H.264).
@@ -190,7 +200,29 @@ impl SenderBuilder {
                 })
             }
         };
-        if clients.is_empty() && publish.is_none() && self.serve.is_none() {
+        let record = match &self.record {
+            None => None,
+            Some(path) if clients.is_empty() && publish.is_none() && self.serve.is_none() => {
+                // The location is set on the element below, not spelt
+                // into the launch line (no quoting to get wrong).
+                let text = path.to_str().ok_or_else(|| Error::InvalidPropertyValue {
+                    element: "sender".into(),
+                    property: "record".into(),
+                    value: path.display().to_string(),
+                    reason: "the path is not UTF-8".into(),
+                })?;
+                Some(("filesink name=sink".to_string(), text.to_string()))
+            }
+            Some(path) => {
+                return Err(Error::InvalidPropertyValue {
+                    element: "sender".into(),
+                    property: "record".into(),
+                    value: path.display().to_string(),
+                    reason: "recording to a file is the only output (no clients, no RTSP)".into(),
+                })
+            }
+        };
+        if clients.is_empty() && publish.is_none() && self.serve.is_none() && record.is_none() {
             return Err(Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "to".into(),
@@ -236,8 +268,9 @@ impl SenderBuilder {
         // rtspclientsink and rtspserversink packetize themselves and take
         // the encoder's output; with RTP/UDP clients beside a server, one
         // encode feeds both through a tee.
-        let tail = match (publish, &serve, clients.is_empty()) {
-            (Some(publish), _, _) => format!("{encoder} ! {publish}"),
+        let record_location = record.as_ref().map(|(_, location)| location.clone());
+        let tail = match (publish.or(record.map(|(sink, _)| sink)), &serve, clients.is_empty()) {
+            (Some(output), _, _) => format!("{encoder} ! {output}"),
             (None, Some(rtsp), true) => format!("{encoder} ! rtspserversink name=sink {rtsp}"),
             (None, Some(rtsp), false) => format!(
                 "{encoder} ! tee name=t ! queue ! rtspserversink name=rtsp {rtsp} t. ! queue ! {udp}"
@@ -261,6 +294,9 @@ impl SenderBuilder {
         let failed = FirstError::watch(&pipeline.bus());
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
         let sink = pipeline.by_name("sink").ok_or_else(|| missing("sink"))?;
+        if let Some(location) = &record_location {
+            sink.set_property("location", location.as_str())?;
+        }
         if let Some(path) = self.sdp_file.as_ref().filter(|_| !clients.is_empty()) {
             let text = path.to_str().ok_or_else(|| Error::InvalidPropertyValue {
                 element: "sender".into(),

@@ -129,15 +129,20 @@ class OpenCVShape(unittest.TestCase):
                                   framecast.VideoWriter.fourcc(*"XVID"), 30, (64, 48),
                                   strict=True)
 
-    def test_destinations_not_supported_yet_say_so(self):
+    def test_destinations_not_supported_yet_or_wrong_say_so(self):
         fourcc = framecast.VideoWriter.fourcc(*"H264")
-        for url in ("rtsp://127.0.0.1:8554/cam", "rtsp://127.0.0.1:8554/cam?listen=1",
-                    "http://127.0.0.1:8080/cam", "out.h264"):
+        for url, says in (("http://127.0.0.1:8080/cam", "not supported yet"),
+                          ("out.avi", ".h264"),
+                          ("rtsp://127.0.0.1:8554/cam?tcp=1", "unknown option"),
+                          ("ftp://x:1", "unknown scheme")):
             w = framecast.VideoWriter(url, fourcc, 30, (64, 48))
+            self.assertFalse(w.isOpened(), url)
+            self.assertIn(says, w.error)
+        with tempfile.TemporaryDirectory() as d:
+            w = framecast.VideoWriter(os.path.join(d, "x.h264"),
+                                      framecast.VideoWriter.fourcc(*"MJPG"), 30, (64, 48))
             self.assertFalse(w.isOpened())
-            self.assertIn("not supported yet", w.error)
-        w = framecast.VideoWriter("ftp://x:1", fourcc, 30, (64, 48))
-        self.assertIn("unknown scheme", w.error)
+            self.assertIn("extension", w.error)
 
     def test_open_write_get_set_release_and_the_shape_expected(self):
         port = free_port_pair()
@@ -185,6 +190,92 @@ class OpenCVShape(unittest.TestCase):
                 self.assertGreater(stats["dropped"], 0, stats)
             else:
                 self.assertEqual(stats["dropped"], 0, stats)
+
+
+def free_tcp_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@unittest.skipUnless(shutil.which("ffmpeg") and shutil.which("ffprobe"), "ffmpeg missing")
+class Destinations(unittest.TestCase):
+    """The other filenames OpenCV users give: a file to record, an RTSP
+    URL to serve (`?listen=1`) or to publish into."""
+
+    def test_records_every_frame_into_h264_and_mjpeg_files(self):
+        for code, fmt in (("H264", "h264"), ("MJPG", "mjpeg")):
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, f"out.{fmt}")
+                w = framecast.VideoWriter(path, framecast.VideoWriter.fourcc(*code), 30,
+                                          (320, 240), block=True, strict=True)
+                frame = np.zeros((240, 320, 3), np.uint8)
+                for i in range(45):
+                    frame[:] = (i * 5) % 256
+                    w.write(frame)
+                w.release()
+                probe = subprocess.run(
+                    ["ffprobe", "-v", "error", "-f", fmt, "-count_frames",
+                     "-select_streams", "v:0", "-show_entries",
+                     "stream=width,height,nb_read_frames", "-of", "default=nw=1", path],
+                    capture_output=True, text=True, timeout=60)
+                self.assertEqual(probe.returncode, 0, probe.stderr)
+                fields = dict(line.split("=", 1) for line in probe.stdout.split())
+                self.assertEqual(fields, {"width": "320", "height": "240",
+                                          "nb_read_frames": "45"}, (code, probe.stdout))
+
+    def _write_while(self, writer, done, seconds=20):
+        frame = np.zeros((240, 320, 3), np.uint8)
+        deadline = time.monotonic() + seconds
+        i = 0
+        while not done.is_set() and time.monotonic() < deadline:
+            frame[:] = (i * 3) % 256
+            writer.write(frame)
+            i += 1
+            time.sleep(1 / 30)
+
+    def test_serves_rtsp_with_listen_1_and_ffmpeg_plays_it(self):
+        port = free_tcp_port()
+        w = framecast.VideoWriter(f"rtsp://127.0.0.1:{port}/cam?listen=1",
+                                  framecast.VideoWriter.fourcc(*"H264"), 30, (320, 240),
+                                  strict=True)
+        done = threading.Event()
+        writer = threading.Thread(target=self._write_while, args=(w, done))
+        writer.start()
+        try:
+            play = subprocess.run(
+                ["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i",
+                 f"rtsp://127.0.0.1:{port}/cam", "-frames:v", "10", "-f", "null", "-"],
+                capture_output=True, text=True, timeout=30)
+        finally:
+            done.set()
+            writer.join()
+            w.release()
+        self.assertEqual(play.returncode, 0, play.stderr)
+
+    def test_publishes_into_an_rtsp_server(self):
+        port = free_tcp_port()
+        server = subprocess.Popen(
+            ["ffmpeg", "-v", "error", "-rtsp_flags", "listen", "-i",
+             f"rtsp://127.0.0.1:{port}/x", "-frames:v", "10", "-f", "null", "-"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)  # ffmpeg's listening socket
+        w = framecast.VideoWriter(f"rtsp://127.0.0.1:{port}/x",
+                                  framecast.VideoWriter.fourcc(*"H264"), 30, (320, 240),
+                                  strict=True)
+        done = threading.Event()
+        writer = threading.Thread(target=self._write_while, args=(w, done))
+        writer.start()
+        try:
+            _, err = server.communicate(timeout=30)
+        finally:
+            done.set()
+            writer.join()
+            w.release()
+            if server.poll() is None:
+                server.kill()
+        self.assertEqual(server.returncode, 0, err)
 
 
 if __name__ == "__main__":

@@ -278,7 +278,10 @@ mod tests {
         big.resize(MAX_HEAD + 1, b'a');
         assert!(matches!(frame(&big), Err(Error::HeadTooLarge { .. })));
         let body = b"SET_PARAMETER * RTSP/1.0\r\nContent-Length: 99999\r\n\r\n";
-        assert!(matches!(frame(body), Err(Error::HeadTooLarge { .. })));
+        assert!(matches!(
+            frame(body),
+            Err(Error::BodyTooLarge { length: 99999, .. })
+        ));
     }
 
     #[test]
