@@ -25,18 +25,9 @@ use framecast_core::VideoFormat;
 
 /// The raw formats the video elements handle, in `testsrc`'s order of
 /// preference (I420 first, as GStreamer's fixation of a format list picks
-/// the first).
-pub const FORMATS: &[VideoFormat] = &[
-    VideoFormat::I420,
-    VideoFormat::Nv12,
-    VideoFormat::Rgb,
-    VideoFormat::Bgr,
-    VideoFormat::Rgba,
-    VideoFormat::Bgra,
-    VideoFormat::Rgbx,
-    VideoFormat::Bgrx,
-    VideoFormat::Gray8,
-];
+/// the first): every format the media model knows, in its declaration
+/// order, which puts I420 first.
+pub const FORMATS: &[VideoFormat] = VideoFormat::ALL;
 
 use framecast_core::{AllocationQuery, BufferPool, Meta, MetaParams, VideoMeta};
 
