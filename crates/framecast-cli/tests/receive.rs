@@ -2,6 +2,7 @@
 //! 127.0.0.1: from framecast's own sender, from GStreamer and FFmpeg, and
 //! behind a relay that loses and reorders packets.
 
+use framecast_test_support::compare::psnr;
 use framecast_test_support::interop;
 use framecast_test_support::ports;
 use framecast_test_support::signals;
@@ -115,21 +116,6 @@ fn number(json: &str, key: &str) -> Option<f64> {
     let rest = &json[at..];
     let end = rest.find([',', '}']).unwrap_or(rest.len());
     rest[..end].trim().parse().ok()
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
 }
 
 fn send_pattern(port: u16, codec: &str, size: &str, seconds: &str) -> Child {

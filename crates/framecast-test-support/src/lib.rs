@@ -13,6 +13,7 @@
 //! - [`child`]: running a test binary again as a child process, and
 //!   reading its output line by line;
 //! - [`signals`]: sending SIGINT to a child once it handles it;
+//! - [`compare`]: PSNR of a decoded picture;
 //! - `frames` (feature `pipeline`): test frames and the test sender;
 //! - `pipelines` (feature `pipeline`): launching test pipelines and
 //!   reading their elements' properties.
@@ -23,6 +24,7 @@
 
 pub mod alloc;
 pub mod child;
+pub mod compare;
 #[cfg(feature = "pipeline")]
 pub mod frames;
 pub use framecast_impair as impair;
