@@ -1,5 +1,8 @@
 //! The `framecast` binary: `launch` and `inspect`, run as a user would.
 
+use framecast_test_support::child::wait_bounded;
+use framecast_test_support::files;
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -15,21 +18,11 @@ fn framecast() -> Command {
 }
 
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("framecast-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+    files::temp_path("framecast-cli", name)
 }
 
 fn pattern(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x9e37_79b9;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
+    files::pattern(0x9e37_79b9, len)
 }
 
 struct Output {
@@ -48,18 +41,7 @@ fn reader(mut from: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
 
 /// Waits for `child` at most `TIMEOUT`; kills it and panics after that.
 fn wait(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("framecast did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_bounded(child, TIMEOUT)
 }
 
 /// Runs `framecast args...` with `stdin` written to its standard input.

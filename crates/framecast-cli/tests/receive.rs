@@ -2,7 +2,9 @@
 //! 127.0.0.1: from framecast's own sender, from GStreamer and FFmpeg, and
 //! behind a relay that loses and reorders packets.
 
+use framecast_test_support::child::wait_bounded;
 use framecast_test_support::compare::psnr;
+use framecast_test_support::files;
 use framecast_test_support::interop;
 use framecast_test_support::ports;
 use framecast_test_support::signals;
@@ -27,20 +29,11 @@ fn framecast() -> Command {
 }
 
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("framecast-receive-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+    files::temp_path("framecast-receive", name)
 }
 
 fn wait(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "a child did not finish in time");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_bounded(child, TIMEOUT)
 }
 
 /// A running `framecast receive --json`: its summary comes on stdout.

@@ -14,6 +14,7 @@
 //!   reading its output line by line;
 //! - [`signals`]: sending SIGINT to a child once it handles it;
 //! - [`compare`]: PSNR of a decoded picture;
+//! - [`files`]: per-process temp paths and deterministic file contents;
 //! - `frames` (feature `pipeline`): test frames and the test sender;
 //! - `pipelines` (feature `pipeline`): launching test pipelines and
 //!   reading their elements' properties.
@@ -25,6 +26,7 @@
 pub mod alloc;
 pub mod child;
 pub mod compare;
+pub mod files;
 #[cfg(feature = "pipeline")]
 pub mod frames;
 pub use framecast_impair as impair;

@@ -2,6 +2,8 @@
 //! filesink, fdsrc, fdsink, rawvideoparse, tee, capsfilter, fakesink, and
 //! rtpjitterbuffer's RTCP side (sender reports, BYE).
 
+use framecast_test_support::files;
+
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -18,22 +20,12 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A fresh path in the temp dir for this test.
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("framecast-stream-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+    files::temp_path("framecast-stream", name)
 }
 
 /// Deterministic bytes that do not repeat with a short period.
 fn pattern(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x1234_5678;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
+    files::pattern(0x1234_5678, len)
 }
 
 /// Plays `pipeline` until EOS or an error (bounded), collecting every

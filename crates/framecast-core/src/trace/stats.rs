@@ -21,14 +21,7 @@ use super::{
     Interest, ObjectId, ObjectInfo, ObjectKind, PadPush, QueueLevel, Site, Tracer, TracerParams,
 };
 
-const BUILTIN: [ObjectKind; 6] = [
-    ObjectKind::Memory,
-    ObjectKind::Buffer,
-    ObjectKind::BufferPool,
-    ObjectKind::Allocator,
-    ObjectKind::Element,
-    ObjectKind::Pad,
-];
+const BUILTIN: [ObjectKind; 6] = ObjectKind::BUILTIN;
 
 fn builtin_index(kind: ObjectKind) -> Option<usize> {
     BUILTIN.iter().position(|k| *k == kind)

@@ -263,6 +263,15 @@ fn flow_to_error(element: &Element, src_pad: &Pad, reason: FlowError) {
     });
 }
 
+/// Ends the stream after `reason` stopped the loop (not flushing): EOS
+/// downstream, after an error on the bus unless the stream simply ended.
+fn end_stream(element: &Element, src_pad: &Pad, reason: FlowError) {
+    if !matches!(reason, FlowError::Eos) {
+        flow_to_error(element, src_pad, reason);
+    }
+    src_pad.push_event(Event::Eos);
+}
+
 fn negotiate<S: SourceImpl>(
     element: &Element,
     imp: &S,
@@ -389,10 +398,6 @@ fn run_loop<S: SourceImpl>(
         let result = imp.create(element, &mut ctx);
         let mut buffer = match result {
             Ok(buffer) => buffer,
-            Err(FlowError::Eos) => {
-                src_pad.push_event(Event::Eos);
-                break;
-            }
             Err(FlowError::Flushing) => {
                 if control.eos.load(Ordering::Acquire) {
                     src_pad.push_event(Event::Eos);
@@ -400,8 +405,7 @@ fn run_loop<S: SourceImpl>(
                 break;
             }
             Err(reason) => {
-                flow_to_error(element, &src_pad, reason);
-                src_pad.push_event(Event::Eos);
+                end_stream(element, &src_pad, reason);
                 break;
             }
         };
@@ -435,13 +439,8 @@ fn run_loop<S: SourceImpl>(
         match src_pad.push(buffer) {
             Ok(_) => {}
             Err(FlowError::Flushing) => break,
-            Err(FlowError::Eos) => {
-                src_pad.push_event(Event::Eos);
-                break;
-            }
             Err(reason) => {
-                flow_to_error(element, &src_pad, reason);
-                src_pad.push_event(Event::Eos);
+                end_stream(element, &src_pad, reason);
                 break;
             }
         }
