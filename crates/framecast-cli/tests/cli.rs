@@ -1,21 +1,15 @@
 //! The `framecast` binary: `launch` and `inspect`, run as a user would.
 
-use framecast_test_support::child::wait_bounded;
+mod common;
+use common::{framecast, wait, TIMEOUT};
+
 use framecast_test_support::files;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn framecast() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_framecast"));
-    cmd.env_remove("FRAMECAST_TRACERS");
-    cmd
-}
 
 fn temp_path(name: &str) -> PathBuf {
     files::temp_path("framecast-cli", name)
@@ -37,11 +31,6 @@ fn reader(mut from: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
         let _ = from.read_to_end(&mut out);
         out
     })
-}
-
-/// Waits for `child` at most `TIMEOUT`; kills it and panics after that.
-fn wait(child: &mut Child) -> ExitStatus {
-    wait_bounded(child, TIMEOUT)
 }
 
 /// Runs `framecast args...` with `stdin` written to its standard input.

@@ -2,7 +2,9 @@
 //! 127.0.0.1: from framecast's own sender, from GStreamer and FFmpeg, and
 //! behind a relay that loses and reorders packets.
 
-use framecast_test_support::child::wait_bounded;
+mod common;
+use common::{framecast, wait};
+
 use framecast_test_support::compare::psnr;
 use framecast_test_support::files;
 use framecast_test_support::interop;
@@ -15,25 +17,13 @@ use signals::{interrupt, wait_for_sigint_handler};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn framecast() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_framecast"));
-    cmd.env_remove("FRAMECAST_TRACERS");
-    cmd
-}
-
 fn temp_path(name: &str) -> PathBuf {
     files::temp_path("framecast-receive", name)
-}
-
-fn wait(child: &mut Child) -> ExitStatus {
-    wait_bounded(child, TIMEOUT)
 }
 
 /// A running `framecast receive --json`: its summary comes on stdout.

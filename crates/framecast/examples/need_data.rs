@@ -13,7 +13,7 @@ use framecast::elements::appsrc::{AppSrc, AppSrcCallbacks};
 use framecast::{parse_launch, ClockTime, Message, State, VideoMeta};
 
 mod common;
-use common::{rss_kib, seconds_and_sink, FPS, HEIGHT, WIDTH};
+use common::{finish, rss_kib, seconds_and_sink, FPS, HEIGHT, WIDTH};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     framecast::init()?;
@@ -83,15 +83,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             break;
         }
     }
-    pipeline.set_state(State::Null)?;
-    println!(
-        "delivered {} frames in {:.1} s; RSS {} -> {} KiB",
-        made.load(Ordering::Relaxed),
-        start.elapsed().as_secs_f64(),
-        rss_start,
-        rss_kib()
-    );
-    drop(pipeline);
-    framecast::deinit();
-    Ok(())
+    let what = format!("delivered {} frames", made.load(Ordering::Relaxed));
+    finish(pipeline, &what, start, rss_start)
 }

@@ -17,7 +17,7 @@ use framecast::elements::appsrc::AppSrc;
 use framecast::{parse_launch, Message, State, VideoMeta};
 
 mod common;
-use common::{rss_kib, seconds_and_sink, FPS, HEIGHT, WIDTH};
+use common::{finish, rss_kib, seconds_and_sink, FPS, HEIGHT, WIDTH};
 
 /// Paints frame `n` of a moving gradient into a BGR plane.
 fn paint(bgr: &mut [u8], stride: usize, n: u64) {
@@ -91,14 +91,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = pipeline
         .bus()
         .timed_pop_filtered(Some(Duration::from_secs(5)), |m| matches!(m, Message::Eos));
-    pipeline.set_state(State::Null)?;
-    println!(
-        "pushed {n} frames in {:.1} s; RSS {} -> {} KiB",
-        start.elapsed().as_secs_f64(),
-        rss_start,
-        rss_kib()
-    );
-    drop(pipeline);
-    framecast::deinit();
-    Ok(())
+    finish(pipeline, &format!("pushed {n} frames"), start, rss_start)
 }

@@ -254,6 +254,24 @@ struct State {
 
 static INSTANCES: Mutex<Vec<Weak<StatsTracer>>> = Mutex::new(Vec::new());
 
+impl State {
+    /// Updates the stats of the queue called `name`, made on its first
+    /// report (the name allocated once, not per report).
+    fn update_queue(&mut self, name: &str, update: impl FnOnce(&mut QueueStats)) {
+        match self.queues.get_mut(name) {
+            Some(q) => update(q),
+            None => update(
+                self.queues
+                    .entry(name.to_string())
+                    .or_insert_with(|| QueueStats {
+                        queue: name.to_string(),
+                        ..QueueStats::default()
+                    }),
+            ),
+        }
+    }
+}
+
 /// The stats tracer (`FRAMECAST_TRACERS=stats`). Find the active one with
 /// [`trace::stats()`](super::stats).
 #[derive(Debug)]
@@ -446,35 +464,17 @@ impl Tracer for StatsTracer {
 
     fn queue_level(&self, _queue: ObjectId, name: &str, level: QueueLevel) {
         let mut state = self.state.locked();
-        let q = match state.queues.get_mut(name) {
-            Some(q) => q,
-            None => state
-                .queues
-                .entry(name.to_string())
-                .or_insert_with(|| QueueStats {
-                    queue: name.to_string(),
-                    ..QueueStats::default()
-                }),
-        };
-        q.level = level.buffers;
-        q.bytes = level.bytes;
-        q.capacity = level.max_buffers;
-        q.max_level = q.max_level.max(level.buffers);
+        state.update_queue(name, |q| {
+            q.level = level.buffers;
+            q.bytes = level.bytes;
+            q.capacity = level.max_buffers;
+            q.max_level = q.max_level.max(level.buffers);
+        });
     }
 
     fn queue_dropped(&self, _queue: ObjectId, name: &str, dropped: u64) {
         let mut state = self.state.locked();
-        let q = match state.queues.get_mut(name) {
-            Some(q) => q,
-            None => state
-                .queues
-                .entry(name.to_string())
-                .or_insert_with(|| QueueStats {
-                    queue: name.to_string(),
-                    ..QueueStats::default()
-                }),
-        };
-        q.dropped += dropped;
+        state.update_queue(name, |q| q.dropped += dropped);
     }
 
     fn finish(&self) -> bool {

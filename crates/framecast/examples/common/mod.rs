@@ -1,5 +1,9 @@
 //! What the appsrc examples share: their arguments, the frame they make,
-//! and the resident memory they report.
+//! the resident memory they report, and how they end.
+
+use std::time::Instant;
+
+use framecast::{Pipeline, State};
 
 /// Frame width, height (BGR pixels) and rate of the examples' stream.
 pub const WIDTH: usize = 1280;
@@ -23,4 +27,25 @@ pub fn rss_kib() -> u64 {
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
         .map_or(0, |pages| pages * 4)
+}
+
+/// Stops `pipeline`, prints `what` (`"pushed 300 frames"`) with the time
+/// since `start` and the resident memory at `rss_start` and now, and shuts
+/// framecast down.
+pub fn finish(
+    pipeline: Pipeline,
+    what: &str,
+    start: Instant,
+    rss_start: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    pipeline.set_state(State::Null)?;
+    println!(
+        "{what} in {:.1} s; RSS {} -> {} KiB",
+        start.elapsed().as_secs_f64(),
+        rss_start,
+        rss_kib()
+    );
+    drop(pipeline);
+    framecast::deinit();
+    Ok(())
 }
