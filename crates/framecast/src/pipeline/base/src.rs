@@ -251,11 +251,7 @@ impl<S: SourceImpl> Source<S> {
 }
 
 fn flow_to_error(element: &Element, src_pad: &Pad, reason: FlowError) {
-    let downstream = src_pad
-        .peer()
-        .and_then(|p| p.element())
-        .map(|e| e.name().to_string())
-        .unwrap_or_else(|| "(unlinked)".into());
+    let downstream = src_pad.peer_element_name();
     element.post_message(Message::Error {
         source: element.name().to_string(),
         message: format!("Internal data stream error: streaming stopped, reason {reason}"),
@@ -285,11 +281,7 @@ fn negotiate<S: SourceImpl>(
     }
     let peer = src_pad.peer_query_caps(Some(&mine));
     let caps = mine.intersect(&peer);
-    let downstream = src_pad
-        .peer()
-        .and_then(|p| p.element())
-        .map(|e| e.name().to_string())
-        .unwrap_or_else(|| "(unlinked)".into());
+    let downstream = src_pad.peer_element_name();
     if caps.is_empty() {
         let err = Error::NotNegotiated {
             upstream: element.name().to_string(),
