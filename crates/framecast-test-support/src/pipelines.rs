@@ -22,16 +22,29 @@ pub fn uint(e: &Element, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("{name} is not a number"))
 }
 
-/// `appsrc name=src ! queue ! appsink name=sink sync=false`, the source's
-/// caps set from `caps`, linked but left in Null: the smallest pipeline a
-/// pushed frame goes through.
-pub fn appsrc_queue_appsink(caps: &str) -> (Pipeline, Element, Element) {
-    let pipeline = Pipeline::new("p");
+/// `appsrc name=src caps=<caps> ! <middle...> ! appsink name=sink
+/// sync=false` in a pipeline called `name`, linked but left in Null: the
+/// pipeline a test pushes frames through. Returns it, the source and the
+/// sink.
+pub fn appsrc_to_appsink(name: &str, caps: &str, middle: &[&str]) -> (Pipeline, Element, Element) {
+    let pipeline = Pipeline::new(name);
     let src = make_element("appsrc", Some("src")).unwrap();
-    let queue = make_element("queue", None).unwrap();
     let sink = make_element("appsink", Some("sink")).unwrap();
     src.set_property_from_str("caps", caps).unwrap();
     sink.set_property("sync", false).unwrap();
-    pipeline.add_and_link(&[&src, &queue, &sink]).unwrap();
+    let middle: Vec<Element> = middle
+        .iter()
+        .map(|factory| make_element(factory, None).unwrap_or_else(|e| panic!("{factory}: {e}")))
+        .collect();
+    let mut chain = vec![&src];
+    chain.extend(&middle);
+    chain.push(&sink);
+    pipeline.add_and_link(&chain).unwrap();
     (pipeline, src, sink)
+}
+
+/// `appsrc ! queue ! appsink` ([`appsrc_to_appsink`]): the smallest
+/// pipeline a pushed frame crosses a thread boundary in.
+pub fn appsrc_queue_appsink(caps: &str) -> (Pipeline, Element, Element) {
+    appsrc_to_appsink("p", caps, &["queue"])
 }
