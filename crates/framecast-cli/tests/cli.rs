@@ -4,10 +4,11 @@ mod common;
 use common::{framecast, wait, TIMEOUT};
 
 use framecast_test_support::files;
+use framecast_test_support::signals::interrupt;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -223,11 +224,7 @@ fn eos_on_shutdown_drains_the_pipeline() {
         assert!(Instant::now() < deadline, "the data never reached the file");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    interrupt(child.id());
     let status = wait(&mut child);
     drop(stdin);
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
@@ -278,10 +275,7 @@ fn an_interrupt_without_e_stops_a_blocked_source() {
     }
     // The source is (or soon will be) blocked reading the silent stdin.
     std::thread::sleep(Duration::from_millis(200));
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    interrupt(child.id());
     let status = wait(&mut child);
     drop(stdin);
     let _ = stderr.join();
