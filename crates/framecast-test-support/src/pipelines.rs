@@ -1,7 +1,9 @@
 //! Building test pipelines and reading their elements back: what the
 //! pipeline tests would otherwise each write again.
 
-use framecast::{make_element, parse_launch, Element, Pipeline};
+use std::time::Duration;
+
+use framecast::{make_element, parse_launch, Element, Message, Pipeline};
 
 /// `parse_launch(description)`, panicking with the description on error.
 pub fn launch(description: &str) -> Pipeline {
@@ -47,4 +49,19 @@ pub fn appsrc_to_appsink(name: &str, caps: &str, middle: &[&str]) -> (Pipeline, 
 /// pipeline a pushed frame crosses a thread boundary in.
 pub fn appsrc_queue_appsink(caps: &str) -> (Pipeline, Element, Element) {
     appsrc_to_appsink("p", caps, &["queue"])
+}
+
+/// The source and text of the first error `pipeline` posts on its bus
+/// within `timeout`; panics when none comes.
+pub fn bus_error(pipeline: &Pipeline, timeout: Duration) -> (String, String) {
+    let error = pipeline
+        .bus()
+        .timed_pop_filtered(Some(timeout), |m| matches!(m, Message::Error { .. }));
+    let Some(Message::Error {
+        source, message, ..
+    }) = error
+    else {
+        panic!("no error on the bus within {timeout:?}: {error:?}");
+    };
+    (source, message)
 }

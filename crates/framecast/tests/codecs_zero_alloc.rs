@@ -10,10 +10,6 @@
 //! (The JPEG elements are not here: `jpeg-encoder` and `zune-jpeg`
 //! allocate their working buffers per image.)
 
-use framecast::elements::appsink::AppSink;
-use framecast::elements::appsrc::AppSrc;
-use framecast::State;
-
 use framecast_test_support::alloc as counting_alloc;
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
@@ -30,15 +26,9 @@ fn openh264_encode_decode_allocates_nothing_per_frame() {
         &format!("video/x-raw,format=I420,width={W},height={H},framerate=30/1"),
         &["openh264enc", "openh264dec"],
     );
-    pipeline.set_state(State::Playing).unwrap();
-    let appsrc = AppSrc::from_element(&src).unwrap();
-    let appsink = AppSink::from_element(&sink).unwrap();
-
-    frames::push_and_pull(appsrc, appsink, (W, H, 1), 0, 200); // warm-up: pools fill, caps settle
-    let before = counting_alloc::allocations();
-    frames::push_and_pull(appsrc, appsink, (W, H, 1), 200, 1_000);
-    let allocations = counting_alloc::allocations() - before;
-    pipeline.set_state(State::Null).unwrap();
+    // 200 warm-up frames (pools fill, caps settle), then 1 000 counted.
+    let allocations =
+        frames::steady_state_allocations(&pipeline, &src, &sink, (W, H, 1), 200, 1_000);
     assert_eq!(
         allocations, 0,
         "heap allocations during 1 000 steady-state frames"

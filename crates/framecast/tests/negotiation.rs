@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use framecast_test_support::pipelines::appsrc_queue_appsink;
+use framecast_test_support::pipelines::{appsrc_queue_appsink, bus_error};
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::{make_element, Buffer, Message, Pipeline, State};
+use framecast::{make_element, Buffer, Pipeline, State};
 
 #[test]
 fn incompatible_caps_fail_with_not_negotiated_naming_both_elements() {
@@ -22,17 +22,7 @@ fn incompatible_caps_fail_with_not_negotiated_naming_both_elements() {
         .unwrap();
     pipeline.add_and_link(&[&src, &sink]).unwrap();
     pipeline.set_state(State::Playing).unwrap();
-    let error = pipeline
-        .bus()
-        .timed_pop_filtered(Some(Duration::from_secs(10)), |m| {
-            matches!(m, Message::Error { .. })
-        });
-    let Some(Message::Error {
-        source, message, ..
-    }) = error
-    else {
-        panic!("expected an error, got {error:?}");
-    };
+    let (source, message) = bus_error(&pipeline, Duration::from_secs(10));
     assert_eq!(source, "camera");
     assert!(message.contains("not negotiated"), "{message}");
     assert!(

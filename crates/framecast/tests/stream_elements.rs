@@ -3,6 +3,7 @@
 //! rtpjitterbuffer's RTCP side (sender reports, BYE).
 
 use framecast_test_support::files;
+use framecast_test_support::pipelines::bus_error;
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -119,15 +120,7 @@ fn a_missing_file_fails_naming_the_file_and_the_os_error() {
     let err = pipeline.set_state(State::Playing).unwrap_err().to_string();
     assert!(err.contains("nothing.bin"), "{err}");
     assert!(err.contains("No such file or directory"), "{err}");
-    let error = pipeline
-        .bus()
-        .timed_pop_filtered(Some(TIMEOUT), |m| matches!(m, Message::Error { .. }));
-    let Some(Message::Error {
-        source, message, ..
-    }) = error
-    else {
-        panic!("no error on the bus");
-    };
+    let (source, message) = bus_error(&pipeline, TIMEOUT);
     assert_eq!(source, "reader");
     assert!(message.contains("nothing.bin"), "{message}");
     pipeline.set_state(State::Null).unwrap();

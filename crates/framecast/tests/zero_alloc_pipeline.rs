@@ -3,10 +3,6 @@
 //! with a global counting allocator; this binary holds this one test so
 //! nothing else allocates meanwhile.
 
-use framecast::elements::appsink::AppSink;
-use framecast::elements::appsrc::AppSrc;
-use framecast::State;
-
 use framecast_test_support::alloc as counting_alloc;
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
@@ -25,15 +21,9 @@ fn appsrc_videoconvert_appsink_allocates_nothing_per_frame() {
     );
     sink.set_property_from_str("caps", "video/x-raw,format=I420")
         .unwrap();
-    pipeline.set_state(State::Playing).unwrap();
-    let appsrc = AppSrc::from_element(&src).unwrap();
-    let appsink = AppSink::from_element(&sink).unwrap();
-
-    frames::push_and_pull(appsrc, appsink, (W, H, 3), 0, 500); // warm-up: pools fill, threads start
-    let before = counting_alloc::allocations();
-    frames::push_and_pull(appsrc, appsink, (W, H, 3), 500, 10_000);
-    let allocations = counting_alloc::allocations() - before;
-    pipeline.set_state(State::Null).unwrap();
+    // 500 warm-up frames (pools fill, threads start), then 10 000 counted.
+    let allocations =
+        frames::steady_state_allocations(&pipeline, &src, &sink, (W, H, 3), 500, 10_000);
     assert_eq!(
         allocations, 0,
         "heap allocations during 10 000 steady-state frames"
