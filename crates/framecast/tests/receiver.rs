@@ -195,50 +195,51 @@ fn check(run: &Run, format: VideoFormat, (w, h): (u32, u32), want: &[u8], max_di
     assert_eq!(written, packed[..want.len()]);
 }
 
+/// Streams the test picture with `codec` at `size` to `receiver`, which
+/// delivers it as `format`, and [`check`]s what arrived against it.
+fn arrives(
+    receiver: ReceiverBuilder,
+    codec: Codec,
+    format: VideoFormat,
+    size: (u32, u32),
+    max_diff: f64,
+) {
+    let run = run(receiver.output_format(format), codec, format, size);
+    let want = picture(format, size.0, size.1);
+    check(&run, format, size, &want, max_diff);
+}
+
 #[test]
 fn h264_arrives_as_bgr_with_its_latency() {
-    let size = (320, 240);
-    let run = run(
-        Receiver::builder()
-            .codec(Codec::H264)
-            .output_format(VideoFormat::Bgr),
+    arrives(
+        Receiver::builder().codec(Codec::H264),
         Codec::H264,
         VideoFormat::Bgr,
-        size,
+        (320, 240),
+        3.0,
     );
-    let want = picture(VideoFormat::Bgr, size.0, size.1);
-    check(&run, VideoFormat::Bgr, size, &want, 3.0);
 }
 
 #[test]
 fn jpeg_arrives_as_bgr_with_its_latency() {
-    let size = (320, 240);
-    let run = run(
-        Receiver::builder()
-            .codec(Codec::Jpeg)
-            .output_format(VideoFormat::Bgr),
+    arrives(
+        Receiver::builder().codec(Codec::Jpeg),
         Codec::Jpeg,
         VideoFormat::Bgr,
-        size,
+        (320, 240),
+        3.0,
     );
-    let want = picture(VideoFormat::Bgr, size.0, size.1);
-    check(&run, VideoFormat::Bgr, size, &want, 3.0);
 }
 
 #[test]
 fn raw_arrives_bit_exact() {
-    let size = (160, 120);
-    let run = run(
-        Receiver::builder()
-            .codec(Codec::Raw)
-            .size(size.0, size.1)
-            .output_format(VideoFormat::I420),
+    arrives(
+        Receiver::builder().codec(Codec::Raw).size(160, 120),
         Codec::Raw,
         VideoFormat::I420,
-        size,
+        (160, 120),
+        0.0,
     );
-    let want = picture(VideoFormat::I420, size.0, size.1);
-    check(&run, VideoFormat::I420, size, &want, 0.0);
 }
 
 #[test]
