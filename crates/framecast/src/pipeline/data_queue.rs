@@ -85,6 +85,22 @@ pub struct Levels {
     pub dropped: u64,
 }
 
+impl Levels {
+    /// The level that the read-only property `name` of a queueing element
+    /// reports (`current-level-buffers`, `-bytes`, `-time` in ns, as
+    /// GStreamer's `queue` names them, and `dropped`); `None` for any other
+    /// name.
+    pub fn property(&self, name: &str) -> Option<u64> {
+        Some(match name {
+            "current-level-buffers" => self.buffers,
+            "current-level-bytes" => self.bytes,
+            "current-level-time" => self.time.nseconds(),
+            "dropped" => self.dropped,
+            _ => return None,
+        })
+    }
+}
+
 /// Why a push was refused; the item comes back with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
