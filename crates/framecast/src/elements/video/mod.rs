@@ -31,7 +31,7 @@ pub const FORMATS: &[VideoFormat] = VideoFormat::ALL;
 
 use framecast_core::{AllocationQuery, BufferPool, Meta, MetaParams, VideoMeta};
 
-use crate::pipeline::{Caps, Structure, Value};
+use crate::pipeline::{Caps, PadDirection, PadTemplate, Structure, Value};
 
 /// What a video filter answers an allocation query from upstream with: a
 /// video pool for the frames it will receive (upstream configures it for
@@ -71,6 +71,15 @@ pub(crate) fn map_video_structures(
 /// `format` as a list of every supported format.
 pub(crate) fn any_format() -> Value {
     Value::list(FORMATS.iter().copied())
+}
+
+/// The pads of a raw-video filter (`videoconvert`, `videoscale`): one
+/// always sink and one always src pad, each taking every raw format.
+pub(crate) fn raw_video_filter_pads() -> Vec<PadTemplate> {
+    vec![
+        PadTemplate::always("sink", PadDirection::Sink, Caps::video_raw_any(FORMATS)),
+        PadTemplate::always("src", PadDirection::Src, Caps::video_raw_any(FORMATS)),
+    ]
 }
 
 /// Registers the raw-video elements.

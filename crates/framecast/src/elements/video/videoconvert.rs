@@ -29,8 +29,7 @@ use crate::elements::video::{
 };
 use crate::pipeline::base::{Transform, TransformImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    Value,
+    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, Value,
 };
 use crate::Result;
 
@@ -41,18 +40,7 @@ pub fn factory() -> ElementFactory {
         "Colorspace converter",
         "Filter/Converter/Video",
         "Converts video between raw formats (SIMD); BGR/RGB input goes to 4:2:0 by default",
-        vec![
-            PadTemplate::always(
-                "sink",
-                PadDirection::Sink,
-                Caps::video_raw_any(video::FORMATS),
-            ),
-            PadTemplate::always(
-                "src",
-                PadDirection::Src,
-                Caps::video_raw_any(video::FORMATS),
-            ),
-        ],
+        video::raw_video_filter_pads(),
         Vec::new(),
         || Box::new(Transform::new(VideoConvert::default())),
     )

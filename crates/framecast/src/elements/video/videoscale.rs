@@ -16,8 +16,7 @@ use crate::elements::video::{self, map_video_structures, Frame, FrameMut, Scaler
 use crate::pipeline::base::{Transform, TransformImpl};
 use crate::pipeline::caps::IntRange;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    Value,
+    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, Value,
 };
 use crate::Result;
 
@@ -28,18 +27,7 @@ pub fn factory() -> ElementFactory {
         "Video scaler",
         "Filter/Converter/Video/Scaler",
         "Resizes raw video (bilinear), keeping the format",
-        vec![
-            PadTemplate::always(
-                "sink",
-                PadDirection::Sink,
-                Caps::video_raw_any(video::FORMATS),
-            ),
-            PadTemplate::always(
-                "src",
-                PadDirection::Src,
-                Caps::video_raw_any(video::FORMATS),
-            ),
-        ],
+        video::raw_video_filter_pads(),
         Vec::new(),
         || Box::new(Transform::new(VideoScale::default())),
     )
