@@ -1,35 +1,23 @@
 //! The `framecast` binary: `launch` and `inspect`, run as a user would.
 
+mod common;
+use common::{framecast, wait, TIMEOUT};
+
+use framecast_test_support::files;
+use framecast_test_support::signals::interrupt;
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn framecast() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_framecast"));
-    cmd.env_remove("FRAMECAST_TRACERS");
-    cmd
-}
-
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("framecast-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+    files::temp_path("framecast-cli", name)
 }
 
 fn pattern(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x9e37_79b9;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
+    files::pattern(0x9e37_79b9, len)
 }
 
 struct Output {
@@ -44,22 +32,6 @@ fn reader(mut from: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
         let _ = from.read_to_end(&mut out);
         out
     })
-}
-
-/// Waits for `child` at most `TIMEOUT`; kills it and panics after that.
-fn wait(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("framecast did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Runs `framecast args...` with `stdin` written to its standard input.
@@ -252,11 +224,7 @@ fn eos_on_shutdown_drains_the_pipeline() {
         assert!(Instant::now() < deadline, "the data never reached the file");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    interrupt(child.id());
     let status = wait(&mut child);
     drop(stdin);
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
@@ -307,10 +275,7 @@ fn an_interrupt_without_e_stops_a_blocked_source() {
     }
     // The source is (or soon will be) blocked reading the silent stdin.
     std::thread::sleep(Duration::from_millis(200));
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    interrupt(child.id());
     let status = wait(&mut child);
     drop(stdin);
     let _ = stderr.join();

@@ -2,6 +2,11 @@
 //! 127.0.0.1: from framecast's own sender, from GStreamer and FFmpeg, and
 //! behind a relay that loses and reorders packets.
 
+mod common;
+use common::{framecast, wait};
+
+use framecast_test_support::compare::psnr;
+use framecast_test_support::files;
 use framecast_test_support::interop;
 use framecast_test_support::ports;
 use framecast_test_support::signals;
@@ -12,34 +17,13 @@ use signals::{interrupt, wait_for_sigint_handler};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn framecast() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_framecast"));
-    cmd.env_remove("FRAMECAST_TRACERS");
-    cmd
-}
-
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("framecast-receive-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
-}
-
-fn wait(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "a child did not finish in time");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    files::temp_path("framecast-receive", name)
 }
 
 /// A running `framecast receive --json`: its summary comes on stdout.
@@ -115,21 +99,6 @@ fn number(json: &str, key: &str) -> Option<f64> {
     let rest = &json[at..];
     let end = rest.find([',', '}']).unwrap_or(rest.len());
     rest[..end].trim().parse().ok()
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
 }
 
 fn send_pattern(port: u16, codec: &str, size: &str, seconds: &str) -> Child {

@@ -453,15 +453,17 @@ fn copy_keeps_the_allocator() {
     assert!(copy.fd().is_some());
 }
 
+/// An allocator of system memory under another name and with other
+/// flags: for the registry and for flags such as `NO_COPY`.
 #[derive(Debug)]
-struct NoCopyAllocator;
+struct TestAllocator(&'static str, AllocatorFlags);
 
-impl Allocator for NoCopyAllocator {
+impl Allocator for TestAllocator {
     fn mem_type(&self) -> &'static str {
-        "NoCopyTest"
+        self.0
     }
     fn flags(&self) -> AllocatorFlags {
-        AllocatorFlags::NO_COPY
+        self.1
     }
     fn alloc_block(
         &self,
@@ -476,7 +478,8 @@ impl Allocator for NoCopyAllocator {
 #[test]
 fn copy_of_no_copy_allocator_uses_the_default() {
     let _guard = default_lock();
-    let allocator: Arc<dyn Allocator> = Arc::new(NoCopyAllocator);
+    let allocator: Arc<dyn Allocator> =
+        Arc::new(TestAllocator("NoCopyTest", AllocatorFlags::NO_COPY));
     let mem = Memory::alloc_from(&allocator, 10, &AllocationParams::default()).unwrap();
     assert!(mem.is_type("NoCopyTest"));
     let copy = mem.copy(0, None).unwrap();
@@ -681,23 +684,6 @@ fn allocator_returning_wrong_maxsize_is_rejected() {
 
 // ---- registry -------------------------------------------------------------
 
-#[derive(Debug)]
-struct TestAllocator(&'static str);
-
-impl Allocator for TestAllocator {
-    fn mem_type(&self) -> &'static str {
-        self.0
-    }
-    fn alloc_block(
-        &self,
-        size: usize,
-        params: &AllocationParams,
-        align_mask: usize,
-    ) -> framecast_core::Result<Block> {
-        SystemAllocator.alloc_block(size, params, align_mask)
-    }
-}
-
 #[test]
 fn registry_register_find() {
     let system = find_allocator(Some(SYSTEM_MEMORY)).unwrap();
@@ -706,7 +692,8 @@ fn registry_register_find() {
     assert_eq!(memfd.mem_type(), MEMFD_MEMORY);
     assert!(find_allocator(Some("NoSuchAllocator")).is_none());
 
-    let mine: Arc<dyn Allocator> = Arc::new(TestAllocator("RegistryTestA"));
+    let mine: Arc<dyn Allocator> =
+        Arc::new(TestAllocator("RegistryTestA", AllocatorFlags::empty()));
     assert!(register_allocator("RegistryTestA", mine.clone()).is_none());
     let found = find_allocator(Some("RegistryTestA")).unwrap();
     assert!(Arc::ptr_eq(&found, &mine));
@@ -715,7 +702,8 @@ fn registry_register_find() {
     assert!(!mem.is_type(SYSTEM_MEMORY));
 
     // Registering again replaces, handing back the old one.
-    let second: Arc<dyn Allocator> = Arc::new(TestAllocator("RegistryTestA"));
+    let second: Arc<dyn Allocator> =
+        Arc::new(TestAllocator("RegistryTestA", AllocatorFlags::empty()));
     let old = register_allocator("RegistryTestA", second.clone()).unwrap();
     assert!(Arc::ptr_eq(&old, &mine));
     assert!(Arc::ptr_eq(
@@ -734,7 +722,7 @@ fn registry_default_and_set_default() {
         .unwrap()
         .is_type(SYSTEM_MEMORY));
 
-    let mine: Arc<dyn Allocator> = Arc::new(TestAllocator("DefaultTest"));
+    let mine: Arc<dyn Allocator> = Arc::new(TestAllocator("DefaultTest", AllocatorFlags::empty()));
     let previous = set_default_allocator(mine.clone());
     assert!(Arc::ptr_eq(&previous, &before));
     assert!(Arc::ptr_eq(&default_allocator(), &mine));

@@ -14,7 +14,8 @@ use std::net::{IpAddr, Ipv4Addr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use framecast_rtp::{
-    H264Payloader, H264PayloaderConfig, NalUnits, PacketSource, RtpClock, SessionDescription,
+    access_units, H264Payloader, H264PayloaderConfig, NalUnits, PacketSource, RtpClock,
+    SessionDescription,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,22 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let delay_ms: u64 = args.next().map_or(Ok(1000), |d| d.parse())?;
     let es = std::fs::read(path)?;
 
-    // Group NAL units into access units.
-    let mut aus: Vec<Vec<&[u8]>> = Vec::new();
-    let mut cur: Vec<&[u8]> = Vec::new();
-    let mut has_vcl = false;
-    for n in NalUnits::AnnexB(&es).iter() {
-        let t = n[0] & 0x1f;
-        let vcl = (1..=5).contains(&t);
-        let first_slice = vcl && n.get(1).is_some_and(|b| b & 0x80 != 0);
-        if has_vcl && (first_slice || (6..=9).contains(&t)) {
-            aus.push(std::mem::take(&mut cur));
-            has_vcl = false;
-        }
-        has_vcl |= vcl;
-        cur.push(n);
-    }
-    aus.push(cur);
+    let aus = access_units(&es);
 
     let mut pay = H264Payloader::new(H264PayloaderConfig {
         ssrc: 0x4652_4d43,

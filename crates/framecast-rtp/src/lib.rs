@@ -45,8 +45,9 @@ pub mod timestamp;
 
 pub use error::{Error, ErrorKind, PacketContext, Result};
 pub use h264::{
-    AccessUnit, AccessUnitKind, Aggregation, ConfigInterval, H264DepayStats, H264Depayloader,
-    H264DepayloaderConfig, H264Packets, H264Payloader, H264PayloaderConfig, NalUnits,
+    access_units, AccessUnit, AccessUnitKind, Aggregation, ConfigInterval, H264DepayStats,
+    H264Depayloader, H264DepayloaderConfig, H264Packets, H264Payloader, H264PayloaderConfig,
+    NalUnits,
 };
 pub use jpeg::{JpegDepayloader, JpegFrame, JpegPackets, JpegPayloader, JpegPayloaderConfig};
 pub use packet::{RtpHeader, RtpPacket};

@@ -59,6 +59,16 @@ pub enum RawFormat {
 }
 
 impl RawFormat {
+    /// Every format, in declaration order.
+    pub const ALL: [RawFormat; 6] = [
+        RawFormat::Rgb,
+        RawFormat::Rgba,
+        RawFormat::Bgr,
+        RawFormat::Bgra,
+        RawFormat::Uyvy,
+        RawFormat::I420,
+    ];
+
     /// The SDP `sampling` value (RFC 4175 §6.1).
     pub fn sampling(self) -> &'static str {
         match self {
@@ -73,16 +83,9 @@ impl RawFormat {
 
     /// The format for an SDP `sampling` value (8-bit depth).
     pub fn from_sampling(s: &str) -> Option<Self> {
-        [
-            RawFormat::Rgb,
-            RawFormat::Rgba,
-            RawFormat::Bgr,
-            RawFormat::Bgra,
-            RawFormat::Uyvy,
-            RawFormat::I420,
-        ]
-        .into_iter()
-        .find(|f| f.sampling().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|f| f.sampling().eq_ignore_ascii_case(s))
     }
 
     /// Octets per pgroup.

@@ -247,7 +247,7 @@ fn gstreamer_capture_depayloads_to_the_encoded_stream() {
     .unwrap();
     let mut d2 = H264Depayloader::default();
     let mut again: Vec<u8> = Vec::new();
-    for (i, au) in es_access_units(&es).iter().enumerate() {
+    for (i, au) in access_units(&es).iter().enumerate() {
         for p in common::collect(
             pay.packetize(NalUnits::List(au), i as u32 * 3000).unwrap(),
             500,
@@ -267,30 +267,6 @@ fn gstreamer_capture_depayloads_to_the_encoded_stream() {
         .collect();
     let got: Vec<&[u8]> = NalUnits::AnnexB(&again).iter().collect();
     assert!(got == expect, "re-payloaded stream differs");
-}
-
-/// Splits a byte stream into access units: after a VCL NAL unit, the next
-/// AUD, SEI, SPS, PPS, or slice with `first_mb_in_slice == 0` (its first
-/// bit after the header is 1) starts a new one (H.264 §7.4.1.2.3).
-fn es_access_units(es: &[u8]) -> Vec<Vec<&[u8]>> {
-    let mut aus: Vec<Vec<&[u8]>> = Vec::new();
-    let mut cur: Vec<&[u8]> = Vec::new();
-    let mut has_vcl = false;
-    for n in NalUnits::AnnexB(es).iter() {
-        let t = n[0] & 0x1f;
-        let vcl = (1..=5).contains(&t);
-        let first_slice = vcl && n.get(1).is_some_and(|b| b & 0x80 != 0);
-        if has_vcl && (first_slice || (6..=9).contains(&t)) {
-            aus.push(std::mem::take(&mut cur));
-            has_vcl = false;
-        }
-        has_vcl |= vcl;
-        cur.push(n);
-    }
-    if !cur.is_empty() {
-        aus.push(cur);
-    }
-    aus
 }
 
 /// A real capture from FFmpeg 5.1's RTP muxer (`-c:v libx264 -flags

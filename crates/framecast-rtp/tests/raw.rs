@@ -5,14 +5,7 @@ mod common;
 use framecast_rtp::*;
 use proptest::prelude::*;
 
-const FORMATS: [RawFormat; 6] = [
-    RawFormat::Rgb,
-    RawFormat::Rgba,
-    RawFormat::Bgr,
-    RawFormat::Bgra,
-    RawFormat::Uyvy,
-    RawFormat::I420,
-];
+const FORMATS: [RawFormat; 6] = RawFormat::ALL;
 
 fn planes_for(
     format: RawFormat,

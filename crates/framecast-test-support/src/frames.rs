@@ -8,7 +8,7 @@ use std::time::Duration;
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
 use framecast::sender::{Codec, Sender, SenderBuilder};
-use framecast::{Buffer, ClockTime, VideoFormat, VideoMeta};
+use framecast::{Buffer, ClockTime, Element, Pipeline, State, VideoFormat, VideoMeta};
 
 /// Paints frame `n` into plane 0 of `frame` (`width` x `height` pixels of
 /// `pixel` bytes; the strides from its `VideoMeta`).
@@ -55,6 +55,31 @@ pub fn push_and_pull(
             .expect("frame out");
         assert_eq!(sample.buffer.pts(), Some(pts));
     }
+}
+
+/// Plays `pipeline`, pushes `warmup` frames from `src` (an appsrc) to
+/// `sink` (an appsink) so that pools fill, caps settle and threads start,
+/// then counts the heap allocations while `count` more go through (as
+/// [`push_and_pull`]), and stops it: the number a zero-allocation test
+/// wants to be 0. The test binary must install
+/// [`Counting`](crate::alloc::Counting) as its global allocator.
+pub fn steady_state_allocations(
+    pipeline: &Pipeline,
+    src: &Element,
+    sink: &Element,
+    frame: (usize, usize, usize),
+    warmup: u64,
+    count: u64,
+) -> u64 {
+    pipeline.set_state(State::Playing).unwrap();
+    let appsrc = AppSrc::from_element(src).expect("an appsrc");
+    let appsink = AppSink::from_element(sink).expect("an appsink");
+    push_and_pull(appsrc, appsink, frame, 0, warmup);
+    let before = crate::alloc::allocations();
+    push_and_pull(appsrc, appsink, frame, warmup, count);
+    let allocations = crate::alloc::allocations() - before;
+    pipeline.set_state(State::Null).unwrap();
+    allocations
 }
 
 /// The `Sender` the zero-allocation tests drive: BGR `width` x `height` at

@@ -13,7 +13,11 @@
 //! - [`child`]: running a test binary again as a child process, and
 //!   reading its output line by line;
 //! - [`signals`]: sending SIGINT to a child once it handles it;
-//! - `frames` (feature `pipeline`): test frames and the test sender.
+//! - [`compare`]: PSNR of a decoded picture;
+//! - [`files`]: per-process temp paths and deterministic file contents;
+//! - `frames` (feature `pipeline`): test frames and the test sender;
+//! - `pipelines` (feature `pipeline`): launching test pipelines and
+//!   reading their elements' properties.
 //!
 //! Test code: it panics on what a test would fail on.
 
@@ -21,9 +25,13 @@
 
 pub mod alloc;
 pub mod child;
+pub mod compare;
+pub mod files;
 #[cfg(feature = "pipeline")]
 pub mod frames;
 pub use framecast_impair as impair;
 pub mod interop;
+#[cfg(feature = "pipeline")]
+pub mod pipelines;
 pub mod ports;
 pub mod signals;

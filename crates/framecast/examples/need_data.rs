@@ -12,22 +12,12 @@ use std::time::{Duration, Instant};
 use framecast::elements::appsrc::{AppSrc, AppSrcCallbacks};
 use framecast::{parse_launch, ClockTime, Message, State, VideoMeta};
 
-const WIDTH: usize = 1280;
-const HEIGHT: usize = 720;
-const FPS: u64 = 30;
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4)
-}
+mod common;
+use common::{finish, rss_kib, seconds_and_sink, FPS, HEIGHT, WIDTH};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     framecast::init()?;
-    let mut args = std::env::args().skip(1);
-    let seconds: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(10);
-    let sink = args.next().unwrap_or_else(|| "fakesink sync=true".into());
+    let (seconds, sink) = seconds_and_sink()?;
     let total = seconds * FPS;
     let pipeline = parse_launch(&format!(
         "appsrc name=src caps=\"video/x-raw,format=BGR,width={WIDTH},height={HEIGHT},framerate={FPS}/1\" \
@@ -93,15 +83,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             break;
         }
     }
-    pipeline.set_state(State::Null)?;
-    println!(
-        "delivered {} frames in {:.1} s; RSS {} -> {} KiB",
-        made.load(Ordering::Relaxed),
-        start.elapsed().as_secs_f64(),
-        rss_start,
-        rss_kib()
-    );
-    drop(pipeline);
-    framecast::deinit();
-    Ok(())
+    let what = format!("delivered {} frames", made.load(Ordering::Relaxed));
+    finish(pipeline, &what, start, rss_start)
 }

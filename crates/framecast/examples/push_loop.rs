@@ -16,16 +16,8 @@ use std::time::{Duration, Instant};
 use framecast::elements::appsrc::AppSrc;
 use framecast::{parse_launch, Message, State, VideoMeta};
 
-const WIDTH: usize = 1280;
-const HEIGHT: usize = 720;
-const FPS: u64 = 30;
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4)
-}
+mod common;
+use common::{finish, rss_kib, seconds_and_sink, FPS, HEIGHT, WIDTH};
 
 /// Paints frame `n` of a moving gradient into a BGR plane.
 fn paint(bgr: &mut [u8], stride: usize, n: u64) {
@@ -40,9 +32,7 @@ fn paint(bgr: &mut [u8], stride: usize, n: u64) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     framecast::init()?;
-    let mut args = std::env::args().skip(1);
-    let seconds: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(10);
-    let sink = args.next().unwrap_or_else(|| "fakesink sync=true".into());
+    let (seconds, sink) = seconds_and_sink()?;
     let pipeline = parse_launch(&format!(
         "appsrc name=src is-live=true do-timestamp=true max-buffers=2 \
          caps=\"video/x-raw,format=BGR,width={WIDTH},height={HEIGHT},framerate={FPS}/1\" \
@@ -101,14 +91,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = pipeline
         .bus()
         .timed_pop_filtered(Some(Duration::from_secs(5)), |m| matches!(m, Message::Eos));
-    pipeline.set_state(State::Null)?;
-    println!(
-        "pushed {n} frames in {:.1} s; RSS {} -> {} KiB",
-        start.elapsed().as_secs_f64(),
-        rss_start,
-        rss_kib()
-    );
-    drop(pipeline);
-    framecast::deinit();
-    Ok(())
+    finish(pipeline, &format!("pushed {n} frames"), start, rss_start)
 }

@@ -171,6 +171,37 @@ impl Error {
             suggestion,
         }
     }
+
+    /// This error, for a piece that starts at `offset` of the larger
+    /// `input`: a parse error is moved there (its position counted in
+    /// `input`, its `what` replaced, its message passed through
+    /// `message`) so that it points into the whole text the user wrote;
+    /// any other error passes unchanged.
+    pub(crate) fn within(
+        self,
+        what: &'static str,
+        input: &str,
+        offset: usize,
+        message: impl FnOnce(String) -> String,
+    ) -> Error {
+        match self {
+            Error::Parse {
+                position,
+                token,
+                message: m,
+                suggestion,
+                ..
+            } => Error::parse(
+                what,
+                input,
+                offset + position,
+                &token,
+                message(m),
+                suggestion,
+            ),
+            other => other,
+        }
+    }
 }
 
 /// Characters of a token (a name, a value) that messages show; the rest is

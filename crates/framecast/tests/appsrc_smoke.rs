@@ -3,23 +3,16 @@
 
 use std::time::Duration;
 
+use framecast_test_support::pipelines::appsrc_queue_appsink;
+
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::{make_element, ClockTime, Message, Pipeline, State};
+use framecast::{ClockTime, Message, State};
 
 #[test]
 fn appsrc_queue_appsink_delivers_frames_in_order() {
-    let pipeline = Pipeline::new("p");
-    let src = make_element("appsrc", Some("src")).unwrap();
-    let queue = make_element("queue", None).unwrap();
-    let sink = make_element("appsink", Some("sink")).unwrap();
-    src.set_property_from_str(
-        "caps",
-        "video/x-raw,format=I420,width=320,height=240,framerate=30/1",
-    )
-    .unwrap();
-    sink.set_property("sync", false).unwrap();
-    pipeline.add_and_link(&[&src, &queue, &sink]).unwrap();
+    let (pipeline, src, sink) =
+        appsrc_queue_appsink("video/x-raw,format=I420,width=320,height=240,framerate=30/1");
     pipeline.set_state(State::Playing).unwrap();
 
     let appsrc = AppSrc::from_element(&src).unwrap();

@@ -6,6 +6,7 @@
 //! resume at the next IDR); and FFmpeg decoding our H.264 (skipped when
 //! ffmpeg is missing, unless `FRAMECAST_REQUIRE_INTEROP=1`).
 
+use framecast_test_support::compare::psnr;
 use framecast_test_support::interop;
 use interop::tool_available;
 
@@ -61,24 +62,6 @@ fn planes(buffer: &Buffer, info: &VideoInfo) -> Vec<u8> {
         }
     }
     out
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| {
-            let d = f64::from(x) - f64::from(y);
-            d * d
-        })
-        .sum::<f64>()
-        / a.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
 }
 
 /// The source frames, straight from testsrc.

@@ -10,41 +10,25 @@
 //! (The JPEG elements are not here: `jpeg-encoder` and `zune-jpeg`
 //! allocate their working buffers per image.)
 
-use framecast::elements::appsink::AppSink;
-use framecast::elements::appsrc::AppSrc;
-use framecast::{make_element, Pipeline, State};
-
 use framecast_test_support::alloc as counting_alloc;
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 use framecast_test_support::frames;
+use framecast_test_support::pipelines::appsrc_to_appsink;
 
 const W: usize = 320;
 const H: usize = 240;
 
 #[test]
 fn openh264_encode_decode_allocates_nothing_per_frame() {
-    let pipeline = Pipeline::new("zero-alloc-h264");
-    let src = make_element("appsrc", Some("src")).unwrap();
-    let enc = make_element("openh264enc", None).unwrap();
-    let dec = make_element("openh264dec", None).unwrap();
-    let sink = make_element("appsink", Some("sink")).unwrap();
-    src.set_property_from_str(
-        "caps",
+    let (pipeline, src, sink) = appsrc_to_appsink(
+        "zero-alloc-h264",
         &format!("video/x-raw,format=I420,width={W},height={H},framerate=30/1"),
-    )
-    .unwrap();
-    sink.set_property("sync", false).unwrap();
-    pipeline.add_and_link(&[&src, &enc, &dec, &sink]).unwrap();
-    pipeline.set_state(State::Playing).unwrap();
-    let appsrc = AppSrc::from_element(&src).unwrap();
-    let appsink = AppSink::from_element(&sink).unwrap();
-
-    frames::push_and_pull(appsrc, appsink, (W, H, 1), 0, 200); // warm-up: pools fill, caps settle
-    let before = counting_alloc::allocations();
-    frames::push_and_pull(appsrc, appsink, (W, H, 1), 200, 1_000);
-    let allocations = counting_alloc::allocations() - before;
-    pipeline.set_state(State::Null).unwrap();
+        &["openh264enc", "openh264dec"],
+    );
+    // 200 warm-up frames (pools fill, caps settle), then 1 000 counted.
+    let allocations =
+        frames::steady_state_allocations(&pipeline, &src, &sink, (W, H, 1), 200, 1_000);
     assert_eq!(
         allocations, 0,
         "heap allocations during 1 000 steady-state frames"

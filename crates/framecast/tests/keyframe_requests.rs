@@ -7,6 +7,7 @@
 //!
 //! Every socket here is on 127.0.0.1, and every wait is bounded in time.
 
+use framecast_test_support::pipelines::{element, launch, uint};
 use framecast_test_support::ports::free_port;
 use std::time::{Duration, Instant};
 
@@ -14,26 +15,10 @@ use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
 use framecast::elements::video::decode_counter_buffer;
 use framecast::pipeline::Event;
-use framecast::{make_element, parse_launch, Buffer, ClockTime, Element, Pipeline, State};
+use framecast::{make_element, Buffer, ClockTime, State};
 
 fn have(factory: &str) -> bool {
     make_element(factory, None).is_ok()
-}
-
-fn launch(description: &str) -> Pipeline {
-    parse_launch(description).unwrap_or_else(|e| panic!("{description}: {e}"))
-}
-
-fn element(p: &Pipeline, name: &str) -> Element {
-    p.by_name(name)
-        .unwrap_or_else(|| panic!("no element {name}"))
-}
-
-fn uint(e: &Element, name: &str) -> u64 {
-    e.property(name)
-        .unwrap_or_else(|err| panic!("{name}: {err}"))
-        .as_u64()
-        .unwrap_or_else(|| panic!("{name} is not a number"))
 }
 
 /// Frames pushed one at a time into `encoder gop-size=1000

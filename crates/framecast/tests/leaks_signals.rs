@@ -23,6 +23,33 @@ fn signal(pid: u32, sig: &str) {
     assert!(status.success(), "kill {sig} {pid} failed");
 }
 
+/// Sends SIGUSR1 to `pid` and checks its report on `err`: its head says
+/// `count` (`"live objects: 2"`), and a Buffer is listed at this file's
+/// line `held_line`.
+fn assert_live_objects(pid: u32, err: &mut Lines, count: &str, held_line: &str) {
+    signal(pid, "-USR1");
+    let live = err.wait_for("live objects:", STEP);
+    assert!(live.last().unwrap().contains(count), "{live:?}");
+    let site = format!("{}:{held_line}:", file!());
+    let lines = err.wait_for(&site, STEP);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Buffer") && l.contains(&site)),
+        "{lines:?}"
+    );
+}
+
+/// A child's watchdog: ends the process after 60 s whatever happens, so
+/// that a parent that failed never leaves it behind.
+fn watchdog() {
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(60));
+        eprintln!("child watchdog: giving up");
+        std::process::exit(9);
+    });
+}
+
 /// The word after `marker` in `line` (the test harness may print its own
 /// `test name ... ` before the child's output on the same line).
 fn word_after(line: &str, marker: &str) -> String {
@@ -77,17 +104,7 @@ fn sigusr1_logs_live_objects_and_sigusr2_tracks_then_checkpoints() {
     let held_line = word_after(ready.last().unwrap(), "READY");
 
     // SIGUSR1: the live objects, with the held buffer's site.
-    signal(pid, "-USR1");
-    let live = err.wait_for("live objects:", STEP);
-    assert!(live.last().unwrap().contains("live objects: 2"), "{live:?}");
-    let site = format!("{}:{held_line}:", file!());
-    let lines = err.wait_for(&site, STEP);
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("Buffer") && l.contains(&site)),
-        "{lines:?}"
-    );
+    assert_live_objects(pid, &mut err, "live objects: 2", &held_line);
 
     // First SIGUSR2: tracking starts.
     signal(pid, "-USR2");
@@ -138,20 +155,7 @@ fn signals_work_without_init() {
 
     let ready = out.wait_for("READY", STEP);
     let held_line = word_after(ready.last().unwrap(), "READY");
-    signal(pid, "-USR1");
-    let live = err.wait_for("live objects:", STEP);
-    assert!(
-        live.last().unwrap().contains("live objects: 1 "),
-        "{live:?}"
-    );
-    let site = format!("{}:{held_line}:", file!());
-    let lines = err.wait_for(&site, STEP);
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("Buffer") && l.contains(&site)),
-        "{lines:?}"
-    );
+    assert_live_objects(pid, &mut err, "live objects: 1 ", &held_line);
     signal(pid, "-USR2");
     err.wait_for("activity tracking started", STEP);
     writeln!(stdin, "quit").unwrap();
@@ -167,11 +171,7 @@ fn child_without_init() {
     if role().as_deref() != Some("lazy") {
         return;
     }
-    std::thread::spawn(|| {
-        std::thread::sleep(Duration::from_secs(60));
-        eprintln!("child watchdog: giving up");
-        std::process::exit(9);
-    });
+    watchdog();
     assert!(!trace::leaks_signals_enabled());
     let held = Buffer::with_size(50).unwrap();
     let held_line = line!() - 1;
@@ -191,11 +191,7 @@ fn child_holds_buffers() {
     if role().as_deref() != Some("signals") {
         return;
     }
-    std::thread::spawn(|| {
-        std::thread::sleep(Duration::from_secs(60));
-        eprintln!("child watchdog: giving up");
-        std::process::exit(9);
-    });
+    watchdog();
     framecast::init().expect("FRAMECAST_TRACERS");
     assert!(trace::leaks_signals_enabled());
     let pool = BufferPool::new();

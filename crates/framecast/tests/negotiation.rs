@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
+use framecast_test_support::pipelines::{appsrc_queue_appsink, bus_error};
+
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::{make_element, Buffer, Message, Pipeline, State};
+use framecast::{make_element, Buffer, Pipeline, State};
 
 #[test]
 fn incompatible_caps_fail_with_not_negotiated_naming_both_elements() {
@@ -20,17 +22,7 @@ fn incompatible_caps_fail_with_not_negotiated_naming_both_elements() {
         .unwrap();
     pipeline.add_and_link(&[&src, &sink]).unwrap();
     pipeline.set_state(State::Playing).unwrap();
-    let error = pipeline
-        .bus()
-        .timed_pop_filtered(Some(Duration::from_secs(10)), |m| {
-            matches!(m, Message::Error { .. })
-        });
-    let Some(Message::Error {
-        source, message, ..
-    }) = error
-    else {
-        panic!("expected an error, got {error:?}");
-    };
+    let (source, message) = bus_error(&pipeline, Duration::from_secs(10));
     assert_eq!(source, "camera");
     assert!(message.contains("not negotiated"), "{message}");
     assert!(
@@ -42,17 +34,8 @@ fn incompatible_caps_fail_with_not_negotiated_naming_both_elements() {
 
 #[test]
 fn playing_null_playing_restarts_cleanly() {
-    let pipeline = Pipeline::new("p");
-    let src = make_element("appsrc", Some("src")).unwrap();
-    let queue = make_element("queue", None).unwrap();
-    let sink = make_element("appsink", Some("sink")).unwrap();
-    src.set_property_from_str(
-        "caps",
-        "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1",
-    )
-    .unwrap();
-    sink.set_property("sync", false).unwrap();
-    pipeline.add_and_link(&[&src, &queue, &sink]).unwrap();
+    let (pipeline, src, sink) =
+        appsrc_queue_appsink("video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1");
     for round in 0..3u64 {
         pipeline.set_state(State::Playing).unwrap();
         assert_eq!(pipeline.state(), State::Playing);

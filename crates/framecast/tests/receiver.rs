@@ -195,50 +195,51 @@ fn check(run: &Run, format: VideoFormat, (w, h): (u32, u32), want: &[u8], max_di
     assert_eq!(written, packed[..want.len()]);
 }
 
+/// Streams the test picture with `codec` at `size` to `receiver`, which
+/// delivers it as `format`, and [`check`]s what arrived against it.
+fn arrives(
+    receiver: ReceiverBuilder,
+    codec: Codec,
+    format: VideoFormat,
+    size: (u32, u32),
+    max_diff: f64,
+) {
+    let run = run(receiver.output_format(format), codec, format, size);
+    let want = picture(format, size.0, size.1);
+    check(&run, format, size, &want, max_diff);
+}
+
 #[test]
 fn h264_arrives_as_bgr_with_its_latency() {
-    let size = (320, 240);
-    let run = run(
-        Receiver::builder()
-            .codec(Codec::H264)
-            .output_format(VideoFormat::Bgr),
+    arrives(
+        Receiver::builder().codec(Codec::H264),
         Codec::H264,
         VideoFormat::Bgr,
-        size,
+        (320, 240),
+        3.0,
     );
-    let want = picture(VideoFormat::Bgr, size.0, size.1);
-    check(&run, VideoFormat::Bgr, size, &want, 3.0);
 }
 
 #[test]
 fn jpeg_arrives_as_bgr_with_its_latency() {
-    let size = (320, 240);
-    let run = run(
-        Receiver::builder()
-            .codec(Codec::Jpeg)
-            .output_format(VideoFormat::Bgr),
+    arrives(
+        Receiver::builder().codec(Codec::Jpeg),
         Codec::Jpeg,
         VideoFormat::Bgr,
-        size,
+        (320, 240),
+        3.0,
     );
-    let want = picture(VideoFormat::Bgr, size.0, size.1);
-    check(&run, VideoFormat::Bgr, size, &want, 3.0);
 }
 
 #[test]
 fn raw_arrives_bit_exact() {
-    let size = (160, 120);
-    let run = run(
-        Receiver::builder()
-            .codec(Codec::Raw)
-            .size(size.0, size.1)
-            .output_format(VideoFormat::I420),
+    arrives(
+        Receiver::builder().codec(Codec::Raw).size(160, 120),
         Codec::Raw,
         VideoFormat::I420,
-        size,
+        (160, 120),
+        0.0,
     );
-    let want = picture(VideoFormat::I420, size.0, size.1);
-    check(&run, VideoFormat::I420, size, &want, 0.0);
 }
 
 #[test]
@@ -411,27 +412,37 @@ fn close_ends_a_pull_waiting_in_another_thread() {
     assert!(receiver.pull(None).expect("no error").is_none());
 }
 
-/// With `drop_old_frames`, a program that pulls late gets the newest
-/// frame, and the ones it missed are counted.
-#[test]
-fn dropping_old_frames_keeps_the_newest() {
-    let port = free_port_pair();
-    let receiver = Receiver::builder()
+/// A receiver of raw 64x48 video on 127.0.0.1:`port`, to finish building.
+fn raw_64x48_receiver(port: u16) -> ReceiverBuilder {
+    Receiver::builder()
         .port(port)
         .address("127.0.0.1")
         .codec(Codec::Raw)
         .size(64, 48)
-        .max_buffers(1)
-        .drop_old_frames(true)
-        .build()
-        .expect("receiver");
-    let sender = Sender::builder()
+}
+
+/// A sender of raw 64x48 I420 video to 127.0.0.1:`port`.
+fn raw_64x48_sender(port: u16) -> Sender {
+    Sender::builder()
         .to(&format!("127.0.0.1:{port}"))
         .codec(Codec::Raw)
         .size(64, 48)
         .input_format(VideoFormat::I420)
         .build()
-        .expect("sender");
+        .expect("sender")
+}
+
+/// With `drop_old_frames`, a program that pulls late gets the newest
+/// frame, and the ones it missed are counted.
+#[test]
+fn dropping_old_frames_keeps_the_newest() {
+    let port = free_port_pair();
+    let receiver = raw_64x48_receiver(port)
+        .max_buffers(1)
+        .drop_old_frames(true)
+        .build()
+        .expect("receiver");
+    let sender = raw_64x48_sender(port);
     let packed = 64 * 48 * 3 / 2;
     for n in 0..10u8 {
         sender
@@ -461,23 +472,11 @@ fn dropping_old_frames_keeps_the_newest() {
 #[test]
 fn a_stream_that_stops_without_bye_is_said_so() {
     let port = free_port_pair();
-    let receiver = Receiver::builder()
-        .port(port)
-        .address("127.0.0.1")
-        .codec(Codec::Raw)
-        .size(64, 48)
-        .build()
-        .expect("receiver");
+    let receiver = raw_64x48_receiver(port).build().expect("receiver");
     let quiet = receiver.stats();
     assert_eq!((quiet.silent_for, quiet.streamed), (None, Duration::ZERO));
     assert_eq!(quiet.stopped_without_bye(), None, "no stream yet");
-    let sender = Sender::builder()
-        .to(&format!("127.0.0.1:{port}"))
-        .codec(Codec::Raw)
-        .size(64, 48)
-        .input_format(VideoFormat::I420)
-        .build()
-        .expect("sender");
+    let sender = raw_64x48_sender(port);
     for n in 0..10u8 {
         sender
             .push_packed(&vec![16 + n * 20; 64 * 48 * 3 / 2], None)

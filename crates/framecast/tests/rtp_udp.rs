@@ -8,6 +8,7 @@
 //! wait is bounded in time.
 
 use framecast_test_support::interop;
+use framecast_test_support::pipelines::{element, launch, uint};
 use framecast_test_support::ports::free_port;
 use interop::{spawn, tool_available, KillOnDrop};
 
@@ -22,8 +23,7 @@ use framecast::elements::video::frame::row_bytes;
 use framecast::elements::video::{decode_counter, decode_counter_buffer, frame_layout, Frame};
 use framecast::pipeline::Caps;
 use framecast::{
-    make_element, parse_launch, Buffer, BufferFlags, ClockTime, Element, Message, Pipeline, State,
-    VideoInfo,
+    make_element, Buffer, BufferFlags, ClockTime, Message, Pipeline, State, VideoInfo,
 };
 
 const W: u32 = 64;
@@ -31,22 +31,6 @@ const H: u32 = 48;
 
 const RAW_RTP_CAPS: &str = "application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,\
      sampling=YCbCr-4:2:0,depth=(string)8,width=(string)64,height=(string)48,payload=96";
-
-fn launch(description: &str) -> Pipeline {
-    parse_launch(description).unwrap_or_else(|e| panic!("{description}: {e}"))
-}
-
-fn element(p: &Pipeline, name: &str) -> Element {
-    p.by_name(name)
-        .unwrap_or_else(|| panic!("no element {name}"))
-}
-
-fn uint(e: &Element, name: &str) -> u64 {
-    e.property(name)
-        .unwrap_or_else(|err| panic!("{name}: {err}"))
-        .as_u64()
-        .unwrap_or_else(|| panic!("{name} is not a number"))
-}
 
 /// Starts a receiver whose `udpsrc` is named `src` and binds port 0; returns
 /// it and the port it got.

@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
+use framecast_test_support::pipelines::appsrc_to_appsink;
+
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
-use framecast::{make_element, trace, Buffer, Pipeline, State};
+use framecast::{trace, Buffer, State};
 
 #[test]
 fn after_null_no_buffer_memory_or_pool_is_alive() {
@@ -14,20 +16,11 @@ fn after_null_no_buffer_memory_or_pool_is_alive() {
     let leaks = trace::leaks().expect("active");
     assert_eq!(leaks.live_count(), 0);
 
-    let pipeline = Pipeline::new("p");
-    let src = make_element("appsrc", Some("src")).unwrap();
-    let convert = make_element("videoconvert", None).unwrap();
-    let queue = make_element("queue", None).unwrap();
-    let sink = make_element("appsink", Some("sink")).unwrap();
-    src.set_property_from_str(
-        "caps",
+    let (pipeline, src, sink) = appsrc_to_appsink(
+        "p",
         "video/x-raw,format=BGR,width=64,height=48,framerate=30/1",
-    )
-    .unwrap();
-    sink.set_property("sync", false).unwrap();
-    pipeline
-        .add_and_link(&[&src, &convert, &queue, &sink])
-        .unwrap();
+        &["videoconvert", "queue"],
+    );
 
     for round in 0..2 {
         pipeline.set_state(State::Playing).unwrap();

@@ -2,6 +2,9 @@
 //! filesink, fdsrc, fdsink, rawvideoparse, tee, capsfilter, fakesink, and
 //! rtpjitterbuffer's RTCP side (sender reports, BYE).
 
+use framecast_test_support::files;
+use framecast_test_support::pipelines::bus_error;
+
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -18,22 +21,12 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A fresh path in the temp dir for this test.
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("framecast-stream-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+    files::temp_path("framecast-stream", name)
 }
 
 /// Deterministic bytes that do not repeat with a short period.
 fn pattern(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x1234_5678;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
+    files::pattern(0x1234_5678, len)
 }
 
 /// Plays `pipeline` until EOS or an error (bounded), collecting every
@@ -127,15 +120,7 @@ fn a_missing_file_fails_naming_the_file_and_the_os_error() {
     let err = pipeline.set_state(State::Playing).unwrap_err().to_string();
     assert!(err.contains("nothing.bin"), "{err}");
     assert!(err.contains("No such file or directory"), "{err}");
-    let error = pipeline
-        .bus()
-        .timed_pop_filtered(Some(TIMEOUT), |m| matches!(m, Message::Error { .. }));
-    let Some(Message::Error {
-        source, message, ..
-    }) = error
-    else {
-        panic!("no error on the bus");
-    };
+    let (source, message) = bus_error(&pipeline, TIMEOUT);
     assert_eq!(source, "reader");
     assert!(message.contains("nothing.bin"), "{message}");
     pipeline.set_state(State::Null).unwrap();

@@ -3,42 +3,27 @@
 //! with a global counting allocator; this binary holds this one test so
 //! nothing else allocates meanwhile.
 
-use framecast::elements::appsink::AppSink;
-use framecast::elements::appsrc::AppSrc;
-use framecast::{make_element, Pipeline, State};
-
 use framecast_test_support::alloc as counting_alloc;
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 use framecast_test_support::frames;
+use framecast_test_support::pipelines::appsrc_to_appsink;
 
 const W: usize = 320;
 const H: usize = 240;
 
 #[test]
 fn appsrc_videoconvert_appsink_allocates_nothing_per_frame() {
-    let pipeline = Pipeline::new("zero-alloc");
-    let src = make_element("appsrc", Some("src")).unwrap();
-    let convert = make_element("videoconvert", None).unwrap();
-    let sink = make_element("appsink", Some("sink")).unwrap();
-    src.set_property_from_str(
-        "caps",
+    let (pipeline, src, sink) = appsrc_to_appsink(
+        "zero-alloc",
         &format!("video/x-raw,format=BGR,width={W},height={H},framerate=30/1"),
-    )
-    .unwrap();
+        &["videoconvert"],
+    );
     sink.set_property_from_str("caps", "video/x-raw,format=I420")
         .unwrap();
-    sink.set_property("sync", false).unwrap();
-    pipeline.add_and_link(&[&src, &convert, &sink]).unwrap();
-    pipeline.set_state(State::Playing).unwrap();
-    let appsrc = AppSrc::from_element(&src).unwrap();
-    let appsink = AppSink::from_element(&sink).unwrap();
-
-    frames::push_and_pull(appsrc, appsink, (W, H, 3), 0, 500); // warm-up: pools fill, threads start
-    let before = counting_alloc::allocations();
-    frames::push_and_pull(appsrc, appsink, (W, H, 3), 500, 10_000);
-    let allocations = counting_alloc::allocations() - before;
-    pipeline.set_state(State::Null).unwrap();
+    // 500 warm-up frames (pools fill, threads start), then 10 000 counted.
+    let allocations =
+        frames::steady_state_allocations(&pipeline, &src, &sink, (W, H, 3), 500, 10_000);
     assert_eq!(
         allocations, 0,
         "heap allocations during 10 000 steady-state frames"

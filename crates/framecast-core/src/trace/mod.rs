@@ -126,6 +126,17 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
+    /// Every kind but [`ObjectKind::Other`], in declaration order: the
+    /// kinds tracers count and filter by a bit of their own.
+    pub const BUILTIN: [ObjectKind; 6] = [
+        ObjectKind::Memory,
+        ObjectKind::Buffer,
+        ObjectKind::BufferPool,
+        ObjectKind::Allocator,
+        ObjectKind::Element,
+        ObjectKind::Pad,
+    ];
+
     /// The type name used in reports and filters.
     pub fn name(self) -> &'static str {
         match self {

@@ -21,14 +21,7 @@ use super::{
     Interest, ObjectId, ObjectInfo, ObjectKind, PadPush, QueueLevel, Site, Tracer, TracerParams,
 };
 
-const BUILTIN: [ObjectKind; 6] = [
-    ObjectKind::Memory,
-    ObjectKind::Buffer,
-    ObjectKind::BufferPool,
-    ObjectKind::Allocator,
-    ObjectKind::Element,
-    ObjectKind::Pad,
-];
+const BUILTIN: [ObjectKind; 6] = ObjectKind::BUILTIN;
 
 fn builtin_index(kind: ObjectKind) -> Option<usize> {
     BUILTIN.iter().position(|k| *k == kind)
@@ -170,65 +163,75 @@ impl StatsSummary {
     }
 }
 
+/// Writes a report section: `  title:` and an indented line per item, or
+/// nothing when there are no items.
+fn section<T>(
+    f: &mut fmt::Formatter<'_>,
+    title: &str,
+    items: &[T],
+    mut line: impl FnMut(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "  {title}:")?;
+    for item in items {
+        f.write_str("    ")?;
+        line(f, item)?;
+        writeln!(f)?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for StatsSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "stats:")?;
-        if !self.objects.is_empty() {
-            writeln!(f, "  objects (created / destroyed / alive / peak):")?;
-            for o in &self.objects {
-                writeln!(
+        section(
+            f,
+            "objects (created / destroyed / alive / peak)",
+            &self.objects,
+            |f, o| {
+                write!(
                     f,
-                    "    {}: {} / {} / {} / {}",
+                    "{}: {} / {} / {} / {}",
                     o.kind, o.created, o.destroyed, o.alive, o.peak
-                )?;
-            }
-        }
-        if !self.pads.is_empty() {
-            writeln!(f, "  pads:")?;
-            for p in &self.pads {
-                writeln!(
-                    f,
-                    "    {}: {} buffers, {} bytes, push {}",
-                    p.pad, p.buffers, p.bytes, p.push_time
-                )?;
-            }
-        }
-        if !self.pools.is_empty() {
-            writeln!(f, "  pools:")?;
-            for p in &self.pools {
-                let site = p
-                    .site
-                    .map(|s| format!(" (created at {s})"))
-                    .unwrap_or_default();
-                writeln!(
-                    f,
-                    "    {}{site}: {} acquired, {} released, {} out now, {} out at most",
-                    p.pool, p.acquired, p.released, p.outstanding, p.max_outstanding
-                )?;
-            }
-        }
-        if !self.queues.is_empty() {
-            writeln!(f, "  queues:")?;
-            for q in &self.queues {
-                writeln!(
-                    f,
-                    "    {}: level {} ({} bytes), max {} of {}, {} dropped",
-                    q.queue, q.level, q.bytes, q.max_level, q.capacity, q.dropped
-                )?;
-            }
-        }
-        if !self.elements.is_empty() {
-            writeln!(f, "  elements:")?;
-            for e in &self.elements {
-                writeln!(
-                    f,
-                    "    {}: {}, total {}",
-                    e.element,
-                    e.time,
-                    fmt_duration(e.total)
-                )?;
-            }
-        }
+                )
+            },
+        )?;
+        section(f, "pads", &self.pads, |f, p| {
+            write!(
+                f,
+                "{}: {} buffers, {} bytes, push {}",
+                p.pad, p.buffers, p.bytes, p.push_time
+            )
+        })?;
+        section(f, "pools", &self.pools, |f, p| {
+            let site = p
+                .site
+                .map(|s| format!(" (created at {s})"))
+                .unwrap_or_default();
+            write!(
+                f,
+                "{}{site}: {} acquired, {} released, {} out now, {} out at most",
+                p.pool, p.acquired, p.released, p.outstanding, p.max_outstanding
+            )
+        })?;
+        section(f, "queues", &self.queues, |f, q| {
+            write!(
+                f,
+                "{}: level {} ({} bytes), max {} of {}, {} dropped",
+                q.queue, q.level, q.bytes, q.max_level, q.capacity, q.dropped
+            )
+        })?;
+        section(f, "elements", &self.elements, |f, e| {
+            write!(
+                f,
+                "{}: {}, total {}",
+                e.element,
+                e.time,
+                fmt_duration(e.total)
+            )
+        })?;
         Ok(())
     }
 }
@@ -250,6 +253,24 @@ struct State {
 }
 
 static INSTANCES: Mutex<Vec<Weak<StatsTracer>>> = Mutex::new(Vec::new());
+
+impl State {
+    /// Updates the stats of the queue called `name`, made on its first
+    /// report (the name allocated once, not per report).
+    fn update_queue(&mut self, name: &str, update: impl FnOnce(&mut QueueStats)) {
+        match self.queues.get_mut(name) {
+            Some(q) => update(q),
+            None => update(
+                self.queues
+                    .entry(name.to_string())
+                    .or_insert_with(|| QueueStats {
+                        queue: name.to_string(),
+                        ..QueueStats::default()
+                    }),
+            ),
+        }
+    }
+}
 
 /// The stats tracer (`FRAMECAST_TRACERS=stats`). Find the active one with
 /// [`trace::stats()`](super::stats).
@@ -443,35 +464,17 @@ impl Tracer for StatsTracer {
 
     fn queue_level(&self, _queue: ObjectId, name: &str, level: QueueLevel) {
         let mut state = self.state.locked();
-        let q = match state.queues.get_mut(name) {
-            Some(q) => q,
-            None => state
-                .queues
-                .entry(name.to_string())
-                .or_insert_with(|| QueueStats {
-                    queue: name.to_string(),
-                    ..QueueStats::default()
-                }),
-        };
-        q.level = level.buffers;
-        q.bytes = level.bytes;
-        q.capacity = level.max_buffers;
-        q.max_level = q.max_level.max(level.buffers);
+        state.update_queue(name, |q| {
+            q.level = level.buffers;
+            q.bytes = level.bytes;
+            q.capacity = level.max_buffers;
+            q.max_level = q.max_level.max(level.buffers);
+        });
     }
 
     fn queue_dropped(&self, _queue: ObjectId, name: &str, dropped: u64) {
         let mut state = self.state.locked();
-        let q = match state.queues.get_mut(name) {
-            Some(q) => q,
-            None => state
-                .queues
-                .entry(name.to_string())
-                .or_insert_with(|| QueueStats {
-                    queue: name.to_string(),
-                    ..QueueStats::default()
-                }),
-        };
-        q.dropped += dropped;
+        state.update_queue(name, |q| q.dropped += dropped);
     }
 
     fn finish(&self) -> bool {

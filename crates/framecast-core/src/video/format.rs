@@ -122,6 +122,8 @@ const GRAY8: Desc = packed("GRAY8", 1, Model::Gray, false, 1);
 
 impl VideoFormat {
     /// Every format, in declaration order (for listing and for tests).
+    /// The order is also a preference, I420 first: the video elements
+    /// offer their formats in it, and a format list fixates to its first.
     pub const ALL: &'static [VideoFormat] = &[
         VideoFormat::I420,
         VideoFormat::Nv12,

@@ -8,7 +8,8 @@
 //!
 //! The one NAL scanner of the workspace: the payloader, the depayloader and
 //! the encoder and decoder elements all walk access units with
-//! [`NalUnits`]. Nothing here allocates or panics, whatever the bytes.
+//! [`NalUnits`]. Nothing here panics, whatever the bytes, and nothing but
+//! [`access_units`] (for whole files, not the per-frame path) allocates.
 
 /// NAL unit type numbers (H.264 Table 7-1, RFC 6184 Table 1).
 pub mod nal_type {
@@ -58,6 +59,32 @@ fn find_start_code(data: &[u8], from: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Splits a whole Annex B byte stream (a `.h264` file) into access
+/// units: after a VCL NAL unit, the next AUD, SEI, SPS, PPS, or slice
+/// with `first_mb_in_slice == 0` (its first bit after the header is 1)
+/// starts a new one (H.264 §7.4.1.2.3). An encoder hands over one access
+/// unit at a time; this is for streams read from files.
+pub fn access_units(es: &[u8]) -> Vec<Vec<&[u8]>> {
+    let mut aus: Vec<Vec<&[u8]>> = Vec::new();
+    let mut cur: Vec<&[u8]> = Vec::new();
+    let mut has_vcl = false;
+    for n in NalUnits::AnnexB(es).iter() {
+        let t = nal_unit_type(n[0]);
+        let vcl = is_vcl(t);
+        let first_slice = vcl && n.get(1).is_some_and(|b| b & 0x80 != 0);
+        if has_vcl && (first_slice || (nal_type::SEI..=nal_type::AUD).contains(&t)) {
+            aus.push(std::mem::take(&mut cur));
+            has_vcl = false;
+        }
+        has_vcl |= vcl;
+        cur.push(n);
+    }
+    if !cur.is_empty() {
+        aus.push(cur);
+    }
+    aus
 }
 
 /// Where an access unit's NAL units come from.

@@ -85,6 +85,22 @@ pub struct Levels {
     pub dropped: u64,
 }
 
+impl Levels {
+    /// The level that the read-only property `name` of a queueing element
+    /// reports (`current-level-buffers`, `-bytes`, `-time` in ns, as
+    /// GStreamer's `queue` names them, and `dropped`); `None` for any other
+    /// name.
+    pub fn property(&self, name: &str) -> Option<u64> {
+        Some(match name {
+            "current-level-buffers" => self.buffers,
+            "current-level-bytes" => self.bytes,
+            "current-level-time" => self.time.nseconds(),
+            "dropped" => self.dropped,
+            _ => return None,
+        })
+    }
+}
+
 /// Why a push was refused; the item comes back with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
@@ -441,13 +457,18 @@ mod tests {
 
     /// A queue of at most `buffers` buffers with `overflow`, not flushing.
     fn open_queue(buffers: u64, overflow: Overflow) -> DataQueue {
-        let q = DataQueue::new(
+        open_with(
             Limits {
                 buffers,
                 ..Default::default()
             },
             overflow,
-        );
+        )
+    }
+
+    /// A queue with `limits`, out of flushing (as a started element's).
+    fn open_with(limits: Limits, overflow: Overflow) -> DataQueue {
+        let q = DataQueue::new(limits, overflow);
         q.set_flushing(false);
         q
     }
@@ -546,14 +567,7 @@ mod tests {
 
     #[test]
     fn block_waits_and_flush_releases() {
-        let q = std::sync::Arc::new(DataQueue::new(
-            Limits {
-                buffers: 1,
-                ..Default::default()
-            },
-            Overflow::Block,
-        ));
-        q.set_flushing(false);
+        let q = std::sync::Arc::new(open_queue(1, Overflow::Block));
         q.push(buf(0)).unwrap();
         let q2 = q.clone();
         let t = std::thread::spawn(move || q2.push(buf(10)).map_err(|(why, _)| why));
@@ -565,26 +579,24 @@ mod tests {
 
     #[test]
     fn byte_and_time_limits() {
-        let q = DataQueue::new(
+        let q = open_with(
             Limits {
                 bytes: 250,
                 ..Default::default()
             },
             Overflow::DropNewest,
         );
-        q.set_flushing(false);
         q.push(buf(0)).unwrap();
         q.push(buf(10)).unwrap();
         q.push(buf(20)).unwrap();
         assert_eq!(q.push(buf(30)).unwrap_err().0, Refused::Dropped);
-        let q = DataQueue::new(
+        let q = open_with(
             Limits {
                 time: ClockTime::from_mseconds(25),
                 ..Default::default()
             },
             Overflow::DropNewest,
         );
-        q.set_flushing(false);
         q.push(buf(0)).unwrap();
         q.push(buf(10)).unwrap();
         q.push(buf(20)).unwrap();

@@ -17,7 +17,7 @@ use super::event::Event;
 use super::factory::ElementFactory;
 use super::flow::{FlowError, FlowResult};
 use super::pad::{Pad, PadDirection, PadPresence};
-use super::property::PropertyValue;
+use super::property::{PropertySpec, PropertyValue};
 use super::query::Query;
 use super::refs;
 use super::state::{State, StateChange, StateChangeSuccess};
@@ -381,28 +381,27 @@ impl Element {
         }
     }
 
-    /// Sets a property from a typed value (checked against its type and range).
-    pub fn set_property(&self, name: &str, value: impl Into<PropertyValue>) -> Result<()> {
-        let spec = self
-            .0
+    /// The spec of the factory's property `name`, or the error that names
+    /// the properties there are.
+    fn property_spec(&self, name: &str) -> Result<&PropertySpec> {
+        self.0
             .factory
             .properties
             .iter()
             .find(|p| p.name == name)
-            .ok_or_else(|| self.no_such_property(name))?;
+            .ok_or_else(|| self.no_such_property(name))
+    }
+
+    /// Sets a property from a typed value (checked against its type and range).
+    pub fn set_property(&self, name: &str, value: impl Into<PropertyValue>) -> Result<()> {
+        let spec = self.property_spec(name)?;
         let value = spec.validate(self.name(), value.into())?;
         self.store_property(spec.name, spec.mutable_in_playing, value)
     }
 
     /// Sets a property from text, as pipeline strings do (`max-buffers=2`).
     pub fn set_property_from_str(&self, name: &str, text: &str) -> Result<()> {
-        let spec = self
-            .0
-            .factory
-            .properties
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| self.no_such_property(name))?;
+        let spec = self.property_spec(name)?;
         let value = spec.parse(self.name(), text)?;
         self.store_property(spec.name, spec.mutable_in_playing, value)
     }

@@ -239,6 +239,14 @@ impl Pad {
         }
     }
 
+    /// The name of the element the peer pad belongs to, or
+    /// `"(unlinked)"`: for messages that name both sides of a link.
+    pub fn peer_element_name(&self) -> String {
+        self.peer()
+            .and_then(|p| p.element())
+            .map_or_else(|| "(unlinked)".to_string(), |e| e.name().to_string())
+    }
+
     /// Whether the pad is linked.
     pub fn is_linked(&self) -> bool {
         // Without making a handle: no reference to report.

@@ -135,17 +135,10 @@ impl Filter {
         let mut mask = 0;
         let mut others = Vec::new();
         for name in names {
-            let bit = [
-                ObjectKind::Memory,
-                ObjectKind::Buffer,
-                ObjectKind::BufferPool,
-                ObjectKind::Allocator,
-                ObjectKind::Element,
-                ObjectKind::Pad,
-            ]
-            .into_iter()
-            .find(|k| k.name() == name)
-            .map(kind_bit);
+            let bit = ObjectKind::BUILTIN
+                .into_iter()
+                .find(|k| k.name() == name)
+                .map(kind_bit);
             match bit {
                 Some(bit) => mask |= bit,
                 None => others.push(name.clone()),

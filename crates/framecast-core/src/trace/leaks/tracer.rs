@@ -112,6 +112,65 @@ impl LeaksTracer {
             .then(|| Box::new(Backtrace::new_unresolved()))
     }
 
+    /// A reference to `id` was taken (`reffed` is where) or dropped
+    /// (`None`): the held references and the history follow it. The first
+    /// change also records the creation as the oldest reference held.
+    fn ref_changed(&self, id: ObjectId, kind: ObjectKind, reffed: Option<Site>) {
+        if !self.filter.matches(kind) {
+            return;
+        }
+        let trace = self.capture();
+        let now = coarse_ns();
+        let thread = thread_index();
+        let mut shard = self.shard(id);
+        let Some(e) = shard.live.get_mut(&id) else {
+            return;
+        };
+        let (created, creation_site, creation_thread) = (e.created, e.site, e.thread);
+        let x = e.extra();
+        if x.reffed == 0 && x.unreffed == 0 {
+            x.held.push(Held {
+                ord: 0,
+                at: created,
+                site: creation_site,
+                thread: creation_thread,
+            });
+        }
+        let ord = match reffed {
+            Some(site) => {
+                x.reffed += 1;
+                let ord = x.reffed;
+                x.held.push(Held {
+                    ord,
+                    at: now,
+                    site,
+                    thread,
+                });
+                ord
+            }
+            None => {
+                x.unreffed += 1;
+                // The pairing rule from the module docs: a drop gives back
+                // the oldest reference still held.
+                if !x.held.is_empty() {
+                    x.held.remove(0);
+                }
+                0
+            }
+        };
+        push_history(
+            x,
+            RefEvent {
+                ord,
+                at: now,
+                reffed: reffed.is_some(),
+                site: reffed,
+                thread,
+                trace,
+            },
+        );
+    }
+
     /// Number of tracked objects alive now (all of them, including
     /// may-be-leaked ones and children), without building a snapshot.
     pub fn live_count(&self) -> usize {
@@ -372,83 +431,11 @@ impl Tracer for LeaksTracer {
     }
 
     fn object_reffed(&self, id: ObjectId, kind: ObjectKind, site: Site) {
-        if !self.filter.matches(kind) {
-            return;
-        }
-        let trace = self.capture();
-        let now = coarse_ns();
-        let thread = thread_index();
-        let mut shard = self.shard(id);
-        if let Some(e) = shard.live.get_mut(&id) {
-            let (created, creation_site, creation_thread) = (e.created, e.site, e.thread);
-            let x = e.extra();
-            if x.reffed == 0 && x.unreffed == 0 {
-                x.held.push(Held {
-                    ord: 0,
-                    at: created,
-                    site: creation_site,
-                    thread: creation_thread,
-                });
-            }
-            x.reffed += 1;
-            let ord = x.reffed;
-            x.held.push(Held {
-                ord,
-                at: now,
-                site,
-                thread,
-            });
-            push_history(
-                x,
-                RefEvent {
-                    ord,
-                    at: now,
-                    reffed: true,
-                    site: Some(site),
-                    thread,
-                    trace,
-                },
-            );
-        }
+        self.ref_changed(id, kind, Some(site));
     }
 
     fn object_unreffed(&self, id: ObjectId, kind: ObjectKind) {
-        if !self.filter.matches(kind) {
-            return;
-        }
-        let trace = self.capture();
-        let now = coarse_ns();
-        let thread = thread_index();
-        let mut shard = self.shard(id);
-        if let Some(e) = shard.live.get_mut(&id) {
-            let (created, creation_site, creation_thread) = (e.created, e.site, e.thread);
-            let x = e.extra();
-            if x.reffed == 0 && x.unreffed == 0 {
-                x.held.push(Held {
-                    ord: 0,
-                    at: created,
-                    site: creation_site,
-                    thread: creation_thread,
-                });
-            }
-            x.unreffed += 1;
-            // The pairing rule from the module docs: a drop gives back the
-            // oldest reference still held.
-            if !x.held.is_empty() {
-                x.held.remove(0);
-            }
-            push_history(
-                x,
-                RefEvent {
-                    ord: 0,
-                    at: now,
-                    reffed: false,
-                    site: None,
-                    thread,
-                    trace,
-                },
-            );
-        }
+        self.ref_changed(id, kind, None);
     }
 
     fn object_linked(&self, child: ObjectId, parent: ObjectId) {

@@ -511,14 +511,11 @@ impl SourceImpl for AppSrc {
 
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         let levels = self.queue.levels();
-        Some(PropertyValue::UInt(match name {
-            "current-level-buffers" => levels.buffers,
-            "current-level-bytes" => levels.bytes,
-            "current-level-time" => levels.time.nseconds(),
-            "dropped" => levels.dropped,
+        let value = match name {
             "in" => levels.pushed,
             "out" => self.out.load(Ordering::Relaxed),
-            _ => return None,
-        }))
+            _ => levels.property(name)?,
+        };
+        Some(PropertyValue::UInt(value))
     }
 }

@@ -195,14 +195,7 @@ impl ElementImpl for Queue {
     }
 
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
-        let levels = self.queue.levels();
-        Some(PropertyValue::UInt(match name {
-            "current-level-buffers" => levels.buffers,
-            "current-level-bytes" => levels.bytes,
-            "current-level-time" => levels.time.nseconds(),
-            "dropped" => levels.dropped,
-            _ => return None,
-        }))
+        self.queue.levels().property(name).map(PropertyValue::UInt)
     }
 
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {

@@ -25,22 +25,17 @@ use framecast_core::VideoFormat;
 
 /// The raw formats the video elements handle, in `testsrc`'s order of
 /// preference (I420 first, as GStreamer's fixation of a format list picks
-/// the first).
-pub const FORMATS: &[VideoFormat] = &[
-    VideoFormat::I420,
-    VideoFormat::Nv12,
-    VideoFormat::Rgb,
-    VideoFormat::Bgr,
-    VideoFormat::Rgba,
-    VideoFormat::Bgra,
-    VideoFormat::Rgbx,
-    VideoFormat::Bgrx,
-    VideoFormat::Gray8,
-];
+/// the first): every format the media model knows, in its declaration
+/// order, which puts I420 first.
+pub const FORMATS: &[VideoFormat] = VideoFormat::ALL;
 
-use framecast_core::{AllocationQuery, BufferPool, Meta, MetaParams, VideoMeta};
+use framecast_core::{
+    AllocationQuery, Buffer, BufferPool, BufferRef, Meta, MetaParams, VideoInfo, VideoMeta,
+};
 
-use crate::pipeline::{Caps, Structure, Value};
+use crate::pipeline::{
+    Caps, Element, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate, Structure, Value,
+};
 
 /// What a video filter answers an allocation query from upstream with: a
 /// video pool for the frames it will receive (upstream configures it for
@@ -80,6 +75,56 @@ pub(crate) fn map_video_structures(
 /// `format` as a list of every supported format.
 pub(crate) fn any_format() -> Value {
     Value::list(FORMATS.iter().copied())
+}
+
+/// The frame work of a raw-video filter's `transform`: maps `input`
+/// (negotiated as `in_info`) and `output` (as `out_info`), each with the
+/// strides of its `VideoMeta`, and runs `f` from one frame to the other.
+/// A failure is posted on the bus as `<what> failed: <why>`. Allocates
+/// nothing unless it fails.
+pub(crate) fn transform_frame(
+    element: &Element,
+    (input, in_info): (&Buffer, &VideoInfo),
+    (output, out_info): (&mut BufferRef, &VideoInfo),
+    what: &str,
+    f: impl FnOnce(&Frame<'_>, &mut FrameMut<'_>) -> crate::Result<()>,
+) -> FlowResult {
+    let result = (|| -> crate::Result<()> {
+        let in_layout = frame_layout(input, in_info)?;
+        let out_layout = frame_layout(output, out_info)?;
+        let map = input.map_readable()?;
+        let data = map.contiguous();
+        let src = Frame::new(in_layout, &data)?;
+        let mut out = output.map_writable()?;
+        let mut dst = FrameMut::new(out_layout, &mut out)?;
+        f(&src, &mut dst)
+    })();
+    match result {
+        Ok(()) => Ok(FlowSuccess::Ok),
+        Err(e) => {
+            element.post_error(format!("{what} failed: {e}"), None);
+            Err(FlowError::Error)
+        }
+    }
+}
+
+/// Whether a raw-video filter passes buffers through untouched: the same
+/// format and size on both sides (other fields, such as the rate, do not
+/// change a frame's bytes).
+pub(crate) fn same_frames(incaps: &Caps, outcaps: &Caps) -> bool {
+    match (incaps.video_info(), outcaps.video_info()) {
+        (Ok(i), Ok(o)) => (i.format, i.width, i.height) == (o.format, o.width, o.height),
+        _ => incaps == outcaps,
+    }
+}
+
+/// The pads of a raw-video filter (`videoconvert`, `videoscale`): one
+/// always sink and one always src pad, each taking every raw format.
+pub(crate) fn raw_video_filter_pads() -> Vec<PadTemplate> {
+    vec![
+        PadTemplate::always("sink", PadDirection::Sink, Caps::video_raw_any(FORMATS)),
+        PadTemplate::always("src", PadDirection::Src, Caps::video_raw_any(FORMATS)),
+    ]
 }
 
 /// Registers the raw-video elements.

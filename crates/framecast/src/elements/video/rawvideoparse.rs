@@ -255,10 +255,7 @@ impl RawVideoParse {
         };
         let caps = Caps::from_video_info(&info);
         if !src.push_event(Event::Caps(caps.clone())) {
-            let downstream = src
-                .peer()
-                .and_then(|p| p.element())
-                .map_or_else(|| "(unlinked)".to_string(), |e| e.name().to_string());
+            let downstream = src.peer_element_name();
             let err = Error::NotNegotiated {
                 upstream: element.name().to_string(),
                 downstream,

@@ -190,18 +190,24 @@ mod tests {
         (info, data)
     }
 
+    /// `sd` (laid out as `si`) scaled into a new frame laid out as `di`.
+    fn scaled(si: VideoInfo, sd: &[u8], di: VideoInfo) -> Vec<u8> {
+        let mut dd = vec![0u8; di.size];
+        Scaler::new(&si, &di)
+            .unwrap()
+            .scale(
+                &Frame::new(si, sd).unwrap(),
+                &mut FrameMut::new(di, &mut dd).unwrap(),
+            )
+            .unwrap();
+        dd
+    }
+
     #[test]
     fn flat_stays_flat_and_ramp_stays_ramp() {
         let (si, sd) = gray(64, 48, |x, _| (x * 4) as u8);
         let di = VideoInfo::new(VideoFormat::Gray8, 32, 24).unwrap();
-        let mut dd = vec![0u8; di.size];
-        let mut scaler = Scaler::new(&si, &di).unwrap();
-        scaler
-            .scale(
-                &Frame::new(si, &sd).unwrap(),
-                &mut FrameMut::new(di, &mut dd).unwrap(),
-            )
-            .unwrap();
+        let dd = scaled(si, &sd, di);
         // Output x samples source 2x + 0.5: value 8x + 2.
         for x in 0..32u32 {
             assert_eq!(dd[x as usize], (8 * x + 2) as u8, "x={x}");
@@ -215,14 +221,7 @@ mod tests {
             let si = VideoInfo::new(f, 5, 3).unwrap();
             let di = VideoInfo::new(f, 13, 9).unwrap();
             let sd = vec![77u8; si.size];
-            let mut dd = vec![0u8; di.size];
-            let mut scaler = Scaler::new(&si, &di).unwrap();
-            scaler
-                .scale(
-                    &Frame::new(si, &sd).unwrap(),
-                    &mut FrameMut::new(di, &mut dd).unwrap(),
-                )
-                .unwrap();
+            let dd = scaled(si, &sd, di);
             let out = Frame::new(di, &dd).unwrap();
             for p in 0..di.n_planes {
                 let n = di.comp_width(p) as usize * f.pixel_stride(p);

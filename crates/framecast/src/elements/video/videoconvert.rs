@@ -24,14 +24,9 @@ use std::sync::Mutex;
 
 use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoFormat, VideoInfo};
 
-use crate::elements::video::{
-    self, any_format, convert, map_video_structures, Frame, FrameMut, Matrix,
-};
+use crate::elements::video::{self, any_format, convert, map_video_structures, Matrix};
 use crate::pipeline::base::{Transform, TransformImpl};
-use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    Value,
-};
+use crate::pipeline::{Caps, Element, ElementFactory, FlowError, FlowResult, PadDirection, Value};
 use crate::Result;
 
 /// The factory.
@@ -41,18 +36,7 @@ pub fn factory() -> ElementFactory {
         "Colorspace converter",
         "Filter/Converter/Video",
         "Converts video between raw formats (SIMD); BGR/RGB input goes to 4:2:0 by default",
-        vec![
-            PadTemplate::always(
-                "sink",
-                PadDirection::Sink,
-                Caps::video_raw_any(video::FORMATS),
-            ),
-            PadTemplate::always(
-                "src",
-                PadDirection::Src,
-                Caps::video_raw_any(video::FORMATS),
-            ),
-        ],
+        video::raw_video_filter_pads(),
         Vec::new(),
         || Box::new(Transform::new(VideoConvert::default())),
     )
@@ -141,34 +125,21 @@ impl TransformImpl for VideoConvert {
     }
 
     fn passthrough(&self, _element: &Element, incaps: &Caps, outcaps: &Caps) -> bool {
-        match (incaps.video_info(), outcaps.video_info()) {
-            (Ok(i), Ok(o)) => (i.format, i.width, i.height) == (o.format, o.width, o.height),
-            _ => incaps == outcaps,
-        }
+        video::same_frames(incaps, outcaps)
     }
 
     fn transform(&self, element: &Element, input: &Buffer, output: &mut BufferRef) -> FlowResult {
         let Some((ii, oi)) = *self.infos.locked() else {
             return Err(FlowError::NotNegotiated);
         };
-        let result = (|| -> Result<()> {
-            let in_layout = video::frame_layout(input, &ii)?;
-            let out_layout = video::frame_layout(output, &oi)?;
-            let map = input.map_readable()?;
-            let data = map.contiguous();
-            let src = Frame::new(in_layout, &data)?;
-            let mut out = output.map_writable()?;
-            let mut dst = FrameMut::new(out_layout, &mut out)?;
+        video::transform_frame(
+            element,
+            (input, &ii),
+            (output, &oi),
+            "conversion",
             // The YUV side decides the matrix; both sides have the same size.
-            convert(&src, &mut dst, Matrix::for_height(ii.height))
-        })();
-        match result {
-            Ok(()) => Ok(FlowSuccess::Ok),
-            Err(e) => {
-                element.post_error(format!("conversion failed: {e}"), None);
-                Err(FlowError::Error)
-            }
-        }
+            |src, dst| convert(src, dst, Matrix::for_height(ii.height)),
+        )
     }
 
     fn propose_allocation(&self, _element: &Element, query: &mut AllocationQuery) -> bool {

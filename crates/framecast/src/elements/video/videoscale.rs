@@ -12,13 +12,10 @@ use std::sync::Mutex;
 
 use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoInfo};
 
-use crate::elements::video::{self, map_video_structures, Frame, FrameMut, Scaler};
+use crate::elements::video::{self, map_video_structures, Scaler};
 use crate::pipeline::base::{Transform, TransformImpl};
 use crate::pipeline::caps::IntRange;
-use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    Value,
-};
+use crate::pipeline::{Caps, Element, ElementFactory, FlowError, FlowResult, PadDirection, Value};
 use crate::Result;
 
 /// The factory.
@@ -28,18 +25,7 @@ pub fn factory() -> ElementFactory {
         "Video scaler",
         "Filter/Converter/Video/Scaler",
         "Resizes raw video (bilinear), keeping the format",
-        vec![
-            PadTemplate::always(
-                "sink",
-                PadDirection::Sink,
-                Caps::video_raw_any(video::FORMATS),
-            ),
-            PadTemplate::always(
-                "src",
-                PadDirection::Src,
-                Caps::video_raw_any(video::FORMATS),
-            ),
-        ],
+        video::raw_video_filter_pads(),
         Vec::new(),
         || Box::new(Transform::new(VideoScale::default())),
     )
@@ -107,10 +93,7 @@ impl TransformImpl for VideoScale {
     }
 
     fn passthrough(&self, _element: &Element, incaps: &Caps, outcaps: &Caps) -> bool {
-        match (incaps.video_info(), outcaps.video_info()) {
-            (Ok(i), Ok(o)) => (i.format, i.width, i.height) == (o.format, o.width, o.height),
-            _ => incaps == outcaps,
-        }
+        video::same_frames(incaps, outcaps)
     }
 
     fn transform(&self, element: &Element, input: &Buffer, output: &mut BufferRef) -> FlowResult {
@@ -118,23 +101,9 @@ impl TransformImpl for VideoScale {
         let Some((ii, oi, scaler)) = state.as_mut() else {
             return Err(FlowError::NotNegotiated);
         };
-        let result = (|| -> Result<()> {
-            let in_layout = video::frame_layout(input, ii)?;
-            let out_layout = video::frame_layout(output, oi)?;
-            let map = input.map_readable()?;
-            let data = map.contiguous();
-            let src = Frame::new(in_layout, &data)?;
-            let mut out = output.map_writable()?;
-            let mut dst = FrameMut::new(out_layout, &mut out)?;
-            scaler.scale(&src, &mut dst)
-        })();
-        match result {
-            Ok(()) => Ok(FlowSuccess::Ok),
-            Err(e) => {
-                element.post_error(format!("scaling failed: {e}"), None);
-                Err(FlowError::Error)
-            }
-        }
+        video::transform_frame(element, (input, ii), (output, oi), "scaling", |src, dst| {
+            scaler.scale(src, dst)
+        })
     }
 
     fn propose_allocation(&self, _element: &Element, query: &mut AllocationQuery) -> bool {

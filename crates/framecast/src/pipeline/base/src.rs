@@ -251,16 +251,21 @@ impl<S: SourceImpl> Source<S> {
 }
 
 fn flow_to_error(element: &Element, src_pad: &Pad, reason: FlowError) {
-    let downstream = src_pad
-        .peer()
-        .and_then(|p| p.element())
-        .map(|e| e.name().to_string())
-        .unwrap_or_else(|| "(unlinked)".into());
+    let downstream = src_pad.peer_element_name();
     element.post_message(Message::Error {
         source: element.name().to_string(),
         message: format!("Internal data stream error: streaming stopped, reason {reason}"),
         debug: Some(format!("pushing to {downstream}")),
     });
+}
+
+/// Ends the stream after `reason` stopped the loop (not flushing): EOS
+/// downstream, after an error on the bus unless the stream simply ended.
+fn end_stream(element: &Element, src_pad: &Pad, reason: FlowError) {
+    if !matches!(reason, FlowError::Eos) {
+        flow_to_error(element, src_pad, reason);
+    }
+    src_pad.push_event(Event::Eos);
 }
 
 fn negotiate<S: SourceImpl>(
@@ -276,11 +281,7 @@ fn negotiate<S: SourceImpl>(
     }
     let peer = src_pad.peer_query_caps(Some(&mine));
     let caps = mine.intersect(&peer);
-    let downstream = src_pad
-        .peer()
-        .and_then(|p| p.element())
-        .map(|e| e.name().to_string())
-        .unwrap_or_else(|| "(unlinked)".into());
+    let downstream = src_pad.peer_element_name();
     if caps.is_empty() {
         let err = Error::NotNegotiated {
             upstream: element.name().to_string(),
@@ -389,10 +390,6 @@ fn run_loop<S: SourceImpl>(
         let result = imp.create(element, &mut ctx);
         let mut buffer = match result {
             Ok(buffer) => buffer,
-            Err(FlowError::Eos) => {
-                src_pad.push_event(Event::Eos);
-                break;
-            }
             Err(FlowError::Flushing) => {
                 if control.eos.load(Ordering::Acquire) {
                     src_pad.push_event(Event::Eos);
@@ -400,8 +397,7 @@ fn run_loop<S: SourceImpl>(
                 break;
             }
             Err(reason) => {
-                flow_to_error(element, &src_pad, reason);
-                src_pad.push_event(Event::Eos);
+                end_stream(element, &src_pad, reason);
                 break;
             }
         };
@@ -435,13 +431,8 @@ fn run_loop<S: SourceImpl>(
         match src_pad.push(buffer) {
             Ok(_) => {}
             Err(FlowError::Flushing) => break,
-            Err(FlowError::Eos) => {
-                src_pad.push_event(Event::Eos);
-                break;
-            }
             Err(reason) => {
-                flow_to_error(element, &src_pad, reason);
-                src_pad.push_event(Event::Eos);
+                end_stream(element, &src_pad, reason);
                 break;
             }
         }

@@ -99,11 +99,7 @@ impl<T: TransformImpl> Transform<T> {
             .intersect(src.template_caps());
         let peer = src.peer_query_caps(Some(&possible));
         let candidates = possible.intersect(&peer);
-        let downstream = src
-            .peer()
-            .and_then(|p| p.element())
-            .map(|e| e.name().to_string())
-            .unwrap_or_else(|| "(unlinked)".into());
+        let downstream = src.peer_element_name();
         if candidates.is_empty() {
             return Err(Error::NotNegotiated {
                 upstream: element.name().to_string(),

@@ -18,23 +18,8 @@ static PIPELINES: AtomicU32 = AtomicU32::new(0);
 /// Parses caps written in the pipeline at `value` (or the span `span`),
 /// with error positions in the whole input.
 fn caps_at(input: &str, span: Range<usize>, value: Option<&Value>) -> Result<Caps> {
-    let reposition = |e: Error, at: usize| match e {
-        Error::Parse {
-            position,
-            token,
-            message,
-            suggestion,
-            ..
-        } => Error::parse(
-            WHAT,
-            input,
-            at + position,
-            &token,
-            format!("invalid caps: {message}"),
-            suggestion,
-        ),
-        other => other,
-    };
+    let reposition =
+        |e: Error, at: usize| e.within(WHAT, input, at, |m| format!("invalid caps: {m}"));
     match value {
         None => parse_caps_span(input, span).map_err(|e| reposition(e, 0)),
         Some(Value {

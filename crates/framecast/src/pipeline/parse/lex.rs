@@ -214,25 +214,13 @@ impl<'a> Lexer<'a> {
         let mut escaped = false;
         loop {
             match self.bump() {
-                None => {
-                    return Err(error(
-                        self.input,
-                        start..start + 1,
-                        "unterminated quoted string: no closing quote",
-                    ))
-                }
+                None => return Err(self.unterminated(start)),
                 Some('\\') => match self.bump() {
                     Some(c) => {
                         text.push(c);
                         escaped = true;
                     }
-                    None => {
-                        return Err(error(
-                            self.input,
-                            start..start + 1,
-                            "unterminated quoted string: no closing quote",
-                        ))
-                    }
+                    None => return Err(self.unterminated(start)),
                 },
                 Some(c) if c == quote => break,
                 Some(c) => text.push(c),
@@ -290,6 +278,15 @@ impl<'a> Lexer<'a> {
         })
     }
 
+    /// The error for a quoted string opened at `start` and never closed.
+    fn unterminated(&self, start: usize) -> Error {
+        error(
+            self.input,
+            start..start + 1,
+            "unterminated quoted string: no closing quote",
+        )
+    }
+
     /// Skips a quoted part inside a bare value; returns its end.
     fn quoted_inside(&mut self) -> Result<usize> {
         let start = self.pos;
@@ -298,13 +295,7 @@ impl<'a> Lexer<'a> {
         };
         loop {
             match self.bump() {
-                None => {
-                    return Err(error(
-                        self.input,
-                        start..start + 1,
-                        "unterminated quoted string: no closing quote",
-                    ))
-                }
+                None => return Err(self.unterminated(start)),
                 Some('\\') => {
                     self.bump();
                 }

@@ -128,23 +128,7 @@ pub fn parse_caps_span(input: &str, span: Range<usize>) -> Result<Caps> {
             None,
         ));
     };
-    parse_caps(text).map_err(|e| match e {
-        Error::Parse {
-            position,
-            token,
-            message,
-            suggestion,
-            ..
-        } => Error::parse(
-            WHAT,
-            input,
-            span.start + position,
-            &token,
-            message,
-            suggestion,
-        ),
-        other => other,
-    })
+    parse_caps(text).map_err(|e| e.within(WHAT, input, span.start, |m| m))
 }
 
 /// Parses one structure (`video/x-raw,width=320`).
