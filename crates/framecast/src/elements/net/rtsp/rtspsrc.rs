@@ -28,9 +28,11 @@ use crate::pipeline::{
 };
 use crate::{Error, Result};
 
-/// Largest RTP packet kept (interleaved frames can be up to 64 KiB; RTP
-/// servers send MTU-sized ones).
-const MAX_PACKET: usize = 4096;
+/// Room for the largest RTP packet a server can send: an interleaved
+/// frame's length is 16 bits, and a UDP datagram is no longer, so nothing
+/// is ever cut short (servers send MTU-sized packets; the pool of 16
+/// costs 1 MiB).
+const MAX_PACKET: usize = u16::MAX as usize;
 
 const PROTOCOLS: &[(&str, &str)] = &[
     ("tcp", "RTP interleaved in the RTSP TCP connection"),
