@@ -79,3 +79,20 @@ pub fn gst_rtsp_record_server() -> PathBuf {
 pub fn gst_rtsp_play_server() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("gst_rtsp_play_server.py")
 }
+
+/// Whether gst-rtsp-server can run here (PyGObject with GstRtspServer 1.0
+/// under [`PYTHON`]); `false` means skip, and with
+/// `FRAMECAST_REQUIRE_INTEROP=1` it fails the test instead (see
+/// [`required`]).
+pub fn gst_rtsp_server_available() -> bool {
+    let ok = std::process::Command::new(PYTHON)
+        .args([
+            "-c",
+            "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    required(ok, "python3-gi with GstRtspServer 1.0 not installed")
+}

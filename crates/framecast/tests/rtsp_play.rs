@@ -13,19 +13,6 @@ use framecast::receiver::Receiver;
 use framecast::VideoFormat;
 use interop::KillOnDrop;
 
-fn gst_server_available() -> bool {
-    let ok = Command::new("/usr/bin/python3")
-        .args([
-            "-c",
-            "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    interop::required(ok, "python3-gi with GstRtspServer 1.0 not installed")
-}
-
 fn serve() -> (KillOnDrop, u16) {
     let port = free_tcp_port();
     let child = KillOnDrop(
@@ -50,7 +37,7 @@ fn serve() -> (KillOnDrop, u16) {
 
 #[test]
 fn receiver_plays_an_rtsp_url() {
-    if !gst_server_available() {
+    if !interop::gst_rtsp_server_available() {
         return;
     }
     let (_server, port) = serve();
@@ -85,7 +72,7 @@ fn receiver_plays_an_rtsp_url() {
 
 #[test]
 fn rtspsrc_plays_over_udp_too() {
-    if !gst_server_available() {
+    if !interop::gst_rtsp_server_available() {
         return;
     }
     let (_server, port) = serve();

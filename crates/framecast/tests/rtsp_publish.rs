@@ -112,19 +112,6 @@ impl Server {
     }
 }
 
-fn gst_server_available() -> bool {
-    let ok = Command::new("/usr/bin/python3")
-        .args([
-            "-c",
-            "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    interop::required(ok, "python3-gi with GstRtspServer 1.0 not installed")
-}
-
 fn publisher(location: &str, protocols: &str) -> Pipeline {
     let p = parse_launch(&format!(
         "testsrc is-live=true pattern=counter ! video/x-raw,width={W},height={H},framerate=30/1 \
@@ -173,7 +160,7 @@ fn publishes_into_ffmpeg_listen() {
 
 #[test]
 fn publishes_into_gst_rtsp_server_tcp_and_udp() {
-    if !gst_server_available() {
+    if !interop::gst_rtsp_server_available() {
         return;
     }
     for protocols in ["tcp", "udp"] {
@@ -192,7 +179,7 @@ fn publishes_into_gst_rtsp_server_tcp_and_udp() {
 
 #[test]
 fn reconnects_after_the_server_restarts() {
-    if !gst_server_available() {
+    if !interop::gst_rtsp_server_available() {
         return;
     }
     let port = free_tcp_port();
@@ -228,7 +215,7 @@ fn reconnects_after_the_server_restarts() {
 
 #[test]
 fn wrong_credentials_are_an_error_on_the_bus() {
-    if !gst_server_available() {
+    if !interop::gst_rtsp_server_available() {
         return;
     }
     let port = free_tcp_port();
@@ -252,7 +239,7 @@ fn wrong_credentials_are_an_error_on_the_bus() {
 
 #[test]
 fn right_credentials_publish() {
-    if !gst_server_available() {
+    if !interop::gst_rtsp_server_available() {
         return;
     }
     let port = free_tcp_port();
