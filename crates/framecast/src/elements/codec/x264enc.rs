@@ -35,7 +35,7 @@ use x264_sys as x;
 use super::h264enc::{backend_factory, H264Enc};
 use super::registry::{EncodedFrame, H264Encoder, H264EncoderConfig, H264EncoderDescriptor, Tier};
 use crate::elements::video::Frame;
-use crate::pipeline::{Element, ElementFactory, PropertySpec, PropertyType};
+use crate::pipeline::{Element, ElementFactory, PropertySpec};
 
 const PRESETS: &[(&str, &str)] = &[
     ("ultrafast", "ultrafast"),
