@@ -37,6 +37,11 @@ pub struct Args {
     /// Skip the CPU part (late joins only).
     #[arg(long)]
     pub no_cpu: bool,
+    /// Send `Range: npt=0-` with PLAY, as ffmpeg and rtspsrc do
+    /// (gst-rtsp-server then seeks its shared media: a keyframe at once,
+    /// and a flush for everyone watching).
+    #[arg(long)]
+    pub play_range: bool,
     /// Encoder bitrate, kbit/s, for both servers.
     #[arg(long, default_value_t = 4000)]
     pub bitrate: u32,
@@ -231,7 +236,7 @@ fn cpu_points(server: Server, transport: Transport, args: &Args) -> Result<Vec<P
     let mut points = Vec::new();
     for &n in &args.viewers {
         while viewers.len() < n {
-            viewers.push(viewer::play(&running.url, transport)?);
+            viewers.push(viewer::play(&running.url, transport, args.play_range)?);
         }
         std::thread::sleep(SETTLE);
         let (cpu_ms_per_frame, mbit_per_viewer, receiving) =
@@ -262,16 +267,17 @@ const JOIN_GAP: Duration = Duration::from_millis(370);
 /// first keyframe packet, ms.
 fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Option<f64>>, String> {
     let running = start(server, gop, args.bitrate, false)?;
-    let _anchor = viewer::play(&running.url, Transport::Tcp)?;
+    let _anchor = viewer::play(&running.url, Transport::Tcp, args.play_range)?;
     std::thread::sleep(SETTLE);
     // Each waits past one whole GOP, then gives up.
     let wait = Duration::from_secs_f64(f64::from(gop) / f64::from(FPS)) + Duration::from_secs(2);
     let mut joiners = Vec::new();
     for _ in 0..args.joins {
         let url = running.url.clone();
+        let range = args.play_range;
         joiners.push(std::thread::spawn(
             move || -> Result<Option<f64>, String> {
-                let v = viewer::play(&url, Transport::Tcp)?;
+                let v = viewer::play(&url, Transport::Tcp, range)?;
                 let deadline = Instant::now() + wait;
                 while Instant::now() < deadline {
                     let ns = v.counts.first_keyframe_ns.load(Ordering::Relaxed);
@@ -338,7 +344,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             }
         }
         println!(
-            "\nLate join, PLAY -> first keyframe packet (IDR, FU-A start of an IDR, or SPS) over TCP, {} joins:\n",
+            "\nLate join, PLAY{} -> first keyframe packet (IDR, FU-A start of an IDR, or SPS) over TCP, {} joins:\n",
+            if args.play_range { " with Range: npt=0-" } else { " (no Range)" },
             args.joins
         );
         for line in report::JOIN_HEADER

@@ -196,7 +196,10 @@ fn connect(url: &str) -> Result<BufReader<TcpStream>, String> {
 
 /// Opens `url` and plays it over `transport`; returns once PLAY is
 /// answered, with a thread counting what arrives.
-pub(crate) fn play(url: &str, transport: Transport) -> Result<Viewer, String> {
+/// `range` adds `Range: npt=0-` to PLAY, as ffmpeg and rtspsrc send it:
+/// gst-rtsp-server answers that with a seek of its shared media, which
+/// restarts the encoder on a keyframe for every viewer.
+pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewer, String> {
     let mut reader = connect(url)?;
     let mut cseq = 0;
     request(&mut reader, "OPTIONS", url, &mut cseq, "")?;
@@ -255,7 +258,10 @@ pub(crate) fn play(url: &str, transport: Transport) -> Result<Viewer, String> {
         "PLAY",
         url,
         &mut cseq,
-        &format!("Session: {session}\r\nRange: npt=0-\r\n"),
+        &format!(
+            "Session: {session}\r\n{}",
+            if range { "Range: npt=0-\r\n" } else { "" }
+        ),
     )?;
     let stop = Arc::new(AtomicBool::new(false));
     let control = reader.get_ref().try_clone().map_err(|e| e.to_string())?;
