@@ -209,10 +209,10 @@ fn window(
     let got: Vec<u64> = viewers
         .iter()
         .zip(&before)
-        .map(|(v, b)| bytes(v) - b)
+        .map(|(v, b)| bytes(v).saturating_sub(*b))
         .collect();
     let frames = elapsed * f64::from(FPS);
-    let cpu_ms = (cpu1 - cpu0) as f64 / 1e6 / frames;
+    let cpu_ms = cpu1.saturating_sub(cpu0) as f64 / 1e6 / frames;
     let mbit = if got.is_empty() {
         0.0
     } else {
