@@ -9,6 +9,7 @@ mod encode;
 mod impairments;
 mod latency;
 mod memory;
+mod rtsp;
 mod stamp;
 mod tracers;
 
@@ -42,6 +43,8 @@ enum Which {
     Latency(latency::Args),
     /// Memory core: pool cycle, clone, map, meta, fresh allocation per frame.
     Memory(memory::Args),
+    /// RTSP serving: server CPU per frame with 1-50 viewers (UDP, TCP) and late-join time to a keyframe, framecast serve beside gst-rtsp-server.
+    Rtsp(rtsp::Args),
     /// Tracer overhead on a buffer-heavy workload, beside GStreamer's leaks tracer.
     Tracers(tracers::Args),
 }
@@ -72,6 +75,7 @@ fn run(which: Which) -> Result<(), String> {
         Which::Impairments(args) => impairments::run(&args),
         Which::Latency(args) => latency::run(&args),
         Which::Memory(args) => memory::run(&args),
+        Which::Rtsp(args) => rtsp::run(&args),
         Which::Tracers(args) => tracers::run(&args),
     }
 }

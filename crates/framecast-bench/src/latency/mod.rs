@@ -58,7 +58,7 @@ use framecast_test_support::ports::try_free_port;
 pub(crate) use pacing::pace;
 use pacing::*;
 use processes::*;
-pub(crate) use processes::{build_receiver, Receiver};
+pub(crate) use processes::{build_receiver, framecast_exe, process_cpu_ns, Receiver, Tail};
 use report::*;
 
 /// Frames per second every sender is fed and told.
