@@ -97,3 +97,29 @@ impl<S: Settings> SettingsLock<S> {
         self.0.locked().write(element.name(), name, value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::pipeline::{factories, make_element};
+
+    /// Every factory: each writable property set to its declared default is
+    /// taken, so no element declares a property its settings do not hold
+    /// (a read-only property may still refuse the write, for its own
+    /// reason).
+    #[test]
+    fn every_writable_property_lands_in_the_settings() {
+        for factory in factories() {
+            let element = make_element(factory.name, None).expect(factory.name);
+            for spec in factory.properties.iter().filter(|p| p.is_writable()) {
+                if let Err(e) = element.set_property(spec.name, spec.default_value()) {
+                    assert!(
+                        !e.to_string().contains("settings do not hold"),
+                        "{}.{}: {e}",
+                        factory.name,
+                        spec.name
+                    );
+                }
+            }
+        }
+    }
+}
