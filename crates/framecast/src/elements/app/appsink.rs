@@ -9,7 +9,7 @@ use framecast_core::{
     AllocationQuery, Buffer, BufferPool, Meta, MetaParams, PoolConfig, VideoMeta,
 };
 
-use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Item,
     Limits, Overflow, PadDirection, PadTemplate, PropertySpec, PropertyValue, Refused,
@@ -49,24 +49,8 @@ impl std::fmt::Debug for AppSinkCallbacks {
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(true);
+    properties.extend(AppSinkSettings::properties());
     properties.extend([
-        PropertySpec::caps(
-            "caps",
-            "The caps to accept (ANY = whatever upstream offers)",
-        ),
-        PropertySpec::uint(
-            "max-buffers",
-            "Most buffers queued for pull_sample (0 = no limit)",
-            0..=u32::MAX as u64,
-            8,
-        )
-        .mutable_in_playing(),
-        PropertySpec::bool(
-            "drop",
-            "When full, drop the oldest buffer instead of blocking the stream",
-            false,
-        )
-        .mutable_in_playing(),
         PropertySpec::counter("dropped", "Buffers dropped because the queue was full"),
         PropertySpec::counter("current-level-buffers", "Buffers waiting to be pulled"),
     ]);
@@ -85,9 +69,85 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// `appsink`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct AppSinkSettings {
+    /// `caps`: what to accept (ANY = whatever upstream offers).
+    caps: Caps,
+    /// `max-buffers`: queued for `pull_sample` (0 = no limit; may change
+    /// while playing).
+    max_buffers: u64,
+    /// `drop`: when full, drop the oldest instead of blocking (may change
+    /// while playing).
+    drop: bool,
+}
+
+impl Default for AppSinkSettings {
+    fn default() -> Self {
+        AppSinkSettings {
+            caps: Caps::new_any(),
+            max_buffers: 8,
+            drop: false,
+        }
+    }
+}
+
+impl AppSinkSettings {
+    fn limits(&self) -> Limits {
+        Limits {
+            buffers: self.max_buffers,
+            ..Default::default()
+        }
+    }
+
+    fn overflow(&self) -> Overflow {
+        if self.drop {
+            Overflow::DropOldest
+        } else {
+            Overflow::Block
+        }
+    }
+}
+
+impl Settings for AppSinkSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = AppSinkSettings::default();
+        vec![
+            PropertySpec::caps(
+                "caps",
+                "The caps to accept (ANY = whatever upstream offers)",
+            ),
+            PropertySpec::uint(
+                "max-buffers",
+                "Most buffers queued for pull_sample (0 = no limit)",
+                0..=u32::MAX as u64,
+                d.max_buffers,
+            )
+            .mutable_in_playing(),
+            PropertySpec::bool(
+                "drop",
+                "When full, drop the oldest buffer instead of blocking the stream",
+                d.drop,
+            )
+            .mutable_in_playing(),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("caps", PropertyValue::Caps(caps)) => self.caps = caps.clone(),
+            ("max-buffers", PropertyValue::UInt(n)) => self.max_buffers = *n,
+            ("drop", PropertyValue::Bool(b)) => self.drop = *b,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The `appsink` element's implementation; reach it with
 /// [`AppSink::from_element`].
 pub struct AppSink {
+    settings: SettingsLock<AppSinkSettings>,
     queue: DataQueue,
     caps: Mutex<Option<Arc<Caps>>>,
     callbacks: Mutex<Option<Arc<AppSinkCallbacks>>>,
@@ -98,14 +158,10 @@ pub struct AppSink {
 
 impl Default for AppSink {
     fn default() -> Self {
+        let settings = AppSinkSettings::default();
         AppSink {
-            queue: DataQueue::new(
-                Limits {
-                    buffers: 8,
-                    ..Default::default()
-                },
-                Overflow::Block,
-            ),
+            queue: DataQueue::new(settings.limits(), settings.overflow()),
+            settings: SettingsLock::default(),
             caps: Mutex::new(None),
             callbacks: Mutex::new(None),
             eos: AtomicBool::new(false),
@@ -168,11 +224,11 @@ impl AppSink {
 }
 
 impl SinkImpl for AppSink {
-    fn caps(&self, element: &Element, template: &Caps) -> Caps {
-        match element.prop("caps").as_caps() {
-            Some(c) if !c.is_any() => template.intersect(c),
+    fn caps(&self, _element: &Element, template: &Caps) -> Caps {
+        self.settings.read(|s| match &s.caps {
+            c if !c.is_any() => template.intersect(c),
             _ => template.clone(),
-        }
+        })
     }
 
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
@@ -195,7 +251,7 @@ impl SinkImpl for AppSink {
         }
     }
 
-    fn propose_allocation(&self, element: &Element, query: &mut AllocationQuery) -> bool {
+    fn propose_allocation(&self, _element: &Element, query: &mut AllocationQuery) -> bool {
         query.add_meta(VideoMeta::API, MetaParams::None);
         let propose = *self.propose.locked();
         if let (Some((min, max)), Some(info)) = (propose, query.layout) {
@@ -213,7 +269,7 @@ impl SinkImpl for AppSink {
             // Upstream's pool starts that big; with its own 2 it grew a
             // frame at a time whenever a slow pull let the queue fill (a
             // 1080p receiver: +3 MiB after 570 s). No limit: no claim.
-            let queued = element.prop_u64("max-buffers");
+            let queued = self.settings.read(|s| s.max_buffers);
             if let Ok(queued @ 1..) = u32::try_from(queued) {
                 query.add_pool(None, query.size, queued.saturating_add(2), 0);
             }
@@ -232,17 +288,11 @@ impl SinkImpl for AppSink {
         let _ = self.queue.push(Item::Event(Event::Eos));
     }
 
-    fn start(&self, element: &Element) -> Result<()> {
+    fn start(&self, _element: &Element) -> Result<()> {
         self.eos.store(false, Ordering::Release);
-        self.queue.set_limits(Limits {
-            buffers: element.prop_u64("max-buffers"),
-            ..Default::default()
-        });
-        self.queue.set_overflow(if element.prop_bool("drop") {
-            Overflow::DropOldest
-        } else {
-            Overflow::Block
-        });
+        let settings = self.settings.get();
+        self.queue.set_limits(settings.limits());
+        self.queue.set_overflow(settings.overflow());
         self.queue.set_flushing(false);
         Ok(())
     }
@@ -256,24 +306,13 @@ impl SinkImpl for AppSink {
         self.queue.set_flushing(true);
     }
 
-    fn property_changed(
-        &self,
-        _element: &Element,
-        name: &str,
-        value: &PropertyValue,
-    ) -> Result<()> {
+    /// `max-buffers` and `drop` take effect at once.
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)?;
+        let settings = self.settings.get();
         match name {
-            "max-buffers" => self.queue.set_limits(Limits {
-                buffers: value.as_u64().unwrap_or(0),
-                ..Default::default()
-            }),
-            "drop" => self
-                .queue
-                .set_overflow(if value.as_bool().unwrap_or(false) {
-                    Overflow::DropOldest
-                } else {
-                    Overflow::Block
-                }),
+            "max-buffers" => self.queue.set_limits(settings.limits()),
+            "drop" => self.queue.set_overflow(settings.overflow()),
             _ => {}
         }
         Ok(())

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferPool, ClockTime, ReferenceTimestampMeta};
 
-use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::base::{
+    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowSuccess, Item, Levels, Limits,
     Overflow, PadDirection, PadTemplate, PipelineContext, PropertySpec, PropertyValue, Refused,
@@ -51,64 +53,8 @@ pub const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(5);
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
+    properties.extend(AppSrcSettings::properties());
     properties.extend([
-        PropertySpec::caps(
-            "caps",
-            "The caps of the pushed buffers (raw video caps enable acquire_buffer)",
-        ),
-        PropertySpec::bool(
-            "is-live",
-            "Live source: produce only in Playing; timestamps are capture times",
-            false,
-        ),
-        PropertySpec::enumeration(
-            "format",
-            "Segment format (only time is supported)",
-            &[("time", "Timestamps in nanoseconds")],
-            "time",
-        ),
-        PropertySpec::uint(
-            "max-buffers",
-            "Most buffers queued (0 = no limit)",
-            0..=u32::MAX as u64,
-            4,
-        )
-        .mutable_in_playing(),
-        PropertySpec::uint(
-            "max-bytes",
-            "Most bytes queued (0 = no limit)",
-            0..=u64::MAX,
-            0,
-        )
-        .mutable_in_playing(),
-        PropertySpec::uint(
-            "max-time",
-            "Most time queued, ns (0 = no limit)",
-            0..=u64::MAX,
-            0,
-        )
-        .mutable_in_playing(),
-        PropertySpec::enumeration(
-            "overflow",
-            "What a push into a full queue does",
-            OVERFLOW,
-            "auto",
-        )
-        .mutable_in_playing(),
-        PropertySpec::enumeration(
-            "leaky-type",
-            "GStreamer-compatible alias of overflow",
-            LEAKY_TYPE,
-            "none",
-        )
-        .mutable_in_playing(),
-        PropertySpec::uint(
-            "min-latency",
-            "Latency the source adds, ns",
-            0..=u64::MAX,
-            0,
-        )
-        .mutable_in_playing(),
         PropertySpec::counter("current-level-buffers", "Buffers queued now"),
         PropertySpec::counter("current-level-bytes", "Bytes queued now"),
         PropertySpec::counter("current-level-time", "Time span queued now, ns"),
@@ -194,9 +140,146 @@ impl std::fmt::Debug for AppSrcCallbacks {
     }
 }
 
+/// `appsrc`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct AppSrcSettings {
+    /// `caps`: what the pushed buffers are (ANY by default).
+    caps: Caps,
+    is_live: bool,
+    /// `format`: only `time`.
+    format: &'static str,
+    /// `max-buffers`, `max-bytes`, `max-time` (may change while playing).
+    limits: Limits,
+    /// `overflow`: a nick of [`OVERFLOW`] (may change while playing).
+    overflow: &'static str,
+    /// `leaky-type`: a nick of [`LEAKY_TYPE`]; other than `none` it wins
+    /// over `overflow`.
+    leaky_type: &'static str,
+    min_latency: ClockTime,
+}
+
+impl Default for AppSrcSettings {
+    fn default() -> Self {
+        AppSrcSettings {
+            caps: Caps::new_any(),
+            is_live: false,
+            format: "time",
+            limits: Limits {
+                buffers: 4,
+                ..Default::default()
+            },
+            overflow: "auto",
+            leaky_type: "none",
+            min_latency: ClockTime::ZERO,
+        }
+    }
+}
+
+impl AppSrcSettings {
+    /// The queue's overflow policy these settings ask for.
+    fn policy(&self) -> Overflow {
+        match self.leaky_type {
+            "upstream" => return Overflow::DropNewest,
+            "downstream" => return Overflow::DropOldest,
+            _ => {}
+        }
+        match self.overflow {
+            "block" => Overflow::Block,
+            "drop-oldest" => Overflow::DropOldest,
+            "drop-newest" => Overflow::DropNewest,
+            _ if self.is_live => Overflow::DropOldest,
+            _ => Overflow::Block,
+        }
+    }
+}
+
+impl Settings for AppSrcSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = AppSrcSettings::default();
+        vec![
+            PropertySpec::caps(
+                "caps",
+                "The caps of the pushed buffers (raw video caps enable acquire_buffer)",
+            ),
+            PropertySpec::bool(
+                "is-live",
+                "Live source: produce only in Playing; timestamps are capture times",
+                d.is_live,
+            ),
+            PropertySpec::enumeration(
+                "format",
+                "Segment format (only time is supported)",
+                &[("time", "Timestamps in nanoseconds")],
+                d.format,
+            ),
+            PropertySpec::uint(
+                "max-buffers",
+                "Most buffers queued (0 = no limit)",
+                0..=u32::MAX as u64,
+                d.limits.buffers,
+            )
+            .mutable_in_playing(),
+            PropertySpec::uint(
+                "max-bytes",
+                "Most bytes queued (0 = no limit)",
+                0..=u64::MAX,
+                d.limits.bytes,
+            )
+            .mutable_in_playing(),
+            PropertySpec::uint(
+                "max-time",
+                "Most time queued, ns (0 = no limit)",
+                0..=u64::MAX,
+                d.limits.time.nseconds(),
+            )
+            .mutable_in_playing(),
+            PropertySpec::enumeration(
+                "overflow",
+                "What a push into a full queue does",
+                OVERFLOW,
+                d.overflow,
+            )
+            .mutable_in_playing(),
+            PropertySpec::enumeration(
+                "leaky-type",
+                "GStreamer-compatible alias of overflow",
+                LEAKY_TYPE,
+                d.leaky_type,
+            )
+            .mutable_in_playing(),
+            PropertySpec::uint(
+                "min-latency",
+                "Latency the source adds, ns",
+                0..=u64::MAX,
+                d.min_latency.nseconds(),
+            )
+            .mutable_in_playing(),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("caps", PropertyValue::Caps(caps)) => self.caps = caps.clone(),
+            ("is-live", PropertyValue::Bool(b)) => self.is_live = *b,
+            ("format", PropertyValue::Enum(nick)) => self.format = nick,
+            ("max-buffers", PropertyValue::UInt(n)) => self.limits.buffers = *n,
+            ("max-bytes", PropertyValue::UInt(n)) => self.limits.bytes = *n,
+            ("max-time", PropertyValue::UInt(n)) => self.limits.time = ClockTime::from_nseconds(*n),
+            ("overflow", PropertyValue::Enum(nick)) => self.overflow = nick,
+            ("leaky-type", PropertyValue::Enum(nick)) => self.leaky_type = nick,
+            ("min-latency", PropertyValue::UInt(n)) => {
+                self.min_latency = ClockTime::from_nseconds(*n)
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The `appsrc` element's implementation; reach it with
 /// [`AppSrc::from_element`].
 pub struct AppSrc {
+    settings: SettingsLock<AppSrcSettings>,
     queue: DataQueue,
     pool: Mutex<Option<BufferPool>>,
     pool_ready: Condvar,
@@ -212,13 +295,8 @@ pub struct AppSrc {
 impl Default for AppSrc {
     fn default() -> Self {
         AppSrc {
-            queue: DataQueue::new(
-                Limits {
-                    buffers: 4,
-                    ..Default::default()
-                },
-                Overflow::Block,
-            ),
+            queue: DataQueue::new(AppSrcSettings::default().limits, Overflow::Block),
+            settings: SettingsLock::default(),
             pool: Mutex::new(None),
             pool_ready: Condvar::new(),
             context: Mutex::new(None),
@@ -351,37 +429,19 @@ impl AppSrc {
     }
 
     fn apply_settings(&self, element: &Element) {
-        let live = element.prop_bool("is-live");
-        self.live.store(live, Ordering::Relaxed);
+        let settings = self.settings.get();
+        self.live.store(settings.is_live, Ordering::Relaxed);
+        // `do-timestamp` is the base source's property.
         self.do_timestamp
             .store(element.prop_bool("do-timestamp"), Ordering::Relaxed);
-        self.queue.set_limits(Limits {
-            buffers: element.prop_u64("max-buffers"),
-            bytes: element.prop_u64("max-bytes"),
-            time: ClockTime::from_nseconds(element.prop_u64("max-time")),
-        });
-        self.queue.set_overflow(Self::policy(element, live));
-    }
-
-    fn policy(element: &Element, live: bool) -> Overflow {
-        match element.prop("leaky-type").as_str() {
-            Some("upstream") => return Overflow::DropNewest,
-            Some("downstream") => return Overflow::DropOldest,
-            _ => {}
-        }
-        match element.prop("overflow").as_str() {
-            Some("block") => Overflow::Block,
-            Some("drop-oldest") => Overflow::DropOldest,
-            Some("drop-newest") => Overflow::DropNewest,
-            _ if live => Overflow::DropOldest,
-            _ => Overflow::Block,
-        }
+        self.queue.set_limits(settings.limits);
+        self.queue.set_overflow(settings.policy());
     }
 }
 
 impl SourceImpl for AppSrc {
-    fn caps(&self, element: &Element) -> Caps {
-        element.prop_caps("caps")
+    fn caps(&self, _element: &Element) -> Caps {
+        self.settings.read(|s| s.caps.clone())
     }
 
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<usize> {
@@ -393,9 +453,9 @@ impl SourceImpl for AppSrc {
     /// load lined all three up (a 1080p BGR sender: +6 MiB at 60 s). Like
     /// GStreamer's, the larger of this and downstream's claim wins, so a
     /// queueing element right after (an appsink) may still add a frame.
-    fn pool_min_buffers(&self, element: &Element) -> u32 {
+    fn pool_min_buffers(&self, _element: &Element) -> u32 {
         // 0, no limit, has no bound to size for: the pool grows with it.
-        let queued = element.prop_u64("max-buffers");
+        let queued = self.settings.read(|s| s.limits.buffers);
         u32::try_from(queued).unwrap_or(u32::MAX).saturating_add(2)
     }
 
@@ -428,8 +488,8 @@ impl SourceImpl for AppSrc {
         }
     }
 
-    fn is_live(&self, element: &Element) -> bool {
-        element.prop_bool("is-live")
+    fn is_live(&self, _element: &Element) -> bool {
+        self.settings.read(|s| s.is_live)
     }
 
     fn eos_requested(&self, _element: &Element) -> bool {
@@ -438,9 +498,8 @@ impl SourceImpl for AppSrc {
         true
     }
 
-    fn latency(&self, element: &Element) -> (ClockTime, Option<ClockTime>) {
-        let min = ClockTime::from_nseconds(element.prop_u64("min-latency"));
-        (min, None)
+    fn latency(&self, _element: &Element) -> (ClockTime, Option<ClockTime>) {
+        (self.settings.read(|s| s.min_latency), None)
     }
 
     fn start(&self, element: &Element) -> Result<()> {
@@ -464,6 +523,8 @@ impl SourceImpl for AppSrc {
     }
 
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)?;
+        let settings = self.settings.get();
         match name {
             "max-buffers" | "max-bytes" | "max-time" => {
                 let mut limits = self.queue.limits();
@@ -476,24 +537,22 @@ impl SourceImpl for AppSrc {
                 self.queue.set_limits(limits);
             }
             "overflow" | "leaky-type" => {
-                // Re-resolve after the new value is stored.
-                let live = self.live.load(Ordering::Relaxed);
+                // An explicit value is the policy; `auto` or `none`
+                // resolves from the settings, the new value in them.
                 let policy = match (name, value.as_str()) {
                     ("leaky-type", Some("upstream")) => Overflow::DropNewest,
                     ("leaky-type", Some("downstream")) => Overflow::DropOldest,
                     ("overflow", Some("block")) => Overflow::Block,
                     ("overflow", Some("drop-oldest")) => Overflow::DropOldest,
                     ("overflow", Some("drop-newest")) => Overflow::DropNewest,
-                    _ => Self::policy(element, live),
+                    _ => settings.policy(),
                 };
                 self.queue.set_overflow(policy);
             }
             "is-live" => {
                 let live = value.as_bool().unwrap_or(false);
                 self.live.store(live, Ordering::Relaxed);
-                if element.prop("overflow").as_str() == Some("auto")
-                    && element.prop("leaky-type").as_str() == Some("none")
-                {
+                if settings.overflow == "auto" && settings.leaky_type == "none" {
                     self.queue.set_overflow(if live {
                         Overflow::DropOldest
                     } else {

@@ -38,7 +38,7 @@ use super::registry::{
     H264EncoderDescriptor,
 };
 use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
-use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::base::{integer, negotiate_pool, Settings, SettingsLock};
 use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
@@ -50,11 +50,7 @@ use framecast_rtp::h264::{AccessUnitKind, NalUnits};
 /// `h264enc`'s factory.
 pub fn factory() -> ElementFactory {
     let mut properties = common_properties();
-    properties.push(PropertySpec::string(
-        "encoder",
-        "The encoder to use (openh264, x264, ...); unset = the best available by tier",
-        None,
-    ));
+    properties.extend(EncoderChoice::properties());
     ElementFactory::new(
         "h264enc",
         "H.264 encoder (best available)",
@@ -87,29 +83,110 @@ pub fn h264_template() -> Caps {
     )
 }
 
+/// The writable properties every H.264 encoder element has (a back-end's
+/// own, such as `openh264enc`'s `complexity`, are its descriptor's).
+#[derive(Debug, Clone)]
+pub(crate) struct EncSettings {
+    /// `bitrate`, kbit/s.
+    bitrate: u32,
+    /// `gop-size`: frames per IDR; 0 = one second of frames.
+    gop_size: u64,
+    /// `threads`: 0 = one per core.
+    threads: u64,
+    /// `min-force-key-unit-interval`, ns.
+    min_force_key_unit_interval: u64,
+}
+
+impl Default for EncSettings {
+    fn default() -> Self {
+        EncSettings {
+            bitrate: 2048,
+            gop_size: 0,
+            threads: 0,
+            min_force_key_unit_interval: DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL,
+        }
+    }
+}
+
+impl Settings for EncSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = EncSettings::default();
+        vec![
+            PropertySpec::uint(
+                "bitrate",
+                "Target bitrate in kbit/s (as GStreamer's x264enc)",
+                1..=2_048_000,
+                u64::from(d.bitrate),
+            ),
+            PropertySpec::uint(
+                "gop-size",
+                "An IDR (with SPS/PPS) every this many frames; 0 = one second of frames",
+                0..=100_000,
+                d.gop_size,
+            ),
+            PropertySpec::uint(
+                "threads",
+                "Encoder threads; 0 = one per core",
+                0..=64,
+                d.threads,
+            ),
+            PropertySpec::uint(
+                "min-force-key-unit-interval",
+                "Least time between keyframes forced by upstream requests (GstForceKeyUnit), in \
+                 ns; a request sooner waits for it",
+                0..=u64::MAX,
+                d.min_force_key_unit_interval,
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("bitrate", v) => match integer(v) {
+                Some(kbps) => self.bitrate = kbps,
+                None => return false,
+            },
+            ("gop-size", PropertyValue::UInt(n)) => self.gop_size = *n,
+            ("threads", PropertyValue::UInt(n)) => self.threads = *n,
+            ("min-force-key-unit-interval", PropertyValue::UInt(ns)) => {
+                self.min_force_key_unit_interval = *ns
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `h264enc`'s own writable property: which back-end.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EncoderChoice {
+    /// `encoder`: a registered back-end's name; unset = the best by tier.
+    encoder: Option<String>,
+}
+
+impl Settings for EncoderChoice {
+    fn properties() -> Vec<PropertySpec> {
+        // Unset, as the default's `encoder`.
+        vec![PropertySpec::string(
+            "encoder",
+            "The encoder to use (openh264, x264, ...); unset = the best available by tier",
+            None,
+        )]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("encoder", PropertyValue::String(s)) => self.encoder = s.clone(),
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// Properties every H.264 encoder element has.
 pub(crate) fn common_properties() -> Vec<PropertySpec> {
-    vec![
-        PropertySpec::uint(
-            "bitrate",
-            "Target bitrate in kbit/s (as GStreamer's x264enc)",
-            1..=2_048_000,
-            2048,
-        ),
-        PropertySpec::uint(
-            "gop-size",
-            "An IDR (with SPS/PPS) every this many frames; 0 = one second of frames",
-            0..=100_000,
-            0,
-        ),
-        PropertySpec::uint("threads", "Encoder threads; 0 = one per core", 0..=64, 0),
-        PropertySpec::uint(
-            "min-force-key-unit-interval",
-            "Least time between keyframes forced by upstream requests (GstForceKeyUnit), in ns; \
-             a request sooner waits for it",
-            0..=u64::MAX,
-            DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL,
-        ),
+    let mut properties = EncSettings::properties();
+    properties.extend([
         PropertySpec::counter("frames-encoded", "Access units produced"),
         PropertySpec::counter("keyframes", "IDR access units produced"),
         PropertySpec::counter("bytes-encoded", "Bytes of H.264 produced"),
@@ -121,7 +198,8 @@ pub(crate) fn common_properties() -> Vec<PropertySpec> {
             "encode-time-us",
             "Time spent in the encoder, microseconds, in total",
         ),
-    ]
+    ]);
+    properties
 }
 
 /// Default `min-force-key-unit-interval`: 500 ms. GStreamer's video
@@ -181,6 +259,9 @@ struct Counters {
 pub struct H264Enc {
     /// The back-end (`None`: `h264enc`, chosen at stream start).
     fixed: Option<&'static str>,
+    settings: SettingsLock<EncSettings>,
+    /// `h264enc`'s `encoder` (a back-end's element has no such property).
+    choice: SettingsLock<EncoderChoice>,
     input: Mutex<Option<VideoInfo>>,
     stream: Mutex<Option<Stream>>,
     chosen: Mutex<Option<&'static str>>,
@@ -195,6 +276,8 @@ impl H264Enc {
     pub fn new(fixed: Option<&'static str>) -> H264Enc {
         H264Enc {
             fixed,
+            settings: SettingsLock::default(),
+            choice: SettingsLock::default(),
             input: Mutex::new(None),
             stream: Mutex::new(None),
             chosen: Mutex::new(None),
@@ -215,11 +298,11 @@ impl H264Enc {
     /// Whether to force an IDR on the frame at `pts`: a request is pending
     /// and the last forced IDR is at least `min-force-key-unit-interval`
     /// older; a request too soon stays pending for a later frame.
-    fn take_key_unit_request(&self, element: &Element, pts: Option<ClockTime>) -> bool {
+    fn take_key_unit_request(&self, pts: Option<ClockTime>) -> bool {
         if !self.force_keyframe.load(Ordering::Relaxed) {
             return false;
         }
-        let min = element.prop_u64("min-force-key-unit-interval");
+        let min = self.settings.read(|s| s.min_force_key_unit_interval);
         let last = self.last_forced.load(Ordering::Relaxed);
         if let Some(pts) = pts {
             // Too soon after the last forced IDR; timestamps that went
@@ -248,7 +331,7 @@ impl H264Enc {
         let wanted = self
             .fixed
             .map(str::to_string)
-            .or_else(|| element.prop("encoder").as_str().map(str::to_string));
+            .or_else(|| self.choice.get().encoder);
         match wanted {
             Some(name) => match find_h264_encoder(&name) {
                 Some(d) if (d.available)() => Ok(d),
@@ -279,7 +362,9 @@ impl H264Enc {
         } else {
             30
         };
-        let mut gop = element.prop_u64("gop-size");
+        let settings = self.settings.get();
+        let mut gop = settings.gop_size;
+        // `key-int-max` is x264enc's own (its descriptor declares it).
         if let Ok(v) = element.property("key-int-max") {
             gop = v.as_u64().filter(|&v| v > 0).unwrap_or(gop);
         }
@@ -288,9 +373,9 @@ impl H264Enc {
         }
         let config = H264EncoderConfig {
             info,
-            bitrate_kbps: element.prop_as::<u32>("bitrate"),
+            bitrate_kbps: settings.bitrate,
             gop_size: u32::try_from(gop).unwrap_or(u32::MAX).max(1),
-            threads: resolve_threads(element.prop_u64("threads")),
+            threads: resolve_threads(settings.threads),
         };
         let encoder = (descriptor.create)(element, &config).map_err(|message| Error::Element {
             element: element.name().to_string(),
@@ -385,7 +470,7 @@ impl H264Enc {
                 return Err(FlowError::Error);
             }
         };
-        let force = self.take_key_unit_request(element, buffer.pts());
+        let force = self.take_key_unit_request(buffer.pts());
         let started = Instant::now();
         let encoded = match stream.encoder.encode(&frame, buffer.pts(), force) {
             Ok(e) => e,
@@ -504,12 +589,7 @@ impl H264Enc {
 }
 
 impl ElementImpl for H264Enc {
-    fn property_changed(
-        &self,
-        element: &Element,
-        name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
         if READ_ONLY.contains(&name) {
             return Err(Error::InvalidPropertyValue {
                 element: element.name().to_string(),
@@ -518,7 +598,8 @@ impl ElementImpl for H264Enc {
                 reason: "read-only".into(),
             });
         }
-        Ok(())
+        self.settings.write(element, name, value)?;
+        self.choice.write(element, name, value)
     }
 
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {

@@ -21,11 +21,11 @@ use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoFormat, VideoInfo}
 use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, SamplingFactor};
 
 use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
-use crate::pipeline::base::{Transform, TransformImpl};
+use crate::pipeline::base::{integer, Settings, SettingsLock, Transform, TransformImpl};
 use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    PropertySpec, Structure, Value,
+    PropertySpec, PropertyValue, Structure, Value,
 };
 use crate::Result;
 
@@ -40,13 +40,7 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("sink", PadDirection::Sink, raw_template()),
             PadTemplate::always("src", PadDirection::Src, jpeg_template()),
         ],
-        vec![PropertySpec::uint(
-            "quality",
-            "Quality of encoding (as GStreamer's jpegenc)",
-            0..=100,
-            85,
-        )
-        .mutable_in_playing()],
+        JpegEncSettings::properties(),
         || Box::new(Transform::new(JpegEnc::default())),
     )
 }
@@ -62,9 +56,43 @@ pub(crate) fn jpeg_template() -> Caps {
     template_caps("image/jpeg,width=[1,65535],height=[1,65535],framerate=[0/1,2147483647/1]")
 }
 
+/// `jpegenc`'s writable property.
+#[derive(Debug, Clone)]
+pub(crate) struct JpegEncSettings {
+    /// `quality` (0-100; may change while playing).
+    quality: u8,
+}
+
+impl Default for JpegEncSettings {
+    fn default() -> Self {
+        JpegEncSettings { quality: 85 }
+    }
+}
+
+impl Settings for JpegEncSettings {
+    fn properties() -> Vec<PropertySpec> {
+        vec![PropertySpec::uint(
+            "quality",
+            "Quality of encoding (as GStreamer's jpegenc)",
+            0..=100,
+            u64::from(JpegEncSettings::default().quality),
+        )
+        .mutable_in_playing()]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, integer(value)) {
+            ("quality", Some(q)) => self.quality = q,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The `jpegenc` element's implementation.
 #[derive(Debug, Default)]
 pub struct JpegEnc {
+    settings: SettingsLock<JpegEncSettings>,
     info: Mutex<Option<VideoInfo>>,
 }
 
@@ -244,11 +272,15 @@ impl TransformImpl for JpegEnc {
         false
     }
 
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn transform(&self, element: &Element, input: &Buffer, output: &mut BufferRef) -> FlowResult {
         let Some(info) = *self.info.locked() else {
             return Err(FlowError::NotNegotiated);
         };
-        let quality = element.prop_as::<u8>("quality");
+        let quality = self.settings.read(|s| s.quality);
         let result = (|| -> std::result::Result<usize, String> {
             let layout = frame_layout(input, &info).map_err(|e| e.to_string())?;
             let map = input.map_readable().map_err(|e| e.to_string())?;

@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use framecast_core::Buffer;
 
+use crate::pipeline::base::{Settings, SettingsLock};
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
-    PadTemplate, PropertySpec, Query,
+    PadTemplate, PropertySpec, PropertyValue, Query,
 };
 use crate::Result;
 
@@ -31,27 +32,64 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("sink", PadDirection::Sink, Caps::new_any()),
             PadTemplate::always("src", PadDirection::Src, Caps::new_any()),
         ],
+        CapsFilterSettings::properties(),
+        || Box::new(CapsFilter::default()),
+    )
+}
+
+/// `capsfilter`'s writable property.
+#[derive(Debug, Clone)]
+pub(crate) struct CapsFilterSettings {
+    /// `caps`: what may be negotiated across (may change while playing).
+    caps: Caps,
+}
+
+impl Default for CapsFilterSettings {
+    fn default() -> Self {
+        CapsFilterSettings {
+            caps: Caps::new_any(),
+        }
+    }
+}
+
+impl Settings for CapsFilterSettings {
+    /// `caps` is ANY by default, as [`PropertySpec::caps`] declares it.
+    fn properties() -> Vec<PropertySpec> {
         vec![PropertySpec::caps(
             "caps",
             "Restrict the possible allowed capabilities (ANY = no restriction)",
         )
-        .mutable_in_playing()],
-        || Box::new(CapsFilter::default()),
-    )
+        .mutable_in_playing()]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("caps", PropertyValue::Caps(caps)) => self.caps = caps.clone(),
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// The `capsfilter` element.
 #[derive(Debug, Default)]
 pub struct CapsFilter {
+    settings: SettingsLock<CapsFilterSettings>,
     /// A caps event went downstream in this stream.
     caps_sent: AtomicBool,
 }
 
-fn filter_caps(element: &Element) -> Caps {
-    element.prop_caps("caps")
+impl CapsFilter {
+    fn filter_caps(&self) -> Caps {
+        self.settings.read(|s| s.caps.clone())
+    }
 }
 
 impl ElementImpl for CapsFilter {
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
         let Some(src) = element.src_pad() else {
             return Err(FlowError::NotLinked);
@@ -59,7 +97,7 @@ impl ElementImpl for CapsFilter {
         if !self.caps_sent.load(Ordering::Acquire) {
             // No caps came from upstream (a byte stream): announce the
             // filter's, when they say exactly what the data is.
-            let filter = filter_caps(element);
+            let filter = self.filter_caps();
             if !filter.is_any() && filter.is_fixed() {
                 if !src.push_event(Event::Caps(filter.clone())) {
                     element.post_error(format!("downstream refused caps {filter}"), None);
@@ -74,7 +112,7 @@ impl ElementImpl for CapsFilter {
     fn sink_event(&self, element: &Element, pad: &Pad, event: Event) -> bool {
         match &event {
             Event::Caps(caps) => {
-                let filter = filter_caps(element);
+                let filter = self.filter_caps();
                 if !caps.can_intersect(&filter) {
                     element.post_error(
                         format!("caps {caps} do not match the filter {filter}"),
@@ -93,7 +131,7 @@ impl ElementImpl for CapsFilter {
     }
 
     fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
-        let filter = filter_caps(element);
+        let filter = self.filter_caps();
         match query {
             Query::Caps {
                 filter: asked,

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::read_only_error;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
@@ -25,15 +25,8 @@ use crate::Result;
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
+    properties.extend(FakeSinkSettings::properties());
     properties.extend([
-        PropertySpec::bool("silent", "Don't produce last-message", true).mutable_in_playing(),
-        PropertySpec::int(
-            "num-buffers",
-            "Number of buffers to accept before going EOS (-1 = unlimited)",
-            -1..=i32::MAX as i64,
-            -1,
-        ),
-        PropertySpec::bool("dump", "Dump buffer contents to stdout", false).mutable_in_playing(),
         PropertySpec::string(
             "last-message",
             "The message describing current status (read-only; needs silent=false)",
@@ -63,9 +56,59 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// `fakesink`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct FakeSinkSettings {
+    /// `silent`: no `last-message` (may change while playing).
+    silent: bool,
+    /// `num-buffers`: buffers accepted before EOS; -1 = unlimited.
+    num_buffers: i64,
+    /// `dump`: buffer contents to stdout (may change while playing).
+    dump: bool,
+}
+
+impl Default for FakeSinkSettings {
+    fn default() -> Self {
+        FakeSinkSettings {
+            silent: true,
+            num_buffers: -1,
+            dump: false,
+        }
+    }
+}
+
+impl Settings for FakeSinkSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = FakeSinkSettings::default();
+        vec![
+            PropertySpec::bool("silent", "Don't produce last-message", d.silent)
+                .mutable_in_playing(),
+            PropertySpec::int(
+                "num-buffers",
+                "Number of buffers to accept before going EOS (-1 = unlimited)",
+                -1..=i32::MAX as i64,
+                d.num_buffers,
+            ),
+            PropertySpec::bool("dump", "Dump buffer contents to stdout", d.dump)
+                .mutable_in_playing(),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("silent", PropertyValue::Bool(b)) => self.silent = *b,
+            ("num-buffers", PropertyValue::Int(n)) => self.num_buffers = *n,
+            ("dump", PropertyValue::Bool(b)) => self.dump = *b,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The `fakesink` element's implementation (wrapped in [`Sink`]).
 #[derive(Debug, Default)]
 pub struct FakeSink {
+    settings: SettingsLock<FakeSinkSettings>,
     rendered: AtomicU64,
     /// Buffers still accepted before EOS; -1 = unlimited.
     left: AtomicI64,
@@ -147,17 +190,18 @@ fn hex_dump(buffer: &Buffer) -> String {
 }
 
 impl SinkImpl for FakeSink {
-    fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
+    fn render(&self, _element: &Element, buffer: Buffer) -> FlowResult {
         // GStreamer's fakesink: a buffer past num-buffers is refused with
         // EOS; the last accepted one already answers EOS.
         let left = self.left.load(Ordering::Acquire);
         if left == 0 {
             return Err(FlowError::Eos);
         }
-        if !element.prop_bool("silent") {
+        let (silent, dump) = self.settings.read(|s| (s.silent, s.dump));
+        if !silent {
             self.set_last_message(describe(&buffer));
         }
-        if element.prop_bool("dump") {
+        if dump {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(hex_dump(&buffer).as_bytes());
         }
@@ -173,16 +217,16 @@ impl SinkImpl for FakeSink {
         Ok(FlowSuccess::Ok)
     }
 
-    fn start(&self, element: &Element) -> Result<()> {
+    fn start(&self, _element: &Element) -> Result<()> {
         self.rendered.store(0, Ordering::Relaxed);
-        let n = element.prop_i64("num-buffers");
+        let n = self.settings.read(|s| s.num_buffers);
         self.left.store(n, Ordering::Release);
         *self.last_message.locked() = None;
         Ok(())
     }
 
-    fn eos(&self, element: &Element) {
-        if !element.prop_bool("silent") {
+    fn eos(&self, _element: &Element) {
+        if !self.settings.read(|s| s.silent) {
             self.set_last_message("event   ******* (eos)".into());
         }
     }
@@ -190,7 +234,7 @@ impl SinkImpl for FakeSink {
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
         match name {
             "rendered" | "last-message" => Err(read_only_error(element, name, value)),
-            _ => Ok(()),
+            _ => self.settings.write(element, name, value),
         }
     }
 

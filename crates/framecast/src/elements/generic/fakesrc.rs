@@ -14,9 +14,12 @@ use std::sync::Mutex;
 
 use framecast_core::{Buffer, BufferPool, PoolConfig};
 
-use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::base::{
+    integer, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
+    PropertyValue,
 };
 use crate::Result;
 
@@ -43,37 +46,7 @@ const FILLTYPES: &[(&str, &str)] = &[
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
-    properties.extend([
-        PropertySpec::enumeration(
-            "sizetype",
-            "How to determine buffer sizes",
-            SIZETYPES,
-            "empty",
-        ),
-        PropertySpec::int(
-            "sizemin",
-            "Minimum buffer size (sizetype=random)",
-            0..=i64::from(i32::MAX),
-            0,
-        ),
-        PropertySpec::int(
-            "sizemax",
-            "Maximum buffer size",
-            0..=i64::from(i32::MAX),
-            4096,
-        ),
-        PropertySpec::enumeration(
-            "filltype",
-            "How to fill the buffer, if at all",
-            FILLTYPES,
-            "nothing",
-        ),
-        PropertySpec::bool(
-            "is-live",
-            "True if the element cannot produce data in PAUSED",
-            false,
-        ),
-    ]);
+    properties.extend(FakeSrcSettings::properties());
     ElementFactory::new(
         "fakesrc",
         "Fake Source",
@@ -89,19 +62,92 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// What one run is configured as (read at start).
+/// `fakesrc`'s writable properties; a run works from the copy taken at
+/// start.
 #[derive(Debug, Clone, Copy)]
-struct Config {
+pub(crate) struct FakeSrcSettings {
+    /// `sizetype`: a nick of [`SIZETYPES`].
     sizetype: &'static str,
+    /// `filltype`: a nick of [`FILLTYPES`].
     filltype: &'static str,
     sizemin: usize,
     sizemax: usize,
+    is_live: bool,
+}
+
+impl Default for FakeSrcSettings {
+    fn default() -> Self {
+        FakeSrcSettings {
+            sizetype: "empty",
+            filltype: "nothing",
+            sizemin: 0,
+            sizemax: 4096,
+            is_live: false,
+        }
+    }
+}
+
+impl Settings for FakeSrcSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = FakeSrcSettings::default();
+        let size = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        vec![
+            PropertySpec::enumeration(
+                "sizetype",
+                "How to determine buffer sizes",
+                SIZETYPES,
+                d.sizetype,
+            ),
+            PropertySpec::int(
+                "sizemin",
+                "Minimum buffer size (sizetype=random)",
+                0..=i64::from(i32::MAX),
+                size(d.sizemin),
+            ),
+            PropertySpec::int(
+                "sizemax",
+                "Maximum buffer size",
+                0..=i64::from(i32::MAX),
+                size(d.sizemax),
+            ),
+            PropertySpec::enumeration(
+                "filltype",
+                "How to fill the buffer, if at all",
+                FILLTYPES,
+                d.filltype,
+            ),
+            PropertySpec::bool(
+                "is-live",
+                "True if the element cannot produce data in PAUSED",
+                d.is_live,
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("sizetype", PropertyValue::Enum(nick)) => self.sizetype = nick,
+            ("filltype", PropertyValue::Enum(nick)) => self.filltype = nick,
+            ("sizemin", v) => match integer(v) {
+                Some(n) => self.sizemin = n,
+                None => return false,
+            },
+            ("sizemax", v) => match integer(v) {
+                Some(n) => self.sizemax = n,
+                None => return false,
+            },
+            ("is-live", PropertyValue::Bool(b)) => self.is_live = *b,
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// The `fakesrc` element's implementation.
 #[derive(Debug, Default)]
 pub struct FakeSrc {
-    run: Mutex<Option<(Config, Option<BufferPool>)>>,
+    settings: SettingsLock<FakeSrcSettings>,
+    run: Mutex<Option<(FakeSrcSettings, Option<BufferPool>)>>,
     /// xorshift64 state for random sizes and data.
     rng: AtomicU64,
     /// Next byte of the `pattern-span` fill.
@@ -132,14 +178,12 @@ impl SourceImpl for FakeSrc {
         Ok(0)
     }
 
-    fn start(&self, element: &Element) -> Result<()> {
-        let size = |name| element.prop_as::<usize>(name);
-        let config = Config {
-            sizetype: element.prop_enum("sizetype"),
-            filltype: element.prop_enum("filltype"),
-            sizemin: size("sizemin"),
-            sizemax: size("sizemax"),
-        };
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
+    fn start(&self, _element: &Element) -> Result<()> {
+        let config = self.settings.get();
         let pool = if config.sizetype == "empty" || config.sizemax == 0 {
             None
         } else {
@@ -219,8 +263,8 @@ impl SourceImpl for FakeSrc {
         Ok(buffer)
     }
 
-    fn is_live(&self, element: &Element) -> bool {
-        element.prop_bool("is-live")
+    fn is_live(&self, _element: &Element) -> bool {
+        self.settings.read(|s| s.is_live)
     }
 }
 

@@ -6,6 +6,7 @@ use std::thread::JoinHandle;
 
 use framecast_core::{Buffer, ClockTime};
 
+use crate::pipeline::base::{Settings, SettingsLock};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult,
     FlowSuccess, Item, Limits, Overflow, Pad, PadDirection, PadTemplate, PropertySpec,
@@ -33,41 +34,97 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("sink", PadDirection::Sink, Caps::new_any()),
             PadTemplate::always("src", PadDirection::Src, Caps::new_any()),
         ],
+        {
+            let mut properties = QueueSettings::properties();
+            properties.extend([
+                PropertySpec::counter("current-level-buffers", "Buffers queued now"),
+                PropertySpec::counter("current-level-bytes", "Bytes queued now"),
+                PropertySpec::counter("current-level-time", "Time span queued now, ns"),
+                PropertySpec::counter("dropped", "Buffers dropped by the leaky policy"),
+            ]);
+            properties
+        },
+        || Box::new(Queue::default()),
+    )
+}
+
+/// `queue`'s writable properties (all of them may change while playing).
+#[derive(Debug, Clone)]
+pub(crate) struct QueueSettings {
+    /// `max-size-buffers`, `max-size-bytes`, `max-size-time` (0 = no limit).
+    limits: Limits,
+    /// `leaky`: what happens to a buffer when the queue is full.
+    leaky: Overflow,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            limits: Limits {
+                buffers: 200,
+                bytes: 10 * 1024 * 1024,
+                time: ClockTime::SECOND,
+            },
+            leaky: Overflow::Block,
+        }
+    }
+}
+
+impl Settings for QueueSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = QueueSettings::default();
         vec![
             PropertySpec::uint(
                 "max-size-buffers",
                 "Max buffers queued (0 = no limit)",
                 0..=u32::MAX as u64,
-                200,
+                d.limits.buffers,
             )
             .mutable_in_playing(),
             PropertySpec::uint(
                 "max-size-bytes",
                 "Max bytes queued (0 = no limit)",
                 0..=u32::MAX as u64,
-                10 * 1024 * 1024,
+                d.limits.bytes,
             )
             .mutable_in_playing(),
             PropertySpec::uint(
                 "max-size-time",
                 "Max time queued in ns (0 = no limit)",
                 0..=u64::MAX,
-                1_000_000_000,
+                d.limits.time.nseconds(),
             )
             .mutable_in_playing(),
-            PropertySpec::enumeration("leaky", "Where the queue leaks when full", LEAKY, "no")
-                .mutable_in_playing(),
-            PropertySpec::counter("current-level-buffers", "Buffers queued now"),
-            PropertySpec::counter("current-level-bytes", "Bytes queued now"),
-            PropertySpec::counter("current-level-time", "Time span queued now, ns"),
-            PropertySpec::counter("dropped", "Buffers dropped by the leaky policy"),
-        ],
-        || Box::new(Queue::default()),
-    )
+            PropertySpec::enumeration(
+                "leaky",
+                "Where the queue leaks when full",
+                LEAKY,
+                d.leaky.leaky_nick(),
+            )
+            .mutable_in_playing(),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("max-size-buffers", PropertyValue::UInt(v)) => self.limits.buffers = *v,
+            ("max-size-bytes", PropertyValue::UInt(v)) => self.limits.bytes = *v,
+            ("max-size-time", PropertyValue::UInt(v)) => {
+                self.limits.time = ClockTime::from_nseconds(*v)
+            }
+            ("leaky", PropertyValue::Enum(nick)) => match Overflow::from_leaky_nick(nick) {
+                Some(policy) => self.leaky = policy,
+                None => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// The `queue` element.
 pub struct Queue {
+    settings: SettingsLock<QueueSettings>,
     queue: Arc<DataQueue>,
     /// Last result of pushing downstream, returned to upstream.
     downstream: Arc<Mutex<FlowResult>>,
@@ -77,15 +134,10 @@ pub struct Queue {
 
 impl Default for Queue {
     fn default() -> Self {
+        let settings = QueueSettings::default();
         Queue {
-            queue: Arc::new(DataQueue::new(
-                Limits {
-                    buffers: 200,
-                    bytes: 10 * 1024 * 1024,
-                    time: ClockTime::SECOND,
-                },
-                Overflow::Block,
-            )),
+            queue: Arc::new(DataQueue::new(settings.limits, settings.leaky)),
+            settings: SettingsLock::default(),
             downstream: Arc::new(Mutex::new(Ok(FlowSuccess::Ok))),
             task: Mutex::new(None),
             reported_drops: std::sync::atomic::AtomicU64::new(0),
@@ -159,37 +211,16 @@ impl Queue {
             let _ = handle.join();
         }
     }
-
-    fn limits_from(element: &Element) -> Limits {
-        Limits {
-            buffers: element.prop_u64("max-size-buffers"),
-            bytes: element.prop_u64("max-size-bytes"),
-            time: ClockTime::from_nseconds(element.prop_u64("max-size-time")),
-        }
-    }
 }
 
 impl ElementImpl for Queue {
+    /// The new value takes effect at once, as in GStreamer's queue.
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)?;
+        let settings = self.settings.get();
         match name {
-            "max-size-buffers" | "max-size-bytes" | "max-size-time" => {
-                let mut limits = Self::limits_from(element);
-                let v = value.as_u64().unwrap_or(0);
-                match name {
-                    "max-size-buffers" => limits.buffers = v,
-                    "max-size-bytes" => limits.bytes = v,
-                    _ => limits.time = ClockTime::from_nseconds(v),
-                }
-                self.queue.set_limits(limits);
-            }
-            "leaky" => {
-                let policy = value
-                    .as_str()
-                    .and_then(Overflow::from_leaky_nick)
-                    .unwrap_or(Overflow::Block);
-                self.queue.set_overflow(policy);
-            }
-            _ => {}
+            "leaky" => self.queue.set_overflow(settings.leaky),
+            _ => self.queue.set_limits(settings.limits),
         }
         Ok(())
     }
@@ -250,7 +281,7 @@ impl ElementImpl for Queue {
     fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
         match change {
             StateChange::ReadyToPaused => {
-                self.queue.set_limits(Self::limits_from(element));
+                self.queue.set_limits(self.settings.read(|s| s.limits));
                 self.start(element);
             }
             StateChange::PausedToReady => self.stop(),

@@ -20,6 +20,7 @@
 
 use framecast_core::{AllocationQuery, Buffer};
 
+use crate::pipeline::base::{Settings, SettingsLock};
 use crate::pipeline::read_only_error;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, FlowError, FlowResult, FlowSuccess, Pad,
@@ -38,32 +39,63 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("sink", PadDirection::Sink, Caps::new_any()),
             PadTemplate::request("src_%u", PadDirection::Src, Caps::new_any()),
         ],
-        vec![
-            PropertySpec::bool(
-                "allow-not-linked",
-                "Return Ok even if there are no source pads or they are all unlinked",
-                false,
-            )
-            .mutable_in_playing(),
-            PropertySpec::int(
-                "num-src-pads",
-                "The number of source pads (read-only)",
-                0..=i32::MAX as i64,
-                0,
-            )
-            .mutable_in_playing(),
-        ],
-        || Box::new(Tee),
+        {
+            let mut properties = TeeSettings::properties();
+            properties.push(
+                PropertySpec::int(
+                    "num-src-pads",
+                    "The number of source pads (read-only)",
+                    0..=i32::MAX as i64,
+                    0,
+                )
+                .mutable_in_playing(),
+            );
+            properties
+        },
+        || Box::new(Tee::default()),
     )
+}
+
+/// `tee`'s writable properties.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TeeSettings {
+    /// `allow-not-linked`: a push with every branch unlinked succeeds (may
+    /// change while playing).
+    allow_not_linked: bool,
+}
+
+impl Settings for TeeSettings {
+    fn properties() -> Vec<PropertySpec> {
+        vec![PropertySpec::bool(
+            "allow-not-linked",
+            "Return Ok even if there are no source pads or they are all unlinked",
+            TeeSettings::default().allow_not_linked,
+        )
+        .mutable_in_playing()]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("allow-not-linked", PropertyValue::Bool(b)) => self.allow_not_linked = *b,
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// The `tee` element.
 #[derive(Debug, Default)]
-pub struct Tee;
+pub struct Tee {
+    settings: SettingsLock<TeeSettings>,
+}
 
 impl Tee {
-    fn allocation(element: &Element, query: &mut AllocationQuery) -> bool {
-        let allow_not_linked = element.prop_bool("allow-not-linked");
+    fn allow_not_linked(&self) -> bool {
+        self.settings.read(|s| s.allow_not_linked)
+    }
+
+    fn allocation(&self, element: &Element, query: &mut AllocationQuery) -> bool {
+        let allow_not_linked = self.allow_not_linked();
         let mut branches: Vec<framecast_core::Result<AllocationQuery>> = Vec::new();
         for pad in element.src_pads() {
             let Some(peer) = pad.peer() else {
@@ -117,7 +149,7 @@ impl ElementImpl for Tee {
             Ok(FlowSuccess::Ok)
         } else if any_eos {
             Err(FlowError::Eos)
-        } else if element.prop_bool("allow-not-linked") {
+        } else if self.allow_not_linked() {
             Ok(FlowSuccess::Ok)
         } else {
             Err(FlowError::NotLinked)
@@ -127,7 +159,7 @@ impl ElementImpl for Tee {
     fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
         match query {
             Query::Allocation(q) if pad.direction() == PadDirection::Sink => {
-                Self::allocation(element, q)
+                self.allocation(element, q)
             }
             Query::AcceptCaps { caps, result } if pad.direction() == PadDirection::Sink => {
                 // Every linked branch must take them.
@@ -146,7 +178,7 @@ impl ElementImpl for Tee {
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
         match name {
             "num-src-pads" => Err(read_only_error(element, name, value)),
-            _ => Ok(()),
+            _ => self.settings.write(element, name, value),
         }
     }
 

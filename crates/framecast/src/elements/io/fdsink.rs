@@ -14,22 +14,17 @@ use framecast_core::Buffer;
 
 use super::fdsrc::open_fd;
 use super::filesink::write_buffer;
-use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    PropertySpec,
+    PropertySpec, PropertyValue,
 };
 use crate::{Error, Result};
 
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
-    properties.push(PropertySpec::int(
-        "fd",
-        "An open file descriptor to write to",
-        0..=i32::MAX as i64,
-        1,
-    ));
+    properties.extend(FdSinkSettings::properties());
     ElementFactory::new(
         "fdsink",
         "Filedescriptor Sink",
@@ -45,9 +40,42 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// `fdsink`'s writable property.
+#[derive(Debug, Clone)]
+pub(crate) struct FdSinkSettings {
+    /// `fd`: the descriptor to write to (stdout by default).
+    fd: i64,
+}
+
+impl Default for FdSinkSettings {
+    fn default() -> Self {
+        FdSinkSettings { fd: 1 }
+    }
+}
+
+impl Settings for FdSinkSettings {
+    fn properties() -> Vec<PropertySpec> {
+        vec![PropertySpec::int(
+            "fd",
+            "An open file descriptor to write to",
+            0..=i32::MAX as i64,
+            FdSinkSettings::default().fd,
+        )]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("fd", PropertyValue::Int(fd)) => self.fd = *fd,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The `fdsink` element's implementation (wrapped in [`Sink`]).
 #[derive(Debug, Default)]
 pub struct FdSink {
+    settings: SettingsLock<FdSinkSettings>,
     file: Mutex<Option<(i64, File)>>,
 }
 
@@ -70,8 +98,12 @@ impl SinkImpl for FdSink {
         }
     }
 
-    fn start(&self, element: &Element) -> Result<()> {
-        let fd = element.prop_i64("fd");
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
+    fn start(&self, _element: &Element) -> Result<()> {
+        let fd = self.settings.read(|s| s.fd);
         let file = open_fd(fd, true).map_err(|source| Error::Io {
             context: format!("Could not open file descriptor {fd} for writing"),
             source,

@@ -20,9 +20,12 @@ use std::sync::Mutex;
 use framecast_core::Buffer;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
-use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::base::{
+    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
+    PropertyValue,
 };
 use crate::{Error, Result};
 
@@ -64,15 +67,7 @@ const POLL_INTERVAL: Timespec = Timespec {
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
-    properties.extend([
-        blocksize_property(),
-        PropertySpec::int(
-            "fd",
-            "An open file descriptor to read from",
-            0..=i32::MAX as i64,
-            0,
-        ),
-    ]);
+    properties.extend(FdSrcSettings::properties());
     ElementFactory::new(
         "fdsrc",
         "Filedescriptor Source",
@@ -88,6 +83,7 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// `blocksize`, as `fdsrc` and `filesrc` declare it.
 pub(crate) fn blocksize_property() -> PropertySpec {
     PropertySpec::uint(
         "blocksize",
@@ -97,10 +93,52 @@ pub(crate) fn blocksize_property() -> PropertySpec {
     )
 }
 
-pub(crate) fn blocksize(element: &Element) -> usize {
-    match element.prop("blocksize").as_u64() {
-        Some(0) | None => DEFAULT_BLOCKSIZE as usize,
-        Some(n) => usize::try_from(n).unwrap_or(DEFAULT_BLOCKSIZE as usize),
+/// The bytes one read asks for, from `blocksize` as set (0 = the default).
+pub(crate) fn blocksize(set: u64) -> usize {
+    match set {
+        0 => DEFAULT_BLOCKSIZE as usize,
+        n => usize::try_from(n).unwrap_or(DEFAULT_BLOCKSIZE as usize),
+    }
+}
+
+/// `fdsrc`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct FdSrcSettings {
+    /// `blocksize` as set (0 = the default).
+    blocksize: u64,
+    /// `fd`: the descriptor to read from.
+    fd: i64,
+}
+
+impl Default for FdSrcSettings {
+    fn default() -> Self {
+        FdSrcSettings {
+            blocksize: DEFAULT_BLOCKSIZE,
+            fd: 0,
+        }
+    }
+}
+
+impl Settings for FdSrcSettings {
+    fn properties() -> Vec<PropertySpec> {
+        vec![
+            blocksize_property(),
+            PropertySpec::int(
+                "fd",
+                "An open file descriptor to read from",
+                0..=i32::MAX as i64,
+                FdSrcSettings::default().fd,
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("blocksize", PropertyValue::UInt(n)) => self.blocksize = *n,
+            ("fd", PropertyValue::Int(fd)) => self.fd = *fd,
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -159,6 +197,7 @@ pub(crate) fn read_buffer(
 /// The `fdsrc` element's implementation (wrapped in [`Source`]).
 #[derive(Debug, Default)]
 pub struct FdSrc {
+    settings: SettingsLock<FdSrcSettings>,
     file: Mutex<Option<(i64, File)>>,
     unlocked: AtomicBool,
 }
@@ -214,15 +253,20 @@ impl SourceImpl for FdSrc {
             Ok(false) => return Err(FlowError::Flushing),
             Err(e) => return Err(fail(e)),
         }
-        match read_buffer(ctx, file, blocksize(element))? {
+        let size = blocksize(self.settings.read(|s| s.blocksize));
+        match read_buffer(ctx, file, size)? {
             Ok(Some(buffer)) => Ok(buffer),
             Ok(None) => Err(FlowError::Eos),
             Err(e) => Err(fail(e)),
         }
     }
 
-    fn start(&self, element: &Element) -> Result<()> {
-        let fd = element.prop_i64("fd");
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
+    fn start(&self, _element: &Element) -> Result<()> {
+        let fd = self.settings.read(|s| s.fd);
         let file = open_fd(fd, false).map_err(|source| Error::Io {
             context: format!("Could not open file descriptor {fd} for reading"),
             source,

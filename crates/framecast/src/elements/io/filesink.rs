@@ -13,26 +13,17 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
-    PropertySpec,
+    PropertySpec, PropertyValue,
 };
 use crate::{Error, Result};
 
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
-    properties.extend([
-        PropertySpec::string("location", "Location of the file to write", None),
-        PropertySpec::bool("append", "Append to an already existing file", false),
-        PropertySpec::uint(
-            "buffer-size",
-            "Bytes buffered before writing (0 = write each buffer through)",
-            0..=u32::MAX as u64,
-            65536,
-        ),
-    ]);
+    properties.extend(FileSinkSettings::properties());
     ElementFactory::new(
         "filesink",
         "File Sink",
@@ -48,6 +39,54 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// `filesink`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct FileSinkSettings {
+    /// `location`: the file to write (unset by default).
+    location: Option<String>,
+    /// `append`: to the file as it is, instead of truncating it.
+    append: bool,
+    /// `buffer-size`: bytes buffered before a write (0 = each buffer).
+    buffer_size: u64,
+}
+
+impl Default for FileSinkSettings {
+    fn default() -> Self {
+        FileSinkSettings {
+            location: None,
+            append: false,
+            buffer_size: 65536,
+        }
+    }
+}
+
+impl Settings for FileSinkSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = FileSinkSettings::default();
+        vec![
+            // Unset, as `d.location`.
+            PropertySpec::string("location", "Location of the file to write", None),
+            PropertySpec::bool("append", "Append to an already existing file", d.append),
+            PropertySpec::uint(
+                "buffer-size",
+                "Bytes buffered before writing (0 = write each buffer through)",
+                0..=u32::MAX as u64,
+                d.buffer_size,
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("location", PropertyValue::String(s)) => self.location = s.clone(),
+            ("append", PropertyValue::Bool(b)) => self.append = *b,
+            ("buffer-size", PropertyValue::UInt(n)) => self.buffer_size = *n,
+            _ => return false,
+        }
+        true
+    }
+}
+
 struct Open {
     path: PathBuf,
     writer: BufWriter<File>,
@@ -56,6 +95,7 @@ struct Open {
 /// The `filesink` element's implementation (wrapped in [`Sink`]).
 #[derive(Default)]
 pub struct FileSink {
+    settings: SettingsLock<FileSinkSettings>,
     file: Mutex<Option<Open>>,
 }
 
@@ -112,16 +152,23 @@ impl SinkImpl for FileSink {
         }
     }
 
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn start(&self, element: &Element) -> Result<()> {
-        let Some(location) = element.prop("location").as_str().map(str::to_string) else {
+        let FileSinkSettings {
+            location,
+            append,
+            buffer_size,
+        } = self.settings.get();
+        let Some(location) = location else {
             return Err(Error::Element {
                 element: element.name().to_string(),
                 message: "No file name specified for writing (set location)".into(),
             });
         };
-        let append = element.prop_bool("append");
-        let capacity = element.prop_u64("buffer-size");
-        let capacity = usize::try_from(capacity).unwrap_or(65536);
+        let capacity = usize::try_from(buffer_size).unwrap_or(65536);
         let mut options = OpenOptions::new();
         options.write(true).create(true);
         if append {

@@ -15,20 +15,20 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use super::fdsrc::{blocksize, blocksize_property, read_buffer, wait_readable};
-use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use super::fdsrc::{blocksize, blocksize_property, read_buffer, wait_readable, DEFAULT_BLOCKSIZE};
+use crate::pipeline::base::{
+    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
+    PropertyValue,
 };
 use crate::{Error, Result};
 
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
-    properties.extend([
-        blocksize_property(),
-        PropertySpec::string("location", "Location of the file to read", None),
-    ]);
+    properties.extend(FileSrcSettings::properties());
     ElementFactory::new(
         "filesrc",
         "File Source",
@@ -44,6 +44,43 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// `filesrc`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct FileSrcSettings {
+    /// `blocksize` as set (0 = the default).
+    blocksize: u64,
+    /// `location`: the file to read (unset by default).
+    location: Option<String>,
+}
+
+impl Default for FileSrcSettings {
+    fn default() -> Self {
+        FileSrcSettings {
+            blocksize: DEFAULT_BLOCKSIZE,
+            location: None,
+        }
+    }
+}
+
+impl Settings for FileSrcSettings {
+    fn properties() -> Vec<PropertySpec> {
+        vec![
+            blocksize_property(),
+            // Unset, as the default's `location`.
+            PropertySpec::string("location", "Location of the file to read", None),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("blocksize", PropertyValue::UInt(n)) => self.blocksize = *n,
+            ("location", PropertyValue::String(s)) => self.location = s.clone(),
+            _ => return false,
+        }
+        true
+    }
+}
+
 struct Open {
     path: PathBuf,
     file: File,
@@ -53,6 +90,7 @@ struct Open {
 /// The `filesrc` element's implementation (wrapped in [`Source`]).
 #[derive(Default)]
 pub struct FileSrc {
+    settings: SettingsLock<FileSrcSettings>,
     file: Mutex<Option<Open>>,
     unlocked: AtomicBool,
 }
@@ -100,7 +138,8 @@ impl SourceImpl for FileSrc {
             Ok(false) => return Err(FlowError::Flushing),
             Err(e) => return Err(fail(e)),
         }
-        match read_buffer(ctx, &mut open.file, blocksize(element))? {
+        let size = blocksize(self.settings.read(|s| s.blocksize));
+        match read_buffer(ctx, &mut open.file, size)? {
             Ok(Some(mut buffer)) => {
                 let start = open.offset;
                 open.offset += buffer.size() as u64;
@@ -115,8 +154,12 @@ impl SourceImpl for FileSrc {
         }
     }
 
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn start(&self, element: &Element) -> Result<()> {
-        let Some(location) = element.prop("location").as_str().map(str::to_string) else {
+        let Some(location) = self.settings.read(|s| s.location.clone()) else {
             return Err(Error::Element {
                 element: element.name().to_string(),
                 message: "No file name specified for reading (set location)".into(),

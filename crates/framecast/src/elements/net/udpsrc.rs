@@ -64,7 +64,9 @@ use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
 use super::sys;
 use super::{caps_for_sdp, read_sdp_file, resolve};
 use crate::elements::rtp::caps::random_u32;
-use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::base::{
+    integer, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowError, Message, PadDirection, PadTemplate,
     PropertySpec, PropertyValue, Structure,
@@ -83,22 +85,19 @@ pub const DEFAULT_PORT: i64 = 5004;
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
+    properties.extend(UdpSrcSettings::properties());
     properties.extend([
-        PropertySpec::int("port", "The port to listen on (0 = any free port, readable once in Paused)", 0..=65_535, DEFAULT_PORT),
-        PropertySpec::string("address", "The address to listen on (a multicast group is joined)", Some("0.0.0.0")),
-        PropertySpec::string("multicast-group", "Multicast group to join (default: address, when it is one)", None),
-        PropertySpec::string("multicast-iface", "Interface to join the multicast group on: a name (lo, eth0) or an IPv4 address on it (default: the kernel's choice)", None),
-        PropertySpec::caps("caps", "The caps of the stream (application/x-rtp,...)"),
-        PropertySpec::string("sdp-file", "Read caps, port and multicast group from this SDP", None),
-        PropertySpec::int("buffer-size", "Socket receive buffer in bytes (0 = the kernel's default)", 0..=i64::from(i32::MAX), DEFAULT_BUFFER_SIZE),
-        PropertySpec::uint("timeout", "Post a GstUDPSrcTimeout element message after this many ns without data (0 = off)", 0..=u64::MAX, 0).mutable_in_playing(),
-        PropertySpec::bool("reuse", "Allow other sockets to bind the same unicast port (multicast always shares it)", false),
-        PropertySpec::uint("mtu", "Largest datagram received whole, in bytes", 64..=65_535, DEFAULT_MTU),
         PropertySpec::counter("packets-received", "Datagrams received"),
         PropertySpec::counter("bytes-received", "Bytes received"),
         PropertySpec::counter("packets-truncated", "Datagrams longer than mtu (dropped)"),
-        PropertySpec::counter("pli-sent", "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)"),
-        PropertySpec::counter("nack-sent", "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)"),
+        PropertySpec::counter(
+            "pli-sent",
+            "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
+        ),
+        PropertySpec::counter(
+            "nack-sent",
+            "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
+        ),
     ]);
     ElementFactory::new(
         "udpsrc",
@@ -115,6 +114,90 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// `udpsrc`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct UdpSrcSettings {
+    /// `port` (0 = any free port; an SDP's when left at the default).
+    port: u16,
+    /// `address` to listen on; a multicast one is joined.
+    address: Option<String>,
+    multicast_group: Option<String>,
+    /// `multicast-iface`: a name or an IPv4 address on it.
+    multicast_iface: Option<String>,
+    /// `caps` (ANY: from `sdp-file`, else none).
+    caps: Caps,
+    sdp_file: Option<String>,
+    /// `buffer-size`: socket receive buffer (0 = the kernel's default).
+    buffer_size: i64,
+    /// `timeout`, ns (0 = off; may change while playing).
+    timeout: u64,
+    reuse: bool,
+    /// `mtu`: largest datagram received whole.
+    mtu: usize,
+}
+
+impl Default for UdpSrcSettings {
+    fn default() -> Self {
+        UdpSrcSettings {
+            port: DEFAULT_PORT as u16,
+            address: Some("0.0.0.0".into()),
+            multicast_group: None,
+            multicast_iface: None,
+            caps: Caps::new_any(),
+            sdp_file: None,
+            buffer_size: DEFAULT_BUFFER_SIZE,
+            timeout: 0,
+            reuse: false,
+            mtu: DEFAULT_MTU as usize,
+        }
+    }
+}
+
+impl Settings for UdpSrcSettings {
+    /// The string defaults are written here as the literals
+    /// [`UdpSrcSettings::default`] holds (`PropertySpec` takes `&'static
+    /// str`).
+    #[rustfmt::skip]
+    fn properties() -> Vec<PropertySpec> {
+        let d = UdpSrcSettings::default();
+        vec![
+            PropertySpec::int("port", "The port to listen on (0 = any free port, readable once in Paused)", 0..=65_535, i64::from(d.port)),
+            PropertySpec::string("address", "The address to listen on (a multicast group is joined)", Some("0.0.0.0")),
+            PropertySpec::string("multicast-group", "Multicast group to join (default: address, when it is one)", None),
+            PropertySpec::string("multicast-iface", "Interface to join the multicast group on: a name (lo, eth0) or an IPv4 address on it (default: the kernel's choice)", None),
+            PropertySpec::caps("caps", "The caps of the stream (application/x-rtp,...)"),
+            PropertySpec::string("sdp-file", "Read caps, port and multicast group from this SDP", None),
+            PropertySpec::int("buffer-size", "Socket receive buffer in bytes (0 = the kernel's default)", 0..=i64::from(i32::MAX), d.buffer_size),
+            PropertySpec::uint("timeout", "Post a GstUDPSrcTimeout element message after this many ns without data (0 = off)", 0..=u64::MAX, d.timeout).mutable_in_playing(),
+            PropertySpec::bool("reuse", "Allow other sockets to bind the same unicast port (multicast always shares it)", d.reuse),
+            PropertySpec::uint("mtu", "Largest datagram received whole, in bytes", 64..=65_535, d.mtu as u64),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("port", v) => match integer(v) {
+                Some(port) => self.port = port,
+                None => return false,
+            },
+            ("address", PropertyValue::String(s)) => self.address = s.clone(),
+            ("multicast-group", PropertyValue::String(s)) => self.multicast_group = s.clone(),
+            ("multicast-iface", PropertyValue::String(s)) => self.multicast_iface = s.clone(),
+            ("caps", PropertyValue::Caps(caps)) => self.caps = caps.clone(),
+            ("sdp-file", PropertyValue::String(s)) => self.sdp_file = s.clone(),
+            ("buffer-size", PropertyValue::Int(n)) => self.buffer_size = *n,
+            ("timeout", PropertyValue::UInt(ns)) => self.timeout = *ns,
+            ("reuse", PropertyValue::Bool(b)) => self.reuse = *b,
+            ("mtu", v) => match integer(v) {
+                Some(mtu) => self.mtu = mtu,
+                None => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
+}
+
 struct Open {
     socket: UdpSocket,
     pool: BufferPool,
@@ -124,6 +207,7 @@ struct Open {
 /// The `udpsrc` element's implementation (wrapped in [`Source`]).
 #[derive(Default)]
 pub struct UdpSrc {
+    settings: SettingsLock<UdpSrcSettings>,
     open: Mutex<Option<Open>>,
     /// An eventfd that `unlock` writes to wake a `create` blocked in poll.
     wake: Mutex<Option<Arc<OwnedFd>>>,
@@ -190,13 +274,12 @@ impl UdpSrc {
             context: format!("{name}: {what}"),
             source,
         };
-        let mut port = element.prop_as::<u16>("port");
-        let mut address = element
-            .prop_str("address")
-            .unwrap_or_else(|| "0.0.0.0".to_string());
+        let settings = self.settings.get();
+        let mut port = settings.port;
+        let mut address = settings.address.unwrap_or_else(|| "0.0.0.0".to_string());
         let mut group: Option<IpAddr> = None;
         *self.sdp_caps.locked() = None;
-        if let Some(path) = element.prop("sdp-file").as_str().map(PathBuf::from) {
+        if let Some(path) = settings.sdp_file.as_deref().map(PathBuf::from) {
             let sdp = read_sdp_file(&path)?;
             let (caps, addr, sdp_port) = caps_for_sdp(&sdp)?;
             if i64::from(port) == DEFAULT_PORT {
@@ -207,7 +290,7 @@ impl UdpSrc {
             }
             *self.sdp_caps.locked() = Some(caps);
         }
-        if let Some(g) = element.prop("multicast-group").as_str() {
+        if let Some(g) = settings.multicast_group.as_deref() {
             if !g.trim().is_empty() && g.trim() != "0.0.0.0" {
                 group = Some(resolve(g, 0)?.ip());
             }
@@ -223,7 +306,7 @@ impl UdpSrc {
             Some(g) => SocketAddr::new(g, port),
             None => local,
         };
-        let reuse = group.is_some() || element.prop_bool("reuse");
+        let reuse = group.is_some() || settings.reuse;
         let socket = sys::bind_udp(bind, reuse).map_err(|e| {
             let what = if e.kind() == std::io::ErrorKind::AddrInUse {
                 format!(
@@ -235,7 +318,7 @@ impl UdpSrc {
             };
             io(what, e)
         })?;
-        let iface = match element.prop("multicast-iface").as_str() {
+        let iface = match settings.multicast_iface.as_deref() {
             Some(spec) if !spec.trim().is_empty() => Some(
                 sys::Iface::resolve(spec).map_err(|e| io(format!("multicast-iface={spec}"), e))?,
             ),
@@ -252,7 +335,7 @@ impl UdpSrc {
                 .map_err(|e| io(format!("joining {g}"), e))?,
             None => {}
         }
-        let size = element.prop_i64("buffer-size");
+        let size = settings.buffer_size;
         if size > 0 {
             let want = usize::try_from(size).unwrap_or(0);
             let got = sys::set_buffer_size(&socket, sys::BufferDir::Receive, want)
@@ -275,7 +358,7 @@ impl UdpSrc {
             .map_err(|e| io("reading the bound address".into(), e))?;
         self.bound_port
             .store(u64::from(bound.port()), Ordering::Relaxed);
-        let mtu = element.prop_as::<usize>("mtu");
+        let mtu = settings.mtu;
         let pool = BufferPool::new();
         pool.set_config(PoolConfig::new(mtu, 16, 0))?;
         pool.set_active(true)?;
@@ -364,22 +447,21 @@ impl UdpSrc {
 }
 
 impl SourceImpl for UdpSrc {
-    fn property_changed(
-        &self,
-        _element: &Element,
-        name: &str,
-        value: &PropertyValue,
-    ) -> Result<()> {
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)?;
         if name == "timeout" {
-            self.timeout_ns
-                .store(value.as_u64().unwrap_or(0), Ordering::Relaxed);
+            let timeout = self.settings.read(|s| s.timeout);
+            self.timeout_ns.store(timeout, Ordering::Relaxed);
         }
         Ok(())
     }
 
-    fn caps(&self, element: &Element) -> Caps {
-        if let Some(c) = element.prop("caps").as_caps().filter(|c| !c.is_any()) {
-            return c.clone();
+    fn caps(&self, _element: &Element) -> Caps {
+        if let Some(c) = self
+            .settings
+            .read(|s| Some(s.caps.clone()).filter(|c| !c.is_any()))
+        {
+            return c;
         }
         self.sdp_caps.locked().clone().unwrap_or_else(Caps::new_any)
     }
@@ -394,8 +476,8 @@ impl SourceImpl for UdpSrc {
     }
 
     fn start(&self, element: &Element) -> Result<()> {
-        self.timeout_ns
-            .store(element.prop_u64("timeout"), Ordering::Relaxed);
+        let timeout = self.settings.read(|s| s.timeout);
+        self.timeout_ns.store(timeout, Ordering::Relaxed);
         let open = self.bind(element)?;
         let wake =
             eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).map_err(|e| Error::Io {

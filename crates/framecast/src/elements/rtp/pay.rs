@@ -27,6 +27,7 @@ use framecast_rtp::{PacketSource, RtpClock};
 
 use super::caps::random_u32;
 use crate::elements::codec::base::codec_query;
+use crate::pipeline::base::{integer, Settings, SettingsLock};
 use crate::pipeline::{
     Caps, Element, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec, PropertyValue, Query,
 };
@@ -39,39 +40,11 @@ pub const DEFAULT_MTU: u64 = 1400;
 /// small sizes; it grows to the largest burst in flight and stays there.
 const POOL_MIN_BUFFERS: u32 = 16;
 
-/// The properties every payloader has, with `pt`'s default.
-pub(crate) fn payloader_properties(default_pt: u64) -> Vec<PropertySpec> {
-    vec![
-        PropertySpec::uint(
-            "mtu",
-            "Largest RTP packet in bytes, header included",
-            28..=65_507,
-            DEFAULT_MTU,
-        ),
-        PropertySpec::uint(
-            "pt",
-            "Payload type (0-127; 96-127 are dynamic)",
-            0..=127,
-            default_pt,
-        ),
-        PropertySpec::int(
-            "ssrc",
-            "SSRC of the stream (-1 = random)",
-            -1..=i64::from(u32::MAX),
-            -1,
-        ),
-        PropertySpec::int(
-            "seqnum-offset",
-            "Sequence number of the first packet (-1 = random)",
-            -1..=i64::from(u16::MAX),
-            -1,
-        ),
-        PropertySpec::int(
-            "timestamp-offset",
-            "RTP timestamp of running time 0 (-1 = random)",
-            -1..=i64::from(u32::MAX),
-            -1,
-        ),
+/// The properties of payloader `F`: the settings every payloader has, the
+/// format's own, and the read-only counters.
+pub(crate) fn payloader_properties<F: PayloadFormat>() -> Vec<PropertySpec> {
+    let mut properties = PaySettings::<F>::properties();
+    properties.extend([
         PropertySpec::counter("seqnum", "Sequence number of the last packet sent"),
         PropertySpec::counter("timestamp", "RTP timestamp of the last packet sent"),
         PropertySpec::counter("packets-sent", "Packets pushed since the start"),
@@ -79,7 +52,107 @@ pub(crate) fn payloader_properties(default_pt: u64) -> Vec<PropertySpec> {
             "frames-dropped",
             "Input frames that could not be packetized",
         ),
-    ]
+    ]);
+    properties
+}
+
+/// A payloader's writable properties: the ones every payloader has, then
+/// the format's own (`F::Settings`).
+pub(crate) struct PaySettings<F: PayloadFormat> {
+    /// `mtu`: largest packet, header included.
+    mtu: usize,
+    /// `pt`: payload type ([`PayloadFormat::DEFAULT_PT`] by default).
+    pt: u8,
+    /// `ssrc`, `seqnum-offset`, `timestamp-offset`: -1 = random.
+    ssrc: i64,
+    seqnum_offset: i64,
+    timestamp_offset: i64,
+    /// The format's own properties.
+    pub(crate) format: F::Settings,
+}
+
+impl<F: PayloadFormat> Clone for PaySettings<F> {
+    fn clone(&self) -> Self {
+        PaySettings {
+            mtu: self.mtu,
+            pt: self.pt,
+            ssrc: self.ssrc,
+            seqnum_offset: self.seqnum_offset,
+            timestamp_offset: self.timestamp_offset,
+            format: self.format.clone(),
+        }
+    }
+}
+
+impl<F: PayloadFormat> Default for PaySettings<F> {
+    fn default() -> Self {
+        PaySettings {
+            mtu: DEFAULT_MTU as usize,
+            pt: F::DEFAULT_PT,
+            ssrc: -1,
+            seqnum_offset: -1,
+            timestamp_offset: -1,
+            format: F::Settings::default(),
+        }
+    }
+}
+
+impl<F: PayloadFormat> Settings for PaySettings<F> {
+    fn properties() -> Vec<PropertySpec> {
+        let d = PaySettings::<F>::default();
+        let mut properties = vec![
+            PropertySpec::uint(
+                "mtu",
+                "Largest RTP packet in bytes, header included",
+                28..=65_507,
+                d.mtu as u64,
+            ),
+            PropertySpec::uint(
+                "pt",
+                "Payload type (0-127; 96-127 are dynamic)",
+                0..=127,
+                u64::from(d.pt),
+            ),
+            PropertySpec::int(
+                "ssrc",
+                "SSRC of the stream (-1 = random)",
+                -1..=i64::from(u32::MAX),
+                d.ssrc,
+            ),
+            PropertySpec::int(
+                "seqnum-offset",
+                "Sequence number of the first packet (-1 = random)",
+                -1..=i64::from(u16::MAX),
+                d.seqnum_offset,
+            ),
+            PropertySpec::int(
+                "timestamp-offset",
+                "RTP timestamp of running time 0 (-1 = random)",
+                -1..=i64::from(u32::MAX),
+                d.timestamp_offset,
+            ),
+        ];
+        properties.extend(F::Settings::properties());
+        properties
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("mtu", v) => match integer(v) {
+                Some(n) => self.mtu = n,
+                None => return false,
+            },
+            ("pt", v) => match integer(v) {
+                Some(n) => self.pt = n,
+                None => return false,
+            },
+            ("ssrc", PropertyValue::Int(n)) => self.ssrc = *n,
+            ("seqnum-offset", PropertyValue::Int(n)) => self.seqnum_offset = *n,
+            ("timestamp-offset", PropertyValue::Int(n)) => self.timestamp_offset = *n,
+            _ => return self.format.set(name, value),
+        }
+        true
+    }
 }
 
 /// The stream identity chosen when streaming starts: properties, with
@@ -99,18 +172,18 @@ pub(crate) struct PayConfig {
 }
 
 impl PayConfig {
-    /// Reads the properties of `element`, drawing the random ones.
-    pub(crate) fn from_element(element: &Element) -> PayConfig {
-        let random_if_neg = |name: &str| match element.prop(name).as_i64() {
-            Some(v) if v >= 0 => u32::try_from(v).unwrap_or_else(|_| random_u32()),
+    /// The identity `settings` ask for, drawing the random ones.
+    pub(crate) fn from_settings<F: PayloadFormat>(settings: &PaySettings<F>) -> PayConfig {
+        let random_if_neg = |v: i64| match v {
+            v if v >= 0 => u32::try_from(v).unwrap_or_else(|_| random_u32()),
             _ => random_u32(),
         };
         PayConfig {
-            mtu: element.prop_as::<usize>("mtu"),
-            pt: element.prop_as::<u8>("pt").min(127),
-            ssrc: random_if_neg("ssrc"),
-            seqnum_offset: random_if_neg("seqnum-offset") as u16,
-            timestamp_offset: random_if_neg("timestamp-offset"),
+            mtu: settings.mtu,
+            pt: settings.pt.min(127),
+            ssrc: random_if_neg(settings.ssrc),
+            seqnum_offset: random_if_neg(settings.seqnum_offset) as u16,
+            timestamp_offset: random_if_neg(settings.timestamp_offset),
         }
     }
 
@@ -310,8 +383,15 @@ pub(crate) fn finish_src_caps(mut caps: Caps, pt: u8, input: Option<&Caps>) -> C
 /// packetize one input buffer. Everything else (properties, timestamps,
 /// the packet pool, caps events, state changes, queries) is shared.
 pub(crate) trait PayloadFormat: Sized + Send + 'static {
-    /// The format's state for a stream with identity `cfg`.
-    fn start(element: &Element, cfg: &PayConfig) -> crate::Result<Self>;
+    /// `pt`'s default.
+    const DEFAULT_PT: u8;
+
+    /// The format's own writable properties (`()`: none).
+    type Settings: Settings;
+
+    /// The format's state for a stream with identity `cfg`, with its
+    /// settings as they were when streaming started.
+    fn start(element: &Element, cfg: &PayConfig, settings: &Self::Settings) -> crate::Result<Self>;
 
     /// Caps of the packets before any input caps arrived (`None`: wait
     /// for them).
@@ -388,14 +468,16 @@ struct Stream<F> {
 
 /// A payloader element: one [`PayloadFormat`] on the shared machinery
 /// (GStreamer's `GstRTPBasePayload` subclassing, as a generic).
-pub(crate) struct Payloader<F> {
+pub(crate) struct Payloader<F: PayloadFormat> {
+    settings: SettingsLock<PaySettings<F>>,
     base: PayBase,
     stream: Mutex<Option<Stream<F>>>,
 }
 
-impl<F> Default for Payloader<F> {
+impl<F: PayloadFormat> Default for Payloader<F> {
     fn default() -> Self {
         Payloader {
+            settings: SettingsLock::default(),
             base: PayBase::default(),
             stream: Mutex::new(None),
         }
@@ -408,8 +490,9 @@ impl<F: PayloadFormat> Payloader<F> {
     }
 
     fn start(&self, element: &Element) -> crate::Result<()> {
-        let cfg = PayConfig::from_element(element);
-        let format = F::start(element, &cfg)?;
+        let settings = self.settings.get();
+        let cfg = PayConfig::from_settings(&settings);
+        let format = F::start(element, &cfg, &settings.format)?;
         self.base.start(element, cfg.mtu)?;
         *self.lock() = Some(Stream {
             clock: cfg.clock(),
@@ -423,6 +506,15 @@ impl<F: PayloadFormat> Payloader<F> {
 }
 
 impl<F: PayloadFormat> crate::pipeline::ElementImpl for Payloader<F> {
+    fn property_changed(
+        &self,
+        element: &Element,
+        name: &str,
+        value: &PropertyValue,
+    ) -> crate::Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn read_property(&self, _element: &Element, name: &str) -> Option<PropertyValue> {
         self.base.read_property(name)
     }

@@ -25,9 +25,11 @@ use super::caps::rtp_template;
 use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
+use crate::pipeline::base::Settings;
 use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate, PropertySpec,
+    PropertyValue,
 };
 use crate::{Error, Result};
 
@@ -52,21 +54,7 @@ pub const SINK_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = payloader_properties(96);
-    properties.extend([
-        PropertySpec::int(
-            "config-interval",
-            "Send SPS/PPS in band: -1 = before every IDR, 0 = never (SDP only), N = every N s",
-            -1..=3600,
-            -1,
-        ),
-        PropertySpec::enumeration(
-            "aggregate-mode",
-            "Which NAL units share a STAP-A packet",
-            AGGREGATE,
-            "parameter-sets",
-        ),
-    ]);
+    let properties = payloader_properties::<H264>();
     ElementFactory::new(
         "rtph264pay",
         "RTP H264 payloader",
@@ -79,6 +67,54 @@ pub fn factory() -> ElementFactory {
         properties,
         || Box::new(Payloader::<H264>::default()),
     )
+}
+
+/// `rtph264pay`'s own writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct H264PaySettings {
+    /// `config-interval`: -1 = SPS/PPS before every IDR, 0 = never, N =
+    /// every N s.
+    config_interval: i64,
+    /// `aggregate-mode`: a nick of [`AGGREGATE`].
+    aggregate_mode: &'static str,
+}
+
+impl Default for H264PaySettings {
+    fn default() -> Self {
+        H264PaySettings {
+            config_interval: -1,
+            aggregate_mode: "parameter-sets",
+        }
+    }
+}
+
+impl Settings for H264PaySettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = H264PaySettings::default();
+        vec![
+            PropertySpec::int(
+                "config-interval",
+                "Send SPS/PPS in band: -1 = before every IDR, 0 = never (SDP only), N = every N s",
+                -1..=3600,
+                d.config_interval,
+            ),
+            PropertySpec::enumeration(
+                "aggregate-mode",
+                "Which NAL units share a STAP-A packet",
+                AGGREGATE,
+                d.aggregate_mode,
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("config-interval", PropertyValue::Int(n)) => self.config_interval = *n,
+            ("aggregate-mode", PropertyValue::Enum(nick)) => self.aggregate_mode = nick,
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// RFC 6184, as a [`PayloadFormat`].
@@ -119,13 +155,16 @@ fn parameter_sets(data: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
 }
 
 impl PayloadFormat for H264 {
-    fn start(element: &Element, cfg: &PayConfig) -> Result<Self> {
-        let aggregation = match element.prop("aggregate-mode").as_str() {
-            Some("none") => Aggregation::None,
-            Some("zero-latency") | Some("max") => Aggregation::ZeroLatency,
+    const DEFAULT_PT: u8 = 96;
+    type Settings = H264PaySettings;
+
+    fn start(element: &Element, cfg: &PayConfig, settings: &H264PaySettings) -> Result<Self> {
+        let aggregation = match settings.aggregate_mode {
+            "none" => Aggregation::None,
+            "zero-latency" | "max" => Aggregation::ZeroLatency,
             _ => Aggregation::ParameterSets,
         };
-        let interval = element.prop_i64("config-interval");
+        let interval = settings.config_interval;
         let pay = H264Payloader::new(H264PayloaderConfig {
             mtu: cfg.mtu,
             payload_type: cfg.pt,

@@ -31,7 +31,7 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("sink", PadDirection::Sink, template_caps("image/jpeg")),
             PadTemplate::always("src", PadDirection::Src, rtp_template("JPEG")),
         ],
-        payloader_properties(u64::from(framecast_rtp::jpeg::PAYLOAD_TYPE)),
+        payloader_properties::<Jpeg>(),
         || Box::new(Payloader::<Jpeg>::default()),
     )
 }
@@ -42,7 +42,10 @@ pub(crate) struct Jpeg {
 }
 
 impl PayloadFormat for Jpeg {
-    fn start(element: &Element, cfg: &PayConfig) -> Result<Self> {
+    const DEFAULT_PT: u8 = framecast_rtp::jpeg::PAYLOAD_TYPE;
+    type Settings = ();
+
+    fn start(element: &Element, cfg: &PayConfig, _settings: &()) -> Result<Self> {
         let pay = JpegPayloader::new(JpegPayloaderConfig {
             mtu: cfg.mtu,
             payload_type: cfg.pt,

@@ -41,7 +41,7 @@ pub fn factory() -> ElementFactory {
             PadTemplate::always("sink", PadDirection::Sink, Caps::video_raw_any(FORMATS)),
             PadTemplate::always("src", PadDirection::Src, rtp_template("RAW")),
         ],
-        payloader_properties(96),
+        payloader_properties::<VRaw>(),
         || Box::new(Payloader::<VRaw>::default()),
     )
 }
@@ -54,7 +54,10 @@ pub(crate) struct VRaw {
 }
 
 impl PayloadFormat for VRaw {
-    fn start(_element: &Element, _cfg: &PayConfig) -> Result<Self> {
+    const DEFAULT_PT: u8 = 96;
+    type Settings = ();
+
+    fn start(_element: &Element, _cfg: &PayConfig, _settings: &()) -> Result<Self> {
         Ok(VRaw::default())
     }
 

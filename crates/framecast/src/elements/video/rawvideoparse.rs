@@ -24,10 +24,11 @@ use std::sync::Mutex;
 
 use framecast_core::{Buffer, BufferPool, ClockTime, Fraction, VideoFormat, VideoInfo};
 
-use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::base::{integer, negotiate_pool, Settings, SettingsLock};
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
-    PadDirection, PadTemplate, PropertySpec, Query, Segment, StateChange, StateChangeSuccess,
+    PadDirection, PadTemplate, PropertySpec, PropertyValue, Query, Segment, StateChange,
+    StateChangeSuccess,
 };
 use crate::{Error, Result};
 
@@ -59,50 +60,103 @@ pub fn factory() -> ElementFactory {
                 Caps::video_raw_any(VideoFormat::ALL),
             ),
         ],
+        RawVideoParseSettings::properties(),
+        || Box::new(RawVideoParse::default()),
+    )
+}
+
+/// `rawvideoparse`'s writable properties: the frames the byte stream
+/// holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawVideoParseSettings {
+    /// `format`: a nick of [`FORMATS`].
+    format: &'static str,
+    width: u32,
+    height: u32,
+    /// `framerate` (0/1 = unknown: no timestamps).
+    framerate: Fraction,
+    pixel_aspect_ratio: Fraction,
+    /// `frame-size`: bytes per frame, padding included (0 = packed).
+    frame_size: u64,
+}
+
+impl Default for RawVideoParseSettings {
+    fn default() -> Self {
+        RawVideoParseSettings {
+            format: "i420",
+            width: 320,
+            height: 240,
+            framerate: Fraction::from_integer(25),
+            pixel_aspect_ratio: Fraction::ONE,
+            frame_size: 0,
+        }
+    }
+}
+
+impl Settings for RawVideoParseSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = RawVideoParseSettings::default();
         vec![
-            PropertySpec::enumeration("format", "Format of frames in raw stream", FORMATS, "i420"),
+            PropertySpec::enumeration(
+                "format",
+                "Format of frames in raw stream",
+                FORMATS,
+                d.format,
+            ),
             PropertySpec::int(
                 "width",
                 "Width of frames in raw stream",
                 0..=i64::from(i32::MAX),
-                320,
+                i64::from(d.width),
             ),
             PropertySpec::int(
                 "height",
                 "Height of frames in raw stream",
                 0..=i64::from(i32::MAX),
-                240,
+                i64::from(d.height),
             ),
             PropertySpec::fraction(
                 "framerate",
                 "Rate of frames in raw stream (0/1 = unknown: no timestamps)",
-                Fraction::from_integer(25),
+                d.framerate,
             ),
             PropertySpec::fraction(
                 "pixel-aspect-ratio",
                 "Pixel aspect ratio of frames in raw stream",
-                Fraction::ONE,
+                d.pixel_aspect_ratio,
             ),
             PropertySpec::uint(
                 "frame-size",
                 "Size of a frame in the stream (0 = frames are tightly packed together)",
                 0..=u32::MAX as u64,
-                0,
+                d.frame_size,
             ),
-        ],
-        || Box::new(RawVideoParse::default()),
-    )
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("format", PropertyValue::Enum(nick)) => self.format = nick,
+            ("width" | "height", v) => match integer(v) {
+                Some(n) if name == "width" => self.width = n,
+                Some(n) => self.height = n,
+                None => return false,
+            },
+            ("framerate", PropertyValue::Fraction(f)) => self.framerate = *f,
+            ("pixel-aspect-ratio", PropertyValue::Fraction(f)) => self.pixel_aspect_ratio = *f,
+            ("frame-size", PropertyValue::UInt(n)) => self.frame_size = *n,
+            _ => return false,
+        }
+        true
+    }
 }
 
-/// The frame layout the properties describe.
-fn info_from_properties(element: &Element) -> Result<VideoInfo> {
-    let format = VideoFormat::from_name(element.prop_enum("format"))?;
-    let dim = |name: &str| element.prop_as::<u32>(name);
-    let fps = element.prop_fraction("framerate");
-    let par = element.prop_fraction("pixel-aspect-ratio");
-    Ok(VideoInfo::new(format, dim("width"), dim("height"))?
-        .with_fps(fps)
-        .with_par(par))
+/// The frame layout the settings describe.
+fn info_from_settings(settings: &RawVideoParseSettings) -> Result<VideoInfo> {
+    let format = VideoFormat::from_name(settings.format)?;
+    Ok(VideoInfo::new(format, settings.width, settings.height)?
+        .with_fps(settings.framerate)
+        .with_par(settings.pixel_aspect_ratio))
 }
 
 /// Per-stream state, touched on the streaming thread.
@@ -150,6 +204,7 @@ impl Stream {
 /// The `rawvideoparse` element.
 #[derive(Default)]
 pub struct RawVideoParse {
+    settings: SettingsLock<RawVideoParseSettings>,
     stream: Mutex<Stream>,
 }
 
@@ -197,8 +252,8 @@ impl RawVideoParse {
     }
 
     /// Fixed caps from the properties (the template when they are invalid).
-    fn src_caps(element: &Element, pad: &Pad) -> Caps {
-        match info_from_properties(element) {
+    fn src_caps(&self, pad: &Pad) -> Caps {
+        match self.settings.read(info_from_settings) {
             Ok(info) => Caps::from_video_info(&info),
             Err(_) => pad.template_caps().clone(),
         }
@@ -221,7 +276,8 @@ impl RawVideoParse {
             stream.failed = Some(flow);
             Err(flow)
         };
-        let info = match info_from_properties(element) {
+        let settings = self.settings.get();
+        let info = match info_from_settings(&settings) {
             Ok(info) => info,
             Err(e) => {
                 return fail(
@@ -231,7 +287,7 @@ impl RawVideoParse {
                 )
             }
         };
-        let frame_size = match element.prop_u64("frame-size") {
+        let frame_size = match settings.frame_size {
             0 => info.size,
             n => match usize::try_from(n) {
                 Ok(n) if n >= info.size => n,
@@ -376,6 +432,10 @@ impl RawVideoParse {
 }
 
 impl ElementImpl for RawVideoParse {
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
         let Some(src) = element.src_pad() else {
             return Err(FlowError::NotLinked);
@@ -447,7 +507,7 @@ impl ElementImpl for RawVideoParse {
     fn query(&self, element: &Element, pad: &Pad, query: &mut Query) -> bool {
         match (pad.direction(), &mut *query) {
             (PadDirection::Src, Query::Caps { filter, result }) => {
-                let mut caps = Self::src_caps(element, pad);
+                let mut caps = self.src_caps(pad);
                 if let Some(f) = filter {
                     caps = caps.intersect(f);
                 }
@@ -455,7 +515,7 @@ impl ElementImpl for RawVideoParse {
                 true
             }
             (PadDirection::Src, Query::AcceptCaps { caps, result }) => {
-                *result = caps.can_intersect(&Self::src_caps(element, pad));
+                *result = caps.can_intersect(&self.src_caps(pad));
                 true
             }
             (PadDirection::Sink, Query::Caps { filter, result }) => {

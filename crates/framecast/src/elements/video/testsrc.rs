@@ -26,9 +26,12 @@ use std::sync::Mutex;
 use framecast_core::{Buffer, ClockTime, Fraction, VideoFormat, VideoInfo};
 
 use crate::elements::video::{self, convert, write_counter, CounterStamp, Frame, FrameMut, Matrix};
-use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::base::{
+    integer, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
+    PropertyValue,
 };
 use crate::Result;
 
@@ -45,27 +48,7 @@ const PATTERNS: &[(&str, &str)] = &[
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
-    properties.extend([
-        PropertySpec::enumeration(
-            "pattern",
-            "Type of test pattern to generate",
-            PATTERNS,
-            "smpte",
-        )
-        .mutable_in_playing(),
-        PropertySpec::uint(
-            "foreground-color",
-            "Colour of the solid-color pattern, as 0xAARRGGBB",
-            0..=u64::from(u32::MAX),
-            0xffff_ffff,
-        )
-        .mutable_in_playing(),
-        PropertySpec::bool(
-            "is-live",
-            "Produce frames at the framerate on the pipeline clock (a live source)",
-            false,
-        ),
-    ]);
+    properties.extend(TestSrcSettings::properties());
     ElementFactory::new(
         "testsrc",
         "Video test source",
@@ -79,6 +62,68 @@ pub fn factory() -> ElementFactory {
         properties,
         || Box::new(Source::new(TestSrc::default())),
     )
+}
+
+/// `testsrc`'s writable properties.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TestSrcSettings {
+    /// `pattern`: a nick of [`PATTERNS`] (may change while playing).
+    pattern: &'static str,
+    /// `foreground-color`: the `solid-color` pattern's 0xAARRGGBB (may
+    /// change while playing).
+    foreground_color: u32,
+    /// `is-live`: frames at the framerate on the pipeline clock.
+    is_live: bool,
+}
+
+impl Default for TestSrcSettings {
+    fn default() -> Self {
+        TestSrcSettings {
+            pattern: "smpte",
+            foreground_color: 0xffff_ffff,
+            is_live: false,
+        }
+    }
+}
+
+impl Settings for TestSrcSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = TestSrcSettings::default();
+        vec![
+            PropertySpec::enumeration(
+                "pattern",
+                "Type of test pattern to generate",
+                PATTERNS,
+                d.pattern,
+            )
+            .mutable_in_playing(),
+            PropertySpec::uint(
+                "foreground-color",
+                "Colour of the solid-color pattern, as 0xAARRGGBB",
+                0..=u64::from(u32::MAX),
+                u64::from(d.foreground_color),
+            )
+            .mutable_in_playing(),
+            PropertySpec::bool(
+                "is-live",
+                "Produce frames at the framerate on the pipeline clock (a live source)",
+                d.is_live,
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("pattern", PropertyValue::Enum(nick)) => self.pattern = nick,
+            ("foreground-color", v) => match integer(v) {
+                Some(argb) => self.foreground_color = argb,
+                None => return false,
+            },
+            ("is-live", PropertyValue::Bool(b)) => self.is_live = *b,
+            _ => return false,
+        }
+        true
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +149,7 @@ struct Stream {
 /// The `testsrc` element's implementation.
 #[derive(Debug, Default)]
 pub struct TestSrc {
+    settings: SettingsLock<TestSrcSettings>,
     stream: Mutex<Stream>,
 }
 
@@ -113,14 +159,11 @@ impl TestSrc {
     }
 }
 
-fn pattern_of(element: &Element) -> Pattern {
-    match element.prop("pattern").as_str() {
-        Some("ball") => Pattern::Ball,
-        Some("solid-color") => {
-            let argb = element.prop_as::<u32>("foreground-color");
-            Pattern::Solid(argb)
-        }
-        Some("counter") => Pattern::Counter,
+fn pattern_of(settings: &TestSrcSettings) -> Pattern {
+    match settings.pattern {
+        "ball" => Pattern::Ball,
+        "solid-color" => Pattern::Solid(settings.foreground_color),
+        "counter" => Pattern::Counter,
         _ => Pattern::Smpte,
     }
 }
@@ -278,6 +321,10 @@ impl TestSrc {
 }
 
 impl SourceImpl for TestSrc {
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn caps(&self, _element: &Element) -> Caps {
         Caps::video_raw_any(video::FORMATS)
     }
@@ -348,7 +395,7 @@ impl SourceImpl for TestSrc {
             }
         }
         let mut buffer = ctx.acquire(info.size)?;
-        let pattern = pattern_of(element);
+        let pattern = self.settings.read(pattern_of);
         {
             let Some(b) = buffer.get_mut() else {
                 return Err(FlowError::Error);
@@ -381,8 +428,8 @@ impl SourceImpl for TestSrc {
         Ok(buffer)
     }
 
-    fn is_live(&self, element: &Element) -> bool {
-        element.prop_bool("is-live")
+    fn is_live(&self, _element: &Element) -> bool {
+        self.settings.read(|s| s.is_live)
     }
 
     /// Live: one frame (the frame is "captured" over its duration), as

@@ -41,7 +41,7 @@ use framecast_rtsp::client::{LowerTransport, PublishOptions, Publisher, RtpOut, 
 
 use crate::elements::rtp::caps::random_u32;
 use crate::elements::rtp::pay::DEFAULT_MTU;
-use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowResult, FlowSuccess, Message, PadDirection,
     PadTemplate, PropertySpec, PropertyValue, Structure,
@@ -61,14 +61,15 @@ const PROTOCOLS: &[(&str, &str)] = &[
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
+    properties.extend(RtspClientSinkSettings::properties());
     properties.extend([
-        PropertySpec::string("location", "rtsp://[user:pass@]host:port/path of the server to publish to", None),
-        PropertySpec::enumeration("protocols", "How RTP travels to the server", PROTOCOLS, "tcp"),
-        PropertySpec::uint("latency", "Longest wait in ms for the server (connect, each answer, a blocked TCP write) before it counts as gone", 50..=60_000, 2000),
         PropertySpec::counter("frames-sent", "Access units sent to the server"),
         PropertySpec::counter("packets-sent", "RTP packets sent to the server"),
         PropertySpec::counter("bytes-sent", "RTP bytes sent to the server"),
-        PropertySpec::counter("frames-dropped", "Access units dropped while disconnected or waiting for a keyframe"),
+        PropertySpec::counter(
+            "frames-dropped",
+            "Access units dropped while disconnected or waiting for a keyframe",
+        ),
         PropertySpec::counter("outages", "Times the server refused or went away"),
         PropertySpec::counter("connects", "Successful RECORD sessions set up"),
         PropertySpec::counter("connected", "1 while a RECORD session is up"),
@@ -130,9 +131,55 @@ struct Stream {
     framerate: Option<f64>,
 }
 
+/// `rtspclientsink`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct RtspClientSinkSettings {
+    /// `location`: the server's `rtsp://` URL (unset by default).
+    location: Option<String>,
+    /// `protocols`: a nick of [`PROTOCOLS`].
+    protocols: &'static str,
+    /// `latency`: longest wait for the server before it counts as gone.
+    latency: Duration,
+}
+
+impl Default for RtspClientSinkSettings {
+    fn default() -> Self {
+        RtspClientSinkSettings {
+            location: None,
+            protocols: "tcp",
+            latency: Duration::from_millis(2000),
+        }
+    }
+}
+
+impl Settings for RtspClientSinkSettings {
+    #[rustfmt::skip]
+    fn properties() -> Vec<PropertySpec> {
+        let d = RtspClientSinkSettings::default();
+        let latency_ms = u64::try_from(d.latency.as_millis()).unwrap_or(2000);
+        vec![
+            // Unset, as `d.location`.
+            PropertySpec::string("location", "rtsp://[user:pass@]host:port/path of the server to publish to", None),
+            PropertySpec::enumeration("protocols", "How RTP travels to the server", PROTOCOLS, d.protocols),
+            PropertySpec::uint("latency", "Longest wait in ms for the server (connect, each answer, a blocked TCP write) before it counts as gone", 50..=60_000, latency_ms),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("location", PropertyValue::String(s)) => self.location = s.clone(),
+            ("protocols", PropertyValue::Enum(nick)) => self.protocols = nick,
+            ("latency", PropertyValue::UInt(ms)) => self.latency = Duration::from_millis(*ms),
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The element's implementation (wrapped in [`Sink`]).
 #[derive(Debug, Default)]
 pub struct RtspClientSink {
+    settings: SettingsLock<RtspClientSinkSettings>,
     /// A fresh one per start (the stop flag of the last session stays
     /// set for its thread).
     shared: Mutex<Arc<Shared>>,
@@ -301,9 +348,13 @@ impl RtspClientSink {
 }
 
 impl SinkImpl for RtspClientSink {
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn start(&self, element: &Element) -> Result<()> {
-        let location = element.prop("location");
-        let location = location.as_str().unwrap_or("");
+        let settings = self.settings.get();
+        let location = settings.location.as_deref().unwrap_or("");
         let bad = |why: String| Error::InvalidPropertyValue {
             element: element.name().to_string(),
             property: "location".into(),
@@ -315,12 +366,11 @@ impl SinkImpl for RtspClientSink {
         }
         let url = RtspUrl::parse(location).map_err(|e| bad(e.to_string()))?;
         let server = url.socket_addr().map_err(|e| bad(e.to_string()))?.ip();
-        let transport = match element.prop("protocols").as_str() {
-            Some("udp") => LowerTransport::Udp,
+        let transport = match settings.protocols {
+            "udp" => LowerTransport::Udp,
             _ => LowerTransport::Tcp,
         };
-        let timeout =
-            Duration::from_millis(element.prop("latency").as_u64().unwrap_or(2000).max(50));
+        let timeout = settings.latency.max(Duration::from_millis(50));
         let ssrc = random_u32();
         let pay = H264Payloader::new(H264PayloaderConfig {
             mtu: DEFAULT_MTU as usize,

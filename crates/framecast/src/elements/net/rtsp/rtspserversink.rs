@@ -34,9 +34,9 @@ use framecast_rtsp::server::{
 use crate::elements::net::sys::{self, RawAddr, MMSG_CHUNK};
 use crate::elements::rtp::caps::{caps_framerate, random_u32};
 use crate::elements::rtp::pay::{PayBase, PayConfig};
-use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
-use crate::pipeline::PropertySpec;
+use crate::pipeline::base::{integer, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{Caps, Element, ElementFactory, Event, PadDirection, PadTemplate};
+use crate::pipeline::{PropertySpec, PropertyValue};
 use crate::{Error, FlowError, FlowResult, FlowSuccess, Result};
 
 /// Sink template: whole H.264 access units in Annex B.
@@ -48,48 +48,8 @@ const MTU: usize = 1400;
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
+    properties.extend(RtspServerSinkSettings::properties());
     properties.extend([
-        PropertySpec::string(
-            "address",
-            "Address to listen on (loopback unless given)",
-            Some("127.0.0.1"),
-        ),
-        PropertySpec::int("port", "RTSP port to listen on", 0..=65_535, 8554),
-        PropertySpec::string(
-            "path",
-            "Path viewers open: rtsp://address:port/PATH",
-            Some("stream"),
-        ),
-        PropertySpec::string(
-            "transports",
-            "Transports viewers may set up: udp, tcp, udp-mcast",
-            Some("udp,tcp,udp-mcast"),
-        ),
-        PropertySpec::string(
-            "multicast-address",
-            "Multicast group for udp-mcast viewers",
-            Some("239.255.42.42"),
-        ),
-        PropertySpec::int(
-            "multicast-port",
-            "RTP port of the multicast group",
-            1..=65_534,
-            5004,
-        ),
-        PropertySpec::uint(
-            "max-clients",
-            "Most RTSP connections at once (more get 503)",
-            1..=4096,
-            64,
-        ),
-        PropertySpec::uint(
-            "session-timeout",
-            "Seconds a session lives without a keepalive or RTCP",
-            1..=3600,
-            60,
-        ),
-        PropertySpec::string("user", "User viewers must authenticate as (Digest)", None),
-        PropertySpec::string("password", "Password for user", None),
         PropertySpec::counter("viewers", "Sessions playing now"),
         PropertySpec::counter("frames-sent", "Access units fanned out"),
         PropertySpec::counter("packets-sent", "RTP packets sent, all viewers together"),
@@ -189,6 +149,7 @@ struct Stream {
 /// The element's implementation.
 #[derive(Default)]
 pub struct RtspServerSink {
+    settings: SettingsLock<RtspServerSinkSettings>,
     stream: Mutex<Option<Stream>>,
     base: PayBase,
 }
@@ -199,25 +160,134 @@ impl std::fmt::Debug for RtspServerSink {
     }
 }
 
-fn string(element: &Element, name: &str) -> Option<String> {
-    element
-        .prop(name)
-        .as_str()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+/// `rtspserversink`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct RtspServerSinkSettings {
+    /// `address` to listen on (an empty one counts as the default).
+    address: Option<String>,
+    port: u16,
+    /// `path` viewers open.
+    path: Option<String>,
+    /// `transports`: `udp,tcp,udp-mcast` or a part of it.
+    transports: Option<String>,
+    multicast_address: Option<String>,
+    multicast_port: u16,
+    max_clients: usize,
+    session_timeout: Duration,
+    /// `user` and `password`: both, or neither (no authentication).
+    user: Option<String>,
+    password: Option<String>,
 }
 
-fn number(element: &Element, name: &str, default: u64) -> u64 {
-    element
-        .prop(name)
-        .as_u64()
-        .or_else(|| {
-            element
-                .prop(name)
-                .as_i64()
-                .and_then(|v| u64::try_from(v).ok())
-        })
-        .unwrap_or(default)
+impl Default for RtspServerSinkSettings {
+    fn default() -> Self {
+        RtspServerSinkSettings {
+            address: Some("127.0.0.1".into()),
+            port: 8554,
+            path: Some("stream".into()),
+            transports: Some("udp,tcp,udp-mcast".into()),
+            multicast_address: Some("239.255.42.42".into()),
+            multicast_port: 5004,
+            max_clients: 64,
+            session_timeout: Duration::from_secs(60),
+            user: None,
+            password: None,
+        }
+    }
+}
+
+impl Settings for RtspServerSinkSettings {
+    /// The string defaults are written here as the literals
+    /// [`RtspServerSinkSettings::default`] holds (`PropertySpec` takes
+    /// `&'static str`).
+    fn properties() -> Vec<PropertySpec> {
+        let d = RtspServerSinkSettings::default();
+        vec![
+            PropertySpec::string(
+                "address",
+                "Address to listen on (loopback unless given)",
+                Some("127.0.0.1"),
+            ),
+            PropertySpec::int(
+                "port",
+                "RTSP port to listen on",
+                0..=65_535,
+                i64::from(d.port),
+            ),
+            PropertySpec::string(
+                "path",
+                "Path viewers open: rtsp://address:port/PATH",
+                Some("stream"),
+            ),
+            PropertySpec::string(
+                "transports",
+                "Transports viewers may set up: udp, tcp, udp-mcast",
+                Some("udp,tcp,udp-mcast"),
+            ),
+            PropertySpec::string(
+                "multicast-address",
+                "Multicast group for udp-mcast viewers",
+                Some("239.255.42.42"),
+            ),
+            PropertySpec::int(
+                "multicast-port",
+                "RTP port of the multicast group",
+                1..=65_534,
+                i64::from(d.multicast_port),
+            ),
+            PropertySpec::uint(
+                "max-clients",
+                "Most RTSP connections at once (more get 503)",
+                1..=4096,
+                d.max_clients as u64,
+            ),
+            PropertySpec::uint(
+                "session-timeout",
+                "Seconds a session lives without a keepalive or RTCP",
+                1..=3600,
+                d.session_timeout.as_secs(),
+            ),
+            PropertySpec::string("user", "User viewers must authenticate as (Digest)", None),
+            PropertySpec::string("password", "Password for user", None),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        let text = match value {
+            PropertyValue::String(s) => Some(s.clone()),
+            _ => None,
+        };
+        let done = match name {
+            "address" => text.map(|s| self.address = s),
+            "port" => integer(value).map(|n| self.port = n),
+            "path" => text.map(|s| self.path = s),
+            "transports" => text.map(|s| self.transports = s),
+            "multicast-address" => text.map(|s| self.multicast_address = s),
+            "multicast-port" => integer(value).map(|n| self.multicast_port = n),
+            "max-clients" => integer(value).map(|n| self.max_clients = n),
+            "session-timeout" => value
+                .as_u64()
+                .map(|s| self.session_timeout = Duration::from_secs(s)),
+            "user" => text.map(|s| self.user = s),
+            "password" => text.map(|s| self.password = s),
+            _ => None,
+        };
+        done.is_some()
+    }
+}
+
+/// A string setting trimmed, `None` when unset or empty.
+fn text(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A string setting, the default's when unset or empty.
+fn text_or(value: &Option<String>, default: Option<String>) -> String {
+    text(value).or(default).unwrap_or_default()
 }
 
 impl RtspServerSink {
@@ -245,19 +315,17 @@ impl RtspServerSink {
             element: element.name().to_string(),
             message,
         };
-        let host = string(element, "address").unwrap_or_else(|| "127.0.0.1".into());
+        let settings = self.settings.get();
+        let d = RtspServerSinkSettings::default();
+        let host = text_or(&settings.address, d.address);
         let ip: IpAddr = host
             .parse()
             .map_err(|_| bad(format!("address {host:?} is not an IP address")))?;
-        let port = u16::try_from(number(element, "port", 8554))
-            .map_err(|_| bad("port out of range".into()))?;
-        let mut config =
-            MountConfig::new(&string(element, "path").unwrap_or_else(|| "stream".into()));
-        config.transports = Transports::parse(
-            &string(element, "transports").unwrap_or_else(|| "udp,tcp,udp-mcast".into()),
-        )
-        .map_err(|e| bad(e.to_string()))?;
-        let group = string(element, "multicast-address").unwrap_or_else(|| "239.255.42.42".into());
+        let port = settings.port;
+        let mut config = MountConfig::new(&text_or(&settings.path, d.path));
+        config.transports = Transports::parse(&text_or(&settings.transports, d.transports))
+            .map_err(|e| bad(e.to_string()))?;
+        let group = text_or(&settings.multicast_address, d.multicast_address);
         let group: std::net::Ipv4Addr = group
             .parse()
             .ok()
@@ -267,15 +335,14 @@ impl RtspServerSink {
                     "multicast-address {group:?} is not an IPv4 multicast group"
                 ))
             })?;
-        let mport = u16::try_from(number(element, "multicast-port", 5004)).unwrap_or(5004);
-        config.multicast = SocketAddrV4::new(group, mport);
-        config.session_timeout = Duration::from_secs(number(element, "session-timeout", 60));
-        config.auth = match (string(element, "user"), string(element, "password")) {
+        config.multicast = SocketAddrV4::new(group, settings.multicast_port);
+        config.session_timeout = settings.session_timeout;
+        config.auth = match (text(&settings.user), text(&settings.password)) {
             (Some(u), Some(p)) => Some(DigestAuth::new(&u, &p)),
             (None, None) => None,
             _ => return Err(bad("set both user and password, or neither".into())),
         };
-        let max = usize::try_from(number(element, "max-clients", 64)).unwrap_or(64);
+        let max = settings.max_clients;
         let server =
             Server::bind(SocketAddr::new(ip, port), max).map_err(|e| bad(e.to_string()))?;
         let pad = Mutex::new(element.sink_pad());
@@ -340,6 +407,10 @@ fn describe(st: &Stream, sps: &[u8], pps: &[u8]) -> String {
 }
 
 impl SinkImpl for RtspServerSink {
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
         if let Some(st) = self.stream.locked().as_mut() {
             st.framerate = caps.structure(0).and_then(caps_framerate);

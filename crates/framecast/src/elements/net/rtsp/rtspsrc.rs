@@ -21,7 +21,9 @@ use framecast_core::{Buffer, BufferPool, PoolConfig};
 use framecast_rtsp::client::{LowerTransport, PlayOptions, Player, RtspUrl};
 
 use crate::elements::net::caps_for_sdp;
-use crate::pipeline::base::{source_properties, CreateContext, Source, SourceImpl};
+use crate::pipeline::base::{
+    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
     PropertyValue,
@@ -42,26 +44,11 @@ const PROTOCOLS: &[(&str, &str)] = &[
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
-    properties.extend([
-        PropertySpec::string(
-            "location",
-            "rtsp://[user:pass@]host:port/path of the stream",
-            None,
-        ),
-        PropertySpec::enumeration(
-            "protocols",
-            "How RTP travels from the server",
-            PROTOCOLS,
-            "tcp",
-        ),
-        PropertySpec::uint(
-            "timeout",
-            "Longest wait in ms for the connection and each answer",
-            100..=60_000,
-            5000,
-        ),
-        PropertySpec::counter("packets-received", "RTP packets received"),
-    ]);
+    properties.extend(RtspSrcSettings::properties());
+    properties.extend([PropertySpec::counter(
+        "packets-received",
+        "RTP packets received",
+    )]);
     ElementFactory::new(
         "rtspsrc",
         "RTSP packet receiver",
@@ -77,9 +64,67 @@ pub fn factory() -> ElementFactory {
     )
 }
 
+/// `rtspsrc`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct RtspSrcSettings {
+    /// `location`: the `rtsp://` URL (unset by default).
+    location: Option<String>,
+    /// `protocols`: a nick of [`PROTOCOLS`].
+    protocols: &'static str,
+    /// `timeout`: for the connection and each answer.
+    timeout: Duration,
+}
+
+impl Default for RtspSrcSettings {
+    fn default() -> Self {
+        RtspSrcSettings {
+            location: None,
+            protocols: "tcp",
+            timeout: Duration::from_millis(5000),
+        }
+    }
+}
+
+impl Settings for RtspSrcSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = RtspSrcSettings::default();
+        vec![
+            // Unset, as `d.location`.
+            PropertySpec::string(
+                "location",
+                "rtsp://[user:pass@]host:port/path of the stream",
+                None,
+            ),
+            PropertySpec::enumeration(
+                "protocols",
+                "How RTP travels from the server",
+                PROTOCOLS,
+                d.protocols,
+            ),
+            PropertySpec::uint(
+                "timeout",
+                "Longest wait in ms for the connection and each answer",
+                100..=60_000,
+                u64::try_from(d.timeout.as_millis()).unwrap_or(5000),
+            ),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("location", PropertyValue::String(s)) => self.location = s.clone(),
+            ("protocols", PropertyValue::Enum(nick)) => self.protocols = nick,
+            ("timeout", PropertyValue::UInt(ms)) => self.timeout = Duration::from_millis(*ms),
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The element's implementation (wrapped in [`Source`]).
 #[derive(Debug, Default)]
 pub struct RtspSrc {
+    settings: SettingsLock<RtspSrcSettings>,
     player: Mutex<Option<Player>>,
     caps: Mutex<Option<Caps>>,
     pool: Mutex<Option<BufferPool>>,
@@ -101,9 +146,13 @@ impl SourceImpl for RtspSrc {
         true
     }
 
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)
+    }
+
     fn start(&self, element: &Element) -> Result<()> {
-        let location = element.prop("location");
-        let location = location.as_str().unwrap_or("");
+        let settings = self.settings.get();
+        let location = settings.location.as_deref().unwrap_or("");
         let bad = |why: String| Error::InvalidPropertyValue {
             element: element.name().to_string(),
             property: "location".into(),
@@ -111,12 +160,11 @@ impl SourceImpl for RtspSrc {
             reason: why,
         };
         let url = RtspUrl::parse(location).map_err(|e| bad(e.to_string()))?;
-        let transport = match element.prop("protocols").as_str() {
-            Some("udp") => LowerTransport::Udp,
+        let transport = match settings.protocols {
+            "udp" => LowerTransport::Udp,
             _ => LowerTransport::Tcp,
         };
-        let timeout =
-            Duration::from_millis(element.prop("timeout").as_u64().unwrap_or(5000).max(100));
+        let timeout = settings.timeout.max(Duration::from_millis(100));
         let player =
             Player::open(&url, PlayOptions { transport, timeout }).map_err(|e| Error::Element {
                 element: element.name().to_string(),

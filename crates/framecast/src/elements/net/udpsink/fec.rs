@@ -7,9 +7,8 @@ use std::sync::atomic::Ordering;
 use framecast_rtp::fec::FecEncoder;
 use framecast_rtp::RtpHeader;
 
-use super::{Stream, UdpSink};
+use super::{Stream, UdpSink, UdpSinkSettings};
 use crate::elements::net::sys;
-use crate::pipeline::Element;
 
 /// The FEC stream a sink sends beside the media.
 #[derive(Debug)]
@@ -24,10 +23,9 @@ pub(super) struct FecSend {
 }
 
 /// `fec-group` and `fec-payload-type` when FEC is on.
-pub(super) fn fec_settings_of(element: &Element) -> Option<(u8, u8)> {
-    let group = Some(element.prop_as::<u8>("fec-group")).filter(|&g| g >= 2)?;
-    let pt = element.prop_as::<u8>("fec-payload-type");
-    Some((group, pt))
+pub(super) fn fec_settings_of(settings: &UdpSinkSettings) -> Option<(u8, u8)> {
+    let group = Some(settings.fec_group).filter(|&g| g >= 2)?;
+    Some((group, settings.fec_pt))
 }
 
 /// Largest FEC packet: RTP and FEC headers, a long mask, the largest

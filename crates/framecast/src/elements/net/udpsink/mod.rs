@@ -105,7 +105,7 @@ use super::{
     FEC_PAYLOAD_TYPE,
 };
 use crate::elements::rtp::caps::{random_u32, RTP_MEDIA_TYPE};
-use crate::pipeline::base::{sink_properties, Sink, SinkImpl};
+use crate::pipeline::base::{integer, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, PadDirection, PadTemplate, PropertyValue,
@@ -119,8 +119,8 @@ pub const BATCH_PACKETS: usize = 64;
 pub const BATCH_BYTES: usize = 256 * 1024;
 
 /// The `rtx-payload-type` property (None: 0, no retransmission).
-pub(crate) fn rtx_payload_type_of(element: &Element) -> Option<u8> {
-    Some(element.prop_as::<u8>("rtx-payload-type")).filter(|&v| v != 0)
+fn rtx_payload_type_of(settings: &UdpSinkSettings) -> Option<u8> {
+    Some(settings.rtx_pt).filter(|&v| v != 0)
 }
 
 /// Bytes of one retransmission-history slot: an MTU-sized packet.
@@ -132,39 +132,40 @@ pub const RTCP_INTERVAL: Duration = Duration::from_secs(1);
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
+    properties.extend(UdpSinkSettings::properties());
     properties.extend([
-        PropertySpec::string("host", "The host/IP/multicast group to send to", Some("localhost")).mutable_in_playing(),
-        PropertySpec::int("port", "The port to send to", 0..=65_535, 5004).mutable_in_playing(),
-        PropertySpec::string("clients", "Clients as host:port,host:port (replaces host and port when set)", None).mutable_in_playing(),
-        PropertySpec::int("ttl", "Unicast TTL", 0..=255, 64),
-        PropertySpec::int("ttl-mc", "Multicast TTL", 0..=255, 1),
-        PropertySpec::bool("loop", "Multicast loopback (receivers on this host hear it)", true),
-        PropertySpec::string("multicast-iface", "Interface to send multicast out of: a name (lo, eth0) or an IPv4 address on it (default: the routing table's)", None),
-        PropertySpec::int("buffer-size", "Socket send buffer in bytes (0 = the kernel's default)", 0..=i64::from(i32::MAX), 0),
-        PropertySpec::string("bind-address", "Local address to send from (default: any)", None),
-        PropertySpec::int("bind-port", "Local port to send from (0 = any)", 0..=65_535, 0),
-        PropertySpec::string("sdp-file", "Write the SDP of the stream to this file (for ffplay, VLC, GStreamer)", None),
-        PropertySpec::bool("rtcp", "Send RTCP sender reports to port+1 of every client about once a second", true),
         PropertySpec::counter("packets-sent", "Datagrams sent (to all clients)"),
         PropertySpec::counter("bytes-sent", "Bytes sent (to all clients)"),
         PropertySpec::counter("batches", "sendmmsg calls made for media packets"),
         PropertySpec::counter("send-errors", "Datagrams dropped after a send error"),
-        PropertySpec::counter("refused", "ICMP port unreachable reports (a client not listening)"),
+        PropertySpec::counter(
+            "refused",
+            "ICMP port unreachable reports (a client not listening)",
+        ),
         PropertySpec::counter("rtcp-sent", "RTCP compound packets sent (to all clients)"),
-        PropertySpec::counter("keyframe-requests", "RTCP PLI/FIR received from clients, each passed upstream as a force-key-unit request"),
-        PropertySpec::uint("rtx-payload-type", "Answer RTCP NACKs with RTX (RFC 4588) on this payload type (0: no retransmission)", 0..=127, 0),
-        PropertySpec::uint("rtx-history", "Packets kept for retransmission", 16..=32768, 1024),
-        PropertySpec::uint("fec-group", "Forward error correction (ULPFEC, RFC 5109): one parity packet per this many media \
-             packets, and at the end of every frame (0: none; 10 = 10 % overhead); for links \
-             without feedback", 0..=48, 0),
-        PropertySpec::uint("fec-payload-type", "Payload type of the FEC packets (sent on their own SSRC)", 1..=127, FEC_PAYLOAD_TYPE as u64),
+        PropertySpec::counter(
+            "keyframe-requests",
+            "RTCP PLI/FIR received from clients, each passed upstream as a force-key-unit request",
+        ),
         PropertySpec::counter("fec-packets", "FEC packets sent (to all clients)"),
         PropertySpec::counter("nacks-received", "RTCP Generic NACKs received from clients"),
         PropertySpec::counter("retransmissions", "Packets resent as RTX"),
-        PropertySpec::counter("retransmissions-missed", "Packets asked for that were no longer in the history"),
-        PropertySpec::counter("latency-last-us", "Capture (push) to last packet sent, of the last frame, in µs"),
-        PropertySpec::counter("latency-avg-us", "Capture (push) to last packet sent, averaged over the frames, in µs"),
-        PropertySpec::counter("latency-max-us", "Capture (push) to last packet sent, the worst frame, in µs"),
+        PropertySpec::counter(
+            "retransmissions-missed",
+            "Packets asked for that were no longer in the history",
+        ),
+        PropertySpec::counter(
+            "latency-last-us",
+            "Capture (push) to last packet sent, of the last frame, in µs",
+        ),
+        PropertySpec::counter(
+            "latency-avg-us",
+            "Capture (push) to last packet sent, averaged over the frames, in µs",
+        ),
+        PropertySpec::counter(
+            "latency-max-us",
+            "Capture (push) to last packet sent, the worst frame, in µs",
+        ),
     ]);
     ElementFactory::new(
         "udpsink",
@@ -179,6 +180,115 @@ pub fn factory() -> ElementFactory {
         properties,
         || Box::new(Sink::new(UdpSink::default())),
     )
+}
+
+/// `udpsink`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct UdpSinkSettings {
+    /// `host` and `port`, or `clients` (`host:port,...`) when set; all
+    /// three may change while playing.
+    host: Option<String>,
+    port: u16,
+    clients: Option<String>,
+    /// `ttl`, `ttl-mc`: unicast and multicast TTL.
+    ttl: u8,
+    ttl_mc: u8,
+    /// `loop`: multicast loopback.
+    looped: bool,
+    multicast_iface: Option<String>,
+    /// `buffer-size`: socket send buffer (0 = the kernel's default).
+    buffer_size: i64,
+    bind_address: Option<String>,
+    bind_port: u16,
+    sdp_file: Option<String>,
+    /// `rtcp`: sender reports to port+1 of every client.
+    rtcp: bool,
+    /// `rtx-payload-type` (0: no retransmission) and `rtx-history`.
+    rtx_pt: u8,
+    rtx_history: usize,
+    /// `fec-group` (0: none) and `fec-payload-type`.
+    pub(super) fec_group: u8,
+    pub(super) fec_pt: u8,
+}
+
+impl Default for UdpSinkSettings {
+    fn default() -> Self {
+        UdpSinkSettings {
+            host: Some("localhost".into()),
+            port: 5004,
+            clients: None,
+            ttl: 64,
+            ttl_mc: 1,
+            looped: true,
+            multicast_iface: None,
+            buffer_size: 0,
+            bind_address: None,
+            bind_port: 0,
+            sdp_file: None,
+            rtcp: true,
+            rtx_pt: 0,
+            rtx_history: 1024,
+            fec_group: 0,
+            fec_pt: FEC_PAYLOAD_TYPE,
+        }
+    }
+}
+
+impl Settings for UdpSinkSettings {
+    /// The string defaults are written here as the literals
+    /// [`UdpSinkSettings::default`] holds (`PropertySpec` takes `&'static
+    /// str`).
+    #[rustfmt::skip]
+    fn properties() -> Vec<PropertySpec> {
+        let d = UdpSinkSettings::default();
+        vec![
+            PropertySpec::string("host", "The host/IP/multicast group to send to", Some("localhost")).mutable_in_playing(),
+            PropertySpec::int("port", "The port to send to", 0..=65_535, i64::from(d.port)).mutable_in_playing(),
+            PropertySpec::string("clients", "Clients as host:port,host:port (replaces host and port when set)", None).mutable_in_playing(),
+            PropertySpec::int("ttl", "Unicast TTL", 0..=255, i64::from(d.ttl)),
+            PropertySpec::int("ttl-mc", "Multicast TTL", 0..=255, i64::from(d.ttl_mc)),
+            PropertySpec::bool("loop", "Multicast loopback (receivers on this host hear it)", d.looped),
+            PropertySpec::string("multicast-iface", "Interface to send multicast out of: a name (lo, eth0) or an IPv4 address on it (default: the routing table's)", None),
+            PropertySpec::int("buffer-size", "Socket send buffer in bytes (0 = the kernel's default)", 0..=i64::from(i32::MAX), d.buffer_size),
+            PropertySpec::string("bind-address", "Local address to send from (default: any)", None),
+            PropertySpec::int("bind-port", "Local port to send from (0 = any)", 0..=65_535, i64::from(d.bind_port)),
+            PropertySpec::string("sdp-file", "Write the SDP of the stream to this file (for ffplay, VLC, GStreamer)", None),
+            PropertySpec::bool("rtcp", "Send RTCP sender reports to port+1 of every client about once a second", d.rtcp),
+            PropertySpec::uint("rtx-payload-type", "Answer RTCP NACKs with RTX (RFC 4588) on this payload type (0: no retransmission)", 0..=127, u64::from(d.rtx_pt)),
+            PropertySpec::uint("rtx-history", "Packets kept for retransmission", 16..=32768, d.rtx_history as u64),
+            PropertySpec::uint("fec-group", "Forward error correction (ULPFEC, RFC 5109): one parity packet per this many media \
+                 packets, and at the end of every frame (0: none; 10 = 10 % overhead); for links \
+                 without feedback", 0..=48, u64::from(d.fec_group)),
+            PropertySpec::uint("fec-payload-type", "Payload type of the FEC packets (sent on their own SSRC)", 1..=127, u64::from(d.fec_pt)),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        let string = |v: &PropertyValue| match v {
+            PropertyValue::String(s) => Some(s.clone()),
+            _ => None,
+        };
+        let done = match name {
+            "host" => string(value).map(|s| self.host = s),
+            "port" => integer(value).map(|n| self.port = n),
+            "clients" => string(value).map(|s| self.clients = s),
+            "ttl" => integer(value).map(|n| self.ttl = n),
+            "ttl-mc" => integer(value).map(|n| self.ttl_mc = n),
+            "loop" => value.as_bool().map(|b| self.looped = b),
+            "multicast-iface" => string(value).map(|s| self.multicast_iface = s),
+            "buffer-size" => value.as_i64().map(|n| self.buffer_size = n),
+            "bind-address" => string(value).map(|s| self.bind_address = s),
+            "bind-port" => integer(value).map(|n| self.bind_port = n),
+            "sdp-file" => string(value).map(|s| self.sdp_file = s),
+            "rtcp" => value.as_bool().map(|b| self.rtcp = b),
+            "rtx-payload-type" => integer(value).map(|n| self.rtx_pt = n),
+            "rtx-history" => integer(value).map(|n| self.rtx_history = n),
+            "fec-group" => integer(value).map(|n| self.fec_group = n),
+            "fec-payload-type" => integer(value).map(|n| self.fec_pt = n),
+            _ => None,
+        };
+        done.is_some()
+    }
 }
 
 /// One destination.
@@ -251,6 +361,7 @@ struct Counters {
 
 /// The `udpsink` element's implementation (wrapped in [`Sink`]).
 pub struct UdpSink {
+    settings: SettingsLock<UdpSinkSettings>,
     clients: ArcSwap<Vec<Client>>,
     stream: Mutex<Stream>,
     counters: Counters,
@@ -266,6 +377,7 @@ pub struct UdpSink {
 impl Default for UdpSink {
     fn default() -> Self {
         UdpSink {
+            settings: SettingsLock::default(),
             clients: ArcSwap::from_pointee(Vec::new()),
             stream: Mutex::new(Stream::default()),
             counters: Counters::default(),
@@ -289,25 +401,13 @@ impl std::fmt::Debug for UdpSink {
     }
 }
 
-/// The client addresses the properties name, with `name` about to become
-/// `value`.
-fn client_addrs(
-    element: &Element,
-    name: Option<(&str, &PropertyValue)>,
-) -> Result<Vec<SocketAddr>> {
-    let prop = |n: &str| match name {
-        Some((changed, v)) if changed == n => v.clone(),
-        _ => element.prop(n),
-    };
-    if let Some(list) = prop("clients").as_str().filter(|s| !s.trim().is_empty()) {
+/// The client addresses the settings name.
+fn client_addrs(settings: &UdpSinkSettings) -> Result<Vec<SocketAddr>> {
+    if let Some(list) = settings.clients.as_deref().filter(|s| !s.trim().is_empty()) {
         return parse_clients(list);
     }
-    let host = prop("host").as_str().unwrap_or("localhost").to_string();
-    let port = prop("port")
-        .as_i64()
-        .and_then(|p| u16::try_from(p).ok())
-        .unwrap_or(5004);
-    Ok(vec![resolve(&host, port)?])
+    let host = settings.host.as_deref().unwrap_or("localhost");
+    Ok(vec![resolve(host, settings.port)?])
 }
 
 impl UdpSink {
@@ -420,7 +520,8 @@ impl UdpSink {
     }
 
     fn write_sdp(&self, element: &Element, caps: &Caps) {
-        let Some(path) = element.prop("sdp-file").as_str().map(PathBuf::from) else {
+        let settings = self.settings.get();
+        let Some(path) = settings.sdp_file.as_deref().map(PathBuf::from) else {
             return;
         };
         let Some(first) = self.clients.load().first().copied() else {
@@ -435,9 +536,9 @@ impl UdpSink {
         };
         let result = sdp_for_caps(caps, ip, first.addr.port()).and_then(|mut sdp| {
             // An IPv4 multicast c= carries the TTL the datagrams go out with.
-            sdp.connection_ttl = Some(element.prop_as::<u8>("ttl-mc"));
-            advertise_feedback(&mut sdp, rtx_payload_type_of(element));
-            if let Some((_, pt)) = fec_settings_of(element) {
+            sdp.connection_ttl = Some(settings.ttl_mc);
+            advertise_feedback(&mut sdp, rtx_payload_type_of(&settings));
+            if let Some((_, pt)) = fec_settings_of(&settings) {
                 advertise_fec(&mut sdp, pt);
             }
             write_sdp_file(&path, &sdp)
@@ -451,23 +552,22 @@ impl UdpSink {
     }
 
     fn open(&self, element: &Element) -> Result<()> {
-        self.rtcp_enabled
-            .store(element.prop_bool("rtcp"), Ordering::Relaxed);
-        let addrs = client_addrs(element, None)?;
+        let settings = self.settings.get();
+        self.rtcp_enabled.store(settings.rtcp, Ordering::Relaxed);
+        let addrs = client_addrs(&settings)?;
         let v6 = addrs.iter().any(|a| a.is_ipv6());
-        let bind_ip: IpAddr = match element.prop("bind-address").as_str() {
+        let bind_ip: IpAddr = match settings.bind_address.as_deref() {
             Some(a) if !a.trim().is_empty() => resolve(a, 0)?.ip(),
             _ if v6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
             _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         };
-        let bind_port = element.prop_as::<u16>("bind-port");
-        let bind = SocketAddr::new(bind_ip, bind_port);
+        let bind = SocketAddr::new(bind_ip, settings.bind_port);
         let io = |what: &str, source| Error::Io {
             context: format!("{}: {what}", element.name()),
             source,
         };
         let sock = sys::bind_udp(bind, false).map_err(|e| io(&format!("binding {bind}"), e))?;
-        let size = element.prop_i64("buffer-size");
+        let size = settings.buffer_size;
         if size > 0 {
             let want = usize::try_from(size).unwrap_or(0);
             let got = sys::set_buffer_size(&sock, sys::BufferDir::Send, want)
@@ -480,12 +580,11 @@ impl UdpSink {
             }
         }
         let multicast = addrs.iter().any(|a| a.ip().is_multicast());
-        let ttl = |n: &str| element.prop_as::<u32>(n);
-        let looped = element.prop_bool("loop");
+        let looped = settings.looped;
         if multicast {
-            if let Some(spec) = element
-                .prop("multicast-iface")
-                .as_str()
+            if let Some(spec) = settings
+                .multicast_iface
+                .as_deref()
                 .filter(|s| !s.trim().is_empty())
             {
                 sys::Iface::resolve(spec)
@@ -495,18 +594,18 @@ impl UdpSink {
             if v6 {
                 let _ = sock.set_multicast_loop_v6(looped);
             } else {
-                let _ = sock.set_multicast_ttl_v4(ttl("ttl-mc"));
+                let _ = sock.set_multicast_ttl_v4(u32::from(settings.ttl_mc));
                 let _ = sock.set_multicast_loop_v4(looped);
             }
         }
         if !v6 {
-            let _ = sock.set_ttl(ttl("ttl"));
+            let _ = sock.set_ttl(u32::from(settings.ttl));
         }
         self.set_clients(&addrs, v6);
         let local = sock.local_addr().ok();
-        let rtx_pt = rtx_payload_type_of(element).unwrap_or(0);
+        let rtx_pt = rtx_payload_type_of(&settings).unwrap_or(0);
         let history = (rtx_pt != 0).then(|| {
-            let packets = element.prop_as::<usize>("rtx-history");
+            let packets = settings.rtx_history;
             Arc::new(Mutex::new(RetransmissionHistory::new(packets, RTX_SLOT)))
         });
         self.start_feedback(element, &sock, rtx_pt, history.clone())?;
@@ -514,7 +613,7 @@ impl UdpSink {
         st.socket = Some(sock);
         st.history = history;
         st.rtx_pt = rtx_pt;
-        st.fec = fec_settings_of(element).and_then(|(group, payload_type)| {
+        st.fec = fec_settings_of(&settings).and_then(|(group, payload_type)| {
             Some(FecSend {
                 encoder: FecEncoder::new(usize::from(group)).ok()?,
                 payload_type,
@@ -677,13 +776,24 @@ impl SinkImpl for UdpSink {
         st.rtcp.active = false;
     }
 
+    /// The clients (`host`, `port`, `clients`) change at once; the new
+    /// value is refused, and the settings stay as they were, when it does
+    /// not resolve.
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
-        if name == "rtcp" {
-            self.rtcp_enabled
-                .store(value.as_bool().unwrap_or(true), Ordering::Relaxed);
-        }
+        let mut next = self.settings.get();
         if matches!(name, "host" | "port" | "clients") {
-            let addrs = client_addrs(element, Some((name, value)))?;
+            next.write(element.name(), name, value)?;
+        }
+        let addrs = match name {
+            "host" | "port" | "clients" => Some(client_addrs(&next)?),
+            _ => None,
+        };
+        self.settings.write(element, name, value)?;
+        if name == "rtcp" {
+            let rtcp = self.settings.read(|s| s.rtcp);
+            self.rtcp_enabled.store(rtcp, Ordering::Relaxed);
+        }
+        if let Some(addrs) = addrs {
             let st = self.stream.locked();
             if st.socket.is_some() {
                 let v6 = st.v6;

@@ -75,6 +75,7 @@ use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::RtpPacket;
 
 use crate::elements::rtp::caps::RTP_MEDIA_TYPE;
+use crate::pipeline::base::{integer, Settings, SettingsLock};
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
@@ -111,27 +112,39 @@ pub fn factory() -> ElementFactory {
                 template_caps("application/x-rtcp"),
             ),
         ],
-        vec![
-            PropertySpec::uint("latency", "Longest wait for a missing packet, in ms", 0..=60_000, DEFAULT_LATENCY_MS).mutable_in_playing(),
-            PropertySpec::counter("num-pushed", "Packets pushed downstream"),
-            PropertySpec::counter("num-lost", "Packets declared lost"),
-            PropertySpec::counter("num-late", "Packets that came after their slot was given up (dropped)"),
-            PropertySpec::counter("num-duplicates", "Packets received twice (dropped)"),
-            PropertySpec::counter("num-stray", "Packets of another source, or far outside the window (dropped)"),
-            PropertySpec::counter("num-resets", "Restarted senders adopted as the new stream"),
-            PropertySpec::counter("num-invalid", "Buffers that were not RTP packets (dropped)"),
-            PropertySpec::counter("jitter-us", "Interarrival jitter (RFC 3550 6.4.1), microseconds"),
-            PropertySpec::counter("num-sender-reports", "RTCP sender reports taken on sink_rtcp"),
-            PropertySpec::bool("add-reference-timestamp-meta", "Stamp packets with the sender's NTP capture time (timestamp/x-ntp) once an RTCP sender report maps RTP time to it", true).mutable_in_playing(),
-            PropertySpec::bool("do-retransmission", "Ask the sender to resend missing packets (RTCP Generic NACK through udpsrc), \
-                 retried while the latency allows", false),
-            PropertySpec::uint("rtx-payload-type", "Payload type of RTX packets (RFC 4588) to take as the resent originals (0: none)", 0..=127, 0),
-            PropertySpec::uint("fec-payload-type", "Payload type of ULPFEC packets (RFC 5109) to rebuild lost packets from (0: none)", 0..=127, 0),
-            PropertySpec::counter("num-fec-recovered", "Lost packets rebuilt from FEC"),
-            PropertySpec::counter("num-nacks", "Retransmission requests made (per packet and try)"),
-            PropertySpec::counter("num-rtx", "RTX packets taken (resent originals)"),
-            PropertySpec::bool("eos-on-bye", "End the stream when the sender says RTCP BYE (its stream ended)", false).mutable_in_playing(),
-        ],
+        [
+            JitterBufferSettings::properties(),
+            vec![
+                PropertySpec::counter("num-pushed", "Packets pushed downstream"),
+                PropertySpec::counter("num-lost", "Packets declared lost"),
+                PropertySpec::counter(
+                    "num-late",
+                    "Packets that came after their slot was given up (dropped)",
+                ),
+                PropertySpec::counter("num-duplicates", "Packets received twice (dropped)"),
+                PropertySpec::counter(
+                    "num-stray",
+                    "Packets of another source, or far outside the window (dropped)",
+                ),
+                PropertySpec::counter("num-resets", "Restarted senders adopted as the new stream"),
+                PropertySpec::counter("num-invalid", "Buffers that were not RTP packets (dropped)"),
+                PropertySpec::counter(
+                    "jitter-us",
+                    "Interarrival jitter (RFC 3550 6.4.1), microseconds",
+                ),
+                PropertySpec::counter(
+                    "num-sender-reports",
+                    "RTCP sender reports taken on sink_rtcp",
+                ),
+                PropertySpec::counter("num-fec-recovered", "Lost packets rebuilt from FEC"),
+                PropertySpec::counter(
+                    "num-nacks",
+                    "Retransmission requests made (per packet and try)",
+                ),
+                PropertySpec::counter("num-rtx", "RTX packets taken (resent originals)"),
+            ],
+        ]
+        .concat(),
         || Box::new(RtpJitterBuffer::default()),
     )
 }
@@ -252,9 +265,103 @@ impl Shared {
     }
 }
 
+/// `rtpjitterbuffer`'s writable properties.
+#[derive(Debug, Clone)]
+pub(crate) struct JitterBufferSettings {
+    /// `latency`: longest wait for a missing packet (may change while
+    /// playing).
+    latency: Duration,
+    /// `add-reference-timestamp-meta` (may change while playing).
+    stamp_ntp: bool,
+    /// `do-retransmission`: NACK missing packets.
+    do_retransmission: bool,
+    /// `rtx-payload-type`, `fec-payload-type` (0: none).
+    rtx_pt: u8,
+    fec_pt: u8,
+    /// `eos-on-bye` (may change while playing).
+    eos_on_bye: bool,
+}
+
+impl Default for JitterBufferSettings {
+    fn default() -> Self {
+        JitterBufferSettings {
+            latency: Duration::from_millis(DEFAULT_LATENCY_MS),
+            stamp_ntp: true,
+            do_retransmission: false,
+            rtx_pt: 0,
+            fec_pt: 0,
+            eos_on_bye: false,
+        }
+    }
+}
+
+impl Settings for JitterBufferSettings {
+    fn properties() -> Vec<PropertySpec> {
+        let d = JitterBufferSettings::default();
+        let ms = u64::try_from(d.latency.as_millis()).unwrap_or(DEFAULT_LATENCY_MS);
+        vec![
+            PropertySpec::uint(
+                "latency",
+                "Longest wait for a missing packet, in ms",
+                0..=60_000,
+                ms,
+            )
+            .mutable_in_playing(),
+            PropertySpec::bool(
+                "add-reference-timestamp-meta",
+                "Stamp packets with the sender's NTP capture time (timestamp/x-ntp) once an RTCP \
+                 sender report maps RTP time to it",
+                d.stamp_ntp,
+            )
+            .mutable_in_playing(),
+            PropertySpec::bool(
+                "do-retransmission",
+                "Ask the sender to resend missing packets (RTCP Generic NACK through udpsrc), \
+                 retried while the latency allows",
+                d.do_retransmission,
+            ),
+            PropertySpec::uint(
+                "rtx-payload-type",
+                "Payload type of RTX packets (RFC 4588) to take as the resent originals (0: none)",
+                0..=127,
+                u64::from(d.rtx_pt),
+            ),
+            PropertySpec::uint(
+                "fec-payload-type",
+                "Payload type of ULPFEC packets (RFC 5109) to rebuild lost packets from (0: none)",
+                0..=127,
+                u64::from(d.fec_pt),
+            ),
+            PropertySpec::bool(
+                "eos-on-bye",
+                "End the stream when the sender says RTCP BYE (its stream ended)",
+                d.eos_on_bye,
+            )
+            .mutable_in_playing(),
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
+        match (name, value) {
+            ("latency", PropertyValue::UInt(ms)) => self.latency = Duration::from_millis(*ms),
+            ("add-reference-timestamp-meta", PropertyValue::Bool(b)) => self.stamp_ntp = *b,
+            ("do-retransmission", PropertyValue::Bool(b)) => self.do_retransmission = *b,
+            ("rtx-payload-type" | "fec-payload-type", v) => match integer(v) {
+                Some(pt) if name == "rtx-payload-type" => self.rtx_pt = pt,
+                Some(pt) => self.fec_pt = pt,
+                None => return false,
+            },
+            ("eos-on-bye", PropertyValue::Bool(b)) => self.eos_on_bye = *b,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The `rtpjitterbuffer` element.
 #[derive(Default)]
 pub struct RtpJitterBuffer {
+    settings: SettingsLock<JitterBufferSettings>,
     shared: Arc<Shared>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
@@ -420,14 +527,13 @@ impl RtpJitterBuffer {
             st.jb.reset_stats();
             st.running = true;
             st.flushing = false;
-            st.jb
-                .set_latency(Duration::from_millis(element.prop_u64("latency")));
-            st.stamp_ntp = element.prop_bool("add-reference-timestamp-meta");
-            st.eos_on_bye = element.prop_bool("eos-on-bye");
-            let nack = element.prop_bool("do-retransmission");
-            st.jb.set_nack(nack);
-            st.rtx_pt = element.prop_as::<u8>("rtx-payload-type");
-            st.fec_pt = element.prop_as::<u8>("fec-payload-type");
+            let settings = self.settings.get();
+            st.jb.set_latency(settings.latency);
+            st.stamp_ntp = settings.stamp_ntp;
+            st.eos_on_bye = settings.eos_on_bye;
+            st.jb.set_nack(settings.do_retransmission);
+            st.rtx_pt = settings.rtx_pt;
+            st.fec_pt = settings.fec_pt;
             // The last 256 media packets and 16 FEC packets (about 0.5 MiB,
             // allocated once): a group protects at most 48.
             st.fec = (st.fec_pt != 0).then(|| FecDecoder::new(256, 16));
@@ -543,23 +649,19 @@ impl RtpJitterBuffer {
 }
 
 impl ElementImpl for RtpJitterBuffer {
-    fn property_changed(
-        &self,
-        _element: &Element,
-        name: &str,
-        value: &PropertyValue,
-    ) -> Result<()> {
-        if name == "latency" {
-            self.shared.lock().jb.set_latency(Duration::from_millis(
-                value.as_u64().unwrap_or(DEFAULT_LATENCY_MS),
-            ));
-            self.shared.wake.notify_all();
-        }
-        if name == "add-reference-timestamp-meta" {
-            self.shared.lock().stamp_ntp = value.as_bool().unwrap_or(true);
-        }
-        if name == "eos-on-bye" {
-            self.shared.lock().eos_on_bye = value.as_bool().unwrap_or(false);
+    /// `latency`, `add-reference-timestamp-meta` and `eos-on-bye` take
+    /// effect at once.
+    fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
+        self.settings.write(element, name, value)?;
+        let settings = self.settings.get();
+        match name {
+            "latency" => {
+                self.shared.lock().jb.set_latency(settings.latency);
+                self.shared.wake.notify_all();
+            }
+            "add-reference-timestamp-meta" => self.shared.lock().stamp_ntp = settings.stamp_ntp,
+            "eos-on-bye" => self.shared.lock().eos_on_bye = settings.eos_on_bye,
+            _ => {}
         }
         Ok(())
     }
