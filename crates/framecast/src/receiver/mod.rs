@@ -61,7 +61,9 @@ use crate::rtp::rtcp::NtpTimestamp;
 use crate::sender::Codec;
 use crate::{parse_launch, Error, Result};
 
+mod frame;
 mod stats;
+pub use frame::ReceivedFrame;
 pub use stats::ReceiverStats;
 
 /// Builds a [`Receiver`].
@@ -454,123 +456,6 @@ struct StreamSource {
     rtx_pt: u8,
     /// The FEC payload type (0: none known).
     fec_pt: u8,
-}
-
-/// A decoded frame from [`Receiver::pull`].
-#[derive(Debug, Clone)]
-pub struct ReceivedFrame {
-    /// The pixels, laid out as [`frame_layout`] says (rows may be padded:
-    /// [`copy_packed_to`](Self::copy_packed_to) packs them).
-    pub buffer: Buffer,
-    /// Format and size, as negotiated.
-    pub info: VideoInfo,
-    /// From the sender's capture (its wall clock, carried by RTCP sender
-    /// reports) to this frame being pulled (this machine's wall clock).
-    /// `None` before the first sender report, from a sender that sends
-    /// none, or when the capture time is ahead of this clock (the two
-    /// machines' clocks disagree: see [`capture_time`](Self::capture_time)).
-    /// Across machines it is as exact as their clock synchronisation.
-    pub latency: Option<Duration>,
-}
-
-impl ReceivedFrame {
-    /// When the sender captured the frame, by its wall clock (the
-    /// `timestamp/x-ntp` reference timestamp the jitter buffer attaches),
-    /// when the sender's RTCP said.
-    pub fn capture_time(&self) -> Option<SystemTime> {
-        let ntp_nanos =
-            ReferenceTimestampMeta::find(&self.buffer, ReferenceTimestampMeta::NTP)?.nseconds();
-        let unix_nanos = ntp_nanos.checked_sub(NTP_UNIX_OFFSET_NANOS)?;
-        UNIX_EPOCH.checked_add(Duration::from_nanos(unix_nanos))
-    }
-
-    /// Bytes of the frame packed: rows without padding, planes one after
-    /// another (what [`copy_packed_to`](Self::copy_packed_to) writes; for
-    /// BGR `width * height * 3`, for I420 `width * height * 3 / 2`).
-    pub fn packed_size(&self) -> usize {
-        packed_size(&self.info)
-    }
-
-    /// Copies the frame, packed (see [`packed_size`](Self::packed_size)),
-    /// into the start of `out`; returns the bytes written. Allocates
-    /// nothing: fit for a numpy array or an OpenCV `Mat` filled per frame.
-    ///
-    /// # Errors
-    ///
-    /// `out` shorter than [`packed_size`](Self::packed_size), or a buffer
-    /// smaller than its format and size say (with the byte counts).
-    pub fn copy_packed_to(&self, out: &mut [u8]) -> Result<usize> {
-        let need = self.packed_size();
-        if out.len() < need {
-            return Err(Error::Element {
-                element: "receiver".into(),
-                message: format!(
-                    "a packed {} {}x{} frame is {need} bytes; the destination holds {}",
-                    self.info.format,
-                    self.info.width,
-                    self.info.height,
-                    out.len()
-                ),
-            });
-        }
-        let mut at = 0;
-        self.for_each_row(|piece| {
-            out[at..at + piece.len()].copy_from_slice(piece);
-            at += piece.len();
-            Ok(())
-        })?;
-        Ok(at)
-    }
-
-    /// Writes the frame, packed (see [`packed_size`](Self::packed_size)),
-    /// to `out` a row at a time; returns the bytes written. Allocates
-    /// nothing; give it a buffered writer for files and pipes.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when writing fails; a buffer smaller than its format
-    /// and size say.
-    pub fn write_packed<W: Write + ?Sized>(&self, out: &mut W) -> Result<usize> {
-        let mut written = 0;
-        self.for_each_row(|piece| {
-            out.write_all(piece).map_err(|source| Error::Io {
-                context: "writing a frame".into(),
-                source,
-            })?;
-            written += piece.len();
-            Ok(())
-        })?;
-        Ok(written)
-    }
-
-    /// Calls `f` with the visible bytes of every row, planes in order (a
-    /// row that spans two memories of the buffer comes in two pieces).
-    fn for_each_row(&self, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        let info = &self.info;
-        let layout = frame_layout(&self.buffer, info)?;
-        let map = self.buffer.map_readable()?;
-        for plane in 0..info.n_planes {
-            let row = row_bytes(info, plane);
-            for y in 0..info.comp_height(plane) as usize {
-                let start = layout.offset[plane] + y * layout.stride[plane];
-                let got = pieces(&map, start, row, &mut f)?;
-                if got != row {
-                    return Err(Error::Element {
-                        element: "receiver".into(),
-                        message: format!(
-                            "a {} {}x{} frame of {} bytes is smaller than its format says \
-                             (plane {plane}, row {y})",
-                            info.format,
-                            info.width,
-                            info.height,
-                            self.buffer.size()
-                        ),
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Calls `f` with the parts of `map` in `start..start + len`; returns how

@@ -9,7 +9,8 @@
 //! `bitrate`, VBV buffer = 600 ms of it.
 //!
 //! Defaults differ from GStreamer's where GStreamer's add latency
-//! (`docs/reference/gstreamer-semantics.md` §1.8): `speed-preset=ultrafast`
+//! (GStreamer's x264enc defaults to `medium` with lookahead and B-frames,
+//! which hold frames back for seconds in a live stream): `speed-preset=ultrafast`
 //! and `tune=zerolatency` instead of `medium` and none, an IDR every second
 //! instead of every 10 s. Whatever preset and tune are chosen, the
 //! low-latency contract of [`h264enc`](super::h264enc) holds: no B-frames,

@@ -5,8 +5,7 @@
 //! Single NAL units, STAP-A for the parameter sets, FU-A above `mtu`, the
 //! marker bit (and [`BufferFlags::MARKER`](framecast_core::BufferFlags))
 //! on the last packet of each access unit. Defaults differ from GStreamer
-//! where GStreamer's cost latency or a decodable stream (see
-//! `docs/reference/gstreamer-semantics.md` §1.8):
+//! where GStreamer's cost latency or a decodable stream:
 //!
 //! | property | framecast | GStreamer | why |
 //! |---|---|---|---|
