@@ -7,7 +7,11 @@
 //! | `POST /<path>/whep`, `application/sdp` offer | `201 Created`, the SDP answer, `Location: /<path>/whep/<id>`, `ETag`, `Accept-Patch` |
 //! | `PATCH /<path>/whep/<id>`, `application/trickle-ice-sdpfrag` | `204 No Content` (candidates added); `412` when `If-Match` is not the `ETag`; `422` for an ICE restart (RFC 9725 section 4.3.2: one of trickle and restart is supported) |
 //! | `DELETE /<path>/whep/<id>` | `200 OK`, the session ends |
-//! | `OPTIONS` either | `204 No Content`, CORS (any origin) and `Accept-Post` |
+//! | `OPTIONS` either | `204 No Content` with `Accept-Post` and `Accept-Patch` |
+//!
+//! CORS headers are the carrying server's to add (framecast-http adds them
+//! to every answer, exposing `Location`, `ETag` and `Accept-Patch`), so a
+//! page of another origin may play.
 //!
 //! With a token set every request but `OPTIONS` (the CORS preflight, which
 //! carries no credentials) needs `Authorization: Bearer <token>`
@@ -22,22 +26,6 @@ use crate::{ErrorKind, WebrtcError, WebrtcStream};
 /// Largest body taken (an offer is a few kilobytes).
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// The CORS headers every answer carries (a page of another origin may play).
-const CORS: [(&str, &str); 4] = [
-    ("Access-Control-Allow-Origin", "*"),
-    (
-        "Access-Control-Allow-Methods",
-        "POST, PATCH, DELETE, OPTIONS",
-    ),
-    (
-        "Access-Control-Allow-Headers",
-        "Authorization, Content-Type, If-Match",
-    ),
-    (
-        "Access-Control-Expose-Headers",
-        "Location, ETag, Accept-Patch, Accept-Post",
-    ),
-];
 
 /// A WHEP request, as the HTTP server parsed it.
 #[derive(Debug, Clone, Copy)]
@@ -70,10 +58,9 @@ pub struct WhepResponse {
 
 impl WhepResponse {
     fn new(status: u16) -> Self {
-        let headers = CORS.iter().map(|(k, v)| (*k, (*v).to_string())).collect();
         WhepResponse {
             status,
-            headers,
+            headers: Vec::new(),
             body: Vec::new(),
         }
     }

@@ -110,7 +110,6 @@ fn a_viewer_gets_the_access_units_unchanged_and_its_pli_asks_for_a_keyframe() {
         .expect("under the endpoint")
         .to_string();
     assert_eq!(r.get("ETag"), Some(format!("\"{id}\"").as_str()));
-    assert_eq!(r.get("Access-Control-Allow-Origin"), Some("*"));
     let answer = String::from_utf8(r.body).expect("text");
     assert!(answer.contains("a=ice-lite"), "{answer}");
     assert!(answer.contains("profile-level-id=42e01f"), "{answer}");
