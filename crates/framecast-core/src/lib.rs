@@ -20,6 +20,7 @@
 
 #![deny(missing_debug_implementations)]
 
+pub mod accept;
 pub mod buffer;
 mod error;
 mod fraction;

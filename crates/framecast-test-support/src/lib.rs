@@ -2,6 +2,9 @@
 //! binary depends on this crate (a dev-dependency) instead of including
 //! files from another crate's `tests/` folder.
 //!
+//! - [`http`]: a small HTTP/1.1 client (requests, raw bytes, streamed
+//!   answers);
+//! - [`browser`]: headless Chromium through chromedriver (WebDriver);
 //! - [`alloc`]: the counting global allocator of the zero-allocation
 //!   tests and `framecast-bench memory`;
 //! - [`ports`]: free UDP ports on 127.0.0.1;
@@ -24,11 +27,13 @@
 #![allow(clippy::missing_panics_doc)]
 
 pub mod alloc;
+pub mod browser;
 pub mod child;
 pub mod compare;
 pub mod files;
 #[cfg(feature = "pipeline")]
 pub mod frames;
+pub mod http;
 pub use framecast_impair as impair;
 pub mod interop;
 #[cfg(feature = "pipeline")]

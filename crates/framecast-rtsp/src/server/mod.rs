@@ -7,12 +7,11 @@
 //! `max_clients` get `503 Service Unavailable` to their first request and
 //! are closed.
 
+use framecast_core::accept::{shared_by_addr, url_host, Acceptor};
 use framecast_core::sync::MutexExt;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, Weak};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 pub mod connection;
 pub mod frame;
@@ -29,17 +28,10 @@ use crate::{Error, Result};
 /// Default most simultaneous connections.
 pub const DEFAULT_MAX_CLIENTS: usize = 64;
 
-/// Connections refused with 503 at once (each takes a short thread);
-/// beyond it, a connection is closed without an answer.
-const MAX_REFUSING: usize = 16;
-
 pub(crate) struct Inner {
     pub(crate) addr: SocketAddr,
-    pub(crate) max_clients: usize,
     pub(crate) mounts: Mutex<Vec<Arc<Mount>>>,
-    pub(crate) clients: AtomicUsize,
-    refusing: AtomicUsize,
-    pub(crate) stop: AtomicBool,
+    pub(crate) stop: Arc<AtomicBool>,
 }
 
 impl Inner {
@@ -60,14 +52,12 @@ impl Inner {
 /// A listening RTSP server.
 pub struct Server {
     inner: Arc<Inner>,
-    accept: Mutex<Option<JoinHandle<()>>>,
+    acceptor: Acceptor,
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server")
-            .field("addr", &self.inner.addr)
-            .finish_non_exhaustive()
+        write!(f, "Server({:?})", self.acceptor)
     }
 }
 
@@ -81,47 +71,33 @@ impl Server {
     ///
     /// [`Error::Io`] when the address cannot be bound.
     pub fn bind(addr: SocketAddr, max_clients: usize) -> Result<Arc<Server>> {
-        let mut servers = SERVERS.locked();
-        servers.retain(|w| w.strong_count() > 0);
-        if addr.port() != 0 {
-            if let Some(s) = servers
-                .iter()
-                .filter_map(Weak::upgrade)
-                .find(|s| s.inner.addr == addr)
-            {
-                return Ok(s);
-            }
-        }
-        let io = |context: String, source| Error::Io { context, source };
-        let listener =
-            TcpListener::bind(addr).map_err(|e| io(format!("listening on {addr}"), e))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| io(format!("listening on {addr}"), e))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| io(format!("listening on {addr}"), e))?;
-        let inner = Arc::new(Inner {
-            addr: local,
-            max_clients: max_clients.max(1),
-            mounts: Mutex::new(Vec::new()),
-            clients: AtomicUsize::new(0),
-            refusing: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
-        });
-        let accept = {
-            let inner = inner.clone();
-            std::thread::Builder::new()
-                .name("fc-rtsp-accept".into())
-                .spawn(move || accept_loop(&listener, &inner))
-                .map_err(|e| io("starting the RTSP accept thread".into(), e))?
-        };
-        let server = Arc::new(Server {
-            inner,
-            accept: Mutex::new(Some(accept)),
-        });
-        servers.push(Arc::downgrade(&server));
-        Ok(server)
+        shared_by_addr(
+            &SERVERS,
+            addr,
+            |s| s.local_addr(),
+            || {
+                let state = |addr, stop| {
+                    Arc::new(Inner {
+                        addr,
+                        mounts: Mutex::new(Vec::new()),
+                        stop,
+                    })
+                };
+                let (acceptor, inner) = Acceptor::bind(
+                    addr,
+                    "fc-rtsp",
+                    max_clients,
+                    state,
+                    connection::serve,
+                    connection::refuse,
+                )
+                .map_err(|source| Error::Io {
+                    context: format!("listening on {addr}"),
+                    source,
+                })?;
+                Ok(Arc::new(Server { inner, acceptor }))
+            },
+        )
     }
 
     /// The address it listens on.
@@ -153,16 +129,7 @@ impl Server {
 
     /// Open connections.
     pub fn clients(&self) -> usize {
-        self.inner.clients.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.inner.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.accept.locked().take() {
-            let _ = t.join();
-        }
+        self.acceptor.connections()
     }
 }
 
@@ -188,14 +155,7 @@ impl MountHandle {
     /// The URL viewers open (`rtsp://127.0.0.1:8554/cam`).
     pub fn url(&self) -> String {
         let a = self.server.local_addr();
-        let host = if a.ip().is_unspecified() {
-            "127.0.0.1".to_string()
-        } else if a.is_ipv6() {
-            format!("[{}]", a.ip())
-        } else {
-            a.ip().to_string()
-        };
-        format!("rtsp://{host}:{}/{}", a.port(), self.mount.path())
+        format!("rtsp://{}:{}/{}", url_host(a), a.port(), self.mount.path())
     }
 }
 
@@ -207,58 +167,5 @@ impl Drop for MountHandle {
             .locked()
             .retain(|m| !Arc::ptr_eq(m, &self.mount));
         self.mount.shut();
-    }
-}
-
-fn accept_loop(listener: &TcpListener, inner: &Arc<Inner>) {
-    while !inner.stop.load(Ordering::Relaxed) {
-        let (stream, peer) = match listener.accept() {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-            Err(_) => {
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-        };
-        let _ = stream.set_nonblocking(false);
-        if inner.clients.load(Ordering::Relaxed) >= inner.max_clients {
-            refuse(inner, stream);
-            continue;
-        }
-        inner.clients.fetch_add(1, Ordering::Relaxed);
-        let conn_inner = inner.clone();
-        let spawned = std::thread::Builder::new()
-            .name("fc-rtsp-conn".into())
-            .spawn(move || {
-                connection::serve(&conn_inner, stream, peer);
-                conn_inner.clients.fetch_sub(1, Ordering::Relaxed);
-            });
-        if spawned.is_err() {
-            inner.clients.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Answers a connection over the limit with 503 to its first request.
-fn refuse(inner: &Arc<Inner>, stream: TcpStream) {
-    if inner.refusing.fetch_add(1, Ordering::Relaxed) >= MAX_REFUSING {
-        inner.refusing.fetch_sub(1, Ordering::Relaxed);
-        return;
-    }
-    let inner = inner.clone();
-    let spawned = std::thread::Builder::new()
-        .name("fc-rtsp-refuse".into())
-        .spawn({
-            let inner = inner.clone();
-            move || {
-                connection::refuse(stream);
-                inner.refusing.fetch_sub(1, Ordering::Relaxed);
-            }
-        });
-    if spawned.is_err() {
-        inner.refusing.fetch_sub(1, Ordering::Relaxed);
     }
 }

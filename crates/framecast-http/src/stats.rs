@@ -1,0 +1,140 @@
+//! Numbers other parts of the process publish on `/api/stats`,
+//! `/api/events` and `/metrics`: each MJPEG stream, each WHEP endpoint
+//! (per-viewer RTT, loss, NACKs, PLIs), anything that registers a
+//! [`StatsSource`].
+//!
+//! The registry is process-wide (the dashboard serves any framecast
+//! program, whatever mounted the source), and holds sources weakly: a
+//! source that goes away leaves the page at once.
+
+use framecast_core::sync::MutexExt;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, Weak};
+
+/// Something with live numbers to show.
+pub trait StatsSource: Send + Sync {
+    /// Its numbers as a JSON value, shown under its name in `/api/stats`
+    /// (`{"sources": {"<name>": ...}}`).
+    fn json(&self) -> serde_json::Value;
+
+    /// Its numbers as Prometheus text lines, appended to `out` (use
+    /// [`metric`] for each sample, with `source="<name>"` among its labels).
+    fn metrics(&self, name: &str, out: &mut String);
+}
+
+struct Entry {
+    id: u64,
+    name: String,
+    source: Weak<dyn StatsSource>,
+}
+
+static SOURCES: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A registered source; dropping it unregisters.
+#[derive(Debug)]
+pub struct Registered(u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        SOURCES.locked().retain(|e| e.id != self.0);
+    }
+}
+
+/// Registers `source` under `name` (`mjpeg:/cam`, `whep:/cam`), as long as
+/// both the returned handle and the source live.
+pub fn register(name: &str, source: &Arc<dyn StatsSource>) -> Registered {
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    SOURCES.locked().push(Entry {
+        id,
+        name: name.to_string(),
+        source: Arc::downgrade(source),
+    });
+    Registered(id)
+}
+
+/// The live sources, by name, in registration order.
+pub fn sources() -> Vec<(String, Arc<dyn StatsSource>)> {
+    SOURCES
+        .locked()
+        .iter()
+        .filter_map(|e| Some((e.name.clone(), e.source.upgrade()?)))
+        .collect()
+}
+
+/// Every source's JSON, as one object keyed by name.
+pub fn json() -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (name, s) in sources() {
+        map.insert(name, s.json());
+    }
+    serde_json::Value::Object(map)
+}
+
+/// Every source's Prometheus lines.
+pub fn metrics(out: &mut String) {
+    for (name, s) in sources() {
+        s.metrics(&name, out);
+    }
+}
+
+/// Appends one Prometheus sample: `name{labels} value`. `labels` are
+/// `(key, value)` pairs; values are escaped as the text format wants.
+pub fn metric(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
+    out.push_str(name);
+    if !labels.is_empty() {
+        out.push('{');
+        for (i, (k, v)) in labels.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let v = v
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            let _ = write!(out, "{k}=\"{v}\"");
+        }
+        out.push('}');
+    }
+    let _ = writeln!(out, " {value}");
+}
+
+/// Appends a metric family's `# HELP` and `# TYPE` lines (`kind`:
+/// `counter`, `gauge`, `histogram`).
+pub fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed;
+    impl StatsSource for Fixed {
+        fn json(&self) -> serde_json::Value {
+            serde_json::json!({"frames": 3})
+        }
+        fn metrics(&self, name: &str, out: &mut String) {
+            metric(out, "framecast_test_frames", &[("source", name)], 3.0);
+        }
+    }
+
+    #[test]
+    fn a_source_shows_while_both_it_and_its_handle_live() {
+        let s: Arc<dyn StatsSource> = Arc::new(Fixed);
+        let h = register("test:\"q\"", &s);
+        assert_eq!(json()["test:\"q\""]["frames"], 3);
+        let mut out = String::new();
+        metrics(&mut out);
+        assert!(
+            out.contains("framecast_test_frames{source=\"test:\\\"q\\\"\"} 3\n"),
+            "{out}"
+        );
+        drop(h);
+        assert!(json().get("test:\"q\"").is_none());
+        let h2 = register("gone", &s);
+        drop(s);
+        assert!(json().get("gone").is_none());
+        drop(h2);
+    }
+}
