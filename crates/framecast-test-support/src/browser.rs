@@ -55,6 +55,13 @@ impl Browser {
     /// message; a failure under `FRAMECAST_REQUIRE_INTEROP=1`) when Chromium
     /// or chromedriver is missing.
     pub fn start() -> Option<Browser> {
+        Browser::start_with(&[])
+    }
+
+    /// [`Browser::start`] with `extra` flags beyond [`FLAGS`] (the WebRTC
+    /// tests add a fake camera: Chromium shows `decoderImplementation` in
+    /// `getStats()` only to a page that captures).
+    pub fn start_with(extra: &[&str]) -> Option<Browser> {
         let have =
             std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
         if !required(have, "chromium and chromium-driver are not installed") {
@@ -91,7 +98,7 @@ impl Browser {
             N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&profile);
-        let mut args: Vec<String> = FLAGS.iter().map(|s| s.to_string()).collect();
+        let mut args: Vec<String> = FLAGS.iter().chain(extra).map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",

@@ -45,6 +45,9 @@ pub(crate) fn run(sh: &Shared) {
 fn service(sh: &Shared, due: Instant) -> Instant {
     let now = Instant::now();
     let mut next = now + IDLE;
+    if let Some(t) = sh.keyframe_due(now) {
+        next = next.min(t);
+    }
     let mut sessions = sh.sessions.locked();
     for s in sessions.iter_mut() {
         if now >= due {

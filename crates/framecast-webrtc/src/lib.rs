@@ -29,12 +29,14 @@
 mod driver;
 mod error;
 pub mod queue;
+mod route;
 mod session;
 mod stream;
 pub mod trickle;
 pub mod whep;
 
 pub use error::{ErrorKind, WebrtcError};
+pub use route::WhepRoute;
 pub use stream::{Answer, StreamConfig, StreamCounters, StreamHooks, ViewerStats, WebrtcStream};
 
 /// The H.264 profile offered to browsers: constrained baseline, level 3.1

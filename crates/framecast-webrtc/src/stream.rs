@@ -138,6 +138,7 @@ pub(crate) struct Shared {
     pub(crate) stop: AtomicBool,
     pub(crate) hooks: StreamHooks,
     last_keyframe_request: Mutex<Option<Instant>>,
+    keyframe_pending: AtomicBool,
     pub(crate) counters: StreamCounters,
     pub(crate) config: StreamConfig,
     crypto: Arc<CryptoProvider>,
@@ -150,19 +151,41 @@ impl Shared {
         let _ = self.waker.send_to(&[0], self.local);
     }
 
-    /// Asks upstream for a keyframe, at most once per `keyframe_interval`.
+    /// Asks upstream for a keyframe, at most once per `keyframe_interval`:
+    /// a request inside the interval is kept and sent when it ends (see
+    /// [`Shared::keyframe_due`]), so a second viewer joining right after a
+    /// first still gets its IDR.
     pub(crate) fn request_keyframe(&self) {
         let now = Instant::now();
         let mut last = self.last_keyframe_request.locked();
         if last.is_some_and(|t| now.duration_since(t) < self.config.keyframe_interval) {
+            self.keyframe_pending.store(true, Ordering::Relaxed);
             return;
         }
         *last = Some(now);
         drop(last);
+        self.keyframe_pending.store(false, Ordering::Relaxed);
         self.counters
             .keyframe_requests
             .fetch_add(1, Ordering::Relaxed);
         (self.hooks.keyframe)();
+    }
+
+    /// Sends a kept keyframe request once its interval is over; returns
+    /// when to look again while one is kept.
+    pub(crate) fn keyframe_due(&self, now: Instant) -> Option<Instant> {
+        if !self.keyframe_pending.load(Ordering::Relaxed) {
+            return None;
+        }
+        let at = self
+            .last_keyframe_request
+            .locked()
+            .map(|t| t + self.config.keyframe_interval)?;
+        if now >= at {
+            self.request_keyframe();
+            return None;
+        }
+        Some(at)
     }
 
     /// Takes a removed session's queue out of the fan-out.
@@ -244,6 +267,7 @@ impl WebrtcStream {
             stop: AtomicBool::new(false),
             hooks,
             last_keyframe_request: Mutex::new(None),
+            keyframe_pending: AtomicBool::new(false),
             counters: StreamCounters::default(),
             config,
             crypto: Arc::new(str0m::crypto::from_feature_flags()),

@@ -26,7 +26,6 @@ use crate::{ErrorKind, WebrtcError, WebrtcStream};
 /// Largest body taken (an offer is a few kilobytes).
 pub const MAX_BODY: usize = 64 * 1024;
 
-
 /// A WHEP request, as the HTTP server parsed it.
 #[derive(Debug, Clone, Copy)]
 pub struct WhepRequest<'a> {

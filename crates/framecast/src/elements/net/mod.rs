@@ -26,6 +26,7 @@ pub mod rtsp;
 pub(crate) mod sys;
 pub mod udpsink;
 pub mod udpsrc;
+pub mod whepsink;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
@@ -50,6 +51,31 @@ pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
     factories.push(rtsp::rtspclientsink::factory());
     factories.push(rtsp::rtspserversink::factory());
     factories.push(rtsp::rtspsrc::factory());
+    factories.push(whepsink::factory());
+}
+
+/// A server sink's two hooks: ask upstream for a keyframe (a
+/// force-key-unit event from its sink pad), and post a warning on the bus
+/// under its name. Shared by the servers' sinks (`rtspserversink`,
+/// `whepsink`), whose servers call them from their own threads.
+pub(crate) type ServerHooks = (Box<dyn Fn() + Send + Sync>, Box<dyn Fn(&str) + Send + Sync>);
+
+/// [`ServerHooks`] for `element`.
+pub(crate) fn server_hooks(element: &crate::pipeline::Element) -> ServerHooks {
+    let pad = std::sync::Mutex::new(element.sink_pad());
+    let warn = std::sync::Mutex::new(element.clone());
+    (
+        Box::new(move || {
+            use framecast_core::sync::MutexExt;
+            if let Some(p) = pad.locked().as_ref() {
+                p.push_event(crate::pipeline::Event::force_key_unit_upstream(true));
+            }
+        }),
+        Box::new(move |m| {
+            use framecast_core::sync::MutexExt;
+            warn.locked().post_warning(m.to_string(), None)
+        }),
+    )
 }
 
 /// Resolves `host` (a name or an address) and `port` to the first

@@ -35,7 +35,7 @@ use crate::elements::net::sys::{self, RawAddr, MMSG_CHUNK};
 use crate::elements::rtp::caps::{caps_framerate, random_u32};
 use crate::elements::rtp::pay::{PayBase, PayConfig};
 use crate::pipeline::base::{integer, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
-use crate::pipeline::{Caps, Element, ElementFactory, Event, PadDirection, PadTemplate};
+use crate::pipeline::{Caps, Element, ElementFactory, PadDirection, PadTemplate};
 use crate::pipeline::{PropertySpec, PropertyValue};
 use crate::{Error, FlowError, FlowResult, FlowSuccess, Result};
 
@@ -345,16 +345,8 @@ impl RtspServerSink {
         let max = settings.max_clients;
         let server =
             Server::bind(SocketAddr::new(ip, port), max).map_err(|e| bad(e.to_string()))?;
-        let pad = Mutex::new(element.sink_pad());
-        let warn = Mutex::new(element.clone());
-        let hooks = MountHooks {
-            keyframe: Box::new(move || {
-                if let Some(p) = pad.locked().as_ref() {
-                    p.push_event(Event::force_key_unit_upstream(true));
-                }
-            }),
-            log: Box::new(move |m| warn.locked().post_warning(m.to_string(), None)),
-        };
+        let (keyframe, log) = crate::elements::net::server_hooks(element);
+        let hooks = MountHooks { keyframe, log };
         let handle = server
             .mount(config, hooks)
             .map_err(|e| bad(e.to_string()))?;

@@ -15,6 +15,14 @@ use serde_json::json;
 use crate::whep::{Whep, WhepRequest};
 use crate::WebrtcStream;
 
+/// One per-viewer metric family: name, type, help, and its value.
+type PerViewer = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&crate::ViewerStats) -> Option<f64>,
+);
+
 /// A WHEP endpoint as a framecast-http route.
 #[derive(Debug)]
 pub struct WhepRoute {
@@ -101,26 +109,40 @@ impl StatsSource for WhepRoute {
     fn metrics(&self, name: &str, out: &mut String) {
         let viewers = self.stream().viewers();
         family(out, "framecast_webrtc_viewers", "gauge", "WebRTC sessions");
-        metric(out, "framecast_webrtc_viewers", &[("source", name)], viewers.len() as f64);
-        let per_viewer: [(&str, &str, &str, fn(&crate::ViewerStats) -> Option<f64>); 6] = [
-            ("framecast_webrtc_rtt_seconds", "gauge", "Round-trip time", |v| {
+        metric(
+            out,
+            "framecast_webrtc_viewers",
+            &[("source", name)],
+            viewers.len() as f64,
+        );
+        let per_viewer: [PerViewer; 6] = [
+            ("framecast_webrtc_rtt_seconds", "gauge", "RTT", |v| {
                 v.rtt.map(|d| d.as_secs_f64())
             }),
-            ("framecast_webrtc_loss_ratio", "gauge", "Fraction lost", |v| {
-                v.loss.map(f64::from)
-            }),
-            ("framecast_webrtc_nacks_total", "counter", "NACKs received", |v| {
+            (
+                "framecast_webrtc_loss_ratio",
+                "gauge",
+                "Fraction lost",
+                |v| v.loss.map(f64::from),
+            ),
+            ("framecast_webrtc_nacks_total", "counter", "NACKs", |v| {
                 Some(v.nacks as f64)
             }),
-            ("framecast_webrtc_plis_total", "counter", "PLIs received", |v| {
+            ("framecast_webrtc_plis_total", "counter", "PLIs", |v| {
                 Some(v.plis as f64)
             }),
-            ("framecast_webrtc_frames_sent_total", "counter", "Access units sent", |v| {
-                Some(v.frames_sent as f64)
-            }),
-            ("framecast_webrtc_frames_dropped_total", "counter", "Access units dropped late", |v| {
-                Some(v.frames_dropped as f64)
-            }),
+            (
+                "framecast_webrtc_frames_sent_total",
+                "counter",
+                "Frames sent",
+                |v| Some(v.frames_sent as f64),
+            ),
+            (
+                "framecast_webrtc_frames_dropped_total",
+                "counter",
+                "Late drops",
+                |v| Some(v.frames_dropped as f64),
+            ),
         ];
         for (metric_name, kind, help, get) in per_viewer {
             family(out, metric_name, kind, help);

@@ -1,0 +1,271 @@
+//! WHEP in real headless Chromium (Debian's, through chromedriver): a
+//! live H.264 counter stream from `whepsink` plays in a page, decodes at
+//! the stream's rate, and its pixels carry the testsrc stamp; two tabs at
+//! once; a closed tab's session goes; bad offers and a missing token are
+//! refused while a viewer keeps playing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use framecast::elements::net::whepsink::WhepSink;
+use framecast::{parse_launch, Element, Pipeline, State};
+use framecast_http::{HttpConfig, HttpServer, Mounted, Request, Response, RouteFn};
+use framecast_test_support::browser::Browser;
+use framecast_test_support::http;
+use framecast_test_support::pipelines::{element, uint};
+use serde_json::Value;
+
+const PAGE: &str = include_str!("whep/page.html");
+
+/// A live 30 fps counter stream, 10 s GOP (a quick first picture can only
+/// come from the keyframe a new viewer asks for), served by `whepsink` on
+/// 127.0.0.1, with the test page mounted at `/page` on the same server.
+struct Served {
+    pipeline: Pipeline,
+    sink: Element,
+    addr: SocketAddr,
+    _page: Mounted,
+}
+
+fn serve(token: Option<&str>) -> Served {
+    let token_prop = token.map(|t| format!("token={t}")).unwrap_or_default();
+    let pipeline = parse_launch(&format!(
+        "testsrc pattern=counter is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 \
+         ! openh264enc gop-size=300 ! whepsink name=sink port=0 path=cam {token_prop}"
+    ))
+    .expect("pipeline");
+    pipeline.set_state(State::Playing).expect("playing");
+    let sink = element(&pipeline, "sink");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while uint(&sink, "bound-port") == 0 {
+        assert!(Instant::now() < deadline, "whepsink never bound");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let addr = SocketAddr::from(([127, 0, 0, 1], uint(&sink, "bound-port") as u16));
+    let config = HttpConfig {
+        token: token.map(str::to_string),
+        ..HttpConfig::default()
+    };
+    let server = HttpServer::bind(addr, config).expect("the same server");
+    let page = RouteFn(|_: &Request| Response::html(PAGE));
+    // Pages are loaded without a header; the page itself is public.
+    struct Public<R>(R);
+    impl<R: framecast_http::Route> framecast_http::Route for Public<R> {
+        fn handle(&self, req: &Request) -> Response {
+            self.0.handle(req)
+        }
+        fn public(&self, _req: &Request) -> bool {
+            true
+        }
+    }
+    let page = server.mount("page", Arc::new(Public(page))).expect("mount");
+    Served {
+        pipeline,
+        sink,
+        addr,
+        _page: page,
+    }
+}
+
+impl Served {
+    fn page_url(&self, token: Option<&str>) -> String {
+        let whep = format!("http://{}/cam/whep", self.addr);
+        match token {
+            Some(t) => format!("http://{}/page?whep={whep}&token={t}", self.addr),
+            None => format!("http://{}/page?whep={whep}", self.addr),
+        }
+    }
+
+    fn viewers(&self) -> usize {
+        WhepSink::from_element(&self.sink)
+            .map(|s| s.viewers().len())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(State::Null);
+    }
+}
+
+/// `framesDecoded` of the page's video receiver (0 before any).
+fn frames_decoded(b: &Browser) -> u64 {
+    b.run_js("return window.inb ? window.inb.framesDecoded || 0 : 0")
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Opens the page and waits until it decodes; returns how long that took.
+fn play(b: &Browser, url: &str) -> Duration {
+    let t0 = Instant::now();
+    b.goto(url);
+    let v = b.wait_for(
+        "return (window.inb && window.inb.framesDecoded > 0) || \
+         (window.st.state === 'error' || window.st.state === 'refused' ? window.st : null)",
+        15.0,
+    );
+    assert_eq!(v, Value::Bool(true), "the page never decoded: {v}");
+    t0.elapsed()
+}
+
+#[test]
+fn chromium_plays_the_stream_decodes_30_fps_and_shows_the_stamp() {
+    // Chromium shows decoderImplementation only to a page that captures:
+    // a fake camera, granted without a prompt.
+    let fake_camera = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+    ];
+    let Some(b) = Browser::start_with(&fake_camera) else {
+        return;
+    };
+    let s = serve(None);
+    // The page without a WHEP URL: no session, just the capabilities.
+    b.goto(&format!("http://{}/page", s.addr));
+    let h264 = b.run_js(
+        "return RTCRtpReceiver.getCapabilities('video').codecs.some(c => c.mimeType === 'video/H264')",
+    );
+    assert_eq!(
+        h264,
+        Value::Bool(true),
+        "this Chromium does not decode H.264 in WebRTC"
+    );
+    let took = play(&b, &s.page_url(None));
+    eprintln!("first decoded frame {took:?} after opening the page");
+    assert!(
+        took < Duration::from_secs(3),
+        "first decoded frame after {took:?}"
+    );
+    // The video element plays.
+    let playing = b.wait_for(
+        "const v = document.getElementById('v'); return v.readyState >= 2 && v.currentTime > 0",
+        5.0,
+    );
+    assert_eq!(playing, Value::Bool(true));
+    // ~30 decoded frames a second.
+    let (f0, t0) = (frames_decoded(&b), Instant::now());
+    std::thread::sleep(Duration::from_secs(2));
+    let rate = (frames_decoded(&b) - f0) as f64 / t0.elapsed().as_secs_f64();
+    assert!(
+        (20.0..=40.0).contains(&rate),
+        "framesDecoded rises {rate:.1}/s"
+    );
+    b.run_js("navigator.mediaDevices.getUserMedia({video: true}).then(s => window.cam = s)");
+    let decoder = b.wait_for(
+        "return window.cam && window.inb.decoderImplementation || null",
+        5.0,
+    );
+    assert!(
+        decoder.as_str().is_some_and(|d| !d.is_empty()),
+        "no decoderImplementation: {decoder}"
+    );
+    // A decoded frame carries testsrc's stamp: a frame number and its
+    // timestamp, frames 1/30 s apart (the live source's PTS is the
+    // running time each frame is due).
+    let stamp = |b: &Browser| -> (u64, u64) {
+        let v = b.run_js("return window.readStamp()");
+        let n = v[0]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("a frame number");
+        let ts = v[1]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("a timestamp");
+        (n, ts)
+    };
+    let (n1, ts1) = stamp(&b);
+    assert!(n1 > 0 && n1 < 100_000, "frame number {n1}");
+    assert!(
+        ts1.abs_diff(n1 * 1_000_000_000 / 30) < 500_000_000,
+        "frame {n1} stamped {ts1} ns"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (n2, ts2) = stamp(&b);
+    assert!(n2 > n1, "the picture does not advance ({n1} then {n2})");
+    let want = (n2 - n1) * 1_000_000_000 / 30;
+    assert!(
+        (ts2 - ts1).abs_diff(want) < 2_000_000,
+        "frames {n1}..{n2} stamped {} ns apart, want {want}",
+        ts2 - ts1
+    );
+    // The server's view: one connected viewer with an RTT.
+    let viewers = WhepSink::from_element(&s.sink).expect("whepsink").viewers();
+    assert_eq!(viewers.len(), 1);
+    assert!(
+        viewers[0].connected && viewers[0].frames_sent > 30,
+        "{viewers:?}"
+    );
+    assert!(uint(&s.sink, "keyframe-requests") >= 1);
+}
+
+#[test]
+fn two_tabs_play_at_once_and_a_closed_tab_frees_its_session() {
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    let s = serve(None);
+    let first = b.tab();
+    play(&b, &s.page_url(None));
+    b.new_tab();
+    play(&b, &s.page_url(None));
+    assert_eq!(s.viewers(), 2);
+    let f = frames_decoded(&b);
+    b.switch_to(&first);
+    let g = frames_decoded(&b);
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(frames_decoded(&b) > g, "the first tab stalled");
+    b.close_tab();
+    // The other tab still plays; the closed one's session goes within
+    // the ICE-lite timeout (no checks for 15 s) or at once on DTLS close.
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while s.viewers() != 1 {
+        assert!(Instant::now() < deadline, "the closed tab's session stayed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(f > 0);
+}
+
+#[test]
+fn bad_offers_and_a_missing_token_are_refused_while_a_viewer_plays() {
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    let s = serve(Some("s3cret"));
+    play(&b, &s.page_url(Some("s3cret")));
+    let path = "/cam/whep";
+    let post = |body: &str, auth: Option<&str>| {
+        let mut headers = vec![("Content-Type", "application/sdp")];
+        let auth = auth.map(|t| format!("Bearer {t}"));
+        if let Some(a) = auth.as_deref() {
+            headers.push(("Authorization", a));
+        }
+        http::request(s.addr, "POST", path, &headers, body.as_bytes())
+    };
+    let r = post("v=0\r\n", None);
+    assert_eq!(r.status, 401, "{}", r.text());
+    for bad in [
+        "",
+        "hello",
+        "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF\r\n",
+        "v=0\r\ns=-\r\nt=0 0\r\n",
+    ] {
+        let r = post(bad, Some("s3cret"));
+        assert_eq!(r.status, 400, "{bad:?}: {}", r.text());
+    }
+    let r = http::request(
+        s.addr,
+        "DELETE",
+        "/cam/whep/nope",
+        &[("Authorization", "Bearer s3cret")],
+        b"",
+    );
+    assert_eq!(r.status, 404);
+    // The viewer did not notice.
+    let f = frames_decoded(&b);
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(frames_decoded(&b) > f, "the viewer stalled");
+    assert_eq!(s.viewers(), 1);
+}
