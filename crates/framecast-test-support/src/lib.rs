@@ -20,7 +20,9 @@
 //! - [`files`]: per-process temp paths and deterministic file contents;
 //! - `frames` (feature `pipeline`): test frames and the test sender;
 //! - `pipelines` (feature `pipeline`): launching test pipelines and
-//!   reading their elements' properties.
+//!   reading their elements' properties;
+//! - `whep` (feature `pipeline`): a `whepsink` stream and a bare WHEP
+//!   viewer page for headless Chromium.
 //!
 //! Test code: it panics on what a test would fail on.
 
@@ -40,3 +42,5 @@ pub mod interop;
 pub mod pipelines;
 pub mod ports;
 pub mod signals;
+#[cfg(feature = "pipeline")]
+pub mod whep;

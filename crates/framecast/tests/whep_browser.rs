@@ -4,111 +4,14 @@
 //! once; a closed tab's session goes; bad offers and a missing token are
 //! refused while a viewer keeps playing.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use framecast::elements::net::whepsink::WhepSink;
-use framecast::{parse_launch, Element, Pipeline, State};
-use framecast_http::{HttpConfig, HttpServer, Mounted, Request, Response, RouteFn};
 use framecast_test_support::browser::Browser;
 use framecast_test_support::http;
-use framecast_test_support::pipelines::{element, uint};
+use framecast_test_support::pipelines::uint;
+use framecast_test_support::whep::{frames_decoded, play, serve};
 use serde_json::Value;
-
-const PAGE: &str = include_str!("whep/page.html");
-
-/// A live 30 fps counter stream, 10 s GOP (a quick first picture can only
-/// come from the keyframe a new viewer asks for), served by `whepsink` on
-/// 127.0.0.1, with the test page mounted at `/page` on the same server.
-struct Served {
-    pipeline: Pipeline,
-    sink: Element,
-    addr: SocketAddr,
-    _page: Mounted,
-}
-
-fn serve(token: Option<&str>) -> Served {
-    let token_prop = token.map(|t| format!("token={t}")).unwrap_or_default();
-    let pipeline = parse_launch(&format!(
-        "testsrc pattern=counter is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 \
-         ! openh264enc gop-size=300 ! whepsink name=sink port=0 path=cam {token_prop}"
-    ))
-    .expect("pipeline");
-    pipeline.set_state(State::Playing).expect("playing");
-    let sink = element(&pipeline, "sink");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while uint(&sink, "bound-port") == 0 {
-        assert!(Instant::now() < deadline, "whepsink never bound");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let addr = SocketAddr::from(([127, 0, 0, 1], uint(&sink, "bound-port") as u16));
-    let config = HttpConfig {
-        token: token.map(str::to_string),
-        ..HttpConfig::default()
-    };
-    let server = HttpServer::bind(addr, config).expect("the same server");
-    let page = RouteFn(|_: &Request| Response::html(PAGE));
-    // Pages are loaded without a header; the page itself is public.
-    struct Public<R>(R);
-    impl<R: framecast_http::Route> framecast_http::Route for Public<R> {
-        fn handle(&self, req: &Request) -> Response {
-            self.0.handle(req)
-        }
-        fn public(&self, _req: &Request) -> bool {
-            true
-        }
-    }
-    let page = server.mount("page", Arc::new(Public(page))).expect("mount");
-    Served {
-        pipeline,
-        sink,
-        addr,
-        _page: page,
-    }
-}
-
-impl Served {
-    fn page_url(&self, token: Option<&str>) -> String {
-        let whep = format!("http://{}/cam/whep", self.addr);
-        match token {
-            Some(t) => format!("http://{}/page?whep={whep}&token={t}", self.addr),
-            None => format!("http://{}/page?whep={whep}", self.addr),
-        }
-    }
-
-    fn viewers(&self) -> usize {
-        WhepSink::from_element(&self.sink)
-            .map(|s| s.viewers().len())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.pipeline.set_state(State::Null);
-    }
-}
-
-/// `framesDecoded` of the page's video receiver (0 before any).
-fn frames_decoded(b: &Browser) -> u64 {
-    b.run_js("return window.inb ? window.inb.framesDecoded || 0 : 0")
-        .as_u64()
-        .unwrap_or(0)
-}
-
-/// Opens the page and waits until it decodes; returns how long that took.
-fn play(b: &Browser, url: &str) -> Duration {
-    let t0 = Instant::now();
-    b.goto(url);
-    let v = b.wait_for(
-        "return (window.inb && window.inb.framesDecoded > 0) || \
-         (window.st.state === 'error' || window.st.state === 'refused' ? window.st : null)",
-        15.0,
-    );
-    assert_eq!(v, Value::Bool(true), "the page never decoded: {v}");
-    t0.elapsed()
-}
 
 #[test]
 fn chromium_plays_the_stream_decodes_30_fps_and_shows_the_stamp() {
