@@ -124,6 +124,11 @@ class _Leaks:
 
 leaks: _Leaks
 
+def dashboard(addr: str = "127.0.0.1:8080", token: str | None = None) -> str:
+    """Serves the live dashboard at http://addr/ for the rest of the
+    process; returns its URL (FRAMECAST_DASHBOARD=addr does it at import)."""
+    ...
+
 VIDEOWRITER_PROP_QUALITY: int
 VIDEOWRITER_PROP_IS_COLOR: int
 VIDEOWRITER_PROP_KEY_INTERVAL: int

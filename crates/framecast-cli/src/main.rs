@@ -38,8 +38,9 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Send raw frames from stdin, or a test pattern, to clients over RTP/UDP.
     Send(send::SendArgs),
-    /// Serve the `send` inputs over RTSP: viewers open
-    /// rtsp://ADDR:PORT/PATH (ffplay, VLC, GStreamer) and come and go.
+    /// Serve the `send` inputs over RTSP (viewers open
+    /// rtsp://ADDR:PORT/PATH: ffplay, VLC, GStreamer) and/or HTTP (a
+    /// browser opens http://ADDR:PORT/PATH/; the dashboard is at /).
     Serve(serve::ServeArgs),
     /// Receive an RTP stream (H.264, JPEG, raw), decode it, show fps, loss,
     /// jitter and end-to-end latency, optionally write the frames.

@@ -23,6 +23,10 @@ pub struct SendArgs {
     /// The `rtsp://` URL to serve at too (`framecast serve` sets it).
     #[arg(skip)]
     pub serve: Option<String>,
+    /// `ADDR:PORT`, path and token to serve browsers at too (`framecast
+    /// serve --http` sets it).
+    #[arg(skip)]
+    pub http: Option<(String, String, Option<String>)>,
     /// Encoding on the wire.
     #[arg(long, value_parser = ["h264", "jpeg", "raw"], default_value = "h264")]
     pub codec: String,
@@ -259,7 +263,7 @@ impl SendArgs {
             }
             clients.extend(parse_clients(to).map_err(|e| format!("--to {to:?}: {e}"))?);
         }
-        if clients.is_empty() && publish.is_empty() && self.serve.is_none() {
+        if clients.is_empty() && publish.is_empty() && self.serve.is_none() && self.http.is_none() {
             return Err("--to: give at least one client HOST:PORT or an rtsp:// URL".into());
         }
         if let Some(s) = self.seconds.filter(|s| !(s.is_finite() && *s >= 0.0)) {
@@ -302,7 +306,7 @@ pub fn run(args: SendArgs) -> Result<(), String> {
             s.bytes,
             s.frames_in as f64 / secs.max(1e-9),
         );
-        if s.frames_in > 0 && s.packets == 0 && args.serve.is_none() {
+        if s.frames_in > 0 && s.packets == 0 && args.serve.is_none() && args.http.is_none() {
             return Err(format!(
                 "{} frames pushed but no packet went out",
                 s.frames_in
@@ -520,6 +524,9 @@ pub fn send(
     if let Some(url) = &args.serve {
         builder = builder.serve(url);
     }
+    if let Some((addr, path, token)) = &args.http {
+        builder = builder.http(addr).http_options(path, token.as_deref());
+    }
     if let Some(path) = &args.sdp {
         // Written before the first frame, rewritten with the parameter sets.
         builder = builder.sdp_file(path);
@@ -527,6 +534,9 @@ pub fn send(
     let sender = builder.build().map_err(|e| e.to_string())?;
     if let Some((url, _)) = sender.rtsp() {
         eprintln!("serving {url} (open it with ffplay, VLC, or gst-launch-1.0 rtspsrc)");
+    }
+    if let Some(url) = sender.http() {
+        eprintln!("serving {url} in a browser (MJPEG at {url}mjpeg, the dashboard at /)");
     }
     let limit = args.seconds.map(Duration::from_secs_f64);
     // Only for pooled frames whose rows are padded (made on first need).

@@ -1,17 +1,27 @@
 //! `framecast serve`: the `send` inputs (a pattern, or raw frames on
-//! standard input), served over RTSP for viewers to open by URL; `--to`
-//! still sends RTP/UDP too, from the same encode.
+//! standard input), served over RTSP for viewers to open by URL and/or
+//! over HTTP for browsers (`--http`: the viewer page, MJPEG, and the live
+//! dashboard at `/`); `--to` still sends RTP/UDP too, from the same
+//! encode.
 
 use crate::send::{self, SendArgs};
 
 /// Options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on, `ADDR:PORT` (`127.0.0.1:8554`;
-    /// `0.0.0.0:8554` lets other hosts in).
-    #[arg(long)]
-    pub rtsp: String,
-    /// The path viewers open: `rtsp://ADDR:PORT/PATH`.
+    /// RTSP: address and port to listen on, `ADDR:PORT`
+    /// (`127.0.0.1:8554`; `0.0.0.0:8554` lets other hosts in).
+    #[arg(long, required_unless_present = "http")]
+    pub rtsp: Option<String>,
+    /// HTTP for browsers: `ADDR:PORT` (`--http` alone: 127.0.0.1:8080).
+    /// Beyond loopback a token is required (generated and printed unless
+    /// --token gives it).
+    #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
+    pub http: Option<String>,
+    /// The Bearer token HTTP viewers, the dashboard and its API need.
+    #[arg(long, requires = "http")]
+    pub token: Option<String>,
+    /// The path viewers open: `rtsp://ADDR:PORT/PATH`, `http://ADDR:PORT/PATH/`.
     #[arg(long, default_value = "stream")]
     pub path: String,
     /// What to send, as `framecast send` takes it.
@@ -20,22 +30,27 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The URL served.
-    pub fn url(&self) -> String {
-        format!("rtsp://{}/{}", self.rtsp, self.path.trim_matches('/'))
+    /// The RTSP URL served, if any.
+    pub fn url(&self) -> Option<String> {
+        let rtsp = self.rtsp.as_ref()?;
+        Some(format!("rtsp://{rtsp}/{}", self.path.trim_matches('/')))
     }
 }
 
 /// Runs `framecast serve`.
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    if args.send.codec != "h264" {
+    if args.rtsp.is_some() && args.send.codec != "h264" {
         return Err(format!(
             "--codec {}: RTSP serving takes h264",
             args.send.codec
         ));
     }
     let mut send_args = args.send.clone();
-    send_args.serve = Some(args.url());
+    send_args.serve = args.url();
+    send_args.http = args
+        .http
+        .clone()
+        .map(|h| (h, args.path.clone(), args.token.clone()));
     send::run(send_args)
 }
 
@@ -66,15 +81,36 @@ mod tests {
             "--pattern",
             "ball",
         ]);
-        assert_eq!(a.url(), "rtsp://127.0.0.1:8554/cam");
+        assert_eq!(a.url().as_deref(), Some("rtsp://127.0.0.1:8554/cam"));
         let mut send = a.send.clone();
         // `send` alone still needs a client; serving does not.
         assert!(send.plan().unwrap_err().contains("--to"));
-        send.serve = Some(a.url());
+        send.serve = a.url();
         assert!(send.plan().is_ok());
         assert!(
             Cli::try_parse_from(["serve", "--pattern", "ball"]).is_err(),
-            "--rtsp required"
+            "--rtsp or --http required"
+        );
+    }
+
+    #[test]
+    fn http_alone_defaults_to_loopback_8080_and_takes_a_token() {
+        let a = args(&["--http", "--token", "t0k", "--pattern", "ball"]);
+        assert_eq!(a.http.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(a.url(), None);
+        let b = args(&[
+            "--http",
+            "0.0.0.0:9000",
+            "--rtsp",
+            "127.0.0.1:8554",
+            "--pattern",
+            "ball",
+        ]);
+        assert_eq!(b.http.as_deref(), Some("0.0.0.0:9000"));
+        assert!(b.url().is_some());
+        assert!(
+            Cli::try_parse_from(["serve", "--rtsp", "127.0.0.1:1", "--token", "x"]).is_err(),
+            "--token needs --http"
         );
     }
 

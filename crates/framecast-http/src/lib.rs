@@ -37,6 +37,7 @@
 //! subscriber, so a slow tab only loses its own frames.
 
 pub mod connection;
+pub mod dashboard;
 mod error;
 mod fanout;
 pub mod head;
@@ -47,6 +48,7 @@ mod server;
 pub mod stats;
 mod stream;
 pub mod token;
+pub mod viewer;
 
 pub use error::{Error, Result};
 pub use fanout::{Fanout, Next, Subscriber};

@@ -65,6 +65,15 @@ fn _deinit(py: Python<'_>) {
     framecast::deinit();
 }
 
+/// Serves the live dashboard (live objects by creation site, checkpoints,
+/// pools, queues, latency) at `http://addr/` for the rest of the process;
+/// returns its URL. `FRAMECAST_DASHBOARD=addr` does the same at import.
+#[pyfunction]
+#[pyo3(signature = (addr = "127.0.0.1:8080", token = None))]
+fn dashboard(addr: &str, token: Option<&str>) -> PyResult<String> {
+    framecast::dashboard::start(addr, token).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 #[pymodule(name = "framecast")]
 fn framecast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -82,6 +91,7 @@ fn framecast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("VIDEOWRITER_PROP_BITRATE", video_writer::PROP_BITRATE)?;
     m.add_function(wrap_pyfunction!(_deinit, m)?)?;
+    m.add_function(wrap_pyfunction!(dashboard, m)?)?;
     // The wheel's package re-exports `from .framecast import *`, which
     // takes exactly these (`__version__` included).
     m.add(
@@ -96,6 +106,7 @@ fn framecast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "VIDEOWRITER_PROP_KEY_INTERVAL",
             "VIDEOWRITER_PROP_QUALITY",
             "__version__",
+            "dashboard",
             "leaks",
         ],
     )?;

@@ -23,6 +23,7 @@ pub use framecast_core::*;
 pub mod elements;
 /// The RTP layer (payload formats, RTCP, SDP), with no pipeline in it.
 pub use framecast_rtp as rtp;
+pub mod dashboard;
 mod error;
 pub mod pipeline;
 pub mod receiver;
@@ -38,7 +39,8 @@ pub use pipeline::{
 /// Starts framecast: reads `FRAMECAST_TRACERS` and activates the tracers it
 /// names (see [`trace`]); with `FRAMECAST_LEAKS_TRACER_SIG` set, SIGUSR1 logs
 /// the live objects and SIGUSR2 starts activity tracking, then logs a
-/// checkpoint each later time.
+/// checkpoint each later time; with `FRAMECAST_DASHBOARD=ADDR:PORT` set,
+/// serves the live [`dashboard`] there.
 ///
 /// A program that never calls it still honours the variables: the first
 /// tracked object it makes reads them. Call it first thing anyway, so a bad
@@ -61,7 +63,8 @@ pub use pipeline::{
 /// framecast::deinit();
 /// ```
 pub fn init() -> Result<()> {
-    Ok(trace::init()?)
+    trace::init()?;
+    dashboard::from_env()
 }
 
 /// Ends framecast: deactivates every tracer and lets each write its final

@@ -63,6 +63,8 @@ pub struct SenderBuilder {
     key_interval: u32,
     serve: Option<String>,
     record: Option<std::path::PathBuf>,
+    /// `ADDR:PORT`, path and token of the HTTP viewer page and MJPEG.
+    http: Option<(String, String, Option<String>)>,
 }
 
 impl Default for SenderBuilder {
@@ -81,6 +83,7 @@ impl Default for SenderBuilder {
             key_interval: 0,
             serve: None,
             record: None,
+            http: None,
         }
     }
 }
@@ -99,6 +102,23 @@ impl SenderBuilder {
     /// encode feeds both.
     pub fn serve(mut self, url: &str) -> Self {
         self.serve = Some(url.to_string());
+        self
+    }
+    /// Also (or only) serves the stream to browsers at
+    /// `http://ADDR:PORT/stream/` (`httpserversink`: a viewer page, MJPEG
+    /// encoded only while someone watches, the dashboard at `/`). Beyond
+    /// loopback a token is required (generated and printed unless
+    /// [`Self::http_token`] sets it).
+    pub fn http(mut self, addr: &str) -> Self {
+        self.http = Some((addr.to_string(), "stream".into(), None));
+        self
+    }
+    /// The path (default `stream`) and Bearer token of [`Self::http`].
+    pub fn http_options(mut self, path: &str, token: Option<&str>) -> Self {
+        if let Some(h) = self.http.as_mut() {
+            h.1 = path.to_string();
+            h.2 = token.map(str::to_string);
+        }
         self
     }
     /// Records into the file at `path` instead of sending: the encoded
@@ -222,7 +242,25 @@ impl SenderBuilder {
                 })
             }
         };
-        if clients.is_empty() && publish.is_none() && self.serve.is_none() && record.is_none() {
+        let http = match &self.http {
+            Some((addr, path, token)) => Some(crate::elements::net::http::httpserversink::branch(
+                addr,
+                path,
+                token.as_deref(),
+            )?),
+            None => None,
+        };
+        let http_only = http.is_some()
+            && clients.is_empty()
+            && publish.is_none()
+            && self.serve.is_none()
+            && record.is_none();
+        if clients.is_empty()
+            && publish.is_none()
+            && self.serve.is_none()
+            && record.is_none()
+            && !http_only
+        {
             return Err(Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "to".into(),
@@ -276,6 +314,12 @@ impl SenderBuilder {
                 "{encoder} ! tee name=t ! queue ! rtspserversink name=rtsp {rtsp} t. ! queue ! {udp}"
             ),
             (None, None, _) => format!("{encoder} ! {udp}"),
+        };
+        // The browser branch takes the raw frames (its own JPEG encode).
+        let tail = match &http {
+            Some(h) if http_only => h.replace("name=http", "name=sink"),
+            Some(h) => format!("tee name=raw ! queue ! {tail} raw. ! {h}"),
+            None => tail,
         };
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
@@ -539,6 +583,16 @@ impl Sender {
             .or_else(|| Some(self.sink.clone()))?;
         let imp = crate::elements::net::rtsp::rtspserversink::RtspServerSink::from_element(&e)?;
         Some((imp.url()?, e.counter("viewers")))
+    }
+
+    /// The URL of the browser viewer page when serving HTTP
+    /// ([`SenderBuilder::http`]), with the token if one is required.
+    pub fn http(&self) -> Option<String> {
+        let e = self
+            .pipeline
+            .by_name("http")
+            .unwrap_or_else(|| self.sink.clone());
+        crate::elements::net::http::httpserversink::HttpServerSink::from_element(&e)?.url()
     }
 
     /// The frames this sender takes: format, size and rate.

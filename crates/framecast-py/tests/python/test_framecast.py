@@ -446,3 +446,34 @@ class Leaks(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Dashboard(unittest.TestCase):
+    def test_the_dashboard_serves_a_python_programs_live_objects(self):
+        # FRAMECAST_DASHBOARD at import, and framecast.dashboard() beside it.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = dict(os.environ, FRAMECAST_DASHBOARD=f"127.0.0.1:{port}")
+        env.pop("FRAMECAST_TRACERS", None)
+        body = textwrap.dedent(f"""
+            import json, socket, urllib.request, numpy as np
+            import framecast
+            tx = framecast.Sender("127.0.0.1:9", width=64, height=32, codec="raw")
+            tx.push(np.zeros(tx.shape, np.uint8))
+            got = json.load(urllib.request.urlopen("http://127.0.0.1:{port}/api/objects"))
+            assert got["total"] > 0, got
+            assert any(g["type"] == "Sender" for g in got["groups"]), got
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                other = s.getsockname()[1]
+            url = framecast.dashboard(f"127.0.0.1:{{other}}")
+            page = urllib.request.urlopen(url).read().decode()
+            assert "framecast dashboard" in page, page[:200]
+            tx.finish()
+            print("ok")
+        """)
+        result = subprocess.run([sys.executable, "-c", body], env=env,
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("ok", result.stdout)

@@ -243,6 +243,26 @@ pub(crate) fn encode_i420(
     Ok(writer.at)
 }
 
+/// Encodes the I420 frame in `input` (laid out as `info` says) at
+/// `quality` into `output`, sized to the JPEG (`jpegenc`, and
+/// `httpserversink`'s own branch).
+pub(crate) fn encode_buffer(
+    input: &Buffer,
+    info: &VideoInfo,
+    quality: u8,
+    output: &mut BufferRef,
+) -> std::result::Result<(), String> {
+    let layout = frame_layout(input, info).map_err(|e| e.to_string())?;
+    let map = input.map_readable().map_err(|e| e.to_string())?;
+    let data = map.contiguous();
+    let frame = Frame::new(layout, &data).map_err(|e| e.to_string())?;
+    let size = {
+        let mut out = output.map_writable().map_err(|e| e.to_string())?;
+        encode_i420(&frame, quality, &mut out)?
+    };
+    output.set_size(size).map_err(|e| e.to_string())
+}
+
 impl TransformImpl for JpegEnc {
     fn transform_caps(&self, _element: &Element, direction: PadDirection, caps: &Caps) -> Caps {
         match direction {
@@ -281,19 +301,8 @@ impl TransformImpl for JpegEnc {
             return Err(FlowError::NotNegotiated);
         };
         let quality = self.settings.read(|s| s.quality);
-        let result = (|| -> std::result::Result<usize, String> {
-            let layout = frame_layout(input, &info).map_err(|e| e.to_string())?;
-            let map = input.map_readable().map_err(|e| e.to_string())?;
-            let data = map.contiguous();
-            let frame = Frame::new(layout, &data).map_err(|e| e.to_string())?;
-            let mut out = output.map_writable().map_err(|e| e.to_string())?;
-            encode_i420(&frame, quality, &mut out)
-        })();
-        match result {
-            Ok(size) => {
-                output.set_size(size).map_err(|_| FlowError::Error)?;
-                Ok(FlowSuccess::Ok)
-            }
+        match encode_buffer(input, &info, quality, output) {
+            Ok(()) => Ok(FlowSuccess::Ok),
             Err(e) => {
                 element.post_error(format!("JPEG encoding failed: {e}"), None);
                 Err(FlowError::Error)

@@ -22,6 +22,7 @@
 //! player opens; [`caps_for_sdp`] reads an SDP back into caps for `udpsrc`.
 
 pub(crate) mod feedback;
+pub mod http;
 pub mod rtsp;
 pub(crate) mod sys;
 pub mod udpsink;
@@ -50,6 +51,7 @@ pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
     factories.push(udpsrc::factory());
     factories.push(rtsp::rtspclientsink::factory());
     factories.push(rtsp::rtspserversink::factory());
+    factories.push(http::httpserversink::factory());
     factories.push(rtsp::rtspsrc::factory());
     factories.push(whepsink::factory());
 }

@@ -1,0 +1,5 @@
+//! Serving over HTTP: `httpserversink` (the viewer page and MJPEG, on
+//! framecast-http's shared server; WHEP mounts beside it as `whepsink`).
+
+pub mod httpserversink;
+mod settings;

@@ -1,0 +1,165 @@
+//! `httpserversink` and `Sender::http` in a real pipeline with real
+//! viewers: two Chromium tabs on the viewer page (MJPEG, since no WHEP
+//! is mounted) and `curl -N` on `/<path>/mjpeg` all receive frames at
+//! once; closing a tab frees its viewer; nothing is encoded while nobody
+//! watches; the token guards the stream.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use framecast::elements::net::http::httpserversink::HttpServerSink;
+use framecast::sender::Sender;
+use framecast::State;
+use framecast_test_support::{browser::Browser, frames, http, interop, pipelines};
+use serde_json::Value;
+
+const PIPELINE: &str =
+    "testsrc is-live=true ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 \
+                        ! httpserversink name=web port=0 path=cam";
+
+/// The MJPEG viewers `/api/stats` lists for `/cam`.
+fn viewers(addr: std::net::SocketAddr) -> Vec<Value> {
+    let stats = http::get(addr, "/api/stats").json();
+    stats["sources"]["mjpeg:/cam"]["viewers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Waits (bounded) until `/api/stats` lists `n` viewers.
+fn wait_viewers(addr: std::net::SocketAddr, n: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = viewers(addr).len();
+        if got == n || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn two_tabs_and_curl_receive_frames_and_a_closed_tab_frees_its_viewer() {
+    let p = pipelines::launch(PIPELINE);
+    p.set_state(State::Playing).unwrap();
+    let web = pipelines::element(&p, "web");
+    let port = pipelines::uint(&web, "bound-port") as u16;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let url = HttpServerSink::from_element(&web).unwrap().url().unwrap();
+    assert_eq!(url, format!("http://127.0.0.1:{port}/cam/"));
+    // Nobody watches: frames go by unencoded.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(pipelines::uint(&web, "frames-unwatched") > 0);
+    assert_eq!(pipelines::uint(&web, "frames-published"), 0);
+    // `/cam` is redirected to the page; the page is served.
+    let r = http::get(addr, "/cam");
+    assert_eq!((r.status, r.header("location")), (308, Some("/cam/")));
+    assert!(http::get(addr, "/cam/").text().contains("framecast viewer"));
+
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let shows_frames = "const v = window.framecastViewer, i = document.getElementById('mjpeg'); \
+                        return v && v.mode === 'mjpeg' && i.complete && i.naturalWidth > 0 ? i.naturalWidth : null";
+    let first = browser.tab();
+    browser.goto(&url);
+    assert_eq!(browser.wait_for(shows_frames, 15.0), 320);
+    let second = browser.new_tab();
+    browser.goto(&url);
+    assert_eq!(browser.wait_for(shows_frames, 15.0), 320);
+    // WHEP is not mounted here: the page says why it fell back.
+    let why = browser.run_js("return window.framecastViewer.error");
+    assert!(why.as_str().unwrap_or("").contains("404"), "{why}");
+    if interop::tool_available("curl") {
+        let out = Command::new("curl")
+            .args(["-sN", "--max-time", "2", &format!("{url}mjpeg")])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // All three at once while curl runs.
+        assert_eq!(wait_viewers(addr, 3), 3, "{:?}", viewers(addr));
+        let got = out.wait_with_output().unwrap().stdout;
+        let parts = got
+            .windows(4)
+            .filter(|w| *w == [0xFF, 0xD8, 0xFF, 0xDB])
+            .count()
+            .max(got.windows(11).filter(|w| *w == b"--framecast").count());
+        assert!(parts >= 10, "curl got {parts} parts in 2 s");
+        assert_eq!(wait_viewers(addr, 2), 2);
+    }
+    for v in viewers(addr) {
+        assert!(v["sent"].as_u64().unwrap() > 0, "{v}");
+    }
+    browser.close_tab();
+    browser.switch_to(&first);
+    assert_eq!(wait_viewers(addr, 1), 1, "closing a tab frees its viewer");
+    let _ = second;
+    drop(browser);
+    assert_eq!(wait_viewers(addr, 0), 0);
+    assert!(pipelines::uint(&web, "frames-published") > 0);
+    p.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn the_token_guards_the_stream_and_the_dashboard_beside_it() {
+    let p = pipelines::launch(&format!("{PIPELINE} token=s3cret"));
+    p.set_state(State::Playing).unwrap();
+    let web = pipelines::element(&p, "web");
+    let addr: std::net::SocketAddr =
+        ([127, 0, 0, 1], pipelines::uint(&web, "bound-port") as u16).into();
+    assert_eq!(http::get(addr, "/cam/mjpeg").status, 401);
+    assert_eq!(http::get(addr, "/api/stats").status, 401);
+    let mut s = http::Stream::open(addr, "/cam/mjpeg?access_token=s3cret");
+    assert_eq!(s.head.status, 200);
+    assert!(s
+        .head
+        .header("content-type")
+        .unwrap()
+        .starts_with("multipart/x-mixed-replace"));
+    assert!(s.read_until_count(b"Content-Type: image/jpeg", 3) >= 3);
+    p.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn a_sender_serves_its_frames_to_browsers() {
+    // The defaults (H.264, BGR, 30 fps) at a small size; HTTP only.
+    let sender = Sender::builder()
+        .http("127.0.0.1:0")
+        .size(160, 120)
+        .build()
+        .unwrap();
+    let url = sender.http().expect("serving HTTP");
+    let addr = http_addr(&url);
+    let mut viewer = http::Stream::open(addr, "/stream/mjpeg");
+    assert_eq!(viewer.head.status, 200);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut n = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                let mut frame = sender.frame().unwrap();
+                frames::paint_moving_bar(&mut frame, 160, 120, 3, n);
+                let _ = sender.push(frame);
+                n += 1;
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        });
+        let got = viewer.read_until_count(b"Content-Type: image/jpeg", 3);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(got >= 3, "{got} parts");
+    });
+    let jpeg_start = viewer.pending.windows(2).any(|w| w == [0xFF, 0xD8]);
+    assert!(jpeg_start, "no JPEG start of image in the parts");
+    sender.finish().unwrap();
+}
+
+fn http_addr(url: &str) -> std::net::SocketAddr {
+    let host = url
+        .strip_prefix("http://")
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    host.parse().unwrap()
+}
