@@ -24,8 +24,10 @@ const RTX_PT: u8 = 103;
 /// How a [`WebrtcStream`] listens and bounds its viewers.
 #[derive(Debug, Clone)]
 pub struct StreamConfig {
-    /// The address the UDP socket binds, and the host candidate's (a
-    /// concrete address: `0.0.0.0` gives a browser nothing to reach).
+    /// The address the UDP socket binds, and the host candidate's. An
+    /// unspecified one (`0.0.0.0`, `::`) stands for the address of the
+    /// interface the default route leaves by (loopback when there is none):
+    /// a candidate must be an address a browser can reach.
     pub address: IpAddr,
     /// The UDP port (0: any free one).
     pub udp_port: u16,
@@ -236,20 +238,14 @@ impl WebrtcStream {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Io`]: the address is unspecified, or the socket or the
-    /// thread cannot be made.
+    /// [`ErrorKind::Io`]: the socket or the thread cannot be made.
     pub fn start(config: StreamConfig, hooks: StreamHooks) -> Result<WebrtcStream, WebrtcError> {
         let io = |what: &str, e: std::io::Error| {
             WebrtcError::new(ErrorKind::Io, format!("webrtc: {what}: {e}"))
         };
+        let mut config = config;
         if config.address.is_unspecified() {
-            return Err(WebrtcError::new(
-                ErrorKind::Io,
-                format!(
-                    "webrtc: bind a concrete address, not {} (it is the host candidate browsers connect to)",
-                    config.address
-                ),
-            ));
+            config.address = route_address(config.address);
         }
         let socket = UdpSocket::bind(SocketAddr::new(config.address, config.udp_port))
             .map_err(|e| io("binding the UDP socket", e))?;
@@ -449,6 +445,29 @@ impl WebrtcStream {
             .map(|s| s.stats(now))
             .collect()
     }
+}
+
+/// The local address of the default route's interface (a connected UDP
+/// socket sends nothing; the kernel only picks the source address), or
+/// loopback.
+fn route_address(unspecified: IpAddr) -> IpAddr {
+    let (any, probe): (IpAddr, IpAddr) = if unspecified.is_ipv4() {
+        ([0, 0, 0, 0].into(), [192, 0, 2, 1].into()) // TEST-NET-1
+    } else {
+        (
+            std::net::Ipv6Addr::UNSPECIFIED.into(),
+            "2001:db8::1".parse().unwrap_or(unspecified),
+        )
+    };
+    UdpSocket::bind(SocketAddr::new(any, 0))
+        .and_then(|s| s.connect(SocketAddr::new(probe, 9)).map(|()| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip())
+        .unwrap_or(if unspecified.is_ipv4() {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        })
 }
 
 fn no_session(id: &str) -> WebrtcError {

@@ -172,3 +172,58 @@ fn bad_offers_and_a_missing_token_are_refused_while_a_viewer_plays() {
     assert!(frames_decoded(&b) > f, "the viewer stalled");
     assert_eq!(s.viewers(), 1);
 }
+
+#[test]
+fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    // The Sender's and `framecast serve --http`'s branch: MJPEG and WHEP
+    // on one server.
+    let addr = format!(
+        "127.0.0.1:{}",
+        framecast_test_support::ports::free_tcp_port()
+    );
+    let branch = framecast::elements::net::http::httpserversink::branch(&addr, "cam", None)
+        .expect("the branch");
+    let p = framecast_test_support::pipelines::launch(&format!(
+        "testsrc pattern=counter is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! {branch}"
+    ));
+    p.set_state(framecast::State::Playing).expect("playing");
+    let addr: std::net::SocketAddr = addr.parse().expect("address");
+    let whep = framecast_test_support::pipelines::element(&p, "whep");
+    let url = format!("http://{addr}/cam/");
+    let mode = "return window.framecastViewer && window.framecastViewer.mode !== 'connecting' \
+        ? window.framecastViewer.mode : null";
+    let first = b.tab();
+    let t0 = Instant::now();
+    b.goto(&url);
+    let got = b.wait_for(mode, 10.0);
+    let took = t0.elapsed();
+    assert_eq!(
+        got,
+        "whep",
+        "the page fell back: {:?}",
+        b.run_js("return window.framecastViewer")
+    );
+    // The page's own bound: playing within 3 s of its offer, or MJPEG.
+    eprintln!("viewer page playing WebRTC {took:?} after opening");
+    b.new_tab();
+    b.goto(&url);
+    assert_eq!(b.wait_for(mode, 10.0), "whep");
+    assert_eq!(uint(&whep, "viewers"), 2);
+    // And an MJPEG client at once.
+    let mut mjpeg = http::Stream::open(addr, "/cam/mjpeg");
+    assert_eq!(mjpeg.head.status, 200);
+    assert!(mjpeg.read_until_count(b"\xff\xd8", 5) >= 5, "MJPEG frames");
+    // Both tabs still advance.
+    let current = "return document.getElementById('video').currentTime";
+    for tab in [b.tab(), first] {
+        b.switch_to(&tab);
+        let t = b.run_js(current).as_f64().unwrap_or(0.0);
+        std::thread::sleep(Duration::from_millis(500));
+        let t2 = b.run_js(current).as_f64().unwrap_or(0.0);
+        assert!(t2 > t, "a tab stalled ({t} then {t2})");
+    }
+    let _ = p.set_state(framecast::State::Null);
+}

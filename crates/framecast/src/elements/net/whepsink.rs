@@ -38,19 +38,21 @@ pub const SINK_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au
 const COUNTERS: [(&str, &str); 5] = [
     ("viewers", "WebRTC sessions now"),
     ("frames-sent", "Access units fanned out"),
-    (
-        "keyframe-requests",
-        "Keyframe requests sent upstream (new viewers, PLI/FIR)",
-    ),
+    ("keyframe-requests", "Keyframe requests sent upstream"),
     ("bound-port", "The HTTP port listened on (for port=0)"),
     ("bound-udp-port", "The UDP port of the WebRTC media"),
 ];
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = sink_properties(false);
-    properties.extend(WhepSinkSettings::properties());
-    properties.extend(COUNTERS.map(|(name, blurb)| PropertySpec::counter(name, blurb)));
+    let counters = COUNTERS
+        .iter()
+        .map(|&(name, blurb)| PropertySpec::counter(name, blurb));
+    let properties: Vec<PropertySpec> = sink_properties(false)
+        .into_iter()
+        .chain(WhepSinkSettings::properties())
+        .chain(counters)
+        .collect();
     let caps = SINK_CAPS.parse().unwrap_or_else(|_| Caps::new_any());
     let sink = PadTemplate::always("sink", PadDirection::Sink, caps);
     let blurb = "Serves H.264 to browsers over WebRTC (WHEP), without re-encoding";

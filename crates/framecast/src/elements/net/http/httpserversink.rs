@@ -242,9 +242,11 @@ impl SinkImpl for HttpServerSink {
 }
 
 /// The launch fragment of an HTTP branch serving `addr` (`ADDR:PORT`) at
-/// `/path/`: a leaky one-frame queue (a frame being encoded never holds
-/// the others back), a `videoconvert` to I420, and `httpserversink
-/// name=http`. The Sender's and the CLI's `--http`.
+/// `/path/`: a `tee` of the raw frames into two leaky one-frame queues (a
+/// frame being encoded never holds the others back), each with a
+/// `videoconvert` to I420: `httpserversink name=http` (the viewer page,
+/// MJPEG), and `h264enc ! whepsink name=whep` (WebRTC at `/path/whep`,
+/// which the page plays first). The Sender's and the CLI's `--http`.
 ///
 /// # Errors
 ///
@@ -269,10 +271,14 @@ pub fn branch(addr: &str, path: &str, token: Option<&str>) -> Result<String> {
         Some(t) => format!(" token={t}"),
         None => String::new(),
     };
+    // Two branches of the raw frames: MJPEG (and the viewer page), and
+    // WebRTC (`whepsink` at PATH/whep: the page plays it first) with the
+    // H.264 encode browsers take as it is.
+    let (ip, port) = (a.ip(), a.port());
     Ok(format!(
-        "queue leaky=downstream max-size-buffers=1 ! videoconvert ! video/x-raw,format=I420 \
-         ! httpserversink name=http address={} port={} path={path}{token}",
-        a.ip(),
-        a.port()
+        "tee name=webraw ! queue leaky=downstream max-size-buffers=1 ! videoconvert ! video/x-raw,format=I420 \
+         ! httpserversink name=http address={ip} port={port} path={path}{token} \
+         webraw. ! queue leaky=downstream max-size-buffers=1 ! videoconvert ! video/x-raw,format=I420 \
+         ! h264enc ! whepsink name=whep address={ip} port={port} path={path}{token}"
     ))
 }
