@@ -12,6 +12,7 @@ mod memory;
 mod rtsp;
 mod stamp;
 mod tracers;
+mod webrtc;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ enum Which {
     Memory(memory::Args),
     /// RTSP serving: server CPU per frame with 1-50 viewers (UDP, TCP) and late-join time to a keyframe, framecast serve beside gst-rtsp-server.
     Rtsp(rtsp::Args),
+    /// WebRTC to Chromium (WHEP): glass-to-glass p50/p99 at 720p30 and server CPU per frame with 1 and 10 viewers.
+    Webrtc(webrtc::Args),
     /// Tracer overhead on a buffer-heavy workload, beside GStreamer's leaks tracer.
     Tracers(tracers::Args),
 }
@@ -76,6 +79,7 @@ fn run(which: Which) -> Result<(), String> {
         Which::Latency(args) => latency::run(&args),
         Which::Memory(args) => memory::run(&args),
         Which::Rtsp(args) => rtsp::run(&args),
+        Which::Webrtc(args) => webrtc::run(&args),
         Which::Tracers(args) => tracers::run(&args),
     }
 }

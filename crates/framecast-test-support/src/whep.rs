@@ -61,14 +61,22 @@ pub fn serve_source(source: &str, token: Option<&str>) -> Served {
         ..HttpConfig::default()
     };
     let server = HttpServer::bind(addr, config).expect("the same server");
-    let page = RouteFn(|_: &Request| Response::html(PAGE));
-    let page = server.mount("page", Arc::new(Public(page))).expect("mount");
+    let page = mount_page(&server);
     Served {
         pipeline,
         sink,
         addr,
         _page: page,
     }
+}
+
+/// Mounts the viewer page at `/page` on `server`, served without the
+/// token (a page is loaded without a header; it sends the token itself).
+pub fn mount_page(server: &Arc<HttpServer>) -> Mounted {
+    let page = RouteFn(|_: &Request| Response::html(PAGE));
+    server
+        .mount("page", Arc::new(Public(page)))
+        .expect("mount the page")
 }
 
 /// A route served without the token (a page is loaded without a header).

@@ -55,8 +55,8 @@ use crate::stamp::{self, Stamp};
 pub(crate) use cases::Format;
 use cases::*;
 use framecast_test_support::ports::try_free_port;
-pub(crate) use pacing::pace;
 use pacing::*;
+pub(crate) use pacing::{pace, Pattern};
 use processes::*;
 pub(crate) use processes::{build_receiver, framecast_exe, process_cpu_ns, Receiver, Tail};
 use report::*;
@@ -174,7 +174,7 @@ fn send_from_child(
 
 /// A CPU-time clock (`CLOCK_PROCESS_CPUTIME_ID`, `CLOCK_THREAD_CPUTIME_ID`),
 /// nanoseconds.
-fn cpu_clock_ns(id: libc::clockid_t) -> Option<u64> {
+pub(crate) fn cpu_clock_ns(id: libc::clockid_t) -> Option<u64> {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
