@@ -212,6 +212,26 @@ fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
     b.goto(&url);
     assert_eq!(b.wait_for(mode, 10.0), "whep");
     assert_eq!(uint(&whep, "viewers"), 2);
+    // The viewers on the dashboard's API and metrics.
+    let stats = http::get(addr, "/api/stats").json();
+    let viewers = &stats["sources"]["whep:/cam"]["viewers"];
+    assert_eq!(viewers.as_array().map(Vec::len), Some(2), "{stats}");
+    assert_eq!(viewers[0]["transport"], "webrtc");
+    assert!(
+        viewers[0]["address"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1:")),
+        "{viewers}"
+    );
+    let metrics = http::get(addr, "/metrics").text();
+    assert!(
+        metrics.contains("framecast_webrtc_viewers{source=\"whep:/cam\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("framecast_webrtc_frames_sent_total{source=\"whep:/cam\",viewer="),
+        "{metrics}"
+    );
     // And an MJPEG client at once.
     let mut mjpeg = http::Stream::open(addr, "/cam/mjpeg");
     assert_eq!(mjpeg.head.status, 200);
