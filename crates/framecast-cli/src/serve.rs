@@ -28,9 +28,9 @@ impl ServeArgs {
 
 /// Runs `framecast serve`.
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    if args.send.codec != "h264" {
+    if !matches!(args.send.codec.as_str(), "h264" | "jpeg") {
         return Err(format!(
-            "--codec {}: RTSP serving takes h264",
+            "--codec {}: RTSP serving takes h264 or jpeg",
             args.send.codec
         ));
     }
@@ -79,15 +79,15 @@ mod tests {
     }
 
     #[test]
-    fn serving_refuses_codecs_other_than_h264() {
+    fn serving_refuses_raw_video() {
         let a = args(&[
             "--rtsp",
             "127.0.0.1:8554",
             "--codec",
-            "jpeg",
+            "raw",
             "--pattern",
             "ball",
         ]);
-        assert!(run(a).unwrap_err().contains("h264"));
+        assert!(run(a).unwrap_err().contains("h264 or jpeg"));
     }
 }

@@ -95,7 +95,7 @@ impl SenderBuilder {
     }
     /// Also (or only) serves the stream over RTSP at `url`
     /// (`rtsp://127.0.0.1:8554/cam`): viewers open the URL and come and go
-    /// (`rtspserversink`; H.264 only). Combinable with [`Self::to`]: one
+    /// (`rtspserversink`; H.264 or JPEG). Combinable with [`Self::to`]: one
     /// encode feeds both.
     pub fn serve(mut self, url: &str) -> Self {
         self.serve = Some(url.to_string());
@@ -231,7 +231,7 @@ impl SenderBuilder {
             });
         }
         let serve = match &self.serve {
-            Some(url) if self.codec == Codec::H264 => {
+            Some(url) if matches!(self.codec, Codec::H264 | Codec::Jpeg) => {
                 Some(crate::elements::net::rtsp::rtspserversink::server_properties(url)?)
             }
             Some(url) => {
@@ -239,7 +239,7 @@ impl SenderBuilder {
                     element: "sender".into(),
                     property: "serve".into(),
                     value: url.clone(),
-                    reason: "RTSP serving takes H.264".into(),
+                    reason: "RTSP serving takes H.264 or JPEG".into(),
                 })
             }
             None => None,

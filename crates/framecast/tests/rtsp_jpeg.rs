@@ -1,0 +1,31 @@
+//! `rtspserversink` serving JPEG (RFC 2435, payload type 26): ffmpeg over
+//! UDP and TCP and GStreamer's `rtspsrc ! rtpjpegdepay ! jpegdec` watch
+//! one stream together and decode it, every frame checked by its counter
+//! stamp; DESCRIBE names the payload format.
+
+use framecast_test_support::interop::tool_available;
+use framecast_test_support::rtsp_viewers::{describe, serve_encoded, watch_together, Media};
+
+use framecast::State;
+
+#[test]
+fn describe_announces_jpeg_on_payload_type_26() {
+    let (p, url) = serve_encoded("jpegenc", "");
+    let sdp = describe(&url);
+    assert!(sdp.starts_with("RTSP/1.0 200"), "{sdp}");
+    assert!(sdp.contains("m=video 0 RTP/AVP 26"), "{sdp}");
+    assert!(sdp.contains("a=rtpmap:26 JPEG/90000"), "{sdp}");
+    assert!(sdp.contains("a=control:stream=0"), "{sdp}");
+    p.set_state(State::Null).unwrap();
+}
+
+#[test]
+fn ffmpeg_and_gstreamer_decode_jpeg_over_udp_and_tcp() {
+    if !(tool_available("ffmpeg") && tool_available("gst-launch-1.0")) {
+        return;
+    }
+    let (p, url) = serve_encoded("jpegenc", "");
+    let kinds = ["ffmpeg-udp", "ffmpeg-tcp", "gst-tcp", "gst-udp"];
+    watch_together(&url, &kinds, Media::Jpeg, 30);
+    p.set_state(State::Null).unwrap();
+}
