@@ -90,9 +90,13 @@ pub fn client_for(kind: &str, url: &str, media: Media) -> KillOnDrop {
         if protocols == "udp-mcast" {
             c.arg("multicast-iface=lo");
         }
-        let decode = match media {
-            Media::H264 => "rtph264depay ! avdec_h264",
-            Media::Jpeg => "rtpjpegdepay ! jpegdec",
+        let decode = match (media, protocols) {
+            // A multicast group flows before this viewer's PLAY (another
+            // viewer plays it): what arrives before the IDR it asked for
+            // refers to pictures it never had, and is not shown.
+            (Media::H264, "udp-mcast") => "rtph264depay ! avdec_h264 output-corrupt=false",
+            (Media::H264, _) => "rtph264depay ! avdec_h264",
+            (Media::Jpeg, _) => "rtpjpegdepay ! jpegdec",
         };
         let tail = format!("! {decode} ! videoconvert ! video/x-raw,format=GRAY8 ! fdsink fd=1");
         c.args(tail.split(' '));
@@ -256,6 +260,21 @@ pub fn describe(url: &str) -> String {
     request(
         &mut connect(url),
         &format!("DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n\r\n"),
+    )
+}
+
+/// The answer to `SETUP {url}/stream=0` asking for `transport` on `s`.
+pub fn setup(s: &mut TcpStream, url: &str, transport: &str) -> String {
+    let text =
+        format!("SETUP {url}/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: {transport}\r\n\r\n");
+    request(s, &text)
+}
+
+/// The answer to `PLAY {url}` of session `id` on `s`.
+pub fn play(s: &mut TcpStream, url: &str, id: &str) -> String {
+    request(
+        s,
+        &format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n"),
     )
 }
 
