@@ -362,6 +362,7 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         serve: None,
         codec: args.codec.clone(),
         bitrate: args.bitrate,
+        gop: 0,
         fec: 0,
         size: args.size.clone(),
         fps: args.fps,
