@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::wait;
-use framecast_test_support::interop::tool_available;
+use framecast_test_support::interop::{output_within, tool_available};
 use framecast_test_support::ports::free_tcp_port;
 
 /// ffprobe's `key_frame` flag for each of the first `n` frames of `url`
@@ -27,12 +27,7 @@ fn key_frames(url: &str, n: usize) -> Vec<bool> {
         ])
         .args(["-show_entries", "frame=key_frame", "-of", "csv=p=0"])
         .args(["-read_intervals", &format!("%+#{n}"), url]);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(probe.output()));
-    let out = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("ffprobe finished in 30 s")
-        .expect("ffprobe runs");
+    let out = output_within(probe, Duration::from_secs(30));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.trim().is_empty())

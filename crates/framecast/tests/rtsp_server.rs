@@ -245,9 +245,20 @@ fn digest_credentials_are_required_and_checked() {
         "{r}"
     );
     let with = |user: &str| url.replace("rtsp://", &format!("rtsp://{user}@"));
-    let mut wrong = client("ffmpeg-tcp", &with("alice:wrong"));
-    let (frames, _) = read_frames(&mut wrong, 1, Duration::from_secs(5));
-    assert!(frames.is_empty(), "wrong password decoded frames");
+    // A wrong password: ffmpeg answers the challenge, is refused again
+    // (401) and gives up, with nothing decoded.
+    let mut ffmpeg = std::process::Command::new("ffmpeg");
+    ffmpeg
+        .args(["-loglevel", "error", "-rtsp_transport", "tcp", "-i"])
+        .arg(with("alice:wrong"))
+        .args(["-frames:v", "1", "-f", "rawvideo", "-"]);
+    let wrong = interop::output_within(ffmpeg, Duration::from_secs(20));
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        !wrong.status.success() && wrong.stdout.is_empty() && said.contains("401"),
+        "ffmpeg with a wrong password: {} {said}",
+        wrong.status
+    );
     let mut ff = client("ffmpeg-tcp", &with("alice:s3cret"));
     let (frames, _) = read_frames(&mut ff, 5, Duration::from_secs(20));
     assert_stream("ffmpeg with credentials", &frames, 5);
