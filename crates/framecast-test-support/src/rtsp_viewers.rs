@@ -1,8 +1,8 @@
 //! What the RTSP server tests share: a live counter stream served by
 //! `rtspserversink` at `rtsp://127.0.0.1:PORT/cam`, the real decoding
 //! viewers (ffmpeg, GStreamer's `rtspsrc`) as children writing GRAY8
-//! frames to their stdout, reading those frames' counter stamps back,
-//! and raw RTSP requests.
+//! frames to their stdout, and framecast's own `Receiver`, reading those
+//! frames' counter stamps back, and raw RTSP requests.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use framecast::elements::video::{decode_counter, Frame};
+use framecast::receiver::Receiver;
+use framecast::sender::Codec;
 use framecast::{parse_launch, Pipeline, State};
 use framecast_core::{VideoFormat, VideoInfo};
 
@@ -111,17 +113,31 @@ pub fn client_for(kind: &str, url: &str, media: Media) -> KillOnDrop {
     )
 }
 
-/// Viewers of every kind in `kinds` ([`client_for`]) watch `url` at
-/// once, each for `n` frames (40 s at most); each must decode them
-/// ([`assert_stream`]).
+/// Every unicast viewer [`watch_together`] knows: ffmpeg and GStreamer
+/// over UDP and TCP, and framecast's own receiver (TCP).
+pub const UNICAST_VIEWERS: [&str; 5] = [
+    "ffmpeg-udp",
+    "ffmpeg-tcp",
+    "gst-tcp",
+    "gst-udp",
+    "framecast",
+];
+
+/// Viewers of every kind in `kinds` ([`client_for`], or `framecast`: a
+/// framecast [`Receiver`] in this process) watch `url` at once, each for
+/// `n` frames (40 s at most); each must decode them ([`assert_stream`]).
 pub fn watch_together(url: &str, kinds: &[&str], media: Media, n: usize) {
+    let timeout = Duration::from_secs(40);
     let handles: Vec<_> = kinds
         .iter()
         .map(|k| {
             let (k, url) = (k.to_string(), url.to_string());
             std::thread::spawn(move || {
+                if k == "framecast" {
+                    return (k, receive_frames(&url, media, n, timeout));
+                }
                 let mut c = client_for(&k, &url, media);
-                let (frames, _) = read_frames(&mut c, n, Duration::from_secs(40));
+                let (frames, _) = read_frames(&mut c, n, timeout);
                 (k, frames)
             })
         })
@@ -130,6 +146,40 @@ pub fn watch_together(url: &str, kinds: &[&str], media: Media, n: usize) {
         let (k, frames) = h.join().expect("viewer thread");
         assert_stream(&k, &frames, n);
     }
+}
+
+/// A framecast [`Receiver`] plays `url` (RTP interleaved on TCP) for up
+/// to `n` frames (within `timeout`); their stamps' frame numbers.
+pub fn receive_frames(url: &str, media: Media, n: usize, timeout: Duration) -> Vec<Option<u64>> {
+    let codec = match media {
+        Media::H264 => Codec::H264,
+        Media::Jpeg => Codec::Jpeg,
+    };
+    let receiver = Receiver::builder()
+        .url(url)
+        .codec(codec)
+        .output_format(VideoFormat::Gray8)
+        .build()
+        .unwrap_or_else(|e| panic!("framecast receiver of {url}: {e}"));
+    let info = VideoInfo::new(VideoFormat::Gray8, W, H).expect("info");
+    let mut packed = vec![0u8; info.size];
+    let deadline = Instant::now() + timeout;
+    let mut frames = Vec::new();
+    while frames.len() < n && Instant::now() < deadline {
+        let Some(frame) = receiver
+            .pull(Some(Duration::from_millis(200)))
+            .expect("pull")
+        else {
+            continue;
+        };
+        let stamp = frame
+            .copy_packed_to(&mut packed)
+            .ok()
+            .and_then(|_| Frame::new(info, &packed).ok())
+            .and_then(|f| decode_counter(&f));
+        frames.push(stamp.map(|s| s.frame));
+    }
+    frames
 }
 
 /// Reads up to `n` frames (within `timeout`) and returns their stamps'

@@ -1,10 +1,13 @@
 //! `rtspserversink` serving JPEG (RFC 2435, payload type 26): ffmpeg over
-//! UDP and TCP and GStreamer's `rtspsrc ! rtpjpegdepay ! jpegdec` watch
-//! one stream together and decode it, every frame checked by its counter
-//! stamp; DESCRIBE names the payload format.
+//! UDP and TCP, GStreamer's `rtspsrc ! rtpjpegdepay ! jpegdec` and
+//! framecast's own `Receiver` watch one stream together and decode it,
+//! every frame checked by its counter stamp; DESCRIBE names the payload
+//! format.
 
 use framecast_test_support::interop::tool_available;
-use framecast_test_support::rtsp_viewers::{describe, serve_encoded, watch_together, Media};
+use framecast_test_support::rtsp_viewers::{
+    describe, serve_encoded, watch_together, Media, UNICAST_VIEWERS,
+};
 
 use framecast::State;
 
@@ -20,12 +23,11 @@ fn describe_announces_jpeg_on_payload_type_26() {
 }
 
 #[test]
-fn ffmpeg_and_gstreamer_decode_jpeg_over_udp_and_tcp() {
+fn ffmpeg_gstreamer_and_framecast_decode_jpeg_over_udp_and_tcp() {
     if !(tool_available("ffmpeg") && tool_available("gst-launch-1.0")) {
         return;
     }
     let (p, url) = serve_encoded("jpegenc", "");
-    let kinds = ["ffmpeg-udp", "ffmpeg-tcp", "gst-tcp", "gst-udp"];
-    watch_together(&url, &kinds, Media::Jpeg, 30);
+    watch_together(&url, &UNICAST_VIEWERS, Media::Jpeg, 30);
     p.set_state(State::Null).unwrap();
 }

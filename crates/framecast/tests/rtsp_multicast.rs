@@ -54,7 +54,10 @@ fn setup_with_multicast_answers_the_group_port_and_ttl() {
         transport.contains(&format!("port={port}-{}", port + 1)),
         "{transport}"
     );
-    assert!(transport.contains("ttl=1"), "{transport}");
+    assert!(
+        transport.contains("ttl=1") && transport.contains("ssrc="),
+        "{transport}"
+    );
     let r = play(&mut s, &url, &session_of(&r));
     assert!(r.starts_with("RTSP/1.0 200"), "{r}");
     p.set_state(State::Null).unwrap();

@@ -1,7 +1,7 @@
 //! `rtspserversink` against real RTSP clients on 127.0.0.1: ffmpeg (UDP
-//! and TCP) and GStreamer's `rtspsrc` (TCP and UDP) watch one stream at
-//! once and decode it, frames checked by their counter stamps; a late
-//! joiner's first picture; and the server's limits (stalled TCP viewer,
+//! and TCP), GStreamer's `rtspsrc` (TCP and UDP) and framecast's own
+//! `Receiver` watch one stream at once and decode it, frames checked by
+//! their counter stamps; a late joiner's first picture; and the server's limits (stalled TCP viewer,
 //! RST, garbage, oversized request, max-clients, wrong credentials) never
 //! stopping the others.
 
@@ -9,7 +9,7 @@ use framecast_test_support::interop;
 use framecast_test_support::pipelines::{element, uint};
 use framecast_test_support::rtsp_viewers::{
     assert_stream, client, connect, count_frames, read_frames, request, serve_encoded,
-    watch_together, Media, H, W,
+    watch_together, Media, H, UNICAST_VIEWERS, W,
 };
 
 use std::io::Write;
@@ -39,8 +39,7 @@ fn ffmpeg_and_gstreamer_over_udp_and_tcp_watch_one_stream_together() {
         return;
     }
     let (p, url) = serve("");
-    let kinds = ["ffmpeg-udp", "ffmpeg-tcp", "gst-tcp", "gst-udp"];
-    watch_together(&url, &kinds, Media::H264, 45);
+    watch_together(&url, &UNICAST_VIEWERS, Media::H264, 45);
     let srv = element(&p, "srv");
     assert!(uint(&srv, "keyframe-requests") >= 1);
     p.set_state(State::Null).unwrap();

@@ -31,7 +31,9 @@ fn two_sinks_on_one_port_serve_two_paths() {
     assert!(
         h.starts_with("RTSP/1.0 200")
             && h.contains("H264/90000")
-            && h.contains("sprop-parameter-sets"),
+            && h.contains("sprop-parameter-sets")
+            && h.contains("profile-level-id=")
+            && h.contains("a=control:stream=0"),
         "{h}"
     );
     let j = describe(&format!("rtsp://127.0.0.1:{port}/cam/jpeg"));
