@@ -16,6 +16,7 @@ use framecast_test_support::alloc as counting_alloc;
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 use framecast_test_support::frames;
+use framecast_test_support::rtsp_viewers::session_of;
 
 const W: usize = 320;
 const H: usize = 240;
@@ -34,16 +35,6 @@ fn request(s: &mut TcpStream, text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&got).into_owned()
-}
-
-fn session(r: &str) -> String {
-    r.lines()
-        .find_map(|l| l.strip_prefix("Session: "))
-        .unwrap_or_else(|| panic!("no session in {r}"))
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64 {
@@ -91,7 +82,7 @@ fn the_rtsp_fan_out_allocates_nothing_per_frame() {
         &mut u,
         &format!("SETUP {url}/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port={p}-{}\r\n\r\n", p + 1),
     );
-    let id = session(&r);
+    let id = session_of(&r);
     let play = format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n");
     u.write_all(play.as_bytes()).unwrap();
     let mut t = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -99,7 +90,7 @@ fn the_rtsp_fan_out_allocates_nothing_per_frame() {
         &mut t,
         &format!("SETUP {url}/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"),
     );
-    let tid = session(&r);
+    let tid = session_of(&r);
     t.write_all(format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {tid}\r\n\r\n").as_bytes())
         .unwrap();
     // The TCP viewer reads everything into one buffer, allocation-free.
