@@ -21,7 +21,7 @@ use framecast_core::Buffer;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use crate::pipeline::base::{
-    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
@@ -101,44 +101,14 @@ pub(crate) fn blocksize(set: u64) -> usize {
     }
 }
 
-/// `fdsrc`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct FdSrcSettings {
-    /// `blocksize` as set (0 = the default).
-    blocksize: u64,
-    /// `fd`: the descriptor to read from.
-    fd: i64,
-}
-
-impl Default for FdSrcSettings {
-    fn default() -> Self {
-        FdSrcSettings {
-            blocksize: DEFAULT_BLOCKSIZE,
-            fd: 0,
-        }
-    }
-}
-
-impl Settings for FdSrcSettings {
-    fn properties() -> Vec<PropertySpec> {
-        vec![
-            blocksize_property(),
-            PropertySpec::int(
-                "fd",
-                "An open file descriptor to read from",
-                0..=i32::MAX as i64,
-                FdSrcSettings::default().fd,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("blocksize", PropertyValue::UInt(n)) => self.blocksize = *n,
-            ("fd", PropertyValue::Int(fd)) => self.fd = *fd,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `fdsrc`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct FdSrcSettings {
+        /// `blocksize` as set (0 = the default).
+        blocksize: u64 => blocksize_property(),
+        /// `fd`: the descriptor to read from.
+        fd: i64 => PropertySpec::int("fd", "An open file descriptor to read from", 0..=i32::MAX as i64, 0),
     }
 }
 

@@ -15,9 +15,9 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use super::fdsrc::{blocksize, blocksize_property, read_buffer, wait_readable, DEFAULT_BLOCKSIZE};
+use super::fdsrc::{blocksize, blocksize_property, read_buffer, wait_readable};
 use crate::pipeline::base::{
-    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
@@ -44,40 +44,14 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `filesrc`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct FileSrcSettings {
-    /// `blocksize` as set (0 = the default).
-    blocksize: u64,
-    /// `location`: the file to read (unset by default).
-    location: Option<String>,
-}
-
-impl Default for FileSrcSettings {
-    fn default() -> Self {
-        FileSrcSettings {
-            blocksize: DEFAULT_BLOCKSIZE,
-            location: None,
-        }
-    }
-}
-
-impl Settings for FileSrcSettings {
-    fn properties() -> Vec<PropertySpec> {
-        vec![
-            blocksize_property(),
-            // Unset, as the default's `location`.
-            PropertySpec::string("location", "Location of the file to read", None),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("blocksize", PropertyValue::UInt(n)) => self.blocksize = *n,
-            ("location", PropertyValue::String(s)) => self.location = s.clone(),
-            _ => return false,
-        }
-        true
+settings! {
+    /// `filesrc`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct FileSrcSettings {
+        /// `blocksize` as set (0 = the default).
+        blocksize: u64 => blocksize_property(),
+        /// `location`: the file to read (unset by default).
+        location: Option<String> => PropertySpec::string("location", "Location of the file to read", None),
     }
 }
 
