@@ -12,7 +12,7 @@ use framecast_core::{
 };
 
 use crate::elements::video::{frame_layout, FrameMut};
-use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::base::{negotiate_pool, FromProperty};
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, Event, FlowError, FlowResult, FlowSuccess, Pad, PadDirection, PropertyValue,
@@ -89,15 +89,6 @@ impl Damaged {
         }
     }
 
-    /// The value of a `damaged` property.
-    pub(crate) fn from_value(value: &PropertyValue) -> Option<Damaged> {
-        match value.as_str()? {
-            "conceal" => Some(Damaged::Conceal),
-            "drop" => Some(Damaged::Drop),
-            _ => None,
-        }
-    }
-
     /// The `damaged` property, `self` its default.
     pub(crate) fn property(self) -> PropertySpec {
         PropertySpec::enumeration(
@@ -106,6 +97,17 @@ impl Damaged {
             DAMAGED,
             self.nick(),
         )
+    }
+}
+
+/// The value of a `damaged` property, by nick.
+impl FromProperty for Damaged {
+    fn from_property(value: &PropertyValue) -> Option<Damaged> {
+        match value.as_str()? {
+            "conceal" => Some(Damaged::Conceal),
+            "drop" => Some(Damaged::Drop),
+            _ => None,
+        }
     }
 }
 
