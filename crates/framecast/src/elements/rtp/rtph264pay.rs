@@ -24,11 +24,10 @@ use super::caps::rtp_template;
 use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
-use crate::pipeline::base::Settings;
+use crate::pipeline::base::settings;
 use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate, PropertySpec,
-    PropertyValue,
 };
 use crate::{Error, Result};
 
@@ -68,51 +67,15 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `rtph264pay`'s own writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct H264PaySettings {
-    /// `config-interval`: -1 = SPS/PPS before every IDR, 0 = never, N =
-    /// every N s.
-    config_interval: i64,
-    /// `aggregate-mode`: a nick of [`AGGREGATE`].
-    aggregate_mode: &'static str,
-}
-
-impl Default for H264PaySettings {
-    fn default() -> Self {
-        H264PaySettings {
-            config_interval: -1,
-            aggregate_mode: "parameter-sets",
-        }
-    }
-}
-
-impl Settings for H264PaySettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = H264PaySettings::default();
-        vec![
-            PropertySpec::int(
-                "config-interval",
-                "Send SPS/PPS in band: -1 = before every IDR, 0 = never (SDP only), N = every N s",
-                -1..=3600,
-                d.config_interval,
-            ),
-            PropertySpec::enumeration(
-                "aggregate-mode",
-                "Which NAL units share a STAP-A packet",
-                AGGREGATE,
-                d.aggregate_mode,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("config-interval", PropertyValue::Int(n)) => self.config_interval = *n,
-            ("aggregate-mode", PropertyValue::Enum(nick)) => self.aggregate_mode = nick,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `rtph264pay`'s own writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct H264PaySettings {
+        /// `config-interval`: -1 = SPS/PPS before every IDR, 0 = never, N =
+        /// every N s.
+        config_interval: i64 => PropertySpec::int("config-interval", "Send SPS/PPS in band: -1 = before every IDR, 0 = never (SDP only), N = every N s", -1..=3600, -1),
+        /// `aggregate-mode`: a nick of [`AGGREGATE`].
+        aggregate_mode: &'static str => PropertySpec::enumeration("aggregate-mode", "Which NAL units share a STAP-A packet", AGGREGATE, "parameter-sets"),
     }
 }
 

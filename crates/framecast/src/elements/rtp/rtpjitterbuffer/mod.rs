@@ -75,7 +75,7 @@ use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::RtpPacket;
 
 use crate::elements::rtp::caps::RTP_MEDIA_TYPE;
-use crate::pipeline::base::{integer, Settings, SettingsLock};
+use crate::pipeline::base::{Settings, SettingsLock};
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
