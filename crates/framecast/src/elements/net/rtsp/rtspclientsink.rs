@@ -41,7 +41,7 @@ use framecast_rtsp::client::{LowerTransport, PublishOptions, Publisher, RtpOut, 
 
 use crate::elements::rtp::caps::random_u32;
 use crate::elements::rtp::pay::DEFAULT_MTU;
-use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowResult, FlowSuccess, Message, PadDirection,
     PadTemplate, PropertySpec, PropertyValue, Structure,
@@ -131,48 +131,16 @@ struct Stream {
     framerate: Option<f64>,
 }
 
-/// `rtspclientsink`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct RtspClientSinkSettings {
-    /// `location`: the server's `rtsp://` URL (unset by default).
-    location: Option<String>,
-    /// `protocols`: a nick of [`PROTOCOLS`].
-    protocols: &'static str,
-    /// `latency`: longest wait for the server before it counts as gone.
-    latency: Duration,
-}
-
-impl Default for RtspClientSinkSettings {
-    fn default() -> Self {
-        RtspClientSinkSettings {
-            location: None,
-            protocols: "tcp",
-            latency: Duration::from_millis(2000),
-        }
-    }
-}
-
-impl Settings for RtspClientSinkSettings {
-    #[rustfmt::skip]
-    fn properties() -> Vec<PropertySpec> {
-        let d = RtspClientSinkSettings::default();
-        let latency_ms = u64::try_from(d.latency.as_millis()).unwrap_or(2000);
-        vec![
-            // Unset, as `d.location`.
-            PropertySpec::string("location", "rtsp://[user:pass@]host:port/path of the server to publish to", None),
-            PropertySpec::enumeration("protocols", "How RTP travels to the server", PROTOCOLS, d.protocols),
-            PropertySpec::uint("latency", "Longest wait in ms for the server (connect, each answer, a blocked TCP write) before it counts as gone", 50..=60_000, latency_ms),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("location", PropertyValue::String(s)) => self.location = s.clone(),
-            ("protocols", PropertyValue::Enum(nick)) => self.protocols = nick,
-            ("latency", PropertyValue::UInt(ms)) => self.latency = Duration::from_millis(*ms),
-            _ => return false,
-        }
-        true
+settings! {
+    /// `rtspclientsink`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct RtspClientSinkSettings {
+        /// `location`: the server's `rtsp://` URL (unset by default).
+        location: Option<String> => PropertySpec::string("location", "rtsp://[user:pass@]host:port/path of the server to publish to", None),
+        /// `protocols`: a nick of [`PROTOCOLS`].
+        protocols: &'static str => PropertySpec::enumeration("protocols", "How RTP travels to the server", PROTOCOLS, "tcp"),
+        /// `latency`: longest wait for the server before it counts as gone.
+        latency: Duration as Duration::from_millis => PropertySpec::uint("latency", "Longest wait in ms for the server (connect, each answer, a blocked TCP write) before it counts as gone", 50..=60_000, 2000),
     }
 }
 

@@ -108,7 +108,7 @@ use super::{
     FEC_PAYLOAD_TYPE,
 };
 use crate::elements::rtp::caps::{random_u32, RTP_MEDIA_TYPE};
-use crate::pipeline::base::{integer, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, PadDirection, PadTemplate, PropertyValue,
