@@ -139,13 +139,13 @@ macro_rules! settings {
         $vis:vis struct $name:ident {
             $(
                 $(#[$field_meta:meta])*
-                $field:ident : $ty:ty $(as $conv:path)? => $spec:expr
+                $field_vis:vis $field:ident : $ty:ty $(as $conv:path)? => $spec:expr
             ),* $(,)?
         }
     ) => {
         $(#[$meta])*
         $vis struct $name {
-            $( $(#[$field_meta])* $field: $ty, )*
+            $( $(#[$field_meta])* $field_vis $field: $ty, )*
         }
 
         impl Default for $name {
