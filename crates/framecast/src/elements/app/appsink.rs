@@ -9,6 +9,7 @@ use framecast_core::{
     AllocationQuery, Buffer, BufferPool, Meta, MetaParams, PoolConfig, VideoMeta,
 };
 
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Item,
@@ -50,10 +51,10 @@ impl std::fmt::Debug for AppSinkCallbacks {
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(true);
     properties.extend(AppSinkSettings::properties());
-    properties.extend([
-        PropertySpec::counter("dropped", "Buffers dropped because the queue was full"),
-        PropertySpec::counter("current-level-buffers", "Buffers waiting to be pulled"),
-    ]);
+    properties.extend(counters! {
+        "dropped" => "Buffers dropped because the queue was full",
+        "current-level-buffers" => "Buffers waiting to be pulled",
+    });
     ElementFactory::new(
         "appsink",
         "AppSink",

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferPool, ClockTime, ReferenceTimestampMeta};
 
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{
     settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
@@ -54,14 +55,14 @@ pub const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend(AppSrcSettings::properties());
-    properties.extend([
-        PropertySpec::counter("current-level-buffers", "Buffers queued now"),
-        PropertySpec::counter("current-level-bytes", "Bytes queued now"),
-        PropertySpec::counter("current-level-time", "Time span queued now, ns"),
-        PropertySpec::counter("dropped", "Buffers dropped by the overflow policy"),
-        PropertySpec::counter("in", "Buffers accepted"),
-        PropertySpec::counter("out", "Buffers handed downstream"),
-    ]);
+    properties.extend(counters! {
+        "current-level-buffers" => "Buffers queued now",
+        "current-level-bytes" => "Bytes queued now",
+        "current-level-time" => "Time span queued now, ns",
+        "dropped" => "Buffers dropped by the overflow policy",
+        "in" => "Buffers accepted",
+        "out" => "Buffers handed downstream",
+    });
     ElementFactory::new(
         "appsrc",
         "AppSrc",

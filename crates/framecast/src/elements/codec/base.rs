@@ -12,6 +12,7 @@ use framecast_core::{
 };
 
 use crate::elements::video::{frame_layout, FrameMut};
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{negotiate_pool, FromProperty};
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
@@ -113,14 +114,11 @@ impl FromProperty for Damaged {
 
 /// The read-only counters every decoder element has.
 pub(crate) fn decoder_properties() -> Vec<crate::pipeline::PropertySpec> {
-    vec![
-        PropertySpec::counter("frames-decoded", "Pictures output"),
-        PropertySpec::counter("decode-errors", "Input buffers the decoder rejected"),
-        PropertySpec::counter(
-            "frames-dropped",
-            "Input buffers dropped: errors, and everything after one until the next keyframe",
-        ),
-    ]
+    counters! {
+        "frames-decoded" => "Pictures output",
+        "decode-errors" => "Input buffers the decoder rejected",
+        "frames-dropped" => "Input buffers dropped: errors, and everything after one until the next keyframe",
+    }
 }
 
 /// Decoder counters, readable from any thread.

@@ -38,6 +38,7 @@ use super::registry::{
     H264EncoderDescriptor,
 };
 use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{negotiate_pool, settings, Settings, SettingsLock};
 use crate::pipeline::template_caps;
 use crate::pipeline::{
@@ -113,19 +114,13 @@ settings! {
 /// Properties every H.264 encoder element has.
 pub(crate) fn common_properties() -> Vec<PropertySpec> {
     let mut properties = EncSettings::properties();
-    properties.extend([
-        PropertySpec::counter("frames-encoded", "Access units produced"),
-        PropertySpec::counter("keyframes", "IDR access units produced"),
-        PropertySpec::counter("bytes-encoded", "Bytes of H.264 produced"),
-        PropertySpec::counter(
-            "frames-skipped",
-            "Frames the encoder produced no output for",
-        ),
-        PropertySpec::counter(
-            "encode-time-us",
-            "Time spent in the encoder, microseconds, in total",
-        ),
-    ]);
+    properties.extend(counters! {
+        "frames-encoded" => "Access units produced",
+        "keyframes" => "IDR access units produced",
+        "bytes-encoded" => "Bytes of H.264 produced",
+        "frames-skipped" => "Frames the encoder produced no output for",
+        "encode-time-us" => "Time spent in the encoder, microseconds, in total",
+    });
     properties
 }
 

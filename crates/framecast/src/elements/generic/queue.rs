@@ -6,6 +6,7 @@ use std::thread::JoinHandle;
 
 use framecast_core::{Buffer, ClockTime};
 
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{settings, FromProperty, Settings, SettingsLock};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult,
@@ -36,12 +37,12 @@ pub fn factory() -> ElementFactory {
         ],
         {
             let mut properties = QueueSettings::properties();
-            properties.extend([
-                PropertySpec::counter("current-level-buffers", "Buffers queued now"),
-                PropertySpec::counter("current-level-bytes", "Bytes queued now"),
-                PropertySpec::counter("current-level-time", "Time span queued now, ns"),
-                PropertySpec::counter("dropped", "Buffers dropped by the leaky policy"),
-            ]);
+            properties.extend(counters! {
+                "current-level-buffers" => "Buffers queued now",
+                "current-level-bytes" => "Bytes queued now",
+                "current-level-time" => "Time span queued now, ns",
+                "dropped" => "Buffers dropped by the leaky policy",
+            });
             properties
         },
         || Box::new(Queue::default()),

@@ -64,6 +64,7 @@ use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
 use super::sys;
 use super::{caps_for_sdp, read_sdp_file, resolve};
 use crate::elements::rtp::caps::random_u32;
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{
     settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
@@ -86,19 +87,13 @@ pub const DEFAULT_PORT: i64 = 5004;
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend(UdpSrcSettings::properties());
-    properties.extend([
-        PropertySpec::counter("packets-received", "Datagrams received"),
-        PropertySpec::counter("bytes-received", "Bytes received"),
-        PropertySpec::counter("packets-truncated", "Datagrams longer than mtu (dropped)"),
-        PropertySpec::counter(
-            "pli-sent",
-            "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
-        ),
-        PropertySpec::counter(
-            "nack-sent",
-            "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
-        ),
-    ]);
+    properties.extend(counters! {
+        "packets-received" => "Datagrams received",
+        "bytes-received" => "Bytes received",
+        "packets-truncated" => "Datagrams longer than mtu (dropped)",
+        "pli-sent" => "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
+        "nack-sent" => "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
+    });
     ElementFactory::new(
         "udpsrc",
         "UDP packet receiver",

@@ -51,6 +51,7 @@ use super::depay::{
 };
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
 use crate::elements::codec::base::{Damaged, MAX_EXTRA_COUNTERS};
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{settings, Settings};
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
@@ -63,20 +64,11 @@ use crate::Result;
 pub fn factory() -> ElementFactory {
     let mut properties = depayloader_properties();
     properties.extend(H264Settings::properties());
-    properties.extend([
-        PropertySpec::counter(
-            "frames-skipped",
-            "Intact frames dropped while waiting for an IDR after a loss",
-        ),
-        PropertySpec::counter(
-            "frames-damaged",
-            "Frames delivered with packets missing (damaged=conceal), flagged CORRUPTED",
-        ),
-        PropertySpec::counter(
-            "keyframes-requested",
-            "Force-key-unit requests sent upstream",
-        ),
-    ]);
+    properties.extend(counters! {
+        "frames-skipped" => "Intact frames dropped while waiting for an IDR after a loss",
+        "frames-damaged" => "Frames delivered with packets missing (damaged=conceal), flagged CORRUPTED",
+        "keyframes-requested" => "Force-key-unit requests sent upstream",
+    });
     ElementFactory::new(
         "rtph264depay",
         "RTP H264 depayloader",

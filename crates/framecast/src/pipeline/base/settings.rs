@@ -192,6 +192,18 @@ macro_rules! settings {
 }
 pub(crate) use settings;
 
+/// An element's read-only counters (GStreamer's readable statistics),
+/// declared as a table of `"name" => "blurb"`: the
+/// [`PropertySpec::counter`]s, in the order written, as a
+/// `Vec<PropertySpec>`. The element answers them in
+/// `ElementImpl::read_property`.
+macro_rules! counters {
+    ($($name:literal => $blurb:expr),* $(,)?) => {
+        vec![$($crate::pipeline::PropertySpec::counter($name, $blurb)),*]
+    };
+}
+pub(crate) use counters;
+
 /// An integer property's value as the type the element uses it as (`u8`
 /// for a payload type, `u16` for a port, `usize` for a size); `None` when
 /// it is not an integer or does not fit (the declared range should make it

@@ -41,6 +41,7 @@ use framecast_rtsp::client::{LowerTransport, PublishOptions, Publisher, RtpOut, 
 
 use crate::elements::rtp::caps::random_u32;
 use crate::elements::rtp::pay::DEFAULT_MTU;
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowResult, FlowSuccess, Message, PadDirection,
@@ -62,18 +63,15 @@ const PROTOCOLS: &[(&str, &str)] = &[
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend(RtspClientSinkSettings::properties());
-    properties.extend([
-        PropertySpec::counter("frames-sent", "Access units sent to the server"),
-        PropertySpec::counter("packets-sent", "RTP packets sent to the server"),
-        PropertySpec::counter("bytes-sent", "RTP bytes sent to the server"),
-        PropertySpec::counter(
-            "frames-dropped",
-            "Access units dropped while disconnected or waiting for a keyframe",
-        ),
-        PropertySpec::counter("outages", "Times the server refused or went away"),
-        PropertySpec::counter("connects", "Successful RECORD sessions set up"),
-        PropertySpec::counter("connected", "1 while a RECORD session is up"),
-    ]);
+    properties.extend(counters! {
+        "frames-sent" => "Access units sent to the server",
+        "packets-sent" => "RTP packets sent to the server",
+        "bytes-sent" => "RTP bytes sent to the server",
+        "frames-dropped" => "Access units dropped while disconnected or waiting for a keyframe",
+        "outages" => "Times the server refused or went away",
+        "connects" => "Successful RECORD sessions set up",
+        "connected" => "1 while a RECORD session is up",
+    });
     ElementFactory::new(
         "rtspclientsink",
         "RTSP RECORD client sink",

@@ -34,6 +34,7 @@ use framecast_rtsp::server::{
 use crate::elements::net::sys::{self, RawAddr, MMSG_CHUNK};
 use crate::elements::rtp::caps::{caps_framerate, random_u32};
 use crate::elements::rtp::pay::{PayBase, PayConfig};
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{Caps, Element, ElementFactory, Event, PadDirection, PadTemplate};
 use crate::pipeline::{PropertySpec, PropertyValue};
@@ -49,21 +50,15 @@ const MTU: usize = 1400;
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend(RtspServerSinkSettings::properties());
-    properties.extend([
-        PropertySpec::counter("viewers", "Sessions playing now"),
-        PropertySpec::counter("frames-sent", "Access units fanned out"),
-        PropertySpec::counter("packets-sent", "RTP packets sent, all viewers together"),
-        PropertySpec::counter("bytes-sent", "Bytes of them"),
-        PropertySpec::counter(
-            "keyframe-requests",
-            "Keyframe requests sent upstream (PLAY, PLI/FIR)",
-        ),
-        PropertySpec::counter(
-            "viewers-stalled",
-            "TCP viewers disconnected for not reading",
-        ),
-        PropertySpec::counter("bound-port", "The port listened on (for port=0)"),
-    ]);
+    properties.extend(counters! {
+        "viewers" => "Sessions playing now",
+        "frames-sent" => "Access units fanned out",
+        "packets-sent" => "RTP packets sent, all viewers together",
+        "bytes-sent" => "Bytes of them",
+        "keyframe-requests" => "Keyframe requests sent upstream (PLAY, PLI/FIR)",
+        "viewers-stalled" => "TCP viewers disconnected for not reading",
+        "bound-port" => "The port listened on (for port=0)",
+    });
     ElementFactory::new(
         "rtspserversink",
         "RTSP server sink",

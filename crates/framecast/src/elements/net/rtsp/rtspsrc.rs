@@ -21,6 +21,7 @@ use framecast_core::{Buffer, BufferPool, PoolConfig};
 use framecast_rtsp::client::{LowerTransport, PlayOptions, Player, RtspUrl};
 
 use crate::elements::net::caps_for_sdp;
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{
     settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
@@ -45,10 +46,9 @@ const PROTOCOLS: &[(&str, &str)] = &[
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend(RtspSrcSettings::properties());
-    properties.extend([PropertySpec::counter(
-        "packets-received",
-        "RTP packets received",
-    )]);
+    properties.extend(counters! {
+        "packets-received" => "RTP packets received",
+    });
     ElementFactory::new(
         "rtspsrc",
         "RTSP packet receiver",
