@@ -311,10 +311,7 @@ impl AppSrc {
             if let Some(p) = pool.as_ref() {
                 let p = p.clone();
                 drop(pool);
-                return p.acquire().map_err(|e| match e {
-                    framecast_core::Error::Flushing => FlowError::Flushing,
-                    _ => FlowError::Error,
-                });
+                return p.acquire().map_err(FlowError::from_acquire);
             }
             let now = Instant::now();
             if now >= deadline {

@@ -161,10 +161,7 @@ impl SourceImpl for FakeSrc {
             "random" => config.sizemin.min(config.sizemax),
             _ => config.sizemax,
         };
-        let mut buffer = pool.acquire().map_err(|e| match e {
-            framecast_core::Error::Flushing => FlowError::Flushing,
-            _ => FlowError::Error,
-        })?;
+        let mut buffer = pool.acquire().map_err(FlowError::from_acquire)?;
         let Some(b) = buffer.get_mut() else {
             return Err(FlowError::Error);
         };

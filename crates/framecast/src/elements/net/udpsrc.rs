@@ -520,10 +520,7 @@ impl SourceImpl for UdpSrc {
             if fds[0].revents().is_empty() {
                 continue;
             }
-            let mut buffer = open.pool.acquire().map_err(|e| match e {
-                framecast_core::Error::Flushing => FlowError::Flushing,
-                _ => FlowError::Error,
-            })?;
+            let mut buffer = open.pool.acquire().map_err(FlowError::from_acquire)?;
             let Some(b) = buffer.get_mut() else {
                 return Err(FlowError::Error);
             };

@@ -305,10 +305,7 @@ impl PayBase {
         };
         let mut first = true;
         loop {
-            let mut out = pool.acquire().map_err(|e| match e {
-                framecast_core::Error::Flushing => FlowError::Flushing,
-                _ => FlowError::Error,
-            })?;
+            let mut out = pool.acquire().map_err(FlowError::from_acquire)?;
             let Some(b) = out.get_mut() else {
                 return Err(FlowError::Error);
             };

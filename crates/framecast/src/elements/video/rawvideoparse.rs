@@ -150,13 +150,6 @@ impl std::fmt::Debug for RawVideoParse {
     }
 }
 
-fn pool_error(e: framecast_core::Error) -> FlowError {
-    match e {
-        framecast_core::Error::Flushing => FlowError::Flushing,
-        _ => FlowError::Error,
-    }
-}
-
 /// Copies a packed frame into a buffer laid out as `padded`, row by row.
 fn copy_padded(packed: &[u8], info: &VideoInfo, padded: &VideoInfo, out: &mut [u8]) -> bool {
     for plane in 0..info.n_planes {
@@ -303,7 +296,7 @@ impl RawVideoParse {
         } else {
             if stream.current.is_none() {
                 let pool = stream.pool.as_ref().ok_or(FlowError::NotNegotiated)?;
-                stream.current = Some(pool.acquire().map_err(pool_error)?);
+                stream.current = Some(pool.acquire().map_err(FlowError::from_acquire)?);
             }
             let frame = stream
                 .current
@@ -326,7 +319,7 @@ impl RawVideoParse {
             None => stream.current.take().ok_or(FlowError::Error)?,
             Some(padded) => {
                 let pool = stream.pool.as_ref().ok_or(FlowError::NotNegotiated)?;
-                let mut frame = pool.acquire().map_err(pool_error)?;
+                let mut frame = pool.acquire().map_err(FlowError::from_acquire)?;
                 {
                     let out = frame.get_mut().ok_or(FlowError::Error)?;
                     let mut map = out.map_writable().map_err(|_| FlowError::Error)?;

@@ -146,10 +146,7 @@ impl CreateContext<'_> {
     /// A buffer from the pool, or a fresh one of `size` bytes without one.
     pub fn acquire(&self, size: usize) -> std::result::Result<Buffer, FlowError> {
         match self.pool {
-            Some(pool) => pool.acquire().map_err(|e| match e {
-                framecast_core::Error::Flushing => FlowError::Flushing,
-                _ => FlowError::Error,
-            }),
+            Some(pool) => pool.acquire().map_err(FlowError::from_acquire),
             None => Buffer::with_size(size).map_err(|_| FlowError::Error),
         }
     }

@@ -160,10 +160,7 @@ impl<T: TransformImpl> ElementImpl for Transform<T> {
         let Some(pool) = pool else {
             return Err(FlowError::NotNegotiated);
         };
-        let mut out = pool.acquire().map_err(|e| match e {
-            framecast_core::Error::Flushing => FlowError::Flushing,
-            _ => FlowError::Error,
-        })?;
+        let mut out = pool.acquire().map_err(FlowError::from_acquire)?;
         {
             let Some(o) = out.get_mut() else {
                 return Err(FlowError::Error);
