@@ -104,14 +104,6 @@ impl FakeSrc {
 
 impl SourceImpl for FakeSrc {
     /// `ANY`: a byte stream, no negotiation.
-    fn caps(&self, _element: &Element) -> Caps {
-        Caps::new_any()
-    }
-
-    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
-        Ok(0)
-    }
-
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
         self.settings.write(element, name, value)
     }

@@ -130,13 +130,23 @@ pub(crate) fn open_fd(fd: i64, write: bool) -> io::Result<File> {
     Ok(File::from(owned))
 }
 
-/// Reads up to `size` bytes from `file` into a new buffer; `Ok(None)` at
-/// end of file.
+/// Waits until `file` is readable (`Flushing` once `unlocked` is set: the
+/// source is stopping), then reads up to `size` bytes from it into a new
+/// buffer; `Ok(None)` at end of file. An I/O error goes to `fail`, which
+/// posts it and says what the flow returns.
 pub(crate) fn read_buffer(
     ctx: &CreateContext<'_>,
+    unlocked: &AtomicBool,
     file: &mut File,
     size: usize,
-) -> std::result::Result<io::Result<Option<Buffer>>, FlowError> {
+    fail: impl Fn(io::Error) -> FlowError,
+) -> std::result::Result<Option<Buffer>, FlowError> {
+    // A FIFO can block: wait for data in slices that notice stopping.
+    match wait_readable(unlocked, file) {
+        Ok(true) => {}
+        Ok(false) => return Err(FlowError::Flushing),
+        Err(e) => return Err(fail(e)),
+    }
     let mut buffer = ctx.acquire(size)?;
     let Some(b) = buffer.get_mut() else {
         return Err(FlowError::Error);
@@ -152,7 +162,7 @@ pub(crate) fn read_buffer(
             }
         }
     };
-    Ok(match read {
+    match read {
         Ok(0) => Ok(None),
         Ok(n) => {
             if b.set_size(n).is_err() {
@@ -160,8 +170,8 @@ pub(crate) fn read_buffer(
             }
             Ok(Some(buffer))
         }
-        Err(e) => Err(e),
-    })
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// The `fdsrc` element's implementation (wrapped in [`Source`]).
@@ -192,14 +202,6 @@ pub fn wait_readable(unlocked: &AtomicBool, fd: &impl AsFd) -> io::Result<bool> 
 }
 
 impl SourceImpl for FdSrc {
-    fn caps(&self, _element: &Element) -> Caps {
-        Caps::new_any()
-    }
-
-    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
-        Ok(0)
-    }
-
     fn create(
         &self,
         element: &Element,
@@ -218,17 +220,8 @@ impl SourceImpl for FdSrc {
             );
             FlowError::Error
         };
-        match wait_readable(&self.unlocked, file) {
-            Ok(true) => {}
-            Ok(false) => return Err(FlowError::Flushing),
-            Err(e) => return Err(fail(e)),
-        }
         let size = blocksize(self.settings.read(|s| s.blocksize));
-        match read_buffer(ctx, file, size)? {
-            Ok(Some(buffer)) => Ok(buffer),
-            Ok(None) => Err(FlowError::Eos),
-            Err(e) => Err(fail(e)),
-        }
+        read_buffer(ctx, &self.unlocked, file, size, fail)?.ok_or(FlowError::Eos)
     }
 
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {

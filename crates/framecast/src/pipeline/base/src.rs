@@ -24,8 +24,10 @@ use crate::{Error, Result};
 /// negotiation, the allocation query, timestamps, EOS and errors.
 pub trait SourceImpl: Send + Sync + 'static {
     /// The caps this source can produce now (given its properties). ANY
-    /// caps mean a byte stream: no negotiation and no pool.
-    fn caps(&self, element: &Element) -> Caps;
+    /// caps (the default) mean a byte stream: no negotiation and no pool.
+    fn caps(&self, _element: &Element) -> Caps {
+        Caps::new_any()
+    }
 
     /// Picks fixed caps out of the negotiated ones (default: GStreamer's
     /// default fixation).
@@ -34,9 +36,11 @@ pub trait SourceImpl: Send + Sync + 'static {
     }
 
     /// The caps are decided: prepare for them. Returns the buffer size the
-    /// source will fill, for the pool (0 = no pool: the source makes its own
-    /// buffers).
-    fn set_caps(&self, element: &Element, caps: &Caps) -> Result<usize>;
+    /// source will fill, for the pool (0, the default = no pool: the source
+    /// makes its own buffers).
+    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
+        Ok(0)
+    }
 
     /// Produces the next buffer; `Err(FlowError::Eos)` at the end. A live
     /// source blocks here until its data exists (and returns
