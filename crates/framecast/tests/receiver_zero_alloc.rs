@@ -19,8 +19,7 @@ use framecast::sender::Sender;
 use framecast::VideoFormat;
 
 use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 use framecast_test_support::frames;
 use framecast_test_support::ports;
 use ports::free_port_pair;

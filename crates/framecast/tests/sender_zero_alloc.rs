@@ -18,8 +18,7 @@ use std::time::Duration;
 use framecast::sender::Sender;
 
 use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 use framecast_test_support::frames;
 
 const W: usize = 320;
