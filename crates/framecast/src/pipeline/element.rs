@@ -128,21 +128,7 @@ pub type Pads = smallvec::SmallVec<[Pad; 4]>;
 /// reference-tracking tracers (`leaks(check-refs=true)`), as [`Pad`]'s are.
 pub struct Element(pub(crate) Arc<ElementInner>);
 
-impl Clone for Element {
-    /// A new reference to the same element (`gst_object_ref`), reported
-    /// with the caller's site.
-    #[track_caller]
-    fn clone(&self) -> Element {
-        refs::taken(self.0.id, ObjectKind::Element);
-        Element(Arc::clone(&self.0))
-    }
-}
-
-impl Drop for Element {
-    fn drop(&mut self) {
-        refs::given_back(&self.0, self.0.id, ObjectKind::Element);
-    }
-}
+refs::reported_handle!(Element, ObjectKind::Element);
 
 impl Element {
     /// Reported to tracers as created at the caller's site, named by its
