@@ -1,5 +1,6 @@
 //! [`Source`]: the streaming loop of a source element (`GstBaseSrc`).
 
+use crate::pipeline::element::property_hooks;
 use framecast_core::sync::{CondvarExt, MutexExt};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -102,20 +103,7 @@ pub trait SourceImpl: Send + Sync + 'static {
         false
     }
 
-    /// Properties specific to this source (beyond [`source_properties`]).
-    fn property_changed(
-        &self,
-        _element: &Element,
-        _name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
-        Ok(())
-    }
-
-    /// Computed properties (levels, counters).
-    fn read_property(&self, _element: &Element, _name: &str) -> Option<PropertyValue> {
-        None
-    }
+    property_hooks!();
 }
 
 /// What `create` gets besides the element: the negotiated pool and clock

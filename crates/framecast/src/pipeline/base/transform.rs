@@ -1,6 +1,7 @@
 //! [`Transform`]: one buffer in, one buffer out, with caps negotiation on
 //! both sides and a pool for the output (`GstBaseTransform`).
 
+use crate::pipeline::element::property_hooks;
 use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
@@ -47,15 +48,7 @@ pub trait TransformImpl: Send + Sync + 'static {
         true
     }
 
-    /// Properties.
-    fn property_changed(
-        &self,
-        _element: &Element,
-        _name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
-        Ok(())
-    }
+    property_hooks!();
 }
 
 #[derive(Default)]
@@ -144,6 +137,10 @@ impl<T: TransformImpl> Transform<T> {
 impl<T: TransformImpl> ElementImpl for Transform<T> {
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
         self.imp.property_changed(element, name, value)
+    }
+
+    fn read_property(&self, element: &Element, name: &str) -> Option<PropertyValue> {
+        self.imp.read_property(element, name)
     }
 
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
