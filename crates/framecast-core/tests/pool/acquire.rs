@@ -5,8 +5,7 @@ use super::*;
 #[test]
 fn acquire_blocks_while_max_out_and_wakes_on_return() {
     let pool = active_pool(PoolConfig::new(64, 0, 2));
-    let a = pool.acquire().unwrap();
-    let b = pool.acquire().unwrap();
+    let [a, b] = acquire_n(&pool);
     let a_id = a.id();
     assert_eq!(pool.stats().outstanding, 2);
 

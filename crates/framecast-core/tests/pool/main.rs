@@ -29,6 +29,11 @@ fn activated(pool: BufferPool, config: PoolConfig) -> BufferPool {
     pool
 }
 
+/// `N` buffers acquired from `pool`, in order.
+fn acquire_n<const N: usize>(pool: &BufferPool) -> [Buffer; N] {
+    std::array::from_fn(|_| pool.acquire().unwrap())
+}
+
 /// Polls `cond` until it holds or the deadline passes.
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + TIMEOUT;

@@ -81,9 +81,7 @@ fn configured_prefix_is_kept_after_every_recycle() {
 #[test]
 fn reuse_is_fifo() {
     let pool = active_pool(PoolConfig::new(8, 3, 3));
-    let a = pool.acquire().unwrap();
-    let b = pool.acquire().unwrap();
-    let c = pool.acquire().unwrap();
+    let [a, b, c] = acquire_n(&pool);
     let (ia, ib, ic) = (a.id(), b.id(), c.id());
     assert!(ia != ib && ib != ic && ia != ic);
     // Return in the order b, c, a: they come back in that order.
@@ -174,9 +172,7 @@ fn buffer_whose_memory_is_cloned_elsewhere_is_discarded() {
 #[test]
 fn deactivate_with_outstanding_buffers_frees_them_on_return() {
     let pool = active_pool(PoolConfig::new(64, 2, 4));
-    let a = pool.acquire().unwrap();
-    let b = pool.acquire().unwrap();
-    let c = pool.acquire().unwrap();
+    let [a, b, c] = acquire_n(&pool);
     drop(c);
     assert_eq!(pool.stats().allocated, 3);
     pool.set_active(false).unwrap();
