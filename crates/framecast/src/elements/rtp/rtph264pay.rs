@@ -17,7 +17,7 @@
 //! sdp-file=` writes into the SDP.
 
 use framecast_core::Buffer;
-use framecast_rtp::h264::{nal_type, nal_unit_type, profile_level_id, sprop_parameter_sets};
+use framecast_rtp::h264::{profile_level_id, sprop_parameter_sets};
 use framecast_rtp::{Aggregation, ConfigInterval, H264Payloader, H264PayloaderConfig, NalUnits};
 
 use super::caps::rtp_template;
@@ -103,19 +103,6 @@ impl H264 {
     }
 }
 
-/// The first SPS and PPS of an access unit.
-fn parameter_sets(data: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
-    let (mut sps, mut pps) = (None, None);
-    for nal in NalUnits::AnnexB(data).iter() {
-        match nal_unit_type(nal[0]) {
-            nal_type::SPS if sps.is_none() => sps = Some(nal),
-            nal_type::PPS if pps.is_none() => pps = Some(nal),
-            _ => {}
-        }
-    }
-    (sps, pps)
-}
-
 impl PayloadFormat for H264 {
     const DEFAULT_PT: u8 = 96;
     type Settings = H264PaySettings;
@@ -159,7 +146,7 @@ impl PayloadFormat for H264 {
     fn payload(&mut self, buffer: &Buffer, ts: u32, out: &mut PacketOut<'_>) -> FlowResult {
         let map = buffer.map_readable().map_err(|_| crate::FlowError::Error)?;
         let data = map.contiguous();
-        if let (Some(sps), Some(pps)) = parameter_sets(&data) {
+        if let Some((sps, pps)) = NalUnits::AnnexB(&data).parameter_sets() {
             let changed = self
                 .advertised
                 .as_ref()

@@ -275,19 +275,6 @@ fn send_packets<P: PacketSource>(
     }
 }
 
-/// The first SPS and PPS of an access unit.
-fn parameter_sets(data: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (mut sps, mut pps) = (None, None);
-    for nal in NalUnits::AnnexB(data).iter() {
-        match nal_unit_type(nal[0]) {
-            nal_type::SPS if sps.is_none() => sps = Some(nal),
-            nal_type::PPS if pps.is_none() => pps = Some(nal),
-            _ => {}
-        }
-    }
-    Some((sps?, pps?))
-}
-
 fn is_idr(data: &[u8]) -> bool {
     NalUnits::AnnexB(data)
         .iter()
@@ -416,7 +403,7 @@ impl SinkImpl for RtspClientSink {
         let data = map.contiguous();
         let data: &[u8] = &data;
         if shared.sdp.locked().is_none() && matches!(st.pay, Pay::H264(_)) {
-            if let Some((sps, pps)) = parameter_sets(data) {
+            if let Some((sps, pps)) = NalUnits::AnnexB(data).parameter_sets() {
                 let mut sdp =
                     SessionDescription::h264(st.server, 0, 96, Some((sps, pps)), st.framerate);
                 sdp.session_name = "framecast".into();
