@@ -48,9 +48,7 @@ fn session(r: &str) -> String {
 fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64 {
     let mut packets = 0;
     for n in from..from + count {
-        let mut frame = sender.frame().expect("pooled frame");
-        frames::paint_moving_bar(&mut frame, W, H, 3, n);
-        assert!(sender.push(frame).is_ok(), "push refused");
+        frames::push_moving_bar(sender, W, H, n);
         packets += frames::wait_access_unit(socket, n);
         // A live source's pace (faster than 30 fps, to keep the test
         // short): the TCP viewer's writer keeps up, as it does live; a
