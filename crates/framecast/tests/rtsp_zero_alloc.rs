@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use framecast::sender::Sender;
 
 use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 use framecast_test_support::frames;
 use framecast_test_support::rtsp_viewers::session_of;
 
@@ -40,9 +39,7 @@ fn request(s: &mut TcpStream, text: &str) -> String {
 fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64 {
     let mut packets = 0;
     for n in from..from + count {
-        let mut frame = sender.frame().expect("pooled frame");
-        frames::paint_moving_bar(&mut frame, W, H, 3, n);
-        assert!(sender.push(frame).is_ok(), "push refused");
+        frames::push_moving_bar(sender, W, H, n);
         packets += frames::wait_access_unit(socket, n);
         // A live source's pace (faster than 30 fps, to keep the test
         // short): the TCP viewer's writer keeps up, as it does live; a

@@ -38,7 +38,8 @@ use framecast_rtsp::server::{
 use crate::elements::net::sys::{self, RawAddr, MMSG_CHUNK};
 use crate::elements::rtp::caps::{caps_framerate, random_u32};
 use crate::elements::rtp::pay::{PayBase, PayConfig};
-use crate::pipeline::base::{integer, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{Caps, Element, ElementFactory, Event, PadDirection, PadTemplate};
 use crate::pipeline::{PropertySpec, PropertyValue};
 use crate::{Error, FlowError, FlowResult, FlowSuccess, Result};
@@ -53,21 +54,15 @@ const MTU: usize = 1400;
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend(RtspServerSinkSettings::properties());
-    properties.extend([
-        PropertySpec::counter("viewers", "Sessions playing now"),
-        PropertySpec::counter("frames-sent", "Access units fanned out"),
-        PropertySpec::counter("packets-sent", "RTP packets sent, all viewers together"),
-        PropertySpec::counter("bytes-sent", "Bytes of them"),
-        PropertySpec::counter(
-            "keyframe-requests",
-            "Keyframe requests sent upstream (PLAY, PLI/FIR)",
-        ),
-        PropertySpec::counter(
-            "viewers-stalled",
-            "TCP viewers disconnected for not reading",
-        ),
-        PropertySpec::counter("bound-port", "The port listened on (for port=0)"),
-    ]);
+    properties.extend(counters! {
+        "viewers" => "Sessions playing now",
+        "frames-sent" => "Access units fanned out",
+        "packets-sent" => "RTP packets sent, all viewers together",
+        "bytes-sent" => "Bytes of them",
+        "keyframe-requests" => "Keyframe requests sent upstream (PLAY, PLI/FIR)",
+        "viewers-stalled" => "TCP viewers disconnected for not reading",
+        "bound-port" => "The port listened on (for port=0)",
+    });
     ElementFactory::new(
         "rtspserversink",
         "RTSP server sink",
@@ -171,119 +166,24 @@ impl std::fmt::Debug for RtspServerSink {
     }
 }
 
-/// `rtspserversink`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct RtspServerSinkSettings {
-    /// `address` to listen on (an empty one counts as the default).
-    address: Option<String>,
-    port: u16,
-    /// `path` viewers open.
-    path: Option<String>,
-    /// `transports`: `udp,tcp,udp-mcast` or a part of it.
-    transports: Option<String>,
-    multicast_address: Option<String>,
-    multicast_port: u16,
-    max_clients: usize,
-    session_timeout: Duration,
-    /// `user` and `password`: both, or neither (no authentication).
-    user: Option<String>,
-    password: Option<String>,
-}
-
-impl Default for RtspServerSinkSettings {
-    fn default() -> Self {
-        RtspServerSinkSettings {
-            address: Some("127.0.0.1".into()),
-            port: 8554,
-            path: Some("stream".into()),
-            transports: Some("udp,tcp,udp-mcast".into()),
-            multicast_address: Some("239.255.42.42".into()),
-            multicast_port: 5004,
-            max_clients: 64,
-            session_timeout: Duration::from_secs(60),
-            user: None,
-            password: None,
-        }
-    }
-}
-
-impl Settings for RtspServerSinkSettings {
-    /// The string defaults are written here as the literals
-    /// [`RtspServerSinkSettings::default`] holds (`PropertySpec` takes
-    /// `&'static str`).
-    fn properties() -> Vec<PropertySpec> {
-        let d = RtspServerSinkSettings::default();
-        vec![
-            PropertySpec::string(
-                "address",
-                "Address to listen on (loopback unless given)",
-                Some("127.0.0.1"),
-            ),
-            PropertySpec::int(
-                "port",
-                "RTSP port to listen on",
-                0..=65_535,
-                i64::from(d.port),
-            ),
-            PropertySpec::string(
-                "path",
-                "Path viewers open: rtsp://address:port/PATH",
-                Some("stream"),
-            ),
-            PropertySpec::string(
-                "transports",
-                "Transports viewers may set up: udp, tcp, udp-mcast",
-                Some("udp,tcp,udp-mcast"),
-            ),
-            PropertySpec::string(
-                "multicast-address",
-                "Multicast group for udp-mcast viewers",
-                Some("239.255.42.42"),
-            ),
-            PropertySpec::int(
-                "multicast-port",
-                "RTP port of the multicast group",
-                1..=65_534,
-                i64::from(d.multicast_port),
-            ),
-            PropertySpec::uint(
-                "max-clients",
-                "Most RTSP connections at once (more get 503)",
-                1..=4096,
-                d.max_clients as u64,
-            ),
-            PropertySpec::uint(
-                "session-timeout",
-                "Seconds a session lives without a keepalive or RTCP",
-                1..=3600,
-                d.session_timeout.as_secs(),
-            ),
-            PropertySpec::string("user", "User viewers must authenticate as (Digest)", None),
-            PropertySpec::string("password", "Password for user", None),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        let text = match value {
-            PropertyValue::String(s) => Some(s.clone()),
-            _ => None,
-        };
-        let done = match name {
-            "address" => text.map(|s| self.address = s),
-            "port" => integer(value).map(|n| self.port = n),
-            "path" => text.map(|s| self.path = s),
-            "transports" => text.map(|s| self.transports = s),
-            "multicast-address" => text.map(|s| self.multicast_address = s),
-            "multicast-port" => integer(value).map(|n| self.multicast_port = n),
-            "max-clients" => integer(value).map(|n| self.max_clients = n),
-            "session-timeout" => value
-                .as_u64()
-                .map(|s| self.session_timeout = Duration::from_secs(s)),
-            "user" => text.map(|s| self.user = s),
-            "password" => text.map(|s| self.password = s),
-            _ => None,
-        };
-        done.is_some()
+settings! {
+    /// `rtspserversink`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct RtspServerSinkSettings {
+        /// `address` to listen on (an empty one counts as the default).
+        address: Option<String> => PropertySpec::string("address", "Address to listen on (loopback unless given)", Some("127.0.0.1")),
+        port: u16 => PropertySpec::int("port", "RTSP port to listen on", 0..=65_535, 8554),
+        /// `path` viewers open.
+        path: Option<String> => PropertySpec::string("path", "Path viewers open: rtsp://address:port/PATH", Some("stream")),
+        /// `transports`: `udp,tcp,udp-mcast` or a part of it.
+        transports: Option<String> => PropertySpec::string("transports", "Transports viewers may set up: udp, tcp, udp-mcast", Some("udp,tcp,udp-mcast")),
+        multicast_address: Option<String> => PropertySpec::string("multicast-address", "Multicast group for udp-mcast viewers", Some("239.255.42.42")),
+        multicast_port: u16 => PropertySpec::int("multicast-port", "RTP port of the multicast group", 1..=65_534, 5004),
+        max_clients: usize => PropertySpec::uint("max-clients", "Most RTSP connections at once (more get 503)", 1..=4096, 64),
+        session_timeout: Duration as Duration::from_secs => PropertySpec::uint("session-timeout", "Seconds a session lives without a keepalive or RTCP", 1..=3600, 60),
+        /// `user` and `password`: both, or neither (no authentication).
+        user: Option<String> => PropertySpec::string("user", "User viewers must authenticate as (Digest)", None),
+        password: Option<String> => PropertySpec::string("password", "Password for user", None),
     }
 }
 
