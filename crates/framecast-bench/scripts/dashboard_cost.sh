@@ -22,10 +22,13 @@ TICK=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# One run; prints the CPU % of one core. $1: "off" or "on".
+# One run; prints the CPU % of one core. $1: "off", "tracers" (the
+# tracers the dashboard turns on, without it: what the page itself adds
+# is the rest) or "on".
 run() {
   local mode=$1 env=() chrome=""
   [ "$mode" = on ] && env=(FRAMECAST_DASHBOARD=127.0.0.1:$PORT)
+  [ "$mode" = tracers ] && env=("FRAMECAST_TRACERS=leaks(log-leaks-on-deinit=false);stats;latency")
   env "${env[@]}" "$BIN" send --to 127.0.0.1:9 --pattern ball --size 1280x720 --fps 30 \
     --seconds $((SECS + 5)) >/dev/null 2>&1 &
   local pid=$!
@@ -52,8 +55,8 @@ run() {
 
 off_sum=0; on_sum=0
 for r in $(seq "$ROUNDS"); do
-  off=$(run off); on=$(run on)
-  echo "round $r: without dashboard ${off} %, with the page open ${on} % (of one core)"
+  off=$(run off); tracers=$(run tracers); on=$(run on)
+  echo "round $r: without dashboard ${off} %, its tracers alone ${tracers} %, with the page open ${on} % (of one core)"
   off_sum=$(awk -v a="$off_sum" -v b="$off" 'BEGIN { print a + b }')
   on_sum=$(awk -v a="$on_sum" -v b="$on" 'BEGIN { print a + b }')
 done
