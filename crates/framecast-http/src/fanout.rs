@@ -107,20 +107,6 @@ impl<T: Clone> Fanout<T> {
             s.ready.notify_one();
         }
     }
-
-    /// Items each subscriber took and lost, in subscription order.
-    pub fn subscriber_counts(&self) -> Vec<(u64, u64)> {
-        self.subs
-            .locked()
-            .iter()
-            .map(|s| {
-                (
-                    s.taken.load(Ordering::Relaxed),
-                    s.dropped.load(Ordering::Relaxed),
-                )
-            })
-            .collect()
-    }
 }
 
 /// One subscriber; dropping it unsubscribes.

@@ -21,6 +21,8 @@
 //! - `frames` (feature `pipeline`): test frames and the test sender;
 //! - `pipelines` (feature `pipeline`): launching test pipelines and
 //!   reading their elements' properties;
+//! - `rtsp_viewers` (feature `pipeline`): a served counter stream, the
+//!   real RTSP viewers (ffmpeg, `rtspsrc`) and raw RTSP requests;
 //! - `whep` (feature `pipeline`): a `whepsink` stream and a bare WHEP
 //!   viewer page for headless Chromium.
 //!
@@ -41,6 +43,8 @@ pub mod interop;
 #[cfg(feature = "pipeline")]
 pub mod pipelines;
 pub mod ports;
+#[cfg(feature = "pipeline")]
+pub mod rtsp_viewers;
 pub mod signals;
 #[cfg(feature = "pipeline")]
 pub mod whep;
