@@ -10,6 +10,7 @@
 
 mod keyframe;
 mod report;
+mod soak;
 mod viewer;
 
 use crate::latency::{framecast_exe, process_cpu_ns, Tail};
@@ -45,6 +46,11 @@ pub struct Args {
     /// Encoder bitrate, kbit/s, for both servers.
     #[arg(long, default_value_t = 4000)]
     pub bitrate: u32,
+    /// Instead of the rest: a soak of this many seconds, `framecast serve`
+    /// with viewers joining and leaving every few seconds, its RSS every
+    /// 10 s (`--soak 600` for the 10-minute run of BENCHMARKS.md).
+    #[arg(long)]
+    pub soak: Option<f64>,
 }
 
 const WIDTH: u32 = 1280;
@@ -301,6 +307,12 @@ fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Option<f64>>,
 pub fn run(args: &Args) -> Result<(), String> {
     if args.seconds <= 0.0 || args.seconds > 60.0 {
         return Err(format!("--seconds {}: give 0 < s <= 60", args.seconds));
+    }
+    if let Some(seconds) = args.soak {
+        if !(10.0..=86_400.0).contains(&seconds) {
+            return Err(format!("--soak {seconds}: give 10 to 86400 s"));
+        }
+        return soak::run(seconds, args.bitrate);
     }
     let servers = [Server::Framecast, Server::Gst];
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());

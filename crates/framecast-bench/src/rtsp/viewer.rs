@@ -48,6 +48,21 @@ pub(crate) struct Viewer {
     /// The control connection, shut down on drop to wake a TCP reader.
     control: TcpStream,
     reader: Option<std::thread::JoinHandle<()>>,
+    /// What TEARDOWN names.
+    url: String,
+    session: String,
+}
+
+impl Viewer {
+    /// Sends TEARDOWN (its answer is left to the reader, or unread): the
+    /// polite way to leave, where dropping is the abrupt one.
+    pub(crate) fn teardown(&self) {
+        let text = format!(
+            "TEARDOWN {} RTSP/1.0\r\nCSeq: 99\r\nSession: {}\r\n\r\n",
+            self.url, self.session
+        );
+        let _ = (&self.control).write_all(text.as_bytes());
+    }
 }
 
 impl Drop for Viewer {
@@ -283,6 +298,8 @@ pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewe
         stop,
         control,
         reader: Some(reader),
+        url: url.to_string(),
+        session,
     })
 }
 

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use framecast_rtp::rtcp::{parse_compound, CompoundWriter, NtpTimestamp, RtcpPacket, SenderStats};
 
-use super::frame::{Frame, FramePool};
+use super::frame::{Frame, FramePool, Run};
 use super::viewer::{Delivery, Pushed, Viewer, ViewerInfo};
 use crate::digest::DigestAuth;
 use crate::{Error, Result};
@@ -127,10 +127,22 @@ impl Default for MountHooks {
     }
 }
 
+/// One message for a [`DatagramSender`]: a [`Run`] of packets for one
+/// address. A sender may hand the whole run to the kernel in one send
+/// (UDP GSO) or send its packets one by one.
+#[derive(Debug, Clone, Copy)]
+pub struct Datagrams<'a> {
+    /// The packets.
+    pub run: Run<'a>,
+    /// Where to.
+    pub to: SocketAddr,
+}
+
 /// Sends datagrams, as many per call as it can.
 pub trait DatagramSender {
-    /// Sends each `(bytes, to)` from `socket`; returns how many failed.
-    fn send(&mut self, socket: &UdpSocket, msgs: &[(&[u8], SocketAddr)]) -> u64;
+    /// Sends every packet of each message from `socket`; returns how many
+    /// packets failed.
+    fn send(&mut self, socket: &UdpSocket, msgs: &[Datagrams<'_>]) -> u64;
 }
 
 /// One `send_to` per datagram (tests and tools without `sendmmsg`).
@@ -138,14 +150,15 @@ pub trait DatagramSender {
 pub struct SendTo;
 
 impl DatagramSender for SendTo {
-    fn send(&mut self, socket: &UdpSocket, msgs: &[(&[u8], SocketAddr)]) -> u64 {
+    fn send(&mut self, socket: &UdpSocket, msgs: &[Datagrams<'_>]) -> u64 {
         msgs.iter()
+            .flat_map(|m| m.run.packets().map(move |p| (p, m.to)))
             .filter(|(d, to)| socket.send_to(d, to).is_err())
             .count() as u64
     }
 }
 
-/// Datagrams per [`DatagramSender::send`] call.
+/// Messages ([`Datagrams`]) per [`DatagramSender::send`] call.
 pub const BATCH: usize = 64;
 
 /// Least time between two keyframe requests sent upstream.
@@ -330,9 +343,14 @@ impl Mount {
     /// frame to the pool.
     pub fn send(&self, frame: Arc<Frame>, udp: &mut dyn DatagramSender) {
         let viewers = self.viewers.locked();
-        let empty: &[u8] = &[];
-        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
-        let mut msgs = [(empty, nowhere); BATCH];
+        let nothing = Datagrams {
+            run: Run {
+                bytes: &[],
+                segment: 1,
+            },
+            to: SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        let mut msgs = [nothing; BATCH];
         let mut n = 0;
         let mut failed = 0;
         let mut multicast = false;
@@ -360,8 +378,8 @@ impl Mount {
             }
             match &v.delivery {
                 Delivery::Udp { rtp, .. } => {
-                    for p in frame.packets() {
-                        msgs[n] = (p, *rtp);
+                    for run in frame.runs() {
+                        msgs[n] = Datagrams { run, to: *rtp };
                         n += 1;
                         if n == BATCH {
                             failed += udp.send(&self.rtp, &msgs[..n]);
@@ -407,8 +425,8 @@ impl Mount {
         if multicast {
             copies += 1;
             let group = SocketAddr::V4(self.config.multicast);
-            for p in frame.packets() {
-                msgs[n] = (p, group);
+            for run in frame.runs() {
+                msgs[n] = Datagrams { run, to: group };
                 n += 1;
                 if n == BATCH {
                     failed += udp.send(&self.rtp, &msgs[..n]);
