@@ -21,7 +21,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use viewer::{Transport, Viewer};
+use viewer::Viewer;
+pub(crate) use viewer::{described, play_to, Transport};
 
 /// Options.
 #[derive(Debug, clap::Args)]

@@ -215,6 +215,22 @@ fn connect(url: &str) -> Result<BufReader<TcpStream>, String> {
 /// gst-rtsp-server answers that with a seek of its shared media, which
 /// restarts the encoder on a keyframe for every viewer.
 pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewer, String> {
+    open(url, transport, range, None)
+}
+
+/// Plays `url` into someone else's UDP port `port` on 127.0.0.1 (the
+/// latency bench's receiver): over UDP it is the SETUP's `client_port`,
+/// over TCP this viewer relays each RTP packet there as it arrives.
+pub(crate) fn play_to(url: &str, transport: Transport, port: u16) -> Result<Viewer, String> {
+    open(url, transport, false, Some(port))
+}
+
+fn open(
+    url: &str,
+    transport: Transport,
+    range: bool,
+    deliver_to: Option<u16>,
+) -> Result<Viewer, String> {
     let mut reader = connect(url)?;
     let mut cseq = 0;
     request(&mut reader, "OPTIONS", url, &mut cseq, "")?;
@@ -243,8 +259,15 @@ pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewe
         .to_string();
     // Both servers name their one stream `stream=0`.
     let control = format!("{base}/stream=0");
-    let (sockets, transport_header) = match transport {
-        Transport::Udp => {
+    let (sockets, transport_header) = match (transport, deliver_to) {
+        (Transport::Udp, Some(port)) => (
+            None,
+            format!(
+                "Transport: RTP/AVP;unicast;client_port={port}-{}\r\n",
+                port + 1
+            ),
+        ),
+        (Transport::Udp, None) => {
             let (rtp, rtcp) = udp_pair()?;
             let port = rtp.local_addr().map_err(|e| e.to_string())?.port();
             (
@@ -255,10 +278,20 @@ pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewe
                 ),
             )
         }
-        Transport::Tcp => (
+        (Transport::Tcp, _) => (
             None,
             "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n".to_string(),
         ),
+    };
+    let relay = match (transport, deliver_to) {
+        (Transport::Tcp, Some(port)) => {
+            let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("relay: {e}"))?;
+            socket
+                .connect(("127.0.0.1", port))
+                .map_err(|e| format!("relay to {port}: {e}"))?;
+            Some(socket)
+        }
+        _ => None,
     };
     let set_up = request(&mut reader, "SETUP", &control, &mut cseq, &transport_header)?;
     let session = set_up
@@ -283,14 +316,22 @@ pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewe
     let (c, s) = (counts.clone(), stop.clone());
     let reader = std::thread::Builder::new()
         .name("rtsp-viewer".into())
-        .spawn(move || match sockets {
-            Some((rtp, _rtcp)) => {
+        .spawn(move || match (sockets, transport) {
+            (Some((rtp, _rtcp)), _) => {
                 // The control connection stays open (and read) so the
                 // session lives; the packets come on `rtp`.
                 let _control = reader;
                 read_udp(&rtp, played_at, &c, &s);
             }
-            None => read_tcp(reader, played_at, &c, &s),
+            (None, Transport::Udp) => {
+                // The packets go to someone else's port: only keep the
+                // session open.
+                let _control = reader;
+                while !s.load(Ordering::Relaxed) {
+                    std::thread::sleep(READ_TIMEOUT);
+                }
+            }
+            (None, Transport::Tcp) => read_tcp(reader, played_at, &c, &s, relay.as_ref()),
         })
         .map_err(|e| format!("viewer thread: {e}"))?;
     Ok(Viewer {
@@ -327,11 +368,14 @@ fn read_udp(socket: &UdpSocket, played_at: Instant, counts: &Counts, stop: &Atom
     }
 }
 
+/// Reads the interleaved packets of a TCP session, counting channel 0's
+/// and sending each on to `relay` (a connected socket), if any.
 fn read_tcp(
     mut reader: BufReader<TcpStream>,
     played_at: Instant,
     counts: &Counts,
     stop: &AtomicBool,
+    relay: Option<&UdpSocket>,
 ) {
     // Blocking reads: dropping the viewer shuts the connection down.
     let _ = reader.get_ref().set_read_timeout(None);
@@ -357,6 +401,9 @@ fn read_tcp(
             return;
         }
         if head[1] == 0 {
+            if let Some(r) = relay {
+                let _ = r.send(&buf[..len]);
+            }
             count(&buf[..len], played_at, counts);
         }
     }
