@@ -8,6 +8,7 @@
 //! and how long a late viewer waits from PLAY to its first keyframe
 //! packet with a 1 s and a 10 s GOP.
 
+mod first_picture;
 mod keyframe;
 mod report;
 mod soak;
@@ -269,10 +270,14 @@ fn cpu_points(server: Server, transport: Transport, args: &Args) -> Result<Vec<P
 /// land at every phase of the GOP.
 const JOIN_GAP: Duration = Duration::from_millis(370);
 
+/// PLAY to a late viewer's first keyframe packet, and to its first
+/// decoded picture, ms (`None`: none came).
+pub(crate) type Join = (Option<f64>, Option<f64>);
+
 /// `joins` viewers join one after another while one viewer keeps the
 /// stream (and GStreamer's shared media) running; each notes PLAY to its
-/// first keyframe packet, ms.
-fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Option<f64>>, String> {
+/// first keyframe packet and to its first decoded picture.
+fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Join>, String> {
     let running = start(server, gop, args.bitrate, false)?;
     let _anchor = viewer::play(&running.url, Transport::Tcp, args.play_range)?;
     std::thread::sleep(SETTLE);
@@ -282,20 +287,22 @@ fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Option<f64>>,
     for _ in 0..args.joins {
         let url = running.url.clone();
         let range = args.play_range;
-        joiners.push(std::thread::spawn(
-            move || -> Result<Option<f64>, String> {
-                let v = viewer::play(&url, Transport::Tcp, range)?;
-                let deadline = Instant::now() + wait;
-                while Instant::now() < deadline {
-                    let ns = v.counts.first_keyframe_ns.load(Ordering::Relaxed);
-                    if ns != 0 {
-                        return Ok(Some(ns as f64 / 1e6));
-                    }
-                    std::thread::sleep(Duration::from_millis(2));
+        joiners.push(std::thread::spawn(move || -> Result<Join, String> {
+            let v = viewer::play_decoding(&url, Transport::Tcp, range)?;
+            let deadline = Instant::now() + wait;
+            let ms = |ns: u64| (ns != 0).then(|| ns as f64 / 1e6);
+            while Instant::now() < deadline {
+                if v.counts.first_picture_ns.load(Ordering::Relaxed) != 0 {
+                    break;
                 }
-                Ok(None)
-            },
-        ));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let c = &v.counts;
+            Ok((
+                ms(c.first_keyframe_ns.load(Ordering::Relaxed)),
+                ms(c.first_picture_ns.load(Ordering::Relaxed)),
+            ))
+        }));
         std::thread::sleep(JOIN_GAP);
     }
     joiners
@@ -357,8 +364,13 @@ pub fn run(args: &Args) -> Result<(), String> {
             }
         }
         println!(
-            "\nLate join, PLAY{} -> first keyframe packet (IDR, FU-A start of an IDR, or SPS) over TCP, {} joins:\n",
-            if args.play_range { " with Range: npt=0-" } else { " (no Range)" },
+            "\nLate join, PLAY{} -> first keyframe packet (IDR, FU-A start of an IDR, or SPS) \
+             and -> first picture decoded (openh264), over TCP, {} joins:\n",
+            if args.play_range {
+                " with Range: npt=0-"
+            } else {
+                " (no Range)"
+            },
             args.joins
         );
         for line in report::JOIN_HEADER

@@ -6,6 +6,7 @@
 //! PLAY left, which a full client hides, and fifty of them must cost
 //! little beside the server they measure.
 
+use super::first_picture::FirstPicture;
 use super::keyframe::{rtp_payload, starts_keyframe};
 use framecast_test_support::ports::try_free_port_pair;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -38,6 +39,9 @@ pub(crate) struct Counts {
     /// Nanoseconds from sending PLAY to the first keyframe packet; 0 until
     /// one came.
     pub(crate) first_keyframe_ns: AtomicU64,
+    /// Nanoseconds from sending PLAY to the first picture decoded (a
+    /// viewer opened with [`play_decoding`]); 0 until then.
+    pub(crate) first_picture_ns: AtomicU64,
 }
 
 /// A playing viewer; dropping it stops its reader (the server sees the
@@ -215,14 +219,24 @@ fn connect(url: &str) -> Result<BufReader<TcpStream>, String> {
 /// gst-rtsp-server answers that with a seek of its shared media, which
 /// restarts the encoder on a keyframe for every viewer.
 pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewer, String> {
-    open(url, transport, range, None)
+    open(url, transport, range, None, None)
+}
+
+/// [`play`], decoding from the first keyframe until the first picture
+/// ([`Counts::first_picture_ns`]).
+pub(crate) fn play_decoding(
+    url: &str,
+    transport: Transport,
+    range: bool,
+) -> Result<Viewer, String> {
+    open(url, transport, range, None, Some(FirstPicture::new()?))
 }
 
 /// Plays `url` into someone else's UDP port `port` on 127.0.0.1 (the
 /// latency bench's receiver): over UDP it is the SETUP's `client_port`,
 /// over TCP this viewer relays each RTP packet there as it arrives.
 pub(crate) fn play_to(url: &str, transport: Transport, port: u16) -> Result<Viewer, String> {
-    open(url, transport, false, Some(port))
+    open(url, transport, false, Some(port), None)
 }
 
 fn open(
@@ -230,6 +244,7 @@ fn open(
     transport: Transport,
     range: bool,
     deliver_to: Option<u16>,
+    mut first: Option<FirstPicture>,
 ) -> Result<Viewer, String> {
     let mut reader = connect(url)?;
     let mut cseq = 0;
@@ -321,7 +336,7 @@ fn open(
                 // The control connection stays open (and read) so the
                 // session lives; the packets come on `rtp`.
                 let _control = reader;
-                read_udp(&rtp, played_at, &c, &s);
+                read_udp(&rtp, played_at, &c, &s, first.as_mut());
             }
             (None, Transport::Udp) => {
                 // The packets go to someone else's port: only keep the
@@ -331,7 +346,10 @@ fn open(
                     std::thread::sleep(READ_TIMEOUT);
                 }
             }
-            (None, Transport::Tcp) => read_tcp(reader, played_at, &c, &s, relay.as_ref()),
+            (None, Transport::Tcp) => {
+                let (relay, first) = (relay.as_ref(), first.as_mut());
+                read_tcp(reader, played_at, &c, &s, relay, first);
+            }
         })
         .map_err(|e| format!("viewer thread: {e}"))?;
     Ok(Viewer {
@@ -344,8 +362,9 @@ fn open(
     })
 }
 
-/// Counts one RTP packet that came `played_at.elapsed()` after PLAY.
-fn count(packet: &[u8], played_at: Instant, counts: &Counts) {
+/// Counts one RTP packet that came `played_at.elapsed()` after PLAY, and
+/// from the first keyframe on decodes it into `first` until a picture.
+fn count(packet: &[u8], played_at: Instant, counts: &Counts, first: Option<&mut FirstPicture>) {
     counts.packets.fetch_add(1, Ordering::Relaxed);
     counts
         .bytes
@@ -356,14 +375,30 @@ fn count(packet: &[u8], played_at: Instant, counts: &Counts) {
         let ns = u64::try_from(played_at.elapsed().as_nanos()).unwrap_or(u64::MAX);
         counts.first_keyframe_ns.store(ns.max(1), Ordering::Relaxed);
     }
+    let Some(first) = first else {
+        return;
+    };
+    if counts.first_keyframe_ns.load(Ordering::Relaxed) != 0
+        && counts.first_picture_ns.load(Ordering::Relaxed) == 0
+        && first.feed(packet)
+    {
+        let ns = u64::try_from(played_at.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        counts.first_picture_ns.store(ns.max(1), Ordering::Relaxed);
+    }
 }
 
-fn read_udp(socket: &UdpSocket, played_at: Instant, counts: &Counts, stop: &AtomicBool) {
+fn read_udp(
+    socket: &UdpSocket,
+    played_at: Instant,
+    counts: &Counts,
+    stop: &AtomicBool,
+    mut first: Option<&mut FirstPicture>,
+) {
     let _ = socket.set_read_timeout(Some(READ_TIMEOUT));
     let mut buf = vec![0u8; 65536];
     while !stop.load(Ordering::Relaxed) {
         if let Ok(n) = socket.recv(&mut buf) {
-            count(&buf[..n], played_at, counts);
+            count(&buf[..n], played_at, counts, first.as_deref_mut());
         }
     }
 }
@@ -376,6 +411,7 @@ fn read_tcp(
     counts: &Counts,
     stop: &AtomicBool,
     relay: Option<&UdpSocket>,
+    mut first: Option<&mut FirstPicture>,
 ) {
     // Blocking reads: dropping the viewer shuts the connection down.
     let _ = reader.get_ref().set_read_timeout(None);
@@ -404,7 +440,7 @@ fn read_tcp(
             if let Some(r) = relay {
                 let _ = r.send(&buf[..len]);
             }
-            count(&buf[..len], played_at, counts);
+            count(&buf[..len], played_at, counts, first.as_deref_mut());
         }
     }
 }

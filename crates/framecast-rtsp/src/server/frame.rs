@@ -205,9 +205,11 @@ impl FramePool {
         Arc::new(Frame::default())
     }
 
-    /// Adds `n` empty frames sized as the largest so far (64 KiB before
-    /// any): done when a TCP viewer sets up, whose queue may hold that
-    /// many, so the pool need not grow while frames flow.
+    /// Grows the pool to `n` frames (free or held), the new ones empty
+    /// and sized as the largest so far (64 KiB before any): done when a
+    /// TCP viewer sets up, for what all TCP queues may hold, so the pool
+    /// need not grow while frames flow. A target, not an increment:
+    /// viewers that come and go leave the pool as it was.
     pub fn warm(&self, n: usize) {
         let (bytes, packets) = *self.largest.locked();
         let bytes = if bytes == 0 {
@@ -216,7 +218,7 @@ impl FramePool {
             bytes + bytes / 4 + 2048
         };
         let mut frames = self.frames.locked();
-        for _ in 0..n.min(POOL_MAX.saturating_sub(frames.len())) {
+        for _ in frames.len()..n.min(POOL_MAX) {
             frames.push(Arc::new(Frame {
                 data: Vec::with_capacity(bytes),
                 packets: Vec::with_capacity(packets.max(64)),
@@ -266,6 +268,19 @@ mod tests {
         let again = pool.take();
         assert_eq!(Arc::as_ptr(&again), ptr);
         assert!(again.is_empty());
+    }
+
+    /// Warming is to a size: viewers setting up again and again (and
+    /// leaving) do not grow the pool.
+    #[test]
+    fn warming_grows_the_pool_to_a_size_not_by_one() {
+        let pool = FramePool::default();
+        pool.warm(5);
+        pool.warm(5);
+        pool.warm(3);
+        assert_eq!(pool.frames.locked().len(), 5);
+        pool.warm(POOL_MAX + 10);
+        assert_eq!(pool.frames.locked().len(), POOL_MAX);
     }
 
     /// Runs cut where a packet is longer than the run's, after a short

@@ -490,8 +490,15 @@ impl Mount {
 
     pub(crate) fn add(&self, viewer: Arc<Viewer>) {
         if matches!(viewer.delivery, Delivery::Tcp { .. }) {
-            // Its queue holds frames the others reuse otherwise.
-            self.pool.warm(super::viewer::TCP_QUEUE_FRAMES + 2);
+            // Each TCP queue holds frames the others reuse otherwise
+            // (grown outside the viewers' lock, which the fan-out takes).
+            let tcp = 1 + self
+                .viewers
+                .locked()
+                .iter()
+                .filter(|v| matches!(v.delivery, Delivery::Tcp { .. }))
+                .count();
+            self.pool.warm(tcp * (super::viewer::TCP_QUEUE_FRAMES + 2));
         }
         self.viewers.locked().push(viewer);
     }
