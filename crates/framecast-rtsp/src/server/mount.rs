@@ -3,9 +3,12 @@
 //!
 //! UDP viewers are sent to from the mount's RTP socket (its port is the
 //! `server_port` of every UDP SETUP), all of them in as few batched calls
-//! as the [`DatagramSender`] makes (framecast's element uses `sendmmsg`,
-//! 64 datagrams a call); a multicast group is sent to once however many
-//! have joined it. TCP viewers get the frame queued (see
+//! as the [`DatagramSender`] makes: each message is a run of same-size
+//! packets for one viewer ([`super::frame::Run`]), which framecast's
+//! element hands the kernel as one UDP GSO send, 64 messages a
+//! `sendmmsg` (a viewer costs one to three messages a frame, not one per
+//! packet); a multicast group is sent to once however many have joined
+//! it. TCP viewers get the frame queued (see
 //! [`super::viewer::TcpOut`]). Nothing on this path allocates once warm:
 //! frames come from a pool, the viewer list and batch arrays are
 //! preallocated.
