@@ -9,25 +9,13 @@ decodes (luma near 235).
 """
 import sys
 
-import gi
+from gst_rtsp_common import serve, server_and_factory
 
-gi.require_version("Gst", "1.0")
-gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
-
-Gst.init(None)
 port, path = sys.argv[1], sys.argv[2]
-server = GstRtspServer.RTSPServer()
-server.set_address("127.0.0.1")
-server.set_service(port)
-factory = GstRtspServer.RTSPMediaFactory()
+server, factory = server_and_factory(port)
 factory.set_shared(True)
 factory.set_launch(
     "( videotestsrc is-live=true pattern=white ! video/x-raw,width=320,height=240,framerate=30/1 "
     "! x264enc tune=zerolatency key-int-max=30 ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
 )
-server.get_mount_points().add_factory("/" + path, factory)
-if server.attach(None) == 0:
-    sys.exit("cannot listen on port " + port)
-print("listening", file=sys.stderr, flush=True)
-GLib.MainLoop().run()
+serve(server, factory, port, path)

@@ -9,19 +9,10 @@ test reads them. With USER and PASSWORD, Digest authentication is required.
 """
 import sys
 
-import gi
+from gst_rtsp_common import GstRtsp, GstRtspServer, serve, server_and_factory
 
-gi.require_version("Gst", "1.0")
-gi.require_version("GstRtsp", "1.0")
-gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
-
-Gst.init(None)
 port, path = sys.argv[1], sys.argv[2]
-server = GstRtspServer.RTSPServer()
-server.set_address("127.0.0.1")
-server.set_service(port)
-factory = GstRtspServer.RTSPMediaFactory()
+server, factory = server_and_factory(port)
 factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
 factory.set_launch(
     "( rtph264depay name=depay0 ! avdec_h264 ! videoconvert "
@@ -39,8 +30,4 @@ if len(sys.argv) > 4:
     perms.add_permission_for_role("publisher", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
     perms.add_permission_for_role("publisher", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
     factory.set_permissions(perms)
-server.get_mount_points().add_factory("/" + path, factory)
-if server.attach(None) == 0:
-    sys.exit("cannot listen on port " + port)
-print("listening", file=sys.stderr, flush=True)
-GLib.MainLoop().run()
+serve(server, factory, port, path)

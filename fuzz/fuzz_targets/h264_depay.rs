@@ -4,15 +4,12 @@
 #![no_main]
 
 use framecast_rtp::{H264Depayloader, RtpPacket};
+use framecast_rtp_fuzz::datagrams;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut d = H264Depayloader::default();
-    let mut rest = data;
-    while let Some((&n, tail)) = rest.split_first() {
-        let n = usize::from(n).min(tail.len());
-        let (pkt, next) = tail.split_at(n);
-        rest = next;
+    for pkt in datagrams(data) {
         if let Ok(p) = RtpPacket::parse(pkt) {
             let _ = d.push(&p);
             while let Some(au) = d.pull() {

@@ -3,15 +3,12 @@
 #![no_main]
 
 use framecast_rtp::{JpegDepayloader, RtpPacket};
+use framecast_rtp_fuzz::datagrams;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut d = JpegDepayloader::new();
-    let mut rest = data;
-    while let Some((&n, tail)) = rest.split_first() {
-        let n = usize::from(n).min(tail.len());
-        let (pkt, next) = tail.split_at(n);
-        rest = next;
+    for pkt in datagrams(data) {
         if let Ok(p) = RtpPacket::parse(pkt) {
             if let Ok(Some(f)) = d.push(&p) {
                 assert!(f.data.starts_with(&[0xff, 0xd8]) && f.data.ends_with(&[0xff, 0xd9]));

@@ -3,17 +3,14 @@
 #![no_main]
 
 use framecast_rtp::{PlaneMut, RawDepayloader, RawFormat, RawPush, RtpPacket};
+use framecast_rtp_fuzz::datagrams;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let (w, h) = (16, 8);
     let mut d = RawDepayloader::new(RawFormat::I420, w, h).unwrap();
     let (mut y, mut u, mut v) = (vec![0u8; w * h], vec![0u8; w * h / 4], vec![0u8; w * h / 4]);
-    let mut rest = data;
-    while let Some((&n, tail)) = rest.split_first() {
-        let n = usize::from(n).min(tail.len());
-        let (pkt, next) = tail.split_at(n);
-        rest = next;
+    for pkt in datagrams(data) {
         let Ok(p) = RtpPacket::parse(pkt) else { continue };
         let mut planes = [
             PlaneMut { data: &mut y, stride: w },

@@ -4,17 +4,19 @@
 //! OpenCV makes it) stream 1280x720 at 30 fps over RTP/H.264 on 127.0.0.1,
 //! then a summary says what happened: frames sent and received, latency
 //! from `push` to decoded frame, the sender's CPU time per frame, peak
-//! memory, drops, and the leaks tracer's verdict on both processes.
+//! memory, drops, and the leaks tracer's verdict on both processes. The
+//! same encode is also served over RTSP, watched by a second receiver
+//! (`framecast receive rtsp://…`) and open to ffplay meanwhile (see
+//! [`crate::demo_rtsp`]).
 
-use std::io::Read;
 use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::receive::Summary;
+use crate::receiver_child::ReceiverChild;
 use crate::rss::peak_rss_kib;
 use crate::send::{interruptible, send, SendArgs};
 use framecast_impair::{Impairment, Relay};
@@ -40,6 +42,10 @@ pub struct DemoArgs {
     /// RTP port on 127.0.0.1 (RTCP on the next); default: a free pair.
     #[arg(long)]
     port: Option<u16>,
+    /// TCP port of the RTSP server on 127.0.0.1 that serves the stream
+    /// too (`rtsp://127.0.0.1:PORT/demo`); default: a free one.
+    #[arg(long)]
+    rtsp_port: Option<u16>,
     /// Drop this percentage of the RTP packets on the way (an impairment
     /// relay between sender and receiver, on 127.0.0.1): shows the
     /// receiver asking for what is lost (NACK, answered with RTX),
@@ -75,21 +81,6 @@ fn cpu_time() -> Duration {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(u.ru_utime) + tv(u.ru_stime)
-}
-
-/// Waits for `child` at most `limit`, then kills it.
-fn wait_bounded(child: &mut Child, limit: Duration) -> Result<std::process::ExitStatus, String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            return child.wait().map_err(|e| e.to_string());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Resident set size of process `pid` (`self` for this one), in KiB, from
@@ -355,13 +346,19 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         None
     };
     let send_to = relays.as_ref().map_or(port, |(p, _, _)| *p);
+    // RTSP serves H.264 and JPEG (not raw video).
+    let rtsp = match args.codec.as_str() {
+        "raw" => None,
+        _ => Some(crate::demo_rtsp::url(args.rtsp_port)?),
+    };
     // Every argument checked before the receiver starts: a size the sender
     // refuses must not leave a receiver child behind it.
     let send_args = SendArgs {
         to: vec![format!("127.0.0.1:{send_to}")],
-        serve: None,
+        serve: rtsp.clone(),
         codec: args.codec.clone(),
         bitrate: args.bitrate,
+        gop: 0,
         fec: 0,
         size: args.size.clone(),
         fps: args.fps,
@@ -376,30 +373,22 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         return Err(format!("--port {port}: no room for RTCP on the next port"));
     }
     let exe = std::env::current_exe().map_err(|e| format!("finding framecast itself: {e}"))?;
-    let mut receiver = Command::new(&exe)
-        .args(["receive", "--quiet", "--json", "--address", "127.0.0.1"])
-        .args(["--port", &port.to_string(), "--codec", &args.codec])
-        .args(["--size", &args.size])
-        .args(["--seconds", &format!("{}", args.seconds + 15.0)])
-        .env("FRAMECAST_TRACERS", "leaks(fatal=true)")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("starting the receiver: {e}"))?;
-    let stdout = receiver.stdout.take();
-    let stderr = receiver.stderr.take();
-    let read_all = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_string(&mut text);
-            }
-            text
-        })
-    };
-    let out_reader = read_all(stdout.map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err_reader = read_all(stderr.map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let receiver_args = [
+        "--quiet",
+        "--json",
+        "--address",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--codec",
+        &args.codec,
+        "--size",
+        &args.size,
+        "--seconds",
+        &format!("{}", args.seconds + 15.0),
+    ]
+    .map(String::from);
+    let receiver = ReceiverChild::spawn(&exe, &receiver_args, "receiver")?;
     // Let the receiver bind its sockets before the first keyframe goes.
     std::thread::sleep(Duration::from_millis(300));
 
@@ -420,6 +409,15 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         "receiver: framecast receive --port {port} (pid {})",
         receiver.id()
     );
+    if let Some(url) = &rtsp {
+        eprintln!(
+            "RTSP viewer: framecast receive {url} (ffplay -rtsp_transport tcp {url} opens it \
+             too, while the demo runs)"
+        );
+    }
+    let viewer = rtsp
+        .as_ref()
+        .map(|url| crate::demo_rtsp::watch(exe.clone(), url, &args.codec, args.seconds));
 
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
     let own_tracer = framecast::trace::leaks().is_none();
@@ -456,17 +454,15 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     let sent = match sent {
         Ok(s) => s,
         Err(e) => {
-            let _ = receiver.kill();
-            let _ = receiver.wait();
+            receiver.kill();
             return Err(e);
         }
     };
 
     // The sender's BYE ends the receiver; bounded in case it was lost.
-    let status = wait_bounded(&mut receiver, Duration::from_secs(10))?;
-    let json = out_reader.join().unwrap_or_default();
-    let receiver_log = err_reader.join().unwrap_or_default();
-    let json = json.lines().last().unwrap_or_default().to_string();
+    let finished = receiver.finish(Duration::from_secs(10))?;
+    let (status, json, receiver_log) = (finished.status, finished.json, finished.log);
+    let viewer = viewer.map(|v| v.join(parse_summary));
     if json.is_empty() {
         return Err(format!(
             "the receiver gave no summary ({status}):\n{receiver_log}"
@@ -566,6 +562,9 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
             received.frames_concealed,
         );
     }
+    if let Some(v) = &viewer {
+        println!("{}", crate::demo_rtsp::describe(v));
+    }
     println!("  leaks             sender: {sender_leaks}; receiver: {receiver_leaks}");
 
     let mut problems = Vec::new();
@@ -580,6 +579,11 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     }
     if status.code() != Some(0) {
         problems.push("the receiver failed or leaked".into());
+    }
+    match &viewer {
+        Some(Ok(v)) if v.frames == 0 => problems.push("the RTSP viewer decoded nothing".into()),
+        Some(Err(_)) => problems.push("the RTSP viewer failed or leaked".into()),
+        _ => {}
     }
     if problems.is_empty() {
         Ok(())

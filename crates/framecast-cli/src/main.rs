@@ -2,10 +2,12 @@
 
 mod bench;
 mod demo;
+mod demo_rtsp;
 mod inspect;
 mod launch;
 mod pools;
 mod receive;
+mod receiver_child;
 mod rss;
 mod sdp;
 mod send;
@@ -25,8 +27,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The whole job on 127.0.0.1: a receiver and a sender stream 720p30
-    /// RTP/H.264 for 10 s, then a summary (frames, latency, CPU, memory,
-    /// leaks).
+    /// RTP/H.264 for 10 s, served over RTSP too (a second receiver plays
+    /// it), then a summary (frames, latency, CPU, memory, leaks).
     Demo(demo::DemoArgs),
     /// Measure framecast's own costs (see BENCHMARKS.md): runs the
     /// separate `framecast-bench` program built beside this one.

@@ -40,7 +40,7 @@ pub struct ReceiveArgs {
     /// UDP port of the RTP stream (RTCP is expected on the next one).
     #[arg(long)]
     pub port: Option<u16>,
-    /// Encoding of the stream, with --port.
+    /// Encoding of the stream, with --port or an rtsp:// URL.
     #[arg(long, value_parser = ["h264", "jpeg", "raw"])]
     pub codec: Option<String>,
     /// Frame size `WxH` of a raw (RFC 4175) stream given by --port.
@@ -259,6 +259,13 @@ fn receiver_builder(args: &ReceiveArgs) -> Result<ReceiverBuilder, String> {
             return Err(format!("{url:?}: give an rtsp:// URL (or --port / --sdp)"));
         }
         builder = builder.url(url);
+        // The stream's codec is not read from the DESCRIBE yet: --codec
+        // says it (H.264 by default).
+        match args.codec.as_deref() {
+            Some("jpeg") => builder = builder.codec(Codec::Jpeg),
+            Some("raw") => return Err("--codec raw: RTSP plays H.264 or JPEG".into()),
+            _ => {}
+        }
     } else if let Some(path) = &args.sdp {
         builder = builder.sdp_file(path);
     } else {

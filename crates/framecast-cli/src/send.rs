@@ -29,6 +29,11 @@ pub struct SendArgs {
     /// H.264 bitrate, kbit/s.
     #[arg(long, default_value_t = 4000)]
     pub bitrate: u32,
+    /// H.264 keyframe interval: an IDR (with SPS/PPS) every N frames
+    /// (0: one second of frames). Viewers joining mid-GOP get one at
+    /// once anyway (they ask for it).
+    #[arg(long, default_value_t = 0)]
+    pub gop: u32,
     /// Forward error correction for links without feedback (multicast):
     /// one ULPFEC parity packet per N media packets and per frame
     /// (0: none; 10 costs about 10 %). Lost packets are also resent when
@@ -510,6 +515,7 @@ pub fn send(
         .fps(args.fps)
         .input_format(info.format)
         .bitrate(args.bitrate)
+        .key_interval(args.gop)
         .fec(args.fec);
     for to in &plan.publish {
         builder = builder.to(to);
@@ -610,8 +616,8 @@ pub fn send(
                 s.latency_last.as_secs_f64() * 1000.0,
                 s.latency_max.as_secs_f64() * 1000.0,
             );
-            if let Some((_, viewers)) = sender.rtsp() {
-                eprint!("viewers={viewers}   ");
+            if let Some(viewers) = sender.viewers() {
+                eprint!("{}   ", crate::serve::viewers_line(&viewers));
             }
             next_report += Duration::from_secs(1);
         }

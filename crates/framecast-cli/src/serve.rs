@@ -2,6 +2,10 @@
 //! standard input), served over RTSP for viewers to open by URL; `--to`
 //! still sends RTP/UDP too, from the same encode.
 
+use std::fmt::Write;
+
+use framecast::sender::ViewerInfo;
+
 use crate::send::{self, SendArgs};
 
 /// Options.
@@ -28,15 +32,48 @@ impl ServeArgs {
 
 /// Runs `framecast serve`.
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    if args.send.codec != "h264" {
+    if !matches!(args.send.codec.as_str(), "h264" | "jpeg") {
         return Err(format!(
-            "--codec {}: RTSP serving takes h264",
+            "--codec {}: RTSP serving takes h264 or jpeg",
             args.send.codec
         ));
     }
     let mut send_args = args.send.clone();
     send_args.serve = Some(args.url());
     send::run(send_args)
+}
+
+/// The live stats line's viewers part: how many play, then each one's
+/// transport, address, frames dropped for it, and the loss, jitter and
+/// round-trip time of its last RTCP receiver report:
+/// `viewers=1 [udp 127.0.0.1:5000 loss=0.0% lost=0 jitter=0.4ms rtt=0.2ms]`.
+pub fn viewers_line(viewers: &[ViewerInfo]) -> String {
+    let playing: Vec<&ViewerInfo> = viewers.iter().filter(|v| v.playing).collect();
+    let mut line = format!("viewers={}", playing.len());
+    for v in playing {
+        let _ = write!(line, " [{} {}", v.transport, v.peer);
+        if v.dropped > 0 {
+            let _ = write!(line, " dropped={}", v.dropped);
+        }
+        if v.reports == 0 {
+            line.push_str(" no RTCP yet]");
+            continue;
+        }
+        let _ = write!(
+            line,
+            " loss={:.1}% lost={} jitter={:.1}ms",
+            v.fraction_lost * 100.0,
+            v.cumulative_lost,
+            v.jitter_ms
+        );
+        match v.rtt_ms {
+            Some(rtt) => {
+                let _ = write!(line, " rtt={rtt:.1}ms]");
+            }
+            None => line.push_str(" rtt=?]"),
+        }
+    }
+    line
 }
 
 #[cfg(test)]
@@ -78,16 +115,48 @@ mod tests {
         );
     }
 
+    fn viewer(transport: &'static str, port: u16) -> ViewerInfo {
+        ViewerInfo {
+            session: "1".into(),
+            peer: ([127, 0, 0, 1], port).into(),
+            transport,
+            playing: true,
+            packets: 900,
+            dropped: 0,
+            reports: 3,
+            fraction_lost: 0.25,
+            cumulative_lost: 12,
+            jitter_ms: 1.25,
+            rtt_ms: Some(0.42),
+        }
+    }
+
     #[test]
-    fn serving_refuses_codecs_other_than_h264() {
+    fn the_stats_line_names_each_viewer_with_its_reports() {
+        let mut quiet = viewer("tcp", 6000);
+        quiet.reports = 0;
+        quiet.dropped = 4;
+        let mut paused = viewer("udp", 7000);
+        paused.playing = false;
+        let line = viewers_line(&[viewer("udp", 5000), quiet, paused]);
+        assert_eq!(
+            line,
+            "viewers=2 [udp 127.0.0.1:5000 loss=25.0% lost=12 jitter=1.2ms rtt=0.4ms] \
+             [tcp 127.0.0.1:6000 dropped=4 no RTCP yet]"
+        );
+        assert_eq!(viewers_line(&[]), "viewers=0");
+    }
+
+    #[test]
+    fn serving_refuses_raw_video() {
         let a = args(&[
             "--rtsp",
             "127.0.0.1:8554",
             "--codec",
-            "jpeg",
+            "raw",
             "--pattern",
             "ball",
         ]);
-        assert!(run(a).unwrap_err().contains("h264"));
+        assert!(run(a).unwrap_err().contains("h264 or jpeg"));
     }
 }

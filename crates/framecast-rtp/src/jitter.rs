@@ -28,7 +28,8 @@
 //!   or new sequence numbers behind or ahead of the old) shows up as
 //!   strays that follow each other. Once [`MIN_SEQUENTIAL`] of them are in
 //!   sequence and the followed source has been silent for
-//!   `switch_after` (or at once, for the same SSRC, whose old sequence
+//!   `switch_after` while the candidate went on sending through at least
+//!   a quarter of that silence (or at once, for the same SSRC, whose old sequence
 //!   cannot go on beside the new), what is held of the old stream goes out
 //!   first, then the new stream from its first packet set aside: nothing
 //!   of either is lost, and `restarts` counts it. Two interleaved live
@@ -194,6 +195,8 @@ struct Candidate {
     next_seq: u16,
     /// Length of the run ending in the last packet.
     run: usize,
+    /// When its latest packet arrived.
+    last: Instant,
 }
 
 /// The jitter buffer: see the [module docs](self).
@@ -436,6 +439,7 @@ impl<T> JitterBuffer<T> {
             if let Some(c) = self.candidate.as_mut() {
                 c.run += 1;
                 c.next_seq = info.seq.wrapping_add(1);
+                c.last = now;
             }
         } else if self.candidate.as_ref().is_some_and(|c| c.ssrc == info.ssrc) {
             // Same candidate source, out of its run: the run starts again
@@ -443,6 +447,7 @@ impl<T> JitterBuffer<T> {
             if let Some(c) = self.candidate.as_mut() {
                 c.run = 1;
                 c.next_seq = info.seq.wrapping_add(1);
+                c.last = now;
             }
         } else {
             self.drop_candidate();
@@ -450,6 +455,7 @@ impl<T> JitterBuffer<T> {
                 ssrc: info.ssrc,
                 next_seq: info.seq.wrapping_add(1),
                 run: 1,
+                last: now,
             });
         }
         self.set_aside(info, item);
@@ -473,8 +479,16 @@ impl<T> JitterBuffer<T> {
             // ended.
             return true;
         }
-        self.last_arrival
-            .is_none_or(|t| now.saturating_duration_since(t) >= self.config.switch_after)
+        // Another SSRC takes over only when the followed source has been
+        // silent for `switch_after` and the candidate went on sending
+        // for a quarter of that silence at least: a restarted sender
+        // does, while a pair of strays that happened to come just before
+        // the followed source stalled (a loaded machine, a Wi-Fi hiccup)
+        // does not.
+        self.last_arrival.is_none_or(|t| {
+            now.saturating_duration_since(t) >= self.config.switch_after
+                && c.last.saturating_duration_since(t) >= self.config.switch_after / 4
+        })
     }
 
     fn set_aside(&mut self, info: PacketInfo, item: T) {
@@ -648,7 +662,10 @@ impl<T> JitterBuffer<T> {
             return Popped::Empty;
         }
         match (&self.candidate, self.last_arrival) {
-            (Some(c), Some(t)) if c.run >= MIN_SEQUENTIAL => {
+            (Some(c), Some(t))
+                if c.run >= MIN_SEQUENTIAL
+                    && c.last.saturating_duration_since(t) >= self.config.switch_after / 4 =>
+            {
                 Popped::WaitUntil(t + self.config.switch_after)
             }
             _ => Popped::Empty,

@@ -227,6 +227,28 @@ fn a_restart_with_a_new_ssrc_waits_for_the_old_to_fall_silent_and_keeps_its_pack
 }
 
 #[test]
+fn strays_just_before_the_followed_source_stalls_do_not_take_over() {
+    // Two in-sequence packets of another SSRC, then the followed source
+    // stalls for longer than `switch_after` (a loaded receiver): the
+    // strays sent nothing during the silence, so they stay strays and the
+    // followed source goes on when it comes back.
+    let mut h = Harness::new(no_startup());
+    for seq in 0..50u16 {
+        h.put(MAIN, seq);
+    }
+    assert_eq!(h.put(OTHER, 7), Filed::Stray);
+    assert_eq!(h.put(OTHER, 8), Filed::Stray);
+    h.advance(ms(600));
+    for seq in 50..60u16 {
+        assert_eq!(h.put(MAIN, seq), Filed::Held);
+    }
+    assert_eq!(h.seqs(MAIN), (0..60).collect::<Vec<_>>());
+    assert!(h.seqs(OTHER).is_empty());
+    let s = h.jb.stats();
+    assert_eq!((s.stray, s.restarts, s.lost), (2, 0, 0), "{s:?}");
+}
+
+#[test]
 fn an_rtcp_bye_lets_the_new_source_in_at_once() {
     let mut h = Harness::new(no_startup());
     for seq in 0..10u16 {

@@ -3,9 +3,7 @@
 //! this crate never changes a program's allocator:
 //!
 //! ```ignore
-//! #[global_allocator]
-//! static GLOBAL: framecast_test_support::alloc::Counting =
-//!     framecast_test_support::alloc::Counting;
+//! framecast_test_support::install_counting_allocator!();
 //! ```
 //!
 //! Two counts: [`allocations`], process-wide (a test binary that holds a
@@ -22,6 +20,16 @@ static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 thread_local! {
     static ARMED: Cell<bool> = const { Cell::new(false) };
     static THREAD_COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Installs [`Counting`] as the binary's global allocator (`GLOBAL`): one
+/// line at the top of a test binary that counts allocations.
+#[macro_export]
+macro_rules! install_counting_allocator {
+    () => {
+        #[global_allocator]
+        static GLOBAL: $crate::alloc::Counting = $crate::alloc::Counting;
+    };
 }
 
 /// The system allocator, counting.

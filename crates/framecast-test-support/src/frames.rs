@@ -101,6 +101,15 @@ pub fn test_sender_builder(port: u16, width: usize, height: usize) -> SenderBuil
         .bitrate(1000)
 }
 
+/// Pushes frame `n` into `sender`: a frame from its pool with the moving
+/// bar of frame `n` painted in ([`paint_moving_bar`], 3-byte pixels), as
+/// the zero-allocation tests feed it (it allocates nothing).
+pub fn push_moving_bar(sender: &Sender, width: usize, height: usize, n: u64) {
+    let mut frame = sender.frame().expect("pooled frame");
+    paint_moving_bar(&mut frame, width, height, 3, n);
+    assert!(sender.push(frame).is_ok(), "push refused");
+}
+
 /// Receives on `socket` until an RTP packet with the marker bit (the
 /// last of an access unit) arrives, at most 5 s; returns the packets
 /// seen. Allocates nothing.

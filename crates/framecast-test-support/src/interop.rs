@@ -4,7 +4,8 @@
 //! ([`gst_rtx_receiver`]).
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 /// Whether `tool` runs. Missing, it is a skip with a message, or a
 /// failure when `FRAMECAST_REQUIRE_INTEROP=1` (as CI sets).
@@ -54,6 +55,19 @@ pub fn spawn(tool: &str, args: &[String]) -> KillOnDrop {
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {tool}: {e}")),
     )
+}
+
+/// Runs `cmd` to its end (no input) and returns what it printed; panics
+/// when it does not end within `timeout` (the child is then left to the
+/// end of the test process).
+pub fn output_within(mut cmd: Command, timeout: Duration) -> Output {
+    cmd.stdin(Stdio::null());
+    let what = format!("{cmd:?}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(cmd.output()));
+    rx.recv_timeout(timeout)
+        .unwrap_or_else(|_| panic!("{what} did not end within {timeout:?}"))
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// Debian's interpreter, which has PyGObject (`python3-gi`) and numpy;

@@ -17,7 +17,9 @@
 //! - [`files`]: per-process temp paths and deterministic file contents;
 //! - `frames` (feature `pipeline`): test frames and the test sender;
 //! - `pipelines` (feature `pipeline`): launching test pipelines and
-//!   reading their elements' properties.
+//!   reading their elements' properties;
+//! - `rtsp_viewers` (feature `pipeline`): a served counter stream, the
+//!   real RTSP viewers (ffmpeg, `rtspsrc`) and raw RTSP requests.
 //!
 //! Test code: it panics on what a test would fail on.
 
@@ -34,4 +36,6 @@ pub mod interop;
 #[cfg(feature = "pipeline")]
 pub mod pipelines;
 pub mod ports;
+#[cfg(feature = "pipeline")]
+pub mod rtsp_viewers;
 pub mod signals;

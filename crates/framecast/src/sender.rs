@@ -35,6 +35,8 @@ use crate::elements::video::frame::{copy_packed_into, frame_layout};
 use crate::pipeline::{Element, FirstError, FlowError, FlowSuccess, Pipeline, State};
 use crate::receiver::RTX_PAYLOAD_TYPE;
 use crate::{parse_launch, Error, Result};
+/// One RTSP viewer's session and figures ([`Sender::viewers`]).
+pub use framecast_rtsp::server::ViewerInfo;
 
 /// What the frames are encoded as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,7 +97,7 @@ impl SenderBuilder {
     }
     /// Also (or only) serves the stream over RTSP at `url`
     /// (`rtsp://127.0.0.1:8554/cam`): viewers open the URL and come and go
-    /// (`rtspserversink`; H.264 only). Combinable with [`Self::to`]: one
+    /// (`rtspserversink`; H.264 or JPEG). Combinable with [`Self::to`]: one
     /// encode feeds both.
     pub fn serve(mut self, url: &str) -> Self {
         self.serve = Some(url.to_string());
@@ -231,7 +233,7 @@ impl SenderBuilder {
             });
         }
         let serve = match &self.serve {
-            Some(url) if self.codec == Codec::H264 => {
+            Some(url) if matches!(self.codec, Codec::H264 | Codec::Jpeg) => {
                 Some(crate::elements::net::rtsp::rtspserversink::server_properties(url)?)
             }
             Some(url) => {
@@ -239,7 +241,7 @@ impl SenderBuilder {
                     element: "sender".into(),
                     property: "serve".into(),
                     value: url.clone(),
-                    reason: "RTSP serving takes H.264".into(),
+                    reason: "RTSP serving takes H.264 or JPEG".into(),
                 })
             }
             None => None,
@@ -533,12 +535,27 @@ impl Sender {
     /// The URL viewers open when serving RTSP ([`SenderBuilder::serve`]),
     /// and how many are playing now.
     pub fn rtsp(&self) -> Option<(String, u64)> {
-        let e = self
-            .pipeline
-            .by_name("rtsp")
-            .or_else(|| Some(self.sink.clone()))?;
+        let e = self.server_sink();
         let imp = crate::elements::net::rtsp::rtspserversink::RtspServerSink::from_element(&e)?;
         Some((imp.url()?, e.counter("viewers")))
+    }
+
+    /// When serving RTSP, every viewer's session and figures (packets,
+    /// drops, and loss, jitter and round-trip time from its RTCP receiver
+    /// reports); `None` when not serving. Allocates: for a stats line,
+    /// not for every frame.
+    pub fn viewers(&self) -> Option<Vec<ViewerInfo>> {
+        let e = self.server_sink();
+        let imp = crate::elements::net::rtsp::rtspserversink::RtspServerSink::from_element(&e)?;
+        Some(imp.viewers())
+    }
+
+    /// The `rtspserversink` when serving (`rtsp` beside UDP clients, else
+    /// the sink itself); which one it is, the callers check.
+    fn server_sink(&self) -> Element {
+        self.pipeline
+            .by_name("rtsp")
+            .unwrap_or_else(|| self.sink.clone())
     }
 
     /// The frames this sender takes: format, size and rate.

@@ -10,9 +10,7 @@
 //! (The JPEG elements are not here: `jpeg-encoder` and `zune-jpeg`
 //! allocate their working buffers per image.)
 
-use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 use framecast_test_support::frames;
 use framecast_test_support::pipelines::appsrc_to_appsink;
 

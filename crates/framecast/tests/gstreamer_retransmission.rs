@@ -23,7 +23,7 @@ use framecast_test_support::impair;
 use impair::{Impairment, Relay, RelayStats};
 
 use framecast_test_support::frames;
-use frames::{paint_moving_bar, test_sender_builder};
+use frames::{push_moving_bar, test_sender_builder};
 
 use framecast_test_support::interop;
 use interop::{required, KillOnDrop, PYTHON};
@@ -149,9 +149,7 @@ fn run(retransmission: bool) -> Outcome {
         .expect("sender");
     let start = Instant::now();
     for n in 0..FRAMES {
-        let mut frame = tx.frame().expect("pooled frame");
-        paint_moving_bar(&mut frame, W, H, 3, n);
-        tx.push(frame).expect("push");
+        push_moving_bar(&tx, W, H, n);
         let due = start + Duration::from_millis(33 * (n + 1));
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);

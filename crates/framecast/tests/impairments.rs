@@ -17,7 +17,7 @@ use framecast_test_support::impair;
 use impair::{Impairment, Relay, RelayStats};
 
 use framecast_test_support::frames;
-use frames::{paint_moving_bar, test_sender_builder};
+use frames::{push_moving_bar, test_sender_builder};
 
 const W: usize = 640;
 const H: usize = 360;
@@ -96,9 +96,7 @@ fn run_with(impairment: Impairment, runs: u32, frames: u64, nack: bool, fec: u32
                 .expect("sender");
             let start = Instant::now();
             for n in 0..frames {
-                let mut frame = tx.frame().expect("pooled frame");
-                paint_moving_bar(&mut frame, W, H, 3, n);
-                tx.push(frame).expect("push");
+                push_moving_bar(&tx, W, H, n);
                 sent += 1;
                 let due = start + Duration::from_millis(33 * (n + 1));
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {

@@ -19,8 +19,7 @@ use framecast::sender::Sender;
 use framecast::VideoFormat;
 
 use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 use framecast_test_support::frames;
 use framecast_test_support::ports;
 use ports::free_port_pair;
@@ -34,9 +33,7 @@ const H: usize = 240;
 fn run_frames(sender: &Sender, receiver: &Receiver, out: &mut [u8], from: u64, count: u64) -> u64 {
     let mut stamped = 0;
     for n in from..from + count {
-        let mut frame = sender.frame().expect("pooled frame");
-        frames::paint_moving_bar(&mut frame, W, H, 3, n);
-        assert!(sender.push(frame).is_ok(), "push refused");
+        frames::push_moving_bar(sender, W, H, n);
         let frame = receiver
             .pull(Some(Duration::from_secs(5)))
             .expect("no pipeline error")

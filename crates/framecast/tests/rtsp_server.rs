@@ -1,24 +1,23 @@
 //! `rtspserversink` against real RTSP clients on 127.0.0.1: ffmpeg (UDP
-//! and TCP) and GStreamer's `rtspsrc` (TCP and UDP) watch one stream at
-//! once and decode it, frames checked by their counter stamps; a late
-//! joiner's first picture; and the server's limits (stalled TCP viewer,
+//! and TCP), GStreamer's `rtspsrc` (TCP and UDP) and framecast's own
+//! `Receiver` watch one stream at once and decode it, frames checked by
+//! their counter stamps; a late joiner's first picture; and the server's limits (stalled TCP viewer,
 //! RST, garbage, oversized request, max-clients, wrong credentials) never
 //! stopping the others.
 
 use framecast_test_support::interop;
+use framecast_test_support::pipelines::{element, uint};
+use framecast_test_support::rtsp_viewers::{
+    assert_stream, client, connect, count_frames, read_frames, request, serve_encoded,
+    watch_together, Media, H, UNICAST_VIEWERS, W,
+};
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use framecast::elements::video::{decode_counter, Frame};
-use framecast::{parse_launch, Element, Pipeline, State};
-use framecast_core::{VideoFormat, VideoInfo};
-use interop::{tool_available, KillOnDrop};
-
-const W: u32 = 320;
-const H: u32 = 240;
+use framecast::{Pipeline, State};
+use interop::tool_available;
 
 /// A live 30 fps counter stream, 10 s GOP (so a quick first picture can
 /// only come from the force-key-unit), served at `rtsp://127.0.0.1:PORT/cam`.
@@ -27,136 +26,11 @@ fn serve(extra: &str) -> (Pipeline, String) {
 }
 
 fn serve_with(encoder: &str, extra: &str) -> (Pipeline, String) {
-    let p = parse_launch(&format!(
-        "testsrc pattern=counter is-live=true ! video/x-raw,format=I420,width={W},height={H},framerate=30/1 \
-         ! openh264enc {encoder} ! rtspserversink name=srv port=0 path=cam {extra}"
-    ))
-    .expect("pipeline");
-    p.set_state(State::Playing).expect("playing");
-    let srv = element(&p, "srv");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let port = loop {
-        let port = srv
-            .property("bound-port")
-            .ok()
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0);
-        if port != 0 {
-            break port;
-        }
-        assert!(Instant::now() < deadline, "server never bound");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (p, format!("rtsp://127.0.0.1:{port}/cam"))
-}
-
-fn element(p: &Pipeline, name: &str) -> Element {
-    p.by_name(name)
-        .unwrap_or_else(|| panic!("no element {name}"))
-}
-
-fn uint(e: &Element, name: &str) -> u64 {
-    e.property(name).ok().and_then(|v| v.as_u64()).unwrap_or(0)
-}
-
-/// A decoding client writing GRAY8 frames to its stdout.
-fn client(kind: &str, url: &str) -> KillOnDrop {
-    let mut cmd = match kind {
-        "ffmpeg-udp" | "ffmpeg-tcp" => {
-            let mut c = Command::new("ffmpeg");
-            c.args([
-                "-loglevel",
-                "error",
-                "-rtsp_transport",
-                &kind[7..],
-                "-i",
-                url,
-            ])
-            .args(["-f", "rawvideo", "-pix_fmt", "gray", "-"]);
-            c
-        }
-        _ => {
-            let mut c = Command::new("gst-launch-1.0");
-            c.arg("-q").arg("rtspsrc").arg(format!("location={url}"));
-            c.arg(format!("protocols={}", &kind[4..])).arg("latency=50");
-            for a in "! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=GRAY8 ! fdsink fd=1"
-                .split(' ')
-            {
-                c.arg(a);
-            }
-            c
-        }
-    };
-    KillOnDrop(
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {kind}: {e}")),
-    )
-}
-
-/// Reads up to `n` frames (within `timeout`) and returns their stamps'
-/// frame numbers (None for a frame without a readable stamp) and the
-/// time the first one arrived.
-fn read_frames(
-    child: &mut KillOnDrop,
-    n: usize,
-    timeout: Duration,
-) -> (Vec<Option<u64>>, Option<Instant>) {
-    let mut out = child.0.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; (W * H) as usize];
-        for _ in 0..n {
-            if out.read_exact(&mut buf).is_err() {
-                break;
-            }
-            let info = VideoInfo::new(VideoFormat::Gray8, W, H).expect("info");
-            let stamp = Frame::new(info, &buf).ok().and_then(|f| decode_counter(&f));
-            if tx.send((stamp.map(|s| s.frame), Instant::now())).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + timeout;
-    let mut frames = Vec::new();
-    let mut first = None;
-    while frames.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok((f, at)) => {
-                first.get_or_insert(at);
-                frames.push(f);
-            }
-            Err(_) => break,
-        }
-    }
-    (frames, first)
+    serve_encoded(&format!("openh264enc {encoder}"), extra)
 }
 
 fn have_peers() -> bool {
     tool_available("ffmpeg") && tool_available("gst-launch-1.0")
-}
-
-/// Decoded frames that carry stamps, strictly increasing, and most of
-/// them (a few may be lost to a joiner's start).
-fn assert_stream(kind: &str, frames: &[Option<u64>], n: usize) {
-    let stamped: Vec<u64> = frames.iter().flatten().copied().collect();
-    assert!(
-        frames.len() >= n,
-        "{kind}: decoded only {} of {n} frames",
-        frames.len()
-    );
-    assert!(
-        stamped.len() + 2 >= n,
-        "{kind}: {} of {n} frames carry a stamp: {frames:?}",
-        stamped.len()
-    );
-    assert!(
-        stamped.windows(2).all(|w| w[0] < w[1]),
-        "{kind}: out of order {stamped:?}"
-    );
 }
 
 #[test]
@@ -165,23 +39,7 @@ fn ffmpeg_and_gstreamer_over_udp_and_tcp_watch_one_stream_together() {
         return;
     }
     let (p, url) = serve("");
-    let n = 45;
-    let kinds = ["ffmpeg-udp", "ffmpeg-tcp", "gst-tcp", "gst-udp"];
-    let handles: Vec<_> = kinds
-        .iter()
-        .map(|k| {
-            let (k, url) = (k.to_string(), url.clone());
-            std::thread::spawn(move || {
-                let mut c = client(&k, &url);
-                let (frames, _) = read_frames(&mut c, n, Duration::from_secs(40));
-                (k, frames)
-            })
-        })
-        .collect();
-    for h in handles {
-        let (k, frames) = h.join().expect("client thread");
-        assert_stream(&k, &frames, n);
-    }
+    watch_together(&url, &UNICAST_VIEWERS, Media::H264, 45);
     let srv = element(&p, "srv");
     assert!(uint(&srv, "keyframe-requests") >= 1);
     p.set_state(State::Null).unwrap();
@@ -208,39 +66,6 @@ fn a_late_joiner_gets_a_picture_at_once_despite_a_long_gop() {
     // force-key-unit worked (ffmpeg's own start-up is most of this).
     assert!(took < Duration::from_secs(4), "first frame after {took:?}");
     p.set_state(State::Null).unwrap();
-}
-
-fn request(stream: &mut TcpStream, text: &str) -> String {
-    stream.write_all(text.as_bytes()).unwrap();
-    let mut buf = vec![0u8; 4096];
-    let mut got = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    while Instant::now() < deadline {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                got.extend_from_slice(&buf[..n]);
-                if got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
-                }
-            }
-            Err(_) => {}
-        }
-    }
-    String::from_utf8_lossy(&got).into_owned()
-}
-
-fn connect(url: &str) -> TcpStream {
-    let addr = url
-        .trim_start_matches("rtsp://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
-    TcpStream::connect(addr).expect("connect")
 }
 
 #[test]
@@ -403,20 +228,6 @@ fn bad_clients_are_answered_or_closed_and_the_others_keep_watching() {
     p.set_state(State::Null).unwrap();
 }
 
-/// Counts the frames `child` decodes, from now on, in a thread.
-fn count_frames(child: &mut KillOnDrop) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
-    let mut out = child.0.stdout.take().expect("stdout");
-    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = n.clone();
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; (W * H) as usize];
-        while out.read_exact(&mut buf).is_ok() {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
-    n
-}
-
 #[test]
 fn digest_credentials_are_required_and_checked() {
     if !have_peers() {
@@ -433,9 +244,20 @@ fn digest_credentials_are_required_and_checked() {
         "{r}"
     );
     let with = |user: &str| url.replace("rtsp://", &format!("rtsp://{user}@"));
-    let mut wrong = client("ffmpeg-tcp", &with("alice:wrong"));
-    let (frames, _) = read_frames(&mut wrong, 1, Duration::from_secs(5));
-    assert!(frames.is_empty(), "wrong password decoded frames");
+    // A wrong password: ffmpeg answers the challenge, is refused again
+    // (401) and gives up, with nothing decoded.
+    let mut ffmpeg = std::process::Command::new("ffmpeg");
+    ffmpeg
+        .args(["-loglevel", "error", "-rtsp_transport", "tcp", "-i"])
+        .arg(with("alice:wrong"))
+        .args(["-frames:v", "1", "-f", "rawvideo", "-"]);
+    let wrong = interop::output_within(ffmpeg, Duration::from_secs(20));
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        !wrong.status.success() && wrong.stdout.is_empty() && said.contains("401"),
+        "ffmpeg with a wrong password: {} {said}",
+        wrong.status
+    );
     let mut ff = client("ffmpeg-tcp", &with("alice:s3cret"));
     let (frames, _) = read_frames(&mut ff, 5, Duration::from_secs(20));
     assert_stream("ffmpeg with credentials", &frames, 5);

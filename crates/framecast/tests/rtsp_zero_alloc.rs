@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use framecast::sender::Sender;
 
 use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 use framecast_test_support::frames;
+use framecast_test_support::rtsp_viewers::session_of;
 
 const W: usize = 320;
 const H: usize = 240;
@@ -36,22 +36,10 @@ fn request(s: &mut TcpStream, text: &str) -> String {
     String::from_utf8_lossy(&got).into_owned()
 }
 
-fn session(r: &str) -> String {
-    r.lines()
-        .find_map(|l| l.strip_prefix("Session: "))
-        .unwrap_or_else(|| panic!("no session in {r}"))
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64 {
     let mut packets = 0;
     for n in from..from + count {
-        let mut frame = sender.frame().expect("pooled frame");
-        frames::paint_moving_bar(&mut frame, W, H, 3, n);
-        assert!(sender.push(frame).is_ok(), "push refused");
+        frames::push_moving_bar(sender, W, H, n);
         packets += frames::wait_access_unit(socket, n);
         // A live source's pace (faster than 30 fps, to keep the test
         // short): the TCP viewer's writer keeps up, as it does live; a
@@ -91,7 +79,7 @@ fn the_rtsp_fan_out_allocates_nothing_per_frame() {
         &mut u,
         &format!("SETUP {url}/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port={p}-{}\r\n\r\n", p + 1),
     );
-    let id = session(&r);
+    let id = session_of(&r);
     let play = format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n");
     u.write_all(play.as_bytes()).unwrap();
     let mut t = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -99,7 +87,7 @@ fn the_rtsp_fan_out_allocates_nothing_per_frame() {
         &mut t,
         &format!("SETUP {url}/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"),
     );
-    let tid = session(&r);
+    let tid = session_of(&r);
     t.write_all(format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {tid}\r\n\r\n").as_bytes())
         .unwrap();
     // The TCP viewer reads everything into one buffer, allocation-free.

@@ -18,8 +18,7 @@ use std::time::Duration;
 use framecast::sender::Sender;
 
 use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 use framecast_test_support::frames;
 
 const W: usize = 320;
@@ -30,9 +29,7 @@ const H: usize = 240;
 fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64 {
     let mut packets = 0;
     for n in from..from + count {
-        let mut frame = sender.frame().expect("pooled frame");
-        frames::paint_moving_bar(&mut frame, W, H, 3, n);
-        assert!(sender.push(frame).is_ok(), "push refused");
+        frames::push_moving_bar(sender, W, H, n);
         // What a live stats line reads, every frame here.
         let stats = sender.stats();
         assert!(stats.frames_in > n);

@@ -3,9 +3,7 @@
 //! with a global counting allocator; this binary holds this one test so
 //! nothing else allocates meanwhile.
 
-use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 use framecast_test_support::frames;
 use framecast_test_support::pipelines::appsrc_to_appsink;
 

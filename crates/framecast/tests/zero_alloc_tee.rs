@@ -3,8 +3,7 @@
 //! thread. One test in this binary.
 
 use framecast_test_support::alloc as counting_alloc;
-#[global_allocator]
-static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
+framecast_test_support::install_counting_allocator!();
 
 use std::time::Duration;
 

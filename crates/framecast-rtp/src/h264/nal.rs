@@ -110,6 +110,21 @@ impl<'a> NalUnits<'a> {
             NalUnits::List(list) => NalIter::List(list.iter()),
         }
     }
+
+    /// The first SPS and the first PPS (with their header byte), when
+    /// both are there: what an SDP's `sprop-parameter-sets` and an
+    /// `ANNOUNCE` describe the stream with.
+    pub fn parameter_sets(&self) -> Option<(&'a [u8], &'a [u8])> {
+        let (mut sps, mut pps) = (None, None);
+        for nal in self.iter() {
+            match nal_unit_type(nal[0]) {
+                nal_type::SPS if sps.is_none() => sps = Some(nal),
+                nal_type::PPS if pps.is_none() => pps = Some(nal),
+                _ => {}
+            }
+        }
+        Some((sps?, pps?))
+    }
 }
 
 /// Iterator over the NAL units of [`NalUnits`]; never allocates.

@@ -27,6 +27,28 @@ fn annexb_split_handles_3_and_4_byte_start_codes() {
 }
 
 #[test]
+fn parameter_sets_are_the_first_sps_and_pps_when_both_are_there() {
+    let (sps, sps2, pps, idr) = ([0x67, 1, 2], [0x67, 9], [0x68, 3], [0x65, 4, 5]);
+    let au = [
+        &[0, 0, 0, 1][..],
+        &sps,
+        &[0, 0, 1],
+        &sps2,
+        &[0, 0, 1],
+        &pps,
+        &[0, 0, 1],
+        &idr,
+    ]
+    .concat();
+    assert_eq!(
+        NalUnits::AnnexB(&au).parameter_sets(),
+        Some((&sps[..], &pps[..]))
+    );
+    let list: [&[u8]; 2] = [&pps, &idr];
+    assert_eq!(NalUnits::List(&list).parameter_sets(), None, "no SPS");
+}
+
+#[test]
 fn stap_a_nri_and_f_are_maximum_and_or() {
     let mut pay = H264Payloader::new(H264PayloaderConfig {
         aggregation: Aggregation::ZeroLatency,

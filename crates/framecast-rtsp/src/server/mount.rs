@@ -262,6 +262,14 @@ impl Mount {
         let (rtp, rtcp) = bind_pair(ip)?;
         let _ = rtp.set_multicast_ttl_v4(u32::from(config.ttl));
         let _ = rtp.set_multicast_loop_v4(true);
+        if let IpAddr::V4(v4) = ip {
+            // The group goes out where the server listens (`lo` for
+            // 127.0.0.1, so it stays on this machine), not where the
+            // default route points.
+            if !v4.is_unspecified() {
+                let _ = socket2::SockRef::from(&rtp).set_multicast_if_v4(&v4);
+            }
+        }
         let _ = rtcp.set_read_timeout(Some(Duration::from_millis(200)));
         let mount = Arc::new(Mount {
             config,

@@ -55,21 +55,7 @@ pub struct Pipeline(Arc<PipelineInner>);
 /// The kind tracers see for a pipeline (GStreamer's `GstPipeline`).
 const KIND: ObjectKind = ObjectKind::Other("Pipeline");
 
-impl Clone for Pipeline {
-    /// A new reference to the same pipeline, reported with the caller's
-    /// site.
-    #[track_caller]
-    fn clone(&self) -> Pipeline {
-        refs::taken(self.0.id, KIND);
-        Pipeline(Arc::clone(&self.0))
-    }
-}
-
-impl Drop for Pipeline {
-    fn drop(&mut self) {
-        refs::given_back(&self.0, self.0.id, KIND);
-    }
-}
+refs::reported_handle!(Pipeline, KIND);
 
 impl Pipeline {
     /// An empty pipeline.

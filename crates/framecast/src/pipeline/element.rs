@@ -24,6 +24,36 @@ use super::state::{State, StateChange, StateChangeSuccess};
 use crate::error::closest;
 use crate::{Error, Result};
 
+/// The property hooks of [`ElementImpl`], written once for it and for the
+/// base classes' traits (`SourceImpl`, `SinkImpl`, `TransformImpl`, whose
+/// element forwards them), with their defaults: every value is taken, none
+/// is computed.
+macro_rules! property_hooks {
+    () => {
+        /// A property was set (already type- and range-checked). Return an
+        /// error to refuse it; the stored value then stays unchanged.
+        fn property_changed(
+            &self,
+            _element: &$crate::pipeline::Element,
+            _name: &str,
+            _value: &$crate::pipeline::PropertyValue,
+        ) -> $crate::Result<()> {
+            Ok(())
+        }
+
+        /// The current value of a read-only or computed property (levels,
+        /// counters); `None` to use the stored value.
+        fn read_property(
+            &self,
+            _element: &$crate::pipeline::Element,
+            _name: &str,
+        ) -> Option<$crate::pipeline::PropertyValue> {
+            None
+        }
+    };
+}
+pub(crate) use property_hooks;
+
 /// What an element type implements. Every method has a default that does
 /// what a simple one-in, one-out element would: events and queries are
 /// forwarded to the other side.
@@ -37,22 +67,7 @@ pub trait ElementImpl: Any + Send + Sync + 'static {
     /// Called once, after the element's always-pads exist.
     fn constructed(&self, _element: &Element) {}
 
-    /// A property was set (already type- and range-checked). Return an
-    /// error to refuse it; the stored value then stays unchanged.
-    fn property_changed(
-        &self,
-        _element: &Element,
-        _name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
-        Ok(())
-    }
-
-    /// The current value of a read-only or computed property (levels,
-    /// counters); `None` to use the stored value.
-    fn read_property(&self, _element: &Element, _name: &str) -> Option<PropertyValue> {
-        None
-    }
+    property_hooks!();
 
     /// A buffer arrived on sink pad `pad`.
     fn chain(&self, _element: &Element, _pad: &Pad, _buffer: Buffer) -> FlowResult {
@@ -128,21 +143,7 @@ pub type Pads = smallvec::SmallVec<[Pad; 4]>;
 /// reference-tracking tracers (`leaks(check-refs=true)`), as [`Pad`]'s are.
 pub struct Element(pub(crate) Arc<ElementInner>);
 
-impl Clone for Element {
-    /// A new reference to the same element (`gst_object_ref`), reported
-    /// with the caller's site.
-    #[track_caller]
-    fn clone(&self) -> Element {
-        refs::taken(self.0.id, ObjectKind::Element);
-        Element(Arc::clone(&self.0))
-    }
-}
-
-impl Drop for Element {
-    fn drop(&mut self) {
-        refs::given_back(&self.0, self.0.id, ObjectKind::Element);
-    }
-}
+refs::reported_handle!(Element, ObjectKind::Element);
 
 impl Element {
     /// Reported to tracers as created at the caller's site, named by its

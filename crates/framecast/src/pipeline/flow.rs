@@ -39,6 +39,16 @@ impl FlowError {
         }
     }
 
+    /// What a failed [`BufferPool::acquire`](framecast_core::BufferPool::acquire)
+    /// means for the stream: `Flushing` while the pool flushes (or is
+    /// inactive), so the streaming thread stops quietly; an error otherwise.
+    pub fn from_acquire(error: framecast_core::Error) -> FlowError {
+        match error {
+            framecast_core::Error::Flushing => FlowError::Flushing,
+            _ => FlowError::Error,
+        }
+    }
+
     /// Whether a source should stop its loop on this result and post an
     /// error (GStreamer's `GST_FLOW_IS_FATAL` plus not-linked).
     pub fn is_fatal(self) -> bool {

@@ -118,21 +118,7 @@ impl Drop for PadInner {
 /// sink pad.
 pub struct Pad(pub(crate) Arc<PadInner>);
 
-impl Clone for Pad {
-    /// A new reference to the same pad (`gst_object_ref`), reported with
-    /// the caller's site.
-    #[track_caller]
-    fn clone(&self) -> Pad {
-        refs::taken(self.0.id, ObjectKind::Pad);
-        Pad(Arc::clone(&self.0))
-    }
-}
-
-impl Drop for Pad {
-    fn drop(&mut self) {
-        refs::given_back(&self.0, self.0.id, ObjectKind::Pad);
-    }
-}
+refs::reported_handle!(Pad, ObjectKind::Pad);
 
 impl Pad {
     /// Reported to tracers as made at the caller's site (the element's

@@ -31,6 +31,31 @@ pub(crate) fn given_back<T>(inner: &Arc<T>, id: ObjectId, kind: ObjectKind) {
     }
 }
 
+/// `Clone` and `Drop` for a handle (a tuple struct around the `Arc` of an
+/// inner state with an `id`) whose references are reported as `kind`: a
+/// clone is a new reference (`gst_object_ref`) reported with the caller's
+/// site, a drop gives one back.
+macro_rules! reported_handle {
+    ($handle:ident, $kind:expr) => {
+        impl Clone for $handle {
+            /// A new reference to the same object (`gst_object_ref`),
+            /// reported with the caller's site.
+            #[track_caller]
+            fn clone(&self) -> $handle {
+                $crate::pipeline::refs::taken(self.0.id, $kind);
+                $handle(std::sync::Arc::clone(&self.0))
+            }
+        }
+
+        impl Drop for $handle {
+            fn drop(&mut self) {
+                $crate::pipeline::refs::given_back(&self.0, self.0.id, $kind);
+            }
+        }
+    };
+}
+pub(crate) use reported_handle;
+
 /// Clones every handle of `items` into a new collection, each clone
 /// reported at the caller's site. Iterator adapters (`cloned()`, a `Vec`'s
 /// own `clone`) would report a site inside the standard library instead.

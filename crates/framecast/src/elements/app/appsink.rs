@@ -9,7 +9,8 @@ use framecast_core::{
     AllocationQuery, Buffer, BufferPool, Meta, MetaParams, PoolConfig, VideoMeta,
 };
 
-use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Item,
     Limits, Overflow, PadDirection, PadTemplate, PropertySpec, PropertyValue, Refused,
@@ -50,10 +51,10 @@ impl std::fmt::Debug for AppSinkCallbacks {
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(true);
     properties.extend(AppSinkSettings::properties());
-    properties.extend([
-        PropertySpec::counter("dropped", "Buffers dropped because the queue was full"),
-        PropertySpec::counter("current-level-buffers", "Buffers waiting to be pulled"),
-    ]);
+    properties.extend(counters! {
+        "dropped" => "Buffers dropped because the queue was full",
+        "current-level-buffers" => "Buffers waiting to be pulled",
+    });
     ElementFactory::new(
         "appsink",
         "AppSink",
@@ -69,26 +70,18 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `appsink`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct AppSinkSettings {
-    /// `caps`: what to accept (ANY = whatever upstream offers).
-    caps: Caps,
-    /// `max-buffers`: queued for `pull_sample` (0 = no limit; may change
-    /// while playing).
-    max_buffers: u64,
-    /// `drop`: when full, drop the oldest instead of blocking (may change
-    /// while playing).
-    drop: bool,
-}
-
-impl Default for AppSinkSettings {
-    fn default() -> Self {
-        AppSinkSettings {
-            caps: Caps::new_any(),
-            max_buffers: 8,
-            drop: false,
-        }
+settings! {
+    /// `appsink`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct AppSinkSettings {
+        /// `caps`: what to accept (ANY = whatever upstream offers).
+        caps: Caps => PropertySpec::caps("caps", "The caps to accept (ANY = whatever upstream offers)"),
+        /// `max-buffers`: queued for `pull_sample` (0 = no limit; may change
+        /// while playing).
+        max_buffers: u64 => PropertySpec::uint("max-buffers", "Most buffers queued for pull_sample (0 = no limit)", 0..=u32::MAX as u64, 8).mutable_in_playing(),
+        /// `drop`: when full, drop the oldest instead of blocking (may change
+        /// while playing).
+        drop: bool => PropertySpec::bool("drop", "When full, drop the oldest buffer instead of blocking the stream", false).mutable_in_playing(),
     }
 }
 
@@ -106,41 +99,6 @@ impl AppSinkSettings {
         } else {
             Overflow::Block
         }
-    }
-}
-
-impl Settings for AppSinkSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = AppSinkSettings::default();
-        vec![
-            PropertySpec::caps(
-                "caps",
-                "The caps to accept (ANY = whatever upstream offers)",
-            ),
-            PropertySpec::uint(
-                "max-buffers",
-                "Most buffers queued for pull_sample (0 = no limit)",
-                0..=u32::MAX as u64,
-                d.max_buffers,
-            )
-            .mutable_in_playing(),
-            PropertySpec::bool(
-                "drop",
-                "When full, drop the oldest buffer instead of blocking the stream",
-                d.drop,
-            )
-            .mutable_in_playing(),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("caps", PropertyValue::Caps(caps)) => self.caps = caps.clone(),
-            ("max-buffers", PropertyValue::UInt(n)) => self.max_buffers = *n,
-            ("drop", PropertyValue::Bool(b)) => self.drop = *b,
-            _ => return false,
-        }
-        true
     }
 }
 

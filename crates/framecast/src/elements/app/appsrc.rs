@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use framecast_core::{Buffer, BufferPool, ClockTime, ReferenceTimestampMeta};
 
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{
-    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowSuccess, Item, Levels, Limits,
@@ -54,14 +55,14 @@ pub const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend(AppSrcSettings::properties());
-    properties.extend([
-        PropertySpec::counter("current-level-buffers", "Buffers queued now"),
-        PropertySpec::counter("current-level-bytes", "Bytes queued now"),
-        PropertySpec::counter("current-level-time", "Time span queued now, ns"),
-        PropertySpec::counter("dropped", "Buffers dropped by the overflow policy"),
-        PropertySpec::counter("in", "Buffers accepted"),
-        PropertySpec::counter("out", "Buffers handed downstream"),
-    ]);
+    properties.extend(counters! {
+        "current-level-buffers" => "Buffers queued now",
+        "current-level-bytes" => "Bytes queued now",
+        "current-level-time" => "Time span queued now, ns",
+        "dropped" => "Buffers dropped by the overflow policy",
+        "in" => "Buffers accepted",
+        "out" => "Buffers handed downstream",
+    });
     ElementFactory::new(
         "appsrc",
         "AppSrc",
@@ -140,42 +141,39 @@ impl std::fmt::Debug for AppSrcCallbacks {
     }
 }
 
-/// `appsrc`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct AppSrcSettings {
-    /// `caps`: what the pushed buffers are (ANY by default).
-    caps: Caps,
-    is_live: bool,
-    /// `format`: only `time`.
-    format: &'static str,
-    /// `max-buffers`, `max-bytes`, `max-time` (may change while playing).
-    limits: Limits,
-    /// `overflow`: a nick of [`OVERFLOW`] (may change while playing).
-    overflow: &'static str,
-    /// `leaky-type`: a nick of [`LEAKY_TYPE`]; other than `none` it wins
-    /// over `overflow`.
-    leaky_type: &'static str,
-    min_latency: ClockTime,
-}
-
-impl Default for AppSrcSettings {
-    fn default() -> Self {
-        AppSrcSettings {
-            caps: Caps::new_any(),
-            is_live: false,
-            format: "time",
-            limits: Limits {
-                buffers: 4,
-                ..Default::default()
-            },
-            overflow: "auto",
-            leaky_type: "none",
-            min_latency: ClockTime::ZERO,
-        }
+settings! {
+    /// `appsrc`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct AppSrcSettings {
+        /// `caps`: what the pushed buffers are (ANY by default).
+        caps: Caps => PropertySpec::caps("caps", "The caps of the pushed buffers (raw video caps enable acquire_buffer)"),
+        is_live: bool => PropertySpec::bool("is-live", "Live source: produce only in Playing; timestamps are capture times", false),
+        /// `format`: only `time`.
+        format: &'static str => PropertySpec::enumeration("format", "Segment format (only time is supported)", &[("time", "Timestamps in nanoseconds")], "time"),
+        /// `max-buffers`, `max-bytes`, `max-time`: the queue's [`Limits`]
+        /// (may change while playing).
+        max_buffers: u64 => PropertySpec::uint("max-buffers", "Most buffers queued (0 = no limit)", 0..=u32::MAX as u64, 4).mutable_in_playing(),
+        max_bytes: u64 => PropertySpec::uint("max-bytes", "Most bytes queued (0 = no limit)", 0..=u64::MAX, 0).mutable_in_playing(),
+        max_time: ClockTime as ClockTime::from_nseconds => PropertySpec::uint("max-time", "Most time queued, ns (0 = no limit)", 0..=u64::MAX, 0).mutable_in_playing(),
+        /// `overflow`: a nick of [`OVERFLOW`] (may change while playing).
+        overflow: &'static str => PropertySpec::enumeration("overflow", "What a push into a full queue does", OVERFLOW, "auto").mutable_in_playing(),
+        /// `leaky-type`: a nick of [`LEAKY_TYPE`]; other than `none` it wins
+        /// over `overflow`.
+        leaky_type: &'static str => PropertySpec::enumeration("leaky-type", "GStreamer-compatible alias of overflow", LEAKY_TYPE, "none").mutable_in_playing(),
+        min_latency: ClockTime as ClockTime::from_nseconds => PropertySpec::uint("min-latency", "Latency the source adds, ns", 0..=u64::MAX, 0).mutable_in_playing(),
     }
 }
 
 impl AppSrcSettings {
+    /// The queue's limits these settings ask for.
+    fn limits(&self) -> Limits {
+        Limits {
+            buffers: self.max_buffers,
+            bytes: self.max_bytes,
+            time: self.max_time,
+        }
+    }
+
     /// The queue's overflow policy these settings ask for.
     fn policy(&self) -> Overflow {
         match self.leaky_type {
@@ -190,89 +188,6 @@ impl AppSrcSettings {
             _ if self.is_live => Overflow::DropOldest,
             _ => Overflow::Block,
         }
-    }
-}
-
-impl Settings for AppSrcSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = AppSrcSettings::default();
-        vec![
-            PropertySpec::caps(
-                "caps",
-                "The caps of the pushed buffers (raw video caps enable acquire_buffer)",
-            ),
-            PropertySpec::bool(
-                "is-live",
-                "Live source: produce only in Playing; timestamps are capture times",
-                d.is_live,
-            ),
-            PropertySpec::enumeration(
-                "format",
-                "Segment format (only time is supported)",
-                &[("time", "Timestamps in nanoseconds")],
-                d.format,
-            ),
-            PropertySpec::uint(
-                "max-buffers",
-                "Most buffers queued (0 = no limit)",
-                0..=u32::MAX as u64,
-                d.limits.buffers,
-            )
-            .mutable_in_playing(),
-            PropertySpec::uint(
-                "max-bytes",
-                "Most bytes queued (0 = no limit)",
-                0..=u64::MAX,
-                d.limits.bytes,
-            )
-            .mutable_in_playing(),
-            PropertySpec::uint(
-                "max-time",
-                "Most time queued, ns (0 = no limit)",
-                0..=u64::MAX,
-                d.limits.time.nseconds(),
-            )
-            .mutable_in_playing(),
-            PropertySpec::enumeration(
-                "overflow",
-                "What a push into a full queue does",
-                OVERFLOW,
-                d.overflow,
-            )
-            .mutable_in_playing(),
-            PropertySpec::enumeration(
-                "leaky-type",
-                "GStreamer-compatible alias of overflow",
-                LEAKY_TYPE,
-                d.leaky_type,
-            )
-            .mutable_in_playing(),
-            PropertySpec::uint(
-                "min-latency",
-                "Latency the source adds, ns",
-                0..=u64::MAX,
-                d.min_latency.nseconds(),
-            )
-            .mutable_in_playing(),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("caps", PropertyValue::Caps(caps)) => self.caps = caps.clone(),
-            ("is-live", PropertyValue::Bool(b)) => self.is_live = *b,
-            ("format", PropertyValue::Enum(nick)) => self.format = nick,
-            ("max-buffers", PropertyValue::UInt(n)) => self.limits.buffers = *n,
-            ("max-bytes", PropertyValue::UInt(n)) => self.limits.bytes = *n,
-            ("max-time", PropertyValue::UInt(n)) => self.limits.time = ClockTime::from_nseconds(*n),
-            ("overflow", PropertyValue::Enum(nick)) => self.overflow = nick,
-            ("leaky-type", PropertyValue::Enum(nick)) => self.leaky_type = nick,
-            ("min-latency", PropertyValue::UInt(n)) => {
-                self.min_latency = ClockTime::from_nseconds(*n)
-            }
-            _ => return false,
-        }
-        true
     }
 }
 
@@ -295,7 +210,7 @@ pub struct AppSrc {
 impl Default for AppSrc {
     fn default() -> Self {
         AppSrc {
-            queue: DataQueue::new(AppSrcSettings::default().limits, Overflow::Block),
+            queue: DataQueue::new(AppSrcSettings::default().limits(), Overflow::Block),
             settings: SettingsLock::default(),
             pool: Mutex::new(None),
             pool_ready: Condvar::new(),
@@ -396,10 +311,7 @@ impl AppSrc {
             if let Some(p) = pool.as_ref() {
                 let p = p.clone();
                 drop(pool);
-                return p.acquire().map_err(|e| match e {
-                    framecast_core::Error::Flushing => FlowError::Flushing,
-                    _ => FlowError::Error,
-                });
+                return p.acquire().map_err(FlowError::from_acquire);
             }
             let now = Instant::now();
             if now >= deadline {
@@ -434,7 +346,7 @@ impl AppSrc {
         // `do-timestamp` is the base source's property.
         self.do_timestamp
             .store(element.prop_bool("do-timestamp"), Ordering::Relaxed);
-        self.queue.set_limits(settings.limits);
+        self.queue.set_limits(settings.limits());
         self.queue.set_overflow(settings.policy());
     }
 }
@@ -455,7 +367,7 @@ impl SourceImpl for AppSrc {
     /// queueing element right after (an appsink) may still add a frame.
     fn pool_min_buffers(&self, _element: &Element) -> u32 {
         // 0, no limit, has no bound to size for: the pool grows with it.
-        let queued = self.settings.read(|s| s.limits.buffers);
+        let queued = self.settings.read(|s| s.max_buffers);
         u32::try_from(queued).unwrap_or(u32::MAX).saturating_add(2)
     }
 

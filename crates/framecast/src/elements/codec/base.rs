@@ -12,7 +12,8 @@ use framecast_core::{
 };
 
 use crate::elements::video::{frame_layout, FrameMut};
-use crate::pipeline::base::negotiate_pool;
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{negotiate_pool, FromProperty};
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, Event, FlowError, FlowResult, FlowSuccess, Pad, PadDirection, PropertyValue,
@@ -89,15 +90,6 @@ impl Damaged {
         }
     }
 
-    /// The value of a `damaged` property.
-    pub(crate) fn from_value(value: &PropertyValue) -> Option<Damaged> {
-        match value.as_str()? {
-            "conceal" => Some(Damaged::Conceal),
-            "drop" => Some(Damaged::Drop),
-            _ => None,
-        }
-    }
-
     /// The `damaged` property, `self` its default.
     pub(crate) fn property(self) -> PropertySpec {
         PropertySpec::enumeration(
@@ -109,16 +101,24 @@ impl Damaged {
     }
 }
 
+/// The value of a `damaged` property, by nick.
+impl FromProperty for Damaged {
+    fn from_property(value: &PropertyValue) -> Option<Damaged> {
+        match value.as_str()? {
+            "conceal" => Some(Damaged::Conceal),
+            "drop" => Some(Damaged::Drop),
+            _ => None,
+        }
+    }
+}
+
 /// The read-only counters every decoder element has.
 pub(crate) fn decoder_properties() -> Vec<crate::pipeline::PropertySpec> {
-    vec![
-        PropertySpec::counter("frames-decoded", "Pictures output"),
-        PropertySpec::counter("decode-errors", "Input buffers the decoder rejected"),
-        PropertySpec::counter(
-            "frames-dropped",
-            "Input buffers dropped: errors, and everything after one until the next keyframe",
-        ),
-    ]
+    counters! {
+        "frames-decoded" => "Pictures output",
+        "decode-errors" => "Input buffers the decoder rejected",
+        "frames-dropped" => "Input buffers dropped: errors, and everything after one until the next keyframe",
+    }
 }
 
 /// Decoder counters, readable from any thread.
@@ -224,10 +224,7 @@ impl RawOutput {
         let (Some(info), Some(pool)) = (self.info, self.pool.as_ref()) else {
             return Err(FlowError::NotNegotiated);
         };
-        let mut out = pool.acquire().map_err(|e| match e {
-            framecast_core::Error::Flushing => FlowError::Flushing,
-            _ => FlowError::Error,
-        })?;
+        let mut out = pool.acquire().map_err(FlowError::from_acquire)?;
         let Some(o) = out.get_mut() else {
             return Err(FlowError::Error);
         };

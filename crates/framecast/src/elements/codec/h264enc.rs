@@ -38,7 +38,8 @@ use super::registry::{
     H264EncoderDescriptor,
 };
 use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
-use crate::pipeline::base::{integer, negotiate_pool, Settings, SettingsLock};
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{negotiate_pool, settings, Settings, SettingsLock};
 use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
@@ -83,122 +84,43 @@ pub fn h264_template() -> Caps {
     )
 }
 
-/// The writable properties every H.264 encoder element has (a back-end's
-/// own, such as `openh264enc`'s `complexity`, are its descriptor's).
-#[derive(Debug, Clone)]
-pub(crate) struct EncSettings {
-    /// `bitrate`, kbit/s.
-    bitrate: u32,
-    /// `gop-size`: frames per IDR; 0 = one second of frames.
-    gop_size: u64,
-    /// `threads`: 0 = one per core.
-    threads: u64,
-    /// `min-force-key-unit-interval`, ns.
-    min_force_key_unit_interval: u64,
-}
-
-impl Default for EncSettings {
-    fn default() -> Self {
-        EncSettings {
-            bitrate: 2048,
-            gop_size: 0,
-            threads: 0,
-            min_force_key_unit_interval: DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL,
-        }
+settings! {
+    /// The writable properties every H.264 encoder element has (a
+    /// back-end's own, such as `openh264enc`'s `complexity`, are its
+    /// descriptor's).
+    #[derive(Debug, Clone)]
+    pub(crate) struct EncSettings {
+        /// `bitrate`, kbit/s.
+        bitrate: u32 => PropertySpec::uint("bitrate", "Target bitrate in kbit/s (as GStreamer's x264enc)", 1..=2_048_000, 2048),
+        /// `gop-size`: frames per IDR; 0 = one second of frames.
+        gop_size: u64 => PropertySpec::uint("gop-size", "An IDR (with SPS/PPS) every this many frames; 0 = one second of frames", 0..=100_000, 0),
+        /// `threads`: 0 = one per core.
+        threads: u64 => PropertySpec::uint("threads", "Encoder threads; 0 = one per core", 0..=64, 0),
+        /// `min-force-key-unit-interval`, ns.
+        min_force_key_unit_interval: u64 => PropertySpec::uint("min-force-key-unit-interval", "Least time between keyframes forced by upstream requests (GstForceKeyUnit), in \
+            ns; a request sooner waits for it", 0..=u64::MAX, DEFAULT_MIN_FORCE_KEY_UNIT_INTERVAL),
     }
 }
 
-impl Settings for EncSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = EncSettings::default();
-        vec![
-            PropertySpec::uint(
-                "bitrate",
-                "Target bitrate in kbit/s (as GStreamer's x264enc)",
-                1..=2_048_000,
-                u64::from(d.bitrate),
-            ),
-            PropertySpec::uint(
-                "gop-size",
-                "An IDR (with SPS/PPS) every this many frames; 0 = one second of frames",
-                0..=100_000,
-                d.gop_size,
-            ),
-            PropertySpec::uint(
-                "threads",
-                "Encoder threads; 0 = one per core",
-                0..=64,
-                d.threads,
-            ),
-            PropertySpec::uint(
-                "min-force-key-unit-interval",
-                "Least time between keyframes forced by upstream requests (GstForceKeyUnit), in \
-                 ns; a request sooner waits for it",
-                0..=u64::MAX,
-                d.min_force_key_unit_interval,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("bitrate", v) => match integer(v) {
-                Some(kbps) => self.bitrate = kbps,
-                None => return false,
-            },
-            ("gop-size", PropertyValue::UInt(n)) => self.gop_size = *n,
-            ("threads", PropertyValue::UInt(n)) => self.threads = *n,
-            ("min-force-key-unit-interval", PropertyValue::UInt(ns)) => {
-                self.min_force_key_unit_interval = *ns
-            }
-            _ => return false,
-        }
-        true
-    }
-}
-
-/// `h264enc`'s own writable property: which back-end.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct EncoderChoice {
-    /// `encoder`: a registered back-end's name; unset = the best by tier.
-    encoder: Option<String>,
-}
-
-impl Settings for EncoderChoice {
-    fn properties() -> Vec<PropertySpec> {
-        // Unset, as the default's `encoder`.
-        vec![PropertySpec::string(
-            "encoder",
-            "The encoder to use (openh264, x264, ...); unset = the best available by tier",
-            None,
-        )]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("encoder", PropertyValue::String(s)) => self.encoder = s.clone(),
-            _ => return false,
-        }
-        true
+settings! {
+    /// `h264enc`'s own writable property: which back-end.
+    #[derive(Debug, Clone)]
+    pub(crate) struct EncoderChoice {
+        /// `encoder`: a registered back-end's name; unset = the best by tier.
+        encoder: Option<String> => PropertySpec::string("encoder", "The encoder to use (openh264, x264, ...); unset = the best available by tier", None),
     }
 }
 
 /// Properties every H.264 encoder element has.
 pub(crate) fn common_properties() -> Vec<PropertySpec> {
     let mut properties = EncSettings::properties();
-    properties.extend([
-        PropertySpec::counter("frames-encoded", "Access units produced"),
-        PropertySpec::counter("keyframes", "IDR access units produced"),
-        PropertySpec::counter("bytes-encoded", "Bytes of H.264 produced"),
-        PropertySpec::counter(
-            "frames-skipped",
-            "Frames the encoder produced no output for",
-        ),
-        PropertySpec::counter(
-            "encode-time-us",
-            "Time spent in the encoder, microseconds, in total",
-        ),
-    ]);
+    properties.extend(counters! {
+        "frames-encoded" => "Access units produced",
+        "keyframes" => "IDR access units produced",
+        "bytes-encoded" => "Bytes of H.264 produced",
+        "frames-skipped" => "Frames the encoder produced no output for",
+        "encode-time-us" => "Time spent in the encoder, microseconds, in total",
+    });
     properties
 }
 

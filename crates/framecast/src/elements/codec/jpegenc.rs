@@ -21,7 +21,7 @@ use framecast_core::{AllocationQuery, Buffer, BufferRef, VideoFormat, VideoInfo}
 use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, SamplingFactor};
 
 use crate::elements::video::{frame_layout, propose_video_allocation, Frame};
-use crate::pipeline::base::{integer, Settings, SettingsLock, Transform, TransformImpl};
+use crate::pipeline::base::{settings, Settings, SettingsLock, Transform, TransformImpl};
 use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
@@ -56,36 +56,12 @@ pub(crate) fn jpeg_template() -> Caps {
     template_caps("image/jpeg,width=[1,65535],height=[1,65535],framerate=[0/1,2147483647/1]")
 }
 
-/// `jpegenc`'s writable property.
-#[derive(Debug, Clone)]
-pub(crate) struct JpegEncSettings {
-    /// `quality` (0-100; may change while playing).
-    quality: u8,
-}
-
-impl Default for JpegEncSettings {
-    fn default() -> Self {
-        JpegEncSettings { quality: 85 }
-    }
-}
-
-impl Settings for JpegEncSettings {
-    fn properties() -> Vec<PropertySpec> {
-        vec![PropertySpec::uint(
-            "quality",
-            "Quality of encoding (as GStreamer's jpegenc)",
-            0..=100,
-            u64::from(JpegEncSettings::default().quality),
-        )
-        .mutable_in_playing()]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, integer(value)) {
-            ("quality", Some(q)) => self.quality = q,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `jpegenc`'s writable property.
+    #[derive(Debug, Clone)]
+    pub(crate) struct JpegEncSettings {
+        /// `quality` (0-100; may change while playing).
+        quality: u8 => PropertySpec::uint("quality", "Quality of encoding (as GStreamer's jpegenc)", 0..=100, 85).mutable_in_playing(),
     }
 }
 

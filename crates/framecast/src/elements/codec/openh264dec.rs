@@ -44,10 +44,10 @@ use framecast_core::{Buffer, BufferFlags, VideoFormat};
 use super::base::{copy_plane, decoder_properties, Damaged};
 use super::decoder::{DecodeCtx, DecodeFormat, Decoded, VideoDecoder};
 use super::openh264_concealing_decoder::ConcealingDecoder;
-use crate::pipeline::base::Settings;
+use crate::pipeline::base::{settings, Settings};
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
-use crate::pipeline::{Caps, ElementFactory, FlowError, PadDirection, PadTemplate, PropertyValue};
+use crate::pipeline::{Caps, ElementFactory, FlowError, PadDirection, PadTemplate};
 use framecast_rtp::h264::NalUnits;
 
 /// The factory.
@@ -103,25 +103,13 @@ enum ErrorKind {
     Bitstream = 2,
 }
 
-/// `openh264dec`'s writable properties.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct DecSettings {
-    /// `damaged`: conceal (decode damaged access units, copy in what is
-    /// missing) or drop them.
-    damaged: Damaged,
-}
-
-impl Settings for DecSettings {
-    fn properties() -> Vec<PropertySpec> {
-        vec![DecSettings::default().damaged.property()]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, Damaged::from_value(value)) {
-            ("damaged", Some(d)) => self.damaged = d,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `openh264dec`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct DecSettings {
+        /// `damaged`: conceal (decode damaged access units, copy in what is
+        /// missing) or drop them.
+        damaged: Damaged => Damaged::Conceal.property(),
     }
 }
 

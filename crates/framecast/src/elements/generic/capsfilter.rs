@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use framecast_core::Buffer;
 
-use crate::pipeline::base::{Settings, SettingsLock};
+use crate::pipeline::base::{settings, Settings, SettingsLock};
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, Pad, PadDirection,
     PadTemplate, PropertySpec, PropertyValue, Query,
@@ -37,37 +37,13 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `capsfilter`'s writable property.
-#[derive(Debug, Clone)]
-pub(crate) struct CapsFilterSettings {
-    /// `caps`: what may be negotiated across (may change while playing).
-    caps: Caps,
-}
-
-impl Default for CapsFilterSettings {
-    fn default() -> Self {
-        CapsFilterSettings {
-            caps: Caps::new_any(),
-        }
-    }
-}
-
-impl Settings for CapsFilterSettings {
-    /// `caps` is ANY by default, as [`PropertySpec::caps`] declares it.
-    fn properties() -> Vec<PropertySpec> {
-        vec![PropertySpec::caps(
-            "caps",
-            "Restrict the possible allowed capabilities (ANY = no restriction)",
-        )
-        .mutable_in_playing()]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("caps", PropertyValue::Caps(caps)) => self.caps = caps.clone(),
-            _ => return false,
-        }
-        true
+settings! {
+    /// `capsfilter`'s writable property.
+    #[derive(Debug, Clone)]
+    pub(crate) struct CapsFilterSettings {
+        /// `caps`: what may be negotiated across (ANY by default, as
+        /// [`PropertySpec::caps`] declares it; may change while playing).
+        caps: Caps => PropertySpec::caps("caps", "Restrict the possible allowed capabilities (ANY = no restriction)").mutable_in_playing(),
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::read_only_error;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
@@ -56,52 +56,16 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `fakesink`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct FakeSinkSettings {
-    /// `silent`: no `last-message` (may change while playing).
-    silent: bool,
-    /// `num-buffers`: buffers accepted before EOS; -1 = unlimited.
-    num_buffers: i64,
-    /// `dump`: buffer contents to stdout (may change while playing).
-    dump: bool,
-}
-
-impl Default for FakeSinkSettings {
-    fn default() -> Self {
-        FakeSinkSettings {
-            silent: true,
-            num_buffers: -1,
-            dump: false,
-        }
-    }
-}
-
-impl Settings for FakeSinkSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = FakeSinkSettings::default();
-        vec![
-            PropertySpec::bool("silent", "Don't produce last-message", d.silent)
-                .mutable_in_playing(),
-            PropertySpec::int(
-                "num-buffers",
-                "Number of buffers to accept before going EOS (-1 = unlimited)",
-                -1..=i32::MAX as i64,
-                d.num_buffers,
-            ),
-            PropertySpec::bool("dump", "Dump buffer contents to stdout", d.dump)
-                .mutable_in_playing(),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("silent", PropertyValue::Bool(b)) => self.silent = *b,
-            ("num-buffers", PropertyValue::Int(n)) => self.num_buffers = *n,
-            ("dump", PropertyValue::Bool(b)) => self.dump = *b,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `fakesink`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct FakeSinkSettings {
+        /// `silent`: no `last-message` (may change while playing).
+        silent: bool => PropertySpec::bool("silent", "Don't produce last-message", true).mutable_in_playing(),
+        /// `num-buffers`: buffers accepted before EOS; -1 = unlimited.
+        num_buffers: i64 => PropertySpec::int("num-buffers", "Number of buffers to accept before going EOS (-1 = unlimited)", -1..=i32::MAX as i64, -1),
+        /// `dump`: buffer contents to stdout (may change while playing).
+        dump: bool => PropertySpec::bool("dump", "Dump buffer contents to stdout", false).mutable_in_playing(),
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use framecast_core::{Buffer, BufferPool, PoolConfig};
 
 use crate::pipeline::base::{
-    integer, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
@@ -62,84 +62,18 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `fakesrc`'s writable properties; a run works from the copy taken at
-/// start.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct FakeSrcSettings {
-    /// `sizetype`: a nick of [`SIZETYPES`].
-    sizetype: &'static str,
-    /// `filltype`: a nick of [`FILLTYPES`].
-    filltype: &'static str,
-    sizemin: usize,
-    sizemax: usize,
-    is_live: bool,
-}
-
-impl Default for FakeSrcSettings {
-    fn default() -> Self {
-        FakeSrcSettings {
-            sizetype: "empty",
-            filltype: "nothing",
-            sizemin: 0,
-            sizemax: 4096,
-            is_live: false,
-        }
-    }
-}
-
-impl Settings for FakeSrcSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = FakeSrcSettings::default();
-        let size = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        vec![
-            PropertySpec::enumeration(
-                "sizetype",
-                "How to determine buffer sizes",
-                SIZETYPES,
-                d.sizetype,
-            ),
-            PropertySpec::int(
-                "sizemin",
-                "Minimum buffer size (sizetype=random)",
-                0..=i64::from(i32::MAX),
-                size(d.sizemin),
-            ),
-            PropertySpec::int(
-                "sizemax",
-                "Maximum buffer size",
-                0..=i64::from(i32::MAX),
-                size(d.sizemax),
-            ),
-            PropertySpec::enumeration(
-                "filltype",
-                "How to fill the buffer, if at all",
-                FILLTYPES,
-                d.filltype,
-            ),
-            PropertySpec::bool(
-                "is-live",
-                "True if the element cannot produce data in PAUSED",
-                d.is_live,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("sizetype", PropertyValue::Enum(nick)) => self.sizetype = nick,
-            ("filltype", PropertyValue::Enum(nick)) => self.filltype = nick,
-            ("sizemin", v) => match integer(v) {
-                Some(n) => self.sizemin = n,
-                None => return false,
-            },
-            ("sizemax", v) => match integer(v) {
-                Some(n) => self.sizemax = n,
-                None => return false,
-            },
-            ("is-live", PropertyValue::Bool(b)) => self.is_live = *b,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `fakesrc`'s writable properties; a run works from the copy taken at
+    /// start.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct FakeSrcSettings {
+        /// `sizetype`: a nick of [`SIZETYPES`].
+        sizetype: &'static str => PropertySpec::enumeration("sizetype", "How to determine buffer sizes", SIZETYPES, "empty"),
+        sizemin: usize => PropertySpec::int("sizemin", "Minimum buffer size (sizetype=random)", 0..=i64::from(i32::MAX), 0),
+        sizemax: usize => PropertySpec::int("sizemax", "Maximum buffer size", 0..=i64::from(i32::MAX), 4096),
+        /// `filltype`: a nick of [`FILLTYPES`].
+        filltype: &'static str => PropertySpec::enumeration("filltype", "How to fill the buffer, if at all", FILLTYPES, "nothing"),
+        is_live: bool => PropertySpec::bool("is-live", "True if the element cannot produce data in PAUSED", false),
     }
 }
 
@@ -170,14 +104,6 @@ impl FakeSrc {
 
 impl SourceImpl for FakeSrc {
     /// `ANY`: a byte stream, no negotiation.
-    fn caps(&self, _element: &Element) -> Caps {
-        Caps::new_any()
-    }
-
-    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
-        Ok(0)
-    }
-
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
         self.settings.write(element, name, value)
     }
@@ -227,10 +153,7 @@ impl SourceImpl for FakeSrc {
             "random" => config.sizemin.min(config.sizemax),
             _ => config.sizemax,
         };
-        let mut buffer = pool.acquire().map_err(|e| match e {
-            framecast_core::Error::Flushing => FlowError::Flushing,
-            _ => FlowError::Error,
-        })?;
+        let mut buffer = pool.acquire().map_err(FlowError::from_acquire)?;
         let Some(b) = buffer.get_mut() else {
             return Err(FlowError::Error);
         };

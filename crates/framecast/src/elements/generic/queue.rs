@@ -6,7 +6,8 @@ use std::thread::JoinHandle;
 
 use framecast_core::{Buffer, ClockTime};
 
-use crate::pipeline::base::{Settings, SettingsLock};
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{settings, FromProperty, Settings, SettingsLock};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult,
     FlowSuccess, Item, Limits, Overflow, Pad, PadDirection, PadTemplate, PropertySpec,
@@ -36,89 +37,50 @@ pub fn factory() -> ElementFactory {
         ],
         {
             let mut properties = QueueSettings::properties();
-            properties.extend([
-                PropertySpec::counter("current-level-buffers", "Buffers queued now"),
-                PropertySpec::counter("current-level-bytes", "Bytes queued now"),
-                PropertySpec::counter("current-level-time", "Time span queued now, ns"),
-                PropertySpec::counter("dropped", "Buffers dropped by the leaky policy"),
-            ]);
+            properties.extend(counters! {
+                "current-level-buffers" => "Buffers queued now",
+                "current-level-bytes" => "Bytes queued now",
+                "current-level-time" => "Time span queued now, ns",
+                "dropped" => "Buffers dropped by the leaky policy",
+            });
             properties
         },
         || Box::new(Queue::default()),
     )
 }
 
-/// `queue`'s writable properties (all of them may change while playing).
-#[derive(Debug, Clone)]
-pub(crate) struct QueueSettings {
-    /// `max-size-buffers`, `max-size-bytes`, `max-size-time` (0 = no limit).
-    limits: Limits,
-    /// `leaky`: what happens to a buffer when the queue is full.
-    leaky: Overflow,
+settings! {
+    /// `queue`'s writable properties (all of them may change while playing).
+    #[derive(Debug, Clone)]
+    pub(crate) struct QueueSettings {
+        /// `max-size-buffers`, `max-size-bytes`, `max-size-time` (0 = no
+        /// limit): the queue's [`Limits`].
+        max_size_buffers: u64 => PropertySpec::uint("max-size-buffers", "Max buffers queued (0 = no limit)", 0..=u32::MAX as u64, 200).mutable_in_playing(),
+        max_size_bytes: u64 => PropertySpec::uint("max-size-bytes", "Max bytes queued (0 = no limit)", 0..=u32::MAX as u64, 10 * 1024 * 1024).mutable_in_playing(),
+        max_size_time: ClockTime as ClockTime::from_nseconds => PropertySpec::uint("max-size-time", "Max time queued in ns (0 = no limit)", 0..=u64::MAX, ClockTime::SECOND.nseconds()).mutable_in_playing(),
+        /// `leaky`: what happens to a buffer when the queue is full.
+        leaky: Overflow => PropertySpec::enumeration("leaky", "Where the queue leaks when full", LEAKY, "no").mutable_in_playing(),
+    }
 }
 
-impl Default for QueueSettings {
-    fn default() -> Self {
-        QueueSettings {
-            limits: Limits {
-                buffers: 200,
-                bytes: 10 * 1024 * 1024,
-                time: ClockTime::SECOND,
-            },
-            leaky: Overflow::Block,
+impl QueueSettings {
+    /// The queue's limits these settings ask for.
+    fn limits(&self) -> Limits {
+        Limits {
+            buffers: self.max_size_buffers,
+            bytes: self.max_size_bytes,
+            time: self.max_size_time,
         }
     }
 }
 
-impl Settings for QueueSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = QueueSettings::default();
-        vec![
-            PropertySpec::uint(
-                "max-size-buffers",
-                "Max buffers queued (0 = no limit)",
-                0..=u32::MAX as u64,
-                d.limits.buffers,
-            )
-            .mutable_in_playing(),
-            PropertySpec::uint(
-                "max-size-bytes",
-                "Max bytes queued (0 = no limit)",
-                0..=u32::MAX as u64,
-                d.limits.bytes,
-            )
-            .mutable_in_playing(),
-            PropertySpec::uint(
-                "max-size-time",
-                "Max time queued in ns (0 = no limit)",
-                0..=u64::MAX,
-                d.limits.time.nseconds(),
-            )
-            .mutable_in_playing(),
-            PropertySpec::enumeration(
-                "leaky",
-                "Where the queue leaks when full",
-                LEAKY,
-                d.leaky.leaky_nick(),
-            )
-            .mutable_in_playing(),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("max-size-buffers", PropertyValue::UInt(v)) => self.limits.buffers = *v,
-            ("max-size-bytes", PropertyValue::UInt(v)) => self.limits.bytes = *v,
-            ("max-size-time", PropertyValue::UInt(v)) => {
-                self.limits.time = ClockTime::from_nseconds(*v)
-            }
-            ("leaky", PropertyValue::Enum(nick)) => match Overflow::from_leaky_nick(nick) {
-                Some(policy) => self.leaky = policy,
-                None => return false,
-            },
-            _ => return false,
+/// `leaky` is set by GStreamer's nick (`no`, `upstream`, `downstream`).
+impl FromProperty for Overflow {
+    fn from_property(value: &PropertyValue) -> Option<Self> {
+        match value {
+            PropertyValue::Enum(nick) => Overflow::from_leaky_nick(nick),
+            _ => None,
         }
-        true
     }
 }
 
@@ -136,7 +98,7 @@ impl Default for Queue {
     fn default() -> Self {
         let settings = QueueSettings::default();
         Queue {
-            queue: Arc::new(DataQueue::new(settings.limits, settings.leaky)),
+            queue: Arc::new(DataQueue::new(settings.limits(), settings.leaky)),
             settings: SettingsLock::default(),
             downstream: Arc::new(Mutex::new(Ok(FlowSuccess::Ok))),
             task: Mutex::new(None),
@@ -220,7 +182,7 @@ impl ElementImpl for Queue {
         let settings = self.settings.get();
         match name {
             "leaky" => self.queue.set_overflow(settings.leaky),
-            _ => self.queue.set_limits(settings.limits),
+            _ => self.queue.set_limits(settings.limits()),
         }
         Ok(())
     }
@@ -281,7 +243,7 @@ impl ElementImpl for Queue {
     fn change_state(&self, element: &Element, change: StateChange) -> Result<StateChangeSuccess> {
         match change {
             StateChange::ReadyToPaused => {
-                self.queue.set_limits(self.settings.read(|s| s.limits));
+                self.queue.set_limits(self.settings.read(|s| s.limits()));
                 self.start(element);
             }
             StateChange::PausedToReady => self.stop(),

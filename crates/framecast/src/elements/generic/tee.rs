@@ -20,7 +20,7 @@
 
 use framecast_core::{AllocationQuery, Buffer};
 
-use crate::pipeline::base::{Settings, SettingsLock};
+use crate::pipeline::base::{settings, Settings, SettingsLock};
 use crate::pipeline::read_only_error;
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, FlowError, FlowResult, FlowSuccess, Pad,
@@ -56,30 +56,13 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `tee`'s writable properties.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TeeSettings {
-    /// `allow-not-linked`: a push with every branch unlinked succeeds (may
-    /// change while playing).
-    allow_not_linked: bool,
-}
-
-impl Settings for TeeSettings {
-    fn properties() -> Vec<PropertySpec> {
-        vec![PropertySpec::bool(
-            "allow-not-linked",
-            "Return Ok even if there are no source pads or they are all unlinked",
-            TeeSettings::default().allow_not_linked,
-        )
-        .mutable_in_playing()]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("allow-not-linked", PropertyValue::Bool(b)) => self.allow_not_linked = *b,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `tee`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct TeeSettings {
+        /// `allow-not-linked`: a push with every branch unlinked succeeds
+        /// (may change while playing).
+        allow_not_linked: bool => PropertySpec::bool("allow-not-linked", "Return Ok even if there are no source pads or they are all unlinked", false).mutable_in_playing(),
     }
 }
 

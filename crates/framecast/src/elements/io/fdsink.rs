@@ -14,7 +14,7 @@ use framecast_core::Buffer;
 
 use super::fdsrc::open_fd;
 use super::filesink::write_buffer;
-use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
     PropertySpec, PropertyValue,
@@ -40,35 +40,12 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `fdsink`'s writable property.
-#[derive(Debug, Clone)]
-pub(crate) struct FdSinkSettings {
-    /// `fd`: the descriptor to write to (stdout by default).
-    fd: i64,
-}
-
-impl Default for FdSinkSettings {
-    fn default() -> Self {
-        FdSinkSettings { fd: 1 }
-    }
-}
-
-impl Settings for FdSinkSettings {
-    fn properties() -> Vec<PropertySpec> {
-        vec![PropertySpec::int(
-            "fd",
-            "An open file descriptor to write to",
-            0..=i32::MAX as i64,
-            FdSinkSettings::default().fd,
-        )]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("fd", PropertyValue::Int(fd)) => self.fd = *fd,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `fdsink`'s writable property.
+    #[derive(Debug, Clone)]
+    pub(crate) struct FdSinkSettings {
+        /// `fd`: the descriptor to write to (stdout by default).
+        fd: i64 => PropertySpec::int("fd", "An open file descriptor to write to", 0..=i32::MAX as i64, 1),
     }
 }
 

@@ -21,7 +21,7 @@ use framecast_core::Buffer;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use crate::pipeline::base::{
-    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
@@ -101,44 +101,14 @@ pub(crate) fn blocksize(set: u64) -> usize {
     }
 }
 
-/// `fdsrc`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct FdSrcSettings {
-    /// `blocksize` as set (0 = the default).
-    blocksize: u64,
-    /// `fd`: the descriptor to read from.
-    fd: i64,
-}
-
-impl Default for FdSrcSettings {
-    fn default() -> Self {
-        FdSrcSettings {
-            blocksize: DEFAULT_BLOCKSIZE,
-            fd: 0,
-        }
-    }
-}
-
-impl Settings for FdSrcSettings {
-    fn properties() -> Vec<PropertySpec> {
-        vec![
-            blocksize_property(),
-            PropertySpec::int(
-                "fd",
-                "An open file descriptor to read from",
-                0..=i32::MAX as i64,
-                FdSrcSettings::default().fd,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("blocksize", PropertyValue::UInt(n)) => self.blocksize = *n,
-            ("fd", PropertyValue::Int(fd)) => self.fd = *fd,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `fdsrc`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct FdSrcSettings {
+        /// `blocksize` as set (0 = the default).
+        blocksize: u64 => blocksize_property(),
+        /// `fd`: the descriptor to read from.
+        fd: i64 => PropertySpec::int("fd", "An open file descriptor to read from", 0..=i32::MAX as i64, 0),
     }
 }
 
@@ -160,13 +130,23 @@ pub(crate) fn open_fd(fd: i64, write: bool) -> io::Result<File> {
     Ok(File::from(owned))
 }
 
-/// Reads up to `size` bytes from `file` into a new buffer; `Ok(None)` at
-/// end of file.
+/// Waits until `file` is readable (`Flushing` once `unlocked` is set: the
+/// source is stopping), then reads up to `size` bytes from it into a new
+/// buffer; `Ok(None)` at end of file. An I/O error goes to `fail`, which
+/// posts it and says what the flow returns.
 pub(crate) fn read_buffer(
     ctx: &CreateContext<'_>,
+    unlocked: &AtomicBool,
     file: &mut File,
     size: usize,
-) -> std::result::Result<io::Result<Option<Buffer>>, FlowError> {
+    fail: impl Fn(io::Error) -> FlowError,
+) -> std::result::Result<Option<Buffer>, FlowError> {
+    // A FIFO can block: wait for data in slices that notice stopping.
+    match wait_readable(unlocked, file) {
+        Ok(true) => {}
+        Ok(false) => return Err(FlowError::Flushing),
+        Err(e) => return Err(fail(e)),
+    }
     let mut buffer = ctx.acquire(size)?;
     let Some(b) = buffer.get_mut() else {
         return Err(FlowError::Error);
@@ -182,7 +162,7 @@ pub(crate) fn read_buffer(
             }
         }
     };
-    Ok(match read {
+    match read {
         Ok(0) => Ok(None),
         Ok(n) => {
             if b.set_size(n).is_err() {
@@ -190,8 +170,8 @@ pub(crate) fn read_buffer(
             }
             Ok(Some(buffer))
         }
-        Err(e) => Err(e),
-    })
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// The `fdsrc` element's implementation (wrapped in [`Source`]).
@@ -222,14 +202,6 @@ pub fn wait_readable(unlocked: &AtomicBool, fd: &impl AsFd) -> io::Result<bool> 
 }
 
 impl SourceImpl for FdSrc {
-    fn caps(&self, _element: &Element) -> Caps {
-        Caps::new_any()
-    }
-
-    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
-        Ok(0)
-    }
-
     fn create(
         &self,
         element: &Element,
@@ -248,17 +220,8 @@ impl SourceImpl for FdSrc {
             );
             FlowError::Error
         };
-        match wait_readable(&self.unlocked, file) {
-            Ok(true) => {}
-            Ok(false) => return Err(FlowError::Flushing),
-            Err(e) => return Err(fail(e)),
-        }
         let size = blocksize(self.settings.read(|s| s.blocksize));
-        match read_buffer(ctx, file, size)? {
-            Ok(Some(buffer)) => Ok(buffer),
-            Ok(None) => Err(FlowError::Eos),
-            Err(e) => Err(fail(e)),
-        }
+        read_buffer(ctx, &self.unlocked, file, size, fail)?.ok_or(FlowError::Eos)
     }
 
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
     PropertySpec, PropertyValue,
@@ -39,51 +39,16 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `filesink`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct FileSinkSettings {
-    /// `location`: the file to write (unset by default).
-    location: Option<String>,
-    /// `append`: to the file as it is, instead of truncating it.
-    append: bool,
-    /// `buffer-size`: bytes buffered before a write (0 = each buffer).
-    buffer_size: u64,
-}
-
-impl Default for FileSinkSettings {
-    fn default() -> Self {
-        FileSinkSettings {
-            location: None,
-            append: false,
-            buffer_size: 65536,
-        }
-    }
-}
-
-impl Settings for FileSinkSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = FileSinkSettings::default();
-        vec![
-            // Unset, as `d.location`.
-            PropertySpec::string("location", "Location of the file to write", None),
-            PropertySpec::bool("append", "Append to an already existing file", d.append),
-            PropertySpec::uint(
-                "buffer-size",
-                "Bytes buffered before writing (0 = write each buffer through)",
-                0..=u32::MAX as u64,
-                d.buffer_size,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("location", PropertyValue::String(s)) => self.location = s.clone(),
-            ("append", PropertyValue::Bool(b)) => self.append = *b,
-            ("buffer-size", PropertyValue::UInt(n)) => self.buffer_size = *n,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `filesink`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct FileSinkSettings {
+        /// `location`: the file to write (unset by default).
+        location: Option<String> => PropertySpec::string("location", "Location of the file to write", None),
+        /// `append`: to the file as it is, instead of truncating it.
+        append: bool => PropertySpec::bool("append", "Append to an already existing file", false),
+        /// `buffer-size`: bytes buffered before a write (0 = each buffer).
+        buffer_size: u64 => PropertySpec::uint("buffer-size", "Bytes buffered before writing (0 = write each buffer through)", 0..=u32::MAX as u64, 65536),
     }
 }
 

@@ -15,9 +15,9 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use super::fdsrc::{blocksize, blocksize_property, read_buffer, wait_readable, DEFAULT_BLOCKSIZE};
+use super::fdsrc::{blocksize, blocksize_property, read_buffer};
 use crate::pipeline::base::{
-    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
@@ -44,40 +44,14 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `filesrc`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct FileSrcSettings {
-    /// `blocksize` as set (0 = the default).
-    blocksize: u64,
-    /// `location`: the file to read (unset by default).
-    location: Option<String>,
-}
-
-impl Default for FileSrcSettings {
-    fn default() -> Self {
-        FileSrcSettings {
-            blocksize: DEFAULT_BLOCKSIZE,
-            location: None,
-        }
-    }
-}
-
-impl Settings for FileSrcSettings {
-    fn properties() -> Vec<PropertySpec> {
-        vec![
-            blocksize_property(),
-            // Unset, as the default's `location`.
-            PropertySpec::string("location", "Location of the file to read", None),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("blocksize", PropertyValue::UInt(n)) => self.blocksize = *n,
-            ("location", PropertyValue::String(s)) => self.location = s.clone(),
-            _ => return false,
-        }
-        true
+settings! {
+    /// `filesrc`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct FileSrcSettings {
+        /// `blocksize` as set (0 = the default).
+        blocksize: u64 => blocksize_property(),
+        /// `location`: the file to read (unset by default).
+        location: Option<String> => PropertySpec::string("location", "Location of the file to read", None),
     }
 }
 
@@ -106,14 +80,6 @@ impl std::fmt::Debug for FileSrc {
 }
 
 impl SourceImpl for FileSrc {
-    fn caps(&self, _element: &Element) -> Caps {
-        Caps::new_any()
-    }
-
-    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
-        Ok(0)
-    }
-
     fn create(
         &self,
         element: &Element,
@@ -132,26 +98,16 @@ impl SourceImpl for FileSrc {
             );
             FlowError::Error
         };
-        // A FIFO can block: wait for data in slices that notice stopping.
-        match wait_readable(&self.unlocked, &open.file) {
-            Ok(true) => {}
-            Ok(false) => return Err(FlowError::Flushing),
-            Err(e) => return Err(fail(e)),
-        }
         let size = blocksize(self.settings.read(|s| s.blocksize));
-        match read_buffer(ctx, &mut open.file, size)? {
-            Ok(Some(mut buffer)) => {
-                let start = open.offset;
-                open.offset += buffer.size() as u64;
-                if let Some(b) = buffer.get_mut() {
-                    b.set_offset(Some(start));
-                    b.set_offset_end(Some(open.offset));
-                }
-                Ok(buffer)
-            }
-            Ok(None) => Err(FlowError::Eos),
-            Err(e) => Err(fail(e)),
+        let mut buffer =
+            read_buffer(ctx, &self.unlocked, &mut open.file, size, fail)?.ok_or(FlowError::Eos)?;
+        let start = open.offset;
+        open.offset += buffer.size() as u64;
+        if let Some(b) = buffer.get_mut() {
+            b.set_offset(Some(start));
+            b.set_offset_end(Some(open.offset));
         }
+        Ok(buffer)
     }
 
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {

@@ -63,22 +63,17 @@ pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, port));
     }
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|source| Error::Io {
-            context: format!("resolving {host:?}"),
-            source,
-        })?
-        .collect();
-    addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .copied()
-        .ok_or_else(|| Error::Io {
-            context: format!("resolving {host:?}"),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no address"),
-        })
+    let resolving = || format!("resolving {host:?}");
+    let addrs = (host, port).to_socket_addrs().map_err(|source| Error::Io {
+        context: resolving(),
+        source,
+    })?;
+    // The first IPv4 address, else the first one.
+    let (v4, other): (Vec<SocketAddr>, Vec<SocketAddr>) = addrs.partition(SocketAddr::is_ipv4);
+    v4.into_iter().chain(other).next().ok_or_else(|| Error::Io {
+        context: resolving(),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no address"),
+    })
 }
 
 /// Parses a client list `host:port,host:port` (IPv6 as `[addr]:port`),

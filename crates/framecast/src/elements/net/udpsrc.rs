@@ -64,8 +64,9 @@ use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags, Timespec};
 use super::sys;
 use super::{caps_for_sdp, read_sdp_file, resolve};
 use crate::elements::rtp::caps::random_u32;
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{
-    integer, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowError, Message, PadDirection, PadTemplate,
@@ -86,19 +87,13 @@ pub const DEFAULT_PORT: i64 = 5004;
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend(UdpSrcSettings::properties());
-    properties.extend([
-        PropertySpec::counter("packets-received", "Datagrams received"),
-        PropertySpec::counter("bytes-received", "Bytes received"),
-        PropertySpec::counter("packets-truncated", "Datagrams longer than mtu (dropped)"),
-        PropertySpec::counter(
-            "pli-sent",
-            "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
-        ),
-        PropertySpec::counter(
-            "nack-sent",
-            "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
-        ),
-    ]);
+    properties.extend(counters! {
+        "packets-received" => "Datagrams received",
+        "bytes-received" => "Bytes received",
+        "packets-truncated" => "Datagrams longer than mtu (dropped)",
+        "pli-sent" => "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
+        "nack-sent" => "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
+    });
     ElementFactory::new(
         "udpsrc",
         "UDP packet receiver",
@@ -114,87 +109,27 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `udpsrc`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct UdpSrcSettings {
-    /// `port` (0 = any free port; an SDP's when left at the default).
-    port: u16,
-    /// `address` to listen on; a multicast one is joined.
-    address: Option<String>,
-    multicast_group: Option<String>,
-    /// `multicast-iface`: a name or an IPv4 address on it.
-    multicast_iface: Option<String>,
-    /// `caps` (ANY: from `sdp-file`, else none).
-    caps: Caps,
-    sdp_file: Option<String>,
-    /// `buffer-size`: socket receive buffer (0 = the kernel's default).
-    buffer_size: i64,
-    /// `timeout`, ns (0 = off; may change while playing).
-    timeout: u64,
-    reuse: bool,
-    /// `mtu`: largest datagram received whole.
-    mtu: usize,
-}
-
-impl Default for UdpSrcSettings {
-    fn default() -> Self {
-        UdpSrcSettings {
-            port: DEFAULT_PORT as u16,
-            address: Some("0.0.0.0".into()),
-            multicast_group: None,
-            multicast_iface: None,
-            caps: Caps::new_any(),
-            sdp_file: None,
-            buffer_size: DEFAULT_BUFFER_SIZE,
-            timeout: 0,
-            reuse: false,
-            mtu: DEFAULT_MTU as usize,
-        }
-    }
-}
-
-impl Settings for UdpSrcSettings {
-    /// The string defaults are written here as the literals
-    /// [`UdpSrcSettings::default`] holds (`PropertySpec` takes `&'static
-    /// str`).
-    #[rustfmt::skip]
-    fn properties() -> Vec<PropertySpec> {
-        let d = UdpSrcSettings::default();
-        vec![
-            PropertySpec::int("port", "The port to listen on (0 = any free port, readable once in Paused)", 0..=65_535, i64::from(d.port)),
-            PropertySpec::string("address", "The address to listen on (a multicast group is joined)", Some("0.0.0.0")),
-            PropertySpec::string("multicast-group", "Multicast group to join (default: address, when it is one)", None),
-            PropertySpec::string("multicast-iface", "Interface to join the multicast group on: a name (lo, eth0) or an IPv4 address on it (default: the kernel's choice)", None),
-            PropertySpec::caps("caps", "The caps of the stream (application/x-rtp,...)"),
-            PropertySpec::string("sdp-file", "Read caps, port and multicast group from this SDP", None),
-            PropertySpec::int("buffer-size", "Socket receive buffer in bytes (0 = the kernel's default)", 0..=i64::from(i32::MAX), d.buffer_size),
-            PropertySpec::uint("timeout", "Post a GstUDPSrcTimeout element message after this many ns without data (0 = off)", 0..=u64::MAX, d.timeout).mutable_in_playing(),
-            PropertySpec::bool("reuse", "Allow other sockets to bind the same unicast port (multicast always shares it)", d.reuse),
-            PropertySpec::uint("mtu", "Largest datagram received whole, in bytes", 64..=65_535, d.mtu as u64),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("port", v) => match integer(v) {
-                Some(port) => self.port = port,
-                None => return false,
-            },
-            ("address", PropertyValue::String(s)) => self.address = s.clone(),
-            ("multicast-group", PropertyValue::String(s)) => self.multicast_group = s.clone(),
-            ("multicast-iface", PropertyValue::String(s)) => self.multicast_iface = s.clone(),
-            ("caps", PropertyValue::Caps(caps)) => self.caps = caps.clone(),
-            ("sdp-file", PropertyValue::String(s)) => self.sdp_file = s.clone(),
-            ("buffer-size", PropertyValue::Int(n)) => self.buffer_size = *n,
-            ("timeout", PropertyValue::UInt(ns)) => self.timeout = *ns,
-            ("reuse", PropertyValue::Bool(b)) => self.reuse = *b,
-            ("mtu", v) => match integer(v) {
-                Some(mtu) => self.mtu = mtu,
-                None => return false,
-            },
-            _ => return false,
-        }
-        true
+settings! {
+    /// `udpsrc`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct UdpSrcSettings {
+        /// `port` (0 = any free port; an SDP's when left at the default).
+        port: u16 => PropertySpec::int("port", "The port to listen on (0 = any free port, readable once in Paused)", 0..=65_535, DEFAULT_PORT),
+        /// `address` to listen on; a multicast one is joined.
+        address: Option<String> => PropertySpec::string("address", "The address to listen on (a multicast group is joined)", Some("0.0.0.0")),
+        multicast_group: Option<String> => PropertySpec::string("multicast-group", "Multicast group to join (default: address, when it is one)", None),
+        /// `multicast-iface`: a name or an IPv4 address on it.
+        multicast_iface: Option<String> => PropertySpec::string("multicast-iface", "Interface to join the multicast group on: a name (lo, eth0) or an IPv4 address on it (default: the kernel's choice)", None),
+        /// `caps` (ANY: from `sdp-file`, else none).
+        caps: Caps => PropertySpec::caps("caps", "The caps of the stream (application/x-rtp,...)"),
+        sdp_file: Option<String> => PropertySpec::string("sdp-file", "Read caps, port and multicast group from this SDP", None),
+        /// `buffer-size`: socket receive buffer (0 = the kernel's default).
+        buffer_size: i64 => PropertySpec::int("buffer-size", "Socket receive buffer in bytes (0 = the kernel's default)", 0..=i64::from(i32::MAX), DEFAULT_BUFFER_SIZE),
+        /// `timeout`, ns (0 = off; may change while playing).
+        timeout: u64 => PropertySpec::uint("timeout", "Post a GstUDPSrcTimeout element message after this many ns without data (0 = off)", 0..=u64::MAX, 0).mutable_in_playing(),
+        reuse: bool => PropertySpec::bool("reuse", "Allow other sockets to bind the same unicast port (multicast always shares it)", false),
+        /// `mtu`: largest datagram received whole.
+        mtu: usize => PropertySpec::uint("mtu", "Largest datagram received whole, in bytes", 64..=65_535, DEFAULT_MTU),
     }
 }
 
@@ -585,10 +520,7 @@ impl SourceImpl for UdpSrc {
             if fds[0].revents().is_empty() {
                 continue;
             }
-            let mut buffer = open.pool.acquire().map_err(|e| match e {
-                framecast_core::Error::Flushing => FlowError::Flushing,
-                _ => FlowError::Error,
-            })?;
+            let mut buffer = open.pool.acquire().map_err(FlowError::from_acquire)?;
             let Some(b) = buffer.get_mut() else {
                 return Err(FlowError::Error);
             };

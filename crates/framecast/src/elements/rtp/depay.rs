@@ -18,6 +18,7 @@ use framecast_rtp::RtpPacket;
 use crate::elements::codec::base::{
     codec_query, ExtraCounters, KeyframeRequests, MAX_EXTRA_COUNTERS,
 };
+use crate::pipeline::base::counters;
 use crate::pipeline::base::Settings;
 use crate::pipeline::{
     Caps, Element, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec,
@@ -26,31 +27,16 @@ use crate::pipeline::{
 
 /// The read-only counters of every depayloader.
 pub(crate) fn depayloader_properties() -> Vec<PropertySpec> {
-    vec![
-        PropertySpec::counter("packets-received", "RTP packets received"),
-        PropertySpec::counter(
-            "packets-lost",
-            "Packets missing by sequence number (a jitter buffer upstream reorders)",
-        ),
-        PropertySpec::counter(
-            "packets-late",
-            "Packets older than one already seen (dropped)",
-        ),
-        PropertySpec::counter(
-            "packets-malformed",
-            "Buffers that were not RTP packets of this payload format (dropped)",
-        ),
-        PropertySpec::counter("frames-out", "Frames (access units) pushed downstream"),
-        PropertySpec::counter(
-            "frames-discarded",
-            "Frames dropped because a packet of theirs was lost or malformed",
-        ),
-        PropertySpec::counter(
-            "stream-restarts",
-            "Times the sender's stream restarted (a new SSRC, or a sequence number far from \
+    counters! {
+        "packets-received" => "RTP packets received",
+        "packets-lost" => "Packets missing by sequence number (a jitter buffer upstream reorders)",
+        "packets-late" => "Packets older than one already seen (dropped)",
+        "packets-malformed" => "Buffers that were not RTP packets of this payload format (dropped)",
+        "frames-out" => "Frames (access units) pushed downstream",
+        "frames-discarded" => "Frames dropped because a packet of theirs was lost or malformed",
+        "stream-restarts" => "Times the sender's stream restarted (a new SSRC, or a sequence number far from \
              the expected one); the frame in progress ended there",
-        ),
-    ]
+    }
 }
 
 /// What a depayloader counted, as the properties show it.

@@ -27,6 +27,7 @@ use framecast_rtp::{PacketSource, RtpClock};
 
 use super::caps::random_u32;
 use crate::elements::codec::base::codec_query;
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{integer, Settings, SettingsLock};
 use crate::pipeline::{
     Caps, Element, FlowError, FlowResult, FlowSuccess, Pad, PropertySpec, PropertyValue, Query,
@@ -44,15 +45,12 @@ const POOL_MIN_BUFFERS: u32 = 16;
 /// format's own, and the read-only counters.
 pub(crate) fn payloader_properties<F: PayloadFormat>() -> Vec<PropertySpec> {
     let mut properties = PaySettings::<F>::properties();
-    properties.extend([
-        PropertySpec::counter("seqnum", "Sequence number of the last packet sent"),
-        PropertySpec::counter("timestamp", "RTP timestamp of the last packet sent"),
-        PropertySpec::counter("packets-sent", "Packets pushed since the start"),
-        PropertySpec::counter(
-            "frames-dropped",
-            "Input frames that could not be packetized",
-        ),
-    ]);
+    properties.extend(counters! {
+        "seqnum" => "Sequence number of the last packet sent",
+        "timestamp" => "RTP timestamp of the last packet sent",
+        "packets-sent" => "Packets pushed since the start",
+        "frames-dropped" => "Input frames that could not be packetized",
+    });
     properties
 }
 
@@ -307,10 +305,7 @@ impl PayBase {
         };
         let mut first = true;
         loop {
-            let mut out = pool.acquire().map_err(|e| match e {
-                framecast_core::Error::Flushing => FlowError::Flushing,
-                _ => FlowError::Error,
-            })?;
+            let mut out = pool.acquire().map_err(FlowError::from_acquire)?;
             let Some(b) = out.get_mut() else {
                 return Err(FlowError::Error);
             };

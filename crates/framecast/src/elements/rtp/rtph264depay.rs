@@ -51,32 +51,24 @@ use super::depay::{
 };
 use super::rtph264pay::SINK_CAPS as H264_CAPS;
 use crate::elements::codec::base::{Damaged, MAX_EXTRA_COUNTERS};
-use crate::pipeline::base::Settings;
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{settings, Settings};
 use crate::pipeline::template_caps;
+use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowResult, FlowSuccess, Pad, PadDirection, PadTemplate,
 };
-use crate::pipeline::{PropertySpec, PropertyValue};
 use crate::Result;
 
 /// The factory.
 pub fn factory() -> ElementFactory {
     let mut properties = depayloader_properties();
     properties.extend(H264Settings::properties());
-    properties.extend([
-        PropertySpec::counter(
-            "frames-skipped",
-            "Intact frames dropped while waiting for an IDR after a loss",
-        ),
-        PropertySpec::counter(
-            "frames-damaged",
-            "Frames delivered with packets missing (damaged=conceal), flagged CORRUPTED",
-        ),
-        PropertySpec::counter(
-            "keyframes-requested",
-            "Force-key-unit requests sent upstream",
-        ),
-    ]);
+    properties.extend(counters! {
+        "frames-skipped" => "Intact frames dropped while waiting for an IDR after a loss",
+        "frames-damaged" => "Frames delivered with packets missing (damaged=conceal), flagged CORRUPTED",
+        "keyframes-requested" => "Force-key-unit requests sent upstream",
+    });
     ElementFactory::new(
         "rtph264depay",
         "RTP H264 depayloader",
@@ -91,58 +83,18 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `rtph264depay`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct H264Settings {
-    /// `damaged`: deliver access units that lost packets, or drop them.
-    damaged: Damaged,
-    /// `wait-for-keyframe`: with `damaged=drop`, nothing after a loss until
-    /// the next IDR.
-    wait_for_keyframe: bool,
-    /// `request-keyframe`: ask upstream for an IDR while waiting for one.
-    request_keyframe: bool,
-}
-
-impl Default for H264Settings {
-    fn default() -> Self {
-        H264Settings {
-            damaged: Damaged::Conceal,
-            wait_for_keyframe: true,
-            request_keyframe: true,
-        }
-    }
-}
-
-impl Settings for H264Settings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = H264Settings::default();
-        vec![
-            d.damaged.property(),
-            PropertySpec::bool(
-                "wait-for-keyframe",
-                "With damaged=drop: after a loss, drop frames until the next IDR",
-                d.wait_for_keyframe,
-            ),
-            PropertySpec::bool(
-                "request-keyframe",
-                "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a \
-                 loss",
-                d.request_keyframe,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("damaged", v) => match Damaged::from_value(v) {
-                Some(d) => self.damaged = d,
-                None => return false,
-            },
-            ("wait-for-keyframe", PropertyValue::Bool(b)) => self.wait_for_keyframe = *b,
-            ("request-keyframe", PropertyValue::Bool(b)) => self.request_keyframe = *b,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `rtph264depay`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct H264Settings {
+        /// `damaged`: deliver access units that lost packets, or drop them.
+        damaged: Damaged => Damaged::Conceal.property(),
+        /// `wait-for-keyframe`: with `damaged=drop`, nothing after a loss
+        /// until the next IDR.
+        wait_for_keyframe: bool => PropertySpec::bool("wait-for-keyframe", "With damaged=drop: after a loss, drop frames until the next IDR", true),
+        /// `request-keyframe`: ask upstream for an IDR while waiting for one.
+        request_keyframe: bool => PropertySpec::bool("request-keyframe", "Ask upstream for a keyframe (GstForceKeyUnit) on joining mid-stream or after a \
+            loss", true),
     }
 }
 
@@ -302,7 +254,7 @@ impl DepayloadFormat for H264 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{make_element, ElementImpl};
+    use crate::pipeline::{make_element, ElementImpl, PropertyValue};
 
     /// What the application sets lands in the typed settings the format
     /// starts from; a name the settings do not hold is refused.

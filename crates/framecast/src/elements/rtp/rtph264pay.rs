@@ -17,18 +17,17 @@
 //! sdp-file=` writes into the SDP.
 
 use framecast_core::Buffer;
-use framecast_rtp::h264::{nal_type, nal_unit_type, profile_level_id, sprop_parameter_sets};
+use framecast_rtp::h264::{profile_level_id, sprop_parameter_sets};
 use framecast_rtp::{Aggregation, ConfigInterval, H264Payloader, H264PayloaderConfig, NalUnits};
 
 use super::caps::rtp_template;
 use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
-use crate::pipeline::base::Settings;
+use crate::pipeline::base::settings;
 use crate::pipeline::template_caps;
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate, PropertySpec,
-    PropertyValue,
 };
 use crate::{Error, Result};
 
@@ -68,51 +67,15 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `rtph264pay`'s own writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct H264PaySettings {
-    /// `config-interval`: -1 = SPS/PPS before every IDR, 0 = never, N =
-    /// every N s.
-    config_interval: i64,
-    /// `aggregate-mode`: a nick of [`AGGREGATE`].
-    aggregate_mode: &'static str,
-}
-
-impl Default for H264PaySettings {
-    fn default() -> Self {
-        H264PaySettings {
-            config_interval: -1,
-            aggregate_mode: "parameter-sets",
-        }
-    }
-}
-
-impl Settings for H264PaySettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = H264PaySettings::default();
-        vec![
-            PropertySpec::int(
-                "config-interval",
-                "Send SPS/PPS in band: -1 = before every IDR, 0 = never (SDP only), N = every N s",
-                -1..=3600,
-                d.config_interval,
-            ),
-            PropertySpec::enumeration(
-                "aggregate-mode",
-                "Which NAL units share a STAP-A packet",
-                AGGREGATE,
-                d.aggregate_mode,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("config-interval", PropertyValue::Int(n)) => self.config_interval = *n,
-            ("aggregate-mode", PropertyValue::Enum(nick)) => self.aggregate_mode = nick,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `rtph264pay`'s own writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct H264PaySettings {
+        /// `config-interval`: -1 = SPS/PPS before every IDR, 0 = never, N =
+        /// every N s.
+        config_interval: i64 => PropertySpec::int("config-interval", "Send SPS/PPS in band: -1 = before every IDR, 0 = never (SDP only), N = every N s", -1..=3600, -1),
+        /// `aggregate-mode`: a nick of [`AGGREGATE`].
+        aggregate_mode: &'static str => PropertySpec::enumeration("aggregate-mode", "Which NAL units share a STAP-A packet", AGGREGATE, "parameter-sets"),
     }
 }
 
@@ -138,19 +101,6 @@ impl H264 {
         }
         finish_src_caps(caps, cfg.pt, self.input_caps.as_ref())
     }
-}
-
-/// The first SPS and PPS of an access unit.
-fn parameter_sets(data: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
-    let (mut sps, mut pps) = (None, None);
-    for nal in NalUnits::AnnexB(data).iter() {
-        match nal_unit_type(nal[0]) {
-            nal_type::SPS if sps.is_none() => sps = Some(nal),
-            nal_type::PPS if pps.is_none() => pps = Some(nal),
-            _ => {}
-        }
-    }
-    (sps, pps)
 }
 
 impl PayloadFormat for H264 {
@@ -196,7 +146,7 @@ impl PayloadFormat for H264 {
     fn payload(&mut self, buffer: &Buffer, ts: u32, out: &mut PacketOut<'_>) -> FlowResult {
         let map = buffer.map_readable().map_err(|_| crate::FlowError::Error)?;
         let data = map.contiguous();
-        if let (Some(sps), Some(pps)) = parameter_sets(&data) {
+        if let Some((sps, pps)) = NalUnits::AnnexB(&data).parameter_sets() {
             let changed = self
                 .advertised
                 .as_ref()

@@ -228,10 +228,7 @@ impl DepayloadFormat for VRaw {
             let (mut frame, head) = match self.frame.take() {
                 Some(f) => f,
                 None => (
-                    fmt.pool.acquire().map_err(|e| match e {
-                        framecast_core::Error::Flushing => FlowError::Flushing,
-                        _ => FlowError::Error,
-                    })?,
+                    fmt.pool.acquire().map_err(FlowError::from_acquire)?,
                     starts_frame(pkt),
                 ),
             };

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 
 use framecast_core::{Buffer, BufferPool, ClockTime, Fraction, VideoFormat, VideoInfo};
 
-use crate::pipeline::base::{integer, negotiate_pool, Settings, SettingsLock};
+use crate::pipeline::base::{negotiate_pool, settings, Settings, SettingsLock};
 use crate::pipeline::{
     Caps, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult, FlowSuccess, Pad,
     PadDirection, PadTemplate, PropertySpec, PropertyValue, Query, Segment, StateChange,
@@ -65,89 +65,20 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `rawvideoparse`'s writable properties: the frames the byte stream
-/// holds.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawVideoParseSettings {
-    /// `format`: a nick of [`FORMATS`].
-    format: &'static str,
-    width: u32,
-    height: u32,
-    /// `framerate` (0/1 = unknown: no timestamps).
-    framerate: Fraction,
-    pixel_aspect_ratio: Fraction,
-    /// `frame-size`: bytes per frame, padding included (0 = packed).
-    frame_size: u64,
-}
-
-impl Default for RawVideoParseSettings {
-    fn default() -> Self {
-        RawVideoParseSettings {
-            format: "i420",
-            width: 320,
-            height: 240,
-            framerate: Fraction::from_integer(25),
-            pixel_aspect_ratio: Fraction::ONE,
-            frame_size: 0,
-        }
-    }
-}
-
-impl Settings for RawVideoParseSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = RawVideoParseSettings::default();
-        vec![
-            PropertySpec::enumeration(
-                "format",
-                "Format of frames in raw stream",
-                FORMATS,
-                d.format,
-            ),
-            PropertySpec::int(
-                "width",
-                "Width of frames in raw stream",
-                0..=i64::from(i32::MAX),
-                i64::from(d.width),
-            ),
-            PropertySpec::int(
-                "height",
-                "Height of frames in raw stream",
-                0..=i64::from(i32::MAX),
-                i64::from(d.height),
-            ),
-            PropertySpec::fraction(
-                "framerate",
-                "Rate of frames in raw stream (0/1 = unknown: no timestamps)",
-                d.framerate,
-            ),
-            PropertySpec::fraction(
-                "pixel-aspect-ratio",
-                "Pixel aspect ratio of frames in raw stream",
-                d.pixel_aspect_ratio,
-            ),
-            PropertySpec::uint(
-                "frame-size",
-                "Size of a frame in the stream (0 = frames are tightly packed together)",
-                0..=u32::MAX as u64,
-                d.frame_size,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("format", PropertyValue::Enum(nick)) => self.format = nick,
-            ("width" | "height", v) => match integer(v) {
-                Some(n) if name == "width" => self.width = n,
-                Some(n) => self.height = n,
-                None => return false,
-            },
-            ("framerate", PropertyValue::Fraction(f)) => self.framerate = *f,
-            ("pixel-aspect-ratio", PropertyValue::Fraction(f)) => self.pixel_aspect_ratio = *f,
-            ("frame-size", PropertyValue::UInt(n)) => self.frame_size = *n,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `rawvideoparse`'s writable properties: the frames the byte stream
+    /// holds.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct RawVideoParseSettings {
+        /// `format`: a nick of [`FORMATS`].
+        format: &'static str => PropertySpec::enumeration("format", "Format of frames in raw stream", FORMATS, "i420"),
+        width: u32 => PropertySpec::int("width", "Width of frames in raw stream", 0..=i64::from(i32::MAX), 320),
+        height: u32 => PropertySpec::int("height", "Height of frames in raw stream", 0..=i64::from(i32::MAX), 240),
+        /// `framerate` (0/1 = unknown: no timestamps).
+        framerate: Fraction => PropertySpec::fraction("framerate", "Rate of frames in raw stream (0/1 = unknown: no timestamps)", Fraction::from_integer(25)),
+        pixel_aspect_ratio: Fraction => PropertySpec::fraction("pixel-aspect-ratio", "Pixel aspect ratio of frames in raw stream", Fraction::ONE),
+        /// `frame-size`: bytes per frame, padding included (0 = packed).
+        frame_size: u64 => PropertySpec::uint("frame-size", "Size of a frame in the stream (0 = frames are tightly packed together)", 0..=u32::MAX as u64, 0),
     }
 }
 
@@ -216,13 +147,6 @@ impl std::fmt::Debug for RawVideoParse {
             .field("frames", &stream.frames)
             .field("filled", &stream.filled)
             .finish()
-    }
-}
-
-fn pool_error(e: framecast_core::Error) -> FlowError {
-    match e {
-        framecast_core::Error::Flushing => FlowError::Flushing,
-        _ => FlowError::Error,
     }
 }
 
@@ -372,7 +296,7 @@ impl RawVideoParse {
         } else {
             if stream.current.is_none() {
                 let pool = stream.pool.as_ref().ok_or(FlowError::NotNegotiated)?;
-                stream.current = Some(pool.acquire().map_err(pool_error)?);
+                stream.current = Some(pool.acquire().map_err(FlowError::from_acquire)?);
             }
             let frame = stream
                 .current
@@ -395,7 +319,7 @@ impl RawVideoParse {
             None => stream.current.take().ok_or(FlowError::Error)?,
             Some(padded) => {
                 let pool = stream.pool.as_ref().ok_or(FlowError::NotNegotiated)?;
-                let mut frame = pool.acquire().map_err(pool_error)?;
+                let mut frame = pool.acquire().map_err(FlowError::from_acquire)?;
                 {
                     let out = frame.get_mut().ok_or(FlowError::Error)?;
                     let mut map = out.map_writable().map_err(|_| FlowError::Error)?;

@@ -27,7 +27,7 @@ use framecast_core::{Buffer, ClockTime, Fraction, VideoFormat, VideoInfo};
 
 use crate::elements::video::{self, convert, write_counter, CounterStamp, Frame, FrameMut, Matrix};
 use crate::pipeline::base::{
-    integer, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
@@ -64,65 +64,17 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `testsrc`'s writable properties.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TestSrcSettings {
-    /// `pattern`: a nick of [`PATTERNS`] (may change while playing).
-    pattern: &'static str,
-    /// `foreground-color`: the `solid-color` pattern's 0xAARRGGBB (may
-    /// change while playing).
-    foreground_color: u32,
-    /// `is-live`: frames at the framerate on the pipeline clock.
-    is_live: bool,
-}
-
-impl Default for TestSrcSettings {
-    fn default() -> Self {
-        TestSrcSettings {
-            pattern: "smpte",
-            foreground_color: 0xffff_ffff,
-            is_live: false,
-        }
-    }
-}
-
-impl Settings for TestSrcSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = TestSrcSettings::default();
-        vec![
-            PropertySpec::enumeration(
-                "pattern",
-                "Type of test pattern to generate",
-                PATTERNS,
-                d.pattern,
-            )
-            .mutable_in_playing(),
-            PropertySpec::uint(
-                "foreground-color",
-                "Colour of the solid-color pattern, as 0xAARRGGBB",
-                0..=u64::from(u32::MAX),
-                u64::from(d.foreground_color),
-            )
-            .mutable_in_playing(),
-            PropertySpec::bool(
-                "is-live",
-                "Produce frames at the framerate on the pipeline clock (a live source)",
-                d.is_live,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("pattern", PropertyValue::Enum(nick)) => self.pattern = nick,
-            ("foreground-color", v) => match integer(v) {
-                Some(argb) => self.foreground_color = argb,
-                None => return false,
-            },
-            ("is-live", PropertyValue::Bool(b)) => self.is_live = *b,
-            _ => return false,
-        }
-        true
+settings! {
+    /// `testsrc`'s writable properties.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct TestSrcSettings {
+        /// `pattern`: a nick of [`PATTERNS`] (may change while playing).
+        pattern: &'static str => PropertySpec::enumeration("pattern", "Type of test pattern to generate", PATTERNS, "smpte").mutable_in_playing(),
+        /// `foreground-color`: the `solid-color` pattern's 0xAARRGGBB (may
+        /// change while playing).
+        foreground_color: u32 => PropertySpec::uint("foreground-color", "Colour of the solid-color pattern, as 0xAARRGGBB", 0..=u64::from(u32::MAX), 0xffff_ffff).mutable_in_playing(),
+        /// `is-live`: frames at the framerate on the pipeline clock.
+        is_live: bool => PropertySpec::bool("is-live", "Produce frames at the framerate on the pipeline clock (a live source)", false),
     }
 }
 

@@ -7,7 +7,7 @@ mod sink;
 mod src;
 mod transform;
 
-pub(crate) use settings::{integer, Settings, SettingsLock};
+pub(crate) use settings::{counters, integer, settings, FromProperty, Settings, SettingsLock};
 pub use sink::{sink_properties, Sink, SinkImpl};
 pub use src::{source_properties, CreateContext, Source, SourceImpl};
 pub use transform::{Transform, TransformImpl};

@@ -16,7 +16,9 @@ use std::sync::Mutex;
 
 use framecast_core::sync::MutexExt;
 
-use crate::pipeline::{Element, PropertySpec, PropertyValue};
+use framecast_core::Fraction;
+
+use crate::pipeline::{Caps, Element, PropertySpec, PropertyValue};
 use crate::{Error, Result};
 
 /// An element's writable properties, typed.
@@ -44,6 +46,163 @@ pub(crate) trait Settings: Default + Clone + Send + 'static {
         })
     }
 }
+
+/// A settings field's type, read from a [`PropertyValue`] (the value the
+/// application set, or the declared default): `None` when the value is
+/// not of this type or does not fit it.
+pub(crate) trait FromProperty: Sized {
+    /// The field's value for `value`.
+    fn from_property(value: &PropertyValue) -> Option<Self>;
+}
+
+/// Integer fields take `Int` or `UInt`, as [`integer`] converts them.
+macro_rules! integer_fields {
+    ($($t:ty),*) => {$(
+        impl FromProperty for $t {
+            fn from_property(value: &PropertyValue) -> Option<Self> {
+                integer(value)
+            }
+        }
+    )*};
+}
+integer_fields!(u8, u16, u32, u64, usize, i32, i64);
+
+impl FromProperty for bool {
+    fn from_property(value: &PropertyValue) -> Option<Self> {
+        value.as_bool()
+    }
+}
+
+impl FromProperty for f64 {
+    fn from_property(value: &PropertyValue) -> Option<Self> {
+        value.as_f64()
+    }
+}
+
+/// A string property: `None` when unset.
+impl FromProperty for Option<String> {
+    fn from_property(value: &PropertyValue) -> Option<Self> {
+        match value {
+            PropertyValue::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// An enumeration, by nick (the nicks are the declaration's `'static`
+/// strings).
+impl FromProperty for &'static str {
+    fn from_property(value: &PropertyValue) -> Option<Self> {
+        match value {
+            PropertyValue::Enum(nick) => Some(nick),
+            _ => None,
+        }
+    }
+}
+
+impl FromProperty for Fraction {
+    fn from_property(value: &PropertyValue) -> Option<Self> {
+        value.as_fraction()
+    }
+}
+
+impl FromProperty for Caps {
+    fn from_property(value: &PropertyValue) -> Option<Self> {
+        value.as_caps().cloned()
+    }
+}
+
+/// Declares an element's typed settings from one line per property: the
+/// struct, its [`Default`] (each field the declared default of its
+/// property), and its [`Settings`] impl (`properties()` in the order
+/// written, `set()` writing each property into its field).
+///
+/// ```ignore
+/// settings! {
+///     /// `fakesrc`'s writable properties.
+///     #[derive(Debug, Clone, Copy)]
+///     pub(crate) struct FakeSrcSettings {
+///         sizemax: usize => PropertySpec::int("sizemax", "Maximum buffer size", 0..=i64::from(i32::MAX), 4096),
+///         /// A field may be stored as another type than the property's:
+///         /// `as` names the conversion from it.
+///         timeout: Duration as Duration::from_secs => PropertySpec::uint("timeout", "Seconds", 1..=60, 10),
+///     }
+/// }
+/// ```
+///
+/// The default is written once, in the [`PropertySpec`]; a field whose type
+/// cannot hold its property's default is a declaration bug that panics
+/// when the element is made (every factory is made in the tests).
+macro_rules! settings {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $field_vis:vis $field:ident : $ty:ty $(as $conv:path)? => $spec:expr
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $( $(#[$field_meta])* $field_vis $field: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    $(
+                        $field: $crate::pipeline::base::settings!(@from &$spec.default_value() $(, $conv)?)
+                            .expect(concat!(
+                                stringify!($name), ".", stringify!($field),
+                                ": the declared default does not fit the field"
+                            )),
+                    )*
+                }
+            }
+        }
+
+        impl $crate::pipeline::base::Settings for $name {
+            fn properties() -> Vec<$crate::pipeline::PropertySpec> {
+                vec![$($spec),*]
+            }
+
+            fn set(&mut self, name: &str, value: &$crate::pipeline::PropertyValue) -> bool {
+                $(
+                    if name == $spec.name {
+                        return match $crate::pipeline::base::settings!(@from value $(, $conv)?) {
+                            Some(v) => {
+                                self.$field = v;
+                                true
+                            }
+                            None => false,
+                        };
+                    }
+                )*
+                false
+            }
+        }
+    };
+    (@from $value:expr) => {
+        $crate::pipeline::base::FromProperty::from_property($value)
+    };
+    (@from $value:expr, $conv:path) => {
+        $crate::pipeline::base::FromProperty::from_property($value).map($conv)
+    };
+}
+pub(crate) use settings;
+
+/// An element's read-only counters (GStreamer's readable statistics),
+/// declared as a table of `"name" => "blurb"`: the
+/// [`PropertySpec::counter`]s, in the order written, as a
+/// `Vec<PropertySpec>`. The element answers them in
+/// `ElementImpl::read_property`.
+macro_rules! counters {
+    ($($name:literal => $blurb:expr),* $(,)?) => {
+        vec![$($crate::pipeline::PropertySpec::counter($name, $blurb)),*]
+    };
+}
+pub(crate) use counters;
 
 /// An integer property's value as the type the element uses it as (`u8`
 /// for a payload type, `u16` for a port, `usize` for a size); `None` when

@@ -1,6 +1,7 @@
 //! [`Sink`]: clock synchronisation, EOS and allocation proposals of a sink
 //! element (`GstBaseSink`).
 
+use crate::pipeline::element::property_hooks;
 use framecast_core::{AllocationQuery, Buffer};
 
 use crate::pipeline::caps::Caps;
@@ -53,20 +54,7 @@ pub trait SinkImpl: Send + Sync + 'static {
     /// Wake a blocked `render` (flushing).
     fn unlock(&self, _element: &Element) {}
 
-    /// Properties specific to this sink.
-    fn property_changed(
-        &self,
-        _element: &Element,
-        _name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
-        Ok(())
-    }
-
-    /// Computed properties.
-    fn read_property(&self, _element: &Element, _name: &str) -> Option<PropertyValue> {
-        None
-    }
+    property_hooks!();
 }
 
 /// Properties every sink has: `sync`.

@@ -1,5 +1,6 @@
 //! [`Source`]: the streaming loop of a source element (`GstBaseSrc`).
 
+use crate::pipeline::element::property_hooks;
 use framecast_core::sync::{CondvarExt, MutexExt};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -24,8 +25,10 @@ use crate::{Error, Result};
 /// negotiation, the allocation query, timestamps, EOS and errors.
 pub trait SourceImpl: Send + Sync + 'static {
     /// The caps this source can produce now (given its properties). ANY
-    /// caps mean a byte stream: no negotiation and no pool.
-    fn caps(&self, element: &Element) -> Caps;
+    /// caps (the default) mean a byte stream: no negotiation and no pool.
+    fn caps(&self, _element: &Element) -> Caps {
+        Caps::new_any()
+    }
 
     /// Picks fixed caps out of the negotiated ones (default: GStreamer's
     /// default fixation).
@@ -34,9 +37,11 @@ pub trait SourceImpl: Send + Sync + 'static {
     }
 
     /// The caps are decided: prepare for them. Returns the buffer size the
-    /// source will fill, for the pool (0 = no pool: the source makes its own
-    /// buffers).
-    fn set_caps(&self, element: &Element, caps: &Caps) -> Result<usize>;
+    /// source will fill, for the pool (0, the default = no pool: the source
+    /// makes its own buffers).
+    fn set_caps(&self, _element: &Element, _caps: &Caps) -> Result<usize> {
+        Ok(0)
+    }
 
     /// Produces the next buffer; `Err(FlowError::Eos)` at the end. A live
     /// source blocks here until its data exists (and returns
@@ -98,20 +103,7 @@ pub trait SourceImpl: Send + Sync + 'static {
         false
     }
 
-    /// Properties specific to this source (beyond [`source_properties`]).
-    fn property_changed(
-        &self,
-        _element: &Element,
-        _name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
-        Ok(())
-    }
-
-    /// Computed properties (levels, counters).
-    fn read_property(&self, _element: &Element, _name: &str) -> Option<PropertyValue> {
-        None
-    }
+    property_hooks!();
 }
 
 /// What `create` gets besides the element: the negotiated pool and clock
@@ -146,10 +138,7 @@ impl CreateContext<'_> {
     /// A buffer from the pool, or a fresh one of `size` bytes without one.
     pub fn acquire(&self, size: usize) -> std::result::Result<Buffer, FlowError> {
         match self.pool {
-            Some(pool) => pool.acquire().map_err(|e| match e {
-                framecast_core::Error::Flushing => FlowError::Flushing,
-                _ => FlowError::Error,
-            }),
+            Some(pool) => pool.acquire().map_err(FlowError::from_acquire),
             None => Buffer::with_size(size).map_err(|_| FlowError::Error),
         }
     }

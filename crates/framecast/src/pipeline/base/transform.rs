@@ -1,6 +1,7 @@
 //! [`Transform`]: one buffer in, one buffer out, with caps negotiation on
 //! both sides and a pool for the output (`GstBaseTransform`).
 
+use crate::pipeline::element::property_hooks;
 use framecast_core::sync::MutexExt;
 use std::sync::Mutex;
 
@@ -47,15 +48,7 @@ pub trait TransformImpl: Send + Sync + 'static {
         true
     }
 
-    /// Properties.
-    fn property_changed(
-        &self,
-        _element: &Element,
-        _name: &str,
-        _value: &PropertyValue,
-    ) -> Result<()> {
-        Ok(())
-    }
+    property_hooks!();
 }
 
 #[derive(Default)]
@@ -146,6 +139,10 @@ impl<T: TransformImpl> ElementImpl for Transform<T> {
         self.imp.property_changed(element, name, value)
     }
 
+    fn read_property(&self, element: &Element, name: &str) -> Option<PropertyValue> {
+        self.imp.read_property(element, name)
+    }
+
     fn chain(&self, element: &Element, _pad: &Pad, buffer: Buffer) -> FlowResult {
         let Some(src) = element.src_pad() else {
             return Err(FlowError::NotLinked);
@@ -160,10 +157,7 @@ impl<T: TransformImpl> ElementImpl for Transform<T> {
         let Some(pool) = pool else {
             return Err(FlowError::NotNegotiated);
         };
-        let mut out = pool.acquire().map_err(|e| match e {
-            framecast_core::Error::Flushing => FlowError::Flushing,
-            _ => FlowError::Error,
-        })?;
+        let mut out = pool.acquire().map_err(FlowError::from_acquire)?;
         {
             let Some(o) = out.get_mut() else {
                 return Err(FlowError::Error);

@@ -41,7 +41,8 @@ use framecast_rtsp::client::{LowerTransport, PublishOptions, Publisher, RtpOut, 
 
 use crate::elements::rtp::caps::random_u32;
 use crate::elements::rtp::pay::DEFAULT_MTU;
-use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowResult, FlowSuccess, Message, PadDirection,
     PadTemplate, PropertySpec, PropertyValue, Structure,
@@ -62,18 +63,15 @@ const PROTOCOLS: &[(&str, &str)] = &[
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend(RtspClientSinkSettings::properties());
-    properties.extend([
-        PropertySpec::counter("frames-sent", "Access units sent to the server"),
-        PropertySpec::counter("packets-sent", "RTP packets sent to the server"),
-        PropertySpec::counter("bytes-sent", "RTP bytes sent to the server"),
-        PropertySpec::counter(
-            "frames-dropped",
-            "Access units dropped while disconnected or waiting for a keyframe",
-        ),
-        PropertySpec::counter("outages", "Times the server refused or went away"),
-        PropertySpec::counter("connects", "Successful RECORD sessions set up"),
-        PropertySpec::counter("connected", "1 while a RECORD session is up"),
-    ]);
+    properties.extend(counters! {
+        "frames-sent" => "Access units sent to the server",
+        "packets-sent" => "RTP packets sent to the server",
+        "bytes-sent" => "RTP bytes sent to the server",
+        "frames-dropped" => "Access units dropped while disconnected or waiting for a keyframe",
+        "outages" => "Times the server refused or went away",
+        "connects" => "Successful RECORD sessions set up",
+        "connected" => "1 while a RECORD session is up",
+    });
     ElementFactory::new(
         "rtspclientsink",
         "RTSP RECORD client sink",
@@ -131,48 +129,16 @@ struct Stream {
     framerate: Option<f64>,
 }
 
-/// `rtspclientsink`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct RtspClientSinkSettings {
-    /// `location`: the server's `rtsp://` URL (unset by default).
-    location: Option<String>,
-    /// `protocols`: a nick of [`PROTOCOLS`].
-    protocols: &'static str,
-    /// `latency`: longest wait for the server before it counts as gone.
-    latency: Duration,
-}
-
-impl Default for RtspClientSinkSettings {
-    fn default() -> Self {
-        RtspClientSinkSettings {
-            location: None,
-            protocols: "tcp",
-            latency: Duration::from_millis(2000),
-        }
-    }
-}
-
-impl Settings for RtspClientSinkSettings {
-    #[rustfmt::skip]
-    fn properties() -> Vec<PropertySpec> {
-        let d = RtspClientSinkSettings::default();
-        let latency_ms = u64::try_from(d.latency.as_millis()).unwrap_or(2000);
-        vec![
-            // Unset, as `d.location`.
-            PropertySpec::string("location", "rtsp://[user:pass@]host:port/path of the server to publish to", None),
-            PropertySpec::enumeration("protocols", "How RTP travels to the server", PROTOCOLS, d.protocols),
-            PropertySpec::uint("latency", "Longest wait in ms for the server (connect, each answer, a blocked TCP write) before it counts as gone", 50..=60_000, latency_ms),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("location", PropertyValue::String(s)) => self.location = s.clone(),
-            ("protocols", PropertyValue::Enum(nick)) => self.protocols = nick,
-            ("latency", PropertyValue::UInt(ms)) => self.latency = Duration::from_millis(*ms),
-            _ => return false,
-        }
-        true
+settings! {
+    /// `rtspclientsink`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct RtspClientSinkSettings {
+        /// `location`: the server's `rtsp://` URL (unset by default).
+        location: Option<String> => PropertySpec::string("location", "rtsp://[user:pass@]host:port/path of the server to publish to", None),
+        /// `protocols`: a nick of [`PROTOCOLS`].
+        protocols: &'static str => PropertySpec::enumeration("protocols", "How RTP travels to the server", PROTOCOLS, "tcp"),
+        /// `latency`: longest wait for the server before it counts as gone.
+        latency: Duration as Duration::from_millis => PropertySpec::uint("latency", "Longest wait in ms for the server (connect, each answer, a blocked TCP write) before it counts as gone", 50..=60_000, 2000),
     }
 }
 
@@ -309,19 +275,6 @@ fn send_packets<P: PacketSource>(
     }
 }
 
-/// The first SPS and PPS of an access unit.
-fn parameter_sets(data: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (mut sps, mut pps) = (None, None);
-    for nal in NalUnits::AnnexB(data).iter() {
-        match nal_unit_type(nal[0]) {
-            nal_type::SPS if sps.is_none() => sps = Some(nal),
-            nal_type::PPS if pps.is_none() => pps = Some(nal),
-            _ => {}
-        }
-    }
-    Some((sps?, pps?))
-}
-
 fn is_idr(data: &[u8]) -> bool {
     NalUnits::AnnexB(data)
         .iter()
@@ -450,7 +403,7 @@ impl SinkImpl for RtspClientSink {
         let data = map.contiguous();
         let data: &[u8] = &data;
         if shared.sdp.locked().is_none() && matches!(st.pay, Pay::H264(_)) {
-            if let Some((sps, pps)) = parameter_sets(data) {
+            if let Some((sps, pps)) = NalUnits::AnnexB(data).parameter_sets() {
                 let mut sdp =
                     SessionDescription::h264(st.server, 0, 96, Some((sps, pps)), st.framerate);
                 sdp.session_name = "framecast".into();

@@ -1,13 +1,14 @@
-//! `rtspserversink`: serves the H.264 stream on its sink pad over RTSP
-//! (`rtsp://address:port/path`), packetized once for every viewer.
+//! `rtspserversink`: serves the H.264 or JPEG stream on its sink pad over
+//! RTSP (`rtsp://address:port/path`), packetized once for every viewer.
 //!
 //! Viewers come and go (ffmpeg, ffplay, GStreamer's `rtspsrc`, NVRs):
 //! UDP unicast, TCP interleaved or UDP multicast, as `transports` allows.
 //! Each access unit is cut into RTP packets once (framecast-rtp's
-//! [`H264Payloader`], SPS/PPS before every IDR) into a pooled shared
-//! frame; UDP viewers get it in `sendmmsg` batches (64 messages a call,
-//! all viewers together, each run of same-size packets one UDP GSO
-//! message), TCP viewers through their own bounded
+//! [`H264Payloader`], SPS/PPS before every IDR; or its [`JpegPayloader`],
+//! RFC 2435, payload type 26, every frame a picture of its own) into a
+//! pooled shared frame; UDP viewers get it in `sendmmsg` batches (64
+//! messages a call, all viewers together, each run of same-size packets
+//! one UDP GSO message), TCP viewers through their own bounded
 //! latest-wins queue, so a slow viewer never slows the encoder or the
 //! others (one that stops reading is disconnected, with a warning naming
 //! it). A viewer's PLAY, and an RTCP PLI/FIR, send a force-key-unit event
@@ -26,22 +27,26 @@ use std::time::Duration;
 
 use framecast_core::Buffer;
 use framecast_rtp::h264::{nal_type, nal_unit_type};
-use framecast_rtp::{H264Payloader, H264PayloaderConfig, NalUnits, PacketSource};
+use framecast_rtp::{
+    H264Payloader, H264PayloaderConfig, JpegPayloader, JpegPayloaderConfig, NalUnits, PacketSource,
+    SessionDescription,
+};
 use framecast_rtsp::digest::DigestAuth;
 use framecast_rtsp::server::{
-    DatagramSender, Datagrams, MountConfig, MountHandle, MountHooks, Server, Transports,
+    DatagramSender, Datagrams, Frame, MountConfig, MountHandle, MountHooks, Server, Transports,
 };
 
 use crate::elements::net::sys::{self, RawAddr, MMSG_CHUNK};
 use crate::elements::rtp::caps::{caps_framerate, random_u32};
 use crate::elements::rtp::pay::{PayBase, PayConfig};
-use crate::pipeline::base::{integer, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{Caps, Element, ElementFactory, Event, PadDirection, PadTemplate};
 use crate::pipeline::{PropertySpec, PropertyValue};
 use crate::{Error, FlowError, FlowResult, FlowSuccess, Result};
 
-/// Sink template: whole H.264 access units in Annex B.
-pub const SINK_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au";
+/// Sink template: whole H.264 access units in Annex B, or JPEG frames.
+pub const SINK_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au; image/jpeg";
 
 /// Largest RTP packet sent.
 const MTU: usize = 1400;
@@ -50,26 +55,20 @@ const MTU: usize = 1400;
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend(RtspServerSinkSettings::properties());
-    properties.extend([
-        PropertySpec::counter("viewers", "Sessions playing now"),
-        PropertySpec::counter("frames-sent", "Access units fanned out"),
-        PropertySpec::counter("packets-sent", "RTP packets sent, all viewers together"),
-        PropertySpec::counter("bytes-sent", "Bytes of them"),
-        PropertySpec::counter(
-            "keyframe-requests",
-            "Keyframe requests sent upstream (PLAY, PLI/FIR)",
-        ),
-        PropertySpec::counter(
-            "viewers-stalled",
-            "TCP viewers disconnected for not reading",
-        ),
-        PropertySpec::counter("bound-port", "The port listened on (for port=0)"),
-    ]);
+    properties.extend(counters! {
+        "viewers" => "Sessions playing now",
+        "frames-sent" => "Access units fanned out",
+        "packets-sent" => "RTP packets sent, all viewers together",
+        "bytes-sent" => "Bytes of them",
+        "keyframe-requests" => "Keyframe requests sent upstream (PLAY, PLI/FIR)",
+        "viewers-stalled" => "TCP viewers disconnected for not reading",
+        "bound-port" => "The port listened on (for port=0)",
+    });
     ElementFactory::new(
         "rtspserversink",
         "RTSP server sink",
         "Sink/Network",
-        "Serves H.264 over RTSP to any number of viewers, packetized once",
+        "Serves H.264 or JPEG over RTSP to any number of viewers, packetized once",
         vec![PadTemplate::always(
             "sink",
             PadDirection::Sink,
@@ -163,9 +162,16 @@ impl DatagramSender for Batched<'_> {
     }
 }
 
+/// The payload format, chosen by the input caps (H.264 until they say
+/// `image/jpeg`).
+enum Pay {
+    H264(H264Payloader),
+    Jpeg(JpegPayloader),
+}
+
 struct Stream {
     handle: MountHandle,
-    pay: Option<H264Payloader>,
+    pay: Pay,
     cfg: PayConfig,
     framerate: Option<f64>,
     /// The SPS/PPS the SDP announces.
@@ -188,119 +194,24 @@ impl std::fmt::Debug for RtspServerSink {
     }
 }
 
-/// `rtspserversink`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct RtspServerSinkSettings {
-    /// `address` to listen on (an empty one counts as the default).
-    address: Option<String>,
-    port: u16,
-    /// `path` viewers open.
-    path: Option<String>,
-    /// `transports`: `udp,tcp,udp-mcast` or a part of it.
-    transports: Option<String>,
-    multicast_address: Option<String>,
-    multicast_port: u16,
-    max_clients: usize,
-    session_timeout: Duration,
-    /// `user` and `password`: both, or neither (no authentication).
-    user: Option<String>,
-    password: Option<String>,
-}
-
-impl Default for RtspServerSinkSettings {
-    fn default() -> Self {
-        RtspServerSinkSettings {
-            address: Some("127.0.0.1".into()),
-            port: 8554,
-            path: Some("stream".into()),
-            transports: Some("udp,tcp,udp-mcast".into()),
-            multicast_address: Some("239.255.42.42".into()),
-            multicast_port: 5004,
-            max_clients: 64,
-            session_timeout: Duration::from_secs(60),
-            user: None,
-            password: None,
-        }
-    }
-}
-
-impl Settings for RtspServerSinkSettings {
-    /// The string defaults are written here as the literals
-    /// [`RtspServerSinkSettings::default`] holds (`PropertySpec` takes
-    /// `&'static str`).
-    fn properties() -> Vec<PropertySpec> {
-        let d = RtspServerSinkSettings::default();
-        vec![
-            PropertySpec::string(
-                "address",
-                "Address to listen on (loopback unless given)",
-                Some("127.0.0.1"),
-            ),
-            PropertySpec::int(
-                "port",
-                "RTSP port to listen on",
-                0..=65_535,
-                i64::from(d.port),
-            ),
-            PropertySpec::string(
-                "path",
-                "Path viewers open: rtsp://address:port/PATH",
-                Some("stream"),
-            ),
-            PropertySpec::string(
-                "transports",
-                "Transports viewers may set up: udp, tcp, udp-mcast",
-                Some("udp,tcp,udp-mcast"),
-            ),
-            PropertySpec::string(
-                "multicast-address",
-                "Multicast group for udp-mcast viewers",
-                Some("239.255.42.42"),
-            ),
-            PropertySpec::int(
-                "multicast-port",
-                "RTP port of the multicast group",
-                1..=65_534,
-                i64::from(d.multicast_port),
-            ),
-            PropertySpec::uint(
-                "max-clients",
-                "Most RTSP connections at once (more get 503)",
-                1..=4096,
-                d.max_clients as u64,
-            ),
-            PropertySpec::uint(
-                "session-timeout",
-                "Seconds a session lives without a keepalive or RTCP",
-                1..=3600,
-                d.session_timeout.as_secs(),
-            ),
-            PropertySpec::string("user", "User viewers must authenticate as (Digest)", None),
-            PropertySpec::string("password", "Password for user", None),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        let text = match value {
-            PropertyValue::String(s) => Some(s.clone()),
-            _ => None,
-        };
-        let done = match name {
-            "address" => text.map(|s| self.address = s),
-            "port" => integer(value).map(|n| self.port = n),
-            "path" => text.map(|s| self.path = s),
-            "transports" => text.map(|s| self.transports = s),
-            "multicast-address" => text.map(|s| self.multicast_address = s),
-            "multicast-port" => integer(value).map(|n| self.multicast_port = n),
-            "max-clients" => integer(value).map(|n| self.max_clients = n),
-            "session-timeout" => value
-                .as_u64()
-                .map(|s| self.session_timeout = Duration::from_secs(s)),
-            "user" => text.map(|s| self.user = s),
-            "password" => text.map(|s| self.password = s),
-            _ => None,
-        };
-        done.is_some()
+settings! {
+    /// `rtspserversink`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct RtspServerSinkSettings {
+        /// `address` to listen on (an empty one counts as the default).
+        address: Option<String> => PropertySpec::string("address", "Address to listen on (loopback unless given)", Some("127.0.0.1")),
+        port: u16 => PropertySpec::int("port", "RTSP port to listen on", 0..=65_535, 8554),
+        /// `path` viewers open.
+        path: Option<String> => PropertySpec::string("path", "Path viewers open: rtsp://address:port/PATH", Some("stream")),
+        /// `transports`: `udp,tcp,udp-mcast` or a part of it.
+        transports: Option<String> => PropertySpec::string("transports", "Transports viewers may set up: udp, tcp, udp-mcast", Some("udp,tcp,udp-mcast")),
+        multicast_address: Option<String> => PropertySpec::string("multicast-address", "Multicast group for udp-mcast viewers", Some("239.255.42.42")),
+        multicast_port: u16 => PropertySpec::int("multicast-port", "RTP port of the multicast group", 1..=65_534, 5004),
+        max_clients: usize => PropertySpec::uint("max-clients", "Most RTSP connections at once (more get 503)", 1..=4096, 64),
+        session_timeout: Duration as Duration::from_secs => PropertySpec::uint("session-timeout", "Seconds a session lives without a keepalive or RTCP", 1..=3600, 60),
+        /// `user` and `password`: both, or neither (no authentication).
+        user: Option<String> => PropertySpec::string("user", "User viewers must authenticate as (Digest)", None),
+        password: Option<String> => PropertySpec::string("password", "Password for user", None),
     }
 }
 
@@ -403,7 +314,7 @@ impl RtspServerSink {
         .map_err(|e| bad(e.to_string()))?;
         *self.stream.locked() = Some(Stream {
             handle,
-            pay: Some(pay),
+            pay: Pay::H264(pay),
             cfg,
             framerate: None,
             announced: None,
@@ -413,15 +324,14 @@ impl RtspServerSink {
 }
 
 /// The SDP DESCRIBE answers: the stream's medium with `a=control`, no
-/// address (the transport comes from SETUP).
-fn describe(st: &Stream, sps: &[u8], pps: &[u8]) -> String {
-    let mut sdp = framecast_rtp::sdp::SessionDescription::h264(
-        IpAddr::from([0, 0, 0, 0]),
-        0,
-        st.cfg.pt,
-        Some((sps, pps)),
-        st.framerate,
-    );
+/// address (the transport comes from SETUP). H.264 with its parameter
+/// sets; JPEG (`a=rtpmap:26 JPEG/90000`) when `sps_pps` is `None`.
+fn describe(st: &Stream, sps_pps: Option<(&[u8], &[u8])>) -> String {
+    let nowhere = IpAddr::from([0, 0, 0, 0]);
+    let mut sdp = match sps_pps {
+        Some(sets) => SessionDescription::h264(nowhere, 0, st.cfg.pt, Some(sets), st.framerate),
+        None => SessionDescription::jpeg(nowhere, 0, st.framerate),
+    };
     sdp.session_name = "framecast".into();
     sdp.attributes.push(("control".into(), Some("*".into())));
     sdp.attributes
@@ -434,14 +344,47 @@ fn describe(st: &Stream, sps: &[u8], pps: &[u8]) -> String {
     sdp.to_string()
 }
 
+/// Writes every packet of `packets` into `frame`.
+fn fill<P: PacketSource>(frame: &mut Frame, packets: &mut P) {
+    loop {
+        match packets.next_into(frame.slot(MTU)) {
+            Ok(Some(meta)) => frame.commit(meta.len),
+            Ok(None) | Err(_) => {
+                frame.abandon();
+                break;
+            }
+        }
+    }
+}
+
 impl SinkImpl for RtspServerSink {
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
         self.settings.write(element, name, value)
     }
 
-    fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
+    fn set_caps(&self, element: &Element, caps: &Caps) -> Result<()> {
+        let jpeg = caps.structure(0).is_some_and(|s| s.has_name("image/jpeg"));
         if let Some(st) = self.stream.locked().as_mut() {
             st.framerate = caps.structure(0).and_then(caps_framerate);
+            if jpeg && !matches!(st.pay, Pay::Jpeg(_)) {
+                let pay = JpegPayloader::new(JpegPayloaderConfig {
+                    mtu: MTU,
+                    payload_type: framecast_rtp::jpeg::PAYLOAD_TYPE,
+                    ssrc: st.cfg.ssrc,
+                    initial_sequence_number: st.cfg.seqnum_offset,
+                })
+                .map_err(|e| Error::Element {
+                    element: element.name().to_string(),
+                    message: e.to_string(),
+                })?;
+                st.pay = Pay::Jpeg(pay);
+                st.cfg.pt = framecast_rtp::jpeg::PAYLOAD_TYPE;
+            }
+            if matches!(st.pay, Pay::Jpeg(_)) {
+                // Every JPEG frame stands alone: the description is
+                // known from the caps.
+                st.handle.mount().set_sdp(describe(st, None));
+            }
         }
         Ok(())
     }
@@ -459,40 +402,41 @@ impl SinkImpl for RtspServerSink {
         let data = map.contiguous();
         let mount = st.handle.mount().clone();
         let mut frame = mount.frame();
-        let Some(pay) = st.pay.as_mut() else {
-            return Err(FlowError::Error);
-        };
         if let Some(f) = Arc::get_mut(&mut frame) {
-            f.set_keyframe(
-                NalUnits::AnnexB(&data)
-                    .iter()
-                    .any(|n| nal_unit_type(n[0]) == nal_type::IDR),
-            );
-            let Ok(mut packets) = pay.packetize(NalUnits::AnnexB(&data), ts) else {
+            let packed = match &mut st.pay {
+                Pay::H264(pay) => {
+                    f.set_keyframe(
+                        NalUnits::AnnexB(&data)
+                            .iter()
+                            .any(|n| nal_unit_type(n[0]) == nal_type::IDR),
+                    );
+                    pay.packetize(NalUnits::AnnexB(&data), ts)
+                        .map(|mut packets| fill(f, &mut packets))
+                }
+                Pay::Jpeg(pay) => {
+                    f.set_keyframe(true);
+                    pay.packetize(&data, ts)
+                        .map(|mut packets| fill(f, &mut packets))
+                }
+            };
+            if packed.is_err() {
                 self.base.count_dropped();
                 return Ok(FlowSuccess::Ok);
-            };
-            loop {
-                match packets.next_into(f.slot(MTU)) {
-                    Ok(Some(meta)) => f.commit(meta.len),
-                    Ok(None) | Err(_) => {
-                        f.abandon();
-                        break;
-                    }
-                }
             }
         }
         drop(map);
         // The SDP once the parameter sets are known (and when they change).
-        if let Some((sps, pps)) = pay.parameter_sets() {
-            let changed = st
-                .announced
-                .as_ref()
-                .is_none_or(|(s, p)| s.as_slice() != sps || p.as_slice() != pps);
-            if changed {
-                let (sps, pps) = (sps.to_vec(), pps.to_vec());
-                mount.set_sdp(describe(st, &sps, &pps));
-                st.announced = Some((sps, pps));
+        if let Pay::H264(pay) = &st.pay {
+            if let Some((sps, pps)) = pay.parameter_sets() {
+                let changed = st
+                    .announced
+                    .as_ref()
+                    .is_none_or(|(s, p)| s.as_slice() != sps || p.as_slice() != pps);
+                if changed {
+                    let (sps, pps) = (sps.to_vec(), pps.to_vec());
+                    mount.set_sdp(describe(st, Some((&sps, &pps))));
+                    st.announced = Some((sps, pps));
+                }
             }
         }
         drop(guard);

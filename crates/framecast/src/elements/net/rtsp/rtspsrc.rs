@@ -21,8 +21,9 @@ use framecast_core::{Buffer, BufferPool, PoolConfig};
 use framecast_rtsp::client::{LowerTransport, PlayOptions, Player, RtspUrl};
 
 use crate::elements::net::caps_for_sdp;
+use crate::pipeline::base::counters;
 use crate::pipeline::base::{
-    source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
@@ -45,10 +46,9 @@ const PROTOCOLS: &[(&str, &str)] = &[
 pub fn factory() -> ElementFactory {
     let mut properties = source_properties();
     properties.extend(RtspSrcSettings::properties());
-    properties.extend([PropertySpec::counter(
-        "packets-received",
-        "RTP packets received",
-    )]);
+    properties.extend(counters! {
+        "packets-received" => "RTP packets received",
+    });
     ElementFactory::new(
         "rtspsrc",
         "RTSP packet receiver",
@@ -64,60 +64,16 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `rtspsrc`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct RtspSrcSettings {
-    /// `location`: the `rtsp://` URL (unset by default).
-    location: Option<String>,
-    /// `protocols`: a nick of [`PROTOCOLS`].
-    protocols: &'static str,
-    /// `timeout`: for the connection and each answer.
-    timeout: Duration,
-}
-
-impl Default for RtspSrcSettings {
-    fn default() -> Self {
-        RtspSrcSettings {
-            location: None,
-            protocols: "tcp",
-            timeout: Duration::from_millis(5000),
-        }
-    }
-}
-
-impl Settings for RtspSrcSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = RtspSrcSettings::default();
-        vec![
-            // Unset, as `d.location`.
-            PropertySpec::string(
-                "location",
-                "rtsp://[user:pass@]host:port/path of the stream",
-                None,
-            ),
-            PropertySpec::enumeration(
-                "protocols",
-                "How RTP travels from the server",
-                PROTOCOLS,
-                d.protocols,
-            ),
-            PropertySpec::uint(
-                "timeout",
-                "Longest wait in ms for the connection and each answer",
-                100..=60_000,
-                u64::try_from(d.timeout.as_millis()).unwrap_or(5000),
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        match (name, value) {
-            ("location", PropertyValue::String(s)) => self.location = s.clone(),
-            ("protocols", PropertyValue::Enum(nick)) => self.protocols = nick,
-            ("timeout", PropertyValue::UInt(ms)) => self.timeout = Duration::from_millis(*ms),
-            _ => return false,
-        }
-        true
+settings! {
+    /// `rtspsrc`'s writable properties.
+    #[derive(Debug, Clone)]
+    pub(crate) struct RtspSrcSettings {
+        /// `location`: the `rtsp://` URL (unset by default).
+        location: Option<String> => PropertySpec::string("location", "rtsp://[user:pass@]host:port/path of the stream", None),
+        /// `protocols`: a nick of [`PROTOCOLS`].
+        protocols: &'static str => PropertySpec::enumeration("protocols", "How RTP travels from the server", PROTOCOLS, "tcp"),
+        /// `timeout`: for the connection and each answer.
+        timeout: Duration as Duration::from_millis => PropertySpec::uint("timeout", "Longest wait in ms for the connection and each answer", 100..=60_000, 5000),
     }
 }
 

@@ -108,7 +108,8 @@ use super::{
     FEC_PAYLOAD_TYPE,
 };
 use crate::elements::rtp::caps::{random_u32, RTP_MEDIA_TYPE};
-use crate::pipeline::base::{integer, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, PadDirection, PadTemplate, PropertyValue,
@@ -136,40 +137,22 @@ pub const RTCP_INTERVAL: Duration = Duration::from_secs(1);
 pub fn factory() -> ElementFactory {
     let mut properties = sink_properties(false);
     properties.extend(UdpSinkSettings::properties());
-    properties.extend([
-        PropertySpec::counter("packets-sent", "Datagrams sent (to all clients)"),
-        PropertySpec::counter("bytes-sent", "Bytes sent (to all clients)"),
-        PropertySpec::counter("batches", "sendmmsg calls made for media packets"),
-        PropertySpec::counter("send-errors", "Datagrams dropped after a send error"),
-        PropertySpec::counter(
-            "refused",
-            "ICMP port unreachable reports (a client not listening)",
-        ),
-        PropertySpec::counter("rtcp-sent", "RTCP compound packets sent (to all clients)"),
-        PropertySpec::counter(
-            "keyframe-requests",
-            "RTCP PLI/FIR received from clients, each passed upstream as a force-key-unit request",
-        ),
-        PropertySpec::counter("fec-packets", "FEC packets sent (to all clients)"),
-        PropertySpec::counter("nacks-received", "RTCP Generic NACKs received from clients"),
-        PropertySpec::counter("retransmissions", "Packets resent as RTX"),
-        PropertySpec::counter(
-            "retransmissions-missed",
-            "Packets asked for that were no longer in the history",
-        ),
-        PropertySpec::counter(
-            "latency-last-us",
-            "Capture (push) to last packet sent, of the last frame, in µs",
-        ),
-        PropertySpec::counter(
-            "latency-avg-us",
-            "Capture (push) to last packet sent, averaged over the frames, in µs",
-        ),
-        PropertySpec::counter(
-            "latency-max-us",
-            "Capture (push) to last packet sent, the worst frame, in µs",
-        ),
-    ]);
+    properties.extend(counters! {
+        "packets-sent" => "Datagrams sent (to all clients)",
+        "bytes-sent" => "Bytes sent (to all clients)",
+        "batches" => "sendmmsg calls made for media packets",
+        "send-errors" => "Datagrams dropped after a send error",
+        "refused" => "ICMP port unreachable reports (a client not listening)",
+        "rtcp-sent" => "RTCP compound packets sent (to all clients)",
+        "keyframe-requests" => "RTCP PLI/FIR received from clients, each passed upstream as a force-key-unit request",
+        "fec-packets" => "FEC packets sent (to all clients)",
+        "nacks-received" => "RTCP Generic NACKs received from clients",
+        "retransmissions" => "Packets resent as RTX",
+        "retransmissions-missed" => "Packets asked for that were no longer in the history",
+        "latency-last-us" => "Capture (push) to last packet sent, of the last frame, in µs",
+        "latency-avg-us" => "Capture (push) to last packet sent, averaged over the frames, in µs",
+        "latency-max-us" => "Capture (push) to last packet sent, the worst frame, in µs",
+    });
     ElementFactory::new(
         "udpsink",
         "UDP packet sender",

@@ -75,7 +75,8 @@ use framecast_rtp::rtcp::{parse_compound, RtcpPacket};
 use framecast_rtp::RtpPacket;
 
 use crate::elements::rtp::caps::RTP_MEDIA_TYPE;
-use crate::pipeline::base::{integer, Settings, SettingsLock};
+use crate::pipeline::base::counters;
+use crate::pipeline::base::{Settings, SettingsLock};
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
@@ -116,35 +117,20 @@ pub fn factory() -> ElementFactory {
         ],
         [
             JitterBufferSettings::properties(),
-            vec![
-                PropertySpec::counter("num-pushed", "Packets pushed downstream"),
-                PropertySpec::counter("num-lost", "Packets declared lost"),
-                PropertySpec::counter(
-                    "num-late",
-                    "Packets that came after their slot was given up (dropped)",
-                ),
-                PropertySpec::counter("num-duplicates", "Packets received twice (dropped)"),
-                PropertySpec::counter(
-                    "num-stray",
-                    "Packets of another source, or far outside the window (dropped)",
-                ),
-                PropertySpec::counter("num-resets", "Restarted senders adopted as the new stream"),
-                PropertySpec::counter("num-invalid", "Buffers that were not RTP packets (dropped)"),
-                PropertySpec::counter(
-                    "jitter-us",
-                    "Interarrival jitter (RFC 3550 6.4.1), microseconds",
-                ),
-                PropertySpec::counter(
-                    "num-sender-reports",
-                    "RTCP sender reports taken on sink_rtcp",
-                ),
-                PropertySpec::counter("num-fec-recovered", "Lost packets rebuilt from FEC"),
-                PropertySpec::counter(
-                    "num-nacks",
-                    "Retransmission requests made (per packet and try)",
-                ),
-                PropertySpec::counter("num-rtx", "RTX packets taken (resent originals)"),
-            ],
+            counters! {
+                "num-pushed" => "Packets pushed downstream",
+                "num-lost" => "Packets declared lost",
+                "num-late" => "Packets that came after their slot was given up (dropped)",
+                "num-duplicates" => "Packets received twice (dropped)",
+                "num-stray" => "Packets of another source, or far outside the window (dropped)",
+                "num-resets" => "Restarted senders adopted as the new stream",
+                "num-invalid" => "Buffers that were not RTP packets (dropped)",
+                "jitter-us" => "Interarrival jitter (RFC 3550 6.4.1), microseconds",
+                "num-sender-reports" => "RTCP sender reports taken on sink_rtcp",
+                "num-fec-recovered" => "Lost packets rebuilt from FEC",
+                "num-nacks" => "Retransmission requests made (per packet and try)",
+                "num-rtx" => "RTX packets taken (resent originals)",
+            },
         ]
         .concat(),
         || Box::new(RtpJitterBuffer::default()),
