@@ -35,11 +35,9 @@ proptest! {
         let p = RtpPacket::parse(&pkt).unwrap();
         let (profile, block) = p.extension().unwrap();
         let mut bytes = 0;
-        for element in elements(profile, block).unwrap() {
-            if let Ok((_, value)) = element {
-                bytes += value.len();
-                prop_assert!(bytes <= block.len());
-            }
+        for (_, value) in elements(profile, block).unwrap().flatten() {
+            bytes += value.len();
+            prop_assert!(bytes <= block.len());
         }
         let ids = ExtensionIds { abs_capture_time: ids.0, frame_id: ids.1 };
         let _ = FrameExtensions::read(&p, ids);
