@@ -282,12 +282,8 @@ mod tests {
             (97, 0xaaaa_bbbb, 7)
         );
         assert_eq!(&r.payload()[..2], &[0xff, 0xff], "OSN");
+        assert_unwraps_to(&rtx[..n], &original);
         let mut back = [0u8; 64];
-        let m = unwrap(&rtx[..n], 96, 0x1234_5678, &mut back).unwrap();
-        assert_eq!(&back[..m], &original[..]);
-        let mut in_place = rtx[..n].to_vec();
-        let m = unwrap_in_place(&mut in_place, 96, 0x1234_5678).unwrap();
-        assert_eq!(&in_place[..m], &original[..]);
         assert!(unwrap_in_place(&mut rtx[..13].to_vec(), 96, 1).is_err());
         assert!(wrap(&original, 97, 1, 1, &mut [0u8; 20]).is_err());
         assert!(unwrap(&rtx[..13], 96, 1, &mut back).is_err());
@@ -305,12 +301,18 @@ mod tests {
         let r = RtpPacket::parse(&rtx[..n]).unwrap();
         assert_eq!(r.extension(), Some((0xbede, &block[4..])));
         assert_eq!(&r.payload()[..2], &[0, 42], "OSN after the extension");
+        assert_unwraps_to(&rtx[..n], &original);
+    }
+
+    /// Both unwraps of `rtx` (payload type 96, SSRC 0x12345678) give
+    /// `original` back.
+    fn assert_unwraps_to(rtx: &[u8], original: &[u8]) {
         let mut back = [0u8; 64];
-        let m = unwrap(&rtx[..n], 96, 0x1234_5678, &mut back).unwrap();
-        assert_eq!(&back[..m], &original[..]);
-        let mut in_place = rtx[..n].to_vec();
+        let m = unwrap(rtx, 96, 0x1234_5678, &mut back).unwrap();
+        assert_eq!(&back[..m], original);
+        let mut in_place = rtx.to_vec();
         let m = unwrap_in_place(&mut in_place, 96, 0x1234_5678).unwrap();
-        assert_eq!(&in_place[..m], &original[..]);
+        assert_eq!(&in_place[..m], original);
     }
 
     #[test]

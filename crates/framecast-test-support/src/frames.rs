@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
+use framecast::receiver::{Receiver, ReceiverBuilder};
 use framecast::sender::{Codec, Sender, SenderBuilder};
 use framecast::{Buffer, ClockTime, Element, Pipeline, State, VideoFormat, VideoMeta};
 
@@ -99,6 +100,12 @@ pub fn test_sender_builder(port: u16, width: usize, height: usize) -> SenderBuil
         .fps(30)
         .input_format(VideoFormat::Bgr)
         .bitrate(1000)
+}
+
+/// A `Receiver` on 127.0.0.1:`port` (RTCP on `port + 1`), H.264, for a
+/// test to add to.
+pub fn local_receiver_builder(port: u16) -> ReceiverBuilder {
+    Receiver::builder().port(port).address("127.0.0.1")
 }
 
 /// Receives on `socket` until an RTP packet with the marker bit (the

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use framecast::receiver::Receiver;
 use framecast::sender::FrameInfo;
-use framecast_test_support::frames::{paint_moving_bar, test_sender_builder};
+use framecast_test_support::frames::{
+    local_receiver_builder, paint_moving_bar, test_sender_builder,
+};
 use framecast_test_support::impair::{Impairment, Relay};
 use framecast_test_support::ports::free_port_pair;
 
@@ -22,11 +23,7 @@ const FRAMES: u64 = 90;
 #[test]
 fn ids_and_capture_times_survive_loss_and_reordering() {
     let port = free_port_pair();
-    let rx = Receiver::builder()
-        .port(port)
-        .address("127.0.0.1")
-        .build()
-        .expect("receiver");
+    let rx = local_receiver_builder(port).build().expect("receiver");
     let to: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
     let relay = Relay::start(
         Impairment {

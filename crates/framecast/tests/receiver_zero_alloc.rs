@@ -12,10 +12,10 @@
 //! allocations are not seen by it). This binary holds this one test so
 //! nothing else allocates meanwhile.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use framecast::receiver::Receiver;
-use framecast::sender::Sender;
+use framecast::sender::{FrameInfo, Sender};
 use framecast::VideoFormat;
 
 use framecast_test_support::alloc as counting_alloc;
@@ -36,15 +36,21 @@ fn run_frames(sender: &Sender, receiver: &Receiver, out: &mut [u8], from: u64, c
     for n in from..from + count {
         let mut frame = sender.frame().expect("pooled frame");
         frames::paint_moving_bar(&mut frame, W, H, 3, n);
-        assert!(sender.push(frame).is_ok(), "push refused");
+        // The frame's capture time and id ride along (header extensions).
+        let info = FrameInfo {
+            capture_time: Some(SystemTime::now()),
+            frame_id: Some(n),
+        };
+        assert!(sender.push_info(frame, info).is_ok(), "push refused");
         let frame = receiver
             .pull(Some(Duration::from_secs(5)))
             .expect("no pipeline error")
             .unwrap_or_else(|| panic!("frame {n} was not decoded"));
         assert_eq!(frame.copy_packed_to(out).expect("copy"), W * H * 3);
-        if frame.latency.is_some() {
+        if frame.latency.is_some() && frame.capture_time().is_some() {
             stamped += 1;
         }
+        assert_eq!(frame.frame_id(), Some(n));
         assert_eq!(receiver.stats().lost, 0);
     }
     stamped
@@ -53,9 +59,7 @@ fn run_frames(sender: &Sender, receiver: &Receiver, out: &mut [u8], from: u64, c
 #[test]
 fn the_receiver_allocates_nothing_per_frame() {
     let port = free_port_pair();
-    let receiver = Receiver::builder()
-        .port(port)
-        .address("127.0.0.1")
+    let receiver = frames::local_receiver_builder(port)
         .output_format(VideoFormat::Bgr)
         .build()
         .expect("receiver");

@@ -13,9 +13,9 @@
 //! nothing else allocates meanwhile.
 
 use std::net::UdpSocket;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use framecast::sender::Sender;
+use framecast::sender::{FrameInfo, Sender};
 
 use framecast_test_support::alloc as counting_alloc;
 #[global_allocator]
@@ -32,7 +32,12 @@ fn run_frames(sender: &Sender, socket: &UdpSocket, from: u64, count: u64) -> u64
     for n in from..from + count {
         let mut frame = sender.frame().expect("pooled frame");
         frames::paint_moving_bar(&mut frame, W, H, 3, n);
-        assert!(sender.push(frame).is_ok(), "push refused");
+        // With a capture time and id: the header extensions' path.
+        let info = FrameInfo {
+            capture_time: Some(SystemTime::now()),
+            frame_id: Some(n),
+        };
+        assert!(sender.push_info(frame, info).is_ok(), "push refused");
         // What a live stats line reads, every frame here.
         let stats = sender.stats();
         assert!(stats.frames_in > n);
