@@ -23,8 +23,10 @@ use crate::to_py_err;
 ///
 /// Give `port` (with `codec`, and `size=(w, h)` for raw video) or `sdp`, a
 /// file as `framecast.Sender.sdp()`, `framecast send --sdp` or ffmpeg
-/// write. RTCP is read on port + 1: it gives each frame's capture time, so
-/// `last_latency` says how old the last frame was when it was pulled.
+/// write. Each frame's capture time comes in the packets' header
+/// extension (framecast's senders), else from the RTCP read on port + 1,
+/// so `last_latency` says how old the last frame was when it was pulled;
+/// `pull_frame()` gives it per frame, with the sender's frame id.
 /// With `drop_old=True`, frames a slow loop did not pull in time are
 /// dropped (counted in `stats()["dropped"]`) so that each pull gets the
 /// newest; by default none is lost and a slow loop falls behind.
