@@ -6,6 +6,7 @@
 
 pub mod caps;
 pub(crate) mod depay;
+pub mod header_ext;
 pub(crate) mod pay;
 pub mod rtph264depay;
 pub mod rtph264pay;

@@ -299,6 +299,7 @@ impl RtspServerSink {
             .map_err(|e| bad(e.to_string()))?;
         let cfg = PayConfig {
             mtu: MTU,
+            wire_mtu: MTU,
             pt: 96,
             ssrc: random_u32(),
             seqnum_offset: (random_u32() & 0xffff) as u16,

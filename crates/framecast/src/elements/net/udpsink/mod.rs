@@ -415,6 +415,7 @@ impl UdpSink {
             // An IPv4 multicast c= carries the TTL the datagrams go out with.
             sdp.connection_ttl = Some(settings.ttl_mc);
             advertise_feedback(&mut sdp, rtx_payload_type_of(&settings));
+            crate::elements::rtp::header_ext::advertise_header_extensions(&mut sdp);
             if let Some((_, pt)) = fec_settings_of(&settings) {
                 advertise_fec(&mut sdp, pt);
             }
