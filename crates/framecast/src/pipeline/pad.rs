@@ -66,6 +66,13 @@ impl PadTemplate {
         }
     }
 
+    /// An always-present pad template accepting any caps
+    /// (`GST_STATIC_CAPS_ANY`): the sources and sinks that do not look at
+    /// what they carry.
+    pub fn always_any(name: &'static str, direction: PadDirection) -> PadTemplate {
+        PadTemplate::always(name, direction, Caps::new_any())
+    }
+
     /// A request pad template.
     pub fn request(name: &'static str, direction: PadDirection, caps: Caps) -> PadTemplate {
         PadTemplate {

@@ -60,11 +60,7 @@ pub fn factory() -> ElementFactory {
         "AppSink",
         "Generic/Sink",
         "Hands buffers to the application: pull_sample or a callback; bounded",
-        vec![PadTemplate::always(
-            "sink",
-            PadDirection::Sink,
-            Caps::new_any(),
-        )],
+        vec![PadTemplate::always_any("sink", PadDirection::Sink)],
         properties,
         || Box::new(Sink::new(AppSink::default())),
     )

@@ -68,11 +68,7 @@ pub fn factory() -> ElementFactory {
         "AppSrc",
         "Generic/Source",
         "Frames pushed by the application; bounded queue with a named overflow policy",
-        vec![PadTemplate::always(
-            "src",
-            PadDirection::Src,
-            Caps::new_any(),
-        )],
+        vec![PadTemplate::always_any("src", PadDirection::Src)],
         properties,
         || Box::new(Source::new(AppSrc::default())),
     )

@@ -17,7 +17,7 @@ use framecast_core::Buffer;
 use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::read_only_error;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
+    Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
     PropertySpec, PropertyValue,
 };
 use crate::Result;
@@ -46,11 +46,7 @@ pub fn factory() -> ElementFactory {
         "Fake Sink",
         "Sink",
         "Black hole for data",
-        vec![PadTemplate::always(
-            "sink",
-            PadDirection::Sink,
-            Caps::new_any(),
-        )],
+        vec![PadTemplate::always_any("sink", PadDirection::Sink)],
         properties,
         || Box::new(Sink::new(FakeSink::default())),
     )

@@ -99,11 +99,7 @@ pub fn factory() -> ElementFactory {
         "UDP packet receiver",
         "Source/Network",
         "Receives UDP datagrams into pooled buffers, stamped with their arrival time",
-        vec![PadTemplate::always(
-            "src",
-            PadDirection::Src,
-            Caps::new_any(),
-        )],
+        vec![PadTemplate::always_any("src", PadDirection::Src)],
         properties,
         || Box::new(Source::new(UdpSrc::default())),
     )

@@ -158,11 +158,7 @@ pub fn factory() -> ElementFactory {
         "UDP packet sender",
         "Sink/Network",
         "Sends each buffer as a UDP datagram to one or more clients, batched per access unit",
-        vec![PadTemplate::always(
-            "sink",
-            PadDirection::Sink,
-            Caps::new_any(),
-        )],
+        vec![PadTemplate::always_any("sink", PadDirection::Sink)],
         properties,
         || Box::new(Sink::new(UdpSink::default())),
     )
