@@ -129,8 +129,5 @@ pub(crate) fn raw_video_filter_pads() -> Vec<PadTemplate> {
 
 /// Registers the raw-video elements.
 pub(crate) fn register(factories: &mut Vec<crate::pipeline::ElementFactory>) {
-    factories.push(rawvideoparse::factory());
-    factories.push(testsrc::factory());
-    factories.push(videoconvert::factory());
-    factories.push(videoscale::factory());
+    push_factories!(factories; rawvideoparse, testsrc, videoconvert, videoscale);
 }
