@@ -73,6 +73,15 @@ impl PadTemplate {
         PadTemplate::always(name, direction, Caps::new_any())
     }
 
+    /// The two always pads of a one-in, one-out element (`GstBaseTransform`'s
+    /// `sink` and `src`): what it takes, then what it makes.
+    pub fn sink_src(sink: Caps, src: Caps) -> Vec<PadTemplate> {
+        vec![
+            PadTemplate::always("sink", PadDirection::Sink, sink),
+            PadTemplate::always("src", PadDirection::Src, src),
+        ]
+    }
+
     /// A request pad template.
     pub fn request(name: &'static str, direction: PadDirection, caps: Caps) -> PadTemplate {
         PadTemplate {
