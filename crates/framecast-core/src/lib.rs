@@ -22,6 +22,7 @@
 
 pub mod buffer;
 mod error;
+mod flags;
 mod fraction;
 pub mod memory;
 pub mod sync;
