@@ -37,8 +37,13 @@ class Sender:
         bitrate: int = 4000,
         max_queued: int = 2,
     ) -> None: ...
-    def push(self, frame: Buffer) -> None:
-        """Copies the frame into a pooled frame and queues it (latest wins)."""
+    def push(
+        self, frame: Buffer, capture_time: float | None = None, frame_id: int | None = None
+    ) -> None:
+        """Copies the frame into a pooled frame and queues it (latest wins).
+
+        capture_time (seconds since the Unix epoch, as time.time()) and
+        frame_id reach the receiver with the frame (Receiver.pull_frame)."""
     @property
     def shape(self) -> tuple[int, ...]: ...
     @property
@@ -60,6 +65,20 @@ class Sender:
         tb: TracebackType | None,
     ) -> bool: ...
 
+class Frame:
+    """A frame from Receiver.pull_frame: the pixels and what the sender said."""
+
+    @property
+    def image(self) -> npt.NDArray[np.uint8]: ...
+    @property
+    def capture_time(self) -> float | None:
+        """Seconds since the Unix epoch on the sender's wall clock."""
+    @property
+    def frame_id(self) -> int | None: ...
+    @property
+    def latency(self) -> float | None:
+        """Seconds from the capture to the pull."""
+
 class Receiver:
     """Receives an RTP stream and hands out decoded frames as numpy arrays."""
 
@@ -79,6 +98,9 @@ class Receiver:
     def pull(
         self, timeout: float | None = 1.0, out: npt.NDArray[np.uint8] | None = None
     ) -> npt.NDArray[np.uint8] | None: ...
+    def pull_frame(
+        self, timeout: float | None = 1.0, out: npt.NDArray[np.uint8] | None = None
+    ) -> Frame | None: ...
     def __iter__(self) -> Receiver: ...
     def __next__(self) -> npt.NDArray[np.uint8]: ...
     @property
@@ -149,7 +171,9 @@ class VideoWriter:
     def isOpened(self) -> bool: ...
     @property
     def error(self) -> str | None: ...
-    def write(self, image: Buffer) -> None: ...
+    def write(
+        self, image: Buffer, capture_time: float | None = None, frame_id: int | None = None
+    ) -> None: ...
     def release(self) -> None: ...
     def get(self, prop_id: int) -> float: ...
     def set(self, prop_id: int, value: float) -> bool: ...

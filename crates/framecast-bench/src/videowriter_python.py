@@ -1,13 +1,31 @@
-# framecast.VideoWriter, the Python-side benchmark (issue 14): a cv2-style
-# loop writes BGR frames at the camera's rate to rtp://127.0.0.1; a
-# framecast.Receiver in another process decodes them and reports capture ->
-# decoded latency (from the sender's RTCP); this process reports its CPU per
-# frame (encoder threads included). Standalone for now (not wired into
-# `framecast bench`).
-# argv: WIDTH HEIGHT FPS SECONDS
+# The Python-side writer benchmark (issue 14): a cv2-style loop writes BGR
+# frames at the camera's rate to rtp://127.0.0.1 through one of three
+# writers, and one receiver (a framecast.Receiver in another process, the
+# same for all three) decodes them:
+#
+#   framecast  framecast.VideoWriter("rtp://...", fourcc("H264"), ...)
+#   gst        what OpenCV users do today (PyPI's OpenCV has no GStreamer):
+#              PyGObject's appsrc, push-buffer of Gst.Buffer.new_wrapped(
+#              frame.tobytes()), videoconvert ! x264enc ! rtph264pay !
+#              udpsink, under Debian's /usr/bin/python3 (python3-gi)
+#   vidgear    vidgear's WriteGear (PyPI), which pipes the frames into an
+#              ffmpeg process (libx264, -f rtp)
+#
+# Latency is the same measurement for all: each frame carries its index in
+# its top-left pixels (32 blocks of 16x16, black or white); the writer notes
+# the wall-clock time before each write, the receiver the time each decoded
+# frame was pulled and the index it reads back. CPU is the writing
+# process's user + system time per frame, plus its children's for vidgear
+# (the ffmpeg process does its encoding), measured over the write loop
+# only (the frames are drawn before it starts).
+#
+#   python3 videowriter_python.py compare 1280 720 30 10 [WRITERS]
+#   python3 videowriter_python.py write WRITER PORT WIDTH HEIGHT FPS SECONDS
+#   python3 videowriter_python.py receive PORT
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,19 +33,12 @@ import time
 
 import numpy as np
 
-RECEIVE = r"""
-import json, sys, numpy as np, framecast
-lat = []
-with framecast.Receiver(int(sys.argv[1]), codec="h264", address="127.0.0.1", latency=0.0) as rx:
-    print("ready", flush=True)
-    while True:
-        f = rx.pull(timeout=3.0)
-        if f is None:
-            break
-        if rx.last_latency is not None:
-            lat.append(rx.last_latency)
-    print(json.dumps({"frames": rx.stats()["frames"], "latency": lat}))
-"""
+BITS = 32
+BLOCK = 16
+BITRATE_KBPS = 4000
+HERE = os.path.abspath(__file__)
+# gi is Debian's (python3-gi), under its own interpreter.
+GST_PYTHON = os.environ.get("GST_PYTHON", "/usr/bin/python3")
 
 
 def free_port_pair():
@@ -46,43 +57,199 @@ def free_port_pair():
     raise RuntimeError("no free port pair")
 
 
-def main():
-    width, height, fps, seconds = (int(a) for a in sys.argv[1:5])
-    started = time.perf_counter()
-    import framecast
-    import_s = time.perf_counter() - started
-    port = free_port_pair()
-    rx = subprocess.Popen([sys.executable, "-c", RECEIVE, str(port)],
-                          stdout=subprocess.PIPE, text=True)
-    assert rx.stdout.readline().strip() == "ready"
-    out = framecast.VideoWriter(f"rtp://127.0.0.1:{port}",
-                                framecast.VideoWriter.fourcc(*"H264"), fps, (width, height),
-                                strict=True)
+def stamp(frame, index):
+    """Writes `index` into the frame's top-left blocks (white = 1)."""
+    bits = (index >> np.arange(BITS)) & 1
+    row = np.repeat(bits * 219 + 16, BLOCK).astype(np.uint8)
+    frame[:BLOCK, :BITS * BLOCK, :] = row[None, :, None]
+
+
+def read_stamp(frame):
+    """The index `stamp` wrote, read from the blocks' centres."""
+    centres = frame[BLOCK // 2, BLOCK // 2:BITS * BLOCK:BLOCK, 1] > 128
+    return int(np.sum(centres.astype(np.int64) << np.arange(BITS)))
+
+
+def cpu_seconds(children):
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    t = u.ru_utime + u.ru_stime
+    if children:
+        c = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t += c.ru_utime + c.ru_stime
+    return t
+
+
+class FramecastWriter:
+    children = False
+
+    def __init__(self, port, width, height, fps):
+        import framecast
+
+        self.out = framecast.VideoWriter(f"rtp://127.0.0.1:{port}",
+                                         framecast.VideoWriter.fourcc(*"H264"), fps,
+                                         (width, height), strict=True,
+                                         params=[framecast.VIDEOWRITER_PROP_BITRATE,
+                                                 BITRATE_KBPS])
+        self.write = self.out.write
+
+    def close(self):
+        dropped = self.out.stats()["dropped"]
+        self.out.release()
+        return dropped
+
+
+class GstWriter:
+    children = False
+
+    def __init__(self, port, width, height, fps):
+        import gi
+
+        gi.require_version("Gst", "1.0")
+        gi.require_version("GstApp", "1.0")
+        from gi.repository import Gst, GstApp  # noqa: F401
+
+        Gst.init(None)
+        self.Gst = Gst
+        # gst-x264's settings of the latency benchmark (BENCHMARKS.md).
+        self.pipeline = Gst.parse_launch(
+            "appsrc name=src is-live=true do-timestamp=true format=time "
+            f"caps=video/x-raw,format=BGR,width={width},height={height},framerate={fps}/1 "
+            "! videoconvert ! video/x-raw,format=I420 "
+            f"! x264enc tune=zerolatency speed-preset=ultrafast bitrate={BITRATE_KBPS} "
+            "key-int-max=30 ! rtph264pay config-interval=-1 mtu=1400 pt=96 "
+            f"! udpsink host=127.0.0.1 port={port} sync=false")
+        self.src = self.pipeline.get_by_name("src")
+        self.pipeline.set_state(Gst.State.PLAYING)
+
+    def write(self, frame):
+        # What users write today: a new GstBuffer wrapping a copy.
+        self.src.emit("push-buffer", self.Gst.Buffer.new_wrapped(frame.tobytes()))
+
+    def close(self):
+        Gst = self.Gst
+        self.src.emit("end-of-stream")
+        self.pipeline.get_bus().timed_pop_filtered(
+            10 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        self.pipeline.set_state(Gst.State.NULL)
+        return 0
+
+
+class VidgearWriter:
+    children = True
+
+    def __init__(self, port, width, height, fps):
+        from vidgear.gears import WriteGear
+
+        params = {"-input_framerate": fps, "-vcodec": "libx264", "-preset": "ultrafast",
+                  "-tune": "zerolatency", "-b:v": f"{BITRATE_KBPS}k", "-g": 30,
+                  "-pix_fmt": "yuv420p", "-f": "rtp"}
+        self.out = WriteGear(output=f"rtp://127.0.0.1:{port}", compression_mode=True,
+                             logging=False, **params)
+        self.write = self.out.write
+
+    def close(self):
+        self.out.close()
+        return 0
+
+
+WRITERS = {"framecast": FramecastWriter, "gst": GstWriter, "vidgear": VidgearWriter}
+
+
+def write(name, port, width, height, fps, seconds):
     n = fps * seconds
     x = np.arange(width, dtype=np.uint16)
-    # Drawn before the clock starts: the CPU measured is write's.
+    # Drawn before the clock starts; only the index stamp (32 small block
+    # writes, the same for every writer) is drawn in the loop.
     frames = [np.ascontiguousarray(np.broadcast_to(
         ((x + 8 * i) % 200 + 20).astype(np.uint8)[None, :, None], (height, width, 3)))
         for i in range(16)]
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    out = WRITERS[name](port, width, height, fps)
+    open_s = time.perf_counter() - started
+    written = []
+    cpu0 = cpu_seconds(out.children)
     t0 = time.monotonic()
     for i in range(n):
-        out.write(frames[i % len(frames)])
+        frame = frames[i % len(frames)]
+        stamp(frame, i)
+        written.append(time.time())
+        out.write(frame)
         time.sleep(max(0.0, t0 + (i + 1) / fps - time.monotonic()))
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    stats = out.stats()
-    out.release()
-    got = json.loads(rx.stdout.readline())
-    rx.wait(timeout=10)
-    lat = np.array(got["latency"]) * 1000
-    cpu = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / n * 1000
-    print(json.dumps({
-        "size": f"{width}x{height}@{fps}", "frames_written": n, "frames_decoded": got["frames"],
-        "dropped": stats["dropped"], "latency_p50_ms": round(float(np.percentile(lat, 50)), 2),
-        "latency_p99_ms": round(float(np.percentile(lat, 99)), 2),
-        "cpu_ms_per_frame": round(cpu, 2), "import_ms": round(import_s * 1000, 1),
-        "module": os.path.dirname(framecast.__file__),
-    }))
+    cpu1 = cpu_seconds(False)
+    dropped = out.close()
+    if out.children:
+        # vidgear's ffmpeg does the encoding: its whole run is counted,
+        # once it has exited (RUSAGE_CHILDREN counts waited-for children).
+        c = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu1 += c.ru_utime + c.ru_stime
+    print(json.dumps({"written": written, "cpu_s": cpu1 - cpu0, "dropped": dropped,
+                      "open_ms": open_s * 1000}))
+
+
+def receive(port):
+    import framecast
+
+    pulled = {}
+    with framecast.Receiver(port, codec="h264", address="127.0.0.1", latency=0.0) as rx:
+        print("ready", flush=True)
+        while True:
+            # Until the writer is done and the stream quiet (not every
+            # writer says RTCP BYE).
+            f = rx.pull(timeout=3.0)
+            if f is None:
+                break
+            pulled.setdefault(read_stamp(f), time.time())
+    print(json.dumps(pulled))
+
+
+def case(name, width, height, fps, seconds):
+    # numpy's OpenBLAS threads spin on idle cores after an operation (3-4 %
+    # of a writer's samples in perf): one thread in every process, so no
+    # writer pays for them.
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    port = free_port_pair()
+    rx = subprocess.Popen([sys.executable, HERE, "receive", str(port)],
+                          stdout=subprocess.PIPE, text=True)
+    assert rx.stdout.readline().strip() == "ready"
+    python = GST_PYTHON if name == "gst" else sys.executable
+    tx = subprocess.run([python, HERE, "write", name, str(port), str(width), str(height),
+                         str(fps), str(seconds)], capture_output=True, text=True, timeout=120)
+    if tx.returncode != 0:
+        rx.kill()
+        raise RuntimeError(f"{name}: {tx.stderr[-2000:]}")
+    sent = json.loads(tx.stdout.strip().splitlines()[-1])
+    pulled = {int(k): v for k, v in json.loads(rx.communicate(timeout=60)[0]).items()}
+    n = len(sent["written"])
+    lat = np.array([(pulled[i] - sent["written"][i]) * 1000 for i in range(n) if i in pulled])
+    pct = (lambda q: round(float(np.percentile(lat, q)), 2)) if len(lat) else (lambda q: None)
+    return {"writer": name, "size": f"{width}x{height}@{fps}", "written": n,
+            "decoded": len(lat), "undecodable_stamps": len(set(pulled) - set(range(n))),
+            "dropped": sent["dropped"], "p50_ms": pct(50), "p99_ms": pct(99),
+            "cpu_ms_per_frame": round(sent["cpu_s"] / n * 1000, 2),
+            "open_ms": round(sent["open_ms"], 1)}
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "receive":
+        receive(int(sys.argv[2]))
+    elif mode == "write":
+        name, *numbers = sys.argv[2:]
+        write(name, *(int(a) for a in numbers))
+    else:
+        width, height, fps, seconds = (int(a) for a in sys.argv[2:6])
+        names = sys.argv[6].split(",") if len(sys.argv) > 6 else list(WRITERS)
+        if "vidgear" in names and not shutil.which("ffmpeg"):
+            raise RuntimeError("vidgear drives ffmpeg, which is not on PATH")
+        rows = [case(name, width, height, fps, seconds) for name in names]
+        for r in rows:
+            print(json.dumps(r))
+        others = [r for r in rows if r["writer"] != "framecast"]
+        ours = next((r for r in rows if r["writer"] == "framecast"), None)
+        if ours and others:
+            best = {k: min(r[k] for r in others) for k in ("p50_ms", "cpu_ms_per_frame")}
+            print(json.dumps({"framecast / best other": {
+                k: round(ours[k] / best[k], 2) for k in best}}))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@
 pub mod accept;
 pub mod buffer;
 mod error;
+mod flags;
 mod fraction;
 pub mod memory;
 pub mod sync;

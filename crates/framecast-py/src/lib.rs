@@ -24,6 +24,7 @@ use pyo3::prelude::*;
 
 mod buffer;
 mod destination;
+mod frame;
 mod leaks;
 mod pixels;
 mod receiver;
@@ -82,6 +83,7 @@ fn framecast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<sender::PySender>()?;
     m.add_class::<receiver::PyReceiver>()?;
+    m.add_class::<frame::PyFrame>()?;
     m.add_class::<video_writer::PyVideoWriter>()?;
     m.add("VIDEOWRITER_PROP_QUALITY", video_writer::PROP_QUALITY)?;
     m.add("VIDEOWRITER_PROP_IS_COLOR", video_writer::PROP_IS_COLOR)?;

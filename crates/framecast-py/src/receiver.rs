@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict};
 
 use crate::buffer::ByteBuffer;
+use crate::frame::PyFrame;
 use crate::pixels::{frame_shape, python_shape};
 use crate::sender::{parse_codec, parse_format};
 use crate::shared::{Shared, Traced};
@@ -22,8 +23,10 @@ use crate::to_py_err;
 ///
 /// Give `port` (with `codec`, and `size=(w, h)` for raw video) or `sdp`, a
 /// file as `framecast.Sender.sdp()`, `framecast send --sdp` or ffmpeg
-/// write. RTCP is read on port + 1: it gives each frame's capture time, so
-/// `last_latency` says how old the last frame was when it was pulled.
+/// write. Each frame's capture time comes in the packets' header
+/// extension (framecast's senders), else from the RTCP read on port + 1,
+/// so `last_latency` says how old the last frame was when it was pulled;
+/// `pull_frame()` gives it per frame, with the sender's frame id.
 /// With `drop_old=True`, frames a slow loop did not pull in time are
 /// dropped (counted in `stats()["dropped"]`) so that each pull gets the
 /// newest; by default none is lost and a slow loop falls behind.
@@ -110,6 +113,27 @@ impl PyReceiver {
         }
     }
 
+    /// `pull`'s work: the next frame within `timeout` seconds, and its
+    /// pixels in `out` (checked before a frame is taken and lost) or in a
+    /// new array.
+    fn pull_image<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        out: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<(ReceivedFrame, Bound<'py, PyAny>)>> {
+        let timeout = seconds(timeout)?;
+        let out_buffer = out.as_ref().map(Self::out_buffer).transpose()?;
+        let Some(frame) = self.next_frame(py, timeout)? else {
+            return Ok(None);
+        };
+        let image = match (out, out_buffer) {
+            (Some(out), Some(buffer)) => self.fill(py, &frame, &buffer, out)?,
+            _ => Self::new_array(py, &frame)?,
+        };
+        Ok(Some((frame, image)))
+    }
+
     /// The frame as a new numpy array (a `bytearray` underneath).
     fn new_array<'py>(py: Python<'py>, frame: &ReceivedFrame) -> PyResult<Bound<'py, PyAny>> {
         let bytes = PyByteArray::new_with(py, frame.packed_size(), |out| {
@@ -174,6 +198,16 @@ impl PyReceiver {
         }
         Ok(out)
     }
+}
+
+/// A `timeout` in seconds, checked.
+fn seconds(timeout: Option<f64>) -> PyResult<Option<Duration>> {
+    timeout
+        .map(|t| {
+            Duration::try_from_secs_f64(t)
+                .map_err(|_| PyValueError::new_err(format!("timeout {t}: seconds >= 0")))
+        })
+        .transpose()
 }
 
 #[pymethods]
@@ -243,21 +277,21 @@ impl PyReceiver {
         timeout: Option<f64>,
         out: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let timeout = timeout
-            .map(|t| {
-                Duration::try_from_secs_f64(t)
-                    .map_err(|_| PyValueError::new_err(format!("timeout {t}: seconds >= 0")))
-            })
-            .transpose()?;
-        // A bad `out` is refused before a frame is taken and lost.
-        let out_buffer = out.as_ref().map(Self::out_buffer).transpose()?;
-        let Some(frame) = self.next_frame(py, timeout)? else {
-            return Ok(None);
-        };
-        match (out, out_buffer) {
-            (Some(out), Some(buffer)) => self.fill(py, &frame, &buffer, out).map(Some),
-            _ => Self::new_array(py, &frame).map(Some),
-        }
+        Ok(self.pull_image(py, timeout, out)?.map(|(_, image)| image))
+    }
+
+    /// `pull`, as a `framecast.Frame`: the array (`image`) with the
+    /// sender's `capture_time` (seconds since the Unix epoch), `frame_id`
+    /// and the `latency` from capture to this pull (seconds); each None
+    /// when the sender did not say. None when no frame came (as `pull`).
+    #[pyo3(signature = (timeout = 1.0, out = None))]
+    fn pull_frame<'py>(
+        slf: &Bound<'py, Self>,
+        timeout: Option<f64>,
+        out: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<PyFrame>> {
+        let pulled = slf.get().pull_image(slf.py(), timeout, out)?;
+        Ok(pulled.map(|(frame, image)| PyFrame::new(&frame, image)))
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {

@@ -11,6 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+use crate::frame::frame_info;
 use crate::pixels::{frame_shape, Pixels};
 use crate::shared::{Shared, Traced};
 use crate::{to_py_err, FramecastError};
@@ -141,6 +142,11 @@ impl PySender {
     /// with the capture time now, and queued for the encoder. Any strides
     /// are taken: a crop of a larger image, a flipped view.
     ///
+    /// `capture_time` (seconds since the Unix epoch, as `time.time()`: a
+    /// camera's timestamp) and `frame_id` (an int >= 0) reach the
+    /// receiver with the frame (`Receiver.pull_frame()`), in RTP header
+    /// extensions.
+    ///
     /// Raises ValueError when the frame's shape or size is not the
     /// sender's (the message gives the shape expected), and
     /// FramecastError when an element failed (naming it) or the sender is
@@ -148,11 +154,19 @@ impl PySender {
     // The fill closure returns framecast's `Result`, whose error is the
     // crate's one (large) enum, as every framecast call does.
     #[allow(clippy::result_large_err)]
-    pub(crate) fn push(&self, py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<()> {
+    #[pyo3(signature = (frame, capture_time = None, frame_id = None))]
+    pub(crate) fn push(
+        &self,
+        py: Python<'_>,
+        frame: &Bound<'_, PyAny>,
+        capture_time: Option<f64>,
+        frame_id: Option<u64>,
+    ) -> PyResult<()> {
+        let info = frame_info(capture_time, frame_id)?;
         let sender = self.inner.get()?;
         let pixels = Pixels::borrow(frame, sender.video_info())?;
         let mut copy_error = None;
-        let pushed = sender.push_with(|bytes, layout| {
+        let pushed = sender.push_with_info(info, |bytes, layout| {
             let packed = packed_size(layout);
             let copied = if is_packed(layout) {
                 pixels.copy_into(py, &mut bytes[..packed])

@@ -316,8 +316,16 @@ impl PyVideoWriter {
 
     /// Sends one frame (`(h, w, 3)` BGR uint8, `(h, w)` with
     /// `isColor=False`). ValueError names the shape expected.
-    fn write(&self, py: Python<'_>, image: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.opened(|_, sender| sender.push(py, image))
+    /// `capture_time` (seconds since the Unix epoch, as `time.time()`)
+    /// and `frame_id` go to the receiver with it, as `Sender.push`'s.
+    #[pyo3(signature = (image, capture_time = None, frame_id = None))]
+    fn write(
+        &self,
+        image: &Bound<'_, PyAny>,
+        capture_time: Option<f64>,
+        frame_id: Option<u64>,
+    ) -> PyResult<()> {
+        self.opened(|_, sender| sender.push(image.py(), image, capture_time, frame_id))
     }
 
     /// Ends the stream (queued frames out, RTCP BYE); nothing when not open.

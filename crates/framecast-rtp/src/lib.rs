@@ -31,6 +31,7 @@ mod base64;
 pub mod error;
 pub mod fec;
 pub mod h264;
+pub mod header_ext;
 pub mod jitter;
 pub mod jpeg;
 pub mod nack;
@@ -49,6 +50,7 @@ pub use h264::{
     H264Depayloader, H264DepayloaderConfig, H264Packets, H264Payloader, H264PayloaderConfig,
     NalUnits,
 };
+pub use header_ext::{ExtensionIds, FrameExtensions};
 pub use jpeg::{JpegDepayloader, JpegFrame, JpegPackets, JpegPayloader, JpegPayloaderConfig};
 pub use packet::{RtpHeader, RtpPacket};
 pub use packetizer::{PacketMeta, PacketSource};

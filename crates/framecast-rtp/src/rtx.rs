@@ -92,9 +92,11 @@ impl RetransmissionHistory {
 
 /// Writes the RTX packet that resends `original` (an RTP packet) on
 /// payload type `rtx_pt`, SSRC `rtx_ssrc`, RTX sequence number `rtx_seq`
-/// into `out`, and returns its length. CSRCs, header extensions and
-/// padding of the original are not carried (framecast's packets have
-/// none).
+/// into `out`, and returns its length. The original's header extension
+/// goes on the RTX packet as it was (RFC 4588 §4: the retransmission
+/// carries the same header extension), so what it says of the frame (its
+/// capture time, its id) survives a loss; CSRCs and padding are not
+/// carried (framecast's packets have none).
 ///
 /// # Errors
 ///
@@ -108,7 +110,8 @@ pub fn wrap(
 ) -> Result<usize> {
     let p = RtpPacket::parse(original)?;
     let payload = p.payload();
-    let len = FIXED_HEADER_LEN + OSN_LEN + payload.len();
+    let block = extension_block(&p);
+    let len = FIXED_HEADER_LEN + block.len() + OSN_LEN + payload.len();
     if out.len() < len {
         return Err(Error::BufferTooSmall {
             what: "RTX packet",
@@ -124,10 +127,32 @@ pub fn wrap(
         ssrc: rtx_ssrc,
     }
     .write(out)?;
-    out[FIXED_HEADER_LEN..FIXED_HEADER_LEN + OSN_LEN]
-        .copy_from_slice(&p.sequence_number().to_be_bytes());
-    out[FIXED_HEADER_LEN + OSN_LEN..len].copy_from_slice(payload);
+    let osn = put_extension(out, block);
+    out[osn..osn + OSN_LEN].copy_from_slice(&p.sequence_number().to_be_bytes());
+    out[osn + OSN_LEN..len].copy_from_slice(payload);
     Ok(len)
+}
+
+/// The header extension block of `p` (its 4-byte header and data), empty
+/// when it has none.
+fn extension_block<'a>(p: &RtpPacket<'a>) -> &'a [u8] {
+    match p.extension() {
+        Some((_, data)) => {
+            let end = p.payload_offset();
+            &p.as_bytes()[end - 4 - data.len()..end]
+        }
+        None => &[],
+    }
+}
+
+/// Copies `block` (a header extension, or nothing) after the fixed header
+/// written in `out`, setting the X bit; returns where the payload starts.
+fn put_extension(out: &mut [u8], block: &[u8]) -> usize {
+    if !block.is_empty() {
+        out[0] |= 0x10;
+        out[FIXED_HEADER_LEN..FIXED_HEADER_LEN + block.len()].copy_from_slice(block);
+    }
+    FIXED_HEADER_LEN + block.len()
 }
 
 /// Writes the original packet an RTX packet carries (RFC 4588 §4: its
@@ -150,7 +175,8 @@ pub fn unwrap(rtx: &[u8], original_pt: u8, original_ssrc: u32, out: &mut [u8]) -
     }
     let osn = u16::from_be_bytes([payload[0], payload[1]]);
     let body = &payload[OSN_LEN..];
-    let len = FIXED_HEADER_LEN + body.len();
+    let block = extension_block(&p);
+    let len = FIXED_HEADER_LEN + block.len() + body.len();
     if out.len() < len {
         return Err(Error::BufferTooSmall {
             what: "RTP packet from RTX",
@@ -166,20 +192,22 @@ pub fn unwrap(rtx: &[u8], original_pt: u8, original_ssrc: u32, out: &mut [u8]) -
         ssrc: original_ssrc,
     }
     .write(out)?;
-    out[FIXED_HEADER_LEN..len].copy_from_slice(body);
+    let at = put_extension(out, block);
+    out[at..len].copy_from_slice(body);
     Ok(len)
 }
 
 /// [`unwrap`] in place: rewrites the RTX packet in `packet` into the
 /// original (its header, and its payload moved over the OSN) and returns
-/// the original's length, a prefix of `packet`. Only the fixed header is
-/// kept (CSRCs, extension and padding of the RTX packet are dropped).
+/// the original's length, a prefix of `packet`. The fixed header and the
+/// header extension are kept (CSRCs and padding of the RTX packet are
+/// dropped).
 ///
 /// # Errors
 ///
 /// Not RTP, or no room for the OSN.
 pub fn unwrap_in_place(packet: &mut [u8], original_pt: u8, original_ssrc: u32) -> Result<usize> {
-    let (marker, timestamp, offset, payload_len) = {
+    let (marker, timestamp, offset, payload_len, block) = {
         let p = RtpPacket::parse(packet)?;
         if p.payload().len() < OSN_LEN {
             return Err(Error::truncated(
@@ -189,17 +217,22 @@ pub fn unwrap_in_place(packet: &mut [u8], original_pt: u8, original_ssrc: u32) -
                 p.payload().len(),
             ));
         }
+        let block = extension_block(&p).len();
         (
             p.marker(),
             p.timestamp(),
             p.payload_offset(),
             p.payload().len(),
+            offset_of_block(p.payload_offset(), block),
         )
     };
     let osn = u16::from_be_bytes([packet[offset], packet[offset + 1]]);
+    // Both move left (CSRCs dropped, the OSN removed), block first.
+    let block_len = block.len();
+    packet.copy_within(block, FIXED_HEADER_LEN);
     let body = offset + OSN_LEN..offset + payload_len;
     let body_len = body.len();
-    packet.copy_within(body, FIXED_HEADER_LEN);
+    packet.copy_within(body, FIXED_HEADER_LEN + block_len);
     RtpHeader {
         marker,
         payload_type: original_pt,
@@ -208,7 +241,15 @@ pub fn unwrap_in_place(packet: &mut [u8], original_pt: u8, original_ssrc: u32) -
         ssrc: original_ssrc,
     }
     .write(packet)?;
-    Ok(FIXED_HEADER_LEN + body_len)
+    if block_len > 0 {
+        packet[0] |= 0x10;
+    }
+    Ok(FIXED_HEADER_LEN + block_len + body_len)
+}
+
+/// The range of a `len`-byte extension block ending at `payload_offset`.
+fn offset_of_block(payload_offset: usize, len: usize) -> std::ops::Range<usize> {
+    payload_offset - len..payload_offset
 }
 
 #[cfg(test)]
@@ -241,15 +282,37 @@ mod tests {
             (97, 0xaaaa_bbbb, 7)
         );
         assert_eq!(&r.payload()[..2], &[0xff, 0xff], "OSN");
+        assert_unwraps_to(&rtx[..n], &original);
         let mut back = [0u8; 64];
-        let m = unwrap(&rtx[..n], 96, 0x1234_5678, &mut back).unwrap();
-        assert_eq!(&back[..m], &original[..]);
-        let mut in_place = rtx[..n].to_vec();
-        let m = unwrap_in_place(&mut in_place, 96, 0x1234_5678).unwrap();
-        assert_eq!(&in_place[..m], &original[..]);
         assert!(unwrap_in_place(&mut rtx[..13].to_vec(), 96, 1).is_err());
         assert!(wrap(&original, 97, 1, 1, &mut [0u8; 20]).is_err());
         assert!(unwrap(&rtx[..13], 96, 1, &mut back).is_err());
+    }
+
+    #[test]
+    fn the_header_extension_travels_with_the_retransmission() {
+        // The original with a one-byte extension block (ID 2, 8 bytes).
+        let mut original = packet(42, b"slice");
+        original[0] |= 0x10;
+        let block = [0xbe, 0xde, 0, 3, 0x27, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0];
+        original.splice(FIXED_HEADER_LEN..FIXED_HEADER_LEN, block);
+        let mut rtx = [0u8; 64];
+        let n = wrap(&original, 97, 9, 1, &mut rtx).unwrap();
+        let r = RtpPacket::parse(&rtx[..n]).unwrap();
+        assert_eq!(r.extension(), Some((0xbede, &block[4..])));
+        assert_eq!(&r.payload()[..2], &[0, 42], "OSN after the extension");
+        assert_unwraps_to(&rtx[..n], &original);
+    }
+
+    /// Both unwraps of `rtx` (payload type 96, SSRC 0x12345678) give
+    /// `original` back.
+    fn assert_unwraps_to(rtx: &[u8], original: &[u8]) {
+        let mut back = [0u8; 64];
+        let m = unwrap(rtx, 96, 0x1234_5678, &mut back).unwrap();
+        assert_eq!(&back[..m], original);
+        let mut in_place = rtx.to_vec();
+        let m = unwrap_in_place(&mut in_place, 96, 0x1234_5678).unwrap();
+        assert_eq!(&in_place[..m], original);
     }
 
     #[test]

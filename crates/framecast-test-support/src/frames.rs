@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use framecast::elements::appsink::AppSink;
 use framecast::elements::appsrc::AppSrc;
+use framecast::receiver::{Receiver, ReceiverBuilder};
 use framecast::sender::{Codec, Sender, SenderBuilder};
 use framecast::{Buffer, ClockTime, Element, Pipeline, State, VideoFormat, VideoMeta};
 
@@ -102,12 +103,24 @@ pub fn test_sender_builder(port: u16, width: usize, height: usize) -> SenderBuil
 }
 
 /// Pushes frame `n` into `sender`: a frame from its pool with the moving
-/// bar of frame `n` painted in ([`paint_moving_bar`], 3-byte pixels), as
-/// the zero-allocation tests feed it (it allocates nothing).
+/// bar of frame `n` painted in ([`paint_moving_bar`], 3-byte pixels),
+/// captured now and with `n` as its frame id (so the header extensions'
+/// path runs too), as the zero-allocation tests feed it (it allocates
+/// nothing).
 pub fn push_moving_bar(sender: &Sender, width: usize, height: usize, n: u64) {
     let mut frame = sender.frame().expect("pooled frame");
     paint_moving_bar(&mut frame, width, height, 3, n);
-    assert!(sender.push(frame).is_ok(), "push refused");
+    let info = framecast::sender::FrameInfo {
+        capture_time: Some(std::time::SystemTime::now()),
+        frame_id: Some(n),
+    };
+    assert!(sender.push_info(frame, info).is_ok(), "push refused");
+}
+
+/// A `Receiver` on 127.0.0.1:`port` (RTCP on `port + 1`), H.264, for a
+/// test to add to.
+pub fn local_receiver_builder(port: u16) -> ReceiverBuilder {
+    Receiver::builder().port(port).address("127.0.0.1")
 }
 
 /// Receives on `socket` until an RTP packet with the marker bit (the

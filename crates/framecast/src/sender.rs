@@ -23,16 +23,18 @@
 //! ```
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use framecast_core::{Buffer, Fraction, VideoFormat, VideoInfo};
+use framecast_core::{Buffer, ClockTime, Fraction, ReferenceTimestampMeta, VideoFormat, VideoInfo};
+use framecast_rtp::rtcp::NtpTimestamp;
 
 use crate::elements::appsrc::{AppSrc, PushError};
 use crate::elements::net::{
     advertise_fec, advertise_feedback, parse_clients, sdp_for_caps, FEC_PAYLOAD_TYPE,
 };
+use crate::elements::rtp::header_ext::{advertise_header_extensions, frame_id_meta};
 use crate::elements::video::frame::{copy_packed_into, frame_layout};
-use crate::pipeline::{Element, FirstError, FlowError, FlowSuccess, Pipeline, State};
+use crate::pipeline::{Element, FirstError, FlowError, FlowSuccess, Pipeline, State, SystemClock};
 use crate::receiver::RTX_PAYLOAD_TYPE;
 use crate::{parse_launch, Error, Result};
 /// One RTSP viewer's session and figures ([`Sender::viewers`]).
@@ -443,6 +445,52 @@ fn missing(name: &str) -> Error {
     }
 }
 
+/// What a program knows of a frame beyond its pixels, for
+/// [`Sender::push_info`]: carried to the receiver in RTP header extensions
+/// (`abs-capture-time` and framecast's frame id, on every packet) and
+/// handed out there ([`ReceivedFrame`](crate::receiver::ReceivedFrame)'s
+/// `capture_time()` and `frame_id()`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FrameInfo {
+    /// When the frame was captured, on this machine's wall clock (a
+    /// camera's timestamp); `None`: now, as the frame is pushed. The RTP
+    /// timestamp stays the push time on the pipeline clock.
+    pub capture_time: Option<SystemTime>,
+    /// The program's id of the frame (a frame counter, a camera's
+    /// sequence number); `None`: none is sent.
+    pub frame_id: Option<u64>,
+}
+
+impl FrameInfo {
+    /// Stamps `frame` with the capture time (on the pipeline clock, for
+    /// the sender's latency, and as given on the wall clock) and the id.
+    fn stamp(&self, frame: &mut Buffer) {
+        if self.capture_time.is_none() && self.frame_id.is_none() {
+            // appsrc stamps the capture time now, as for any frame.
+            return;
+        }
+        let b = frame.make_mut();
+        let now = SystemClock.time();
+        let captured = match self.capture_time {
+            Some(t) => {
+                let age = SystemTime::now().duration_since(t).unwrap_or_default();
+                now.saturating_sub(ClockTime::from(age))
+            }
+            None => now,
+        };
+        // The pipeline-clock capture time first: latency tracing takes the
+        // first reference timestamp.
+        b.add_meta(ReferenceTimestampMeta::capture(captured));
+        if let Some(t) = self.capture_time {
+            let ntp = NtpTimestamp::from_system_time(t).as_nanos();
+            b.add_meta(ReferenceTimestampMeta::ntp(ClockTime::from_nseconds(ntp)));
+        }
+        if let Some(id) = self.frame_id {
+            b.add_meta(frame_id_meta(id));
+        }
+    }
+}
+
 /// Counters of a [`Sender`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SenderStats {
@@ -520,6 +568,18 @@ impl Sender {
     /// Sends a frame; it is stamped with the capture time now. A frame that
     /// cannot be taken comes back in the error.
     pub fn push(&self, frame: Buffer) -> std::result::Result<FlowSuccess, PushError> {
+        self.push_info(frame, FrameInfo::default())
+    }
+
+    /// [`push`](Self::push) with the frame's capture time and id, which the
+    /// receiver gets with the frame. Allocates nothing (the metas are
+    /// stored in the buffer).
+    pub fn push_info(
+        &self,
+        mut frame: Buffer,
+        info: FrameInfo,
+    ) -> std::result::Result<FlowSuccess, PushError> {
+        info.stamp(&mut frame);
         match self.appsrc() {
             Ok(appsrc) => appsrc.push_buffer(frame),
             Err(_) => Err(PushError::Flushing(frame)),
@@ -558,6 +618,20 @@ impl Sender {
         &self,
         fill: impl FnOnce(&mut [u8], &VideoInfo) -> Result<()>,
     ) -> Result<FlowSuccess> {
+        self.push_with_info(FrameInfo::default(), fill)
+    }
+
+    /// [`push_with`](Self::push_with), with the frame's capture time and
+    /// id (see [`push_info`](Self::push_info)).
+    ///
+    /// # Errors
+    ///
+    /// As [`push_with`](Self::push_with).
+    pub fn push_with_info(
+        &self,
+        info: FrameInfo,
+        fill: impl FnOnce(&mut [u8], &VideoInfo) -> Result<()>,
+    ) -> Result<FlowSuccess> {
         let refused = |e: FlowError| Error::Element {
             element: "sender".into(),
             message: format!("the frame was refused: {e:?}"),
@@ -573,7 +647,8 @@ impl Sender {
             let mut map = f.map_writable()?;
             fill(&mut map, &layout)?;
         }
-        self.push(frame).map_err(|e| refused(e.flow_error()))
+        self.push_info(frame, info)
+            .map_err(|e| refused(e.flow_error()))
     }
 
     /// The URL viewers open when serving RTSP ([`SenderBuilder::serve`]),
@@ -680,6 +755,7 @@ impl Sender {
         };
         let mut sdp = sdp_for_caps(&caps, client.ip(), client.port())?;
         advertise_feedback(&mut sdp, Some(RTX_PAYLOAD_TYPE));
+        advertise_header_extensions(&mut sdp);
         if self.fec {
             advertise_fec(&mut sdp, FEC_PAYLOAD_TYPE);
         }

@@ -39,9 +39,10 @@ fn run_frames(sender: &Sender, receiver: &Receiver, out: &mut [u8], from: u64, c
             .expect("no pipeline error")
             .unwrap_or_else(|| panic!("frame {n} was not decoded"));
         assert_eq!(frame.copy_packed_to(out).expect("copy"), W * H * 3);
-        if frame.latency.is_some() {
+        if frame.latency.is_some() && frame.capture_time().is_some() {
             stamped += 1;
         }
+        assert_eq!(frame.frame_id(), Some(n));
         assert_eq!(receiver.stats().lost, 0);
     }
     stamped
@@ -50,9 +51,7 @@ fn run_frames(sender: &Sender, receiver: &Receiver, out: &mut [u8], from: u64, c
 #[test]
 fn the_receiver_allocates_nothing_per_frame() {
     let port = free_port_pair();
-    let receiver = Receiver::builder()
-        .port(port)
-        .address("127.0.0.1")
+    let receiver = frames::local_receiver_builder(port)
         .output_format(VideoFormat::Bgr)
         .build()
         .expect("receiver");

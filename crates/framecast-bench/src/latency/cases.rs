@@ -28,10 +28,17 @@ pub(crate) enum Case {
     GstPython,
     /// framecast's `Sender` in the benchmark's own process (no pipe).
     Library,
+    /// `framecast serve` (`send`'s pipeline into `rtspserversink`): the
+    /// bench plays the stream over RTSP with UDP, the receiver's port as
+    /// `client_port`, so the same receiver decodes it.
+    ServeUdp,
+    /// The same over TCP interleaved: the bench relays each RTP packet
+    /// from the RTSP connection to the receiver's port.
+    ServeTcp,
 }
 
 impl Case {
-    pub(crate) const ALL: [Case; 9] = [
+    pub(crate) const ALL: [Case; 11] = [
         Case::LaunchX264,
         Case::LaunchOpenh264,
         Case::Send,
@@ -41,6 +48,8 @@ impl Case {
         Case::FramecastPython,
         Case::GstPython,
         Case::Library,
+        Case::ServeUdp,
+        Case::ServeTcp,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -54,6 +63,8 @@ impl Case {
             Case::FramecastPython => "framecast-python",
             Case::GstPython => "gst-python",
             Case::Library => "framecast-sender-lib",
+            Case::ServeUdp => "framecast-serve-rtsp-udp",
+            Case::ServeTcp => "framecast-serve-rtsp-tcp",
         }
     }
 
@@ -78,7 +89,18 @@ impl Case {
                 | Case::Send
                 | Case::FramecastPython
                 | Case::Library
+                | Case::ServeUdp
+                | Case::ServeTcp
         )
+    }
+
+    /// How the bench plays the RTSP cases' stream, `None` for the others.
+    pub(crate) fn rtsp_transport(self) -> Option<crate::rtsp::Transport> {
+        match self {
+            Case::ServeUdp => Some(crate::rtsp::Transport::Udp),
+            Case::ServeTcp => Some(crate::rtsp::Transport::Tcp),
+            _ => None,
+        }
     }
 }
 
@@ -235,11 +257,8 @@ pub(crate) fn sender_invocation(
         Case::Library => return None,
         Case::LaunchX264 => framecast_launch("x264enc"),
         Case::LaunchOpenh264 => framecast_launch("openh264enc"),
-        Case::Send => Invocation {
-            env: Vec::new(),
-            program: exe.to_path_buf(),
-            args: [
-                "send",
+        Case::Send | Case::ServeUdp | Case::ServeTcp => {
+            let mut args: Vec<String> = [
                 "--input",
                 "-",
                 "--format",
@@ -250,12 +269,23 @@ pub(crate) fn sender_invocation(
                 &FPS.to_string(),
                 "--bitrate",
                 &BITRATE_KBPS.to_string(),
-                "--to",
-                &format!("127.0.0.1:{port}"),
             ]
             .map(String::from)
-            .to_vec(),
-        },
+            .to_vec();
+            // The RTSP cases listen on TCP port `port` (the receiver has
+            // the UDP port of that number).
+            let (command, output) = match case {
+                Case::Send => ("send", ["--to".to_string(), format!("127.0.0.1:{port}")]),
+                _ => ("serve", ["--rtsp".to_string(), format!("127.0.0.1:{port}")]),
+            };
+            args.insert(0, command.to_string());
+            args.extend(output);
+            Invocation {
+                env: Vec::new(),
+                program: exe.to_path_buf(),
+                args,
+            }
+        }
         Case::GstX264 => gst_launch(&gst_x264),
         // openh264enc counts bit/s, not kbit/s.
         Case::GstOpenh264 => gst_launch(&format!(
@@ -458,7 +488,7 @@ pub(crate) fn available(
     match case {
         Case::LaunchX264 => framecast("x264enc"),
         Case::LaunchOpenh264 => framecast("openh264enc"),
-        Case::Send | Case::Library => Ok(()),
+        Case::Send | Case::Library | Case::ServeUdp | Case::ServeTcp => Ok(()),
         Case::GstX264 => gst("x264enc", "gstreamer1.0-plugins-ugly"),
         Case::GstOpenh264 => gst("openh264enc", "gstreamer1.0-plugins-bad"),
         Case::FramecastPython => {
@@ -535,14 +565,18 @@ mod tests {
             })
             .collect();
         assert_eq!(all.len(), Case::ALL.len() - 1, "all but the library case");
-        for (case, inv) in Case::ALL.into_iter().zip(&all) {
+        let with_command = Case::ALL.into_iter().filter(|&c| c != Case::Library);
+        for (case, inv) in with_command.zip(&all) {
             let line = inv.args.join(" ");
             assert!(line.contains("127.0.0.1"), "{line}");
             assert!(line.contains("5000"), "{line}");
             assert!(line.contains("4000"), "{line}");
             // `framecast send` and framecast.Sender have no MTU option;
             // their payloader's default is 1400.
-            if case != Case::Send && case != Case::FramecastPython {
+            if !matches!(
+                case,
+                Case::Send | Case::FramecastPython | Case::ServeUdp | Case::ServeTcp
+            ) {
                 assert!(line.contains("1400"), "{line}");
             }
         }

@@ -21,6 +21,16 @@
 //! Its CPU time is this process's less the painting thread's, plus that
 //! thread's time in the copy and `push`; it has no RSS of its own.
 //!
+//! Two cases serve RTSP (`framecast serve`, the `send` pipeline into
+//! `rtspserversink`, listening on the TCP port of the receiver's UDP port
+//! number): once the server describes its stream, the bench's light RTSP
+//! viewer (`crate::rtsp`) plays it, `framecast-serve-rtsp-udp` with the
+//! receiver's port as `client_port` (the server's packets go straight to
+//! the receiver), `framecast-serve-rtsp-tcp` interleaved, each RTP packet
+//! relayed by the viewer to the receiver's port as it is read (one
+//! loopback hop more than the stream needs). Beside `framecast-send` they
+//! give what RTSP adds to the direct RTP path.
+//!
 //! Two more cases are Python programs (`/usr/bin/python3`, an OpenCV-style
 //! loop: one preallocated numpy array filled from stdin with `readinto`,
 //! then pushed): `framecast-python` pushes it into the `framecast` module's
@@ -105,7 +115,9 @@ pub struct Args {
     /// Sender cases to run (default all): framecast-launch-x264,
     /// framecast-launch-openh264, framecast-send, gst-x264, gst-openh264,
     /// ffmpeg-x264, framecast-python, gst-python (Python programs pushing
-    /// numpy frames), framecast-sender-lib (in process).
+    /// numpy frames), framecast-sender-lib (in process),
+    /// framecast-serve-rtsp-udp, framecast-serve-rtsp-tcp (`framecast
+    /// serve`, played over RTSP into the same receiver).
     #[arg(long, value_delimiter = ',')]
     cases: Vec<String>,
     /// `fdsrc blocksize=` for the `launch` cases of framecast and
@@ -157,7 +169,23 @@ fn send_from_child(
         .map_err(|e| format!("{}: {e}", invocation.program.display()))?;
     let stderr = child.stderr.take().map(Tail::follow).unwrap_or_default();
     let pid = child.id();
-    let produced = match child.stdin.take() {
+    // The RTSP cases: a viewer plays the stream into the receiver's port
+    // once the server describes it (after its first frame, so while the
+    // frames flow).
+    let player = case.rtsp_transport().map(|transport| {
+        let url = format!("rtsp://127.0.0.1:{port}/stream");
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + READY_TIMEOUT;
+            while !crate::rtsp::described(&url) {
+                if Instant::now() > deadline {
+                    return Err(format!("{url} was never described"));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            crate::rtsp::play_to(&url, transport, port)
+        })
+    });
+    let mut produced = match child.stdin.take() {
         Some(mut stdin) => produce(&mut stdin, pid, format, size, setup.seconds),
         None => Err("no pipe to the sender".into()),
     };
@@ -165,6 +193,14 @@ fn send_from_child(
     let exit = libc::pid_t::try_from(pid)
         .map_err(|_| "bad pid".to_string())
         .and_then(wait_with_rusage);
+    // The viewer leaves once the server has sent everything and exited.
+    if let Some(player) = player {
+        match player.join() {
+            Ok(Ok(viewer)) => drop(viewer),
+            Ok(Err(e)) => produced = Err(format!("RTSP viewer: {e}")),
+            Err(_) => produced = Err("the RTSP viewer panicked".into()),
+        }
+    }
     Ok(Sent {
         produced,
         exit,
@@ -496,5 +532,41 @@ pub fn run(args: &Args) -> Result<(), String> {
             );
         }
     }
+    for line in rtsp_added(&outcomes) {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// What the RTSP cases add to `framecast-send`'s (the direct RTP path)
+/// p50, p99 and wire p50, ms, same format and size.
+fn rtsp_added(outcomes: &[Outcome]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for o in outcomes.iter().filter(|o| o.failure.is_none()) {
+        let rtsp = [Case::ServeUdp, Case::ServeTcp].map(Case::name);
+        if !rtsp.contains(&o.case_name.as_str()) {
+            continue;
+        }
+        let direct = outcomes.iter().find(|d| {
+            d.case_name == Case::Send.name()
+                && d.format == o.format
+                && d.size == o.size
+                && d.failure.is_none()
+        });
+        if let Some(d) = direct {
+            if lines.is_empty() {
+                lines.push("\nRTSP minus the direct RTP path (framecast-send), ms:".to_string());
+            }
+            lines.push(format!(
+                "{:<26} {:<5} {:<10} p50 {:+.2}  p99 {:+.2}  wire p50 {:+.2}",
+                o.case_name,
+                o.format,
+                o.size,
+                o.p(50.0) - d.p(50.0),
+                o.p(99.0) - d.p(99.0),
+                o.wire_p50_ms - d.wire_p50_ms
+            ));
+        }
+    }
+    lines
 }

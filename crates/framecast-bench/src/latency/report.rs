@@ -107,6 +107,9 @@ pub(crate) const X264_PEERS: &[&str] = &["gst-x264", "ffmpeg-x264"];
 pub(crate) const OPENH264_PEERS: &[&str] = &["gst-openh264"];
 /// framecast-python's peer: the same Python loop with GStreamer.
 pub(crate) const PYTHON_PEERS: &[&str] = &["gst-python"];
+/// What the RTSP cases are compared with: the same encode sent straight
+/// as RTP/UDP.
+pub(crate) const DIRECT_PEERS: &[&str] = &["framecast-send"];
 
 /// The peer groups a framecast case is compared with: the best x264
 /// sender of GStreamer and FFmpeg, and GStreamer's openh264enc for the
@@ -118,6 +121,8 @@ pub(crate) const PYTHON_PEERS: &[&str] = &["gst-python"];
 pub(crate) fn peers_of(case_name: &str) -> &'static [&'static [&'static str]] {
     if case_name == Case::FramecastPython.name() {
         &[PYTHON_PEERS]
+    } else if case_name == Case::ServeUdp.name() || case_name == Case::ServeTcp.name() {
+        &[DIRECT_PEERS, X264_PEERS]
     } else if case_name == Case::LaunchOpenh264.name() {
         &[OPENH264_PEERS, X264_PEERS]
     } else if case_name == Case::Send.name() || case_name == Case::Library.name() {

@@ -8,8 +8,10 @@
 //! and how long a late viewer waits from PLAY to its first keyframe
 //! packet with a 1 s and a 10 s GOP.
 
+mod first_picture;
 mod keyframe;
 mod report;
+mod soak;
 mod viewer;
 
 use crate::latency::{framecast_exe, process_cpu_ns, Tail};
@@ -20,7 +22,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use viewer::{Transport, Viewer};
+use viewer::Viewer;
+pub(crate) use viewer::{described, play_to, Transport};
 
 /// Options.
 #[derive(Debug, clap::Args)]
@@ -45,6 +48,11 @@ pub struct Args {
     /// Encoder bitrate, kbit/s, for both servers.
     #[arg(long, default_value_t = 4000)]
     pub bitrate: u32,
+    /// Instead of the rest: a soak of this many seconds, `framecast serve`
+    /// with viewers joining and leaving every few seconds, its RSS every
+    /// 10 s (`--soak 600` for the 10-minute run of BENCHMARKS.md).
+    #[arg(long)]
+    pub soak: Option<f64>,
 }
 
 const WIDTH: u32 = 1280;
@@ -109,7 +117,10 @@ fn threads_run_ns(pid: u32) -> Option<u64> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut total = 0;
     for task in tasks.flatten() {
-        let text = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        // A thread that ended since the listing has no file any more.
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
         total += schedstat_run_ns(&text)?;
     }
     Some(total)
@@ -262,10 +273,14 @@ fn cpu_points(server: Server, transport: Transport, args: &Args) -> Result<Vec<P
 /// land at every phase of the GOP.
 const JOIN_GAP: Duration = Duration::from_millis(370);
 
+/// PLAY to a late viewer's first keyframe packet, and to its first
+/// decoded picture, ms (`None`: none came).
+pub(crate) type Join = (Option<f64>, Option<f64>);
+
 /// `joins` viewers join one after another while one viewer keeps the
 /// stream (and GStreamer's shared media) running; each notes PLAY to its
-/// first keyframe packet, ms.
-fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Option<f64>>, String> {
+/// first keyframe packet and to its first decoded picture.
+fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Join>, String> {
     let running = start(server, gop, args.bitrate, false)?;
     let _anchor = viewer::play(&running.url, Transport::Tcp, args.play_range)?;
     std::thread::sleep(SETTLE);
@@ -275,20 +290,22 @@ fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Option<f64>>,
     for _ in 0..args.joins {
         let url = running.url.clone();
         let range = args.play_range;
-        joiners.push(std::thread::spawn(
-            move || -> Result<Option<f64>, String> {
-                let v = viewer::play(&url, Transport::Tcp, range)?;
-                let deadline = Instant::now() + wait;
-                while Instant::now() < deadline {
-                    let ns = v.counts.first_keyframe_ns.load(Ordering::Relaxed);
-                    if ns != 0 {
-                        return Ok(Some(ns as f64 / 1e6));
-                    }
-                    std::thread::sleep(Duration::from_millis(2));
+        joiners.push(std::thread::spawn(move || -> Result<Join, String> {
+            let v = viewer::play_decoding(&url, Transport::Tcp, range)?;
+            let deadline = Instant::now() + wait;
+            let ms = |ns: u64| (ns != 0).then(|| ns as f64 / 1e6);
+            while Instant::now() < deadline {
+                if v.counts.first_picture_ns.load(Ordering::Relaxed) != 0 {
+                    break;
                 }
-                Ok(None)
-            },
-        ));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let c = &v.counts;
+            Ok((
+                ms(c.first_keyframe_ns.load(Ordering::Relaxed)),
+                ms(c.first_picture_ns.load(Ordering::Relaxed)),
+            ))
+        }));
         std::thread::sleep(JOIN_GAP);
     }
     joiners
@@ -301,6 +318,12 @@ fn late_joins(server: Server, gop: u32, args: &Args) -> Result<Vec<Option<f64>>,
 pub fn run(args: &Args) -> Result<(), String> {
     if args.seconds <= 0.0 || args.seconds > 60.0 {
         return Err(format!("--seconds {}: give 0 < s <= 60", args.seconds));
+    }
+    if let Some(seconds) = args.soak {
+        if !(10.0..=86_400.0).contains(&seconds) {
+            return Err(format!("--soak {seconds}: give 10 to 86400 s"));
+        }
+        return soak::run(seconds, args.bitrate);
     }
     let servers = [Server::Framecast, Server::Gst];
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -344,8 +367,13 @@ pub fn run(args: &Args) -> Result<(), String> {
             }
         }
         println!(
-            "\nLate join, PLAY{} -> first keyframe packet (IDR, FU-A start of an IDR, or SPS) over TCP, {} joins:\n",
-            if args.play_range { " with Range: npt=0-" } else { " (no Range)" },
+            "\nLate join, PLAY{} -> first keyframe packet (IDR, FU-A start of an IDR, or SPS) \
+             and -> first picture decoded (openh264), over TCP, {} joins:\n",
+            if args.play_range {
+                " with Range: npt=0-"
+            } else {
+                " (no Range)"
+            },
             args.joins
         );
         for line in report::JOIN_HEADER

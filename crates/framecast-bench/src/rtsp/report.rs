@@ -2,7 +2,7 @@
 //! pure functions of the measured points, so they can be tested.
 
 use super::viewer::Transport;
-use super::Server;
+use super::{Join, Server};
 use crate::stamp::percentile;
 
 /// One measured window: a server's CPU over `frames` frames with
@@ -120,23 +120,30 @@ pub(crate) fn ratio_lines(points: &[Point], encode_ms: &[(Server, f64)]) -> Vec<
 
 /// One late-join row: PLAY to the first keyframe packet over the joins
 /// (`None`: no keyframe before the deadline).
-pub(crate) fn join_row(server: Server, gop_s: f64, joins: &[Option<f64>]) -> String {
-    let mut got: Vec<f64> = joins.iter().flatten().copied().collect();
-    got.sort_by(f64::total_cmp);
-    let missed = joins.len() - got.len();
+pub(crate) fn join_row(server: Server, gop_s: f64, joins: &[Join]) -> String {
+    let sorted = |pick: fn(&Join) -> Option<f64>| {
+        let mut got: Vec<f64> = joins.iter().filter_map(pick).collect();
+        got.sort_by(f64::total_cmp);
+        got
+    };
+    let keyframe = sorted(|j| j.0);
+    let picture = sorted(|j| j.1);
     format!(
-        "| {} | {gop_s:.0} s | {} | {:.0} | {:.0} | {:.0} | {missed} |",
+        "| {} | {gop_s:.0} s | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
         server.label(),
         joins.len(),
-        percentile(&got, 50.0),
-        percentile(&got, 99.0),
-        got.last().copied().unwrap_or(f64::NAN)
+        percentile(&keyframe, 50.0),
+        percentile(&keyframe, 99.0),
+        percentile(&picture, 50.0),
+        percentile(&picture, 99.0),
+        picture.last().copied().unwrap_or(f64::NAN),
+        joins.len() - picture.len(),
     )
 }
 
 pub(crate) const JOIN_HEADER: [&str; 2] = [
-    "| server (encoder) | GOP | joins | p50 ms | p99 ms | max ms | no keyframe |",
-    "|---|---:|---:|---:|---:|---:|---:|",
+    "| server (encoder) | GOP | joins | keyframe packet p50 ms | p99 ms | first picture p50 ms | p99 ms | max ms | no picture |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
 ];
 
 #[cfg(test)]
@@ -197,11 +204,14 @@ mod tests {
 
     #[test]
     fn join_rows_take_percentiles_of_the_joins_that_got_a_keyframe() {
-        let joins: Vec<Option<f64>> = (1..=19)
-            .map(|i| Some(f64::from(i) * 10.0))
-            .chain([None])
+        let joins: Vec<Join> = (1..=19)
+            .map(|i| (Some(f64::from(i) * 10.0), Some(f64::from(i) * 10.0 + 5.0)))
+            .chain([(Some(300.0), None)])
             .collect();
         let row = join_row(Server::Gst, 10.0, &joins);
-        assert!(row.contains("| 10 s | 20 | 100 | 190 | 190 | 1 |"), "{row}");
+        assert!(
+            row.contains("| 10 s | 20 | 100 | 300 | 105 | 195 | 195 | 1 |"),
+            "{row}"
+        );
     }
 }

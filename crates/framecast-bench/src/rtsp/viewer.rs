@@ -6,6 +6,7 @@
 //! PLAY left, which a full client hides, and fifty of them must cost
 //! little beside the server they measure.
 
+use super::first_picture::FirstPicture;
 use super::keyframe::{rtp_payload, starts_keyframe};
 use framecast_test_support::ports::try_free_port_pair;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -38,6 +39,9 @@ pub(crate) struct Counts {
     /// Nanoseconds from sending PLAY to the first keyframe packet; 0 until
     /// one came.
     pub(crate) first_keyframe_ns: AtomicU64,
+    /// Nanoseconds from sending PLAY to the first picture decoded (a
+    /// viewer opened with [`play_decoding`]); 0 until then.
+    pub(crate) first_picture_ns: AtomicU64,
 }
 
 /// A playing viewer; dropping it stops its reader (the server sees the
@@ -48,6 +52,21 @@ pub(crate) struct Viewer {
     /// The control connection, shut down on drop to wake a TCP reader.
     control: TcpStream,
     reader: Option<std::thread::JoinHandle<()>>,
+    /// What TEARDOWN names.
+    url: String,
+    session: String,
+}
+
+impl Viewer {
+    /// Sends TEARDOWN (its answer is left to the reader, or unread): the
+    /// polite way to leave, where dropping is the abrupt one.
+    pub(crate) fn teardown(&self) {
+        let text = format!(
+            "TEARDOWN {} RTSP/1.0\r\nCSeq: 99\r\nSession: {}\r\n\r\n",
+            self.url, self.session
+        );
+        let _ = (&self.control).write_all(text.as_bytes());
+    }
 }
 
 impl Drop for Viewer {
@@ -200,6 +219,33 @@ fn connect(url: &str) -> Result<BufReader<TcpStream>, String> {
 /// gst-rtsp-server answers that with a seek of its shared media, which
 /// restarts the encoder on a keyframe for every viewer.
 pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewer, String> {
+    open(url, transport, range, None, None)
+}
+
+/// [`play`], decoding from the first keyframe until the first picture
+/// ([`Counts::first_picture_ns`]).
+pub(crate) fn play_decoding(
+    url: &str,
+    transport: Transport,
+    range: bool,
+) -> Result<Viewer, String> {
+    open(url, transport, range, None, Some(FirstPicture::new()?))
+}
+
+/// Plays `url` into someone else's UDP port `port` on 127.0.0.1 (the
+/// latency bench's receiver): over UDP it is the SETUP's `client_port`,
+/// over TCP this viewer relays each RTP packet there as it arrives.
+pub(crate) fn play_to(url: &str, transport: Transport, port: u16) -> Result<Viewer, String> {
+    open(url, transport, false, Some(port), None)
+}
+
+fn open(
+    url: &str,
+    transport: Transport,
+    range: bool,
+    deliver_to: Option<u16>,
+    mut first: Option<FirstPicture>,
+) -> Result<Viewer, String> {
     let mut reader = connect(url)?;
     let mut cseq = 0;
     request(&mut reader, "OPTIONS", url, &mut cseq, "")?;
@@ -228,8 +274,15 @@ pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewe
         .to_string();
     // Both servers name their one stream `stream=0`.
     let control = format!("{base}/stream=0");
-    let (sockets, transport_header) = match transport {
-        Transport::Udp => {
+    let (sockets, transport_header) = match (transport, deliver_to) {
+        (Transport::Udp, Some(port)) => (
+            None,
+            format!(
+                "Transport: RTP/AVP;unicast;client_port={port}-{}\r\n",
+                port + 1
+            ),
+        ),
+        (Transport::Udp, None) => {
             let (rtp, rtcp) = udp_pair()?;
             let port = rtp.local_addr().map_err(|e| e.to_string())?.port();
             (
@@ -240,10 +293,20 @@ pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewe
                 ),
             )
         }
-        Transport::Tcp => (
+        (Transport::Tcp, _) => (
             None,
             "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n".to_string(),
         ),
+    };
+    let relay = match (transport, deliver_to) {
+        (Transport::Tcp, Some(port)) => {
+            let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("relay: {e}"))?;
+            socket
+                .connect(("127.0.0.1", port))
+                .map_err(|e| format!("relay to {port}: {e}"))?;
+            Some(socket)
+        }
+        _ => None,
     };
     let set_up = request(&mut reader, "SETUP", &control, &mut cseq, &transport_header)?;
     let session = set_up
@@ -268,14 +331,25 @@ pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewe
     let (c, s) = (counts.clone(), stop.clone());
     let reader = std::thread::Builder::new()
         .name("rtsp-viewer".into())
-        .spawn(move || match sockets {
-            Some((rtp, _rtcp)) => {
+        .spawn(move || match (sockets, transport) {
+            (Some((rtp, _rtcp)), _) => {
                 // The control connection stays open (and read) so the
                 // session lives; the packets come on `rtp`.
                 let _control = reader;
-                read_udp(&rtp, played_at, &c, &s);
+                read_udp(&rtp, played_at, &c, &s, first.as_mut());
             }
-            None => read_tcp(reader, played_at, &c, &s),
+            (None, Transport::Udp) => {
+                // The packets go to someone else's port: only keep the
+                // session open.
+                let _control = reader;
+                while !s.load(Ordering::Relaxed) {
+                    std::thread::sleep(READ_TIMEOUT);
+                }
+            }
+            (None, Transport::Tcp) => {
+                let (relay, first) = (relay.as_ref(), first.as_mut());
+                read_tcp(reader, played_at, &c, &s, relay, first);
+            }
         })
         .map_err(|e| format!("viewer thread: {e}"))?;
     Ok(Viewer {
@@ -283,11 +357,14 @@ pub(crate) fn play(url: &str, transport: Transport, range: bool) -> Result<Viewe
         stop,
         control,
         reader: Some(reader),
+        url: url.to_string(),
+        session,
     })
 }
 
-/// Counts one RTP packet that came `played_at.elapsed()` after PLAY.
-fn count(packet: &[u8], played_at: Instant, counts: &Counts) {
+/// Counts one RTP packet that came `played_at.elapsed()` after PLAY, and
+/// from the first keyframe on decodes it into `first` until a picture.
+fn count(packet: &[u8], played_at: Instant, counts: &Counts, first: Option<&mut FirstPicture>) {
     counts.packets.fetch_add(1, Ordering::Relaxed);
     counts
         .bytes
@@ -298,23 +375,43 @@ fn count(packet: &[u8], played_at: Instant, counts: &Counts) {
         let ns = u64::try_from(played_at.elapsed().as_nanos()).unwrap_or(u64::MAX);
         counts.first_keyframe_ns.store(ns.max(1), Ordering::Relaxed);
     }
+    let Some(first) = first else {
+        return;
+    };
+    if counts.first_keyframe_ns.load(Ordering::Relaxed) != 0
+        && counts.first_picture_ns.load(Ordering::Relaxed) == 0
+        && first.feed(packet)
+    {
+        let ns = u64::try_from(played_at.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        counts.first_picture_ns.store(ns.max(1), Ordering::Relaxed);
+    }
 }
 
-fn read_udp(socket: &UdpSocket, played_at: Instant, counts: &Counts, stop: &AtomicBool) {
+fn read_udp(
+    socket: &UdpSocket,
+    played_at: Instant,
+    counts: &Counts,
+    stop: &AtomicBool,
+    mut first: Option<&mut FirstPicture>,
+) {
     let _ = socket.set_read_timeout(Some(READ_TIMEOUT));
     let mut buf = vec![0u8; 65536];
     while !stop.load(Ordering::Relaxed) {
         if let Ok(n) = socket.recv(&mut buf) {
-            count(&buf[..n], played_at, counts);
+            count(&buf[..n], played_at, counts, first.as_deref_mut());
         }
     }
 }
 
+/// Reads the interleaved packets of a TCP session, counting channel 0's
+/// and sending each on to `relay` (a connected socket), if any.
 fn read_tcp(
     mut reader: BufReader<TcpStream>,
     played_at: Instant,
     counts: &Counts,
     stop: &AtomicBool,
+    relay: Option<&UdpSocket>,
+    mut first: Option<&mut FirstPicture>,
 ) {
     // Blocking reads: dropping the viewer shuts the connection down.
     let _ = reader.get_ref().set_read_timeout(None);
@@ -340,7 +437,10 @@ fn read_tcp(
             return;
         }
         if head[1] == 0 {
-            count(&buf[..len], played_at, counts);
+            if let Some(r) = relay {
+                let _ = r.send(&buf[..len]);
+            }
+            count(&buf[..len], played_at, counts, first.as_deref_mut());
         }
     }
 }

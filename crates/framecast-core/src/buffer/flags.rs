@@ -1,6 +1,8 @@
 //! Buffer flags and copy flags, with GStreamer's values.
 
-bitflags::bitflags! {
+use crate::flags::gst_flags;
+
+gst_flags! {
     /// Flags of a [`Buffer`](super::Buffer) (`GstBufferFlags`), same bits as
     /// GStreamer.
     ///
@@ -15,7 +17,6 @@ bitflags::bitflags! {
     /// assert!(!f.contains(BufferFlags::DISCONT | BufferFlags::HEADER));
     /// assert!(f.intersects(BufferFlags::DISCONT | BufferFlags::HEADER));
     /// ```
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct BufferFlags: u32 {
         /// Produced by a live source.
         const LIVE = 16;
@@ -46,10 +47,9 @@ bitflags::bitflags! {
     }
 }
 
-bitflags::bitflags! {
+gst_flags! {
     /// What [`copy_region`](super::BufferRef::copy_region) copies
     /// (`GstBufferCopyFlags`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct BufferCopyFlags: u32 {
         /// Flags (all but TAG_MEMORY).
         const FLAGS = 1;

@@ -6,6 +6,7 @@
 //! releasing allocates nothing. Returning buffers that cannot be reused
 //! (memory removed or held elsewhere) are discarded, and the reason counted.
 
+use crate::flags::gst_flags;
 use crate::sync::{CondvarExt, MutexExt};
 use std::collections::VecDeque;
 use std::fmt;
@@ -23,9 +24,8 @@ use crate::trace::{self, ObjectId, ObjectInfo, ObjectKind};
 use crate::video::{VideoAlignment, VideoInfo};
 use crate::{Buffer, Error, Result};
 
-bitflags::bitflags! {
+gst_flags! {
     /// Flags for [`BufferPool::acquire_with`] (`GstBufferPoolAcquireFlags`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct AcquireFlags: u32 {
         /// Hint: the buffer starts a key unit.
         const KEY_UNIT = 1;

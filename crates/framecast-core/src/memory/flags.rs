@@ -1,9 +1,10 @@
 //! Memory and allocator flags, with GStreamer's values.
 
-bitflags::bitflags! {
+use crate::flags::gst_flags;
+
+gst_flags! {
     /// Flags of a [`Memory`](super::Memory), bit-for-bit GStreamer's
     /// `GstMemoryFlags`.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MemoryFlags: u32 {
         /// Never mapped writable. Shares always carry it.
         const READONLY = 2;
@@ -20,9 +21,8 @@ bitflags::bitflags! {
     }
 }
 
-bitflags::bitflags! {
+gst_flags! {
     /// Flags of an [`Allocator`](super::Allocator) (`GstAllocatorFlags`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct AllocatorFlags: u32 {
         /// The allocator has a custom alloc function that only its owner
         /// should call; copies go to the default allocator.

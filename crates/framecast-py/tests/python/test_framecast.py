@@ -47,15 +47,16 @@ def gradient(width, height, n):
     return np.ascontiguousarray(np.broadcast_to(row, (height, width, 3)))
 
 
-def pull_all(rx, limit=200, timeout=2.0):
-    """Every frame until the stream ends (or `limit`, or a timeout)."""
+def pull_all(rx, limit=200, timeout=2.0, with_info=False):
+    """Every frame until the stream ends (or `limit`, or a timeout): arrays,
+    or with `with_info` the `framecast.Frame`s of `pull_frame`."""
     frames = []
     deadline = time.monotonic() + 20
     while len(frames) < limit and time.monotonic() < deadline:
-        frame = rx.pull(timeout=timeout)
+        frame = rx.pull_frame(timeout=timeout) if with_info else rx.pull(timeout=timeout)
         if frame is None:
             break
-        frames.append(frame.copy())
+        frames.append(frame if with_info else frame.copy())
     return frames
 
 

@@ -37,6 +37,16 @@ impl NtpTimestamp {
         }
     }
 
+    /// The NTP timestamp `nanos` nanoseconds after 1900-01-01 (era 0), as
+    /// GStreamer's `timestamp/x-ntp` reference timestamps hold it: the
+    /// inverse of [`as_nanos`](Self::as_nanos), to the nanosecond.
+    pub fn from_nanos(nanos: u64) -> Self {
+        let secs = (nanos / 1_000_000_000) & 0xffff_ffff;
+        // Rounded up so that as_nanos, which rounds down, gives it back.
+        let frac = ((nanos % 1_000_000_000) << 32).div_ceil(1_000_000_000);
+        Self((secs << 32) | frac)
+    }
+
     /// Nanoseconds since 1900-01-01 (era 0): what GStreamer's
     /// `timestamp/x-ntp` reference timestamps hold.
     pub fn as_nanos(self) -> u64 {

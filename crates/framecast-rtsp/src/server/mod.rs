@@ -19,8 +19,8 @@ pub mod head;
 pub mod mount;
 pub mod viewer;
 
-pub use frame::Frame;
-pub use mount::{DatagramSender, Mount, MountConfig, MountHooks, SendTo, Transports};
+pub use frame::{Frame, Run};
+pub use mount::{DatagramSender, Datagrams, Mount, MountConfig, MountHooks, SendTo, Transports};
 pub use viewer::ViewerInfo;
 
 use crate::{Error, Result};

@@ -3,9 +3,12 @@
 //!
 //! UDP viewers are sent to from the mount's RTP socket (its port is the
 //! `server_port` of every UDP SETUP), all of them in as few batched calls
-//! as the [`DatagramSender`] makes (framecast's element uses `sendmmsg`,
-//! 64 datagrams a call); a multicast group is sent to once however many
-//! have joined it. TCP viewers get the frame queued (see
+//! as the [`DatagramSender`] makes: each message is a run of same-size
+//! packets for one viewer ([`super::frame::Run`]), which framecast's
+//! element hands the kernel as one UDP GSO send, 64 messages a
+//! `sendmmsg` (a viewer costs one to three messages a frame, not one per
+//! packet); a multicast group is sent to once however many have joined
+//! it. TCP viewers get the frame queued (see
 //! [`super::viewer::TcpOut`]). Nothing on this path allocates once warm:
 //! frames come from a pool, the viewer list and batch arrays are
 //! preallocated.
@@ -24,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use framecast_rtp::rtcp::{parse_compound, CompoundWriter, NtpTimestamp, RtcpPacket, SenderStats};
 
-use super::frame::{Frame, FramePool};
+use super::frame::{Frame, FramePool, Run};
 use super::viewer::{Delivery, Pushed, Viewer, ViewerInfo};
 use crate::digest::DigestAuth;
 use crate::{Error, Result};
@@ -127,10 +130,22 @@ impl Default for MountHooks {
     }
 }
 
+/// One message for a [`DatagramSender`]: a [`Run`] of packets for one
+/// address. A sender may hand the whole run to the kernel in one send
+/// (UDP GSO) or send its packets one by one.
+#[derive(Debug, Clone, Copy)]
+pub struct Datagrams<'a> {
+    /// The packets.
+    pub run: Run<'a>,
+    /// Where to.
+    pub to: SocketAddr,
+}
+
 /// Sends datagrams, as many per call as it can.
 pub trait DatagramSender {
-    /// Sends each `(bytes, to)` from `socket`; returns how many failed.
-    fn send(&mut self, socket: &UdpSocket, msgs: &[(&[u8], SocketAddr)]) -> u64;
+    /// Sends every packet of each message from `socket`; returns how many
+    /// packets failed.
+    fn send(&mut self, socket: &UdpSocket, msgs: &[Datagrams<'_>]) -> u64;
 }
 
 /// One `send_to` per datagram (tests and tools without `sendmmsg`).
@@ -138,14 +153,15 @@ pub trait DatagramSender {
 pub struct SendTo;
 
 impl DatagramSender for SendTo {
-    fn send(&mut self, socket: &UdpSocket, msgs: &[(&[u8], SocketAddr)]) -> u64 {
+    fn send(&mut self, socket: &UdpSocket, msgs: &[Datagrams<'_>]) -> u64 {
         msgs.iter()
+            .flat_map(|m| m.run.packets().map(move |p| (p, m.to)))
             .filter(|(d, to)| socket.send_to(d, to).is_err())
             .count() as u64
     }
 }
 
-/// Datagrams per [`DatagramSender::send`] call.
+/// Messages ([`Datagrams`]) per [`DatagramSender::send`] call.
 pub const BATCH: usize = 64;
 
 /// Least time between two keyframe requests sent upstream.
@@ -338,9 +354,14 @@ impl Mount {
     /// frame to the pool.
     pub fn send(&self, frame: Arc<Frame>, udp: &mut dyn DatagramSender) {
         let viewers = self.viewers.locked();
-        let empty: &[u8] = &[];
-        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
-        let mut msgs = [(empty, nowhere); BATCH];
+        let nothing = Datagrams {
+            run: Run {
+                bytes: &[],
+                segment: 1,
+            },
+            to: SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        let mut msgs = [nothing; BATCH];
         let mut n = 0;
         let mut failed = 0;
         let mut multicast = false;
@@ -368,8 +389,8 @@ impl Mount {
             }
             match &v.delivery {
                 Delivery::Udp { rtp, .. } => {
-                    for p in frame.packets() {
-                        msgs[n] = (p, *rtp);
+                    for run in frame.runs() {
+                        msgs[n] = Datagrams { run, to: *rtp };
                         n += 1;
                         if n == BATCH {
                             failed += udp.send(&self.rtp, &msgs[..n]);
@@ -415,8 +436,8 @@ impl Mount {
         if multicast {
             copies += 1;
             let group = SocketAddr::V4(self.config.multicast);
-            for p in frame.packets() {
-                msgs[n] = (p, group);
+            for run in frame.runs() {
+                msgs[n] = Datagrams { run, to: group };
                 n += 1;
                 if n == BATCH {
                     failed += udp.send(&self.rtp, &msgs[..n]);
@@ -480,8 +501,15 @@ impl Mount {
 
     pub(crate) fn add(&self, viewer: Arc<Viewer>) {
         if matches!(viewer.delivery, Delivery::Tcp { .. }) {
-            // Its queue holds frames the others reuse otherwise.
-            self.pool.warm(super::viewer::TCP_QUEUE_FRAMES + 2);
+            // Each TCP queue holds frames the others reuse otherwise
+            // (grown outside the viewers' lock, which the fan-out takes).
+            let tcp = 1 + self
+                .viewers
+                .locked()
+                .iter()
+                .filter(|v| matches!(v.delivery, Delivery::Tcp { .. }))
+                .count();
+            self.pool.warm(tcp * (super::viewer::TCP_QUEUE_FRAMES + 2));
         }
         self.viewers.locked().push(viewer);
     }

@@ -13,6 +13,14 @@
 //! Each family registers its own factories (`register` in its `mod.rs`),
 //! so adding an element touches its family only.
 
+/// Pushes the `factory()` of each listed element module, in order: a
+/// family's `register` is then the list of its elements, nothing else.
+macro_rules! push_factories {
+    ($factories:ident; $($element:ident),+ $(,)?) => {
+        $($factories.push($element::factory());)+
+    };
+}
+
 pub mod app;
 pub mod codec;
 pub mod generic;

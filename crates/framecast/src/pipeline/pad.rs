@@ -66,6 +66,22 @@ impl PadTemplate {
         }
     }
 
+    /// An always-present pad template accepting any caps
+    /// (`GST_STATIC_CAPS_ANY`): the sources and sinks that do not look at
+    /// what they carry.
+    pub fn always_any(name: &'static str, direction: PadDirection) -> PadTemplate {
+        PadTemplate::always(name, direction, Caps::new_any())
+    }
+
+    /// The two always pads of a one-in, one-out element (`GstBaseTransform`'s
+    /// `sink` and `src`): what it takes, then what it makes.
+    pub fn sink_src(sink: Caps, src: Caps) -> Vec<PadTemplate> {
+        vec![
+            PadTemplate::always("sink", PadDirection::Sink, sink),
+            PadTemplate::always("src", PadDirection::Src, src),
+        ]
+    }
+
     /// A request pad template.
     pub fn request(name: &'static str, direction: PadDirection, caps: Caps) -> PadTemplate {
         PadTemplate {

@@ -21,13 +21,21 @@ pub struct ReceivedFrame {
 
 impl ReceivedFrame {
     /// When the sender captured the frame, by its wall clock (the
-    /// `timestamp/x-ntp` reference timestamp the jitter buffer attaches),
-    /// when the sender's RTCP said.
+    /// `timestamp/x-ntp` reference timestamp the jitter buffer attaches):
+    /// from the packets' `abs-capture-time` header extension (a framecast
+    /// or WebRTC sender: exactly the time the sender was given), else
+    /// from the RTCP sender reports' mapping of the RTP timestamp.
     pub fn capture_time(&self) -> Option<SystemTime> {
         let ntp_nanos =
             ReferenceTimestampMeta::find(&self.buffer, ReferenceTimestampMeta::NTP)?.nseconds();
         let unix_nanos = ntp_nanos.checked_sub(NTP_UNIX_OFFSET_NANOS)?;
         UNIX_EPOCH.checked_add(Duration::from_nanos(unix_nanos))
+    }
+
+    /// The sender's id of the frame ([`FrameInfo::frame_id`](crate::sender::FrameInfo::frame_id)),
+    /// carried in an RTP header extension; `None` when it sent none.
+    pub fn frame_id(&self) -> Option<u64> {
+        crate::elements::rtp::header_ext::frame_id(&self.buffer)
     }
 
     /// Bytes of the frame packed: rows without padding, planes one after

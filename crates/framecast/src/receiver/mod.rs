@@ -54,6 +54,7 @@ use crate::elements::net::udpsrc::UdpSrc;
 use crate::elements::net::{
     caps_for_sdp, fec_payload_type, read_sdp_file, rtx_payload_type, FEC_PAYLOAD_TYPE,
 };
+use crate::elements::rtp::header_ext::framecast_extmap_fields;
 use crate::elements::rtp::rtpjitterbuffer::RtpJitterBuffer;
 use crate::elements::video::frame::{frame_layout, packed_size, row_bytes};
 use crate::pipeline::{Caps, Element, FirstError, Pipeline, State};
@@ -382,8 +383,12 @@ impl ReceiverBuilder {
                             .to_string(),
                     ),
                 };
-                let udpsrc =
-                    format!("udpsrc name=src port={port} address={address} caps=\"{caps}\"");
+                // framecast's senders' header extensions (capture time,
+                // frame id), with the IDs their SDP would give.
+                let udpsrc = format!(
+                    "udpsrc name=src port={port} address={address} caps=\"{caps}{}\"",
+                    framecast_extmap_fields()
+                );
                 // framecast's senders resend on this payload type (and no
                 // media type here uses it).
                 (udpsrc, port, encoding, RTX_PAYLOAD_TYPE, FEC_PAYLOAD_TYPE)
@@ -702,7 +707,9 @@ mod tests {
         assert_eq!(
             line,
             "udpsrc name=src port=5000 address=127.0.0.1 \
-             caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96\" \
+             caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96,\
+             extmap-1=(string)http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time,\
+             extmap-2=(string)urn:x-framecast:rtp-hdrext:frame-id\" \
              ! rtpjitterbuffer name=jb latency=50 eos-on-bye=true do-retransmission=true rtx-payload-type=97 fec-payload-type=100 ! rtph264depay name=depay ! openh264dec name=dec ! \
              videoconvert ! video/x-raw,format=BGR ! appsink name=sink sync=false max-buffers=4 \
              udpsrc name=rtcp port=5001 address=127.0.0.1 ! jb.sink_rtcp"

@@ -23,6 +23,7 @@ pub(crate) use storage::MetaList;
 pub use storage::{MetaRef, META_INLINE_BYTES};
 pub use video::{VideoCropMeta, VideoMeta};
 
+use crate::flags::gst_flags;
 use std::fmt;
 
 /// Tag for metas that describe the memory layout (offsets, strides): they
@@ -32,9 +33,8 @@ pub const TAG_MEMORY: &str = "memory";
 /// Tag for metas that reference memory (parent buffers): dropped on deep copies.
 pub const TAG_MEMORY_REFERENCE: &str = "memory-reference";
 
-bitflags::bitflags! {
+gst_flags! {
     /// Flags of a meta on a buffer (`GstMetaFlags`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MetaFlags: u32 {
         /// Advisory: the meta should not be changed.
         const READONLY = 1;

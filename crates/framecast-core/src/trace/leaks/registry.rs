@@ -74,8 +74,8 @@ impl Hasher for IdHasher {
 
 type IdMap<V> = HashMap<ObjectId, V, BuildHasherDefault<IdHasher>>;
 
-/// One recorded clone or drop.
-#[derive(Debug)]
+/// One recorded clone or drop (a snapshot copies them, traces included).
+#[derive(Debug, Clone)]
 pub(super) struct RefEvent {
     /// For a clone, its ordinal among the object's clones (1, 2, ...).
     pub(super) ord: u64,

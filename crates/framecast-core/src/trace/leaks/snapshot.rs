@@ -11,16 +11,6 @@ use super::*;
 use crate::trace::{ObjectId, ObjectKind, Site};
 
 #[derive(Debug)]
-pub(super) struct RawRef {
-    pub(super) ord: u64,
-    pub(super) at: u64,
-    pub(super) reffed: bool,
-    pub(super) site: Option<Site>,
-    pub(super) thread: u32,
-    pub(super) trace: Option<Backtrace>,
-}
-
-#[derive(Debug)]
 pub(super) struct Raw {
     pub(super) id: ObjectId,
     pub(super) kind: ObjectKind,
@@ -47,7 +37,7 @@ pub(super) struct RawRefs {
     pub(super) reffed: u64,
     pub(super) unreffed: u64,
     pub(super) held: Vec<Held>,
-    pub(super) history: Vec<RawRef>,
+    pub(super) history: Vec<RefEvent>,
     pub(super) dropped: u64,
 }
 
@@ -58,18 +48,7 @@ impl Raw {
             reffed: x.reffed,
             unreffed: x.unreffed,
             held: x.held.iter().copied().collect(),
-            history: x
-                .history
-                .iter()
-                .map(|r| RawRef {
-                    ord: r.ord,
-                    at: r.at,
-                    reffed: r.reffed,
-                    site: r.site,
-                    thread: r.thread,
-                    trace: r.trace.as_deref().cloned(),
-                })
-                .collect(),
+            history: x.history.to_vec(),
             dropped: x.history_dropped,
         });
         Raw {
@@ -257,7 +236,7 @@ fn build_one(
                     after: Duration::from_nanos(r.at.saturating_sub(raw.created)),
                     refcount,
                     held: r.reffed && held_ords.contains(&r.ord),
-                    stack_trace: r.trace.map(resolve),
+                    stack_trace: r.trace.map(|t| resolve(*t)),
                 })
                 .collect();
             (Some(total), held, refs, dropped)

@@ -10,7 +10,7 @@ use framecast_core::{
 };
 
 use crate::pipeline::base::counters;
-use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{settings, sink_properties_with, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Item,
     Limits, Overflow, PadDirection, PadTemplate, PropertySpec, PropertyValue, Refused,
@@ -49,23 +49,20 @@ impl std::fmt::Debug for AppSinkCallbacks {
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = sink_properties(true);
-    properties.extend(AppSinkSettings::properties());
-    properties.extend(counters! {
-        "dropped" => "Buffers dropped because the queue was full",
-        "current-level-buffers" => "Buffers waiting to be pulled",
-    });
     ElementFactory::new(
         "appsink",
         "AppSink",
         "Generic/Sink",
         "Hands buffers to the application: pull_sample or a callback; bounded",
-        vec![PadTemplate::always(
-            "sink",
-            PadDirection::Sink,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("sink", PadDirection::Sink)],
+        [
+            sink_properties_with::<AppSinkSettings>(true),
+            counters! {
+                "dropped" => "Buffers dropped because the queue was full",
+                "current-level-buffers" => "Buffers waiting to be pulled",
+            },
+        ]
+        .concat(),
         || Box::new(Sink::new(AppSink::default())),
     )
 }

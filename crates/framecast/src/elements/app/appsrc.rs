@@ -18,7 +18,7 @@ use framecast_core::{Buffer, BufferPool, ClockTime, ReferenceTimestampMeta};
 
 use crate::pipeline::base::counters;
 use crate::pipeline::base::{
-    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties_with, CreateContext, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, Event, FlowError, FlowSuccess, Item, Levels, Limits,
@@ -53,27 +53,24 @@ pub const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = source_properties();
-    properties.extend(AppSrcSettings::properties());
-    properties.extend(counters! {
-        "current-level-buffers" => "Buffers queued now",
-        "current-level-bytes" => "Bytes queued now",
-        "current-level-time" => "Time span queued now, ns",
-        "dropped" => "Buffers dropped by the overflow policy",
-        "in" => "Buffers accepted",
-        "out" => "Buffers handed downstream",
-    });
     ElementFactory::new(
         "appsrc",
         "AppSrc",
         "Generic/Source",
         "Frames pushed by the application; bounded queue with a named overflow policy",
-        vec![PadTemplate::always(
-            "src",
-            PadDirection::Src,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("src", PadDirection::Src)],
+        [
+            source_properties_with::<AppSrcSettings>(),
+            counters! {
+                "current-level-buffers" => "Buffers queued now",
+                "current-level-bytes" => "Bytes queued now",
+                "current-level-time" => "Time span queued now, ns",
+                "dropped" => "Buffers dropped by the overflow policy",
+                "in" => "Buffers accepted",
+                "out" => "Buffers handed downstream",
+            },
+        ]
+        .concat(),
         || Box::new(Source::new(AppSrc::default())),
     )
 }

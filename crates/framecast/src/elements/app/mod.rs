@@ -9,6 +9,5 @@ use crate::pipeline::ElementFactory;
 
 /// Registers the application elements.
 pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
-    factories.push(appsink::factory());
-    factories.push(appsrc::factory());
+    push_factories!(factories; appsink, appsrc);
 }

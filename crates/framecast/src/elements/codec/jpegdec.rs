@@ -24,7 +24,7 @@ use super::base::{copy_plane, decoder_properties};
 use super::decoder::{DecodeCtx, DecodeFormat, Decoded, VideoDecoder};
 use super::jpegenc::jpeg_template;
 use crate::elements::video::FrameMut;
-use crate::pipeline::{Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate};
+use crate::pipeline::{Caps, Element, ElementFactory, FlowError, PadTemplate};
 
 /// Largest picture side accepted (a corrupt header cannot make the decoder
 /// allocate gigabytes).
@@ -37,10 +37,7 @@ pub fn factory() -> ElementFactory {
         "JPEG image decoder",
         "Codec/Decoder/Image",
         "Decodes JPEG to I420 or RGB (zune-jpeg); bad frames are counted and dropped",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, jpeg_template()),
-            PadTemplate::always("src", PadDirection::Src, src_template()),
-        ],
+        PadTemplate::sink_src(jpeg_template(), src_template()),
         decoder_properties(),
         || Box::new(VideoDecoder::<Jpeg>::default()),
     )

@@ -36,10 +36,7 @@ pub fn factory() -> ElementFactory {
         "JPEG image encoder",
         "Codec/Encoder/Image",
         "Encodes I420 to baseline 4:2:0 JPEG (RTP/JPEG-ready: standard Huffman tables)",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, raw_template()),
-            PadTemplate::always("src", PadDirection::Src, jpeg_template()),
-        ],
+        PadTemplate::sink_src(raw_template(), jpeg_template()),
         JpegEncSettings::properties(),
         || Box::new(Transform::new(JpegEnc::default())),
     )

@@ -19,11 +19,7 @@ use crate::pipeline::ElementFactory;
 
 /// Registers the codec elements.
 pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
-    factories.push(h264enc::factory());
-    factories.push(jpegdec::factory());
-    factories.push(jpegenc::factory());
-    factories.push(openh264dec::factory());
-    factories.push(openh264enc::factory());
+    push_factories!(factories; h264enc, jpegdec, jpegenc, openh264dec, openh264enc);
     #[cfg(feature = "x264")]
     factories.push(x264enc::factory());
 }

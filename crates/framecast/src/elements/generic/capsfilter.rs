@@ -28,10 +28,7 @@ pub fn factory() -> ElementFactory {
         "CapsFilter",
         "Generic",
         "Pass data without modification, limiting formats",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, Caps::new_any()),
-            PadTemplate::always("src", PadDirection::Src, Caps::new_any()),
-        ],
+        PadTemplate::sink_src(Caps::new_any(), Caps::new_any()),
         CapsFilterSettings::properties(),
         || Box::new(CapsFilter::default()),
     )

@@ -14,44 +14,41 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{settings, sink_properties_with, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::read_only_error;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
+    Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
     PropertySpec, PropertyValue,
 };
 use crate::Result;
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = sink_properties(false);
-    properties.extend(FakeSinkSettings::properties());
-    properties.extend([
-        PropertySpec::string(
-            "last-message",
-            "The message describing current status (read-only; needs silent=false)",
-            None,
-        )
-        .mutable_in_playing(),
-        PropertySpec::uint(
-            "rendered",
-            "Buffers rendered since the last start (read-only)",
-            0..=u64::MAX,
-            0,
-        )
-        .mutable_in_playing(),
-    ]);
     ElementFactory::new(
         "fakesink",
         "Fake Sink",
         "Sink",
         "Black hole for data",
-        vec![PadTemplate::always(
-            "sink",
-            PadDirection::Sink,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("sink", PadDirection::Sink)],
+        [
+            sink_properties_with::<FakeSinkSettings>(false),
+            vec![
+                PropertySpec::string(
+                    "last-message",
+                    "The message describing current status (read-only; needs silent=false)",
+                    None,
+                )
+                .mutable_in_playing(),
+                PropertySpec::uint(
+                    "rendered",
+                    "Buffers rendered since the last start (read-only)",
+                    0..=u64::MAX,
+                    0,
+                )
+                .mutable_in_playing(),
+            ],
+        ]
+        .concat(),
         || Box::new(Sink::new(FakeSink::default())),
     )
 }

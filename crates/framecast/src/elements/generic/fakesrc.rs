@@ -15,11 +15,10 @@ use std::sync::Mutex;
 use framecast_core::{Buffer, BufferPool, PoolConfig};
 
 use crate::pipeline::base::{
-    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties_with, CreateContext, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
-    PropertyValue,
+    Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyValue,
 };
 use crate::Result;
 
@@ -45,19 +44,13 @@ const FILLTYPES: &[(&str, &str)] = &[
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = source_properties();
-    properties.extend(FakeSrcSettings::properties());
     ElementFactory::new(
         "fakesrc",
         "Fake Source",
         "Source",
         "Push empty (no data) buffers around, for benchmarks",
-        vec![PadTemplate::always(
-            "src",
-            PadDirection::Src,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("src", PadDirection::Src)],
+        source_properties_with::<FakeSrcSettings>(),
         || Box::new(Source::new(FakeSrc::default())),
     )
 }

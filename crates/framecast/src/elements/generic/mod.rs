@@ -12,9 +12,5 @@ use crate::pipeline::ElementFactory;
 
 /// Registers the generic elements.
 pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
-    factories.push(capsfilter::factory());
-    factories.push(fakesink::factory());
-    factories.push(fakesrc::factory());
-    factories.push(queue::factory());
-    factories.push(tee::factory());
+    push_factories!(factories; capsfilter, fakesink, fakesrc, queue, tee);
 }

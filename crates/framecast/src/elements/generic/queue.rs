@@ -10,8 +10,8 @@ use crate::pipeline::base::counters;
 use crate::pipeline::base::{settings, FromProperty, Settings, SettingsLock};
 use crate::pipeline::{
     Caps, DataQueue, Element, ElementFactory, ElementImpl, Event, FlowError, FlowResult,
-    FlowSuccess, Item, Limits, Overflow, Pad, PadDirection, PadTemplate, PropertySpec,
-    PropertyValue, Query, Refused, StateChange, StateChangeSuccess,
+    FlowSuccess, Item, Limits, Overflow, Pad, PadTemplate, PropertySpec, PropertyValue, Query,
+    Refused, StateChange, StateChangeSuccess,
 };
 use crate::Result;
 
@@ -31,10 +31,7 @@ pub fn factory() -> ElementFactory {
         "Queue",
         "Generic",
         "A thread boundary with a bounded buffer: levels and drops readable",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, Caps::new_any()),
-            PadTemplate::always("src", PadDirection::Src, Caps::new_any()),
-        ],
+        PadTemplate::sink_src(Caps::new_any(), Caps::new_any()),
         {
             let mut properties = QueueSettings::properties();
             properties.extend(counters! {

@@ -14,28 +14,22 @@ use framecast_core::Buffer;
 
 use super::fdsrc::open_fd;
 use super::filesink::write_buffer;
-use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{settings, sink_properties_with, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
+    Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
     PropertySpec, PropertyValue,
 };
 use crate::{Error, Result};
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = sink_properties(false);
-    properties.extend(FdSinkSettings::properties());
     ElementFactory::new(
         "fdsink",
         "Filedescriptor Sink",
         "Sink/File",
         "Write data to a file descriptor",
-        vec![PadTemplate::always(
-            "sink",
-            PadDirection::Sink,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("sink", PadDirection::Sink)],
+        sink_properties_with::<FdSinkSettings>(false),
         || Box::new(Sink::new(FdSink::default())),
     )
 }

@@ -21,11 +21,10 @@ use framecast_core::Buffer;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use crate::pipeline::base::{
-    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties_with, CreateContext, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
-    PropertyValue,
+    Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyValue,
 };
 use crate::{Error, Result};
 
@@ -66,19 +65,13 @@ const POLL_INTERVAL: Timespec = Timespec {
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = source_properties();
-    properties.extend(FdSrcSettings::properties());
     ElementFactory::new(
         "fdsrc",
         "Filedescriptor Source",
         "Source/File",
         "Read from a file descriptor",
-        vec![PadTemplate::always(
-            "src",
-            PadDirection::Src,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("src", PadDirection::Src)],
+        source_properties_with::<FdSrcSettings>(),
         || Box::new(Source::new(FdSrc::default())),
     )
 }

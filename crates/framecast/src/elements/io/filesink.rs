@@ -13,28 +13,22 @@ use std::sync::Mutex;
 
 use framecast_core::Buffer;
 
-use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{settings, sink_properties_with, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
+    Element, ElementFactory, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate,
     PropertySpec, PropertyValue,
 };
 use crate::{Error, Result};
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = sink_properties(false);
-    properties.extend(FileSinkSettings::properties());
     ElementFactory::new(
         "filesink",
         "File Sink",
         "Sink/File",
         "Write stream to a file",
-        vec![PadTemplate::always(
-            "sink",
-            PadDirection::Sink,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("sink", PadDirection::Sink)],
+        sink_properties_with::<FileSinkSettings>(false),
         || Box::new(Sink::new(FileSink::default())),
     )
 }

@@ -17,29 +17,22 @@ use framecast_core::Buffer;
 
 use super::fdsrc::{blocksize, blocksize_property, read_buffer};
 use crate::pipeline::base::{
-    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties_with, CreateContext, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
-    PropertyValue,
+    Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec, PropertyValue,
 };
 use crate::{Error, Result};
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = source_properties();
-    properties.extend(FileSrcSettings::properties());
     ElementFactory::new(
         "filesrc",
         "File Source",
         "Source/File",
         "Read from arbitrary point in a file",
-        vec![PadTemplate::always(
-            "src",
-            PadDirection::Src,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("src", PadDirection::Src)],
+        source_properties_with::<FileSrcSettings>(),
         || Box::new(Source::new(FileSrc::default())),
     )
 }

@@ -10,8 +10,5 @@ use crate::pipeline::ElementFactory;
 
 /// Registers the byte-stream elements.
 pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
-    factories.push(fdsink::factory());
-    factories.push(fdsrc::factory());
-    factories.push(filesink::factory());
-    factories.push(filesrc::factory());
+    push_factories!(factories; fdsink, fdsrc, filesink, filesrc);
 }

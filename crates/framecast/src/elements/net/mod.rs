@@ -42,6 +42,7 @@ use crate::elements::rtp::caps::{
 };
 #[cfg(test)]
 use crate::elements::rtp::caps::{random_u32, rtp_template};
+use crate::elements::rtp::header_ext::parse_extmap;
 use crate::pipeline::{Caps, ElementFactory, Structure, Value};
 use crate::{Error, Result};
 
@@ -368,6 +369,12 @@ pub fn caps_for_media(m: &MediaDescription) -> Result<Caps> {
     }
     if let Some(fps) = m.framerate {
         s.set("a-framerate", Value::String(format!("{fps}")))?;
+    }
+    // RFC 8285 header extensions as GStreamer's caps carry them
+    // (`extmap-<id>=<uri>`): the jitter buffer reads the ones it knows.
+    let extmap = m.attributes.iter().filter(|(k, _)| k == "extmap");
+    for (id, uri) in extmap.filter_map(|(_, v)| parse_extmap(v.as_deref()?)) {
+        s.set(&format!("extmap-{id}"), uri)?;
     }
     Ok(Caps::from_structure(s))
 }

@@ -1,5 +1,6 @@
 //! The socket calls `std::net` lacks, fenced into this one file: batched
-//! sends (`sendmmsg(2)`), receive with truncation detection, socket buffer
+//! sends (`sendmmsg(2)`, optionally with UDP generic segmentation
+//! offload, `UDP_SEGMENT`), receive with truncation detection, socket buffer
 //! sizes (with the `FORCE` variants a privileged process may use), and a
 //! bind with `SO_REUSEADDR` set before it.
 //!
@@ -80,6 +81,61 @@ impl RawAddr {
     }
 }
 
+/// One message of a batch: its bytes and destination, and optionally a
+/// segment size (UDP GSO): the kernel cuts the bytes into datagrams of
+/// that many bytes, the last one shorter, for the price of one send.
+pub(crate) trait Outgoing {
+    /// The bytes.
+    fn bytes(&self) -> &[u8];
+    /// Where to.
+    fn dest(&self) -> &RawAddr;
+    /// Datagram size the kernel cuts the bytes into (`None`: one datagram).
+    fn segment(&self) -> Option<u16> {
+        None
+    }
+    /// How many datagrams the message is.
+    fn datagrams(&self) -> u64 {
+        match self.segment() {
+            Some(s) if s > 0 => self.bytes().len().div_ceil(usize::from(s)).max(1) as u64,
+            _ => 1,
+        }
+    }
+}
+
+impl Outgoing for (&[u8], &RawAddr) {
+    fn bytes(&self) -> &[u8] {
+        self.0
+    }
+    fn dest(&self) -> &RawAddr {
+        self.1
+    }
+}
+
+/// A run of datagrams of `segment` bytes each (the last may be shorter),
+/// back to back in `bytes`, sent with `UDP_SEGMENT`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segmented<'a> {
+    /// The datagrams, back to back.
+    pub bytes: &'a [u8],
+    /// Where to.
+    pub dest: &'a RawAddr,
+    /// Every datagram's size but the last's.
+    pub segment: u16,
+}
+
+impl Outgoing for Segmented<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.bytes
+    }
+    fn dest(&self) -> &RawAddr {
+        self.dest
+    }
+    fn segment(&self) -> Option<u16> {
+        // One datagram needs no segmentation.
+        (self.bytes.len() > usize::from(self.segment)).then_some(self.segment)
+    }
+}
+
 /// What one [`send_batch`] did.
 #[derive(Debug, Default)]
 pub(crate) struct SendOutcome {
@@ -96,19 +152,40 @@ pub(crate) struct SendOutcome {
     pub calls: u64,
     /// The first error other than `ECONNREFUSED`, for a warning.
     pub first_error: Option<io::Error>,
+    /// A segmented message was refused (a kernel or device without UDP
+    /// GSO: `EINVAL`, `EIO`, `ENOPROTOOPT`); its datagrams went one by
+    /// one. The caller should stop segmenting.
+    pub segmenting_refused: bool,
 }
 
-/// Sends every `(bytes, destination)` pair, `MMSG_CHUNK` per `sendmmsg`
-/// call, in order.
+impl SendOutcome {
+    /// Counts what another send did into this one.
+    fn add(&mut self, other: SendOutcome) {
+        self.sent += other.sent;
+        self.bytes += other.bytes;
+        self.refused += other.refused;
+        self.failed += other.failed;
+        self.calls += other.calls;
+        self.segmenting_refused |= other.segmenting_refused;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+}
+
+/// Sends every message (a `(bytes, destination)` pair, or a [`Segmented`]
+/// run), `MMSG_CHUNK` per `sendmmsg` call, in order. `sent`, `bytes` and
+/// `failed` count datagrams, a run's each.
 ///
 /// A client that is not listening never stops the others: an
 /// `ECONNREFUSED` (the kernel reporting an ICMP port unreachable that an
-/// earlier datagram drew) is counted and the datagram it stopped is sent
-/// again once; any other error drops the one datagram it stopped, is
-/// counted, and the rest goes on. Every iteration either sends at least one
-/// datagram or drops one, so the loop ends after at most `2 * msgs.len()`
-/// calls.
-pub(crate) fn send_batch(sock: &UdpSocket, msgs: &[(&[u8], &RawAddr)]) -> SendOutcome {
+/// earlier datagram drew) is counted and the message it stopped is sent
+/// again once; a segmented message the kernel cannot segment is sent
+/// datagram by datagram instead; any other error drops the one message it
+/// stopped, is counted, and the rest goes on. Every iteration either sends
+/// at least one message or drops one, so the loop ends after at most
+/// `2 * msgs.len()` calls (and those of the unsegmented resends).
+pub(crate) fn send_batch<M: Outgoing>(sock: &UdpSocket, msgs: &[M]) -> SendOutcome {
     let mut out = SendOutcome::default();
     let mut next = 0;
     let mut retried_at = usize::MAX;
@@ -118,28 +195,37 @@ pub(crate) fn send_batch(sock: &UdpSocket, msgs: &[(&[u8], &RawAddr)]) -> SendOu
             Ok(n) => {
                 out.calls += 1;
                 let n = n.clamp(1, chunk.len());
-                out.sent += n as u64;
-                out.bytes += chunk[..n].iter().map(|(d, _)| d.len() as u64).sum::<u64>();
+                out.sent += chunk[..n].iter().map(Outgoing::datagrams).sum::<u64>();
+                out.bytes += chunk[..n]
+                    .iter()
+                    .map(|m| m.bytes().len() as u64)
+                    .sum::<u64>();
                 next += n;
             }
             Err(e) => {
                 out.calls += 1;
+                let datagrams = chunk[0].datagrams();
                 match e.kind() {
                     io::ErrorKind::Interrupted => {}
+                    _ if chunk[0].segment().is_some() && cannot_segment(&e) => {
+                        out.segmenting_refused = true;
+                        out.add(send_unsegmented(sock, &chunk[0]));
+                        next += 1;
+                    }
                     io::ErrorKind::ConnectionRefused if retried_at != next => {
                         out.refused += 1;
                         retried_at = next;
                     }
                     io::ErrorKind::ConnectionRefused => {
                         out.refused += 1;
-                        out.failed += 1;
+                        out.failed += datagrams;
                         next += 1;
                     }
                     _ => {
                         if out.first_error.is_none() {
                             out.first_error = Some(e);
                         }
-                        out.failed += 1;
+                        out.failed += datagrams;
                         next += 1;
                     }
                 }
@@ -149,29 +235,84 @@ pub(crate) fn send_batch(sock: &UdpSocket, msgs: &[(&[u8], &RawAddr)]) -> SendOu
     out
 }
 
+/// Whether a send error says the kernel cannot segment (no UDP GSO on
+/// this kernel, device or route), rather than something about the peer.
+fn cannot_segment(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::EIO | libc::ENOPROTOOPT | libc::EOPNOTSUPP)
+    )
+}
+
+/// A segmented message's datagrams, one by one (where the kernel cannot
+/// segment).
+pub(crate) fn send_unsegmented<M: Outgoing>(sock: &UdpSocket, msg: &M) -> SendOutcome {
+    let seg = usize::from(msg.segment().unwrap_or(u16::MAX)).max(1);
+    let mut out = SendOutcome::default();
+    for piece in msg.bytes().chunks(seg * MMSG_CHUNK) {
+        let nowhere: &[u8] = &[];
+        let mut each = [(nowhere, msg.dest()); MMSG_CHUNK];
+        let mut n = 0;
+        for (slot, d) in each.iter_mut().zip(piece.chunks(seg)) {
+            slot.0 = d;
+            n += 1;
+        }
+        out.add(send_batch(sock, &each[..n]));
+    }
+    out
+}
+
+/// A `UDP_SEGMENT` control message: `cmsghdr` then the `u16` segment
+/// size, padded to `CMSG_SPACE(2)` (the data starts right after the
+/// 16-byte header on 64-bit Linux, 12 on 32-bit, both 8-aligned here).
 #[cfg(target_os = "linux")]
-fn send_chunk(sock: &UdpSocket, chunk: &[(&[u8], &RawAddr)]) -> io::Result<usize> {
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct SegmentCmsg {
+    hdr: libc::cmsghdr,
+    segment: u16,
+    _pad: [u8; 6],
+}
+
+#[cfg(target_os = "linux")]
+fn send_chunk<M: Outgoing>(sock: &UdpSocket, chunk: &[M]) -> io::Result<usize> {
     // SAFETY: `mmsghdr` and `iovec` are plain C structs of integers and
     // pointers, for which all-zero bytes are a valid (empty) value.
     let mut hdrs: [libc::mmsghdr; MMSG_CHUNK] = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
     let mut iovs: [libc::iovec; MMSG_CHUNK] = unsafe { std::mem::zeroed() };
+    // SAFETY: as above (`cmsghdr` is integers; the rest is bytes).
+    let mut cmsgs: [SegmentCmsg; MMSG_CHUNK] = unsafe { std::mem::zeroed() };
     let n = chunk.len().min(MMSG_CHUNK);
-    for (i, (data, dest)) in chunk.iter().take(n).enumerate() {
+    for (i, m) in chunk.iter().take(n).enumerate() {
+        let data = m.bytes();
         iovs[i].iov_base = data.as_ptr() as *mut libc::c_void;
         iovs[i].iov_len = data.len();
-        let (name, namelen) = dest.as_ptr_len();
+        let (name, namelen) = m.dest().as_ptr_len();
         hdrs[i].msg_hdr.msg_name = name as *mut libc::c_void;
         hdrs[i].msg_hdr.msg_namelen = namelen;
         hdrs[i].msg_hdr.msg_iov = &mut iovs[i];
         hdrs[i].msg_hdr.msg_iovlen = 1;
+        if let Some(segment) = m.segment() {
+            let c = &mut cmsgs[i];
+            // SAFETY: CMSG_LEN and CMSG_SPACE only compute sizes.
+            let (len, space) = unsafe { (libc::CMSG_LEN(2), libc::CMSG_SPACE(2)) };
+            c.hdr.cmsg_len = len as _;
+            c.hdr.cmsg_level = libc::SOL_UDP;
+            c.hdr.cmsg_type = libc::UDP_SEGMENT;
+            c.segment = segment;
+            hdrs[i].msg_hdr.msg_control = c as *mut SegmentCmsg as *mut libc::c_void;
+            hdrs[i].msg_hdr.msg_controllen =
+                (space as usize).min(std::mem::size_of::<SegmentCmsg>()) as _;
+        }
     }
     // SAFETY: `hdrs[..n]` are initialised headers whose `msg_iov` point
-    // into `iovs` and whose `msg_name` point at the caller's `RawAddr`s,
-    // all alive until the call returns. The kernel reads the datagrams and
-    // addresses (it never writes through `iov_base` or `msg_name` on send)
-    // and writes only `msg_len` of the first `n` headers. `fd` is an open
-    // socket owned by `sock` for the duration of the call.
+    // into `iovs`, whose `msg_name` point at the caller's `RawAddr`s and
+    // whose `msg_control` (when set) point into `cmsgs`, all alive until
+    // the call returns. The kernel reads the datagrams, addresses and
+    // control messages (it never writes through them on send) and writes
+    // only `msg_len` of the first `n` headers. `fd` is an open socket
+    // owned by `sock` for the duration of the call.
     let r = unsafe {
         libc::sendmmsg(
             sock.as_raw_fd(),
@@ -188,10 +329,18 @@ fn send_chunk(sock: &UdpSocket, chunk: &[(&[u8], &RawAddr)]) -> io::Result<usize
 }
 
 #[cfg(not(target_os = "linux"))]
-fn send_chunk(sock: &UdpSocket, chunk: &[(&[u8], &RawAddr)]) -> io::Result<usize> {
+fn send_chunk<M: Outgoing>(sock: &UdpSocket, chunk: &[M]) -> io::Result<usize> {
     let mut sent = 0;
-    for (data, dest) in chunk {
-        match sock.send_to(data, dest.to_socket_addr()) {
+    for m in chunk {
+        // No UDP GSO here: a segmented message is refused (EINVAL) and
+        // `send_batch` sends its datagrams one by one.
+        if m.segment().is_some() {
+            if sent == 0 {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
+            break;
+        }
+        match sock.send_to(m.bytes(), m.dest().to_socket_addr()) {
             Ok(_) => sent += 1,
             Err(e) if sent == 0 => return Err(e),
             Err(_) => break,
@@ -505,5 +654,49 @@ mod tests {
         }
         let n = set_buffer_size(&tx, BufferDir::Send, 1 << 20).unwrap();
         assert!(n > 0);
+    }
+
+    /// A segmented run arrives as its datagrams, each whole and in order,
+    /// beside plain messages in the same batch; `sent` counts datagrams.
+    #[test]
+    fn segmented_runs_arrive_as_separate_datagrams() {
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let tx = bind_udp("127.0.0.1:0".parse().unwrap(), false).unwrap();
+        let to = RawAddr::new(rx.local_addr().unwrap());
+        let mut run = Vec::new();
+        for (i, n) in [1400usize, 1400, 1400, 700].into_iter().enumerate() {
+            run.extend(std::iter::repeat_n(i as u8 + 1, n));
+        }
+        let single = [9u8; 40];
+        let msgs = [
+            Segmented {
+                bytes: &run,
+                dest: &to,
+                segment: 1400,
+            },
+            Segmented {
+                bytes: &single,
+                dest: &to,
+                segment: 40,
+            },
+        ];
+        let out = send_batch(&tx, &msgs);
+        assert_eq!((out.sent, out.failed), (5, 0), "{out:?}");
+        assert_eq!(out.bytes, 4900 + 40);
+        let mut buf = [0u8; 65536];
+        for (i, n) in [1400usize, 1400, 1400, 700, 40].into_iter().enumerate() {
+            let got = rx.recv(&mut buf).expect("a datagram");
+            assert_eq!(got, n, "datagram {i}");
+            let want = if i < 4 { i as u8 + 1 } else { 9 };
+            assert!(buf[..got].iter().all(|&b| b == want), "datagram {i}");
+        }
+        // The fallback sends the same datagrams one by one.
+        let one = send_unsegmented(&tx, &msgs[0]);
+        assert_eq!((one.sent, one.failed), (4, 0), "{one:?}");
+        for n in [1400, 1400, 1400, 700] {
+            assert_eq!(rx.recv(&mut buf).expect("a datagram"), n);
+        }
     }
 }

@@ -66,7 +66,7 @@ use super::{caps_for_sdp, read_sdp_file, resolve};
 use crate::elements::rtp::caps::random_u32;
 use crate::pipeline::base::counters;
 use crate::pipeline::base::{
-    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties_with, CreateContext, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, FlowError, Message, PadDirection, PadTemplate,
@@ -85,26 +85,19 @@ pub const DEFAULT_PORT: i64 = 5004;
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = source_properties();
-    properties.extend(UdpSrcSettings::properties());
-    properties.extend(counters! {
-        "packets-received" => "Datagrams received",
-        "bytes-received" => "Bytes received",
-        "packets-truncated" => "Datagrams longer than mtu (dropped)",
-        "pli-sent" => "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
-        "nack-sent" => "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
-    });
     ElementFactory::new(
         "udpsrc",
         "UDP packet receiver",
         "Source/Network",
         "Receives UDP datagrams into pooled buffers, stamped with their arrival time",
-        vec![PadTemplate::always(
-            "src",
-            PadDirection::Src,
-            Caps::new_any(),
-        )],
-        properties,
+        vec![PadTemplate::always_any("src", PadDirection::Src)],
+        [source_properties_with::<UdpSrcSettings>(), counters! {
+        "packets-received" => "Datagrams received",
+        "bytes-received" => "Bytes received",
+        "packets-truncated" => "Datagrams longer than mtu (dropped)",
+        "pli-sent" => "RTCP PLIs sent to the RTP sender (keyframe requests from downstream)",
+        "nack-sent" => "RTCP Generic NACKs sent to the RTP sender (retransmission requests from downstream)",
+    }].concat(),
         || Box::new(Source::new(UdpSrc::default())),
     )
 }

@@ -6,6 +6,7 @@
 
 pub mod caps;
 pub(crate) mod depay;
+pub mod header_ext;
 pub(crate) mod pay;
 pub mod rtph264depay;
 pub mod rtph264pay;
@@ -19,11 +20,7 @@ use crate::pipeline::ElementFactory;
 
 /// Registers the RTP elements.
 pub(crate) fn register(factories: &mut Vec<ElementFactory>) {
-    factories.push(rtph264depay::factory());
-    factories.push(rtph264pay::factory());
-    factories.push(rtpjitterbuffer::factory());
-    factories.push(rtpjpegdepay::factory());
-    factories.push(rtpjpegpay::factory());
-    factories.push(rtpvrawdepay::factory());
-    factories.push(rtpvrawpay::factory());
+    push_factories!(factories;
+        rtph264depay, rtph264pay, rtpjitterbuffer, rtpjpegdepay, rtpjpegpay, rtpvrawdepay, rtpvrawpay
+    );
 }

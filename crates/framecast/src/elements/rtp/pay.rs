@@ -12,6 +12,14 @@
 //! input's PTS, DTS and [`ReferenceTimestampMeta`] (the capture time), so
 //! latency tracing sees through the payloader.
 //!
+//! A frame's capture time and id go on every one of its packets as RTP
+//! header extensions (RFC 8285, `abs-capture-time` and framecast's frame id,
+//! see [`header_ext`](super::header_ext)): the packetizer writes each packet
+//! that many bytes into its slot, and the fixed header moves 12 bytes to the
+//! front to make room. The packetizers are given `mtu` less the most the
+//! extensions take ([`FrameExtensions::MAX_LEN`], 24 bytes), so a packet
+//! never exceeds `mtu` with them.
+//!
 //! [`Payloader`] is the element itself, generic over a [`PayloadFormat`]
 //! (`rtph264pay`, `rtpjpegpay`, `rtpvrawpay` are its three formats).
 
@@ -23,9 +31,10 @@ use std::time::Duration;
 use framecast_core::{
     Buffer, BufferFlags, BufferPool, ClockTime, PoolConfig, ReferenceTimestampMeta,
 };
-use framecast_rtp::{PacketSource, RtpClock};
+use framecast_rtp::{ExtensionIds, FrameExtensions, PacketSource, RtpClock};
 
 use super::caps::random_u32;
+use super::header_ext;
 use crate::elements::codec::base::codec_query;
 use crate::pipeline::base::counters;
 use crate::pipeline::base::{integer, Settings, SettingsLock};
@@ -157,8 +166,11 @@ impl<F: PayloadFormat> Settings for PaySettings<F> {
 /// random values where they say -1.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PayConfig {
-    /// Largest packet.
+    /// Largest packet the packetizer writes: `mtu` less the room kept for
+    /// the header extensions.
     pub mtu: usize,
+    /// Largest packet on the wire (the `mtu` property).
+    pub wire_mtu: usize,
     /// Payload type.
     pub pt: u8,
     /// SSRC.
@@ -176,8 +188,15 @@ impl PayConfig {
             v if v >= 0 => u32::try_from(v).unwrap_or_else(|_| random_u32()),
             _ => random_u32(),
         };
+        // Small MTUs (tests of fragmenting) keep every byte for payload.
+        let room = if settings.mtu >= 256 {
+            FrameExtensions::MAX_LEN
+        } else {
+            0
+        };
         PayConfig {
-            mtu: settings.mtu,
+            mtu: settings.mtu - room,
+            wire_mtu: settings.mtu,
             pt: settings.pt.min(127),
             ssrc: random_if_neg(settings.ssrc),
             seqnum_offset: random_if_neg(settings.seqnum_offset) as u16,
@@ -198,6 +217,8 @@ pub(crate) struct InputStamp {
     dts: Option<ClockTime>,
     discont: bool,
     capture: Option<ReferenceTimestampMeta>,
+    /// What the packets' header extensions say.
+    ext: FrameExtensions,
 }
 
 impl InputStamp {
@@ -208,6 +229,7 @@ impl InputStamp {
             dts: buffer.dts(),
             discont: buffer.flags().contains(BufferFlags::DISCONT),
             capture: buffer.meta::<ReferenceTimestampMeta>().copied(),
+            ext: FrameExtensions::default(),
         }
     }
 }
@@ -298,8 +320,11 @@ impl PayBase {
         src: &Pad,
         packets: &mut P,
         input: &InputStamp,
-        mtu: usize,
+        cfg: &PayConfig,
     ) -> FlowResult {
+        // Room for the extensions only when they fit in what was kept.
+        let ids = ExtensionIds::FRAMECAST;
+        let room = Some(input.ext.len(ids)).filter(|&r| r <= cfg.wire_mtu - cfg.mtu);
         let Some(pool) = self.pool.locked().clone() else {
             return Err(FlowError::Flushing);
         };
@@ -312,8 +337,18 @@ impl PayBase {
             let written = {
                 let mut map = b.map_writable().map_err(|_| FlowError::Error)?;
                 let slot = map.as_mut_slice();
-                let n = slot.len().min(mtu);
-                packets.next_into(&mut slot[..n])
+                let n = slot.len().min(cfg.wire_mtu);
+                let at = room.unwrap_or(0);
+                match packets.next_into(&mut slot[at..n]) {
+                    Ok(Some(mut meta)) if at > 0 => input
+                        .ext
+                        .insert(ids, &mut slot[..n], at, meta.len)
+                        .map(|len| {
+                            meta.len = len;
+                            Some(meta)
+                        }),
+                    other => other,
+                }
             };
             let meta = match written {
                 Ok(Some(meta)) => meta,
@@ -438,7 +473,7 @@ impl PacketOut<'_> {
             *self.caps_sent = true;
         }
         self.base
-            .push_packets(self.element, self.src, packets, &self.input, self.cfg.mtu)
+            .push_packets(self.element, self.src, packets, &self.input, self.cfg)
     }
 
     /// Drops an input frame the format cannot carry: counted in
@@ -488,7 +523,7 @@ impl<F: PayloadFormat> Payloader<F> {
         let settings = self.settings.get();
         let cfg = PayConfig::from_settings(&settings);
         let format = F::start(element, &cfg, &settings.format)?;
-        self.base.start(element, cfg.mtu)?;
+        self.base.start(element, cfg.wire_mtu)?;
         *self.lock() = Some(Stream {
             clock: cfg.clock(),
             caps: format.initial_caps(&cfg),
@@ -527,7 +562,10 @@ impl<F: PayloadFormat> crate::pipeline::ElementImpl for Payloader<F> {
             base: &self.base,
             element,
             src: &src,
-            input: InputStamp::of(&buffer),
+            input: InputStamp {
+                ext: header_ext::extensions_of(&buffer, element.context().map(|c| c.clock.time())),
+                ..InputStamp::of(&buffer)
+            },
             cfg: &st.cfg,
             caps: &mut st.caps,
             caps_sent: &mut st.caps_sent,

@@ -55,9 +55,7 @@ use crate::pipeline::base::counters;
 use crate::pipeline::base::{settings, Settings};
 use crate::pipeline::template_caps;
 use crate::pipeline::PropertySpec;
-use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowResult, FlowSuccess, Pad, PadDirection, PadTemplate,
-};
+use crate::pipeline::{Caps, Element, ElementFactory, FlowResult, FlowSuccess, Pad, PadTemplate};
 use crate::Result;
 
 /// The factory.
@@ -74,10 +72,7 @@ pub fn factory() -> ElementFactory {
         "RTP H264 depayloader",
         "Codec/Depayloader/Network/RTP",
         "Extracts H.264 video from RTP packets (RFC 6184)",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, rtp_template("H264")),
-            PadTemplate::always("src", PadDirection::Src, template_caps(H264_CAPS)),
-        ],
+        PadTemplate::sink_src(rtp_template("H264"), template_caps(H264_CAPS)),
         properties,
         || Box::new(Depayloader::<H264>::default()),
     )

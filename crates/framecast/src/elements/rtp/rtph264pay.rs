@@ -26,9 +26,7 @@ use super::pay::{
 };
 use crate::pipeline::base::settings;
 use crate::pipeline::template_caps;
-use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate, PropertySpec,
-};
+use crate::pipeline::{Caps, Element, ElementFactory, FlowResult, PadTemplate, PropertySpec};
 use crate::{Error, Result};
 
 const AGGREGATE: &[(&str, &str)] = &[
@@ -58,10 +56,7 @@ pub fn factory() -> ElementFactory {
         "RTP H264 payloader",
         "Codec/Payloader/Network/RTP",
         "Payload-encodes H.264 video into RTP packets (RFC 6184)",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, template_caps(SINK_CAPS)),
-            PadTemplate::always("src", PadDirection::Src, rtp_template("H264")),
-        ],
+        PadTemplate::sink_src(template_caps(SINK_CAPS), rtp_template("H264")),
         properties,
         || Box::new(Payloader::<H264>::default()),
     )

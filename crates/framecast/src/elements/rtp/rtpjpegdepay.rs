@@ -21,8 +21,7 @@ use super::depay::{
 };
 use crate::pipeline::template_caps;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, Pad, PadDirection,
-    PadTemplate,
+    Caps, Element, ElementFactory, FlowError, FlowResult, FlowSuccess, Pad, PadTemplate,
 };
 use crate::Result;
 
@@ -39,10 +38,7 @@ pub fn factory() -> ElementFactory {
         "RTP JPEG depayloader",
         "Codec/Depayloader/Network/RTP",
         "Extracts JPEG pictures from RTP packets (RFC 2435)",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, sink),
-            PadTemplate::always("src", PadDirection::Src, template_caps("image/jpeg")),
-        ],
+        PadTemplate::sink_src(sink, template_caps("image/jpeg")),
         depayloader_properties(),
         || Box::new(Depayloader::<Jpeg>::default()),
     )

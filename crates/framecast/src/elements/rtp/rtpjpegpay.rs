@@ -17,7 +17,7 @@ use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
 use crate::pipeline::template_caps;
-use crate::pipeline::{Caps, Element, ElementFactory, FlowResult, PadDirection, PadTemplate};
+use crate::pipeline::{Caps, Element, ElementFactory, FlowResult, PadTemplate};
 use crate::{Error, Result};
 
 /// The factory.
@@ -27,10 +27,7 @@ pub fn factory() -> ElementFactory {
         "RTP JPEG payloader",
         "Codec/Payloader/Network/RTP",
         "Payload-encodes JPEG pictures into RTP packets (RFC 2435)",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, template_caps("image/jpeg")),
-            PadTemplate::always("src", PadDirection::Src, rtp_template("JPEG")),
-        ],
+        PadTemplate::sink_src(template_caps("image/jpeg"), rtp_template("JPEG")),
         payloader_properties::<Jpeg>(),
         || Box::new(Payloader::<Jpeg>::default()),
     )

@@ -23,8 +23,7 @@ use super::rtpvrawpay::FORMATS;
 use crate::elements::video::{frame_layout, FrameMut};
 use crate::pipeline::base::negotiate_pool;
 use crate::pipeline::{
-    Caps, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Pad, PadDirection,
-    PadTemplate,
+    Caps, Element, ElementFactory, Event, FlowError, FlowResult, FlowSuccess, Pad, PadTemplate,
 };
 use crate::{Error, Result};
 
@@ -35,10 +34,7 @@ pub fn factory() -> ElementFactory {
         "RTP Raw Video depayloader",
         "Codec/Depayloader/Network/RTP",
         "Extracts raw video from RTP packets (RFC 4175)",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, rtp_template("RAW")),
-            PadTemplate::always("src", PadDirection::Src, Caps::video_raw_any(FORMATS)),
-        ],
+        PadTemplate::sink_src(rtp_template("RAW"), Caps::video_raw_any(FORMATS)),
         depayloader_properties(),
         || Box::new(Depayloader::<VRaw>::default()),
     )

@@ -16,9 +16,7 @@ use super::pay::{
     finish_src_caps, payloader_properties, PacketOut, PayConfig, PayloadFormat, Payloader,
 };
 use crate::elements::video::{frame_layout, Frame};
-use crate::pipeline::{
-    Caps, Element, ElementFactory, FlowError, FlowResult, PadDirection, PadTemplate,
-};
+use crate::pipeline::{Caps, Element, ElementFactory, FlowError, FlowResult, PadTemplate};
 use crate::{Error, Result, VideoFormat};
 
 /// Formats `rtpvrawpay` carries.
@@ -37,10 +35,7 @@ pub fn factory() -> ElementFactory {
         "RTP Raw Video payloader",
         "Codec/Payloader/Network/RTP",
         "Payload-encodes raw video into RTP packets (RFC 4175)",
-        vec![
-            PadTemplate::always("sink", PadDirection::Sink, Caps::video_raw_any(FORMATS)),
-            PadTemplate::always("src", PadDirection::Src, rtp_template("RAW")),
-        ],
+        PadTemplate::sink_src(Caps::video_raw_any(FORMATS), rtp_template("RAW")),
         payloader_properties::<VRaw>(),
         || Box::new(Payloader::<VRaw>::default()),
     )

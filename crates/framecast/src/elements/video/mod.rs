@@ -34,7 +34,7 @@ use framecast_core::{
 };
 
 use crate::pipeline::{
-    Caps, Element, FlowError, FlowResult, FlowSuccess, PadDirection, PadTemplate, Structure, Value,
+    Caps, Element, FlowError, FlowResult, FlowSuccess, PadTemplate, Structure, Value,
 };
 
 /// What a video filter answers an allocation query from upstream with: a
@@ -121,16 +121,10 @@ pub(crate) fn same_frames(incaps: &Caps, outcaps: &Caps) -> bool {
 /// The pads of a raw-video filter (`videoconvert`, `videoscale`): one
 /// always sink and one always src pad, each taking every raw format.
 pub(crate) fn raw_video_filter_pads() -> Vec<PadTemplate> {
-    vec![
-        PadTemplate::always("sink", PadDirection::Sink, Caps::video_raw_any(FORMATS)),
-        PadTemplate::always("src", PadDirection::Src, Caps::video_raw_any(FORMATS)),
-    ]
+    PadTemplate::sink_src(Caps::video_raw_any(FORMATS), Caps::video_raw_any(FORMATS))
 }
 
 /// Registers the raw-video elements.
 pub(crate) fn register(factories: &mut Vec<crate::pipeline::ElementFactory>) {
-    factories.push(rawvideoparse::factory());
-    factories.push(testsrc::factory());
-    factories.push(videoconvert::factory());
-    factories.push(videoscale::factory());
+    push_factories!(factories; rawvideoparse, testsrc, videoconvert, videoscale);
 }

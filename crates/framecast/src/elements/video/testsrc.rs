@@ -27,7 +27,7 @@ use framecast_core::{Buffer, ClockTime, Fraction, VideoFormat, VideoInfo};
 
 use crate::elements::video::{self, convert, write_counter, CounterStamp, Frame, FrameMut, Matrix};
 use crate::pipeline::base::{
-    settings, source_properties, CreateContext, Settings, SettingsLock, Source, SourceImpl,
+    settings, source_properties_with, CreateContext, SettingsLock, Source, SourceImpl,
 };
 use crate::pipeline::{
     Caps, Element, ElementFactory, FlowError, PadDirection, PadTemplate, PropertySpec,
@@ -47,8 +47,6 @@ const PATTERNS: &[(&str, &str)] = &[
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = source_properties();
-    properties.extend(TestSrcSettings::properties());
     ElementFactory::new(
         "testsrc",
         "Video test source",
@@ -59,7 +57,7 @@ pub fn factory() -> ElementFactory {
             PadDirection::Src,
             Caps::video_raw_any(video::FORMATS),
         )],
-        properties,
+        source_properties_with::<TestSrcSettings>(),
         || Box::new(Source::new(TestSrc::default())),
     )
 }

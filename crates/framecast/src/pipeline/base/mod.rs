@@ -8,7 +8,9 @@ mod src;
 mod transform;
 
 pub(crate) use settings::{counters, integer, settings, FromProperty, Settings, SettingsLock};
+pub(crate) use sink::sink_properties_with;
 pub use sink::{sink_properties, Sink, SinkImpl};
+pub(crate) use src::source_properties_with;
 pub use src::{source_properties, CreateContext, Source, SourceImpl};
 pub use transform::{Transform, TransformImpl};
 

@@ -1,6 +1,7 @@
 //! [`Sink`]: clock synchronisation, EOS and allocation proposals of a sink
 //! element (`GstBaseSink`).
 
+use super::Settings;
 use crate::pipeline::element::property_hooks;
 use framecast_core::{AllocationQuery, Buffer};
 
@@ -55,6 +56,13 @@ pub trait SinkImpl: Send + Sync + 'static {
     fn unlock(&self, _element: &Element) {}
 
     property_hooks!();
+}
+
+/// A sink's properties: those every sink has, then `S`'s own.
+pub(crate) fn sink_properties_with<S: Settings>(sync_default: bool) -> Vec<PropertySpec> {
+    let mut properties = sink_properties(sync_default);
+    properties.extend(S::properties());
+    properties
 }
 
 /// Properties every sink has: `sync`.

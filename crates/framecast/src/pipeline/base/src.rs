@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use framecast_core::{Buffer, BufferFlags, BufferPool, ClockTime, ReferenceTimestampMeta};
 
 use super::negotiate_pool;
+use super::Settings;
 use crate::pipeline::bus::Message;
 use crate::pipeline::caps::Caps;
 use crate::pipeline::clock::ClockCancel;
@@ -142,6 +143,13 @@ impl CreateContext<'_> {
             None => Buffer::with_size(size).map_err(|_| FlowError::Error),
         }
     }
+}
+
+/// A source's properties: those every source has, then `S`'s own.
+pub(crate) fn source_properties_with<S: Settings>() -> Vec<PropertySpec> {
+    let mut properties = source_properties();
+    properties.extend(S::properties());
+    properties
 }
 
 /// Properties every source has: `num-buffers`, `do-timestamp`.

@@ -6,8 +6,9 @@
 //! Each access unit is cut into RTP packets once (framecast-rtp's
 //! [`H264Payloader`], SPS/PPS before every IDR; or its [`JpegPayloader`],
 //! RFC 2435, payload type 26, every frame a picture of its own) into a
-//! pooled shared frame; UDP viewers get it in `sendmmsg` batches (64 datagrams a call,
-//! all viewers together), TCP viewers through their own bounded
+//! pooled shared frame; UDP viewers get it in `sendmmsg` batches (64
+//! messages a call, all viewers together, each run of same-size packets
+//! one UDP GSO message), TCP viewers through their own bounded
 //! latest-wins queue, so a slow viewer never slows the encoder or the
 //! others (one that stops reading is disconnected, with a warning naming
 //! it). A viewer's PLAY, and an RTCP PLI/FIR, send a force-key-unit event
@@ -20,7 +21,7 @@
 
 use framecast_core::sync::MutexExt;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4, UdpSocket};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ use framecast_rtp::{
 };
 use framecast_rtsp::digest::DigestAuth;
 use framecast_rtsp::server::{
-    DatagramSender, Frame, MountConfig, MountHandle, MountHooks, Server, Transports,
+    DatagramSender, Datagrams, Frame, MountConfig, MountHandle, MountHooks, Server, Transports,
 };
 
 use crate::elements::net::sys::{self, RawAddr, MMSG_CHUNK};
@@ -113,24 +114,49 @@ pub fn server_properties(url: &str) -> Result<String> {
     Ok(format!("address={ip} port={port} path={path}"))
 }
 
-/// [`DatagramSender`] over framecast's `sendmmsg` batches.
-struct Batched;
+/// [`DatagramSender`] over framecast's `sendmmsg` batches, each run of
+/// packets one UDP GSO message (`UDP_SEGMENT`): a viewer costs the kernel
+/// one message per run (one to three a frame), not one per packet. Where
+/// the kernel refuses segmenting, `no_gso` is set and each run goes
+/// packet by packet from then on.
+struct Batched<'a> {
+    no_gso: &'a AtomicBool,
+}
 
-impl DatagramSender for Batched {
-    fn send(&mut self, socket: &UdpSocket, msgs: &[(&[u8], SocketAddr)]) -> u64 {
+impl DatagramSender for Batched<'_> {
+    fn send(&mut self, socket: &UdpSocket, msgs: &[Datagrams<'_>]) -> u64 {
         let mut failed = 0;
+        let no_gso = self.no_gso.load(Ordering::Relaxed);
         for chunk in msgs.chunks(MMSG_CHUNK) {
             let nowhere = RawAddr::new(SocketAddr::from(([0, 0, 0, 0], 0)));
             let mut addrs = [nowhere; MMSG_CHUNK];
-            for (a, (_, to)) in addrs.iter_mut().zip(chunk) {
-                *a = RawAddr::new(*to);
+            for (a, m) in addrs.iter_mut().zip(chunk) {
+                *a = RawAddr::new(m.to);
             }
-            let empty: &[u8] = &[];
-            let mut batch = [(empty, &addrs[0]); MMSG_CHUNK];
-            for (i, (b, (data, _))) in batch.iter_mut().zip(chunk).enumerate() {
-                *b = (data, &addrs[i]);
+            let none = sys::Segmented {
+                bytes: &[],
+                dest: &addrs[0],
+                segment: 1,
+            };
+            let mut batch = [none; MMSG_CHUNK];
+            for (i, (b, m)) in batch.iter_mut().zip(chunk).enumerate() {
+                *b = sys::Segmented {
+                    bytes: m.run.bytes,
+                    dest: &addrs[i],
+                    segment: u16::try_from(m.run.segment).unwrap_or(u16::MAX),
+                };
             }
-            failed += sys::send_batch(socket, &batch[..chunk.len()]).failed;
+            if no_gso {
+                for m in &batch[..chunk.len()] {
+                    failed += sys::send_unsegmented(socket, m).failed;
+                }
+                continue;
+            }
+            let out = sys::send_batch(socket, &batch[..chunk.len()]);
+            if out.segmenting_refused {
+                self.no_gso.store(true, Ordering::Relaxed);
+            }
+            failed += out.failed;
         }
         failed
     }
@@ -158,6 +184,8 @@ pub struct RtspServerSink {
     settings: SettingsLock<RtspServerSinkSettings>,
     stream: Mutex<Option<Stream>>,
     base: PayBase,
+    /// The kernel refused UDP GSO once: send packet by packet.
+    no_gso: AtomicBool,
 }
 
 impl std::fmt::Debug for RtspServerSink {
@@ -263,6 +291,7 @@ impl RtspServerSink {
             .map_err(|e| bad(e.to_string()))?;
         let cfg = PayConfig {
             mtu: MTU,
+            wire_mtu: MTU,
             pt: 96,
             ssrc: random_u32(),
             seqnum_offset: (random_u32() & 0xffff) as u16,
@@ -404,7 +433,12 @@ impl SinkImpl for RtspServerSink {
             }
         }
         drop(guard);
-        mount.send(frame, &mut Batched);
+        mount.send(
+            frame,
+            &mut Batched {
+                no_gso: &self.no_gso,
+            },
+        );
         Ok(FlowSuccess::Ok)
     }
 

@@ -109,7 +109,7 @@ use super::{
 };
 use crate::elements::rtp::caps::{random_u32, RTP_MEDIA_TYPE};
 use crate::pipeline::base::counters;
-use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::pipeline::base::{sink_properties_with, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::PropertySpec;
 use crate::pipeline::{
     Caps, Element, ElementFactory, Event, PadDirection, PadTemplate, PropertyValue,
@@ -135,9 +135,13 @@ pub const RTCP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The factory.
 pub fn factory() -> ElementFactory {
-    let mut properties = sink_properties(false);
-    properties.extend(UdpSinkSettings::properties());
-    properties.extend(counters! {
+    ElementFactory::new(
+        "udpsink",
+        "UDP packet sender",
+        "Sink/Network",
+        "Sends each buffer as a UDP datagram to one or more clients, batched per access unit",
+        vec![PadTemplate::always_any("sink", PadDirection::Sink)],
+        [sink_properties_with::<UdpSinkSettings>(false), counters! {
         "packets-sent" => "Datagrams sent (to all clients)",
         "bytes-sent" => "Bytes sent (to all clients)",
         "batches" => "sendmmsg calls made for media packets",
@@ -152,18 +156,7 @@ pub fn factory() -> ElementFactory {
         "latency-last-us" => "Capture (push) to last packet sent, of the last frame, in µs",
         "latency-avg-us" => "Capture (push) to last packet sent, averaged over the frames, in µs",
         "latency-max-us" => "Capture (push) to last packet sent, the worst frame, in µs",
-    });
-    ElementFactory::new(
-        "udpsink",
-        "UDP packet sender",
-        "Sink/Network",
-        "Sends each buffer as a UDP datagram to one or more clients, batched per access unit",
-        vec![PadTemplate::always(
-            "sink",
-            PadDirection::Sink,
-            Caps::new_any(),
-        )],
-        properties,
+    }].concat(),
         || Box::new(Sink::new(UdpSink::default())),
     )
 }
@@ -415,6 +408,7 @@ impl UdpSink {
             // An IPv4 multicast c= carries the TTL the datagrams go out with.
             sdp.connection_ttl = Some(settings.ttl_mc);
             advertise_feedback(&mut sdp, rtx_payload_type_of(&settings));
+            crate::elements::rtp::header_ext::advertise_header_extensions(&mut sdp);
             if let Some((_, pt)) = fec_settings_of(&settings) {
                 advertise_fec(&mut sdp, pt);
             }

@@ -68,6 +68,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use framecast_core::ReferenceTimestampMeta;
+
+use super::header_ext::{ids_of_caps, ExtensionStamper};
 use framecast_core::{Buffer, BufferFlags, ClockTime};
 use framecast_rtp::fec::FecDecoder;
 use framecast_rtp::jitter::{JitterBuffer, JitterConfig, PacketInfo, Popped};
@@ -165,6 +167,8 @@ struct State {
     fec: Option<FecDecoder>,
     /// A FEC packet has arrived (media is kept for it from then on).
     fec_seen: bool,
+    /// Capture times and frame ids from the packets' header extensions.
+    ext: ExtensionStamper,
 }
 
 /// When a jitter buffer's stream was heard from, and whether its sender
@@ -205,6 +209,7 @@ impl Default for State {
             fec_pt: 0,
             fec: None,
             fec_seen: false,
+            ext: ExtensionStamper::default(),
         }
     }
 }
@@ -221,6 +226,7 @@ impl State {
         self.main_pt = None;
         self.ended = false;
         self.fec_seen = false;
+        self.ext.reset();
     }
 }
 
@@ -304,7 +310,10 @@ fn next_step(shared: &Shared, st: &mut State) -> Step {
             if discont {
                 buffer.make_mut().set_flags(BufferFlags::DISCONT);
             }
-            if st.stamp_ntp {
+            // The header extension's capture time is the sender's own; the
+            // RTCP mapping is the fallback (and needs a sender report).
+            let stamped = st.ext.stamp_packet(&mut buffer, &info, st.stamp_ntp);
+            if st.stamp_ntp && !stamped {
                 let ntp = st
                     .sender_clock
                     .filter(|c| c.ssrc == info.ssrc)
@@ -685,7 +694,9 @@ impl ElementImpl for RtpJitterBuffer {
                 .structure(0)
                 .and_then(|s| s.get_int("clock-rate"))
                 .unwrap_or(0);
-            self.shared.lock().clock_rate = u32::try_from(rate).unwrap_or(0);
+            let mut st = self.shared.lock();
+            st.clock_rate = u32::try_from(rate).unwrap_or(0);
+            st.ext.ids = ids_of_caps(caps);
         }
         match event {
             Event::FlushStart => {
