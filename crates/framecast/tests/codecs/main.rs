@@ -65,6 +65,11 @@ fn planes(buffer: &Buffer, info: &VideoInfo) -> Vec<u8> {
 }
 
 /// The source frames, straight from testsrc.
+/// A buffer's bytes, copied out.
+fn bytes_of(b: &Buffer) -> Vec<u8> {
+    b.map_readable().unwrap().contiguous().into_owned()
+}
+
 fn reference(n: u32) -> Vec<Buffer> {
     let (frames, _, _) = run(&format!(
         "testsrc pattern=counter num-buffers={n} ! {RAW} ! appsink name=sink"

@@ -74,10 +74,6 @@ fn noise(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-fn bytes_of(b: &Buffer) -> Vec<u8> {
-    b.map_readable().unwrap().contiguous().into_owned()
-}
-
 const H264_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au";
 
 #[test]
