@@ -15,9 +15,13 @@
 //! with mid-grey; a stamp whose check value does not match is rejected, so
 //! a damaged or missing stamp reads as `None`, not as a wrong number.
 //!
-//! This is the method of the latency anchors in
-//! `docs/reference/anchors.md`: write the capture time and frame number
-//! just before handing a frame over, read them the moment it is decoded.
+//! Latency is measured with it the same way for framecast, GStreamer and
+//! FFmpeg: the producer writes the monotonic capture time and the frame
+//! number into the frame just before handing it over; the consumer reads
+//! them the moment the frame is decoded and subtracts, on one clock, the
+//! first second excluded and damaged stamps rejected. (The benchmark
+//! chapter of this repository, BENCHMARKS.md, lists the anchors measured
+//! this way.)
 
 use framecast_core::{BufferRef, ClockTime, VideoFormat, VideoInfo};
 
