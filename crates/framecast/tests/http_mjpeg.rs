@@ -128,6 +128,33 @@ fn a_sender_serves_its_frames_to_browsers() {
         .size(160, 120)
         .build()
         .unwrap();
+    serves_mjpeg(sender);
+}
+
+#[test]
+fn beside_an_rtp_client_webrtc_shares_the_senders_h264_encode() {
+    let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sender = Sender::builder()
+        .to(&rtp.local_addr().unwrap().to_string())
+        .http("127.0.0.1:0")
+        .size(160, 120)
+        .build()
+        .unwrap();
+    let count = |factory: &str| {
+        sender
+            .pipeline()
+            .elements()
+            .iter()
+            .filter(|e| e.factory().name == factory)
+            .count()
+    };
+    assert_eq!((count("h264enc"), count("whepsink")), (1, 1));
+    serves_mjpeg(sender);
+}
+
+/// Pushes frames into `sender` until an MJPEG viewer of its HTTP output
+/// has read three parts.
+fn serves_mjpeg(sender: Sender) {
     let url = sender.http().expect("serving HTTP");
     let addr = http_addr(&url);
     let mut viewer = http::Stream::open(addr, "/stream/mjpeg");

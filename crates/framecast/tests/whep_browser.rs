@@ -184,8 +184,9 @@ fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
         "127.0.0.1:{}",
         framecast_test_support::ports::free_tcp_port()
     );
-    let branch = framecast::elements::net::http::httpserversink::branch(&addr, "cam", None)
-        .expect("the branch");
+    let branch = framecast::elements::net::http::httpserversink::branch(&addr, "cam", None, "http")
+        .expect("the branch")
+        .from_raw();
     let p = framecast_test_support::pipelines::launch(&format!(
         "testsrc pattern=counter is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! {branch}"
     ));

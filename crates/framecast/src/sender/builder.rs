@@ -209,25 +209,19 @@ impl SenderBuilder {
                 })
             }
         };
+        let no_other_output =
+            clients.is_empty() && publish.is_none() && self.serve.is_none() && record.is_none();
+        // With HTTP the only output its `httpserversink` is the sink.
         let http = match &self.http {
             Some((addr, path, token)) => Some(crate::elements::net::http::httpserversink::branch(
                 addr,
                 path,
                 token.as_deref(),
+                if no_other_output { "sink" } else { "http" },
             )?),
             None => None,
         };
-        let http_only = http.is_some()
-            && clients.is_empty()
-            && publish.is_none()
-            && self.serve.is_none()
-            && record.is_none();
-        if clients.is_empty()
-            && publish.is_none()
-            && self.serve.is_none()
-            && record.is_none()
-            && !http_only
-        {
+        if no_other_output && http.is_none() {
             return Err(Error::InvalidPropertyValue {
                 element: "sender".into(),
                 property: "to".into(),
@@ -274,19 +268,34 @@ impl SenderBuilder {
         // the encoder's output; with RTP/UDP clients beside a server, one
         // encode feeds both through a tee.
         let record_location = record.as_ref().map(|(_, location)| location.clone());
-        let tail = match (publish.or(record.map(|(sink, _)| sink)), &serve, clients.is_empty()) {
-            (Some(output), _, _) => format!("{encoder} ! {output}"),
-            (None, Some(rtsp), true) => format!("{encoder} ! rtspserversink name=sink {rtsp}"),
-            (None, Some(rtsp), false) => format!(
-                "{encoder} ! tee name=t ! queue ! rtspserversink name=rtsp {rtsp} t. ! queue ! {udp}"
-            ),
-            (None, None, _) => format!("{encoder} ! {udp}"),
+        let encoded = match (
+            publish.or(record.map(|(sink, _)| sink)),
+            &serve,
+            clients.is_empty(),
+        ) {
+            (Some(output), _, _) => output,
+            (None, Some(rtsp), true) => format!("rtspserversink name=sink {rtsp}"),
+            (None, Some(rtsp), false) => {
+                format!("tee name=t ! queue ! rtspserversink name=rtsp {rtsp} t. ! queue ! {udp}")
+            }
+            (None, None, _) => udp,
         };
-        // The browser branch takes the raw frames (its own JPEG encode).
+        // The browser branch takes the raw frames for MJPEG (its own JPEG
+        // encode, only while someone watches); WebRTC takes this sender's
+        // H.264 encode when it has one, else one of its own.
         let tail = match &http {
-            Some(h) if http_only => h.replace("name=http", "name=sink"),
-            Some(h) => format!("tee name=raw ! queue ! {tail} raw. ! {h}"),
-            None => tail,
+            Some(h) if no_other_output => h.from_raw(),
+            Some(h) if self.codec == Codec::H264 => format!(
+                "tee name=raw ! queue ! {encoder} ! tee name=enc ! queue ! {encoded} \
+                 enc. ! queue leaky=downstream max-size-buffers=1 ! {whep} raw. ! {mjpeg}",
+                whep = h.whep,
+                mjpeg = h.mjpeg,
+            ),
+            Some(h) => format!(
+                "tee name=raw ! queue ! {encoder} ! {encoded} raw. ! {}",
+                h.from_raw()
+            ),
+            None => format!("{encoder} ! {encoded}"),
         };
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \

@@ -241,18 +241,41 @@ impl SinkImpl for HttpServerSink {
     }
 }
 
-/// The launch fragment of an HTTP branch serving `addr` (`ADDR:PORT`) at
-/// `/path/`: a `tee` of the raw frames into two leaky one-frame queues (a
-/// frame being encoded never holds the others back), each with a
-/// `videoconvert` to I420: `httpserversink name=http` (the viewer page,
-/// MJPEG), and `h264enc ! whepsink name=whep` (WebRTC at `/path/whep`,
-/// which the page plays first). The Sender's and the CLI's `--http`.
+/// The launch fragments of an HTTP output serving `addr` (`ADDR:PORT`) at
+/// `/path/`: the Sender's and the CLI's `--http`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpBranch {
+    /// From raw frames: a leaky one-frame queue (a frame being encoded
+    /// never holds the others back), `videoconvert` to I420 and
+    /// `httpserversink name=http` (the viewer page, MJPEG).
+    pub mjpeg: String,
+    /// `whepsink name=whep` (WebRTC at `/path/whep`, which the page plays
+    /// first), to be fed H.264 access units.
+    pub whep: String,
+}
+
+impl HttpBranch {
+    /// The whole output from raw frames: a `tee` into the MJPEG branch and
+    /// into a WHEP branch with an H.264 encode of its own (for a sender
+    /// that has no H.264 encode to share).
+    pub fn from_raw(&self) -> String {
+        format!(
+            "tee name=webraw ! {mjpeg} webraw. ! queue leaky=downstream max-size-buffers=1 \
+             ! videoconvert ! video/x-raw,format=I420 ! h264enc ! {whep}",
+            mjpeg = self.mjpeg,
+            whep = self.whep
+        )
+    }
+}
+
+/// The [`HttpBranch`] serving `addr` at `/path/`, its `httpserversink`
+/// named `name`.
 ///
 /// # Errors
 ///
 /// A bad address, or a path or token with characters a launch line
 /// cannot carry.
-pub fn branch(addr: &str, path: &str, token: Option<&str>) -> Result<String> {
+pub fn branch(addr: &str, path: &str, token: Option<&str>, name: &str) -> Result<HttpBranch> {
     let bad = |what: &str, value: &str, why: &str| Error::InvalidPropertyValue {
         element: "httpserversink".into(),
         property: what.into(),
@@ -271,14 +294,12 @@ pub fn branch(addr: &str, path: &str, token: Option<&str>) -> Result<String> {
         Some(t) => format!(" token={t}"),
         None => String::new(),
     };
-    // Two branches of the raw frames: MJPEG (and the viewer page), and
-    // WebRTC (`whepsink` at PATH/whep: the page plays it first) with the
-    // H.264 encode browsers take as it is.
     let (ip, port) = (a.ip(), a.port());
-    Ok(format!(
-        "tee name=webraw ! queue leaky=downstream max-size-buffers=1 ! videoconvert ! video/x-raw,format=I420 \
-         ! httpserversink name=http address={ip} port={port} path={path}{token} \
-         webraw. ! queue leaky=downstream max-size-buffers=1 ! videoconvert ! video/x-raw,format=I420 \
-         ! h264enc ! whepsink name=whep address={ip} port={port} path={path}{token}"
-    ))
+    Ok(HttpBranch {
+        mjpeg: format!(
+            "queue leaky=downstream max-size-buffers=1 ! videoconvert ! video/x-raw,format=I420 \
+             ! httpserversink name={name} address={ip} port={port} path={path}{token}"
+        ),
+        whep: format!("whepsink name=whep address={ip} port={port} path={path}{token}"),
+    })
 }
