@@ -1,6 +1,6 @@
 //! The connection as a long-lived body writes to it.
 
-use std::io::Write;
+use std::io::{IoSlice, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -30,23 +30,40 @@ impl StreamOut {
         }
     }
 
-    /// Writes `parts` in order and flushes (one part of a multipart body,
-    /// one server-sent event). `false` once the client is gone: the body
-    /// should return.
+    /// Writes `parts` in order (one part of a multipart body, one
+    /// server-sent event) in as few `writev` calls as the socket takes:
+    /// one, normally. `false` once the client is gone: the body should
+    /// return.
     pub fn send(&mut self, parts: &[&[u8]]) -> bool {
         if self.failed {
             return false;
         }
-        for p in parts {
-            if self.stream.write_all(p).is_err() {
-                self.failed = true;
-                return false;
+        let mut slices = [IoSlice::new(&[]); 4];
+        for chunk in parts.chunks(slices.len()) {
+            let n = chunk.len();
+            for (slot, part) in slices.iter_mut().zip(chunk) {
+                *slot = IoSlice::new(part);
+            }
+            let mut rest = &mut slices[..n];
+            while !rest.is_empty() {
+                match self.stream.write_vectored(rest) {
+                    Ok(0) | Err(_) => {
+                        self.failed = true;
+                        return false;
+                    }
+                    Ok(written) => IoSlice::advance_slices(&mut rest, written),
+                }
             }
         }
-        if self.stream.flush().is_err() {
-            self.failed = true;
-        }
-        !self.failed
+        true
+    }
+
+    /// Whether the body should return without asking the socket: a write
+    /// failed or the server is shutting down. For a loop that writes
+    /// often (a closed tab fails the next write); [`Self::done`] also
+    /// notices a client that went while nothing was written.
+    pub fn stopped(&self) -> bool {
+        self.failed || self.stop.load(Ordering::Relaxed)
     }
 
     /// Whether the body should stop: the client closed its side, a write

@@ -135,18 +135,20 @@ impl<T: Jpeg> MjpegStream<T> {
         });
         self.viewers.locked().push(viewer.clone());
         let mut header = PartHeader::default();
-        while !out.done() {
+        // While frames flow a closed tab fails the next write; the socket
+        // is asked (a `peek`) only when none came within `POLL`.
+        while !out.stopped() {
             match sub.next(POLL) {
                 Next::Item(frame) => {
                     let ok = frame.with_bytes(&mut |jpeg| {
                         out.send(&[header.for_len(jpeg.len()), jpeg, b"\r\n"])
                     });
-                    if !ok && out.done() {
-                        break;
+                    if ok {
+                        viewer.sent.fetch_add(1, Ordering::Relaxed);
                     }
-                    viewer.sent.fetch_add(1, Ordering::Relaxed);
                     viewer.dropped.store(sub.dropped(), Ordering::Relaxed);
                 }
+                Next::Timeout if out.done() => break,
                 Next::Timeout => {}
                 Next::Closed => break,
             }
