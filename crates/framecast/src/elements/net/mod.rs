@@ -452,6 +452,15 @@ pub fn write_sdp_file(path: &Path, sdp: &SessionDescription) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// A string setting trimmed, `None` when unset or empty.
+pub(crate) fn text_setting(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,9 @@ use framecast_http::stats::{register, Registered, StatsSource};
 use framecast_http::{HttpConfig, HttpServer, Mounted};
 use framecast_webrtc::{StreamConfig, StreamHooks, WebrtcStream, WhepRoute};
 
-use crate::pipeline::base::{integer, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
+use crate::elements::net::http::settings::{PATH, PORT};
+use crate::elements::net::text_setting;
+use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{Caps, Element, ElementFactory, PadDirection, PadTemplate};
 use crate::pipeline::{PropertySpec, PropertyValue};
 use crate::{Error, FlowError, FlowResult, FlowSuccess, Result};
@@ -69,77 +71,27 @@ pub fn factory() -> ElementFactory {
     )
 }
 
-/// `whepsink`'s writable properties.
-#[derive(Debug, Clone)]
-pub(crate) struct WhepSinkSettings {
-    address: String,
-    port: u16,
-    path: String,
-    token: String,
-    udp_port: u16,
-    max_sessions: usize,
-}
-
-impl Default for WhepSinkSettings {
-    fn default() -> Self {
-        WhepSinkSettings {
-            address: "127.0.0.1".into(),
-            port: 8080,
-            path: "stream".into(),
-            token: String::new(),
-            udp_port: 0,
-            max_sessions: 16,
-        }
+settings! {
+    /// `whepsink`'s writable properties; unset strings take the defaults
+    /// when the sink starts.
+    #[derive(Debug, Clone)]
+    pub(crate) struct WhepSinkSettings {
+        address: Option<String> => PropertySpec::string("address", "HTTP and WebRTC address (loopback unless given)", Some("127.0.0.1")),
+        port: u16 => PropertySpec::int("port", "HTTP port", 0..=65_535, i64::from(PORT)),
+        path: Option<String> => PropertySpec::string("path", "WHEP at http://address:port/PATH/whep", Some(PATH)),
+        token: Option<String> => PropertySpec::string("token", "Bearer token WHEP requests must carry", None),
+        udp_port: u16 => PropertySpec::int("udp-port", "UDP port of the WebRTC media (0: any)", 0..=65_535, 0),
+        max_sessions: usize => PropertySpec::uint("max-sessions", "Most viewers (more get 503)", 1..=1024, 16),
     }
 }
 
-impl Settings for WhepSinkSettings {
-    fn properties() -> Vec<PropertySpec> {
-        let d = WhepSinkSettings::default();
-        let port =
-            |name, blurb, default: u16| PropertySpec::int(name, blurb, 0..=65_535, default.into());
-        vec![
-            PropertySpec::string(
-                "address",
-                "HTTP and WebRTC address (loopback unless given)",
-                Some("127.0.0.1"),
-            ),
-            port("port", "HTTP port", d.port),
-            PropertySpec::string(
-                "path",
-                "WHEP at http://address:port/PATH/whep",
-                Some("stream"),
-            ),
-            PropertySpec::string("token", "Bearer token WHEP requests must carry", None),
-            port(
-                "udp-port",
-                "UDP port of the WebRTC media (0: any)",
-                d.udp_port,
-            ),
-            PropertySpec::uint(
-                "max-sessions",
-                "Most viewers (more get 503)",
-                1..=1024,
-                d.max_sessions as u64,
-            ),
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &PropertyValue) -> bool {
-        let text = match value {
-            PropertyValue::String(s) => Some(s.clone().unwrap_or_default().trim().to_string()),
-            _ => None,
-        };
-        let done = match name {
-            "address" => text.map(|s| self.address = s),
-            "port" => integer(value).map(|n| self.port = n),
-            "path" => text.map(|s| self.path = s.trim_matches('/').to_string()),
-            "token" => text.map(|s| self.token = s),
-            "udp-port" => integer(value).map(|n| self.udp_port = n),
-            "max-sessions" => integer(value).map(|n| self.max_sessions = n),
-            _ => None,
-        };
-        done.is_some()
+impl WhepSinkSettings {
+    /// The path, without slashes, `PATH` when unset.
+    fn path(&self) -> String {
+        text_setting(&self.path)
+            .unwrap_or_else(|| PATH.to_string())
+            .trim_matches('/')
+            .to_string()
     }
 }
 
@@ -168,7 +120,7 @@ impl WhepSink {
 
     /// The WHEP endpoint's URL, once started.
     pub fn url(&self) -> Option<String> {
-        let path = self.settings.read(|s| s.path.clone());
+        let path = self.settings.read(WhepSinkSettings::path);
         let serving = self.serving.locked();
         serving.as_ref().map(|s| {
             let base = s.server.url(&format!("{path}/whep"));
@@ -191,16 +143,15 @@ impl WhepSink {
             element: name.clone(),
             message,
         };
-        let ip: IpAddr = settings.address.parse().map_err(|_| {
-            bad(format!(
-                "address {:?} is not an IP address",
-                settings.address
-            ))
-        })?;
-        if settings.path.is_empty() || settings.path.contains(char::is_whitespace) {
-            return Err(bad(format!("bad path {:?}", settings.path)));
+        let address = text_setting(&settings.address).unwrap_or_else(|| "127.0.0.1".into());
+        let ip: IpAddr = address
+            .parse()
+            .map_err(|_| bad(format!("address {address:?} is not an IP address")))?;
+        let path = settings.path();
+        if path.is_empty() || path.contains(char::is_whitespace) {
+            return Err(bad(format!("bad path {path:?}")));
         }
-        let token = Some(settings.token.clone()).filter(|t| !t.is_empty());
+        let token = text_setting(&settings.token);
         let config = HttpConfig {
             token,
             ..HttpConfig::default()
@@ -217,13 +168,13 @@ impl WhepSink {
         };
         let stream =
             Arc::new(WebrtcStream::start(stream_config, hooks).map_err(|e| bad(e.to_string()))?);
-        let endpoint = format!("{}/whep", settings.path);
+        let endpoint = format!("{path}/whep");
         let route = Arc::new(WhepRoute::new(Arc::clone(&stream), &endpoint));
         let mounted = server
             .mount(&endpoint, route.clone())
             .map_err(|e| bad(e.to_string()))?;
         let source: Arc<dyn StatsSource> = route.clone();
-        let stats = register(&format!("whep:/{}", settings.path), &source);
+        let stats = register(&format!("whep:/{path}"), &source);
         *self.serving.locked() = Some(Serving {
             stream,
             server,

@@ -2,4 +2,4 @@
 //! framecast-http's shared server; WHEP mounts beside it as `whepsink`).
 
 pub mod httpserversink;
-mod settings;
+pub(crate) mod settings;

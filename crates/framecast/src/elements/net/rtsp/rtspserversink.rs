@@ -215,14 +215,7 @@ settings! {
     }
 }
 
-/// A string setting trimmed, `None` when unset or empty.
-fn text(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
+use crate::elements::net::text_setting as text;
 
 /// A string setting, the default's when unset or empty.
 fn text_or(value: &Option<String>, default: Option<String>) -> String {
