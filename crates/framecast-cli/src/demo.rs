@@ -7,7 +7,10 @@
 //! memory, drops, and the leaks tracer's verdict on both processes. The
 //! same encode is also served over RTSP, watched by a second receiver
 //! (`framecast receive rtsp://…`) and open to ffplay meanwhile (see
-//! [`crate::demo_rtsp`]).
+//! [`crate::demo_rtsp`]), and served to browsers over HTTP (the live
+//! dashboard, a WebRTC viewer page taking the same H.264 encode, MJPEG),
+//! where an MJPEG viewer in this process watches it for a few seconds
+//! and reads the dashboard's API (see [`crate::demo_http`]).
 
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
@@ -46,6 +49,11 @@ pub struct DemoArgs {
     /// too (`rtsp://127.0.0.1:PORT/demo`); default: a free one.
     #[arg(long)]
     rtsp_port: Option<u16>,
+    /// TCP port of the HTTP server on 127.0.0.1 that serves browsers too
+    /// (the dashboard at `/`, the viewer page at `/demo/`, MJPEG at
+    /// `/demo/mjpeg`); default: a free one.
+    #[arg(long)]
+    http_port: Option<u16>,
     /// Drop this percentage of the RTP packets on the way (an impairment
     /// relay between sender and receiver, on 127.0.0.1): shows the
     /// receiver asking for what is lost (NACK, answered with RTX),
@@ -71,6 +79,17 @@ fn free_port_pair() -> Result<u16, String> {
         }
     }
     Err("no free pair of UDP ports on 127.0.0.1".into())
+}
+
+/// `port`, or a free TCP port on 127.0.0.1 for the server named `what`.
+pub(crate) fn tcp_port(port: Option<u16>, what: &str) -> Result<u16, String> {
+    match port {
+        Some(p) => Ok(p),
+        None => std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| format!("finding a free TCP port for {what}: {e}")),
+    }
 }
 
 /// CPU time (user + system) of this process.
@@ -260,7 +279,7 @@ fn sample_rss(
 }
 
 /// Pulls one number out of the receiver's one-line JSON summary.
-fn json_number(json: &str, key: &str) -> Option<f64> {
+pub(crate) fn json_number(json: &str, key: &str) -> Option<f64> {
     let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
     let rest = &json[at..];
     let end = rest.find([',', '}']).unwrap_or(rest.len());
@@ -351,12 +370,13 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         "raw" => None,
         _ => Some(crate::demo_rtsp::url(args.rtsp_port)?),
     };
+    let http = crate::demo_http::address(args.http_port)?;
     // Every argument checked before the receiver starts: a size the sender
     // refuses must not leave a receiver child behind it.
     let send_args = SendArgs {
         to: vec![format!("127.0.0.1:{send_to}")],
         serve: rtsp.clone(),
-        http: None,
+        http: Some((http.to_string(), crate::demo_http::PATH.into(), None)),
         codec: args.codec.clone(),
         bitrate: args.bitrate,
         gop: 0,
@@ -416,9 +436,15 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
              too, while the demo runs)"
         );
     }
+    let path = crate::demo_http::PATH;
+    eprintln!(
+        "browser: http://{http}/{path}/ (WebRTC, MJPEG when WebRTC fails), the live dashboard at \
+         http://{http}/, while the demo runs"
+    );
     let viewer = rtsp
         .as_ref()
         .map(|url| crate::demo_rtsp::watch(exe.clone(), url, &args.codec, args.seconds));
+    let browser = crate::demo_http::watch(http, args.seconds);
 
     framecast::init().map_err(|e| format!("FRAMECAST_TRACERS: {e}"))?;
     let own_tracer = framecast::trace::leaks().is_none();
@@ -464,6 +490,7 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     let finished = receiver.finish(Duration::from_secs(10))?;
     let (status, json, receiver_log) = (finished.status, finished.json, finished.log);
     let viewer = viewer.map(|v| v.join(parse_summary));
+    let browser = browser.join();
     if json.is_empty() {
         return Err(format!(
             "the receiver gave no summary ({status}):\n{receiver_log}"
@@ -566,6 +593,7 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     if let Some(v) = &viewer {
         println!("{}", crate::demo_rtsp::describe(v));
     }
+    println!("{}", crate::demo_http::describe(http, &browser));
     println!("  leaks             sender: {sender_leaks}; receiver: {receiver_leaks}");
 
     let mut problems = Vec::new();
@@ -585,6 +613,11 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         Some(Ok(v)) if v.frames == 0 => problems.push("the RTSP viewer decoded nothing".into()),
         Some(Err(_)) => problems.push("the RTSP viewer failed or leaked".into()),
         _ => {}
+    }
+    match &browser {
+        Ok(w) if w.frames == 0 => problems.push("the MJPEG viewer received no frame".into()),
+        Ok(_) => {}
+        Err(_) => problems.push("the browser side (HTTP) failed".into()),
     }
     if problems.is_empty() {
         Ok(())

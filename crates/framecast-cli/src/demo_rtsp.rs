@@ -5,7 +5,7 @@
 //! it beside the RTP/UDP one, as ffplay would (the URL is printed for
 //! it: viewers come and go while the demo runs).
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -21,13 +21,7 @@ const SERVER_WAIT: Duration = Duration::from_secs(10);
 
 /// The URL to serve at, on `port` or a free one.
 pub fn url(port: Option<u16>) -> Result<String, String> {
-    let port = match port {
-        Some(p) => p,
-        None => TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .map_err(|e| format!("finding a free TCP port for RTSP: {e}"))?,
-    };
+    let port = crate::demo::tcp_port(port, "RTSP")?;
     Ok(format!("rtsp://127.0.0.1:{port}/{PATH}"))
 }
 

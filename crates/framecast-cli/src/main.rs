@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod demo_http;
 mod demo_rtsp;
 mod inspect;
 mod launch;

@@ -630,6 +630,16 @@ fn demo_streams_and_reports_latency_cpu_memory_and_no_leaks() {
     let rtsp = line("RTSP viewer");
     assert!(first_number(&rtsp) >= 20.0, "{rtsp}");
     assert!(rtsp.contains(" 0 lost"), "{rtsp}");
+    // And to browsers: an MJPEG viewer watched for a second (30 frames
+    // at 30 fps), and the dashboard's API named the live objects.
+    let browser = line("browser (HTTP)");
+    assert!(first_number(&browser) >= 10.0, "{browser}");
+    let live = browser
+        .split("/api/objects: ")
+        .nth(1)
+        .map(first_number)
+        .unwrap_or(f64::NAN);
+    assert!(live >= 1.0, "{browser}");
     let leaks = line("leaks");
     assert!(
         leaks.contains("sender: none") && leaks.contains("receiver: none"),

@@ -153,6 +153,9 @@ static INSTANCES: Mutex<Vec<Weak<LatencyTracer>>> = Mutex::new(Vec::new());
 #[derive(Debug)]
 pub struct LatencyTracer {
     name: String,
+    /// Log the summary when tracing ends (`log-on-deinit`, default true;
+    /// off for a tracer that only feeds a live view such as the dashboard).
+    log_on_deinit: bool,
     state: Mutex<State>,
 }
 
@@ -168,18 +171,27 @@ pub(crate) fn active() -> Vec<Arc<LatencyTracer>> {
 impl LatencyTracer {
     /// A latency tracer named `name` (not yet active).
     pub fn new(name: &str) -> Arc<LatencyTracer> {
+        LatencyTracer::with_logging(name, true)
+    }
+
+    /// A tracer named `name` that logs its summary at deinit or not.
+    fn with_logging(name: &str, log_on_deinit: bool) -> Arc<LatencyTracer> {
         let t = Arc::new(LatencyTracer {
             name: name.to_string(),
+            log_on_deinit,
             state: Mutex::new(State::default()),
         });
         INSTANCES.locked().push(Arc::downgrade(&t));
         t
     }
 
-    /// Builds one from spec parameters (`latency(name=...)`).
+    /// Builds one from spec parameters (`latency(name=...,log-on-deinit=false)`).
     pub fn from_params(params: &TracerParams) -> Result<Arc<LatencyTracer>, crate::Error> {
-        params.check_known("latency", &["name"])?;
-        Ok(LatencyTracer::new(params.get("name").unwrap_or("latency")))
+        params.check_known("latency", &["name", "log-on-deinit"])?;
+        Ok(LatencyTracer::with_logging(
+            params.get("name").unwrap_or("latency"),
+            params.bool("log-on-deinit", true)?,
+        ))
     }
 
     /// The figures so far (on demand; the tracer keeps measuring).
@@ -294,7 +306,9 @@ impl Tracer for LatencyTracer {
     }
 
     fn finish(&self) -> bool {
-        self.log_summary();
+        if self.log_on_deinit {
+            self.log_summary();
+        }
         true
     }
 }
@@ -404,6 +418,11 @@ mod tests {
         let p = TracerParams::from_pairs([("name", "lat2")]);
         assert_eq!(LatencyTracer::from_params(&p).unwrap().name(), "lat2");
         let bad = TracerParams::from_pairs([("flags", "x")]);
+        assert!(LatencyTracer::from_params(&bad).is_err());
+        assert!(LatencyTracer::from_params(&p).unwrap().log_on_deinit);
+        let quiet = TracerParams::from_pairs([("log-on-deinit", "false")]);
+        assert!(!LatencyTracer::from_params(&quiet).unwrap().log_on_deinit);
+        let bad = TracerParams::from_pairs([("log-on-deinit", "maybe")]);
         assert!(LatencyTracer::from_params(&bad).is_err());
     }
 }

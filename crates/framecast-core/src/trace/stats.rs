@@ -277,6 +277,9 @@ impl State {
 #[derive(Debug)]
 pub struct StatsTracer {
     name: String,
+    /// Log the summary when tracing ends (`log-on-deinit`, default true;
+    /// off for a tracer that only feeds a live view such as the dashboard).
+    log_on_deinit: bool,
     kinds: [KindCounter; 6],
     state: Mutex<State>,
 }
@@ -300,8 +303,14 @@ fn pool_entry(state: &mut State, pool: ObjectId) -> &mut PoolStats {
 impl StatsTracer {
     /// A stats tracer named `name` (not yet active).
     pub fn new(name: &str) -> Arc<StatsTracer> {
+        StatsTracer::with_logging(name, true)
+    }
+
+    /// A tracer named `name` that logs its summary at deinit or not.
+    fn with_logging(name: &str, log_on_deinit: bool) -> Arc<StatsTracer> {
         let t = Arc::new(StatsTracer {
             name: name.to_string(),
+            log_on_deinit,
             kinds: Default::default(),
             state: Mutex::new(State::default()),
         });
@@ -309,10 +318,13 @@ impl StatsTracer {
         t
     }
 
-    /// Builds one from spec parameters (`stats(name=...)`).
+    /// Builds one from spec parameters (`stats(name=...,log-on-deinit=false)`).
     pub fn from_params(params: &TracerParams) -> Result<Arc<StatsTracer>, crate::Error> {
-        params.check_known("stats", &["name"])?;
-        Ok(StatsTracer::new(params.get("name").unwrap_or("stats")))
+        params.check_known("stats", &["name", "log-on-deinit"])?;
+        Ok(StatsTracer::with_logging(
+            params.get("name").unwrap_or("stats"),
+            params.bool("log-on-deinit", true)?,
+        ))
     }
 
     /// Everything counted so far.
@@ -478,7 +490,9 @@ impl Tracer for StatsTracer {
     }
 
     fn finish(&self) -> bool {
-        self.log_summary();
+        if self.log_on_deinit {
+            self.log_summary();
+        }
         true
     }
 }
@@ -497,6 +511,18 @@ mod tests {
             parent: None,
             description: "",
             may_be_leaked: false,
+        }
+    }
+
+    #[test]
+    fn params_name_it_and_say_whether_it_logs_at_deinit() {
+        let named = TracerParams::from_pairs([("name", "s2")]);
+        let t = StatsTracer::from_params(&named).unwrap();
+        assert_eq!((t.name(), t.log_on_deinit), ("s2", true));
+        let quiet = TracerParams::from_pairs([("log-on-deinit", "false")]);
+        assert!(!StatsTracer::from_params(&quiet).unwrap().log_on_deinit);
+        for bad in [("log-on-deinit", "maybe"), ("flags", "x")] {
+            assert!(StatsTracer::from_params(&TracerParams::from_pairs([bad])).is_err());
         }
     }
 

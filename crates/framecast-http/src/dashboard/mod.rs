@@ -175,10 +175,10 @@ fn ensure_tracers() {
         spec.push("leaks(name=dashboard-leaks,log-leaks-on-deinit=false)");
     }
     if trace::stats().is_none() {
-        spec.push("stats(name=dashboard-stats)");
+        spec.push("stats(name=dashboard-stats,log-on-deinit=false)");
     }
     if trace::latency().is_none() {
-        spec.push("latency(name=dashboard-latency)");
+        spec.push("latency(name=dashboard-latency,log-on-deinit=false)");
     }
     if !spec.is_empty() {
         if let Err(e) = trace::start(&spec.join(";")) {
