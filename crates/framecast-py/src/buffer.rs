@@ -1,11 +1,11 @@
 //! The buffer protocol (PEP 3118) for a wheel built on the stable ABI of
-//! Python 3.9.
+//! Python 3.8.
 //!
 //! PyO3 offers `PyBuffer` on the stable ABI only from Python 3.11, the
 //! release that added `PyObject_GetBuffer` and its helpers to the limited
 //! API. The functions and the `Py_buffer` struct are the same in every
 //! CPython 3 (3.11 only promised to keep them), so one abi3 wheel declares
-//! them itself and runs on 3.9 and 3.10 as well: one wheel for every
+//! them itself and runs on 3.8, 3.9 and 3.10 as well: one wheel for every
 //! Python, instead of a wheel per version.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
