@@ -32,6 +32,7 @@ pub struct SenderBuilder {
     record: Option<std::path::PathBuf>,
     /// `ADDR:PORT`, path and token of the HTTP viewer page and MJPEG.
     http: Option<(String, String, Option<String>)>,
+    convert_in_push: bool,
 }
 
 impl Default for SenderBuilder {
@@ -51,6 +52,7 @@ impl Default for SenderBuilder {
             serve: None,
             record: None,
             http: None,
+            convert_in_push: false,
         }
     }
 }
@@ -115,6 +117,17 @@ impl SenderBuilder {
     /// The pixel format the program writes (default BGR, as OpenCV).
     pub fn input_format(mut self, format: VideoFormat) -> Self {
         self.input_format = format;
+        self
+    }
+    /// Converts each frame into the encoder's 4:2:0 as the push copies
+    /// it ([`Sender::push_frame`], [`Sender::push_packed`]): one pass over
+    /// the program's pixels instead of a copy into the pipeline and a
+    /// conversion there (`videoconvert` then passes through). The pooled
+    /// frames ([`Sender::frame`], [`Sender::push_with`]) are then I420
+    /// (NV12 and I420 input stay as they are); [`Sender::video_info`]
+    /// still says what the program writes. Off by default.
+    pub fn convert_in_push(mut self, convert: bool) -> Self {
+        self.convert_in_push = convert;
         self
     }
     /// H.264 bitrate in kbit/s (default 4000).
@@ -297,12 +310,19 @@ impl SenderBuilder {
             ),
             None => format!("{encoder} ! {encoded}"),
         };
+        // What the pooled frames hold: the program's format, or with
+        // `convert_in_push` the 4:2:0 every encoder here takes.
+        let pool_format = match self.input_format {
+            f if !self.convert_in_push => f,
+            f @ (VideoFormat::I420 | VideoFormat::Nv12) => f,
+            _ => VideoFormat::I420,
+        };
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
              caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
              ! videoconvert ! {tail}",
             queued = self.max_queued,
-            format = self.input_format.name(),
+            format = pool_format.name(),
             w = self.width,
             h = self.height,
             fps = self.fps,
@@ -310,6 +330,7 @@ impl SenderBuilder {
         let info = VideoInfo::new(self.input_format, self.width, self.height)?.with_fps(
             Fraction::from_integer(i32::try_from(self.fps).unwrap_or(i32::MAX)),
         );
+        let pool = VideoInfo::new(pool_format, self.width, self.height)?.with_fps(info.fps);
         let pipeline = parse_launch(&description)?;
         let failed = FirstError::watch(&pipeline.bus());
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
@@ -348,6 +369,7 @@ impl SenderBuilder {
             encoders,
             clients,
             info,
+            pool,
             failed,
             started: Instant::now(),
             fec: self.fec_group >= 2,
