@@ -187,6 +187,9 @@ impl PyVideoWriter {
             }
             Destination::RtspPublish { url } => builder = builder.to(url),
             Destination::RtspServe { url } => builder = builder.serve(url),
+            Destination::Http { addr, path, token } => {
+                builder = builder.http(addr).http_options(path, token.as_deref());
+            }
             Destination::File { path, container } => {
                 // The file's extension names what it holds; the fourcc
                 // must agree with it (a .h264 file of JPEGs plays nowhere).
