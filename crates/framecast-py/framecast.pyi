@@ -158,7 +158,9 @@ VIDEOWRITER_PROP_BITRATE: int
 
 class VideoWriter:
     """cv2.VideoWriter's shape over a framecast sender; the filename is a
-    destination URL: rtp://host:port[?sdp=FILE]."""
+    destination URL: rtp://host:port[?sdp=FILE], rtsp://host:port/path
+    (publish; ?listen=1 serves), http://host:port/path[?token=T] (serve
+    browsers), or a .h264/.mjpeg/.yuv file to record."""
 
     def __init__(
         self,

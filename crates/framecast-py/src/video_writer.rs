@@ -156,7 +156,8 @@ struct State {
 }
 
 /// `cv2.VideoWriter`'s shape over a framecast sender: the filename is a
-/// destination URL (`rtp://host:port[?sdp=FILE]`).
+/// destination URL (`rtp://host:port[?sdp=FILE]`, `rtsp://...[?listen=1]`,
+/// `http://host:port/path[?token=T]`) or a file to record.
 #[pyclass(name = "VideoWriter", module = "framecast", frozen)]
 pub(crate) struct PyVideoWriter {
     state: Mutex<State>,
