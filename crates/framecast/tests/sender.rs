@@ -105,12 +105,7 @@ fn push_packed_frames_arrive_bit_exact() {
     // 30x20 I420: luma rows padded to 32 bytes, chroma 15 -> 16, so
     // every plane of the pooled frame has padding.
     let (w, h) = (30usize, 20usize);
-    let (receiver, port) = playing_receiver(&format!(
-        "udpsrc name=net port=0 address=127.0.0.1 \
-         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
-         sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}\" \
-         ! rtpvrawdepay ! appsink name=out sync=false max-buffers=64"
-    ));
+    let (receiver, port) = raw_receiver(w, h);
     let sender = Sender::builder()
         .to(&format!("127.0.0.1:{port}"))
         .codec(Codec::Raw)
@@ -162,6 +157,57 @@ fn push_packed_frames_arrive_bit_exact() {
     }
     sender.finish().unwrap();
     receiver.set_state(State::Null).unwrap();
+}
+
+/// A receive pipeline for raw I420 `w` x `h` (RFC 4175) into the appsink
+/// `out`, on a port of its own; returns it and the port.
+fn raw_receiver(w: usize, h: usize) -> (Pipeline, u64) {
+    playing_receiver(&format!(
+        "udpsrc name=net port=0 address=127.0.0.1 \
+         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
+         sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}\" \
+         ! rtpvrawdepay ! appsink name=out sync=false max-buffers=64"
+    ))
+}
+
+/// Converting BGR into I420 as the frame is pushed
+/// (`convert_in_push`, what the Python bindings build) sends exactly
+/// what the pipeline's `videoconvert` sends from the same pixels: the
+/// same matrix, range and chroma, into padded pooled frames (30x20: the
+/// chroma rows of 15 bytes are padded to 16).
+#[test]
+fn converting_in_push_sends_what_videoconvert_sends() {
+    let (w, h) = (30usize, 20usize);
+    let pixels: Vec<u8> = (0..w * h * 3).map(|i| (i * 37 % 251) as u8).collect();
+    let received: Vec<Vec<u8>> = [false, true]
+        .into_iter()
+        .map(|convert| {
+            let (receiver, port) = raw_receiver(w, h);
+            let sender = Sender::builder()
+                .to(&format!("127.0.0.1:{port}"))
+                .codec(Codec::Raw)
+                .size(w as u32, h as u32)
+                .input_format(VideoFormat::Bgr)
+                .convert_in_push(convert)
+                .build()
+                .unwrap();
+            assert_eq!(sender.video_info().format, VideoFormat::Bgr);
+            let pooled = sender.frame().unwrap().size();
+            assert_eq!(pooled < w * h * 3, convert, "I420 pool: {pooled} bytes");
+            sender.push_packed(&pixels, None).expect("push_packed");
+            let out = receiver.by_name("out").unwrap();
+            let sample = AppSink::from_element(&out)
+                .unwrap()
+                .pull_sample(Some(Duration::from_secs(5)))
+                .expect("frame");
+            let got = sample.buffer.map_readable().unwrap().contiguous().to_vec();
+            sender.finish().unwrap();
+            receiver.set_state(State::Null).unwrap();
+            got
+        })
+        .collect();
+    assert!(received[0].iter().any(|&b| b != received[0][0]));
+    assert_eq!(received[0], received[1]);
 }
 
 /// A crop of a wider image (rows further apart than the frame's) is
