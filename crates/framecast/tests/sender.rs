@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use framecast::elements::appsink::AppSink;
-use framecast::sender::{Codec, Sender};
+use framecast::sender::{Codec, Sender, SenderBuilder};
 use framecast::{parse_launch, Pipeline, State, VideoFormat, VideoMeta};
 
 /// Starts a receive pipeline whose `udpsrc name=net` binds port 0;
@@ -105,14 +105,8 @@ fn push_packed_frames_arrive_bit_exact() {
     // 30x20 I420: luma rows padded to 32 bytes, chroma 15 -> 16, so
     // every plane of the pooled frame has padding.
     let (w, h) = (30usize, 20usize);
-    let (receiver, port) = raw_receiver(w, h);
-    let sender = Sender::builder()
-        .to(&format!("127.0.0.1:{port}"))
-        .codec(Codec::Raw)
-        .size(w as u32, h as u32)
-        .input_format(VideoFormat::I420)
-        .build()
-        .unwrap();
+    let (receiver, sender) = raw_receiver(w, h, VideoFormat::I420);
+    let sender = sender.build().unwrap();
     let info = *sender.video_info();
     let packed = framecast::elements::video::frame::packed_size(&info);
     assert_eq!(packed, w * h + 2 * (15 * 10));
@@ -160,14 +154,21 @@ fn push_packed_frames_arrive_bit_exact() {
 }
 
 /// A receive pipeline for raw I420 `w` x `h` (RFC 4175) into the appsink
-/// `out`, on a port of its own; returns it and the port.
-fn raw_receiver(w: usize, h: usize) -> (Pipeline, u64) {
-    playing_receiver(&format!(
+/// `out`, on a port of its own, and a raw sender's settings (from
+/// `format`) for it.
+fn raw_receiver(w: usize, h: usize, format: VideoFormat) -> (Pipeline, SenderBuilder) {
+    let (receiver, port) = playing_receiver(&format!(
         "udpsrc name=net port=0 address=127.0.0.1 \
          caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
          sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}\" \
          ! rtpvrawdepay ! appsink name=out sync=false max-buffers=64"
-    ))
+    ));
+    let sender = Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(Codec::Raw)
+        .size(w as u32, h as u32)
+        .input_format(format);
+    (receiver, sender)
 }
 
 /// Converting BGR into I420 as the frame is pushed
@@ -182,15 +183,8 @@ fn converting_in_push_sends_what_videoconvert_sends() {
     let received: Vec<Vec<u8>> = [false, true]
         .into_iter()
         .map(|convert| {
-            let (receiver, port) = raw_receiver(w, h);
-            let sender = Sender::builder()
-                .to(&format!("127.0.0.1:{port}"))
-                .codec(Codec::Raw)
-                .size(w as u32, h as u32)
-                .input_format(VideoFormat::Bgr)
-                .convert_in_push(convert)
-                .build()
-                .unwrap();
+            let (receiver, sender) = raw_receiver(w, h, VideoFormat::Bgr);
+            let sender = sender.convert_in_push(convert).build().unwrap();
             assert_eq!(sender.video_info().format, VideoFormat::Bgr);
             let pooled = sender.frame().unwrap().size();
             assert_eq!(pooled < w * h * 3, convert, "I420 pool: {pooled} bytes");
