@@ -155,6 +155,7 @@ VIDEOWRITER_PROP_QUALITY: int
 VIDEOWRITER_PROP_IS_COLOR: int
 VIDEOWRITER_PROP_KEY_INTERVAL: int
 VIDEOWRITER_PROP_BITRATE: int
+VIDEOWRITER_PROP_NSTRIPES: int
 
 class VideoWriter:
     """cv2.VideoWriter's shape over a framecast sender; the filename is a

@@ -37,8 +37,15 @@ fn sender_h264_to_a_loopback_receiver() {
         .size(320, 240)
         .fps(30)
         .input_format(VideoFormat::Bgr)
+        .encoder_threads(1)
         .build()
         .unwrap();
+    let threads = sender
+        .pipeline()
+        .elements()
+        .into_iter()
+        .find_map(|e| e.property("threads").ok());
+    assert_eq!(threads.and_then(|t| t.as_u64()), Some(1), "h264enc threads");
     // The SDP exists before any frame is pushed.
     let early = sender.sdp().expect("the SDP before the first frame");
     assert!(

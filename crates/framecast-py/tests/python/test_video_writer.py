@@ -119,6 +119,8 @@ class OpenCVShape(unittest.TestCase):
             self.assertEqual(framecast.VIDEOWRITER_PROP_QUALITY, cv2.VIDEOWRITER_PROP_QUALITY)
             self.assertEqual(framecast.VIDEOWRITER_PROP_KEY_INTERVAL,
                              cv2.VIDEOWRITER_PROP_KEY_INTERVAL)
+            self.assertEqual(framecast.VIDEOWRITER_PROP_NSTRIPES,
+                             cv2.VIDEOWRITER_PROP_NSTRIPES)
         port = free_port_pair()
         w = framecast.VideoWriter(f"rtp://127.0.0.1:{port}",
                                   framecast.VideoWriter.fourcc(*"XVID"), 30, (64, 48))
@@ -167,8 +169,10 @@ class OpenCVShape(unittest.TestCase):
         with framecast.VideoWriter(f"rtp://127.0.0.1:{port}", framecast.VideoWriter.fourcc(*"H264"),
                                    30, (64, 48), False,
                                    params=[framecast.VIDEOWRITER_PROP_BITRATE, 500,
-                                           framecast.VIDEOWRITER_PROP_KEY_INTERVAL, 15]) as g:
+                                           framecast.VIDEOWRITER_PROP_KEY_INTERVAL, 15,
+                                           framecast.VIDEOWRITER_PROP_NSTRIPES, 1]) as g:
             self.assertEqual(g.get(framecast.VIDEOWRITER_PROP_BITRATE), 500)
+            self.assertEqual(g.get(framecast.VIDEOWRITER_PROP_NSTRIPES), 1)
             self.assertEqual(g.get(framecast.VIDEOWRITER_PROP_KEY_INTERVAL), 15)
             self.assertEqual(g.get(framecast.VIDEOWRITER_PROP_IS_COLOR), 0)
             g.write(np.zeros((48, 64), np.uint8))
