@@ -128,17 +128,21 @@ impl SenderBuilder {
     /// frames ([`Sender::frame`], [`Sender::push_with`]) are then I420
     /// (NV12 and I420 input stay as they are); [`Sender::video_info`]
     /// still says what the program writes. Off by default.
-    pub fn convert_in_push(mut self, convert: bool) -> Self {
-        self.convert_in_push = convert;
-        self
+    pub fn convert_in_push(self, convert: bool) -> Self {
+        SenderBuilder {
+            convert_in_push: convert,
+            ..self
+        }
     }
     /// H.264 encoder threads, one slice each (`h264enc threads`): 0, the
     /// default, is one per core (a frame encodes on all cores: the lowest
     /// latency on an idle machine); 1 costs the least CPU where cores are
     /// scarce or shared.
-    pub fn encoder_threads(mut self, threads: u32) -> Self {
-        self.encoder_threads = threads;
-        self
+    pub fn encoder_threads(self, threads: u32) -> Self {
+        SenderBuilder {
+            encoder_threads: threads,
+            ..self
+        }
     }
     /// H.264 bitrate in kbit/s (default 4000).
     pub fn bitrate(mut self, kbps: u32) -> Self {
