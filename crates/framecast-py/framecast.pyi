@@ -155,10 +155,13 @@ VIDEOWRITER_PROP_QUALITY: int
 VIDEOWRITER_PROP_IS_COLOR: int
 VIDEOWRITER_PROP_KEY_INTERVAL: int
 VIDEOWRITER_PROP_BITRATE: int
+VIDEOWRITER_PROP_NSTRIPES: int
 
 class VideoWriter:
     """cv2.VideoWriter's shape over a framecast sender; the filename is a
-    destination URL: rtp://host:port[?sdp=FILE]."""
+    destination URL: rtp://host:port[?sdp=FILE], rtsp://host:port/path
+    (publish; ?listen=1 serves), http://host:port/path[?token=T] (serve
+    browsers), or a .h264/.mjpeg/.yuv file to record."""
 
     def __init__(
         self,

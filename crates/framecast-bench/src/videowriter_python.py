@@ -93,9 +93,13 @@ class FramecastWriter:
         self.write = self.out.write
 
     def close(self):
-        dropped = self.out.stats()["dropped"]
+        s = self.out.stats()
         self.out.release()
-        return dropped
+        frames = max(s["frames_out"], 1)
+        # The writer's own split of the latency: encoding, and push to the
+        # frame's last packet on the wire (the rest is the receiver's).
+        return s["dropped"], {"encode_ms": round(s["encode_time"] / frames * 1000, 2),
+                              "push_to_wire_ms": round(s["latency"] * 1000, 2)}
 
 
 class GstWriter:
@@ -131,7 +135,7 @@ class GstWriter:
         self.pipeline.get_bus().timed_pop_filtered(
             10 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
         self.pipeline.set_state(Gst.State.NULL)
-        return 0
+        return 0, {}
 
 
 class VidgearWriter:
@@ -149,7 +153,7 @@ class VidgearWriter:
 
     def close(self):
         self.out.close()
-        return 0
+        return 0, {}
 
 
 WRITERS = {"framecast": FramecastWriter, "gst": GstWriter, "vidgear": VidgearWriter}
@@ -176,14 +180,14 @@ def write(name, port, width, height, fps, seconds):
         out.write(frame)
         time.sleep(max(0.0, t0 + (i + 1) / fps - time.monotonic()))
     cpu1 = cpu_seconds(False)
-    dropped = out.close()
+    dropped, split = out.close()
     if out.children:
         # vidgear's ffmpeg does the encoding: its whole run is counted,
         # once it has exited (RUSAGE_CHILDREN counts waited-for children).
         c = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu1 += c.ru_utime + c.ru_stime
     print(json.dumps({"written": written, "cpu_s": cpu1 - cpu0, "dropped": dropped,
-                      "open_ms": open_s * 1000}))
+                      "open_ms": open_s * 1000, **split}))
 
 
 def receive(port):
@@ -226,7 +230,8 @@ def case(name, width, height, fps, seconds):
             "decoded": len(lat), "undecodable_stamps": len(set(pulled) - set(range(n))),
             "dropped": sent["dropped"], "p50_ms": pct(50), "p99_ms": pct(99),
             "cpu_ms_per_frame": round(sent["cpu_s"] / n * 1000, 2),
-            "open_ms": round(sent["open_ms"], 1)}
+            "open_ms": round(sent["open_ms"], 1),
+            **{k: sent[k] for k in ("encode_ms", "push_to_wire_ms") if k in sent}}
 
 
 def main():

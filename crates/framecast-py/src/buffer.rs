@@ -136,6 +136,23 @@ impl ByteBuffer {
         unsafe { PyBuffer_IsContiguous(&*self.0, b'C' as c_char) != 0 }
     }
 
+    /// The bytes in place, when they are one C-ordered run (a whole numpy
+    /// array, `bytes`): read straight from the exporter's memory, with no
+    /// copy. None for any other layout (a crop, a flipped view).
+    pub(crate) fn contiguous(&self) -> Option<&[u8]> {
+        if !self.is_c_contiguous() || self.0.buf.is_null() {
+            return None;
+        }
+        // SAFETY: a C-contiguous view's `len` bytes from `buf` are the
+        // exporter's, kept alive and in place (numpy refuses to resize an
+        // array with exports) until the view is released, which `self`
+        // holds and the slice cannot outlive. Another thread may write
+        // them meanwhile (an OpenCV capture running without the GIL), as
+        // with rust-numpy's `as_slice`: the reader then sees a torn frame,
+        // which is what a copy would have taken too.
+        Some(unsafe { std::slice::from_raw_parts(self.0.buf.cast::<u8>(), self.len_bytes()) })
+    }
+
     /// Copies the bytes, packed in C order, into `out` (exactly
     /// `len_bytes()`). CPython does the copy, following any strides; no
     /// Rust reference to the exporter's memory is made, so a thread

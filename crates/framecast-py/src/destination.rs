@@ -1,7 +1,6 @@
 //! Where a `VideoWriter` sends: its filename, read as a URL (or a plain
 //! path, for recording). One scheme is one arm of [`Destination::parse`]
-//! and one of the writer's `start`, so the form still to come (HTTP
-//! serving) is a line each there once the Rust sender has it.
+//! and one of the writer's `start`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -18,6 +17,14 @@ pub(crate) enum Destination {
     /// `rtsp://host:port/path?listen=1`: served by this process; viewers
     /// open the URL (without the query).
     RtspServe { url: String },
+    /// `http://host:port/path[?token=T]`: served to browsers by this
+    /// process (a viewer page at `/path/`, MJPEG at `/path/mjpeg`), the
+    /// Bearer token required beyond loopback.
+    Http {
+        addr: String,
+        path: String,
+        token: Option<String>,
+    },
     /// A plain path: the encoded stream recorded into the file, in the
     /// container its extension names.
     File { path: PathBuf, container: Container },
@@ -54,6 +61,7 @@ impl fmt::Display for Destination {
         match self {
             Destination::Rtp { to, .. } => write!(f, "rtp://{to}"),
             Destination::RtspPublish { url } | Destination::RtspServe { url } => f.write_str(url),
+            Destination::Http { addr, path, .. } => write!(f, "http://{addr}/{path}"),
             Destination::File { path, .. } => write!(f, "{}", path.display()),
         }
     }
@@ -110,14 +118,34 @@ impl Destination {
                     )),
                 }
             }
-            // Serving HTTP (WHEP, MJPEG) comes with the HTTP server.
-            "rtsps" | "http" | "https" => Err(format!(
+            "http" => {
+                let (addr, path) = address.split_once('/').unwrap_or((address, ""));
+                let path = path.trim_matches('/');
+                if addr.is_empty() || path.is_empty() {
+                    return Err(format!("{url:?}: expected http://host:port/path"));
+                }
+                let token = match query.split_once('=') {
+                    None if query.is_empty() => None,
+                    Some(("token", t)) if !t.is_empty() => Some(t.to_string()),
+                    _ => {
+                        return Err(format!(
+                            "{url:?}: unknown option {query:?} (http:// takes ?token=T)"
+                        ))
+                    }
+                };
+                Ok(Destination::Http {
+                    addr: addr.to_string(),
+                    path: path.to_string(),
+                    token,
+                })
+            }
+            "rtsps" | "https" => Err(format!(
                 "{url:?}: {scheme}:// is not supported yet (rtp://host:port[?sdp=FILE], \
-                 rtsp://host:port/path[?listen=1] or a file path)"
+                 rtsp://host:port/path[?listen=1], http://host:port/path or a file path)"
             )),
             _ => Err(format!(
                 "{url:?}: unknown scheme {scheme:?} (framecast writes rtp://host:port[?sdp=FILE], \
-                 rtsp://host:port/path[?listen=1] or a file path)"
+                 rtsp://host:port/path[?listen=1], http://host:port/path or a file path)"
             )),
         }
     }

@@ -92,6 +92,7 @@ fn framecast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         video_writer::PROP_KEY_INTERVAL,
     )?;
     m.add("VIDEOWRITER_PROP_BITRATE", video_writer::PROP_BITRATE)?;
+    m.add("VIDEOWRITER_PROP_NSTRIPES", video_writer::PROP_NSTRIPES)?;
     m.add_function(wrap_pyfunction!(_deinit, m)?)?;
     m.add_function(wrap_pyfunction!(dashboard, m)?)?;
     // The wheel's package re-exports `from .framecast import *`, which
@@ -106,6 +107,7 @@ fn framecast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "VIDEOWRITER_PROP_BITRATE",
             "VIDEOWRITER_PROP_IS_COLOR",
             "VIDEOWRITER_PROP_KEY_INTERVAL",
+            "VIDEOWRITER_PROP_NSTRIPES",
             "VIDEOWRITER_PROP_QUALITY",
             "__version__",
             "dashboard",

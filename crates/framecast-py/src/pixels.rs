@@ -2,7 +2,8 @@
 //! unsigned bytes (a numpy `uint8` array, an OpenCV image, `bytes`,
 //! `bytearray`, `memoryview`), checked against the frame the sender takes.
 
-use framecast::elements::video::frame::packed_size;
+use framecast::elements::video::frame::{packed_layout, packed_size};
+use framecast::elements::video::Frame;
 use framecast::VideoInfo;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -86,6 +87,13 @@ impl Pixels {
             )));
         }
         Ok(Pixels { buffer })
+    }
+
+    /// The pixels in place, when packed (a whole C-ordered array), laid
+    /// out as `info` packed; None for strides (a crop, a flipped view):
+    /// [`copy_into`](Self::copy_into) packs those.
+    pub(crate) fn in_place(&self, info: &VideoInfo) -> Option<Frame<'_>> {
+        Frame::new(packed_layout(info), self.buffer.contiguous()?).ok()
     }
 
     /// Copies the pixels, packed, into `out` (exactly the frame's packed

@@ -4,7 +4,8 @@ use framecast::sync::MutexExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use framecast::elements::video::frame::{copy_packed_into, is_packed, packed_size};
+use framecast::elements::video::frame::{packed_layout, packed_size};
+use framecast::elements::video::Frame;
 use framecast::sender::{Codec, Sender, SenderStats};
 use framecast::VideoFormat;
 use pyo3::exceptions::PyValueError;
@@ -46,7 +47,7 @@ pub(crate) fn parse_format(name: &str) -> PyResult<VideoFormat> {
 #[pyclass(name = "Sender", module = "framecast", frozen)]
 pub(crate) struct PySender {
     inner: Shared<Sender>,
-    /// Packed pixels on their way into a frame whose rows are padded;
+    /// A strided frame's pixels, packed on their way into the conversion;
     /// reused, so steady-state pushes allocate nothing here.
     scratch: Mutex<Vec<u8>>,
 }
@@ -62,6 +63,9 @@ impl PySender {
         kind: &'static str,
     ) -> PyResult<PySender> {
         let traced = Traced::new(py, kind);
+        // `push` converts BGR (or any input) into the encoder's I420 as it
+        // reads the caller's array: one pass, no copy for videoconvert.
+        let builder = builder.convert_in_push(true);
         let sender = py.detach(|| builder.build().map_err(to_py_err))?;
         let traced = traced.owns(sender.pipeline().id());
         Ok(PySender {
@@ -138,9 +142,11 @@ impl PySender {
         PySender::build(py, builder, "Sender")
     }
 
-    /// Sends one frame: its pixels are copied into a pooled frame, stamped
-    /// with the capture time now, and queued for the encoder. Any strides
-    /// are taken: a crop of a larger image, a flipped view.
+    /// Sends one frame: its pixels are converted into a pooled I420 frame
+    /// in one pass (the encoder's format; without the GIL for a whole
+    /// C-ordered array), stamped with the capture time now, and queued for
+    /// the encoder. Any strides are taken: a crop of a larger image, a
+    /// flipped view (packed first, then converted).
     ///
     /// `capture_time` (seconds since the Unix epoch, as `time.time()`: a
     /// camera's timestamp) and `frame_id` (an int >= 0) reach the
@@ -151,7 +157,7 @@ impl PySender {
     /// sender's (the message gives the shape expected), and
     /// FramecastError when an element failed (naming it) or the sender is
     /// finished.
-    // The fill closure returns framecast's `Result`, whose error is the
+    // The closures return framecast's `Result`, whose error is the
     // crate's one (large) enum, as every framecast call does.
     #[allow(clippy::result_large_err)]
     #[pyo3(signature = (frame, capture_time = None, frame_id = None))]
@@ -164,32 +170,24 @@ impl PySender {
     ) -> PyResult<()> {
         let info = frame_info(capture_time, frame_id)?;
         let sender = self.inner.get()?;
-        let pixels = Pixels::borrow(frame, sender.video_info())?;
-        let mut copy_error = None;
-        let pushed = sender.push_with_info(info, |bytes, layout| {
-            let packed = packed_size(layout);
-            let copied = if is_packed(layout) {
-                pixels.copy_into(py, &mut bytes[..packed])
-            } else {
+        let input = *sender.video_info();
+        let pixels = Pixels::borrow(frame, &input)?;
+        let pushed = match pixels.in_place(&input) {
+            // The view keeps the array alive and its size fixed while
+            // other Python threads run (a blocking push waits here too).
+            Some(src) => py.detach(|| sender.push_frame(&src, info)),
+            None => {
+                // Converted with the GIL held: a thread that waited for
+                // it here would otherwise hold it while waiting for the
+                // scratch lock.
                 let mut scratch = self.scratch.locked();
-                scratch.resize(packed, 0);
-                pixels.copy_into(py, &mut scratch).and_then(|()| {
-                    copy_packed_into(bytes, layout, &scratch, None).map_err(to_py_err)
-                })
-            };
-            copied.map_err(|e| {
-                copy_error = Some(e);
-                framecast::Error::Element {
-                    element: "sender".into(),
-                    message: "copying the frame failed".into(),
-                }
-            })
-        });
-        match (pushed, copy_error) {
-            (_, Some(e)) => Err(e),
-            (Err(e), None) => Err(to_py_err(e)),
-            (Ok(_), None) => Ok(()),
-        }
+                scratch.resize(packed_size(&input), 0);
+                pixels.copy_into(py, &mut scratch)?;
+                Frame::new(packed_layout(&input), &scratch)
+                    .and_then(|src| sender.push_frame(&src, info))
+            }
+        };
+        pushed.map(|_| ()).map_err(to_py_err)
     }
 
     /// The numpy shape a frame must have, e.g. `(720, 1280, 3)` for BGR.

@@ -27,6 +27,10 @@ use crate::FramecastError;
 
 /// OpenCV's `cv2.VIDEOWRITER_PROP_QUALITY` (JPEG quality, 0-100).
 pub(crate) const PROP_QUALITY: i64 = 1;
+/// OpenCV's `cv2.VIDEOWRITER_PROP_NSTRIPES` (stripes encoded in
+/// parallel; -1 or 0: one per core): the H.264 encoder's threads, one
+/// slice each.
+pub(crate) const PROP_NSTRIPES: i64 = 3;
 /// OpenCV's `cv2.VIDEOWRITER_PROP_IS_COLOR`.
 pub(crate) const PROP_IS_COLOR: i64 = 4;
 /// OpenCV's `cv2.VIDEOWRITER_PROP_KEY_INTERVAL` (frames between IDRs).
@@ -69,6 +73,8 @@ struct Settings {
     bitrate: u32,
     key_interval: u32,
     quality: Option<u32>,
+    /// Encoder threads; 0 is one per core.
+    stripes: u32,
 }
 
 /// The arguments of `VideoWriter(...)` and `open(...)`, in any of
@@ -121,6 +127,7 @@ fn parse_args(args: &Bound<'_, PyTuple>, params: Option<Vec<i64>>) -> PyResult<S
         bitrate: 4000,
         key_interval: 0,
         quality: None,
+        stripes: 0,
     };
     if params.len() % 2 != 0 {
         return Err(PyValueError::new_err(
@@ -128,6 +135,11 @@ fn parse_args(args: &Bound<'_, PyTuple>, params: Option<Vec<i64>>) -> PyResult<S
         ));
     }
     for pair in params.chunks(2) {
+        if pair[0] == PROP_NSTRIPES {
+            // OpenCV's -1 is "detect": one per core, as 0.
+            settings.stripes = u32::try_from(pair[1]).unwrap_or(0);
+            continue;
+        }
         let value = u32::try_from(pair[1])
             .map_err(|_| PyValueError::new_err(format!("params: value {} < 0", pair[1])))?;
         match pair[0] {
@@ -138,7 +150,7 @@ fn parse_args(args: &Bound<'_, PyTuple>, params: Option<Vec<i64>>) -> PyResult<S
             other => {
                 return Err(PyValueError::new_err(format!(
                     "params: property {other} does not apply (framecast takes \
-                     VIDEOWRITER_PROP_QUALITY, _IS_COLOR, _KEY_INTERVAL and \
+                     VIDEOWRITER_PROP_QUALITY, _IS_COLOR, _KEY_INTERVAL, _NSTRIPES and \
                      framecast.VIDEOWRITER_PROP_BITRATE)"
                 )))
             }
@@ -156,7 +168,8 @@ struct State {
 }
 
 /// `cv2.VideoWriter`'s shape over a framecast sender: the filename is a
-/// destination URL (`rtp://host:port[?sdp=FILE]`).
+/// destination URL (`rtp://host:port[?sdp=FILE]`, `rtsp://...[?listen=1]`,
+/// `http://host:port/path[?token=T]`) or a file to record.
 #[pyclass(name = "VideoWriter", module = "framecast", frozen)]
 pub(crate) struct PyVideoWriter {
     state: Mutex<State>,
@@ -177,7 +190,8 @@ impl PyVideoWriter {
                 VideoFormat::Gray8
             })
             .bitrate(settings.bitrate)
-            .key_interval(settings.key_interval);
+            .key_interval(settings.key_interval)
+            .encoder_threads(settings.stripes);
         match &settings.destination {
             Destination::Rtp { to, sdp } => {
                 builder = builder.to(to);
@@ -187,6 +201,9 @@ impl PyVideoWriter {
             }
             Destination::RtspPublish { url } => builder = builder.to(url),
             Destination::RtspServe { url } => builder = builder.serve(url),
+            Destination::Http { addr, path, token } => {
+                builder = builder.http(addr).http_options(path, token.as_deref());
+            }
             Destination::File { path, container } => {
                 // The file's extension names what it holds; the fourcc
                 // must agree with it (a .h264 file of JPEGs plays nowhere).
@@ -352,6 +369,7 @@ impl PyVideoWriter {
                 s.key_interval
             }),
             PROP_BITRATE => f64::from(s.bitrate),
+            PROP_NSTRIPES => f64::from(s.stripes),
             _ => 0.0,
         }
     }

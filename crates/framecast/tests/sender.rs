@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use framecast::elements::appsink::AppSink;
-use framecast::sender::{Codec, Sender};
+use framecast::sender::{Codec, Sender, SenderBuilder};
 use framecast::{parse_launch, Pipeline, State, VideoFormat, VideoMeta};
 
 /// Starts a receive pipeline whose `udpsrc name=net` binds port 0;
@@ -37,8 +37,15 @@ fn sender_h264_to_a_loopback_receiver() {
         .size(320, 240)
         .fps(30)
         .input_format(VideoFormat::Bgr)
+        .encoder_threads(1)
         .build()
         .unwrap();
+    let threads = sender
+        .pipeline()
+        .elements()
+        .into_iter()
+        .find_map(|e| e.property("threads").ok());
+    assert_eq!(threads.and_then(|t| t.as_u64()), Some(1), "h264enc threads");
     // The SDP exists before any frame is pushed.
     let early = sender.sdp().expect("the SDP before the first frame");
     assert!(
@@ -105,19 +112,8 @@ fn push_packed_frames_arrive_bit_exact() {
     // 30x20 I420: luma rows padded to 32 bytes, chroma 15 -> 16, so
     // every plane of the pooled frame has padding.
     let (w, h) = (30usize, 20usize);
-    let (receiver, port) = playing_receiver(&format!(
-        "udpsrc name=net port=0 address=127.0.0.1 \
-         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
-         sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}\" \
-         ! rtpvrawdepay ! appsink name=out sync=false max-buffers=64"
-    ));
-    let sender = Sender::builder()
-        .to(&format!("127.0.0.1:{port}"))
-        .codec(Codec::Raw)
-        .size(w as u32, h as u32)
-        .input_format(VideoFormat::I420)
-        .build()
-        .unwrap();
+    let (receiver, sender) = raw_receiver(w, h, VideoFormat::I420);
+    let sender = sender.build().unwrap();
     let info = *sender.video_info();
     let packed = framecast::elements::video::frame::packed_size(&info);
     assert_eq!(packed, w * h + 2 * (15 * 10));
@@ -162,6 +158,57 @@ fn push_packed_frames_arrive_bit_exact() {
     }
     sender.finish().unwrap();
     receiver.set_state(State::Null).unwrap();
+}
+
+/// A receive pipeline for raw I420 `w` x `h` (RFC 4175) into the appsink
+/// `out`, on a port of its own, and a raw sender's settings (from
+/// `format`) for it.
+fn raw_receiver(w: usize, h: usize, format: VideoFormat) -> (Pipeline, SenderBuilder) {
+    let (receiver, port) = playing_receiver(&format!(
+        "udpsrc name=net port=0 address=127.0.0.1 \
+         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=RAW,payload=96,\
+         sampling=(string)YCbCr-4:2:0,depth=(string)8,width=(string){w},height=(string){h}\" \
+         ! rtpvrawdepay ! appsink name=out sync=false max-buffers=64"
+    ));
+    let sender = Sender::builder()
+        .to(&format!("127.0.0.1:{port}"))
+        .codec(Codec::Raw)
+        .size(w as u32, h as u32)
+        .input_format(format);
+    (receiver, sender)
+}
+
+/// Converting BGR into I420 as the frame is pushed
+/// (`convert_in_push`, what the Python bindings build) sends exactly
+/// what the pipeline's `videoconvert` sends from the same pixels: the
+/// same matrix, range and chroma, into padded pooled frames (30x20: the
+/// chroma rows of 15 bytes are padded to 16).
+#[test]
+fn converting_in_push_sends_what_videoconvert_sends() {
+    let (w, h) = (30usize, 20usize);
+    let pixels: Vec<u8> = (0..w * h * 3).map(|i| (i * 37 % 251) as u8).collect();
+    let received: Vec<Vec<u8>> = [false, true]
+        .into_iter()
+        .map(|convert| {
+            let (receiver, sender) = raw_receiver(w, h, VideoFormat::Bgr);
+            let sender = sender.convert_in_push(convert).build().unwrap();
+            assert_eq!(sender.video_info().format, VideoFormat::Bgr);
+            let pooled = sender.frame().unwrap().size();
+            assert_eq!(pooled < w * h * 3, convert, "I420 pool: {pooled} bytes");
+            sender.push_packed(&pixels, None).expect("push_packed");
+            let out = receiver.by_name("out").unwrap();
+            let sample = AppSink::from_element(&out)
+                .unwrap()
+                .pull_sample(Some(Duration::from_secs(5)))
+                .expect("frame");
+            let got = sample.buffer.map_readable().unwrap().contiguous().to_vec();
+            sender.finish().unwrap();
+            receiver.set_state(State::Null).unwrap();
+            got
+        })
+        .collect();
+    assert!(received[0].iter().any(|&b| b != received[0][0]));
+    assert_eq!(received[0], received[1]);
 }
 
 /// A crop of a wider image (rows further apart than the frame's) is

@@ -119,6 +119,8 @@ class OpenCVShape(unittest.TestCase):
             self.assertEqual(framecast.VIDEOWRITER_PROP_QUALITY, cv2.VIDEOWRITER_PROP_QUALITY)
             self.assertEqual(framecast.VIDEOWRITER_PROP_KEY_INTERVAL,
                              cv2.VIDEOWRITER_PROP_KEY_INTERVAL)
+            self.assertEqual(framecast.VIDEOWRITER_PROP_NSTRIPES,
+                             cv2.VIDEOWRITER_PROP_NSTRIPES)
         port = free_port_pair()
         w = framecast.VideoWriter(f"rtp://127.0.0.1:{port}",
                                   framecast.VideoWriter.fourcc(*"XVID"), 30, (64, 48))
@@ -131,7 +133,8 @@ class OpenCVShape(unittest.TestCase):
 
     def test_destinations_not_supported_yet_or_wrong_say_so(self):
         fourcc = framecast.VideoWriter.fourcc(*"H264")
-        for url, says in (("http://127.0.0.1:8080/cam", "not supported yet"),
+        for url, says in (("https://127.0.0.1:8080/cam", "not supported yet"),
+                          ("http://127.0.0.1:8080", "expected http://host:port/path"),
                           ("out.avi", ".h264"),
                           ("rtsp://127.0.0.1:8554/cam?tcp=1", "unknown option"),
                           ("ftp://x:1", "unknown scheme")):
@@ -166,8 +169,10 @@ class OpenCVShape(unittest.TestCase):
         with framecast.VideoWriter(f"rtp://127.0.0.1:{port}", framecast.VideoWriter.fourcc(*"H264"),
                                    30, (64, 48), False,
                                    params=[framecast.VIDEOWRITER_PROP_BITRATE, 500,
-                                           framecast.VIDEOWRITER_PROP_KEY_INTERVAL, 15]) as g:
+                                           framecast.VIDEOWRITER_PROP_KEY_INTERVAL, 15,
+                                           framecast.VIDEOWRITER_PROP_NSTRIPES, 1]) as g:
             self.assertEqual(g.get(framecast.VIDEOWRITER_PROP_BITRATE), 500)
+            self.assertEqual(g.get(framecast.VIDEOWRITER_PROP_NSTRIPES), 1)
             self.assertEqual(g.get(framecast.VIDEOWRITER_PROP_KEY_INTERVAL), 15)
             self.assertEqual(g.get(framecast.VIDEOWRITER_PROP_IS_COLOR), 0)
             g.write(np.zeros((48, 64), np.uint8))
@@ -235,23 +240,28 @@ class Destinations(unittest.TestCase):
             i += 1
             time.sleep(1 / 30)
 
-    def test_serves_rtsp_with_listen_1_and_ffmpeg_plays_it(self):
-        port = free_tcp_port()
-        w = framecast.VideoWriter(f"rtsp://127.0.0.1:{port}/cam?listen=1",
-                                  framecast.VideoWriter.fourcc(*"H264"), 30, (320, 240),
+    def _while_writing(self, url, fourcc, peer):
+        """Opens a writer on `url` and writes into it (another thread)
+        while `peer()` runs; returns what `peer` returned."""
+        w = framecast.VideoWriter(url, framecast.VideoWriter.fourcc(*fourcc), 30, (320, 240),
                                   strict=True)
         done = threading.Event()
         writer = threading.Thread(target=self._write_while, args=(w, done))
         writer.start()
         try:
-            play = subprocess.run(
-                ["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i",
-                 f"rtsp://127.0.0.1:{port}/cam", "-frames:v", "10", "-f", "null", "-"],
-                capture_output=True, text=True, timeout=30)
+            return peer(w)
         finally:
             done.set()
             writer.join()
             w.release()
+
+    def test_serves_rtsp_with_listen_1_and_ffmpeg_plays_it(self):
+        port = free_tcp_port()
+        play = self._while_writing(
+            f"rtsp://127.0.0.1:{port}/cam?listen=1", "H264", lambda _: subprocess.run(
+                ["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i",
+                 f"rtsp://127.0.0.1:{port}/cam", "-frames:v", "10", "-f", "null", "-"],
+                capture_output=True, text=True, timeout=30))
         self.assertEqual(play.returncode, 0, play.stderr)
 
     def test_publishes_into_an_rtsp_server(self):
@@ -261,21 +271,30 @@ class Destinations(unittest.TestCase):
              f"rtsp://127.0.0.1:{port}/x", "-frames:v", "10", "-f", "null", "-"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.5)  # ffmpeg's listening socket
-        w = framecast.VideoWriter(f"rtsp://127.0.0.1:{port}/x",
-                                  framecast.VideoWriter.fourcc(*"H264"), 30, (320, 240),
-                                  strict=True)
-        done = threading.Event()
-        writer = threading.Thread(target=self._write_while, args=(w, done))
-        writer.start()
         try:
-            _, err = server.communicate(timeout=30)
+            _, err = self._while_writing(f"rtsp://127.0.0.1:{port}/x", "H264",
+                                         lambda _: server.communicate(timeout=30))
         finally:
-            done.set()
-            writer.join()
-            w.release()
             if server.poll() is None:
                 server.kill()
         self.assertEqual(server.returncode, 0, err)
+
+    def test_serves_browsers_over_http_and_ffmpeg_reads_the_mjpeg(self):
+        port = free_tcp_port()
+
+        def probe(w):
+            self.assertEqual(repr(w), f"<framecast.VideoWriter http://127.0.0.1:{port}/cam "
+                                      "320x240 @ 30>")
+            return subprocess.run(
+                ["ffprobe", "-v", "error", "-f", "mpjpeg", "-i",
+                 f"http://127.0.0.1:{port}/cam/mjpeg", "-count_frames", "-read_intervals",
+                 "%+#5", "-select_streams", "v", "-show_entries", "stream=width,height",
+                 "-of", "csv=p=0"],
+                capture_output=True, text=True, timeout=30)
+
+        play = self._while_writing(f"http://127.0.0.1:{port}/cam", "MJPG", probe)
+        self.assertEqual(play.returncode, 0, play.stderr)
+        self.assertEqual(play.stdout.strip().splitlines()[0], "320,240")
 
 
 if __name__ == "__main__":

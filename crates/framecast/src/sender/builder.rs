@@ -32,6 +32,8 @@ pub struct SenderBuilder {
     record: Option<std::path::PathBuf>,
     /// `ADDR:PORT`, path and token of the HTTP viewer page and MJPEG.
     http: Option<(String, String, Option<String>)>,
+    convert_in_push: bool,
+    encoder_threads: u32,
 }
 
 impl Default for SenderBuilder {
@@ -51,6 +53,8 @@ impl Default for SenderBuilder {
             serve: None,
             record: None,
             http: None,
+            convert_in_push: false,
+            encoder_threads: 0,
         }
     }
 }
@@ -116,6 +120,29 @@ impl SenderBuilder {
     pub fn input_format(mut self, format: VideoFormat) -> Self {
         self.input_format = format;
         self
+    }
+    /// Converts each frame into the encoder's 4:2:0 as the push copies
+    /// it ([`Sender::push_frame`], [`Sender::push_packed`]): one pass over
+    /// the program's pixels instead of a copy into the pipeline and a
+    /// conversion there (`videoconvert` then passes through). The pooled
+    /// frames ([`Sender::frame`], [`Sender::push_with`]) are then I420
+    /// (NV12 and I420 input stay as they are); [`Sender::video_info`]
+    /// still says what the program writes. Off by default.
+    pub fn convert_in_push(self, convert: bool) -> Self {
+        SenderBuilder {
+            convert_in_push: convert,
+            ..self
+        }
+    }
+    /// H.264 encoder threads, one slice each (`h264enc threads`): 0, the
+    /// default, is one per core (a frame encodes on all cores: the lowest
+    /// latency on an idle machine); 1 costs the least CPU where cores are
+    /// scarce or shared.
+    pub fn encoder_threads(self, threads: u32) -> Self {
+        SenderBuilder {
+            encoder_threads: threads,
+            ..self
+        }
     }
     /// H.264 bitrate in kbit/s (default 4000).
     pub fn bitrate(mut self, kbps: u32) -> Self {
@@ -246,8 +273,8 @@ impl SenderBuilder {
         let (encoder, payloader) = match self.codec {
             Codec::H264 => (
                 format!(
-                    "h264enc bitrate={} gop-size={}",
-                    self.bitrate_kbps, self.key_interval
+                    "h264enc bitrate={} gop-size={} threads={}",
+                    self.bitrate_kbps, self.key_interval, self.encoder_threads
                 ),
                 "rtph264pay",
             ),
@@ -297,12 +324,19 @@ impl SenderBuilder {
             ),
             None => format!("{encoder} ! {encoded}"),
         };
+        // What the pooled frames hold: the program's format, or with
+        // `convert_in_push` the 4:2:0 every encoder here takes.
+        let pool_format = match self.input_format {
+            f if !self.convert_in_push => f,
+            f @ (VideoFormat::I420 | VideoFormat::Nv12) => f,
+            _ => VideoFormat::I420,
+        };
         let description = format!(
             "appsrc name=src is-live=true do-timestamp=true max-buffers={queued} \
              caps=\"video/x-raw,format={format},width={w},height={h},framerate={fps}/1\" \
              ! videoconvert ! {tail}",
             queued = self.max_queued,
-            format = self.input_format.name(),
+            format = pool_format.name(),
             w = self.width,
             h = self.height,
             fps = self.fps,
@@ -310,6 +344,7 @@ impl SenderBuilder {
         let info = VideoInfo::new(self.input_format, self.width, self.height)?.with_fps(
             Fraction::from_integer(i32::try_from(self.fps).unwrap_or(i32::MAX)),
         );
+        let pool = VideoInfo::new(pool_format, self.width, self.height)?.with_fps(info.fps);
         let pipeline = parse_launch(&description)?;
         let failed = FirstError::watch(&pipeline.bus());
         let src = pipeline.by_name("src").ok_or_else(|| missing("src"))?;
@@ -348,6 +383,7 @@ impl SenderBuilder {
             encoders,
             clients,
             info,
+            pool,
             failed,
             started: Instant::now(),
             fec: self.fec_group >= 2,

@@ -30,7 +30,8 @@ use framecast_core::{Buffer, VideoInfo};
 use crate::elements::appsrc::{AppSrc, PushError};
 use crate::elements::net::{advertise_fec, advertise_feedback, sdp_for_caps, FEC_PAYLOAD_TYPE};
 use crate::elements::rtp::header_ext::advertise_header_extensions;
-use crate::elements::video::frame::{copy_packed_into, frame_layout};
+use crate::elements::video::frame::{copy_packed_into, frame_layout, packed_layout};
+use crate::elements::video::{convert, Frame, FrameMut, Matrix};
 use crate::pipeline::{Element, FirstError, FlowError, FlowSuccess, Pipeline, State};
 use crate::receiver::RTX_PAYLOAD_TYPE;
 use crate::{Error, Result};
@@ -101,6 +102,9 @@ pub struct Sender {
     clients: Vec<SocketAddr>,
     /// What the program writes: format, size and rate of every frame.
     info: VideoInfo,
+    /// What the pooled frames hold: `info`, or its 4:2:0 with
+    /// [`SenderBuilder::convert_in_push`].
+    pool: VideoInfo,
     /// The first error an element posted: every later
     /// [`push_with`](Sender::push_with) and [`finish`](Sender::finish)
     /// returns it.
@@ -123,7 +127,8 @@ impl Sender {
     }
 
     /// A frame to write into: a pooled buffer laid out for the input
-    /// format (see its `VideoMeta` for strides).
+    /// format, or I420 with [`SenderBuilder::convert_in_push`] (see its
+    /// `VideoMeta` for strides).
     pub fn frame(&self) -> std::result::Result<Buffer, FlowError> {
         self.appsrc()?.acquire_buffer()
     }
@@ -154,8 +159,10 @@ impl Sender {
     /// `Mat`, a numpy array, a camera's buffer). `pixels` is packed as
     /// [`packed_size`](crate::elements::video::frame::packed_size) says, or
     /// for a one-plane format (BGR, RGB, GRAY8, ...) rows `src_stride`
-    /// bytes apart (a crop of a larger image). The copy is the only cost
-    /// over [`Sender::frame`]; nothing is allocated.
+    /// bytes apart (a crop of a larger image; with
+    /// [`SenderBuilder::convert_in_push`] the last row too is `src_stride`
+    /// long). The copy (or the conversion) is the only cost over
+    /// [`Sender::frame`]; nothing is allocated.
     ///
     /// # Errors
     ///
@@ -163,11 +170,57 @@ impl Sender {
     /// message gives the size expected), or the push's flow error when the
     /// sender is stopping ([`Error::Element`]).
     pub fn push_packed(&self, pixels: &[u8], src_stride: Option<usize>) -> Result<FlowSuccess> {
-        self.push_with(|frame, layout| copy_packed_into(frame, layout, pixels, src_stride))
+        if self.pool.format == self.info.format {
+            return self
+                .push_with(|frame, layout| copy_packed_into(frame, layout, pixels, src_stride));
+        }
+        let mut layout = packed_layout(&self.info);
+        if let Some(stride) = src_stride.filter(|_| layout.n_planes == 1) {
+            layout.stride[0] = stride;
+        }
+        self.push_frame(&Frame::new(layout, pixels)?, FrameInfo::default())
+    }
+
+    /// Converts `src` (the program's frame, any layout [`Frame`] takes:
+    /// padded rows, planes anywhere) into a pooled frame in one pass, or
+    /// copies it where the formats agree, and sends it with its capture
+    /// time and id. With [`SenderBuilder::convert_in_push`] this is the
+    /// only pass over the pixels before the encoder. Nothing is
+    /// allocated.
+    ///
+    /// # Errors
+    ///
+    /// A frame whose format or size is not the sender's input (the
+    /// message says what is expected), and as [`push_with`](Self::push_with).
+    pub fn push_frame(&self, src: &Frame<'_>, info: FrameInfo) -> Result<FlowSuccess> {
+        let want = &self.info;
+        if (src.info.format, src.info.width, src.info.height)
+            != (want.format, want.width, want.height)
+        {
+            return Err(Error::Element {
+                element: "sender".into(),
+                message: format!(
+                    "a {} {}x{} frame for a sender of {} {}x{}",
+                    src.info.format,
+                    src.info.width,
+                    src.info.height,
+                    want.format,
+                    want.width,
+                    want.height
+                ),
+            });
+        }
+        // The matrix videoconvert would pick for this size, so the colours
+        // are the same either way.
+        let matrix = Matrix::for_height(want.height);
+        self.push_with_info(info, |bytes, layout| {
+            convert(src, &mut FrameMut::new(*layout, bytes)?, matrix)
+        })
     }
 
     /// Fills a pooled frame with `fill` and sends it: `fill` gets the
-    /// frame's bytes and their layout (strides may pad rows; see
+    /// frame's bytes and their layout (the input format, or I420 with
+    /// [`SenderBuilder::convert_in_push`]; strides may pad rows, see
     /// [`frame_layout`] and [`is_packed`](crate::elements::video::frame::is_packed)).
     /// For copying from memory Rust cannot borrow as a slice, such as a
     /// Python buffer another thread may be writing.
@@ -206,7 +259,7 @@ impl Sender {
                 element: "sender".into(),
                 message: "a pooled frame was shared".into(),
             })?;
-            let layout = frame_layout(f, &self.info)?;
+            let layout = frame_layout(f, &self.pool)?;
             let mut map = f.map_writable()?;
             fill(&mut map, &layout)?;
         }

@@ -178,6 +178,21 @@ pub fn packed_size(info: &VideoInfo) -> usize {
         .sum()
 }
 
+/// `info` laid out packed, as [`packed_size`] counts it: strides of the
+/// visible rows, planes back to back from offset 0 (a numpy array's or a
+/// `Mat`'s layout), for reading such pixels as a [`Frame`].
+pub fn packed_layout(info: &VideoInfo) -> VideoInfo {
+    let mut layout = *info;
+    let mut at = 0;
+    for p in 0..info.n_planes {
+        layout.offset[p] = at;
+        layout.stride[p] = row_bytes(info, p);
+        at += layout.stride[p] * info.comp_height(p) as usize;
+    }
+    layout.size = at;
+    layout
+}
+
 /// Whether a frame laid out as `layout` is already packed (no row padding,
 /// planes back to back from offset 0): its first [`packed_size`] bytes can
 /// then be filled or read in one copy.
@@ -290,6 +305,12 @@ mod tests {
         assert!(is_packed(
             &VideoInfo::new(VideoFormat::Bgr, 320, 240).unwrap()
         ));
+        let packed = packed_layout(&info);
+        assert!(is_packed(&packed));
+        assert_eq!(
+            (packed.size, packed.stride[0], packed.offset[2]),
+            (48, 6, 39)
+        );
         let pixels: Vec<u8> = (0..packed_size(&info) as u8).collect();
         let mut data = vec![0xEEu8; info.size];
         copy_packed_into(&mut data, &info, &pixels, None).unwrap();
