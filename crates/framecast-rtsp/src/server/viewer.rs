@@ -63,6 +63,9 @@ pub struct ViewerCounters {
     pub jitter: AtomicU64,
     /// Round-trip time from the last report, in µs (0: unknown).
     pub rtt_us: AtomicU64,
+    /// The SSRC its reports come from, with bit 32 set once known (a
+    /// multicast viewer's reports are told apart by it).
+    rtcp_ssrc: AtomicU64,
 }
 
 /// One session.
@@ -111,6 +114,25 @@ impl Viewer {
     /// Whether it has been silent longer than `timeout`.
     pub fn expired(&self, timeout: Duration) -> bool {
         self.last_seen.locked().elapsed() > timeout
+    }
+
+    /// The SSRC its receiver reports come from, once one was attributed
+    /// to it.
+    pub fn rtcp_ssrc(&self) -> Option<u32> {
+        let v = self.counters.rtcp_ssrc.load(Ordering::Relaxed);
+        (v >> 32 != 0).then_some(v as u32)
+    }
+
+    /// Notes the SSRC its receiver reports come from.
+    pub fn learn_rtcp_ssrc(&self, ssrc: u32) {
+        self.counters
+            .rtcp_ssrc
+            .store((1 << 32) | u64::from(ssrc), Ordering::Relaxed);
+    }
+
+    /// Forgets the SSRC its receiver reports came from (it said BYE).
+    pub fn forget_rtcp_ssrc(&self) {
+        self.counters.rtcp_ssrc.store(0, Ordering::Relaxed);
     }
 
     /// Stops its TCP writer (if any).
