@@ -356,6 +356,7 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     let send_args = SendArgs {
         to: vec![format!("127.0.0.1:{send_to}")],
         serve: rtsp.clone(),
+        serve_credentials: None,
         http: None,
         codec: args.codec.clone(),
         bitrate: args.bitrate,

@@ -1,7 +1,9 @@
 //! `framecast serve` run as a user would: `--gop` sets the keyframe
 //! interval a viewer sees (ffprobe over RTSP/UDP reads the key frames),
 //! and the live stats line names each viewer with the loss, jitter and
-//! round-trip time of its RTCP receiver reports.
+//! round-trip time of its RTCP receiver reports; `--user`/`--password`
+//! make viewers authenticate (ffmpeg and `framecast receive` with the
+//! credentials in the URL play, a wrong password gets 401).
 
 mod common;
 
@@ -92,4 +94,74 @@ fn serve_keeps_the_gop_it_is_given_and_shows_each_viewer_with_its_reports() {
         .and_then(|r| r.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no round-trip time in {line}"));
     assert!((0.0..100.0).contains(&rtt), "rtt {rtt} ms on 127.0.0.1");
+}
+
+/// ffmpeg playing `url` over RTSP/TCP for 10 frames of 320x240 gray (20 s
+/// at most): its exit status, the bytes decoded and what it said.
+fn ffmpeg_frames(url: &str) -> (bool, usize, String) {
+    let mut ffmpeg = Command::new("ffmpeg");
+    ffmpeg
+        .args(["-loglevel", "error", "-rtsp_transport", "tcp", "-i", url])
+        .args(["-frames:v", "10", "-f", "rawvideo", "-pix_fmt", "gray", "-"]);
+    let out = output_within(ffmpeg, Duration::from_secs(20));
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success(), out.stdout.len(), said)
+}
+
+#[test]
+fn serve_with_user_and_password_lets_in_only_viewers_that_authenticate() {
+    if !tool_available("ffmpeg") {
+        return;
+    }
+    let port = free_tcp_port();
+    let rtsp = format!("127.0.0.1:{port}");
+    let (mut serve, mut err) = common::spawn_with_stderr(&[
+        "serve",
+        "--rtsp",
+        &rtsp,
+        "--path",
+        "cam",
+        "--pattern",
+        "ball",
+        "--size",
+        "320x240",
+        "--user",
+        "alice",
+        "--password",
+        "s3cret-Pa55",
+        "--seconds",
+        "30",
+    ]);
+    let url = format!("rtsp://127.0.0.1:{port}/cam");
+    err.wait_for(&format!("serving {url}"), Duration::from_secs(20));
+    err.wait_for("viewers authenticate as \"alice\"", Duration::from_secs(5));
+    let good = format!("rtsp://alice:s3cret-Pa55@127.0.0.1:{port}/cam");
+    let (ok, bytes, said) = ffmpeg_frames(&good);
+    assert!(ok, "ffmpeg with the right password: {said}");
+    assert_eq!(bytes, 10 * 320 * 240, "ffmpeg decoded 10 frames");
+    for refused in [
+        format!("rtsp://alice:wrong@127.0.0.1:{port}/cam"),
+        url.clone(),
+    ] {
+        let (ok, bytes, said) = ffmpeg_frames(&refused);
+        assert!(!ok && bytes == 0, "ffmpeg played {refused}");
+        assert!(
+            said.contains("401"),
+            "ffmpeg says why for {refused}: {said}"
+        );
+    }
+    // framecast's own receiver, the credentials in its URL.
+    let mut receive = common::framecast();
+    receive
+        .args(["receive", &good, "--frames", "20", "--seconds", "20"])
+        .args(["--json", "--quiet"]);
+    let out = output_within(receive, Duration::from_secs(30));
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && json.contains("\"frames\":20"),
+        "framecast receive: {json} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = serve.kill();
+    let _ = wait(&mut serve);
 }
