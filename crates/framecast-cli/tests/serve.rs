@@ -7,10 +7,11 @@
 
 mod common;
 
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use common::wait;
+use framecast_test_support::child::Lines;
 use framecast_test_support::interop::{output_within, tool_available};
 use framecast_test_support::ports::free_tcp_port;
 
@@ -37,14 +38,13 @@ fn key_frames(url: &str, n: usize) -> Vec<bool> {
         .collect()
 }
 
-#[test]
-fn serve_keeps_the_gop_it_is_given_and_shows_each_viewer_with_its_reports() {
-    if !tool_available("ffprobe") {
-        return;
-    }
+/// `framecast serve` of a 320x240 ball at `rtsp://127.0.0.1:PORT/cam`
+/// with `extra` options, once it says it serves: the child, its standard
+/// error, the URL and the port.
+fn serve_ball(extra: &[&str]) -> (Child, Lines, String, u16) {
     let port = free_tcp_port();
     let rtsp = format!("127.0.0.1:{port}");
-    let (mut serve, mut err) = common::spawn_with_stderr(&[
+    let mut args = vec![
         "serve",
         "--rtsp",
         &rtsp,
@@ -52,15 +52,21 @@ fn serve_keeps_the_gop_it_is_given_and_shows_each_viewer_with_its_reports() {
         "cam",
         "--pattern",
         "ball",
-        "--size",
-        "320x240",
-        "--gop",
-        "10",
-        "--seconds",
-        "9",
-    ]);
+    ];
+    args.extend(["--size", "320x240"]);
+    args.extend(extra);
+    let (serve, mut err) = common::spawn_with_stderr(&args);
     let url = format!("rtsp://127.0.0.1:{port}/cam");
     err.wait_for(&format!("serving {url}"), Duration::from_secs(20));
+    (serve, err, url, port)
+}
+
+#[test]
+fn serve_keeps_the_gop_it_is_given_and_shows_each_viewer_with_its_reports() {
+    if !tool_available("ffprobe") {
+        return;
+    }
+    let (mut serve, mut err, url, _) = serve_ball(&["--gop", "10", "--seconds", "9"]);
     let keys = key_frames(&url, 120);
     assert!(keys.len() >= 100, "ffprobe read {} frames", keys.len());
     let at: Vec<usize> = (0..keys.len()).filter(|&i| keys[i]).collect();
@@ -113,18 +119,7 @@ fn serve_with_user_and_password_lets_in_only_viewers_that_authenticate() {
     if !tool_available("ffmpeg") {
         return;
     }
-    let port = free_tcp_port();
-    let rtsp = format!("127.0.0.1:{port}");
-    let (mut serve, mut err) = common::spawn_with_stderr(&[
-        "serve",
-        "--rtsp",
-        &rtsp,
-        "--path",
-        "cam",
-        "--pattern",
-        "ball",
-        "--size",
-        "320x240",
+    let (mut serve, mut err, url, port) = serve_ball(&[
         "--user",
         "alice",
         "--password",
@@ -132,8 +127,6 @@ fn serve_with_user_and_password_lets_in_only_viewers_that_authenticate() {
         "--seconds",
         "30",
     ]);
-    let url = format!("rtsp://127.0.0.1:{port}/cam");
-    err.wait_for(&format!("serving {url}"), Duration::from_secs(20));
     err.wait_for("viewers authenticate as \"alice\"", Duration::from_secs(5));
     let good = format!("rtsp://alice:s3cret-Pa55@127.0.0.1:{port}/cam");
     let (ok, bytes, said) = ffmpeg_frames(&good);
