@@ -319,11 +319,7 @@ impl TcpOut {
                     return Pushed::Queued;
                 }
                 Direct::Failed => {
-                    q.closed = true;
-                    q.frames.clear();
-                    drop(q);
-                    let _ = self.shutdown.shutdown(Shutdown::Both);
-                    self.ready.notify_all();
+                    self.close_queue(q);
                     return Pushed::Closed;
                 }
                 Direct::NotNow => {}
@@ -335,11 +331,7 @@ impl TcpOut {
             out = Pushed::DroppedOldest;
             let since = *q.full_since.get_or_insert_with(Instant::now);
             if since.elapsed() > STALL_LIMIT {
-                q.closed = true;
-                q.frames.clear();
-                drop(q);
-                let _ = self.shutdown.shutdown(Shutdown::Both);
-                self.ready.notify_all();
+                self.close_queue(q);
                 return Pushed::Stalled;
             }
         } else {
@@ -413,7 +405,14 @@ impl TcpOut {
 
     /// Stops the writer and closes the socket.
     pub fn close(&self) {
-        self.queue.locked().closed = true;
+        self.close_queue(self.queue.locked());
+    }
+
+    /// [`TcpOut::close`] with the queue's lock held: its frames go too.
+    fn close_queue(&self, mut q: std::sync::MutexGuard<'_, Queue>) {
+        q.closed = true;
+        q.frames.clear();
+        drop(q);
         let _ = self.shutdown.shutdown(Shutdown::Both);
         self.ready.notify_all();
     }
