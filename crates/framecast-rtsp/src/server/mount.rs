@@ -15,7 +15,7 @@
 //!
 //! The mount's RTCP socket (RTP port + 1), and the multicast group's RTCP
 //! port when multicast is offered, are read by a thread each (see
-//! [`super::rtcp`]).
+//! `server/rtcp.rs`).
 
 use framecast_core::sync::{CondvarExt, MutexExt};
 use std::net::{IpAddr, SocketAddr, SocketAddrV4, UdpSocket};
