@@ -376,6 +376,7 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
     let send_args = SendArgs {
         to: vec![format!("127.0.0.1:{send_to}")],
         serve: rtsp.clone(),
+        serve_credentials: None,
         http: Some((http.to_string(), crate::demo_http::PATH.into(), None)),
         codec: args.codec.clone(),
         bitrate: args.bitrate,

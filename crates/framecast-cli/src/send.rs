@@ -23,6 +23,10 @@ pub struct SendArgs {
     /// The `rtsp://` URL to serve at too (`framecast serve` sets it).
     #[arg(skip)]
     pub serve: Option<String>,
+    /// User and password RTSP viewers must give (`framecast serve --user
+    /// --password` sets it).
+    #[arg(skip)]
+    pub serve_credentials: Option<(String, String)>,
     /// `ADDR:PORT`, path and token to serve browsers at too (`framecast
     /// serve --http` sets it).
     #[arg(skip)]
@@ -530,6 +534,9 @@ pub fn send(
     if let Some(url) = &args.serve {
         builder = builder.serve(url);
     }
+    if let Some((user, password)) = &args.serve_credentials {
+        builder = builder.serve_credentials(user, password);
+    }
     if let Some((addr, path, token)) = &args.http {
         builder = builder.http(addr).http_options(path, token.as_deref());
     }
@@ -540,6 +547,9 @@ pub fn send(
     let sender = builder.build().map_err(|e| e.to_string())?;
     if let Some((url, _)) = sender.rtsp() {
         eprintln!("serving {url} (open it with ffplay, VLC, or gst-launch-1.0 rtspsrc)");
+        if let Some((user, _)) = &args.serve_credentials {
+            eprintln!("viewers authenticate as {user:?} (Digest): rtsp://{user}:PASSWORD@…");
+        }
     }
     if let Some(url) = sender.http() {
         eprintln!("serving {url} in a browser (MJPEG at {url}mjpeg, the dashboard at /)");

@@ -28,6 +28,14 @@ pub struct ServeArgs {
     /// The path viewers open: `rtsp://ADDR:PORT/PATH`, `http://ADDR:PORT/PATH/`.
     #[arg(long, default_value = "stream")]
     pub path: String,
+    /// RTSP viewers must authenticate as this user (Digest, RFC 2617;
+    /// they open `rtsp://USER:PASSWORD@ADDR:PORT/PATH`); others get 401.
+    /// Needs --password.
+    #[arg(long, requires_all = ["password", "rtsp"])]
+    pub user: Option<String>,
+    /// The password of --user.
+    #[arg(long, requires = "user")]
+    pub password: Option<String>,
     /// What to send, as `framecast send` takes it.
     #[command(flatten)]
     pub send: SendArgs,
@@ -51,6 +59,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     }
     let mut send_args = args.send.clone();
     send_args.serve = args.url();
+    send_args.serve_credentials = args.user.clone().zip(args.password.clone());
     send_args.http = args
         .http
         .clone()

@@ -1,14 +1,17 @@
 //! `framecast serve` run as a user would: `--gop` sets the keyframe
 //! interval a viewer sees (ffprobe over RTSP/UDP reads the key frames),
 //! and the live stats line names each viewer with the loss, jitter and
-//! round-trip time of its RTCP receiver reports.
+//! round-trip time of its RTCP receiver reports; `--user`/`--password`
+//! make viewers authenticate (ffmpeg and `framecast receive` with the
+//! credentials in the URL play, a wrong password gets 401).
 
 mod common;
 
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use common::wait;
+use framecast_test_support::child::Lines;
 use framecast_test_support::interop::{output_within, tool_available};
 use framecast_test_support::ports::free_tcp_port;
 
@@ -35,14 +38,13 @@ fn key_frames(url: &str, n: usize) -> Vec<bool> {
         .collect()
 }
 
-#[test]
-fn serve_keeps_the_gop_it_is_given_and_shows_each_viewer_with_its_reports() {
-    if !tool_available("ffprobe") {
-        return;
-    }
+/// `framecast serve` of a 320x240 ball at `rtsp://127.0.0.1:PORT/cam`
+/// with `extra` options, once it says it serves: the child, its standard
+/// error, the URL and the port.
+fn serve_ball(extra: &[&str]) -> (Child, Lines, String, u16) {
     let port = free_tcp_port();
     let rtsp = format!("127.0.0.1:{port}");
-    let (mut serve, mut err) = common::spawn_with_stderr(&[
+    let mut args = vec![
         "serve",
         "--rtsp",
         &rtsp,
@@ -50,15 +52,21 @@ fn serve_keeps_the_gop_it_is_given_and_shows_each_viewer_with_its_reports() {
         "cam",
         "--pattern",
         "ball",
-        "--size",
-        "320x240",
-        "--gop",
-        "10",
-        "--seconds",
-        "9",
-    ]);
+    ];
+    args.extend(["--size", "320x240"]);
+    args.extend(extra);
+    let (serve, mut err) = common::spawn_with_stderr(&args);
     let url = format!("rtsp://127.0.0.1:{port}/cam");
     err.wait_for(&format!("serving {url}"), Duration::from_secs(20));
+    (serve, err, url, port)
+}
+
+#[test]
+fn serve_keeps_the_gop_it_is_given_and_shows_each_viewer_with_its_reports() {
+    if !tool_available("ffprobe") {
+        return;
+    }
+    let (mut serve, mut err, url, _) = serve_ball(&["--gop", "10", "--seconds", "9"]);
     let keys = key_frames(&url, 120);
     assert!(keys.len() >= 100, "ffprobe read {} frames", keys.len());
     let at: Vec<usize> = (0..keys.len()).filter(|&i| keys[i]).collect();
@@ -92,4 +100,61 @@ fn serve_keeps_the_gop_it_is_given_and_shows_each_viewer_with_its_reports() {
         .and_then(|r| r.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no round-trip time in {line}"));
     assert!((0.0..100.0).contains(&rtt), "rtt {rtt} ms on 127.0.0.1");
+}
+
+/// ffmpeg playing `url` over RTSP/TCP for 10 frames of 320x240 gray (20 s
+/// at most): its exit status, the bytes decoded and what it said.
+fn ffmpeg_frames(url: &str) -> (bool, usize, String) {
+    let mut ffmpeg = Command::new("ffmpeg");
+    ffmpeg
+        .args(["-loglevel", "error", "-rtsp_transport", "tcp", "-i", url])
+        .args(["-frames:v", "10", "-f", "rawvideo", "-pix_fmt", "gray", "-"]);
+    let out = output_within(ffmpeg, Duration::from_secs(20));
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success(), out.stdout.len(), said)
+}
+
+#[test]
+fn serve_with_user_and_password_lets_in_only_viewers_that_authenticate() {
+    if !tool_available("ffmpeg") {
+        return;
+    }
+    let (mut serve, mut err, url, port) = serve_ball(&[
+        "--user",
+        "alice",
+        "--password",
+        "s3cret-Pa55",
+        "--seconds",
+        "30",
+    ]);
+    err.wait_for("viewers authenticate as \"alice\"", Duration::from_secs(5));
+    let good = format!("rtsp://alice:s3cret-Pa55@127.0.0.1:{port}/cam");
+    let (ok, bytes, said) = ffmpeg_frames(&good);
+    assert!(ok, "ffmpeg with the right password: {said}");
+    assert_eq!(bytes, 10 * 320 * 240, "ffmpeg decoded 10 frames");
+    for refused in [
+        format!("rtsp://alice:wrong@127.0.0.1:{port}/cam"),
+        url.clone(),
+    ] {
+        let (ok, bytes, said) = ffmpeg_frames(&refused);
+        assert!(!ok && bytes == 0, "ffmpeg played {refused}");
+        assert!(
+            said.contains("401"),
+            "ffmpeg says why for {refused}: {said}"
+        );
+    }
+    // framecast's own receiver, the credentials in its URL.
+    let mut receive = common::framecast();
+    receive
+        .args(["receive", &good, "--frames", "20", "--seconds", "20"])
+        .args(["--json", "--quiet"]);
+    let out = output_within(receive, Duration::from_secs(30));
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && json.contains("\"frames\":20"),
+        "framecast receive: {json} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = serve.kill();
+    let _ = wait(&mut serve);
 }

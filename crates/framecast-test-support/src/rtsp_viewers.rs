@@ -72,6 +72,12 @@ pub fn client(kind: &str, url: &str) -> KillOnDrop {
 /// `gst-udp`, `gst-tcp`, `gst-udp-mcast` (`rtspsrc protocols=` …; the
 /// multicast group joined on `lo`, so it stays on this machine).
 pub fn client_for(kind: &str, url: &str, media: Media) -> KillOnDrop {
+    client_with(kind, url, media, &[])
+}
+
+/// [`client_for`], with more `rtspsrc` properties (`do-rtsp-keep-alive=false`)
+/// for a GStreamer viewer.
+pub fn client_with(kind: &str, url: &str, media: Media, rtspsrc: &[&str]) -> KillOnDrop {
     let mut cmd = if let Some(transport) = kind.strip_prefix("ffmpeg-") {
         let mut c = Command::new("ffmpeg");
         c.args([
@@ -92,6 +98,7 @@ pub fn client_for(kind: &str, url: &str, media: Media) -> KillOnDrop {
         if protocols == "udp-mcast" {
             c.arg("multicast-iface=lo");
         }
+        c.args(rtspsrc);
         let decode = match (media, protocols) {
             // A multicast group flows before this viewer's PLAY (another
             // viewer plays it): what arrives before the IDR it asked for

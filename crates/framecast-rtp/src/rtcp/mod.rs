@@ -41,10 +41,12 @@
 //! with the CNAME; BYE, when present, is last.
 
 mod parse;
+mod reception;
 mod report;
 mod write;
 
 pub use parse::*;
+pub use reception::ReceptionStats;
 pub use report::*;
 pub use write::*;
 

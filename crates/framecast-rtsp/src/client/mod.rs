@@ -7,6 +7,7 @@ pub mod connection;
 pub mod play;
 pub mod publish;
 pub mod reader;
+pub mod report;
 pub mod transport;
 pub mod url;
 

@@ -2,7 +2,8 @@
 //! SETUP, §10.5 PLAY): the SDP tells what the stream is, SETUP picks TCP
 //! interleaved (default) or UDP, PLAY starts it, keepalives keep it, and
 //! TEARDOWN ends it. [`Player::recv`] hands out the RTP packets for the
-//! receive path (jitter buffer, depayloader, decoder).
+//! receive path (jitter buffer, depayloader, decoder), and sends the
+//! server RTCP receiver reports about them (see [`super::report`]).
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use rtsp_types::{Method, Url};
 
 use super::connection::{Connection, SharedWriter};
 use super::reader::Item;
+use super::report::{ReportTo, Reporter};
 use super::transport::{
     agreed_transport, request_transport, transport_value, LowerTransport, UdpPair,
 };
@@ -42,7 +44,10 @@ pub struct Player {
     conn: Connection,
     sdp: SessionDescription,
     channel: u8,
+    rtcp_channel: u8,
     udp: Option<UdpPair>,
+    /// Receiver reports about the stream, to the server.
+    reports: Reporter,
     keepalive: Method,
     every: Duration,
     next_keepalive: Instant,
@@ -127,19 +132,30 @@ impl Player {
         let every =
             (conn.session_timeout() / 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
         conn.set_read_timeout(Duration::from_millis(50))?;
-        if let Some(pair) = &udp {
-            pair.rtp
-                .set_read_timeout(Some(Duration::from_millis(50)))
-                .map_err(|source| Error::Io {
-                    context: "configuring the RTP socket".into(),
-                    source,
-                })?;
-        }
+        let io = |source| Error::Io {
+            context: "configuring the RTP/RTCP sockets".into(),
+            source,
+        };
+        let report_to = match (&udp, agreed.server_ports) {
+            (Some(pair), Some((_, rtcp))) => {
+                pair.rtp
+                    .set_read_timeout(Some(Duration::from_millis(50)))
+                    .map_err(io)?;
+                pair.rtcp.set_nonblocking(true).map_err(io)?;
+                let mut server = url.socket_addr()?;
+                server.set_port(rtcp);
+                ReportTo::Udp(pair.rtcp.try_clone().map_err(io)?, server)
+            }
+            _ => ReportTo::Interleaved(conn.writer().clone(), agreed.rtcp_channel),
+        };
+        let clock_rate = sdp.video().map_or(90_000, |m| m.clock_rate);
         Ok(Player {
             conn,
             sdp,
             channel: agreed.channel,
+            rtcp_channel: agreed.rtcp_channel,
             udp,
+            reports: Reporter::new(report_to, clock_rate),
             keepalive,
             every,
             next_keepalive: Instant::now() + every,
@@ -169,13 +185,18 @@ impl Player {
             self.conn.send(self.keepalive.clone(), &base, &[], None)?;
             self.next_keepalive = Instant::now() + self.every;
         }
+        self.reports.tick();
         if let Some(pair) = &self.udp {
             // Answers to keepalives (and anything else) on the control
             // connection are read and dropped without waiting.
             self.conn.set_read_timeout(Duration::from_millis(1))?;
             while self.conn.poll()?.is_some() {}
+            self.reports.poll_udp();
             return match pair.rtp.recv(out) {
-                Ok(n) => Ok(Some(n)),
+                Ok(n) => {
+                    self.reports.on_rtp(&out[..n]);
+                    Ok(Some(n))
+                }
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -190,7 +211,7 @@ impl Player {
                 }),
             };
         }
-        let channel = self.channel;
+        let (channel, rtcp_channel) = (self.channel, self.rtcp_channel);
         let deadline = Instant::now() + Duration::from_millis(50);
         loop {
             match self.conn.poll()? {
@@ -200,8 +221,13 @@ impl Player {
                 }) if c == channel => {
                     let n = payload.len().min(out.len());
                     out[..n].copy_from_slice(&payload[..n]);
+                    self.reports.on_rtp(&out[..n]);
                     return Ok(Some(n));
                 }
+                Some(Item::Data {
+                    channel: c,
+                    payload,
+                }) if c == rtcp_channel => self.reports.on_rtcp(payload),
                 Some(_) => {}
                 None => return Ok(None),
             }

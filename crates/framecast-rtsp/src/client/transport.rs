@@ -108,6 +108,9 @@ pub(crate) fn request_transport(
 pub(crate) struct Agreed {
     /// Interleaved RTP channel (TCP).
     pub channel: u8,
+    /// Interleaved RTCP channel (TCP): the second of the pair, or the one
+    /// after the RTP channel when the server gave one only.
+    pub rtcp_channel: u8,
     /// Server RTP and RTCP ports (UDP).
     pub server_ports: Option<(u16, u16)>,
 }
@@ -130,10 +133,14 @@ pub(crate) fn agreed_transport(
         })
         .ok_or_else(|| bad("SETUP answer offers no RTP transport".into()))?;
     match lower {
-        LowerTransport::Tcp => Ok(Agreed {
-            channel: rtp.params.interleaved.map(|(c, _)| c).unwrap_or(0),
-            server_ports: None,
-        }),
+        LowerTransport::Tcp => {
+            let (channel, rtcp) = rtp.params.interleaved.unwrap_or((0, Some(1)));
+            Ok(Agreed {
+                channel,
+                rtcp_channel: rtcp.unwrap_or(channel.wrapping_add(1)),
+                server_ports: None,
+            })
+        }
         LowerTransport::Udp => {
             let (rtp_port, rtcp) = rtp
                 .params
@@ -141,6 +148,7 @@ pub(crate) fn agreed_transport(
                 .ok_or_else(|| bad("SETUP answer for UDP has no server_port".into()))?;
             Ok(Agreed {
                 channel: 0,
+                rtcp_channel: 1,
                 server_ports: Some((rtp_port, rtcp.unwrap_or(rtp_port.wrapping_add(1)))),
             })
         }

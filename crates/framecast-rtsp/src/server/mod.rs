@@ -17,6 +17,7 @@ pub mod connection;
 pub mod frame;
 pub mod head;
 pub mod mount;
+mod rtcp;
 pub mod viewer;
 
 pub use frame::{Frame, Run};

@@ -13,10 +13,9 @@
 //! frames come from a pool, the viewer list and batch arrays are
 //! preallocated.
 //!
-//! The mount's RTCP socket (RTP port + 1) is read by a thread: receiver
-//! reports give each UDP viewer's loss, jitter and round-trip time (from
-//! the sender reports it sends each viewer every second), count as a sign
-//! of life against session expiry, and a PLI/FIR asks for a keyframe.
+//! The mount's RTCP socket (RTP port + 1), and the multicast group's RTCP
+//! port when multicast is offered, are read by a thread each (see
+//! `server/rtcp.rs`).
 
 use framecast_core::sync::{CondvarExt, MutexExt};
 use std::net::{IpAddr, SocketAddr, SocketAddrV4, UdpSocket};
@@ -25,9 +24,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use framecast_rtp::rtcp::{parse_compound, CompoundWriter, NtpTimestamp, RtcpPacket, SenderStats};
+use framecast_rtp::rtcp::SenderStats;
 
 use super::frame::{Frame, FramePool, Run};
+use super::rtcp;
 use super::viewer::{Delivery, Pushed, Viewer, ViewerInfo};
 use crate::digest::DigestAuth;
 use crate::{Error, Result};
@@ -217,14 +217,17 @@ pub struct Mount {
     sdp_ready: Condvar,
     pub(crate) rtp: UdpSocket,
     pub(crate) rtcp: UdpSocket,
+    /// The multicast group's RTCP port, joined (multicast viewers'
+    /// reports); `None` when multicast is not offered or the join failed.
+    pub(crate) group_rtcp: Option<UdpSocket>,
     pub(crate) viewers: Mutex<Vec<Arc<Viewer>>>,
     pub(crate) position: Mutex<StreamPosition>,
     pool: FramePool,
     last_keyframe: Mutex<Option<Instant>>,
     /// Counters.
     pub counters: MountCounters,
-    stop: AtomicBool,
-    rtcp_thread: Mutex<Option<JoinHandle<()>>>,
+    pub(crate) stop: AtomicBool,
+    rtcp_threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Mount {
@@ -271,6 +274,27 @@ impl Mount {
             }
         }
         let _ = rtcp.set_read_timeout(Some(Duration::from_millis(200)));
+        // Sender reports to the group leave where the RTP does.
+        let _ = rtcp.set_multicast_ttl_v4(u32::from(config.ttl));
+        if let IpAddr::V4(v4) = ip {
+            if !v4.is_unspecified() {
+                let _ = socket2::SockRef::from(&rtcp).set_multicast_if_v4(&v4);
+            }
+        }
+        let group_rtcp = if config.transports.multicast {
+            match rtcp::join_group(config.multicast, ip) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    (hooks.log)(&format!(
+                        "multicast viewers' RTCP is not read: joining {} on {ip}: {e}",
+                        config.multicast
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let mount = Arc::new(Mount {
             config,
             hooks,
@@ -278,23 +302,30 @@ impl Mount {
             sdp_ready: Condvar::new(),
             rtp,
             rtcp,
+            group_rtcp,
             viewers: Mutex::new(Vec::with_capacity(256)),
             position: Mutex::new(StreamPosition::default()),
             pool: FramePool::default(),
             last_keyframe: Mutex::new(None),
             counters: MountCounters::default(),
             stop: AtomicBool::new(false),
-            rtcp_thread: Mutex::new(None),
+            rtcp_threads: Mutex::new(Vec::with_capacity(2)),
         });
-        let weak = Arc::downgrade(&mount);
-        let thread = std::thread::Builder::new()
-            .name("fc-rtsp-rtcp".into())
-            .spawn(move || rtcp_loop(&weak))
-            .map_err(|source| Error::Io {
-                context: "starting the RTCP thread".into(),
-                source,
-            })?;
-        *mount.rtcp_thread.locked() = Some(thread);
+        let mut sockets = vec![(rtcp::Socket::Unicast, "fc-rtsp-rtcp")];
+        if mount.group_rtcp.is_some() {
+            sockets.push((rtcp::Socket::Multicast, "fc-rtsp-mrtcp"));
+        }
+        for (socket, name) in sockets {
+            let weak = Arc::downgrade(&mount);
+            let thread = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || rtcp::rtcp_loop(&weak, socket))
+                .map_err(|source| Error::Io {
+                    context: "starting an RTCP thread".into(),
+                    source,
+                })?;
+            mount.rtcp_threads.locked().push(thread);
+        }
         Ok(mount)
     }
 
@@ -524,77 +555,6 @@ impl Mount {
         Some(v)
     }
 
-    /// Reads a receiver report's blocks about our stream into `viewer`.
-    pub(crate) fn read_rtcp(&self, viewer: &Viewer, data: &[u8]) {
-        viewer.touch();
-        let ssrc = self.position.locked().ssrc;
-        let mut keyframe = false;
-        for packet in parse_compound(data).map_while(|p| p.ok()) {
-            if packet.is_keyframe_request() {
-                keyframe = true;
-            }
-            let blocks = match packet {
-                RtcpPacket::ReceiverReport(_, b) | RtcpPacket::SenderReport(_, b) => b,
-                _ => continue,
-            };
-            for b in blocks.iter().filter(|b| b.ssrc == ssrc) {
-                let c = &viewer.counters;
-                c.reports.fetch_add(1, Ordering::Relaxed);
-                c.fraction_lost
-                    .store(u64::from(b.fraction_lost), Ordering::Relaxed);
-                c.cumulative_lost
-                    .store(b.cumulative_lost.max(0) as u64, Ordering::Relaxed);
-                c.jitter.store(u64::from(b.jitter), Ordering::Relaxed);
-                if b.last_sr != 0 {
-                    // RFC 3550 §6.4.1: RTT = A - LSR - DLSR, in 1/65536 s.
-                    let a = NtpTimestamp::now().middle32();
-                    let rtt = a
-                        .wrapping_sub(b.last_sr)
-                        .wrapping_sub(b.delay_since_last_sr);
-                    if rtt < 65_536 * 10 {
-                        c.rtt_us
-                            .store(u64::from(rtt) * 1_000_000 / 65_536, Ordering::Relaxed);
-                    }
-                }
-            }
-        }
-        if keyframe {
-            self.request_keyframe();
-        }
-    }
-
-    /// Sends a sender report to every playing UDP viewer (and the group).
-    fn send_reports(&self) {
-        let pos = *self.position.locked();
-        let Some(stats) = pos.stats else {
-            return;
-        };
-        let sr = stats.report(NtpTimestamp::now(), pos.rtptime_now(90_000));
-        let mut buf = [0u8; 256];
-        let mut w = CompoundWriter::new(&mut buf);
-        if w.sender_report(&sr, &[]).is_err() || w.sdes_cname(pos.ssrc, "framecast").is_err() {
-            return;
-        }
-        let len = w.finish();
-        let viewers = self.viewers.locked();
-        let mut multicast = false;
-        for v in viewers.iter().filter(|v| v.playing.load(Ordering::Relaxed)) {
-            match &v.delivery {
-                Delivery::Udp { rtcp, .. } => {
-                    let _ = self.rtcp.send_to(&buf[..len], rtcp);
-                }
-                Delivery::Multicast => multicast = true,
-                Delivery::Tcp { .. } => {}
-            }
-        }
-        drop(viewers);
-        if multicast {
-            let mut group = self.config.multicast;
-            group.set_port(group.port().wrapping_add(1));
-            let _ = self.rtcp.send_to(&buf[..len], group);
-        }
-    }
-
     pub(crate) fn shut(&self) {
         self.stop.store(true, Ordering::Relaxed);
         let all: Vec<Arc<Viewer>> = std::mem::take(&mut *self.viewers.locked());
@@ -602,45 +562,11 @@ impl Mount {
             v.playing.store(false, Ordering::Relaxed);
             v.close();
         }
-        let t = self.rtcp_thread.locked().take();
-        if let Some(t) = t {
+        let threads = std::mem::take(&mut *self.rtcp_threads.locked());
+        for t in threads {
             if t.thread().id() != std::thread::current().id() {
                 let _ = t.join();
             }
-        }
-    }
-}
-
-fn rtcp_loop(mount: &std::sync::Weak<Mount>) {
-    let mut buf = [0u8; 1500];
-    let mut last_report = Instant::now();
-    loop {
-        let Some(m) = mount.upgrade() else {
-            return;
-        };
-        if m.stop.load(Ordering::Relaxed) {
-            return;
-        }
-        if last_report.elapsed() >= Duration::from_secs(1) {
-            last_report = Instant::now();
-            m.send_reports();
-        }
-        let got = m.rtcp.recv_from(&mut buf);
-        let Ok((n, from)) = got else {
-            continue;
-        };
-        let viewer = m
-            .viewers
-            .locked()
-            .iter()
-            .find(|v| match &v.delivery {
-                Delivery::Udp { rtcp, .. } => *rtcp == from,
-                Delivery::Multicast => v.peer.ip() == from.ip(),
-                Delivery::Tcp { .. } => false,
-            })
-            .cloned();
-        if let Some(v) = viewer {
-            m.read_rtcp(&v, &buf[..n]);
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct SenderBuilder {
     fec_group: u32,
     key_interval: u32,
     serve: Option<String>,
+    /// User and password RTSP viewers authenticate with (Digest).
+    serve_credentials: Option<(String, String)>,
     record: Option<std::path::PathBuf>,
     /// `ADDR:PORT`, path and token of the HTTP viewer page and MJPEG.
     http: Option<(String, String, Option<String>)>,
@@ -51,6 +53,7 @@ impl Default for SenderBuilder {
             fec_group: 0,
             key_interval: 0,
             serve: None,
+            serve_credentials: None,
             record: None,
             http: None,
             convert_in_push: false,
@@ -73,6 +76,13 @@ impl SenderBuilder {
     /// encode feeds both.
     pub fn serve(mut self, url: &str) -> Self {
         self.serve = Some(url.to_string());
+        self
+    }
+    /// RTSP viewers of [`Self::serve`] must authenticate as `user` with
+    /// `password` (Digest, RFC 2617: ffmpeg, GStreamer and live555 open
+    /// `rtsp://user:password@host:port/path`); others get 401.
+    pub fn serve_credentials(mut self, user: &str, password: &str) -> Self {
+        self.serve_credentials = Some((user.to_string(), password.to_string()));
         self
     }
     /// Also (or only) serves the stream to browsers at
@@ -360,6 +370,21 @@ impl SenderBuilder {
                 reason: "the path is not UTF-8".into(),
             })?;
             sink.set_property("sdp-file", text)?;
+        }
+        if let Some((user, password)) = &self.serve_credentials {
+            // Set on the element, not spelt into the launch line (no
+            // quoting to get wrong); it reads them when it starts.
+            if self.serve.is_none() {
+                return Err(Error::InvalidPropertyValue {
+                    element: "sender".into(),
+                    property: "serve-credentials".into(),
+                    value: user.clone(),
+                    reason: "credentials are for RTSP viewers: serve an rtsp:// URL too".into(),
+                });
+            }
+            let server = pipeline.by_name("rtsp").unwrap_or_else(|| sink.clone());
+            server.set_property("user", user.as_str())?;
+            server.set_property("password", password.as_str())?;
         }
         let encoders = pipeline
             .elements()

@@ -14,6 +14,11 @@
 //! it). A viewer's PLAY, and an RTCP PLI/FIR, send a force-key-unit event
 //! upstream (at most one per 250 ms): the encoder's next frame is an IDR
 //! with SPS/PPS, so a late joiner sees a picture within about a frame.
+//! Every viewer gets RTCP sender reports and its receiver reports are read
+//! (UDP at the mount's RTCP port, TCP on its RTCP channel, multicast at
+//! the group's RTCP port, which the mount joins): its loss, jitter and
+//! round-trip time ([`RtspServerSink::viewers`]), and a sign of life
+//! against `session-timeout`.
 //!
 //! Several `rtspserversink`s with one `address:port` in a process share
 //! the listening socket, each on its own `path`. With `user` and
