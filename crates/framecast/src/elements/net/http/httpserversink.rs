@@ -15,18 +15,18 @@
 //! server's root is the live dashboard, unless something else took it.
 
 use framecast_core::sync::MutexExt;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use framecast_core::{Buffer, BufferPool, PoolConfig, VideoInfo};
 use framecast_http::dashboard::Dashboard;
 use framecast_http::viewer::{MjpegStream, ServedStream};
-use framecast_http::{HttpConfig, HttpServer};
+use framecast_http::HttpServer;
 
 use crate::elements::codec::jpegenc::encode_buffer;
 use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 
+use super::listen::{self, Listen, Listening};
 use super::settings::{self, HttpServerSinkSettings};
 use crate::pipeline::{Caps, Element, ElementFactory, PadDirection, PadTemplate};
 use crate::pipeline::{PropertySpec, PropertyValue};
@@ -109,41 +109,24 @@ impl HttpServerSink {
     }
 
     fn open(&self, element: &Element) -> Result<()> {
-        let bad = |message: String| Error::Element {
-            element: element.name().to_string(),
-            message,
-        };
         let s = self.settings.get();
-        let host = s.address.as_deref().unwrap_or("127.0.0.1");
-        let ip: IpAddr = host
-            .parse()
-            .map_err(|_| bad(format!("address {host:?} is not an IP address")))?;
-        let path = s
-            .path
-            .as_deref()
-            .unwrap_or(settings::PATH)
-            .trim_matches('/')
-            .to_string();
-        if path.is_empty() || path.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
-            return Err(bad(format!("path {path:?} is not a URL path")));
-        }
-        let config = HttpConfig {
+        let listen = Listen {
+            address: s.address.as_deref(),
+            port: s.port.unwrap_or(settings::PORT),
+            path: s.path.as_deref().unwrap_or(settings::PATH),
             token: s.token.clone(),
             max_connections: s
                 .max_connections
                 .unwrap_or(framecast_http::DEFAULT_MAX_CONNECTIONS),
-            ..HttpConfig::default()
         };
-        let port = s.port.unwrap_or(settings::PORT);
-        let server =
-            HttpServer::bind(SocketAddr::new(ip, port), config).map_err(|e| bad(e.to_string()))?;
+        let Listening { server, path, .. } = listen::open(element, listen)?;
         // Refused when another sink's dashboard (or the program's) is
         // there already: that one serves.
         let dashboard = (!s.no_dashboard)
             .then(|| Dashboard::mount(&server).ok())
             .flatten();
         let stream = ServedStream::mount(&server, MjpegStream::new(&path))
-            .map_err(|e| bad(e.to_string()))?;
+            .map_err(|e| listen::element_error(element, e.to_string()))?;
         *self.served.locked() = Some(Served {
             stream,
             _dashboard: dashboard,
