@@ -137,6 +137,14 @@ fn bad_offers_and_a_missing_token_are_refused_while_a_viewer_plays() {
     };
     let r = post("v=0\r\n", None);
     assert_eq!(r.status, 401, "{}", r.text());
+    // The CORS preflight needs no token and says what the endpoint takes.
+    let pre = http::request(s.addr, "OPTIONS", path, &[], b"");
+    assert_eq!(pre.status, 204);
+    assert_eq!(pre.header("accept-post"), Some("application/sdp"));
+    assert_eq!(
+        pre.header("accept-patch"),
+        Some("application/trickle-ice-sdpfrag")
+    );
     for bad in [
         "",
         "hello",
