@@ -15,7 +15,7 @@
 //! server's root is the live dashboard, unless something else took it.
 
 use framecast_core::sync::MutexExt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use framecast_core::{Buffer, BufferPool, PoolConfig, VideoInfo};
@@ -76,14 +76,28 @@ struct Served {
 }
 
 /// The element's implementation.
-#[derive(Default)]
 pub struct HttpServerSink {
     settings: SettingsLock<HttpServerSinkSettings>,
     served: Mutex<Option<Served>>,
     /// I420 input: its layout, and the pool the JPEGs are written into.
     raw: Mutex<Option<(VideoInfo, BufferPool)>>,
+    /// The `quality` property, read by the encode without a lock.
+    quality: AtomicU8,
     published: AtomicU64,
     unwatched: AtomicU64,
+}
+
+impl Default for HttpServerSink {
+    fn default() -> Self {
+        HttpServerSink {
+            settings: SettingsLock::default(),
+            served: Mutex::default(),
+            raw: Mutex::default(),
+            quality: AtomicU8::new(settings::QUALITY),
+            published: AtomicU64::new(0),
+            unwatched: AtomicU64::new(0),
+        }
+    }
 }
 
 impl std::fmt::Debug for HttpServerSink {
@@ -135,16 +149,15 @@ impl HttpServerSink {
         Ok(())
     }
 
-    /// The JPEG of a raw frame, written into the pool.
-    fn encode(&self, element: &Element, input: &Buffer) -> std::result::Result<Buffer, FlowError> {
-        let guard = self.raw.locked();
-        let Some((info, pool)) = guard.as_ref() else {
-            return Err(FlowError::NotNegotiated);
-        };
+    /// The JPEG of a raw frame of `info`, written into `pool`.
+    fn encode(
+        &self,
+        element: &Element,
+        input: &Buffer,
+        (info, pool): &(VideoInfo, BufferPool),
+    ) -> std::result::Result<Buffer, FlowError> {
         let mut out = pool.acquire().map_err(|_| FlowError::Flushing)?;
-        let quality = self
-            .settings
-            .read(|s| s.quality.unwrap_or(settings::QUALITY));
+        let quality = self.quality.load(Ordering::Relaxed);
         let Some(out_ref) = out.get_mut() else {
             return Err(FlowError::Error);
         };
@@ -158,7 +171,12 @@ impl HttpServerSink {
 
 impl SinkImpl for HttpServerSink {
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
-        self.settings.write(element, name, value)
+        self.settings.write(element, name, value)?;
+        let quality = self
+            .settings
+            .read(|s| s.quality.unwrap_or(settings::QUALITY));
+        self.quality.store(quality, Ordering::Relaxed);
+        Ok(())
     }
 
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
@@ -179,6 +197,8 @@ impl SinkImpl for HttpServerSink {
         Ok(())
     }
 
+    /// One lock for a frame nobody watches, two for one encoded (each
+    /// held only to clone an `Arc`; the encode runs with none held).
     fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
         let stream = match self.served.locked().as_ref() {
             Some(s) => s.stream.stream().clone(),
@@ -188,10 +208,10 @@ impl SinkImpl for HttpServerSink {
             self.unwatched.fetch_add(1, Ordering::Relaxed);
             return Ok(FlowSuccess::Ok);
         }
-        let jpeg = if self.raw.locked().is_some() {
-            self.encode(element, &buffer)?
-        } else {
-            buffer
+        let raw = self.raw.locked().clone();
+        let jpeg = match raw {
+            Some(raw) => self.encode(element, &buffer, &raw)?,
+            None => buffer,
         };
         stream.publish(&jpeg);
         self.published.fetch_add(1, Ordering::Relaxed);
