@@ -11,6 +11,12 @@
 //!   tightest of several round trips; p50/p99 of presented − pushed.
 //! - Server CPU per frame (this process: paint, push, convert, encode,
 //!   WebRTC) with 0, 1 and 10 tabs watching; the ratio 10 : 1.
+//! - MJPEG beside it, in the same run and the same way, once the WebRTC
+//!   tabs are closed: one tab reads `/stream/mjpeg` by `fetch()`, decodes
+//!   each part with `createImageBitmap` (an `<img>` fires no event per
+//!   part) and reads the stamp from the bitmap; glass to glass is the
+//!   instant the bitmap is ready less the push time; with the server's
+//!   CPU per frame while it watches (the JPEG encode is the branch's own).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -124,23 +130,33 @@ fn page_clock_offset(b: &Browser) -> Result<(f64, f64), String> {
     Ok((offset, rtt as f64 / 1e6))
 }
 
-/// Glass to glass over `seconds`: presented − pushed, ms, sorted.
-fn glass_to_glass(b: &Browser, seconds: f64) -> Result<(Vec<f64>, f64), String> {
+/// Glass to glass over `seconds`: presented − pushed, ms, sorted, for
+/// each instant the page records (a row of `window.presented` is the
+/// stamp's frame and push time, then one or more page-clock instants).
+fn glass_to_glass(
+    b: &Browser,
+    seconds: f64,
+    instants: usize,
+) -> Result<(Vec<Vec<f64>>, f64), String> {
     let (offset, rtt_ms) = page_clock_offset(b)?;
     b.run_js("window.presented = []; return 0");
     std::thread::sleep(Duration::from_secs_f64(seconds));
     let got = b.run_js("return window.presented");
     let rows = got.as_array().ok_or("no presented frames")?;
-    let mut ms: Vec<f64> = rows
-        .iter()
-        .filter_map(|r| {
-            let pushed: f64 = r[1].as_str()?.parse().ok()?;
-            let presented = r[2].as_f64()? * 1e6 + offset;
-            Some((presented - pushed) / 1e6)
-        })
-        .filter(|v| v.is_finite() && (-100.0..10_000.0).contains(v))
-        .collect();
-    ms.sort_by(f64::total_cmp);
+    let column = |i: usize| {
+        let mut ms: Vec<f64> = rows
+            .iter()
+            .filter_map(|r| {
+                let pushed: f64 = r[1].as_str()?.parse().ok()?;
+                let presented = r[2 + i].as_f64()? * 1e6 + offset;
+                Some((presented - pushed) / 1e6)
+            })
+            .filter(|v| v.is_finite() && (-100.0..10_000.0).contains(v))
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        ms
+    };
+    let ms = (0..instants).map(column).collect();
     Ok((ms, rtt_ms))
 }
 
@@ -174,11 +190,13 @@ pub fn run(args: &Args) -> Result<(), String> {
     let took = play(&b, &url);
     std::thread::sleep(Duration::from_secs(2));
     let f0 = frames_decoded(&b);
-    let (ms, rtt_ms) = glass_to_glass(&b, args.seconds)?;
+    let (ms, rtt_ms) = glass_to_glass(&b, args.seconds, 1)?;
+    let ms = ms.concat();
     let fps = (frames_decoded(&b) - f0) as f64 / args.seconds;
     let cpu1 = cpu_per_frame(&pusher, args.seconds)?;
+    let mut tabs = Vec::new();
     for _ in 1..args.viewers {
-        b.new_tab();
+        tabs.push(b.new_tab());
         play(&b, &url.replace("&record=1", ""));
     }
     std::thread::sleep(Duration::from_secs(2));
@@ -198,6 +216,12 @@ pub fn run(args: &Args) -> Result<(), String> {
     let f1 = frames_decoded(&b);
     std::thread::sleep(Duration::from_secs(2));
     let fps_n = (frames_decoded(&b) - f1) as f64 / 2.0;
+    for tab in &tabs {
+        b.switch_to(tab);
+        b.close_tab();
+    }
+    b.switch_to(&first);
+    let mjpeg = mjpeg_case(&b, &addr, &pusher, args.seconds)?;
     pusher.finish()?;
     let n = ms.len();
     println!("webrtc (WHEP, Sender::http, openh264 {WIDTH}x{HEIGHT}@{FPS}, {} kbit/s), Chromium headless:", args.bitrate);
@@ -217,11 +241,28 @@ pub fn run(args: &Args) -> Result<(), String> {
         percentile(&ms, 99.0),
         ms[0]
     );
+    let (jrtt, jfps) = (mjpeg.rtt_ms, mjpeg.fps);
+    let what = [
+        "push → bitmap ready (MJPEG, fetch + createImageBitmap)",
+        "push → rendering step painting the canvas (MJPEG, rAF)",
+    ];
+    for (what, jms) in what.iter().zip(&mjpeg.ms) {
+        match jms.first() {
+            Some(min) => println!(
+                "| {what} | {} | {:.1} | {:.1} | {min:.1} | {jrtt:.1} | {jfps:.1} |",
+                jms.len(),
+                percentile(jms, 50.0),
+                percentile(jms, 99.0),
+            ),
+            None => println!("| {what}: no readable stamp | 0 | | | | | |"),
+        }
+    }
     println!("| server CPU per frame | viewers | ms | × 1 viewer |\n|---|---:|---:|---:|");
     println!("| encode alone (no viewer) | 0 | {cpu0:.2} | |");
     println!("| WebRTC | 1 | {cpu1:.2} | 1.00 |");
     let n = args.viewers;
     println!("| WebRTC | {n} | {cpu_n:.2} | {:.2} |", cpu_n / cpu1);
+    println!("| MJPEG (its own JPEG encode) | 1 | {:.2} | |", mjpeg.cpu);
     let added = (cpu_n - cpu1) / (n.max(2) - 1) as f64;
     println!("each added viewer: {added:.3} ms a frame");
     println!(
@@ -230,4 +271,44 @@ pub fn run(args: &Args) -> Result<(), String> {
         args.seconds
     );
     Ok(())
+}
+
+/// What the MJPEG case measured.
+struct Mjpeg {
+    /// Glass to glass, ms, sorted: to the bitmap ready, to the next
+    /// animation frame after it is drawn.
+    ms: Vec<Vec<f64>>,
+    /// The clock mapping's round trip, ms.
+    rtt_ms: f64,
+    /// Parts decoded a second.
+    fps: f64,
+    /// Server CPU per frame with the tab watching, ms.
+    cpu: f64,
+}
+
+/// MJPEG in the current tab: the page reads `/stream/mjpeg` (its
+/// `?mjpeg=` mode), then glass to glass and CPU per frame as for WebRTC.
+fn mjpeg_case(b: &Browser, addr: &str, pusher: &Pusher, seconds: f64) -> Result<Mjpeg, String> {
+    b.goto(&format!(
+        "http://{addr}/page?mjpeg=http://{addr}/stream/mjpeg&record=1"
+    ));
+    let got = b.wait_for(
+        "return window.jpegs > 0 || (window.st.state === 'error' ? window.st : null)",
+        15.0,
+    );
+    if got != serde_json::Value::Bool(true) {
+        return Err(format!("the MJPEG page never decoded a part: {got}"));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let jpegs = || b.run_js("return window.jpegs").as_u64().unwrap_or(0);
+    let j0 = jpegs();
+    let (ms, rtt_ms) = glass_to_glass(b, seconds, 2)?;
+    let fps = (jpegs() - j0) as f64 / seconds;
+    let cpu = cpu_per_frame(pusher, seconds)?;
+    Ok(Mjpeg {
+        ms,
+        rtt_ms,
+        fps,
+        cpu,
+    })
 }

@@ -10,6 +10,16 @@ use std::time::Duration;
 /// How long a test waits for an answer.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The address of an `http://ADDR/...` URL (a served page's).
+pub fn url_addr(url: &str) -> SocketAddr {
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("{url} is not an http:// URL"));
+    host.parse()
+        .unwrap_or_else(|e| panic!("{url}: {host} is not an address: {e}"))
+}
+
 /// An HTTP answer.
 #[derive(Debug, Clone)]
 pub struct Reply {

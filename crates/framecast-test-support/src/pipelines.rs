@@ -16,6 +16,14 @@ pub fn element(p: &Pipeline, name: &str) -> Element {
         .unwrap_or_else(|| panic!("no element {name}"))
 }
 
+/// How many elements of `p` the factory `factory` made.
+pub fn count_factory(p: &Pipeline, factory: &str) -> usize {
+    p.elements()
+        .iter()
+        .filter(|e| e.factory().name == factory)
+        .count()
+}
+
 /// Property `name` of `e`, as an unsigned number.
 pub fn uint(e: &Element, name: &str) -> u64 {
     e.property(name)

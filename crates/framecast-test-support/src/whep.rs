@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 use crate::browser::Browser;
 use crate::pipelines::{element, uint};
 use framecast::elements::net::whepsink::WhepSink;
+use framecast::elements::video::{write_counter_buffer, CounterStamp};
+use framecast::sender::Sender;
+use framecast::ClockTime;
 use framecast::{parse_launch, Element, Pipeline, State};
 use framecast_http::{HttpConfig, HttpServer, Mounted, Request, Response, RouteFn};
 use serde_json::Value;
@@ -94,11 +97,7 @@ impl<R: framecast_http::Route> framecast_http::Route for Public<R> {
 impl Served {
     /// The page's URL, playing this stream.
     pub fn page_url(&self, token: Option<&str>) -> String {
-        let whep = format!("http://{}/cam/whep", self.addr);
-        match token {
-            Some(t) => format!("http://{}/page?whep={whep}&token={t}", self.addr),
-            None => format!("http://{}/page?whep={whep}", self.addr),
-        }
+        page_url(self.addr, "cam", token)
     }
 
     /// WebRTC sessions now.
@@ -113,6 +112,43 @@ impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.pipeline.set_state(State::Null);
     }
+}
+
+/// The page on `addr`, playing the WHEP stream at `/path/whep`.
+pub fn page_url(addr: SocketAddr, path: &str, token: Option<&str>) -> String {
+    let whep = format!("http://{addr}/{path}/whep");
+    match token {
+        Some(t) => format!("http://{addr}/page?whep={whep}&token={t}"),
+        None => format!("http://{addr}/page?whep={whep}"),
+    }
+}
+
+/// The counter stamp of the frame the page's video shows now: its frame
+/// number and timestamp (ns).
+pub fn read_stamp(b: &Browser) -> (u64, u64) {
+    let v = b.run_js("return window.readStamp()");
+    let n = v[0].as_str().and_then(|s| s.parse().ok());
+    let ts = v[1].as_str().and_then(|s| s.parse().ok());
+    match (n, ts) {
+        (Some(n), Some(ts)) => (n, ts),
+        _ => panic!("no stamp in the picture: {v}"),
+    }
+}
+
+/// Pushes frame `n` into `sender` (I420 input): a pooled frame, mid-grey,
+/// with the counter stamp of frame `n` at `n / 30` s, as `testsrc
+/// pattern=counter` writes it (what [`read_stamp`] reads back).
+pub fn push_counter(sender: &Sender, n: u64) {
+    let mut frame = sender.frame().expect("pooled frame");
+    let info = *sender.video_info();
+    let data = frame.get_mut().expect("a writable frame");
+    data.map_writable().expect("mapped").fill(128);
+    let stamp = CounterStamp {
+        frame: n,
+        timestamp: Some(ClockTime::from_nseconds(n * 1_000_000_000 / 30)),
+    };
+    assert_eq!(write_counter_buffer(data, &info, stamp).ok(), Some(true));
+    assert!(sender.push(frame).is_ok(), "push refused");
 }
 
 /// `framesDecoded` of the page's video receiver (0 before any).

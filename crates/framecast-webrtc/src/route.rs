@@ -4,7 +4,8 @@
 //!
 //! The server has checked the Bearer token (RFC 9725 section 4.5 — in the
 //! `Authorization` header, or `?access_token=` for pages) and adds CORS; the
-//! route maps the request onto [`Whep::handle`].
+//! route maps the request onto [`Whep::handle`], the CORS preflight
+//! included (its `Accept-Post` and `Accept-Patch` are the endpoint's).
 
 use std::sync::Arc;
 
@@ -32,9 +33,8 @@ pub struct WhepRoute {
 impl WhepRoute {
     /// The route for `stream`'s endpoint at `endpoint` (`/cam/whep`).
     pub fn new(stream: Arc<WebrtcStream>, endpoint: &str) -> Self {
-        // The server checks the token; the route never sees one missing.
         WhepRoute {
-            whep: Whep::new(stream, endpoint, None),
+            whep: Whep::new(stream, endpoint),
         }
     }
 
@@ -44,14 +44,14 @@ impl WhepRoute {
     }
 }
 
-impl Route for WhepRoute {
-    fn handle(&self, req: &Request) -> Response {
+impl WhepRoute {
+    /// `req` answered by the endpoint, as a framecast-http response.
+    fn answer(&self, req: &Request) -> Response {
         let sub = req.subpath();
         let r = self.whep.handle(&WhepRequest {
             method: req.method(),
             session: (!sub.is_empty()).then_some(sub),
             content_type: req.header("content-type"),
-            authorization: None,
             if_match: req.header("if-match"),
             body: &req.body,
         });
@@ -61,11 +61,20 @@ impl Route for WhepRoute {
         }
         out
     }
+}
 
-    fn options(&self, _req: &Request) -> Response {
-        Response::preflight("POST, PATCH, DELETE, OPTIONS")
-            .header("Accept-Post", "application/sdp")
-            .header("Accept-Patch", "application/trickle-ice-sdpfrag")
+impl Route for WhepRoute {
+    fn handle(&self, req: &Request) -> Response {
+        self.answer(req)
+    }
+
+    fn options(&self, req: &Request) -> Response {
+        let mut out = Response::preflight("POST, PATCH, DELETE, OPTIONS");
+        // The endpoint's own OPTIONS answer: what it accepts.
+        for (k, v) in self.answer(req).headers {
+            out = out.header(&k, v);
+        }
+        out
     }
 }
 

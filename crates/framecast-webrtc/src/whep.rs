@@ -13,10 +13,11 @@
 //! to every answer, exposing `Location`, `ETag` and `Accept-Patch`), so a
 //! page of another origin may play.
 //!
-//! With a token set every request but `OPTIONS` (the CORS preflight, which
-//! carries no credentials) needs `Authorization: Bearer <token>`
-//! (RFC 9725 section 4.5; RFC 6750), else `401` with `WWW-Authenticate`.
-//! Bad offers get `400` naming what is wrong, a full server `503`.
+//! The Bearer token (RFC 9725 section 4.5) is the carrying server's to
+//! check too, before a request gets here: framecast-http checks one
+//! token for every route it serves (WHEP, the dashboard, MJPEG), so it is
+//! checked in one place. Bad offers get `400` naming what is wrong, a full
+//! server `503`.
 
 use std::sync::Arc;
 
@@ -36,8 +37,6 @@ pub struct WhepRequest<'a> {
     pub session: Option<&'a str>,
     /// The `Content-Type` header.
     pub content_type: Option<&'a str>,
-    /// The `Authorization` header.
-    pub authorization: Option<&'a str>,
     /// The `If-Match` header.
     pub if_match: Option<&'a str>,
     /// The body.
@@ -91,7 +90,6 @@ pub struct Whep {
     stream: Arc<WebrtcStream>,
     /// The endpoint's path (`/cam/whep`); sessions are under it.
     endpoint: String,
-    token: Option<String>,
 }
 
 /// The entity tag of a session (RFC 9725 section 4.3.1: it names the ICE
@@ -109,12 +107,11 @@ fn is_type(content_type: Option<&str>, want: &str) -> bool {
 
 impl Whep {
     /// The endpoint at `endpoint` (its path, e.g. `/cam/whep`) serving
-    /// `stream`; `token` demands `Authorization: Bearer <token>`.
-    pub fn new(stream: Arc<WebrtcStream>, endpoint: &str, token: Option<String>) -> Self {
+    /// `stream`.
+    pub fn new(stream: Arc<WebrtcStream>, endpoint: &str) -> Self {
         Whep {
             stream,
             endpoint: format!("/{}", endpoint.trim_matches('/')),
-            token: token.filter(|t| !t.is_empty()),
         }
     }
 
@@ -129,16 +126,6 @@ impl Whep {
             return WhepResponse::new(204)
                 .header("Accept-Post", "application/sdp")
                 .header("Accept-Patch", "application/trickle-ice-sdpfrag");
-        }
-        if let Some(token) = &self.token {
-            let given = req
-                .authorization
-                .and_then(|a| a.trim().strip_prefix("Bearer "))
-                .map(str::trim);
-            if given != Some(token.as_str()) {
-                return WhepResponse::error(401, "a Bearer token is required")
-                    .header("WWW-Authenticate", "Bearer realm=\"framecast\"");
-            }
         }
         if req.body.len() > MAX_BODY {
             return WhepResponse::error(413, &format!("the body exceeds {MAX_BODY} bytes"));

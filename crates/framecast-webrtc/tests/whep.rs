@@ -13,8 +13,6 @@ use framecast_webrtc::whep::{Whep, WhepRequest, WhepResponse};
 use framecast_webrtc::{StreamConfig, StreamHooks, WebrtcStream};
 use peer::Peer;
 
-const TOKEN: &str = "s3cret";
-
 /// An access unit: SPS, PPS and an IDR (big enough for FU-A) when `idr`,
 /// else one non-IDR slice; `n` marks it.
 fn access_unit(n: u8, idr: bool) -> Vec<u8> {
@@ -31,13 +29,11 @@ fn access_unit(n: u8, idr: bool) -> Vec<u8> {
     au
 }
 
-fn post(whep: &Whep, sdp: &str, token: Option<&str>) -> WhepResponse {
-    let auth = token.map(|t| format!("Bearer {t}"));
+fn post(whep: &Whep, sdp: &str) -> WhepResponse {
     whep.handle(&WhepRequest {
         method: "POST",
         session: None,
         content_type: Some("application/sdp"),
-        authorization: auth.as_deref(),
         if_match: None,
         body: sdp.as_bytes(),
     })
@@ -53,7 +49,6 @@ fn request<'a>(
         method,
         session: Some(session),
         content_type: Some(ctype),
-        authorization: Some("Bearer s3cret"),
         if_match: None,
         body,
     }
@@ -74,7 +69,7 @@ fn start(max_sessions: usize) -> (Arc<WebrtcStream>, Whep, Arc<AtomicU64>) {
         log: Box::new(|m| eprintln!("{m}")),
     };
     let stream = Arc::new(WebrtcStream::start(config, hooks).expect("stream"));
-    let whep = Whep::new(Arc::clone(&stream), "/cam/whep", Some(TOKEN.into()));
+    let whep = Whep::new(Arc::clone(&stream), "/cam/whep");
     (stream, whep, keyframes)
 }
 
@@ -101,7 +96,7 @@ fn pump(stream: &WebrtcStream, keyframes: &AtomicU64, done: impl Fn() -> bool) {
 fn a_viewer_gets_the_access_units_unchanged_and_its_pli_asks_for_a_keyframe() {
     let (stream, whep, keyframes) = start(4);
     let mut peer = Peer::new();
-    let r = post(&whep, &peer.offer, Some(TOKEN));
+    let r = post(&whep, &peer.offer);
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.get("Content-Type"), Some("application/sdp"));
     let location = r.get("Location").expect("Location").to_string();
@@ -190,22 +185,16 @@ fn a_viewer_gets_the_access_units_unchanged_and_its_pli_asks_for_a_keyframe() {
 }
 
 #[test]
-fn bad_offers_and_missing_tokens_get_clear_statuses() {
+fn bad_offers_get_clear_statuses() {
     let (stream, whep, _) = start(1);
     let peer = Peer::new();
-    assert_eq!(post(&whep, &peer.offer, None).status, 401);
-    let r = post(&whep, &peer.offer, Some("wrong"));
-    assert_eq!(r.status, 401);
-    assert!(r
-        .get("WWW-Authenticate")
-        .is_some_and(|v| v.starts_with("Bearer")));
     for bad in [
         "",
         "hello",
         "v=0\r\nm=video",
         "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
     ] {
-        let r = post(&whep, bad, Some(TOKEN));
+        let r = post(&whep, bad);
         assert_eq!(
             r.status,
             400,
@@ -215,7 +204,7 @@ fn bad_offers_and_missing_tokens_get_clear_statuses() {
         assert!(!r.body.is_empty());
     }
     let audio_only = peer.offer.replace("m=video", "m=audio");
-    assert_eq!(post(&whep, &audio_only, Some(TOKEN)).status, 400);
+    assert_eq!(post(&whep, &audio_only).status, 400);
     let mut req = request("POST", "x", "text/plain", peer.offer.as_bytes());
     req.session = None;
     assert_eq!(whep.handle(&req).status, 415);
@@ -223,16 +212,15 @@ fn bad_offers_and_missing_tokens_get_clear_statuses() {
         method: "OPTIONS",
         session: None,
         content_type: None,
-        authorization: None,
         if_match: None,
         body: b"",
     });
     assert_eq!(options.status, 204);
     assert_eq!(options.get("Accept-Post"), Some("application/sdp"));
     // The limit: one session, the second gets 503.
-    assert_eq!(post(&whep, &peer.offer, Some(TOKEN)).status, 201);
+    assert_eq!(post(&whep, &peer.offer).status, 201);
     let other = Peer::new();
-    let r = post(&whep, &other.offer, Some(TOKEN));
+    let r = post(&whep, &other.offer);
     assert_eq!(r.status, 503);
     assert!(r.get("Retry-After").is_some());
     assert_eq!(stream.counters().offers_refused.load(Ordering::Relaxed), 6);
@@ -257,7 +245,7 @@ proptest::proptest! {
         let text = String::from_utf8_lossy(&bytes);
         framecast_webrtc::fuzzing::sdp_offer(&text);
         let (_, whep, _) = start(4);
-        let r = post(&whep, &text, Some(TOKEN));
+        let r = post(&whep, &text);
         proptest::prop_assert!(r.status == 201 || r.status == 400, "{}", r.status);
     }
 }

@@ -140,14 +140,7 @@ fn beside_an_rtp_client_webrtc_shares_the_senders_h264_encode() {
         .size(160, 120)
         .build()
         .unwrap();
-    let count = |factory: &str| {
-        sender
-            .pipeline()
-            .elements()
-            .iter()
-            .filter(|e| e.factory().name == factory)
-            .count()
-    };
+    let count = |factory: &str| pipelines::count_factory(sender.pipeline(), factory);
     assert_eq!((count("h264enc"), count("whepsink")), (1, 1));
     serves_mjpeg(sender);
 }
@@ -156,7 +149,7 @@ fn beside_an_rtp_client_webrtc_shares_the_senders_h264_encode() {
 /// has read three parts.
 fn serves_mjpeg(sender: Sender) {
     let url = sender.http().expect("serving HTTP");
-    let addr = http_addr(&url);
+    let addr = http::url_addr(&url);
     let mut viewer = http::Stream::open(addr, "/stream/mjpeg");
     assert_eq!(viewer.head.status, 200);
     let done = std::sync::atomic::AtomicBool::new(false);
@@ -181,12 +174,35 @@ fn serves_mjpeg(sender: Sender) {
     sender.finish().unwrap();
 }
 
-fn http_addr(url: &str) -> std::net::SocketAddr {
-    let host = url
-        .strip_prefix("http://")
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
-    host.parse().unwrap()
+#[test]
+fn whepsink_and_httpserversink_refuse_connections_past_max_connections() {
+    for sink in [
+        "httpserversink name=web port=0 max-connections=2",
+        "openh264enc ! whepsink name=web port=0 max-connections=2",
+    ] {
+        let p = pipelines::launch(&format!(
+            "testsrc is-live=true ! video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! {sink}"
+        ));
+        p.set_state(State::Playing).unwrap();
+        let web = pipelines::element(&p, "web");
+        let addr: std::net::SocketAddr =
+            ([127, 0, 0, 1], pipelines::uint(&web, "bound-port") as u16).into();
+        let idle: Vec<std::net::TcpStream> = (0..4)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        // The two past the limit are answered 503 (or closed) at once.
+        let mut refused = 0;
+        // (The first two stay open meanwhile: they hold the limit.)
+        for mut c in idle.iter().skip(2) {
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut b = [0u8; 64];
+            match std::io::Read::read(&mut c, &mut b) {
+                Ok(0) => refused += 1,
+                Ok(n) if b[..n].starts_with(b"HTTP/1.1 503") => refused += 1,
+                other => panic!("{sink}: {other:?}"),
+            }
+        }
+        assert_eq!(refused, 2, "{sink}");
+        p.set_state(State::Null).unwrap();
+    }
 }

@@ -2,15 +2,21 @@
 //! live H.264 counter stream from `whepsink` plays in a page, decodes at
 //! the stream's rate, and its pixels carry the testsrc stamp; two tabs at
 //! once; a closed tab's session goes; bad offers and a missing token are
-//! refused while a viewer keeps playing.
+//! refused while a viewer keeps playing; a `Sender` with an RTP client
+//! and `.http(...)` plays in Chromium from its one H.264 encode.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use framecast::elements::net::whepsink::WhepSink;
+use framecast::VideoFormat;
+use framecast_http::{HttpConfig, HttpServer};
 use framecast_test_support::browser::Browser;
-use framecast_test_support::http;
 use framecast_test_support::pipelines::uint;
-use framecast_test_support::whep::{frames_decoded, play, serve};
+use framecast_test_support::whep::{
+    frames_decoded, mount_page, page_url, play, push_counter, read_stamp, serve,
+};
+use framecast_test_support::{frames, http, pipelines};
 use serde_json::Value;
 
 #[test]
@@ -67,33 +73,15 @@ fn chromium_plays_the_stream_decodes_30_fps_and_shows_the_stamp() {
     // A decoded frame carries testsrc's stamp: a frame number and its
     // timestamp, frames 1/30 s apart (the live source's PTS is the
     // running time each frame is due).
-    let stamp = |b: &Browser| -> (u64, u64) {
-        let v = b.run_js("return window.readStamp()");
-        let n = v[0]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("a frame number");
-        let ts = v[1]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("a timestamp");
-        (n, ts)
-    };
-    let (n1, ts1) = stamp(&b);
+    let (n1, ts1) = read_stamp(&b);
     assert!(n1 > 0 && n1 < 100_000, "frame number {n1}");
     assert!(
         ts1.abs_diff(n1 * 1_000_000_000 / 30) < 500_000_000,
         "frame {n1} stamped {ts1} ns"
     );
     std::thread::sleep(Duration::from_millis(300));
-    let (n2, ts2) = stamp(&b);
-    assert!(n2 > n1, "the picture does not advance ({n1} then {n2})");
-    let want = (n2 - n1) * 1_000_000_000 / 30;
-    assert!(
-        (ts2 - ts1).abs_diff(want) < 2_000_000,
-        "frames {n1}..{n2} stamped {} ns apart, want {want}",
-        ts2 - ts1
-    );
+    let (n2, ts2) = read_stamp(&b);
+    assert_advancing_at_30_fps((n1, ts1), (n2, ts2));
     // The server's view: one connected viewer with an RTT.
     let viewers = WhepSink::from_element(&s.sink).expect("whepsink").viewers();
     assert_eq!(viewers.len(), 1);
@@ -149,6 +137,14 @@ fn bad_offers_and_a_missing_token_are_refused_while_a_viewer_plays() {
     };
     let r = post("v=0\r\n", None);
     assert_eq!(r.status, 401, "{}", r.text());
+    // The CORS preflight needs no token and says what the endpoint takes.
+    let pre = http::request(s.addr, "OPTIONS", path, &[], b"");
+    assert_eq!(pre.status, 204);
+    assert_eq!(pre.header("accept-post"), Some("application/sdp"));
+    assert_eq!(
+        pre.header("accept-patch"),
+        Some("application/trickle-ice-sdpfrag")
+    );
     for bad in [
         "",
         "hello",
@@ -247,4 +243,71 @@ fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
         assert!(t2 > t, "a tab stalled ({t} then {t2})");
     }
     let _ = p.set_state(framecast::State::Null);
+}
+
+#[test]
+fn a_sender_to_rtp_and_http_plays_in_chromium_from_its_one_h264_encode() {
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    let rtp = std::net::UdpSocket::bind("127.0.0.1:0").expect("RTP client socket");
+    rtp.set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("a read timeout");
+    // A fixed port: with port 0 the MJPEG and WHEP halves would each bind
+    // a server of their own.
+    let http_port = framecast_test_support::ports::free_tcp_port();
+    let rtp_port = rtp.local_addr().expect("bound").port();
+    let sender = frames::test_sender_builder(rtp_port, 640, 480)
+        .input_format(VideoFormat::I420)
+        .http(&format!("127.0.0.1:{http_port}"))
+        .build()
+        .expect("sender");
+    let count = |factory: &str| pipelines::count_factory(sender.pipeline(), factory);
+    assert_eq!((count("h264enc"), count("whepsink")), (1, 1));
+    let addr = http::url_addr(&sender.http().expect("serving HTTP"));
+    let server = HttpServer::bind(addr, HttpConfig::default()).expect("the sender's server");
+    let _page = mount_page(&server);
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let t0 = Instant::now();
+            let mut n = 0;
+            while !done.load(Ordering::Relaxed) && t0.elapsed() < Duration::from_secs(30) {
+                push_counter(&sender, n);
+                n += 1;
+                std::thread::sleep(
+                    (t0 + Duration::from_secs(n) / 30).saturating_duration_since(Instant::now()),
+                );
+            }
+        });
+        // Chromium plays the WHEP stream: decoding, the picture advancing,
+        // the stamps 1/30 s apart per frame.
+        play(&b, &page_url(addr, "stream", None));
+        let f0 = frames_decoded(&b);
+        let (n1, ts1) = read_stamp(&b);
+        // Meanwhile the RTP client gets whole access units.
+        for frame in 0..10 {
+            assert!(frames::wait_access_unit(&rtp, frame) > 0);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let (n2, ts2) = read_stamp(&b);
+        let decoded = frames_decoded(&b) - f0;
+        done.store(true, Ordering::Relaxed);
+        assert_advancing_at_30_fps((n1, ts1), (n2, ts2));
+        assert!(decoded >= 10, "{decoded} frames decoded");
+    });
+    let stats = sender.finish().expect("finish");
+    assert!(stats.frames_out > 0, "{stats:?}");
+}
+
+/// Two stamps read from the page, `(frame, ns)`: the picture advanced, and
+/// the frames' timestamps are 1/30 s apart per frame.
+fn assert_advancing_at_30_fps((n1, ts1): (u64, u64), (n2, ts2): (u64, u64)) {
+    assert!(n2 > n1, "the picture does not advance ({n1} then {n2})");
+    let want = (n2 - n1) * 1_000_000_000 / 30;
+    assert!(
+        (ts2 - ts1).abs_diff(want) < 2_000_000,
+        "frames {n1}..{n2} stamped {} ns apart, want {want}",
+        ts2 - ts1
+    );
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use backtrace::Backtrace;
 use smallvec::SmallVec;
 
-use crate::trace::clock::{coarse_ns, precise_ns, ClockUser};
+use crate::trace::clock::{coarse_ns, precise_ns};
 
 use super::*;
 use crate::trace::{
@@ -33,7 +33,6 @@ pub struct LeaksTracer {
     pub(super) shards: Box<[Shard]>,
     pub(super) tracking: AtomicBool,
     pub(super) seq: AtomicU64,
-    _clock: ClockUser,
     pub(super) output: Mutex<Option<BufWriter<File>>>,
 }
 
@@ -77,7 +76,6 @@ impl LeaksTracer {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             tracking: AtomicBool::new(false),
             seq: AtomicU64::new(1),
-            _clock: ClockUser::new(),
             output: Mutex::new(output),
         });
         INSTANCES.locked().push(Arc::downgrade(&tracer));

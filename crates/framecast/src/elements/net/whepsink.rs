@@ -13,7 +13,6 @@
 //! `whep:/<path>`. With `token` set, WHEP requests need
 //! `Authorization: Bearer <token>`.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,15 +20,16 @@ use std::time::Duration;
 use framecast_core::sync::MutexExt;
 use framecast_core::Buffer;
 use framecast_http::stats::{register, Registered, StatsSource};
-use framecast_http::{HttpConfig, HttpServer, Mounted};
+use framecast_http::{HttpServer, Mounted};
 use framecast_webrtc::{StreamConfig, StreamHooks, WebrtcStream, WhepRoute};
 
-use crate::elements::net::http::settings::{PATH, PORT};
+use crate::elements::net::http::listen::{self, Listen, Listening};
+use crate::elements::net::http::settings::{MAX_DOC, PATH, PORT};
 use crate::elements::net::text_setting;
 use crate::pipeline::base::{settings, sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 use crate::pipeline::{Caps, Element, ElementFactory, PadDirection, PadTemplate};
 use crate::pipeline::{PropertySpec, PropertyValue};
-use crate::{Error, FlowError, FlowResult, FlowSuccess, Result};
+use crate::{FlowError, FlowResult, FlowSuccess, Result};
 
 /// Sink template: whole H.264 access units in Annex B, the profile
 /// browsers decode (constrained baseline is what framecast's encoders
@@ -82,6 +82,7 @@ settings! {
         token: Option<String> => PropertySpec::string("token", "Bearer token WHEP requests must carry", None),
         udp_port: u16 => PropertySpec::int("udp-port", "UDP port of the WebRTC media (0: any)", 0..=65_535, 0),
         max_sessions: usize => PropertySpec::uint("max-sessions", "Most viewers (more get 503)", 1..=1024, 16),
+        max_connections: usize => PropertySpec::uint("max-connections", MAX_DOC, 1..=65_536, framecast_http::DEFAULT_MAX_CONNECTIONS as u64),
     }
 }
 
@@ -138,26 +139,17 @@ impl WhepSink {
 
     fn open(&self, element: &Element) -> Result<()> {
         let settings = self.settings.get();
-        let name = element.name().to_string();
-        let bad = move |message: String| Error::Element {
-            element: name.clone(),
-            message,
-        };
-        let address = text_setting(&settings.address).unwrap_or_else(|| "127.0.0.1".into());
-        let ip: IpAddr = address
-            .parse()
-            .map_err(|_| bad(format!("address {address:?} is not an IP address")))?;
+        let bad = |message: String| listen::element_error(element, message);
+        let address = text_setting(&settings.address);
         let path = settings.path();
-        if path.is_empty() || path.contains(char::is_whitespace) {
-            return Err(bad(format!("bad path {path:?}")));
-        }
-        let token = text_setting(&settings.token);
-        let config = HttpConfig {
-            token,
-            ..HttpConfig::default()
+        let listen = Listen {
+            address: address.as_deref(),
+            port: settings.port,
+            path: &path,
+            token: text_setting(&settings.token),
+            max_connections: settings.max_connections,
         };
-        let server = HttpServer::bind(SocketAddr::new(ip, settings.port), config)
-            .map_err(|e| bad(e.to_string()))?;
+        let Listening { server, ip, path } = listen::open(element, listen)?;
         let (keyframe, log) = crate::elements::net::server_hooks(element);
         let hooks = StreamHooks { keyframe, log };
         let stream_config = StreamConfig {

@@ -123,8 +123,6 @@ pub(crate) struct ExtensionStamper {
     pub ids: ExtensionIds,
     /// The last frame's: SSRC, RTP timestamp, what its packets said.
     last: Option<(u32, u32, FrameExtensions)>,
-    /// Packets whose extension did not parse.
-    pub malformed: u64,
 }
 
 impl ExtensionStamper {
@@ -138,12 +136,12 @@ impl ExtensionStamper {
         if self.ids.is_empty() {
             return None;
         }
+        // An extension that does not parse is treated as absent (the
+        // frame's other packets may carry it); the jitter buffer counted
+        // a packet that is not RTP at all already (`num-invalid`).
         let read = match RtpPacket::parse(packet).map(|p| FrameExtensions::read(&p, self.ids)) {
             Ok(Ok(ext)) => ext,
-            _ => {
-                self.malformed += 1;
-                FrameExtensions::default()
-            }
+            _ => FrameExtensions::default(),
         };
         let same_frame =
             |&(ssrc, ts, _): &(u32, u32, FrameExtensions)| ssrc == info.ssrc && ts == info.rtp_ts;
@@ -264,6 +262,5 @@ mod tests {
         };
         assert_eq!(st.frame_extensions(&plain, &next), None);
         assert_eq!(st.frame_extensions(&[1, 2], &next), None);
-        assert_eq!(st.malformed, 1);
     }
 }

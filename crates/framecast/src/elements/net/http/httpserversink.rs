@@ -15,18 +15,18 @@
 //! server's root is the live dashboard, unless something else took it.
 
 use framecast_core::sync::MutexExt;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use framecast_core::{Buffer, BufferPool, PoolConfig, VideoInfo};
 use framecast_http::dashboard::Dashboard;
 use framecast_http::viewer::{MjpegStream, ServedStream};
-use framecast_http::{HttpConfig, HttpServer};
+use framecast_http::HttpServer;
 
 use crate::elements::codec::jpegenc::encode_buffer;
 use crate::pipeline::base::{sink_properties, Settings, SettingsLock, Sink, SinkImpl};
 
+use super::listen::{self, Listen, Listening};
 use super::settings::{self, HttpServerSinkSettings};
 use crate::pipeline::{Caps, Element, ElementFactory, PadDirection, PadTemplate};
 use crate::pipeline::{PropertySpec, PropertyValue};
@@ -76,14 +76,28 @@ struct Served {
 }
 
 /// The element's implementation.
-#[derive(Default)]
 pub struct HttpServerSink {
     settings: SettingsLock<HttpServerSinkSettings>,
     served: Mutex<Option<Served>>,
     /// I420 input: its layout, and the pool the JPEGs are written into.
     raw: Mutex<Option<(VideoInfo, BufferPool)>>,
+    /// The `quality` property, read by the encode without a lock.
+    quality: AtomicU8,
     published: AtomicU64,
     unwatched: AtomicU64,
+}
+
+impl Default for HttpServerSink {
+    fn default() -> Self {
+        HttpServerSink {
+            settings: SettingsLock::default(),
+            served: Mutex::default(),
+            raw: Mutex::default(),
+            quality: AtomicU8::new(settings::QUALITY),
+            published: AtomicU64::new(0),
+            unwatched: AtomicU64::new(0),
+        }
+    }
 }
 
 impl std::fmt::Debug for HttpServerSink {
@@ -109,41 +123,24 @@ impl HttpServerSink {
     }
 
     fn open(&self, element: &Element) -> Result<()> {
-        let bad = |message: String| Error::Element {
-            element: element.name().to_string(),
-            message,
-        };
         let s = self.settings.get();
-        let host = s.address.as_deref().unwrap_or("127.0.0.1");
-        let ip: IpAddr = host
-            .parse()
-            .map_err(|_| bad(format!("address {host:?} is not an IP address")))?;
-        let path = s
-            .path
-            .as_deref()
-            .unwrap_or(settings::PATH)
-            .trim_matches('/')
-            .to_string();
-        if path.is_empty() || path.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
-            return Err(bad(format!("path {path:?} is not a URL path")));
-        }
-        let config = HttpConfig {
+        let listen = Listen {
+            address: s.address.as_deref(),
+            port: s.port.unwrap_or(settings::PORT),
+            path: s.path.as_deref().unwrap_or(settings::PATH),
             token: s.token.clone(),
             max_connections: s
                 .max_connections
                 .unwrap_or(framecast_http::DEFAULT_MAX_CONNECTIONS),
-            ..HttpConfig::default()
         };
-        let port = s.port.unwrap_or(settings::PORT);
-        let server =
-            HttpServer::bind(SocketAddr::new(ip, port), config).map_err(|e| bad(e.to_string()))?;
+        let Listening { server, path, .. } = listen::open(element, listen)?;
         // Refused when another sink's dashboard (or the program's) is
         // there already: that one serves.
         let dashboard = (!s.no_dashboard)
             .then(|| Dashboard::mount(&server).ok())
             .flatten();
         let stream = ServedStream::mount(&server, MjpegStream::new(&path))
-            .map_err(|e| bad(e.to_string()))?;
+            .map_err(|e| listen::element_error(element, e.to_string()))?;
         *self.served.locked() = Some(Served {
             stream,
             _dashboard: dashboard,
@@ -152,16 +149,15 @@ impl HttpServerSink {
         Ok(())
     }
 
-    /// The JPEG of a raw frame, written into the pool.
-    fn encode(&self, element: &Element, input: &Buffer) -> std::result::Result<Buffer, FlowError> {
-        let guard = self.raw.locked();
-        let Some((info, pool)) = guard.as_ref() else {
-            return Err(FlowError::NotNegotiated);
-        };
+    /// The JPEG of a raw frame of `info`, written into `pool`.
+    fn encode(
+        &self,
+        element: &Element,
+        input: &Buffer,
+        (info, pool): &(VideoInfo, BufferPool),
+    ) -> std::result::Result<Buffer, FlowError> {
         let mut out = pool.acquire().map_err(|_| FlowError::Flushing)?;
-        let quality = self
-            .settings
-            .read(|s| s.quality.unwrap_or(settings::QUALITY));
+        let quality = self.quality.load(Ordering::Relaxed);
         let Some(out_ref) = out.get_mut() else {
             return Err(FlowError::Error);
         };
@@ -175,7 +171,12 @@ impl HttpServerSink {
 
 impl SinkImpl for HttpServerSink {
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
-        self.settings.write(element, name, value)
+        self.settings.write(element, name, value)?;
+        let quality = self
+            .settings
+            .read(|s| s.quality.unwrap_or(settings::QUALITY));
+        self.quality.store(quality, Ordering::Relaxed);
+        Ok(())
     }
 
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
@@ -196,6 +197,8 @@ impl SinkImpl for HttpServerSink {
         Ok(())
     }
 
+    /// One lock for a frame nobody watches, two for one encoded (each
+    /// held only to clone an `Arc`; the encode runs with none held).
     fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
         let stream = match self.served.locked().as_ref() {
             Some(s) => s.stream.stream().clone(),
@@ -205,10 +208,10 @@ impl SinkImpl for HttpServerSink {
             self.unwatched.fetch_add(1, Ordering::Relaxed);
             return Ok(FlowSuccess::Ok);
         }
-        let jpeg = if self.raw.locked().is_some() {
-            self.encode(element, &buffer)?
-        } else {
-            buffer
+        let raw = self.raw.locked().clone();
+        let jpeg = match raw {
+            Some(raw) => self.encode(element, &buffer, &raw)?,
+            None => buffer,
         };
         stream.publish(&jpeg);
         self.published.fetch_add(1, Ordering::Relaxed);

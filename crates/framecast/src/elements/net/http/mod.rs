@@ -2,4 +2,5 @@
 //! framecast-http's shared server; WHEP mounts beside it as `whepsink`).
 
 pub mod httpserversink;
+pub(crate) mod listen;
 pub(crate) mod settings;

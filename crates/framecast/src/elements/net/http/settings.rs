@@ -15,7 +15,8 @@ const ADDRESS_DOC: &str =
     "Address to listen on (loopback unless given; beyond it a token is needed)";
 const PATH_DOC: &str = "Path of the stream: http://address:port/PATH/";
 const TOKEN_DOC: &str = "Bearer token viewers must send (generated when bound beyond loopback)";
-const MAX_DOC: &str = "Most HTTP connections at once (more get 503)";
+/// The `max-connections` property's blurb (`whepsink` has it too).
+pub(crate) const MAX_DOC: &str = "Most HTTP connections at once (more get 503)";
 
 /// What the properties hold.
 #[derive(Debug, Clone, Default)]
