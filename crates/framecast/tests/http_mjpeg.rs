@@ -142,6 +142,17 @@ fn beside_an_rtp_client_webrtc_shares_the_senders_h264_encode() {
         .unwrap();
     let count = |factory: &str| pipelines::count_factory(sender.pipeline(), factory);
     assert_eq!((count("h264enc"), count("whepsink")), (1, 1));
+    // Port 0: the page and its WHEP on one server, the port it was given
+    // (each sink binding port 0 itself once gave them two).
+    let addr = http::url_addr(&sender.http().expect("serving HTTP"));
+    let whep = pipelines::element(sender.pipeline(), "whep");
+    assert_eq!(pipelines::uint(&whep, "bound-port"), u64::from(addr.port()));
+    let preflight = http::request(addr, "OPTIONS", "/stream/whep", &[], b"");
+    assert!(
+        (200..300).contains(&preflight.status),
+        "OPTIONS /stream/whep on the page's server: {}",
+        preflight.status
+    );
     serves_mjpeg(sender);
 }
 

@@ -246,7 +246,7 @@ impl SinkImpl for HttpServerSink {
 
 /// The launch fragments of an HTTP output serving `addr` (`ADDR:PORT`) at
 /// `/path/`: the Sender's and the CLI's `--http`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HttpBranch {
     /// From raw frames: a leaky one-frame queue (a frame being encoded
     /// never holds the others back), `videoconvert` to I420 and
@@ -255,6 +255,10 @@ pub struct HttpBranch {
     /// `whepsink name=whep` (WebRTC at `/path/whep`, which the page plays
     /// first), to be fed H.264 access units.
     pub whep: String,
+    /// For port 0, the server bound here on a free port, which both sinks
+    /// join when they start (each binding port 0 itself would give the
+    /// page and its WHEP two servers): keep it until the pipeline plays.
+    pub server: Option<Arc<HttpServer>>,
 }
 
 impl HttpBranch {
@@ -292,17 +296,36 @@ pub fn branch(addr: &str, path: &str, token: Option<&str>, name: &str) -> Result
     if !plain(path) {
         return Err(bad("path", path, "not a plain URL path"));
     }
+    if let Some(t) = token.filter(|t| !plain(t)) {
+        return Err(bad("token", t, "no spaces or quotes in a token"));
+    }
+    let server = match a.port() {
+        0 => Some(
+            HttpServer::bind(
+                a,
+                framecast_http::HttpConfig {
+                    token: token.map(str::to_string),
+                    ..framecast_http::HttpConfig::default()
+                },
+            )
+            .map_err(|e| bad("http", addr, &e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let (ip, port) = (
+        a.ip(),
+        server.as_ref().map_or(a.port(), |s| s.local_addr().port()),
+    );
     let token = match token {
-        Some(t) if !plain(t) => return Err(bad("token", t, "no spaces or quotes in a token")),
         Some(t) => format!(" token={t}"),
         None => String::new(),
     };
-    let (ip, port) = (a.ip(), a.port());
     Ok(HttpBranch {
         mjpeg: format!(
             "queue leaky=downstream max-size-buffers=1 ! videoconvert ! video/x-raw,format=I420 \
              ! httpserversink name={name} address={ip} port={port} path={path}{token}"
         ),
         whep: format!("whepsink name=whep address={ip} port={port} path={path}{token}"),
+        server,
     })
 }
