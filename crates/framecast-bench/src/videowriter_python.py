@@ -93,10 +93,12 @@ class FramecastWriter:
                                          framecast.VideoWriter.fourcc(*"H264"), fps,
                                          (width, height), strict=True,
                                          params=[framecast.VIDEOWRITER_PROP_BITRATE,
-                                                 BITRATE_KBPS,
-                                                 framecast.VIDEOWRITER_PROP_NSTRIPES,
-                                                 self.stripes])
+                                                 BITRATE_KBPS] + self.stripe_params(framecast))
         self.write = self.out.write
+
+    def stripe_params(self, framecast):
+        # Only when asked: a module from before NSTRIPES runs the default.
+        return [framecast.VIDEOWRITER_PROP_NSTRIPES, self.stripes] if self.stripes else []
 
     def close(self):
         s = self.out.stats()
