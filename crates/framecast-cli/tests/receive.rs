@@ -534,7 +534,14 @@ fn loss_and_reordering_are_counted_and_damaged_pictures_are_concealed() {
     assert!(dropped >= 5, "relay saw {relayed} packets");
     let lost = number(&json, "lost").expect("lost");
     assert!(lost >= 1.0, "no loss counted: {json}");
-    assert!(lost <= dropped as f64, "{json}, relay dropped {dropped}");
+    // A packet given up is either one the relay dropped or one that came
+    // after its slot's wait (a loaded machine can hold the relay's thread
+    // past the jitter buffer's latency), which the receiver counts late.
+    let late = number(&json, "late").unwrap_or(0.0);
+    assert!(
+        lost <= dropped as f64 + late,
+        "{json}, relay dropped {dropped}"
+    );
     // The frames after each loss reference what was lost: they are
     // decoded with the loss concealed (damaged=conceal, the default),
     // instead of dropped until the next IDR, so nearly all 210 show.
