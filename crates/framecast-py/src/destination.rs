@@ -14,8 +14,9 @@ pub(crate) enum Destination {
     /// `rtsp://[user:pass@]host:port/path`: published into that server
     /// (ANNOUNCE/RECORD, reconnecting by itself).
     RtspPublish { url: String },
-    /// `rtsp://host:port/path?listen=1`: served by this process; viewers
-    /// open the URL (without the query).
+    /// `rtsp://[user:pass@]host:port/path?listen=1`: served by this
+    /// process; viewers open the URL (without the query), giving the
+    /// credentials when it has them (Digest).
     RtspServe { url: String },
     /// `http://host:port/path[?token=T]`: served to browsers by this
     /// process (a viewer page at `/path/`, MJPEG at `/path/mjpeg`), the

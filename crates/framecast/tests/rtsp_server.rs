@@ -357,20 +357,7 @@ fn a_sender_serves_rtsp_and_sends_rtp_udp_from_one_encode() {
         .build()
         .expect("sender");
     assert_eq!(sender.rtsp().map(|(u, _)| u), Some(url.clone()));
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let pusher = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let pixels = vec![128u8; (W * H * 3) as usize];
-            let mut n = 0u32;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 900 {
-                let _ = sender.push_packed(&pixels, None);
-                n += 1;
-                std::thread::sleep(Duration::from_millis(33));
-            }
-            sender
-        })
-    };
+    let pushing = Pushing::start(sender);
     let mut viewer = client("ffmpeg-udp", &url);
     let (frames, _) = read_frames(&mut viewer, 10, Duration::from_secs(20));
     assert!(
@@ -380,9 +367,69 @@ fn a_sender_serves_rtsp_and_sends_rtp_udp_from_one_encode() {
     );
     let mut buf = [0u8; 2048];
     assert!(udp.recv(&mut buf).is_ok(), "no RTP on the --to client");
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let sender = pusher.join().unwrap();
-    sender.finish().expect("finish");
+    pushing.finish();
+}
+
+#[test]
+fn a_sender_serving_a_url_with_credentials_asks_viewers_for_them() {
+    if !have_peers() {
+        return;
+    }
+    let port = framecast_test_support::ports::free_tcp_port();
+    let url = format!("rtsp://127.0.0.1:{port}/cam");
+    // `%40` is an `@` in the password, as URLs spell it.
+    let with = url.replace("rtsp://", "rtsp://alice:s3cret%40home@");
+    let sender = framecast::sender::Sender::builder()
+        .serve(&with)
+        .size(W, H)
+        .fps(30)
+        .build()
+        .expect("sender");
+    // Served at the URL without them: what a viewer's request line says.
+    assert_eq!(sender.rtsp().map(|(u, _)| u), Some(url.clone()));
+    let pushing = Pushing::start(sender);
+    let mut s = connect(&url);
+    let r = request(
+        &mut s,
+        &format!("DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n\r\n"),
+    );
+    assert!(r.starts_with("RTSP/1.0 401"), "{r}");
+    let mut ff = client("ffmpeg-tcp", &with);
+    let (frames, _) = read_frames(&mut ff, 5, Duration::from_secs(20));
+    assert!(frames.len() >= 5, "ffmpeg decoded {} frames", frames.len());
+    pushing.finish();
+}
+
+/// A `Sender` fed grey frames at 30 fps from a thread of its own (at most
+/// 30 s) until [`Pushing::finish`].
+struct Pushing {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<framecast::sender::Sender>,
+}
+
+impl Pushing {
+    fn start(sender: framecast::sender::Sender) -> Pushing {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let pixels = vec![128u8; (W * H * 3) as usize];
+            let mut n = 0u32;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) && n < 900 {
+                let _ = sender.push_packed(&pixels, None);
+                n += 1;
+                std::thread::sleep(Duration::from_millis(33));
+            }
+            sender
+        });
+        Pushing { stop, thread }
+    }
+
+    /// Stops pushing and finishes the sender.
+    fn finish(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let sender = self.thread.join().unwrap();
+        sender.finish().expect("finish");
+    }
 }
 
 /// Sets up `url` over UDP to `rtp` (its port and the next) and plays it;

@@ -73,9 +73,20 @@ impl SenderBuilder {
     /// Also (or only) serves the stream over RTSP at `url`
     /// (`rtsp://127.0.0.1:8554/cam`): viewers open the URL and come and go
     /// (`rtspserversink`; H.264 or JPEG). Combinable with [`Self::to`]: one
-    /// encode feeds both.
+    /// encode feeds both. Credentials in the URL
+    /// (`rtsp://user:password@127.0.0.1:8554/cam`, percent-encoded as in
+    /// any URL) are the ones viewers must give, as with
+    /// [`Self::serve_credentials`] (which wins when both are given).
     pub fn serve(mut self, url: &str) -> Self {
         self.serve = Some(url.to_string());
+        if let Ok(parsed) = framecast_rtsp::client::RtspUrl::parse(url) {
+            if let Some(user) = parsed.user() {
+                let password = parsed.password().unwrap_or_default().to_string();
+                self.serve_credentials
+                    .get_or_insert_with(|| (user.to_string(), password));
+                self.serve = Some(parsed.url().to_string());
+            }
+        }
         self
     }
     /// RTSP viewers of [`Self::serve`] must authenticate as `user` with
