@@ -349,15 +349,12 @@ fn a_sender_serves_rtsp_and_sends_rtp_udp_from_one_encode() {
         .unwrap();
     let port = framecast_test_support::ports::free_tcp_port();
     let url = format!("rtsp://127.0.0.1:{port}/cam");
-    let sender = framecast::sender::Sender::builder()
-        .serve(&url)
-        .to(&udp.local_addr().unwrap().to_string())
-        .size(W, H)
-        .fps(30)
-        .build()
-        .expect("sender");
-    assert_eq!(sender.rtsp().map(|(u, _)| u), Some(url.clone()));
-    let pushing = Pushing::start(sender);
+    let pushing = Pushing::serving(
+        framecast::sender::Sender::builder()
+            .serve(&url)
+            .to(&udp.local_addr().unwrap().to_string()),
+        &url,
+    );
     let mut viewer = client("ffmpeg-udp", &url);
     let (frames, _) = read_frames(&mut viewer, 10, Duration::from_secs(20));
     assert!(
@@ -379,15 +376,8 @@ fn a_sender_serving_a_url_with_credentials_asks_viewers_for_them() {
     let url = format!("rtsp://127.0.0.1:{port}/cam");
     // `%40` is an `@` in the password, as URLs spell it.
     let with = url.replace("rtsp://", "rtsp://alice:s3cret%40home@");
-    let sender = framecast::sender::Sender::builder()
-        .serve(&with)
-        .size(W, H)
-        .fps(30)
-        .build()
-        .expect("sender");
     // Served at the URL without them: what a viewer's request line says.
-    assert_eq!(sender.rtsp().map(|(u, _)| u), Some(url.clone()));
-    let pushing = Pushing::start(sender);
+    let pushing = Pushing::serving(framecast::sender::Sender::builder().serve(&with), &url);
     let mut s = connect(&url);
     let r = request(
         &mut s,
@@ -408,6 +398,14 @@ struct Pushing {
 }
 
 impl Pushing {
+    /// Builds `builder` at W x H, 30 fps, checks it serves at `url`, and
+    /// starts pushing.
+    fn serving(builder: framecast::sender::SenderBuilder, url: &str) -> Pushing {
+        let sender = builder.size(W, H).fps(30).build().expect("sender");
+        assert_eq!(sender.rtsp().map(|(u, _)| u).as_deref(), Some(url));
+        Pushing::start(sender)
+    }
+
     fn start(sender: framecast::sender::Sender) -> Pushing {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
