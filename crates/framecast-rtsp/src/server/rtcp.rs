@@ -31,10 +31,9 @@
 //! group), and a PLI/FIR asks the encoder for a keyframe.
 
 use framecast_core::sync::MutexExt;
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, TryLockError, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use framecast_rtp::rtcp::{parse_compound, CompoundWriter, NtpTimestamp, RtcpPacket};
@@ -188,14 +187,13 @@ impl Mount {
             return;
         };
         let sr = stats.report(NtpTimestamp::now(), pos.rtptime_now(90_000));
-        // Room for the interleaved frame's 4-byte head before it.
-        let mut buf = [0u8; 4 + 256];
-        let mut w = CompoundWriter::new(&mut buf[4..]);
+        let mut buf = [0u8; 256];
+        let mut w = CompoundWriter::new(&mut buf);
         if w.sender_report(&sr, &[]).is_err() || w.sdes_cname(pos.ssrc, "framecast").is_err() {
             return;
         }
         let len = w.finish();
-        let report = &buf[4..4 + len];
+        let report = &buf[..len];
         let viewers = self.viewers.locked();
         let mut multicast = false;
         for v in viewers.iter().filter(|v| v.playing.load(Ordering::Relaxed)) {
@@ -207,19 +205,10 @@ impl Mount {
                 Delivery::Tcp {
                     rtcp_channel, out, ..
                 } => {
-                    // Between two media frames; a writer busy with a
+                    // Only on an idle connection: a writer busy with a
                     // stalled socket skips this second's report instead
                     // of holding up everyone's.
-                    let mut w = match out.writer.try_lock() {
-                        Ok(w) => w,
-                        Err(TryLockError::Poisoned(p)) => p.into_inner(),
-                        Err(TryLockError::WouldBlock) => continue,
-                    };
-                    let head = [b'$', *rtcp_channel, (len >> 8) as u8, len as u8];
-                    let _ = w
-                        .write_all(&head)
-                        .and_then(|()| w.write_all(report))
-                        .and_then(|()| w.flush());
+                    out.send_control(*rtcp_channel, report);
                 }
             }
         }

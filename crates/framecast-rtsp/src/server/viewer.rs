@@ -310,7 +310,12 @@ impl TcpOut {
             return Pushed::Closed;
         }
         if q.frames.is_empty() && !q.busy && !q.flush {
-            match self.send_direct(frame) {
+            match self.send_direct(
+                self.channel,
+                &mut frame.packets(),
+                frame.len(),
+                frame.bytes(),
+            ) {
                 Direct::Sent => return Pushed::Queued,
                 Direct::Buffered => {
                     q.flush = true;
@@ -343,11 +348,44 @@ impl TcpOut {
         out
     }
 
-    /// Sends `frame` on the socket without waiting, if the writer is free
-    /// and holds nothing; the part the kernel does not take goes into the
-    /// writer's buffer, in order, for the writer thread to flush.
-    fn send_direct(&self, frame: &Frame) -> Direct {
-        if frame.bytes() + 4 * frame.len() > DIRECT_MAX_BYTES {
+    /// Sends one RTCP compound on `channel` now if the connection is idle
+    /// (nothing queued, being written or left to flush), as a direct send
+    /// of a frame goes; otherwise it is skipped (`false`): a report a
+    /// second may be lost, and sending it never waits on the socket, so a
+    /// stalled viewer never holds up the reports to the others.
+    pub fn send_control(&self, channel: u8, packet: &[u8]) -> bool {
+        let mut q = self.queue.locked();
+        if q.closed || !q.frames.is_empty() || q.busy || q.flush {
+            return false;
+        }
+        match self.send_direct(channel, &mut std::iter::once(packet), 1, packet.len()) {
+            Direct::Sent => true,
+            Direct::Buffered => {
+                q.flush = true;
+                drop(q);
+                self.ready.notify_one();
+                true
+            }
+            Direct::Failed => {
+                self.close_queue(q);
+                false
+            }
+            Direct::NotNow => false,
+        }
+    }
+
+    /// Sends `count` packets of `bytes` in all on `channel` without
+    /// waiting, if the writer is free and holds nothing; the part the
+    /// kernel does not take goes into the writer's buffer, in order, for
+    /// the writer thread to flush.
+    fn send_direct(
+        &self,
+        channel: u8,
+        packets: &mut dyn Iterator<Item = &[u8]>,
+        count: usize,
+        bytes: usize,
+    ) -> Direct {
+        if bytes + 4 * count > DIRECT_MAX_BYTES {
             return Direct::NotNow;
         }
         let Ok(mut w) = self.writer.try_lock() else {
@@ -359,7 +397,6 @@ impl TcpOut {
         }
         let socket = socket2::SockRef::from(w.get_ref());
         let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
-        let packets: &mut dyn Iterator<Item = &[u8]> = &mut frame.packets();
         let mut chunk = [&[][..]; DIRECT_PACKETS];
         loop {
             let mut n = 0;
@@ -371,7 +408,7 @@ impl TcpOut {
                 return Direct::Sent;
             }
             let heads: [[u8; 4]; DIRECT_PACKETS] =
-                std::array::from_fn(|i| interleaved_head(self.channel, chunk[i]));
+                std::array::from_fn(|i| interleaved_head(channel, chunk[i]));
             let mut slices = [std::io::IoSlice::new(&[]); 2 * DIRECT_PACKETS];
             for i in 0..n {
                 slices[2 * i] = std::io::IoSlice::new(&heads[i]);
@@ -395,7 +432,7 @@ impl TcpOut {
                     let _ = w.write_all(&s[take..]);
                 }
                 for p in packets {
-                    let _ = w.write_all(&interleaved_head(self.channel, p));
+                    let _ = w.write_all(&interleaved_head(channel, p));
                     let _ = w.write_all(p);
                 }
                 return Direct::Buffered;
@@ -451,9 +488,9 @@ impl TcpOut {
             let mut w = self.writer.locked();
             let mut ok = true;
             for p in frame.iter().flat_map(|f| f.packets()) {
-                let len = u16::try_from(p.len()).unwrap_or(u16::MAX);
                 let head = interleaved_head(self.channel, p);
-                if w.write_all(&head).is_err() || w.write_all(&p[..usize::from(len)]).is_err() {
+                let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+                if w.write_all(&head).is_err() || w.write_all(&p[..len]).is_err() {
                     ok = false;
                     break;
                 }
