@@ -40,11 +40,13 @@
 //! §6.1: a compound packet starts with an SR or RR and carries an SDES
 //! with the CNAME; BYE, when present, is last.
 
+mod interarrival;
 mod parse;
 mod reception;
 mod report;
 mod write;
 
+pub use interarrival::InterarrivalJitter;
 pub use parse::*;
 pub use reception::ReceptionStats;
 pub use report::*;

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use super::{ReportBlock, SenderReport};
+use super::{InterarrivalJitter, ReportBlock, SenderReport};
 use crate::seq::SeqUnwrapper;
 
 /// Reception statistics of the stream being received, for its report
@@ -24,11 +24,7 @@ pub struct ReceptionStats {
     /// `expected` and `received` at the last report (A.3's "prior").
     expected_prior: u64,
     received_prior: u64,
-    /// Arrival times are counted in the media clock from here.
-    epoch: Instant,
-    last_transit: Option<u32>,
-    /// Jitter ×16 (A.8's fixed-point form).
-    jitter16: u32,
+    jitter: InterarrivalJitter,
     /// The last SR's middle 32 NTP bits and when it came.
     last_sr: Option<(u32, Instant)>,
 }
@@ -44,9 +40,7 @@ impl ReceptionStats {
             received: 0,
             expected_prior: 0,
             received_prior: 0,
-            epoch: Instant::now(),
-            last_transit: None,
-            jitter16: 0,
+            jitter: InterarrivalJitter::default(),
             last_sr: None,
         }
     }
@@ -69,20 +63,7 @@ impl ReceptionStats {
             self.seq.extend(seq);
         }
         self.received += 1;
-        // A.8: the transit time in media-clock units (its offset does
-        // not matter, only its change), J += (|D| - J) / 16.
-        let ticks = arrival.saturating_duration_since(self.epoch).as_nanos()
-            * u128::from(self.clock_rate)
-            / 1_000_000_000;
-        let transit = (ticks as u32).wrapping_sub(rtp_ts);
-        if let Some(last) = self.last_transit {
-            let d = (transit.wrapping_sub(last) as i32).unsigned_abs();
-            self.jitter16 = self
-                .jitter16
-                .wrapping_add(d)
-                .wrapping_sub((self.jitter16 + 8) >> 4);
-        }
-        self.last_transit = Some(transit);
+        self.jitter.on_packet(arrival, rtp_ts, self.clock_rate);
     }
 
     /// Notes a sender report about the stream, arrived at `arrival`.
@@ -123,7 +104,7 @@ impl ReceptionStats {
             // The unwrapper counts its first cycle as 1 (see
             // `SeqUnwrapper::new`); the report's starts at 0.
             extended_highest_seq: highest.wrapping_sub(1 << 16) as u32,
-            jitter: self.jitter16 >> 4,
+            jitter: self.jitter.ticks(),
             last_sr,
             delay_since_last_sr,
         })

@@ -91,8 +91,9 @@ mod repair;
 mod settings;
 use settings::JitterBufferSettings;
 mod timing;
+use framecast_rtp::rtcp::InterarrivalJitter;
 use repair::unwrap_rtx;
-use timing::{Jitter, SenderClock};
+use timing::SenderClock;
 
 /// Packets the jitter buffer's window can hold.
 pub const RING: usize = 2048;
@@ -151,7 +152,7 @@ struct State {
     last: FlowResult,
     /// From the caps: RTP timestamp ticks per second.
     clock_rate: u32,
-    jitter: Jitter,
+    jitter: InterarrivalJitter,
     sender_clock: Option<SenderClock>,
     stamp_ntp: bool,
     eos_on_bye: bool,
@@ -198,7 +199,7 @@ impl Default for State {
             eos: false,
             last: Ok(FlowSuccess::Ok),
             clock_rate: 0,
-            jitter: Jitter::default(),
+            jitter: InterarrivalJitter::default(),
             sender_clock: None,
             stamp_ntp: true,
             eos_on_bye: false,
@@ -220,7 +221,7 @@ impl State {
         self.events.clear();
         self.eos = false;
         self.last = Ok(FlowSuccess::Ok);
-        self.jitter = Jitter::default();
+        self.jitter = InterarrivalJitter::default();
         self.sender_clock = None;
         self.activity = StreamActivity::default();
         self.main_pt = None;
