@@ -15,7 +15,7 @@
 //! server's root is the live dashboard, unless something else took it.
 
 use framecast_core::sync::MutexExt;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use framecast_core::{Buffer, BufferPool, PoolConfig, VideoInfo};
@@ -76,28 +76,14 @@ struct Served {
 }
 
 /// The element's implementation.
+#[derive(Default)]
 pub struct HttpServerSink {
     settings: SettingsLock<HttpServerSinkSettings>,
     served: Mutex<Option<Served>>,
     /// I420 input: its layout, and the pool the JPEGs are written into.
     raw: Mutex<Option<(VideoInfo, BufferPool)>>,
-    /// The `quality` property, read by the encode without a lock.
-    quality: AtomicU8,
     published: AtomicU64,
     unwatched: AtomicU64,
-}
-
-impl Default for HttpServerSink {
-    fn default() -> Self {
-        HttpServerSink {
-            settings: SettingsLock::default(),
-            served: Mutex::default(),
-            raw: Mutex::default(),
-            quality: AtomicU8::new(settings::QUALITY),
-            published: AtomicU64::new(0),
-            unwatched: AtomicU64::new(0),
-        }
-    }
 }
 
 impl std::fmt::Debug for HttpServerSink {
@@ -157,7 +143,9 @@ impl HttpServerSink {
         (info, pool): &(VideoInfo, BufferPool),
     ) -> std::result::Result<Buffer, FlowError> {
         let mut out = pool.acquire().map_err(|_| FlowError::Flushing)?;
-        let quality = self.quality.load(Ordering::Relaxed);
+        let quality = self
+            .settings
+            .read(|s| s.quality.unwrap_or(settings::QUALITY));
         let Some(out_ref) = out.get_mut() else {
             return Err(FlowError::Error);
         };
@@ -171,12 +159,7 @@ impl HttpServerSink {
 
 impl SinkImpl for HttpServerSink {
     fn property_changed(&self, element: &Element, name: &str, value: &PropertyValue) -> Result<()> {
-        self.settings.write(element, name, value)?;
-        let quality = self
-            .settings
-            .read(|s| s.quality.unwrap_or(settings::QUALITY));
-        self.quality.store(quality, Ordering::Relaxed);
-        Ok(())
+        self.settings.write(element, name, value)
     }
 
     fn set_caps(&self, _element: &Element, caps: &Caps) -> Result<()> {
@@ -197,8 +180,9 @@ impl SinkImpl for HttpServerSink {
         Ok(())
     }
 
-    /// One lock for a frame nobody watches, two for one encoded (each
-    /// held only to clone an `Arc`; the encode runs with none held).
+    /// One lock for a frame nobody watches, two and a settings read for
+    /// one encoded (each held only to clone an `Arc` or read a value; the
+    /// encode runs with none held).
     fn render(&self, element: &Element, buffer: Buffer) -> FlowResult {
         let stream = match self.served.locked().as_ref() {
             Some(s) => s.stream.stream().clone(),
