@@ -8,6 +8,7 @@ mod handle;
 pub mod meta;
 mod pool;
 mod pool_config;
+mod pool_registry;
 
 pub use allocation::{
     AllocationDecision, AllocationQuery, AllocatorProposal, MetaParams, MetaProposal, PoolProposal,
@@ -21,3 +22,4 @@ pub use meta::{
 };
 pub use pool::{AcquireFlags, BufferPool, DiscardReason, PoolStats};
 pub use pool_config::PoolConfig;
+pub use pool_registry::{live_pools, PoolSnapshot};

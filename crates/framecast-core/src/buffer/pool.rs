@@ -18,6 +18,7 @@ use smallvec::smallvec;
 use super::buffer_ref::PoolLink;
 use super::handle::BufferBox;
 use super::meta::VideoMeta;
+use super::pool_registry::PoolSnapshot;
 use super::{BufferFlags, BufferRef, PoolConfig};
 use crate::memory::{default_allocator, Memory};
 use crate::trace::{self, ObjectId, ObjectInfo, ObjectKind};
@@ -88,6 +89,7 @@ struct PoolState {
 /// reference; the cycle through the free queue is broken by [`PoolOwner`].
 pub(crate) struct PoolShared {
     id: ObjectId,
+    site: &'static Location<'static>,
     video: bool,
     state: Mutex<PoolState>,
     wake: Condvar,
@@ -187,21 +189,22 @@ impl BufferPool {
             description: if video { "video" } else { "" },
             may_be_leaked: false,
         });
-        BufferPool(Arc::new(PoolOwner {
-            shared: Arc::new(PoolShared {
-                id,
-                video,
-                state: Mutex::new(PoolState {
-                    config: None,
-                    frame_layout: None,
-                    active: false,
-                    flushing: true,
-                    free: VecDeque::new(),
-                    stats: PoolStats::default(),
-                }),
-                wake: Condvar::new(),
+        let shared = Arc::new(PoolShared {
+            id,
+            site,
+            video,
+            state: Mutex::new(PoolState {
+                config: None,
+                frame_layout: None,
+                active: false,
+                flushing: true,
+                free: VecDeque::new(),
+                stats: PoolStats::default(),
             }),
-        }))
+            wake: Condvar::new(),
+        });
+        super::pool_registry::register(&shared);
+        BufferPool(Arc::new(PoolOwner { shared }))
     }
 
     /// The pool's process-unique id.
@@ -490,6 +493,21 @@ impl BufferPool {
 impl PoolShared {
     fn lock(&self) -> MutexGuard<'_, PoolState> {
         self.state.locked()
+    }
+
+    /// What [`live_pools`](super::live_pools) reports of this pool.
+    pub(super) fn snapshot(&self) -> PoolSnapshot {
+        let state = self.lock();
+        let mut stats = state.stats;
+        stats.queued = state.free.len() as u32;
+        PoolSnapshot {
+            id: self.id,
+            site: self.site,
+            video: self.video,
+            active: state.active,
+            config: state.config.clone(),
+            stats,
+        }
     }
 
     fn alloc_buffer(

@@ -5,6 +5,10 @@
 //! of two of nanoseconds is split into 32 linear sub-buckets (the HDR
 //! histogram idea), so any percentile is within about 3 % of the true value,
 //! in a fixed 1 920 counters; count, minimum, maximum and sum are exact.
+//!
+//! Beside them, exact counts per fixed bin ([`BIN_BOUNDS`], 0.5 ms to 1 s)
+//! feed Prometheus histograms: a scraper aggregates and compares fixed
+//! buckets across processes and time, which quantiles cannot do.
 
 use std::fmt;
 use std::time::Duration;
@@ -13,10 +17,38 @@ const SUB_BITS: u32 = 5;
 const SUB: u64 = 1 << SUB_BITS;
 const BUCKETS: usize = ((64 - SUB_BITS) as usize + 1) * SUB as usize;
 
+/// How many fixed bins a [`Summary`] carries (`+Inf` aside).
+pub const BINS: usize = 11;
+
+/// The fixed bins' inclusive upper bounds (Prometheus' `le`): a 1-2-5
+/// series from 0.5 ms to 1 s, which spans a frame's stages from a pad push
+/// to a browser's glass. Samples above the last fall in `+Inf` only.
+pub const BIN_BOUNDS: [Duration; BINS] = [
+    Duration::from_micros(500),
+    Duration::from_millis(1),
+    Duration::from_millis(2),
+    Duration::from_millis(5),
+    Duration::from_millis(10),
+    Duration::from_millis(20),
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+];
+
+/// The bin a sample of `ns` falls in: the first bound at or above it;
+/// [`BINS`] when above all of them.
+fn bin(ns: u64) -> usize {
+    BIN_BOUNDS.partition_point(|b| b.as_nanos() < u128::from(ns))
+}
+
 /// Durations recorded with about 3 % resolution.
 #[derive(Clone)]
 pub struct Histogram {
     counts: Vec<u64>,
+    /// Exact samples per fixed bin (not cumulative); `BINS` is `+Inf`.
+    bins: [u64; BINS + 1],
     count: u64,
     sum: u128,
     min: u64,
@@ -61,6 +93,7 @@ impl Histogram {
     pub fn new() -> Histogram {
         Histogram {
             counts: Vec::new(),
+            bins: [0; BINS + 1],
             count: 0,
             sum: 0,
             min: u64::MAX,
@@ -77,6 +110,9 @@ impl Histogram {
         if let Some(c) = self.counts.get_mut(index(ns)) {
             *c += 1;
         }
+        if let Some(b) = self.bins.get_mut(bin(ns)) {
+            *b += 1;
+        }
         self.count += 1;
         self.sum += u128::from(ns);
         self.min = self.min.min(ns);
@@ -92,6 +128,9 @@ impl Histogram {
             self.counts = vec![0; BUCKETS];
         }
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        for (a, b) in self.bins.iter_mut().zip(&other.bins) {
             *a += b;
         }
         self.count += other.count;
@@ -131,8 +170,15 @@ impl Histogram {
         Duration::from_nanos(self.max)
     }
 
-    /// Count, mean, minimum, p50, p90, p99 and maximum.
+    /// Count, sum, mean, minimum, p50, p90, p99, maximum and the
+    /// cumulative fixed bins.
     pub fn summary(&self) -> Summary {
+        let mut bins = [0u64; BINS];
+        let mut seen = 0;
+        for (cum, n) in bins.iter_mut().zip(&self.bins) {
+            seen += n;
+            *cum = seen;
+        }
         let (min, mean) = if self.count == 0 {
             (Duration::ZERO, Duration::ZERO)
         } else {
@@ -141,6 +187,8 @@ impl Histogram {
         };
         Summary {
             count: self.count,
+            sum: self.sum(),
+            bins,
             min,
             mean,
             p50: self.quantile(0.50),
@@ -156,6 +204,11 @@ impl Histogram {
 pub struct Summary {
     /// Number of samples.
     pub count: u64,
+    /// Sum of all samples (exact).
+    pub sum: Duration,
+    /// Samples at or below each of [`BIN_BOUNDS`], cumulative as
+    /// Prometheus' `_bucket{le=...}` (exact); `+Inf`'s is `count`.
+    pub bins: [u64; BINS],
     /// Smallest sample (exact).
     pub min: Duration,
     /// Mean (exact).
@@ -246,5 +299,37 @@ mod tests {
         assert_eq!(a.count(), 2);
         assert_eq!(a.summary().max, Duration::from_millis(3));
         assert_eq!(a.summary().min, Duration::from_nanos(7));
+    }
+
+    #[test]
+    fn fixed_bins_are_exact_cumulative_and_merge() {
+        let mut h = Histogram::new();
+        // On a bound (inclusive), just above it, and past the last one.
+        for d in [
+            Duration::from_nanos(1),
+            Duration::from_micros(500),
+            Duration::from_nanos(500_001),
+            Duration::from_millis(3),
+            Duration::from_millis(3),
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+        ] {
+            h.record(d);
+        }
+        let s = h.summary();
+        assert_eq!(s.bins, [2, 3, 3, 5, 5, 5, 5, 5, 5, 5, 6]);
+        assert_eq!(s.count, 7);
+        assert_eq!(
+            s.sum,
+            Duration::from_nanos(1 + 500_000 + 500_001 + 6_000_000 + 6_000_000_000)
+        );
+        assert!(s.bins.windows(2).all(|w| w[0] <= w[1]));
+        let mut other = Histogram::new();
+        other.record(Duration::from_millis(150));
+        h.merge(&other);
+        let s = h.summary();
+        assert_eq!(s.bins, [2, 3, 3, 5, 5, 5, 5, 5, 6, 6, 7]);
+        assert_eq!(s.count, 8);
+        assert_eq!(Histogram::new().summary().bins, [0; BINS]);
     }
 }

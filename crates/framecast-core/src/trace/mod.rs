@@ -64,7 +64,7 @@ pub use control::{
     build, deinit, init, register_tracer, registered_tracers, start, stop, TracerFactory,
     LEAKS_SIGNALS_ENV, TRACERS_ENV,
 };
-pub use histogram::{Histogram, Summary};
+pub use histogram::{Histogram, Summary, BINS, BIN_BOUNDS};
 pub use id::ObjectId;
 pub use latency::{LatencySummary, LatencyTracer};
 pub use leaks::{Checkpoint, LeakReport, LeaksConfig, LeaksTracer, LiveObject};

@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use framecast_core::trace::{self, Summary};
+use framecast_core::buffer::live_pools;
+use framecast_core::trace::{self, Summary, BIN_BOUNDS};
 use serde_json::{json, Value};
 
 /// Groups sent when the page does not ask (`?limit=`).
@@ -22,12 +23,50 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// A series' figures; `bins` are its fixed histogram bins, cumulative
+/// (`le_ms` null for `+Inf`), as `/metrics` exports them.
 fn summary(s: &Summary) -> Value {
+    let bins: Vec<Value> = BIN_BOUNDS
+        .iter()
+        .zip(s.bins)
+        .map(|(le, n)| json!({"le_ms": ms(*le), "count": n}))
+        .chain([json!({"le_ms": null, "count": s.count})])
+        .collect();
     json!({
         "count": s.count,
         "min_ms": ms(s.min), "mean_ms": ms(s.mean), "p50_ms": ms(s.p50),
         "p90_ms": ms(s.p90), "p99_ms": ms(s.p99), "max_ms": ms(s.max),
+        "sum_ms": ms(s.sum), "bins": bins,
     })
+}
+
+/// Every live buffer pool: its counters (in use, free, max — `null` when
+/// unbounded —, discards by reason) and, when the stats tracer has seen
+/// it, its acquires, releases and most buffers out at once.
+fn pools(stats: Option<&trace::StatsSummary>) -> Vec<Value> {
+    live_pools()
+        .iter()
+        .map(|p| {
+            let traced = stats.and_then(|s| s.pool(p.id));
+            let c = p.config.as_ref();
+            json!({
+                "pool": p.id.get(), "site": p.site.to_string(),
+                "video": p.video, "active": p.active,
+                "size": c.map(|c| c.size), "min": c.map(|c| c.min_buffers),
+                "max": p.max_buffers(),
+                "in_use": p.stats.outstanding, "free": p.stats.queued,
+                "allocated": p.stats.allocated, "waiting": p.stats.waiting,
+                "total_allocated": p.stats.total_allocated, "reused": p.stats.reused,
+                "max_in_use": traced.map(|t| t.max_outstanding),
+                "acquired": traced.map(|t| t.acquired),
+                "released": traced.map(|t| t.released),
+                "discarded": {
+                    "memory_changed": p.stats.discarded_memory_changed,
+                    "memory_shared": p.stats.discarded_memory_shared,
+                },
+            })
+        })
+        .collect()
 }
 
 /// When this process's dashboard API first answered (uptime's zero).
@@ -36,13 +75,14 @@ fn started() -> Instant {
     *START.get_or_init(Instant::now)
 }
 
-/// `/api/stats`: the stats tracer's pads, pools, queues, elements and
-/// object counts; the latency tracer's paths and element times; every
-/// registered [`StatsSource`](crate::stats::StatsSource) under `sources`.
-/// A tracer that is not active is `null`.
+/// `/api/stats`: every live buffer pool (`pools`, tracer or not); the
+/// stats tracer's pads, queues, elements and object counts; the latency
+/// tracer's paths and element times; every registered
+/// [`StatsSource`](crate::stats::StatsSource) under `sources`. A tracer
+/// that is not active is `null`.
 pub fn stats() -> Value {
-    let stats = trace::stats().map(|t| {
-        let s = t.summary();
+    let summary_of_stats = trace::stats().map(|t| t.summary());
+    let stats = summary_of_stats.as_ref().map(|s| {
         json!({
             "objects": s.objects.iter().map(|o| json!({
                 "type": o.kind, "created": o.created, "destroyed": o.destroyed,
@@ -51,11 +91,6 @@ pub fn stats() -> Value {
             "pads": s.pads.iter().map(|p| json!({
                 "pad": p.pad, "buffers": p.buffers, "bytes": p.bytes,
                 "push": summary(&p.push_time),
-            })).collect::<Vec<_>>(),
-            "pools": s.pools.iter().map(|p| json!({
-                "pool": p.pool.get(), "site": p.site.map(|s| s.to_string()),
-                "acquired": p.acquired, "released": p.released,
-                "in_use": p.outstanding, "max_in_use": p.max_outstanding,
             })).collect::<Vec<_>>(),
             "queues": s.queues.iter().map(|q| json!({
                 "queue": q.queue, "level": q.level, "max_level": q.max_level,
@@ -82,6 +117,7 @@ pub fn stats() -> Value {
     json!({
         "uptime_s": started().elapsed().as_secs_f64(),
         "live_objects": trace::leaks().map(|l| l.live_count()),
+        "pools": pools(summary_of_stats.as_ref()),
         "stats": stats,
         "latency": latency,
         "sources": crate::stats::json(),
