@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use framecast_core::sync::MutexExt;
-use framecast_core::Buffer;
+use framecast_core::{Buffer, BufferPool, PoolConfig};
 use framecast_http::dashboard::Dashboard;
 use framecast_http::{HttpConfig, HttpServer};
 use framecast_test_support::{browser::Browser, http};
@@ -133,6 +133,86 @@ fn metrics_events_and_the_token_guard() {
     assert!(ev["objects"]["total"].as_u64().unwrap() > 0);
 }
 
+/// This pool's row in an `/api/stats` answer.
+fn pool_row(stats: &Value, pool: &BufferPool) -> Value {
+    stats["pools"]
+        .as_array()
+        .expect("/api/stats lists pools")
+        .iter()
+        .find(|p| p["pool"] == pool.id().get())
+        .cloned()
+        .unwrap_or_else(|| panic!("pool {} is not in {stats}", pool.id().get()))
+}
+
+#[test]
+fn pools_show_in_use_free_max_and_discards_by_reason() {
+    let (_d, s) = dashboard(None);
+    let a = s.local_addr();
+    let pool = BufferPool::new();
+    pool.set_config(PoolConfig::new(64, 0, 4)).unwrap();
+    pool.set_active(true).unwrap();
+    // One returned whole (free), one out (in use), one discarded because
+    // its memory was shared, one because its memory was removed.
+    let (free, out) = (pool.acquire().unwrap(), pool.acquire().unwrap());
+    drop(free);
+    let shared = pool.acquire().unwrap();
+    let kept = shared.memory(0).unwrap().clone();
+    drop(shared);
+    let mut changed = pool.acquire().unwrap();
+    changed.get_mut().unwrap().remove_all_memory();
+    drop(changed);
+
+    let row = pool_row(&http::get(a, "/api/stats").json(), &pool);
+    assert_eq!(
+        (&row["in_use"], &row["free"], &row["max"], &row["size"]),
+        (
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from(4),
+            &Value::from(64)
+        ),
+        "{row}"
+    );
+    assert_eq!(row["discarded"]["memory_shared"], 1, "{row}");
+    assert_eq!(row["discarded"]["memory_changed"], 1, "{row}");
+    assert!(
+        row["site"].as_str().unwrap().contains("dashboard.rs"),
+        "{row}"
+    );
+
+    let text = http::get(a, "/metrics").text();
+    let id = pool.id().get();
+    let sample = |name: &str, extra: &str| {
+        let prefix = format!("{name}{{pool=\"{id}\",");
+        text.lines()
+            .find(|l| l.starts_with(&prefix) && l.contains(extra))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {name} {extra} for pool {id} in {text}"))
+    };
+    assert_eq!(sample("framecast_pool_in_use", ""), 1.0);
+    assert_eq!(sample("framecast_pool_free", ""), 1.0);
+    assert_eq!(sample("framecast_pool_max", ""), 4.0);
+    let discarded = "framecast_pool_discarded_total";
+    assert_eq!(sample(discarded, "reason=\"memory_shared\""), 1.0);
+    assert_eq!(sample(discarded, "reason=\"memory_changed\""), 1.0);
+    assert!(text.contains("# TYPE framecast_pool_discarded_total counter"));
+
+    // A pool dropped (with nothing out) leaves the list.
+    drop((out, kept));
+    let gone = pool.id().get();
+    drop(pool);
+    let stats = http::get(a, "/api/stats").json();
+    assert!(
+        !stats["pools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["pool"] == gone),
+        "{stats}"
+    );
+}
+
 #[test]
 fn ten_thousand_live_objects_are_one_row_per_site() {
     let (_d, s) = dashboard(None);
@@ -156,6 +236,10 @@ fn chromium_shows_the_tables_and_a_live_count() {
     };
     let (d, _s) = dashboard(None);
     leak(5);
+    let pool = BufferPool::new();
+    pool.set_config(PoolConfig::new(64, 0, 3)).unwrap();
+    pool.set_active(true).unwrap();
+    let _out = pool.acquire().unwrap();
     browser.goto(&d.url());
     let rows = browser.wait_for(
         "const n = document.querySelectorAll('#groups tbody tr').length; return n > 0 ? n : null",
@@ -164,6 +248,13 @@ fn chromium_shows_the_tables_and_a_live_count() {
     assert!(rows.as_u64().unwrap_or(0) > 0, "no group rows: {rows}");
     let types = browser.run_js("return document.querySelectorAll('#types tbody tr').length");
     assert!(types.as_u64().unwrap() > 0);
+    // The pool's row: in use 1, free 0, max 3.
+    let pool_cells = browser.wait_for(
+        "const r = [...document.querySelectorAll('#pools tbody tr')].find(r => r.cells[3] && r.cells[3].textContent === '3'); \
+         return r ? [...r.cells].slice(1, 4).map(c => c.textContent).join(' ') : null",
+        10.0,
+    );
+    assert_eq!(pool_cells, "1 0 3");
     let first = browser
         .wait_for("const t = document.getElementById('live-count').textContent; return /^[0-9]+$/.test(t) ? t : null", 10.0);
     let first: u64 = first.as_str().unwrap().parse().unwrap();

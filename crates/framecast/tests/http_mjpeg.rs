@@ -182,7 +182,64 @@ fn serves_mjpeg(sender: Sender) {
     });
     let jpeg_start = viewer.pending.windows(2).any(|w| w == [0xFF, 0xD8]);
     assert!(jpeg_start, "no JPEG start of image in the parts");
+    dashboard_shows_pools_and_latency_bins(addr);
     sender.finish().unwrap();
+}
+
+/// The dashboard beside a running sender: its frame pools are listed with
+/// their bounds, and latency per stage comes as histogram bins, in
+/// `/api/stats` and as Prometheus histograms in `/metrics` (the same
+/// cumulative counts, `+Inf` equal to `_count`).
+fn dashboard_shows_pools_and_latency_bins(addr: std::net::SocketAddr) {
+    let stats = http::get(addr, "/api/stats").json();
+    let pools = stats["pools"].as_array().expect("pools listed");
+    assert!(
+        pools
+            .iter()
+            .any(|p| p["video"] == true && p["max"].as_u64().is_some()),
+        "no bounded video pool in {pools:?}"
+    );
+    let paths = stats["latency"]["paths"].as_array().expect("latency paths");
+    let path = paths
+        .iter()
+        .find(|p| p["latency"]["count"].as_u64().unwrap_or(0) > 0)
+        .unwrap_or_else(|| panic!("no latency samples in {paths:?}"));
+    let l = &path["latency"];
+    let bins: Vec<u64> = l["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .collect();
+    assert!(bins.windows(2).all(|w| w[0] <= w[1]), "{l}");
+    assert_eq!(bins.last().copied(), l["count"].as_u64(), "{l}");
+    assert!(l["bins"][0]["le_ms"] == 0.5, "{l}");
+
+    let text = http::get(addr, "/metrics").text();
+    assert!(text.contains("# TYPE framecast_latency_seconds histogram"));
+    let (source, element) = (
+        path["source"].as_str().unwrap(),
+        path["element"].as_str().unwrap(),
+    );
+    let labels = format!("source=\"{source}\",element=\"{element}\"");
+    let value = |line_start: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {line_start} in {text}"))
+    };
+    // Read later than /api/stats: at least as many samples.
+    let inf = value(&format!(
+        "framecast_latency_seconds_bucket{{{labels},le=\"+Inf\"}}"
+    ));
+    let count = value(&format!("framecast_latency_seconds_count{{{labels}}}"));
+    assert_eq!(inf, count);
+    assert!(count >= l["count"].as_u64().unwrap() as f64);
+    let half_ms = value(&format!(
+        "framecast_latency_seconds_bucket{{{labels},le=\"0.0005\"}}"
+    ));
+    assert!(half_ms <= inf);
+    assert!(value(&format!("framecast_latency_seconds_sum{{{labels}}}")) > 0.0);
 }
 
 #[test]
