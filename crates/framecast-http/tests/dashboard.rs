@@ -153,14 +153,14 @@ fn pools_show_in_use_free_max_and_discards_by_reason() {
     pool.set_active(true).unwrap();
     // One returned whole (free), one out (in use), one discarded because
     // its memory was shared, one because its memory was removed.
-    let (free, out) = (pool.acquire().unwrap(), pool.acquire().unwrap());
-    drop(free);
     let shared = pool.acquire().unwrap();
     let kept = shared.memory(0).unwrap().clone();
     drop(shared);
     let mut changed = pool.acquire().unwrap();
     changed.get_mut().unwrap().remove_all_memory();
     drop(changed);
+    let (free, out) = (pool.acquire().unwrap(), pool.acquire().unwrap());
+    drop(free);
 
     let row = pool_row(&http::get(a, "/api/stats").json(), &pool);
     assert_eq!(

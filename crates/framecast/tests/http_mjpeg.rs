@@ -187,17 +187,29 @@ fn serves_mjpeg(sender: Sender) {
 }
 
 /// The dashboard beside a running sender: its frame pools are listed with
-/// their bounds, and latency per stage comes as histogram bins, in
+/// their counters, and latency per stage comes as histogram bins, in
 /// `/api/stats` and as Prometheus histograms in `/metrics` (the same
 /// cumulative counts, `+Inf` equal to `_count`).
 fn dashboard_shows_pools_and_latency_bins(addr: std::net::SocketAddr) {
     let stats = http::get(addr, "/api/stats").json();
     let pools = stats["pools"].as_array().expect("pools listed");
+    // The frames' pool: configured, its buffers either out or free
+    // (the sender's pools are unbounded: `max` is null).
+    let counted = |p: &Value, k: &str| p[k].as_u64().unwrap_or(u64::MAX);
     assert!(
-        pools
-            .iter()
-            .any(|p| p["video"] == true && p["max"].as_u64().is_some()),
-        "no bounded video pool in {pools:?}"
+        pools.iter().any(|p| p["video"] == true
+            && counted(p, "min") >= 1
+            && counted(p, "allocated") == counted(p, "in_use") + counted(p, "free")
+            && p["max"].is_null()),
+        "no configured video pool in {pools:?}"
+    );
+    // A pool the ALLOCATION decision made is recorded at the element that
+    // asked for it, not inside the decision.
+    let sites: Vec<&str> = pools.iter().filter_map(|p| p["site"].as_str()).collect();
+    assert!(sites.iter().any(|s| s.contains("h264enc.rs")), "{sites:?}");
+    assert!(
+        !sites.iter().any(|s| s.contains("allocation.rs")),
+        "{sites:?}"
     );
     let paths = stats["latency"]["paths"].as_array().expect("latency paths");
     let path = paths

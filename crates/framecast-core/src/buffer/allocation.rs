@@ -204,7 +204,12 @@ impl AllocationQuery {
     /// configures the pool. A rejected config is retried with the pool's
     /// suggestion when that still fits, else a new pool is made. The
     /// decision is written back into entry 0 of the query.
+    ///
+    /// A pool made here is recorded (by the tracers and in
+    /// [`live_pools`](super::live_pools)) as made by `decide`'s caller.
+    #[track_caller]
     pub fn decide(&mut self) -> Result<AllocationDecision> {
+        let site = std::panic::Location::caller();
         let allocator = self.allocators.first().and_then(|a| a.allocator.clone());
         let params = self
             .allocators
@@ -236,13 +241,7 @@ impl AllocationQuery {
         if config.max_buffers != 0 && config.min_buffers > config.max_buffers {
             config.max_buffers = config.min_buffers;
         }
-        let new_pool = || {
-            if self.layout.is_some() {
-                BufferPool::new_video()
-            } else {
-                BufferPool::new()
-            }
-        };
+        let new_pool = || BufferPool::create(self.layout.is_some(), site);
         let pool = offered.unwrap_or_else(new_pool);
         let pool = match pool.set_config(config.clone()) {
             Ok(()) => pool,

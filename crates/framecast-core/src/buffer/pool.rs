@@ -178,7 +178,9 @@ impl BufferPool {
         Self::create(true, Location::caller())
     }
 
-    fn create(video: bool, site: &'static Location<'static>) -> BufferPool {
+    /// A pool recorded as made at `site` (for makers that pass their own
+    /// caller's site on, as the ALLOCATION decision does).
+    pub(crate) fn create(video: bool, site: &'static Location<'static>) -> BufferPool {
         let id = ObjectId::next();
         trace::object_created(|| ObjectInfo {
             id,

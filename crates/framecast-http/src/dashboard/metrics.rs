@@ -29,6 +29,9 @@ fn histogram(out: &mut String, name: &str, labels: &[(&str, &str)], s: &Summary)
     metric(out, &format!("{name}_count"), labels, s.count as f64);
 }
 
+/// One per-pool gauge's value; `None` leaves the pool out of it.
+type PoolGauge = fn(&framecast_core::PoolSnapshot) -> Option<u64>;
+
 /// Every live buffer pool ([`live_pools`]), tracer or not: buffers in use,
 /// free and max (bounded pools only), and discards by reason.
 fn pools(out: &mut String) {
@@ -37,7 +40,7 @@ fn pools(out: &mut String) {
     let sites: Vec<String> = pools.iter().map(|p| p.site.to_string()).collect();
     let labels = |i: usize| [("pool", ids[i].as_str()), ("site", sites[i].as_str())];
     #[rustfmt::skip]
-    let gauges: [(&str, &str, fn(&framecast_core::PoolSnapshot) -> Option<u64>); 3] = [
+    let gauges: [(&str, &str, PoolGauge); 3] = [
         ("framecast_pool_in_use", "Buffers a pool has handed out.", |p| Some(p.stats.outstanding.into())),
         ("framecast_pool_free", "Buffers queued in a pool for reuse.", |p| Some(p.stats.queued.into())),
         ("framecast_pool_max", "The most buffers a bounded pool hands out.", |p| p.max_buffers().map(u64::from)),

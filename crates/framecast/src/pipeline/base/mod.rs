@@ -24,7 +24,9 @@ use crate::{Error, Result};
 
 /// Runs the allocation query on `src_pad` for buffers of `caps` and decides
 /// a pool from the answer (made and configured when downstream offers none),
-/// activated and ready to acquire from.
+/// activated and ready to acquire from. A pool made here is recorded as
+/// made by the caller (the element), which is what a leak hunt wants.
+#[track_caller]
 pub fn negotiate_pool(
     element: &Element,
     src_pad: &Pad,
