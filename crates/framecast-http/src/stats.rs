@@ -20,6 +20,15 @@ pub trait StatsSource: Send + Sync {
     /// Its numbers as Prometheus text lines, appended to `out` (use
     /// [`metric`] for each sample, with `source="<name>"` among its labels).
     fn metrics(&self, name: &str, out: &mut String);
+
+    /// Latency stages this source measures beyond the pipeline (a stream's
+    /// viewers' own glass-to-glass latency): `(stage, figures)` pairs,
+    /// which the dashboard shows beside the latency tracer's paths and
+    /// `/metrics` exports in `framecast_latency_seconds` with
+    /// `source="<name>"` and `element="<stage>"`. None by default.
+    fn latency(&self) -> Vec<(String, framecast_core::trace::Summary)> {
+        Vec::new()
+    }
 }
 
 struct Entry {

@@ -18,7 +18,12 @@
 //! - Each viewer has a bounded latest-wins queue ([`queue`]); an RTCP
 //!   PLI/FIR or a new viewer asks upstream for a keyframe through
 //!   [`StreamHooks::keyframe`], rate-limited.
-//! - Per-viewer statistics (RTT, loss, NACKs, PLIs, FIRs) in [`ViewerStats`].
+//! - Per-viewer statistics (RTT, loss, NACKs, PLIs, FIRs) in [`ViewerStats`],
+//!   and the glass-to-glass latency the viewer page measures and reports
+//!   ([`latency_report`]): the last stage, capture to display.
+//! - Each frame's capture time goes to the browser: as str0m's wallclock
+//!   (so the sender reports map RTP time to the capture) and in the
+//!   `abs-capture-time` header extension.
 //! - Sessions end on [`WebrtcStream::close`] (WHEP DELETE), ICE timeout, DTLS
 //!   close, or when none connects within the connect timeout.
 //!
@@ -28,6 +33,7 @@
 
 mod driver;
 mod error;
+pub mod latency_report;
 pub mod queue;
 mod route;
 mod session;
@@ -53,6 +59,12 @@ pub mod fuzzing {
     /// Parses an SDP offer as a WHEP POST body would be parsed.
     pub fn sdp_offer(text: &str) {
         let _ = crate::stream::parse_offer(text);
+    }
+
+    /// Parses a viewer's latency report as its `POST <session>/latency`
+    /// body would be parsed.
+    pub fn latency_report(body: &[u8]) {
+        let _ = crate::latency_report::parse(body);
     }
 
     /// Parses a trickle-ICE fragment as a WHEP PATCH body would be parsed.

@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use framecast_core::sync::MutexExt;
 
@@ -20,8 +20,14 @@ pub struct Frame {
     pub data: Arc<[u8]>,
     /// Its presentation time, for the RTP timestamp.
     pub pts: Duration,
-    /// When it was pushed (str0m's wallclock for the sender report).
+    /// When it was captured, on this process's clock (the push when its
+    /// capture time is not known): str0m's wallclock, from which the sender
+    /// reports map RTP time to NTP time, so a browser's `captureTime` is
+    /// the capture.
     pub pushed: Instant,
+    /// Its capture time on the wall clock, when known: sent in the
+    /// `abs-capture-time` header extension where the browser negotiated it.
+    pub captured: Option<SystemTime>,
     /// Whether it holds an IDR (a viewer starts on one).
     pub keyframe: bool,
 }
@@ -89,6 +95,7 @@ mod tests {
             data: Arc::from(&[n][..]),
             pts: Duration::from_millis(u64::from(n)),
             pushed: Instant::now(),
+            captured: None,
             keyframe: false,
         }
     }

@@ -101,6 +101,11 @@ impl StatsSource for WhepRoute {
                     "bytes": v.bytes,
                     "frames_sent": v.frames_sent,
                     "frames_dropped": v.frames_dropped,
+                    "glass_ms": v.glass.as_ref().map(|g| json!({
+                        "count": g.count,
+                        "p50": g.p50.as_secs_f64() * 1e3,
+                        "p99": g.p99.as_secs_f64() * 1e3,
+                    })),
                 })
             })
             .collect();
@@ -115,6 +120,16 @@ impl StatsSource for WhepRoute {
         })
     }
 
+    /// The viewers' own glass-to-glass latency, reported by their pages:
+    /// the stream's last stage.
+    fn latency(&self) -> Vec<(String, framecast_core::trace::Summary)> {
+        let glass = self.stream().viewer_latency();
+        if glass.count == 0 {
+            return Vec::new();
+        }
+        vec![("viewer".to_string(), glass)]
+    }
+
     fn metrics(&self, name: &str, out: &mut String) {
         let viewers = self.stream().viewers();
         family(out, "framecast_webrtc_viewers", "gauge", "WebRTC sessions");
@@ -124,7 +139,7 @@ impl StatsSource for WhepRoute {
             &[("source", name)],
             viewers.len() as f64,
         );
-        let per_viewer: [PerViewer; 6] = [
+        let per_viewer: [PerViewer; 7] = [
             ("framecast_webrtc_rtt_seconds", "gauge", "RTT", |v| {
                 v.rtt.map(|d| d.as_secs_f64())
             }),
@@ -145,6 +160,12 @@ impl StatsSource for WhepRoute {
                 "counter",
                 "Frames sent",
                 |v| Some(v.frames_sent as f64),
+            ),
+            (
+                "framecast_webrtc_glass_p50_seconds",
+                "gauge",
+                "Median capture-to-display latency the viewer's page reported",
+                |v| v.glass.as_ref().map(|g| g.p50.as_secs_f64()),
             ),
             (
                 "framecast_webrtc_frames_dropped_total",

@@ -8,6 +8,9 @@ use str0m::format::Codec;
 use str0m::media::{Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid, Pt};
 use str0m::{Event, IceConnectionState, Output, Rtc};
 
+use framecast_core::trace::Histogram;
+use str0m::rtp::AbsCaptureTime;
+
 use crate::queue::ViewerQueue;
 use crate::stream::{Shared, ViewerStats};
 
@@ -38,6 +41,8 @@ pub(crate) struct Session {
     packets: u64,
     bytes: u64,
     frames_sent: u64,
+    /// The glass-to-glass latency the viewer's page reported.
+    glass: Histogram,
 }
 
 impl Session {
@@ -68,6 +73,7 @@ impl Session {
             packets: 0,
             bytes: 0,
             frames_sent: 0,
+            glass: Histogram::new(),
         }
     }
 
@@ -89,9 +95,16 @@ impl Session {
                 return;
             };
             self.pt = Some(pt);
-            let Some(writer) = self.rtc.writer(mid) else {
+            let Some(mut writer) = self.rtc.writer(mid) else {
                 return;
             };
+            if let Some(capture_time) = f.captured {
+                // Sent only where the answer kept the extension.
+                writer = writer.abs_capture_time(AbsCaptureTime {
+                    capture_time,
+                    clock_offset: None,
+                });
+            }
             let ticks = (f.pts.as_nanos() * 90_000 / 1_000_000_000) as u64;
             let at = MediaTime::new(ticks, Frequency::NINETY_KHZ);
             match writer.write(pt, f.pushed, at, Arc::clone(&f.data)) {
@@ -171,6 +184,14 @@ impl Session {
         }
     }
 
+    /// Records latencies the viewer's page measured (see
+    /// [`latency_report`](crate::latency_report)).
+    pub(crate) fn record_glass(&mut self, samples: &[Duration]) {
+        for &d in samples {
+            self.glass.record(d);
+        }
+    }
+
     /// Marks the session over (the first reason stays).
     pub(crate) fn end(&mut self, why: String) {
         if self.ended.is_none() {
@@ -198,6 +219,7 @@ impl Session {
             bytes: self.bytes,
             frames_sent: self.frames_sent,
             frames_dropped: self.queue.dropped(),
+            glass: (self.glass.count() > 0).then(|| self.glass.summary()),
         }
     }
 }

@@ -5,18 +5,24 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use framecast_core::sync::MutexExt;
+use framecast_core::trace::{Histogram, Summary};
 use framecast_rtp::h264::{nal_type, nal_unit_type};
 use framecast_rtp::NalUnits;
 use str0m::change::SdpOffer;
 use str0m::config::CryptoProvider;
+use str0m::rtp::Extension;
 use str0m::{Candidate, RtcConfig};
 
 use crate::queue::{Frame, ViewerQueue};
 use crate::session::Session;
 use crate::{ErrorKind, WebrtcError, H264_PT, PROFILE_LEVEL_ID};
+
+/// The id offered for `abs-capture-time` (one free in str0m's standard
+/// map; a browser's offer that numbers it otherwise wins).
+const ABS_CAPTURE_TIME_ID: u8 = 7;
 
 /// The payload type of retransmissions (RFC 4588), paired with [`H264_PT`].
 const RTX_PT: u8 = 103;
@@ -125,6 +131,10 @@ pub struct ViewerStats {
     pub frames_sent: u64,
     /// Access units its queue dropped for being late.
     pub frames_dropped: u64,
+    /// Glass-to-glass latency the viewer's page reported (capture to
+    /// display, see [`latency_report`](crate::latency_report)); `None`
+    /// before its first report.
+    pub glass: Option<Summary>,
 }
 
 /// What the stream's thread and its handle share.
@@ -145,6 +155,8 @@ pub(crate) struct Shared {
     pub(crate) config: StreamConfig,
     crypto: Arc<CryptoProvider>,
     ids: RandomState,
+    /// Every report of every viewer, ended sessions' included.
+    glass: Mutex<Histogram>,
 }
 
 impl Shared {
@@ -268,6 +280,7 @@ impl WebrtcStream {
             config,
             crypto: Arc::new(str0m::crypto::from_feature_flags()),
             ids: RandomState::new(),
+            glass: Mutex::new(Histogram::new()),
         });
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -325,6 +338,9 @@ impl WebrtcStream {
             .set_ice_lite(true)
             .set_crypto_provider(Arc::clone(&sh.crypto))
             .set_stats_interval(Some(Duration::from_secs(1)))
+            // Offered to the browser beside str0m's standard extensions;
+            // the answer keeps it where the offer has it (Chromium's does).
+            .set_extension(ABS_CAPTURE_TIME_ID, Extension::AbsoluteCaptureTime)
             .clear_codecs();
         config
             .codec_config()
@@ -409,15 +425,25 @@ impl WebrtcStream {
 
     /// Sends one H.264 access unit (Annex B, SPS/PPS before each IDR) to
     /// every viewer: one shared copy of it, put in each viewer's queue.
-    pub fn send(&self, access_unit: &[u8], pts: Duration) {
+    /// `captured` is its capture time on the wall clock, when known: the
+    /// sender reports map its RTP time to it, and it goes to browsers in
+    /// the `abs-capture-time` extension.
+    pub fn send(&self, access_unit: &[u8], pts: Duration, captured: Option<SystemTime>) {
         let fanout = self.shared.fanout.locked();
         if fanout.is_empty() {
             return;
         }
+        let now = Instant::now();
+        // The capture on this clock: now less its age on the wall clock
+        // (a capture in the future, or older than a minute, is not one).
+        let age = captured
+            .and_then(|c| SystemTime::now().duration_since(c).ok())
+            .filter(|age| *age < Duration::from_secs(60));
         let frame = Frame {
             data: Arc::from(access_unit),
             pts,
-            pushed: Instant::now(),
+            pushed: age.and_then(|a| now.checked_sub(a)).unwrap_or(now),
+            captured: captured.filter(|_| age.is_some()),
             keyframe: NalUnits::AnnexB(access_unit)
                 .iter()
                 .any(|n| !n.is_empty() && nal_unit_type(n[0]) == nal_type::IDR),
@@ -433,6 +459,34 @@ impl WebrtcStream {
             self.shared.request_keyframe();
         }
         self.shared.wake();
+    }
+
+    /// Records the glass-to-glass latencies a viewer's page measured, as
+    /// its `POST <session>/latency` body carried them
+    /// ([`latency_report::parse`](crate::latency_report::parse)).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoSession`] when no session has that id.
+    pub fn report_latency(&self, id: &str, samples: &[Duration]) -> Result<(), WebrtcError> {
+        let mut sessions = self.shared.sessions.locked();
+        let session = sessions
+            .iter_mut()
+            .find(|s| s.id == id)
+            .ok_or_else(|| no_session(id))?;
+        session.record_glass(samples);
+        drop(sessions);
+        let mut all = self.shared.glass.locked();
+        for &d in samples {
+            all.record(d);
+        }
+        Ok(())
+    }
+
+    /// The glass-to-glass latency every viewer reported so far (ended
+    /// sessions' included): the stream's last stage, capture to display.
+    pub fn viewer_latency(&self) -> Summary {
+        self.shared.glass.locked().summary()
     }
 
     /// Every session's figures.

@@ -8,6 +8,7 @@
 //! | `PATCH /<path>/whep/<id>`, `application/trickle-ice-sdpfrag` | `204 No Content` (candidates added); `412` when `If-Match` is not the `ETag`; `422` for an ICE restart (RFC 9725 section 4.3.2: one of trickle and restart is supported) |
 //! | `DELETE /<path>/whep/<id>` | `200 OK`, the session ends |
 //! | `OPTIONS` either | `204 No Content` with `Accept-Post` and `Accept-Patch` |
+//! | `POST /<path>/whep/<id>/latency`, milliseconds as text (framecast's, not WHEP's) | `204 No Content`: the viewer page's glass-to-glass samples recorded ([`latency_report`](crate::latency_report)); `400` naming a bad sample, `404` for no such session |
 //!
 //! CORS headers are the carrying server's to add (framecast-http adds them
 //! to every answer, exposing `Location`, `ETag` and `Accept-Patch`), so a
@@ -133,6 +134,22 @@ impl Whep {
         let Ok(body) = std::str::from_utf8(req.body) else {
             return WhepResponse::error(400, "the body is not UTF-8 text");
         };
+        // Not WHEP's: the viewer page's own latency reports, under its
+        // session (see `latency_report`).
+        if let Some(id) = req.session.and_then(|s| s.strip_suffix("/latency")) {
+            return match req.method {
+                "POST" => {
+                    let result = crate::latency_report::parse(req.body)
+                        .and_then(|samples| self.stream.report_latency(id, &samples));
+                    match result {
+                        Ok(()) => WhepResponse::new(204),
+                        Err(e) => failure(&e),
+                    }
+                }
+                _ => WhepResponse::error(405, "a session's latency report takes POST")
+                    .header("Allow", "POST"),
+            };
+        }
         match (req.method, req.session) {
             ("POST", None) => self.post(req, body),
             ("PATCH", Some(id)) => self.patch(req, id, body),

@@ -73,6 +73,9 @@ fn start(max_sessions: usize) -> (Arc<WebrtcStream>, Whep, Arc<AtomicU64>) {
     (stream, whep, keyframes)
 }
 
+/// How long before its send [`pump`] says a frame was captured.
+const CAPTURE_AGE: Duration = Duration::from_millis(20);
+
 /// Sends frames (an IDR every 10th and whenever asked) until `done`.
 fn pump(stream: &WebrtcStream, keyframes: &AtomicU64, done: impl Fn() -> bool) {
     let mut asked = keyframes.load(Ordering::Relaxed);
@@ -83,9 +86,12 @@ fn pump(stream: &WebrtcStream, keyframes: &AtomicU64, done: impl Fn() -> bool) {
         let now = keyframes.load(Ordering::Relaxed);
         let idr = n % 10 == 0 || now != asked;
         asked = now;
+        // Captured 20 ms before it is sent (as a camera's frame is).
+        let captured = std::time::SystemTime::now() - CAPTURE_AGE;
         stream.send(
             &access_unit(n as u8, idr),
             Duration::from_millis(u64::from(n) * 33),
+            Some(captured),
         );
         std::thread::sleep(Duration::from_millis(33));
     }
@@ -133,6 +139,47 @@ fn a_viewer_gets_the_access_units_unchanged_and_its_pli_asks_for_a_keyframe() {
         "{viewers:?}"
     );
     assert!(viewers[0].remote.is_some());
+    // Each frame's capture time came in abs-capture-time (the peer offered
+    // it): 20 ms before the send, so at least that before its arrival.
+    let captures = peer.seen.captures.lock().expect("lock").clone();
+    assert!(
+        captures.len() >= 10,
+        "{} frames with abs-capture-time",
+        captures.len()
+    );
+    for (captured, arrived) in &captures {
+        let age = arrived
+            .duration_since(*captured)
+            .expect("captured before it arrived");
+        assert!(
+            age >= CAPTURE_AGE - Duration::from_millis(1) && age < Duration::from_secs(1),
+            "captured {age:?} before it arrived"
+        );
+    }
+    // The viewer's latency reports: recorded per viewer and for the
+    // stream; a bad one refused whole; none for a session not there.
+    let report = |id: &str, method: &'static str, body: &[u8]| {
+        let path = format!("{id}/latency");
+        whep.handle(&WhepRequest {
+            method,
+            session: Some(&path),
+            content_type: Some("text/plain"),
+            if_match: None,
+            body,
+        })
+        .status
+    };
+    assert_eq!(report(&id, "POST", b"30.5 31 29.5"), 204);
+    assert_eq!(report(&id, "POST", b"30 oops"), 400);
+    assert_eq!(report(&id, "GET", b""), 405);
+    assert_eq!(report("0000000000000000", "POST", b"12"), 404);
+    let glass = stream.viewers()[0].glass.expect("the viewer's reports");
+    assert_eq!(glass.count, 3);
+    assert!(
+        (glass.p50.as_secs_f64() * 1e3 - 31.0).abs() < 1.5,
+        "{glass:?}"
+    );
+    assert_eq!(stream.viewer_latency().count, 3);
     assert!(
         keyframes.load(Ordering::Relaxed) >= 1,
         "connecting asked for a keyframe"
@@ -151,7 +198,7 @@ fn a_viewer_gets_the_access_units_unchanged_and_its_pli_asks_for_a_keyframe() {
     let until = std::time::Instant::now() + Duration::from_secs(5);
     while stream.viewers()[0].plis == 0 {
         assert!(std::time::Instant::now() < until, "the PLI is not counted");
-        stream.send(&access_unit(0, false), Duration::ZERO);
+        stream.send(&access_unit(0, false), Duration::ZERO, None);
         std::thread::sleep(Duration::from_millis(50));
     }
 

@@ -242,7 +242,71 @@ fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
         let t2 = b.run_js(current).as_f64().unwrap_or(0.0);
         assert!(t2 > t, "a tab stalled ({t} then {t2})");
     }
+    viewers_report_their_glass_to_glass_latency(&b, addr);
     let _ = p.set_state(framecast::State::Null);
+}
+
+/// The viewer pages measure their own stage per frame, from its arrival
+/// to its display (`requestVideoFrameCallback`'s `receiveTime` and
+/// `expectedDisplayTime`; from its capture where Chromium gives a
+/// `captureTime`), and post it to their sessions: the dashboard's last
+/// latency stage, in
+/// `/api/stats` per viewer and as a path, and a Prometheus histogram.
+/// Bad reports are refused whole.
+fn viewers_report_their_glass_to_glass_latency(b: &Browser, addr: std::net::SocketAddr) {
+    let reported = b.wait_for(
+        "const l = window.framecastViewer.latency; return l && l.reported >= 2 ? l : null",
+        15.0,
+    );
+    let last = reported["last"].as_f64().unwrap_or(-1.0);
+    assert!(
+        (0.0..1000.0).contains(&last),
+        "a page measured {last} ms on loopback: {reported}"
+    );
+    let stats = http::get(addr, "/api/stats").json();
+    let viewers = stats["sources"]["whep:/cam"]["viewers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let glass: Vec<&Value> = viewers
+        .iter()
+        .filter_map(|v| v["glass_ms"].as_object().map(|_| &v["glass_ms"]))
+        .collect();
+    assert!(!glass.is_empty(), "no viewer's latency in {viewers:?}");
+    for g in &glass {
+        let p50 = g["p50"].as_f64().unwrap_or(-1.0);
+        assert!(
+            g["count"].as_u64().unwrap_or(0) > 0 && (0.0..1000.0).contains(&p50),
+            "{g}"
+        );
+    }
+    let path = stats["latency"]["paths"]
+        .as_array()
+        .and_then(|p| {
+            p.iter()
+                .find(|p| p["source"] == "whep:/cam" && p["element"] == "viewer")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no viewer stage in {}", stats["latency"]));
+    let count = path["latency"]["count"].as_u64().unwrap_or(0);
+    assert!(count > 0, "{path}");
+    let metrics = http::get(addr, "/metrics").text();
+    let inf =
+        "framecast_latency_seconds_bucket{source=\"whep:/cam\",element=\"viewer\",le=\"+Inf\"} ";
+    let n: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(inf))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no viewer histogram in {metrics}"));
+    assert!(n >= count, "{n} < {count}");
+    // A report naming no session, and a bad sample: refused.
+    let id = viewers[0]["id"].as_str().expect("a session id");
+    let post = |path: &str, body: &[u8]| {
+        http::request(addr, "POST", path, &[("Content-Type", "text/plain")], body).status
+    };
+    assert_eq!(post("/cam/whep/0000000000000000/latency", b"12"), 404);
+    assert_eq!(post(&format!("/cam/whep/{id}/latency"), b"12 -3"), 400);
+    assert_eq!(post(&format!("/cam/whep/{id}/latency"), b"25.5 26"), 204);
 }
 
 #[test]

@@ -102,18 +102,43 @@ pub fn stats() -> Value {
             })).collect::<Vec<_>>(),
         })
     });
-    let latency = trace::latency().map(|t| {
-        let l = t.summary();
-        json!({
-            "paths": l.paths.iter().map(|p| json!({
-                "source": p.source, "element": p.element, "sink": p.sink,
-                "latency": summary(&p.summary),
-            })).collect::<Vec<_>>(),
-            "elements": l.elements.iter().map(|e| json!({
-                "element": e.element, "time": summary(&e.summary),
-            })).collect::<Vec<_>>(),
+    // The tracer's paths (source to element), then the stages the
+    // sources measure beyond the pipeline (a stream's viewers).
+    let beyond: Vec<Value> = crate::stats::sources()
+        .iter()
+        .flat_map(|(name, src)| {
+            src.latency().into_iter().map(move |(stage, s)| {
+                json!({
+                    "source": name, "element": stage, "sink": null, "beyond": true,
+                    "latency": summary(&s),
+                })
+            })
         })
-    });
+        .collect();
+    let latency = match trace::latency() {
+        Some(t) => {
+            let l = t.summary();
+            let mut paths: Vec<Value> = l
+                .paths
+                .iter()
+                .map(|p| {
+                    json!({
+                        "source": p.source, "element": p.element, "sink": p.sink,
+                        "latency": summary(&p.summary),
+                    })
+                })
+                .collect();
+            paths.extend(beyond);
+            json!({
+                "paths": paths,
+                "elements": l.elements.iter().map(|e| json!({
+                    "element": e.element, "time": summary(&e.summary),
+                })).collect::<Vec<_>>(),
+            })
+        }
+        None if !beyond.is_empty() => json!({"paths": beyond, "elements": []}),
+        None => Value::Null,
+    };
     json!({
         "uptime_s": started().elapsed().as_secs_f64(),
         "live_objects": trace::leaks().map(|l| l.live_count()),

@@ -127,22 +127,37 @@ pub fn text() -> String {
         stats_families(&mut out, &t.summary());
     }
     pools(&mut out);
-    if let Some(t) = trace::latency() {
-        let l = t.summary();
+    let tracer = trace::latency().map(|t| t.summary());
+    let beyond: Vec<(String, String, Summary)> = crate::stats::sources()
+        .iter()
+        .flat_map(|(name, src)| {
+            let name = name.clone();
+            src.latency()
+                .into_iter()
+                .map(move |(stage, s)| (name.clone(), stage, s))
+        })
+        .collect();
+    if tracer.is_some() || !beyond.is_empty() {
         let name = "framecast_latency_seconds";
         family(
             &mut out,
             name,
             "histogram",
-            "Time from a source to an element.",
+            "Time from a source to an element (or, for a stream's viewers, from capture to display).",
         );
-        for p in &l.paths {
+        let paths = tracer.iter().flat_map(|l| &l.paths);
+        for p in paths {
             let labels = [
                 ("source", p.source.as_str()),
                 ("element", p.element.as_str()),
             ];
             histogram(&mut out, name, &labels, &p.summary);
         }
+        for (source, stage, s) in &beyond {
+            histogram(&mut out, name, &[("source", source), ("element", stage)], s);
+        }
+    }
+    if let Some(l) = &tracer {
         let name = "framecast_processing_seconds";
         family(
             &mut out,

@@ -6,7 +6,7 @@ use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
@@ -20,6 +20,8 @@ pub struct Seen {
     pub frames: AtomicU64,
     /// The access units received, in order (capped).
     pub data: Mutex<Vec<Vec<u8>>>,
+    /// Each frame's `abs-capture-time` with when it arrived (capped).
+    pub captures: Mutex<Vec<(SystemTime, SystemTime)>>,
     pub pli_wanted: AtomicBool,
     pub stop: AtomicBool,
 }
@@ -36,6 +38,7 @@ impl Peer {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let mut rtc = RtcConfig::new()
             .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
+            .set_extension(9, str0m::rtp::Extension::AbsoluteCaptureTime)
             .build(Instant::now());
         let host = Candidate::host(socket.local_addr().expect("addr"), "udp").expect("candidate");
         rtc.add_local_candidate(host);
@@ -92,6 +95,12 @@ fn run(mut rtc: Rtc, socket: UdpSocket, mid: Mid, seen: &Seen) {
                 }
                 Ok(Output::Event(Event::MediaData(d))) => {
                     seen.frames.fetch_add(1, Ordering::Relaxed);
+                    if let Some(c) = d.ext_vals.abs_capture_time {
+                        let mut captures = seen.captures.lock().expect("lock");
+                        if captures.len() < 64 {
+                            captures.push((c.capture_time, SystemTime::now()));
+                        }
+                    }
                     let mut data = seen.data.lock().expect("lock");
                     if data.len() < 64 {
                         data.push(d.data.to_vec());

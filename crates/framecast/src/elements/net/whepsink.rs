@@ -192,8 +192,14 @@ impl SinkImpl for WhepSink {
             (Some(pts), Some(pad)) => pad.segment().to_running_time(pts).map(Duration::from),
             _ => None,
         };
+        // The capture time (the push's, or the camera's the program gave)
+        // goes to the browser as RTP's sampling instant and abs-capture-time.
+        let clock_now = element.context().map(|c| c.clock.time());
+        let captured = crate::elements::rtp::header_ext::extensions_of(&buffer, clock_now)
+            .capture_time
+            .map(|t| t.to_system_time());
         let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
-        stream.send(&map.contiguous(), pts.unwrap_or_default());
+        stream.send(&map.contiguous(), pts.unwrap_or_default(), captured);
         Ok(FlowSuccess::Ok)
     }
 
