@@ -143,6 +143,12 @@ class _Leaks:
     def checkpoint() -> dict[str, list[tuple[str, str]]]: ...
     @staticmethod
     def stop_tracking() -> bool: ...
+    @staticmethod
+    def heap_allocations() -> int:
+        """Heap allocations framecast's Rust code made in this process so
+        far (every thread; not Python's own nor OpenH264's): a steady-state
+        write/push/pull loop adds none."""
+        ...
 
 leaks: _Leaks
 

@@ -62,8 +62,32 @@ extern "C" {
 
 /// An object's memory as unsigned bytes, held (the exporter keeps it
 /// alive and its size fixed) until this is dropped. The view lives in a
-/// box: exporters may point the shape and strides into it.
-pub(crate) struct ByteBuffer(Box<RawBuffer>);
+/// [`ViewSlot`] the caller keeps on its stack: exporters may point the
+/// shape and strides into the view, so it must not move while held, which
+/// the borrow of the slot guarantees; nothing is allocated per frame.
+pub(crate) struct ByteBuffer<'s>(&'s mut RawBuffer);
+
+/// Room for one buffer view ([`ByteBuffer::get`] fills it).
+pub(crate) struct ViewSlot(RawBuffer);
+
+impl ViewSlot {
+    /// An empty slot.
+    pub(crate) fn new() -> ViewSlot {
+        ViewSlot(RawBuffer {
+            buf: std::ptr::null_mut(),
+            obj: std::ptr::null_mut(),
+            len: 0,
+            itemsize: 0,
+            readonly: 0,
+            ndim: 0,
+            format: std::ptr::null_mut(),
+            shape: std::ptr::null_mut(),
+            strides: std::ptr::null_mut(),
+            suboffsets: std::ptr::null_mut(),
+            internal: std::ptr::null_mut(),
+        })
+    }
+}
 
 /// Whether `format` (a `struct` module code) describes unsigned bytes:
 /// `B` with or without a byte-order prefix (NULL means `B`).
@@ -77,25 +101,15 @@ fn is_bytes(format: *const c_char) -> bool {
     matches!(format, [b'B'] | [b'@' | b'=' | b'<' | b'>' | b'!', b'B'])
 }
 
-impl ByteBuffer {
-    /// `obj`'s buffer (any layout), refused unless its items are `uint8`.
-    pub(crate) fn get(obj: &Bound<'_, PyAny>) -> PyResult<ByteBuffer> {
-        let mut raw = Box::new(RawBuffer {
-            buf: std::ptr::null_mut(),
-            obj: std::ptr::null_mut(),
-            len: 0,
-            itemsize: 0,
-            readonly: 0,
-            ndim: 0,
-            format: std::ptr::null_mut(),
-            shape: std::ptr::null_mut(),
-            strides: std::ptr::null_mut(),
-            suboffsets: std::ptr::null_mut(),
-            internal: std::ptr::null_mut(),
-        });
+impl<'s> ByteBuffer<'s> {
+    /// `obj`'s buffer (any layout) in `slot`, refused unless its items are
+    /// `uint8`.
+    pub(crate) fn get(obj: &Bound<'_, PyAny>, slot: &'s mut ViewSlot) -> PyResult<ByteBuffer<'s>> {
+        let raw = &mut slot.0;
         // SAFETY: `obj` is a live object (the GIL is held, as `Bound`
-        // proves) and `raw` a writable `Py_buffer`; on success the view is
-        // ours to release, which `Drop` does exactly once.
+        // proves) and `raw` a writable `Py_buffer` that stays in place
+        // while borrowed; on success the view is ours to release, which
+        // `Drop` does exactly once.
         if unsafe { PyObject_GetBuffer(obj.as_ptr(), &mut *raw, PYBUF_FULL_RO) } != 0 {
             return Err(PyErr::fetch(obj.py()));
         }
@@ -206,7 +220,7 @@ impl ByteBuffer {
     }
 }
 
-impl Drop for ByteBuffer {
+impl Drop for ByteBuffer<'_> {
     fn drop(&mut self) {
         // Releasing calls into the exporter, which needs the GIL (held
         // already wherever these buffers live: attaching is then a check).

@@ -142,5 +142,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(start_tracking, m)?)?;
     m.add_function(wrap_pyfunction!(checkpoint, m)?)?;
     m.add_function(wrap_pyfunction!(stop_tracking, m)?)?;
+    m.add_function(wrap_pyfunction!(crate::heap::heap_allocations, m)?)?;
     Ok(())
 }

@@ -25,6 +25,7 @@ use pyo3::prelude::*;
 mod buffer;
 mod destination;
 mod frame;
+mod heap;
 mod leaks;
 mod pixels;
 mod receiver;

@@ -8,28 +8,52 @@ use framecast::VideoInfo;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::buffer::ByteBuffer;
+use crate::buffer::{ByteBuffer, ViewSlot};
+
+/// The numpy shape of a packed frame (one to three dimensions), kept
+/// inline: checking every pushed frame's shape allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameShape {
+    dims: [usize; 3],
+    len: usize,
+}
+
+impl FrameShape {
+    fn of(dims: &[usize]) -> FrameShape {
+        let mut shape = FrameShape {
+            dims: [0; 3],
+            len: dims.len().min(3),
+        };
+        shape.dims[..shape.len].copy_from_slice(&dims[..shape.len]);
+        shape
+    }
+
+    /// The dimensions, as numpy's `shape`.
+    pub(crate) fn as_slice(&self) -> &[usize] {
+        &self.dims[..self.len]
+    }
+}
 
 /// The numpy shape of a packed frame of `info`, as OpenCV uses: `(H, W, C)`
 /// for packed RGB-like formats, `(H, W)` for one byte a pixel, and
 /// `(H * 3 / 2, W)` style (all planes' rows stacked) for planar YUV.
-pub(crate) fn frame_shape(info: &VideoInfo) -> Vec<usize> {
+pub(crate) fn frame_shape(info: &VideoInfo) -> FrameShape {
     let (w, h) = (info.width as usize, info.height as usize);
     let pixel = info.format.pixel_stride(0);
     if info.n_planes == 1 {
         if pixel == 1 {
-            vec![h, w]
+            FrameShape::of(&[h, w])
         } else {
-            vec![h, w, pixel]
+            FrameShape::of(&[h, w, pixel])
         }
     } else {
         // Planar: the planes' rows one after another, each W bytes wide
         // for 4:2:0 (I420's two half-width chroma rows make one W row).
         let size = packed_size(info);
-        if size % w == 0 {
-            vec![size / w, w]
+        if w > 0 && size % w == 0 {
+            FrameShape::of(&[size / w, w])
         } else {
-            vec![size]
+            FrameShape::of(&[size])
         }
     }
 }
@@ -46,7 +70,7 @@ pub(crate) fn python_shape(shape: &[usize]) -> String {
 fn describe(info: &VideoInfo) -> String {
     format!(
         "a {} uint8 array ({} {}x{}, {} bytes)",
-        python_shape(&frame_shape(info)),
+        python_shape(frame_shape(info).as_slice()),
         info.format,
         info.width,
         info.height,
@@ -58,25 +82,29 @@ fn describe(info: &VideoInfo) -> String {
 /// (when it has more than one dimension) and byte count. Any strides are
 /// taken, a crop of a larger image or a flipped view included:
 /// [`copy_into`](Self::copy_into) packs them as it copies.
-pub(crate) struct Pixels {
-    buffer: ByteBuffer,
+pub(crate) struct Pixels<'s> {
+    buffer: ByteBuffer<'s>,
 }
 
-impl Pixels {
-    /// Takes `obj`'s buffer for a frame of `info`, or says what was
-    /// expected: the shape, the byte count, the element type.
-    pub(crate) fn borrow(obj: &Bound<'_, PyAny>, info: &VideoInfo) -> PyResult<Pixels> {
-        let buffer = ByteBuffer::get(obj)
+impl<'s> Pixels<'s> {
+    /// Takes `obj`'s buffer (its view in `slot`) for a frame of `info`, or
+    /// says what was expected: the shape, the byte count, the element type.
+    pub(crate) fn borrow(
+        obj: &Bound<'_, PyAny>,
+        info: &VideoInfo,
+        slot: &'s mut ViewSlot,
+    ) -> PyResult<Pixels<'s>> {
+        let buffer = ByteBuffer::get(obj, slot)
             .map_err(|e| PyValueError::new_err(format!("expected {}: {e}", describe(info))))?;
-        let shape = buffer.shape().to_vec();
+        let shape = buffer.shape();
         // A flat buffer is taken by size; one with a shape must have the
         // frame's (a transposed or resized image would otherwise be sent
         // as garbage of the right length).
-        if shape.len() > 1 && shape != frame_shape(info) {
+        if shape.len() > 1 && shape != frame_shape(info).as_slice() {
             return Err(PyValueError::new_err(format!(
                 "expected {}, got shape {}",
                 describe(info),
-                python_shape(&shape)
+                python_shape(shape)
             )));
         }
         if buffer.len_bytes() != packed_size(info) {

@@ -11,7 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict};
 
-use crate::buffer::ByteBuffer;
+use crate::buffer::{ByteBuffer, ViewSlot};
 use crate::frame::PyFrame;
 use crate::pixels::{frame_shape, python_shape};
 use crate::sender::{parse_codec, parse_format};
@@ -123,7 +123,11 @@ impl PyReceiver {
         out: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Option<(ReceivedFrame, Bound<'py, PyAny>)>> {
         let timeout = seconds(timeout)?;
-        let out_buffer = out.as_ref().map(Self::out_buffer).transpose()?;
+        let mut slot = ViewSlot::new();
+        let out_buffer = out
+            .as_ref()
+            .map(|o| Self::out_buffer(o, &mut slot))
+            .transpose()?;
         let Some(frame) = self.next_frame(py, timeout)? else {
             return Ok(None);
         };
@@ -146,12 +150,12 @@ impl PyReceiver {
         })?;
         numpy
             .call_method1("frombuffer", (bytes, numpy.getattr("uint8")?))?
-            .call_method1("reshape", (frame_shape(&frame.info),))
+            .call_method1("reshape", (frame_shape(&frame.info).as_slice(),))
     }
 
     /// `out` checked to take frames: writable, C-contiguous bytes.
-    fn out_buffer(out: &Bound<'_, PyAny>) -> PyResult<ByteBuffer> {
-        let buffer = ByteBuffer::get(out)
+    fn out_buffer<'s>(out: &Bound<'_, PyAny>, slot: &'s mut ViewSlot) -> PyResult<ByteBuffer<'s>> {
+        let buffer = ByteBuffer::get(out, slot)
             .map_err(|e| PyValueError::new_err(format!("out: expected a uint8 array: {e}")))?;
         if buffer.readonly() || !buffer.is_c_contiguous() {
             return Err(PyValueError::new_err(
@@ -167,7 +171,7 @@ impl PyReceiver {
         &self,
         py: Python<'py>,
         frame: &ReceivedFrame,
-        buffer: &ByteBuffer,
+        buffer: &ByteBuffer<'_>,
         out: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let expected = frame_shape(&frame.info);
@@ -176,7 +180,7 @@ impl PyReceiver {
         {
             return Err(PyValueError::new_err(format!(
                 "out: expected a {} uint8 array ({} {}x{}), got shape {}",
-                python_shape(&expected),
+                python_shape(expected.as_slice()),
                 frame.info.format,
                 frame.info.width,
                 frame.info.height,

@@ -12,6 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+use crate::buffer::ViewSlot;
 use crate::frame::frame_info;
 use crate::pixels::{frame_shape, Pixels};
 use crate::shared::{Shared, Traced};
@@ -171,7 +172,8 @@ impl PySender {
         let info = frame_info(capture_time, frame_id)?;
         let sender = self.inner.get()?;
         let input = *sender.video_info();
-        let pixels = Pixels::borrow(frame, &input)?;
+        let mut slot = ViewSlot::new();
+        let pixels = Pixels::borrow(frame, &input, &mut slot)?;
         let pushed = match pixels.in_place(&input) {
             // The view keeps the array alive and its size fixed while
             // other Python threads run (a blocking push waits here too).
@@ -193,7 +195,7 @@ impl PySender {
     /// The numpy shape a frame must have, e.g. `(720, 1280, 3)` for BGR.
     #[getter]
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.with(|s| PyTuple::new(py, frame_shape(s.video_info())))
+        self.with(|s| PyTuple::new(py, frame_shape(s.video_info()).as_slice()))
     }
 
     /// Frame width in pixels.

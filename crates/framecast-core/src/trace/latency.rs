@@ -13,7 +13,8 @@
 //! timestamp set at the source and carried through transforms), its PTS. A
 //! pooled buffer reused for a new frame keeps its id but not its PTS, so an
 //! id match whose PTS differs is a new frame. Origins are kept for the
-//! last 4 096 frames.
+//! last 4 096 keys (a frame takes one to a few); the map holding them is
+//! sized once, so tracing allocates nothing per frame.
 //!
 //! Unlike GStreamer's latency tracer this needs no probe events and keeps
 //! percentiles, not just averages.
@@ -54,6 +55,18 @@ struct State {
 }
 
 impl State {
+    /// A state whose origin map and order never grow: the map with room
+    /// for twice the origins kept, so the tombstones of removed ones are
+    /// cleared by rehashing in place rather than into a new table — the
+    /// tracer allocates nothing per frame once its paths exist.
+    fn with_room() -> State {
+        State {
+            origins: HashMap::with_capacity(2 * (MAX_ORIGINS + 1)),
+            order: VecDeque::with_capacity(MAX_ORIGINS + 1),
+            ..State::default()
+        }
+    }
+
     fn remember(&mut self, key: Key, origin: &Origin) {
         if self.origins.insert(key, origin.clone()).is_none() {
             self.order.push_back(key);
@@ -179,7 +192,7 @@ impl LatencyTracer {
         let t = Arc::new(LatencyTracer {
             name: name.to_string(),
             log_on_deinit,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State::with_room()),
         });
         INSTANCES.locked().push(Arc::downgrade(&t));
         t
@@ -232,7 +245,7 @@ impl LatencyTracer {
 
     /// Forgets everything measured so far.
     pub fn reset(&self) {
-        *self.state.locked() = State::default();
+        *self.state.locked() = State::with_room();
     }
 }
 
@@ -263,8 +276,14 @@ impl Tracer for LatencyTracer {
                 o
             }
             None => {
+                // The source's name, shared with its paths' key once it
+                // has one: a new frame allocates nothing.
+                let source = match state.paths.get_key_value(pusher) {
+                    Some((name, _)) => Arc::clone(name),
+                    None => Arc::from(pusher),
+                };
                 let o = Origin {
-                    source: Arc::from(pusher),
+                    source,
                     at: now,
                     pts: push.pts.map(|t| t.nseconds()),
                 };
