@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use framecast::elements::video::frame::{frame_layout, is_packed};
+use framecast::elements::video::frame::{frame_layout, is_packed, packed_size};
 use framecast::receiver::{ReceivedFrame, Receiver, ReceiverStats};
+use framecast::{VideoFormat, VideoInfo};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict};
@@ -128,20 +129,26 @@ impl PyReceiver {
             .as_ref()
             .map(|o| Self::out_buffer(o, &mut slot))
             .transpose()?;
+        let convert_to = self.inner.get()?.output_format();
         let Some(frame) = self.next_frame(py, timeout)? else {
             return Ok(None);
         };
+        let image = Image::of(&frame, convert_to).map_err(to_py_err)?;
         let image = match (out, out_buffer) {
-            (Some(out), Some(buffer)) => self.fill(py, &frame, &buffer, out)?,
-            _ => Self::new_array(py, &frame)?,
+            (Some(out), Some(buffer)) => self.fill(py, &image, &buffer, out)?,
+            _ => Self::new_array(py, &image)?,
         };
         Ok(Some((frame, image)))
     }
 
-    /// The frame as a new numpy array (a `bytearray` underneath).
-    fn new_array<'py>(py: Python<'py>, frame: &ReceivedFrame) -> PyResult<Bound<'py, PyAny>> {
-        let bytes = PyByteArray::new_with(py, frame.packed_size(), |out| {
-            frame.copy_packed_to(out).map(|_| ()).map_err(to_py_err)
+    /// The frame as a new numpy array (a `bytearray` underneath), its
+    /// pixels written (converted, when the receiver converts in the pull)
+    /// straight into it: one pass, where `videoconvert` and a copy made
+    /// two.
+    fn new_array<'py>(py: Python<'py>, image: &Image<'_>) -> PyResult<Bound<'py, PyAny>> {
+        // Written without the GIL: nobody else can see the array yet.
+        let bytes = PyByteArray::new_with(py, image.size(), |out| {
+            py.detach(|| image.write(out)).map_err(to_py_err)
         })?;
         let numpy = py.import("numpy").map_err(|e| {
             PyErr::new::<pyo3::exceptions::PyImportError, _>(format!(
@@ -150,7 +157,7 @@ impl PyReceiver {
         })?;
         numpy
             .call_method1("frombuffer", (bytes, numpy.getattr("uint8")?))?
-            .call_method1("reshape", (frame_shape(&frame.info).as_slice(),))
+            .call_method1("reshape", (frame_shape(&image.info).as_slice(),))
     }
 
     /// `out` checked to take frames: writable, C-contiguous bytes.
@@ -165,42 +172,86 @@ impl PyReceiver {
         Ok(buffer)
     }
 
-    /// The frame copied into `out`: straight from the frame when its rows
-    /// are packed, else through a reused scratch buffer.
+    /// The frame copied into `out`: straight from the frame when it is in
+    /// the format wanted with its rows packed, else written (converted or
+    /// packed) into a reused scratch buffer first: `out` is the program's
+    /// memory, which CPython writes.
     fn fill<'py>(
         &self,
         py: Python<'py>,
-        frame: &ReceivedFrame,
+        image: &Image<'_>,
         buffer: &ByteBuffer<'_>,
         out: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let expected = frame_shape(&frame.info);
+        let expected = frame_shape(&image.info);
         if buffer.shape().len() > 1 && buffer.shape() != expected.as_slice()
-            || buffer.len_bytes() != frame.packed_size()
+            || buffer.len_bytes() != image.size()
         {
             return Err(PyValueError::new_err(format!(
                 "out: expected a {} uint8 array ({} {}x{}), got shape {}",
                 python_shape(expected.as_slice()),
-                frame.info.format,
-                frame.info.width,
-                frame.info.height,
+                image.info.format,
+                image.info.width,
+                image.info.height,
                 python_shape(buffer.shape())
             )));
         }
+        let frame = image.frame;
         let layout = frame_layout(&frame.buffer, &frame.info).map_err(to_py_err)?;
-        if is_packed(&layout) {
+        if image.convert_to.is_none() && is_packed(&layout) {
             let map = frame
                 .buffer
                 .map_readable()
                 .map_err(|e| to_py_err(e.into()))?;
-            buffer.copy_from_slice(py, &map.contiguous()[..frame.packed_size()])?;
+            buffer.copy_from_slice(py, &map.contiguous()[..image.size()])?;
         } else {
             let mut scratch = self.scratch.locked();
-            scratch.resize(frame.packed_size(), 0);
-            frame.copy_packed_to(&mut scratch).map_err(to_py_err)?;
+            scratch.resize(image.size(), 0);
+            let bytes: &mut [u8] = &mut scratch;
+            py.detach(|| image.write(bytes)).map_err(to_py_err)?;
             buffer.copy_from_slice(py, &scratch)?;
         }
         Ok(out)
+    }
+}
+
+/// A pulled frame as the program gets it: in the receiver's output format
+/// when the pull converts
+/// ([`ReceiverBuilder::convert_in_pull`](framecast::receiver::ReceiverBuilder::convert_in_pull)), else as
+/// it came.
+struct Image<'f> {
+    frame: &'f ReceivedFrame,
+    convert_to: Option<VideoFormat>,
+    /// The format and size handed out.
+    info: VideoInfo,
+}
+
+impl<'f> Image<'f> {
+    fn of(frame: &'f ReceivedFrame, convert_to: Option<VideoFormat>) -> framecast::Result<Self> {
+        let convert_to = convert_to.filter(|&f| f != frame.info.format);
+        let info = match convert_to {
+            Some(f) => VideoInfo::new(f, frame.info.width, frame.info.height)?,
+            None => frame.info,
+        };
+        Ok(Image {
+            frame,
+            convert_to,
+            info,
+        })
+    }
+
+    /// Bytes of the image, packed.
+    fn size(&self) -> usize {
+        packed_size(&self.info)
+    }
+
+    /// Writes the image, packed, into `out` (one pass: converted, or
+    /// copied row by row).
+    fn write(&self, out: &mut [u8]) -> framecast::Result<()> {
+        match self.convert_to {
+            Some(f) => self.frame.convert_packed_to(f, out).map(|_| ()),
+            None => self.frame.copy_packed_to(out).map(|_| ()),
+        }
     }
 }
 
@@ -253,7 +304,10 @@ impl PyReceiver {
             builder = builder.size(w, h);
         }
         if let Some(format) = format {
-            builder = builder.output_format(parse_format(format)?);
+            // Converted as it is copied out into the array (one pass).
+            builder = builder
+                .output_format(parse_format(format)?)
+                .convert_in_pull(true);
         }
         let traced = Traced::new(py, "Receiver");
         let receiver = py.detach(|| builder.build().map_err(to_py_err))?;
@@ -305,8 +359,12 @@ impl PyReceiver {
     /// The next frame, however long it takes; StopIteration at the end
     /// of the stream (or once stopped).
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let convert_to = self.inner.get()?.output_format();
         match self.next_frame(py, None)? {
-            Some(frame) => Self::new_array(py, &frame).map(Some),
+            Some(frame) => {
+                let image = Image::of(&frame, convert_to).map_err(to_py_err)?;
+                Self::new_array(py, &image).map(Some)
+            }
             None => Ok(None),
         }
     }

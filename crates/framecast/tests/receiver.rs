@@ -548,3 +548,61 @@ fn the_receivers_sink_claims_every_frame_it_can_hold() {
         receiver.stop().expect("stop");
     }
 }
+
+/// Converting to the output format as the frame is copied out
+/// (`convert_in_pull`, what the Python bindings build) gives exactly the
+/// bytes the pipeline's `videoconvert` gives: the same I420 stream (raw,
+/// so bit exact on the wire; 30x20 pads the chroma rows) received both
+/// ways. The converting receiver delivers frames as decoded and says
+/// which format to ask for; a short destination is refused.
+#[test]
+fn converting_in_pull_gives_what_videoconvert_gives() {
+    let size = (30, 20);
+    let [in_pipeline, in_pull] = [false, true].map(|convert| {
+        let builder = Receiver::builder()
+            .codec(Codec::Raw)
+            .size(size.0, size.1)
+            .output_format(VideoFormat::Bgr)
+            .convert_in_pull(convert);
+        let probe = builder.clone().port(free_port_pair()).address("127.0.0.1");
+        let probe = probe.build().expect("receiver");
+        let converters =
+            framecast_test_support::pipelines::count_factory(probe.pipeline(), "videoconvert");
+        assert_eq!(converters, usize::from(!convert));
+        assert_eq!(probe.output_format(), convert.then_some(VideoFormat::Bgr));
+        drop(probe);
+        run(builder, Codec::Raw, VideoFormat::I420, size)
+    });
+    let bgr = |frame: &ReceivedFrame, format: Option<VideoFormat>| {
+        let mut out = vec![0u8; 30 * 20 * 3];
+        let n = match format {
+            Some(f) => frame.convert_packed_to(f, &mut out).expect("convert"),
+            None => frame.copy_packed_to(&mut out).expect("copy"),
+        };
+        assert_eq!(n, out.len());
+        out
+    };
+    let a = in_pipeline.frames.last().expect("a frame");
+    let b = in_pull.frames.last().expect("a frame");
+    assert_eq!(a.info.format, VideoFormat::Bgr);
+    assert_eq!(b.info.format, VideoFormat::I420, "as decoded");
+    let want = bgr(a, None);
+    assert!(
+        want.iter().any(|&v| v != want[0]),
+        "a picture, not a flat colour"
+    );
+    assert_eq!(bgr(b, Some(VideoFormat::Bgr)), want);
+    // Converting to its own format is a copy.
+    let mut i420 = vec![0u8; b.packed_size()];
+    assert_eq!(
+        b.convert_packed_to(VideoFormat::I420, &mut i420).unwrap(),
+        i420.len()
+    );
+    let mut copied = vec![0u8; b.packed_size()];
+    b.copy_packed_to(&mut copied).unwrap();
+    assert_eq!(i420, copied);
+    let err = b
+        .convert_packed_to(VideoFormat::Bgr, &mut vec![0u8; 100])
+        .expect_err("too short");
+    assert!(err.to_string().contains("1800 bytes"), "{err}");
+}

@@ -1,6 +1,8 @@
 //! [`ReceivedFrame`]: a decoded frame and what is known of it.
 
 use super::*;
+use crate::elements::video::frame::packed_layout;
+use crate::elements::video::{convert, Frame, FrameMut, Matrix};
 
 /// A decoded frame from [`Receiver::pull`].
 #[derive(Debug, Clone)]
@@ -74,6 +76,43 @@ impl ReceivedFrame {
             Ok(())
         })?;
         Ok(at)
+    }
+
+    /// Converts the frame into `format`, packed (rows without padding,
+    /// planes one after another), at the start of `out`; returns the bytes
+    /// written. One pass over the pixels, with `videoconvert`'s conversion
+    /// and matrix (the same bytes); a copy when `format` is the frame's.
+    /// Allocates nothing for a frame in one memory (a decoder's).
+    ///
+    /// # Errors
+    ///
+    /// `out` shorter than the packed `format` frame (with the byte counts),
+    /// a conversion `videoconvert` does not do, a buffer smaller than its
+    /// format and size say.
+    pub fn convert_packed_to(&self, format: VideoFormat, out: &mut [u8]) -> Result<usize> {
+        if format == self.info.format {
+            return self.copy_packed_to(out);
+        }
+        let target = VideoInfo::new(format, self.info.width, self.info.height)?;
+        let need = packed_size(&target);
+        let Some(out) = out.get_mut(..need) else {
+            return Err(Error::Element {
+                element: "receiver".into(),
+                message: format!(
+                    "a packed {format} {}x{} frame is {need} bytes; the destination holds {}",
+                    self.info.width,
+                    self.info.height,
+                    out.len()
+                ),
+            });
+        };
+        let layout = frame_layout(&self.buffer, &self.info)?;
+        let map = self.buffer.map_readable()?;
+        let bytes = map.contiguous();
+        let src = Frame::new(layout, &bytes)?;
+        let mut dst = FrameMut::new(packed_layout(&target), out)?;
+        convert(&src, &mut dst, Matrix::for_height(self.info.height))?;
+        Ok(need)
     }
 
     /// Writes the frame, packed (see [`packed_size`](Self::packed_size)),

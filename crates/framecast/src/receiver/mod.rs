@@ -77,6 +77,7 @@ pub struct ReceiverBuilder {
     address: String,
     latency: Duration,
     output_format: Option<VideoFormat>,
+    convert_in_pull: bool,
     max_buffers: u32,
     drop_old: bool,
     retransmission: bool,
@@ -98,6 +99,7 @@ impl Default for ReceiverBuilder {
             address: "0.0.0.0".to_string(),
             latency: Duration::from_millis(50),
             output_format: None,
+            convert_in_pull: false,
             max_buffers: 4,
             drop_old: false,
             retransmission: true,
@@ -173,6 +175,17 @@ impl ReceiverBuilder {
         self.output_format = Some(format);
         self
     }
+    /// Converts to the [`output_format`](Self::output_format) where the
+    /// frame is copied out rather than in the pipeline: frames come as
+    /// decoded and [`ReceivedFrame::convert_packed_to`] writes the output
+    /// format straight into the program's memory (a numpy array), one
+    /// pass over the pixels where `videoconvert` and the copy out made
+    /// two. [`Receiver::output_format`] says which format to ask for. The
+    /// bytes are `videoconvert`'s (the same conversion and matrix).
+    pub fn convert_in_pull(mut self, convert: bool) -> Self {
+        self.convert_in_pull = convert;
+        self
+    }
     /// Most decoded frames waiting for [`Receiver::pull`] (default 4, at
     /// least 1). When they are all waiting the decoder waits too, and
     /// packets queue in the jitter buffer and the socket: a program that
@@ -221,8 +234,10 @@ impl ReceiverBuilder {
             Encoding::H264 => "rtph264depay name=depay ! openh264dec name=dec",
         };
         let convert = match self.output_format {
-            Some(f) => format!("videoconvert ! video/x-raw,format={} ! ", f.name()),
-            None => String::new(),
+            Some(f) if !self.convert_in_pull => {
+                format!("videoconvert ! video/x-raw,format={} ! ", f.name())
+            }
+            _ => String::new(),
         };
         Ok(format!(
             "{source} ! rtpjitterbuffer name=jb latency={latency} eos-on-bye=true \
@@ -282,6 +297,7 @@ impl ReceiverBuilder {
             dec: pipeline.by_name("dec"),
             sink: find("sink")?,
             info: Mutex::new(None),
+            convert_to: self.output_format.filter(|_| self.convert_in_pull),
             failed: FirstError::watch(&pipeline.bus()),
             pipeline,
         };
@@ -517,6 +533,9 @@ pub struct Receiver {
     /// The last caps and what they describe: caps change rarely, and
     /// parsing them per frame would cost more than the frame's copy.
     info: Mutex<Option<(Arc<Caps>, VideoInfo)>>,
+    /// The output format left to the pull
+    /// ([`ReceiverBuilder::convert_in_pull`]).
+    convert_to: Option<VideoFormat>,
     /// The first error the pipeline posted: a stream that failed keeps
     /// failing rather than looking ended.
     failed: Arc<FirstError>,
@@ -598,6 +617,14 @@ impl Receiver {
             buffer: sample.buffer,
             info,
         })
+    }
+
+    /// The format the program asked for when it is converted to as frames
+    /// are copied out ([`ReceiverBuilder::convert_in_pull`]): give it to
+    /// [`ReceivedFrame::convert_packed_to`]. `None` when frames come in
+    /// the format wanted already (their `info`).
+    pub fn output_format(&self) -> Option<VideoFormat> {
+        self.convert_to
     }
 
     /// Whether the stream ended (the sender's BYE, or a source that
