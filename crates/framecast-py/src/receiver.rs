@@ -133,7 +133,7 @@ impl PyReceiver {
         let Some(frame) = self.next_frame(py, timeout)? else {
             return Ok(None);
         };
-        let image = Image::of(&frame, convert_to).map_err(to_py_err)?;
+        let image = Image::of(&frame, convert_to)?;
         let image = match (out, out_buffer) {
             (Some(out), Some(buffer)) => self.fill(py, &image, &buffer, out)?,
             _ => Self::new_array(py, &image)?,
@@ -147,9 +147,7 @@ impl PyReceiver {
     /// two.
     fn new_array<'py>(py: Python<'py>, image: &Image<'_>) -> PyResult<Bound<'py, PyAny>> {
         // Written without the GIL: nobody else can see the array yet.
-        let bytes = PyByteArray::new_with(py, image.size(), |out| {
-            py.detach(|| image.write(out)).map_err(to_py_err)
-        })?;
+        let bytes = PyByteArray::new_with(py, image.size(), |out| py.detach(|| image.write(out)))?;
         let numpy = py.import("numpy").map_err(|e| {
             PyErr::new::<pyo3::exceptions::PyImportError, _>(format!(
                 "framecast.Receiver.pull returns numpy arrays: {e}"
@@ -208,7 +206,7 @@ impl PyReceiver {
             let mut scratch = self.scratch.locked();
             scratch.resize(image.size(), 0);
             let bytes: &mut [u8] = &mut scratch;
-            py.detach(|| image.write(bytes)).map_err(to_py_err)?;
+            py.detach(|| image.write(bytes))?;
             buffer.copy_from_slice(py, &scratch)?;
         }
         Ok(out)
@@ -227,10 +225,11 @@ struct Image<'f> {
 }
 
 impl<'f> Image<'f> {
-    fn of(frame: &'f ReceivedFrame, convert_to: Option<VideoFormat>) -> framecast::Result<Self> {
+    fn of(frame: &'f ReceivedFrame, convert_to: Option<VideoFormat>) -> PyResult<Self> {
         let convert_to = convert_to.filter(|&f| f != frame.info.format);
         let info = match convert_to {
-            Some(f) => VideoInfo::new(f, frame.info.width, frame.info.height)?,
+            Some(f) => VideoInfo::new(f, frame.info.width, frame.info.height)
+                .map_err(|e| to_py_err(e.into()))?,
             None => frame.info,
         };
         Ok(Image {
@@ -247,11 +246,13 @@ impl<'f> Image<'f> {
 
     /// Writes the image, packed, into `out` (one pass: converted, or
     /// copied row by row).
-    fn write(&self, out: &mut [u8]) -> framecast::Result<()> {
+    fn write(&self, out: &mut [u8]) -> PyResult<()> {
         match self.convert_to {
-            Some(f) => self.frame.convert_packed_to(f, out).map(|_| ()),
-            None => self.frame.copy_packed_to(out).map(|_| ()),
+            Some(f) => self.frame.convert_packed_to(f, out),
+            None => self.frame.copy_packed_to(out),
         }
+        .map(|_| ())
+        .map_err(to_py_err)
     }
 }
 
@@ -362,7 +363,7 @@ impl PyReceiver {
         let convert_to = self.inner.get()?.output_format();
         match self.next_frame(py, None)? {
             Some(frame) => {
-                let image = Image::of(&frame, convert_to).map_err(to_py_err)?;
+                let image = Image::of(&frame, convert_to)?;
                 Self::new_array(py, &image).map(Some)
             }
             None => Ok(None),

@@ -602,7 +602,7 @@ fn converting_in_pull_gives_what_videoconvert_gives() {
     b.copy_packed_to(&mut copied).unwrap();
     assert_eq!(i420, copied);
     let err = b
-        .convert_packed_to(VideoFormat::Bgr, &mut vec![0u8; 100])
+        .convert_packed_to(VideoFormat::Bgr, &mut [0u8; 100])
         .expect_err("too short");
     assert!(err.to_string().contains("1800 bytes"), "{err}");
 }
