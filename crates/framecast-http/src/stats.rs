@@ -80,10 +80,53 @@ pub fn json() -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
-/// Every source's Prometheus lines.
+/// Every source's Prometheus lines, each family once: two sources of a
+/// kind (two `whepsink`s) both write a family's `# HELP`/`# TYPE`, and
+/// Prometheus refuses a whole scrape that repeats them, or splits a
+/// family's samples apart. The families are merged here: the first
+/// source's header, then every source's samples, in order.
 pub fn metrics(out: &mut String) {
+    let mut text = String::new();
     for (name, s) in sources() {
-        s.metrics(&name, out);
+        s.metrics(&name, &mut text);
+    }
+    merge_families(&text, out);
+}
+
+/// `text` (Prometheus lines) with each family's header once and its
+/// samples together, appended to `out`. Samples before any header keep
+/// their place at the start.
+fn merge_families(text: &str, out: &mut String) {
+    // (family, its header lines, its samples), in first-seen order.
+    let mut families: Vec<(&str, Vec<&str>, Vec<&str>)> = vec![("", Vec::new(), Vec::new())];
+    let mut current = 0;
+    for line in text.lines() {
+        let header = line
+            .strip_prefix("# HELP ")
+            .or_else(|| line.strip_prefix("# TYPE "));
+        match header.and_then(|h| h.split_whitespace().next()) {
+            Some(name) => {
+                current = match families.iter().position(|(n, _, _)| *n == name) {
+                    Some(i) => i,
+                    None => {
+                        families.push((name, Vec::new(), Vec::new()));
+                        families.len() - 1
+                    }
+                };
+                let headers = &mut families[current].1;
+                let kind = &line[..6];
+                if !headers.iter().any(|h| h.starts_with(kind)) {
+                    headers.push(line);
+                }
+            }
+            None => families[current].2.push(line),
+        }
+    }
+    for (_, headers, samples) in families {
+        for line in headers.iter().chain(&samples) {
+            out.push_str(line);
+            out.push('\n');
+        }
     }
 }
 
@@ -145,5 +188,28 @@ mod tests {
         drop(s);
         assert!(json().get("gone").is_none());
         drop(h2);
+    }
+
+    /// Two sources of a kind, each writing its family: one header, the
+    /// samples together (Prometheus refuses a repeated `# TYPE`).
+    #[test]
+    fn families_two_sources_write_are_merged() {
+        let mut text = String::new();
+        for source in ["whep:/a", "whep:/b"] {
+            family(&mut text, "fc_viewers", "gauge", "Viewers");
+            metric(&mut text, "fc_viewers", &[("source", source)], 1.0);
+            family(&mut text, "fc_nacks_total", "counter", "NACKs");
+            metric(&mut text, "fc_nacks_total", &[("source", source)], 2.0);
+        }
+        let mut out = "early 1\n".to_string();
+        merge_families(&format!("loose 3\n{text}"), &mut out);
+        assert_eq!(
+            out,
+            "early 1\nloose 3\n\
+             # HELP fc_viewers Viewers\n# TYPE fc_viewers gauge\n\
+             fc_viewers{source=\"whep:/a\"} 1\nfc_viewers{source=\"whep:/b\"} 1\n\
+             # HELP fc_nacks_total NACKs\n# TYPE fc_nacks_total counter\n\
+             fc_nacks_total{source=\"whep:/a\"} 2\nfc_nacks_total{source=\"whep:/b\"} 2\n"
+        );
     }
 }

@@ -4,9 +4,9 @@
 //! allocator; the module installs the same kind, so a Python program (and
 //! the Python tests) can prove it for `write`/`push`/`pull` too, and a user
 //! can watch the Rust side's allocation rate while hunting a leak. It
-//! counts every Rust allocation in the process — the module is the only
-//! Rust in a Python process — on every thread (pipeline threads too), but
-//! neither Python's own (pymalloc, numpy) nor OpenH264's C++ ones.
+//! counts this module's Rust allocations on every thread (pipeline threads
+//! too), but neither Python's own (pymalloc, numpy), OpenH264's C++ ones,
+//! nor another Rust extension's (each has its own global allocator).
 //!
 //! The cost is one relaxed atomic add per allocation, beside an
 //! allocation itself; a frame's path makes none.

@@ -203,11 +203,16 @@ impl PyReceiver {
                 .map_err(|e| to_py_err(e.into()))?;
             buffer.copy_from_slice(py, &map.contiguous()[..image.size()])?;
         } else {
-            let mut scratch = self.scratch.locked();
+            // Taken out of its lock for the conversion, which runs
+            // without the GIL: a second thread pulling meanwhile would
+            // otherwise hold the GIL waiting for the lock while this one
+            // waits for the GIL. That thread makes a scratch of its own.
+            let mut scratch = std::mem::take(&mut *self.scratch.locked());
             scratch.resize(image.size(), 0);
-            let bytes: &mut [u8] = &mut scratch;
-            py.detach(|| image.write(bytes))?;
-            buffer.copy_from_slice(py, &scratch)?;
+            let converted = py.detach(|| image.write(&mut scratch));
+            let copied = converted.and_then(|()| buffer.copy_from_slice(py, &scratch));
+            *self.scratch.locked() = scratch;
+            copied?;
         }
         Ok(out)
     }

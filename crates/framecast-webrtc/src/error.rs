@@ -10,6 +10,8 @@ pub enum ErrorKind {
     BadRequest,
     /// No session has that id (it ended, or never existed).
     NoSession,
+    /// A body larger than the request takes.
+    TooLarge,
     /// The session limit is reached.
     TooManySessions,
     /// The request asks for something this server does not do (an ICE

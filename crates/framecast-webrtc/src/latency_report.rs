@@ -1,18 +1,24 @@
-//! A viewer's own glass-to-glass latency, reported by the viewer page.
+//! A viewer's own latency, reported by the viewer page.
 //!
 //! Only the browser knows when a frame reached its screen. Chromium's
 //! `requestVideoFrameCallback` gives, per presented frame, its
-//! `captureTime` (the sender's capture instant, mapped onto the page's
-//! clock through the RTCP sender reports' NTP ↔ RTP mapping, and the
-//! `abs-capture-time` header extension the stream sends) and its
-//! `expectedDisplayTime`; the difference is the frame's latency from
-//! capture to glass. The viewer page collects those and posts them, about
-//! once a second, to its WHEP session: `POST <session>/latency` with a
-//! `text/plain` body of milliseconds separated by white space:
+//! `receiveTime` (its last packet's arrival), its `expectedDisplayTime`,
+//! and where the browser can map the sender's clock onto its own (the
+//! RTCP sender reports, `abs-capture-time`) its `captureTime`. The viewer
+//! page posts, about once a second, to its WHEP session
+//! (`POST <session>/latency`) a `text/plain` body naming what it measured
+//! and the samples in milliseconds, separated by white space:
 //!
 //! ```text
-//! 31.2 29.8 33.0
+//! arrival 8.1 7.9 9.0
 //! ```
+//!
+//! - `arrival`: from the frame's arrival to its display (the browser's
+//!   jitter buffer, decode and compositor): the last stage of a frame's
+//!   way, after the pipeline's (push → encoded → wire) and the network's
+//!   (half the RTT).
+//! - `capture`: from the frame's capture to its display: the whole way,
+//!   glass to glass, as the browser's clock mapping has it.
 //!
 //! The body is network input: it is bounded ([`MAX_BODY`] bytes,
 //! [`MAX_SAMPLES`] samples), and each sample must be a finite, non-negative
@@ -31,31 +37,75 @@ pub const MAX_SAMPLES: usize = 240;
 /// clock mapping is off by more reports nothing useful).
 pub const MAX_MS: f64 = 60_000.0;
 
-/// The samples of a report body, in order.
+/// What a report's samples measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measured {
+    /// From a frame's arrival to its display: the viewer's own stage.
+    ArrivalToDisplay,
+    /// From a frame's capture to its display: glass to glass.
+    CaptureToDisplay,
+}
+
+impl Measured {
+    /// The word a report starts with.
+    pub fn word(self) -> &'static str {
+        match self {
+            Measured::ArrivalToDisplay => "arrival",
+            Measured::CaptureToDisplay => "capture",
+        }
+    }
+}
+
+/// One report: what it measures, and the samples in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// What the samples measure.
+    pub measured: Measured,
+    /// The samples.
+    pub samples: Vec<Duration>,
+}
+
+/// Parses a report body.
 ///
 /// # Errors
 ///
-/// [`ErrorKind::BadRequest`] naming the problem: a body over [`MAX_BODY`]
-/// bytes or not UTF-8, more than [`MAX_SAMPLES`] samples, or a sample
-/// (given by its position) that is not a number in `0..=MAX_MS`.
+/// [`ErrorKind::TooLarge`] for a body over [`MAX_BODY`] bytes;
+/// [`ErrorKind::BadRequest`] naming the problem: not UTF-8, no `arrival` or
+/// `capture` first, more than [`MAX_SAMPLES`] samples, or a sample (given
+/// by its position) that is not a number in `0..=MAX_MS`.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use framecast_webrtc::latency_report::parse;
-/// let s = parse(b"31.5 29\n33").unwrap();
-/// assert_eq!(s, [Duration::from_micros(31_500), Duration::from_millis(29), Duration::from_millis(33)]);
-/// assert!(parse(b"12 -1").unwrap_err().to_string().contains("sample 2"));
+/// use framecast_webrtc::latency_report::{parse, Measured};
+/// let r = parse(b"arrival 31.5 29\n33").unwrap();
+/// assert_eq!(r.measured, Measured::ArrivalToDisplay);
+/// assert_eq!(r.samples, [Duration::from_micros(31_500), Duration::from_millis(29), Duration::from_millis(33)]);
+/// assert!(parse(b"capture 12 -1").unwrap_err().to_string().contains("sample 2"));
 /// ```
-pub fn parse(body: &[u8]) -> Result<Vec<Duration>, WebrtcError> {
+pub fn parse(body: &[u8]) -> Result<Report, WebrtcError> {
     let bad = |m: String| WebrtcError::new(ErrorKind::BadRequest, format!("latency report: {m}"));
     if body.len() > MAX_BODY {
-        return Err(bad(format!("{} bytes, more than {MAX_BODY}", body.len())));
+        return Err(WebrtcError::new(
+            ErrorKind::TooLarge,
+            format!("latency report: {} bytes, more than {MAX_BODY}", body.len()),
+        ));
     }
     let text = std::str::from_utf8(body).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+    let mut words = text.split_ascii_whitespace();
+    let measured = match words.next() {
+        Some("arrival") => Measured::ArrivalToDisplay,
+        Some("capture") => Measured::CaptureToDisplay,
+        other => {
+            let shown: String = other.unwrap_or("").chars().take(24).collect();
+            return Err(bad(format!(
+                "starts with {shown:?}, not \"arrival\" or \"capture\""
+            )));
+        }
+    };
     let mut samples = Vec::new();
-    for (i, word) in text.split_ascii_whitespace().enumerate() {
+    for (i, word) in words.enumerate() {
         if i >= MAX_SAMPLES {
             return Err(bad(format!("more than {MAX_SAMPLES} samples")));
         }
@@ -72,7 +122,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<Duration>, WebrtcError> {
             })?;
         samples.push(Duration::from_secs_f64(ms / 1e3));
     }
-    Ok(samples)
+    Ok(Report { measured, samples })
 }
 
 #[cfg(test)]
@@ -82,44 +132,52 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_bounded_list_of_milliseconds() {
-        assert!(parse(b"").unwrap().is_empty());
-        assert!(parse(b"  \n ").unwrap().is_empty());
+        assert!(parse(b"arrival").unwrap().samples.is_empty());
+        assert_eq!(
+            parse(b" capture \n ").unwrap().measured,
+            Measured::CaptureToDisplay
+        );
         for (body, says) in [
-            (&b"12 NaN"[..], "sample 2"),
-            (b"inf", "sample 1"),
-            (b"1e9", "sample 1"),
-            (b"12,5", "sample 1"),
+            (&b"arrival 12 NaN"[..], "sample 2"),
+            (b"arrival inf", "sample 1"),
+            (b"capture 1e9", "sample 1"),
+            (b"arrival 12,5", "sample 1"),
+            (b"12 13", "starts with \"12\""),
+            (b"", "starts with \"\""),
             (b"\xff", "UTF-8"),
         ] {
             let e = parse(body).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::BadRequest);
             assert!(e.to_string().contains(says), "{body:?}: {e}");
         }
-        let many = "1 ".repeat(MAX_SAMPLES + 1);
+        let many = format!("arrival {}", "1 ".repeat(MAX_SAMPLES + 1));
         assert!(parse(many.as_bytes())
             .unwrap_err()
             .to_string()
             .contains("more than 240"));
-        assert_eq!(
-            parse("1 ".repeat(MAX_SAMPLES).as_bytes()).unwrap().len(),
-            MAX_SAMPLES
-        );
+        let most = format!("arrival {}", "1 ".repeat(MAX_SAMPLES));
+        assert_eq!(parse(most.as_bytes()).unwrap().samples.len(), MAX_SAMPLES);
         let long = vec![b' '; MAX_BODY + 1];
-        assert!(parse(&long).unwrap_err().to_string().contains("bytes"));
+        assert_eq!(parse(&long).unwrap_err().kind(), ErrorKind::TooLarge);
     }
 
     proptest! {
         /// Any list of valid samples, joined by any white space, parses to
-        /// the same durations (to the microsecond).
+        /// the same durations (to the microsecond), under its word.
         #[test]
         fn written_samples_parse_back(ms in proptest::collection::vec(0.0f64..=MAX_MS, 0..MAX_SAMPLES),
-                                      sep in prop::sample::select(vec![" ", "\n", "\t", "  \r\n"])) {
-            let body: Vec<String> = ms.iter().map(|v| format!("{v:.3}")).collect();
-            let body = body.join(sep);
+                                      sep in prop::sample::select(vec![" ", "\n", "\t", "  \r\n"]),
+                                      capture in any::<bool>()) {
+            let measured = if capture { Measured::CaptureToDisplay } else { Measured::ArrivalToDisplay };
+            let words: Vec<String> = std::iter::once(measured.word().to_string())
+                .chain(ms.iter().map(|v| format!("{v:.3}")))
+                .collect();
+            let body = words.join(sep);
             prop_assume!(body.len() <= MAX_BODY);
             let got = parse(body.as_bytes()).unwrap();
-            prop_assert_eq!(got.len(), ms.len());
-            for (g, want) in got.iter().zip(&ms) {
+            prop_assert_eq!(got.measured, measured);
+            prop_assert_eq!(got.samples.len(), ms.len());
+            for (g, want) in got.samples.iter().zip(&ms) {
                 prop_assert!((g.as_secs_f64() * 1e3 - want).abs() < 1e-3 + 1e-9);
             }
         }
@@ -128,9 +186,9 @@ mod tests {
         /// parses is within the bounds.
         #[test]
         fn any_bytes_are_bounded_or_refused(body in proptest::collection::vec(any::<u8>(), 0..600)) {
-            if let Ok(s) = parse(&body) {
-                prop_assert!(s.len() <= MAX_SAMPLES);
-                prop_assert!(s.iter().all(|d| d.as_secs_f64() <= MAX_MS / 1e3 + 1e-9));
+            if let Ok(r) = parse(&body) {
+                prop_assert!(r.samples.len() <= MAX_SAMPLES);
+                prop_assert!(r.samples.iter().all(|d| d.as_secs_f64() <= MAX_MS / 1e3 + 1e-9));
             }
         }
     }

@@ -19,8 +19,9 @@
 //!   PLI/FIR or a new viewer asks upstream for a keyframe through
 //!   [`StreamHooks::keyframe`], rate-limited.
 //! - Per-viewer statistics (RTT, loss, NACKs, PLIs, FIRs) in [`ViewerStats`],
-//!   and the glass-to-glass latency the viewer page measures and reports
-//!   ([`latency_report`]): the last stage, capture to display.
+//!   and what the viewer page measures and reports ([`latency_report`]):
+//!   arrival to display (the last stage), and capture to display where the
+//!   browser knows the capture.
 //! - Each frame's capture time goes to the browser: as str0m's wallclock
 //!   (so the sender reports map RTP time to the capture) and in the
 //!   `abs-capture-time` header extension.

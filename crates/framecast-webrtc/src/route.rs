@@ -13,7 +13,17 @@ use framecast_http::stats::{family, metric, StatsSource};
 use framecast_http::{Request, Response, Route};
 use serde_json::json;
 
+use crate::latency_report::Measured;
 use crate::whep::{Whep, WhepRequest};
+
+/// A report's figures in `/api/stats` (milliseconds).
+fn figures(s: &framecast_core::trace::Summary) -> serde_json::Value {
+    json!({
+        "count": s.count,
+        "p50": s.p50.as_secs_f64() * 1e3,
+        "p99": s.p99.as_secs_f64() * 1e3,
+    })
+}
 use crate::WebrtcStream;
 
 /// One per-viewer metric family: name, type, help, and its value.
@@ -101,11 +111,8 @@ impl StatsSource for WhepRoute {
                     "bytes": v.bytes,
                     "frames_sent": v.frames_sent,
                     "frames_dropped": v.frames_dropped,
-                    "glass_ms": v.glass.as_ref().map(|g| json!({
-                        "count": g.count,
-                        "p50": g.p50.as_secs_f64() * 1e3,
-                        "p99": g.p99.as_secs_f64() * 1e3,
-                    })),
+                    "display_ms": v.display.as_ref().map(figures),
+                    "glass_ms": v.glass.as_ref().map(figures),
                 })
             })
             .collect();
@@ -120,14 +127,18 @@ impl StatsSource for WhepRoute {
         })
     }
 
-    /// The viewers' own glass-to-glass latency, reported by their pages:
-    /// the stream's last stage.
+    /// What the viewers' pages reported: `viewer` (arrival to display,
+    /// the stream's last stage) and `glass` (capture to display, the whole
+    /// way), each once some came.
     fn latency(&self) -> Vec<(String, framecast_core::trace::Summary)> {
-        let glass = self.stream().viewer_latency();
-        if glass.count == 0 {
-            return Vec::new();
-        }
-        vec![("viewer".to_string(), glass)]
+        [
+            ("viewer", Measured::ArrivalToDisplay),
+            ("glass", Measured::CaptureToDisplay),
+        ]
+        .into_iter()
+        .map(|(stage, m)| (stage.to_string(), self.stream().viewer_latency(m)))
+        .filter(|(_, s)| s.count > 0)
+        .collect()
     }
 
     fn metrics(&self, name: &str, out: &mut String) {
@@ -139,7 +150,7 @@ impl StatsSource for WhepRoute {
             &[("source", name)],
             viewers.len() as f64,
         );
-        let per_viewer: [PerViewer; 7] = [
+        let per_viewer: [PerViewer; 8] = [
             ("framecast_webrtc_rtt_seconds", "gauge", "RTT", |v| {
                 v.rtt.map(|d| d.as_secs_f64())
             }),
@@ -162,9 +173,15 @@ impl StatsSource for WhepRoute {
                 |v| Some(v.frames_sent as f64),
             ),
             (
+                "framecast_webrtc_display_p50_seconds",
+                "gauge",
+                "Median arrival-to-display time the viewer's page reported",
+                |v| v.display.as_ref().map(|g| g.p50.as_secs_f64()),
+            ),
+            (
                 "framecast_webrtc_glass_p50_seconds",
                 "gauge",
-                "Median capture-to-display latency the viewer's page reported",
+                "Median capture-to-display time the viewer's page reported",
                 |v| v.glass.as_ref().map(|g| g.p50.as_secs_f64()),
             ),
             (

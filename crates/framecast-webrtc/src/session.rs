@@ -11,6 +11,7 @@ use str0m::{Event, IceConnectionState, Output, Rtc};
 use framecast_core::trace::Histogram;
 use str0m::rtp::AbsCaptureTime;
 
+use crate::latency_report::{Measured, Report};
 use crate::queue::ViewerQueue;
 use crate::stream::{Shared, ViewerStats};
 
@@ -41,7 +42,9 @@ pub(crate) struct Session {
     packets: u64,
     bytes: u64,
     frames_sent: u64,
-    /// The glass-to-glass latency the viewer's page reported.
+    /// What the viewer's page reported: arrival to display, and capture
+    /// to display where the browser knows the capture.
+    display: Histogram,
     glass: Histogram,
 }
 
@@ -73,6 +76,7 @@ impl Session {
             packets: 0,
             bytes: 0,
             frames_sent: 0,
+            display: Histogram::new(),
             glass: Histogram::new(),
         }
     }
@@ -186,9 +190,13 @@ impl Session {
 
     /// Records latencies the viewer's page measured (see
     /// [`latency_report`](crate::latency_report)).
-    pub(crate) fn record_glass(&mut self, samples: &[Duration]) {
-        for &d in samples {
-            self.glass.record(d);
+    pub(crate) fn record(&mut self, report: &Report) {
+        let h = match report.measured {
+            Measured::ArrivalToDisplay => &mut self.display,
+            Measured::CaptureToDisplay => &mut self.glass,
+        };
+        for &d in &report.samples {
+            h.record(d);
         }
     }
 
@@ -219,6 +227,7 @@ impl Session {
             bytes: self.bytes,
             frames_sent: self.frames_sent,
             frames_dropped: self.queue.dropped(),
+            display: (self.display.count() > 0).then(|| self.display.summary()),
             glass: (self.glass.count() > 0).then(|| self.glass.summary()),
         }
     }

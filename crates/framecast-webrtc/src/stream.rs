@@ -16,6 +16,7 @@ use str0m::config::CryptoProvider;
 use str0m::rtp::Extension;
 use str0m::{Candidate, RtcConfig};
 
+use crate::latency_report::{Measured, Report};
 use crate::queue::{Frame, ViewerQueue};
 use crate::session::Session;
 use crate::{ErrorKind, WebrtcError, H264_PT, PROFILE_LEVEL_ID};
@@ -131,9 +132,12 @@ pub struct ViewerStats {
     pub frames_sent: u64,
     /// Access units its queue dropped for being late.
     pub frames_dropped: u64,
-    /// Glass-to-glass latency the viewer's page reported (capture to
-    /// display, see [`latency_report`](crate::latency_report)); `None`
-    /// before its first report.
+    /// From a frame's arrival to its display, as the viewer's page
+    /// reported it (see [`latency_report`](crate::latency_report)): the
+    /// viewer's own stage. `None` before its first report.
+    pub display: Option<Summary>,
+    /// From a frame's capture to its display (glass to glass), where the
+    /// viewer's browser knows the capture time.
     pub glass: Option<Summary>,
 }
 
@@ -155,7 +159,9 @@ pub(crate) struct Shared {
     pub(crate) config: StreamConfig,
     crypto: Arc<CryptoProvider>,
     ids: RandomState,
-    /// Every report of every viewer, ended sessions' included.
+    /// Every report of every viewer, ended sessions' included: arrival to
+    /// display, and capture to display.
+    display: Mutex<Histogram>,
     glass: Mutex<Histogram>,
 }
 
@@ -280,6 +286,7 @@ impl WebrtcStream {
             config,
             crypto: Arc::new(str0m::crypto::from_feature_flags()),
             ids: RandomState::new(),
+            display: Mutex::new(Histogram::new()),
             glass: Mutex::new(Histogram::new()),
         });
         let s = Arc::clone(&shared);
@@ -461,32 +468,39 @@ impl WebrtcStream {
         self.shared.wake();
     }
 
-    /// Records the glass-to-glass latencies a viewer's page measured, as
-    /// its `POST <session>/latency` body carried them
+    /// Records what a viewer's page measured, as its
+    /// `POST <session>/latency` body carried it
     /// ([`latency_report::parse`](crate::latency_report::parse)).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::NoSession`] when no session has that id.
-    pub fn report_latency(&self, id: &str, samples: &[Duration]) -> Result<(), WebrtcError> {
+    pub fn report_latency(&self, id: &str, report: &Report) -> Result<(), WebrtcError> {
         let mut sessions = self.shared.sessions.locked();
         let session = sessions
             .iter_mut()
             .find(|s| s.id == id)
             .ok_or_else(|| no_session(id))?;
-        session.record_glass(samples);
+        session.record(report);
         drop(sessions);
-        let mut all = self.shared.glass.locked();
-        for &d in samples {
+        let mut all = match report.measured {
+            Measured::ArrivalToDisplay => self.shared.display.locked(),
+            Measured::CaptureToDisplay => self.shared.glass.locked(),
+        };
+        for &d in &report.samples {
             all.record(d);
         }
         Ok(())
     }
 
-    /// The glass-to-glass latency every viewer reported so far (ended
-    /// sessions' included): the stream's last stage, capture to display.
-    pub fn viewer_latency(&self) -> Summary {
-        self.shared.glass.locked().summary()
+    /// What every viewer reported so far (ended sessions' included) of
+    /// `measured`: arrival to display is the stream's last stage, capture
+    /// to display its whole way.
+    pub fn viewer_latency(&self, measured: Measured) -> Summary {
+        match measured {
+            Measured::ArrivalToDisplay => self.shared.display.locked().summary(),
+            Measured::CaptureToDisplay => self.shared.glass.locked().summary(),
+        }
     }
 
     /// Every session's figures.

@@ -8,7 +8,7 @@
 //! | `PATCH /<path>/whep/<id>`, `application/trickle-ice-sdpfrag` | `204 No Content` (candidates added); `412` when `If-Match` is not the `ETag`; `422` for an ICE restart (RFC 9725 section 4.3.2: one of trickle and restart is supported) |
 //! | `DELETE /<path>/whep/<id>` | `200 OK`, the session ends |
 //! | `OPTIONS` either | `204 No Content` with `Accept-Post` and `Accept-Patch` |
-//! | `POST /<path>/whep/<id>/latency`, milliseconds as text (framecast's, not WHEP's) | `204 No Content`: the viewer page's glass-to-glass samples recorded ([`latency_report`](crate::latency_report)); `400` naming a bad sample, `404` for no such session |
+//! | `POST /<path>/whep/<id>/latency`, `arrival` or `capture` and milliseconds as text (framecast's, not WHEP's) | `204 No Content`: the viewer page's samples recorded ([`latency_report`](crate::latency_report)); `400` naming a bad sample, `413` past 4 KiB, `404` for no such session |
 //!
 //! CORS headers are the carrying server's to add (framecast-http adds them
 //! to every answer, exposing `Location`, `ETag` and `Accept-Patch`), so a
@@ -140,7 +140,7 @@ impl Whep {
             return match req.method {
                 "POST" => {
                     let result = crate::latency_report::parse(req.body)
-                        .and_then(|samples| self.stream.report_latency(id, &samples));
+                        .and_then(|report| self.stream.report_latency(id, &report));
                     match result {
                         Ok(()) => WhepResponse::new(204),
                         Err(e) => failure(&e),
@@ -216,6 +216,7 @@ fn failure(e: &WebrtcError) -> WhepResponse {
         ErrorKind::NoSession => 404,
         ErrorKind::Unsupported => 422,
         ErrorKind::TooManySessions => 503,
+        ErrorKind::TooLarge => 413,
         ErrorKind::Io => 500,
     };
     let r = WhepResponse::error(status, &e.to_string());

@@ -169,17 +169,25 @@ fn a_viewer_gets_the_access_units_unchanged_and_its_pli_asks_for_a_keyframe() {
         })
         .status
     };
-    assert_eq!(report(&id, "POST", b"30.5 31 29.5"), 204);
-    assert_eq!(report(&id, "POST", b"30 oops"), 400);
+    assert_eq!(report(&id, "POST", b"arrival 8.5 9 7.5"), 204);
+    assert_eq!(report(&id, "POST", b"capture 30 31"), 204);
+    assert_eq!(report(&id, "POST", b"arrival 30 oops"), 400);
+    assert_eq!(report(&id, "POST", b"30 31"), 400, "no kind");
+    assert_eq!(report(&id, "POST", &[b' '; 5000]), 413);
     assert_eq!(report(&id, "GET", b""), 405);
-    assert_eq!(report("0000000000000000", "POST", b"12"), 404);
-    let glass = stream.viewers()[0].glass.expect("the viewer's reports");
-    assert_eq!(glass.count, 3);
+    assert_eq!(report("0000000000000000", "POST", b"arrival 12"), 404);
+    let viewer = &stream.viewers()[0];
+    let display = viewer.display.expect("the arrival reports");
+    let glass = viewer.glass.expect("the capture reports");
+    assert_eq!((display.count, glass.count), (3, 2));
     assert!(
-        (glass.p50.as_secs_f64() * 1e3 - 31.0).abs() < 1.5,
-        "{glass:?}"
+        (display.p50.as_secs_f64() * 1e3 - 8.5).abs() < 0.5,
+        "{display:?}"
     );
-    assert_eq!(stream.viewer_latency().count, 3);
+    assert!(glass.min >= Duration::from_millis(29), "{glass:?}");
+    use framecast_webrtc::latency_report::Measured;
+    assert_eq!(stream.viewer_latency(Measured::ArrivalToDisplay).count, 3);
+    assert_eq!(stream.viewer_latency(Measured::CaptureToDisplay).count, 2);
     assert!(
         keyframes.load(Ordering::Relaxed) >= 1,
         "connecting asked for a keyframe"

@@ -175,21 +175,23 @@ fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
         return;
     };
     // The Sender's and `framecast serve --http`'s branch: MJPEG and WHEP
-    // on one server.
+    // on one server; a path of its own (stats sources are named by path,
+    // and the other tests here serve /cam at the same time).
     let addr = format!(
         "127.0.0.1:{}",
         framecast_test_support::ports::free_tcp_port()
     );
-    let branch = framecast::elements::net::http::httpserversink::branch(&addr, "cam", None, "http")
-        .expect("the branch")
-        .from_raw();
+    let branch =
+        framecast::elements::net::http::httpserversink::branch(&addr, "tabs", None, "http")
+            .expect("the branch")
+            .from_raw();
     let p = framecast_test_support::pipelines::launch(&format!(
         "testsrc pattern=counter is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! {branch}"
     ));
     p.set_state(framecast::State::Playing).expect("playing");
     let addr: std::net::SocketAddr = addr.parse().expect("address");
     let whep = framecast_test_support::pipelines::element(&p, "whep");
-    let url = format!("http://{addr}/cam/");
+    let url = format!("http://{addr}/tabs/");
     let mode = "return window.framecastViewer && window.framecastViewer.mode !== 'connecting' \
         ? window.framecastViewer.mode : null";
     let first = b.tab();
@@ -211,7 +213,7 @@ fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
     assert_eq!(uint(&whep, "viewers"), 2);
     // The viewers on the dashboard's API and metrics.
     let stats = http::get(addr, "/api/stats").json();
-    let viewers = &stats["sources"]["whep:/cam"]["viewers"];
+    let viewers = &stats["sources"]["whep:/tabs"]["viewers"];
     assert_eq!(viewers.as_array().map(Vec::len), Some(2), "{stats}");
     assert_eq!(viewers[0]["transport"], "webrtc");
     assert!(
@@ -222,15 +224,15 @@ fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
     );
     let metrics = http::get(addr, "/metrics").text();
     assert!(
-        metrics.contains("framecast_webrtc_viewers{source=\"whep:/cam\"} 2"),
+        metrics.contains("framecast_webrtc_viewers{source=\"whep:/tabs\"} 2"),
         "{metrics}"
     );
     assert!(
-        metrics.contains("framecast_webrtc_frames_sent_total{source=\"whep:/cam\",viewer="),
+        metrics.contains("framecast_webrtc_frames_sent_total{source=\"whep:/tabs\",viewer="),
         "{metrics}"
     );
     // And an MJPEG client at once.
-    let mut mjpeg = http::Stream::open(addr, "/cam/mjpeg");
+    let mut mjpeg = http::Stream::open(addr, "/tabs/mjpeg");
     assert_eq!(mjpeg.head.status, 200);
     assert!(mjpeg.read_until_count(b"\xff\xd8", 5) >= 5, "MJPEG frames");
     // Both tabs still advance.
@@ -248,65 +250,81 @@ fn the_viewer_page_plays_webrtc_in_two_tabs_beside_an_mjpeg_client() {
 
 /// The viewer pages measure their own stage per frame, from its arrival
 /// to its display (`requestVideoFrameCallback`'s `receiveTime` and
-/// `expectedDisplayTime`; from its capture where Chromium gives a
+/// `expectedDisplayTime`; capture to display too where Chromium gives a
 /// `captureTime`), and post it to their sessions: the dashboard's last
-/// latency stage, in
-/// `/api/stats` per viewer and as a path, and a Prometheus histogram.
-/// Bad reports are refused whole.
+/// latency stage, in `/api/stats` per viewer and as a path, and a
+/// Prometheus histogram. Bad reports are refused whole.
 fn viewers_report_their_glass_to_glass_latency(b: &Browser, addr: std::net::SocketAddr) {
     let reported = b.wait_for(
         "const l = window.framecastViewer.latency; return l && l.reported >= 2 ? l : null",
         15.0,
     );
-    let last = reported["last"].as_f64().unwrap_or(-1.0);
+    let last = reported["arrival"].as_f64().unwrap_or(-1.0);
     assert!(
         (0.0..1000.0).contains(&last),
-        "a page measured {last} ms on loopback: {reported}"
+        "a page measured {last} ms from arrival to display on loopback: {reported}"
     );
     let stats = http::get(addr, "/api/stats").json();
-    let viewers = stats["sources"]["whep:/cam"]["viewers"]
+    let viewers = stats["sources"]["whep:/tabs"]["viewers"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let glass: Vec<&Value> = viewers
+    let display: Vec<&Value> = viewers
         .iter()
-        .filter_map(|v| v["glass_ms"].as_object().map(|_| &v["glass_ms"]))
+        .map(|v| &v["display_ms"])
+        .filter(|d| d.is_object())
         .collect();
-    assert!(!glass.is_empty(), "no viewer's latency in {viewers:?}");
-    for g in &glass {
-        let p50 = g["p50"].as_f64().unwrap_or(-1.0);
+    assert!(!display.is_empty(), "no viewer's report in {viewers:?}");
+    for d in &display {
+        let p50 = d["p50"].as_f64().unwrap_or(-1.0);
         assert!(
-            g["count"].as_u64().unwrap_or(0) > 0 && (0.0..1000.0).contains(&p50),
-            "{g}"
+            d["count"].as_u64().unwrap_or(0) > 0 && (0.0..1000.0).contains(&p50),
+            "{d}"
         );
     }
     let path = stats["latency"]["paths"]
         .as_array()
         .and_then(|p| {
             p.iter()
-                .find(|p| p["source"] == "whep:/cam" && p["element"] == "viewer")
+                .find(|p| p["source"] == "whep:/tabs" && p["element"] == "viewer")
         })
         .cloned()
         .unwrap_or_else(|| panic!("no viewer stage in {}", stats["latency"]));
     let count = path["latency"]["count"].as_u64().unwrap_or(0);
     assert!(count > 0, "{path}");
     let metrics = http::get(addr, "/metrics").text();
-    let inf =
-        "framecast_latency_seconds_bucket{source=\"whep:/cam\",element=\"viewer\",le=\"+Inf\"} ";
-    let n: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(inf))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no viewer histogram in {metrics}"));
-    assert!(n >= count, "{n} < {count}");
-    // A report naming no session, and a bad sample: refused.
+    let bucket = |le: &str| -> u64 {
+        let line = format!(
+            "framecast_latency_seconds_bucket{{source=\"whep:/tabs\",element=\"viewer\",le=\"{le}\"}} "
+        );
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&line))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {line} in {metrics}"))
+    };
+    // Read after /api/stats: at least its samples, and all of them within
+    // a second on loopback.
+    assert!(bucket("+Inf") >= count);
+    assert_eq!(bucket("1"), bucket("+Inf"));
+    // A report naming no session, a bad sample, no kind: refused.
     let id = viewers[0]["id"].as_str().expect("a session id");
     let post = |path: &str, body: &[u8]| {
         http::request(addr, "POST", path, &[("Content-Type", "text/plain")], body).status
     };
-    assert_eq!(post("/cam/whep/0000000000000000/latency", b"12"), 404);
-    assert_eq!(post(&format!("/cam/whep/{id}/latency"), b"12 -3"), 400);
-    assert_eq!(post(&format!("/cam/whep/{id}/latency"), b"25.5 26"), 204);
+    assert_eq!(
+        post("/tabs/whep/0000000000000000/latency", b"arrival 12"),
+        404
+    );
+    assert_eq!(
+        post(&format!("/tabs/whep/{id}/latency"), b"arrival 12 -3"),
+        400
+    );
+    assert_eq!(post(&format!("/tabs/whep/{id}/latency"), b"12"), 400);
+    assert_eq!(
+        post(&format!("/tabs/whep/{id}/latency"), b"arrival 25.5 26"),
+        204
+    );
 }
 
 #[test]

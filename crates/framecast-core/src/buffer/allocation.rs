@@ -206,7 +206,9 @@ impl AllocationQuery {
     /// decision is written back into entry 0 of the query.
     ///
     /// A pool made here is recorded (by the tracers and in
-    /// [`live_pools`](super::live_pools)) as made by `decide`'s caller.
+    /// [`live_pools`](super::live_pools)) as made by `decide`'s caller (a
+    /// base class, for most elements: the pool's name tells which element
+    /// it serves).
     #[track_caller]
     pub fn decide(&mut self) -> Result<AllocationDecision> {
         let site = std::panic::Location::caller();

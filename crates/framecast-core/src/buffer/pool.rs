@@ -82,6 +82,8 @@ struct PoolState {
     flushing: bool,
     free: VecDeque<Box<BufferBox>>,
     stats: PoolStats,
+    /// What the pool is for, as its owner named it (`h264enc0:pool:src`).
+    name: Option<Arc<str>>,
 }
 
 /// The pool proper. Each of its buffers, queued or outstanding, holds an
@@ -202,6 +204,7 @@ impl BufferPool {
                 flushing: true,
                 free: VecDeque::new(),
                 stats: PoolStats::default(),
+                name: None,
             }),
             wake: Condvar::new(),
         });
@@ -212,6 +215,19 @@ impl BufferPool {
     /// The pool's process-unique id.
     pub fn id(&self) -> ObjectId {
         self.0.shared.id
+    }
+
+    /// Names the pool after what it serves, as GStreamer's base classes
+    /// name theirs (`<element>:pool:<pad>`): the element that negotiated
+    /// it, which its creation site (often a base class) does not tell.
+    /// Shown by [`live_pools`](super::live_pools) and the dashboard.
+    pub fn set_name(&self, name: &str) {
+        self.0.shared.lock().name = Some(Arc::from(name));
+    }
+
+    /// The pool's name, if it was given one.
+    pub fn name(&self) -> Option<Arc<str>> {
+        self.0.shared.lock().name.clone()
     }
 
     /// Whether both handles refer to the same pool.
@@ -504,6 +520,7 @@ impl PoolShared {
         stats.queued = state.free.len() as u32;
         PoolSnapshot {
             id: self.id,
+            name: state.name.clone(),
             site: self.site,
             video: self.video,
             active: state.active,

@@ -25,7 +25,13 @@ static POOLS: Mutex<Vec<Weak<PoolShared>>> = Mutex::new(Vec::new());
 pub struct PoolSnapshot {
     /// The pool's process-unique id (as the tracers name it).
     pub id: ObjectId,
-    /// Where the pool was created (`BufferPool::new` / `new_video`'s caller).
+    /// Its name, when its owner gave it one (the pipeline names each pool
+    /// it negotiates `<element>:pool:<pad>`).
+    pub name: Option<std::sync::Arc<str>>,
+    /// Where the pool was created: `BufferPool::new` / `new_video`'s
+    /// caller, or for a pool the ALLOCATION decision made,
+    /// `AllocationQuery::decide`'s (a base class, for most elements: the
+    /// name tells which element).
     pub site: &'static Location<'static>,
     /// Whether this is a video pool.
     pub video: bool,

@@ -50,7 +50,7 @@ fn pools(stats: Option<&trace::StatsSummary>) -> Vec<Value> {
             let traced = stats.and_then(|s| s.pool(p.id));
             let c = p.config.as_ref();
             json!({
-                "pool": p.id.get(), "site": p.site.to_string(),
+                "pool": p.id.get(), "name": p.name.as_deref(), "site": p.site.to_string(),
                 "video": p.video, "active": p.active,
                 "size": c.map(|c| c.size), "min": c.map(|c| c.min_buffers),
                 "max": p.max_buffers(),

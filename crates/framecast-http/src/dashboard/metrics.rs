@@ -37,8 +37,18 @@ type PoolGauge = fn(&framecast_core::PoolSnapshot) -> Option<u64>;
 fn pools(out: &mut String) {
     let pools = live_pools();
     let ids: Vec<String> = pools.iter().map(|p| p.id.get().to_string()).collect();
+    let names: Vec<&str> = pools
+        .iter()
+        .map(|p| p.name.as_deref().unwrap_or(""))
+        .collect();
     let sites: Vec<String> = pools.iter().map(|p| p.site.to_string()).collect();
-    let labels = |i: usize| [("pool", ids[i].as_str()), ("site", sites[i].as_str())];
+    let labels = |i: usize| {
+        [
+            ("pool", ids[i].as_str()),
+            ("name", names[i]),
+            ("site", sites[i].as_str()),
+        ]
+    };
     #[rustfmt::skip]
     let gauges: [(&str, &str, PoolGauge); 3] = [
         ("framecast_pool_in_use", "Buffers a pool has handed out.", |p| Some(p.stats.outstanding.into())),
@@ -65,8 +75,13 @@ fn pools(out: &mut String) {
             ("memory_changed", p.stats.discarded_memory_changed),
             ("memory_shared", p.stats.discarded_memory_shared),
         ] {
-            let [pool, site] = labels(i);
-            metric(out, name, &[pool, site, ("reason", reason)], n as f64);
+            let [pool, pool_name, site] = labels(i);
+            metric(
+                out,
+                name,
+                &[pool, pool_name, site, ("reason", reason)],
+                n as f64,
+            );
         }
     }
 }

@@ -10,8 +10,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     framecast_webrtc::fuzzing::latency_report(data);
-    if let Ok(samples) = parse(data) {
-        assert!(samples.len() <= MAX_SAMPLES);
-        assert!(samples.iter().all(|d| d.as_secs_f64() * 1e3 <= MAX_MS + 1e-6));
+    if let Ok(report) = parse(data) {
+        assert!(report.samples.len() <= MAX_SAMPLES);
+        assert!(report.samples.iter().all(|d| d.as_secs_f64() * 1e3 <= MAX_MS + 1e-6));
     }
 });

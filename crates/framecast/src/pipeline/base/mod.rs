@@ -24,8 +24,9 @@ use crate::{Error, Result};
 
 /// Runs the allocation query on `src_pad` for buffers of `caps` and decides
 /// a pool from the answer (made and configured when downstream offers none),
-/// activated and ready to acquire from. A pool made here is recorded as
-/// made by the caller (the element), which is what a leak hunt wants.
+/// activated and ready to acquire from, and named after the element and
+/// pad (`h264enc0:pool:src`) unless downstream's pool has a name: its
+/// creation site is this function's caller, often a base class.
 #[track_caller]
 pub fn negotiate_pool(
     element: &Element,
@@ -54,6 +55,12 @@ pub fn negotiate_pool(
         first.min_buffers = first.min_buffers.max(min_buffers);
     }
     let decision = query.decide()?;
+    if decision.pool.name().is_none() {
+        // Downstream's own pool keeps its name.
+        decision
+            .pool
+            .set_name(&format!("{}:pool:{}", element.name(), src_pad.name()));
+    }
     decision.pool.set_active(true)?;
     // The element acquiring from the pool owns it: leak reports nest the
     // pool (and its idle buffers) under the element.
