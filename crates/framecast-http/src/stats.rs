@@ -71,11 +71,20 @@ pub fn sources() -> Vec<(String, Arc<dyn StatsSource>)> {
         .collect()
 }
 
-/// Every source's JSON, as one object keyed by name.
+/// Every source's JSON, as one object keyed by name. Two sources of one
+/// name (two servers in a process, each with a `/cam`) both show: the
+/// later ones as `name#2`, `name#3`, in registration order.
 pub fn json() -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for (name, s) in sources() {
-        map.insert(name, s.json());
+        let mut key = name.clone();
+        for n in 2.. {
+            if !map.contains_key(&key) {
+                break;
+            }
+            key = format!("{name}#{n}");
+        }
+        map.insert(key, s.json());
     }
     serde_json::Value::Object(map)
 }
@@ -184,6 +193,11 @@ mod tests {
         );
         drop(h);
         assert!(json().get("test:\"q\"").is_none());
+        // One name twice: both listed.
+        let (a, b) = (register("twice", &s), register("twice", &s));
+        assert_eq!(json()["twice"]["frames"], 3);
+        assert_eq!(json()["twice#2"]["frames"], 3);
+        drop((a, b));
         let h2 = register("gone", &s);
         drop(s);
         assert!(json().get("gone").is_none());
