@@ -277,6 +277,10 @@ fn viewers_report_their_glass_to_glass_latency(b: &Browser, addr: std::net::Sock
     assert!(!display.is_empty(), "no viewer's report in {viewers:?}");
     for d in &display {
         let p50 = d["p50"].as_f64().unwrap_or(-1.0);
+        eprintln!(
+            "a viewer's arrival to display: p50 {p50:.1} ms over {}",
+            d["count"]
+        );
         assert!(
             d["count"].as_u64().unwrap_or(0) > 0 && (0.0..1000.0).contains(&p50),
             "{d}"
