@@ -83,6 +83,20 @@ pub fn steady_state_allocations(
     allocations
 }
 
+/// [`steady_state_allocations`] of `appsrc (BGR 320x240) ! videoconvert !
+/// appsink (I420)` named `name`: 500 frames to warm up, then `count`.
+pub fn bgr_to_i420_allocations(name: &str, count: u64) -> u64 {
+    let (w, h) = (320, 240);
+    let (pipeline, src, sink) = crate::pipelines::appsrc_to_appsink(
+        name,
+        &format!("video/x-raw,format=BGR,width={w},height={h},framerate=30/1"),
+        &["videoconvert"],
+    );
+    sink.set_property_from_str("caps", "video/x-raw,format=I420")
+        .unwrap();
+    steady_state_allocations(&pipeline, &src, &sink, (w, h, 3), 500, count)
+}
+
 /// The `Sender` the zero-allocation tests drive: BGR `width` x `height` at
 /// 30 fps, H.264 at 1 Mbit/s, to 127.0.0.1:`port` (RTCP on `port + 1`).
 pub fn test_sender(port: u16, width: usize, height: usize) -> Sender {

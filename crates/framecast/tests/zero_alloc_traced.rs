@@ -6,11 +6,6 @@
 //! this one test: the tracers are process-wide.
 
 framecast_test_support::install_counting_allocator!();
-use framecast_test_support::frames;
-use framecast_test_support::pipelines::appsrc_to_appsink;
-
-const W: usize = 320;
-const H: usize = 240;
 
 #[test]
 fn with_the_dashboards_tracers_a_pipeline_allocates_nothing_per_frame() {
@@ -18,15 +13,8 @@ fn with_the_dashboards_tracers_a_pipeline_allocates_nothing_per_frame() {
         "leaks(name=zero-alloc-leaks,log-leaks-on-deinit=false);stats(log-on-deinit=false);latency(log-on-deinit=false)",
     )
     .expect("the tracers start");
-    let (pipeline, src, sink) = appsrc_to_appsink(
-        "zero-alloc-traced",
-        &format!("video/x-raw,format=BGR,width={W},height={H},framerate=30/1"),
-        &["videoconvert"],
-    );
-    sink.set_property_from_str("caps", "video/x-raw,format=I420")
-        .unwrap();
     let allocations =
-        frames::steady_state_allocations(&pipeline, &src, &sink, (W, H, 3), 500, 10_000);
+        framecast_test_support::frames::bgr_to_i420_allocations("zero-alloc-traced", 10_000);
     // They did watch: the latency tracer has the path, the stats tracer
     // the pads.
     let latency = framecast::trace::latency()
