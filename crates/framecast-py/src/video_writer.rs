@@ -12,7 +12,7 @@
 //! drops are counted in `stats()`) unless `block=True` asks it to wait for
 //! the encoder, as a program reading a file at full speed wants.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use framecast::sender::{Codec, Sender};
 use framecast::sync::MutexExt;
@@ -163,7 +163,9 @@ fn parse_args(args: &Bound<'_, PyTuple>, params: Option<Vec<i64>>) -> PyResult<S
 /// the last open failed.
 #[derive(Default)]
 struct State {
-    open: Option<(Settings, PySender)>,
+    /// The settings and the sender, shared so that `write` pushes with the
+    /// state's lock released (see [`PyVideoWriter::opened`]).
+    open: Option<(Settings, Arc<PySender>)>,
     error: Option<String>,
 }
 
@@ -236,19 +238,28 @@ impl PyVideoWriter {
         Ok(sender)
     }
 
-    fn opened<T>(&self, f: impl FnOnce(&Settings, &PySender) -> PyResult<T>) -> PyResult<T> {
-        let state = self.state.locked();
-        match &state.open {
-            Some((settings, sender)) => f(settings, sender),
-            None => Err(FramecastError::new_err(format!(
-                "the VideoWriter is not open{}",
-                state
-                    .error
-                    .as_deref()
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default()
-            ))),
-        }
+    /// Runs `f` on the open sender, with the state's lock released: a
+    /// push lets the GIL go while it converts, and a thread holding the
+    /// GIL (a `repr(writer)` in another thread) would otherwise wait for
+    /// the lock while the pushing thread waits for the GIL.
+    fn opened<T>(&self, f: impl FnOnce(&PySender) -> PyResult<T>) -> PyResult<T> {
+        let sender = {
+            let state = self.state.locked();
+            match &state.open {
+                Some((_, sender)) => Arc::clone(sender),
+                None => {
+                    return Err(FramecastError::new_err(format!(
+                        "the VideoWriter is not open{}",
+                        state
+                            .error
+                            .as_deref()
+                            .map(|e| format!(": {e}"))
+                            .unwrap_or_default()
+                    )))
+                }
+            }
+        };
+        f(&sender)
     }
 }
 
@@ -307,7 +318,7 @@ impl PyVideoWriter {
         let mut state = self.state.locked();
         match started {
             Ok((sender, settings)) => {
-                state.open = Some((settings, sender));
+                state.open = Some((settings, Arc::new(sender)));
                 state.error = None;
                 Ok(true)
             }
@@ -342,7 +353,7 @@ impl PyVideoWriter {
         capture_time: Option<f64>,
         frame_id: Option<u64>,
     ) -> PyResult<()> {
-        self.opened(|_, sender| sender.push(image.py(), image, capture_time, frame_id))
+        self.opened(|sender| sender.push(image.py(), image, capture_time, frame_id))
     }
 
     /// Ends the stream (queued frames out, RTCP BYE); nothing when not open.
@@ -396,7 +407,7 @@ impl PyVideoWriter {
     /// The sender's counters (`frames_in`, `dropped`, ...), as
     /// `framecast.Sender.stats()`.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        self.opened(|_, sender| sender.stats(py))
+        self.opened(|sender| sender.stats(py))
     }
 
     /// `"framecast"`, as `cv2.VideoWriter.getBackendName()` names its own.

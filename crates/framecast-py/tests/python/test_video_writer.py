@@ -196,6 +196,39 @@ class OpenCVShape(unittest.TestCase):
             else:
                 self.assertEqual(stats["dropped"], 0, stats)
 
+    def test_other_threads_read_the_writer_while_one_writes(self):
+        # write lets the GIL go while it converts; repr/get/stats from
+        # another thread meanwhile must not wait on the writer's state
+        # while holding the GIL (they deadlocked: write held the state's
+        # lock across the conversion). Bounded: 3 s of reads.
+        port = free_port_pair()
+        w = framecast.VideoWriter(f"rtp://127.0.0.1:{port}", framecast.VideoWriter.fourcc(*"H264"),
+                                  30, (1280, 720), strict=True)
+        done = threading.Event()
+        written = [0]
+
+        def write():
+            frame = np.zeros((720, 1280, 3), np.uint8)
+            while not done.is_set():
+                w.write(frame)
+                written[0] += 1
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        reads = 0
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            self.assertIn("1280x720", repr(w))
+            self.assertEqual(w.get(framecast.VIDEOWRITER_PROP_BITRATE) > 0, True)
+            w.stats()
+            reads += 1
+        done.set()
+        writer.join(timeout=10)
+        self.assertFalse(writer.is_alive(), "the writing thread is stuck")
+        w.release()
+        self.assertGreater(written[0], 10)
+        self.assertGreater(reads, 100)
+
 
 def free_tcp_port():
     import socket
