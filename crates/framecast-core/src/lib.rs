@@ -25,6 +25,7 @@ pub mod buffer;
 mod error;
 mod flags;
 mod fraction;
+pub mod heap;
 pub mod memory;
 pub mod sync;
 mod time;

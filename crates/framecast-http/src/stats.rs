@@ -89,6 +89,19 @@ pub fn json() -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
+/// Every source's [`latency`](StatsSource::latency) stages, as
+/// `(source, stage, figures)`, in registration order.
+pub fn latency_stages() -> Vec<(String, String, framecast_core::trace::Summary)> {
+    sources()
+        .into_iter()
+        .flat_map(|(name, src)| {
+            src.latency()
+                .into_iter()
+                .map(move |(stage, s)| (name.clone(), stage, s))
+        })
+        .collect()
+}
+
 /// Every source's Prometheus lines, each family once: two sources of a
 /// kind (two `whepsink`s) both write a family's `# HELP`/`# TYPE`, and
 /// Prometheus refuses a whole scrape that repeats them, or splits a

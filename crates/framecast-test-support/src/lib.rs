@@ -30,7 +30,22 @@
 
 #![allow(clippy::missing_panics_doc)]
 
-pub mod alloc;
+/// The counting global allocator (framecast-core's, which the Python
+/// module installs too).
+pub mod alloc {
+    pub use framecast_core::heap::{allocations, allocations_in, Counting};
+}
+
+/// Installs [`Counting`] as the binary's global allocator (`GLOBAL`): one
+/// line at the top of a test binary that counts allocations.
+#[macro_export]
+macro_rules! install_counting_allocator {
+    () => {
+        #[global_allocator]
+        static GLOBAL: $crate::alloc::Counting = $crate::alloc::Counting;
+    };
+}
+
 pub mod browser;
 pub mod child;
 pub mod compare;

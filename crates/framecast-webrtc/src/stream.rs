@@ -432,14 +432,21 @@ impl WebrtcStream {
 
     /// Sends one H.264 access unit (Annex B, SPS/PPS before each IDR) to
     /// every viewer: one shared copy of it, put in each viewer's queue.
-    /// `captured` is its capture time on the wall clock, when known: the
-    /// sender reports map its RTP time to it, and it goes to browsers in
-    /// the `abs-capture-time` extension.
-    pub fn send(&self, access_unit: &[u8], pts: Duration, captured: Option<SystemTime>) {
+    /// `captured` gives its capture time on the wall clock, when known
+    /// (asked only when a viewer is there): the sender reports map its RTP
+    /// time to it, and it goes to browsers in the `abs-capture-time`
+    /// extension.
+    pub fn send(
+        &self,
+        access_unit: &[u8],
+        pts: Duration,
+        captured: impl FnOnce() -> Option<SystemTime>,
+    ) {
         let fanout = self.shared.fanout.locked();
         if fanout.is_empty() {
             return;
         }
+        let captured = captured();
         let now = Instant::now();
         // The capture on this clock: now less its age on the wall clock
         // (a capture in the future, or older than a minute, is not one).

@@ -91,7 +91,7 @@ fn pump(stream: &WebrtcStream, keyframes: &AtomicU64, done: impl Fn() -> bool) {
         stream.send(
             &access_unit(n as u8, idr),
             Duration::from_millis(u64::from(n) * 33),
-            Some(captured),
+            || Some(captured),
         );
         std::thread::sleep(Duration::from_millis(33));
     }
@@ -206,7 +206,7 @@ fn a_viewer_gets_the_access_units_unchanged_and_its_pli_asks_for_a_keyframe() {
     let until = std::time::Instant::now() + Duration::from_secs(5);
     while stream.viewers()[0].plis == 0 {
         assert!(std::time::Instant::now() < until, "the PLI is not counted");
-        stream.send(&access_unit(0, false), Duration::ZERO, None);
+        stream.send(&access_unit(0, false), Duration::ZERO, || None);
         std::thread::sleep(Duration::from_millis(50));
     }
 

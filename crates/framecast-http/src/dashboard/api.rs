@@ -104,14 +104,12 @@ pub fn stats() -> Value {
     });
     // The tracer's paths (source to element), then the stages the
     // sources measure beyond the pipeline (a stream's viewers).
-    let beyond: Vec<Value> = crate::stats::sources()
+    let beyond: Vec<Value> = crate::stats::latency_stages()
         .iter()
-        .flat_map(|(name, src)| {
-            src.latency().into_iter().map(move |(stage, s)| {
-                json!({
-                    "source": name, "element": stage, "sink": null, "beyond": true,
-                    "latency": summary(&s),
-                })
+        .map(|(name, stage, s)| {
+            json!({
+                "source": name, "element": stage, "sink": null, "beyond": true,
+                "latency": summary(s),
             })
         })
         .collect();

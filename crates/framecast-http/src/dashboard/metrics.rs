@@ -143,15 +143,7 @@ pub fn text() -> String {
     }
     pools(&mut out);
     let tracer = trace::latency().map(|t| t.summary());
-    let beyond: Vec<(String, String, Summary)> = crate::stats::sources()
-        .iter()
-        .flat_map(|(name, src)| {
-            let name = name.clone();
-            src.latency()
-                .into_iter()
-                .map(move |(stage, s)| (name.clone(), stage, s))
-        })
-        .collect();
+    let beyond = crate::stats::latency_stages();
     if tracer.is_some() || !beyond.is_empty() {
         let name = "framecast_latency_seconds";
         family(

@@ -194,10 +194,12 @@ impl SinkImpl for WhepSink {
         };
         // The capture time (the push's, or the camera's the program gave)
         // goes to the browser as RTP's sampling instant and abs-capture-time.
-        let clock_now = element.context().map(|c| c.clock.time());
-        let captured = crate::elements::rtp::header_ext::extensions_of(&buffer, clock_now)
-            .capture_time
-            .map(|t| t.to_system_time());
+        let captured = || {
+            let clock_now = element.context().map(|c| c.clock.time());
+            crate::elements::rtp::header_ext::extensions_of(&buffer, clock_now)
+                .capture_time
+                .map(|t| t.to_system_time())
+        };
         let map = buffer.map_readable().map_err(|_| FlowError::Error)?;
         stream.send(&map.contiguous(), pts.unwrap_or_default(), captured);
         Ok(FlowSuccess::Ok)
