@@ -86,6 +86,16 @@ struct PoolState {
     name: Option<Arc<str>>,
 }
 
+impl PoolState {
+    /// The counters, `queued` read from the free queue itself.
+    fn stats(&self) -> PoolStats {
+        PoolStats {
+            queued: self.free.len() as u32,
+            ..self.stats
+        }
+    }
+}
+
 /// The pool proper. Each of its buffers, queued or outstanding, holds an
 /// `Arc` to it, so a returning buffer reaches home without upgrading a weak
 /// reference; the cycle through the free queue is broken by [`PoolOwner`].
@@ -263,10 +273,7 @@ impl BufferPool {
 
     /// Counters.
     pub fn stats(&self) -> PoolStats {
-        let state = self.lock();
-        let mut stats = state.stats;
-        stats.queued = state.free.len() as u32;
-        stats
+        self.lock().stats()
     }
 
     /// Sets the configuration. Only while inactive with no buffer out —
@@ -516,8 +523,6 @@ impl PoolShared {
     /// What [`live_pools`](super::live_pools) reports of this pool.
     pub(super) fn snapshot(&self) -> PoolSnapshot {
         let state = self.lock();
-        let mut stats = state.stats;
-        stats.queued = state.free.len() as u32;
         PoolSnapshot {
             id: self.id,
             name: state.name.clone(),
@@ -525,7 +530,7 @@ impl PoolShared {
             video: self.video,
             active: state.active,
             config: state.config.clone(),
-            stats,
+            stats: state.stats(),
         }
     }
 
