@@ -203,10 +203,20 @@ fn bad_clients_are_answered_or_closed_and_the_others_keep_watching() {
             );
         }
     }
-    // Wrong credentials on a mount without them do not matter; see the
-    // auth test for 401. Fill up to max-clients and one more: 503.
-    let mut held: Vec<TcpStream> = (0..8).map(|_| connect(&url)).collect();
-    std::thread::sleep(Duration::from_millis(300));
+    // The connections above are all closed, the RST one too: only the
+    // viewer's is left.
+    let srv = element(&p, "srv");
+    let connections_become = |n: u64| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while uint(&srv, "connections") != n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        uint(&srv, "connections")
+    };
+    assert_eq!(connections_become(1), 1, "connections beside the viewer's");
+    // Fill up to max-clients (the viewer and 7 more) and one more: 503.
+    let mut held: Vec<TcpStream> = (0..7).map(|_| connect(&url)).collect();
+    assert_eq!(connections_become(8), 8, "the viewer's and 7 held");
     let mut extra = connect(&url);
     let r = request(
         &mut extra,

@@ -68,6 +68,7 @@ pub fn factory() -> ElementFactory {
         "keyframe-requests" => "Keyframe requests sent upstream (PLAY, PLI/FIR)",
         "viewers-stalled" => "TCP viewers disconnected for not reading",
         "bound-port" => "The port listened on (for port=0)",
+        "connections" => "RTSP connections its server serves now (all mounts; refused ones not counted)",
     });
     ElementFactory::new(
         "rtspserversink",
@@ -470,6 +471,7 @@ impl SinkImpl for RtspServerSink {
             "bound-port" => st
                 .map(|s| u64::from(s.handle.server().local_addr().port()))
                 .unwrap_or(0),
+            "connections" => st.map(|s| s.handle.server().clients() as u64).unwrap_or(0),
             _ => return None,
         };
         Some(crate::pipeline::PropertyValue::UInt(v))
