@@ -77,20 +77,24 @@ impl Receiver {
 
     /// Waits for the end (BYE, --frames or --seconds) and returns the
     /// JSON summary.
-    fn finish(mut self) -> String {
+    fn finish(self) -> String {
+        let (status, json, log) = self.finish_with_log();
+        assert!(status.success(), "receive failed: {status}\n{log}");
+        json
+    }
+
+    /// Waits for the end; its status, JSON summary and stderr (the lines
+    /// after "listening on").
+    fn finish_with_log(mut self) -> (std::process::ExitStatus, String, String) {
         let status = wait(&mut self.child.0);
-        let log: Vec<String> = self.stderr.try_iter().collect();
         let json = self
             .stdout
             .take()
             .and_then(|h| h.join().ok())
             .unwrap_or_default();
-        assert!(
-            status.success(),
-            "receive failed: {status}\n{}",
-            log.join("\n")
-        );
-        json
+        // The stderr reader ends with the process; collect all it read.
+        let log: Vec<String> = self.stderr.iter().collect();
+        (status, json, log.join("\n"))
     }
 }
 
@@ -660,27 +664,7 @@ fn a_stream_openh264_cannot_decode_is_warned_about_and_the_receiver_goes_on() {
         return;
     }
     let port = free_port_pair();
-    let mut rx = framecast()
-        .args([
-            "receive",
-            "--port",
-            &port.to_string(),
-            "--address",
-            "127.0.0.1",
-        ])
-        .args(["--seconds", "4", "--json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn receive");
-    let stderr = rx.stderr.take().expect("stderr");
-    let log = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = BufReader::new(stderr).read_to_string(&mut s);
-        s
-    });
-    std::thread::sleep(Duration::from_millis(500));
+    let rx = Receiver::start(&["--port", &port.to_string(), "--seconds", "4"]);
     // H.264 High 4:4:4 (x264 fed Y444).
     run_tool(
         "gst-launch-1.0",
@@ -690,10 +674,7 @@ fn a_stream_openh264_cannot_decode_is_warned_about_and_the_receiver_goes_on() {
              ! udpsink host=127.0.0.1 port={port} sync=true"
         ),
     );
-    let mut json = String::new();
-    let _ = rx.stdout.take().expect("stdout").read_to_string(&mut json);
-    let status = wait(&mut rx);
-    let log = log.join().unwrap_or_default();
+    let (status, json, log) = rx.finish_with_log();
     // Not the end of the receiver (a stray sender's two packets used to
     // make it exit 1): a warning that says what and why, counted errors.
     assert!(status.success(), "{log}");
@@ -715,29 +696,13 @@ fn exit_if_undecodable_ends_the_receiver_when_nothing_decodes_for_5_s() {
         return;
     }
     let port = free_port_pair();
-    let mut rx = framecast()
-        .args([
-            "receive",
-            "--port",
-            &port.to_string(),
-            "--address",
-            "127.0.0.1",
-            "--quiet",
-            "--exit-if-undecodable",
-        ])
-        .args(["--seconds", "20"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn receive");
-    let stderr = rx.stderr.take().expect("stderr");
-    let log = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = BufReader::new(stderr).read_to_string(&mut s);
-        s
-    });
-    std::thread::sleep(Duration::from_millis(500));
+    let rx = Receiver::start(&[
+        "--port",
+        &port.to_string(),
+        "--exit-if-undecodable",
+        "--seconds",
+        "20",
+    ]);
     let started = Instant::now();
     // 7 s of H.264 High 4:4:4, which openh264dec cannot decode.
     run_tool(
@@ -748,8 +713,7 @@ fn exit_if_undecodable_ends_the_receiver_when_nothing_decodes_for_5_s() {
              ! udpsink host=127.0.0.1 port={port} sync=true"
         ),
     );
-    let status = wait(&mut rx);
-    let log = log.join().unwrap_or_default();
+    let (status, _, log) = rx.finish_with_log();
     assert!(!status.success(), "{log}");
     assert!(log.contains("has not decoded for 5 s"), "{log}");
     assert!(started.elapsed() < Duration::from_secs(15), "{log}");

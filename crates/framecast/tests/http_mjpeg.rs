@@ -48,7 +48,10 @@ fn two_tabs_and_curl_receive_frames_and_a_closed_tab_frees_its_viewer() {
     let url = HttpServerSink::from_element(&web).unwrap().url().unwrap();
     assert_eq!(url, format!("http://127.0.0.1:{port}/cam/"));
     // Nobody watches: frames go by unencoded.
-    std::thread::sleep(Duration::from_millis(300));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pipelines::uint(&web, "frames-unwatched") == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(pipelines::uint(&web, "frames-unwatched") > 0);
     assert_eq!(pipelines::uint(&web, "frames-published"), 0);
     // `/cam` is redirected to the page; the page is served.

@@ -483,7 +483,23 @@ fn a_stream_that_stops_without_bye_is_said_so() {
             .expect("push");
         std::thread::sleep(Duration::from_millis(30));
     }
-    // Stopped without end-of-stream: no RTCP BYE goes out.
+    // All ten on the wire (dropping the sender discards what it still
+    // holds), then stopped without end-of-stream: no RTCP BYE goes out.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sender.stats().frames_out < 10 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(sender.stats().frames_out, 10);
+    // And their packets sent: the count holds still.
+    let mut packets = sender.stats().packets;
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = sender.stats().packets;
+        if now == packets {
+            break;
+        }
+        packets = now;
+    }
     drop(sender);
     let mut frames = 0;
     while let Some(_frame) = receiver

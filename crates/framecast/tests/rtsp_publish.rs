@@ -196,12 +196,15 @@ fn reconnects_after_the_server_restarts() {
     let server = Server::gst(port, None);
     let t0 = Instant::now();
     assert!(
-        server.wait_stamps(1, Duration::from_secs(5)),
-        "no frames within the bound after the restart"
+        server.wait_stamps(1, Duration::from_secs(10)),
+        "no frames within 10 s of the restart"
     );
     let back_after = t0.elapsed();
     eprintln!("frames again {back_after:?} after the server restarted");
-    assert!(back_after < Duration::from_secs(3), "took {back_after:?}");
+    // The retry comes within the longest backoff (2 s); the session, the
+    // forced keyframe and the server's first decode get 3 s more, for a
+    // loaded machine.
+    assert!(back_after < Duration::from_secs(5), "took {back_after:?}");
     assert!(counter(&p, "outages") >= 1, "outage not counted");
     assert!(counter(&p, "connects") >= 2);
     assert!(

@@ -62,9 +62,15 @@ fn a_late_joiner_gets_a_picture_at_once_despite_a_long_gop() {
     assert_stream("late viewer", &frames, 5);
     let took = at.expect("a frame").duration_since(started);
     eprintln!("late joiner: first decoded frame {took:?} after starting ffmpeg");
-    // The 10 s GOP's next IDR is up to 7 s away: far less means the
-    // force-key-unit worked (ffmpeg's own start-up is most of this).
-    assert!(took < Duration::from_secs(4), "first frame after {took:?}");
+    // The 10 s GOP's next IDR is frame 300, 7 s away: a first picture
+    // before it, however loaded the machine, is the forced keyframe's.
+    let first = frames.iter().flatten().next().copied();
+    assert!(
+        first.is_some_and(|f| f < 300),
+        "late viewer's first stamp {first:?}"
+    );
+    // And soon (ffmpeg's own start-up is most of this).
+    assert!(took < Duration::from_secs(6), "first frame after {took:?}");
     p.set_state(State::Null).unwrap();
 }
 
