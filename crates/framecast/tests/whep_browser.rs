@@ -44,7 +44,7 @@ fn chromium_plays_the_stream_decodes_30_fps_and_shows_the_stamp() {
     let took = play(&b, &s.page_url(None));
     eprintln!("first decoded frame {took:?} after opening the page");
     assert!(
-        took < Duration::from_secs(3),
+        took < Duration::from_secs(6),
         "first decoded frame after {took:?}"
     );
     // The video element plays.
@@ -55,10 +55,10 @@ fn chromium_plays_the_stream_decodes_30_fps_and_shows_the_stamp() {
     assert_eq!(playing, Value::Bool(true));
     // ~30 decoded frames a second.
     let (f0, t0) = (frames_decoded(&b), Instant::now());
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(3));
     let rate = (frames_decoded(&b) - f0) as f64 / t0.elapsed().as_secs_f64();
     assert!(
-        (20.0..=40.0).contains(&rate),
+        (15.0..=45.0).contains(&rate),
         "framesDecoded rises {rate:.1}/s"
     );
     b.run_js("navigator.mediaDevices.getUserMedia({video: true}).then(s => window.cam = s)");
