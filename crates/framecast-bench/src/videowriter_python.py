@@ -24,6 +24,8 @@
 #     VIDEOWRITER_PROP_NSTRIPES 1), gst, vidgear; the first three by default)
 #   python3 videowriter_python.py write WRITER PORT WIDTH HEIGHT FPS SECONDS
 #   python3 videowriter_python.py receive PORT
+#   python3 videowriter_python.py encode WIDTH HEIGHT [THREADS,...] [ROUNDS]
+#     (openh264's encode time a frame for each encoder thread count)
 import json
 import os
 import resource
@@ -173,14 +175,48 @@ WRITERS = {"framecast": FramecastWriter, "framecast-1": FramecastOneStripe, "gst
            "vidgear": VidgearWriter}
 
 
-def write(name, port, width, height, fps, seconds):
-    n = fps * seconds
+def content(width, height):
+    """16 BGR frames of a gradient moving 8 pixels a frame."""
     x = np.arange(width, dtype=np.uint16)
-    # Drawn before the clock starts; only the index stamp (32 small block
-    # writes, the same for every writer) is drawn in the loop.
-    frames = [np.ascontiguousarray(np.broadcast_to(
+    return [np.ascontiguousarray(np.broadcast_to(
         ((x + 8 * i) % 200 + 20).astype(np.uint8)[None, :, None], (height, width, 3)))
         for i in range(16)]
+
+
+def encode_split(width, height, stripes, rounds):
+    """openh264's encode time per frame for each encoder thread count
+    (VIDEOWRITER_PROP_NSTRIPES), 150 frames paced at 30 fps each, to a
+    socket of our own that is never read (the kernel drops what overflows)."""
+    import framecast
+
+    frames = content(width, height)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:
+        sink.bind(("127.0.0.1", 0))
+        port = sink.getsockname()[1]
+        for _ in range(rounds):
+            for n in stripes:
+                out = framecast.VideoWriter(
+                    f"rtp://127.0.0.1:{port}", framecast.VideoWriter.fourcc(*"H264"), 30,
+                    (width, height), strict=True,
+                    params=[framecast.VIDEOWRITER_PROP_BITRATE, BITRATE_KBPS,
+                            framecast.VIDEOWRITER_PROP_NSTRIPES, n])
+                t0 = time.monotonic()
+                for i in range(150):
+                    out.write(frames[i % len(frames)])
+                    time.sleep(max(0.0, t0 + (i + 1) / 30 - time.monotonic()))
+                s = out.stats()
+                out.release()
+                frames_out = max(s["frames_out"], 1)
+                print(json.dumps({"threads": n, "size": f"{width}x{height}",
+                                  "encode_ms": round(s["encode_time"] / frames_out * 1000, 2),
+                                  "push_to_wire_ms": round(s["latency"] * 1000, 2)}))
+
+
+def write(name, port, width, height, fps, seconds):
+    n = fps * seconds
+    # Drawn before the clock starts; only the index stamp (32 small block
+    # writes, the same for every writer) is drawn in the loop.
+    frames = content(width, height)
     started = time.perf_counter()
     out = WRITERS[name](port, width, height, fps)
     open_s = time.perf_counter() - started
@@ -252,6 +288,10 @@ def main():
     mode = sys.argv[1]
     if mode == "receive":
         receive(int(sys.argv[2]))
+    elif mode == "encode":
+        width, height = int(sys.argv[2]), int(sys.argv[3])
+        stripes = [int(a) for a in sys.argv[4].split(",")] if len(sys.argv) > 4 else [1, 2, 4]
+        encode_split(width, height, stripes, int(sys.argv[5]) if len(sys.argv) > 5 else 2)
     elif mode == "write":
         name, *numbers = sys.argv[2:]
         write(name, *(int(a) for a in numbers))
