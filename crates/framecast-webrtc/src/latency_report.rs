@@ -27,6 +27,8 @@
 
 use std::time::Duration;
 
+use framecast_core::trace::{Histogram, Summary};
+
 use crate::{ErrorKind, WebrtcError};
 
 /// The largest body taken: 240 samples of "1234.567 " with room to spare.
@@ -63,6 +65,45 @@ pub struct Report {
     pub measured: Measured,
     /// The samples.
     pub samples: Vec<Duration>,
+}
+
+/// What reports said so far, each kind in its own histogram (a viewer's
+/// session keeps one, its stream another for all viewers).
+#[derive(Debug, Default)]
+pub(crate) struct Reported {
+    arrival_to_display: Histogram,
+    capture_to_display: Histogram,
+}
+
+impl Reported {
+    fn of(&self, measured: Measured) -> &Histogram {
+        match measured {
+            Measured::ArrivalToDisplay => &self.arrival_to_display,
+            Measured::CaptureToDisplay => &self.capture_to_display,
+        }
+    }
+
+    /// Adds a report's samples.
+    pub(crate) fn record(&mut self, report: &Report) {
+        let h = match report.measured {
+            Measured::ArrivalToDisplay => &mut self.arrival_to_display,
+            Measured::CaptureToDisplay => &mut self.capture_to_display,
+        };
+        for &d in &report.samples {
+            h.record(d);
+        }
+    }
+
+    /// The figures of `measured` so far (empty ones before any report).
+    pub(crate) fn summary(&self, measured: Measured) -> Summary {
+        self.of(measured).summary()
+    }
+
+    /// The figures of `measured`, `None` before its first report.
+    pub(crate) fn reported(&self, measured: Measured) -> Option<Summary> {
+        let h = self.of(measured);
+        (h.count() > 0).then(|| h.summary())
+    }
 }
 
 /// Parses a report body.

@@ -24,7 +24,7 @@ pub struct Frame {
     /// capture time is not known): str0m's wallclock, from which the sender
     /// reports map RTP time to NTP time, so a browser's `captureTime` is
     /// the capture.
-    pub pushed: Instant,
+    pub wallclock: Instant,
     /// Its capture time on the wall clock, when known: sent in the
     /// `abs-capture-time` header extension where the browser negotiated it.
     pub captured: Option<SystemTime>,
@@ -94,7 +94,7 @@ mod tests {
         Frame {
             data: Arc::from(&[n][..]),
             pts: Duration::from_millis(u64::from(n)),
-            pushed: Instant::now(),
+            wallclock: Instant::now(),
             captured: None,
             keyframe: false,
         }

@@ -8,10 +8,9 @@ use str0m::format::Codec;
 use str0m::media::{Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid, Pt};
 use str0m::{Event, IceConnectionState, Output, Rtc};
 
-use framecast_core::trace::Histogram;
 use str0m::rtp::AbsCaptureTime;
 
-use crate::latency_report::{Measured, Report};
+use crate::latency_report::{Measured, Report, Reported};
 use crate::queue::ViewerQueue;
 use crate::stream::{Shared, ViewerStats};
 
@@ -44,8 +43,7 @@ pub(crate) struct Session {
     frames_sent: u64,
     /// What the viewer's page reported: arrival to display, and capture
     /// to display where the browser knows the capture.
-    display: Histogram,
-    glass: Histogram,
+    reported: Reported,
 }
 
 impl Session {
@@ -76,8 +74,7 @@ impl Session {
             packets: 0,
             bytes: 0,
             frames_sent: 0,
-            display: Histogram::new(),
-            glass: Histogram::new(),
+            reported: Reported::default(),
         }
     }
 
@@ -111,7 +108,7 @@ impl Session {
             }
             let ticks = (f.pts.as_nanos() * 90_000 / 1_000_000_000) as u64;
             let at = MediaTime::new(ticks, Frequency::NINETY_KHZ);
-            match writer.write(pt, f.pushed, at, Arc::clone(&f.data)) {
+            match writer.write(pt, f.wallclock, at, Arc::clone(&f.data)) {
                 Ok(()) => self.frames_sent += 1,
                 Err(e) => {
                     (sh.hooks.log)(&format!("webrtc session {}: write: {e}", self.id));
@@ -191,13 +188,7 @@ impl Session {
     /// Records latencies the viewer's page measured (see
     /// [`latency_report`](crate::latency_report)).
     pub(crate) fn record(&mut self, report: &Report) {
-        let h = match report.measured {
-            Measured::ArrivalToDisplay => &mut self.display,
-            Measured::CaptureToDisplay => &mut self.glass,
-        };
-        for &d in &report.samples {
-            h.record(d);
-        }
+        self.reported.record(report);
     }
 
     /// Marks the session over (the first reason stays).
@@ -227,8 +218,8 @@ impl Session {
             bytes: self.bytes,
             frames_sent: self.frames_sent,
             frames_dropped: self.queue.dropped(),
-            display: (self.display.count() > 0).then(|| self.display.summary()),
-            glass: (self.glass.count() > 0).then(|| self.glass.summary()),
+            display: self.reported.reported(Measured::ArrivalToDisplay),
+            glass: self.reported.reported(Measured::CaptureToDisplay),
         }
     }
 }

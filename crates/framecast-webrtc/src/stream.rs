@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use framecast_core::sync::MutexExt;
-use framecast_core::trace::{Histogram, Summary};
+use framecast_core::trace::Summary;
 use framecast_rtp::h264::{nal_type, nal_unit_type};
 use framecast_rtp::NalUnits;
 use str0m::change::SdpOffer;
@@ -16,7 +16,7 @@ use str0m::config::CryptoProvider;
 use str0m::rtp::Extension;
 use str0m::{Candidate, RtcConfig};
 
-use crate::latency_report::{Measured, Report};
+use crate::latency_report::{Measured, Report, Reported};
 use crate::queue::{Frame, ViewerQueue};
 use crate::session::Session;
 use crate::{ErrorKind, WebrtcError, H264_PT, PROFILE_LEVEL_ID};
@@ -161,8 +161,7 @@ pub(crate) struct Shared {
     ids: RandomState,
     /// Every report of every viewer, ended sessions' included: arrival to
     /// display, and capture to display.
-    display: Mutex<Histogram>,
-    glass: Mutex<Histogram>,
+    reported: Mutex<Reported>,
 }
 
 impl Shared {
@@ -286,8 +285,7 @@ impl WebrtcStream {
             config,
             crypto: Arc::new(str0m::crypto::from_feature_flags()),
             ids: RandomState::new(),
-            display: Mutex::new(Histogram::new()),
-            glass: Mutex::new(Histogram::new()),
+            reported: Mutex::new(Reported::default()),
         });
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -456,7 +454,7 @@ impl WebrtcStream {
         let frame = Frame {
             data: Arc::from(access_unit),
             pts,
-            pushed: age.and_then(|a| now.checked_sub(a)).unwrap_or(now),
+            wallclock: age.and_then(|a| now.checked_sub(a)).unwrap_or(now),
             captured: captured.filter(|_| age.is_some()),
             keyframe: NalUnits::AnnexB(access_unit)
                 .iter()
@@ -490,13 +488,7 @@ impl WebrtcStream {
             .ok_or_else(|| no_session(id))?;
         session.record(report);
         drop(sessions);
-        let mut all = match report.measured {
-            Measured::ArrivalToDisplay => self.shared.display.locked(),
-            Measured::CaptureToDisplay => self.shared.glass.locked(),
-        };
-        for &d in &report.samples {
-            all.record(d);
-        }
+        self.shared.reported.locked().record(report);
         Ok(())
     }
 
@@ -504,10 +496,7 @@ impl WebrtcStream {
     /// `measured`: arrival to display is the stream's last stage, capture
     /// to display its whole way.
     pub fn viewer_latency(&self, measured: Measured) -> Summary {
-        match measured {
-            Measured::ArrivalToDisplay => self.shared.display.locked().summary(),
-            Measured::CaptureToDisplay => self.shared.glass.locked().summary(),
-        }
+        self.shared.reported.locked().summary(measured)
     }
 
     /// Every session's figures.

@@ -104,38 +104,36 @@ pub fn stats() -> Value {
     });
     // The tracer's paths (source to element), then the stages the
     // sources measure beyond the pipeline (a stream's viewers).
-    let beyond: Vec<Value> = crate::stats::latency_stages()
+    let tracer = trace::latency().map(|t| t.summary());
+    let mut paths: Vec<Value> = tracer
         .iter()
-        .map(|(name, stage, s)| {
+        .flat_map(|l| &l.paths)
+        .map(|p| {
             json!({
-                "source": name, "element": stage, "sink": null, "beyond": true,
-                "latency": summary(s),
+                "source": p.source, "element": p.element, "sink": p.sink,
+                "latency": summary(&p.summary),
             })
         })
         .collect();
-    let latency = match trace::latency() {
-        Some(t) => {
-            let l = t.summary();
-            let mut paths: Vec<Value> = l
-                .paths
-                .iter()
-                .map(|p| {
-                    json!({
-                        "source": p.source, "element": p.element, "sink": p.sink,
-                        "latency": summary(&p.summary),
-                    })
+    paths.extend(
+        crate::stats::latency_stages()
+            .iter()
+            .map(|(name, stage, s)| {
+                json!({
+                    "source": name, "element": stage, "sink": null, "beyond": true,
+                    "latency": summary(s),
                 })
-                .collect();
-            paths.extend(beyond);
-            json!({
-                "paths": paths,
-                "elements": l.elements.iter().map(|e| json!({
-                    "element": e.element, "time": summary(&e.summary),
-                })).collect::<Vec<_>>(),
-            })
-        }
-        None if !beyond.is_empty() => json!({"paths": beyond, "elements": []}),
-        None => Value::Null,
+            }),
+    );
+    let latency = if tracer.is_none() && paths.is_empty() {
+        Value::Null
+    } else {
+        json!({
+            "paths": paths,
+            "elements": tracer.iter().flat_map(|l| &l.elements).map(|e| json!({
+                "element": e.element, "time": summary(&e.summary),
+            })).collect::<Vec<_>>(),
+        })
     };
     json!({
         "uptime_s": started().elapsed().as_secs_f64(),
